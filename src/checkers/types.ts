@@ -1,0 +1,29 @@
+// What every checker returns: a verdict, the figures behind it and a sentence a human can act on.
+import type { Op, ReadBack } from '../workload/history.ts';
+import type { TrialEvent } from '../observers/events.ts';
+
+export type Validity = true | false | 'unknown';
+
+/** Figures are milliseconds (suffix _ms), counts, or null when not measurable in this trial. */
+export type Figures = Record<string, number | null>;
+
+export interface CheckResult {
+  name: string;
+  valid: Validity;
+  figures: Figures;
+  explanation: string;
+}
+
+export interface TrialInput {
+  history: readonly Op[];
+  events: readonly TrialEvent[];
+  readBack: ReadBack | null;
+  /** The instant the fault landed (the scenario clock starts here). */
+  faultNs: number | null;
+  /** host:port of the master when the fault was injected. */
+  oldMaster: string | null;
+  /** Name Sentinel monitors, e.g. "mymaster". */
+  masterName: string;
+}
+
+export type Checker<C = unknown> = (input: TrialInput, config: C) => CheckResult;

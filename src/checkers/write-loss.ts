@@ -1,0 +1,81 @@
+// Jepsen set-style durability: every acknowledged write must be found on the final master, and nothing that never happened.
+import { nsToMs } from '../clock.ts';
+import type { CheckResult, Figures, TrialInput } from './types.ts';
+
+const MAX_NAMED_KEYS = 10;
+
+/**
+ * Compares the read-back set with the history (each write key unique).
+ * lost: acknowledged but absent. recovered: indeterminate (info, or invoked and never completed) but present.
+ * unexpected: present but never invoked, or definitely failed.
+ * Figures writes_lost, writes_recovered, writes_unexpected, and lost_first_ms / lost_last_ms (ack time of the
+ * earliest / latest lost write relative to the fault; null when nothing was lost or there was no fault).
+ * valid: 'unknown' without a read-back; false when lost > maxLost or anything unexpected is present.
+ */
+export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): CheckResult {
+  const name = 'write-loss';
+  const { readBack, faultNs } = input;
+  if (readBack === null) {
+    const figures: Figures = {
+      writes_lost: null,
+      writes_recovered: null,
+      writes_unexpected: null,
+      lost_first_ms: null,
+      lost_last_ms: null,
+    };
+    return { name, valid: 'unknown', figures, explanation: 'no read-back after the trial, so lost writes cannot be determined' };
+  }
+
+  const invoked = new Set<string>();
+  const ackNs = new Map<string, number>();
+  const failedOrInfo = new Map<string, 'fail' | 'info'>();
+  for (const op of input.history) {
+    if (op.f !== 'write') continue;
+    if (op.type === 'invoke') invoked.add(op.key);
+    else if (op.type === 'ok') ackNs.set(op.key, Math.min(op.ns, ackNs.get(op.key) ?? Infinity));
+    else if (failedOrInfo.get(op.key) !== 'fail') failedOrInfo.set(op.key, op.type);
+  }
+  const failed = (key: string): boolean => !ackNs.has(key) && failedOrInfo.get(key) === 'fail';
+  const indeterminate = [...invoked].filter((key) => !ackNs.has(key) && failedOrInfo.get(key) !== 'fail');
+
+  const present = readBack.present;
+  const lost = [...ackNs].filter(([key]) => !present.has(key)).sort((a, b) => a[1] - b[1]);
+  const recovered = indeterminate.filter((key) => present.has(key));
+  const unexpected = [...present].filter((key) => !invoked.has(key) || failed(key)).sort();
+
+  const relative = (ns: number | undefined): number | null =>
+    ns === undefined || faultNs === null ? null : nsToMs(ns - faultNs);
+  const figures: Figures = {
+    writes_lost: lost.length,
+    writes_recovered: recovered.length,
+    writes_unexpected: unexpected.length,
+    lost_first_ms: relative(lost[0]?.[1]),
+    lost_last_ms: relative(lost[lost.length - 1]?.[1]),
+  };
+
+  const parts: string[] = [];
+  if (lost.length === 0) {
+    parts.push(`all ${ackNs.size} acknowledged writes present on ${readBack.node}`);
+  } else {
+    const window =
+      faultNs === null
+        ? ''
+        : `; acknowledged between ${figures.lost_first_ms} ms and ${figures.lost_last_ms} ms relative to the fault`;
+    parts.push(
+      `${lost.length} of ${ackNs.size} acknowledged writes lost (max ${config.maxLost}), missing on ${readBack.node}: ` +
+        `${named(lost.map(([key]) => key))}${window}`,
+    );
+  }
+  if (unexpected.length > 0) {
+    parts.push(`${unexpected.length} unexpected keys present (never invoked or definitely failed): ${named(unexpected)}`);
+  }
+  parts.push(`${recovered.length} of ${indeterminate.length} indeterminate writes recovered`);
+
+  const valid = lost.length <= config.maxLost && unexpected.length === 0;
+  return { name, valid, figures, explanation: parts.join('; ') };
+}
+
+function named(keys: readonly string[]): string {
+  const shown = keys.slice(0, MAX_NAMED_KEYS).join(', ');
+  return keys.length > MAX_NAMED_KEYS ? `${shown} and ${keys.length - MAX_NAMED_KEYS} more` : shown;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
+import { access, constants, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadDeployment } from '../config/manifests.ts';
+import { HarnessError, isHarnessError } from '../errors.ts';
+import { newRunId } from '../report/run-id.ts';
+import { runInterruptCleanups } from '../runner/interrupt.ts';
+import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
+import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
+import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
+import { listStates, orphanedStates, removeDeployment } from '../targets/local/state.ts';
+import { addr } from '../targets/target.ts';
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function collectOverride(v: string, prev: ConfigOverrides): ConfigOverrides {
+  const m = /^(sentinel|redis)\.([a-z0-9-]+)=(\S+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('expected sentinel.<param>=<value> or redis.<directive>=<value>, e.g. sentinel.down-after-milliseconds=1000');
+  const [, kind, key, value] = m as unknown as [string, 'sentinel' | 'redis', string, string];
+  return { ...prev, [kind]: { ...prev[kind], [key]: value } };
+}
+
+interface TargetFlags {
+  manifests: string;
+  subnet?: number;
+  redisServer?: string;
+  redisSentinel?: string;
+  redisCli?: string;
+  set: ConfigOverrides;
+}
+
+function addTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--manifests <dir>', 'manifests of the deployment to certify', RUN_DEFAULTS.manifestsDir)
+    .option('--subnet <n>', 'local target: pods listen on 127.0.<n>.<ordinal+1> (default 83)', positiveInt('--subnet'))
+    .option('--redis-server <path>', 'local target: redis-server binary')
+    .option('--redis-sentinel <path>', 'local target: redis-sentinel binary')
+    .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
+    .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1000', collectOverride, {});
+}
+
+const binaries = (o: TargetFlags) => ({
+  ...(o.redisServer ? { redisServer: o.redisServer } : {}),
+  ...(o.redisSentinel ? { redisSentinel: o.redisSentinel } : {}),
+  ...(o.redisCli ? { redisCli: o.redisCli } : {}),
+});
+
+async function assertWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new HarnessError('REPORT_DIR_UNWRITABLE', `report directory ${dir} is not writable (pass --report-dir DIR)`);
+  }
+}
+
+async function cleanOrphans(): Promise<void> {
+  for (const s of await orphanedStates()) {
+    const r = await removeDeployment(s);
+    err(`removed leftovers of an interrupted run ${r.runId}: ${r.processes.length ? r.processes.join(', ') : 'no processes'}; ${r.dir}`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('sentinel-chaos')
+    .description('Chaos and conformance harness for a Redis Sentinel deployment')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addTargetOptions(
+    program
+      .command('run', { isDefault: true })
+      .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
+      .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
+      .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
+      .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
+      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string }) => {
+    const scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    await assertWritableDir(o.reportDir);
+    await cleanOrphans();
+    const r = await runSuite({
+      scenarios,
+      trials: o.trials,
+      target: o.target,
+      manifestsDir: path.resolve(o.manifests),
+      reportDir: o.reportDir,
+      overrides: o.set,
+      subnet: o.subnet,
+      binaries: binaries(o),
+      argv: process.argv.slice(2),
+      log: err,
+    });
+    err(`verdict: ${r.journal.verdict.toUpperCase()} — reports in ${r.runDir}`);
+    process.exitCode = r.exitCode;
+  });
+
+  addTargetOptions(
+    program
+      .command('up')
+      .description('start the local deployment and leave it running; prints how to reach it (never the password)')
+      .option('--json', 'print one JSON object instead of text'),
+  ).action(async (o: TargetFlags & { json?: boolean }) => {
+    await cleanOrphans();
+    const model = await loadDeployment(path.resolve(o.manifests));
+    const d = await startLocalDeployment({ model, runId: `up-${newRunId()}`, subnet: o.subnet, binaries: binaries(o), overrides: o.set, detached: true });
+    const info = {
+      target: d.target,
+      redisVersion: d.redisVersion,
+      masterName: model.masterName,
+      sentinels: d.pods.map((p) => addr(p.sentinel)),
+      pods: d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), sentinel: addr(p.sentinel) })),
+      passwordFile: d.describe().password_file,
+      runDir: d.describe().run_dir,
+    };
+    if (o.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+    else {
+      process.stdout.write(
+        [
+          `deployment up (redis ${info.redisVersion}), master name ${info.masterName}`,
+          ...info.pods.map((p) => `  ${p.name}: redis ${p.redis}, sentinel ${p.sentinel}`),
+          `password file: ${info.passwordFile}`,
+          `try: REDISCLI_AUTH="$(cat ${info.passwordFile})" redis-cli -h ${info.pods[0]!.redis.split(':')[0]} -p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${info.masterName}`,
+          'remove it with: npm run chaos -- down',
+          '',
+        ].join('\n'),
+      );
+    }
+  });
+
+  program
+    .command('down')
+    .description('remove every local deployment left running (by `up` or by a killed harness)')
+    .action(async () => {
+      const states = await listStates();
+      if (states.length === 0) err('nothing to remove');
+      for (const s of states) {
+        const r = await removeDeployment(s);
+        err(`removed ${r.runId}: ${r.processes.length ? r.processes.join(', ') : 'no running processes'}; deleted ${r.dir}`);
+      }
+    });
+
+  program
+    .command('list')
+    .description('list the built-in scenarios')
+    .action(async () => {
+      for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    err(`${sig}: cleaning up`);
+    void runInterruptCleanups(4000).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await buildProgram().parseAsync(args, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (isHarnessError(e)) {
+      err(`sentinel-chaos: ${e.message}`);
+      if (debug && e.stack) err(e.stack);
+      return e.exitCode;
+    }
+    err(`sentinel-chaos: internal error: ${(e as Error).message}${debug ? `\n${(e as Error).stack}` : ' (run with --debug for the stack trace)'}`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

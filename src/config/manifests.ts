@@ -1,0 +1,234 @@
+// Load manifests/ into a typed deployment model: the single source of truth for every parameter.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { HarnessError } from '../errors.ts';
+import { lastDirective } from './redis-conf.ts';
+
+/** A Kubernetes object as parsed from YAML, with where it came from. */
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+  /** Not part of the object: the file it was read from. */
+  __file: string;
+}
+
+export interface ContainerEnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
+}
+
+export interface ContainerModel {
+  name: string;
+  command: string[];
+  env: ContainerEnvVar[];
+  /** Script file (a key of the scripts ConfigMap) the command runs, e.g. "start-redis.sh". */
+  script: string;
+}
+
+export interface DeploymentModel {
+  manifestsDir: string;
+  objects: ManifestObject[];
+  namespace: string;
+  statefulSet: string;
+  headlessService: string;
+  replicas: number;
+  podNames: string[];
+  masterName: string;
+  quorum: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+  parallelSyncs: number;
+  redisPort: number;
+  sentinelPort: number;
+  terminationGracePeriodSeconds: number;
+  /** ConfigMap name → key → content. */
+  configMaps: Record<string, Record<string, string>>;
+  /** The keys holding redis.conf, sentinel.conf and the scripts, located by content. */
+  redisConf: { configMap: string; key: string; text: string };
+  sentinelConf: { configMap: string; key: string; text: string };
+  scripts: { configMap: string; files: Record<string, string> };
+  redis: ContainerModel;
+  sentinel: ContainerModel;
+  password: { secret: string; key: string; value: string | null };
+  pdb: { name: string; minAvailable: number | null; maxUnavailable: number | null } | null;
+}
+
+const PASSWORD_PLACEHOLDER = /^(|REPLACE_WITH_.*|CHANGE_?ME.*)$/i;
+
+function invalid(file: string, message: string): HarnessError {
+  return new HarnessError('MANIFEST_INVALID', `${file}: ${message} (fix the manifest or pass --manifests DIR)`);
+}
+
+/** Read every *.yaml / *.yml document under `dir`, reporting YAML errors with file and line. */
+export async function readManifestObjects(dir: string): Promise<ManifestObject[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch {
+    throw new HarnessError('MANIFEST_INVALID', `manifests directory ${dir} cannot be read (pass --manifests DIR)`);
+  }
+  if (names.length === 0) throw new HarnessError('MANIFEST_INVALID', `no *.yaml files in ${dir} (pass --manifests DIR)`);
+  const objects: ManifestObject[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const text = await readFile(file, 'utf8');
+    const lineCounter = new LineCounter();
+    for (const doc of parseAllDocuments(text, { lineCounter })) {
+      const err = doc.errors[0];
+      if (err) {
+        const pos = lineCounter.linePos(err.pos[0]);
+        throw new HarnessError('MANIFEST_INVALID', `${file}:${pos.line}:${pos.col}: ${err.message.split('\n')[0]}`);
+      }
+      const obj = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      if (obj === null || obj === undefined) continue;
+      if (typeof obj !== 'object' || !('kind' in obj) || !('metadata' in obj)) {
+        throw invalid(file, 'a document is not a Kubernetes object (no kind or metadata)');
+      }
+      objects.push({ ...(obj as Omit<ManifestObject, '__file'>), __file: file } as ManifestObject);
+    }
+  }
+  return objects;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function one(objects: ManifestObject[], kind: string, dir: string): ManifestObject {
+  const found = objects.filter((o) => o.kind === kind);
+  if (found.length !== 1) {
+    throw new HarnessError('MANIFEST_INVALID', `${dir}: expected exactly one ${kind}, found ${found.length} (fix the manifests or pass --manifests DIR)`);
+  }
+  return found[0]!;
+}
+
+function intDirective(conf: { configMap: string; key: string; text: string }, prefix: string[], file: string): number {
+  const value = lastDirective(conf.text, prefix)?.[0];
+  const n = value === undefined ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw invalid(file, `ConfigMap ${conf.configMap} key ${conf.key}: "${prefix.join(' ')}" is missing or not a number`);
+  }
+  return n;
+}
+
+function containerModel(c: Record<string, unknown>, scripts: Record<string, string>, file: string): ContainerModel {
+  const name = String(c.name);
+  const command = Array.isArray(c.command) ? c.command.map(String) : [];
+  const script = command.map((a) => path.posix.basename(a)).find((a) => a in scripts);
+  if (!script) throw invalid(file, `container ${name}: command ${JSON.stringify(command)} runs no script of the scripts ConfigMap`);
+  return { name, command, env: (Array.isArray(c.env) ? c.env : []) as ContainerEnvVar[], script };
+}
+
+/** Load and validate the deployment model from a manifests directory. */
+export async function loadDeployment(dir: string): Promise<DeploymentModel> {
+  const objects = await readManifestObjects(dir);
+  const sts = one(objects, 'StatefulSet', dir);
+  const stsSpec = asRecord(sts.spec);
+  const podSpec = asRecord(asRecord(stsSpec.template).spec);
+  const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []).map(asRecord);
+
+  const configMaps: Record<string, Record<string, string>> = {};
+  for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+    configMaps[cm.metadata.name] = Object.fromEntries(Object.entries(asRecord(cm.data)).map(([k, v]) => [k, String(v)]));
+  }
+  const findKey = (pred: (key: string, text: string) => boolean, what: string) => {
+    for (const [configMap, data] of Object.entries(configMaps)) {
+      for (const [key, text] of Object.entries(data)) if (pred(key, text)) return { configMap, key, text };
+    }
+    throw invalid(sts.__file, `no ConfigMap holds ${what}`);
+  };
+  const sentinelConf = findKey((_k, t) => /^\s*sentinel\s+monitor\s/m.test(t), 'a sentinel.conf (a "sentinel monitor" line)');
+  const redisConf = findKey((k, t) => k.endsWith('.conf') && !/^\s*sentinel\s/m.test(t) && /^\s*appendonly\s/m.test(t), 'a redis.conf (an "appendonly" line)');
+  const scriptsCm = findKey((k) => k.endsWith('.sh'), 'start-up scripts (*.sh keys)').configMap;
+  const scripts = Object.fromEntries(Object.entries(configMaps[scriptsCm] ?? {}).filter(([k]) => k.endsWith('.sh')));
+
+  const monitor = lastDirective(sentinelConf.text, ['sentinel', 'monitor']);
+  if (!monitor || monitor.length < 4) throw invalid(sts.__file, 'sentinel.conf: "sentinel monitor <name> <host> <port> <quorum>" is incomplete');
+  const masterName = monitor[0]!;
+  const quorum = Number(monitor[3]);
+
+  const containerWithPort = (port: string) =>
+    containers.find((c) => (Array.isArray(c.ports) ? c.ports : []).some((p) => asRecord(p).name === port));
+  const redisC = containerWithPort('redis');
+  const sentinelC = containerWithPort('sentinel');
+  if (!redisC || !sentinelC) throw invalid(sts.__file, 'StatefulSet needs a container with a port named "redis" and one with a port named "sentinel"');
+  const portOf = (c: Record<string, unknown>, name: string) =>
+    Number(asRecord((c.ports as unknown[]).find((p) => asRecord(p).name === name)).containerPort);
+
+  const redis = containerModel(redisC, scripts, sts.__file);
+  const sentinel = containerModel(sentinelC, scripts, sts.__file);
+  const pwRef = redis.env.find((e) => e.valueFrom?.secretKeyRef)?.valueFrom?.secretKeyRef;
+  if (!pwRef) throw invalid(sts.__file, 'the redis container has no env var from a Secret (secretKeyRef) for the password');
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === pwRef.name);
+  let passwordValue: string | null = null;
+  if (secret) {
+    const stringData = asRecord(secret.stringData)[pwRef.key];
+    const data = asRecord(secret.data)[pwRef.key];
+    const raw = stringData !== undefined ? String(stringData) : data !== undefined ? Buffer.from(String(data), 'base64').toString('utf8') : '';
+    passwordValue = PASSWORD_PLACEHOLDER.test(raw) ? null : raw;
+  }
+
+  const replicas = Number(stsSpec.replicas ?? 1);
+  if (!Number.isInteger(replicas) || replicas < 1) throw invalid(sts.__file, `StatefulSet ${sts.metadata.name}: replicas must be a positive integer`);
+  const pdbObj = objects.find((o) => o.kind === 'PodDisruptionBudget');
+  const pdbSpec = asRecord(pdbObj?.spec);
+  const sentinelFile = sentinelConf;
+  return {
+    manifestsDir: dir,
+    objects,
+    namespace: sts.metadata.namespace ?? 'default',
+    statefulSet: sts.metadata.name,
+    headlessService: String(stsSpec.serviceName ?? ''),
+    replicas,
+    podNames: Array.from({ length: replicas }, (_, i) => `${sts.metadata.name}-${i}`),
+    masterName,
+    quorum,
+    downAfterMs: intDirective(sentinelFile, ['sentinel', 'down-after-milliseconds', masterName], sts.__file),
+    failoverTimeoutMs: intDirective(sentinelFile, ['sentinel', 'failover-timeout', masterName], sts.__file),
+    parallelSyncs: intDirective(sentinelFile, ['sentinel', 'parallel-syncs', masterName], sts.__file),
+    redisPort: portOf(redisC, 'redis'),
+    sentinelPort: portOf(sentinelC, 'sentinel'),
+    terminationGracePeriodSeconds: Number(podSpec.terminationGracePeriodSeconds ?? 30),
+    configMaps,
+    redisConf,
+    sentinelConf,
+    scripts: { configMap: scriptsCm, files: scripts },
+    redis,
+    sentinel,
+    password: { secret: pwRef.name, key: pwRef.key, value: passwordValue },
+    pdb: pdbObj
+      ? {
+          name: pdbObj.metadata.name,
+          minAvailable: pdbSpec.minAvailable === undefined ? null : Number(pdbSpec.minAvailable),
+          maxUnavailable: pdbSpec.maxUnavailable === undefined ? null : Number(pdbSpec.maxUnavailable),
+        }
+      : null,
+  };
+}
+
+/** Deployment parameters for reports: every figure a reader needs, never the password. */
+export function describeDeployment(m: DeploymentModel): Record<string, string | number | boolean> {
+  const redisParam = (name: string) => lastDirective(m.redisConf.text, [name])?.join(' ') ?? '(default)';
+  return {
+    manifests: m.manifestsDir,
+    namespace: m.namespace,
+    replicas: m.replicas,
+    master_name: m.masterName,
+    quorum: m.quorum,
+    down_after_ms: m.downAfterMs,
+    failover_timeout_ms: m.failoverTimeoutMs,
+    parallel_syncs: m.parallelSyncs,
+    appendonly: redisParam('appendonly'),
+    appendfsync: redisParam('appendfsync'),
+    save: redisParam('save'),
+    maxmemory: redisParam('maxmemory'),
+    maxmemory_policy: redisParam('maxmemory-policy'),
+    min_replicas_to_write: redisParam('min-replicas-to-write'),
+    password_source: m.password.value === null ? 'generated per run' : `secret ${m.password.secret}`,
+    pdb_min_available: m.pdb?.minAvailable ?? 'none',
+  };
+}

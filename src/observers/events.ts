@@ -1,0 +1,19 @@
+// Events observed during a trial, on the same clock as the history.
+
+export type EventKind = 'sentinel' | 'fault' | 'role' | 'phase';
+
+export interface TrialEvent {
+  /** Monotonic nanoseconds on the run clock. */
+  ns: number;
+  kind: EventKind;
+  /** Who reported it: "sentinel-1", "harness", "redis-0". */
+  source: string;
+  /**
+   * sentinel: the pub/sub channel, e.g. "+switch-master".
+   * fault: "inject" | "landed" | "heal" | "healed".
+   * phase: a runner phase such as "workload-start".
+   */
+  type: string;
+  /** Raw payload (sentinel message) or a short description. */
+  detail: string;
+}

@@ -1,0 +1,74 @@
+// The run journal (result.json): a versioned, self-describing record of one harness run.
+import type { CheckResult, Figures, Validity } from '../checkers/types.ts';
+import type { TrialEvent } from '../observers/events.ts';
+
+export const JOURNAL_SCHEMA = 'sentinel-chaos/result@1';
+
+export type Verdict = 'pass' | 'fail' | 'unknown' | 'skipped';
+
+export interface Phase {
+  /** e.g. "+sdown", "+odown", "+elected-leader", "+promoted-slave", "+switch-master", "first-ack". */
+  name: string;
+  /** Milliseconds from the fault landing to this phase; null when it did not happen. */
+  ms: number | null;
+}
+
+export interface TrialResult {
+  /** 1-based. */
+  index: number;
+  verdict: Verdict;
+  startedAt: string;
+  durationMs: number;
+  /** Named figures: failover_ms, sentinel_failover_ms, writes_acked, writes_lost, ... */
+  figures: Figures;
+  phases: Phase[];
+  checks: CheckResult[];
+  events: TrialEvent[];
+  /** Why a trial failed, errored or was skipped, in one line. */
+  message?: string;
+  /** Relative path (from the run dir) of the full operation history, JSON lines. */
+  historyFile?: string;
+}
+
+export interface Stats {
+  n: number;
+  min: number;
+  median: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  /** The bounds the scenario declared. */
+  slo: Record<string, number>;
+  verdict: Verdict;
+  trials: TrialResult[];
+  /** Per-figure statistics over the trials where it was measured. */
+  stats: Record<string, Stats>;
+}
+
+export interface Journal {
+  schema: typeof JOURNAL_SCHEMA;
+  harness: { name: string; version: string; node: string };
+  run: {
+    id: string;
+    startedAt: string;
+    finishedAt: string;
+    durationMs: number;
+    argv: string[];
+    interrupted: boolean;
+  };
+  target: { name: string; redisVersion: string | null; details: Record<string, string> };
+  /** Parameters of the deployment under test, read from the manifests; never the password. */
+  deployment: Record<string, string | number | boolean>;
+  /** The workload client and the options that shape what it observes. */
+  client: Record<string, string | number | boolean>;
+  quantileDefinition: string;
+  verdict: Verdict;
+  scenarios: ScenarioResult[];
+}
+
+export type { Validity };

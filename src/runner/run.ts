@@ -1,0 +1,152 @@
+// A harness run: bring the deployment up, run every scenario's trials, gate on the SLOs, write the reports.
+import path from 'node:path';
+import { createClock } from '../clock.ts';
+import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
+import { describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { HarnessError } from '../errors.ts';
+import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
+import { JOURNAL_SCHEMA } from '../report/journal.ts';
+import { createRedactor } from '../report/redact.ts';
+import { newRunId } from '../report/run-id.ts';
+import { writeReports } from '../report/write-reports.ts';
+import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
+import type { Binaries } from '../targets/local/binaries.ts';
+import { HARNESS } from '../version.ts';
+import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
+import type { Scenario } from './scenario.ts';
+import { runTrial } from './trial.ts';
+
+export interface RunOptions {
+  scenarios: Scenario[];
+  trials: number;
+  target: 'local' | 'kind' | 'kube';
+  manifestsDir: string;
+  reportDir: string;
+  overrides?: ConfigOverrides;
+  subnet?: number;
+  binaries?: Partial<Binaries>;
+  client?: Partial<ClientOptions>;
+  argv?: string[];
+  log?: (line: string) => void;
+}
+
+/** Defaults of {@link RunOptions}. */
+export const RUN_DEFAULTS = {
+  trials: 1,
+  target: 'local',
+  manifestsDir: path.resolve(import.meta.dirname, '../../manifests'),
+  reportDir: 'reports',
+  convergeTimeoutMs: 30_000,
+} as const;
+
+export interface RunResult {
+  journal: Journal;
+  runDir: string;
+  /** 0 every trial passed, 1 a check or SLO failed (or could not be decided). */
+  exitCode: 0 | 1;
+}
+
+function combine(verdicts: Verdict[]): Verdict {
+  if (verdicts.includes('fail')) return 'fail';
+  if (verdicts.includes('unknown')) return 'unknown';
+  if (verdicts.length > 0 && verdicts.every((v) => v === 'skipped')) return 'skipped';
+  return 'pass';
+}
+
+function figureStats(trials: TrialResult[]): Record<string, Stats> {
+  const names = new Set(trials.flatMap((t) => Object.keys(t.figures)));
+  const out: Record<string, Stats> = {};
+  for (const name of [...names].sort()) {
+    const values = trials.map((t) => t.figures[name]).filter((v): v is number => typeof v === 'number');
+    const st = summarize(values);
+    if (st) out[name] = st;
+  }
+  return out;
+}
+
+export async function runSuite(opts: RunOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => {});
+  if (opts.target !== 'local') {
+    throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
+  }
+  if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
+  const model = await loadDeployment(opts.manifestsDir);
+  const runId = newRunId();
+  const clock = createClock();
+  const startedNs = clock.nowNs();
+  const histories = new Map<string, string>();
+  const scenarioResults: ScenarioResult[] = [];
+  let secret = '';
+
+  log(`run ${runId}: bringing up the local deployment from ${opts.manifestsDir}`);
+  const upStart = performance.now();
+  await using deployment = await startLocalDeployment({ model, runId, subnet: opts.subnet, binaries: opts.binaries, overrides: opts.overrides });
+  secret = deployment.password;
+  log(`converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
+
+  for (const scenario of opts.scenarios) {
+    const trials: TrialResult[] = [];
+    for (let i = 1; i <= opts.trials; i++) {
+      log(`${scenario.name} #${i}/${opts.trials}`);
+      const { result, history } = await runTrial({
+        deployment,
+        scenario,
+        index: i,
+        clock,
+        runId,
+        client: opts.client,
+        convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
+        log,
+      });
+      const file = `history/${scenario.name}-${i}.jsonl`;
+      histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
+      result.historyFile = file;
+      trials.push(result);
+      const f = result.figures;
+      log(
+        `  ${result.verdict.toUpperCase()}: failover ${f.failover_ms ?? 'n/a'} ms (Sentinel ${f.sentinel_failover_ms ?? 'n/a'} ms), ` +
+          `${f.writes_acked ?? 0} writes acked, ${f.writes_lost ?? 'n/a'} lost${result.message ? ` — ${result.message}` : ''}`,
+      );
+    }
+    scenarioResults.push({
+      name: scenario.name,
+      description: scenario.description,
+      slo: {
+        failover_ms_max: scenario.expect.failoverMs,
+        failover_band_low_ms: scenario.expect.failoverBandMs[0],
+        failover_band_high_ms: scenario.expect.failoverBandMs[1],
+        writes_lost_max: scenario.expect.maxLostWrites,
+      },
+      verdict: combine(trials.map((t) => t.verdict)),
+      trials,
+      stats: figureStats(trials),
+    });
+  }
+
+  const verdict = combine(scenarioResults.map((r) => r.verdict));
+  const finishedNs = clock.nowNs();
+  const journal: Journal = {
+    schema: JOURNAL_SCHEMA,
+    harness: { ...HARNESS, node: process.version },
+    run: {
+      id: runId,
+      startedAt: clock.wallIso(startedNs),
+      finishedAt: clock.wallIso(finishedNs),
+      durationMs: Math.round((finishedNs - startedNs) / 1e6),
+      argv: opts.argv ?? [],
+      interrupted: false,
+    },
+    target: { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() },
+    deployment: {
+      ...describeDeployment(model),
+      ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
+      ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
+    },
+    client: describeClient(opts.client),
+    quantileDefinition: QUANTILE_DEFINITION,
+    verdict,
+    scenarios: scenarioResults,
+  };
+  const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor([secret]) });
+  return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
+}

@@ -1,0 +1,130 @@
+// Scenario files: the schema, and loading with errors that name the file, line and field.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { HarnessError } from '../errors.ts';
+
+const ms = (max: number) => z.number().int().min(0).max(max);
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+  description: z.string().min(1),
+  fault: z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('kill-pod'),
+      /** Which pod: the current master or a replica. */
+      target: z.enum(['master', 'replica']).default('master'),
+    }),
+  ]),
+  workload: z
+    .strictObject({
+      /** Writes per second (open loop): at 200 one write every 5 ms. */
+      rateHz: z.number().positive().max(100_000).default(200),
+      /** Writing time before the fault, ms. */
+      warmupMs: ms(600_000).default(500),
+    })
+    .prefault({}),
+  /** Restart the killed pod as the StatefulSet would, and require it to rejoin as a replica. */
+  restart: z.boolean().default(true),
+  expect: z
+    .strictObject({
+      /** Whether the fault must cause a failover. */
+      failover: z.boolean().default(true),
+      /** SLO: each trial's failover (client- and Sentinel-observed) at most this long, ms. */
+      failoverMs: ms(3_600_000).default(10_000),
+      /** The band the deployment is designed for; outside it is reported, above it fails via failoverMs. */
+      failoverBandMs: z.tuple([ms(3_600_000), ms(3_600_000)]).default([5000, 10_000]),
+      /** Acknowledged writes that may be lost before the trial fails. */
+      maxLostWrites: z.number().int().min(0).default(0),
+    })
+    .prefault({}),
+  timeouts: z
+    .strictObject({
+      /** Give up waiting for the failover after this long, ms. */
+      failoverMs: ms(3_600_000).default(60_000),
+      /** Give up waiting for a restarted pod to rejoin after this long, ms. */
+      rejoinMs: ms(3_600_000).default(30_000),
+    })
+    .prefault({}),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema> & { file: string };
+
+/** The built-in scenarios shipped with the harness. */
+export const BUILTIN_SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
+
+function position(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): string {
+  // Walk to the deepest node that exists along the path, so a missing field points at its parent.
+  let node: unknown = doc.contents;
+  for (const key of p) {
+    if (isMap(node) || isSeq(node)) {
+      const next = node.get(key as string | number, true);
+      if (next === undefined) break;
+      node = next;
+    } else break;
+  }
+  const range = (node as { range?: [number, number, number] } | null)?.range;
+  if (!range) return '';
+  const { line, col } = lc.linePos(range[0]);
+  return `:${line}:${col}`;
+}
+
+/** Parse and validate one scenario file's text. */
+export function parseScenario(text: string, file: string): Scenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const yamlErr = doc.errors[0];
+  if (yamlErr) {
+    const { line, col } = lc.linePos(yamlErr.pos[0]);
+    throw new HarnessError('SCENARIO_INVALID', `${file}:${line}:${col}: YAML syntax error: ${yamlErr.message.split('\n')[0]}`);
+  }
+  const parsed = ScenarioSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, issue.path)}: field ${field}: ${issue.message}`);
+  }
+  const s = parsed.data;
+  if (s.expect.failoverBandMs[0] > s.expect.failoverBandMs[1]) {
+    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, ['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`);
+  }
+  return { ...s, file };
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new HarnessError('SCENARIO_UNKNOWN', `scenario file ${file} cannot be read`);
+  }
+  return parseScenario(text, file);
+}
+
+/** Every scenario in `dir`, sorted by name. */
+export async function listScenarios(dir = BUILTIN_SCENARIO_DIR): Promise<Scenario[]> {
+  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const all = await Promise.all(files.map((f) => loadScenarioFile(path.join(dir, f))));
+  return all.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Resolve `--scenario` values: names of built-in scenarios, or paths to scenario files.
+ * No value means the whole built-in suite.
+ */
+export async function resolveScenarios(wanted: readonly string[], dir = BUILTIN_SCENARIO_DIR): Promise<Scenario[]> {
+  const builtin = await listScenarios(dir);
+  if (wanted.length === 0) return builtin;
+  const out: Scenario[] = [];
+  for (const w of wanted) {
+    if (/\.ya?ml$/.test(w) || w.includes('/')) {
+      out.push(await loadScenarioFile(w));
+      continue;
+    }
+    const s = builtin.find((b) => b.name === w);
+    if (!s) throw new HarnessError('SCENARIO_UNKNOWN', `unknown scenario "${w}" (known: ${builtin.map((b) => b.name).join(', ')}; or pass a path to a scenario file)`);
+    out.push(s);
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+// Wait until the deployment has converged: one master, every replica online, every sentinel agreeing with quorum.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../errors.ts';
+import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
+import { addr, type Pod } from './target.ts';
+
+export interface Topology {
+  master: Pod;
+  replicas: Pod[];
+}
+
+export interface ConvergenceInput {
+  pods: readonly Pod[];
+  password: string;
+  masterName: string;
+}
+
+/** One look at the deployment; returns what is not converged yet, or the topology when all is well. */
+export async function inspectTopology(d: ConvergenceInput): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
+  const expectedReplicas = d.pods.length - 1;
+  const answers = await Promise.all(
+    d.pods.map((p) =>
+      withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => ({
+        addr: (await s.call('SENTINEL', 'get-master-addr-by-name', d.masterName)) as string[] | null,
+        master: pairs(await s.call('SENTINEL', 'master', d.masterName)),
+        replicas: ((await s.call('SENTINEL', 'replicas', d.masterName)) as unknown[]).map(pairs),
+        ckquorum: String(await s.call('SENTINEL', 'ckquorum', d.masterName).catch((e: Error) => e.message)),
+      })).catch((e: Error) => ({ error: `${p.name}/sentinel: ${e.message}` })),
+    ),
+  );
+  const failed = answers.find((a) => 'error' in a);
+  if (failed && 'error' in failed) return { ok: false, reason: failed.error };
+  const ok = answers as Exclude<(typeof answers)[number], { error: string }>[];
+  const masterAddrs = new Set(ok.map((a) => (a.addr ? `${a.addr[0]}:${a.addr[1]}` : 'none')));
+  if (masterAddrs.size !== 1) return { ok: false, reason: `sentinels disagree on the master: ${[...masterAddrs].join(', ')}` };
+  const masterAddr = [...masterAddrs][0]!;
+  const master = d.pods.find((p) => addr(p.redis) === masterAddr);
+  if (!master) return { ok: false, reason: `sentinels follow ${masterAddr}, which is no pod of this deployment` };
+  for (const [i, a] of ok.entries()) {
+    const who = d.pods[i]!.name;
+    if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
+    const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
+    if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
+    if (Number(a.master['num-other-sentinels']) !== d.pods.length - 1) {
+      return { ok: false, reason: `${who}/sentinel knows ${a.master['num-other-sentinels']} other sentinels, expected ${d.pods.length - 1}` };
+    }
+    if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
+  }
+  let info: Record<string, string>;
+  try {
+    info = parseInfo(await withProbe(master.redis, { password: d.password, connectTimeoutMs: 300 }, (r) => r.info('replication')));
+  } catch (e) {
+    return { ok: false, reason: `${master.name}/redis: ${(e as Error).message}` };
+  }
+  const online = Object.entries(info).filter(([k, v]) => /^slave\d+$/.test(k) && v.includes('state=online')).length;
+  if (info.role !== 'master' || online !== expectedReplicas) {
+    return { ok: false, reason: `${master.name} reports role ${info.role} with ${online} online replicas, expected master with ${expectedReplicas}` };
+  }
+  return { ok: true, topology: { master, replicas: d.pods.filter((p) => p !== master) } };
+}
+
+/** Poll until converged or `timeoutMs` passes; the error says what was still wrong. */
+export async function waitForConvergence(d: ConvergenceInput, opts: { timeoutMs: number; pollMs?: number }): Promise<Topology> {
+  const deadline = performance.now() + opts.timeoutMs;
+  for (;;) {
+    const r = await inspectTopology(d);
+    if (r.ok) return r.topology;
+    if (performance.now() > deadline) {
+      throw new HarnessError('TIMEOUT', `deployment did not converge within ${opts.timeoutMs} ms: ${r.reason}`, { exitCode: 1 });
+    }
+    await sleep(opts.pollMs ?? 25);
+  }
+}

@@ -1,0 +1,88 @@
+// The state file of a local deployment: what a later `down` (or the next run) needs to remove it.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isAlive, isOurs, signalAndWait } from './processes.ts';
+
+export interface LocalState {
+  runId: string;
+  /** Root of everything this deployment wrote: configs, data dirs, logs. */
+  runDir: string;
+  /** PID of the harness that created it. */
+  ownerPid: number;
+  /** Whether the deployment was left running on purpose (`up`). */
+  detached: boolean;
+  pods: Array<{ name: string; address: string }>;
+  /** Every process started, by "pod/container". */
+  processes: Record<string, number>;
+}
+
+/** Where local deployments live; one directory per run. */
+export function stateRoot(): string {
+  return process.env.SENTINEL_CHAOS_STATE_DIR ?? path.join(os.tmpdir(), 'sentinel-chaos');
+}
+
+const pending = new Map<string, Promise<void>>();
+
+/** Persist `state` atomically; concurrent calls are serialised so the newest content always lands last. */
+export function writeState(state: LocalState): Promise<void> {
+  const file = path.join(state.runDir, 'state.json');
+  const next = (pending.get(file) ?? Promise.resolve()).then(async () => {
+    await writeFile(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  });
+  pending.set(file, next.catch(() => {}));
+  return next;
+}
+
+export async function listStates(root = stateRoot()): Promise<LocalState[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return [];
+  }
+  const states: LocalState[] = [];
+  for (const e of entries) {
+    try {
+      states.push(JSON.parse(await readFile(path.join(root, e, 'state.json'), 'utf8')) as LocalState);
+    } catch {
+      // not a deployment directory, or one being created right now
+    }
+  }
+  return states;
+}
+
+export interface Removed {
+  runId: string;
+  processes: string[];
+  dir: string;
+}
+
+/**
+ * Remove what a deployment left: kill its processes (only those whose working directory is inside
+ * its run dir, so a reused PID is never touched) and delete the run dir.
+ */
+export async function removeDeployment(state: LocalState): Promise<Removed> {
+  const killed: string[] = [];
+  await Promise.all(
+    Object.entries(state.processes).map(async ([name, pid]) => {
+      if (isAlive(pid) && isOurs(pid, state.runDir)) {
+        await signalAndWait({ pid }, 'SIGKILL', 2000);
+        killed.push(`${name} (pid ${pid})`);
+      }
+    }),
+  );
+  await rm(state.runDir, { recursive: true, force: true });
+  return { runId: state.runId, processes: killed.sort(), dir: state.runDir };
+}
+
+/** States whose owner is gone and that were not left running on purpose: leftovers of a killed harness. */
+export async function orphanedStates(root = stateRoot()): Promise<LocalState[]> {
+  return (await listStates(root)).filter((s) => !s.detached && !isAlive(s.ownerPid));
+}
+
+export async function ensureRoot(root = stateRoot()): Promise<string> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  return root;
+}

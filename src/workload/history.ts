@@ -1,0 +1,31 @@
+// The workload's history: Jepsen-style invoke / ok / fail / info operations on the run clock.
+
+/**
+ * invoke: the client sent the operation.
+ * ok: acknowledged. fail: definitely not applied (e.g. READONLY, NOAUTH).
+ * info: indeterminate (timeout, connection lost): it may or may not have been applied.
+ */
+export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
+
+export interface Op {
+  /** Which workload client issued it, e.g. "sentinel-client". */
+  process: string;
+  type: OpType;
+  f: 'write';
+  key: string;
+  /** Monotonic nanoseconds on the run clock. */
+  ns: number;
+  /** host:port of the node that acknowledged it (ok only). */
+  node?: string;
+  /** Error text for fail / info (never contains the password). */
+  error?: string;
+}
+
+/** The result of reading back every key the workload touched after the trial. */
+export interface ReadBack {
+  ns: number;
+  /** Keys that were found on the final master. */
+  present: ReadonlySet<string>;
+  /** host:port of the node read from. */
+  node: string;
+}

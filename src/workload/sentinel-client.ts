@@ -1,0 +1,87 @@
+// The workload's Sentinel-aware ioredis client, with every option that shapes observed failover explicit.
+import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
+import type { Endpoint } from '../targets/target.ts';
+
+/** Options of the workload client; all of them end up in the report. */
+export interface ClientOptions {
+  /** Delay before each reconnect attempt to the master, ms. */
+  retryDelayMs: number;
+  /** Delay between rounds over the sentinel list when none answers, ms. */
+  sentinelRetryDelayMs: number;
+  /** A command without a reply after this long is recorded as indeterminate (info), ms. */
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Subscribe to +switch-master on the sentinels and reconnect at once (ioredis `failoverDetector`). */
+  failoverDetector: boolean;
+}
+
+/** Defaults of {@link ClientOptions}. */
+export const CLIENT_DEFAULTS: ClientOptions = {
+  retryDelayMs: 10,
+  sentinelRetryDelayMs: 10,
+  commandTimeoutMs: 1000,
+  connectTimeoutMs: 500,
+  failoverDetector: true,
+};
+
+/**
+ * ioredis's failover detector opens sentinel connections without an error listener, so every
+ * failed connect to a dead sentinel prints "[ioredis] Unhandled error event". Give them one.
+ */
+class QuietSentinelConnector extends SentinelConnector {
+  constructor(...args: ConstructorParameters<typeof SentinelConnector>) {
+    super(...args);
+    const self = this as unknown as { connectToSentinel: (...a: unknown[]) => Redis };
+    const open = self.connectToSentinel.bind(this);
+    self.connectToSentinel = (...a: unknown[]) => open(...a).on('error', () => {});
+  }
+}
+
+/** A Sentinel-aware client as an application would configure it, tuned to notice a failover promptly. */
+export function sentinelClient(opts: {
+  sentinels: readonly Endpoint[];
+  masterName: string;
+  password: string;
+  client?: Partial<ClientOptions>;
+}): Redis {
+  const o = { ...CLIENT_DEFAULTS, ...opts.client };
+  const options: RedisOptions = {
+    sentinels: opts.sentinels.map((s) => ({ host: s.host, port: s.port })),
+    name: opts.masterName,
+    role: 'master',
+    password: opts.password,
+    failoverDetector: o.failoverDetector,
+    retryStrategy: () => o.retryDelayMs,
+    sentinelRetryStrategy: () => o.sentinelRetryDelayMs,
+    sentinelReconnectStrategy: () => o.sentinelRetryDelayMs,
+    Connector: QuietSentinelConnector as unknown as RedisOptions['Connector'],
+    commandTimeout: o.commandTimeoutMs,
+    connectTimeout: o.connectTimeoutMs,
+    // Never give up on queued commands by retry count: the command timeout bounds every operation.
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    enableAutoPipelining: false,
+    // A demoted master answers READONLY: reconnect through the sentinels, but do not resend (the
+    // write was refused, and the history records it as failed).
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
+  };
+  const client = new Redis(options);
+  client.on('error', () => {});
+  return client;
+}
+
+/** The client's options as report fields. */
+export function describeClient(o: Partial<ClientOptions> = {}): Record<string, string | number | boolean> {
+  const c = { ...CLIENT_DEFAULTS, ...o };
+  return {
+    library: 'ioredis',
+    mode: 'sentinel (role master)',
+    retry_strategy: `constant ${c.retryDelayMs} ms`,
+    sentinel_retry_strategy: `constant ${c.sentinelRetryDelayMs} ms`,
+    command_timeout_ms: c.commandTimeoutMs,
+    connect_timeout_ms: c.connectTimeoutMs,
+    failover_detector: c.failoverDetector,
+    max_retries_per_request: 'unlimited (bounded by command timeout)',
+    reconnect_on_error: 'READONLY: reconnect, no resend',
+  };
+}

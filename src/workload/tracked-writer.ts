@@ -1,0 +1,94 @@
+// Writes unique keys at a steady rate and records every operation (invoke / ok / fail / info) on the run clock.
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import type { Op } from './history.ts';
+
+export interface WriterOptions {
+  /** Name of this client in the history. */
+  name: string;
+  client: Redis;
+  clock: Clock;
+  /** Unique per trial, so that read-back only sees this trial's keys. */
+  keyPrefix: string;
+  /** Writes per second, issued open-loop (on schedule, whether or not earlier writes returned). */
+  rateHz: number;
+  /** Upper bound on writes awaiting a reply; beyond it the schedule skips (counted in `skipped`). */
+  maxInFlight: number;
+}
+
+/** Errors with which the server refused the write: it was definitely not applied. */
+const DEFINITE = /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|WRONGTYPE|LOADING|MASTERDOWN)\b/;
+
+export class TrackedWriter {
+  readonly history: Op[] = [];
+  /** Scheduled writes not issued because maxInFlight was reached. */
+  skipped = 0;
+  private seq = 0;
+  private inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private startNs = 0;
+  private readonly opts: WriterOptions;
+
+  constructor(opts: WriterOptions) {
+    if (!(opts.rateHz > 0)) throw new RangeError('rateHz must be positive');
+    this.opts = opts;
+  }
+
+  start(): void {
+    this.startNs = this.opts.clock.nowNs();
+    this.tick();
+  }
+
+  /** Stop issuing; wait up to `drainMs` for outstanding replies (those still pending stay indeterminate). */
+  async stop(drainMs: number): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (t = setTimeout(r, drainMs)))]);
+    clearTimeout(t);
+  }
+
+  /** Every key this writer invoked. */
+  keys(): string[] {
+    return this.history.filter((o) => o.type === 'invoke').map((o) => o.key);
+  }
+
+  get acked(): number {
+    return this.history.filter((o) => o.type === 'ok').length;
+  }
+
+  private tick = (): void => {
+    const periodNs = 1e9 / this.opts.rateHz;
+    const due = Math.floor((this.opts.clock.nowNs() - this.startNs) / periodNs) + 1;
+    // After a stall (GC, a blocked loop) catch up in bounded bursts rather than all at once.
+    for (let n = 0; this.seq < due && n < 100; n++) {
+      if (this.inFlight.size >= this.opts.maxInFlight) {
+        this.skipped += due - this.seq;
+        this.seq = due;
+        break;
+      }
+      this.issue();
+    }
+    const nextNs = this.startNs + this.seq * periodNs;
+    this.timer = setTimeout(this.tick, Math.max(0, (nextNs - this.opts.clock.nowNs()) / 1e6));
+  };
+
+  private issue(): void {
+    const { client, clock, name, keyPrefix } = this.opts;
+    const key = `${keyPrefix}:${this.seq++}`;
+    this.history.push({ process: name, type: 'invoke', f: 'write', key, ns: clock.nowNs() });
+    const p = client.set(key, '1').then(
+      () => {
+        const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+        const node = s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
+        this.history.push({ process: name, type: 'ok', f: 'write', key, ns: clock.nowNs(), ...(node ? { node } : {}) });
+      },
+      (err: Error) => {
+        const type = DEFINITE.test(err.message) ? 'fail' : 'info';
+        this.history.push({ process: name, type, f: 'write', key, ns: clock.nowNs(), error: err.message.slice(0, 200) });
+      },
+    );
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+}
