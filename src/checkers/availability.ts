@@ -40,8 +40,8 @@ export function longestOutage(history: readonly Op[]): Outage | null {
 }
 
 /**
- * Figures writes_invoked, writes_acked, writes_failed, writes_indeterminate, availability (acked / invoked,
- * 4 decimals) and outage_ms (see longestOutage). valid: 'unknown' when no write was invoked; false when
+ * Figures writes_invoked, writes_acked (within the client's timeout), writes_failed, writes_indeterminate,
+ * writes_late (acknowledged after the timeout), availability (acked / invoked, 4 decimals) and outage_ms (see longestOutage). valid: 'unknown' when no write was invoked; false when
  * maxOutageMs is given and outage_ms exceeds it; true otherwise.
  */
 export function checkAvailability(input: TrialInput, config: { maxOutageMs?: number }): CheckResult {
@@ -49,7 +49,9 @@ export function checkAvailability(input: TrialInput, config: { maxOutageMs?: num
   const writes = input.history.filter((op) => op.f === 'write');
   const count = (type: Op['type']): number => writes.filter((op) => op.type === type).length;
   const invoked = count('invoke');
-  const acked = count('ok');
+  // A late acknowledgement reached the client after it had given up: not available from its view.
+  const acked = writes.filter((op) => op.type === 'ok' && !op.late).length;
+  const late = writes.filter((op) => op.type === 'ok' && op.late).length;
   const failed = count('fail');
   const indeterminate = count('info');
   const outage = longestOutage(writes);
@@ -59,6 +61,7 @@ export function checkAvailability(input: TrialInput, config: { maxOutageMs?: num
     writes_acked: acked,
     writes_failed: failed,
     writes_indeterminate: indeterminate,
+    writes_late: late,
     availability,
     outage_ms: outage?.ms ?? null,
   };
@@ -79,7 +82,7 @@ export function checkAvailability(input: TrialInput, config: { maxOutageMs?: num
     valid,
     figures,
     explanation:
-      `${acked}/${invoked} writes acknowledged (${failed} failed, ${indeterminate} indeterminate); ` +
+      `${acked}/${invoked} writes acknowledged within the client's timeout (${failed} failed, ${indeterminate} indeterminate, ${late} of those acknowledged late); ` +
       `longest interval without an acknowledged write ${outage.ms} ms${bound}${window}`,
   };
 }

@@ -29,6 +29,14 @@ export interface ContainerModel {
   script: string;
 }
 
+/** A config file held in a ConfigMap key, with the manifest file it came from. */
+export interface ConfText {
+  configMap: string;
+  key: string;
+  text: string;
+  file: string;
+}
+
 export interface DeploymentModel {
   manifestsDir: string;
   objects: ManifestObject[];
@@ -48,8 +56,8 @@ export interface DeploymentModel {
   /** ConfigMap name → key → content. */
   configMaps: Record<string, Record<string, string>>;
   /** The keys holding redis.conf, sentinel.conf and the scripts, located by content. */
-  redisConf: { configMap: string; key: string; text: string };
-  sentinelConf: { configMap: string; key: string; text: string };
+  redisConf: ConfText;
+  sentinelConf: ConfText;
   scripts: { configMap: string; files: Record<string, string> };
   redis: ContainerModel;
   sentinel: ContainerModel;
@@ -106,11 +114,11 @@ function one(objects: ManifestObject[], kind: string, dir: string): ManifestObje
   return found[0]!;
 }
 
-function intDirective(conf: { configMap: string; key: string; text: string }, prefix: string[], file: string): number {
+function intDirective(conf: ConfText, prefix: string[]): number {
   const value = lastDirective(conf.text, prefix)?.[0];
   const n = value === undefined ? NaN : Number(value);
   if (!Number.isInteger(n) || n < 0) {
-    throw invalid(file, `ConfigMap ${conf.configMap} key ${conf.key}: "${prefix.join(' ')}" is missing or not a number`);
+    throw invalid(conf.file, `ConfigMap ${conf.configMap} key ${conf.key}: "${prefix.join(' ')}" is missing or not a number`);
   }
   return n;
 }
@@ -132,12 +140,14 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
   const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []).map(asRecord);
 
   const configMaps: Record<string, Record<string, string>> = {};
+  const configMapFiles: Record<string, string> = {};
   for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
     configMaps[cm.metadata.name] = Object.fromEntries(Object.entries(asRecord(cm.data)).map(([k, v]) => [k, String(v)]));
+    configMapFiles[cm.metadata.name] = cm.__file;
   }
   const findKey = (pred: (key: string, text: string) => boolean, what: string) => {
     for (const [configMap, data] of Object.entries(configMaps)) {
-      for (const [key, text] of Object.entries(data)) if (pred(key, text)) return { configMap, key, text };
+      for (const [key, text] of Object.entries(data)) if (pred(key, text)) return { configMap, key, text, file: configMapFiles[configMap]! };
     }
     throw invalid(sts.__file, `no ConfigMap holds ${what}`);
   };
@@ -147,9 +157,12 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
   const scripts = Object.fromEntries(Object.entries(configMaps[scriptsCm] ?? {}).filter(([k]) => k.endsWith('.sh')));
 
   const monitor = lastDirective(sentinelConf.text, ['sentinel', 'monitor']);
-  if (!monitor || monitor.length < 4) throw invalid(sts.__file, 'sentinel.conf: "sentinel monitor <name> <host> <port> <quorum>" is incomplete');
+  if (!monitor || monitor.length < 4) throw invalid(sentinelConf.file, `ConfigMap ${sentinelConf.configMap}: "sentinel monitor <name> <host> <port> <quorum>" is incomplete`);
   const masterName = monitor[0]!;
   const quorum = Number(monitor[3]);
+  if (!Number.isInteger(quorum) || quorum < 1) {
+    throw invalid(sentinelConf.file, `ConfigMap ${sentinelConf.configMap}: "sentinel monitor" quorum "${monitor[3]}" is not a positive integer`);
+  }
 
   const containerWithPort = (port: string) =>
     containers.find((c) => (Array.isArray(c.ports) ? c.ports : []).some((p) => asRecord(p).name === port));
@@ -176,7 +189,6 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
   if (!Number.isInteger(replicas) || replicas < 1) throw invalid(sts.__file, `StatefulSet ${sts.metadata.name}: replicas must be a positive integer`);
   const pdbObj = objects.find((o) => o.kind === 'PodDisruptionBudget');
   const pdbSpec = asRecord(pdbObj?.spec);
-  const sentinelFile = sentinelConf;
   return {
     manifestsDir: dir,
     objects,
@@ -187,9 +199,9 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     podNames: Array.from({ length: replicas }, (_, i) => `${sts.metadata.name}-${i}`),
     masterName,
     quorum,
-    downAfterMs: intDirective(sentinelFile, ['sentinel', 'down-after-milliseconds', masterName], sts.__file),
-    failoverTimeoutMs: intDirective(sentinelFile, ['sentinel', 'failover-timeout', masterName], sts.__file),
-    parallelSyncs: intDirective(sentinelFile, ['sentinel', 'parallel-syncs', masterName], sts.__file),
+    downAfterMs: intDirective(sentinelConf, ['sentinel', 'down-after-milliseconds', masterName]),
+    failoverTimeoutMs: intDirective(sentinelConf, ['sentinel', 'failover-timeout', masterName]),
+    parallelSyncs: intDirective(sentinelConf, ['sentinel', 'parallel-syncs', masterName]),
     redisPort: portOf(redisC, 'redis'),
     sentinelPort: portOf(sentinelC, 'sentinel'),
     terminationGracePeriodSeconds: Number(podSpec.terminationGracePeriodSeconds ?? 30),

@@ -78,11 +78,10 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const scenarioResults: ScenarioResult[] = [];
   let secret = '';
 
-  log(`run ${runId}: bringing up the local deployment from ${opts.manifestsDir}`);
   const upStart = performance.now();
   await using deployment = await startLocalDeployment({ model, runId, subnet: opts.subnet, binaries: opts.binaries, overrides: opts.overrides });
   secret = deployment.password;
-  log(`converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
+  log(`run ${runId}: local deployment from ${opts.manifestsDir} converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
 
   for (const scenario of opts.scenarios) {
     const trials: TrialResult[] = [];

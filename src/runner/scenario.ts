@@ -1,7 +1,7 @@
 // Scenario files: the schema, and loading with errors that name the file, line and field.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
 
@@ -54,12 +54,17 @@ export type Scenario = z.infer<typeof ScenarioSchema> & { file: string };
 /** The built-in scenarios shipped with the harness. */
 export const BUILTIN_SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
 
-function position(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>): string {
+function position(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>, atKey = false): string {
   // Walk to the deepest node that exists along the path, so a missing field points at its parent.
   let node: unknown = doc.contents;
   for (const key of p) {
-    if (isMap(node) || isSeq(node)) {
-      const next = node.get(key as string | number, true);
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === key);
+      if (!pair) break;
+      // An unknown key is reported at the key itself; a bad value at the value.
+      node = atKey && p[p.length - 1] === key && pair.key ? pair.key : pair.value;
+    } else if (isSeq(node)) {
+      const next = node.get(key as number, true);
       if (next === undefined) break;
       node = next;
     } else break;
@@ -82,8 +87,10 @@ export function parseScenario(text: string, file: string): Scenario {
   const parsed = ScenarioSchema.safeParse(doc.toJS());
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : '(top level)';
-    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, issue.path)}: field ${field}: ${issue.message}`);
+    // zod reports an unknown key at its parent object; point at the key itself.
+    const at = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
+    const field = at.length ? at.join('.') : '(top level)';
+    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, at, issue.code === 'unrecognized_keys')}: field ${field}: ${issue.message}`);
   }
   const s = parsed.data;
   if (s.expect.failoverBandMs[0] > s.expect.failoverBandMs[1]) {

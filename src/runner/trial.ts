@@ -18,7 +18,7 @@ import type { TrialResult, Verdict } from '../report/journal.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { addr, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { Op, ReadBack } from '../workload/history.ts';
-import { sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
+import { CLIENT_DEFAULTS, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -125,6 +125,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}`,
       rateHz: s.workload.rateHz,
       maxInFlight: 100_000,
+      timeoutMs: { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs,
     });
     writer.start();
     note('phase', 'workload-start', `${s.workload.rateHz} writes/s`);

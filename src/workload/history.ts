@@ -19,6 +19,11 @@ export interface Op {
   node?: string;
   /** Error text for fail / info (never contains the password). */
   error?: string;
+  /**
+   * ok only: the acknowledgement came after the client's command timeout had already reported the
+   * write as indeterminate (an info op precedes it). The server did acknowledge it, at `ns`.
+   */
+  late?: true;
 }
 
 /** The result of reading back every key the workload touched after the trial. */

@@ -8,7 +8,7 @@ export interface ClientOptions {
   retryDelayMs: number;
   /** Delay between rounds over the sentinel list when none answers, ms. */
   sentinelRetryDelayMs: number;
-  /** A command without a reply after this long is recorded as indeterminate (info), ms. */
+  /** The application's command timeout: a write without a reply after this long is recorded as indeterminate (info), ms. Enforced by the workload, not by ioredis (see TrackedWriter). */
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   /** Subscribe to +switch-master on the sentinels and reconnect at once (ioredis `failoverDetector`). */
@@ -55,9 +55,8 @@ export function sentinelClient(opts: {
     sentinelRetryStrategy: () => o.sentinelRetryDelayMs,
     sentinelReconnectStrategy: () => o.sentinelRetryDelayMs,
     Connector: QuietSentinelConnector as unknown as RedisOptions['Connector'],
-    commandTimeout: o.commandTimeoutMs,
     connectTimeout: o.connectTimeoutMs,
-    // Never give up on queued commands by retry count: the command timeout bounds every operation.
+    // Never give up on queued commands: the workload's command timeout classifies them, and a late reply still counts as the server's ack.
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
     enableAutoPipelining: false,
@@ -79,9 +78,10 @@ export function describeClient(o: Partial<ClientOptions> = {}): Record<string, s
     retry_strategy: `constant ${c.retryDelayMs} ms`,
     sentinel_retry_strategy: `constant ${c.sentinelRetryDelayMs} ms`,
     command_timeout_ms: c.commandTimeoutMs,
+    command_timeout_handling: 'reported as info at the timeout; a later reply is recorded as a late ok',
     connect_timeout_ms: c.connectTimeoutMs,
     failover_detector: c.failoverDetector,
-    max_retries_per_request: 'unlimited (bounded by command timeout)',
+    max_retries_per_request: 'unlimited',
     reconnect_on_error: 'READONLY: reconnect, no resend',
   };
 }

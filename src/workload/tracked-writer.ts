@@ -14,6 +14,12 @@ export interface WriterOptions {
   rateHz: number;
   /** Upper bound on writes awaiting a reply; beyond it the schedule skips (counted in `skipped`). */
   maxInFlight: number;
+  /**
+   * The application's command timeout: a write without a reply by then is recorded as info. The
+   * reply is still awaited and, if it comes, recorded as a late ok: ioredis's own commandTimeout
+   * would discard it, hiding when the new master really acknowledged queued writes.
+   */
+  timeoutMs: number;
 }
 
 /** Errors with which the server refused the write: it was definitely not applied. */
@@ -53,6 +59,7 @@ export class TrackedWriter {
     return this.history.filter((o) => o.type === 'invoke').map((o) => o.key);
   }
 
+  /** Writes acknowledged so far (late acknowledgements included). */
   get acked(): number {
     return this.history.filter((o) => o.type === 'ok').length;
   }
@@ -74,16 +81,24 @@ export class TrackedWriter {
   };
 
   private issue(): void {
-    const { client, clock, name, keyPrefix } = this.opts;
+    const { client, clock, name, keyPrefix, timeoutMs } = this.opts;
     const key = `${keyPrefix}:${this.seq++}`;
     this.history.push({ process: name, type: 'invoke', f: 'write', key, ns: clock.nowNs() });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.history.push({ process: name, type: 'info', f: 'write', key, ns: clock.nowNs(), error: `no reply within ${timeoutMs} ms (client timeout)` });
+    }, timeoutMs);
     const p = client.set(key, '1').then(
       () => {
+        clearTimeout(timer);
         const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
         const node = s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
-        this.history.push({ process: name, type: 'ok', f: 'write', key, ns: clock.nowNs(), ...(node ? { node } : {}) });
+        this.history.push({ process: name, type: 'ok', f: 'write', key, ns: clock.nowNs(), ...(node ? { node } : {}), ...(timedOut ? { late: true as const } : {}) });
       },
       (err: Error) => {
+        clearTimeout(timer);
+        if (timedOut) return;
         const type = DEFINITE.test(err.message) ? 'fail' : 'info';
         this.history.push({ process: name, type, f: 'write', key, ns: clock.nowNs(), error: err.message.slice(0, 200) });
       },

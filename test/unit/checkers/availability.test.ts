@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkAvailability, longestOutage } from '../../../src/checkers/availability.ts';
-import { FAULT_MS, NEW, OLD, history, steadyWrites, trial, type WriteSpec } from './builders.ts';
+import { FAULT_MS, NEW, OLD, history, ns, steadyWrites, trial, type WriteSpec } from './builders.ts';
 
 // Acked writes every 100 ms to OLD until the fault, a 3 s-timeout outage, then acked writes to NEW from +6200 ms.
 const OUTAGE_WRITES: WriteSpec[] = [
@@ -64,10 +64,24 @@ describe('checkAvailability', () => {
       writes_acked: 118,
       writes_failed: 1,
       writes_indeterminate: 2,
+      writes_late: 0,
       availability: 0.9752,
       outage_ms: 6300,
     });
     expect(r.explanation).toContain('from -99 ms to 6201 ms relative to the fault');
+  });
+
+  it('counts a late acknowledgement for the outage but not as available to the client', () => {
+    const ops = history({ key: 'a', at: 0, done: 1 }, { key: 'b', at: 10, done: 1010, outcome: 'info' }, { key: 'c', at: 3000, done: 3001 });
+    // b timed out at 1010 ms, then its reply arrived at 2000 ms: the server acknowledged it then.
+    ops.push({ process: 'c1', type: 'ok', f: 'write', key: 'b', ns: ns(2000), node: OLD.addr, late: true });
+    const r = checkAvailability(trial({ history: ops }), {});
+    expect(r.figures.writes_acked).toBe(2);
+    expect(r.figures.writes_late).toBe(1);
+    expect(r.figures.availability).toBe(0.6667);
+    // Acknowledgements at 1, 2000 (late) and 3001 ms: the longest gap is 1999 ms, not the 3000 ms
+    // it would be if the late acknowledgement were ignored.
+    expect(r.figures.outage_ms).toBe(1999);
   });
 
   it('fails when the outage exceeds maxOutageMs', () => {

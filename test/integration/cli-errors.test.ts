@@ -1,0 +1,221 @@
+// The real CLI on bad input: exit 2, one actionable line on stderr, no stack trace, nothing left running.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'node_modules/.bin');
+const SUBNET = 201;
+/** The hint commander prints after its own usage errors (showHelpAfterError). */
+const HELP_HINT = '(run with --help for usage)';
+/** Generous per-call ceiling; every case here finishes well under a second when nothing is started. */
+const CALL_TIMEOUT_MS = 15_000;
+/** Failing before anything starts is fast; starting redis would take far longer. */
+const FAST_MS = 3_000;
+
+let tmp: string;
+let stateDir: string;
+let reportDir: string;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'sentinel-chaos-cli-'));
+  stateDir = path.join(tmp, 'state');
+  reportDir = path.join(tmp, 'reports');
+  await mkdir(stateDir);
+});
+
+afterEach(async () => {
+  // Safety net should a case start something after all: kill what runs inside our state dir, by PID.
+  for (const pid of processesUnder(stateDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await rm(tmp, { recursive: true, force: true });
+});
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(...args: string[]): CliResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ''}`, SENTINEL_CHAOS_STATE_DIR: stateDir };
+  delete env.NODE_OPTIONS;
+  const t0 = performance.now();
+  const r: SpawnSyncReturns<string> = spawnSync('node', ['src/cli/main.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+  const ms = performance.now() - t0;
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms };
+}
+
+/** PIDs of processes whose working directory is inside `dir`. */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${e}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(e));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+async function assertNothingLeft(): Promise<void> {
+  expect(processesUnder(stateDir), 'processes running inside the state dir').toEqual([]);
+  expect(await readdir(stateDir), 'entries in the state dir (e.g. a run dir with state.json)').toEqual([]);
+  const p = spawnSync('pgrep', ['-af', `127\\.0\\.${SUBNET}\\.`], { encoding: 'utf8' });
+  expect(p.stdout, `processes mentioning 127.0.${SUBNET}.`).toBe('');
+  expect(p.status).toBe(1);
+}
+
+/**
+ * Assert a usage/environment failure and return its one message line.
+ * `commander`: a parse error from commander ("error: …" then the help hint); otherwise a
+ * HarnessError ("sentinel-chaos: …", no hint).
+ */
+function usageError(r: CliResult, kind: 'commander' | 'harness'): string {
+  const ctx = `stderr was:\n${r.stderr}`;
+  expect(r.status, ctx).toBe(2);
+  expect(r.stdout, ctx).toBe('');
+  expect(r.stderr, ctx).not.toMatch(/^\s+at /m);
+  expect(r.stderr, ctx).not.toMatch(/internal error|Error: /);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+  if (kind === 'commander') {
+    expect(lines.at(-1), ctx).toBe(HELP_HINT);
+    lines.pop();
+  } else {
+    expect(lines, ctx).not.toContain(HELP_HINT);
+  }
+  // Soft, so that the message checks and the leftover checks below still run when this fails.
+  expect.soft(lines, `exactly one message line; ${ctx}`).toHaveLength(1);
+  const line = lines.at(-1) ?? '';
+  expect(line).toMatch(kind === 'commander' ? /^error: \S/ : /^sentinel-chaos: \S/);
+  return line;
+}
+
+describe('sentinel-chaos CLI on bad input', () => {
+  it('unknown flag --bogus', async () => {
+    const line = usageError(cli('--bogus'), 'commander');
+    expect(line).toContain('--bogus');
+    await assertNothingLeft();
+  });
+
+  it('--trials 0', async () => {
+    const line = usageError(cli('--trials', '0', '--subnet', String(SUBNET), '--report-dir', reportDir), 'commander');
+    expect(line).toContain('--trials');
+    expect(line).toMatch(/positive integer/);
+    await assertNothingLeft();
+  });
+
+  it('--trials abc', async () => {
+    const line = usageError(cli('--trials', 'abc', '--subnet', String(SUBNET), '--report-dir', reportDir), 'commander');
+    expect(line).toContain('--trials');
+    expect(line).toContain('abc');
+    await assertNothingLeft();
+  });
+
+  it('--target nowhere names the allowed targets', async () => {
+    const line = usageError(cli('--target', 'nowhere', '--subnet', String(SUBNET), '--report-dir', reportDir), 'commander');
+    expect(line).toContain('--target');
+    expect(line).toContain('nowhere');
+    expect(line).toContain('local');
+    await assertNothingLeft();
+  });
+
+  it('--scenario nope names the known scenarios', async () => {
+    const line = usageError(cli('--scenario', 'nope', '--subnet', String(SUBNET), '--report-dir', reportDir), 'harness');
+    expect(line).toContain('nope');
+    expect(line).toContain('master-kill');
+    await assertNothingLeft();
+  });
+
+  it('--scenario <file> with malformed YAML names the file and line', async () => {
+    const file = path.join(tmp, 'broken.yaml');
+    const text = 'name: broken\ndescription: malformed on line 4\nfault:\n  kind: kill-pod: 2\n';
+    await writeFile(file, text);
+    const line = usageError(cli('--scenario', file, '--subnet', String(SUBNET), '--report-dir', reportDir), 'harness');
+    expect(line).toContain(`${file}:4:`);
+    await assertNothingLeft();
+  });
+
+  it('--redis-server /nonexistent/redis-server fails before starting anything (BINARY_MISSING)', async () => {
+    const r = cli('--redis-server', '/nonexistent/redis-server', '--subnet', String(SUBNET), '--report-dir', reportDir);
+    const line = usageError(r, 'harness');
+    expect(line).toContain('/nonexistent/redis-server');
+    expect(line).toContain('apt-get');
+    expect(line).toContain('--redis-server');
+    expect(r.ms).toBeLessThan(FAST_MS);
+    await assertNothingLeft();
+  });
+
+  it('a busy port on 127.0.201.1:6379 fails before starting anything, naming the address', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(6379, `127.0.${SUBNET}.1`, () => resolve());
+    });
+    let r: CliResult;
+    try {
+      r = cli('--subnet', String(SUBNET), '--report-dir', reportDir);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    const line = usageError(r, 'harness');
+    expect(line).toContain(`127.0.${SUBNET}.1:6379`);
+    expect(line).toContain('--subnet');
+    expect(r.ms).toBeLessThan(FAST_MS);
+    await assertNothingLeft();
+  });
+
+  it('--report-dir below a regular file', async () => {
+    const file = path.join(tmp, 'a-file');
+    await writeFile(file, 'not a directory\n');
+    const line = usageError(cli('--report-dir', path.join(file, 'reports'), '--subnet', String(SUBNET)), 'harness');
+    expect(line).toContain('--report-dir');
+    expect(line).toContain(file);
+    expect(await readFile(file, 'utf8')).toBe('not a directory\n');
+    await assertNothingLeft();
+  });
+
+  it('--manifests /nonexistent', async () => {
+    const line = usageError(cli('--manifests', '/nonexistent', '--subnet', String(SUBNET), '--report-dir', reportDir), 'harness');
+    expect(line).toContain('/nonexistent');
+    expect(line).toContain('--manifests');
+    await assertNothingLeft();
+  });
+});
+
+describe('sentinel-chaos CLI help and list', () => {
+  it('--help exits 0 and lists run, up, down and list', async () => {
+    const r = cli('--help');
+    expect(r.status, r.stderr).toBe(0);
+    for (const cmd of ['run', 'up', 'down', 'list']) expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    await assertNothingLeft();
+  });
+
+  it('list prints every built-in scenario', async () => {
+    const r = cli('list');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^master-kill\s+\S/m);
+    const dir = path.join(ROOT, 'scenarios');
+    for (const f of (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n))) {
+      const { name } = parseYaml(await readFile(path.join(dir, f), 'utf8')) as { name: string };
+      expect(r.stdout).toMatch(new RegExp(`^${name}\\s`, 'm'));
+    }
+    await assertNothingLeft();
+  });
+});
