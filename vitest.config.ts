@@ -8,5 +8,6 @@ export default defineConfig({
     // Integration tests start real redis clusters; two at once on two cores skews their timing.
     fileParallelism: false,
     retry: 0,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything sentinel-chaos needs on a fresh Debian/Ubuntu machine: redis, sentinel, nftables, npm deps (with Node 24).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+command -v nft >/dev/null || missing+=(nftables)
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq redis-server redis-sentinel redis-tools nftables >/dev/null
+fi
+
+# The `node` devDependency puts Node 24 first on PATH for every npm script, whatever node runs npm.
+npm ci --no-audit --no-fund
