@@ -19,6 +19,8 @@ export function probeClient(e: Endpoint, opts: ProbeOptions = {}): Redis {
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     lazyConnect: true,
+    // Probes want the server's own answer (NOAUTH, LOADING, …), not ioredis's ready check in front of it.
+    enableReadyCheck: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
   });
