@@ -10,7 +10,7 @@ import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
-import { listStates, orphanedStates, removeDeployment } from '../targets/local/state.ts';
+import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
 import { addr } from '../targets/target.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -64,10 +64,17 @@ async function assertWritableDir(dir: string): Promise<void> {
   }
 }
 
+function describeRemoved(r: Removed): string {
+  const parts = [r.processes.length ? `processes ${r.processes.join(', ')}` : 'no running processes'];
+  if (r.nftTables.length) parts.push(`nft tables ${r.nftTables.join(', ')}`);
+  parts.push(`deleted ${r.dir}`);
+  return parts.join('; ');
+}
+
 async function cleanOrphans(): Promise<void> {
   for (const s of await orphanedStates()) {
     const r = await removeDeployment(s);
-    err(`removed leftovers of an interrupted run ${r.runId}: ${r.processes.length ? r.processes.join(', ') : 'no processes'}; ${r.dir}`);
+    err(`removed leftovers of an interrupted run ${r.runId}: ${describeRemoved(r)}`);
   }
 }
 
@@ -147,7 +154,7 @@ export function buildProgram(): Command {
       if (states.length === 0) err('nothing to remove');
       for (const s of states) {
         const r = await removeDeployment(s);
-        err(`removed ${r.runId}: ${r.processes.length ? r.processes.join(', ') : 'no running processes'}; deleted ${r.dir}`);
+        err(`removed ${r.runId}: ${describeRemoved(r)}`);
       }
     });
 
@@ -155,7 +162,7 @@ export function buildProgram(): Command {
     .command('list')
     .description('list the built-in scenarios')
     .action(async () => {
-      for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
+      for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     });
 
   return program;

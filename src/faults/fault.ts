@@ -1,21 +1,47 @@
 // A fault and its heal, packaged together; every fault proves it landed before the scenario clock starts.
 import type { Clock } from '../clock.ts';
+import type { CheckResult, Figures } from '../checkers/types.ts';
+import type { TrialEvent } from '../observers/events.ts';
 import type { Topology } from '../targets/convergence.ts';
 import type { Pod, StartedDeployment } from '../targets/target.ts';
+import type { Duration } from '../runner/scenario.ts';
 
 export interface FaultContext {
   deployment: StartedDeployment;
   topology: Topology;
   clock: Clock;
-  /** Record a fault mark ("inject", "landed", "heal", "healed") on the trial's timeline. */
+  /** Resolve a scenario duration ("3x" = 3 × down-after) against the running deployment. */
+  ms(d: Duration): number;
+  /** Record a fault mark ("inject", "landed", "heal", "healed", …) on the trial's timeline. */
   mark(type: string, detail: string): void;
+  /** Everything observed so far (sentinel and role events), to verify what must not happen. */
+  events(): readonly TrialEvent[];
 }
 
 export interface InjectedFault {
   /** The pod the fault hit. */
   victim: Pod;
-  /** When the fault was proven in effect: the scenario clock starts here. */
+  /** When the fault was proven in effect (or, for quorum loss, the quorum restored): failover figures start here. */
   landedNs: number;
-  /** Undo the fault; idempotent. */
+  /** The fault stays in place at least until this instant (pause and partition durations, kill holds). */
+  holdUntilNs?: number;
+  /**
+   * Heal only once the failover has been observed (a killed pod is restarted after its replacement
+   * took over); otherwise the heal comes at holdUntilNs, whether or not the failover is done.
+   */
+  healAfterFailover: boolean;
+  /** Undo the fault; idempotent, safe on every path (success, failure, interrupt). */
   heal(): Promise<void>;
+  /** Results the fault itself established (e.g. INPROG on a second failover call). */
+  checks: CheckResult[];
+  figures: Figures;
+  /** After the heal, this pod must be a replica of the current master with its link up. */
+  mustRejoin?: Pod;
 }
+
+/** The target lacks an ability the fault needs: the scenario is skipped with this reason, never passed. */
+export class FaultSkipped extends Error {
+  override readonly name = 'FaultSkipped';
+}
+
+export const victimOf = (topology: Topology, which: 'master' | 'replica'): Pod => (which === 'master' ? topology.master : topology.replicas[0]!);

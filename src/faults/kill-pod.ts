@@ -1,10 +1,11 @@
 // kill-pod: SIGKILL every container of a pod (a node crash); healed by starting the pod again.
-import type { FaultContext, InjectedFault } from './fault.ts';
+import { victimOf, type FaultContext, type InjectedFault } from './fault.ts';
+import type { Duration } from '../runner/scenario.ts';
 
-export async function killPod(ctx: FaultContext, which: 'master' | 'replica'): Promise<InjectedFault> {
-  const { topology, deployment, clock } = ctx;
-  const victim = which === 'master' ? topology.master : topology.replicas[0]!;
-  ctx.mark('inject', `kill-pod ${victim.name} (${which})`);
+export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'replica'; holdMs: Duration }, restart: boolean): Promise<InjectedFault> {
+  const { deployment, clock } = ctx;
+  const victim = victimOf(ctx.topology, spec.target);
+  ctx.mark('inject', `kill-pod ${victim.name} (${spec.target})`);
   // Resolves only once both processes have exited: the proof that the fault landed.
   await deployment.podControl.kill(victim.name);
   const landedNs = clock.nowNs();
@@ -13,6 +14,11 @@ export async function killPod(ctx: FaultContext, which: 'master' | 'replica'): P
   return {
     victim,
     landedNs,
+    holdUntilNs: landedNs + ctx.ms(spec.holdMs) * 1e6,
+    healAfterFailover: true,
+    checks: [],
+    figures: {},
+    ...(restart ? { mustRejoin: victim } : {}),
     async heal() {
       if (healed) return;
       healed = true;

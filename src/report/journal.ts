@@ -26,8 +26,24 @@ export interface TrialResult {
   events: TrialEvent[];
   /** Why a trial failed, errored or was skipped, in one line. */
   message?: string;
+  /**
+   * Findings within the accepted bounds that a reader must still see, e.g. lost writes the seed's
+   * settings make unavoidable, or a failover outside the expected band.
+   */
+  warnings?: string[];
   /** Relative path (from the run dir) of the full operation history, JSON lines. */
   historyFile?: string;
+  /**
+   * Keys of acknowledged writes missing from the final read-back, when the runner records them; the HTML
+   * report marks them in the trial's write strip. Absent: nothing is derived.
+   */
+  lostKeys?: string[];
+  /**
+   * Monotonic ns (the events' clock) the trial's phases and *_ms figures are measured from: the fault
+   * landing, or for a staged fault the instant the failover clock starts. When absent the HTML report infers
+   * it from the fault events.
+   */
+  clockStartNs?: number;
 }
 
 export interface Stats {

@@ -79,7 +79,14 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   let secret = '';
 
   const upStart = performance.now();
-  await using deployment = await startLocalDeployment({ model, runId, subnet: opts.subnet, binaries: opts.binaries, overrides: opts.overrides });
+  await using deployment = await startLocalDeployment({
+    model,
+    runId,
+    subnet: opts.subnet,
+    binaries: opts.binaries,
+    overrides: opts.overrides,
+    logsDir: path.join(opts.reportDir, runId, 'logs'),
+  });
   secret = deployment.password;
   log(`run ${runId}: local deployment from ${opts.manifestsDir} converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
 

@@ -7,16 +7,68 @@ import { HarnessError } from '../errors.ts';
 
 const ms = (max: number) => z.number().int().min(0).max(max);
 
+/**
+ * A duration in ms, or a multiple of the deployment's down-after-milliseconds written "<n>x", optionally
+ * plus a fixed part in ms ("3x+12000"), so one scenario keeps its meaning when down-after changes
+ * (integration tests use 1000 ms) while fixed Sentinel periods stay fixed.
+ */
+const DURATION_RE = /^(\d+(?:\.\d+)?)x(?:\+(\d+))?$/;
+const duration = (maxMs: number) => z.union([ms(maxMs), z.string().regex(DURATION_RE, 'a number of ms, or a multiple of down-after such as "3x" or "3x+12000"')]);
+
+export type Duration = number | string;
+
+/** Resolve a {@link Duration} against the deployment's effective down-after. */
+export function durationMs(d: Duration, downAfterMs: number): number {
+  if (typeof d === 'number') return d;
+  const m = DURATION_RE.exec(d);
+  if (!m) throw new RangeError(`not a duration: ${d}`);
+  return Math.round(Number(m[1]) * downAfterMs) + Number(m[2] ?? 0);
+}
+
+const target = z.enum(['master', 'replica']);
+
+/** The faults a scenario can inject; each is packaged with its heal in src/faults/. */
+export const FaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /** SIGKILL both containers of a pod (a node crash); healed by restarting the pod. */
+    kind: z.literal('kill-pod'),
+    target: target.default('master'),
+    /** How long the pod stays dead before it is restarted (beyond waiting for the failover). */
+    holdMs: duration(600_000).default(0),
+  }),
+  z.strictObject({
+    /** SIGSTOP the pod's redis (a GC pause, a frozen VM) for durationMs, then SIGCONT. */
+    kind: z.literal('pause'),
+    target: target.default('master'),
+    durationMs: duration(600_000),
+  }),
+  z.strictObject({
+    /** Cut the pod off with nftables for durationMs, then heal. */
+    kind: z.literal('partition'),
+    target: target.default('master'),
+    /** all: redis and sentinel traffic both ways; sentinels: only the other sentinels' traffic to the pod. */
+    cut: z.enum(['all', 'sentinels']).default('all'),
+    durationMs: duration(600_000),
+    /** Keep a client writing straight to the isolated pod, as an application on its side would. */
+    isolatedClient: z.boolean().default(true),
+  }),
+  z.strictObject({
+    /** Kill the sentinels of the two replica pods, then the master's redis; after holdMs restore the sentinels. */
+    kind: z.literal('sentinel-quorum-loss'),
+    holdMs: duration(600_000),
+  }),
+  z.strictObject({
+    /** SENTINEL FAILOVER (the seed's "Test Failover"); a second call while it runs must answer INPROG. */
+    kind: z.literal('manual-failover'),
+  }),
+]);
+
+export type FaultSpec = z.infer<typeof FaultSchema>;
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   description: z.string().min(1),
-  fault: z.discriminatedUnion('kind', [
-    z.strictObject({
-      kind: z.literal('kill-pod'),
-      /** Which pod: the current master or a replica. */
-      target: z.enum(['master', 'replica']).default('master'),
-    }),
-  ]),
+  fault: FaultSchema,
   workload: z
     .strictObject({
       /** Writes per second (open loop): at 200 one write every 5 ms. */
@@ -25,11 +77,11 @@ export const ScenarioSchema = z.strictObject({
       warmupMs: ms(600_000).default(500),
     })
     .prefault({}),
-  /** Restart the killed pod as the StatefulSet would, and require it to rejoin as a replica. */
+  /** kill-pod: restart the killed pod as the StatefulSet would, and require it to rejoin as a replica. */
   restart: z.boolean().default(true),
   expect: z
     .strictObject({
-      /** Whether the fault must cause a failover. */
+      /** Whether the fault must cause a failover (false: it must not). */
       failover: z.boolean().default(true),
       /** SLO: each trial's failover (client- and Sentinel-observed) at most this long, ms. */
       failoverMs: ms(3_600_000).default(10_000),
@@ -37,6 +89,18 @@ export const ScenarioSchema = z.strictObject({
       failoverBandMs: z.tuple([ms(3_600_000), ms(3_600_000)]).default([5000, 10_000]),
       /** Acknowledged writes that may be lost before the trial fails. */
       maxLostWrites: z.number().int().min(0).default(0),
+      /**
+       * Accept (as a warning, with its count) the loss of writes the old master acknowledged after the
+       * fault: with the seed's settings (no min-replicas-to-write) an isolated or returning master keeps
+       * acknowledging writes that the failover throws away. Any other lost write still fails.
+       */
+      acceptLossFromOldMaster: z.boolean().default(false),
+      /** Longest time more than one node may claim master. */
+      maxSplitBrainMs: duration(3_600_000).default(0),
+      /** Writes the client may see refused (fail), e.g. 0 for faults that must be invisible. */
+      maxFailedWrites: z.number().int().min(0).optional(),
+      /** Longest interval without an acknowledged write. */
+      maxOutageMs: duration(3_600_000).optional(),
     })
     .prefault({}),
   timeouts: z
@@ -45,6 +109,8 @@ export const ScenarioSchema = z.strictObject({
       failoverMs: ms(3_600_000).default(60_000),
       /** Give up waiting for a restarted pod to rejoin after this long, ms. */
       rejoinMs: ms(3_600_000).default(30_000),
+      /** Give up waiting for the deployment to converge after the heal after this long, ms. */
+      convergeMs: ms(3_600_000).default(30_000),
     })
     .prefault({}),
 });

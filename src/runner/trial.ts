@@ -5,22 +5,27 @@ import { nsToMs, type Clock } from '../clock.ts';
 import { checkAvailability } from '../checkers/availability.ts';
 import { bindCheck, mergeFigures, overall, runChecks, type BoundCheck } from '../checkers/compose.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
+import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkPhases, failoverPhases, isSwitchMaster } from '../checkers/phases.ts';
+import { checkSplitBrain } from '../checkers/split-brain.ts';
 import type { CheckResult, TrialInput } from '../checkers/types.ts';
-import { checkWriteLoss } from '../checkers/write-loss.ts';
 import { isHarnessError } from '../errors.ts';
-import type { InjectedFault } from '../faults/fault.ts';
-import { killPod } from '../faults/kill-pod.ts';
+import { FaultSkipped, type InjectedFault } from '../faults/fault.ts';
+import { injectFault, isolatedClientWanted } from '../faults/index.ts';
 import type { TrialEvent } from '../observers/events.ts';
+import { RoleSampler } from '../observers/role-sampler.ts';
 import { SentinelObserver } from '../observers/sentinel-events.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import type { TrialResult, Verdict } from '../report/journal.ts';
-import { waitForConvergence, type Topology } from '../targets/convergence.ts';
-import { addr, type Pod, type StartedDeployment } from '../targets/target.ts';
+import { inspectTopology, waitForConvergence, type Topology } from '../targets/convergence.ts';
+import { addr, hasNetwork, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { Op, ReadBack } from '../workload/history.ts';
-import { CLIENT_DEFAULTS, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
+import { CLIENT_DEFAULTS, directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
-import type { Scenario } from './scenario.ts';
+import { durationMs, type Duration, type Scenario } from './scenario.ts';
+
+/** The Sentinel-aware application client whose view defines failover time and availability. */
+const MAIN_CLIENT = 'sentinel-client';
 
 export interface TrialContext {
   deployment: StartedDeployment;
@@ -75,6 +80,29 @@ async function hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean> {
   }
 }
 
+/**
+ * Replication offsets just before the fault, each from the node itself (the master's view of its
+ * replicas comes from REPLCONF ACKs up to a second old): they explain what a failover can lose.
+ */
+async function replicationSnapshot(d: StartedDeployment, topology: Topology): Promise<Record<string, number | null>> {
+  const offset = async (pod: Pod, field: string) => {
+    try {
+      return Number(parseInfo(await withProbe(pod.redis, { password: d.password, connectTimeoutMs: 300 }, (r) => r.info('replication')))[field]);
+    } catch {
+      return NaN;
+    }
+  };
+  const [masterOffset, ...replicaOffsets] = await Promise.all([
+    offset(topology.master, 'master_repl_offset'),
+    ...topology.replicas.map((p) => offset(p, 'slave_repl_offset')),
+  ]);
+  const lag = Math.max(...replicaOffsets.map((o) => masterOffset! - o));
+  return {
+    repl_offset_master_at_fault: Number.isFinite(masterOffset) ? masterOffset! : null,
+    repl_lag_bytes_at_fault: Number.isFinite(lag) ? lag : null,
+  };
+}
+
 /** Read every key the workload invoked back from the current master. */
 async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack> {
   const master = await currentMaster(d);
@@ -102,102 +130,212 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const events: TrialEvent[] = [];
   const note = (kind: 'fault' | 'phase', type: string, detail: string) => events.push({ ns: clock.nowNs(), kind, source: 'harness', type, detail });
   const extra: CheckResult[] = [];
+  const warnings: string[] = [];
   const figures: Record<string, number | null> = {};
+  const clients: Redis[] = [];
+  const writers: TrackedWriter[] = [];
+  const clientOptions = { ...CLIENT_DEFAULTS, ...ctx.client };
   let topology: Topology | null = null;
   let fault: InjectedFault | null = null;
   let observer: SentinelObserver | null = null;
-  let client: Redis | null = null;
-  let writer: TrackedWriter | null = null;
+  let sampler: RoleSampler | null = null;
   let rb: ReadBack | null = null;
   let error: string | undefined;
+  let skipped: string | undefined;
+  let healNs: number | null = null;
+
+  const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? [])].sort((a, b) => a.ns - b.ns);
+  const history = () => writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
+  const newWriter = (name: string, client: Redis) => {
+    clients.push(client);
+    const w = new TrackedWriter({
+      name,
+      client,
+      clock,
+      keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`,
+      rateHz: s.workload.rateHz,
+      maxInFlight: 100_000,
+      timeoutMs: clientOptions.commandTimeoutMs,
+    });
+    writers.push(w);
+    return w;
+  };
 
   try {
     topology = await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: ctx.convergeTimeoutMs });
     note('phase', 'converged', `master ${topology.master.name}`);
     observer = new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
     await observer.start();
-    client = sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, client: ctx.client });
-    await client.ping();
-    writer = new TrackedWriter({
-      name: 'sentinel-client',
-      client,
-      clock,
-      keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}`,
-      rateHz: s.workload.rateHz,
-      maxInFlight: 100_000,
-      timeoutMs: { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs,
-    });
-    writer.start();
-    note('phase', 'workload-start', `${s.workload.rateHz} writes/s`);
-    await sleep(s.workload.warmupMs);
-    if (!(await until(() => writer!.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
+    sampler = new RoleSampler(d.pods.map((p) => p.redis), d.password, clock);
+    sampler.start();
 
-    const w = writer;
-    const obs = observer;
-    fault = await killPod({ deployment: d, topology, clock, mark: (t, detail) => note('fault', t, detail) }, s.fault.target);
-    const oldMaster = addr(topology.master.redis);
-    const faultNs = fault.landedNs;
-    ctx.log(`  fault landed: ${fault.victim.name} killed`);
-    if (s.expect.failover) {
-      const seen = await until(
-        () =>
-          obs.events.some((e) => e.ns > faultNs && isSwitchMaster(e, d.model.masterName)) &&
-          w.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && o.node !== oldMaster),
-        s.timeouts.failoverMs,
-      );
-      if (!seen) ctx.log(`  no complete failover within ${s.timeouts.failoverMs} ms`);
+    // The Sentinel-aware client stands on the majority side when the target can partition.
+    const majority = sentinelClient({
+      sentinels: d.pods.map((p) => p.sentinel),
+      masterName: d.model.masterName,
+      password: d.password,
+      client: ctx.client,
+      ...(hasNetwork(d) ? { localAddress: d.network.majorityClientAddress } : {}),
+    });
+    await majority.ping();
+    const main = newWriter(MAIN_CLIENT, majority);
+    let isolated: TrackedWriter | null = null;
+    if (isolatedClientWanted(s.fault) && 'target' in s.fault) {
+      const victim = s.fault.target === 'master' ? topology.master : topology.replicas[0]!;
+      const direct = directClient(victim.redis, d.password, ctx.client);
+      await direct.ping();
+      isolated = newWriter('isolated-client', direct);
     }
-    if (s.restart) {
-      const healStart = clock.nowNs();
-      await fault.heal();
-      const victim = fault.victim;
-      const rejoined = await until(() => hasRejoined(d, victim), s.timeouts.rejoinMs, 20);
-      figures.rejoin_ms = rejoined ? nsToMs(clock.nowNs() - healStart) : null;
-      note('phase', rejoined ? 'rejoined' : 'rejoin-timeout', victim.name);
+    for (const w of writers) w.start();
+    note('phase', 'workload-start', `${writers.length} client(s), ${s.workload.rateHz} writes/s each`);
+    await sleep(s.workload.warmupMs);
+    if (!(await until(() => main.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
+
+    Object.assign(figures, await replicationSnapshot(d, topology));
+    const oldMaster = addr(topology.master.redis);
+    const faultCtx = { deployment: d, topology, clock, ms: (x: Duration) => durationMs(x, d.downAfterMs), mark: (t: string, detail: string) => note('fault', t, detail), events: allEvents };
+    fault = await injectFault(faultCtx, s.fault, { restart: s.restart });
+    const injected = fault;
+    const faultNs = injected.landedNs;
+    extra.push(...injected.checks);
+    Object.assign(figures, injected.figures);
+    ctx.log(`  fault landed: ${events.filter((e) => e.type === 'landed' || e.type === 'restored').at(-1)?.detail ?? injected.victim.name}`);
+
+    const obs = observer;
+    const failoverSeen = () =>
+      obs.events.some((e) => e.ns > faultNs && isSwitchMaster(e, d.model.masterName)) &&
+      main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && o.node !== oldMaster);
+    const failoverDeadline = performance.now() + s.timeouts.failoverMs;
+    const holdEnd = injected.holdUntilNs ?? faultNs;
+    const holdLeftMs = () => (holdEnd - clock.nowNs()) / 1e6;
+    if (s.expect.failover && injected.healAfterFailover) {
+      if (!(await until(failoverSeen, s.timeouts.failoverMs))) ctx.log(`  no complete failover within ${s.timeouts.failoverMs} ms`);
+    }
+    // Faults with a duration end on their own clock, whether or not the failover is done by then.
+    if (holdLeftMs() > 0) await until(() => holdLeftMs() <= 0, holdLeftMs() + 100, 2);
+    if (!s.expect.failover) {
+      const switches = obs.events.filter((e) => e.ns > faultNs && isSwitchMaster(e, d.model.masterName));
+      extra.push({
+        name: 'no-failover',
+        valid: switches.length === 0,
+        figures: {},
+        explanation: switches.length === 0 ? 'no +switch-master while the fault was in place, as expected' : `unexpected failover: ${switches[0]!.source} ${switches[0]!.detail}`,
+      });
+    }
+
+    healNs = clock.nowNs();
+    await injected.heal();
+    if (s.expect.failover && !injected.healAfterFailover && !failoverSeen()) {
+      if (!(await until(failoverSeen, Math.max(0, failoverDeadline - performance.now())))) ctx.log(`  no complete failover within ${s.timeouts.failoverMs} ms`);
+    }
+    if (injected.mustRejoin) {
+      const pod = injected.mustRejoin;
+      const rejoined = await until(() => hasRejoined(d, pod), s.timeouts.rejoinMs, 20);
+      figures.rejoin_ms = rejoined ? nsToMs(clock.nowNs() - healNs) : null;
+      note('phase', rejoined ? 'rejoined' : 'rejoin-timeout', pod.name);
       extra.push({
         name: 'rejoin',
         valid: rejoined,
         figures: { rejoin_ms: figures.rejoin_ms },
         explanation: rejoined
-          ? `${victim.name} rejoined as a replica of the new master ${figures.rejoin_ms} ms after restart`
-          : `${victim.name} did not rejoin as a replica with its link up within ${s.timeouts.rejoinMs} ms`,
+          ? `${pod.name} is a replica of the current master with its link up ${figures.rejoin_ms} ms after the heal`
+          : `${pod.name} was not a replica of the current master with its link up within ${s.timeouts.rejoinMs} ms of the heal`,
       });
     }
-    await w.stop(2000);
-    note('phase', 'workload-stop', `${w.acked} writes acknowledged`);
-    rb = await readBack(d, w.keys(), clock);
+    let last = 'not checked';
+    const converged = await until(
+      async () => {
+        const r = await inspectTopology({ pods: d.pods, password: d.password, masterName: d.model.masterName });
+        last = r.ok ? 'converged' : r.reason;
+        return r.ok;
+      },
+      s.timeouts.convergeMs,
+      50,
+    );
+    figures.convergence_ms = converged ? nsToMs(clock.nowNs() - healNs) : null;
+    note('phase', converged ? 'converged-after-heal' : 'convergence-timeout', last);
+    extra.push({
+      name: 'convergence',
+      valid: converged,
+      figures: { convergence_ms: figures.convergence_ms },
+      explanation: converged
+        ? `converged ${figures.convergence_ms} ms after the heal: one master, replicas online and in sync, sentinels agree on master and epoch, no TILT, CKQUORUM OK`
+        : `not converged ${s.timeouts.convergeMs} ms after the heal: ${last}`,
+    });
+
+    await Promise.all(writers.map((w) => w.stop(2000)));
+    note('phase', 'workload-stop', `${writers.map((w) => `${w.acked} acknowledged by ${w.history[0]?.process ?? 'client'}`).join(', ')}`);
+    if (isolated) figures.isolated_client_acked = isolated.acked;
+    rb = await readBack(d, writers.flatMap((w) => w.keys()), clock);
     return finish(faultNs, oldMaster);
   } catch (e) {
-    error = isHarnessError(e) ? e.message : `${(e as Error).message}`;
+    if (e instanceof FaultSkipped) skipped = e.message;
+    else error = isHarnessError(e) ? e.message : `${(e as Error).message}`;
     return finish(fault?.landedNs ?? null, topology ? addr(topology.master.redis) : null);
   } finally {
     if (fault) await fault.heal().catch(() => {});
-    await writer?.stop(0);
-    client?.disconnect();
+    await Promise.all(writers.map((w) => w.stop(0)));
+    for (const c of clients) c.disconnect();
     await observer?.stop();
+    await sampler?.stop();
   }
 
   function finish(faultNs: number | null, oldMaster: string | null): TrialOutcome {
-    const history = writer?.history ?? [];
-    const allEvents = [...events, ...(observer?.events ?? [])].sort((a, b) => a.ns - b.ns);
-    const input: TrialInput = { history, events: allEvents, readBack: rb, faultNs, oldMaster, masterName: d.model.masterName };
-    const checks: BoundCheck[] = [
-      bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs }),
-      bindCheck('availability', checkAvailability, {}),
-      bindCheck('write-loss', checkWriteLoss, { maxLost: s.expect.maxLostWrites }),
+    const h = history();
+    const evs = allEvents();
+    const input: TrialInput = { history: h, events: evs, readBack: rb, faultNs, oldMaster, masterName: d.model.masterName };
+    // Failover and availability are what the application behind Sentinel sees; a client pinned to an
+    // isolated master would mask its outage. Loss and split brain look at every client.
+    const mainInput: TrialInput = { ...input, history: h.filter((o) => o.process === MAIN_CLIENT) };
+    const checks: BoundCheck[] = [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: durationMs(s.expect.maxSplitBrainMs, d.downAfterMs) })];
+    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster });
+    if (loss.warning) warnings.push(loss.warning);
+    const mainChecks: BoundCheck[] = [
+      bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
     ];
-    if (s.expect.failover) checks.unshift(bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs }));
-    const results = [...runChecks(input, checks), ...extra];
-    const phases = faultNs === null ? { phases: [], figures: {} } : failoverPhases(input);
-    const merged: Record<string, number | null> = { ...mergeFigures(results), ...phases.figures, ...figures, trial_ms: nsToMs(clock.nowNs() - startedNs), writes_skipped: writer?.skipped ?? 0 };
+    if (s.expect.failover) {
+      mainChecks.unshift(
+        bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs }),
+        bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs }),
+      );
+    }
+    const results = [...runChecks(mainInput, mainChecks), ...runChecks(input, checks), loss.check, ...extra];
+    const split = results.find((r) => r.name === 'split-brain');
+    if (split?.valid === true && (split.figures.split_brain_ms ?? 0) > 0) {
+      warnings.push(`more than one node claimed master for ${split.figures.split_brain_ms} ms (accepted up to ${durationMs(s.expect.maxSplitBrainMs, d.downAfterMs)} ms): ${split.explanation}`);
+    }
+    if (s.expect.maxFailedWrites !== undefined) {
+      const refused = new Set(h.filter((o) => o.type === 'fail' || o.type === 'info').map((o) => o.key));
+      results.push({
+        name: 'failed-writes',
+        valid: refused.size <= s.expect.maxFailedWrites,
+        figures: { writes_not_acked_in_time: refused.size },
+        explanation: `${refused.size} writes failed or were not acknowledged within ${clientOptions.commandTimeoutMs} ms (bound ${s.expect.maxFailedWrites})`,
+      });
+    }
+    const phases = faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases(mainInput);
+    const merged: Record<string, number | null> = {
+      ...mergeFigures(results),
+      ...phases.figures,
+      ...figures,
+      trial_ms: nsToMs(clock.nowNs() - startedNs),
+      writes_skipped: writers.reduce((n, w) => n + w.skipped, 0),
+    };
     const validity = error ? 'unknown' : overall(results);
-    const verdict: Verdict = validity === true ? 'pass' : validity === false ? 'fail' : 'unknown';
-    const failing = results.filter((r) => r.valid !== true).map((r) => r.explanation);
+    const verdict: Verdict = skipped ? 'skipped' : validity === true ? 'pass' : validity === false ? 'fail' : 'unknown';
+    const failing = results.filter((r) => r.valid !== true).map((r) => `${r.name}: ${r.explanation}`);
     const [lo, hi] = s.expect.failoverBandMs;
     const fo = merged.failover_ms;
-    if (verdict === 'pass' && typeof fo === 'number' && (fo < lo || fo > hi)) failing.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
+    if (s.expect.failover && typeof fo === 'number' && (fo < lo || fo > hi)) warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
+    const message = skipped
+      ? `skipped: ${skipped}`
+      : error
+        ? `trial could not complete: ${error}`
+        : failing.length
+          ? failing.join('; ')
+          : undefined;
     return {
-      history,
+      history: h,
       result: {
         index: ctx.index,
         verdict,
@@ -206,8 +344,9 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         figures: merged,
         phases: phases.phases,
         checks: results,
-        events: allEvents,
-        ...(error ? { message: `trial could not complete: ${error}` } : failing.length ? { message: failing.join('; ') } : {}),
+        events: evs,
+        ...(warnings.length ? { warnings } : {}),
+        ...(message ? { message } : {}),
       },
     };
   }

@@ -15,8 +15,18 @@ export interface ConvergenceInput {
   masterName: string;
 }
 
-/** One look at the deployment; returns what is not converged yet, or the topology when all is well. */
-export async function inspectTopology(d: ConvergenceInput): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
+/** Defaults of the convergence check. */
+export const CONVERGENCE_DEFAULTS = {
+  /** Replicas' offsets may trail the master's by this much while writes continue. */
+  maxLagBytes: 1024 * 1024,
+} as const;
+
+/**
+ * One look at the deployment; returns what is not converged yet, or the topology when all is well:
+ * every sentinel agrees on the master and the config epoch, none is in TILT, each sees every replica
+ * healthy and every other sentinel, CKQUORUM passes, and every replica is online within maxLagBytes.
+ */
+export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?: number }): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
   const expectedReplicas = d.pods.length - 1;
   const answers = await Promise.all(
     d.pods.map((p) =>
@@ -25,6 +35,7 @@ export async function inspectTopology(d: ConvergenceInput): Promise<{ ok: true; 
         master: pairs(await s.call('SENTINEL', 'master', d.masterName)),
         replicas: ((await s.call('SENTINEL', 'replicas', d.masterName)) as unknown[]).map(pairs),
         ckquorum: String(await s.call('SENTINEL', 'ckquorum', d.masterName).catch((e: Error) => e.message)),
+        tilt: parseInfo(await s.info('sentinel')).sentinel_tilt,
       })).catch((e: Error) => ({ error: `${p.name}/sentinel: ${e.message}` })),
     ),
   );
@@ -36,8 +47,11 @@ export async function inspectTopology(d: ConvergenceInput): Promise<{ ok: true; 
   const masterAddr = [...masterAddrs][0]!;
   const master = d.pods.find((p) => addr(p.redis) === masterAddr);
   if (!master) return { ok: false, reason: `sentinels follow ${masterAddr}, which is no pod of this deployment` };
+  const epochs = new Set(ok.map((a) => a.master['config-epoch']));
+  if (epochs.size !== 1) return { ok: false, reason: `sentinels disagree on the config epoch: ${[...epochs].join(', ')}` };
   for (const [i, a] of ok.entries()) {
     const who = d.pods[i]!.name;
+    if (a.tilt !== '0') return { ok: false, reason: `${who}/sentinel is in TILT mode` };
     if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
     const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
     if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
@@ -52,9 +66,16 @@ export async function inspectTopology(d: ConvergenceInput): Promise<{ ok: true; 
   } catch (e) {
     return { ok: false, reason: `${master.name}/redis: ${(e as Error).message}` };
   }
-  const online = Object.entries(info).filter(([k, v]) => /^slave\d+$/.test(k) && v.includes('state=online')).length;
-  if (info.role !== 'master' || online !== expectedReplicas) {
-    return { ok: false, reason: `${master.name} reports role ${info.role} with ${online} online replicas, expected master with ${expectedReplicas}` };
+  const replicaLines = Object.entries(info).filter(([k]) => /^slave\d+$/.test(k)).map(([, v]) => v);
+  const online = replicaLines.filter((v) => v.includes('state=online'));
+  if (info.role !== 'master' || online.length !== expectedReplicas) {
+    return { ok: false, reason: `${master.name} reports role ${info.role} with ${online.length} online replicas, expected master with ${expectedReplicas}` };
+  }
+  const masterOffset = Number(info.master_repl_offset);
+  const lags = online.map((v) => masterOffset - Number(/offset=(\d+)/.exec(v)?.[1] ?? NaN));
+  const worst = Math.max(...lags);
+  if (!(worst <= (opts?.maxLagBytes ?? CONVERGENCE_DEFAULTS.maxLagBytes))) {
+    return { ok: false, reason: `a replica is ${worst} bytes behind the master's offset ${masterOffset}` };
   }
   return { ok: true, topology: { master, replicas: d.pods.filter((p) => p !== master) } };
 }

@@ -17,6 +17,8 @@ export interface Pod {
   sentinel: Endpoint;
 }
 
+export type ContainerName = 'redis' | 'sentinel';
+
 /** Pod lifecycle as a StatefulSet controller would drive it. */
 export interface PodControl {
   /** SIGKILL every container of the pod; resolves once they are gone. */
@@ -24,7 +26,54 @@ export interface PodControl {
   /** Start the pod again with the same name and volume; resolves once its processes run. */
   start(pod: string): Promise<void>;
   isRunning(pod: string): boolean;
+  /** SIGKILL one container; resolves once it is gone. */
+  killContainer(pod: string, container: ContainerName): Promise<void>;
+  /** Start one container of a pod whose other container may be running; resolves once it answers. */
+  startContainer(pod: string, container: ContainerName): Promise<void>;
 }
+
+/** Optional ability: freeze and thaw a container's processes (SIGSTOP / SIGCONT). */
+export interface ProcessPause {
+  /** Resolves once the process is proven stopped (state T). */
+  pause(pod: string, container: ContainerName): Promise<void>;
+  resume(pod: string, container: ContainerName): Promise<void>;
+}
+
+/** Which traffic a partition cuts. */
+export interface PartitionSpec {
+  /** The pod cut off from the rest. */
+  isolate: string;
+  /**
+   * all: every packet between the pod and the other pods (redis and sentinel, both directions) and the
+   * majority-side clients; sentinels: only the other pods' sentinels' traffic to and from this pod.
+   */
+  cut: 'all' | 'sentinels';
+}
+
+export interface Partition {
+  /** Human-readable description of the rules in place. */
+  readonly description: string;
+  /** performance.now() when the rules took effect (the proof that they did came after). */
+  readonly inEffectAt: number;
+  /** Remove the rules; idempotent. */
+  heal(): Promise<void>;
+}
+
+/** Optional ability: network partitions between pods. */
+export interface NetworkFaults {
+  /** Resolves once the rules are in place and a probe connection across them is proven blocked. */
+  partition(spec: PartitionSpec): Promise<Partition>;
+  /**
+   * Source address for a client that stands on the majority side of a partition (it cannot reach the
+   * isolated pod); clients without it stand on the isolated pod's side.
+   */
+  readonly majorityClientAddress: string;
+  /** Why partitions are unavailable here (e.g. no CAP_NET_ADMIN), or null when they work. */
+  unavailableReason(): Promise<string | null>;
+}
+
+export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
+export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
 /** A deployment that is up; dispose of it (or call down()) to remove it. */
 export interface StartedDeployment extends AsyncDisposable {
@@ -33,7 +82,11 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly pods: readonly Pod[];
   /** Held in memory only; never print it. */
   readonly password: string;
+  /** down-after-milliseconds the sentinels run with (the manifest's, or an explicit override). */
+  readonly downAfterMs: number;
   readonly podControl: PodControl;
+  readonly pause?: ProcessPause;
+  readonly network?: NetworkFaults;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

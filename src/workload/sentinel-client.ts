@@ -43,6 +43,11 @@ export function sentinelClient(opts: {
   masterName: string;
   password: string;
   client?: Partial<ClientOptions>;
+  /**
+   * Source address of the connection to the master, placing the client on one side of a partition.
+   * ioredis passes what natMap returns to net.createConnection, so localAddress travels with it.
+   */
+  localAddress?: string;
 }): Redis {
   const o = { ...CLIENT_DEFAULTS, ...opts.client };
   const options: RedisOptions = {
@@ -55,6 +60,14 @@ export function sentinelClient(opts: {
     sentinelRetryStrategy: () => o.sentinelRetryDelayMs,
     sentinelReconnectStrategy: () => o.sentinelRetryDelayMs,
     Connector: QuietSentinelConnector as unknown as RedisOptions['Connector'],
+    ...(opts.localAddress
+      ? {
+          natMap: (key: string) => {
+            const i = key.lastIndexOf(':');
+            return { host: key.slice(0, i), port: Number(key.slice(i + 1)), localAddress: opts.localAddress };
+          },
+        }
+      : {}),
     connectTimeout: o.connectTimeoutMs,
     // Never give up on queued commands: the workload's command timeout classifies them, and a late reply still counts as the server's ack.
     maxRetriesPerRequest: null,
@@ -67,6 +80,23 @@ export function sentinelClient(opts: {
   const client = new Redis(options);
   client.on('error', () => {});
   return client;
+}
+
+/** A plain client pinned to one node, as an application on the isolated side of a partition would keep using it. */
+export function directClient(node: Endpoint, password: string, client?: Partial<ClientOptions>): Redis {
+  const o = { ...CLIENT_DEFAULTS, ...client };
+  const c = new Redis({
+    host: node.host,
+    port: node.port,
+    password,
+    retryStrategy: () => o.retryDelayMs,
+    connectTimeout: o.connectTimeoutMs,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    reconnectOnError: () => false,
+  });
+  c.on('error', () => {});
+  return c;
 }
 
 /** The client's options as report fields. */

@@ -1,6 +1,6 @@
 // The local target: the manifests' pods as real redis-server / redis-sentinel processes on loopback addresses.
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,9 +9,10 @@ import { setDirective } from '../../config/redis-conf.ts';
 import { HarnessError } from '../../errors.ts';
 import { parseInfo, withProbe } from '../../redis/clients.ts';
 import { waitForConvergence } from '../convergence.ts';
-import { addr, type Pod, type PodControl, type StartedDeployment } from '../target.ts';
+import { addr, type ContainerName, type NetworkFaults, type Partition, type Pod, type PodControl, type ProcessPause, type StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
-import { spawnContainer, signalAndWait, type Spawned } from './processes.ts';
+import { isStopped, spawnContainer, signalAndWait, type Spawned } from './processes.ts';
+import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { onInterrupt } from '../../runner/interrupt.ts';
 
@@ -32,6 +33,8 @@ export interface LocalOptions {
   overrides?: ConfigOverrides;
   /** Leave the processes running when this harness exits (the `up` command). */
   detached?: boolean;
+  /** On teardown, copy every container's log here (the password replaced by ***) before deleting the run. */
+  logsDir?: string;
   convergeTimeoutMs?: number;
 }
 
@@ -39,14 +42,14 @@ export interface LocalOptions {
 export const LOCAL_DEFAULTS = {
   subnet: 83,
   convergeTimeoutMs: 30_000,
-  /** Wait for a started redis to answer before declaring the pod's processes running. */
-  startTimeoutMs: 10_000,
+  /** Wait for a started container to answer; a restarted redis may wait up to 60 s for the sentinels to settle (start-redis.sh). */
+  startTimeoutMs: 75_000,
 } as const;
-
-type ContainerName = 'redis' | 'sentinel';
 
 interface LocalPod extends Pod {
   dataDir: string;
+  /** Source address of the sentinel container's outgoing connections (see sentinelSource below). */
+  sentinelSource: string;
   procs: Partial<Record<ContainerName, Spawned>>;
 }
 
@@ -87,6 +90,11 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const bins = await resolveBinaries({ ...DEFAULT_BINARIES, ...opts.binaries });
   const version = await redisVersion(bins.redisServer);
   const podAddress = (i: number) => `127.0.${subnet}.${i + 1}`;
+  // A pod's containers share its address, as in Kubernetes. Outgoing connections of the sentinel come
+  // from a second address of the pod's: that lets a partition cut only the sentinels' traffic while
+  // replication between the same pods still flows.
+  const sentinelSource = (i: number) => `127.0.${subnet}.${i + 101}`;
+  const majorityClientAddress = `127.0.${subnet}.200`;
   for (let i = 0; i < model.replicas; i++) {
     await assertPortFree(podAddress(i), model.redisPort);
     await assertPortFree(podAddress(i), model.sentinelPort);
@@ -102,6 +110,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     redis: { host: podAddress(i), port: model.redisPort },
     sentinel: { host: podAddress(i), port: model.sentinelPort },
     dataDir: path.join(runDir, 'pods', name, 'data'),
+    sentinelSource: sentinelSource(i),
     procs: {},
   }));
   const dnsSuffix = `${model.headlessService}.${model.namespace}.svc.cluster.local`;
@@ -115,12 +124,15 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     detached: opts.detached ?? false,
     pods: pods.map((p) => ({ name: p.name, address: p.redis.host })),
     processes: {},
+    nftTables: [],
   };
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await writeState(state);
 
   const teardown = async () => {
     unregister();
+    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, password).catch(() => {});
+    // A stopped (SIGSTOP) process still dies on SIGKILL; partitions go with the deployment.
     await Promise.all(pods.flatMap((p) => Object.values(p.procs).map((s) => signalAndWait(s, 'SIGKILL', 2000))));
     await removeDeployment(state);
   };
@@ -136,6 +148,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       CONFIG_DIR: configDir,
       DATA_DIR: pod.dataDir,
       BIND_ADDR: pod.redis.host,
+      BIND_SOURCE_ADDR: which === 'sentinel' ? pod.sentinelSource : pod.redis.host,
       REDIS_PORT: String(model.redisPort),
       SENTINEL_PORT: String(model.sentinelPort),
       REDIS_SERVER: bins.redisServer,
@@ -206,6 +219,68 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       await Promise.all([startContainer(p, 'redis'), startContainer(p, 'sentinel')]);
     },
     isRunning: (name) => Object.keys(byName(name).procs).length > 0,
+    async killContainer(name, container) {
+      const p = byName(name);
+      const proc = p.procs[container];
+      delete p.procs[container];
+      if (proc) await signalAndWait(proc, 'SIGKILL', 2000);
+    },
+    async startContainer(name, container) {
+      const p = byName(name);
+      if (!p.procs[container]) await startContainer(p, container);
+    },
+  };
+
+  const pause: ProcessPause = {
+    async pause(name, container) {
+      const proc = byName(name).procs[container];
+      if (!proc) throw new HarnessError('PROCESS_FAILED', `${name}/${container} is not running, so it cannot be paused`);
+      process.kill(proc.pid, 'SIGSTOP');
+      // Proof that it landed: the kernel reports the process as stopped.
+      for (let i = 0; i < 200 && !isStopped(proc.pid); i++) await sleep(1);
+      if (!isStopped(proc.pid)) throw new HarnessError('PROCESS_FAILED', `${name}/${container} did not stop on SIGSTOP`);
+    },
+    async resume(name, container) {
+      const proc = byName(name).procs[container];
+      if (proc) process.kill(proc.pid, 'SIGCONT');
+    },
+  };
+
+  let partitions = 0;
+  const network: NetworkFaults = {
+    majorityClientAddress,
+    unavailableReason: nftUnavailableReason,
+    async partition(spec): Promise<Partition> {
+      const isolated = byName(spec.isolate);
+      const table = `sentinel_chaos_${opts.runId.replace(/[^A-Za-z0-9]/g, '_')}_${++partitions}`;
+      state.nftTables.push(table);
+      await writeState(state);
+      const toAddrs = (p: LocalPod) => ({ name: p.name, pod: p.redis.host, sentinelSource: p.sentinelSource });
+      const { ruleset, inEffectAt } = await installPartition({
+        table,
+        isolated: toAddrs(isolated),
+        others: pods.filter((p) => p !== isolated).map(toAddrs),
+        majorityClients: [majorityClientAddress],
+        cut: spec.cut,
+        redisPort: model.redisPort,
+      }).catch(async (e) => {
+        state.nftTables = state.nftTables.filter((t) => t !== table);
+        await writeState(state);
+        throw e;
+      });
+      let healed = false;
+      return {
+        description: ruleset.split('\n').filter((l) => l.includes('drop')).map((l) => l.trim()).join('; '),
+        inEffectAt,
+        async heal() {
+          if (healed) return;
+          healed = true;
+          await deleteTable(table);
+          state.nftTables = state.nftTables.filter((t) => t !== table);
+          await writeState(state);
+        },
+      };
+    },
   };
 
   let downed = false;
@@ -219,7 +294,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     model,
     pods,
     password,
+    downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
     podControl,
+    pause,
+    network,
     redisVersion: version,
     describe: () => ({
       run_dir: runDir,
@@ -231,6 +309,18 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     down,
     [Symbol.asyncDispose]: down,
   };
+}
+
+/** Copy pods/<pod>/<container>.log to `dest/<pod>/`, with the password replaced. */
+async function keepLogs(runDir: string, dest: string, password: string): Promise<void> {
+  const podsDir = path.join(runDir, 'pods');
+  for (const pod of await readdir(podsDir)) {
+    for (const f of (await readdir(path.join(podsDir, pod))).filter((n) => n.endsWith('.log'))) {
+      await mkdir(path.join(dest, pod), { recursive: true });
+      const text = await readFile(path.join(podsDir, pod, f), 'utf8');
+      await writeFile(path.join(dest, pod, f), text.replaceAll(password, '***'));
+    }
+  }
 }
 
 /** Wait until the initial master lists `n` replicas in state online. */

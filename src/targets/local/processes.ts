@@ -38,6 +38,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** True when the process is stopped (SIGSTOP: state T). */
+export function isStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  } catch {
+    return false;
+  }
+}
+
 /** True when `pid` runs with its working directory inside `dir` (how a run recognises its own processes). */
 export function isOurs(pid: number, dir: string): boolean {
   try {

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { isAlive, isOurs, signalAndWait } from './processes.ts';
+import { deleteTable, tableExists } from './network.ts';
 
 export interface LocalState {
   runId: string;
@@ -15,6 +16,8 @@ export interface LocalState {
   pods: Array<{ name: string; address: string }>;
   /** Every process started, by "pod/container". */
   processes: Record<string, number>;
+  /** nftables tables (family inet) of partitions currently in place. */
+  nftTables: string[];
 }
 
 /** Where local deployments live; one directory per run. */
@@ -56,6 +59,7 @@ export async function listStates(root = stateRoot()): Promise<LocalState[]> {
 export interface Removed {
   runId: string;
   processes: string[];
+  nftTables: string[];
   dir: string;
 }
 
@@ -73,8 +77,15 @@ export async function removeDeployment(state: LocalState): Promise<Removed> {
       }
     }),
   );
+  const tables: string[] = [];
+  for (const t of state.nftTables ?? []) {
+    if (await tableExists(t)) {
+      await deleteTable(t);
+      tables.push(t);
+    }
+  }
   await rm(state.runDir, { recursive: true, force: true });
-  return { runId: state.runId, processes: killed.sort(), dir: state.runDir };
+  return { runId: state.runId, processes: killed.sort(), nftTables: tables, dir: state.runDir };
 }
 
 /** States whose owner is gone and that were not left running on purpose: leftovers of a killed harness. */

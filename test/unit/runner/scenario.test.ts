@@ -79,11 +79,11 @@ describe('parseScenario', () => {
     expect(s).toEqual({
       name: 'master-kill',
       description: expect.stringMatching(/\S/),
-      fault: { kind: 'kill-pod', target: 'master' },
+      fault: { kind: 'kill-pod', target: 'master', holdMs: 0 },
       workload: { rateHz: 200, warmupMs: 500 },
       restart: true,
-      expect: { failover: true, failoverMs: 10000, failoverBandMs: [5000, 10000], maxLostWrites: 0 },
-      timeouts: { failoverMs: 60000, rejoinMs: 30000 },
+      expect: { failover: true, failoverMs: 10000, failoverBandMs: [5000, 10000], maxLostWrites: 0, acceptLossFromOldMaster: false, maxSplitBrainMs: 0 },
+      timeouts: { failoverMs: 60000, rejoinMs: 30000, convergeMs: 30000 },
       file,
     });
   });
@@ -93,11 +93,11 @@ describe('parseScenario', () => {
     expect(s).toEqual({
       name: 'minimal',
       description: 'only what is required',
-      fault: { kind: 'kill-pod', target: 'master' },
+      fault: { kind: 'kill-pod', target: 'master', holdMs: 0 },
       workload: { rateHz: 200, warmupMs: 500 },
       restart: true,
-      expect: { failover: true, failoverMs: 10_000, failoverBandMs: [5000, 10_000], maxLostWrites: 0 },
-      timeouts: { failoverMs: 60_000, rejoinMs: 30_000 },
+      expect: { failover: true, failoverMs: 10_000, failoverBandMs: [5000, 10_000], maxLostWrites: 0, acceptLossFromOldMaster: false, maxSplitBrainMs: 0 },
+      timeouts: { failoverMs: 60_000, rejoinMs: 30_000, convergeMs: 30_000 },
       file: FILE,
     });
   });

@@ -1,0 +1,44 @@
+// Who acknowledged the writes that were lost: the old master after the fault (a loss the seed's settings allow) or anyone else.
+import type { Op } from '../workload/history.ts';
+import type { CheckResult, TrialInput } from './types.ts';
+import { checkWriteLoss } from './write-loss.ts';
+
+/** Lost writes (acknowledged, absent from the read-back) split by who acknowledged them and when. */
+export function attributeLoss(input: TrialInput): { fromOldMasterAfterFault: Op[]; other: Op[] } {
+  const present = input.readBack?.present ?? new Set<string>();
+  const firstAck = new Map<string, Op>();
+  for (const op of input.history) if (op.type === 'ok' && !firstAck.has(op.key)) firstAck.set(op.key, op);
+  const lost = [...firstAck.values()].filter((op) => !present.has(op.key));
+  const fromOld = (op: Op) => input.faultNs !== null && op.ns > input.faultNs && op.node !== undefined && op.node === input.oldMaster;
+  return { fromOldMasterAfterFault: lost.filter(fromOld), other: lost.filter((op) => !fromOld(op)) };
+}
+
+/**
+ * write-loss with the scenario's acceptance: lost writes the old master acknowledged after the fault
+ * are accepted (and returned as a warning) when `acceptLossFromOldMaster`; every other lost write
+ * counts against maxLost. Figures: those of checkWriteLoss plus writes_lost_old_master.
+ */
+export function checkWriteLossAttributed(
+  input: TrialInput,
+  config: { maxLost: number; acceptLossFromOldMaster: boolean },
+): { check: CheckResult; warning: string | null } {
+  const base = checkWriteLoss(input, { maxLost: Number.MAX_SAFE_INTEGER });
+  if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
+  const { fromOldMasterAfterFault: old, other } = attributeLoss(input);
+  const unexpected = base.figures.writes_unexpected ?? 0;
+  const accepted = config.acceptLossFromOldMaster ? old.length : 0;
+  const counted = other.length + (old.length - accepted);
+  const valid = counted <= config.maxLost && unexpected === 0;
+  const figures = { ...base.figures, writes_lost_old_master: old.length };
+  const warning =
+    accepted > 0
+      ? `${accepted} writes acknowledged by the old master ${input.oldMaster} after the fault were lost (accepted: the deployment has no min-replicas-to-write, so an isolated or returning master keeps acknowledging writes that the failover discards)`
+      : null;
+  const explanation = valid
+    ? base.explanation
+    : `${counted} lost writes count against the bound of ${config.maxLost}` +
+      (other.length ? ` (${other.length} not acknowledged by the old master after the fault, e.g. ${other.slice(0, 3).map((o) => `${o.key} by ${o.node ?? '?'}`).join(', ')})` : '') +
+      (unexpected ? `; ${unexpected} unexpected keys present` : '') +
+      `; ${base.explanation}`;
+  return { check: { name: 'write-loss', valid, figures, explanation }, warning };
+}

@@ -1,0 +1,26 @@
+// The fault registry: a scenario's fault spec to the fault that injects it.
+import type { FaultSpec } from '../runner/scenario.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
+import { killPod } from './kill-pod.ts';
+import { manualFailover } from './manual-failover.ts';
+import { partitionPod } from './partition.ts';
+import { pauseRedis } from './pause.ts';
+import { sentinelQuorumLoss } from './sentinel-quorum-loss.ts';
+
+export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
+  switch (spec.kind) {
+    case 'kill-pod':
+      return killPod(ctx, spec, opts.restart);
+    case 'pause':
+      return pauseRedis(ctx, spec);
+    case 'partition':
+      return partitionPod(ctx, spec);
+    case 'sentinel-quorum-loss':
+      return sentinelQuorumLoss(ctx, spec);
+    case 'manual-failover':
+      return manualFailover(ctx);
+  }
+}
+
+/** The pod-level fault a scenario's spec targets, for the workload's isolated-side client. */
+export const isolatedClientWanted = (spec: FaultSpec): boolean => spec.kind === 'partition' && spec.isolatedClient;

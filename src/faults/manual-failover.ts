@@ -1,0 +1,34 @@
+// manual-failover: SENTINEL FAILOVER, as the seed's "Test Failover" section does; a second call must answer INPROG.
+import { withProbe } from '../redis/clients.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
+
+export async function manualFailover(ctx: FaultContext): Promise<InjectedFault> {
+  const { deployment: d, topology, clock } = ctx;
+  const sentinel = d.pods[0]!.sentinel;
+  const name = d.model.masterName;
+  ctx.mark('inject', `SENTINEL FAILOVER ${name} on ${d.pods[0]!.name}/sentinel`);
+  const reply = await withProbe(sentinel, {}, (s) => s.call('SENTINEL', 'failover', name));
+  const landedNs = clock.nowNs();
+  ctx.mark('landed', `SENTINEL FAILOVER answered ${String(reply)}`);
+  const second = await withProbe(sentinel, {}, (s) => s.call('SENTINEL', 'failover', name)).then(
+    (r) => String(r),
+    (e: Error) => e.message,
+  );
+  const inprog = /INPROG/.test(second);
+  return {
+    victim: topology.master,
+    landedNs,
+    healAfterFailover: true,
+    checks: [
+      {
+        name: 'manual-failover-inprog',
+        valid: inprog,
+        figures: {},
+        explanation: inprog ? `a second SENTINEL FAILOVER while the first runs answers "${second}"` : `a second SENTINEL FAILOVER while the first runs answered "${second}", expected INPROG`,
+      },
+    ],
+    figures: {},
+    mustRejoin: topology.master,
+    async heal() {},
+  };
+}
