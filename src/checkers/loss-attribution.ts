@@ -3,13 +3,18 @@ import type { Op } from '../workload/history.ts';
 import type { CheckResult, TrialInput } from './types.ts';
 import { checkWriteLoss } from './write-loss.ts';
 
-/** Lost writes (acknowledged, absent from the read-back) split by who acknowledged them and when. */
-export function attributeLoss(input: TrialInput): { fromOldMasterAfterFault: Op[]; other: Op[] } {
+/**
+ * Lost writes (acknowledged, absent from the read-back) split by who acknowledged them and when.
+ * `sinceNs` (default: the fault landing) is where "after the fault" starts; the harness passes the
+ * instant it began injecting, since a write the old master acknowledged while the fault was being
+ * put in place is lost for the same reason.
+ */
+export function attributeLoss(input: TrialInput, sinceNs: number | null = input.faultNs): { fromOldMasterAfterFault: Op[]; other: Op[] } {
   const present = input.readBack?.present ?? new Set<string>();
   const firstAck = new Map<string, Op>();
   for (const op of input.history) if (op.type === 'ok' && !firstAck.has(op.key)) firstAck.set(op.key, op);
   const lost = [...firstAck.values()].filter((op) => !present.has(op.key));
-  const fromOld = (op: Op) => input.faultNs !== null && op.ns > input.faultNs && op.node !== undefined && op.node === input.oldMaster;
+  const fromOld = (op: Op) => sinceNs !== null && op.ns > sinceNs && op.node !== undefined && op.node === input.oldMaster;
   return { fromOldMasterAfterFault: lost.filter(fromOld), other: lost.filter((op) => !fromOld(op)) };
 }
 
@@ -20,13 +25,13 @@ export function attributeLoss(input: TrialInput): { fromOldMasterAfterFault: Op[
  */
 export function checkWriteLossAttributed(
   input: TrialInput,
-  config: { maxLost: number; acceptLossFromOldMaster: boolean },
+  config: { maxLost: number; acceptLossFromOldMaster: boolean; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
-  const base = checkWriteLoss(input, { maxLost: Number.MAX_SAFE_INTEGER });
-  if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
-  const { fromOldMasterAfterFault: old, other } = attributeLoss(input);
-  const unexpected = base.figures.writes_unexpected ?? 0;
+  const { fromOldMasterAfterFault: old, other } = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
   const accepted = config.acceptLossFromOldMaster ? old.length : 0;
+  const base = checkWriteLoss(input, { maxLost: config.maxLost + accepted });
+  if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
+  const unexpected = base.figures.writes_unexpected ?? 0;
   const counted = other.length + (old.length - accepted);
   const valid = counted <= config.maxLost && unexpected === 0;
   const figures = { ...base.figures, writes_lost_old_master: old.length };

@@ -13,7 +13,14 @@ const ms = (max: number) => z.number().int().min(0).max(max);
  * (integration tests use 1000 ms) while fixed Sentinel periods stay fixed.
  */
 const DURATION_RE = /^(\d+(?:\.\d+)?)x(?:\+(\d+))?$/;
-const duration = (maxMs: number) => z.union([ms(maxMs), z.string().regex(DURATION_RE, 'a number of ms, or a multiple of down-after such as "3x" or "3x+12000"')]);
+const duration = (maxMs: number) =>
+  z.union([
+    ms(maxMs),
+    z
+      .string()
+      .regex(DURATION_RE, 'a number of ms, or a multiple of down-after such as "3x" or "3x+12000"')
+      .refine((v) => Number(DURATION_RE.exec(v)?.[1]) <= 100 && Number(DURATION_RE.exec(v)?.[2] ?? 0) <= maxMs, `at most 100x down-after plus ${maxMs} ms`),
+  ]);
 
 export type Duration = number | string;
 

@@ -288,7 +288,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     // isolated master would mask its outage. Loss and split brain look at every client.
     const mainInput: TrialInput = { ...input, history: h.filter((o) => o.process === MAIN_CLIENT) };
     const checks: BoundCheck[] = [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: durationMs(s.expect.maxSplitBrainMs, d.downAfterMs) })];
-    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster });
+    const injectNs = events.find((e) => e.kind === 'fault' && e.type === 'inject')?.ns ?? faultNs;
+    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, sinceNs: injectNs });
     if (loss.warning) warnings.push(loss.warning);
     const mainChecks: BoundCheck[] = [
       bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
