@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.ts';
 import type { CheckResult, Figures } from '../checkers/types.ts';
 import type { TrialEvent } from '../observers/events.ts';
+import type { Op } from '../workload/history.ts';
 import type { Topology } from '../targets/convergence.ts';
 import type { Pod, StartedDeployment } from '../targets/target.ts';
 import type { Duration } from '../runner/scenario.ts';
@@ -16,6 +17,10 @@ export interface FaultContext {
   mark(type: string, detail: string): void;
   /** Everything observed so far (sentinel and role events), to verify what must not happen. */
   events(): readonly TrialEvent[];
+  /** The workload's operations so far, to verify what a fault must not disturb. */
+  history(): readonly Op[];
+  /** Give every workload client a new password for its next connections (the applications' config change). */
+  setClientPassword(password: string): void;
 }
 
 export interface InjectedFault {

@@ -55,6 +55,11 @@ export class RoleSampler {
     }
   }
 
+  /** Use `password` for reconnections (after a rotation). */
+  setPassword(password: string): void {
+    for (const c of this.clients) c.options.password = password;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.loops);

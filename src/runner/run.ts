@@ -76,7 +76,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const startedNs = clock.nowNs();
   const histories = new Map<string, string>();
   const scenarioResults: ScenarioResult[] = [];
-  let secret = '';
 
   const upStart = performance.now();
   await using deployment = await startLocalDeployment({
@@ -87,7 +86,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     overrides: opts.overrides,
     logsDir: path.join(opts.reportDir, runId, 'logs'),
   });
-  secret = deployment.password;
   log(`run ${runId}: local deployment from ${opts.manifestsDir} converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
 
   for (const scenario of opts.scenarios) {
@@ -153,6 +151,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     verdict,
     scenarios: scenarioResults,
   };
-  const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor([secret]) });
+  const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(deployment.passwords) });
   return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
 }

@@ -193,7 +193,19 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
 
     Object.assign(figures, await replicationSnapshot(d, topology));
     const oldMaster = addr(topology.master.redis);
-    const faultCtx = { deployment: d, topology, clock, ms: (x: Duration) => durationMs(x, d.downAfterMs), mark: (t: string, detail: string) => note('fault', t, detail), events: allEvents };
+    const faultCtx = {
+      deployment: d,
+      topology,
+      clock,
+      ms: (x: Duration) => durationMs(x, d.downAfterMs),
+      mark: (t: string, detail: string) => note('fault', t, detail),
+      events: allEvents,
+      history,
+      setClientPassword: (p: string) => {
+        for (const c of clients) c.options.password = p;
+        sampler?.setPassword(p);
+      },
+    };
     fault = await injectFault(faultCtx, s.fault, { restart: s.restart });
     const injected = fault;
     const faultNs = injected.landedNs;

@@ -80,8 +80,18 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly target: string;
   readonly model: DeploymentModel;
   readonly pods: readonly Pod[];
-  /** Held in memory only; never print it. */
+  /** The current password; held in memory only, never printed. */
   readonly password: string;
+  /**
+   * Every password this deployment has used (a rotation adds one), so that reports can redact all
+   * of them.
+   */
+  readonly passwords: readonly string[];
+  /**
+   * Make `password` the one pods are given from now on (the Secret's new value): containers started
+   * after this call use it. Does not touch running processes.
+   */
+  setPassword(password: string): Promise<void>;
   /** down-after-milliseconds the sentinels run with (the manifest's, or an explicit override). */
   readonly downAfterMs: number;
   readonly podControl: PodControl;

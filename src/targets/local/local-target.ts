@@ -102,7 +102,8 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 
   const root = await ensureRoot();
   const runDir = path.join(root, opts.runId);
-  const password = model.password.value ?? randomBytes(24).toString('base64url');
+  let password = model.password.value ?? randomBytes(24).toString('base64url');
+  const passwords = [password];
   const pods: LocalPod[] = model.podNames.map((name, i) => ({
     name,
     ordinal: i,
@@ -131,7 +132,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 
   const teardown = async () => {
     unregister();
-    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, password).catch(() => {});
+    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
     // A stopped (SIGSTOP) process still dies on SIGKILL; partitions go with the deployment.
     await Promise.all(pods.flatMap((p) => Object.values(p.procs).map((s) => signalAndWait(s, 'SIGKILL', 2000))));
     await removeDeployment(state);
@@ -293,7 +294,15 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     target: 'local',
     model,
     pods,
-    password,
+    get password() {
+      return password;
+    },
+    passwords,
+    async setPassword(next: string) {
+      password = next;
+      if (!passwords.includes(next)) passwords.push(next);
+      await writeFile(path.join(runDir, 'password'), next, { mode: 0o600 });
+    },
     downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
     podControl,
     pause,
@@ -312,13 +321,13 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 }
 
 /** Copy pods/<pod>/<container>.log to `dest/<pod>/`, with the password replaced. */
-async function keepLogs(runDir: string, dest: string, password: string): Promise<void> {
+async function keepLogs(runDir: string, dest: string, passwords: readonly string[]): Promise<void> {
   const podsDir = path.join(runDir, 'pods');
   for (const pod of await readdir(podsDir)) {
     for (const f of (await readdir(path.join(podsDir, pod))).filter((n) => n.endsWith('.log'))) {
       await mkdir(path.join(dest, pod), { recursive: true });
       const text = await readFile(path.join(podsDir, pod, f), 'utf8');
-      await writeFile(path.join(dest, pod, f), text.replaceAll(password, '***'));
+      await writeFile(path.join(dest, pod, f), passwords.reduce((t, p) => t.replaceAll(p, '***'), text));
     }
   }
 }
