@@ -6,12 +6,16 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadDeployment } from '../config/manifests.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
 import { newRunId } from '../report/run-id.ts';
+import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
+import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
+import { createProgress } from '../report/progress.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
 import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
 import { addr } from '../targets/target.ts';
+import { resolveBinaries } from '../targets/local/binaries.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -91,9 +95,17 @@ export function buildProgram(): Command {
       .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
       .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
       .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
-      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string }) => {
-    const scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
+      .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
+      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
+    let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    if (o.upgradeTo) {
+      const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
+        throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
+      }));
+      scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
+    }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const r = await runSuite({
@@ -106,11 +118,26 @@ export function buildProgram(): Command {
       subnet: o.subnet,
       binaries: binaries(o),
       argv: process.argv.slice(2),
-      log: err,
+      gate: o.gate,
+      progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
-    err(`verdict: ${r.journal.verdict.toUpperCase()} — reports in ${r.runDir}`);
     process.exitCode = r.exitCode;
   });
+
+  program
+    .command('compare')
+    .description('compare two runs (before and after an upgrade): exit 1 when CURRENT regressed beyond the thresholds')
+    .argument('<base>', 'run directory or result.json of the baseline run')
+    .argument('<current>', 'run directory or result.json of the run to judge')
+    .option('--threshold-pct <n>', 'relative worsening that counts as a regression', Number, COMPARE_DEFAULTS.thresholdPct)
+    .option('--threshold-ms <n>', 'absolute worsening (ms) that counts as a regression', Number, COMPARE_DEFAULTS.thresholdMs)
+    .action(async (base: string, current: string, o: { thresholdPct: number; thresholdMs: number }) => {
+      if (!(o.thresholdPct >= 0) || !(o.thresholdMs >= 0)) throw new HarnessError('USAGE', '--threshold-pct and --threshold-ms must be non-negative numbers');
+      const { regressions, table } = compareJournals(await loadJournal(base), await loadJournal(current), o);
+      process.stdout.write(`${table}\n`);
+      err(regressions.length ? `${regressions.length} regression(s)` : 'no regression');
+      process.exitCode = regressions.length ? 1 : 0;
+    });
 
   addTargetOptions(
     program

@@ -27,6 +27,10 @@ export interface ContainerModel {
   env: ContainerEnvVar[];
   /** Script file (a key of the scripts ConfigMap) the command runs, e.g. "start-redis.sh". */
   script: string;
+  /** The preStop hook's exec command, if any (run before the container is stopped gracefully). */
+  preStop: string[] | null;
+  /** The readiness probe's exec command, if any. */
+  readiness: string[] | null;
 }
 
 /** A config file held in a ConfigMap key, with the manifest file it came from. */
@@ -128,7 +132,16 @@ function containerModel(c: Record<string, unknown>, scripts: Record<string, stri
   const command = Array.isArray(c.command) ? c.command.map(String) : [];
   const script = command.map((a) => path.posix.basename(a)).find((a) => a in scripts);
   if (!script) throw invalid(file, `container ${name}: command ${JSON.stringify(command)} runs no script of the scripts ConfigMap`);
-  return { name, command, env: (Array.isArray(c.env) ? c.env : []) as ContainerEnvVar[], script };
+  const preStopCmd = asRecord(asRecord(asRecord(c.lifecycle).preStop).exec).command;
+  const readinessCmd = asRecord(asRecord(c.readinessProbe).exec).command;
+  return {
+    name,
+    command,
+    env: (Array.isArray(c.env) ? c.env : []) as ContainerEnvVar[],
+    script,
+    preStop: Array.isArray(preStopCmd) ? preStopCmd.map(String) : null,
+    readiness: Array.isArray(readinessCmd) ? readinessCmd.map(String) : null,
+  };
 }
 
 /** Load and validate the deployment model from a manifests directory. */

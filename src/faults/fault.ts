@@ -15,6 +15,8 @@ export interface FaultContext {
   ms(d: Duration): number;
   /** Record a fault mark ("inject", "landed", "heal", "healed", …) on the trial's timeline. */
   mark(type: string, detail: string): void;
+  /** Record a pod lifecycle event ("ready", "not-ready", "evicted", "eviction-refused", "cordoned", …). */
+  podEvent(type: string, detail: string): void;
   /** Everything observed so far (sentinel and role events), to verify what must not happen. */
   events(): readonly TrialEvent[];
   /** The workload's operations so far, to verify what a fault must not disturb. */

@@ -3,7 +3,10 @@ import type { FaultSpec } from '../runner/scenario.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import { killPod } from './kill-pod.ts';
 import { manualFailover } from './manual-failover.ts';
+import { drainMasterNode } from './node-drain.ts';
+import { rollingUpgrade } from './rolling-upgrade.ts';
 import { partitionPod } from './partition.ts';
+import { rotatePassword } from './password-rotation.ts';
 import { pauseRedis } from './pause.ts';
 import { sentinelQuorumLoss } from './sentinel-quorum-loss.ts';
 
@@ -18,7 +21,13 @@ export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart:
     case 'sentinel-quorum-loss':
       return sentinelQuorumLoss(ctx, spec);
     case 'manual-failover':
-      return manualFailover(ctx);
+      return manualFailover(ctx, spec);
+    case 'node-drain':
+      return drainMasterNode(ctx, spec);
+    case 'rolling-upgrade':
+      return rollingUpgrade(ctx, spec);
+    case 'password-rotation':
+      return rotatePassword(ctx, spec, opts);
   }
 }
 

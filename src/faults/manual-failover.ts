@@ -2,8 +2,16 @@
 import { withProbe } from '../redis/clients.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
-export async function manualFailover(ctx: FaultContext): Promise<InjectedFault> {
+export async function manualFailover(ctx: FaultContext, spec: { coordinated: boolean }): Promise<InjectedFault> {
   const { deployment: d, topology, clock } = ctx;
+  if (spec.coordinated) {
+    // The manifest's hand-over (the redis preStop hook): pause writes, let a replica catch up, fail over, step down.
+    ctx.mark('inject', `coordinated failover: run ${topology.master.name}'s redis preStop hook`);
+    const landedNs = clock.nowNs();
+    const ran = await d.podControl.runPreStop(topology.master.name);
+    ctx.mark('landed', ran ? 'hand-over hook finished' : 'the redis container has no preStop hook');
+    return { victim: topology.master, landedNs, healAfterFailover: true, checks: [], figures: {}, mustRejoin: topology.master, async heal() {} };
+  }
   const sentinel = d.pods[0]!.sentinel;
   const name = d.model.masterName;
   ctx.mark('inject', `SENTINEL FAILOVER ${name} on ${d.pods[0]!.name}/sentinel`);

@@ -1,6 +1,6 @@
 // Events observed during a trial, on the same clock as the history.
 
-export type EventKind = 'sentinel' | 'fault' | 'role' | 'phase';
+export type EventKind = 'sentinel' | 'fault' | 'role' | 'phase' | 'pod';
 
 export interface TrialEvent {
   /** Monotonic nanoseconds on the run clock. */
@@ -12,6 +12,7 @@ export interface TrialEvent {
    * sentinel: the pub/sub channel, e.g. "+switch-master".
    * fault: "inject" | "landed" | "heal" | "healed".
    * phase: a runner phase such as "workload-start".
+   * pod: a pod lifecycle change: "ready", "not-ready", "evicted", "eviction-refused", "scheduled", "cordoned".
    */
   type: string;
   /** Raw payload (sentinel message) or a short description. */

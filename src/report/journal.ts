@@ -64,6 +64,8 @@ export interface ScenarioResult {
   trials: TrialResult[];
   /** Per-figure statistics over the trials where it was measured. */
   stats: Record<string, Stats>;
+  /** The SLO gate over the trials: which statistic was held to the failover bound, and its reasoning. */
+  gate?: { stat: 'max' | 'p95' | 'median'; message: string };
 }
 
 export interface Journal {

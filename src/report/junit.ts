@@ -1,5 +1,6 @@
 // Renders the run journal as JUnit XML, the format CI test reporters (GitHub, Jenkins, GitLab) display and gate on.
 import type { CheckResult, Figures } from '../checkers/types.ts';
+import { sloBounds } from './format.ts';
 import type { Journal, ScenarioResult, TrialResult, Verdict } from './journal.ts';
 
 interface Case {
@@ -55,7 +56,7 @@ function trialCase(scenario: ScenarioResult, trial: TrialResult): Case {
       .join('; ');
   const message =
     trial.verdict === 'fail'
-      ? checks(false) || trial.message || 'trial failed'
+      ? failureMessage(scenario, trial) || trial.message || 'trial failed'
       : trial.verdict === 'unknown'
         ? trial.message || checks('unknown') || 'trial outcome unknown'
         : trial.message || (trial.verdict === 'skipped' ? 'trial skipped' : '');
@@ -70,6 +71,30 @@ function trialCase(scenario: ScenarioResult, trial: TrialResult): Case {
       .join('\n'),
     systemOut: trial.phases.map((p) => `${p.name} ${p.ms === null ? 'n/a' : `${p.ms} ms`}`).join('\n'),
   };
+}
+
+/**
+ * Why a trial failed, as CI shows it in one line: each failing check as "<name>: <explanation>", led by
+ * "expected <figure> ≤ <bound>, observed <value>" for every figure of that check over its SLO bound
+ * (unless the explanation already says so). Only failing checks' figures count: a figure over its bound
+ * that a check accepted (loss the scenario tolerates) is not reported as a failure.
+ */
+function failureMessage(scenario: ScenarioResult, trial: TrialResult): string {
+  const bounds = sloBounds(scenario);
+  return trial.checks
+    .filter((c) => c.valid === false)
+    .map((c) => {
+      const violations: string[] = [];
+      for (const [figure, bound] of bounds) {
+        if (!(figure in c.figures) || c.explanation.includes(`expected ${figure}`)) continue;
+        const value = c.figures[figure];
+        const unit = figure.endsWith('_ms') ? ' ms' : '';
+        if (typeof value === 'number' && value > bound) violations.push(`expected ${figure} ≤ ${bound}${unit}, observed ${value}${unit}`);
+        else if (value === null) violations.push(`expected ${figure} ≤ ${bound}${unit}, observed none`);
+      }
+      return `${c.name}: ${violations.length > 0 ? `${violations.join('; ')} — ` : ''}${c.explanation}`;
+    })
+    .join('; ');
 }
 
 /**

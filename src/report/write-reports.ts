@@ -1,18 +1,27 @@
-// Writes one run's reports (result.json, junit.xml, histories) into its own directory and points `latest` at it.
+// Writes one run's reports (result.json, junit.xml, index.html, summary.md, histories) into its own directory and points `latest` at it.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { HarnessError } from '../errors.ts';
+import type { Op } from '../workload/history.ts';
+import { renderHtml } from './html.ts';
 import type { Journal } from './journal.ts';
 import { renderJunit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
 import type { Redactor } from './redact.ts';
 
 const RESULT_FILE = 'result.json';
 const JUNIT_FILE = 'junit.xml';
+const HTML_FILE = 'index.html';
+const SUMMARY_FILE = 'summary.md';
+const REPORT_FILES = new Set([RESULT_FILE, JUNIT_FILE, HTML_FILE, SUMMARY_FILE]);
 
 /**
- * Writes `<reportDir>/<run id>/` with result.json, junit.xml and every history (keyed by its path relative
+ * Writes `<reportDir>/<run id>/` with result.json, junit.xml, index.html (the self-contained evidence
+ * report), summary.md (for a CI step summary or PR comment) and every history (keyed by its path relative
  * to the run dir), all redacted, then atomically repoints the relative symlink `<reportDir>/latest` at it.
+ * The reports are rendered from the redacted journal and histories, and the rendered text is redacted
+ * once more: an escaped form of a secret (`&amp;` in HTML) must not slip through.
  * Returns absolute paths. Throws a HarnessError REPORT_DIR_UNWRITABLE when the files cannot be written.
  */
 export async function writeReports(opts: {
@@ -31,9 +40,14 @@ export async function writeReports(opts: {
   const historyFiles = [...histories].map(([rel, content]): [string, string] => [historyPath(runDir, rel), content]);
 
   const redacted = redactor.value(journal);
+  const redactedHistories = historyFiles.map(([path, content]): [string, string] => [path, redactor.text(content)]);
+  const ops = new Map<string, Op[]>();
+  for (const [i, [rel]] of [...histories].entries()) ops.set(rel, parseHistory(redactedHistories[i]![1]));
   const files: [string, string][] = [
-    ...historyFiles.map(([path, content]): [string, string] => [path, redactor.text(content)]),
-    [join(runDir, JUNIT_FILE), renderJunit(redacted)],
+    ...redactedHistories,
+    [join(runDir, JUNIT_FILE), redactor.text(renderJunit(redacted))],
+    [join(runDir, SUMMARY_FILE), redactor.text(orFallback(() => renderMarkdown(redacted), (m) => `## sentinel-chaos: ${redacted.verdict}\n\nsummary.md could not be rendered (${m}); see result.json.\n`))],
+    [join(runDir, HTML_FILE), redactor.text(orFallback(() => renderHtml(redacted, ops), fallbackHtml))],
     // Last, so that a run dir holding result.json is complete.
     [join(runDir, RESULT_FILE), `${JSON.stringify(redacted, null, 2)}\n`],
   ];
@@ -76,8 +90,40 @@ function historyPath(runDir: string, rel: string): string {
   if (isAbsolute(rel) || inside === '' || inside.startsWith(`..${sep}`) || inside === '..') {
     throw new Error(`history path ${JSON.stringify(rel)} must be relative and inside the run directory`);
   }
-  if (inside === RESULT_FILE || inside === JUNIT_FILE) {
+  if (REPORT_FILES.has(inside)) {
     throw new Error(`history path ${JSON.stringify(rel)} would overwrite ${inside}`);
   }
   return path;
+}
+
+/** JSON-lines history text as operations; a line that is not a JSON object is skipped (the report shows what it can). */
+function parseHistory(text: string): Op[] {
+  const ops: Op[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const op: unknown = JSON.parse(line);
+      if (op !== null && typeof op === 'object' && typeof (op as Op).ns === 'number' && typeof (op as Op).type === 'string') ops.push(op as Op);
+    } catch {
+      // skipped
+    }
+  }
+  return ops;
+}
+
+/**
+ * The rendered report, or a stand-in saying why it is missing: a bug in a human-facing view must not cost
+ * the run its result.json and junit.xml.
+ */
+function orFallback(render: () => string, fallback: (message: string) => string): string {
+  try {
+    return render();
+  } catch (e) {
+    return fallback(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function fallbackHtml(message: string): string {
+  const text = message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>sentinel-chaos report</title></head><body><p>index.html could not be rendered (${text}); see result.json and junit.xml.</p></body></html>\n`;
 }

@@ -12,6 +12,8 @@ import { writeReports } from '../report/write-reports.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
 import { HARNESS } from '../version.ts';
+import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.ts';
+import type { Progress } from '../report/progress.ts';
 import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { Scenario } from './scenario.ts';
 import { runTrial } from './trial.ts';
@@ -27,7 +29,10 @@ export interface RunOptions {
   binaries?: Partial<Binaries>;
   client?: Partial<ClientOptions>;
   argv?: string[];
-  log?: (line: string) => void;
+  /** Progress output (a TTY status line, or one logfmt line per event for CI). */
+  progress?: Progress;
+  /** Which statistic over the trials is held to the failover bound (default max). */
+  gate?: GateStat;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -65,7 +70,8 @@ function figureStats(trials: TrialResult[]): Record<string, Stats> {
 }
 
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
-  const log = opts.log ?? (() => {});
+  const progress = opts.progress;
+  const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
   if (opts.target !== 'local') {
     throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
   }
@@ -86,12 +92,14 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     overrides: opts.overrides,
     logsDir: path.join(opts.reportDir, runId, 'logs'),
   });
-  log(`run ${runId}: local deployment from ${opts.manifestsDir} converged in ${Math.round(performance.now() - upStart)} ms (redis ${deployment.redisVersion}, ${model.replicas} pods)`);
+  progress?.runStart(runId, deployment.target);
+  void upStart;
 
   for (const scenario of opts.scenarios) {
     const trials: TrialResult[] = [];
+    progress?.scenarioStart(scenario.name, opts.trials);
     for (let i = 1; i <= opts.trials; i++) {
-      log(`${scenario.name} #${i}/${opts.trials}`);
+      progress?.trialStart(scenario.name, i, opts.trials);
       const { result, history } = await runTrial({
         deployment,
         scenario,
@@ -100,18 +108,16 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         runId,
         client: opts.client,
         convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
-        log,
+        log: () => {},
+        ...(progress ? { progress } : {}),
       });
       const file = `history/${scenario.name}-${i}.jsonl`;
       histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
       result.historyFile = file;
       trials.push(result);
-      const f = result.figures;
-      log(
-        `  ${result.verdict.toUpperCase()}: failover ${f.failover_ms ?? 'n/a'} ms (Sentinel ${f.sentinel_failover_ms ?? 'n/a'} ms), ` +
-          `${f.writes_acked ?? 0} writes acked, ${f.writes_lost ?? 'n/a'} lost${result.message ? ` — ${result.message}` : ''}`,
-      );
+      progress?.trialEnd(result);
     }
+    const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
     scenarioResults.push({
       name: scenario.name,
       description: scenario.description,
@@ -121,9 +127,10 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         failover_band_high_ms: scenario.expect.failoverBandMs[1],
         writes_lost_max: scenario.expect.maxLostWrites,
       },
-      verdict: combine(trials.map((t) => t.verdict)),
+      verdict: trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict,
       trials,
       stats: figureStats(trials),
+      gate: { stat: gateStat, message: gate.message },
     });
   }
 
@@ -152,5 +159,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     scenarios: scenarioResults,
   };
   const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(deployment.passwords) });
+  progress?.runEnd(journal, runDir);
   return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
 }

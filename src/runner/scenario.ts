@@ -67,6 +67,33 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     /** SENTINEL FAILOVER (the seed's "Test Failover"); a second call while it runs must answer INPROG. */
     kind: z.literal('manual-failover'),
+    /**
+     * Hand over as the manifest's redis preStop hook does (pause writes, let a replica catch up, fail
+     * over, step down at once) instead of the bare SENTINEL FAILOVER the seed documents.
+     */
+    coordinated: z.boolean().default(false),
+  }),
+  z.strictObject({
+    /** kubectl drain of the master's node: cordon, evict through the PDB, graceful termination, reschedule. */
+    kind: z.literal('node-drain'),
+    /** Give up waiting for the evicted pod to be ready again after this long. */
+    readyTimeoutMs: ms(600_000).default(60_000),
+  }),
+  z.strictObject({
+    /** Restart every pod in the StatefulSet's order (highest ordinal first), each gracefully, each in sync before the next. */
+    kind: z.literal('rolling-upgrade'),
+    /** redis-server binary to upgrade to (the image); null: the same binary. `--upgrade-to PATH` overrides it. */
+    binary: z.string().min(1).nullable().default(null),
+    /** Run the pods' preStop hooks (false: the seed's plain termination, for comparison). */
+    preStop: z.boolean().default(true),
+    /** Give up on a pod that is not ready and in sync after this long. */
+    podTimeoutMs: ms(600_000).default(60_000),
+  }),
+  z.strictObject({
+    /** Rotate the password while writes continue (ACL, masterauth, sentinels, clients, retire the old one); then kill the master. */
+    kind: z.literal('password-rotation'),
+    /** What proves the new password afterwards: kill the master pod and measure the failover. */
+    then: z.enum(['kill-master']).default('kill-master'),
   }),
 ]);
 

@@ -17,6 +17,7 @@ import { RoleSampler } from '../observers/role-sampler.ts';
 import { SentinelObserver } from '../observers/sentinel-events.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import type { TrialResult, Verdict } from '../report/journal.ts';
+import type { Progress } from '../report/progress.ts';
 import { inspectTopology, waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { addr, hasNetwork, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { Op, ReadBack } from '../workload/history.ts';
@@ -38,6 +39,8 @@ export interface TrialContext {
   convergeTimeoutMs: number;
   /** Progress lines for a human. */
   log(line: string): void;
+  /** Live progress: the trial's phase and its write counts. */
+  progress?: Pick<Progress, 'phase' | 'writes'>;
 }
 
 export interface TrialOutcome {
@@ -124,6 +127,12 @@ async function readBack(d: StartedDeployment, keys: readonly string[], clock: Cl
   return { ns: clock.nowNs(), present, node: master };
 }
 
+/** Keys acknowledged but absent from the read-back (at most 10 000, for the report's write strip). */
+function lostKeys(history: readonly Op[], rb: ReadBack): string[] {
+  const acked = new Set(history.filter((o) => o.type === 'ok').map((o) => o.key));
+  return [...acked].filter((k) => !rb.present.has(k)).slice(0, 10_000);
+}
+
 export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const { deployment: d, scenario: s, clock } = ctx;
   const startedNs = clock.nowNs();
@@ -161,7 +170,15 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     return w;
   };
 
+  const phase = (name: string) => ctx.progress?.phase(name);
+  const ticker = setInterval(() => {
+    ctx.progress?.writes(
+      writers.reduce((n, w) => n + w.okCount, 0),
+      writers.reduce((n, w) => n + w.notOkCount, 0),
+    );
+  }, 200);
   try {
+    phase('converge');
     topology = await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: ctx.convergeTimeoutMs });
     note('phase', 'converged', `master ${topology.master.name}`);
     observer = new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
@@ -186,6 +203,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       await direct.ping();
       isolated = newWriter('isolated-client', direct);
     }
+    phase('warm-up');
     for (const w of writers) w.start();
     note('phase', 'workload-start', `${writers.length} client(s), ${s.workload.rateHz} writes/s each`);
     await sleep(s.workload.warmupMs);
@@ -199,6 +217,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       clock,
       ms: (x: Duration) => durationMs(x, d.downAfterMs),
       mark: (t: string, detail: string) => note('fault', t, detail),
+      podEvent: (t: string, detail: string) => events.push({ ns: clock.nowNs(), kind: 'pod', source: detail.split(':')[0]!, type: t, detail }),
       events: allEvents,
       history,
       setClientPassword: (p: string) => {
@@ -206,7 +225,9 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         sampler?.setPassword(p);
       },
     };
+    phase(`fault: ${s.fault.kind}`);
     fault = await injectFault(faultCtx, s.fault, { restart: s.restart });
+    phase('failover');
     const injected = fault;
     const faultNs = injected.landedNs;
     extra.push(...injected.checks);
@@ -235,6 +256,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       });
     }
 
+    phase('heal');
     healNs = clock.nowNs();
     await injected.heal();
     if (s.expect.failover && !injected.healAfterFailover && !failoverSeen()) {
@@ -254,6 +276,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
           : `${pod.name} was not a replica of the current master with its link up within ${s.timeouts.rejoinMs} ms of the heal`,
       });
     }
+    phase('converge after heal');
     let last = 'not checked';
     const converged = await until(
       async () => {
@@ -278,6 +301,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     await Promise.all(writers.map((w) => w.stop(2000)));
     note('phase', 'workload-stop', `${writers.map((w) => `${w.acked} acknowledged by ${w.history[0]?.process ?? 'client'}`).join(', ')}`);
     if (isolated) figures.isolated_client_acked = isolated.acked;
+    phase('read back');
     rb = await readBack(d, writers.flatMap((w) => w.keys()), clock);
     return finish(faultNs, oldMaster);
   } catch (e) {
@@ -285,6 +309,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     else error = isHarnessError(e) ? e.message : `${(e as Error).message}`;
     return finish(fault?.landedNs ?? null, topology ? addr(topology.master.redis) : null);
   } finally {
+    clearInterval(ticker);
     if (fault) await fault.heal().catch(() => {});
     await Promise.all(writers.map((w) => w.stop(0)));
     for (const c of clients) c.disconnect();
@@ -360,6 +385,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         events: evs,
         ...(warnings.length ? { warnings } : {}),
         ...(message ? { message } : {}),
+        ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
+        ...(rb ? { lostKeys: lostKeys(h, rb) } : {}),
       },
     };
   }

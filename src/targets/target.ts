@@ -30,7 +30,37 @@ export interface PodControl {
   killContainer(pod: string, container: ContainerName): Promise<void>;
   /** Start one container of a pod whose other container may be running; resolves once it answers. */
   startContainer(pod: string, container: ContainerName): Promise<void>;
+  /**
+   * Terminate a pod as the kubelet does: the containers' preStop hooks (when `preStop`), then
+   * SIGTERM, then SIGKILL once the manifest's grace period is up. Resolves once it is gone.
+   */
+  stop(pod: string, opts: { preStop: boolean }): Promise<{ preStopMs: number }>;
+  /** Whether every container of the pod passes the manifest's readiness probe now. */
+  isReady(pod: string): Promise<boolean>;
+  /** Run the redis container from this binary (image) on its next start: the StatefulSet's image change. */
+  setRedisImage(binary: string): void;
+  /** Run the redis container's preStop hook without stopping the pod (the coordinated hand-over); false if it has none. */
+  runPreStop(pod: string): Promise<boolean>;
 }
+
+/** The outcome of an eviction request, as the Eviction API answers it. */
+export type Eviction = { evicted: true } | { evicted: false; reason: string };
+
+/** Optional ability: nodes that can be cordoned and pods evicted through the PodDisruptionBudget. */
+export interface NodeControl {
+  cordon(node: string): Promise<void>;
+  uncordon(node: string): Promise<void>;
+  /**
+   * Evict a pod: refused (HTTP 429 in Kubernetes) when it would leave fewer ready pods than the PDB
+   * allows; otherwise the pod is terminated gracefully and the StatefulSet recreates it on a
+   * schedulable node. Resolves once the eviction is refused or the pod has terminated.
+   */
+  evict(pod: string): Promise<Eviction>;
+  /** The node a pod runs on now. */
+  nodeOf(pod: string): string;
+}
+
+export const hasNodes = (d: StartedDeployment): d is StartedDeployment & { nodes: NodeControl } => 'nodes' in d && d.nodes !== undefined;
 
 /** Optional ability: freeze and thaw a container's processes (SIGSTOP / SIGCONT). */
 export interface ProcessPause {
@@ -97,6 +127,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly podControl: PodControl;
   readonly pause?: ProcessPause;
   readonly network?: NetworkFaults;
+  readonly nodes?: NodeControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

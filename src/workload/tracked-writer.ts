@@ -29,6 +29,9 @@ export class TrackedWriter {
   readonly history: Op[] = [];
   /** Scheduled writes not issued because maxInFlight was reached. */
   skipped = 0;
+  /** Running counts, for progress output without scanning the history. */
+  okCount = 0;
+  notOkCount = 0;
   private seq = 0;
   private inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -87,6 +90,7 @@ export class TrackedWriter {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
+      this.notOkCount++;
       this.history.push({ process: name, type: 'info', f: 'write', key, ns: clock.nowNs(), error: `no reply within ${timeoutMs} ms (client timeout)` });
     }, timeoutMs);
     const p = client.set(key, '1').then(
@@ -95,11 +99,13 @@ export class TrackedWriter {
         const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
         const node = s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
         this.history.push({ process: name, type: 'ok', f: 'write', key, ns: clock.nowNs(), ...(node ? { node } : {}), ...(timedOut ? { late: true as const } : {}) });
+        if (!timedOut) this.okCount++;
       },
       (err: Error) => {
         clearTimeout(timer);
         if (timedOut) return;
         const type = DEFINITE.test(err.message) ? 'fail' : 'info';
+        this.notOkCount++;
         this.history.push({ process: name, type, f: 'write', key, ns: clock.nowNs(), error: err.message.slice(0, 200) });
       },
     );

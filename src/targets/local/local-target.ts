@@ -9,7 +9,7 @@ import { setDirective } from '../../config/redis-conf.ts';
 import { HarnessError } from '../../errors.ts';
 import { parseInfo, withProbe } from '../../redis/clients.ts';
 import { waitForConvergence } from '../convergence.ts';
-import { addr, type ContainerName, type NetworkFaults, type Partition, type Pod, type PodControl, type ProcessPause, type StartedDeployment } from '../target.ts';
+import { addr, type ContainerName, type NetworkFaults, type NodeControl, type Partition, type Pod, type PodControl, type ProcessPause, type StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { isStopped, spawnContainer, signalAndWait, type Spawned } from './processes.ts';
 import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
@@ -141,22 +141,40 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 
   const configDir = path.join(runDir, 'config');
   const scriptsDir = path.join(runDir, 'scripts');
+  let redisServerBinary = bins.redisServer;
+  /** The environment a kubelet would give the container, with local addresses, directories and binaries. */
+  const envFor = (pod: LocalPod, which: ContainerName): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...containerEnv(which === 'redis' ? model.redis : model.sentinel, pod, hostMap, password),
+    CONFIG_DIR: configDir,
+    DATA_DIR: pod.dataDir,
+    BIND_ADDR: pod.redis.host,
+    BIND_SOURCE_ADDR: which === 'sentinel' ? pod.sentinelSource : pod.redis.host,
+    REDIS_PORT: String(model.redisPort),
+    SENTINEL_PORT: String(model.sentinelPort),
+    REDIS_SERVER: redisServerBinary,
+    REDIS_SENTINEL: bins.redisSentinel,
+    REDIS_CLI: bins.redisCli,
+  });
+  /** A manifest command with its /scripts/... paths mapped to the mounted scripts directory. */
+  const localCommand = (command: readonly string[]): string[] =>
+    command.map((a) => (a.startsWith('/scripts/') && path.posix.basename(a) in model.scripts.files ? path.join(scriptsDir, path.posix.basename(a)) : a));
+  /** Run an exec hook or probe of a container (preStop, readiness) as the kubelet would; resolves with its exit code. */
+  const execIn = (pod: LocalPod, which: ContainerName, command: readonly string[], timeoutMs: number): Promise<number | null> =>
+    new Promise((resolve) => {
+      const [cmd, ...args] = localCommand(command);
+      const logFile = path.join(runDir, 'pods', pod.name, `${which}.log`);
+      const hook = spawnContainer(cmd!, args, { cwd: pod.dataDir, env: envFor(pod, which), logFile });
+      const timer = setTimeout(() => hook.child?.kill('SIGKILL'), timeoutMs);
+      hook.child?.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
   const startContainer = async (pod: LocalPod, which: ContainerName) => {
     const c = which === 'redis' ? model.redis : model.sentinel;
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      ...containerEnv(c, pod, hostMap, password),
-      CONFIG_DIR: configDir,
-      DATA_DIR: pod.dataDir,
-      BIND_ADDR: pod.redis.host,
-      BIND_SOURCE_ADDR: which === 'sentinel' ? pod.sentinelSource : pod.redis.host,
-      REDIS_PORT: String(model.redisPort),
-      SENTINEL_PORT: String(model.sentinelPort),
-      REDIS_SERVER: bins.redisServer,
-      REDIS_SENTINEL: bins.redisSentinel,
-      REDIS_CLI: bins.redisCli,
-    };
-    const [cmd, ...args] = c.command.map((a) => (path.posix.basename(a) === c.script ? path.join(scriptsDir, c.script) : a));
+    const env = envFor(pod, which);
+    const [cmd, ...args] = localCommand(c.command);
     const spawned = spawnContainer(cmd!, args, { cwd: pod.dataDir, env, logFile: path.join(runDir, 'pods', pod.name, `${which}.log`) });
     pod.procs[which] = spawned;
     state.processes[`${pod.name}/${which}`] = spawned.pid;
@@ -229,6 +247,77 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     async startContainer(name, container) {
       const p = byName(name);
       if (!p.procs[container]) await startContainer(p, container);
+    },
+    async stop(name, { preStop }) {
+      // The kubelet's termination: preStop hooks, then SIGTERM, then SIGKILL when the grace period is up.
+      const p = byName(name);
+      const graceMs = model.terminationGracePeriodSeconds * 1000;
+      const started = performance.now();
+      if (preStop) {
+        await Promise.all(
+          (['redis', 'sentinel'] as const).map((which) => {
+            const hook = (which === 'redis' ? model.redis : model.sentinel).preStop;
+            return hook && p.procs[which] ? execIn(p, which, hook, graceMs) : null;
+          }),
+        );
+      }
+      const preStopMs = performance.now() - started;
+      const procs = Object.values(p.procs);
+      p.procs = {};
+      const left = Math.max(2000, graceMs - preStopMs);
+      await Promise.all(procs.map((s) => signalAndWait(s, 'SIGTERM', left).then((gone) => gone || signalAndWait(s, 'SIGKILL', 2000))));
+      return { preStopMs: Math.round(preStopMs) };
+    },
+    async isReady(name) {
+      const p = byName(name);
+      const results = await Promise.all(
+        (['redis', 'sentinel'] as const).map(async (which) => {
+          const probe = (which === 'redis' ? model.redis : model.sentinel).readiness;
+          if (!p.procs[which]) return false;
+          return probe ? (await execIn(p, which, probe, 3000)) === 0 : true;
+        }),
+      );
+      return results.every(Boolean);
+    },
+    setRedisImage(binary) {
+      redisServerBinary = binary;
+    },
+    async runPreStop(name) {
+      const p = byName(name);
+      if (!model.redis.preStop || !p.procs.redis) return false;
+      await execIn(p, 'redis', model.redis.preStop, model.terminationGracePeriodSeconds * 1000);
+      return true;
+    },
+  };
+
+  // Virtual nodes: pod i starts on node-i (the preferred anti-affinity spreads them).
+  const cordoned = new Set<string>();
+  const minAvailable = model.pdb?.minAvailable ?? (model.pdb?.maxUnavailable != null ? model.replicas - model.pdb.maxUnavailable : 0);
+  const nodes: NodeControl = {
+    async cordon(node) {
+      cordoned.add(node);
+    },
+    async uncordon(node) {
+      cordoned.delete(node);
+    },
+    nodeOf: (name) => byName(name).node,
+    async evict(name) {
+      const p = byName(name);
+      // The Eviction API's PDB check: healthy pods that would remain must still satisfy minAvailable.
+      const ready = await Promise.all(pods.map((x) => (x === p ? Promise.resolve(false) : podControl.isReady(x.name))));
+      const remaining = ready.filter(Boolean).length;
+      if (remaining < minAvailable) {
+        return { evicted: false, reason: `Cannot evict pod as it would violate the pod's disruption budget (${remaining} ready would remain, ${model.pdb?.name ?? 'pdb'} needs ${minAvailable})` };
+      }
+      await podControl.stop(name, { preStop: true });
+      // The StatefulSet controller recreates the pod, on a schedulable node, preferring one without a redis pod.
+      const free = [...new Set(pods.map((x) => x.node))].filter((n) => !cordoned.has(n));
+      const target = free.find((n) => !pods.some((x) => x !== p && x.node === n)) ?? free[0];
+      if (target) {
+        p.node = target;
+        void podControl.start(name).catch(() => {});
+      }
+      return { evicted: true };
     },
   };
 
@@ -307,6 +396,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     podControl,
     pause,
     network,
+    nodes,
     redisVersion: version,
     describe: () => ({
       run_dir: runDir,

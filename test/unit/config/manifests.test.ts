@@ -44,7 +44,7 @@ describe('loadDeployment on the bundled manifests/', () => {
     expect(m.headlessService).toBe('redis-headless');
     expect(m.sentinelConf.configMap).toBe('sentinel-config');
     expect(m.redisConf.configMap).toBe('redis-config');
-    expect(Object.keys(m.scripts.files).sort()).toEqual(['common.sh', 'probe.sh', 'start-redis.sh', 'start-sentinel.sh']);
+    expect(Object.keys(m.scripts.files).sort()).toEqual(['common.sh', 'prestop-redis.sh', 'probe.sh', 'start-redis.sh', 'start-sentinel.sh']);
   });
 
   it('describes a placeholder password as generated per run', async () => {

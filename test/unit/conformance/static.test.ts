@@ -275,7 +275,7 @@ describe('staticChecks on broken copies of manifests/', () => {
   });
 
   it('catches the probes removed from the sentinel container', async () => {
-    cut(STS, '          readinessProbe:\n            exec:\n              command: ["sh", "-c", "timeout 2 redis-cli -p 26379', '          resources:\n');
+    cut(STS, '          readinessProbe:\n            exec:\n              command: ["sh", "/scripts/probe.sh", "sentinel"]', '          resources:\n');
     const checks = await checksOfCopy();
     expectCaught(checks, 'statefulset.sentinel.readiness-probe', sts('spec.template.spec.containers[1].readinessProbe'));
     expectCaught(checks, 'statefulset.sentinel.liveness-probe', sts('spec.template.spec.containers[1].livenessProbe'));

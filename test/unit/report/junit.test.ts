@@ -96,13 +96,14 @@ describe('renderJunit', () => {
     expect(child(pass!, 'skipped')).toBeUndefined();
   });
 
-  it('reports a failing trial with expected vs observed from its failing checks and all figures in the body', () => {
+  it('reports a failing trial with its failing checks, expected vs observed, and all figures in the body', () => {
     const fail = all(parseXml(renderJunit(sampleJournal())), 'testcase')[1]!;
     const failure = child(fail, 'failure')!;
     expect(failure.attrs).toEqual({
       message:
-        'expected failover_ms <= 15000, observed 17204.9 (first election attempt timed out); ' +
-        'expected writes_lost <= 0, observed 4 of 2210 acknowledged writes missing on the new master',
+        // These explanations state expected and observed themselves: nothing is added.
+        'failover-time: expected failover_ms <= 15000, observed 17204.9 (first election attempt timed out); ' +
+        'lost-writes: expected writes_lost <= 0, observed 4 of 2210 acknowledged writes missing on the new master',
       type: 'slo',
     });
     expect(failure.text.split('\n')).toEqual([
@@ -178,9 +179,48 @@ describe('renderJunit', () => {
     const testcase = all(doc, 'testcase')[1]!;
     expect(testcase.attrs.name).toBe(`mk${clean} #2`);
     expect(testcase.attrs.classname).toBe(`sentinel-chaos.t${clean}.mk${clean}`);
-    expect(child(testcase, 'failure')!.attrs.message).toBe(`expected ${clean}\nsecond line\ttab; ${fail.checks[1]!.explanation}`);
+    expect(child(testcase, 'failure')!.attrs.message).toBe(
+      `failover-time: expected failover_ms ≤ 15000 ms, observed 17204.9 ms — expected ${clean}\nsecond line\ttab; lost-writes: ${fail.checks[1]!.explanation}`,
+    );
     expect(props(testcase)[`odd${clean}`]).toBe('1');
     expect(child(testcase, 'system-out')!.text.split('\n')[0]).toBe(`+sdown${clean} 5048.3 ms`);
+  });
+
+  it('states expected vs observed from the SLO when the failing checks do not', () => {
+    const journal = sampleJournal();
+    const scenario = journal.scenarios[0]!;
+    scenario.slo = { failover_ms_max: 10000, failover_band_low_ms: 5000, failover_band_high_ms: 10000, writes_lost_max: 0 };
+    const fail = scenario.trials[1]!;
+    fail.checks = [
+      {
+        name: 'failover-time',
+        valid: false,
+        figures: { failover_ms: 17204.9, sentinel_failover_ms: 16890 },
+        explanation: 'client-observed failover 17204.9 ms (SLO ≤ 10000 ms, exceeded)',
+      },
+      { name: 'write-loss', valid: false, figures: { writes_lost: 4 }, explanation: '4 of 2210 acknowledged writes lost' },
+      { name: 'rejoin', valid: false, figures: {}, explanation: 'redis-0 did not rejoin within 30000 ms' },
+      // Over its bound but accepted by its check: not a failure.
+      { name: 'loss-attribution', valid: true, figures: { writes_lost: 4 }, explanation: 'accepted' },
+    ];
+    const failure = child(all(parseXml(renderJunit(journal)), 'testcase')[1]!, 'failure')!;
+    expect(failure.attrs.message).toBe(
+      'failover-time: expected failover_ms ≤ 10000 ms, observed 17204.9 ms; expected sentinel_failover_ms ≤ 10000 ms, observed 16890 ms — ' +
+        'client-observed failover 17204.9 ms (SLO ≤ 10000 ms, exceeded); ' +
+        'write-loss: expected writes_lost ≤ 0, observed 4 — 4 of 2210 acknowledged writes lost; ' +
+        'rejoin: redis-0 did not rejoin within 30000 ms',
+    );
+  });
+
+  it('says a bounded figure was not observed when a failing check measured nothing', () => {
+    const journal = sampleJournal();
+    const fail = journal.scenarios[0]!.trials[1]!;
+    fail.figures = { failover_ms: null, sentinel_failover_ms: null, writes_lost: 0 };
+    fail.checks = [{ name: 'failover-time', valid: false, figures: { failover_ms: null, sentinel_failover_ms: null }, explanation: 'no write acknowledged by a node other than the old master' }];
+    expect(child(all(parseXml(renderJunit(journal)), 'testcase')[1]!, 'failure')!.attrs.message).toBe(
+      'failover-time: expected failover_ms ≤ 15000 ms, observed none; expected sentinel_failover_ms ≤ 15000 ms, observed none — ' +
+        'no write acknowledged by a node other than the old master',
+    );
   });
 
   it('keeps the classname to three dot-separated parts when the target name has dots', () => {

@@ -31,14 +31,14 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('writeReports', () => {
-  it('writes result.json, junit.xml and the histories into the run dir', async () => {
+  it('writes result.json, junit.xml, index.html, summary.md and the histories into the run dir', async () => {
     const reportDir = join(tmp, 'reports');
     const journal = sampleJournal();
     const { runDir, files } = await writeReports({ reportDir, journal, histories: histories(), redactor: createRedactor([]) });
 
     expect(runDir).toBe(join(reportDir, journal.run.id));
     expect([...files].sort()).toEqual(
-      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'junit.xml', 'result.json'].map((f) => join(runDir, f)),
+      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'index.html', 'junit.xml', 'result.json', 'summary.md'].map((f) => join(runDir, f)),
     );
     expect((await filesUnder(runDir)).sort()).toEqual([...files].sort());
     const result = await readFile(join(runDir, 'result.json'), 'utf8');
@@ -46,6 +46,12 @@ describe('writeReports', () => {
     expect(result).toContain('\n  "schema": "sentinel-chaos/result@1"');
     expect(await readFile(join(runDir, 'junit.xml'), 'utf8')).toMatch(/^<\?xml[^]*<testcase name="master-kill #2"/);
     expect(await readFile(join(runDir, 'history/master-kill-2.jsonl'), 'utf8')).toBe(sampleHistory(2));
+    const html = await readFile(join(runDir, 'index.html'), 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    // The histories are parsed for the timelines: each trial has its write strip.
+    expect(html).toContain('id="timeline-master-kill-1"');
+    expect(html.match(/>sentinel-client</g)).toHaveLength(2);
+    expect(await readFile(join(runDir, 'summary.md'), 'utf8')).toMatch(/^## ❌ sentinel-chaos: FAIL\n/);
   });
 
   it('points a relative `latest` symlink at the run dir and replaces it on the next run', async () => {
@@ -111,11 +117,36 @@ describe('writeReports', () => {
     expect(e.cause).toMatchObject({ code: 'ENOTDIR' });
   });
 
+  it('refuses a history path that would overwrite a report', async () => {
+    for (const name of ['index.html', 'summary.md', 'junit.xml', 'result.json']) {
+      await expect(
+        writeReports({ reportDir: join(tmp, 'reports'), journal: sampleJournal(), histories: new Map([[name, '']]), redactor: createRedactor([]) }),
+      ).rejects.toThrow(`would overwrite ${name}`);
+    }
+  });
+
   it('refuses history paths outside the run dir', async () => {
     const bad = new Map([['../escape.jsonl', '']]);
     await expect(
       writeReports({ reportDir: join(tmp, 'reports'), journal: sampleJournal(), histories: bad, redactor: createRedactor([]) }),
     ).rejects.toThrow(/inside the run directory/);
     expect(await readdir(tmp)).toEqual([]);
+  });
+});
+
+describe('writeReports with a journal the HTML and Markdown views cannot render', () => {
+  it('still writes result.json and junit.xml, with stand-ins saying why', async () => {
+    const tmp2 = await mkdtemp(join(tmpdir(), 'sentinel-chaos-report-'));
+    try {
+      const journal = sampleJournal();
+      // Trials without a checks array: the views throw, the JSON does not care.
+      (journal.scenarios[0]!.trials[0] as unknown as { checks: unknown }).checks = null;
+      const { runDir } = await writeReports({ reportDir: tmp2, journal, histories: histories(), redactor: createRedactor([]) });
+      expect(JSON.parse(await readFile(join(runDir, 'result.json'), 'utf8')).run.id).toBe(journal.run.id);
+      expect(await readFile(join(runDir, 'index.html'), 'utf8')).toMatch(/index\.html could not be rendered \(.+\); see result\.json and junit\.xml/);
+      expect(await readFile(join(runDir, 'summary.md'), 'utf8')).toMatch(/summary\.md could not be rendered/);
+    } finally {
+      await rm(tmp2, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,76 @@
+// node-drain: `kubectl drain` of the master's node: cordon, evict through the PDB, graceful termination, reschedule.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckResult } from '../checkers/types.ts';
+import { hasNodes } from '../targets/target.ts';
+import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';
+import { ReadinessSampler } from './readiness-sampler.ts';
+
+export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs: number }): Promise<InjectedFault> {
+  const d = ctx.deployment;
+  if (!hasNodes(d)) throw new FaultSkipped(`the ${d.target} target cannot drain nodes`);
+  const victim = ctx.topology.master;
+  const node = d.nodes.nodeOf(victim.name);
+  const minAvailable = d.model.pdb?.minAvailable ?? 0;
+  const sampler = new ReadinessSampler(d, ctx.clock, (type, pod) => ctx.podEvent(type, pod));
+  sampler.start();
+  let cordoned = false;
+  let stopped = false;
+  const heal = async () => {
+    if (!stopped) {
+      stopped = true;
+      await sampler.stop();
+    }
+    if (cordoned) {
+      cordoned = false;
+      ctx.mark('heal', `uncordon ${node}`);
+      await d.nodes.uncordon(node);
+    }
+    if (!d.podControl.isRunning(victim.name)) await d.podControl.start(victim.name);
+  };
+  try {
+    ctx.mark('inject', `drain ${node} (runs ${victim.name}, the master)`);
+    await d.nodes.cordon(node);
+    cordoned = true;
+    ctx.podEvent('cordoned', node);
+    // The disruption starts with the eviction: the preStop hand-over runs during the termination.
+    const landedNs = ctx.clock.nowNs();
+    const first = await d.nodes.evict(victim.name);
+    if (!first.evicted) throw new Error(`eviction of ${victim.name} refused: ${first.reason}`);
+    ctx.podEvent('evicted', victim.name);
+    ctx.mark('landed', `${victim.name} evicted and terminated (preStop ran), rescheduled on ${d.nodes.nodeOf(victim.name)}`);
+
+    // While the evicted pod is not ready again, any further eviction must be refused by the PDB.
+    const other = ctx.topology.replicas[0]!;
+    const second = (await d.podControl.isReady(victim.name)) ? null : await d.nodes.evict(other.name);
+    if (second) ctx.podEvent(second.evicted ? 'evicted' : 'eviction-refused', `${other.name}: ${second.evicted ? 'evicted' : second.reason}`);
+    const pdbHeld: CheckResult = {
+      name: 'pdb-refuses-second-eviction',
+      valid: second !== null && !second.evicted,
+      figures: {},
+      explanation:
+        second === null
+          ? `${victim.name} was ready again before a second eviction could be tried: the PDB was not exercised`
+          : second.evicted
+            ? `a second eviction (${other.name}) was accepted while ${victim.name} was not ready: the PDB did not hold`
+            : `a second eviction (${other.name}) while ${victim.name} was not ready was refused: ${second.reason}`,
+    };
+    if (second?.evicted && !d.podControl.isRunning(other.name)) await d.podControl.start(other.name);
+
+    const deadline = performance.now() + spec.readyTimeoutMs;
+    while (!(await d.podControl.isReady(victim.name)) && performance.now() < deadline) await sleep(50);
+    const readyAgainMs = Math.round((ctx.clock.nowNs() - landedNs) / 1e6);
+    await sleep(300);
+    await sampler.stop();
+    stopped = true;
+    const minReady: CheckResult = {
+      name: 'pdb-min-available',
+      valid: sampler.minReady >= minAvailable,
+      figures: { min_ready_pods: sampler.minReady, readiness_samples: sampler.samples, pod_ready_again_ms: readyAgainMs },
+      explanation: `at least ${sampler.minReady} of ${d.pods.length} pods ready at every one of ${sampler.samples} samples (PDB minAvailable ${minAvailable})`,
+    };
+    return { victim, landedNs, healAfterFailover: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
+  } catch (e) {
+    await heal();
+    throw e;
+  }
+}
