@@ -11,7 +11,17 @@ import { runSuite, RUN_DEFAULTS, type RunResult } from '../../src/runner/run.ts'
 import { resolveScenarios } from '../../src/runner/scenario.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
-const SCENARIOS = ['replica-kill', 'master-pause', 'network-partition', 'network-partition-sentinels', 'sentinel-quorum-loss', 'manual-failover'];
+const SCENARIOS = [
+  'replica-kill',
+  'master-pause',
+  'network-partition',
+  'network-partition-sentinels',
+  'sentinel-quorum-loss',
+  'manual-failover',
+  'manual-failover-coordinated',
+  'node-drain',
+  'rolling-upgrade',
+];
 
 describe('the fault catalogue on the local target (down-after 1500 ms)', () => {
   let tmp: string;
@@ -92,6 +102,29 @@ describe('the fault catalogue on the local target (down-after 1500 ms)', () => {
   it('manual-failover: a second SENTINEL FAILOVER answers INPROG, and the failover completes', () => {
     expect(check('manual-failover', 'manual-failover-inprog')?.valid).toBe(true);
     expect(trial('manual-failover').figures.sentinel_failover_ms).toBeLessThan(5000);
+  });
+
+  it('manual-failover-coordinated: the hand-over loses nothing, and the paused old master takes no write', () => {
+    const t = trial('manual-failover-coordinated');
+    expect(t.figures.writes_lost).toBe(0);
+    expect(t.figures.split_brain_dual_write_ms).toBe(0);
+    expect(t.figures.sentinel_failover_ms).toBeLessThan(5000);
+  });
+
+  it('node-drain: the PDB refuses a second eviction, at least 2 pods stay ready, no write is lost', () => {
+    const t = trial('node-drain');
+    expect(check('node-drain', 'pdb-refuses-second-eviction')?.valid).toBe(true);
+    expect(t.figures.min_ready_pods).toBeGreaterThanOrEqual(2);
+    expect(t.figures.writes_lost).toBe(0);
+    expect(t.events.some((e) => e.kind === 'pod' && e.type === 'eviction-refused')).toBe(true);
+  });
+
+  it('rolling-upgrade: every pod restarted highest ordinal first, all on the binary, nothing lost', () => {
+    const t = trial('rolling-upgrade');
+    expect(check('rolling-upgrade', 'upgrade-versions')?.valid).toBe(true);
+    const order = t.events.filter((e) => e.kind === 'fault' && e.type === 'upgrade' && e.detail.endsWith('terminate')).map((e) => e.detail.split(':')[0]);
+    expect(order).toEqual(['redis-2', 'redis-1', 'redis-0']);
+    expect(t.figures.writes_lost).toBe(0);
   });
 
   it('reports split_brain_ms and outage_ms for every trial in JUnit', () => {
