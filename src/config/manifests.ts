@@ -66,6 +66,8 @@ export interface DeploymentModel {
   redis: ContainerModel;
   sentinel: ContainerModel;
   password: { secret: string; key: string; value: string | null };
+  /** Secret volumes mounted into the containers: mount path → Secret name. */
+  secretMounts: Array<{ mountPath: string; secret: string }>;
   pdb: { name: string; minAvailable: number | null; maxUnavailable: number | null } | null;
 }
 
@@ -198,6 +200,13 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     passwordValue = PASSWORD_PLACEHOLDER.test(raw) ? null : raw;
   }
 
+  const volumes = (Array.isArray(podSpec.volumes) ? podSpec.volumes : []).map(asRecord);
+  const secretMounts = containers
+    .flatMap((c) => (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).map(asRecord))
+    .map((m) => ({ mountPath: String(m.mountPath), volume: volumes.find((v) => v.name === m.name) }))
+    .filter((m) => m.volume && asRecord(m.volume.secret).secretName)
+    .map((m) => ({ mountPath: m.mountPath, secret: String(asRecord(m.volume!.secret).secretName) }))
+    .filter((m, i, all) => all.findIndex((x) => x.mountPath === m.mountPath) === i);
   const replicas = Number(stsSpec.replicas ?? 1);
   if (!Number.isInteger(replicas) || replicas < 1) throw invalid(sts.__file, `StatefulSet ${sts.metadata.name}: replicas must be a positive integer`);
   const pdbObj = objects.find((o) => o.kind === 'PodDisruptionBudget');
@@ -225,6 +234,7 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     redis,
     sentinel,
     password: { secret: pwRef.name, key: pwRef.key, value: passwordValue },
+    secretMounts,
     pdb: pdbObj
       ? {
           name: pdbObj.metadata.name,

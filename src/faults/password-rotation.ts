@@ -5,8 +5,9 @@
 // Redis 7.0: CONFIG SET requirepass drops the old password at once, so the rotation goes through the
 // default user's ACL, which can hold both for the changeover. ACL and masterauth changes are not
 // replicated and SENTINEL SET is not propagated between sentinels: every step runs on every node.
-// Existing connections stay authenticated when a password is removed, and SENTINEL SET auth-pass does
-// not reconnect: only fresh connections prove the new password works, so the verification makes some.
+// Existing connections stay authenticated when a password is removed, so only fresh connections prove
+// the new password works: the verification makes some (SENTINEL SET auth-pass reconnects the sentinel's
+// links on 7.0.15, but while both passwords are still valid, and that is not a documented behaviour).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -106,14 +107,15 @@ export async function runRotation(pods: readonly Pod[], oldPw: string, newPw: st
   await everyPod(pods, 'new password added to the default user (ACL SETUSER)', 'nodes', progress.added, mark, (p) => ops.addPassword(p, newPw, [oldPw]));
   // Both passwords are valid everywhere from here on, so a pod (re)started with the new one is
   // accepted by every peer, and its own clients (replication, sentinels) may use either.
-  await ops.setSecret(newPw);
+  // Recorded first: a Secret update that failed halfway is rolled back too (setting the old one is harmless).
   progress.secret = true;
+  await ops.setSecret(newPw);
   mark('Secret updated: pods started from now on get the new password');
   await everyPod(pods, 'masterauth set to the new password (CONFIG SET)', 'nodes', progress.masterauth, mark, (p) => ops.setMasterauth(p, newPw, [newPw]));
   await everyPod(pods, 'auth-pass set to the new password (SENTINEL SET)', 'sentinels', progress.sentinels, mark, (p) => ops.setSentinelAuthPass(p, newPw));
   const switchedNs = nowNs();
-  ops.setClientPassword(newPw);
   progress.clients = true;
+  ops.setClientPassword(newPw);
   const acked = await ops.clientsSettled(switchedNs);
   mark(`clients switched to the new password: ${acked} writes acknowledged since`);
   await everyPod(pods, 'old password removed from the default user (ACL SETUSER)', 'nodes', progress.retired, mark, (p) => ops.removePassword(p, oldPw, [newPw]));
@@ -206,31 +208,48 @@ async function accepts(e: Endpoint, pw: string): Promise<boolean | string> {
   }
 }
 
+/** Sentinel's name for its connections, "sentinel-<first 8 of its run id>-cmd" (and "-pubsub"). */
+const SENTINEL_LINK = /^id=(\d+) .*\bname=(sentinel-[0-9a-f]+)-(cmd|pubsub)\b/gm;
+
 /**
- * Drop every sentinel connection on every node and wait until each sentinel has had a PONG from the
- * master and each replica on its new connection: Sentinel sends AUTH with its auth-pass, then PING, as
- * soon as it reconnects, so a PONG proves the auth-pass is accepted. Returns what is wrong, or null.
+ * Drop every sentinel connection on every node, then wait until every node has a new command
+ * connection from every sentinel and every sentinel has had a PONG from the master and each replica
+ * since: Sentinel sends AUTH with its auth-pass, then CLIENT SETNAME and PING, on each new connection,
+ * so a named connection and a PONG prove the auth-pass is accepted (with a wrong one, SETNAME and PING
+ * get NOAUTH). Sentinel reconnects an instance at most once per second.
  */
 async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): Promise<{ problem: string | null; ms: number; links: number }> {
   const d = ctx.deployment;
   const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  // Per node, the id of a connection made before the drop: client ids only grow, so later ones are new.
+  const before = new Map<Pod, number>();
   let links = 0;
   for (const p of d.pods) {
     links += await onNode(p.redis, [newPw], async (c) => {
-      const list = String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal'));
-      const ids = [...list.matchAll(/^id=(\d+) .*\bname=sentinel-\S+/gm)].map((m) => m[1]!);
+      before.set(p, Number(await c.call('CLIENT', 'ID')));
+      // Both links of every sentinel (commands, and hello pub/sub): none may stay on the old password.
+      const ids = [...String(await c.call('CLIENT', 'LIST')).matchAll(SENTINEL_LINK)].map((m) => m[1]!);
       for (const id of ids) await c.call('CLIENT', 'KILL', 'ID', id).catch(() => 0);
       return ids.length;
     });
   }
   const droppedAt = performance.now();
   const deadline = droppedAt + ROTATION_DEFAULTS.sentinelReauthTimeoutMs;
-  let last = 'not checked';
   for (;;) {
     // Margin: a PONG already on its way when the connection was dropped must not count.
     const sinceDropMs = performance.now() - droppedAt - 20;
     const waiting: string[] = [];
     for (const p of d.pods) {
+      try {
+        const fresh = await onNode(p.redis, [newPw], async (c) => {
+          const named = [...String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal')).matchAll(SENTINEL_LINK)];
+          return new Set(named.filter((m) => m[3] === 'cmd' && Number(m[1]) > before.get(p)!).map((m) => m[2])).size;
+        });
+        if (fresh < d.pods.length) waiting.push(`${p.name} has new, authenticated connections from ${fresh} of ${d.pods.length} sentinels`);
+      } catch (e) {
+        waiting.push(`${p.name}: ${errorText(e)}`);
+      }
       try {
         const [master, replicas] = await withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => [
           pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
@@ -238,16 +257,15 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
         ] as const);
         for (const inst of [master, ...replicas]) {
           const okAgo = Number(inst['last-ok-ping-reply']);
-          if (!(okAgo < sinceDropMs) || inst.flags?.includes('disconnected')) waiting.push(`${p.name}/sentinel → ${inst.ip}:${inst.port} (last PONG ${okAgo} ms ago, flags ${inst.flags})`);
+          if (!(okAgo < sinceDropMs)) waiting.push(`${p.name}/sentinel → ${inst.ip}:${inst.port} (last PONG ${okAgo} ms ago, flags ${inst.flags})`);
         }
       } catch (e) {
         waiting.push(`${p.name}/sentinel: ${errorText(e)}`);
       }
     }
-    if (waiting.length === 0) return { problem: null, ms: Math.round(performance.now() - started), links };
-    last = waiting.join(', ');
+    if (waiting.length === 0) return { problem: null, ms: elapsed(), links };
     if (performance.now() > deadline) {
-      return { problem: `no PONG on a fresh connection within ${ROTATION_DEFAULTS.sentinelReauthTimeoutMs} ms (auth-pass not accepted?): ${last}`, ms: Math.round(performance.now() - started), links };
+      return { problem: `no PONG on a new connection within ${ROTATION_DEFAULTS.sentinelReauthTimeoutMs} ms (${links} old connections dropped; auth-pass not accepted?): ${waiting.join(', ')}`, ms: elapsed(), links };
     }
     await sleep(50);
   }
@@ -300,7 +318,7 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
     valid,
     figures: { sentinel_reauth_ms: reauth.ms },
     explanation: valid
-      ? `all ${d.pods.length} nodes accept only the new password (the old one: WRONGPASS) and replicate with it; ` +
+      ? `all ${d.pods.length} nodes accept only the new password (the old one: WRONGPASS) and use it as masterauth; ` +
         `after ${reauth.links} sentinel connections were dropped, every sentinel authenticated anew and got a PONG from every node within ${reauth.ms} ms, and reports the master healthy with ${replicasWanted} healthy replicas`
       : problems.join('; '),
   };
@@ -373,7 +391,12 @@ export async function rotatePassword(
   const rotationMs = nsToMs(rotatedNs - injectNs);
   mark(`rotation done in ${rotationMs} ms; verifying`);
 
-  const rotated = await verifyRotation(ctx, oldPw, newPw);
+  let rotated: CheckResult;
+  try {
+    rotated = await verifyRotation(ctx, oldPw, newPw);
+  } catch (e) {
+    return giveUp(`the rotation could not be verified: ${errorText(e)}`);
+  }
   rotated.explanation = scrub(rotated.explanation);
   // A deployment that does not work with the new password is put back on the old one rather than
   // having its master killed on top of it (later scenarios run on the same deployment).
@@ -381,12 +404,18 @@ export async function rotatePassword(
   const verifiedNs = clock.nowNs();
   await settleWrites(ctx.history, injectNs, verifiedNs);
   const invisible = checkRotationInvisible(ctx.history(), injectNs, verifiedNs, rotationMs, scrub);
-  mark(`verified: ${rotated.explanation}`);
+  mark(`verified on fresh connections in ${nsToMs(verifiedNs - rotatedNs)} ms (check password-rotated)`);
 
   // then: kill-master, exactly as kill-pod does.
   const victim = ctx.topology.master;
   ctx.mark('kill', `${spec.then}: kill-pod ${victim.name} (master); the sentinels must fail over with the new password`);
-  await d.podControl.kill(victim.name);
+  try {
+    await d.podControl.kill(victim.name);
+  } catch (e) {
+    // Whatever is left of the pod is started again: it comes up with the new password, like its peers.
+    if (!d.podControl.isRunning(victim.name)) await d.podControl.start(victim.name).catch(() => {});
+    throw e;
+  }
   const landedNs = clock.nowNs();
   ctx.mark('landed', `${victim.name} processes gone`);
   let healed = false;

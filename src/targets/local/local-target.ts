@@ -142,10 +142,27 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const configDir = path.join(runDir, 'config');
   const scriptsDir = path.join(runDir, 'scripts');
   let redisServerBinary = bins.redisServer;
+  /** Secret volumes as files the kubelet keeps current: <runDir>/secrets/<secret>/<key>. */
+  const secretDir = (secret: string) => path.join(runDir, 'secrets', secret);
+  const writeSecretFiles = async () => {
+    for (const m of model.secretMounts) {
+      await mkdir(secretDir(m.secret), { recursive: true, mode: 0o700 });
+      if (m.secret === model.password.secret) await writeFile(path.join(secretDir(m.secret), model.password.key), password, { mode: 0o600 });
+    }
+  };
+  const mapMounts = (env: Record<string, string>) => {
+    for (const [k, v] of Object.entries(env)) {
+      const m = model.secretMounts.find((x) => v === x.mountPath || v.startsWith(`${x.mountPath}/`));
+      if (m) env[k] = secretDir(m.secret) + v.slice(m.mountPath.length);
+    }
+    return env;
+  };
+  /** Each container's environment as it was when it started: a kubelet runs hooks and probes with that. */
+  const startEnv = new Map<string, NodeJS.ProcessEnv>();
   /** The environment a kubelet would give the container, with local addresses, directories and binaries. */
   const envFor = (pod: LocalPod, which: ContainerName): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...containerEnv(which === 'redis' ? model.redis : model.sentinel, pod, hostMap, password),
+    ...mapMounts(containerEnv(which === 'redis' ? model.redis : model.sentinel, pod, hostMap, password)),
     CONFIG_DIR: configDir,
     DATA_DIR: pod.dataDir,
     BIND_ADDR: pod.redis.host,
@@ -164,7 +181,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     new Promise((resolve) => {
       const [cmd, ...args] = localCommand(command);
       const logFile = path.join(runDir, 'pods', pod.name, `${which}.log`);
-      const hook = spawnContainer(cmd!, args, { cwd: pod.dataDir, env: envFor(pod, which), logFile });
+      const hook = spawnContainer(cmd!, args, { cwd: pod.dataDir, env: startEnv.get(`${pod.name}/${which}`) ?? envFor(pod, which), logFile });
       const timer = setTimeout(() => hook.child?.kill('SIGKILL'), timeoutMs);
       hook.child?.once('exit', (code) => {
         clearTimeout(timer);
@@ -174,6 +191,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const startContainer = async (pod: LocalPod, which: ContainerName) => {
     const c = which === 'redis' ? model.redis : model.sentinel;
     const env = envFor(pod, which);
+    startEnv.set(`${pod.name}/${which}`, env);
     const [cmd, ...args] = localCommand(c.command);
     const spawned = spawnContainer(cmd!, args, { cwd: pod.dataDir, env, logFile: path.join(runDir, 'pods', pod.name, `${which}.log`) });
     pod.procs[which] = spawned;
@@ -207,6 +225,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     await writeFile(path.join(configDir, model.redisConf.key), redisText);
     for (const [name, text] of Object.entries(model.scripts.files)) await writeFile(path.join(scriptsDir, name), text, { mode: 0o755 });
     await writeFile(path.join(runDir, 'password'), password, { mode: 0o600 });
+    await writeSecretFiles();
     for (const p of pods) await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
 
     // Sentinels discover replicas from the master's INFO, refreshed only every 10 s while healthy:
@@ -391,6 +410,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       password = next;
       if (!passwords.includes(next)) passwords.push(next);
       await writeFile(path.join(runDir, 'password'), next, { mode: 0o600 });
+      await writeSecretFiles();
     },
     downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
     podControl,
