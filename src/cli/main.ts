@@ -207,6 +207,11 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // ioredis starts promises nobody awaits (its failover detector's set-up on each reconnect). Dying
+  // on one of them mid-fault would leave the fault in place: note it and carry on healing.
+  process.on('unhandledRejection', (reason) => {
+    err(`sentinel-chaos: warning: unhandled rejection ignored: ${reason instanceof Error ? reason.message : String(reason)}`);
+  });
   try {
     await buildProgram().parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
