@@ -17,8 +17,8 @@ export interface ClientOptions {
 
 /** Defaults of {@link ClientOptions}. */
 export const CLIENT_DEFAULTS: ClientOptions = {
-  retryDelayMs: 10,
-  sentinelRetryDelayMs: 10,
+  retryDelayMs: 5,
+  sentinelRetryDelayMs: 5,
   commandTimeoutMs: 1000,
   connectTimeoutMs: 500,
   failoverDetector: true,
