@@ -51,4 +51,16 @@ export class FaultSkipped extends Error {
   override readonly name = 'FaultSkipped';
 }
 
+/** A heal that runs once, whatever path calls it (success, failure, interrupt), marking the timeline. */
+export function healOnce(ctx: FaultContext, what: string, done: string, fn: () => Promise<void>): () => Promise<void> {
+  let healed = false;
+  return async () => {
+    if (healed) return;
+    healed = true;
+    ctx.mark('heal', what);
+    await fn();
+    ctx.mark('healed', done);
+  };
+}
+
 export const victimOf = (topology: Topology, which: 'master' | 'replica'): Pod => (which === 'master' ? topology.master : topology.replicas[0]!);

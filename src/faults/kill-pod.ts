@@ -1,5 +1,5 @@
 // kill-pod: SIGKILL every container of a pod (a node crash); healed by starting the pod again.
-import { victimOf, type FaultContext, type InjectedFault } from './fault.ts';
+import { healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 import type { Duration } from '../runner/scenario.ts';
 
 export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'replica'; holdMs: Duration }, restart: boolean): Promise<InjectedFault> {
@@ -10,7 +10,6 @@ export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'rep
   await deployment.podControl.kill(victim.name);
   const landedNs = clock.nowNs();
   ctx.mark('landed', `${victim.name} processes gone`);
-  let healed = false;
   return {
     victim,
     landedNs,
@@ -19,12 +18,8 @@ export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'rep
     checks: [],
     figures: {},
     ...(restart ? { mustRejoin: victim } : {}),
-    async heal() {
-      if (healed) return;
-      healed = true;
-      ctx.mark('heal', `start pod ${victim.name}`);
+    heal: healOnce(ctx, `start pod ${victim.name}`, `${victim.name} processes running`, async () => {
       if (!deployment.podControl.isRunning(victim.name)) await deployment.podControl.start(victim.name);
-      ctx.mark('healed', `${victim.name} processes running`);
-    },
+    }),
   };
 }

@@ -1,6 +1,6 @@
 // partition: cut a pod off from its peers (or only from the other sentinels) for a while, then heal.
 import { hasNetwork } from '../targets/target.ts';
-import { FaultSkipped, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
+import { FaultSkipped, healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 import type { Duration } from '../runner/scenario.ts';
 
 export async function partitionPod(ctx: FaultContext, spec: { target: 'master' | 'replica'; cut: 'all' | 'sentinels'; durationMs: Duration }): Promise<InjectedFault> {
@@ -14,7 +14,6 @@ export async function partitionPod(ctx: FaultContext, spec: { target: 'master' |
   // The partition has been proven; its clock starts when the rules took effect, a moment earlier.
   const landedNs = ctx.clock.nowNs() - Math.max(0, performance.now() - partition.inEffectAt) * 1e6;
   ctx.mark('landed', partition.description);
-  let healed = false;
   return {
     victim,
     landedNs,
@@ -23,12 +22,6 @@ export async function partitionPod(ctx: FaultContext, spec: { target: 'master' |
     checks: [],
     figures: {},
     mustRejoin: victim,
-    async heal() {
-      if (healed) return;
-      healed = true;
-      ctx.mark('heal', `remove the partition of ${victim.name}`);
-      await partition.heal();
-      ctx.mark('healed', 'partition removed');
-    },
+    heal: healOnce(ctx, `remove the partition of ${victim.name}`, 'partition removed', () => partition.heal()),
   };
 }

@@ -16,6 +16,7 @@ import { nsToMs } from '../clock.ts';
 import { pairs, withProbe } from '../redis/clients.ts';
 import { addr, type Endpoint, type Pod } from '../targets/target.ts';
 import type { Op } from '../workload/history.ts';
+import { killPod } from './kill-pod.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
 /** Defaults of the rotation. */
@@ -406,33 +407,7 @@ export async function rotatePassword(
   const invisible = checkRotationInvisible(ctx.history(), injectNs, verifiedNs, rotationMs, scrub);
   mark(`verified on fresh connections in ${nsToMs(verifiedNs - rotatedNs)} ms (check password-rotated)`);
 
-  // then: kill-master, exactly as kill-pod does.
-  const victim = ctx.topology.master;
-  ctx.mark('kill', `${spec.then}: kill-pod ${victim.name} (master); the sentinels must fail over with the new password`);
-  try {
-    await d.podControl.kill(victim.name);
-  } catch (e) {
-    // Whatever is left of the pod is started again: it comes up with the new password, like its peers.
-    if (!d.podControl.isRunning(victim.name)) await d.podControl.start(victim.name).catch(() => {});
-    throw e;
-  }
-  const landedNs = clock.nowNs();
-  ctx.mark('landed', `${victim.name} processes gone`);
-  let healed = false;
-  return {
-    victim,
-    landedNs,
-    healAfterFailover: true,
-    checks: [rotated, invisible],
-    figures: { rotation_ms: rotationMs },
-    ...(opts.restart ? { mustRejoin: victim } : {}),
-    async heal() {
-      if (healed) return;
-      healed = true;
-      // The pod's start scripts get the new password from the Secret (setSecret above).
-      ctx.mark('heal', `start pod ${victim.name}`);
-      if (!d.podControl.isRunning(victim.name)) await d.podControl.start(victim.name);
-      ctx.mark('healed', `${victim.name} processes running`);
-    },
-  };
+  // then: kill-master, as the kill-pod fault does; the restarted pod gets the new password from the Secret.
+  const kill = await killPod(ctx, { target: 'master', holdMs: 0 }, opts.restart);
+  return { ...kill, checks: [rotated, invisible], figures: { rotation_ms: rotationMs } };
 }

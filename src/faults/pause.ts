@@ -1,6 +1,6 @@
 // pause: SIGSTOP a pod's redis (a GC pause, a frozen VM) for a while, then SIGCONT.
 import { hasPause } from '../targets/target.ts';
-import { FaultSkipped, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
+import { FaultSkipped, healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 import type { Duration } from '../runner/scenario.ts';
 
 export async function pauseRedis(ctx: FaultContext, spec: { target: 'master' | 'replica'; durationMs: Duration }): Promise<InjectedFault> {
@@ -11,7 +11,6 @@ export async function pauseRedis(ctx: FaultContext, spec: { target: 'master' | '
   await d.pause.pause(victim.name, 'redis');
   const landedNs = ctx.clock.nowNs();
   ctx.mark('landed', `${victim.name}/redis stopped`);
-  let healed = false;
   return {
     victim,
     landedNs,
@@ -20,12 +19,6 @@ export async function pauseRedis(ctx: FaultContext, spec: { target: 'master' | '
     checks: [],
     figures: {},
     mustRejoin: victim,
-    async heal() {
-      if (healed) return;
-      healed = true;
-      ctx.mark('heal', `SIGCONT ${victim.name}/redis`);
-      await d.pause.resume(victim.name, 'redis');
-      ctx.mark('healed', `${victim.name}/redis running`);
-    },
+    heal: healOnce(ctx, `SIGCONT ${victim.name}/redis`, `${victim.name}/redis running`, () => d.pause.resume(victim.name, 'redis')),
   };
 }

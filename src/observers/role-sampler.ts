@@ -22,6 +22,7 @@ export class RoleSampler {
   /** Samples taken, for the report. */
   samples = 0;
   private stopped = false;
+  private readonly answeredAt = new Map<string, number>();
   private readonly loops: Promise<void>[] = [];
   private readonly clients: Redis[] = [];
   private readonly nodes: readonly Endpoint[];
@@ -55,6 +56,15 @@ export class RoleSampler {
     }
   }
 
+  /**
+   * Wait (at most `timeoutMs`) until every node has answered ROLE after `sinceNs`, so the last role
+   * changes before a trial ends are recorded (Sentinel kills clients when it reconfigures a node).
+   */
+  async settle(sinceNs: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.nodes.some((n) => (this.answeredAt.get(addr(n)) ?? -1) <= sinceNs) && performance.now() < deadline) await sleep(10);
+  }
+
   /** Use `password` for reconnections (after a rotation). */
   setPassword(password: string): void {
     for (const c of this.clients) c.options.password = password;
@@ -85,6 +95,7 @@ export class RoleSampler {
         type = String(r[0]);
         if (type === 'slave') detail = `of ${r[1]}:${r[2]} ${r[3]}`;
         else if (type === 'master') detail = `${(r[2] as unknown[]).length} replicas`;
+        this.answeredAt.set(source, this.clock.nowNs());
       } catch (e) {
         detail = (e as Error).message.slice(0, 80);
       }

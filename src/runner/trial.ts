@@ -298,6 +298,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
         : `not converged ${s.timeouts.convergeMs} ms after the heal: ${last}`,
     });
 
+    await sampler.settle(clock.nowNs(), 1000);
     await Promise.all(writers.map((w) => w.stop(2000)));
     note('phase', 'workload-stop', `${writers.map((w) => `${w.acked} acknowledged by ${w.history[0]?.process ?? 'client'}`).join(', ')}`);
     if (isolated) figures.isolated_client_acked = isolated.acked;

@@ -23,7 +23,8 @@ export const CONVERGENCE_DEFAULTS = {
 
 /**
  * One look at the deployment; returns what is not converged yet, or the topology when all is well:
- * every sentinel agrees on the master and the config epoch, none is in TILT, and every replica is
+ * every sentinel agrees on the master and the config epoch, none is in TILT or mid-failover (the
+ * master's flags are exactly "master"), and every replica is
  * online within maxLagBytes. `strict` (the default; what up() and each trial start from) also wants
  * every sentinel to see every replica healthy and every other sentinel, and CKQUORUM to pass; after a
  * heal those follow Sentinel's own 2 s hello and 10 s INFO periods.
@@ -54,8 +55,8 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
   for (const [i, a] of ok.entries()) {
     const who = d.pods[i]!.name;
     if (a.tilt !== '0') return { ok: false, reason: `${who}/sentinel is in TILT mode` };
-    if (opts?.strict === false) continue;
     if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
+    if (opts?.strict === false) continue;
     const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
     if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
     if (Number(a.master['num-other-sentinels']) !== d.pods.length - 1) {

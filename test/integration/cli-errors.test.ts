@@ -1,11 +1,11 @@
 // The real CLI on bad input: exit 2, one actionable line on stderr, no stack trace, nothing left running.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processesUnder } from '../support/leftovers.ts';
 import { parse as parseYaml } from 'yaml';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -56,21 +56,6 @@ function cli(...args: string[]): CliResult {
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms };
-}
-
-/** PIDs of processes whose working directory is inside `dir`. */
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${e}/cwd`);
-      if (cwd === dir || cwd.startsWith(`${dir}/`)) pids.push(Number(e));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
 }
 
 async function assertNothingLeft(): Promise<void> {

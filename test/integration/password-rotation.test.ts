@@ -121,7 +121,7 @@ describe('password-rotation on the local target (down-after 1500 ms)', () => {
       at('rotate', /auth-pass .*: 3\/3 sentinels/),
       at('rotate', /clients switched .*: \d+ writes acknowledged/),
       at('rotate', /old password removed .*: 3\/3 nodes/),
-      at('kill', /kill-pod/),
+      at('inject', /kill-pod/),
       at('landed', /processes gone/),
       at('healed', /running/),
     ];

@@ -80,7 +80,7 @@ describe('parseScenario', () => {
       name: 'master-kill',
       description: expect.stringMatching(/\S/),
       fault: { kind: 'kill-pod', target: 'master', holdMs: 0 },
-      workload: { rateHz: 200, warmupMs: 500 },
+      workload: { rateHz: 200, warmupMs: 300 },
       restart: true,
       expect: { failover: true, failoverMs: 10000, failoverBandMs: [5000, 10000], maxLostWrites: 0, acceptLossFromOldMaster: false, maxSplitBrainMs: 0 },
       timeouts: { failoverMs: 60000, rejoinMs: 30000, convergeMs: 30000 },
