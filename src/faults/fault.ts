@@ -44,6 +44,11 @@ export interface InjectedFault {
   figures: Figures;
   /** After the heal, this pod must be a replica of the current master with its link up. */
   mustRejoin?: Pod;
+  /**
+   * The failover was requested (SENTINEL FAILOVER, a hand-over), not detected: there is no
+   * +sdown → +odown path before the election, so the phase-order check does not apply.
+   */
+  failoverRequested?: true;
 }
 
 /** The target lacks an ability the fault needs: the scenario is skipped with this reason, never passed. */

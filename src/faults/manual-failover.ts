@@ -10,7 +10,8 @@ export async function manualFailover(ctx: FaultContext, spec: { coordinated: boo
     const landedNs = clock.nowNs();
     const ran = await d.podControl.runPreStop(topology.master.name);
     ctx.mark('landed', ran ? 'hand-over hook finished' : 'the redis container has no preStop hook');
-    return { victim: topology.master, landedNs, healAfterFailover: true, checks: [], figures: {}, mustRejoin: topology.master, async heal() {} };
+    return { victim: topology.master, landedNs, healAfterFailover: true,
+    failoverRequested: true, checks: [], figures: {}, mustRejoin: topology.master, async heal() {} };
   }
   const sentinel = d.pods[0]!.sentinel;
   const name = d.model.masterName;
@@ -27,6 +28,7 @@ export async function manualFailover(ctx: FaultContext, spec: { coordinated: boo
     victim: topology.master,
     landedNs,
     healAfterFailover: true,
+    failoverRequested: true,
     checks: [
       {
         name: 'manual-failover-inprog',

@@ -68,7 +68,8 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
       figures: { min_ready_pods: sampler.minReady, readiness_samples: sampler.samples, pod_ready_again_ms: readyAgainMs },
       explanation: `at least ${sampler.minReady} of ${d.pods.length} pods ready at every one of ${sampler.samples} samples (PDB minAvailable ${minAvailable})`,
     };
-    return { victim, landedNs, healAfterFailover: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
+    return { victim, landedNs, healAfterFailover: true,
+    failoverRequested: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
   } catch (e) {
     await heal();
     throw e;

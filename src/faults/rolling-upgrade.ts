@@ -61,6 +61,7 @@ export async function rollingUpgrade(ctx: FaultContext, spec: { binary: string |
     victim: master,
     landedNs,
     healAfterFailover: true,
+    failoverRequested: true,
     checks: [versions],
     figures: { upgrade_ms: upgradeMs, upgrade_pod_max_ms: Math.round(Math.max(...downtimes)) },
     async heal() {

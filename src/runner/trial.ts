@@ -333,10 +333,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
     ];
     if (s.expect.failover) {
-      mainChecks.unshift(
-        bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs }),
-        bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs }),
-      );
+      mainChecks.unshift(bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs }));
+      if (!fault?.failoverRequested) mainChecks.splice(1, 0, bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs }));
     }
     const results = [...runChecks(mainInput, mainChecks), ...runChecks(input, checks), loss.check, ...extra];
     const split = results.find((r) => r.name === 'split-brain');
