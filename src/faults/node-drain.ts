@@ -11,7 +11,7 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
   const victim = ctx.topology.master;
   const node = d.nodes.nodeOf(victim.name);
   const minAvailable = d.model.pdb?.minAvailable ?? 0;
-  const sampler = new ReadinessSampler(d, ctx.clock, (type, pod) => ctx.podEvent(type, pod));
+  const sampler = new ReadinessSampler(d, (type, pod) => ctx.podEvent(type, pod));
   sampler.start();
   let cordoned = false;
   let stopped = false;

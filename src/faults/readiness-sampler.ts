@@ -1,6 +1,5 @@
 // Samples every pod's readiness (the manifest's own probes) during a planned disruption, to prove the PDB held.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from '../clock.ts';
 import type { StartedDeployment } from '../targets/target.ts';
 
 export class ReadinessSampler {
@@ -10,12 +9,10 @@ export class ReadinessSampler {
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly d: StartedDeployment;
-  private readonly clock: Clock;
   private readonly mark: (type: string, detail: string) => void;
 
-  constructor(d: StartedDeployment, clock: Clock, mark: (type: string, detail: string) => void) {
+  constructor(d: StartedDeployment, mark: (type: string, detail: string) => void) {
     this.d = d;
-    this.clock = clock;
     this.mark = mark;
   }
 
@@ -34,7 +31,6 @@ export class ReadinessSampler {
         await sleep(Math.max(0, periodMs - (performance.now() - started)));
       }
     })();
-    void this.clock;
   }
 
   async stop(): Promise<void> {

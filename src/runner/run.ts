@@ -83,7 +83,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const histories = new Map<string, string>();
   const scenarioResults: ScenarioResult[] = [];
 
-  const upStart = performance.now();
   await using deployment = await startLocalDeployment({
     model,
     runId,
@@ -93,7 +92,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     logsDir: path.join(opts.reportDir, runId, 'logs'),
   });
   progress?.runStart(runId, deployment.target);
-  void upStart;
 
   for (const scenario of opts.scenarios) {
     const trials: TrialResult[] = [];
