@@ -10,6 +10,7 @@ import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compar
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
+import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
@@ -183,6 +184,15 @@ export function buildProgram(): Command {
         const r = await removeDeployment(s);
         err(`removed ${r.runId}: ${describeRemoved(r)}`);
       }
+    });
+
+  program
+    .command('doctor')
+    .description('for each target, what is present and what is missing, with the command that fixes each')
+    .action(async () => {
+      const checks = await doctor();
+      process.stdout.write(`${formatDoctor(checks)}\n`);
+      process.exitCode = localReady(checks) ? 0 : 2;
     });
 
   program
