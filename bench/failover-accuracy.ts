@@ -39,7 +39,7 @@ try {
     const obs = new Observer(nodes, master, model.masterName, d.password);
     obs.start();
     await sleep(300);
-    const { result } = await runTrial({ deployment: d, scenario: scenario!, index: i, clock, runId, client, convergeTimeoutMs: 60_000, log: () => {} });
+    const { result } = await runTrial({ deployment: d, scenario: scenario!, index: i, clock, runId, client, convergeTimeoutMs: 60_000 });
     obs.stop();
     const o = obs.result();
     const hc = result.figures.failover_ms ?? null;

@@ -106,7 +106,6 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         runId,
         client: opts.client,
         convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
-        log: () => {},
         ...(progress ? { progress } : {}),
       });
       const file = `history/${scenario.name}-${i}.jsonl`;

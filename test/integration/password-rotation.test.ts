@@ -82,7 +82,7 @@ describe('password-rotation on the local target (down-after 1500 ms)', () => {
     });
     oldPassword = d.password;
     const [scenario] = await resolveScenarios(['password-rotation']);
-    outcome = await runTrial({ deployment: d, scenario: scenario!, index: 1, clock: createClock(), runId, convergeTimeoutMs: 30_000, log: () => {} });
+    outcome = await runTrial({ deployment: d, scenario: scenario!, index: 1, clock: createClock(), runId, convergeTimeoutMs: 30_000 });
   }, 120_000);
 
   afterAll(async () => {

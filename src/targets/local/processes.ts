@@ -76,9 +76,3 @@ export async function signalAndWait(p: { pid: number; exited?: Promise<void> }, 
   }
   return true;
 }
-
-/** Stop gracefully (SIGTERM), escalating to SIGKILL after `graceMs`. */
-export async function stopProcess(p: { pid: number; exited?: Promise<void> }, graceMs: number): Promise<void> {
-  if (await signalAndWait(p, 'SIGTERM', graceMs)) return;
-  await signalAndWait(p, 'SIGKILL', 2000);
-}

@@ -1,6 +1,6 @@
 // Durations: plain ms, or multiples of down-after-milliseconds ("3x", "3x+12000"), and what the schema refuses.
+import { scenarioError } from '../../support/scenario-errors.ts';
 import { describe, expect, it } from 'vitest';
-import { HarnessError } from '../../../src/errors.ts';
 import { durationMs, parseScenario } from '../../../src/runner/scenario.ts';
 
 const FILE = 'scenarios/duration-case.yaml';
@@ -18,18 +18,7 @@ const scenario = (durationMsValue: string, maxSplitBrainMs = '0'): string =>
     '',
   ].join('\n');
 
-function rejection(text: string): HarnessError {
-  let caught: unknown;
-  try {
-    parseScenario(text, FILE);
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'parseScenario should throw').toBeInstanceOf(HarnessError);
-  const e = caught as HarnessError;
-  expect(e.code).toBe('SCENARIO_INVALID');
-  return e;
-}
+const rejection = (text: string) => scenarioError(text, FILE);
 
 describe('durationMs', () => {
   it('returns a number of ms as is, whatever down-after is', () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { HarnessError } from '../../../src/errors.ts';
 import { BUILTIN_SCENARIO_DIR, parseScenario, resolveScenarios } from '../../../src/runner/scenario.ts';
+import { scenarioError as scenarioErrorIn } from '../../support/scenario-errors.ts';
 
 const SCENARIOS = path.resolve(import.meta.dirname, '../../../scenarios');
 const FILE = 'scenarios/test-case.yaml';
@@ -51,19 +52,7 @@ function posOf(text: string, needle: string): { line: number; col: number } {
   return { line: line + 1, col: lines[line]!.indexOf(needle) + 1 };
 }
 
-function scenarioError(text: string): HarnessError {
-  let caught: unknown;
-  try {
-    parseScenario(text, FILE);
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'parseScenario should throw').toBeInstanceOf(HarnessError);
-  const e = caught as HarnessError;
-  expect(e.code).toBe('SCENARIO_INVALID');
-  expect(e.exitCode).toBe(2);
-  return e;
-}
+const scenarioError = (text: string) => scenarioErrorIn(text, FILE);
 
 /** The line and column the message reports right after the file name. */
 function reported(e: HarnessError): { line: number; col: number } {
