@@ -30,7 +30,7 @@ function positiveInt(name: string) {
 
 function collectOverride(v: string, prev: ConfigOverrides): ConfigOverrides {
   const m = /^(sentinel|redis)\.([a-z0-9-]+)=(\S+)$/.exec(v);
-  if (!m) throw new InvalidArgumentError('expected sentinel.<param>=<value> or redis.<directive>=<value>, e.g. sentinel.down-after-milliseconds=1000');
+  if (!m) throw new InvalidArgumentError('expected sentinel.<param>=<value> or redis.<directive>=<value>, e.g. sentinel.down-after-milliseconds=1500');
   const [, kind, key, value] = m as unknown as [string, 'sentinel' | 'redis', string, string];
   return { ...prev, [kind]: { ...prev[kind], [key]: value } };
 }
@@ -51,7 +51,7 @@ function addTargetOptions(cmd: Command): Command {
     .option('--redis-server <path>', 'local target: redis-server binary')
     .option('--redis-sentinel <path>', 'local target: redis-sentinel binary')
     .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
-    .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1000', collectOverride, {});
+    .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1500', collectOverride, {});
 }
 
 const binaries = (o: TargetFlags) => ({

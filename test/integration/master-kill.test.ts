@@ -1,4 +1,4 @@
-// master-kill on real redis-server / redis-sentinel processes, with down-after shortened to 1000 ms.
+// master-kill on real redis-server / redis-sentinel processes, with down-after shortened to 1500 ms (at 1000 Sentinel can fail a just-promoted master over a second time; see README).
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const PASSWORD = 'integration-secret-Zx81q';
 
-describe('master-kill on the local target (down-after 1000 ms)', () => {
+describe('master-kill on the local target (down-after 1500 ms)', () => {
   let tmp: string;
   let stateDir: string;
   let result: RunResult;
@@ -32,7 +32,7 @@ describe('master-kill on the local target (down-after 1000 ms)', () => {
       target: 'local',
       manifestsDir: manifests,
       reportDir: path.join(tmp, 'reports'),
-      overrides: { sentinel: { 'down-after-milliseconds': '1000' } },
+      overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
       subnet: 211,
     });
     journal = result.journal;
@@ -50,9 +50,9 @@ describe('master-kill on the local target (down-after 1000 ms)', () => {
     expect(trials).toHaveLength(2);
     for (const t of trials) {
       expect(t.verdict).toBe('pass');
-      // down-after 1000: nothing can be detected before it, and the whole failover stays well inside 10 s.
-      expect(t.figures.sentinel_failover_ms).toBeGreaterThan(1000);
-      expect(t.figures.failover_ms).toBeGreaterThan(1000);
+      // down-after 1500: nothing can be detected before it, and the whole failover stays well inside 10 s.
+      expect(t.figures.sentinel_failover_ms).toBeGreaterThan(1500);
+      expect(t.figures.failover_ms).toBeGreaterThan(1500);
       expect(t.figures.failover_ms).toBeLessThan(10_000);
       expect(t.figures.writes_acked).toBeGreaterThan(50);
       expect(t.figures.writes_lost).toBe(0);
@@ -66,7 +66,7 @@ describe('master-kill on the local target (down-after 1000 ms)', () => {
 
   it('records the override and the deployment parameters in the journal', () => {
     expect(journal.deployment.down_after_ms).toBe(5000);
-    expect(journal.deployment.override_sentinel_down_after_milliseconds ?? journal.deployment['override_sentinel_down-after-milliseconds']).toBe('1000');
+    expect(journal.deployment.override_sentinel_down_after_milliseconds ?? journal.deployment['override_sentinel_down-after-milliseconds']).toBe('1500');
     expect(journal.target.redisVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(journal.scenarios[0]!.stats.failover_ms!.n).toBe(2);
   });

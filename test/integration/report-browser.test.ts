@@ -44,7 +44,7 @@ describe('HTML report of a real run in headless Chromium', () => {
       target: 'local',
       manifestsDir: RUN_DEFAULTS.manifestsDir,
       reportDir: path.join(tmp, 'reports'),
-      overrides: { sentinel: { 'down-after-milliseconds': '1000' } },
+      overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
       subnet: 151,
     });
     journal = result.journal;

@@ -18,7 +18,7 @@ import { onInterrupt } from '../../runner/interrupt.ts';
 
 /** Config changes a caller asks for explicitly (integration tests shorten down-after, for instance). */
 export interface ConfigOverrides {
-  /** sentinel.conf per-master settings by name, e.g. { 'down-after-milliseconds': '1000' }. */
+  /** sentinel.conf per-master settings by name, e.g. { 'down-after-milliseconds': '1500' }. */
   sentinel?: Record<string, string>;
   /** redis.conf directives by name. */
   redis?: Record<string, string>;
