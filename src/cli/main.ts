@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadDeployment } from '../config/manifests.ts';
+import { assertRunnable, loadDeployment } from '../config/manifests.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
 import { newRunId } from '../report/run-id.ts';
 import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
+import { redactOutput } from '../report/redact.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
@@ -17,6 +18,7 @@ import { startLocalDeployment, type ConfigOverrides } from '../targets/local/loc
 import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
 import { addr } from '../targets/target.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
+import { nftUnavailableReason } from '../targets/local/network.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -60,12 +62,30 @@ const binaries = (o: TargetFlags) => ({
   ...(o.redisCli ? { redisCli: o.redisCli } : {}),
 });
 
+/** Bytes a run's reports need at least (histories run to megabytes); a probe of this size is written up front. */
+const REPORT_SPACE_PROBE_BYTES = 1 << 20;
+
+/** Fail before anything starts, not after the run, when the reports cannot be written: unwritable, or no space. */
 async function assertWritableDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch {
     throw new HarnessError('REPORT_DIR_UNWRITABLE', `report directory ${dir} is not writable (pass --report-dir DIR)`);
+  }
+  const probe = path.join(dir, `.space-probe-${process.pid}`);
+  try {
+    await writeFile(probe, Buffer.alloc(REPORT_SPACE_PROBE_BYTES));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new HarnessError(
+      'REPORT_DIR_UNWRITABLE',
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? `report directory ${dir} has no space left for the reports (free some space, or pass --report-dir DIR on another filesystem)`
+        : `report directory ${dir} is not writable: ${(e as Error).message} (pass --report-dir DIR)`,
+    );
+  } finally {
+    await rm(probe, { force: true });
   }
 }
 
@@ -101,6 +121,17 @@ export function buildProgram(): Command {
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
   ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
+      throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
+    }
+    // Named explicitly, a partition that cannot happen is an environment error; in the whole suite it is a skip.
+    if (o.scenario && o.target === 'local') {
+      const partition = scenarios.find((s) => s.fault.kind === 'partition');
+      const reason = partition ? await nftUnavailableReason() : null;
+      if (partition && reason) {
+        throw new HarnessError('PRIVILEGE_MISSING', `--scenario ${partition.name} cuts the network with nftables, but ${reason}; run as root (sudo), or leave ${partition.name} out of --scenario`);
+      }
+    }
     if (o.upgradeTo) {
       const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
         throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
@@ -148,6 +179,7 @@ export function buildProgram(): Command {
   ).action(async (o: TargetFlags & { json?: boolean }) => {
     await cleanOrphans();
     const model = await loadDeployment(path.resolve(o.manifests));
+    assertRunnable(model);
     const d = await startLocalDeployment({ model, runId: `up-${newRunId()}`, subnet: o.subnet, binaries: binaries(o), overrides: o.set, detached: true });
     const info = {
       target: d.target,
@@ -205,7 +237,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Mask every password the deployment uses in whatever reaches stdout and stderr, error text from redis included. */
+function redactStandardStreams(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? redactOutput(chunk) : chunk, ...rest)) as typeof stream.write;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  redactStandardStreams();
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
   let interrupted = false;

@@ -68,7 +68,7 @@ export interface DeploymentModel {
   password: { secret: string; key: string; value: string | null };
   /** Secret volumes mounted into the containers: mount path → Secret name. */
   secretMounts: Array<{ mountPath: string; secret: string }>;
-  pdb: { name: string; minAvailable: number | null; maxUnavailable: number | null } | null;
+  pdb: { name: string; minAvailable: number | null; maxUnavailable: number | null; file: string } | null;
 }
 
 const PASSWORD_PLACEHOLDER = /^(|REPLACE_WITH_.*|CHANGE_?ME.*)$/i;
@@ -211,6 +211,7 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
   if (!Number.isInteger(replicas) || replicas < 1) throw invalid(sts.__file, `StatefulSet ${sts.metadata.name}: replicas must be a positive integer`);
   const pdbObj = objects.find((o) => o.kind === 'PodDisruptionBudget');
   const pdbSpec = asRecord(pdbObj?.spec);
+  const pdb = pdbObj ? pdbModel(pdbObj, pdbSpec, replicas) : null;
   return {
     manifestsDir: dir,
     objects,
@@ -235,14 +236,40 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     sentinel,
     password: { secret: pwRef.name, key: pwRef.key, value: passwordValue },
     secretMounts,
-    pdb: pdbObj
-      ? {
-          name: pdbObj.metadata.name,
-          minAvailable: pdbSpec.minAvailable === undefined ? null : Number(pdbSpec.minAvailable),
-          maxUnavailable: pdbSpec.maxUnavailable === undefined ? null : Number(pdbSpec.maxUnavailable),
-        }
-      : null,
+    pdb,
   };
+}
+
+/** The PodDisruptionBudget as numbers (a percentage rounds up, as the disruption controller does). */
+function pdbModel(obj: ManifestObject, spec: Record<string, unknown>, replicas: number): NonNullable<DeploymentModel['pdb']> {
+  const where = `PodDisruptionBudget ${obj.metadata.name}`;
+  const count = (field: 'minAvailable' | 'maxUnavailable'): number | null => {
+    const v = spec[field];
+    if (v === undefined) return null;
+    const pct = typeof v === 'string' ? /^(\d+)%$/.exec(v) : null;
+    const n = pct ? Math.ceil((Number(pct[1]) * replicas) / 100) : typeof v === 'number' ? v : NaN;
+    if (!Number.isInteger(n) || n < 0) throw invalid(obj.__file, `${where}: spec.${field} ${JSON.stringify(v)} is not a non-negative integer or a percentage`);
+    return n;
+  };
+  const minAvailable = count('minAvailable');
+  const maxUnavailable = count('maxUnavailable');
+  return { name: obj.metadata.name, minAvailable, maxUnavailable, file: obj.__file };
+}
+
+/**
+ * Refuse a deployment the harness cannot run scenarios on (the static conformance checks still report
+ * it): a PodDisruptionBudget that lets no pod go makes every drain and rolling upgrade wait forever.
+ */
+export function assertRunnable(m: DeploymentModel): void {
+  const pdb = m.pdb;
+  if (!pdb) return;
+  const floor = pdb.minAvailable ?? (pdb.maxUnavailable === null ? null : m.replicas - pdb.maxUnavailable);
+  if (floor !== null && floor >= m.replicas) {
+    throw invalid(
+      pdb.file,
+      `PodDisruptionBudget ${pdb.name} keeps ${floor} of ${m.replicas} pods available, so no pod can ever be evicted (a node drain or rolling upgrade would wait forever): set spec.minAvailable below the StatefulSet's spec.replicas`,
+    );
+  }
 }
 
 /** Deployment parameters for reports: every figure a reader needs, never the password. */

@@ -54,3 +54,18 @@ export function createRedactor(secrets: readonly string[]): Redactor {
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
+
+const outputSecrets = new Set<string>();
+let outputRedactor: Redactor = createRedactor([]);
+
+/** Remember a secret (a password the deployment uses) so that {@link redactOutput} masks it from now on. */
+export function registerSecret(secret: string): void {
+  if (outputSecrets.has(secret)) return;
+  outputSecrets.add(secret);
+  outputRedactor = createRedactor([...outputSecrets]);
+}
+
+/** `s` with every registered secret masked: the last line of defence for stdout and stderr. */
+export function redactOutput(s: string): string {
+  return outputRedactor.text(s);
+}

@@ -29,6 +29,11 @@ export async function writeReports(opts: {
   journal: Journal;
   histories: Map<string, string>;
   redactor: Redactor;
+  /**
+   * The run dir may exist already: an interrupted run's report is written while the deployment's
+   * teardown copies the containers' logs into <run dir>/logs.
+   */
+  runDirMayExist?: boolean;
 }): Promise<{ runDir: string; files: string[] }> {
   const { journal, histories, redactor } = opts;
   const reportDir = resolve(opts.reportDir);
@@ -55,7 +60,7 @@ export async function writeReports(opts: {
   try {
     await mkdir(reportDir, { recursive: true });
     // Not recursive: an existing run dir means an id collision, and mixing two runs' files would mislead.
-    await mkdir(runDir);
+    await mkdir(runDir, { recursive: opts.runDirMayExist === true });
     for (const [path, content] of files) {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, content, { flag: 'wx' });

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { createClock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
-import { describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { assertRunnable, describeDeployment, loadDeployment } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -17,6 +17,8 @@ import type { Progress } from '../report/progress.ts';
 import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { Scenario } from './scenario.ts';
 import { runTrial } from './trial.ts';
+import { onInterrupt } from './interrupt.ts';
+import type { StartedDeployment } from '../targets/target.ts';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -77,85 +79,150 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const model = await loadDeployment(opts.manifestsDir);
+  assertRunnable(model);
   const runId = newRunId();
   const clock = createClock();
   const startedNs = clock.nowNs();
   const histories = new Map<string, string>();
   const scenarioResults: ScenarioResult[] = [];
+  let deployment: StartedDeployment | undefined;
+  /** The scenario and trial under way, for the partial report an interrupt writes. */
+  let current: { scenario: Scenario; trials: TrialResult[]; trial: { index: number; phase: string; startedNs: number } | null } | null = null;
+  let finalReport: Promise<unknown> | null = null;
 
-  await using deployment = await startLocalDeployment({
-    model,
-    runId,
-    subnet: opts.subnet,
-    binaries: opts.binaries,
-    overrides: opts.overrides,
-    logsDir: path.join(opts.reportDir, runId, 'logs'),
-  });
-  progress?.runStart(runId, deployment.target);
-
-  for (const scenario of opts.scenarios) {
-    const trials: TrialResult[] = [];
-    progress?.scenarioStart(scenario.name, opts.trials);
-    for (let i = 1; i <= opts.trials; i++) {
-      progress?.trialStart(scenario.name, i, opts.trials);
-      const { result, history } = await runTrial({
-        deployment,
-        scenario,
-        index: i,
-        clock,
-        runId,
-        client: opts.client,
-        convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
-        ...(progress ? { progress } : {}),
-      });
-      const file = `history/${scenario.name}-${i}.jsonl`;
-      histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
-      result.historyFile = file;
-      trials.push(result);
-      progress?.trialEnd(result);
-    }
-    const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
-    scenarioResults.push({
-      name: scenario.name,
-      description: scenario.description,
-      slo: {
-        failover_ms_max: scenario.expect.failoverMs,
-        failover_band_low_ms: scenario.expect.failoverBandMs[0],
-        failover_band_high_ms: scenario.expect.failoverBandMs[1],
-        writes_lost_max: scenario.expect.maxLostWrites,
+  const journalOf = (scenarios: ScenarioResult[], interrupted: boolean): Journal => {
+    const finishedNs = clock.nowNs();
+    return {
+      schema: JOURNAL_SCHEMA,
+      harness: { ...HARNESS, node: process.version },
+      run: {
+        id: runId,
+        startedAt: clock.wallIso(startedNs),
+        finishedAt: clock.wallIso(finishedNs),
+        durationMs: Math.round((finishedNs - startedNs) / 1e6),
+        argv: opts.argv ?? [],
+        interrupted,
       },
-      verdict: trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict,
-      trials,
-      stats: figureStats(trials),
-      gate: { stat: gateStat, message: gate.message },
-    });
-  }
-
-  const verdict = combine(scenarioResults.map((r) => r.verdict));
-  const finishedNs = clock.nowNs();
-  const journal: Journal = {
-    schema: JOURNAL_SCHEMA,
-    harness: { ...HARNESS, node: process.version },
-    run: {
-      id: runId,
-      startedAt: clock.wallIso(startedNs),
-      finishedAt: clock.wallIso(finishedNs),
-      durationMs: Math.round((finishedNs - startedNs) / 1e6),
-      argv: opts.argv ?? [],
-      interrupted: false,
-    },
-    target: { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() },
-    deployment: {
-      ...describeDeployment(model),
-      ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
-      ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
-    },
-    client: describeClient(opts.client),
-    quantileDefinition: QUANTILE_DEFINITION,
-    verdict,
-    scenarios: scenarioResults,
+      target: deployment
+        ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
+        : { name: opts.target, redisVersion: null, details: { state: 'interrupted before the deployment was up' } },
+      deployment: {
+        ...describeDeployment(model),
+        ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
+        ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
+      },
+      client: describeClient(opts.client),
+      quantileDefinition: QUANTILE_DEFINITION,
+      verdict: interrupted ? 'unknown' : combine(scenarios.map((r) => r.verdict)),
+      scenarios,
+    };
   };
-  const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(deployment.passwords) });
-  progress?.runEnd(journal, runDir);
-  return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
+  const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
+
+  // On SIGINT / SIGTERM: what finished, plus the trial under way marked unfinished, as a report marked
+  // interrupted. The deployment's own cleanup (registered later, so run first) stops processes and faults.
+  const unregisterInterrupt = onInterrupt(async () => {
+    if (finalReport) {
+      await finalReport.catch(() => {});
+      return;
+    }
+    const scenarios = [...scenarioResults];
+    if (current) {
+      const t = current.trial;
+      const unfinished: TrialResult[] = t
+        ? [
+            {
+              index: t.index,
+              verdict: 'unknown',
+              startedAt: clock.wallIso(t.startedNs),
+              durationMs: Math.round((clock.nowNs() - t.startedNs) / 1e6),
+              figures: {},
+              phases: [],
+              checks: [],
+              events: [],
+              message: `interrupted during ${t.phase || 'start'}: the trial did not finish`,
+            },
+          ]
+        : [];
+      scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }));
+    }
+    const journal = journalOf(scenarios, true);
+    const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(secrets()), runDirMayExist: true });
+    progress?.runEnd(journal, runDir);
+  });
+
+  try {
+    await using d = await startLocalDeployment({
+      model,
+      runId,
+      subnet: opts.subnet,
+      binaries: opts.binaries,
+      overrides: opts.overrides,
+      logsDir: path.join(opts.reportDir, runId, 'logs'),
+    });
+    deployment = d;
+    progress?.runStart(runId, d.target);
+
+    for (const scenario of opts.scenarios) {
+      const trials: TrialResult[] = [];
+      current = { scenario, trials, trial: null };
+      progress?.scenarioStart(scenario.name, opts.trials);
+      for (let i = 1; i <= opts.trials; i++) {
+        const cur = { index: i, phase: '', startedNs: clock.nowNs() };
+        current.trial = cur;
+        progress?.trialStart(scenario.name, i, opts.trials);
+        const { result, history } = await runTrial({
+          deployment: d,
+          scenario,
+          index: i,
+          clock,
+          runId,
+          client: opts.client,
+          convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
+          progress: {
+            phase: (name) => {
+              cur.phase = name;
+              progress?.phase(name);
+            },
+            writes: (ok, failed) => progress?.writes(ok, failed),
+          },
+        });
+        const file = `history/${scenario.name}-${i}.jsonl`;
+        histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
+        result.historyFile = file;
+        trials.push(result);
+        current.trial = null;
+        progress?.trialEnd(result);
+      }
+      current = null;
+      const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
+      scenarioResults.push(scenarioResult(scenario, trials, trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict, { stat: gateStat, message: gate.message }));
+    }
+
+    const journal = journalOf(scenarioResults, false);
+    const written = writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(d.passwords) });
+    finalReport = written;
+    const { runDir } = await written;
+    progress?.runEnd(journal, runDir);
+    return { journal, runDir, exitCode: journal.verdict === 'pass' ? 0 : 1 };
+  } finally {
+    unregisterInterrupt();
+  }
+}
+
+function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verdict, gate: NonNullable<ScenarioResult['gate']>): ScenarioResult {
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    slo: {
+      failover_ms_max: scenario.expect.failoverMs,
+      failover_band_low_ms: scenario.expect.failoverBandMs[0],
+      failover_band_high_ms: scenario.expect.failoverBandMs[1],
+      writes_lost_max: scenario.expect.maxLostWrites,
+    },
+    verdict,
+    trials,
+    stats: figureStats(trials),
+    gate,
+  };
 }

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts';
+import type { ConfText, ContainerModel, DeploymentModel } from '../../config/manifests.ts';
 import { setDirective } from '../../config/redis-conf.ts';
 import { HarnessError } from '../../errors.ts';
 import { parseInfo, withProbe } from '../../redis/clients.ts';
@@ -15,6 +15,7 @@ import { isStopped, spawnContainer, signalAndWait, type Spawned } from './proces
 import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { onInterrupt } from '../../runner/interrupt.ts';
+import { registerSecret } from '../../report/redact.ts';
 
 /** Config changes a caller asks for explicitly (integration tests shorten down-after, for instance). */
 export interface ConfigOverrides {
@@ -103,6 +104,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const root = await ensureRoot();
   const runDir = path.join(root, opts.runId);
   let password = model.password.value ?? randomBytes(24).toString('base64url');
+  registerSecret(password);
   const passwords = [password];
   const pods: LocalPod[] = model.podNames.map((name, i) => ({
     name,
@@ -202,7 +204,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     const deadline = performance.now() + LOCAL_DEFAULTS.startTimeoutMs;
     for (;;) {
       const exited = spawned.child && (spawned.child.exitCode !== null || spawned.child.signalCode !== null);
-      if (exited) throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up; see ${path.join(runDir, 'pods', pod.name, `${which}.log`)}`);
+      if (exited) throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${await startFailure(path.join(runDir, 'pods', pod.name, `${which}.log`), which === 'redis' ? model.redisConf : model.sentinelConf, passwords)}`);
       try {
         await withProbe(endpoint, { password: which === 'redis' ? password : undefined, connectTimeoutMs: 200 }, (r) => r.ping());
         return;
@@ -408,6 +410,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     passwords,
     async setPassword(next: string) {
       password = next;
+      registerSecret(next);
       if (!passwords.includes(next)) passwords.push(next);
       await writeFile(path.join(runDir, 'password'), next, { mode: 0o600 });
       await writeSecretFiles();
@@ -440,6 +443,22 @@ async function keepLogs(runDir: string, dest: string, passwords: readonly string
       await writeFile(path.join(dest, pod, f), passwords.reduce((t, p) => t.replaceAll(p, '***'), text));
     }
   }
+}
+
+/**
+ * Why a container died at start-up, from its log (which goes with the run dir): Redis's own verdict on
+ * its config file names the directive and the ConfigMap to fix; otherwise the log's last line.
+ */
+async function startFailure(logFile: string, conf: ConfText, passwords: readonly string[]): Promise<string> {
+  const log = await readFile(logFile, 'utf8').catch(() => '');
+  const lines = passwords.reduce((t, p) => t.replaceAll(p, '***'), log).split('\n').map((l) => l.trim()).filter(Boolean);
+  const fatal = lines.findIndex((l) => l.includes('FATAL CONFIG FILE ERROR'));
+  if (fatal >= 0) {
+    const directive = lines.slice(fatal).find((l) => l.startsWith('>>>'))?.slice(3).trim();
+    const reason = lines[lines.findIndex((l, i) => i > fatal && l.startsWith('>>>')) + 1] ?? 'rejected';
+    return `its ${conf.key} was rejected (${reason.replace(/\.$/, '')}${directive ? ` at ${directive}` : ''}): fix ConfigMap ${conf.configMap} in ${conf.file} (or pass --manifests DIR)`;
+  }
+  return lines.length ? `its log ends with: ${lines.at(-1)!.slice(0, 300)}` : 'it wrote no log';
 }
 
 /** Wait until the initial master lists `n` replicas in state online. */

@@ -3,8 +3,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeDeployment, loadDeployment } from '../../../src/config/manifests.ts';
-import { HarnessError } from '../../../src/errors.ts';
+import { assertRunnable, describeDeployment, loadDeployment } from '../../../src/config/manifests.ts';
+import { HarnessError, isHarnessError } from '../../../src/errors.ts';
 
 const BUNDLED = path.resolve(import.meta.dirname, '../../../manifests');
 const SECRET = '01-secret.yaml';
@@ -36,7 +36,7 @@ describe('loadDeployment on the bundled manifests/', () => {
     expect(m.parallelSyncs).toBe(1);
     expect(m.redisPort).toBe(6379);
     expect(m.sentinelPort).toBe(26379);
-    expect(m.pdb).toEqual({ name: 'redis', minAvailable: 2, maxUnavailable: null });
+    expect(m.pdb).toEqual({ name: 'redis', minAvailable: 2, maxUnavailable: null, file: path.join(BUNDLED, '07-pdb.yaml') });
     expect(m.password).toEqual({ secret: 'redis-password', key: 'password', value: null });
     expect(m.redis.script).toBe('start-redis.sh');
     expect(m.sentinel.script).toBe('start-sentinel.sh');
@@ -137,6 +137,48 @@ describe('loadDeployment on edited copies of manifests/', () => {
     expect(text).not.toContain(Buffer.from(PW).toString('base64'));
     expect(d.password_source).toBe('secret redis-password');
   });
+
+  it('fails when no ConfigMap holds a redis.conf, naming the StatefulSet file', async () => {
+    await rm(path.join(dir, '02-configmap-redis.yaml'));
+    const e = await harnessError(loadDeployment(dir));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toContain('redis.conf');
+    expect(e.message).toContain(path.join(dir, '05-statefulset.yaml'));
+  });
+
+  it('reads a percentage PDB as the disruption controller does (rounded up)', async () => {
+    await edit('07-pdb.yaml', 'minAvailable: 2', 'minAvailable: "50%"');
+    const m = await loadDeployment(dir);
+    expect(m.pdb?.minAvailable).toBe(2);
+    expect(() => assertRunnable(m)).not.toThrow();
+  });
+
+  it('fails on a PDB count that is not a number or a percentage, naming the field', async () => {
+    await edit('07-pdb.yaml', 'minAvailable: 2', 'minAvailable: two');
+    const e = await harnessError(loadDeployment(dir));
+    expect(e.code).toBe('MANIFEST_INVALID');
+    expect(e.message).toContain('spec.minAvailable');
+    expect(e.message).toContain(path.join(dir, '07-pdb.yaml'));
+  });
+
+  for (const [from, to] of [
+    ['minAvailable: 2', 'minAvailable: 3'],
+    ['minAvailable: 2', 'maxUnavailable: 0'],
+  ] as const) {
+    it(`loads but refuses to run a PDB that lets no pod go (${to} with 3 replicas)`, async () => {
+      await edit('07-pdb.yaml', from, to);
+      const m = await loadDeployment(dir);
+      let e: unknown;
+      try {
+        assertRunnable(m);
+      } catch (x) {
+        e = x;
+      }
+      expect(isHarnessError(e) && e.code).toBe('MANIFEST_INVALID');
+      expect((e as Error).message).toContain(path.join(dir, '07-pdb.yaml'));
+      expect((e as Error).message).toContain('spec.minAvailable below');
+    });
+  }
 
   it('fails on a directory with no manifests', async () => {
     const empty = path.join(tmp, 'empty');
