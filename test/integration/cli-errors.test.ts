@@ -1,6 +1,6 @@
 // The real CLI on bad input: exit 2, one actionable line on stderr, no stack trace, nothing left running.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,10 +49,16 @@ interface CliResult {
 }
 
 function cli(...args: string[]): CliResult {
+  return cliUnder([], ...args);
+}
+
+/** The CLI run under `prefix` (e.g. setpriv dropping a capability). */
+function cliUnder(prefix: string[], ...args: string[]): CliResult {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ''}`, SENTINEL_CHAOS_STATE_DIR: stateDir };
   delete env.NODE_OPTIONS;
   const t0 = performance.now();
-  const r: SpawnSyncReturns<string> = spawnSync('node', ['src/cli/main.ts', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+  const cmd = [...prefix, 'node', 'src/cli/main.ts', ...args];
+  const r: SpawnSyncReturns<string> = spawnSync(cmd[0]!, cmd.slice(1), { cwd: ROOT, env, encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
   const ms = performance.now() - t0;
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms };
@@ -179,6 +185,99 @@ describe('sentinel-chaos CLI on bad input', () => {
     const line = usageError(cli('--manifests', '/nonexistent', '--subnet', String(SUBNET), '--report-dir', reportDir), 'harness');
     expect(line).toContain('/nonexistent');
     expect(line).toContain('--manifests');
+    await assertNothingLeft();
+  });
+});
+
+describe('sentinel-chaos CLI on bad manifests, scenario files and environments', () => {
+  let manifests: string;
+  beforeEach(async () => {
+    manifests = path.join(tmp, 'manifests');
+    await cp(path.join(ROOT, 'manifests'), manifests, { recursive: true });
+  });
+  async function edit(file: string, from: string, to: string): Promise<string> {
+    const p = path.join(manifests, file);
+    const text = await readFile(p, 'utf8');
+    expect(text).toContain(from);
+    await writeFile(p, text.replace(from, to));
+    return p;
+  }
+  const run = (...args: string[]) => cli('--manifests', manifests, '--subnet', String(SUBNET), '--report-dir', reportDir, ...args);
+
+  it('a redis.conf that redis-server rejects names the directive and the ConfigMap file; the pods started are removed', async () => {
+    const file = await edit('02-configmap-redis.yaml', '    appendonly yes\n', '    appendonly yes\n    bogus-directive yes\n');
+    const line = usageError(run('--scenario', 'replica-kill'), 'harness');
+    expect(line).toContain("bogus-directive yes");
+    expect(line).toContain(file);
+    expect(line).toContain('redis.conf');
+    await assertNothingLeft();
+  });
+
+  it('a missing redis.conf ConfigMap', async () => {
+    await rm(path.join(manifests, '02-configmap-redis.yaml'));
+    const line = usageError(run(), 'harness');
+    expect(line).toContain('redis.conf');
+    expect(line).toContain('--manifests');
+    await assertNothingLeft();
+  });
+
+  it('a PDB that keeps every replica (minAvailable 3 of 3) names the PDB file and the field to change', async () => {
+    const file = await edit('07-pdb.yaml', 'minAvailable: 2', 'minAvailable: 3');
+    const line = usageError(run(), 'harness');
+    expect(line).toContain(file);
+    expect(line).toContain('spec.minAvailable');
+    expect(line).toContain('spec.replicas');
+    await assertNothingLeft();
+  });
+
+  const base = 'name: custom\ndescription: a custom scenario\nfault:\n  kind: kill-pod\n  target: master\nexpect:\n  failoverMs: 15000\n';
+  for (const [what, text, field] of [
+    ['an unknown fault kind', base.replace('kind: kill-pod', 'kind: meteor-strike'), 'fault.kind'],
+    ['a wrong type', base.replace('target: master', 'target: 3'), 'fault.target'],
+    ['a negative duration', base.replace('failoverMs: 15000', 'failoverMs: -5'), 'expect.failoverMs'],
+    ['an absurd duration', base.replace('target: master', 'target: master\n  holdMs: 500x'), 'fault.holdMs'],
+    ['a missing field', base.replace('description: a custom scenario\n', ''), 'description'],
+  ] as const) {
+    it(`a scenario file with ${what} names the file, line and ${field}`, async () => {
+      const file = path.join(tmp, 'custom.yaml');
+      await writeFile(file, text);
+      const line = usageError(run('--scenario', file), 'harness');
+      expect(line).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`));
+      expect(line).toContain(field);
+      await assertNothingLeft();
+    });
+  }
+
+  it('--upgrade-to without a rolling-upgrade scenario is a conflict', async () => {
+    const line = usageError(run('--scenario', 'master-kill', '--upgrade-to', '/usr/bin/redis-server'), 'harness');
+    expect(line).toContain('--upgrade-to');
+    expect(line).toContain('rolling-upgrade');
+    await assertNothingLeft();
+  });
+
+  it('a partition scenario without CAP_NET_ADMIN fails before starting anything', async () => {
+    const r = cliUnder(['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin'], '--scenario', 'network-partition', '--manifests', manifests, '--subnet', String(SUBNET), '--report-dir', reportDir);
+    const line = usageError(r, 'harness');
+    expect(line).toContain('CAP_NET_ADMIN');
+    expect(line).toContain('network-partition');
+    expect(r.ms).toBeLessThan(FAST_MS);
+    await assertNothingLeft();
+  });
+
+  it('a full filesystem under --report-dir fails before starting anything', async () => {
+    const mnt = path.join(tmp, 'full');
+    await mkdir(mnt);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status, 'mount a small tmpfs').toBe(0);
+    try {
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(mnt, 'filler')}`, 'bs=64k', 'count=8']);
+      const r = run('--report-dir', path.join(mnt, 'reports'));
+      const line = usageError(r, 'harness');
+      expect(line).toContain('no space left');
+      expect(line).toContain('--report-dir');
+      expect(r.ms).toBeLessThan(FAST_MS);
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
     await assertNothingLeft();
   });
 });

@@ -1,6 +1,6 @@
 // Redaction of secrets in text and JSON-like values, in every encoding reports may carry them.
 import { describe, expect, it } from 'vitest';
-import { createRedactor } from '../../../src/report/redact.ts';
+import { createRedactor, redactOutput, registerSecret } from '../../../src/report/redact.ts';
 
 const PW = 'hunter2-S3cret';
 
@@ -62,5 +62,19 @@ describe('createRedactor', () => {
 
   it('masks the longer of overlapping secrets whole', () => {
     expect(createRedactor(['secret', 'secret-longer']).text('a secret-longer b secret')).toBe('a *** b ***');
+  });
+});
+
+describe('redactOutput (stdout and stderr)', () => {
+  it('masks only what was registered, from the moment it was registered, in every encoding', () => {
+    const first = 'first-Output-Secret-1';
+    const second = 'second-Output-Secret-2';
+    expect(redactOutput(`error: WRONGPASS ${first}`)).toBe(`error: WRONGPASS ${first}`);
+    registerSecret(first);
+    registerSecret(first);
+    expect(redactOutput(`error: WRONGPASS ${first}`)).toBe('error: WRONGPASS ***');
+    expect(redactOutput(`uri redis://:${encodeURIComponent(second)}@h`)).toContain(second);
+    registerSecret(second);
+    expect(redactOutput(`${first} ${second} ${Buffer.from(second).toString('base64')}`)).toBe('*** *** ***');
   });
 });
