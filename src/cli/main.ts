@@ -11,6 +11,8 @@ import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts'
 import { createProgress } from '../report/progress.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
+import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
+import { formatConformanceCheck } from '../conformance/types.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
@@ -122,6 +124,31 @@ export function buildProgram(): Command {
       gate: o.gate,
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
+    process.exitCode = r.exitCode;
+  });
+
+  addTargetOptions(
+    program
+      .command('conformance')
+      .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
+      .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
+  ).action(async (o: TargetFlags & { group: string; reportDir: string }) => {
+    const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
+    await assertWritableDir(o.reportDir);
+    await cleanOrphans();
+    const r = await runConformance({
+      groups,
+      manifestsDir: path.resolve(o.manifests),
+      reportDir: o.reportDir,
+      overrides: o.set,
+      subnet: o.subnet,
+      binaries: binaries(o),
+      argv: process.argv.slice(2),
+      log: err,
+    });
+    for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
+    err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
     process.exitCode = r.exitCode;
   });
 
