@@ -12,6 +12,7 @@ import { createProgress } from '../report/progress.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
+import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
@@ -100,8 +101,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
-      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
+      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
+      .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(',')),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo) {
       const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
@@ -122,6 +124,7 @@ export function buildProgram(): Command {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       gate: o.gate,
+      conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;

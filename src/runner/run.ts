@@ -17,6 +17,8 @@ import type { Progress } from '../report/progress.ts';
 import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { Scenario } from './scenario.ts';
 import { runTrial } from './trial.ts';
+import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
+import { runGroups, selectGroups } from '../conformance/run.ts';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -33,6 +35,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Which statistic over the trials is held to the failover bound (default max). */
   gate?: GateStat;
+  /** Conformance groups run on the deployment before the scenarios (default static and live; [] for none). */
+  conformance?: readonly string[];
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -76,6 +80,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
   }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
+  const groups = (opts.conformance ?? DEFAULT_SUITE_GROUPS).length ? selectGroups(opts.conformance ?? DEFAULT_SUITE_GROUPS) : [];
   const model = await loadDeployment(opts.manifestsDir);
   const runId = newRunId();
   const clock = createClock();
@@ -92,6 +97,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     logsDir: path.join(opts.reportDir, runId, 'logs'),
   });
   progress?.runStart(runId, deployment.target);
+  const conformance = await runGroups(groups, { model, deployment, ...(opts.overrides ? { overrides: opts.overrides } : {}), convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
 
   for (const scenario of opts.scenarios) {
     const trials: TrialResult[] = [];
@@ -131,7 +137,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     });
   }
 
-  const verdict = combine(scenarioResults.map((r) => r.verdict));
+  const verdict = combine([...conformance.map((g) => g.verdict), ...scenarioResults.map((r) => r.verdict)]);
   const finishedNs = clock.nowNs();
   const journal: Journal = {
     schema: JOURNAL_SCHEMA,
@@ -154,6 +160,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     quantileDefinition: QUANTILE_DEFINITION,
     verdict,
     scenarios: scenarioResults,
+    ...(conformance.length ? { conformance } : {}),
   };
   const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(deployment.passwords) });
   progress?.runEnd(journal, runDir);
