@@ -12,7 +12,7 @@ function healthy(): LiveSnapshot {
   const redis: RedisSnapshot[] = pods.map((p, i) => ({
     pod: p.name,
     address: p.redis,
-    replication: ok(
+    replication: ok<Record<string, string>>(
       i === 0
         ? { role: 'master', connected_slaves: '2', slave0: 'ip=127.0.9.2,port=6379,state=online,offset=10,lag=0', slave1: 'ip=127.0.9.3,port=6379,state=online,offset=10,lag=0' }
         : { role: 'slave', master_host: '127.0.9.1', master_port: '6379', master_link_status: 'up' },
