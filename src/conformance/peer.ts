@@ -703,7 +703,9 @@ const masterReboot: UnitSpec = {
     await u.check('master-reboot.loading', async () => ({
       valid: 'skipped',
       reason:
-        'needs the master to restart within down-after and answer LOADING for seconds (upstream: DEBUG POPULATE, key-load-delay, master-reboot-down-after-period); this deployment disables DEBUG (Redis 7 default) and its start-up script does not restart a pod as master while the sentinels have not settled, so the upstream sequence cannot be reproduced without changing the deployment',
+        'upstream restarts the master with key-load-delay (set by CONFIG SET and CONFIG REWRITE) so that it answers LOADING for seconds and the sentinels fail it over under master-reboot-down-after-period; ' +
+        'here the start-up script rebuilds redis.conf from the ConfigMap at every start, so a rewritten key-load-delay does not survive the restart, and DEBUG (for DEBUG POPULATE / RELOAD) is disabled (the Redis 7 default): ' +
+        'reproducing it would mean changing the deployment under test',
       expected: 'a failover when the master reboots and stays LOADING',
       observed: 'not run',
       explanation: '',
