@@ -596,6 +596,104 @@ const base: UnitSpec = {
   },
 };
 
+/** Upstream counts on a dead master staying failed-over-free for a while: two down-afters and two seconds. */
+const quietMs = (u: UnitRun) => u.d.downAfterMs * 2 + 2000;
+
+/** Over quietMs, whether any sentinel in `sentinels` named another master or flagged o_down; and whether each saw s_down. */
+async function watchNoFailover(u: UnitRun, sentinels: readonly Pod[], old: Pod): Promise<{ moved: string[]; odown: string[]; sdown: Set<string>; last: string }> {
+  const moved: string[] = [];
+  const odown: string[] = [];
+  const sd = new Set<string>();
+  let last = '';
+  const end = performance.now() + quietMs(u);
+  while (performance.now() < end) {
+    const seen = await Promise.all(
+      sentinels.map(async (s) => {
+        const a = await u.p.masterAddr(s).catch(() => '(no answer)');
+        const f = await u.p.masterState(s).then((m) => m.flags ?? '?', () => '(no answer)');
+        if (a !== addr(old.redis) && a !== '(no answer)') moved.push(`${s.name}: ${a}`);
+        if (/o_down/.test(f)) odown.push(s.name);
+        if (sdown(f)) sd.add(s.name);
+        return `${s.name}: ${a} ${f}`;
+      }),
+    );
+    last = seen.join('; ');
+    await sleep(200);
+  }
+  return { moved, odown, sdown: sd, last };
+}
+
+const agreementQuorum: UnitSpec = {
+  id: 'agreement-quorum',
+  file: '00-base.tcl',
+  checks: {
+    'base.no-odown-without-quorum': 'ODOWN is not possible without N (quorum) Sentinels reports',
+    'base.failover-absolute-agreement': 'Failover works if we configure for absolute agreement',
+  },
+  async body(u) {
+    const pods = u.d.pods;
+    const m = u.p.masterName;
+    const old = u.topology.master;
+    const quorums = await Promise.all(pods.map(async (s) => Number((await u.p.masterState(s)).quorum)));
+    u.onRestore(`start ${old.name}/redis`, async () => {
+      if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
+    });
+    u.onRestore('the quorum on every sentinel', () => Promise.all(pods.map((s, i) => u.p.sentinelCmd(s, 'set', m, 'quorum', quorums[i]!))));
+    await u.check('base.no-odown-without-quorum', async () => {
+      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'quorum', pods.length + 1)));
+      await u.d.podControl.killContainer(old.name, 'redis');
+      const w = await watchNoFailover(u, pods, old);
+      return {
+        valid: w.moved.length === 0 && w.odown.length === 0 && w.sdown.size === pods.length,
+        expected: `with quorum ${pods.length + 1} of ${pods.length} sentinels and ${old.name}/redis killed: every sentinel flags it s_down, none o_down, none names another master for ${quietMs(u)} ms`,
+        observed: `s_down on ${[...w.sdown].join(', ') || 'none'}; o_down on ${[...new Set(w.odown)].join(', ') || 'none'}; other master named: ${w.moved.length ? [...new Set(w.moved)].join(', ') : 'never'}; last: ${w.last}`,
+        explanation: 'ODOWN (and so a failover) needs quorum sentinels to agree the master is down; fewer must never fail it over.',
+      };
+    });
+    await u.check('base.failover-absolute-agreement', async () => {
+      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'quorum', pods.length)));
+      const r = await waitNewMaster(u, pods, old);
+      return {
+        valid: r.master !== undefined,
+        expected: `with quorum ${pods.length} (every sentinel must agree), the master still down: the sentinels fail it over`,
+        observed: `${r.observed} after ${r.ms} ms`,
+        explanation: 'Absolute agreement is allowed: with every sentinel up, a quorum equal to their number still fails over.',
+        figures: { failover_ms: r.ms },
+      };
+    });
+  },
+};
+
+const agreementMajority: UnitSpec = {
+  id: 'agreement-majority',
+  file: '00-base.tcl',
+  checks: { 'base.no-failover-without-majority': 'Failover is not possible without majority agreement' },
+  async body(u) {
+    const old = u.topology.master;
+    const alive = u.topology.replicas[1]!;
+    const crashed = others(u.d.pods, alive);
+    u.onRestore(`start ${old.name}/redis`, async () => {
+      if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
+    });
+    for (const s of crashed) {
+      u.onRestore(`start ${s.name}/sentinel`, async () => {
+        if (!(await u.p.sentinel(s, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(s.name, 'sentinel');
+      });
+    }
+    await u.check('base.no-failover-without-majority', async () => {
+      for (const s of crashed) await u.d.podControl.killContainer(s.name, 'sentinel');
+      await u.d.podControl.killContainer(old.name, 'redis');
+      const w = await watchNoFailover(u, [alive], old);
+      return {
+        valid: w.moved.length === 0 && w.sdown.has(alive.name),
+        expected: `with ${crashed.map((s) => `${s.name}/sentinel`).join(' and ')} crashed and ${old.name}/redis killed, ${alive.name}/sentinel flags the master s_down but names no other master for ${quietMs(u)} ms`,
+        observed: `s_down ${w.sdown.has(alive.name) ? 'seen' : 'not seen'}; other master named: ${w.moved.length ? [...new Set(w.moved)].join(', ') : 'never'}; last: ${w.last}`,
+        explanation: 'One sentinel of three is no majority: it must not promote a replica on its own, whatever it sees.',
+      };
+    });
+  },
+};
+
 const confUpdate: UnitSpec = {
   id: 'conf-update',
   file: '01-conf-update.tcl',
@@ -714,7 +812,7 @@ const masterReboot: UnitSpec = {
 };
 
 /** The units in the order they run: the cheap, failover-free ones first. */
-export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, confUpdate, slavesReconf, masterReboot];
+export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, agreementQuorum, agreementMajority, confUpdate, slavesReconf, masterReboot];
 
 /** Names of every peer check, in order (for the README and the tests). */
 export const PEER_CHECK_NAMES: readonly string[] = PEER_UNITS.flatMap((u) => Object.keys(u.checks));
