@@ -94,9 +94,15 @@ interface UnitSpec {
   id: string;
   /** Upstream file name, e.g. 00-base.tcl. */
   file: string;
-  /** Check name → upstream test title, in the order the unit records them. */
-  checks: Record<string, string>;
+  /** Check name → upstream test title (or [file, title] when from another file), in the order the unit records them. */
+  checks: Record<string, string | readonly [string, string]>;
   body(u: UnitRun): Promise<void>;
+}
+
+function upstreamOf(spec: UnitSpec, name: string): string {
+  const t = spec.checks[name] ?? '?';
+  const [file, title] = typeof t === 'string' ? [spec.file, t] : t;
+  return `${UPSTREAM_DIR}/${file}: "${title}"`;
 }
 
 class UnitRun {
@@ -124,7 +130,7 @@ class UnitRun {
     this.restores.push({ what, fn });
   }
   upstream(name: string): string {
-    return `${UPSTREAM_DIR}/${this.spec.file}: "${this.spec.checks[name] ?? '?'}"`;
+    return upstreamOf(this.spec, name);
   }
   /** Record one check; a failed check ends the unit unless `keepGoing`. */
   async check(name: string, fn: () => Promise<Outcome>, opts: { keepGoing?: boolean } = {}): Promise<Outcome> {
@@ -664,40 +670,13 @@ const agreementQuorum: UnitSpec = {
   },
 };
 
-const agreementMajority: UnitSpec = {
-  id: 'agreement-majority',
-  file: '00-base.tcl',
-  checks: { 'base.no-failover-without-majority': 'Failover is not possible without majority agreement' },
-  async body(u) {
-    const old = u.topology.master;
-    const alive = u.topology.replicas[1]!;
-    const crashed = others(u.d.pods, alive);
-    u.onRestore(`start ${old.name}/redis`, async () => {
-      if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
-    });
-    for (const s of crashed) {
-      u.onRestore(`start ${s.name}/sentinel`, async () => {
-        if (!(await u.p.sentinel(s, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(s.name, 'sentinel');
-      });
-    }
-    await u.check('base.no-failover-without-majority', async () => {
-      for (const s of crashed) await u.d.podControl.killContainer(s.name, 'sentinel');
-      await u.d.podControl.killContainer(old.name, 'redis');
-      const w = await watchNoFailover(u, [alive], old);
-      return {
-        valid: w.moved.length === 0 && w.sdown.has(alive.name),
-        expected: `with ${crashed.map((s) => `${s.name}/sentinel`).join(' and ')} crashed and ${old.name}/redis killed, ${alive.name}/sentinel flags the master s_down but names no other master for ${quietMs(u)} ms`,
-        observed: `s_down ${w.sdown.has(alive.name) ? 'seen' : 'not seen'}; other master named: ${w.moved.length ? [...new Set(w.moved)].join(', ') : 'never'}; last: ${w.last}`,
-        explanation: 'One sentinel of three is no majority: it must not promote a replica on its own, whatever it sees.',
-      };
-    });
-  },
-};
-
+// 00-base's "no failover without majority" runs here: it leaves the master down with two sentinels
+// crashed, and restarting one of them is exactly 01-conf-update's "failover with Sentinel 1 crashed".
 const confUpdate: UnitSpec = {
   id: 'conf-update',
   file: '01-conf-update.tcl',
   checks: {
+    'base.no-failover-without-majority': ['00-base.tcl', 'Failover is not possible without majority agreement'],
     'conf-update.failover-with-sentinel-crashed': 'We can failover with Sentinel 1 crashed',
     'conf-update.restarted-sentinel-updated': 'After Sentinel 1 is restarted, its config gets updated',
     'conf-update.new-master-role': 'New master [join $addr {:}] role matches',
@@ -705,22 +684,36 @@ const confUpdate: UnitSpec = {
   async body(u) {
     const old = u.topology.master;
     const crashed = u.topology.replicas[0]!;
+    const alive = u.topology.replicas[1]!;
     let nm: Pod | undefined;
-    u.onRestore(`start ${crashed.name}/sentinel`, async () => {
-      if (!(await u.p.sentinel(crashed, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(crashed.name, 'sentinel');
-    });
     u.onRestore(`start ${old.name}/redis`, async () => {
       if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
     });
-    await u.check('conf-update.failover-with-sentinel-crashed', async () => {
+    for (const s of [crashed, old]) {
+      u.onRestore(`start ${s.name}/sentinel`, async () => {
+        if (!(await u.p.sentinel(s, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(s.name, 'sentinel');
+      });
+    }
+    await u.check('base.no-failover-without-majority', async () => {
       await u.d.podControl.killContainer(crashed.name, 'sentinel');
+      await u.d.podControl.killContainer(old.name, 'sentinel');
       await u.d.podControl.killContainer(old.name, 'redis');
-      const r = await waitNewMaster(u, others(u.d.pods, crashed), old);
+      const w = await watchNoFailover(u, [alive], old);
+      return {
+        valid: w.moved.length === 0 && w.sdown.has(alive.name),
+        expected: `with ${crashed.name}/sentinel and ${old.name}/sentinel crashed and ${old.name}/redis killed, ${alive.name}/sentinel flags the master s_down but names no other master for ${quietMs(u)} ms`,
+        observed: `s_down ${w.sdown.has(alive.name) ? 'seen' : 'not seen'}; other master named: ${w.moved.length ? [...new Set(w.moved)].join(', ') : 'never'}; last: ${w.last}`,
+        explanation: 'One sentinel of three is no majority: it must not promote a replica on its own, whatever it sees.',
+      };
+    });
+    await u.check('conf-update.failover-with-sentinel-crashed', async () => {
+      await u.d.podControl.startContainer(old.name, 'sentinel');
+      const r = await waitNewMaster(u, [old, alive], old);
       nm = r.master;
       return {
         valid: r.master !== undefined,
-        expected: `with ${crashed.name}/sentinel crashed, the other two sentinels fail ${old.name} (redis killed) over`,
-        observed: `${r.observed} after ${r.ms} ms`,
+        expected: `with ${crashed.name}/sentinel still crashed, the other two sentinels fail ${old.name} (redis down) over`,
+        observed: `${r.observed} after ${r.ms} ms (from ${old.name}/sentinel's restart)`,
         explanation: 'Quorum 2 of 3: the deployment must survive one sentinel down and still fail over.',
         figures: { failover_ms: r.ms },
       };
@@ -812,7 +805,7 @@ const masterReboot: UnitSpec = {
 };
 
 /** The units in the order they run: the cheap, failover-free ones first. */
-export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, agreementQuorum, agreementMajority, confUpdate, slavesReconf, masterReboot];
+export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, agreementQuorum, confUpdate, slavesReconf, masterReboot];
 
 /** Names of every peer check, in order (for the README and the tests). */
 export const PEER_CHECK_NAMES: readonly string[] = PEER_UNITS.flatMap((u) => Object.keys(u.checks));
@@ -834,7 +827,7 @@ export async function peerChecks(ctx: ConformanceContext, units: readonly UnitSp
   for (const spec of units) {
     if (broken !== null || topology === undefined) {
       for (const [name] of Object.entries(spec.checks)) {
-        out.push({ name, group: 'peer', valid: 'skipped', reason: broken ?? 'no topology', expected: '-', observed: 'not run', explanation: '', upstream: `${UPSTREAM_DIR}/${spec.file}: "${spec.checks[name]}"` });
+        out.push({ name, group: 'peer', valid: 'skipped', reason: broken ?? 'no topology', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });
       }
       continue;
     }
@@ -857,8 +850,8 @@ export async function peerChecks(ctx: ConformanceContext, units: readonly UnitSp
       }
     }
     const recorded = new Set(out.slice(before).map((c) => c.name));
-    for (const [name, title] of Object.entries(spec.checks)) {
-      if (!recorded.has(name)) out.push({ name, group: 'peer', valid: 'skipped', reason: 'not reached: an earlier step of this unit failed', expected: '-', observed: 'not run', explanation: '', upstream: `${UPSTREAM_DIR}/${spec.file}: "${title}"` });
+    for (const name of Object.keys(spec.checks)) {
+      if (!recorded.has(name)) out.push({ name, group: 'peer', valid: 'skipped', reason: 'not reached: an earlier step of this unit failed', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });
     }
     try {
       topology = await converge();
