@@ -90,7 +90,7 @@ class Peers {
   }
 }
 
-interface UnitSpec {
+export interface UnitSpec {
   id: string;
   /** Upstream file name, e.g. 00-base.tcl. */
   file: string;
@@ -105,7 +105,7 @@ function upstreamOf(spec: UnitSpec, name: string): string {
   return `${UPSTREAM_DIR}/${file}: "${title}"`;
 }
 
-class UnitRun {
+export class UnitRun {
   readonly spec: UnitSpec;
   readonly out: ConformanceCheck[];
   readonly p: Peers;
@@ -811,12 +811,17 @@ export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downCon
 export const PEER_CHECK_NAMES: readonly string[] = PEER_UNITS.flatMap((u) => Object.keys(u.checks));
 
 /** The peer group. Each unit restores what it changed and the deployment must converge before the next. */
-export async function peerChecks(ctx: ConformanceContext, units: readonly UnitSpec[] = PEER_UNITS): Promise<ConformanceCheck[]> {
+export async function peerChecks(
+  ctx: ConformanceContext,
+  units: readonly UnitSpec[] = PEER_UNITS,
+  /** How convergence is awaited (tests replace it). */
+  convergeWith: (d: StartedDeployment, timeoutMs: number) => Promise<Topology> = (d, timeoutMs) => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs }),
+): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
   if (!d) throw new Error('the peer conformance group needs a running deployment');
   const p = new Peers(d);
   const out: ConformanceCheck[] = [];
-  const converge = () => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: ctx.convergeTimeoutMs });
+  const converge = () => convergeWith(d, ctx.convergeTimeoutMs);
   let broken: string | null = null;
   let topology: Topology | undefined;
   try {

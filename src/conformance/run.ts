@@ -161,8 +161,10 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
     });
     const journal = conformanceJournal({ runId, startedAt, finishedAt: new Date(), argv: opts.argv ?? [], model, ...(deployment ? { deployment } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}), results });
     const secrets = deployment ? deployment.passwords : model.password.value !== null ? [model.password.value] : [];
-    const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories: new Map(), redactor: createRedactor(secrets) });
-    return { journal, runDir, exitCode: conformanceExitCode(results) };
+    const redactor = createRedactor(secrets);
+    const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories: new Map(), redactor });
+    // Redacted: the caller prints from it.
+    return { journal: redactor.value(journal), runDir, exitCode: conformanceExitCode(results) };
   } finally {
     await deployment?.down();
   }

@@ -184,7 +184,7 @@ function header(journal: Journal, counts: Record<Verdict, number>, total: number
     '<div class="container top-inner">',
     '<div>',
     '<div class="eyebrow">sentinel-chaos · SLO evidence report</div>',
-    `<h1>Redis Sentinel failover — ${esc(journal.scenarios.map((s) => s.name).join(', ') || 'no scenario')}</h1>`,
+    `<h1>Redis Sentinel failover — ${esc(journal.scenarios.map((s) => s.name).join(', ') || (journal.conformance?.length ? 'conformance' : 'no scenario'))}</h1>`,
     `<dl class="meta">${meta.map(([k, x]) => `<div><dt>${esc(k)}</dt><dd>${esc(x)}</dd></div>`).join('')}</dl>`,
     '</div>',
     `<div class="verdict-block"><span class="pill big ${verdictClass(v)}">${esc(VERDICT_LABEL[v] ?? v)}</span><span class="tally">${esc(tally.join(' · '))}</span></div>`,
