@@ -122,9 +122,12 @@ export class UnitRun {
     this.topology = topology;
     this.ctx = ctx;
   }
-  /** Bound for waiting on a failover: detection, election, promotion, with room for a second round. */
+  /**
+   * Bound for waiting on a failover: detection, election, promotion, and room for a second election,
+   * which Sentinel starts 2 × failover-timeout after a split vote (sentinels that reach ODOWN together).
+   */
   get failoverWaitMs(): number {
-    return this.d.downAfterMs * 4 + this.d.model.failoverTimeoutMs + 10_000;
+    return this.d.downAfterMs * 4 + this.d.model.failoverTimeoutMs * 2 + 10_000;
   }
   onRestore(what: string, fn: () => Promise<unknown>): void {
     this.restores.push({ what, fn });
