@@ -12,6 +12,9 @@ import { createProgress } from '../report/progress.ts';
 import { redactOutput } from '../report/redact.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
+import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
+import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
+import { formatConformanceCheck } from '../conformance/types.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
@@ -118,8 +121,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
-      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
+      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
+      .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(',')),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
@@ -151,8 +155,34 @@ export function buildProgram(): Command {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       gate: o.gate,
+      conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
+    process.exitCode = r.exitCode;
+  });
+
+  addTargetOptions(
+    program
+      .command('conformance')
+      .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
+      .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
+  ).action(async (o: TargetFlags & { group: string; reportDir: string }) => {
+    const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
+    await assertWritableDir(o.reportDir);
+    await cleanOrphans();
+    const r = await runConformance({
+      groups,
+      manifestsDir: path.resolve(o.manifests),
+      reportDir: o.reportDir,
+      overrides: o.set,
+      subnet: o.subnet,
+      binaries: binaries(o),
+      argv: process.argv.slice(2),
+      log: err,
+    });
+    for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
+    err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
     process.exitCode = r.exitCode;
   });
 

@@ -19,6 +19,7 @@ import {
   type ScenarioSlo,
 } from './format.ts';
 import { gateScenario, gateSummary } from './gate.ts';
+import { conformanceHtml } from './conformance-section.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from './journal.ts';
 
 // ───────────────────────────── escaping ─────────────────────────────
@@ -136,6 +137,7 @@ export function renderHtml(journal: Journal, histories: Map<string, Op[]>): stri
   if (journal.run.interrupted) {
     body.push('<div class="callout fail"><strong>Interrupted.</strong> The run was stopped before every trial completed; the figures cover the trials that ran.</div>');
   }
+  if (journal.conformance?.length) body.push(conformanceHtml(journal.conformance, esc));
   if (scenarios.length > 1) body.push(overview(scenarios));
   for (const { scenario, slug } of scenarios) body.push(scenarioSection(journal, scenario, slug, histories));
   body.push(environment(journal));
@@ -182,7 +184,7 @@ function header(journal: Journal, counts: Record<Verdict, number>, total: number
     '<div class="container top-inner">',
     '<div>',
     '<div class="eyebrow">sentinel-chaos · SLO evidence report</div>',
-    `<h1>Redis Sentinel failover — ${esc(journal.scenarios.map((s) => s.name).join(', ') || 'no scenario')}</h1>`,
+    `<h1>Redis Sentinel failover — ${esc(journal.scenarios.map((s) => s.name).join(', ') || (journal.conformance?.length ? 'conformance' : 'no scenario'))}</h1>`,
     `<dl class="meta">${meta.map(([k, x]) => `<div><dt>${esc(k)}</dt><dd>${esc(x)}</dd></div>`).join('')}</dl>`,
     '</div>',
     `<div class="verdict-block"><span class="pill big ${verdictClass(v)}">${esc(VERDICT_LABEL[v] ?? v)}</span><span class="tally">${esc(tally.join(' · '))}</span></div>`,

@@ -1,5 +1,6 @@
 // The run journal (result.json): a versioned, self-describing record of one harness run.
 import type { CheckResult, Figures, Validity } from '../checkers/types.ts';
+import type { ConformanceGroupResult } from '../conformance/types.ts';
 import type { TrialEvent } from '../observers/events.ts';
 
 export const JOURNAL_SCHEMA = 'sentinel-chaos/result@1';
@@ -87,6 +88,8 @@ export interface Journal {
   quantileDefinition: string;
   verdict: Verdict;
   scenarios: ScenarioResult[];
+  /** Conformance groups run (static, live, peer, …), one entry per group; absent when none ran. */
+  conformance?: ConformanceGroupResult[];
 }
 
 export type { Validity };

@@ -1,6 +1,7 @@
 // Renders the run journal as JUnit XML, the format CI test reporters (GitHub, Jenkins, GitLab) display and gate on.
 import type { CheckResult, Figures } from '../checkers/types.ts';
 import { sloBounds } from './format.ts';
+import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
 import type { Journal, ScenarioResult, TrialResult, Verdict } from './journal.ts';
 
 interface Case {
@@ -12,6 +13,8 @@ interface Case {
   message: string;
   body: string;
   systemOut: string;
+  /** type of the <failure> element (default slo). */
+  failureType?: string;
 }
 
 interface Counts {
@@ -33,6 +36,10 @@ export function renderJunit(journal: Journal): string {
     if (aggregate !== null) cases.push(aggregate);
     return { name: scenario.name, cases, counts: count(cases) };
   });
+  for (const group of journal.conformance ?? []) {
+    const cases = conformanceCases(group);
+    suites.push({ name: `conformance-${group.group}`, cases, counts: count(cases) });
+  }
   const total = count(suites.flatMap((s) => s.cases));
 
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
@@ -129,13 +136,41 @@ function scenarioCase(scenario: ScenarioResult): Case | null {
   };
 }
 
+/** One testcase per conformance check; a failure's message carries expected and observed. */
+function conformanceCases(group: ConformanceGroupResult): Case[] {
+  const seen = new Map<string, number>();
+  return group.checks.map((c: ConformanceCheck): Case => {
+    // Static checks repeat a name per object (schema, namespace.membership): the object tells them apart.
+    let name = c.object && group.checks.filter((x) => x.name === c.name).length > 1 ? `${c.name} (${c.object})` : c.name;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name} #${n}`;
+    const verdict: Verdict = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'skipped';
+    const where = [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '');
+    const properties: [string, string][] = [['group', c.group], ['expected', c.expected], ['observed', c.observed]];
+    if (c.upstream) properties.push(['upstream', c.upstream]);
+    if (where.length) properties.push(['where', where.join(' ')]);
+    properties.push(...figureEntries(c.figures ?? {}));
+    return {
+      name,
+      verdict,
+      timeMs: c.durationMs ?? 0,
+      properties,
+      message: verdict === 'skipped' ? (c.reason ?? 'skipped') : `expected ${c.expected}, observed ${c.observed}`,
+      body: [c.explanation, ...(where.length ? [`where: ${where.join(' ')}`] : []), ...(c.upstream ? [`upstream: ${c.upstream}`] : [])].join('\n'),
+      systemOut: '',
+      failureType: 'conformance',
+    };
+  });
+}
+
 function renderCase(c: Case, classname: string): string[] {
   const out = [`    <testcase${attrs({ name: c.name, classname, time: seconds(c.timeMs) })}>`];
   out.push('      <properties>');
   for (const [name, value] of c.properties) out.push(`        <property${attrs({ name, value })}/>`);
   out.push('      </properties>');
   if (c.verdict === 'fail') {
-    out.push(`      <failure${attrs({ message: c.message, type: 'slo' })}>${text(c.body)}</failure>`);
+    out.push(`      <failure${attrs({ message: c.message, type: c.failureType ?? 'slo' })}>${text(c.body)}</failure>`);
   } else if (c.verdict === 'unknown') {
     out.push(`      <error${attrs({ message: c.message, type: 'unknown' })}>${text(c.body)}</error>`);
   } else if (c.verdict === 'skipped') {

@@ -18,6 +18,9 @@ import { describeClient, type ClientOptions } from '../workload/sentinel-client.
 import type { Scenario } from './scenario.ts';
 import { runTrial } from './trial.ts';
 import { onInterrupt } from './interrupt.ts';
+import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
+import { runGroups, selectGroups } from '../conformance/run.ts';
+import type { ConformanceGroupResult } from '../conformance/types.ts';
 import type { StartedDeployment } from '../targets/target.ts';
 
 export interface RunOptions {
@@ -35,6 +38,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Which statistic over the trials is held to the failover bound (default max). */
   gate?: GateStat;
+  /** Conformance groups run on the deployment before the scenarios (default static and live; [] for none). */
+  conformance?: readonly string[];
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -78,6 +83,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
   }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
+  const groups = (opts.conformance ?? DEFAULT_SUITE_GROUPS).length ? selectGroups(opts.conformance ?? DEFAULT_SUITE_GROUPS) : [];
   const model = await loadDeployment(opts.manifestsDir);
   assertRunnable(model);
   const runId = newRunId();
@@ -89,6 +95,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   /** The scenario and trial under way, for the partial report an interrupt writes. */
   let current: { scenario: Scenario; trials: TrialResult[]; trial: { index: number; phase: string; startedNs: number } | null } | null = null;
   let finalReport: Promise<unknown> | null = null;
+  let conformance: ConformanceGroupResult[] = [];
 
   const journalOf = (scenarios: ScenarioResult[], interrupted: boolean): Journal => {
     const finishedNs = clock.nowNs();
@@ -113,8 +120,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       },
       client: describeClient(opts.client),
       quantileDefinition: QUANTILE_DEFINITION,
-      verdict: interrupted ? 'unknown' : combine(scenarios.map((r) => r.verdict)),
+      verdict: interrupted ? 'unknown' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((r) => r.verdict)]),
       scenarios,
+      ...(conformance.length ? { conformance } : {}),
     };
   };
   const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
@@ -162,6 +170,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     });
     deployment = d;
     progress?.runStart(runId, d.target);
+    conformance = await runGroups(groups, { model, deployment: d, ...(opts.overrides ? { overrides: opts.overrides } : {}), convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
 
     for (const scenario of opts.scenarios) {
       const trials: TrialResult[] = [];

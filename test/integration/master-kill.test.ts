@@ -74,7 +74,11 @@ describe('master-kill on the local target (down-after 1500 ms)', () => {
   it('writes junit.xml with the figures as properties and points latest at the run', () => {
     const junit = readFileSync(path.join(result.runDir, 'junit.xml'), 'utf8');
     for (const p of ['failover_ms', 'sentinel_failover_ms', 'writes_acked', 'writes_lost']) expect(junit).toContain(`name="${p}"`);
-    expect(junit.match(/<testcase /g)).toHaveLength(2);
+    expect(junit.match(/<testcase name="master-kill #/g)).toHaveLength(2);
+    // The default suite runs the static and live conformance groups first, on the same deployment.
+    expect(junit).toContain('<testsuite name="conformance-static"');
+    expect(junit).toContain('<testsuite name="conformance-live"');
+    expect(journal.conformance?.map((g) => [g.group, g.verdict])).toEqual([['static', 'pass'], ['live', 'pass']]);
     const latest = path.join(tmp, 'reports', 'latest');
     expect(statSync(latest).isDirectory()).toBe(true);
     expect(readFileSync(path.join(latest, 'result.json'), 'utf8')).toContain(journal.run.id);

@@ -1,0 +1,55 @@
+// The conformance part of summary.md and index.html: per group a verdict line, then every check that did not pass.
+import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
+
+const count = (checks: readonly ConformanceCheck[], v: ConformanceCheck['valid']) => checks.filter((c) => c.valid === v).length;
+
+function tally(g: ConformanceGroupResult): string {
+  const parts = [`${count(g.checks, true)} of ${g.checks.length} passed`];
+  if (count(g.checks, false)) parts.push(`${count(g.checks, false)} failed`);
+  if (count(g.checks, 'skipped')) parts.push(`${count(g.checks, 'skipped')} skipped`);
+  return parts.join(', ');
+}
+
+const where = (c: ConformanceCheck) => [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '').join(' ');
+
+/** Markdown lines; `md` escapes journal text (markdown.ts's). */
+export function conformanceMarkdown(groups: readonly ConformanceGroupResult[], md: (s: string) => string): string[] {
+  if (groups.length === 0) return [];
+  const icon = { pass: '✅', fail: '❌', skipped: '⏭️' } as const;
+  const out = ['### Conformance', '', '| group | verdict | checks | time |', '| --- | --- | --- | --: |'];
+  for (const g of groups) out.push(`| ${md(g.group)} | ${icon[g.verdict] ?? ''} ${md(g.verdict)} | ${md(tally(g))} | ${(g.durationMs / 1000).toFixed(1)} s |`);
+  const failed = groups.flatMap((g) => g.checks.filter((c) => c.valid === false));
+  if (failed.length > 0) {
+    out.push('', '**Failed checks**', '');
+    for (const c of failed) out.push(`- **${md(`${c.group}/${c.name}`)}**${where(c) ? ` (${md(where(c))})` : ''}: expected ${md(c.expected)}, observed ${md(c.observed)}. ${md(c.explanation)}`);
+  }
+  const skipped = groups.flatMap((g) => g.checks.filter((c) => c.valid === 'skipped'));
+  if (skipped.length > 0) {
+    out.push('', '**Skipped checks**', '');
+    for (const c of skipped) out.push(`- ${md(`${c.group}/${c.name}`)}: ${md(c.reason ?? 'no reason given')}`);
+  }
+  return out;
+}
+
+/** An HTML <section>; `esc` escapes journal text (html.ts's). */
+export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: (v: unknown) => string): string {
+  if (groups.length === 0) return '';
+  const pill = (v: string) => `<span class="pill ${esc(v)}">${esc(v.toUpperCase())}</span>`;
+  const rows = (g: ConformanceGroupResult) =>
+    g.checks
+      .map((c) => {
+        const v = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'skipped';
+        const detail = c.valid === 'skipped' ? esc(c.reason ?? '') : `${esc(c.explanation)}${c.upstream ? `<br><span class="fine">upstream: ${esc(c.upstream)}</span>` : ''}${where(c) ? `<br><span class="fine">${esc(where(c))}</span>` : ''}`;
+        return `<tr><td>${pill(v)}</td><td><code>${esc(c.name)}</code></td><td>${esc(c.expected)}</td><td>${esc(c.observed)}</td><td>${detail}</td></tr>`;
+      })
+      .join('');
+  return [
+    '<section class="card" id="conformance"><h2>Conformance</h2>',
+    ...groups.map(
+      (g) =>
+        `<details${g.verdict === 'fail' ? ' open' : ''}><summary>${pill(g.verdict)} <strong>${esc(g.group)}</strong> · ${esc(tally(g))} · ${esc((g.durationMs / 1000).toFixed(1))} s</summary>` +
+        `<div class="scroll"><table class="grid"><thead><tr><th>verdict</th><th>check</th><th>expected</th><th>observed</th><th>why</th></tr></thead><tbody>${rows(g)}</tbody></table></div></details>`,
+    ),
+    '</section>',
+  ].join('\n');
+}
