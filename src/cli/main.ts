@@ -13,6 +13,9 @@ import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
+import { parseProfiles } from '../config/profiles.ts';
+import { runProfiles } from '../runner/profile-run.ts';
+import { addVariantCommands } from './render.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
 import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
 import { addr } from '../targets/target.ts';
@@ -98,8 +101,9 @@ export function buildProgram(): Command {
       .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
-      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
+      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
+      .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; profile?: string }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo) {
       const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
@@ -109,7 +113,8 @@ export function buildProgram(): Command {
     }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
-    const r = await runSuite({
+    const run = o.profile ? (opts: Parameters<typeof runSuite>[0]) => runProfiles(opts, parseProfiles(o.profile!)) : runSuite;
+    const r = await run({
       scenarios,
       trials: o.trials,
       target: o.target,
@@ -124,6 +129,8 @@ export function buildProgram(): Command {
     });
     process.exitCode = r.exitCode;
   });
+
+  addVariantCommands(program);
 
   program
     .command('compare')

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createClock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { applyProfile, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -33,6 +34,10 @@ export interface RunOptions {
   progress?: Progress;
   /** Which statistic over the trials is held to the failover bound (default max). */
   gate?: GateStat;
+  /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
+  profile?: ProfileName;
+  /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
+  collect?: boolean;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -49,9 +54,11 @@ export interface RunResult {
   runDir: string;
   /** 0 every trial passed, 1 a check or SLO failed (or could not be decided). */
   exitCode: 0 | 1;
+  /** With `collect`: what writeReports needs. */
+  collected?: { histories: Map<string, string>; passwords: string[] };
 }
 
-function combine(verdicts: Verdict[]): Verdict {
+export function combine(verdicts: Verdict[]): Verdict {
   if (verdicts.includes('fail')) return 'fail';
   if (verdicts.includes('unknown')) return 'unknown';
   if (verdicts.length > 0 && verdicts.every((v) => v === 'skipped')) return 'skipped';
@@ -76,7 +83,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
   }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
-  const model = await loadDeployment(opts.manifestsDir);
+  const model = applyProfile(await loadDeployment(opts.manifestsDir), opts.profile);
   const runId = newRunId();
   const clock = createClock();
   const startedNs = clock.nowNs();
@@ -123,11 +130,13 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         failover_band_low_ms: scenario.expect.failoverBandMs[0],
         failover_band_high_ms: scenario.expect.failoverBandMs[1],
         writes_lost_max: scenario.expect.maxLostWrites,
+        ...(scenario.expect.acceptLossFromOldMaster && scenario.expect.maxLostFromOldMaster !== undefined ? { writes_lost_old_master_max: scenario.expect.maxLostFromOldMaster } : {}),
       },
       verdict: trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict,
       trials,
       stats: figureStats(trials),
       gate: { stat: gateStat, message: gate.message },
+      ...(opts.profile ? { profile: opts.profile } : {}),
     });
   }
 
@@ -147,6 +156,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     target: { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() },
     deployment: {
       ...describeDeployment(model),
+      ...(opts.profile ? { profile: opts.profile } : {}),
       ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
       ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
     },
@@ -155,6 +165,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     verdict,
     scenarios: scenarioResults,
   };
+  if (opts.collect) return { journal, runDir: '', exitCode: verdict === 'pass' ? 0 : 1, collected: { histories, passwords: [...deployment.passwords] } };
   const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(deployment.passwords) });
   progress?.runEnd(journal, runDir);
   return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
