@@ -41,7 +41,8 @@ function invalid(file: string, message: string): HarnessError {
 /** Parse the YAML files (order kept); each file's documents. */
 function parseFiles(files: readonly ManifestFile[]): { file: ManifestFile; docs: Doc[] }[] {
   return files.map((file) => {
-    const docs = parseAllDocuments(file.text) as Doc[];
+    // YAML 1.1, as Kubernetes reads manifests: `defaultMode: 0400` is octal and must render back as 0400.
+    const docs = parseAllDocuments(file.text, { version: '1.1' }) as Doc[];
     const bad = docs.find((d) => d.errors.length > 0);
     if (bad) throw invalid(file.name, `YAML error: ${bad.errors[0]!.message.split('\n')[0]}`);
     return { file, docs };
@@ -77,8 +78,11 @@ function confKeys(parsed: { file: ManifestFile; docs: Doc[] }[], pick: (key: str
 const isSentinelConf = (key: string, text: string) => key.endsWith('.conf') && /^\s*sentinel\s+monitor\s/m.test(text);
 const isRedisConf = (key: string, text: string) => key.endsWith('.conf') && !/^\s*sentinel\s/m.test(text) && /^\s*appendonly\s/m.test(text);
 
-function render(parsed: { file: ManifestFile; docs: Doc[] }[]): ManifestFile[] {
-  return parsed.map(({ file, docs }) => ({ name: file.name, text: docs.map((d) => d.toString({ lineWidth: 0, flowCollectionPadding: false })).join('---\n') }));
+/** Files with a changed document re-serialized, every other file byte for byte as it was. */
+function render(parsed: { file: ManifestFile; docs: Doc[] }[], touched: ReadonlySet<Doc>): ManifestFile[] {
+  return parsed.map(({ file, docs }) =>
+    docs.some((d) => touched.has(d)) ? { name: file.name, text: docs.map((d) => d.toString({ lineWidth: 0, flowCollectionPadding: false })).join('') } : file,
+  );
 }
 
 /**
@@ -96,6 +100,7 @@ export function scaleManifestFiles(files: readonly ManifestFile[], opts: ScaleOp
   const sets = docsOfKind(parsed, 'StatefulSet');
   if (sets.length !== 1) throw invalid(files[0]?.name ?? '.', `expected exactly one StatefulSet, found ${sets.length}`);
   const { doc: sts, file: stsFile } = sets[0]!;
+  const touched = new Set<Doc>([sts]);
   sts.setIn(['spec', 'replicas'], replicas);
   const name = String(sts.getIn(['metadata', 'name']));
   const namespace = String(sts.getIn(['metadata', 'namespace']) ?? 'default');
@@ -125,13 +130,15 @@ export function scaleManifestFiles(files: readonly ManifestFile[], opts: ScaleOp
   for (const { doc, key, text } of sentinel) {
     const next = text.replace(/^(\s*sentinel\s+monitor\s+\S+\s+\S+\s+\S+\s+)\d+/m, `$1${quorum}`);
     setString(doc, ['data', key], next);
+    touched.add(doc);
   }
 
   for (const { doc } of docsOfKind(parsed, 'PodDisruptionBudget')) {
+    touched.add(doc);
     if (doc.hasIn(['spec', 'maxUnavailable'])) doc.setIn(['spec', 'maxUnavailable'], replicas - minAvailable);
     else doc.setIn(['spec', 'minAvailable'], minAvailable);
   }
-  return render(parsed);
+  return render(parsed, touched);
 }
 
 /** redis.conf directives set in every ConfigMap key holding a redis.conf. Pure: text in, text out. */
@@ -144,7 +151,7 @@ export function overlayManifestFiles(files: readonly ManifestFile[], overlay: Re
     for (const [k, v] of Object.entries(overlay.redis)) next = setDirective(next, [k], v);
     setString(doc, ['data', key], next);
   }
-  return render(parsed);
+  return render(parsed, new Set(confs.map((c) => c.doc)));
 }
 
 export async function readManifestFiles(dir: string): Promise<ManifestFile[]> {

@@ -1,4 +1,5 @@
 // Renders the run journal and the trials' histories as index.html: one self-contained page (inline CSS and SVG, no script, no external resource).
+import { profileHtml } from './profile-table.ts';
 import { longestOutage } from '../checkers/availability.ts';
 import { QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import type { TrialEvent } from '../observers/events.ts';
@@ -137,6 +138,7 @@ export function renderHtml(journal: Journal, histories: Map<string, Op[]>): stri
     body.push('<div class="callout fail"><strong>Interrupted.</strong> The run was stopped before every trial completed; the figures cover the trials that ran.</div>');
   }
   if (scenarios.length > 1) body.push(overview(scenarios));
+  if (journal.profileComparison?.length) body.push(profileHtml(journal, esc));
   for (const { scenario, slug } of scenarios) body.push(scenarioSection(journal, scenario, slug, histories));
   body.push(environment(journal));
   body.push(

@@ -14,6 +14,7 @@ import {
   verdictCounts,
 } from './format.ts';
 import { gateScenario, gateSummary } from './gate.ts';
+import { profileMarkdown } from './profile-table.ts';
 import type { Journal, ScenarioResult, Stats, Verdict } from './journal.ts';
 
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', unknown: '⚠️', skipped: '⏭️' };
@@ -52,6 +53,8 @@ export function renderMarkdown(journal: Journal): string {
     ].join(' · '),
   );
   if (journal.run.interrupted) out.push('', '> **Interrupted**: the run was stopped before every trial completed.');
+  const profiles = profileMarkdown(journal, md);
+  if (profiles.length > 0) out.push('', ...profiles);
   for (const scenario of journal.scenarios) out.push('', ...renderScenario(scenario));
   out.push('', `<sub>${md(journal.quantileDefinition || QUANTILE_DEFINITION)}</sub>`, '');
   return out.join('\n');
