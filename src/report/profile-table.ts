@@ -15,7 +15,7 @@ const COLUMNS: Column[] = [
     label: 'of which by the old master (bound)',
     cell: (r) => `${fmt(r.writes_lost_old_master, 0)}${r.writes_lost_old_master_max === null ? '' : ` (≤ ${fmt(r.writes_lost_old_master_max, 0)})`}`,
   },
-  { label: 'writes acked', cell: (r) => fmt(r.writes_acked, 0) },
+  { label: 'writes acked (Sentinel client)', cell: (r) => fmt(r.writes_acked, 0) },
   { label: 'outage (ms)', cell: (r) => fmt(r.outage_ms) },
   { label: 'availability', cell: (r) => (r.availability === null ? '–' : fmtPct(r.availability)) },
   { label: 'failover (ms)', cell: (r) => fmt(r.failover_ms) },
