@@ -25,10 +25,11 @@ export function attributeLoss(input: TrialInput, sinceNs: number | null = input.
  */
 export function checkWriteLossAttributed(
   input: TrialInput,
-  config: { maxLost: number; acceptLossFromOldMaster: boolean; sinceNs?: number | null },
+  config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
   const { fromOldMasterAfterFault: old, other } = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
-  const accepted = config.acceptLossFromOldMaster ? old.length : 0;
+  // Beyond maxLostFromOldMaster the old master's losses count against maxLost like any other.
+  const accepted = config.acceptLossFromOldMaster ? Math.min(old.length, config.maxLostFromOldMaster ?? Infinity) : 0;
   const base = checkWriteLoss(input, { maxLost: config.maxLost + accepted });
   if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
   const unexpected = base.figures.writes_unexpected ?? 0;
@@ -37,7 +38,9 @@ export function checkWriteLossAttributed(
   const figures = { ...base.figures, writes_lost_old_master: old.length };
   const warning =
     accepted > 0
-      ? `${accepted} writes acknowledged by the old master ${input.oldMaster} after the fault were lost (accepted: the deployment has no min-replicas-to-write, so an isolated or returning master keeps acknowledging writes that the failover discards)`
+      ? config.maxLostFromOldMaster === undefined
+        ? `${accepted} writes acknowledged by the old master ${input.oldMaster} after the fault were lost (accepted: the deployment has no min-replicas-to-write, so an isolated or returning master keeps acknowledging writes that the failover discards)`
+        : `${accepted} writes acknowledged by the old master ${input.oldMaster} after the fault were lost (accepted up to ${config.maxLostFromOldMaster}: the bound min-replicas-to-write / min-replicas-max-lag puts on what an isolated or returning master acknowledges)`
       : null;
   const explanation = valid
     ? base.explanation

@@ -100,6 +100,9 @@ export function failoverPhases(input: TrialInput): { phases: Phase[]; figures: F
   return { phases, figures };
 }
 
+/** Inversions smaller than this are the observer's receipt order, not the sentinels' (see checkPhases). */
+const RECEIPT_ORDER_TOLERANCE_MS = 1;
+
 /**
  * Checks that the observed Sentinel phases happened in order (an inversion means the measurement is wrong)
  * and reports lost elections. Figure lost_election is 1 when more than one +try-failover or a
@@ -125,7 +128,9 @@ export function checkPhases(input: TrialInput, config: { failoverTimeoutMs: numb
   for (let i = 1; i < observed.length; i++) {
     const prev = observed[i - 1]!;
     const cur = observed[i]!;
-    if (cur.ms < prev.ms) inversions.push(`${cur.name} at ${cur.ms} ms before ${prev.name} at ${prev.ms} ms`);
+    // Phases come from different sentinels over separate connections, stamped on receipt: the observer
+    // reads two sockets that became readable together in either order (seen with 5 sentinels: 0.06 ms).
+    if (cur.ms < prev.ms - RECEIPT_ORDER_TOLERANCE_MS) inversions.push(`${cur.name} at ${cur.ms} ms before ${prev.name} at ${prev.ms} ms`);
   }
   const missing = phases.filter((p) => p.ms === null).map((p) => p.name);
 

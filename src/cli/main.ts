@@ -17,6 +17,9 @@ import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
+import { parseProfiles } from '../config/profiles.ts';
+import { runProfiles } from '../runner/profile-run.ts';
+import { addVariantCommands } from './render.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
 import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
 import { addr } from '../targets/target.ts';
@@ -122,8 +125,9 @@ export function buildProgram(): Command {
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
-      .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(',')),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string }) => {
+      .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+      .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
+  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
@@ -144,7 +148,8 @@ export function buildProgram(): Command {
     }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
-    const r = await runSuite({
+    const run = o.profile ? (opts: Parameters<typeof runSuite>[0]) => runProfiles(opts, parseProfiles(o.profile!)) : runSuite;
+    const r = await run({
       scenarios,
       trials: o.trials,
       target: o.target,
@@ -185,6 +190,7 @@ export function buildProgram(): Command {
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
     process.exitCode = r.exitCode;
   });
+  addVariantCommands(program);
 
   program
     .command('compare')

@@ -3,6 +3,8 @@
 import { liveChecks } from './live.ts';
 import { peerChecks } from './peer.ts';
 import { staticChecks } from './static.ts';
+import { designFor, profileChecks, scalingChecks } from './variants.ts';
+import { readManifestFiles } from '../config/scale.ts';
 import type { ConformanceCheck, ConformanceGroup, ConformanceGroupName } from './types.ts';
 
 export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
@@ -10,7 +12,22 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     name: 'static',
     description: 'the manifests against the seed design, with offline Kubernetes schema validation (no cluster)',
     needsDeployment: false,
-    run: async (ctx) => staticChecks(ctx.model).map((c): ConformanceCheck => ({ ...c })),
+    run: async (ctx) => staticChecks(ctx.model, designFor(ctx.model)).map((c): ConformanceCheck => ({ ...c })),
+  },
+  {
+    name: 'scaling',
+    description: 'the seed\'s "scale to 5, quorum 3" rendered from these manifests and held to the scaled design (no cluster)',
+    needsDeployment: false,
+    run: async (ctx) => scalingChecks(await readManifestFiles(ctx.model.manifestsDir), 5).map((c): ConformanceCheck => ({ ...c })),
+  },
+  {
+    name: 'profile',
+    description: 'the seed and hardened profiles rendered from these manifests: every seed check still holds, the hardened directives are the intended deviation',
+    needsDeployment: false,
+    run: async (ctx) => {
+      const files = await readManifestFiles(ctx.model.manifestsDir);
+      return [...profileChecks(files, 'seed'), ...profileChecks(files, 'hardened')].map((c): ConformanceCheck => ({ ...c }));
+    },
   },
   {
     name: 'live',
@@ -26,8 +43,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
   },
 ];
 
-/** Groups run by the default `run` command before the scenarios (peer is left out: it costs several failovers). */
-export const DEFAULT_SUITE_GROUPS: readonly ConformanceGroupName[] = ['static', 'live'];
+/** Groups run by the default `run` command before the scenarios (peer is left out: it costs several failovers; scaling and profile are static). */
+export const DEFAULT_SUITE_GROUPS: readonly ConformanceGroupName[] = ['static', 'scaling', 'profile', 'live'];
 
 /** The registered group by name, or undefined. */
 export const findGroup = (name: string): ConformanceGroup | undefined => CONFORMANCE_GROUPS.find((g) => g.name === name);

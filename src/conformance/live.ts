@@ -7,6 +7,7 @@ import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
 import { parseRedisMemory } from './quantity.ts';
 import { SEED_DESIGN, type SeedDesign } from './static.ts';
+import { designFor } from './variants.ts';
 import type { ConformanceCheck, ConformanceContext } from './types.ts';
 
 type Answer<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -365,7 +366,7 @@ const settles = (c: ConformanceCheck) => !c.name.startsWith('config.') && !c.nam
 export async function liveChecks(ctx: ConformanceContext): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
   if (!d) throw new Error('the live conformance group needs a running deployment');
-  const exp = liveExpectations(ctx.model, ctx.overrides);
+  const exp = liveExpectations(ctx.model, ctx.overrides, designFor(ctx.model));
   const deadline = performance.now() + LIVE_DEFAULTS.settleMs;
   for (let attempt = 1; ; attempt++) {
     const checks = liveChecksFromSnapshot(await takeLiveSnapshot(d), exp);

@@ -1,4 +1,5 @@
 // Renders the run journal and the trials' histories as index.html: one self-contained page (inline CSS and SVG, no script, no external resource).
+import { profileHtml } from './profile-table.ts';
 import { longestOutage } from '../checkers/availability.ts';
 import { QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import type { TrialEvent } from '../observers/events.ts';
@@ -139,6 +140,7 @@ export function renderHtml(journal: Journal, histories: Map<string, Op[]>): stri
   }
   if (journal.conformance?.length) body.push(conformanceHtml(journal.conformance, esc));
   if (scenarios.length > 1) body.push(overview(scenarios));
+  if (journal.profileComparison?.length) body.push(profileHtml(journal, esc));
   for (const { scenario, slug } of scenarios) body.push(scenarioSection(journal, scenario, slug, histories));
   body.push(environment(journal));
   body.push(

@@ -67,6 +67,28 @@ export interface ScenarioResult {
   stats: Record<string, Stats>;
   /** The SLO gate over the trials: which statistic was held to the failover bound, and its reasoning. */
   gate?: { stat: 'max' | 'p95' | 'median'; message: string };
+  /** The deployment profile (`--profile`) the scenario ran under, when one was chosen. */
+  profile?: string;
+}
+
+/**
+ * One scenario under one profile (`--profile both`), for the side-by-side view: the worst trial's
+ * figures (max over the trials; null when never measured) and the old-master loss bound declared.
+ */
+export interface ProfileComparisonRow {
+  scenario: string;
+  profile: string;
+  verdict: Verdict;
+  trials: number;
+  writes_acked: number | null;
+  writes_lost: number | null;
+  writes_lost_old_master: number | null;
+  /** The scenario's bound on accepted old-master loss under this profile; null: unbounded (accepted) or not accepted. */
+  writes_lost_old_master_max: number | null;
+  outage_ms: number | null;
+  availability: number | null;
+  failover_ms: number | null;
+  split_brain_ms: number | null;
 }
 
 export interface Journal {
@@ -90,6 +112,9 @@ export interface Journal {
   scenarios: ScenarioResult[];
   /** Conformance groups run (static, live, peer, …), one entry per group; absent when none ran. */
   conformance?: ConformanceGroupResult[];
+  /** Under more than one profile: each profile's settings, and every scenario's figures per profile. */
+  profiles?: { name: string; description: string; settings: Record<string, string> }[];
+  profileComparison?: ProfileComparisonRow[];
 }
 
 export type { Validity };

@@ -15,6 +15,7 @@ import {
 } from './format.ts';
 import { gateScenario, gateSummary } from './gate.ts';
 import { conformanceMarkdown } from './conformance-section.ts';
+import { profileMarkdown } from './profile-table.ts';
 import type { Journal, ScenarioResult, Stats, Verdict } from './journal.ts';
 
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', unknown: '⚠️', skipped: '⏭️' };
@@ -54,6 +55,8 @@ export function renderMarkdown(journal: Journal): string {
   );
   if (journal.run.interrupted) out.push('', '> **Interrupted**: the run was stopped before every trial completed.');
   if (journal.conformance?.length) out.push('', ...conformanceMarkdown(journal.conformance, md));
+  const profiles = profileMarkdown(journal, md);
+  if (profiles.length > 0) out.push('', ...profiles);
   for (const scenario of journal.scenarios) out.push('', ...renderScenario(scenario));
   out.push('', `<sub>${md(journal.quantileDefinition || QUANTILE_DEFINITION)}</sub>`, '');
   return out.join('\n');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createClock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { applyProfile, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -40,6 +41,10 @@ export interface RunOptions {
   gate?: GateStat;
   /** Conformance groups run on the deployment before the scenarios (default static and live; [] for none). */
   conformance?: readonly string[];
+  /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
+  profile?: ProfileName;
+  /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
+  collect?: boolean;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -56,9 +61,11 @@ export interface RunResult {
   runDir: string;
   /** 0 every trial passed, 1 a check or SLO failed (or could not be decided). */
   exitCode: 0 | 1;
+  /** With `collect`: what writeReports needs. */
+  collected?: { histories: Map<string, string>; passwords: string[] };
 }
 
-function combine(verdicts: Verdict[]): Verdict {
+export function combine(verdicts: Verdict[]): Verdict {
   if (verdicts.includes('fail')) return 'fail';
   if (verdicts.includes('unknown')) return 'unknown';
   if (verdicts.length > 0 && verdicts.every((v) => v === 'skipped')) return 'skipped';
@@ -84,7 +91,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = (opts.conformance ?? DEFAULT_SUITE_GROUPS).length ? selectGroups(opts.conformance ?? DEFAULT_SUITE_GROUPS) : [];
-  const model = await loadDeployment(opts.manifestsDir);
+  const model = applyProfile(await loadDeployment(opts.manifestsDir), opts.profile);
   assertRunnable(model);
   const runId = newRunId();
   const clock = createClock();
@@ -115,6 +122,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         : { name: opts.target, redisVersion: null, details: { state: 'interrupted before the deployment was up' } },
       deployment: {
         ...describeDeployment(model),
+        ...(opts.profile ? { profile: opts.profile } : {}),
         ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
         ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
       },
@@ -152,7 +160,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
             },
           ]
         : [];
-      scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }));
+      scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }, opts.profile));
     }
     const journal = journalOf(scenarios, true);
     const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(secrets()), runDirMayExist: true });
@@ -205,10 +213,11 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       }
       current = null;
       const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
-      scenarioResults.push(scenarioResult(scenario, trials, trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict, { stat: gateStat, message: gate.message }));
+      scenarioResults.push(scenarioResult(scenario, trials, trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict, { stat: gateStat, message: gate.message }, opts.profile));
     }
 
     const journal = journalOf(scenarioResults, false);
+    if (opts.collect) return { journal, runDir: '', exitCode: journal.verdict === 'pass' ? 0 : 1, collected: { histories, passwords: [...d.passwords] } };
     const written = writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(d.passwords) });
     finalReport = written;
     const { runDir } = await written;
@@ -219,7 +228,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   }
 }
 
-function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verdict, gate: NonNullable<ScenarioResult['gate']>): ScenarioResult {
+function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verdict, gate: NonNullable<ScenarioResult['gate']>, profile: ProfileName | undefined): ScenarioResult {
   return {
     name: scenario.name,
     description: scenario.description,
@@ -228,10 +237,12 @@ function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verd
       failover_band_low_ms: scenario.expect.failoverBandMs[0],
       failover_band_high_ms: scenario.expect.failoverBandMs[1],
       writes_lost_max: scenario.expect.maxLostWrites,
+      ...(scenario.expect.acceptLossFromOldMaster && scenario.expect.maxLostFromOldMaster !== undefined ? { writes_lost_old_master_max: scenario.expect.maxLostFromOldMaster } : {}),
     },
     verdict,
     trials,
     stats: figureStats(trials),
     gate,
+    ...(profile ? { profile } : {}),
   };
 }

@@ -99,6 +99,17 @@ export const FaultSchema = z.discriminatedUnion('kind', [
 
 export type FaultSpec = z.infer<typeof FaultSchema>;
 
+/** Fields of `expect` a profile may replace (no defaults: what is absent keeps the scenario's value). */
+const ExpectOverride = z.strictObject({
+  maxLostWrites: z.number().int().min(0).optional(),
+  acceptLossFromOldMaster: z.boolean().optional(),
+  maxLostFromOldMaster: z.number().int().min(0).optional(),
+  maxSplitBrainMs: duration(3_600_000).optional(),
+  maxFailedWrites: z.number().int().min(0).optional(),
+  maxOutageMs: duration(3_600_000).optional(),
+  failoverMs: ms(3_600_000).optional(),
+});
+
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   description: z.string().min(1),
@@ -129,6 +140,8 @@ export const ScenarioSchema = z.strictObject({
        * acknowledging writes that the failover throws away. Any other lost write still fails.
        */
       acceptLossFromOldMaster: z.boolean().default(false),
+      /** With acceptLossFromOldMaster: accept at most this many (the hardened profile bounds that loss). */
+      maxLostFromOldMaster: z.number().int().min(0).optional(),
       /** Longest time more than one node may claim master. */
       maxSplitBrainMs: duration(3_600_000).default(0),
       /** Writes the client may see refused (fail), e.g. 0 for faults that must be invisible. */
@@ -137,6 +150,16 @@ export const ScenarioSchema = z.strictObject({
       maxOutageMs: duration(3_600_000).optional(),
     })
     .prefault({}),
+  /**
+   * Expectations that differ per deployment profile (`--profile`, src/config/profiles.ts): each replaces
+   * the named fields of `expect` when the scenario runs under that profile.
+   */
+  profiles: z
+    .strictObject({
+      seed: z.strictObject({ expect: ExpectOverride }).optional(),
+      hardened: z.strictObject({ expect: ExpectOverride }).optional(),
+    })
+    .optional(),
   timeouts: z
     .strictObject({
       /** Give up waiting for the failover after this long, ms. */

@@ -324,7 +324,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const mainInput: TrialInput = { ...input, history: h.filter((o) => o.process === MAIN_CLIENT) };
     const checks: BoundCheck[] = [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: durationMs(s.expect.maxSplitBrainMs, d.downAfterMs) })];
     const injectNs = events.find((e) => e.kind === 'fault' && e.type === 'inject')?.ns ?? faultNs;
-    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, sinceNs: injectNs });
+    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, maxLostFromOldMaster: s.expect.maxLostFromOldMaster, sinceNs: injectNs });
     if (loss.warning) warnings.push(loss.warning);
     const mainChecks: BoundCheck[] = [
       bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),

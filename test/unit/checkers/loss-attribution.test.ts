@@ -115,3 +115,26 @@ describe('checkWriteLossAttributed', () => {
     expect(warning).toBeNull();
   });
 });
+
+describe('checkWriteLossAttributed with a bound on the old master (hardened profile)', () => {
+  const input = trial({ history: history(...ALL), readBack: readBack(without(ALL, 'o0', 'o1')) });
+
+  it('accepts old-master loss up to maxLostFromOldMaster, naming the bound in the warning', () => {
+    const { check, warning } = checkWriteLossAttributed(input, { ...ACCEPT, maxLostFromOldMaster: 2 });
+    expect(check.valid).toBe(true);
+    expect(check.figures.writes_lost_old_master).toBe(2);
+    expect(warning).toContain('accepted up to 2');
+  });
+
+  it('counts old-master loss beyond the bound against maxLost', () => {
+    const { check, warning } = checkWriteLossAttributed(input, { ...ACCEPT, maxLostFromOldMaster: 1 });
+    expect(check.valid).toBe(false);
+    expect(check.explanation).toContain('1 lost writes count against the bound of 0');
+    expect(warning).toContain('1 writes acknowledged by the old master');
+    expect(checkWriteLossAttributed(input, { maxLost: 1, acceptLossFromOldMaster: true, maxLostFromOldMaster: 1 }).check.valid).toBe(true);
+  });
+
+  it('ignores the bound when old-master loss is not accepted at all', () => {
+    expect(checkWriteLossAttributed(input, { ...STRICT, maxLostFromOldMaster: 5 }).check.valid).toBe(false);
+  });
+});

@@ -145,6 +145,14 @@ describe('checkPhases', () => {
     expect(r.explanation).toContain('+switch-master at 6270 ms before +elected-leader at 6600 ms');
   });
 
+  it('tolerates a sub-millisecond inversion between sentinels (receipt order on separate connections), not a larger one', () => {
+    // Seen live with 5 sentinels: +switch-master from one sentinel read 0.064 ms before the leader's +promoted-slave.
+    const close = failoverEvents({ sdown: 5064.587, odown: 5163.791, elected: 5226.624, promoted: 6291.527, switched: 6291.463 });
+    expect(checkPhases(trial({ events: close }), CONFIG).valid).toBe(true);
+    const far = failoverEvents({ sdown: 5064.587, odown: 5163.791, elected: 5226.624, promoted: 6293, switched: 6291.463 });
+    expect(checkPhases(trial({ events: far }), CONFIG).valid).toBe(false);
+  });
+
   it('does not fail when phases are missing, but names them', () => {
     const r = checkPhases(trial({ events: failoverEvents({ sdown: 5000, switched: 6270 }) }), CONFIG);
     expect(r.valid).toBe(true);

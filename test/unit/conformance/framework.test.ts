@@ -50,10 +50,10 @@ describe('verdicts and exit status', () => {
 });
 
 describe('group registry and selection', () => {
-  it('registers static, live and peer; the default suite runs static and live', () => {
-    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'live', 'peer']);
-    expect(CONFORMANCE_GROUPS.find((g) => g.name === 'static')?.needsDeployment).toBe(false);
-    expect(DEFAULT_SUITE_GROUPS).toEqual(['static', 'live']);
+  it('registers static, scaling, profile, live and peer; the default suite runs all but peer', () => {
+    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'scaling', 'profile', 'live', 'peer']);
+    for (const g of ['static', 'scaling', 'profile']) expect(CONFORMANCE_GROUPS.find((x) => x.name === g)?.needsDeployment).toBe(false);
+    expect(DEFAULT_SUITE_GROUPS).toEqual(['static', 'scaling', 'profile', 'live']);
   });
 
   it('selects in registry order whatever order they are asked in', () => {
@@ -62,8 +62,8 @@ describe('group registry and selection', () => {
 
   it('refuses unknown, unregistered and empty selections as usage errors (exit 2)', () => {
     for (const [names, message] of [
-      [['nope'], /--group nope: unknown group; choose from static, live, peer/],
-      [['scaling'], /--group scaling: not available in this version/],
+      [['nope'], /--group nope: unknown group; choose from static, scaling, profile, live, peer/],
+      [['app-paths'], /--group app-paths: not available in this version/],
       [[], /--group needs at least one group/],
     ] as const) {
       const e = (() => {
