@@ -79,7 +79,34 @@ export function sentinelClient(opts: {
   };
   const client = new Redis(options);
   client.on('error', () => {});
+  keepReconnecting(client, o.retryDelayMs);
   return client;
+}
+
+/**
+ * ioredis 5 ends a Sentinel client for good when its failover detector disconnects it while it is
+ * still asking a sentinel for the master (the connector then throws "Connection is closed." and the
+ * client goes to status end). An application would reconnect; so does the workload, unless it closed
+ * the client itself.
+ */
+function keepReconnecting(client: Redis, delayMs: number): void {
+  let closedByUs = false;
+  const disconnect = client.disconnect.bind(client);
+  const quit = client.quit.bind(client);
+  client.disconnect = (reconnect = false) => {
+    if (!reconnect) closedByUs = true;
+    disconnect(reconnect);
+  };
+  client.quit = ((...args: Parameters<Redis['quit']>) => {
+    closedByUs = true;
+    return quit(...args);
+  }) as Redis['quit'];
+  client.on('end', () => {
+    if (closedByUs) return;
+    setTimeout(() => {
+      if (!closedByUs && client.status === 'end') client.connect().catch(() => {});
+    }, delayMs).unref();
+  });
 }
 
 /** A plain client pinned to one node, as an application on the isolated side of a partition would keep using it. */
@@ -113,5 +140,6 @@ export function describeClient(o: Partial<ClientOptions> = {}): Record<string, s
     failover_detector: c.failoverDetector,
     max_retries_per_request: 'unlimited',
     reconnect_on_error: 'READONLY: reconnect, no resend',
+    on_end: 'reconnect (ioredis can end a Sentinel client mid-failover)',
   };
 }
