@@ -150,6 +150,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   let error: string | undefined;
   let skipped: string | undefined;
   let healNs: number | null = null;
+  let unwatchPods: (() => void) | undefined;
 
   const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? [])].sort((a, b) => a.ns - b.ns);
   const history = () => writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
@@ -181,6 +182,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     note('phase', 'converged', `master ${topology.master.name}`);
     observer = new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
     await observer.start();
+    unwatchPods = d.podEvents?.subscribe((e) => events.push({ ns: clock.nowNs(), kind: 'pod', source: e.detail.split(':')[0]!, type: e.type, detail: e.detail }));
     sampler = new RoleSampler(d.pods.map((p) => p.redis), d.password, clock);
     sampler.start();
 
@@ -308,6 +310,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     return finish(fault?.landedNs ?? null, topology ? addr(topology.master.redis) : null);
   } finally {
     clearInterval(ticker);
+    unwatchPods?.();
     if (fault) await fault.heal().catch(() => {});
     await Promise.all(writers.map((w) => w.stop(0)));
     for (const c of clients) c.disconnect();
