@@ -11,6 +11,7 @@ import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts'
 import { createProgress } from '../report/progress.ts';
 import { runInterruptCleanups } from '../runner/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
+import { addKubeOptions, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
@@ -89,7 +90,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  addTargetOptions(
+  addKubeOptions(addTargetOptions(
     program
       .command('run', { isDefault: true })
       .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
@@ -99,13 +100,17 @@ export function buildProgram(): Command {
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT)),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo) {
       const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
         throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
       }));
       scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
+    }
+    if (o.dryRun) {
+      process.stdout.write(`${dryRunText(o.target, o, scenarios, o.trials)}\n`);
+      return;
     }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
@@ -120,6 +125,7 @@ export function buildProgram(): Command {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       gate: o.gate,
+      kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;

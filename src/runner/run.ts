@@ -9,7 +9,8 @@ import { JOURNAL_SCHEMA } from '../report/journal.ts';
 import { createRedactor } from '../report/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
-import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
+import type { ConfigOverrides } from '../targets/local/local-target.ts';
+import { startTarget, type KubeFlags } from '../targets/start.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
 import { HARNESS } from '../version.ts';
 import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.ts';
@@ -33,6 +34,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Which statistic over the trials is held to the failover bound (default max). */
   gate?: GateStat;
+  /** kind / kube targets: context, guard, cluster lifetime. */
+  kube?: Partial<KubeFlags>;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -72,9 +75,6 @@ function figureStats(trials: TrialResult[]): Record<string, Stats> {
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
-  if (opts.target !== 'local') {
-    throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
-  }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const model = await loadDeployment(opts.manifestsDir);
   const runId = newRunId();
@@ -83,7 +83,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const histories = new Map<string, string>();
   const scenarioResults: ScenarioResult[] = [];
 
-  await using deployment = await startLocalDeployment({
+  await using deployment = await startTarget({
+    target: opts.target,
+    kube: opts.kube,
     model,
     runId,
     subnet: opts.subnet,
