@@ -274,3 +274,20 @@ export function createNetwork(d: ControlDeps, net: NetworkDeps): NetworkFaults &
     },
   };
 }
+
+/** The password as the Secret holds it: setPassword updates the Secret (the kubelet refreshes mounted copies; containers started later get it in their environment). */
+export function createSecretPassword(api: KubeApi, ns: string, model: DeploymentModel, initial: string) {
+  let current = initial;
+  const passwords = [initial];
+  return {
+    get password() {
+      return current;
+    },
+    passwords,
+    async setPassword(next: string) {
+      await api.patchSecretData(ns, model.password.secret, { [model.password.key]: next });
+      current = next;
+      if (!passwords.includes(next)) passwords.push(next);
+    },
+  };
+}

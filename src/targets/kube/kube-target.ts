@@ -11,7 +11,7 @@ import type { ConfigOverrides } from '../local/local-target.ts';
 import type { Pod, StartedDeployment } from '../target.ts';
 import { AddressBook, installResolver } from './address-book.ts';
 import type { KubeApi, NodeShell } from './api.ts';
-import { createControls, createNetwork, PodCache } from './controls.ts';
+import { createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
 
@@ -116,8 +116,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
   try {
     const secret = await api.readSecretKey(ns, model.password.secret, model.password.key);
     if (secret === null) throw new HarnessError('TARGET_UNAVAILABLE', `Secret ${ns}/${model.password.secret} has no key ${model.password.key}: create it (kubectl -n ${ns} create secret generic ${model.password.secret} --from-literal=${model.password.key}=...)`);
-    let password = secret;
-    const passwords = [password];
+    const secretPw = createSecretPassword(api, ns, model, secret);
 
     // Rollout: every replica of the StatefulSet ready.
     const rolloutMs = opts.rolloutTimeoutMs ?? KUBE_DEFAULTS.rolloutTimeoutMs;
@@ -175,7 +174,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     });
     cleanups.push(() => network.healAll(), () => controls.resumeAll(), () => controls.restoreStrategy());
 
-    await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs });
+    await waitForConvergence({ pods, password: secretPw.password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs });
     const version = (await api.exec(ns, model.podNames[0]!, model.redis.name, ['redis-server', '--version'])).stdout.trim();
     const downAfter = Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs);
 
@@ -184,16 +183,10 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       model,
       pods,
       get password() {
-        return password;
+        return secretPw.password;
       },
-      passwords,
-      async setPassword(next: string) {
-        // The Secret's new value: the kubelet refreshes mounted Secret files within its sync period;
-        // containers started from now on get it in their environment.
-        await api.patchSecretData(ns, model.password.secret, { [model.password.key]: next });
-        password = next;
-        if (!passwords.includes(next)) passwords.push(next);
-      },
+      passwords: secretPw.passwords,
+      setPassword: (next: string) => secretPw.setPassword(next),
       downAfterMs: downAfter,
       podControl: controls.podControl,
       nodes: controls.nodes,
