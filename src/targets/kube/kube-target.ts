@@ -50,6 +50,14 @@ const isPlaceholder = (v: string | null) => v === null;
  */
 export function prepareObjects(model: DeploymentModel, overrides: ConfigOverrides | undefined, generated: string): { objects: ManifestObject[]; password: string } {
   const password = isPlaceholder(model.password.value) ? generated : model.password.value!;
+  // The harness works in the manifests' namespace only.
+  const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass']);
+  for (const o of model.objects) {
+    if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== model.namespace) {
+      throw new HarnessError('MANIFEST_INVALID', `${o.__file}: ${o.kind}/${o.metadata.name} is in namespace ${o.metadata.namespace ?? '(none)'}, not ${model.namespace}: the kind and kube targets work in the manifests' namespace only (set metadata.namespace)`);
+    }
+    if (o.kind === 'Namespace' && o.metadata.name !== model.namespace) throw new HarnessError('MANIFEST_INVALID', `${o.__file}: a second Namespace ${o.metadata.name}: the kind and kube targets work in ${model.namespace} only`);
+  }
   const objects = model.objects.map((o) => {
     if (o.kind === 'Secret' && o.metadata.name === model.password.secret) {
       const { data: _d, ...rest } = o as ManifestObject & { data?: unknown; stringData?: Record<string, string> };
