@@ -147,9 +147,16 @@ export function createControls(d: ControlDeps, cache: PodCache) {
     },
   };
 
+  const cordoned = new Set<string>();
   const nodes: NodeControl = {
-    cordon: (node) => api.setUnschedulable(node, true),
-    uncordon: (node) => api.setUnschedulable(node, false),
+    async cordon(node) {
+      cordoned.add(node);
+      await api.setUnschedulable(node, true);
+    },
+    async uncordon(node) {
+      await api.setUnschedulable(node, false);
+      cordoned.delete(node);
+    },
     nodeOf: (name) => cache.get(name)?.nodeName ?? '(not scheduled)',
     async evict(name) {
       const p = await must(name);
@@ -201,7 +208,11 @@ export function createControls(d: ControlDeps, cache: PodCache) {
       await pause.resume(pod, c).catch(() => {});
     }
   };
-  return { podControl, nodes, pause, restoreStrategy, resumeAll };
+  /** Every heal that must also run on SIGINT: nodes cordoned by a drain go back into service. */
+  const uncordonAll = async () => {
+    for (const n of [...cordoned]) await nodes.uncordon(n).catch(() => {});
+  };
+  return { podControl, nodes, pause, restoreStrategy, resumeAll, uncordonAll };
 }
 
 /** The iptables commands that cut `podIP`'s traffic to and from each of `peers`, run inside its network namespace. */

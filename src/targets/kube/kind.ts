@@ -1,6 +1,7 @@
 // The kind cluster (kind-config.yaml) and its nodes' shells: kind and docker have no API the harness
 // can call, so these shell out (zx).
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { $ } from 'zx';
 import { parse as parseYaml } from 'yaml';
 import { HarnessError } from '../../errors.ts';
@@ -27,14 +28,27 @@ async function tool(cmd: string, args: string[]): Promise<ExecResult | null> {
   }
 }
 
+/** Whether an executable of this name is on PATH. */
+export async function onPath(cmd: string, PATH = process.env.PATH ?? ''): Promise<boolean> {
+  for (const dir of PATH.split(path.delimiter).filter(Boolean)) {
+    try {
+      await access(path.join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
 export const kindProvider: ClusterProvider = {
   async unavailableReason() {
-    const docker = await tool('docker', ['version', '--format', '{{.Client.Version}}']);
-    if (docker === null || (docker.code !== 0 && /not found|ENOENT/i.test(docker.stderr))) return 'no docker binary on PATH: install Docker Engine (https://docs.docker.com/engine/install/), or use --target local';
+    if (!(await onPath('docker'))) return 'no docker binary on PATH: install Docker Engine (https://docs.docker.com/engine/install/), or use --target local';
     const engine = await tool('docker', ['info', '--format', '{{.ServerVersion}}']);
     if (engine === null || engine.code !== 0) return 'the Docker engine is not reachable: start it (sudo systemctl start docker), or use --target local';
+    if (!(await onPath('kind'))) return 'no kind binary on PATH: install kind (go install sigs.k8s.io/kind@v0.25.0, or https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use --target local';
     const kind = await tool('kind', ['version']);
-    if (kind === null || kind.code !== 0) return 'no kind binary on PATH: install kind (go install sigs.k8s.io/kind@v0.25.0, or https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use --target local';
+    if (kind === null || kind.code !== 0) return `kind version failed (${(kind?.stderr ?? '').trim()}): reinstall kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)`;
     return null;
   },
   async exists(name) {

@@ -118,7 +118,10 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     unregister();
     for (const c of cleanups.reverse()) await c().catch(() => {});
     if (!opts.keep) await deleteCreated(api, created);
-    await opts.afterDown?.();
+    if (opts.afterDown) {
+      log('deleting the cluster this run created (should this be cut short: kind delete cluster --name <name in kind-config.yaml>)');
+      await opts.afterDown();
+    }
   };
   const unregister = onInterrupt(teardown);
   try {
@@ -180,7 +183,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       majorityClientAddress,
       blockMajority: (pod, on) => (on ? forwarders.get(pod)?.block(majorityClientAddress) : forwarders.get(pod)?.unblock(majorityClientAddress)),
     });
-    cleanups.push(() => network.healAll(), () => controls.resumeAll(), () => controls.restoreStrategy());
+    cleanups.push(() => controls.restoreStrategy(), () => controls.uncordonAll(), () => controls.resumeAll(), () => network.healAll());
 
     await waitForConvergence({ pods, password: secretPw.password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs });
     const version = (await api.exec(ns, model.podNames[0]!, model.redis.name, ['redis-server', '--version'])).stdout.trim();

@@ -172,3 +172,15 @@ describe('password rotation on Kubernetes', () => {
     expect(api.calls.join('\n')).not.toContain('new-secret-value');
   });
 });
+
+describe('heals that also run on SIGINT', () => {
+  it('uncordonAll puts back every node a drain cordoned, and only those', async () => {
+    const { api, nodes, uncordonAll } = setup();
+    await nodes.cordon('worker-1');
+    await nodes.cordon('worker-2');
+    await nodes.uncordon('worker-2');
+    await uncordonAll();
+    await uncordonAll();
+    expect(api.calls).toEqual(['cordon worker-1', 'cordon worker-2', 'uncordon worker-2', 'uncordon worker-1']);
+  });
+});
