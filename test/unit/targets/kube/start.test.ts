@@ -8,7 +8,8 @@ import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { isHarnessError } from '../../../../src/errors.ts';
 import type { KubeOptions } from '../../../../src/targets/kube/kube-target.ts';
 import type { ClusterProvider } from '../../../../src/targets/kube/kind.ts';
-import { machineDeps, startTarget, type TargetDeps } from '../../../../src/targets/start.ts';
+import { startTarget } from '../../../../src/targets/start.ts';
+import { machineDeps, type TargetDeps } from '../../../../src/targets/kube/start-kube.ts';
 import type { StartedDeployment } from '../../../../src/targets/target.ts';
 import { FakeKube, FakeNodeShell } from '../../../support/kube-fake.ts';
 
