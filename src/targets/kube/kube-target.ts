@@ -98,6 +98,18 @@ export async function applyManifests(api: KubeApi, objects: readonly ManifestObj
   }
 }
 
+/**
+ * The PersistentVolumeClaims a StatefulSet the harness created made for its pods (the controller
+ * leaves them behind when the StatefulSet goes): put before the created objects, so they are deleted after them.
+ */
+export function claimsOf(model: DeploymentModel, created: readonly ManifestObject[]): ManifestObject[] {
+  const sts = created.find((o) => o.kind === 'StatefulSet');
+  const templates = ((sts?.spec as { volumeClaimTemplates?: Array<{ metadata?: { name?: string } }> } | undefined)?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name).filter((n): n is string => !!n);
+  return templates.flatMap((t) =>
+    model.podNames.map((pod) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `${t}-${pod}`, namespace: model.namespace }, __file: sts!.__file })),
+  );
+}
+
 /** Delete what the harness created, newest first; never anything else. */
 export async function deleteCreated(api: KubeApi, created: readonly ManifestObject[]): Promise<void> {
   for (const o of [...created].reverse()) await api.deleteObject(o).catch(() => {});
@@ -107,7 +119,8 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
   const { model, api } = opts;
   const ns = model.namespace;
   const log = (line: string) => process.stderr.write(`${opts.target}: ${line}\n`);
-  const generated = randomBytes(24).toString('base64url');
+  // A Secret already in the cluster keeps its password: running pods were started with it (--reuse).
+  const generated = (await api.readSecretKey(ns, model.password.secret, model.password.key).catch(() => null)) ?? randomBytes(24).toString('base64url');
   const { objects } = prepareObjects(model, opts.overrides, generated);
   const created = await applyManifests(api, objects, opts.applyExisting, log);
   const cleanups: Array<() => Promise<void>> = [];
@@ -117,7 +130,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     downed = true;
     unregister();
     for (const c of cleanups.reverse()) await c().catch(() => {});
-    if (!opts.keep) await deleteCreated(api, created);
+    if (!opts.keep) await deleteCreated(api, [...claimsOf(model, created), ...created]);
     if (opts.afterDown) {
       log('deleting the cluster this run created (should this be cut short: kind delete cluster --name <name in kind-config.yaml>)');
       await opts.afterDown();
@@ -134,7 +147,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     const deadline = performance.now() + rolloutMs;
     for (;;) {
       const sts = await api.getStatefulSet(ns, model.statefulSet);
-      if (sts && sts.readyReplicas >= sts.replicas && sts.replicas === model.replicas) break;
+      if (sts && sts.replicas === model.replicas && sts.readyReplicas >= sts.replicas && sts.updatedReplicas >= sts.replicas && sts.currentRevision === sts.updateRevision) break;
       if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `StatefulSet ${ns}/${model.statefulSet} not rolled out within ${rolloutMs} ms (${sts ? `${sts.readyReplicas}/${sts.replicas} ready` : 'not found'}): kubectl -n ${ns} describe statefulset ${model.statefulSet}`);
       await sleep(KUBE_DEFAULTS.pollMs);
     }

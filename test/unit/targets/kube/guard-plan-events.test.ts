@@ -87,3 +87,16 @@ describe('pod events for the timeline', () => {
     expect(podTransitions(pod({ containers: [c] }), { type: 'MODIFIED', pod: pod({ containers: [{ ...c, restarts: 1 }] }) }).map((e) => e.type)).toEqual(['container-restarted']);
   });
 });
+
+describe('what a run on an existing cluster removes', () => {
+  it('the claims of a StatefulSet it created, after the objects; none when the StatefulSet was there before', async () => {
+    const { claimsOf, deleteCreated } = await import('../../../../src/targets/kube/kube-target.ts');
+    const sts = model.objects.filter((o) => o.kind === 'StatefulSet');
+    const claims = claimsOf(model, sts);
+    expect(claims.map((c) => c.metadata.name)).toEqual(model.podNames.map((p) => `data-${p}`));
+    expect(claimsOf(model, model.objects.filter((o) => o.kind !== 'StatefulSet'))).toEqual([]);
+    const api = new FakeKube({ pods: model.podNames });
+    await deleteCreated(api, [...claims, ...sts]);
+    expect(api.calls).toEqual([`delete StatefulSet/${model.statefulSet}`, ...model.podNames.map((p) => `delete PersistentVolumeClaim/data-${p}`).reverse()]);
+  });
+});
