@@ -8,6 +8,7 @@ import { checkFailoverTime } from '../checkers/failover-time.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkPhases, failoverPhases, isSwitchMaster } from '../checkers/phases.ts';
 import { checkSplitBrain } from '../checkers/split-brain.ts';
+import { podLifecycleFigures } from '../checkers/pod-lifecycle.ts';
 import type { CheckResult, TrialInput } from '../checkers/types.ts';
 import { isHarnessError } from '../errors.ts';
 import { FaultSkipped, type InjectedFault } from '../faults/fault.ts';
@@ -354,6 +355,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const merged: Record<string, number | null> = {
       ...mergeFigures(results),
       ...phases.figures,
+      ...(faultNs !== null && fault ? podLifecycleFigures(evs, fault.victim.name, faultNs) : {}),
       ...figures,
       trial_ms: nsToMs(clock.nowNs() - startedNs),
       writes_skipped: writers.reduce((n, w) => n + w.skipped, 0),
