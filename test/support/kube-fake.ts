@@ -141,6 +141,8 @@ export class FakeKube implements KubeApi {
     if (this.o.failApply === id) throw new Error(`apply ${id} refused`);
     this.calls.push(`apply ${id} manager=${fieldManager}`);
     this.existing.add(id);
+    // The API server turns stringData into data: the Secret then holds the applied value.
+    if (obj.kind === 'Secret') Object.assign(this.secret, (obj as { stringData?: Record<string, string> }).stringData ?? {});
   }
   async deleteObject(obj: ManifestObject) {
     this.calls.push(`delete ${obj.kind}/${obj.metadata.name}`);
