@@ -27,7 +27,7 @@ describe('startKubeDeployment', () => {
     const err = await startKubeDeployment({
       model, api, nodeShell: new FakeNodeShell(), target: 'kind', subnet: 251, applyExisting: true, keep: false, convergeTimeoutMs: 300,
       afterDown: async () => void afterDown++,
-    }).catch((e: unknown) => e as Error);
+    }).then(() => new Error('started'), (e: unknown) => e as Error);
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/did not converge within 300 ms/);
     const applied = api.calls.filter((c) => c.startsWith('apply ')).map((c) => c.split(' ')[1]);
@@ -63,7 +63,7 @@ describe('startKubeDeployment', () => {
   it('waits for the StatefulSet\'s updated revision to be rolled out, and says which when it is not', async () => {
     const api = new FakeKube({ pods: model.podNames });
     api.sts = { ...api.sts, updatedReplicas: 1, updateRevision: 'r2' };
-    const err = await startKubeDeployment({ model, api, nodeShell: null, target: 'kind', subnet: 251, applyExisting: true, keep: false, rolloutTimeoutMs: 300 }).catch((e: unknown) => e as Error);
+    const err = await startKubeDeployment({ model, api, nodeShell: null, target: 'kind', subnet: 251, applyExisting: true, keep: false, rolloutTimeoutMs: 300 }).then(() => new Error('started'), (e: unknown) => e as Error);
     expect(err.message).toContain(`StatefulSet ${model.namespace}/${model.statefulSet} not rolled out within 300 ms`);
     expect(err.message).toContain(`kubectl -n ${model.namespace} describe statefulset ${model.statefulSet}`);
   });
