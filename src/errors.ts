@@ -11,6 +11,7 @@ export type HarnessErrorCode =
   | 'PRIVILEGE_MISSING'
   | 'REPORT_DIR_UNWRITABLE'
   | 'TARGET_UNAVAILABLE'
+  | 'CONTEXT_FORBIDDEN'
   | 'TIMEOUT'
   | 'PROCESS_FAILED';
 

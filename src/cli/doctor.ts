@@ -70,8 +70,9 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   const engine = await p.version('docker', ['info', '--format', '{{.ServerVersion}}']);
   const engineOk = engine !== null && /^\d+\.\d+/.test(engine);
   checks.push({ target: 'kind', what: 'docker engine', ok: engineOk, found: engineOk ? `server ${engine}` : 'not reachable', fix: engineOk ? '' : 'start the Docker engine (sudo systemctl start docker)' });
-  await tool('kind', 'kind', 'kind', ['version'], 'install kind (https://kind.sigs.k8s.io)');
-  await tool('kube', 'kubectl', 'kubectl', ['version', '--client'], 'install kubectl');
+  await tool('kind', 'kind', 'kind', ['version'], 'install kind v0.25.0 (the version kind-config.yaml\'s node image is built for; https://kind.sigs.k8s.io)');
+  // The harness talks to the API itself; kubectl only runs the commands its messages suggest.
+  await tool('kube', 'kubectl (optional: for the commands error messages suggest)', 'kubectl', ['version', '--client'], 'install kubectl');
   const config = await p.kubeconfig();
   let contexts: string[] = [];
   try {

@@ -15,6 +15,7 @@ import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
 import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
+import { addKubeOptions, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { parseProfiles } from '../config/profiles.ts';
@@ -115,7 +116,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  addTargetOptions(
+  addKubeOptions(addTargetOptions(
     program
       .command('run', { isDefault: true })
       .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
@@ -127,7 +128,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
       .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  ).action(async (o: TargetFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
@@ -146,6 +147,10 @@ export function buildProgram(): Command {
       }));
       scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
     }
+    if (o.dryRun) {
+      process.stdout.write(`${dryRunText(o.target, o, scenarios, o.trials)}\n`);
+      return;
+    }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const run = o.profile ? (opts: Parameters<typeof runSuite>[0]) => runProfiles(opts, parseProfiles(o.profile!)) : runSuite;
@@ -161,6 +166,7 @@ export function buildProgram(): Command {
       argv: process.argv.slice(2),
       gate: o.gate,
       conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
+      kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;

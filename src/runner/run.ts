@@ -10,7 +10,8 @@ import { JOURNAL_SCHEMA } from '../report/journal.ts';
 import { createRedactor } from '../report/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
-import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
+import type { ConfigOverrides } from '../targets/local/local-target.ts';
+import { startTarget, type KubeFlags } from '../targets/start.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
 import { HARNESS } from '../version.ts';
 import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.ts';
@@ -45,6 +46,8 @@ export interface RunOptions {
   profile?: ProfileName;
   /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
   collect?: boolean;
+  /** kind / kube targets: context, guard, cluster lifetime. */
+  kube?: Partial<KubeFlags>;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -86,9 +89,6 @@ function figureStats(trials: TrialResult[]): Record<string, Stats> {
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
-  if (opts.target !== 'local') {
-    throw new HarnessError('TARGET_UNAVAILABLE', `--target ${opts.target} is not available in this version of sentinel-chaos; use --target local`);
-  }
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = (opts.conformance ?? DEFAULT_SUITE_GROUPS).length ? selectGroups(opts.conformance ?? DEFAULT_SUITE_GROUPS) : [];
   const model = applyProfile(await loadDeployment(opts.manifestsDir), opts.profile);
@@ -168,7 +168,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   });
 
   try {
-    await using d = await startLocalDeployment({
+    await using d = await startTarget({
+      target: opts.target,
+      kube: opts.kube,
       model,
       runId,
       subnet: opts.subnet,

@@ -8,6 +8,7 @@ import { checkFailoverTime } from '../checkers/failover-time.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkPhases, failoverPhases, isSwitchMaster } from '../checkers/phases.ts';
 import { checkSplitBrain } from '../checkers/split-brain.ts';
+import { podLifecycleFigures } from '../checkers/pod-lifecycle.ts';
 import type { CheckResult, TrialInput } from '../checkers/types.ts';
 import { isHarnessError } from '../errors.ts';
 import { FaultSkipped, type InjectedFault } from '../faults/fault.ts';
@@ -150,6 +151,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   let error: string | undefined;
   let skipped: string | undefined;
   let healNs: number | null = null;
+  let unwatchPods: (() => void) | undefined;
 
   const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? [])].sort((a, b) => a.ns - b.ns);
   const history = () => writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
@@ -181,6 +183,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     note('phase', 'converged', `master ${topology.master.name}`);
     observer = new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
     await observer.start();
+    unwatchPods = d.podEvents?.subscribe((e) => events.push({ ns: clock.nowNs(), kind: 'pod', source: e.detail.split(':')[0]!, type: e.type, detail: e.detail }));
     sampler = new RoleSampler(d.pods.map((p) => p.redis), d.password, clock);
     sampler.start();
 
@@ -308,6 +311,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     return finish(fault?.landedNs ?? null, topology ? addr(topology.master.redis) : null);
   } finally {
     clearInterval(ticker);
+    unwatchPods?.();
     if (fault) await fault.heal().catch(() => {});
     await Promise.all(writers.map((w) => w.stop(0)));
     for (const c of clients) c.disconnect();
@@ -351,6 +355,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const merged: Record<string, number | null> = {
       ...mergeFigures(results),
       ...phases.figures,
+      ...(faultNs !== null && fault ? podLifecycleFigures(evs, fault.victim.name, faultNs) : {}),
       ...figures,
       trial_ms: nsToMs(clock.nowNs() - startedNs),
       writes_skipped: writers.reduce((n, w) => n + w.skipped, 0),

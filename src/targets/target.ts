@@ -102,6 +102,12 @@ export interface NetworkFaults {
   unavailableReason(): Promise<string | null>;
 }
 
+/** Optional ability: the orchestrator's pod lifecycle (deleted, scheduled, ready …) for the trial's timeline. */
+export interface PodEventSource {
+  /** `detail` starts with the pod name and a colon. Returns the unsubscriber. */
+  subscribe(fn: (e: { type: string; detail: string }) => void): () => void;
+}
+
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -128,6 +134,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly pause?: ProcessPause;
   readonly network?: NetworkFaults;
   readonly nodes?: NodeControl;
+  readonly podEvents?: PodEventSource;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

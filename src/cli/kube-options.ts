@@ -1,0 +1,49 @@
+// The run command's kind / kube flags and --dry-run, kept out of main.ts.
+import type { Command } from 'commander';
+import type { Scenario } from '../runner/scenario.ts';
+import { buildPlan, formatPlan } from '../targets/kube/plan.ts';
+import { checkContext } from '../targets/kube/guard.ts';
+import { KUBE_FLAG_DEFAULTS, type KubeFlags } from '../targets/start.ts';
+
+export interface KubeCliFlags {
+  context?: string;
+  allowContext: string[];
+  reuse?: boolean;
+  keep?: boolean;
+  dryRun?: boolean;
+  kindConfig: string;
+  kubeconfig?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function addKubeOptions(cmd: Command): Command {
+  return cmd
+    .option('--context <name>', 'kube target: the kubeconfig context of the cluster')
+    .option('--allow-context <name>', 'let faults run in this context besides kind-* (repeatable)', collect, [])
+    .option('--kubeconfig <file>', 'kube target: kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--kind-config <file>', 'kind target: cluster config', KUBE_FLAG_DEFAULTS.kindConfig)
+    .option('--reuse', 'kind target: run on the cluster if it already exists')
+    .option('--keep', 'kind: keep the cluster; kube: keep the objects the harness created')
+    .option('--dry-run', 'print the plan of faults (scenarios, victims, heals) and exit without touching any cluster');
+}
+
+export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
+  ...(o.context ? { context: o.context } : {}),
+  allowContexts: o.allowContext,
+  reuse: o.reuse === true,
+  keep: o.keep === true,
+  kindConfig: o.kindConfig,
+  ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+});
+
+/** The --dry-run output: where it would run, whether the context guard would let it, and each fault with its heal. */
+export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly Scenario[], trials: number): string {
+  const header = [`target: ${target}`, `trials per scenario: ${trials}`];
+  if (target === 'kube') {
+    const guard = checkContext(o.context ?? '', o.allowContext);
+    header.push(`context: ${o.context ?? '(none: pass --context NAME)'}`, `context guard: ${guard.allowed ? `allowed (${guard.by})` : `would refuse: ${guard.reason}`}`);
+  }
+  if (target === 'kind') header.push(`kind config: ${o.kindConfig}`, `cluster: ${o.reuse ? 'reused if it exists' : 'created'}, ${o.keep ? 'kept' : 'deleted'} after the run`);
+  return formatPlan(buildPlan(scenarios), header);
+}

@@ -1,0 +1,85 @@
+// The handful of Kubernetes calls the kube target needs, as a narrow interface: the real one wraps
+// @kubernetes/client-node (client-node.ts), tests use a recording fake.
+import type { Duplex } from 'node:stream';
+import type { ManifestObject } from '../../config/manifests.ts';
+
+export interface KubeContainer {
+  name: string;
+  /** runtime://id, null until the container was created. */
+  id: string | null;
+  ready: boolean;
+  running: boolean;
+  restarts: number;
+}
+
+export interface KubePod {
+  name: string;
+  uid: string;
+  phase: string;
+  /** The pod's Ready condition. */
+  ready: boolean;
+  nodeName: string | null;
+  podIP: string | null;
+  /** deletionTimestamp is set: the pod is terminating. */
+  deleting: boolean;
+  containers: KubeContainer[];
+}
+
+/** The Eviction API's answer; a refusal carries the HTTP status and the Status's cause (DisruptionBudget for a PDB). */
+export type EvictionAnswer = { evicted: true } | { evicted: false; status: number; reason: string; cause: string | null };
+
+export interface StatefulSetInfo {
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  currentRevision: string | null;
+  updateRevision: string | null;
+  images: Record<string, string>;
+  updateStrategy: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Pod lifecycle as the API server reports it (watch events), and the cluster's Event objects. */
+export type PodWatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: KubePod };
+export interface ClusterEvent {
+  object: string;
+  reason: string;
+  message: string;
+}
+
+export interface KubeApi {
+  readonly context: string;
+  /** The API server's version; throws when it cannot be reached. */
+  serverVersion(timeoutMs: number): Promise<string>;
+  namespaceExists(ns: string): Promise<boolean>;
+  getPod(ns: string, name: string): Promise<KubePod | null>;
+  listPods(ns: string, labelSelector: string): Promise<KubePod[]>;
+  deletePod(ns: string, name: string, gracePeriodSeconds: number): Promise<void>;
+  evictPod(ns: string, name: string): Promise<EvictionAnswer>;
+  setUnschedulable(node: string, unschedulable: boolean): Promise<void>;
+  getStatefulSet(ns: string, name: string): Promise<StatefulSetInfo | null>;
+  /** Strategic merge patch. */
+  patchStatefulSet(ns: string, name: string, patch: object): Promise<void>;
+  /** Merge-patch the Secret's `data` (values base64-encoded by the implementation). */
+  patchSecretData(ns: string, name: string, data: Record<string, string>): Promise<void>;
+  readSecretKey(ns: string, name: string, key: string): Promise<string | null>;
+  objectExists(obj: ManifestObject): Promise<boolean>;
+  /** Server-side apply with this field manager. */
+  apply(obj: ManifestObject, fieldManager: string): Promise<void>;
+  deleteObject(obj: ManifestObject): Promise<void>;
+  exec(ns: string, pod: string, container: string, command: readonly string[]): Promise<ExecResult>;
+  /** Forward one connection (`socket`) to the pod's port; returns a function that closes it. */
+  portForward(ns: string, pod: string, port: number, socket: Duplex): Promise<() => void>;
+  watchPods(ns: string, labelSelector: string, onEvent: (e: PodWatchEvent) => void): Promise<() => void>;
+  watchEvents(ns: string, onEvent: (e: ClusterEvent) => void): Promise<() => void>;
+}
+
+/** Commands run on a node (for kind: `docker exec <node container>`); absent on clusters whose nodes the harness cannot reach. */
+export interface NodeShell {
+  exec(node: string, argv: readonly string[]): Promise<ExecResult>;
+}

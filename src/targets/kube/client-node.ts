@@ -1,0 +1,203 @@
+// KubeApi over @kubernetes/client-node (v1+: promise-based calls with one object parameter).
+import { PassThrough, type Duplex } from 'node:stream';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  Exec,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  PortForward,
+  VersionApi,
+  Watch,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1Pod,
+  type V1Status,
+} from '@kubernetes/client-node';
+import type { ManifestObject } from '../../config/manifests.ts';
+import type { EvictionAnswer, ExecResult, KubeApi, KubePod } from './api.ts';
+
+const isStatus = (e: unknown, code: number) => e instanceof ApiException && e.code === code;
+
+export function toKubePod(p: V1Pod): KubePod {
+  const statuses = p.status?.containerStatuses ?? [];
+  return {
+    name: p.metadata?.name ?? '',
+    uid: p.metadata?.uid ?? '',
+    phase: p.status?.phase ?? 'Unknown',
+    ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+    nodeName: p.spec?.nodeName ?? null,
+    podIP: p.status?.podIP ?? null,
+    deleting: p.metadata?.deletionTimestamp != null,
+    containers: statuses.map((c) => ({ name: c.name, id: c.containerID ?? null, ready: c.ready, running: c.state?.running != null, restarts: c.restartCount })),
+  };
+}
+
+/** The API server's Status of a refused eviction: 429 with a DisruptionBudget cause when the PDB says no. */
+export function evictionRefusal(e: ApiException<unknown>): EvictionAnswer {
+  let body: { message?: string; details?: { causes?: Array<{ reason?: string; message?: string }> } } = {};
+  try {
+    body = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof body) ?? {};
+  } catch {
+    body = { message: String(e.body) };
+  }
+  const cause = body.details?.causes?.[0];
+  return { evicted: false, status: e.code, reason: cause?.message ?? body.message ?? e.message, cause: cause?.reason ?? null };
+}
+
+const clean = (o: ManifestObject): KubernetesObject => {
+  const { __file: _file, ...rest } = o;
+  return rest as KubernetesObject;
+};
+
+export function clientNodeApi(kc: KubeConfig): KubeApi {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  return {
+    context: kc.getCurrentContext(),
+    async serverVersion(timeoutMs) {
+      const version = kc.makeApiClient(VersionApi).getCode();
+      const timer = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref());
+      const v = await Promise.race([version, timer]);
+      return v.gitVersion;
+    },
+    async namespaceExists(ns) {
+      try {
+        await core.readNamespace({ name: ns });
+        return true;
+      } catch (e) {
+        if (isStatus(e, 404)) return false;
+        throw e;
+      }
+    },
+    async getPod(ns, name) {
+      try {
+        return toKubePod(await core.readNamespacedPod({ name, namespace: ns }));
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async listPods(ns, labelSelector) {
+      return (await core.listNamespacedPod({ namespace: ns, labelSelector })).items.map(toKubePod);
+    },
+    async deletePod(ns, name, gracePeriodSeconds) {
+      try {
+        await core.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds });
+      } catch (e) {
+        if (!isStatus(e, 404)) throw e;
+      }
+    },
+    async evictPod(ns, name) {
+      try {
+        await core.createNamespacedPodEviction({ name, namespace: ns, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns } } });
+        return { evicted: true };
+      } catch (e) {
+        if (e instanceof ApiException && e.code === 429) return evictionRefusal(e);
+        throw e;
+      }
+    },
+    async setUnschedulable(node, unschedulable) {
+      await core.patchNode({ name: node, body: { spec: { unschedulable } } }, merge);
+    },
+    async getStatefulSet(ns, name) {
+      try {
+        const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });
+        return {
+          replicas: s.spec?.replicas ?? 1,
+          readyReplicas: s.status?.readyReplicas ?? 0,
+          updatedReplicas: s.status?.updatedReplicas ?? 0,
+          currentRevision: s.status?.currentRevision ?? null,
+          updateRevision: s.status?.updateRevision ?? null,
+          images: Object.fromEntries((s.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
+          updateStrategy: s.spec?.updateStrategy?.type ?? 'RollingUpdate',
+        };
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async patchStatefulSet(ns, name, patch) {
+      await apps.patchNamespacedStatefulSet({ name, namespace: ns, body: patch }, strategic);
+    },
+    async patchSecretData(ns, name, data) {
+      const b64 = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+      await core.patchNamespacedSecret({ name, namespace: ns, body: { data: b64 } }, merge);
+    },
+    async readSecretKey(ns, name, key) {
+      try {
+        const s = await core.readNamespacedSecret({ name, namespace: ns });
+        const v = s.data?.[key];
+        return v === undefined ? (s.stringData?.[key] ?? null) : Buffer.from(v, 'base64').toString('utf8');
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async objectExists(obj) {
+      try {
+        await objects.read(clean(obj) as KubernetesObject & { metadata: { name: string } });
+        return true;
+      } catch (e) {
+        if (isStatus(e, 404)) return false;
+        throw e;
+      }
+    },
+    async apply(obj, fieldManager) {
+      await objects.patch(clean(obj), undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+    },
+    async deleteObject(obj) {
+      try {
+        await objects.delete(clean(obj));
+      } catch (e) {
+        if (!isStatus(e, 404)) throw e;
+      }
+    },
+    async exec(ns, pod, container, command): Promise<ExecResult> {
+      const out = new PassThrough();
+      const err = new PassThrough();
+      const chunks: { out: Buffer[]; err: Buffer[] } = { out: [], err: [] };
+      out.on('data', (b: Buffer) => chunks.out.push(b));
+      err.on('data', (b: Buffer) => chunks.err.push(b));
+      const status = await new Promise<V1Status>((resolve, reject) => {
+        new Exec(kc).exec(ns, pod, container, [...command], out, err, null, false, resolve).catch(reject);
+      });
+      const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
+      return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+    },
+    async portForward(ns, pod, port, socket: Duplex) {
+      const ws = await new PortForward(kc, true).portForward(ns, pod, [port], socket, null, socket);
+      return () => {
+        const w = typeof ws === 'function' ? ws() : ws;
+        w?.close();
+      };
+    },
+    async watchPods(ns, labelSelector, onEvent) {
+      const ctl = await new Watch(kc).watch(
+        `/api/v1/namespaces/${ns}/pods`,
+        { labelSelector },
+        (type, obj: V1Pod) => {
+          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') onEvent({ type, pod: toKubePod(obj) });
+        },
+        () => {},
+      );
+      return () => ctl.abort();
+    },
+    async watchEvents(ns, onEvent) {
+      const ctl = await new Watch(kc).watch(
+        `/api/v1/namespaces/${ns}/events`,
+        {},
+        (type, ev: { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }) => {
+          if (type === 'ADDED') onEvent({ object: `${ev.involvedObject?.kind ?? '?'}/${ev.involvedObject?.name ?? '?'}`, reason: ev.reason ?? '', message: ev.message ?? '' });
+        },
+        () => {},
+      );
+      return () => ctl.abort();
+    },
+  };
+}

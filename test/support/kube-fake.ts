@@ -1,0 +1,213 @@
+// A recording fake of the Kubernetes API and of the kind nodes' shells: it keeps pods, their readiness
+// and the StatefulSet controller's recreation, answers evictions through a PDB, and records every call.
+import type { Duplex } from 'node:stream';
+import net from 'node:net';
+import type { ManifestObject } from '../../src/config/manifests.ts';
+import type { ClusterEvent, EvictionAnswer, ExecResult, KubeApi, KubePod, NodeShell, PodWatchEvent, StatefulSetInfo } from '../../src/targets/kube/api.ts';
+
+let uids = 0;
+const newUid = () => `uid-${++uids}`;
+
+export interface FakeOptions {
+  pods: string[];
+  /** PDB minAvailable (ready pods that must remain after an eviction). */
+  minAvailable?: number;
+  /** A recreated pod turns Ready after this many GETs of it (0: at once). */
+  readyAfterGets?: number;
+  /** Namespaces that exist. */
+  namespaces?: string[];
+  /** Objects that exist before the harness applies anything ("Kind/name"). */
+  existing?: string[];
+  /** Make apply fail for this "Kind/name". */
+  failApply?: string;
+  /** Called when a pod is deleted or evicted (the kubelet kills its processes). */
+  onDelete?: (pod: string) => void;
+  /** Where portForward connects (a local TCP server standing in for the pod's port). */
+  forwardTo?: (pod: string, port: number) => { host: string; port: number };
+}
+
+export class FakeKube implements KubeApi {
+  readonly context = 'kind-fake';
+  readonly calls: string[] = [];
+  readonly pods = new Map<string, KubePod>();
+  readonly secret: Record<string, string> = {};
+  sts: StatefulSetInfo = { replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: 'r1', updateRevision: 'r1', images: { redis: 'redis:7.0.15-alpine' }, updateStrategy: 'RollingUpdate' };
+  private readonly o: FakeOptions;
+  private readonly pendingGets = new Map<string, number>();
+  private readonly existing: Set<string>;
+  private readonly watchers = new Set<(e: PodWatchEvent) => void>();
+  private nextPid = 1000;
+
+  constructor(o: FakeOptions) {
+    this.o = o;
+    this.existing = new Set(o.existing ?? []);
+    o.pods.forEach((name, i) => this.pods.set(name, this.pod(name, `worker-${i + 1}`, `10.244.${i + 1}.5`, true)));
+  }
+
+  private pod(name: string, node: string | null, ip: string | null, ready: boolean): KubePod {
+    return {
+      name,
+      uid: newUid(),
+      phase: ready ? 'Running' : 'Pending',
+      ready,
+      nodeName: node,
+      podIP: ip,
+      deleting: false,
+      containers: ['redis', 'sentinel'].map((c) => ({ name: c, id: ready ? `containerd://${name}-${c}-${this.nextPid++}` : null, ready, running: ready, restarts: 0 })),
+    };
+  }
+
+  /** The StatefulSet controller: the pod comes back at once under the same name, ready after a few GETs. */
+  private recreate(name: string): void {
+    const old = this.pods.get(name)!;
+    this.o.onDelete?.(name);
+    this.emit({ type: 'DELETED', pod: old });
+    const wait = this.o.readyAfterGets ?? 0;
+    const p = this.pod(name, old.nodeName, old.podIP, wait === 0);
+    this.pods.set(name, p);
+    this.pendingGets.set(name, wait);
+    this.emit({ type: 'ADDED', pod: p });
+  }
+
+  private emit(e: PodWatchEvent): void {
+    for (const w of this.watchers) w(e);
+  }
+
+  readyCount(except?: string): number {
+    return [...this.pods.values()].filter((p) => p.name !== except && p.ready && !p.deleting).length;
+  }
+
+  async serverVersion() {
+    this.calls.push('version');
+    return 'v1.31.2';
+  }
+  async namespaceExists(ns: string) {
+    this.calls.push(`get namespace ${ns}`);
+    return (this.o.namespaces ?? ['matrix']).includes(ns);
+  }
+  async getPod(_ns: string, name: string) {
+    const p = this.pods.get(name);
+    if (!p) return null;
+    const left = this.pendingGets.get(name) ?? 0;
+    if (left > 0) {
+      this.pendingGets.set(name, left - 1);
+      if (left === 1) {
+        const ready: KubePod = { ...p, ready: true, phase: 'Running', containers: p.containers.map((c) => ({ ...c, ready: true, running: true, id: `containerd://${name}-${c.name}-${this.nextPid++}` })) };
+        this.pods.set(name, ready);
+        this.emit({ type: 'MODIFIED', pod: ready });
+        return ready;
+      }
+    }
+    return p;
+  }
+  async listPods() {
+    return [...this.pods.values()];
+  }
+  async deletePod(_ns: string, name: string, grace: number) {
+    this.calls.push(`delete pod ${name} grace=${grace}`);
+    this.recreate(name);
+  }
+  async evictPod(_ns: string, name: string): Promise<EvictionAnswer> {
+    const min = this.o.minAvailable ?? 2;
+    if (this.readyCount(name) < min) {
+      this.calls.push(`evict ${name} -> 429`);
+      return { evicted: false, status: 429, reason: 'Cannot evict pod as it would violate the pod\'s disruption budget.', cause: 'DisruptionBudget' };
+    }
+    this.calls.push(`evict ${name} -> 201`);
+    this.recreate(name);
+    return { evicted: true };
+  }
+  async setUnschedulable(node: string, on: boolean) {
+    this.calls.push(`${on ? 'cordon' : 'uncordon'} ${node}`);
+  }
+  async getStatefulSet() {
+    return this.sts;
+  }
+  async patchStatefulSet(_ns: string, name: string, patch: object) {
+    this.calls.push(`patch statefulset ${name} ${JSON.stringify(patch)}`);
+  }
+  async patchSecretData(_ns: string, name: string, data: Record<string, string>) {
+    Object.assign(this.secret, data);
+    this.calls.push(`patch secret ${name} keys=${Object.keys(data).join(',')}`);
+  }
+  async readSecretKey(_ns: string, _name: string, key: string) {
+    return this.secret[key] ?? null;
+  }
+  async objectExists(obj: ManifestObject) {
+    return this.existing.has(`${obj.kind}/${obj.metadata.name}`);
+  }
+  async apply(obj: ManifestObject, fieldManager: string) {
+    const id = `${obj.kind}/${obj.metadata.name}`;
+    if (this.o.failApply === id) throw new Error(`apply ${id} refused`);
+    this.calls.push(`apply ${id} manager=${fieldManager}`);
+    this.existing.add(id);
+    // The API server turns stringData into data: the Secret then holds the applied value.
+    if (obj.kind === 'Secret') Object.assign(this.secret, (obj as { stringData?: Record<string, string> }).stringData ?? {});
+  }
+  async deleteObject(obj: ManifestObject) {
+    this.calls.push(`delete ${obj.kind}/${obj.metadata.name}`);
+  }
+  async exec(_ns: string, pod: string, container: string, command: readonly string[]): Promise<ExecResult> {
+    this.calls.push(`exec ${pod}/${container} ${command.join(' ')}`);
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  async portForward(_ns: string, pod: string, port: number, socket: Duplex) {
+    this.calls.push(`port-forward ${pod}:${port}`);
+    const to = this.o.forwardTo?.(pod, port);
+    if (!to) throw new Error('no forward target');
+    const upstream = net.connect(to.port, to.host);
+    upstream.on('error', () => socket.destroy());
+    socket.pipe(upstream).pipe(socket);
+    return () => upstream.destroy();
+  }
+  async watchPods(_ns: string, _sel: string, onEvent: (e: PodWatchEvent) => void) {
+    this.watchers.add(onEvent);
+    return () => this.watchers.delete(onEvent);
+  }
+  async watchEvents(_ns: string, _onEvent: (e: ClusterEvent) => void) {
+    return () => {};
+  }
+}
+
+/** The kind nodes' shells: crictl answers a pid per container, kill changes the process's state. */
+export class FakeNodeShell implements NodeShell {
+  readonly calls: string[] = [];
+  private readonly state = new Map<number, 'R' | 'T' | 'gone'>();
+  private pids = 4000;
+  private readonly byContainer = new Map<string, number>();
+  /** Exit code of the partition probe (124: timed out, i.e. blocked). */
+  probeExit = 124;
+
+  async exec(node: string, argv: readonly string[]): Promise<ExecResult> {
+    this.calls.push(`${node}: ${argv.join(' ')}`);
+    const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
+    if (argv[0] === 'crictl') {
+      const id = argv.at(-1)!;
+      if (!this.byContainer.has(id)) {
+        this.byContainer.set(id, ++this.pids);
+        this.state.set(this.pids, 'R');
+      }
+      return ok(`${this.byContainer.get(id)}\n`);
+    }
+    if (argv[0] === 'kill') {
+      const pid = Number(argv[2]);
+      this.state.set(pid, argv[1] === '-STOP' ? 'T' : argv[1] === '-CONT' ? 'R' : 'gone');
+      return ok();
+    }
+    if (argv[0] === 'test') {
+      const pid = Number(argv[2]!.split('/')[2]);
+      return { code: this.state.get(pid) === 'gone' || !this.state.has(pid) ? 1 : 0, stdout: '', stderr: '' };
+    }
+    if (argv[0] === 'cat') {
+      const pid = Number(argv[1]!.split('/')[2]);
+      return ok(`${pid} (redis-server) ${this.state.get(pid) === 'T' ? 'T' : 'S'} 1 ${pid}`);
+    }
+    if (argv.includes('timeout')) return { code: this.probeExit, stdout: '', stderr: '' };
+    return ok();
+  }
+
+  /** The pod's processes are gone (the kubelet killed them when the pod was deleted). */
+  killPod(pod: string): void {
+    for (const [id, pid] of this.byContainer) if (id.startsWith(`${pod}-`)) this.state.set(pid, 'gone');
+  }
+}
