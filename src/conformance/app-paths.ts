@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClock, nsToMs, type Clock } from '../clock.ts';
 import { firstNewMasterAckNs } from '../checkers/phases.ts';
-import { withProbe } from '../redis/clients.ts';
+import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { Op } from '../workload/history.ts';
@@ -64,7 +64,7 @@ export const APP_CLIENTS = [
   { name: 'synapse', path: 'service', db: 0, how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml)' },
   { name: 'livekit', path: 'service', db: 1, how: 'plain client to redis:6379, db 1 (livekit.yaml)' },
   { name: 'django-sessions', path: 'service', db: 2, how: 'plain client to redis://redis.matrix.svc.cluster.local:6379/2 (Django RedisCache)' },
-  { name: 'ioredis-sentinel', path: 'sentinel', db: 0, how: 'ioredis in Sentinel mode over the three pods\' sentinels (the harness workload client)' },
+  { name: 'ioredis-sentinel', path: 'sentinel', db: 0, how: 'ioredis in Sentinel mode over the three pods\' sentinels, failover detector off (ioredis\'s default)' },
   { name: 'redis-py-sentinel', path: 'sentinel', db: 3, how: 'SENTINEL get-master-addr-by-name, direct connection, asks again after an error or READONLY (redis-py master_for)' },
 ] as const;
 
@@ -191,7 +191,11 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
       client = c;
       close = () => c.disconnect();
     } else if (app.name === 'ioredis-sentinel') {
-      const c = sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password });
+      // ioredis 5.11's failover detector can end the client for good: a +switch-master that arrives while
+      // the client is asking a sentinel (it does so every 5 ms while the old master is dead) makes the
+      // pending connect fail with "Connection is closed." and ioredis then stops reconnecting (status end).
+      // Applications get ioredis's default, the detector off; a killed master closes the socket anyway.
+      const c = sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, client: { failoverDetector: false } });
       client = c;
       close = () => c.disconnect();
     } else {
@@ -206,27 +210,33 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
   let faultNs = 0;
   let promotedNs: number | null = null;
   let newMaster: Pod | undefined;
+  const pollers: Array<{ p: Pod; c: Redis }> = [];
   try {
     for (const r of running) r.writer.start();
     await sleep(o.warmupMs);
+    pollers.push(...d.pods.filter((x) => x !== oldMaster).map((p) => ({ p, c: probeClient(p.redis, { password: d.password, connectTimeoutMs: 500, commandTimeoutMs: 500 }) })));
+    await Promise.all(pollers.map(({ c }) => c.connect().catch(() => {})));
     o.log(`killing ${oldMaster.name} (master) with ${running.length} clients writing at ${o.rateHz}/s each`);
     await d.podControl.kill(oldMaster.name);
     faultNs = clock.nowNs();
-    // When a replica answers ROLE master: the promotion, the instant the label can follow from.
-    const deadline = performance.now() + o.resumeTimeoutMs;
-    const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
-    while (performance.now() < deadline && (promotedNs === null || !resumed())) {
-      if (promotedNs === null) {
-        for (const p of d.pods.filter((x) => x !== oldMaster)) {
-          const role = await withProbe(p.redis, { password: d.password, connectTimeoutMs: 100, commandTimeoutMs: 200 }, (c) => c.role()).catch(() => null);
-          if (role && (role as unknown[])[0] === 'master') {
+    // When a replica answers ROLE master: the promotion, the instant the label can follow from. Open
+    // connections polled together, so the instant is not late by a connection set-up.
+    try {
+      const deadline = performance.now() + o.resumeTimeoutMs;
+      const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
+      while (performance.now() < deadline && (promotedNs === null || !resumed())) {
+        if (promotedNs === null) {
+          const roles = await Promise.all(pollers.map(({ c }) => c.role().catch(() => null)));
+          const i = roles.findIndex((r) => r !== null && (r as unknown[])[0] === 'master');
+          if (i >= 0) {
             promotedNs = clock.nowNs();
-            newMaster = p;
-            break;
+            newMaster = pollers[i]!.p;
           }
         }
+        await sleep(promotedNs === null ? 2 : 10);
       }
-      await sleep(10);
+    } finally {
+      for (const { c } of pollers) c.disconnect();
     }
     await sleep(o.afterMs);
   } finally {
