@@ -226,7 +226,14 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
       const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
       while (performance.now() < deadline && (promotedNs === null || !resumed())) {
         if (promotedNs === null) {
-          const roles = await Promise.all(pollers.map(({ c }) => c.role().catch(() => null)));
+          // Sentinel's promotion kills the promoted replica's client connections: open a new one when a poller's ended.
+          for (const x of pollers) {
+            if (x.c.status === 'end') {
+              x.c = probeClient(x.p.redis, { password: d.password, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+              x.c.connect().catch(() => {});
+            }
+          }
+          const roles = await Promise.all(pollers.map(({ c }) => (c.status === 'ready' ? c.role() : Promise.reject(new Error(c.status))).catch(() => null)));
           const i = roles.findIndex((r) => r !== null && (r as unknown[])[0] === 'master');
           if (i >= 0) {
             promotedNs = clock.nowNs();
