@@ -74,6 +74,9 @@ describe('app paths on the bundled manifests', () => {
 
   it('leaves the master labelled and routed to after the old master came back, and nothing running after down()', async () => {
     expect(hasServices(d!)).toBe(true);
+    expect(d!.describe().service_addresses).toBe('redis=127.0.233.250:6379 redis-sentinel=127.0.233.251:26379');
+    expect(d!.services!.endpoint('redis', 6379)).toEqual({ host: '127.0.233.250', port: 6379 });
+    expect(() => d!.services!.endpoint('redis', 26379)).toThrow(/no Service redis with port 26379/);
     const labelled = d!.pods.filter((p) => d!.services!.podLabels(p.name)['redis.io/role'] === 'master');
     expect(labelled).toHaveLength(1);
     await d!.down();

@@ -458,6 +458,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       redis_server: bins.redisServer,
       redis_sentinel: bins.redisSentinel,
       pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
+      ...(services ? { service_addresses: services.describe() } : {}),
     }),
     down,
     [Symbol.asyncDispose]: down,

@@ -15,6 +15,8 @@ export interface LocalServices extends ServiceAccess {
   readonly containerEnv: Record<string, string>;
   /** Connections each Service port routed, by pod. */
   routed(): Record<string, Record<string, number>>;
+  /** "name=host:port" of every Service port, for the report. */
+  describe(): string;
   /** Resolves once every Service has an endpoint; throws a HarnessError naming those without after `timeoutMs`. */
   waitForEndpoints(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -81,6 +83,7 @@ export async function startLocalServices(opts: {
     },
     podLabels: (pod) => store.labels(pod),
     labelHistory: (): readonly PodLabelChange[] => store.history,
+    describe: () => proxies.map((p) => `${p.service}=${p.proxy.host}:${p.proxy.port}`).join(' '),
     routed: () => Object.fromEntries(proxies.map((p) => [`${p.service}:${p.proxy.port}`, { ...p.proxy.routed }])),
     async waitForEndpoints(timeoutMs) {
       const deadline = performance.now() + timeoutMs;
