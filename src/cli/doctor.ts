@@ -56,6 +56,7 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   await tool('local', 'redis-sentinel', 'redis-sentinel', ['--version'], `${APT} redis-sentinel (or --redis-sentinel PATH)`);
   await tool('local', 'redis-cli (the pods\' scripts use it)', 'redis-cli', ['--version'], `${APT} redis-tools (or --redis-cli PATH)`);
   await tool('local', 'timeout (coreutils)', 'timeout', ['--version'], `${APT} coreutils`);
+  await tool('local', 'curl (the role-labeller sidecar patches its pod label with it)', 'curl', ['--version'], `${APT} curl`);
   const nft = await p.nftReason();
   checks.push({
     target: 'local',

@@ -65,6 +65,8 @@ export interface DeploymentModel {
   scripts: { configMap: string; files: Record<string, string> };
   redis: ContainerModel;
   sentinel: ContainerModel;
+  /** The pod's other containers that run a script of the scripts ConfigMap (e.g. the role-labeller). */
+  sidecars: ContainerModel[];
   password: { secret: string; key: string; value: string | null };
   /** Secret volumes mounted into the containers: mount path → Secret name. */
   secretMounts: Array<{ mountPath: string; secret: string }>;
@@ -189,6 +191,10 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
 
   const redis = containerModel(redisC, scripts, sts.__file);
   const sentinel = containerModel(sentinelC, scripts, sts.__file);
+  const sidecars = containers
+    .filter((c) => c !== redisC && c !== sentinelC)
+    .filter((c) => (Array.isArray(c.command) ? c.command.map(String) : []).some((a) => path.posix.basename(a) in scripts))
+    .map((c) => containerModel(c, scripts, sts.__file));
   const pwRef = redis.env.find((e) => e.valueFrom?.secretKeyRef)?.valueFrom?.secretKeyRef;
   if (!pwRef) throw invalid(sts.__file, 'the redis container has no env var from a Secret (secretKeyRef) for the password');
   const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === pwRef.name);
@@ -234,6 +240,7 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     scripts: { configMap: scriptsCm, files: scripts },
     redis,
     sentinel,
+    sidecars,
     password: { secret: pwRef.name, key: pwRef.key, value: passwordValue },
     secretMounts,
     pdb,

@@ -1,5 +1,6 @@
 // The registry of conformance groups: the `conformance` command and the default suite run these, in this order.
 // Another group is one entry here: { name, description, needsDeployment, run: (ctx) => Promise<ConformanceCheck[]> }.
+import { appPathChecks } from './app-paths.ts';
 import { liveChecks } from './live.ts';
 import { peerChecks } from './peer.ts';
 import { staticChecks } from './static.ts';
@@ -36,6 +37,15 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     run: liveChecks,
   },
   {
+    name: 'app-paths',
+    description: "the seed's applications' paths: new connections through the redis Service reach the master; Synapse, LiveKit and Django through the Service and Sentinel-aware clients keep writing across a master kill",
+    needsDeployment: true,
+    run: async (ctx) => {
+      if (!ctx.deployment) throw new Error('the app-paths conformance group needs a running deployment');
+      return (await appPathChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
+    },
+  },
+  {
     name: 'peer',
     description: "Sentinel's own behaviour on this deployment, mirroring redis/redis tests/sentinel/tests (failovers, reconfiguration, down conditions)",
     needsDeployment: true,
@@ -43,8 +53,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
   },
 ];
 
-/** Groups run by the default `run` command before the scenarios (peer is left out: it costs several failovers; scaling and profile are static). */
-export const DEFAULT_SUITE_GROUPS: readonly ConformanceGroupName[] = ['static', 'scaling', 'profile', 'live'];
+/** Groups run by the default `run` command before the scenarios (peer is left out: it costs several failovers and runtime reconfiguration; app-paths costs one failover). */
+export const DEFAULT_SUITE_GROUPS: readonly ConformanceGroupName[] = ['static', 'scaling', 'profile', 'live', 'app-paths'];
 
 /** The registered group by name, or undefined. */
 export const findGroup = (name: string): ConformanceGroup | undefined => CONFORMANCE_GROUPS.find((g) => g.name === name);

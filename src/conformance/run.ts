@@ -25,7 +25,7 @@ import {
 
 /** Defaults of the conformance command. */
 export const CONFORMANCE_DEFAULTS = {
-  groups: ['static', 'scaling', 'profile', 'live', 'peer'] as readonly ConformanceGroupName[],
+  groups: ['static', 'scaling', 'profile', 'live', 'app-paths', 'peer'] as readonly ConformanceGroupName[],
   convergeTimeoutMs: 60_000,
 } as const;
 

@@ -56,6 +56,14 @@ export interface SeedDesign {
   pdbMinAvailable: number;
   /** The env var the start scripts read the password from. */
   passwordEnv: string;
+  /** Pod label naming the pod's replication role; the client Service selects `roleLabel: masterRole`. */
+  roleLabel: string;
+  masterRole: string;
+  replicaRole: string;
+  /** The sidecar that keeps `roleLabel` current. */
+  labellerContainer: string;
+  /** Service of every pod's sentinel, for Sentinel-aware clients. */
+  sentinelService: string;
 }
 
 export const SEED_DESIGN: Readonly<SeedDesign> = Object.freeze({
@@ -86,6 +94,11 @@ export const SEED_DESIGN: Readonly<SeedDesign> = Object.freeze({
   clientService: 'redis',
   pdbMinAvailable: 2,
   passwordEnv: 'REDIS_PASSWORD',
+  roleLabel: 'redis.io/role',
+  masterRole: 'master',
+  replicaRole: 'replica',
+  labellerContainer: 'role-labeller',
+  sentinelService: 'redis-sentinel',
 });
 
 /** Every static check of the deployment model's objects against the seed design. Pure; never throws. */
@@ -223,6 +236,7 @@ class StaticSuite {
       ['statefulset', () => this.statefulSetChecks()],
       ['storage', () => this.storageChecks()],
       ['service', () => this.serviceChecks()],
+      ['routing', () => this.routingChecks()],
       ['pdb', () => this.pdbChecks()],
       ['startup', () => this.startupChecks()],
     ];
@@ -615,11 +629,15 @@ class StaticSuite {
     });
     const containers = arr(this.podSpec.containers).map((c) => String(rec(c).name));
     const wanted = [s.redisContainer, s.sentinelContainer];
+    const extra = containers.filter((c) => !wanted.includes(c));
     this.add({
-      name: 'statefulset.containers', valid: containers.length === 2 && wanted.every((w) => containers.includes(w)),
-      expected: wanted.join(', '), observed: containers.join(', ') || '(none)', file: this.sts.__file, object: this.stsRef,
+      name: 'statefulset.containers',
+      valid: wanted.every((w) => containers.filter((c) => c === w).length === 1) && extra.every((c) => c === s.labellerContainer),
+      expected: `${wanted.join(', ')} (and the ${s.labellerContainer} sidecar)`, observed: containers.join(', ') || '(none)', file: this.sts.__file, object: this.stsRef,
       field: 'spec.template.spec.containers',
-      explanation: 'The seed pairs each redis with a sentinel sidecar in the same pod: one sentinel per pod is what makes the quorum arithmetic hold.',
+      explanation:
+        'The seed pairs each redis with a sentinel sidecar in the same pod: one sentinel per pod is what makes the quorum arithmetic hold. ' +
+        `The only other container is the ${s.labellerContainer}, which keeps the pod's ${s.roleLabel} label current for the client Service.`,
     });
     for (const [c, port] of [[this.redis, s.redisPort], [this.sentinel, s.sentinelPort]] as const) {
       const ports = arr(c.spec.ports).map(rec);
@@ -790,15 +808,28 @@ class StaticSuite {
         "A starting pod asks its peers' sentinels for the master before it is ready (and a replica waiting for its link is not ready); " +
         `without publishNotReadyAddresses their names do not resolve and a restarted pod falls back to assuming ${this.sts.metadata.name}-0.`,
     });
-    for (const [svc, label] of [[headless, 'headless'], [client, 'client']] as const) {
-      const sel = rec(svc.spec).selector;
-      this.add({
-        name: `service.${label}.selector`, valid: serviceSelectorMatches(sel, this.podLabels),
-        expected: `selects the pod labels ${JSON.stringify(this.podLabels)} of ${this.stsRef}`,
-        observed: isAbsent(svc) ? '(no Service)' : show(sel), ...at(svc, 'spec.selector'),
-        explanation: 'A Service whose selector does not match the pods has no endpoints.',
-      });
-    }
+    const hsel = hs.selector;
+    this.add({
+      name: 'service.headless.selector', valid: serviceSelectorMatches(hsel, this.podLabels),
+      expected: `selects the pod labels ${JSON.stringify(this.podLabels)} of ${this.stsRef}`,
+      observed: isAbsent(headless) ? '(no Service)' : show(hsel), ...at(headless, 'spec.selector'),
+      explanation: 'A Service whose selector does not match the pods has no endpoints.',
+    });
+    const csel = cs.selector;
+    const master = { ...this.podLabels, [s.roleLabel]: s.masterRole };
+    const replica = { ...this.podLabels, [s.roleLabel]: s.replicaRole };
+    const selectsMaster = serviceSelectorMatches(csel, master);
+    const selectsReplica = serviceSelectorMatches(csel, replica);
+    this.add({
+      name: 'service.client.selector', valid: selectsMaster && !selectsReplica,
+      expected: `selects the master pod only: ${JSON.stringify(master)}, not ${s.roleLabel}: ${s.replicaRole}`,
+      observed: isAbsent(client) ? '(no Service)'
+        : `${show(csel)}${!selectsMaster ? ' (selects no master pod)' : selectsReplica ? ' (selects the replicas too)' : ''}`,
+      ...at(client, 'spec.selector'),
+      explanation:
+        `Applications write through ${s.clientService}:${s.redisPort}. A selector matching every pod sends two new connections in three to a replica, ` +
+        `whose writes fail with READONLY; the ${s.labellerContainer} sidecar keeps ${s.roleLabel} on the current master.`,
+    });
     const type = cs.type ?? 'ClusterIP';
     this.add({
       name: 'service.client.type', valid: !isAbsent(client) && type === 'ClusterIP' && cs.clusterIP !== 'None', expected: 'ClusterIP with a cluster IP',
@@ -820,6 +851,78 @@ class StaticSuite {
         : `port ${s.redisPort} → targetPort ${show(target)}${resolves ? '' : ' (no such redis container port)'}`,
       ...at(client, pi < 0 ? 'spec.ports' : fieldPath(['spec', 'ports', pi, 'targetPort'])),
       explanation: 'Applications connect to the Service on 6379 (the seed\'s connection strings).',
+    });
+  }
+
+  // --- Service routing to the master -------------------------------------------------------------------------
+
+  routingChecks(): void {
+    const s = this.seed;
+    const containers = arr(this.podSpec.containers).map(rec);
+    const li = containers.findIndex((c) => c.name === s.labellerContainer);
+    const labeller: Container = { name: s.labellerContainer, index: li, spec: containers[li] ?? {} };
+    const script = li >= 0 ? this.scriptOf(labeller) : undefined;
+    const text = script?.withSourced ?? '';
+    const missing = [
+      [text.includes(s.roleLabel) || this.setting(labeller, 'ROLE_LABEL', '') === s.roleLabel, `the label ${s.roleLabel}`],
+      [/^[^#\n]*\bROLE\b/m.test(text), 'ROLE (the replication role it reports)'],
+      [/^[^#\n]*PATCH\b/m.test(text) && /\/api\/v1\/namespaces\//.test(text), 'a PATCH of its pod through /api/v1/namespaces/<ns>/pods/<name>'],
+      [/serviceaccount|\bSA_DIR\b/.test(text) && /token/.test(text), "the ServiceAccount's token"],
+    ].filter(([ok]) => !ok).map(([, what]) => what as string);
+    this.add({
+      name: 'routing.labeller', valid: li >= 0 && script !== undefined && missing.length === 0,
+      expected: `a ${s.labellerContainer} container running a script of a ConfigMap that asks its redis for ROLE and patches its pod's ${s.roleLabel}`,
+      observed: li < 0 ? `(no container ${s.labellerContainer})` : script === undefined ? '(it runs no script of a ConfigMap)'
+        : missing.length === 0 ? `${[script.key, ...script.sourced].join(' + ')} does` : `${script.key} lacks ${missing.join(', ')}`,
+      file: script?.cm.__file ?? this.sts.__file, object: script ? ref(script.cm) : this.stsRef,
+      field: script ? fieldPath(['data', script.key]) : li >= 0 ? this.cField(labeller, 'command') : 'spec.template.spec.containers',
+      explanation: `The client Service selects ${s.roleLabel}: ${s.masterRole}; without a process that moves the label on failover the Service keeps sending writes to the old master. Text check of the script.`,
+    });
+
+    const saName = typeof this.podSpec.serviceAccountName === 'string' ? this.podSpec.serviceAccountName : 'default';
+    const sa = this.find('ServiceAccount', saName);
+    const automount = this.podSpec.automountServiceAccountToken ?? rec(sa).automountServiceAccountToken;
+    this.add({
+      name: 'routing.service-account', valid: sa !== undefined && automount !== false,
+      expected: 'spec.template.spec.serviceAccountName naming a ServiceAccount of the manifests, its token mounted',
+      observed: sa === undefined ? `ServiceAccount ${saName} is not in the manifests` : automount === false ? `${saName}, automountServiceAccountToken false` : saName,
+      file: this.sts.__file, object: this.stsRef, field: 'spec.template.spec.serviceAccountName',
+      explanation: `The ${s.labellerContainer} authenticates to the API with the pod's ServiceAccount token; the namespace's default account must not be granted pod patches.`,
+    });
+
+    const roles = this.objects.filter((o) => o.kind === 'Role' && (o.metadata.namespace ?? 'default') === this.namespace);
+    const grants = (role: ManifestObject) => arr(role.rules).map(rec).some((r) => {
+      const has = (k: string, v: string) => arr(r[k]).map(String).some((x) => x === v || x === '*');
+      return has('apiGroups', '') && has('resources', 'pods') && has('verbs', 'get') && has('verbs', 'patch');
+    });
+    const bindings = this.objects.filter((o) => o.kind === 'RoleBinding' && (o.metadata.namespace ?? 'default') === this.namespace);
+    const bound = bindings.find((b) => {
+      const rr = rec(b.roleRef);
+      const role = roles.find((r) => rr.kind === 'Role' && r.metadata.name === rr.name);
+      const subject = arr(b.subjects).map(rec).some((x) => x.kind === 'ServiceAccount' && x.name === saName && (x.namespace ?? this.namespace) === this.namespace);
+      return role !== undefined && grants(role) && subject;
+    });
+    const granting = roles.filter(grants).map(ref);
+    this.add({
+      name: 'routing.rbac', valid: bound !== undefined,
+      expected: `a RoleBinding of ServiceAccount ${saName} to a Role allowing get and patch on pods in ${this.namespace}`,
+      observed: bound ? `${ref(bound)} → ${String(rec(bound.roleRef).name)}`
+        : granting.length === 0 ? `no Role in ${this.namespace} allows get and patch on pods` : `${granting.join(', ')} not bound to ServiceAccount ${saName}`,
+      file: bound?.__file ?? roles[0]?.__file ?? this.dir, object: bound ? ref(bound) : 'RoleBinding/(none)', field: 'roleRef, subjects',
+      explanation: 'Without the grant the API answers 403 to every label patch: the label never moves and the Service routes to a stale master or to none.',
+    });
+
+    const sentinelServices = this.objects.filter((o) => o.kind === 'Service' && (o.metadata.namespace ?? 'default') === this.namespace
+      && rec(o.spec).clusterIP !== 'None' && arr(rec(o.spec).ports).map(rec).some((p) => p.port === s.sentinelPort));
+    const restricted = sentinelServices.filter((o) => !serviceSelectorMatches(rec(o.spec).selector, this.podLabels));
+    const named = sentinelServices.find((o) => o.metadata.name === s.sentinelService);
+    this.add({
+      name: 'service.sentinel.selector', valid: named !== undefined && restricted.length === 0,
+      expected: `Service ${s.sentinelService} on ${s.sentinelPort} selecting every pod ${JSON.stringify(this.podLabels)}, and no Service exposing ${s.sentinelPort} on fewer pods`,
+      observed: sentinelServices.length === 0 ? `no Service exposes ${s.sentinelPort}`
+        : sentinelServices.map((o) => `${ref(o)} ${show(rec(o.spec).selector)}${restricted.includes(o) ? ' (not every pod)' : ''}`).join('; '),
+      file: (restricted[0] ?? named)?.__file ?? this.dir, object: (restricted[0] ?? named) ? ref((restricted[0] ?? named)!) : `Service/${s.sentinelService}`, field: 'spec.selector',
+      explanation: "Sentinel-aware clients need the sentinels of every pod; behind the master-only Service they would reach one sentinel, the one that dies with the master's pod.",
     });
   }
 

@@ -108,6 +108,26 @@ export interface PodEventSource {
   subscribe(fn: (e: { type: string; detail: string }) => void): () => void;
 }
 
+/** A change of a pod's labels as the API server accepted it. */
+export interface PodLabelChange {
+  pod: string;
+  /** The pod's labels after the change. */
+  labels: Record<string, string>;
+  /** performance.now() when it was accepted. */
+  atMs: number;
+}
+
+/** Optional ability: the manifests' Services as applications reach them, and the pods' labels that route them. */
+export interface ServiceAccess {
+  /** The address applications use for a Service port (its cluster IP and port); throws HarnessError for an unknown Service or port. */
+  endpoint(service: string, port: number): Endpoint;
+  /** A pod's labels as the API server holds them now. */
+  podLabels(pod: string): Record<string, string>;
+  /** Every label change so far, oldest first. */
+  labelHistory(): readonly PodLabelChange[];
+}
+
+export const hasServices = (d: StartedDeployment): d is StartedDeployment & { services: ServiceAccess } => 'services' in d && d.services !== undefined;
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -135,6 +155,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly network?: NetworkFaults;
   readonly nodes?: NodeControl;
   readonly podEvents?: PodEventSource;
+  readonly services?: ServiceAccess;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

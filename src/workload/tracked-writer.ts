@@ -3,10 +3,17 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Op } from './history.ts';
 
+/** What the writer needs of a client: an ioredis client, or one shaped like it (e.g. SentinelLookupClient). */
+export interface WriterClient {
+  set(key: string, value: string): Promise<unknown>;
+  /** The connection's socket, for the acknowledging node's address. */
+  readonly stream?: unknown;
+}
+
 export interface WriterOptions {
   /** Name of this client in the history. */
   name: string;
-  client: Redis;
+  client: Redis | WriterClient;
   clock: Clock;
   /** Unique per trial, so that read-back only sees this trial's keys. */
   keyPrefix: string;
@@ -93,7 +100,7 @@ export class TrackedWriter {
       this.notOkCount++;
       this.history.push({ process: name, type: 'info', f: 'write', key, ns: clock.nowNs(), error: `no reply within ${timeoutMs} ms (client timeout)` });
     }, timeoutMs);
-    const p = client.set(key, '1').then(
+    const p = (client as WriterClient).set(key, '1').then(
       () => {
         clearTimeout(timer);
         const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;

@@ -44,7 +44,7 @@ const runDir = () => {
 describe('sentinel-chaos conformance', () => {
   it('--group static on the bundled manifests: exit 0, junit.xml with one testsuite, result.json with the checks', () => {
     const r = cli('conformance', '--group', 'static', '--report-dir', reportDir);
-    expect(r.stderr).toContain('conformance: static pass (84 passed, 0 failed, 0 skipped');
+    expect(r.stderr).toContain('conformance: static pass (96 passed, 0 failed, 0 skipped');
     expect(r.status).toBe(0);
     const dir = runDir();
     const junit = readFileSync(path.join(dir, 'junit.xml'), 'utf8');
@@ -52,8 +52,8 @@ describe('sentinel-chaos conformance', () => {
     expect(junit).toContain('<testsuite name="conformance-static" tests="84" failures="0"');
     const journal = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
     expect(journal.verdict).toBe('pass');
-    expect(journal.conformance.map((g: { group: string; checks: unknown[] }) => [g.group, g.checks.length])).toEqual([['static', 84]]);
-    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| static | ✅ pass | 84 of 84 passed |');
+    expect(journal.conformance.map((g: { group: string; checks: unknown[] }) => [g.group, g.checks.length])).toEqual([['static', 96]]);
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| static | ✅ pass | 96 of 96 passed |');
   });
 
   it('a broken manifests copy: exit 1, the failed checks on stderr and as JUnit failures with expected and observed', () => {

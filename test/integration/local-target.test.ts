@@ -80,7 +80,8 @@ describe('local target', () => {
 
   it('down() stops every process and removes the run directory', async () => {
     const runDir = d.describe().run_dir!;
-    expect(processesUnder(runDir).length).toBe(6);
+    // redis, sentinel and role-labeller per pod, plus whatever the labellers' loops run at this instant (sleep, redis-cli, curl).
+    expect(processesUnder(runDir).length).toBeGreaterThanOrEqual(9);
     await d.down();
     expect(processesUnder(stateDir)).toEqual([]);
     expect(entriesIn(stateDir)).toEqual([]);

@@ -16,6 +16,7 @@ import { deleteTable, installPartition, nftUnavailableReason } from './network.t
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { onInterrupt } from '../../runner/interrupt.ts';
 import { registerSecret } from '../../report/redact.ts';
+import { startLocalServices, type LocalServices } from './services.ts';
 
 /** Config changes a caller asks for explicitly (integration tests shorten down-after, for instance). */
 export interface ConfigOverrides {
@@ -51,7 +52,8 @@ interface LocalPod extends Pod {
   dataDir: string;
   /** Source address of the sentinel container's outgoing connections (see sentinelSource below). */
   sentinelSource: string;
-  procs: Partial<Record<ContainerName, Spawned>>;
+  /** By container name: redis, sentinel and the manifest's sidecars. */
+  procs: Record<string, Spawned>;
 }
 
 async function assertPortFree(host: string, port: number): Promise<void> {
@@ -132,8 +134,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await writeState(state);
 
+  let services: LocalServices | null = null;
   const teardown = async () => {
     unregister();
+    await services?.close();
     if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
     // A stopped (SIGSTOP) process still dies on SIGKILL; partitions go with the deployment.
     await Promise.all(pods.flatMap((p) => Object.values(p.procs).map((s) => signalAndWait(s, 'SIGKILL', 2000))));
@@ -162,9 +166,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   /** Each container's environment as it was when it started: a kubelet runs hooks and probes with that. */
   const startEnv = new Map<string, NodeJS.ProcessEnv>();
   /** The environment a kubelet would give the container, with local addresses, directories and binaries. */
-  const envFor = (pod: LocalPod, which: ContainerName): NodeJS.ProcessEnv => ({
+  const envFor = (pod: LocalPod, which: ContainerName, c: ContainerModel = which === 'redis' ? model.redis : model.sentinel): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    ...mapMounts(containerEnv(which === 'redis' ? model.redis : model.sentinel, pod, hostMap, password)),
+    ...mapMounts(containerEnv(c, pod, hostMap, password)),
+    ...services?.containerEnv,
     CONFIG_DIR: configDir,
     DATA_DIR: pod.dataDir,
     BIND_ADDR: pod.redis.host,
@@ -215,7 +220,32 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     }
   };
 
+  /** A sidecar (e.g. the role-labeller): started with the pod, not waited for, stopped and killed with it. */
+  const startSidecars = async (pod: LocalPod) => {
+    for (const c of model.sidecars) {
+      if (pod.procs[c.name]) continue;
+      const env = envFor(pod, 'redis', c);
+      startEnv.set(`${pod.name}/${c.name}`, env);
+      const [cmd, ...args] = localCommand(c.command);
+      const spawned = spawnContainer(cmd!, args, { cwd: pod.dataDir, env, logFile: path.join(runDir, 'pods', pod.name, `${c.name}.log`) });
+      pod.procs[c.name] = spawned;
+      state.processes[`${pod.name}/${c.name}`] = spawned.pid;
+      // A looping script leaves children (sleep, redis-cli, curl) behind when killed; in a container they die with it.
+      spawned.child?.once('exit', () => {
+        try {
+          process.kill(-spawned.pid, 'SIGKILL');
+        } catch {
+          // the group is already empty
+        }
+      });
+      if (opts.detached) spawned.child?.unref();
+    }
+    await writeState(state);
+  };
+
   try {
+    // The Services (kube-proxy) and the API server that holds the pods' labels they select on.
+    services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.procs.redis !== undefined })) });
     // The ConfigMaps as mounted files, with pod DNS names mapped to local addresses and explicit overrides applied.
     await mkdir(configDir, { recursive: true });
     await mkdir(scriptsDir, { recursive: true });
@@ -235,7 +265,9 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     await Promise.all(pods.map((p) => startContainer(p, 'redis')));
     await waitForReplicas(pods, password, model.replicas - 1, LOCAL_DEFAULTS.startTimeoutMs);
     await Promise.all(pods.map((p) => startContainer(p, 'sentinel')));
+    for (const p of pods) await startSidecars(p);
     await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs });
+    await services.waitForEndpoints(opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs);
   } catch (e) {
     await teardown();
     throw e;
@@ -256,6 +288,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     async start(name) {
       const p = byName(name);
       // The kubelet starts a pod's containers together; the sentinel's script asks its peers for the master.
+      await startSidecars(p);
       await Promise.all([startContainer(p, 'redis'), startContainer(p, 'sentinel')]);
     },
     isRunning: (name) => Object.keys(byName(name).procs).length > 0,
@@ -420,6 +453,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     pause,
     network,
     nodes,
+    ...(services ? { services } : {}),
     redisVersion: version,
     describe: () => ({
       run_dir: runDir,
@@ -427,6 +461,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       redis_server: bins.redisServer,
       redis_sentinel: bins.redisSentinel,
       pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
+      ...(services ? { service_addresses: services.describe() } : {}),
     }),
     down,
     [Symbol.asyncDispose]: down,

@@ -50,10 +50,10 @@ describe('verdicts and exit status', () => {
 });
 
 describe('group registry and selection', () => {
-  it('registers static, scaling, profile, live and peer; the default suite runs all but peer', () => {
-    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'scaling', 'profile', 'live', 'peer']);
+  it('registers static, scaling, profile, live, app-paths and peer; the default suite runs all but peer', () => {
+    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'scaling', 'profile', 'live', 'app-paths', 'peer']);
     for (const g of ['static', 'scaling', 'profile']) expect(CONFORMANCE_GROUPS.find((x) => x.name === g)?.needsDeployment).toBe(false);
-    expect(DEFAULT_SUITE_GROUPS).toEqual(['static', 'scaling', 'profile', 'live']);
+    expect(DEFAULT_SUITE_GROUPS).toEqual(['static', 'scaling', 'profile', 'live', 'app-paths']);
   });
 
   it('selects in registry order whatever order they are asked in', () => {
@@ -62,8 +62,7 @@ describe('group registry and selection', () => {
 
   it('refuses unknown, unregistered and empty selections as usage errors (exit 2)', () => {
     for (const [names, message] of [
-      [['nope'], /--group nope: unknown group; choose from static, scaling, profile, live, peer/],
-      [['app-paths'], /--group app-paths: not available in this version/],
+      [['nope'], /--group nope: unknown group; choose from static, scaling, profile, live, app-paths, peer/],
       [[], /--group needs at least one group/],
     ] as const) {
       const e = (() => {
@@ -98,11 +97,11 @@ describe('runGroups', () => {
     expect(lines.some((l) => /static fail \(1 passed, 1 failed, 0 skipped/.test(l))).toBe(true);
   });
 
-  it('runs the real static group on the bundled manifests: 84 checks, all pass', async () => {
+  it('runs the real static group on the bundled manifests: 96 checks, all pass', async () => {
     const model = await loadDeployment(BUNDLED);
     const [g] = await runGroups(selectGroups(['static']), { model, convergeTimeoutMs: 1000 });
     expect(g!.verdict).toBe('pass');
-    expect(g!.checks.length).toBe(84);
+    expect(g!.checks.length).toBe(96);
     expect(g!.checks.every((c) => c.group === 'static' && c.valid === true && c.file && c.object && c.field)).toBe(true);
   });
 });

@@ -22,6 +22,7 @@ const SCRIPTS_CM = '04-configmap-scripts.yaml';
 const STS = '05-statefulset.yaml';
 const SERVICES = '06-services.yaml';
 const PDB = '07-pdb.yaml';
+const RBAC = '08-rbac.yaml';
 
 const failing = (checks: readonly StaticCheck[]) => checks.filter((c) => !c.valid);
 const names = (checks: readonly StaticCheck[]) => checks.map((c) => c.name).sort();
@@ -51,6 +52,7 @@ describe('staticChecks on the bundled manifests/', () => {
       'service.client.type', 'service.client.port', 'service.client.selector', 'statefulset.service-name',
       'pdb.min-available', 'pdb.allows-drain', 'pdb.keeps-quorum', 'pdb.selector',
       'startup.redis.master-discovery', 'startup.redis.sentinel-hosts',
+      'routing.labeller', 'routing.service-account', 'routing.rbac', 'service.sentinel.selector',
     ];
     expect(seedChecks.filter((n) => !checks.some((c) => c.name === n))).toEqual([]);
     const expected = Object.fromEntries(checks.map((c) => [c.name, c.expected]));
@@ -323,11 +325,72 @@ describe('staticChecks on broken copies of manifests/', () => {
     expect(names(failing(checks))).toEqual(['schema', 'service.client.port', 'statefulset.redis.port']);
   });
 
-  it('validates the env shared through a YAML alias in both containers', async () => {
+  it('validates the env shared through a YAML alias in every container', async () => {
     edit(STS, '                  fieldPath: metadata.name\n', '                  fieldPath: 42\n');
     const checks = await checksOfCopy();
     const c = expectCaught(checks, 'schema', sts('spec.template.spec.containers[0].env[0].valueFrom.fieldRef.fieldPath'));
-    expect(c.observed).toBe('must be string (and violations at 1 other field)');
+    // The sentinel and role-labeller containers share the env through the alias.
+    expect(c.observed).toBe('must be string (and violations at 2 other fields)');
+  });
+
+  it('catches a client Service that selects every pod (two writes in three to a replica)', async () => {
+    edit(SERVICES, '    app.kubernetes.io/name: redis\n    redis.io/role: master\n', '    app.kubernetes.io/name: redis\n');
+    const checks = await checksOfCopy();
+    const c = expectCaught(checks, 'service.client.selector', { file: SERVICES, object: 'Service/redis', field: 'spec.selector' });
+    expect(c.observed).toContain('selects the replicas too');
+    expect(names(failing(checks))).toEqual(['service.client.selector']);
+  });
+
+  it('catches a client Service that selects no master (a role value the labeller never sets)', async () => {
+    edit(SERVICES, '    redis.io/role: master\n', '    redis.io/role: primary\n');
+    const checks = await checksOfCopy();
+    expect(expectCaught(checks, 'service.client.selector', { file: SERVICES, object: 'Service/redis', field: 'spec.selector' }).observed).toContain('selects no master pod');
+  });
+
+  it('catches the sentinel port served by the master-only Service and no sentinel Service', async () => {
+    const p = path.join(dir, SERVICES);
+    const text = readFileSync(p, 'utf8');
+    const at = text.indexOf('---\n# Sentinel-aware clients');
+    expect(at).toBeGreaterThan(0);
+    writeFileSync(p, text.slice(0, at) + '    - name: sentinel\n      port: 26379\n      targetPort: sentinel\n');
+    const checks = await checksOfCopy();
+    const c = expectCaught(checks, 'service.sentinel.selector', { file: SERVICES, object: 'Service/redis', field: 'spec.selector' });
+    expect(c.observed).toContain('(not every pod)');
+    expect(names(failing(checks))).toEqual(['service.sentinel.selector']);
+  });
+
+  it('catches a Role that may not patch pods', async () => {
+    edit(RBAC, 'verbs: ["get", "patch"]', 'verbs: ["get"]');
+    const checks = await checksOfCopy();
+    const c = expectCaught(checks, 'routing.rbac', { file: RBAC, object: 'RoleBinding/(none)', field: 'roleRef, subjects' });
+    expect(c.observed).toBe('no Role in matrix allows get and patch on pods');
+    expect(names(failing(checks))).toEqual(['routing.rbac']);
+  });
+
+  it('catches the RBAC and ServiceAccount removed', async () => {
+    rmSync(path.join(dir, RBAC));
+    const checks = await checksOfCopy();
+    expectCaught(checks, 'routing.service-account', sts('spec.template.spec.serviceAccountName'));
+    expect(checks.find((c) => c.name === 'routing.rbac')!.valid).toBe(false);
+    expect(names(failing(checks))).toEqual(['routing.rbac', 'routing.service-account']);
+  });
+
+  it('catches the role-labeller sidecar removed, and a labeller script that never patches', async () => {
+    cut(STS, '        # Keeps redis.io/role current', '      volumes:\n');
+    let checks = await checksOfCopy();
+    expect(expectCaught(checks, 'routing.labeller', sts('spec.template.spec.containers')).observed).toBe('(no container role-labeller)');
+    expect(names(failing(checks))).toEqual(['routing.labeller']);
+    cpSync(path.join(BUNDLED, STS), path.join(dir, STS));
+    edit(SCRIPTS_CM, '-X PATCH', '-X GET');
+    checks = await checksOfCopy();
+    const c = expectCaught(checks, 'routing.labeller', { file: SCRIPTS_CM, object: 'ConfigMap/redis-scripts', field: 'data["role-labeller.sh"]' });
+    expect(c.observed).toContain('lacks a PATCH');
+  });
+
+  it('catches a fourth container in the pod', async () => {
+    edit(STS, '        - name: role-labeller\n', '        - name: extra\n');
+    const checks = await checksOfCopy();
+    expectCaught(checks, 'statefulset.containers', sts('spec.template.spec.containers'));
   });
 
   it('catches a malformed quantity (format checked, not only the type)', async () => {
