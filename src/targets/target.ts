@@ -102,6 +102,31 @@ export interface NetworkFaults {
   unavailableReason(): Promise<string | null>;
 }
 
+/** What a truncation of an AOF's tail did. */
+export interface AofTruncation {
+  /** The file cut, relative to the data dir. */
+  file: string;
+  sizeBefore: number;
+  sizeAfter: number;
+}
+
+/**
+ * Optional ability: a pod's persistent volume (its data dir) as files, for day-2 operations. Every
+ * method but backupAof needs the pod stopped, as the volume would be unmounted in Kubernetes.
+ */
+export interface VolumeControl {
+  /** Copy the pod's AOF (Redis 7: <data>/appendonlydir/; older: appendonly.aof) into `dest`; returns the files copied. */
+  backupAof(pod: string, dest: string): Promise<string[]>;
+  /** Replace the pod's AOF with a backup taken by backupAof (of this pod or another). */
+  restoreAof(pod: string, src: string): Promise<void>;
+  /** Empty the pod's data dir, as a new or lost PVC would be. */
+  wipe(pod: string): Promise<void>;
+  /** Cut `bytes` off the end of the AOF's last incremental file, as a crash in the middle of a write would. */
+  truncateAofTail(pod: string, bytes: number): Promise<AofTruncation>;
+}
+
+export const hasVolumes = (d: StartedDeployment): d is StartedDeployment & { volumes: VolumeControl } => 'volumes' in d && d.volumes !== undefined;
+
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -128,6 +153,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly pause?: ProcessPause;
   readonly network?: NetworkFaults;
   readonly nodes?: NodeControl;
+  readonly volumes?: VolumeControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

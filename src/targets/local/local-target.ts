@@ -14,6 +14,7 @@ import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from '
 import { isStopped, spawnContainer, signalAndWait, type Spawned } from './processes.ts';
 import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
+import { localVolumes } from './volumes.ts';
 import { onInterrupt } from '../../runner/interrupt.ts';
 
 /** Config changes a caller asks for explicitly (integration tests shorten down-after, for instance). */
@@ -417,6 +418,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     pause,
     network,
     nodes,
+    volumes: localVolumes({ dataDirOf: (name) => byName(name).dataDir, isRunning: podControl.isRunning }),
     redisVersion: version,
     describe: () => ({
       run_dir: runDir,
