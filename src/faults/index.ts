@@ -13,6 +13,7 @@ import { aofDamage } from './aof-damage.ts';
 import { backupRestore } from './backup-restore.ts';
 import { emptyVolume } from './empty-volume.ts';
 import { fullRestart } from './full-restart.ts';
+import { scaleOut } from './scale-out.ts';
 
 export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
   switch (spec.kind) {
@@ -40,6 +41,8 @@ export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart:
       return emptyVolume(ctx, spec);
     case 'aof-damage':
       return aofDamage(ctx, spec);
+    case 'scale-out':
+      return scaleOut(ctx, spec);
   }
 }
 

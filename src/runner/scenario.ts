@@ -120,6 +120,14 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('aof-damage'),
     bytes: z.number().int().min(1).max(1_000_000).default(7),
   }),
+  z.strictObject({
+    /** Scale the StatefulSet up, raise the quorum on every sentinel, then kill the master; the heal scales back. */
+    kind: z.literal('scale-out'),
+    replicas: z.number().int().min(2).max(9).default(5),
+    quorum: z.number().int().min(1).max(9).default(3),
+    /** Give up waiting for every sentinel to know every other sentinel and replica after this long. */
+    discoverTimeoutMs: ms(600_000).default(60_000),
+  }),
 ]);
 
 export type FaultSpec = z.infer<typeof FaultSchema>;

@@ -127,6 +127,19 @@ export interface VolumeControl {
 
 export const hasVolumes = (d: StartedDeployment): d is StartedDeployment & { volumes: VolumeControl } => 'volumes' in d && d.volumes !== undefined;
 
+/**
+ * Optional ability: change the StatefulSet's replicas. New pods get the next ordinals and run the same
+ * start-up scripts (they find the master through the sentinels); `pods` follows.
+ */
+export interface ScaleControl {
+  /** Add pods up to `replicas`; resolves once their containers answer. Returns the new pods. */
+  scaleUp(replicas: number): Promise<Pod[]>;
+  /** Remove pods above `replicas`, highest ordinal first, each terminated as the kubelet does; their volumes go too. */
+  scaleDown(replicas: number): Promise<void>;
+}
+
+export const hasScale = (d: StartedDeployment): d is StartedDeployment & { scale: ScaleControl } => 'scale' in d && d.scale !== undefined;
+
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -154,6 +167,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly network?: NetworkFaults;
   readonly nodes?: NodeControl;
   readonly volumes?: VolumeControl;
+  readonly scale?: ScaleControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */
