@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
 import { countOnMaster, datasetCheck, msSince, waitSettled, waitWritable, writeDataset } from './day2.ts';
 import type { Duration } from '../runner/scenario.ts';
+import { inspectTopology } from '../targets/convergence.ts';
 
 export async function fullRestart(ctx: FaultContext, spec: { order: 'together' | 'reverse'; gapMs: Duration; settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
@@ -32,6 +33,13 @@ export async function fullRestart(ctx: FaultContext, spec: { order: 'together' |
   const writableNs = await waitWritable(ctx, startNs, spec.settleTimeoutMs);
   const settled = await waitSettled(ctx, spec.settleTimeoutMs);
   const recovered = await countOnMaster(ctx, keys);
+  const after = await inspectTopology({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { strict: false });
+  const afterOrdinal = after.ok ? after.topology.master.ordinal : null;
+  if (afterOrdinal !== null && afterOrdinal !== topology.master.ordinal) {
+    // No sentinel answers while every pod starts, so each falls back to INITIAL_MASTER_HOST: a replica's
+    // AOF, which may lack the last writes the old master acknowledged before the crash.
+    ctx.mark('master-moved', `master was ${topology.master.name}, is ${after.ok ? after.topology.master.name : '?'} after the restart`);
+  }
   return {
     victim: topology.master,
     landedNs,
@@ -41,6 +49,8 @@ export async function fullRestart(ctx: FaultContext, spec: { order: 'together' |
       time_to_writable_ms: msSince(writableNs, startNs),
       restart_to_all_answering_ms: msSince(answeringNs, startNs),
       downtime_ms: msSince(writableNs, landedNs),
+      master_ordinal_before: topology.master.ordinal,
+      master_ordinal_after: afterOrdinal,
     },
     heal: healOnce(ctx, 'start any pod still down', 'every pod running', async () => {
       for (const p of pods) if (!d.podControl.isRunning(p)) await d.podControl.start(p);

@@ -11,7 +11,7 @@ import { loadScenarioFile, resolveScenarios } from '../../src/runner/scenario.ts
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 // full-restart first: it starts from the first boot's master, redis-0.
-const SCENARIOS = ['full-restart', 'full-restart-reordered', 'aof-damage', 'backup-restore', 'empty-volume'];
+const SCENARIOS = ['full-restart', 'full-restart-reordered', 'aof-damage', 'backup-restore', 'empty-volume', 'scale-out'];
 const OVERRIDES = { sentinel: { 'down-after-milliseconds': '1500' } };
 const PROTECTION = /if \[ "\$master" = "\$POD_HOST" \] && ! has_data/;
 
@@ -113,6 +113,17 @@ describe('day-2 operations on the local target (down-after 1500 ms)', () => {
     expect(t.figures.writes_lost).toBe(0);
     expect(t.figures.sentinel_failover_ms).not.toBeNull();
     expect(t.figures.rejoin_ms).not.toBeNull();
+  });
+
+  it('scale-out: 5 sentinels with quorum 3 fail the master over, the old master rejoins, and 3 pods remain', () => {
+    const t = trial('scale-out');
+    expect(t.figures.sentinels).toBe(5);
+    expect(t.figures.quorum).toBe(3);
+    expect(t.figures.sentinel_failover_ms).not.toBeNull();
+    expect(t.figures.writes_lost).toBe(0);
+    expect(check(t, 'rejoin')?.valid).toBe(true);
+    expect(t.events.some((e) => e.kind === 'fault' && e.type === 'quorum' && e.detail.includes('accepted by 5 of 5'))).toBe(true);
+    expect(t.events.find((e) => e.kind === 'fault' && e.type === 'healed')?.detail).toBe('3 pods, quorum 2');
   });
 
   it('empty-volume without the protection: the scenario fails on the wiped dataset', () => {

@@ -5,6 +5,7 @@ import { aofDamage } from '../../../src/faults/aof-damage.ts';
 import { backupRestore } from '../../../src/faults/backup-restore.ts';
 import { emptyVolume } from '../../../src/faults/empty-volume.ts';
 import { FaultSkipped, type FaultContext } from '../../../src/faults/fault.ts';
+import { scaleOut } from '../../../src/faults/scale-out.ts';
 import { parseScenario } from '../../../src/runner/scenario.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 
@@ -26,16 +27,17 @@ function context(): { ctx: FaultContext; marks: string[] } {
   return { ctx, marks };
 }
 
-describe('day-2 faults without a volumes ability', () => {
+describe('day-2 faults without a volumes or scale ability', () => {
   it.each([
     ['empty-volume', (c: FaultContext) => emptyVolume(c, { settleTimeoutMs: 1000 })],
     ['backup-restore', (c: FaultContext) => backupRestore(c, { preStop: true, settleTimeoutMs: 1000 })],
     ['aof-damage', (c: FaultContext) => aofDamage(c, { bytes: 7 })],
+    ['scale-out', (c: FaultContext) => scaleOut(c, { replicas: 5, quorum: 3, discoverTimeoutMs: 1000 })],
   ])('%s skips with the reason and injects nothing', async (kind, inject) => {
     const { ctx, marks } = context();
     const err = await inject(ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FaultSkipped);
-    expect((err as Error).message).toContain(`${kind} needs access to the pods' volumes`);
+    expect((err as Error).message).toMatch(new RegExp(`${kind} needs (access to the pods' volumes|to add pods)`));
     expect(marks).toEqual([]);
   });
 });
@@ -47,6 +49,7 @@ describe('day-2 scenario schema', () => {
     expect(s('  kind: full-restart\n')).toEqual({ kind: 'full-restart', order: 'together', gapMs: 0, settleTimeoutMs: 60_000 });
     expect(s('  kind: empty-volume\n')).toEqual({ kind: 'empty-volume', settleTimeoutMs: 60_000 });
     expect(s('  kind: aof-damage\n')).toEqual({ kind: 'aof-damage', bytes: 7 });
+    expect(s('  kind: scale-out\n')).toEqual({ kind: 'scale-out', replicas: 5, quorum: 3, discoverTimeoutMs: 60_000 });
   });
 
   it('rejects an unknown restart order and a zero-byte truncation, naming the field', () => {
