@@ -7,6 +7,7 @@ import { parseInfo, withProbe, pairs } from '../redis/clients.ts';
 import { hasScale, type Pod, type StartedDeployment } from '../targets/target.ts';
 import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';
 import { waitSettled } from './day2.ts';
+import { SentinelObserver } from '../observers/sentinel-events.ts';
 
 async function setQuorumEverywhere(d: StartedDeployment, quorum: number): Promise<number> {
   const answers = await Promise.all(
@@ -69,6 +70,9 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     await restore().catch(() => {});
     throw e;
   }
+  // The trial observes the sentinels it started with; a failover may be led by an added pod's sentinel.
+  const observer = new SentinelObserver(added.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
+  await observer.start();
   const scaledMs = Math.round((clock.nowNs() - upNs) / 1e6);
   ctx.mark('scaled', `${added.map((p) => p.name).join(', ')} replicating; every sentinel knows ${d.pods.length - 1} sentinels and ${d.pods.length - 1} replicas (${scaledMs} ms)`);
 
@@ -88,6 +92,7 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     landedNs,
     healAfterFailover: true,
     checks: [rejoin],
+    events: () => observer.events,
     figures: { scale_out_ms: scaledMs, sentinels: d.pods.length, quorum: spec.quorum },
     async heal() {
       if (healed) return;
@@ -104,7 +109,7 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
         figures: { rejoin_ms: ms },
         explanation: ok ? `${victim.name} was a replica with its link up ${ms} ms after it was started, before the scale-in` : `${victim.name} was not a replica with its link up within ${spec.discoverTimeoutMs} ms`,
       });
-      await restore();
+      await restore().finally(() => observer.stop());
       ctx.mark('healed', `${before} pods, quorum ${beforeQuorum}`);
     },
   };

@@ -152,7 +152,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   let skipped: string | undefined;
   let healNs: number | null = null;
 
-  const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? [])].sort((a, b) => a.ns - b.ns);
+  const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? []), ...(fault?.events?.() ?? [])].sort((a, b) => a.ns - b.ns);
   const history = () => writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
   const newWriter = (name: string, client: Redis) => {
     clients.push(client);
