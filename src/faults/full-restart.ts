@@ -5,11 +5,17 @@ import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
 import { countOnMaster, datasetCheck, msSince, waitSettled, waitWritable, writeDataset } from './day2.ts';
 import type { Duration } from '../runner/scenario.ts';
 import { inspectTopology } from '../targets/convergence.ts';
+import { parseInfo, withProbe } from '../redis/clients.ts';
 
 export async function fullRestart(ctx: FaultContext, spec: { order: 'together' | 'reverse'; gapMs: Duration; settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
   const keys = await writeDataset(ctx);
   const pods = d.pods.map((p) => p.name);
+  // Writes Redis acknowledged while it held back the AOF write() behind a stalled fsync: what a SIGKILL can lose.
+  const delayed = await withProbe(topology.master.redis, { password: d.password }, (r) => r.info('persistence')).then(
+    (t) => Number(parseInfo(t).aof_delayed_fsync),
+    () => NaN,
+  );
   ctx.mark('inject', `SIGKILL every pod (${pods.join(', ')}); master was ${topology.master.name}`);
   await Promise.all(pods.map((p) => d.podControl.kill(p)));
   const landedNs = clock.nowNs();
@@ -50,6 +56,7 @@ export async function fullRestart(ctx: FaultContext, spec: { order: 'together' |
       restart_to_all_answering_ms: msSince(answeringNs, startNs),
       downtime_ms: msSince(writableNs, landedNs),
       master_ordinal_before: topology.master.ordinal,
+      aof_delayed_fsync: Number.isFinite(delayed) ? delayed : null,
       master_ordinal_after: afterOrdinal,
     },
     heal: healOnce(ctx, 'start any pod still down', 'every pod running', async () => {

@@ -80,6 +80,7 @@ describe('day-2 operations on the local target (down-after 1500 ms)', () => {
     expect(t.figures.writes_lost).toBe(0);
     expect(t.figures.split_brain_ms).toBe(0);
     expect(t.figures.time_to_writable_ms).not.toBeNull();
+    expect(t.figures.aof_delayed_fsync).toBeGreaterThanOrEqual(0);
     expect(check(t, 'no-failover')?.valid).toBe(true);
     expect(check(t, 'convergence')?.valid).toBe(true);
   });
