@@ -49,6 +49,13 @@ export interface InjectedFault {
    * +sdown → +odown path before the election, so the phase-order check does not apply.
    */
   failoverRequested?: true;
+  /**
+   * The deployment was restored to a backup taken at this instant: writes first acknowledged after it
+   * are lost by design (reported as writes_lost_after_backup, with a warning), not counted as loss.
+   */
+  restorePointNs?: number;
+  /** Events the fault observed itself (e.g. the sentinels of pods it added), merged into the trial's. */
+  events?: () => readonly TrialEvent[];
 }
 
 /** The target lacks an ability the fault needs: the scenario is skipped with this reason, never passed. */

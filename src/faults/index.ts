@@ -9,6 +9,11 @@ import { partitionPod } from './partition.ts';
 import { rotatePassword } from './password-rotation.ts';
 import { pauseRedis } from './pause.ts';
 import { sentinelQuorumLoss } from './sentinel-quorum-loss.ts';
+import { aofDamage } from './aof-damage.ts';
+import { backupRestore } from './backup-restore.ts';
+import { emptyVolume } from './empty-volume.ts';
+import { fullRestart } from './full-restart.ts';
+import { scaleOut } from './scale-out.ts';
 
 export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
   switch (spec.kind) {
@@ -28,6 +33,16 @@ export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart:
       return rollingUpgrade(ctx, spec);
     case 'password-rotation':
       return rotatePassword(ctx, spec, opts);
+    case 'backup-restore':
+      return backupRestore(ctx, spec);
+    case 'full-restart':
+      return fullRestart(ctx, spec);
+    case 'empty-volume':
+      return emptyVolume(ctx, spec);
+    case 'aof-damage':
+      return aofDamage(ctx, spec);
+    case 'scale-out':
+      return scaleOut(ctx, spec);
   }
 }
 

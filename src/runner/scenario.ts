@@ -95,6 +95,39 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     /** What proves the new password afterwards: kill the master pod and measure the failover. */
     then: z.enum(['kill-master']).default('kill-master'),
   }),
+  // Day-2 operations from the deployment guide (src/faults/day2.ts); each writes a known dataset first.
+  z.strictObject({
+    /** Back up the master's AOF, scale to 0, restore the backup into every pod's data dir, scale back up. */
+    kind: z.literal('backup-restore'),
+    /** Run the preStop hooks when scaling to 0, as the kubelet does. */
+    preStop: z.boolean().default(true),
+    settleTimeoutMs: ms(600_000).default(60_000),
+  }),
+  z.strictObject({
+    /** SIGKILL every pod at once, then start them: together, or highest ordinal first with gapMs between. */
+    kind: z.literal('full-restart'),
+    order: z.enum(['together', 'reverse']).default('together'),
+    gapMs: duration(600_000).default(0),
+    settleTimeoutMs: ms(600_000).default(60_000),
+  }),
+  z.strictObject({
+    /** Kill the master's pod, empty its data dir, start it at once (before down-after). */
+    kind: z.literal('empty-volume'),
+    settleTimeoutMs: ms(600_000).default(60_000),
+  }),
+  z.strictObject({
+    /** Kill a replica's pod, cut bytes off the tail of its AOF, start it again. */
+    kind: z.literal('aof-damage'),
+    bytes: z.number().int().min(1).max(1_000_000).default(7),
+  }),
+  z.strictObject({
+    /** Scale the StatefulSet up, raise the quorum on every sentinel, then kill the master; the heal scales back. */
+    kind: z.literal('scale-out'),
+    replicas: z.number().int().min(2).max(9).default(5),
+    quorum: z.number().int().min(1).max(9).default(3),
+    /** Give up waiting for every sentinel to know every other sentinel and replica after this long. */
+    discoverTimeoutMs: ms(600_000).default(60_000),
+  }),
 ]);
 
 export type FaultSpec = z.infer<typeof FaultSchema>;

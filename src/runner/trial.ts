@@ -24,6 +24,7 @@ import { addr, hasNetwork, type Pod, type StartedDeployment } from '../targets/t
 import type { Op, ReadBack } from '../workload/history.ts';
 import { CLIENT_DEFAULTS, directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
+import { restoredAway } from '../checkers/restore-point.ts';
 import { durationMs, type Duration, type Scenario } from './scenario.ts';
 
 /** The Sentinel-aware application client whose view defines failover time and availability. */
@@ -153,7 +154,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   let healNs: number | null = null;
   let unwatchPods: (() => void) | undefined;
 
-  const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? [])].sort((a, b) => a.ns - b.ns);
+  const allEvents = () => [...events, ...(observer?.events ?? []), ...(sampler?.events ?? []), ...(fault?.events?.() ?? [])].sort((a, b) => a.ns - b.ns);
   const history = () => writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
   const newWriter = (name: string, client: Redis) => {
     clients.push(client);
@@ -328,7 +329,9 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const mainInput: TrialInput = { ...input, history: h.filter((o) => o.process === MAIN_CLIENT) };
     const checks: BoundCheck[] = [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: durationMs(s.expect.maxSplitBrainMs, d.downAfterMs) })];
     const injectNs = events.find((e) => e.kind === 'fault' && e.type === 'inject')?.ns ?? faultNs;
-    const loss = checkWriteLossAttributed(input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, maxLostFromOldMaster: s.expect.maxLostFromOldMaster, sinceNs: injectNs });
+    const restored = restoredAway(input, fault?.restorePointNs);
+    if (restored.warning) warnings.push(restored.warning);
+    const loss = checkWriteLossAttributed(restored.input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, maxLostFromOldMaster: s.expect.maxLostFromOldMaster, sinceNs: injectNs });
     if (loss.warning) warnings.push(loss.warning);
     const mainChecks: BoundCheck[] = [
       bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
@@ -354,6 +357,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     const phases = faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases(mainInput);
     const merged: Record<string, number | null> = {
       ...mergeFigures(results),
+      ...restored.figures,
       ...phases.figures,
       ...(faultNs !== null && fault ? podLifecycleFigures(evs, fault.victim.name, faultNs) : {}),
       ...figures,

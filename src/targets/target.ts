@@ -128,6 +128,44 @@ export interface ServiceAccess {
 }
 
 export const hasServices = (d: StartedDeployment): d is StartedDeployment & { services: ServiceAccess } => 'services' in d && d.services !== undefined;
+/** What a truncation of an AOF's tail did. */
+export interface AofTruncation {
+  /** The file cut, relative to the data dir. */
+  file: string;
+  sizeBefore: number;
+  sizeAfter: number;
+}
+
+/**
+ * Optional ability: a pod's persistent volume (its data dir) as files, for day-2 operations. Every
+ * method but backupAof needs the pod stopped, as the volume would be unmounted in Kubernetes.
+ */
+export interface VolumeControl {
+  /** Copy the pod's AOF (Redis 7: <data>/appendonlydir/; older: appendonly.aof) into `dest`; returns the files copied. */
+  backupAof(pod: string, dest: string): Promise<string[]>;
+  /** Replace the pod's AOF with a backup taken by backupAof (of this pod or another). */
+  restoreAof(pod: string, src: string): Promise<void>;
+  /** Empty the pod's data dir, as a new or lost PVC would be. */
+  wipe(pod: string): Promise<void>;
+  /** Cut `bytes` off the end of the AOF's last incremental file, as a crash in the middle of a write would. */
+  truncateAofTail(pod: string, bytes: number): Promise<AofTruncation>;
+}
+
+export const hasVolumes = (d: StartedDeployment): d is StartedDeployment & { volumes: VolumeControl } => 'volumes' in d && d.volumes !== undefined;
+
+/**
+ * Optional ability: change the StatefulSet's replicas. New pods get the next ordinals and run the same
+ * start-up scripts (they find the master through the sentinels); `pods` follows.
+ */
+export interface ScaleControl {
+  /** Add pods up to `replicas`; resolves once their containers answer. Returns the new pods. */
+  scaleUp(replicas: number): Promise<Pod[]>;
+  /** Remove pods above `replicas`, highest ordinal first, each terminated as the kubelet does; their volumes go too. */
+  scaleDown(replicas: number): Promise<void>;
+}
+
+export const hasScale = (d: StartedDeployment): d is StartedDeployment & { scale: ScaleControl } => 'scale' in d && d.scale !== undefined;
+
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -156,6 +194,8 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly nodes?: NodeControl;
   readonly podEvents?: PodEventSource;
   readonly services?: ServiceAccess;
+  readonly volumes?: VolumeControl;
+  readonly scale?: ScaleControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

@@ -37,6 +37,14 @@ export function planFault(f: FaultSpec): Omit<PlanStep, 'scenario'> {
       };
     case 'password-rotation':
       return { fault: f.kind, victim: 'every pod, then the master', action: 'ACL add the new password on every node, update the Secret, masterauth, sentinel auth-pass, clients, retire the old one; then delete the master pod (grace 0)', heal: 'roll back what the rotation changed' };
+    case 'full-restart':
+      return { fault: f.kind, victim: 'every pod', action: 'delete every pod at once with grace period 0 (as a node-wide crash); the StatefulSet recreates them (the reordered variant cannot choose the order on Kubernetes)', heal: 'wait for every pod to be Ready' };
+    case 'backup-restore':
+    case 'empty-volume':
+    case 'aof-damage':
+      return { fault: f.kind, victim: 'the pods\' volumes', action: 'skipped on Kubernetes in this version: the kube target has no access to the PVCs\' files (the volumes ability)', heal: 'none' };
+    case 'scale-out':
+      return { fault: f.kind, victim: 'the StatefulSet', action: 'skipped on Kubernetes in this version: the kube target cannot scale the StatefulSet (the scale ability)', heal: 'none' };
   }
 }
 

@@ -1,6 +1,6 @@
 // The local target: the manifests' pods as real redis-server / redis-sentinel processes on loopback addresses.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,8 @@ import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from '
 import { isStopped, spawnContainer, signalAndWait, type Spawned } from './processes.ts';
 import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
+import { localVolumes } from './volumes.ts';
+import { localScale } from './scale.ts';
 import { onInterrupt } from '../../runner/interrupt.ts';
 import { registerSecret } from '../../report/redact.ts';
 import { startLocalServices, type LocalServices } from './services.ts';
@@ -108,7 +110,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   let password = model.password.value ?? randomBytes(24).toString('base64url');
   registerSecret(password);
   const passwords = [password];
-  const pods: LocalPod[] = model.podNames.map((name, i) => ({
+  const makePod = (name: string, i: number): LocalPod => ({
     name,
     ordinal: i,
     node: `node-${i}`,
@@ -117,7 +119,8 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     dataDir: path.join(runDir, 'pods', name, 'data'),
     sentinelSource: sentinelSource(i),
     procs: {},
-  }));
+  });
+  const pods: LocalPod[] = model.podNames.map(makePod);
   const dnsSuffix = `${model.headlessService}.${model.namespace}.svc.cluster.local`;
   const hostMap = (s: string) =>
     pods.reduce((acc, p) => acc.replaceAll(`${p.name}.${dnsSuffix}`, p.redis.host).replace(new RegExp(`\\b${p.name}\\.${model.headlessService}\\b`, 'g'), p.redis.host), s);
@@ -454,6 +457,25 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     network,
     nodes,
     ...(services ? { services } : {}),
+    volumes: localVolumes({ dataDirOf: (name) => byName(name).dataDir, isRunning: podControl.isRunning }),
+    scale: localScale({
+      pods,
+      newPod: (i) => makePod(`${model.statefulSet}-${i}`, i),
+      async prepare(p) {
+        await assertPortFree(p.redis.host, model.redisPort);
+        await assertPortFree(p.sentinel.host, model.sentinelPort);
+        await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+        state.pods.push({ name: p.name, address: p.redis.host });
+        await writeState(state);
+      },
+      start: (name) => podControl.start(name),
+      stop: (name) => podControl.stop(name, { preStop: true }).then(() => {}),
+      async forget(p) {
+        await rm(p.dataDir, { recursive: true, force: true });
+        state.pods = state.pods.filter((x) => x.name !== p.name);
+        await writeState(state);
+      },
+    }),
     redisVersion: version,
     describe: () => ({
       run_dir: runDir,

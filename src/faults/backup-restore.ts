@@ -1,0 +1,56 @@
+// backup-restore: the deployment guide's procedure. Copy the master's AOF while the pods run, scale to 0,
+// put the copy into every pod's data dir, scale back to 3; the dataset must be back, writable.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
+import { countOnMaster, datasetCheck, msSince, volumesOf, waitSettled, waitWritable, writeDataset } from './day2.ts';
+
+export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean; settleTimeoutMs: number }): Promise<InjectedFault> {
+  const { deployment: d, clock, topology } = ctx;
+  const volumes = volumesOf(d, 'backup-restore');
+  const pods = d.pods.map((p) => p.name);
+  const keys = await writeDataset(ctx);
+  const backupDir = await mkdtemp(path.join(os.tmpdir(), 'sc-backup-'));
+  const cleanup = () => rm(backupDir, { recursive: true, force: true });
+  try {
+    // The guide copies the AOF from each pod; the master's holds every acknowledged write (Redis
+    // write()s the AOF before it replies), so that is the copy restored everywhere.
+    ctx.mark('inject', `back up ${topology.master.name}'s AOF (the master)`);
+    const restorePointNs = clock.nowNs();
+    const files = await volumes.backupAof(topology.master.name, backupDir);
+    ctx.mark('backup', `${files.length} files: ${files.join(', ')}`);
+    const scaleDownNs = clock.nowNs();
+    await Promise.all(pods.map((p) => d.podControl.stop(p, { preStop: spec.preStop })));
+    const landedNs = clock.nowNs();
+    ctx.mark('landed', `scaled to 0 in ${Math.round((landedNs - scaleDownNs) / 1e6)} ms`);
+    for (const p of pods) await volumes.restoreAof(p, backupDir);
+    ctx.mark('restored', `the backup is in every pod's data dir`);
+    const startNs = clock.nowNs();
+    await Promise.all(pods.map((p) => d.podControl.start(p)));
+    ctx.mark('scaled-up', `${pods.length} pods answer`);
+    const writableNs = await waitWritable(ctx, startNs, spec.settleTimeoutMs);
+    const settled = await waitSettled(ctx, spec.settleTimeoutMs);
+    const recovered = await countOnMaster(ctx, keys);
+    await cleanup();
+    return {
+      victim: topology.master,
+      landedNs,
+      healAfterFailover: false,
+      restorePointNs,
+      checks: [datasetCheck('dataset-restored', keys.length, recovered, `after the restore${settled ? '' : ' (not yet settled)'}`)],
+      figures: {
+        time_to_writable_ms: msSince(writableNs, startNs),
+        scale_down_ms: msSince(landedNs, scaleDownNs),
+        backup_files: files.length,
+      },
+      heal: healOnce(ctx, 'start any pod still down', 'every pod running', async () => {
+        for (const p of pods) if (!d.podControl.isRunning(p)) await d.podControl.start(p);
+      }),
+    };
+  } catch (e) {
+    await cleanup();
+    for (const p of pods) if (!d.podControl.isRunning(p)) await d.podControl.start(p).catch(() => {});
+    throw e;
+  }
+}
