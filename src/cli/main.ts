@@ -241,6 +241,7 @@ export function buildProgram(): Command {
           `password file: ${info.passwordFile}`,
           `try: redis-cli -h ${info.pods[0]!.redis.split(':')[0]} -p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${info.masterName}`,
           `     REDISCLI_AUTH="$(cat ${info.passwordFile})" redis-cli -h <master address> -p ${model.redisPort} ROLE`,
+          'not started by up: the redis Service and its role-labeller sidecars (the harness plays their API server, and up exits)',
           'remove it with: npm run chaos -- down',
           '',
         ].join('\n'),

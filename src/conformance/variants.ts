@@ -67,7 +67,11 @@ export function scalingChecks(files: readonly ManifestFile[], replicas: number, 
  */
 export function profileChecks(files: readonly ManifestFile[], profile: ProfileName, dir = `(rendered with profile ${profile})`): VariantCheck[] {
   const rendered = overlayManifestFiles(files, PROFILES[profile].overlay);
-  const checks = staticChecksOfObjects(objectsOf(rendered, dir), SEED_DESIGN, dir).map(inGroup('profile', `profile-${profile}`));
+  const objects = objectsOf(rendered, dir);
+  // A profile changes redis.conf only: hold the rest to the design of the deployment's size.
+  const sts = objects.find((o) => o.kind === 'StatefulSet') as { spec?: { replicas?: unknown } } | undefined;
+  const replicas = typeof sts?.spec?.replicas === 'number' ? sts.spec.replicas : SEED_DESIGN.replicas;
+  const checks = staticChecksOfObjects(objects, designFor({ replicas }), dir).map(inGroup('profile', `profile-${profile}`));
   return [...checks, ...profileDirectiveChecks(rendered, profile, dir)];
 }
 

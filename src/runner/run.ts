@@ -20,7 +20,6 @@ import { describeClient, type ClientOptions } from '../workload/sentinel-client.
 import type { Scenario } from './scenario.ts';
 import { runTrial } from './trial.ts';
 import { onInterrupt } from './interrupt.ts';
-import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { runGroups, selectGroups } from '../conformance/run.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
 import type { StartedDeployment } from '../targets/target.ts';
@@ -40,7 +39,7 @@ export interface RunOptions {
   progress?: Progress;
   /** Which statistic over the trials is held to the failover bound (default max). */
   gate?: GateStat;
-  /** Conformance groups run on the deployment before the scenarios (default static and live; [] for none). */
+  /** Conformance groups run on the deployment before the scenarios (none unless named; the CLI's default is DEFAULT_SUITE_GROUPS). */
   conformance?: readonly string[];
   /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
   profile?: ProfileName;
@@ -90,7 +89,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
-  const groups = (opts.conformance ?? DEFAULT_SUITE_GROUPS).length ? selectGroups(opts.conformance ?? DEFAULT_SUITE_GROUPS) : [];
+  const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
   const model = applyProfile(await loadDeployment(opts.manifestsDir), opts.profile);
   assertRunnable(model);
   const runId = newRunId();

@@ -49,7 +49,7 @@ describe('sentinel-chaos conformance', () => {
     const dir = runDir();
     const junit = readFileSync(path.join(dir, 'junit.xml'), 'utf8');
     expect(junit.match(/<testsuite /g)).toHaveLength(1);
-    expect(junit).toContain('<testsuite name="conformance-static" tests="84" failures="0"');
+    expect(junit).toContain('<testsuite name="conformance-static" tests="96" failures="0"');
     const journal = JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8'));
     expect(journal.verdict).toBe('pass');
     expect(journal.conformance.map((g: { group: string; checks: unknown[] }) => [g.group, g.checks.length])).toEqual([['static', 96]]);
@@ -72,7 +72,7 @@ describe('sentinel-chaos conformance', () => {
   it('an unknown group: exit 2, one line naming the flag and the choices, nothing written', () => {
     const r = cli('conformance', '--group', 'static,bogus', '--report-dir', reportDir);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('sentinel-chaos: --group bogus: unknown group; choose from static, live, peer');
+    expect(r.stderr.trim()).toBe('sentinel-chaos: --group bogus: unknown group; choose from static, scaling, profile, live, app-paths, peer');
     expect(readdirSync(reportDir)).toEqual([]);
   });
 });

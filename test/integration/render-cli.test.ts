@@ -26,7 +26,7 @@ describe('render', () => {
     const out = path.join(tmp, 'five');
     const r = await render('--replicas', '5', '--out', out);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/rendered 8 files to .*five; \d+ checks, 0 failed/);
+    expect(r.stdout).toMatch(/rendered 9 files to .*five; \d+ checks, 0 failed/);
     expect(readdirSync(out).sort()).toEqual(readdirSync(MANIFESTS).sort());
     expect(readFileSync(path.join(out, '05-statefulset.yaml'), 'utf8')).toContain('replicas: 5');
   });

@@ -35,7 +35,7 @@ export interface LocalOptions {
   subnet?: number;
   binaries?: Partial<Binaries>;
   overrides?: ConfigOverrides;
-  /** Leave the processes running when this harness exits (the `up` command). */
+  /** Leave the processes running when this harness exits (the `up` command); the Services and their labeller sidecars, which need the harness, are left out. */
   detached?: boolean;
   /** On teardown, copy every container's log here (the password replaced by ***) before deleting the run. */
   logsDir?: string;
@@ -225,6 +225,8 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 
   /** A sidecar (e.g. the role-labeller): started with the pod, not waited for, stopped and killed with it. */
   const startSidecars = async (pod: LocalPod) => {
+    // The sidecars talk to the API server the harness plays; a detached deployment outlives the harness.
+    if (!services) return;
     for (const c of model.sidecars) {
       if (pod.procs[c.name]) continue;
       const env = envFor(pod, 'redis', c);
@@ -248,7 +250,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
 
   try {
     // The Services (kube-proxy) and the API server that holds the pods' labels they select on.
-    services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.procs.redis !== undefined })) });
+    if (!opts.detached) services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.procs.redis !== undefined })) });
     // The ConfigMaps as mounted files, with pod DNS names mapped to local addresses and explicit overrides applied.
     await mkdir(configDir, { recursive: true });
     await mkdir(scriptsDir, { recursive: true });
@@ -270,7 +272,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     await Promise.all(pods.map((p) => startContainer(p, 'sentinel')));
     for (const p of pods) await startSidecars(p);
     await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs });
-    await services.waitForEndpoints(opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs);
+    await services?.waitForEndpoints(opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs);
   } catch (e) {
     await teardown();
     throw e;

@@ -77,6 +77,10 @@ export async function removeDeployment(state: LocalState): Promise<Removed> {
       }
     }),
   );
+  // What those processes started (a sidecar's sleep, curl, redis-cli) runs in the same directories.
+  const strays = (await readdir('/proc').catch(() => [] as string[])).filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid && isOurs(pid, state.runDir));
+  await Promise.all(strays.map((pid) => signalAndWait({ pid }, 'SIGKILL', 2000)));
+
   const tables: string[] = [];
   for (const t of state.nftTables ?? []) {
     if (await tableExists(t)) {
@@ -85,7 +89,7 @@ export async function removeDeployment(state: LocalState): Promise<Removed> {
     }
   }
   await rm(state.runDir, { recursive: true, force: true });
-  return { runId: state.runId, processes: killed.sort(), nftTables: tables, dir: state.runDir };
+  return { runId: state.runId, processes: [...killed.sort(), ...(strays.length ? [`${strays.length} process(es) they started`] : [])], nftTables: tables, dir: state.runDir };
 }
 
 /** States whose owner is gone and that were not left running on purpose: leftovers of a killed harness. */
