@@ -11,7 +11,18 @@ import { RUN_DEFAULTS, type RunResult } from '../../src/runner/run.ts';
 import { resolveScenarios } from '../../src/runner/scenario.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
-const nftTables = (): string[] => execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('sentinel_chaos_'));
+/** The harness's nft tables whose rules name this test's subnet (other runs on the machine have tables of their own). */
+const nftTables = (): string[] =>
+  execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('sentinel_chaos_'))
+    .filter((l) => {
+      try {
+        return execFileSync('nft', ['list', 'table', ...l.replace(/^table /, '').split(' ')], { encoding: 'utf8' }).includes('127.0.243.');
+      } catch {
+        return false; // deleted meanwhile
+      }
+    });
 
 describe('network-partition under --profile both (down-after 1500 ms)', () => {
   let tmp: string;
