@@ -1,9 +1,9 @@
 // Load manifests/ into a typed deployment model: the single source of truth for every parameter.
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { HarnessError } from '../errors.ts';
 import { lastDirective } from './redis-conf.ts';
+import { readManifestFiles } from './scale.ts';
 
 /** A Kubernetes object as parsed from YAML, with where it came from. */
 export interface ManifestObject {
@@ -81,17 +81,9 @@ function invalid(file: string, message: string): HarnessError {
 
 /** Read every *.yaml / *.yml document under `dir`, reporting YAML errors with file and line. */
 export async function readManifestObjects(dir: string): Promise<ManifestObject[]> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
-  } catch {
-    throw new HarnessError('MANIFEST_INVALID', `manifests directory ${dir} cannot be read (pass --manifests DIR)`);
-  }
-  if (names.length === 0) throw new HarnessError('MANIFEST_INVALID', `no *.yaml files in ${dir} (pass --manifests DIR)`);
   const objects: ManifestObject[] = [];
-  for (const name of names) {
+  for (const { name, text } of await readManifestFiles(dir)) {
     const file = path.join(dir, name);
-    const text = await readFile(file, 'utf8');
     const lineCounter = new LineCounter();
     for (const doc of parseAllDocuments(text, { lineCounter })) {
       const err = doc.errors[0];
