@@ -1,0 +1,77 @@
+// The container-runtime seam under the kubelet emulation: a runtime only starts, signals, freezes, execs in and removes containers.
+
+/** A mount as the kubelet makes it: a ConfigMap or Secret rendered to files, or the pod's volume. */
+export interface MountSpec {
+  /** Where the files are on the host (a rendered ConfigMap / Secret directory, or the pod's volume directory). */
+  hostPath: string;
+  /** Where the container sees them (the manifest's `mountPath`). */
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface ContainerSpec {
+  pod: string;
+  /** The manifest's container name (redis, sentinel, role-labeller, …). */
+  container: string;
+  /** The image the manifest names after mapping (a local image tag for docker; for host processes, the binaries' directory or ''). */
+  image: string;
+  /** argv: the manifest's command + args, with paths as the container sees them. */
+  argv: string[];
+  env: Record<string, string>;
+  mounts: MountSpec[];
+  /** The pod's own address: containers of one pod share it (host networking on loopback). */
+  podAddress: string;
+  /** DNS server the container's resolver uses (docker: --dns); undefined for host processes. */
+  dnsServer?: string;
+  /** resources.limits as the cgroup would apply them. */
+  limits?: { memoryBytes?: number; nanoCpus?: number };
+  /** Labels by which a later run or `down` finds what this run left (docker labels; the process runtime uses its state file). */
+  labels: Record<string, string>;
+  /** Host file the container's stdout and stderr are appended to. */
+  logFile: string;
+}
+
+export interface ContainerExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** The cgroup's OOM killer ended it (the kubelet reports `OOMKilled`). */
+  oomKilled: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A container that was started; its methods are safe to call after it exited. */
+export interface RunningContainer {
+  readonly id: string;
+  /** Host PID of the container's main process (PID 1 inside a real container), when known. */
+  readonly pid: number | undefined;
+  /** Resolves once the container's main process has exited. */
+  readonly exited: Promise<ContainerExit>;
+  isRunning(): boolean;
+  /** Send a signal to the main process (docker kill --signal; process.kill for host processes). */
+  signal(sig: NodeJS.Signals): Promise<void>;
+  /** Freeze every process of the container (cgroup freezer / SIGSTOP of the group); resolves once proven frozen. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
+  isFrozen(): Promise<boolean>;
+  /** Run a command inside the container with the given environment (probes and hooks). */
+  exec(argv: string[], opts: { env: Record<string, string>; timeoutMs: number }): Promise<ExecResult>;
+  /** Remove what is left of the container (no-op for host processes once exited). */
+  remove(): Promise<void>;
+}
+
+export interface ContainerRuntime {
+  readonly name: 'process' | 'docker';
+  /**
+   * Where a container sees a host path: docker mounts it at the manifest's mountPath, the process
+   * runtime has no mount namespace and passes the host path itself.
+   */
+  pathInContainer(mount: MountSpec): string;
+  start(spec: ContainerSpec): Promise<RunningContainer>;
+  /** Remove every container and volume carrying these labels (leftovers of a killed harness); returns what was removed. */
+  removeLabelled(labels: Record<string, string>): Promise<string[]>;
+}
