@@ -1,7 +1,7 @@
 // Write availability over the trial: how many writes were acknowledged and the longest stretch without an acknowledgement.
 import { nsToMs } from '../clock.ts';
-import type { Op } from '../workload/history.ts';
-import type { CheckResult, TrialInput } from './types.ts';
+import type { Op } from '../model/history.ts';
+import type { CheckResult, TrialInput } from '../model/check.ts';
 
 export interface Outage {
   ms: number;

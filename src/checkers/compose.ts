@@ -1,5 +1,5 @@
 // Runs a trial's checkers so that one crashing checker cannot hide the others, and combines their verdicts.
-import type { CheckResult, Checker, Figures, TrialInput, Validity } from './types.ts';
+import type { CheckResult, Checker, Figures, TrialInput, Validity } from '../model/check.ts';
 
 /** A checker with its configuration bound; name is used when the checker throws before naming its result. */
 export interface BoundCheck {

@@ -1,6 +1,6 @@
 // Failover duration as the client saw it (first ack by a new master) and as Sentinel announced it (+switch-master), against an SLO.
 import { nsToMs } from '../clock.ts';
-import type { CheckResult, TrialInput } from './types.ts';
+import type { CheckResult, TrialInput } from '../model/check.ts';
 import { firstEventAfter, firstNewMasterAckNs, isSwitchMaster } from './phases.ts';
 
 /**

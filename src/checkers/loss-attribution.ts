@@ -1,6 +1,6 @@
 // Who acknowledged the writes that were lost: the old master after the fault (a loss the seed's settings allow) or anyone else.
-import type { Op } from '../workload/history.ts';
-import type { CheckResult, TrialInput } from './types.ts';
+import type { Op } from '../model/history.ts';
+import type { CheckResult, TrialInput } from '../model/check.ts';
 import { checkWriteLoss } from './write-loss.ts';
 
 /**

@@ -1,8 +1,8 @@
 // Breaks a failover into Sentinel phases (+sdown … +switch-master) and the first client ack, timed from the fault.
 import { nsToMs } from '../clock.ts';
-import type { TrialEvent } from '../observers/events.ts';
-import type { Phase } from '../report/journal.ts';
-import type { CheckResult, Figures, TrialInput } from './types.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { Phase } from '../model/figures.ts';
+import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 
 /** The first event (by ns) strictly after afterNs that satisfies the predicate. */
 export function firstEventAfter(

@@ -1,7 +1,7 @@
 // Pod lifecycle figures from the orchestrator's pod events: when the victim pod was deleted,
 // rescheduled and ready again, relative to the fault, next to the failover phases. Pure.
 import { nsToMs } from '../clock.ts';
-import type { TrialEvent } from '../observers/events.ts';
+import type { TrialEvent } from '../model/events.ts';
 
 const FIGURES = [
   ['pod-deleted', 'pod_deleted_ms'],

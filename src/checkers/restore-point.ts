@@ -1,5 +1,5 @@
 // A restore to a backup discards what came after the backup: set those writes aside before the loss check.
-import type { Figures, TrialInput } from './types.ts';
+import type { Figures, TrialInput } from '../model/check.ts';
 
 /**
  * Without a restore point, the input unchanged. With one, the keys whose first acknowledgement came

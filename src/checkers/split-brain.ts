@@ -1,7 +1,7 @@
 // Split brain: every interval in which more than one node claims to be master, and whether more than one accepted writes in it.
 import { nsToMs } from '../clock.ts';
-import type { TrialEvent } from '../observers/events.ts';
-import type { CheckResult, TrialInput } from './types.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { CheckResult, TrialInput } from '../model/check.ts';
 
 export interface SplitBrainInterval {
   startNs: number;

@@ -1,5 +1,5 @@
 // Summary statistics over a figure's values across trials, using the nearest-rank quantile.
-import type { Stats } from '../report/journal.ts';
+import type { Stats } from '../model/figures.ts';
 
 export const QUANTILE_DEFINITION =
   'The p-quantile of n values sorted ascending is the value at 1-based rank ceil(p × n) (nearest rank, no interpolation), so the median is the value at rank ceil(0.5 × n).';

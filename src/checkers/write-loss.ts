@@ -1,6 +1,6 @@
 // Jepsen set-style durability: every acknowledged write must be found on the final master, and nothing that never happened.
 import { nsToMs } from '../clock.ts';
-import type { CheckResult, Figures, TrialInput } from './types.ts';
+import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 
 const MAX_NAMED_KEYS = 10;
 

@@ -6,7 +6,7 @@ import { firstNewMasterAckNs } from '../checkers/phases.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
-import type { Op } from '../workload/history.ts';
+import type { Op } from '../model/history.ts';
 import { SentinelLookupClient } from '../workload/sentinel-lookup-client.ts';
 import { sentinelClient } from '../workload/sentinel-client.ts';
 import { TrackedWriter, type WriterClient } from '../workload/tracked-writer.ts';

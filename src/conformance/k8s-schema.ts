@@ -11,7 +11,7 @@ import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClai
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
-import { pointerToField } from './field-path.ts';
+import { pointerToField } from '../model/field-path.ts';
 
 interface ModelClass {
   apiVersion: string;

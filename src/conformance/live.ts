@@ -5,7 +5,7 @@ import type { DeploymentModel } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
 import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
-import { parseRedisMemory } from './quantity.ts';
+import { parseRedisMemory } from '../model/quantity.ts';
 import { SEED_DESIGN, type SeedDesign } from './static.ts';
 import { designFor } from './variants.ts';
 import type { ConformanceCheck, ConformanceContext } from './types.ts';

@@ -4,7 +4,7 @@ import { describeDeployment, loadDeployment, type DeploymentModel } from '../con
 import { HarnessError } from '../errors.ts';
 import type { Journal } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
-import { createRedactor } from '../report/redact.ts';
+import { createRedactor } from '../process/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { Binaries } from '../targets/local/binaries.ts';

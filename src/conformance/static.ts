@@ -2,10 +2,10 @@
 import path from 'node:path';
 import type { DeploymentModel, ManifestObject } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
-import { fieldPath } from './field-path.ts';
+import { fieldPath } from '../model/field-path.ts';
 import { validateSchema } from './k8s-schema.ts';
-import { asLabels, labelSelectorMatches, serviceSelectorMatches, type Labels } from './label-selector.ts';
-import { formatBytes, parseQuantity, parseRedisMemory } from './quantity.ts';
+import { asLabels, labelSelectorMatches, serviceSelectorMatches, type Labels } from '../model/label-selector.ts';
+import { formatBytes, parseQuantity, parseRedisMemory } from '../model/quantity.ts';
 
 /** One static check: a parameter of the seed design against what the manifests declare. */
 export interface StaticCheck {

@@ -2,7 +2,7 @@
 // dataset written before the operation and counted after it, and the time until writes are acknowledged again.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { nsToMs } from '../clock.ts';
 import { withProbe } from '../redis/clients.ts';
 import { inspectTopology } from '../targets/convergence.ts';

@@ -1,8 +1,8 @@
 // A fault and its heal, packaged together; every fault proves it landed before the scenario clock starts.
 import type { Clock } from '../clock.ts';
-import type { CheckResult, Figures } from '../checkers/types.ts';
-import type { TrialEvent } from '../observers/events.ts';
-import type { Op } from '../workload/history.ts';
+import type { CheckResult, Figures } from '../model/check.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { Op } from '../model/history.ts';
 import type { Topology } from '../targets/convergence.ts';
 import type { Pod, StartedDeployment } from '../targets/target.ts';
 import type { Duration } from '../runner/scenario.ts';

@@ -1,6 +1,6 @@
 // node-drain: `kubectl drain` of the master's node: cordon, evict through the PDB, graceful termination, reschedule.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { hasNodes } from '../targets/target.ts';
 import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';
 import { ReadinessSampler } from './readiness-sampler.ts';

@@ -11,11 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { nsToMs } from '../clock.ts';
 import { pairs, withProbe } from '../redis/clients.ts';
 import { addr, type Endpoint, type Pod } from '../targets/target.ts';
-import type { Op } from '../workload/history.ts';
+import type { Op } from '../model/history.ts';
 import { killPod } from './kill-pod.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 

@@ -1,6 +1,6 @@
 // rolling-upgrade: restart the pods in the StatefulSet's order (highest ordinal first), each gracefully, each in sync before the next.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import type { Pod } from '../targets/target.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';

@@ -2,7 +2,7 @@
 // every sentinel, wait until all 5 sentinels know each other and every replica; then kill the master
 // and measure the failover with 5 sentinels. The heal brings the old master back and scales in to 3.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe, pairs } from '../redis/clients.ts';
 import { hasScale, type Pod, type StartedDeployment } from '../targets/target.ts';
 import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';

@@ -1,6 +1,6 @@
 // sentinel-quorum-loss: with 2 of 3 sentinels gone the master dies and must NOT be failed over; restoring them lets the failover happen.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CheckResult } from '../checkers/types.ts';
+import type { CheckResult } from '../model/check.ts';
 import { addr } from '../targets/target.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import type { Duration } from '../runner/scenario.ts';

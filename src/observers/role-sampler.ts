@@ -2,8 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
-import { addr, type Endpoint } from '../targets/target.ts';
-import type { TrialEvent } from './events.ts';
+import { addr, type Endpoint } from '../model/endpoint.ts';
+import type { TrialEvent } from '../model/events.ts';
 
 /** Defaults of the sampler. */
 export const ROLE_SAMPLER_DEFAULTS = {

@@ -1,8 +1,8 @@
 // Subscribes to every sentinel's event stream and records each message on the run clock.
 import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
-import type { Endpoint } from '../targets/target.ts';
-import type { TrialEvent } from './events.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { TrialEvent } from '../model/events.ts';
 
 export class SentinelObserver {
   readonly events: TrialEvent[] = [];

@@ -1,6 +1,6 @@
 // Short-lived ioredis connections for probing nodes and sentinels: fail fast, never retry silently.
 import { Redis } from 'ioredis';
-import type { Endpoint } from '../targets/target.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 
 export interface ProbeOptions {
   password?: string;

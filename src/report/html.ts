@@ -2,8 +2,8 @@
 import { profileHtml } from './profile-table.ts';
 import { longestOutage } from '../checkers/availability.ts';
 import { QUANTILE_DEFINITION } from '../checkers/stats.ts';
-import type { TrialEvent } from '../observers/events.ts';
-import type { Op } from '../workload/history.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { Op } from '../model/history.ts';
 import {
   figureStats,
   figureSum,

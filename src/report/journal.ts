@@ -1,18 +1,14 @@
 // The run journal (result.json): a versioned, self-describing record of one harness run.
-import type { CheckResult, Figures, Validity } from '../checkers/types.ts';
+import type { CheckResult, Figures, Validity } from '../model/check.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
-import type { TrialEvent } from '../observers/events.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { Phase, Stats } from '../model/figures.ts';
+
+export type { Phase, Stats } from '../model/figures.ts';
 
 export const JOURNAL_SCHEMA = 'sentinel-chaos/result@1';
 
 export type Verdict = 'pass' | 'fail' | 'unknown' | 'skipped';
-
-export interface Phase {
-  /** e.g. "+sdown", "+odown", "+elected-leader", "+promoted-slave", "+switch-master", "first-ack". */
-  name: string;
-  /** Milliseconds from the fault landing to this phase; null when it did not happen. */
-  ms: number | null;
-}
 
 export interface TrialResult {
   /** 1-based. */
@@ -45,15 +41,6 @@ export interface TrialResult {
    * it from the fault events.
    */
   clockStartNs?: number;
-}
-
-export interface Stats {
-  n: number;
-  min: number;
-  median: number;
-  p95: number;
-  max: number;
-  mean: number;
 }
 
 export interface ScenarioResult {

@@ -1,5 +1,5 @@
 // Renders the run journal as JUnit XML, the format CI test reporters (GitHub, Jenkins, GitLab) display and gate on.
-import type { CheckResult, Figures } from '../checkers/types.ts';
+import type { CheckResult, Figures } from '../model/check.ts';
 import { sloBounds } from './format.ts';
 import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
 import type { Journal, ScenarioResult, TrialResult, Verdict } from './journal.ts';

@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { HarnessError } from '../errors.ts';
-import type { Op } from '../workload/history.ts';
+import type { Op } from '../model/history.ts';
 import { renderHtml } from './html.ts';
 import type { Journal } from './journal.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
-import type { Redactor } from './redact.ts';
+import type { Redactor } from '../process/redact.ts';
 
 const RESULT_FILE = 'result.json';
 const JUNIT_FILE = 'junit.xml';

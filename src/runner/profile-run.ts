@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PROFILES, type ProfileName } from '../config/profiles.ts';
 import type { Journal, ProfileComparisonRow, ScenarioResult } from '../report/journal.ts';
-import { createRedactor } from '../report/redact.ts';
+import { createRedactor } from '../process/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
 import { combine, runSuite, type RunOptions, type RunResult } from './run.ts';

@@ -1,12 +1,8 @@
 // The target interface: narrow parts (pods, endpoints) that the runner uses without knowing the target.
 import type { DeploymentModel } from '../config/manifests.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
-
-export const addr = (e: Endpoint): string => `${e.host}:${e.port}`;
+export { addr, type Endpoint } from '../model/endpoint.ts';
 
 export interface Pod {
   name: string;

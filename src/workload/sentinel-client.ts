@@ -1,6 +1,6 @@
 // The workload's Sentinel-aware ioredis client, with every option that shapes observed failover explicit.
 import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
-import type { Endpoint } from '../targets/target.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 
 /** Options of the workload client; all of them end up in the report. */
 export interface ClientOptions {

@@ -1,6 +1,6 @@
 // A redis-py style Sentinel client: ask the sentinels for the master, connect to it directly, ask again after an error.
 import { Redis } from 'ioredis';
-import type { Endpoint } from '../targets/target.ts';
+import type { Endpoint } from '../model/endpoint.ts';
 
 /**
  * What redis-py's Sentinel.master_for does: SENTINEL get-master-addr-by-name on the first sentinel that

@@ -1,7 +1,7 @@
 // Writes unique keys at a steady rate and records every operation (invoke / ok / fail / info) on the run clock.
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
-import type { Op } from './history.ts';
+import type { Op } from '../model/history.ts';
 
 /** What the writer needs of a client: an ioredis client, or one shaped like it (e.g. SentinelLookupClient). */
 export interface WriterClient {

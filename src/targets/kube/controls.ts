@@ -1,6 +1,6 @@
 // How the target interface maps onto Kubernetes: PodControl, NodeControl, ProcessPause, NetworkFaults
 // built from the narrow KubeApi (and NodeShell for what only a node can do). See README, "Running on kind".
-import { registerSecret } from '../../report/redact.ts';
+import { registerSecret } from '../../process/redact.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';

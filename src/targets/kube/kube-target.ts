@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentModel, ManifestObject } from '../../config/manifests.ts';
 import { setDirective } from '../../config/redis-conf.ts';
 import { HarnessError } from '../../errors.ts';
-import { onInterrupt } from '../../runner/interrupt.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
 import { waitForConvergence } from '../convergence.ts';
 import type { ConfigOverrides } from '../local/local-target.ts';
 import type { Pod, StartedDeployment } from '../target.ts';

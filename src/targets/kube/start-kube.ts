@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from '../../errors.ts';
-import { KUBE_FLAG_DEFAULTS, type TargetOptions } from '../start.ts';
+import { KUBE_FLAG_DEFAULTS, type TargetOptions } from '../options.ts';
 import type { StartedDeployment } from '../target.ts';
 import type { KubeApi, NodeShell } from './api.ts';
 import { clientNodeApi } from './client-node.ts';

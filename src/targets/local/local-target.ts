@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfText, ContainerModel, DeploymentModel } from '../../config/manifests.ts';
 import { setDirective } from '../../config/redis-conf.ts';
 import { HarnessError } from '../../errors.ts';
+import type { ConfigOverrides } from '../../model/overrides.ts';
 import { parseInfo, withProbe } from '../../redis/clients.ts';
 import { waitForConvergence } from '../convergence.ts';
 import { addr, type ContainerName, type NetworkFaults, type NodeControl, type Partition, type Pod, type PodControl, type ProcessPause, type StartedDeployment } from '../target.ts';
@@ -16,17 +17,11 @@ import { deleteTable, installPartition, nftUnavailableReason } from './network.t
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { localVolumes } from './volumes.ts';
 import { localScale } from './scale.ts';
-import { onInterrupt } from '../../runner/interrupt.ts';
-import { registerSecret } from '../../report/redact.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
+import { registerSecret } from '../../process/redact.ts';
 import { startLocalServices, type LocalServices } from './services.ts';
 
-/** Config changes a caller asks for explicitly (integration tests shorten down-after, for instance). */
-export interface ConfigOverrides {
-  /** sentinel.conf per-master settings by name, e.g. { 'down-after-milliseconds': '1500' }. */
-  sentinel?: Record<string, string>;
-  /** redis.conf directives by name. */
-  redis?: Record<string, string>;
-}
+export type { ConfigOverrides } from '../../model/overrides.ts';
 
 export interface LocalOptions {
   model: DeploymentModel;

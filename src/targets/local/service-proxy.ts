@@ -1,7 +1,7 @@
 // The part of kube-proxy the local target plays: a Service address whose every NEW connection goes to a pod its selector selects now.
 import net from 'node:net';
 import type { DeploymentModel } from '../../config/manifests.ts';
-import { asLabels, serviceSelectorMatches, type Labels } from '../../conformance/label-selector.ts';
+import { asLabels, serviceSelectorMatches, type Labels } from '../../model/label-selector.ts';
 import { HarnessError } from '../../errors.ts';
 
 export interface ServicePortModel {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
-import { asLabels } from '../../conformance/label-selector.ts';
+import { asLabels } from '../../model/label-selector.ts';
 import { HarnessError } from '../../errors.ts';
 import type { Endpoint, PodLabelChange, ServiceAccess } from '../target.ts';
 import { PodLabelStore, startFakeKubeApi, type FakeKubeApi } from './kube-api.ts';

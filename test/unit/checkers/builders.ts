@@ -1,7 +1,7 @@
 // Hand-built histories, Sentinel events and trial inputs for the checker tests; times are given in ms.
-import type { TrialInput } from '../../../src/checkers/types.ts';
-import type { TrialEvent } from '../../../src/observers/events.ts';
-import type { Op, ReadBack } from '../../../src/workload/history.ts';
+import type { TrialInput } from '../../../src/model/check.ts';
+import type { TrialEvent } from '../../../src/model/events.ts';
+import type { Op, ReadBack } from '../../../src/model/history.ts';
 
 export const OLD = { ip: '10.0.0.1', port: 6379, addr: '10.0.0.1:6379' };
 export const NEW = { ip: '10.0.0.2', port: 6379, addr: '10.0.0.2:6379' };

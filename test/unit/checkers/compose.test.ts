@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkAvailability } from '../../../src/checkers/availability.ts';
 import { bindCheck, mergeFigures, overall, runChecks } from '../../../src/checkers/compose.ts';
-import type { CheckResult, Validity } from '../../../src/checkers/types.ts';
+import type { CheckResult, Validity } from '../../../src/model/check.ts';
 import { history, trial } from './builders.ts';
 
 const result = (name: string, valid: Validity, figures: CheckResult['figures'] = {}): CheckResult => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { podLifecycleFigures } from '../../../src/checkers/pod-lifecycle.ts';
-import type { TrialEvent } from '../../../src/observers/events.ts';
+import type { TrialEvent } from '../../../src/model/events.ts';
 
 const ms = 1e6;
 const pod = (t: number, source: string, type: string): TrialEvent => ({ ns: t * ms, kind: 'pod', source, type, detail: `${source}: x` });

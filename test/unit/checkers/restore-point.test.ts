@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { restoredAway } from '../../../src/checkers/restore-point.ts';
 import { checkWriteLossAttributed } from '../../../src/checkers/loss-attribution.ts';
-import type { TrialInput } from '../../../src/checkers/types.ts';
+import type { TrialInput } from '../../../src/model/check.ts';
 import { history, ns, OLD } from './builders.ts';
 
 const input = (present: string[]): TrialInput => ({

@@ -1,7 +1,7 @@
 // Split brain: intervals with more than one node answering ROLE "master", their writers, and the bound.
 import { describe, expect, it } from 'vitest';
 import { checkSplitBrain, splitBrainIntervals } from '../../../src/checkers/split-brain.ts';
-import type { TrialEvent } from '../../../src/observers/events.ts';
+import type { TrialEvent } from '../../../src/model/events.ts';
 import { FAULT_MS, NEW, OLD, history, ns, sentinel, trial } from './builders.ts';
 
 const THIRD = '10.0.0.3:6379';

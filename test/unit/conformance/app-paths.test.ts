@@ -1,7 +1,7 @@
 // The app-path failover figure: the first acknowledgement of a write the killed master cannot have taken.
 import { describe, expect, it } from 'vitest';
 import { firstAckInvokedAfter } from '../../../src/conformance/app-paths.ts';
-import type { Op } from '../../../src/workload/history.ts';
+import type { Op } from '../../../src/model/history.ts';
 
 const op = (type: Op['type'], key: string, ns: number): Op => ({ process: 'synapse', type, f: 'write', key, ns });
 

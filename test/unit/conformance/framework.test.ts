@@ -11,7 +11,7 @@ import { conformanceExitCode, formatConformanceCheck, groupVerdict, type Conform
 import { renderHtml } from '../../../src/report/html.ts';
 import { renderJunit } from '../../../src/report/junit.ts';
 import { renderMarkdown } from '../../../src/report/markdown.ts';
-import { createRedactor } from '../../../src/report/redact.ts';
+import { createRedactor } from '../../../src/process/redact.ts';
 import { writeReports } from '../../../src/report/write-reports.ts';
 import { sampleJournal } from '../report/sample-journal.ts';
 

@@ -1,9 +1,9 @@
 // The static suite's helpers: quantities, label selectors, field paths and the offline schema validator.
 import { describe, expect, it } from 'vitest';
-import { fieldPath, pointerToField } from '../../../src/conformance/field-path.ts';
+import { fieldPath, pointerToField } from '../../../src/model/field-path.ts';
 import { knownKinds, validateSchema } from '../../../src/conformance/k8s-schema.ts';
-import { labelSelectorMatches, serviceSelectorMatches } from '../../../src/conformance/label-selector.ts';
-import { formatBytes, parseQuantity, parseRedisMemory } from '../../../src/conformance/quantity.ts';
+import { labelSelectorMatches, serviceSelectorMatches } from '../../../src/model/label-selector.ts';
+import { formatBytes, parseQuantity, parseRedisMemory } from '../../../src/model/quantity.ts';
 
 describe('parseQuantity', () => {
   it.each([

@@ -1,6 +1,6 @@
 // Hand-built trials and scenarios for the report tests (gate, compare, markdown).
 import { summarize } from '../../../src/checkers/stats.ts';
-import type { CheckResult, Figures } from '../../../src/checkers/types.ts';
+import type { CheckResult, Figures } from '../../../src/model/check.ts';
 import { JOURNAL_SCHEMA, type Journal, type ScenarioResult, type Stats, type TrialResult, type Verdict } from '../../../src/report/journal.ts';
 
 /** A check result; valid true unless given. */

@@ -1,10 +1,10 @@
 // index.html: self-contained, well-formed, a timeline per trial, escaping of hostile strings, no secret with a redactor.
 import { describe, expect, it } from 'vitest';
-import type { TrialEvent } from '../../../src/observers/events.ts';
+import type { TrialEvent } from '../../../src/model/events.ts';
 import { esc, renderHtml } from '../../../src/report/html.ts';
 import type { Journal } from '../../../src/report/journal.ts';
-import { createRedactor } from '../../../src/report/redact.ts';
-import type { Op } from '../../../src/workload/history.ts';
+import { createRedactor } from '../../../src/process/redact.ts';
+import type { Op } from '../../../src/model/history.ts';
 import { sampleHistory, sampleJournal } from './sample-journal.ts';
 
 const parse = (text: string): Op[] => text.trim().split('\n').map((l) => JSON.parse(l) as Op);

@@ -1,6 +1,6 @@
 // Redaction of secrets in text and JSON-like values, in every encoding reports may carry them.
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redactOutput, registerSecret } from '../../../src/report/redact.ts';
+import { createRedactor, redactOutput, registerSecret } from '../../../src/process/redact.ts';
 
 const PW = 'hunter2-S3cret';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HarnessError, isHarnessError } from '../../../src/errors.ts';
 import type { Journal } from '../../../src/report/journal.ts';
-import { createRedactor } from '../../../src/report/redact.ts';
+import { createRedactor } from '../../../src/process/redact.ts';
 import { writeReports } from '../../../src/report/write-reports.ts';
 import { sampleHistory, sampleJournal } from './sample-journal.ts';
 

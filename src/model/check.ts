@@ -1,6 +1,6 @@
 // What every checker returns: a verdict, the figures behind it and a sentence a human can act on.
-import type { Op, ReadBack } from '../workload/history.ts';
-import type { TrialEvent } from '../observers/events.ts';
+import type { Op, ReadBack } from './history.ts';
+import type { TrialEvent } from './events.ts';
 
 export type Validity = true | false | 'unknown';
 

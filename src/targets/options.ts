@@ -1,0 +1,39 @@
+// What the target factory takes: the target, the deployment model and the kind / kube flags.
+import path from 'node:path';
+import type { DeploymentModel } from '../config/manifests.ts';
+import type { ConfigOverrides } from '../model/overrides.ts';
+import type { Binaries } from './local/binaries.ts';
+
+/** The kind / kube flags of the run command. */
+export interface KubeFlags {
+  /** kubeconfig context (kube target). */
+  context?: string;
+  /** Contexts allowed to take faults besides kind-* (repeatable --allow-context). */
+  allowContexts: string[];
+  /** kind: use the cluster if it exists instead of refusing. */
+  reuse: boolean;
+  /** kind: keep the cluster; kube: keep the objects the harness created. */
+  keep: boolean;
+  /** kind cluster config (default: kind-config.yaml of the project). */
+  kindConfig: string;
+  /** kubeconfig file (default: $KUBECONFIG, else ~/.kube/config). */
+  kubeconfig?: string;
+}
+
+export const KUBE_FLAG_DEFAULTS: KubeFlags = {
+  allowContexts: [],
+  reuse: false,
+  keep: false,
+  kindConfig: path.resolve(import.meta.dirname, '../../kind-config.yaml'),
+};
+
+export interface TargetOptions {
+  target: 'local' | 'kind' | 'kube';
+  model: DeploymentModel;
+  runId: string;
+  subnet?: number;
+  binaries?: Partial<Binaries>;
+  overrides?: ConfigOverrides;
+  logsDir?: string;
+  kube?: Partial<KubeFlags>;
+}
