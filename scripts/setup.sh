@@ -8,6 +8,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-sentinel >/dev/null || missing+=(redis-sentinel)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v nft >/dev/null || missing+=(nftables)
+# npm test shellchecks the pods' scripts and this repo's shell (npm run lint:shell).
+command -v shellcheck >/dev/null || missing+=(shellcheck)
 # The role-labeller sidecar patches its pod's label with curl (the local target runs it as-is).
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).

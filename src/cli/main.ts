@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
-import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assertRunnable, loadDeployment } from '../config/manifests.ts';
@@ -10,6 +10,7 @@ import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compar
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
 import { redactOutput } from '../process/redact.ts';
+import { ensureReportDir } from '../report/report-dir.ts';
 import { runInterruptCleanups } from '../process/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
@@ -74,12 +75,7 @@ const REPORT_SPACE_PROBE_BYTES = 1 << 20;
 
 /** Fail before anything starts, not after the run, when the reports cannot be written: unwritable, or no space. */
 async function assertWritableDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch {
-    throw new HarnessError('REPORT_DIR_UNWRITABLE', `report directory ${dir} is not writable (pass --report-dir DIR)`);
-  }
+  await ensureReportDir(dir);
   const probe = path.join(dir, `.space-probe-${process.pid}`);
   try {
     await writeFile(probe, Buffer.alloc(REPORT_SPACE_PROBE_BYTES));

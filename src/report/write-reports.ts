@@ -8,6 +8,7 @@ import { renderHtml } from './html.ts';
 import type { Journal } from './journal.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
+import { ensureReportDir } from './report-dir.ts';
 import type { Redactor } from '../process/redact.ts';
 
 const RESULT_FILE = 'result.json';
@@ -57,8 +58,8 @@ export async function writeReports(opts: {
     [join(runDir, RESULT_FILE), `${JSON.stringify(redacted, null, 2)}\n`],
   ];
 
+  await ensureReportDir(reportDir);
   try {
-    await mkdir(reportDir, { recursive: true });
     // Not recursive: an existing run dir means an id collision, and mixing two runs' files would mislead.
     await mkdir(runDir, { recursive: opts.runDirMayExist === true });
     for (const [path, content] of files) {

@@ -1,10 +1,11 @@
 // The real CLI on bad input: exit 2, one actionable line on stderr, no stack trace, nothing left running.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processesUnder } from '../support/leftovers.ts';
 import { parse as parseYaml } from 'yaml';
 
@@ -186,6 +187,59 @@ describe('sentinel-chaos CLI on bad input', () => {
     expect(line).toContain('/nonexistent');
     expect(line).toContain('--manifests');
     await assertNothingLeft();
+  });
+});
+
+describe('sentinel-chaos CLI on a --report-dir that cannot hold reports', () => {
+  /** Refusing a path is a handful of syscalls: well under this even with node's start-up. */
+  const REPORT_DIR_MS = 2_000;
+  let roMount: string;
+  beforeAll(async () => {
+    roMount = await mkdtemp(path.join(tmpdir(), 'sentinel-chaos-ro-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', roMount]).status, 'mount a read-only tmpfs').toBe(0);
+  });
+  afterAll(async () => {
+    spawnSync('umount', [roMount]);
+    await rm(roMount, { recursive: true, force: true });
+  });
+
+  async function refused(dir: string, ...expected: string[]): Promise<void> {
+    for (const args of [['run'], ['conformance', '--group', 'static']]) {
+      const r = cli(...args, '--report-dir', dir, '--subnet', String(SUBNET));
+      const line = usageError(r, 'harness');
+      expect(line).toContain('--report-dir');
+      for (const e of expected) expect(line).toContain(e);
+      expect(r.ms).toBeLessThan(REPORT_DIR_MS);
+    }
+    await assertNothingLeft();
+  }
+
+  it('under /proc (node\'s recursive mkdir spun there forever)', async () => {
+    await refused('/proc/nope', '/proc/nope', 'proc');
+    expect(existsSync('/proc/nope')).toBe(false);
+  });
+
+  it('under /sys, several levels deep', async () => {
+    await refused('/sys/nope/deeper', '/sys/nope/deeper', 'sysfs');
+    expect(existsSync('/sys/nope')).toBe(false);
+  });
+
+  it('on a read-only mount', async () => {
+    await refused(path.join(roMount, 'reports'), roMount, 'read-only');
+  });
+
+  it('a regular file where the directory should be', async () => {
+    const file = path.join(tmp, 'a-file');
+    await writeFile(file, 'not a directory\n');
+    await refused(file, `${file} is not a directory`);
+    expect(await readFile(file, 'utf8')).toBe('not a directory\n');
+  });
+
+  it('a path through a dangling symlink', async () => {
+    const link = path.join(tmp, 'dangling');
+    await symlink(path.join(tmp, 'nowhere'), link);
+    await refused(path.join(link, 'reports'), `${link} is a dangling symbolic link`);
+    expect(existsSync(path.join(tmp, 'nowhere'))).toBe(false);
   });
 });
 

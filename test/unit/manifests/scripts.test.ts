@@ -1,0 +1,344 @@
+// The pod scripts' decisions (redis-scripts ConfigMap), run in sh against a stub redis-cli answering from fixtures.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PASSWORD, REDIS_PORT, SENTINEL_PORT, scriptSandbox, type Sandbox, type ScriptResult } from '../../support/script-sandbox.ts';
+
+let sb: Sandbox;
+const open: Sandbox[] = [];
+async function sandbox(pod?: string): Promise<Sandbox> {
+  sb = await scriptSandbox(pod);
+  open.push(sb);
+  return sb;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s[Symbol.asyncDispose]();
+});
+
+/** Every result: the password never shows in what a script prints. */
+function ok(r: ScriptResult): ScriptResult {
+  expect(r.stdout + r.stderr).not.toContain(PASSWORD);
+  return r;
+}
+const failoverCalls = async () => (await sb.calls()).filter((c) => / SENTINEL failover /.test(c));
+
+describe('find_master', () => {
+  it('the sentinel with the highest config epoch wins, whichever answers first', async () => {
+    for (const [first, second] of [[1, 5], [5, 1]] as const) {
+      await sandbox();
+      await sb.sentinel('redis-1', { ip: 'redis-1', epoch: first });
+      await sb.sentinel('redis-2', { ip: 'redis-2', epoch: second });
+      const r = ok(await sb.call('find_master'));
+      expect(r.status).toBe(0);
+      // The lagging sentinel still advertises its old master: the two disagree, so this is in flux.
+      expect(r.stdout.trim()).toBe(`${first > second ? 'redis-1' : 'redis-2'} master,failover_in_progress`);
+    }
+  });
+
+  it('sentinels that agree: the master and its flags, no failover', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3 });
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 3 });
+    expect(ok(await sb.call('find_master')).stdout).toBe('redis-2 master\n');
+  });
+
+  it('never asks this pod\'s own sentinel', async () => {
+    await sandbox('redis-1');
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 9 });
+    await sb.sentinel('redis-0', { ip: 'redis-0', epoch: 2 });
+    expect(ok(await sb.call('find_master')).stdout).toBe('redis-0 master\n');
+    expect((await sb.calls()).filter((c) => c.includes(` redis-1 ${SENTINEL_PORT} `))).toEqual([]);
+  });
+
+  it('a failover leader advertising the promoted replica: failover_in_progress, whatever the epochs say', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4, flags: 'master,s_down,o_down' });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4, flags: 'master,s_down,o_down', advertises: 'redis-1' });
+    expect(ok(await sb.call('find_master')).stdout).toBe('redis-0 master,s_down,o_down,failover_in_progress\n');
+  });
+
+  it('skips a sentinel that fails, one with no numeric epoch and one without an ip', async () => {
+    await sandbox();
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL master mymaster', { fail: 'ERR No such master with that name' });
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 'n/a' });
+    expect((await sb.call('find_master')).status).toBe(1);
+    await sb.sentinel('redis-2', { ip: '', epoch: 7 });
+    expect((await sb.call('find_master')).status).toBe(1);
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 7 });
+    expect(ok(await sb.call('find_master')).stdout).toBe('redis-2 master\n');
+  });
+
+  it('no sentinel answers: fails with no output', async () => {
+    await sandbox();
+    const r = ok(await sb.call('find_master'));
+    expect(r).toMatchObject({ status: 1, stdout: '' });
+  });
+
+  it('a sentinel that hangs is cut off after 2 s and the other one answers', async () => {
+    await sandbox();
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL master mymaster', 'hang');
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 1 });
+    const t0 = performance.now();
+    expect(ok(await sb.call('find_master')).stdout).toBe('redis-2 master\n');
+    expect(performance.now() - t0).toBeLessThan(4_000);
+  });
+});
+
+describe('last_known_master', () => {
+  it('the master in this pod\'s sentinel.conf on the volume', async () => {
+    await sandbox();
+    await writeFile(path.join(sb.dataDir, 'sentinel.conf'), 'port 26379\nsentinel myid abc\nsentinel monitor mymaster redis-2 6379 2\nsentinel known-replica mymaster redis-0 6379\n');
+    expect(ok(await sb.call('last_known_master'))).toMatchObject({ status: 0, stdout: 'redis-2\n' });
+  });
+
+  it('no sentinel.conf (first boot), or none for this master name: fails', async () => {
+    await sandbox();
+    expect(await sb.call('last_known_master')).toMatchObject({ status: 1, stdout: '' });
+    await writeFile(path.join(sb.dataDir, 'sentinel.conf'), 'sentinel monitor othermaster redis-2 6379 2\n');
+    expect(await sb.call('last_known_master')).toMatchObject({ status: 1, stdout: '' });
+  });
+});
+
+describe('has_data', () => {
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['an empty data dir', {}, 1],
+    ['an empty appendonlydir', { 'appendonlydir/': '' }, 1],
+    ['a multi-part AOF dir', { 'appendonlydir/appendonly.aof.1.base.rdb': 'REDIS0011' }, 0],
+    ['a legacy appendonly.aof', { 'appendonly.aof': '*2\r\n$6\r\nSELECT\r\n' }, 0],
+    ['an empty appendonly.aof', { 'appendonly.aof': '' }, 1],
+    ['a dump.rdb', { 'dump.rdb': 'REDIS0011' }, 0],
+    ['an empty dump.rdb', { 'dump.rdb': '' }, 1],
+    ['only the configs the scripts write', { 'redis.conf': 'port 6379\n', 'sentinel.conf': 'port 26379\n' }, 1],
+  ];
+  it.each(cases)('%s', async (_what, files, status) => {
+    await sandbox();
+    for (const [name, content] of Object.entries(files)) {
+      const p = path.join(sb.dataDir, name);
+      if (name.endsWith('/')) await mkdir(p);
+      else {
+        await mkdir(path.dirname(p), { recursive: true });
+        await writeFile(p, content);
+      }
+    }
+    expect((await sb.call('has_data')).status).toBe(status);
+  });
+});
+
+/** A flat --raw SENTINEL replicas reply listing `ips`. */
+const replicas = (...ips: string[]) => ips.flatMap((ip) => ['name', `${ip}:${REDIS_PORT}`, 'ip', ip, 'port', String(REDIS_PORT), 'flags', 'slave']).join('\n');
+
+describe('replica_with_data', () => {
+  it('the first replica the sentinels know that holds keys, asked with the password', async () => {
+    await sandbox();
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL replicas mymaster', replicas('redis-1', 'redis-2'));
+    await sb.answer('redis-1', REDIS_PORT, 'DBSIZE', '0');
+    await sb.answer('redis-2', REDIS_PORT, 'DBSIZE', '42');
+    expect(ok(await sb.call('replica_with_data'))).toMatchObject({ status: 0, stdout: 'redis-2\n' });
+    expect((await sb.calls()).filter((c) => c.includes('DBSIZE')).every((c) => c.startsWith('auth '))).toBe(true);
+  });
+
+  it('replicas that are empty, refuse, or answer an error: none', async () => {
+    await sandbox();
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', replicas('redis-1', 'redis-2', 'redis-3'));
+    await sb.answer('redis-1', REDIS_PORT, 'DBSIZE', '0');
+    await sb.answer('redis-3', REDIS_PORT, 'DBSIZE', 'NOAUTH Authentication required.');
+    expect(await sb.call('replica_with_data')).toMatchObject({ status: 1, stdout: '' });
+  });
+
+  it('no sentinel answers: none', async () => {
+    await sandbox();
+    expect(await sb.call('replica_with_data')).toMatchObject({ status: 1, stdout: '' });
+  });
+});
+
+describe('request_failover (the empty-volume guard)', () => {
+  it('asks only a sentinel that still names this pod master', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 5 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    expect(ok(await sb.call('request_failover')).status).toBe(0);
+    expect(await failoverCalls()).toEqual([`noauth redis-2 ${SENTINEL_PORT} SENTINEL failover mymaster`]);
+  });
+
+  it('INPROG counts as an answer', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'INPROG Failover already in progress');
+    expect(ok(await sb.call('request_failover')).status).toBe(0);
+    expect(await failoverCalls()).toHaveLength(1);
+  });
+
+  it('every sentinel has switched away already: asks none, fails', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 5 });
+    await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 5 });
+    expect((await sb.call('request_failover')).status).toBe(1);
+    expect(await failoverCalls()).toEqual([]);
+  });
+
+  it('a refused failover (no good replica) tries the next sentinel, then fails', async () => {
+    await sandbox();
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', '(error) NOGOODSLAVE No suitable replica to promote');
+    expect((await sb.call('request_failover')).status).toBe(1);
+    expect((await failoverCalls()).map((c) => c.split(' ')[1])).toEqual(['redis-1', 'redis-2']);
+  });
+});
+
+const replicaof = (conf: string | null) => conf?.match(/^replicaof .*$/m)?.[0] ?? null;
+
+describe('start-redis.sh: the role it starts as', () => {
+  it('first boot, no sentinel: the initial master starts as master, the others replicate it', async () => {
+    await sandbox('redis-0');
+    expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+    await sandbox('redis-1');
+    expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-0 ${REDIS_PORT}`);
+  });
+
+  it('follows the master the sentinels report, not the initial master', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3 });
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 3 });
+    await sb.start('start-redis.sh').done;
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+  });
+
+  it('no sentinel answers after a full restart: follows the master its own sentinel knew last', async () => {
+    await sandbox('redis-0');
+    await writeFile(path.join(sb.dataDir, 'sentinel.conf'), 'sentinel monitor mymaster redis-1 6379 2\n');
+    await sb.start('start-redis.sh').done;
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
+  });
+
+  it('reported master but subjectively down: waits for the sentinels, then follows the promoted replica', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3, flags: 'master,s_down' });
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('sentinels report master redis-0 (master,s_down)');
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 4 });
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+  });
+
+  it('reported master with an empty volume while a replica holds data: has a sentinel fail it over, then replicates', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 3 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL replicas mymaster', replicas('redis-1', 'redis-2'));
+    await sb.answer('redis-1', REDIS_PORT, 'DBSIZE', '1000');
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('SENTINEL FAILOVER via redis-1: OK');
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 4 });
+    await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 4 });
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
+  });
+
+  it('reported master with its data intact: starts as master, asks for no failover', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 3 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL replicas mymaster', replicas('redis-1'));
+    await sb.answer('redis-1', REDIS_PORT, 'DBSIZE', '1000');
+    await writeFile(path.join(sb.dataDir, 'dump.rdb'), 'REDIS0011');
+    expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+    expect(await sb.startedWith('redis-server')).toMatch(/^requirepass /m);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+    expect(await failoverCalls()).toEqual([]);
+  });
+});
+
+describe('start-sentinel.sh', () => {
+  it('monitors the reported master and keeps what it learnt, less the master as a replica of itself', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3 });
+    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', '# Replication\r\nrole:slave\r\nmaster_link_status:up\r\n');
+    await writeFile(
+      path.join(sb.dataDir, 'sentinel.conf'),
+      ['sentinel myid 0123abcd', 'sentinel monitor mymaster redis-0 6379 2', 'sentinel current-epoch 3', `sentinel known-replica mymaster redis-2 ${REDIS_PORT}`, `sentinel known-replica mymaster redis-1 ${REDIS_PORT}`, 'sentinel known-sentinel mymaster redis-1 26379 feedbeef', ''].join('\n'),
+    );
+    expect(ok(await sb.start('start-sentinel.sh').done).status).toBe(0);
+    const conf = (await sb.startedWith('redis-sentinel')) ?? '';
+    expect(conf).toMatch(new RegExp(`^sentinel monitor mymaster redis-2 ${REDIS_PORT} 2$`, 'm'));
+    expect(conf).toMatch(/^sentinel myid 0123abcd$/m);
+    expect(conf).toMatch(/^sentinel current-epoch 3$/m);
+    expect(conf).toMatch(/^sentinel known-sentinel mymaster redis-1 26379 feedbeef$/m);
+    expect(conf).toMatch(new RegExp(`^sentinel known-replica mymaster redis-1 ${REDIS_PORT}$`, 'm'));
+    expect(conf).not.toMatch(/^sentinel known-replica mymaster redis-2 /m);
+    expect(conf).toMatch(/^sentinel announce-ip redis-0$/m);
+  });
+});
+
+describe('probe.sh', () => {
+  const info = (...lines: string[]) => ['# Replication', ...lines].join('\r\n');
+  const cases: Array<[string, string, { ping?: string; info?: string; sentinelPing?: string }, number]> = [
+    ['readiness: a master answering PING', 'readiness', { ping: 'PONG', info: info('role:master', 'connected_slaves:2') }, 0],
+    ['readiness: a replica with its link up', 'readiness', { ping: 'PONG', info: info('role:slave', 'master_link_status:up') }, 0],
+    ['readiness: a replica with its link down', 'readiness', { ping: 'PONG', info: info('role:slave', 'master_link_status:down') }, 1],
+    ['readiness: LOADING instead of PONG', 'readiness', { ping: 'LOADING Redis is loading the dataset in memory', info: info('role:master') }, 1],
+    ['liveness: PONG, whatever the link', 'liveness', { ping: 'PONG', info: info('role:slave', 'master_link_status:down') }, 0],
+    ['liveness: no answer', 'liveness', {}, 1],
+    ['sentinel: PONG', 'sentinel', { sentinelPing: 'PONG' }, 0],
+    ['sentinel: no answer', 'sentinel', {}, 1],
+  ];
+  it.each(cases)('%s', async (_what, mode, answers, status) => {
+    await sandbox('redis-1');
+    if (answers.ping) await sb.answer('redis-1', REDIS_PORT, 'PING', answers.ping);
+    if (answers.info) await sb.answer('redis-1', REDIS_PORT, 'INFO replication', answers.info);
+    if (answers.sentinelPing) await sb.answer('redis-1', SENTINEL_PORT, 'PING', answers.sentinelPing);
+    expect(ok(await sb.start('probe.sh', [mode]).done).status).toBe(status);
+  });
+
+  it('reads the current password from REDIS_PASSWORD_FILE (after a rotation)', async () => {
+    await sandbox('redis-1');
+    await sb.answer('redis-1', REDIS_PORT, 'PING', 'PONG');
+    const file = path.join(sb.dataDir, 'password');
+    await writeFile(file, 'rotated');
+    expect((await sb.start('probe.sh', ['liveness'], { REDIS_PASSWORD_FILE: file, REDIS_PASSWORD: '' }).done).status).toBe(0);
+    expect((await sb.calls()).every((c) => c.startsWith('auth '))).toBe(true);
+  });
+});
+
+describe('prestop-redis.sh', () => {
+  it('a replica: exits at once, pauses nothing', async () => {
+    await sandbox('redis-1');
+    await sb.answer('redis-1', REDIS_PORT, 'INFO replication', 'role:slave\r\nmaster_link_status:up');
+    expect(ok(await sb.start('prestop-redis.sh').done).status).toBe(0);
+    expect((await sb.calls()).filter((c) => /CLIENT PAUSE|failover/.test(c))).toEqual([]);
+  });
+
+  it('a master without an online replica: does not pause or fail over', async () => {
+    await sandbox('redis-0');
+    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\r\nconnected_slaves:0');
+    expect(ok(await sb.start('prestop-redis.sh').done).status).toBe(0);
+    expect((await sb.calls()).filter((c) => /CLIENT PAUSE|failover/.test(c))).toEqual([]);
+  });
+
+  it('a master with a replica: pauses writes, fails over through another pod\'s sentinel, steps down, unpauses', async () => {
+    await sandbox('redis-0');
+    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\r\nslave0:ip=redis-1,port=6379,state=online,offset=10,lag=0');
+    for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    await sb.answer('redis-0', REDIS_PORT, 'WAIT 1 2000', '1');
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    await sb.answer('redis-0', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('sentinels switched to redis-1: yes');
+    const calls = (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
+    expect(calls).toEqual([
+      `redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`,
+      `redis-1 ${SENTINEL_PORT} SENTINEL failover mymaster`,
+      `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
+      `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
+    ]);
+  });
+});
