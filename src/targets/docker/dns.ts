@@ -66,12 +66,12 @@ export class DnsServer implements AsyncDisposable {
   private readonly records = new Map<string, string[]>();
   private readonly proveTimeoutMs: number;
   private paused = false;
+  private readonly child: ChildProcess;
+  private readonly exitedP: Promise<void>;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    opts: DnsServerOptions,
-    private readonly exitedP: Promise<void>,
-  ) {
+  private constructor(child: ChildProcess, opts: DnsServerOptions, exitedP: Promise<void>) {
+    this.child = child;
+    this.exitedP = exitedP;
     this.address = opts.address;
     this.port = opts.port ?? 53;
     this.hostsFile = path.join(opts.runDir, 'dnsmasq.hosts');
