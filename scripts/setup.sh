@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything sentinel-chaos needs on a fresh Debian/Ubuntu machine: redis, sentinel, nftables, chromium (report tests), npm deps (with Node 24).
+# Installs everything sentinel-chaos needs on a fresh Debian/Ubuntu machine: redis, sentinel, nftables, chromium (report tests), a Docker engine and the container target's images, npm deps (with Node 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# dockerd, dnsmasq live in /usr/sbin, which a non-root PATH may lack.
+PATH="$PATH:/usr/sbin:/sbin"
 
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
@@ -14,6 +16,12 @@ command -v shellcheck >/dev/null || missing+=(shellcheck)
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).
 command -v chromium >/dev/null || missing+=(chromium)
+# The container target (--target docker): an engine, mmdebstrap to build its images from Debian's
+# packages, and dnsmasq for the pods' DNS names (dnsmasq-base: the binary without a system service
+# listening on every interface).
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -24,3 +32,14 @@ fi
 
 # The `node` devDependency puts Node 24 first on PATH for every npm script, whatever node runs npm.
 npm ci --no-audit --no-fund
+
+# Start the engine unless one answers (root only; no bridge, no iptables), then build the images that are
+# missing or whose recipe changed (a cache hit is one `docker image inspect` each).
+if [ "$(id -u)" -eq 0 ]; then
+  ./scripts/docker-engine.sh start
+  node_modules/.bin/node scripts/build-images.ts
+elif ./scripts/docker-engine.sh status >/dev/null 2>&1; then
+  node_modules/.bin/node scripts/build-images.ts
+else
+  echo "setup: no docker engine answers; start one (sudo scripts/docker-engine.sh start) for --target docker"
+fi

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { nftUnavailableReason } from '../targets/local/network.ts';
+import { IMAGE_CATALOGUE, LABEL_RECIPE, recipeHash } from '../targets/docker/images.ts';
 
 const run = promisify(execFile);
 
 export interface DoctorCheck {
-  target: 'local' | 'kind' | 'kube' | 'tests';
+  target: 'local' | 'docker' | 'kind' | 'kube' | 'tests';
   what: string;
   ok: boolean;
   /** What was found (a version, a path, a count). */
@@ -71,6 +72,7 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   const engine = await p.version('docker', ['info', '--format', '{{.ServerVersion}}']);
   const engineOk = engine !== null && /^\d+\.\d+/.test(engine);
   checks.push({ target: 'kind', what: 'docker engine', ok: engineOk, found: engineOk ? `server ${engine}` : 'not reachable', fix: engineOk ? '' : 'start the Docker engine (sudo systemctl start docker)' });
+  await dockerChecks(p, checks);
   await tool('kind', 'kind', 'kind', ['version'], 'install kind v0.25.0 (the version kind-config.yaml\'s node image is built for; https://kind.sigs.k8s.io)');
   // The harness talks to the API itself; kubectl only runs the commands its messages suggest.
   await tool('kube', 'kubectl (optional: for the commands error messages suggest)', 'kubectl', ['version', '--client'], 'install kubectl');
@@ -92,10 +94,27 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   return checks;
 }
 
+/** The container target (--target docker): the engine, then each image of the catalogue and the version inside it. */
+async function dockerChecks(p: Probes, checks: DoctorCheck[]): Promise<void> {
+  const info = await p.version('docker', ['info', '--format', 'engine {{.ServerVersion}}, storage {{.Driver}}, cgroup v{{.CgroupVersion}}']);
+  const up = info !== null && /^engine \d/.test(info);
+  checks.push({ target: 'docker', what: 'docker engine', ok: up, found: up ? info : 'not reachable', fix: up ? '' : 'scripts/docker-engine.sh start (as root; or scripts/setup.sh)' });
+  for (const r of IMAGE_CATALOGUE) {
+    const build = `node_modules/.bin/node scripts/build-images.ts ${r.name}:${r.version}`;
+    const label = up ? await p.version('docker', ['image', 'inspect', r.tag, '--format', `{{index .Config.Labels "${LABEL_RECIPE}"}}`]) : null;
+    const present = label !== null && label !== '';
+    const inside = present ? await p.version('docker', ['run', '--rm', '--network', 'host', r.tag, 'redis-server', '--version']) : null;
+    const version = /v=(\d+\.\d+\.\d+)/.exec(inside ?? '')?.[1];
+    const ok = present && label === recipeHash(r) && version === r.version;
+    const found = !up ? 'engine not reachable' : !present ? 'not built' : `${r.tag}, ${version ? `${r.name} ${version} inside` : 'redis-server does not run'}${label === recipeHash(r) ? '' : ', recipe changed'}`;
+    checks.push({ target: 'docker', what: `image ${r.name}:${r.version}`, ok, found, fix: ok ? '' : up ? build : 'start the engine first' });
+  }
+}
+
 /** One line per check, grouped by target, then whether the local target (the default) can run. */
 export function formatDoctor(checks: readonly DoctorCheck[]): string {
   const lines: string[] = [];
-  for (const target of ['local', 'tests', 'kind', 'kube'] as const) {
+  for (const target of ['local', 'tests', 'docker', 'kind', 'kube'] as const) {
     const mine = checks.filter((c) => c.target === target);
     if (mine.length === 0) continue;
     lines.push(`${target}:`);
