@@ -9,6 +9,7 @@ export { nodeDrainFault } from './node-drain.ts';
 export { partitionFault } from './partition.ts';
 export { passwordRotationFault } from './password-rotation.ts';
 export { pauseFault } from './pause.ts';
+export { replicaPauseFault } from './replica-pause.ts';
 export { rollingUpgradeFault } from './rolling-upgrade.ts';
 export { scaleOutFault } from './scale-out.ts';
 export { sentinelQuorumLossFault } from './sentinel-quorum-loss.ts';
