@@ -13,7 +13,9 @@ export type HarnessErrorCode =
   | 'TARGET_UNAVAILABLE'
   | 'CONTEXT_FORBIDDEN'
   | 'TIMEOUT'
-  | 'PROCESS_FAILED';
+  | 'PROCESS_FAILED'
+  /** The target cannot do what a fault or check asks: the trial is skipped with the message as its reason, never passed. */
+  | 'ABILITY_MISSING';
 
 /** An expected failure of the harness itself (bad usage, missing tool, unusable environment), as opposed to a bug. */
 export class HarnessError extends Error {
@@ -33,3 +35,9 @@ export class HarnessError extends Error {
 export function isHarnessError(e: unknown): e is HarnessError {
   return e instanceof HarnessError;
 }
+
+/** The target lacks an ability (pause, partition, volumes, …): skipped with this reason, never passed. */
+export const abilityMissing = (reason: string): HarnessError => new HarnessError('ABILITY_MISSING', reason);
+
+/** The reason to skip when `e` says the target is not able, else undefined. */
+export const skipReason = (e: unknown): string | undefined => (isHarnessError(e) && e.code === 'ABILITY_MISSING' ? e.message : undefined);

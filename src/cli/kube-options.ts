@@ -1,7 +1,7 @@
 // The run command's kind / kube flags and --dry-run, kept out of main.ts.
 import type { Command } from 'commander';
 import type { Scenario } from '../runner/scenario.ts';
-import { buildPlan, formatPlan } from '../targets/kube/plan.ts';
+import { buildPlan, formatPlan } from '../runner/plan.ts';
 import { checkContext } from '../targets/kube/guard.ts';
 import { KUBE_FLAG_DEFAULTS, type KubeFlags } from '../targets/start.ts';
 

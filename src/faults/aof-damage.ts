@@ -1,7 +1,9 @@
 // aof-damage: a replica's AOF loses its tail, as a crash in the middle of a write leaves it; with
 // aof-load-truncated the pod must load what is valid, come back and resync.
+import { z } from 'zod';
+import { defineFault } from './define.ts';
 import { healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, volumesOf, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, PLAN_NO_VOLUMES, volumesOf, writeDataset } from './day2.ts';
 
 export async function aofDamage(ctx: FaultContext, spec: { bytes: number }): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
@@ -44,3 +46,14 @@ export async function aofDamage(ctx: FaultContext, spec: { bytes: number }): Pro
     }),
   };
 }
+
+export const aofDamageFault = defineFault({
+  /** Kill a replica's pod, cut bytes off the tail of its AOF, start it again. */
+  kind: 'aof-damage',
+  fields: {
+    bytes: z.number().int().min(1).max(1_000_000).default(7),
+  },
+  needs: ['volumes'],
+  inject: (ctx, spec) => aofDamage(ctx, spec),
+  plan: () => PLAN_NO_VOLUMES,
+});

@@ -3,8 +3,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
+import { msField } from '../model/duration.ts';
+import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, msSince, volumesOf, waitSettled, waitWritable, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, msSince, PLAN_NO_VOLUMES, volumesOf, waitSettled, waitWritable, writeDataset } from './day2.ts';
 
 export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean; settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
@@ -54,3 +57,16 @@ export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean;
     throw e;
   }
 }
+
+export const backupRestoreFault = defineFault({
+  /** Back up the master's AOF, scale to 0, restore the backup into every pod's data dir, scale back up. */
+  kind: 'backup-restore',
+  fields: {
+    /** Run the preStop hooks when scaling to 0, as the kubelet does. */
+    preStop: z.boolean().default(true),
+    settleTimeoutMs: msField(600_000).default(60_000),
+  },
+  needs: ['volumes'],
+  inject: (ctx, spec) => backupRestore(ctx, spec),
+  plan: () => PLAN_NO_VOLUMES,
+});

@@ -6,15 +6,23 @@ import type { CheckResult } from '../model/check.ts';
 import { nsToMs } from '../clock.ts';
 import { withProbe } from '../redis/clients.ts';
 import { inspectTopology } from '../targets/convergence.ts';
-import { hasVolumes, type Endpoint, type StartedDeployment, type VolumeControl } from '../targets/target.ts';
-import { FaultSkipped, type FaultContext } from './fault.ts';
+import type { FaultPlan } from '../model/fault-plan.ts';
+import type { Endpoint, StartedDeployment, VolumeControl } from '../targets/target.ts';
+import { ability } from './abilities.ts';
+import type { FaultContext } from './fault.ts';
+
+/** The --dry-run line of the day-2 faults that need the pods' volumes. */
+export const PLAN_NO_VOLUMES: FaultPlan = {
+  victim: 'the pods\' volumes',
+  action: 'skipped on Kubernetes in this version: the kube target has no access to the PVCs\' files (the volumes ability)',
+  heal: 'none',
+};
 
 /** Keys of the known dataset each day-2 scenario writes before its operation. */
 export const DATASET_KEYS = 2000;
 
 export function volumesOf(d: StartedDeployment, kind: string): VolumeControl {
-  if (!hasVolumes(d)) throw new FaultSkipped(`${kind} needs access to the pods' volumes, which the ${d.target} target does not provide`);
-  return d.volumes;
+  return ability(d, 'volumes', kind);
 }
 
 async function sentinelMaster(ctx: FaultContext): Promise<Endpoint | null> {

@@ -1,7 +1,9 @@
 // empty-volume: the master's pod comes back, faster than down-after, on an empty data dir (a new or lost
 // PVC). If it starts as master, its replicas full-resync from it and the whole dataset is gone.
+import { msField } from '../model/duration.ts';
+import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, volumesOf, waitSettled, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, PLAN_NO_VOLUMES, volumesOf, waitSettled, writeDataset } from './day2.ts';
 
 export async function emptyVolume(ctx: FaultContext, spec: { settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
@@ -33,3 +35,14 @@ export async function emptyVolume(ctx: FaultContext, spec: { settleTimeoutMs: nu
     }),
   };
 }
+
+export const emptyVolumeFault = defineFault({
+  /** Kill the master's pod, empty its data dir, start it at once (before down-after). */
+  kind: 'empty-volume',
+  fields: {
+    settleTimeoutMs: msField(600_000).default(60_000),
+  },
+  needs: ['volumes'],
+  inject: (ctx, spec) => emptyVolume(ctx, spec),
+  plan: () => PLAN_NO_VOLUMES,
+});

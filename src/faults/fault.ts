@@ -1,11 +1,12 @@
 // A fault and its heal, packaged together; every fault proves it landed before the scenario clock starts.
+import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { CheckResult, Figures } from '../model/check.ts';
 import type { TrialEvent } from '../model/events.ts';
 import type { Op } from '../model/history.ts';
 import type { Topology } from '../targets/convergence.ts';
 import type { Pod, StartedDeployment } from '../targets/target.ts';
-import type { Duration } from '../runner/scenario.ts';
+import type { Duration } from '../model/duration.ts';
 
 export interface FaultContext {
   deployment: StartedDeployment;
@@ -58,11 +59,6 @@ export interface InjectedFault {
   events?: () => readonly TrialEvent[];
 }
 
-/** The target lacks an ability the fault needs: the scenario is skipped with this reason, never passed. */
-export class FaultSkipped extends Error {
-  override readonly name = 'FaultSkipped';
-}
-
 /** A heal that runs once, whatever path calls it (success, failure, interrupt), marking the timeline. */
 export function healOnce(ctx: FaultContext, what: string, done: string, fn: () => Promise<void>): () => Promise<void> {
   let healed = false;
@@ -74,5 +70,8 @@ export function healOnce(ctx: FaultContext, what: string, done: string, fn: () =
     ctx.mark('healed', done);
   };
 }
+
+/** Which pod a fault hits: the current master, or its first replica. */
+export const podRole = z.enum(['master', 'replica']);
 
 export const victimOf = (topology: Topology, which: 'master' | 'replica'): Pod => (which === 'master' ? topology.master : topology.replicas[0]!);

@@ -1,9 +1,11 @@
 // full-restart: every pod SIGKILLed at once (a power cut, a node pool recreated), then started again,
 // together or one by one in another order faster than down-after.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { durationField, msField, type Duration } from '../model/duration.ts';
+import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
 import { countOnMaster, datasetCheck, msSince, waitSettled, waitWritable, writeDataset } from './day2.ts';
-import type { Duration } from '../runner/scenario.ts';
 import { inspectTopology } from '../targets/convergence.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 
@@ -64,3 +66,19 @@ export async function fullRestart(ctx: FaultContext, spec: { order: 'together' |
     }),
   };
 }
+
+export const fullRestartFault = defineFault({
+  /** SIGKILL every pod at once, then start them: together, or highest ordinal first with gapMs between. */
+  kind: 'full-restart',
+  fields: {
+    order: z.enum(['together', 'reverse']).default('together'),
+    gapMs: durationField(600_000).default(0),
+    settleTimeoutMs: msField(600_000).default(60_000),
+  },
+  inject: (ctx, spec) => fullRestart(ctx, spec),
+  plan: () => ({
+    victim: 'every pod',
+    action: 'delete every pod at once with grace period 0 (as a node-wide crash); the StatefulSet recreates them (the reordered variant cannot choose the order on Kubernetes)',
+    heal: 'wait for every pod to be Ready',
+  }),
+});

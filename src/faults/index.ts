@@ -1,50 +1,38 @@
-// The fault registry: a scenario's fault spec to the fault that injects it.
-import type { FaultSpec } from '../runner/scenario.ts';
+// The fault registry: a scenario's fault spec to the definition that injects and plans it.
+import type { FaultPlan, PlanTarget } from '../model/fault-plan.ts';
+import { ability } from './abilities.ts';
+import { faultRegistry, type AnyFaultDefinition, type InjectOptions, type SpecOf } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
-import { killPod } from './kill-pod.ts';
-import { manualFailover } from './manual-failover.ts';
-import { drainMasterNode } from './node-drain.ts';
-import { rollingUpgrade } from './rolling-upgrade.ts';
-import { partitionPod } from './partition.ts';
-import { rotatePassword } from './password-rotation.ts';
-import { pauseRedis } from './pause.ts';
-import { sentinelQuorumLoss } from './sentinel-quorum-loss.ts';
-import { aofDamage } from './aof-damage.ts';
-import { backupRestore } from './backup-restore.ts';
-import { emptyVolume } from './empty-volume.ts';
-import { fullRestart } from './full-restart.ts';
-import { scaleOut } from './scale-out.ts';
+import * as registered from './registry.ts';
 
-export function injectFault(ctx: FaultContext, spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
-  switch (spec.kind) {
-    case 'kill-pod':
-      return killPod(ctx, spec, opts.restart);
-    case 'pause':
-      return pauseRedis(ctx, spec);
-    case 'partition':
-      return partitionPod(ctx, spec);
-    case 'sentinel-quorum-loss':
-      return sentinelQuorumLoss(ctx, spec);
-    case 'manual-failover':
-      return manualFailover(ctx, spec);
-    case 'node-drain':
-      return drainMasterNode(ctx, spec);
-    case 'rolling-upgrade':
-      return rollingUpgrade(ctx, spec);
-    case 'password-rotation':
-      return rotatePassword(ctx, spec, opts);
-    case 'backup-restore':
-      return backupRestore(ctx, spec);
-    case 'full-restart':
-      return fullRestart(ctx, spec);
-    case 'empty-volume':
-      return emptyVolume(ctx, spec);
-    case 'aof-damage':
-      return aofDamage(ctx, spec);
-    case 'scale-out':
-      return scaleOut(ctx, spec);
-  }
+type Registered = (typeof registered)[keyof typeof registered];
+
+/** Every fault kind, from src/faults/registry.ts. */
+export const FAULTS = faultRegistry<Registered>(Object.values(registered));
+
+/** The scenario's `fault:` field: a discriminated union over `kind` of every registered definition. */
+export const FaultSchema = FAULTS.schema;
+
+/** A scenario's fault, as parsed (defaults filled in). */
+export type FaultSpec = SpecOf<Registered>;
+
+function definitionOf(spec: { kind: string }): AnyFaultDefinition {
+  const def = FAULTS.get(spec.kind);
+  if (!def) throw new Error(`no fault definition for kind "${spec.kind}"`);
+  return def;
+}
+
+/** Inject the scenario's fault; a target without an ability the fault needs throws ABILITY_MISSING before anything is done. */
+export async function injectFault(ctx: FaultContext, spec: FaultSpec, opts: InjectOptions): Promise<InjectedFault> {
+  const def = definitionOf(spec);
+  for (const a of def.needs ?? []) ability(ctx.deployment, a, def.kind);
+  return def.inject(ctx, spec, opts);
+}
+
+/** What the fault would do on `target`, for --dry-run. Pure. */
+export function planFault(spec: FaultSpec, target: PlanTarget): FaultPlan & { fault: string } {
+  return { fault: spec.kind, ...definitionOf(spec).plan(spec, target) };
 }
 
 /** The pod-level fault a scenario's spec targets, for the workload's isolated-side client. */
-export const isolatedClientWanted = (spec: FaultSpec): boolean => spec.kind === 'partition' && spec.isolatedClient;
+export const isolatedClientWanted = (spec: FaultSpec): boolean => definitionOf(spec).isolatedClient?.(spec) ?? false;

@@ -1,6 +1,7 @@
 // kill-pod: SIGKILL every container of a pod (a node crash); healed by starting the pod again.
-import { healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
-import type { Duration } from '../runner/scenario.ts';
+import { durationField, type Duration } from '../model/duration.ts';
+import { defineFault } from './define.ts';
+import { healOnce, podRole, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 
 export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'replica'; holdMs: Duration }, restart: boolean): Promise<InjectedFault> {
   const { deployment, clock } = ctx;
@@ -23,3 +24,15 @@ export async function killPod(ctx: FaultContext, spec: { target: 'master' | 'rep
     }),
   };
 }
+
+export const killPodFault = defineFault({
+  /** SIGKILL both containers of a pod (a node crash); healed by restarting the pod. */
+  kind: 'kill-pod',
+  fields: {
+    target: podRole.default('master'),
+    /** How long the pod stays dead before it is restarted (beyond waiting for the failover). */
+    holdMs: durationField(600_000).default(0),
+  },
+  inject: (ctx, spec, opts) => killPod(ctx, spec, opts.restart),
+  plan: (spec) => ({ victim: spec.target, action: 'delete pod, grace period 0 (the StatefulSet recreates it at once)', heal: 'wait for the recreated pod to be Ready' }),
+});

@@ -1,5 +1,7 @@
 // manual-failover: SENTINEL FAILOVER, as the seed's "Test Failover" section does; a second call must answer INPROG.
 import { withProbe } from '../redis/clients.ts';
+import { z } from 'zod';
+import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
 export async function manualFailover(ctx: FaultContext, spec: { coordinated: boolean }): Promise<InjectedFault> {
@@ -42,3 +44,20 @@ export async function manualFailover(ctx: FaultContext, spec: { coordinated: boo
     async heal() {},
   };
 }
+
+export const manualFailoverFault = defineFault({
+  /** SENTINEL FAILOVER (the seed's "Test Failover"); a second call while it runs must answer INPROG. */
+  kind: 'manual-failover',
+  fields: {
+    /**
+     * Hand over as the manifest's redis preStop hook does (pause writes, let a replica catch up, fail
+     * over, step down at once) instead of the bare SENTINEL FAILOVER the seed documents.
+     */
+    coordinated: z.boolean().default(false),
+  },
+  inject: (ctx, spec) => manualFailover(ctx, spec),
+  plan: (spec) =>
+    spec.coordinated
+      ? { victim: 'master', action: 'exec the redis container\'s preStop hook in the master pod', heal: 'none' }
+      : { victim: 'master', action: 'SENTINEL FAILOVER through the port-forward', heal: 'none' },
+});

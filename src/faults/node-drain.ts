@@ -1,15 +1,18 @@
 // node-drain: `kubectl drain` of the master's node: cordon, evict through the PDB, graceful termination, reschedule.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
+import { msField } from '../model/duration.ts';
+import { ability } from './abilities.ts';
+import { defineFault } from './define.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
 import { hasNodes } from '../targets/target.ts';
-import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';
 import { ReadinessSampler } from './readiness-sampler.ts';
 
 export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs: number }): Promise<InjectedFault> {
   const d = ctx.deployment;
-  if (!hasNodes(d)) throw new FaultSkipped(`the ${d.target} target cannot drain nodes`);
+  const nodes = ability(d, 'nodes', 'node-drain');
   const victim = ctx.topology.master;
-  const node = d.nodes.nodeOf(victim.name);
+  const node = nodes.nodeOf(victim.name);
   const minAvailable = d.model.pdb?.minAvailable ?? 0;
   const sampler = new ReadinessSampler(d, (type, pod) => ctx.podEvent(type, pod));
   sampler.start();
@@ -23,25 +26,25 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     if (cordoned) {
       cordoned = false;
       ctx.mark('heal', `uncordon ${node}`);
-      await d.nodes.uncordon(node);
+      await nodes.uncordon(node);
     }
     if (!d.podControl.isRunning(victim.name)) await d.podControl.start(victim.name);
   };
   try {
     ctx.mark('inject', `drain ${node} (runs ${victim.name}, the master)`);
-    await d.nodes.cordon(node);
+    await nodes.cordon(node);
     cordoned = true;
     ctx.podEvent('cordoned', node);
     // The disruption starts with the eviction: the preStop hand-over runs during the termination.
     const landedNs = ctx.clock.nowNs();
-    const first = await d.nodes.evict(victim.name);
+    const first = await nodes.evict(victim.name);
     if (!first.evicted) throw new Error(`eviction of ${victim.name} refused: ${first.reason}`);
     ctx.podEvent('evicted', victim.name);
-    ctx.mark('landed', `${victim.name} evicted and terminated (preStop ran), rescheduled on ${d.nodes.nodeOf(victim.name)}`);
+    ctx.mark('landed', `${victim.name} evicted and terminated (preStop ran), rescheduled on ${nodes.nodeOf(victim.name)}`);
 
     // While the evicted pod is not ready again, any further eviction must be refused by the PDB.
     const other = ctx.topology.replicas[0]!;
-    const second = (await d.podControl.isReady(victim.name)) ? null : await d.nodes.evict(other.name);
+    const second = (await d.podControl.isReady(victim.name)) ? null : await nodes.evict(other.name);
     if (second) ctx.podEvent(second.evicted ? 'evicted' : 'eviction-refused', `${other.name}: ${second.evicted ? 'evicted' : second.reason}`);
     const pdbHeld: CheckResult = {
       name: 'pdb-refuses-second-eviction',
@@ -75,3 +78,15 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     throw e;
   }
 }
+
+export const nodeDrainFault = defineFault({
+  /** kubectl drain of the master's node: cordon, evict through the PDB, graceful termination, reschedule. */
+  kind: 'node-drain',
+  fields: {
+    /** Give up waiting for the evicted pod to be ready again after this long. */
+    readyTimeoutMs: msField(600_000).default(60_000),
+  },
+  needs: ['nodes'],
+  inject: (ctx, spec) => drainMasterNode(ctx, spec),
+  plan: () => ({ victim: 'master', action: 'cordon the master\'s node, evict the master pod (Eviction API), try a second eviction (the PDB must answer 429)', heal: 'uncordon the node' }),
+});

@@ -17,6 +17,8 @@ import { pairs, withProbe } from '../redis/clients.ts';
 import { addr, type Endpoint, type Pod } from '../targets/target.ts';
 import type { Op } from '../model/history.ts';
 import { killPod } from './kill-pod.ts';
+import { z } from 'zod';
+import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
 /** Defaults of the rotation. */
@@ -411,3 +413,18 @@ export async function rotatePassword(
   const kill = await killPod(ctx, { target: 'master', holdMs: 0 }, opts.restart);
   return { ...kill, checks: [rotated, invisible], figures: { rotation_ms: rotationMs } };
 }
+
+export const passwordRotationFault = defineFault({
+  /** Rotate the password while writes continue (ACL, masterauth, sentinels, clients, retire the old one); then kill the master. */
+  kind: 'password-rotation',
+  fields: {
+    /** What proves the new password afterwards: kill the master pod and measure the failover. */
+    then: z.enum(['kill-master']).default('kill-master'),
+  },
+  inject: (ctx, spec, opts) => rotatePassword(ctx, spec, opts),
+  plan: () => ({
+    victim: 'every pod, then the master',
+    action: 'ACL add the new password on every node, update the Secret, masterauth, sentinel auth-pass, clients, retire the old one; then delete the master pod (grace 0)',
+    heal: 'roll back what the rotation changed',
+  }),
+});

@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import type { Pod } from '../targets/target.ts';
+import { z } from 'zod';
+import { msField } from '../model/duration.ts';
+import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 
 async function inSync(ctx: FaultContext, pod: Pod): Promise<boolean> {
@@ -69,3 +72,22 @@ export async function rollingUpgrade(ctx: FaultContext, spec: { binary: string |
     },
   };
 }
+
+export const rollingUpgradeFault = defineFault({
+  /** Restart every pod in the StatefulSet's order (highest ordinal first), each gracefully, each in sync before the next. */
+  kind: 'rolling-upgrade',
+  fields: {
+    /** redis-server binary to upgrade to (the image); null: the same binary. `--upgrade-to PATH` overrides it. */
+    binary: z.string().min(1).nullable().default(null),
+    /** Run the pods' preStop hooks (false: the seed's plain termination, for comparison). */
+    preStop: z.boolean().default(true),
+    /** Give up on a pod that is not ready and in sync after this long. */
+    podTimeoutMs: msField(600_000).default(60_000),
+  },
+  inject: (ctx, spec) => rollingUpgrade(ctx, spec),
+  plan: (spec) => ({
+    victim: 'every pod, highest ordinal first',
+    action: `${spec.binary ? `patch the StatefulSet's redis image to ${spec.binary} with updateStrategy OnDelete, then ` : ''}delete each pod gracefully (preStop runs) and wait until it is Ready and in sync`,
+    heal: spec.binary ? 'restore the manifest\'s update strategy' : 'none',
+  }),
+});

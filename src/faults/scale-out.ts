@@ -4,8 +4,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe, pairs } from '../redis/clients.ts';
-import { hasScale, type Pod, type StartedDeployment } from '../targets/target.ts';
-import { FaultSkipped, type FaultContext, type InjectedFault } from './fault.ts';
+import { z } from 'zod';
+import { msField } from '../model/duration.ts';
+import type { Pod, StartedDeployment } from '../targets/target.ts';
+import { ability } from './abilities.ts';
+import { defineFault } from './define.ts';
+import type { FaultContext, InjectedFault } from './fault.ts';
 import { waitSettled } from './day2.ts';
 import { SentinelObserver } from '../observers/sentinel-events.ts';
 
@@ -36,8 +40,7 @@ async function linkedReplica(d: StartedDeployment, pod: Pod): Promise<boolean> {
 
 export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quorum: number; discoverTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
-  if (!hasScale(d)) throw new FaultSkipped(`scale-out needs to add pods, which the ${d.target} target cannot do`);
-  const scale = d.scale;
+  const scale = ability(d, 'scale', 'scale-out');
   const before = d.pods.length;
   const beforeQuorum = d.model.quorum;
   const restore = async () => {
@@ -114,3 +117,17 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     },
   };
 }
+
+export const scaleOutFault = defineFault({
+  /** Scale the StatefulSet up, raise the quorum on every sentinel, then kill the master; the heal scales back. */
+  kind: 'scale-out',
+  fields: {
+    replicas: z.number().int().min(2).max(9).default(5),
+    quorum: z.number().int().min(1).max(9).default(3),
+    /** Give up waiting for every sentinel to know every other sentinel and replica after this long. */
+    discoverTimeoutMs: msField(600_000).default(60_000),
+  },
+  needs: ['scale'],
+  inject: (ctx, spec) => scaleOut(ctx, spec),
+  plan: () => ({ victim: 'the StatefulSet', action: 'skipped on Kubernetes in this version: the kube target cannot scale the StatefulSet (the scale ability)', heal: 'none' }),
+});

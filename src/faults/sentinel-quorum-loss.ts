@@ -2,8 +2,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { addr } from '../targets/target.ts';
+import { durationField, type Duration } from '../model/duration.ts';
+import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
-import type { Duration } from '../runner/scenario.ts';
 
 const FAILOVER_EVENTS = new Set(['+odown', '+try-failover', '+elected-leader', '+promoted-slave', '+switch-master']);
 
@@ -56,3 +57,17 @@ export async function sentinelQuorumLoss(ctx: FaultContext, spec: { holdMs: Dura
     },
   };
 }
+
+export const sentinelQuorumLossFault = defineFault({
+  /** Kill the sentinels of the two replica pods, then the master's redis; after holdMs restore the sentinels. */
+  kind: 'sentinel-quorum-loss',
+  fields: {
+    holdMs: durationField(600_000),
+  },
+  inject: (ctx, spec) => sentinelQuorumLoss(ctx, spec),
+  plan: () => ({
+    victim: 'master (redis) and both replicas (sentinel)',
+    action: 'SIGKILL the sentinel containers of both replica pods and the master\'s redis container from their nodes (the kubelet restarts them)',
+    heal: 'wait for the containers to be running and ready',
+  }),
+});

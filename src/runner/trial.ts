@@ -10,8 +10,8 @@ import { checkPhases, failoverPhases, isSwitchMaster } from '../checkers/phases.
 import { checkSplitBrain } from '../checkers/split-brain.ts';
 import { podLifecycleFigures } from '../checkers/pod-lifecycle.ts';
 import type { CheckResult, TrialInput } from '../model/check.ts';
-import { isHarnessError } from '../errors.ts';
-import { FaultSkipped, type InjectedFault } from '../faults/fault.ts';
+import { isHarnessError, skipReason } from '../errors.ts';
+import type { InjectedFault } from '../faults/fault.ts';
 import { injectFault, isolatedClientWanted } from '../faults/index.ts';
 import type { TrialEvent } from '../model/events.ts';
 import { RoleSampler } from '../observers/role-sampler.ts';
@@ -307,8 +307,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     rb = await readBack(d, writers.flatMap((w) => w.keys()), clock);
     return finish(faultNs, oldMaster);
   } catch (e) {
-    if (e instanceof FaultSkipped) skipped = e.message;
-    else error = isHarnessError(e) ? e.message : `${(e as Error).message}`;
+    skipped = skipReason(e);
+    if (skipped === undefined) error = isHarnessError(e) ? e.message : `${(e as Error).message}`;
     return finish(fault?.landedNs ?? null, topology ? addr(topology.master.redis) : null);
   } finally {
     clearInterval(ticker);

@@ -3,8 +3,7 @@
 import { registerSecret } from '../../process/redact.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentModel } from '../../config/manifests.ts';
-import { HarnessError } from '../../errors.ts';
-import { FaultSkipped } from '../../faults/fault.ts';
+import { abilityMissing, HarnessError } from '../../errors.ts';
 import type { ContainerName, NetworkFaults, NodeControl, Partition, PodControl, ProcessPause } from '../target.ts';
 import type { KubeApi, KubePod, NodeShell } from './api.ts';
 
@@ -69,7 +68,7 @@ export function createControls(d: ControlDeps, cache: PodCache) {
   const gone = (name: string, uid: string, timeoutMs: number) =>
     until(`pod ${name} (uid ${uid}) was not gone`, async () => (await get(name))?.uid !== uid, timeoutMs);
   const shell = () => {
-    if (!d.nodeShell) throw new FaultSkipped(NO_NODE_ACCESS);
+    if (!d.nodeShell) throw abilityMissing(NO_NODE_ACCESS);
     return d.nodeShell;
   };
   const procGone = async (node: string, pid: number) =>
@@ -118,7 +117,7 @@ export function createControls(d: ControlDeps, cache: PodCache) {
       }, d.readyTimeoutMs);
     },
     async stop(name, { preStop }) {
-      if (!preStop) throw new FaultSkipped('Kubernetes always runs preStop hooks on a graceful deletion: a termination without preStop cannot be asked for');
+      if (!preStop) throw abilityMissing('Kubernetes always runs preStop hooks on a graceful deletion: a termination without preStop cannot be asked for');
       if (imagePatch) await imagePatch;
       const p = await must(name);
       const t0 = performance.now();
@@ -239,9 +238,9 @@ export function createNetwork(d: ControlDeps, net: NetworkDeps): NetworkFaults &
     },
     async partition(spec) {
       if (spec.cut === 'sentinels') {
-        throw new FaultSkipped('a sentinels-only cut needs the sentinel\'s traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication');
+        throw abilityMissing('a sentinels-only cut needs the sentinel\'s traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication');
       }
-      if (!d.nodeShell) throw new FaultSkipped(`partitions ${NO_NODE_ACCESS}`);
+      if (!d.nodeShell) throw abilityMissing(`partitions ${NO_NODE_ACCESS}`);
       const sh = d.nodeShell;
       const pods = await Promise.all(d.model.podNames.map((n) => d.api.getPod(d.namespace, n)));
       const isolated = pods.find((p) => p?.name === spec.isolate);

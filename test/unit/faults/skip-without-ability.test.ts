@@ -1,7 +1,7 @@
 // A target without an ability a fault needs makes the scenario skip with the reason, never pass.
 import { describe, expect, it } from 'vitest';
 import { createClock } from '../../../src/clock.ts';
-import { FaultSkipped, type FaultContext } from '../../../src/faults/fault.ts';
+import type { FaultContext } from '../../../src/faults/fault.ts';
 import { partitionPod } from '../../../src/faults/partition.ts';
 import { pauseRedis } from '../../../src/faults/pause.ts';
 import type { NetworkFaults, Pod, StartedDeployment } from '../../../src/targets/target.ts';
@@ -27,7 +27,7 @@ function context(deployment: Partial<StartedDeployment>): { ctx: FaultContext; m
 describe('faults skip when the target lacks the ability', () => {
   it('partition: a target without network faults skips, injecting nothing', async () => {
     const { ctx, marks } = context({});
-    await expect(partitionPod(ctx, { target: 'master', cut: 'all', durationMs: 1000 })).rejects.toThrow(FaultSkipped);
+    await expect(partitionPod(ctx, { target: 'master', cut: 'all', durationMs: 1000 })).rejects.toMatchObject({ name: 'HarnessError', code: 'ABILITY_MISSING' });
     expect(marks).toEqual([]);
   });
 
@@ -43,7 +43,7 @@ describe('faults skip when the target lacks the ability', () => {
     };
     const { ctx } = context({ network });
     const err = await partitionPod(ctx, { target: 'master', cut: 'all', durationMs: 1000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FaultSkipped);
+    expect(err).toMatchObject({ name: 'HarnessError', code: 'ABILITY_MISSING' });
     expect((err as Error).message).toContain('CAP_NET_ADMIN');
     expect(attempted).toBe(false);
   });

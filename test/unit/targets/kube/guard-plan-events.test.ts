@@ -6,7 +6,7 @@ import { resolveScenarios } from '../../../../src/runner/scenario.ts';
 import { checkContext } from '../../../../src/targets/kube/guard.ts';
 import { applyManifests, FIELD_MANAGER, prepareObjects } from '../../../../src/targets/kube/kube-target.ts';
 import { podTransitions } from '../../../../src/targets/kube/pod-events.ts';
-import { buildPlan } from '../../../../src/targets/kube/plan.ts';
+import { buildPlan } from '../../../../src/runner/plan.ts';
 import type { KubePod } from '../../../../src/targets/kube/api.ts';
 import { FakeKube } from '../../../support/kube-fake.ts';
 
