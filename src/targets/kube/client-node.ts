@@ -1,11 +1,12 @@
 // KubeApi over @kubernetes/client-node (v1+: promise-based calls with one object parameter).
 import { PassThrough, type Duplex } from 'node:stream';
+import type {
+  KubeConfig} from '@kubernetes/client-node';
 import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
   Exec,
-  KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
   PortForward,
@@ -158,6 +159,13 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         if (!isStatus(e, 404)) throw e;
       }
     },
+    ...streamingApi(kc),
+  };
+}
+
+/** The KubeApi calls that hold a stream open: exec, port-forward and the watches. */
+function streamingApi(kc: KubeConfig): Pick<KubeApi, 'exec' | 'portForward' | 'watchPods' | 'watchEvents'> {
+  return {
     async exec(ns, pod, container, command): Promise<ExecResult> {
       const out = new PassThrough();
       const err = new PassThrough();

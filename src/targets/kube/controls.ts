@@ -45,8 +45,9 @@ export async function containerPid(shell: NodeShell, pod: KubePod, container: st
   return pid;
 }
 
-export function createControls(d: ControlDeps, cache: PodCache) {
-  const { api, namespace: ns, model } = d;
+/** What every control needs: the pod objects as the API server has them, bounded waits, and the node shell. */
+function podOps(d: ControlDeps, cache: PodCache) {
+  const { api, namespace: ns } = d;
   const get = async (name: string) => {
     const p = await api.getPod(ns, name);
     cache.set(name, p);
@@ -75,9 +76,16 @@ export function createControls(d: ControlDeps, cache: PodCache) {
     until(`process ${pid} on ${node} did not exit`, async () => (await shell().exec(node, ['test', '-e', `/proc/${pid}`])).code !== 0, 10_000);
   /** The pod a recreated pod replaced: start() waits for a different uid. */
   const replaced = new Map<string, string>();
+  return { get, must, until, gone, shell, procGone, replaced, cache };
+}
+
+type PodOps = ReturnType<typeof podOps>;
+
+function kubePodControl(d: ControlDeps, o: PodOps) {
+  const { api, namespace: ns, model } = d;
+  const { get, must, until, gone, shell, procGone, replaced, cache } = o;
   let imagePatch: Promise<void> | null = null;
   const graceS = model.terminationGracePeriodSeconds;
-
   const podControl: PodControl = {
     // grace 0: the API server removes the object at once and the kubelet SIGKILLs the containers; the
     // StatefulSet recreates the pod immediately (unlike the local target, where it stays dead until start()).
@@ -147,6 +155,22 @@ export function createControls(d: ControlDeps, cache: PodCache) {
     },
   };
 
+  /** Restore the StatefulSet's update strategy after an image change (the manifest's own). */
+  const restoreStrategy = async () => {
+    if (!imagePatch) return;
+    await imagePatch.catch(() => {});
+    imagePatch = null;
+    const sts = model.objects.find((o) => o.kind === 'StatefulSet');
+    const strategy = (sts?.spec as { updateStrategy?: unknown } | undefined)?.updateStrategy ?? { type: 'RollingUpdate' };
+    await api.patchStatefulSet(ns, model.statefulSet, { spec: { updateStrategy: strategy } });
+  };
+  return { podControl, restoreStrategy };
+}
+
+function kubeNodes(d: ControlDeps, o: PodOps) {
+  const { api, namespace: ns, model } = d;
+  const { get, must, until, gone, replaced, cache } = o;
+  const graceS = model.terminationGracePeriodSeconds;
   const cordoned = new Set<string>();
   const nodes: NodeControl = {
     async cordon(node) {
@@ -170,6 +194,16 @@ export function createControls(d: ControlDeps, cache: PodCache) {
     },
   };
 
+  /** Every heal that must also run on SIGINT: nodes cordoned by a drain go back into service. */
+  const uncordonAll = async () => {
+    for (const n of [...cordoned]) await nodes.uncordon(n).catch(() => {});
+  };
+  return { nodes, uncordonAll };
+}
+
+function kubePause(o: PodOps) {
+  const { must, until, shell } = o;
+  const paused = new Map<string, { node: string; pid: number }>();
   const pause: ProcessPause = {
     async pause(name, container: ContainerName) {
       const p = await must(name);
@@ -191,27 +225,21 @@ export function createControls(d: ControlDeps, cache: PodCache) {
       await shell().exec(at.node, ['kill', '-CONT', String(at.pid)]);
     },
   };
-  const paused = new Map<string, { node: string; pid: number }>();
 
-  /** Restore the StatefulSet's update strategy after an image change (the manifest's own). */
-  const restoreStrategy = async () => {
-    if (!imagePatch) return;
-    await imagePatch.catch(() => {});
-    imagePatch = null;
-    const sts = model.objects.find((o) => o.kind === 'StatefulSet');
-    const strategy = (sts?.spec as { updateStrategy?: unknown } | undefined)?.updateStrategy ?? { type: 'RollingUpdate' };
-    await api.patchStatefulSet(ns, model.statefulSet, { spec: { updateStrategy: strategy } });
-  };
   const resumeAll = async () => {
     for (const key of [...paused.keys()]) {
       const [pod, c] = key.split('/') as [string, ContainerName];
       await pause.resume(pod, c).catch(() => {});
     }
   };
-  /** Every heal that must also run on SIGINT: nodes cordoned by a drain go back into service. */
-  const uncordonAll = async () => {
-    for (const n of [...cordoned]) await nodes.uncordon(n).catch(() => {});
-  };
+  return { pause, resumeAll };
+}
+
+export function createControls(d: ControlDeps, cache: PodCache) {
+  const ops = podOps(d, cache);
+  const { podControl, restoreStrategy } = kubePodControl(d, ops);
+  const { nodes, uncordonAll } = kubeNodes(d, ops);
+  const { pause, resumeAll } = kubePause(ops);
   return { podControl, nodes, pause, restoreStrategy, resumeAll, uncordonAll };
 }
 
