@@ -15,19 +15,26 @@ export type HarnessErrorCode =
   | 'TIMEOUT'
   | 'PROCESS_FAILED'
   /** The target cannot do what a fault or check asks: the trial is skipped with the message as its reason, never passed. */
-  | 'ABILITY_MISSING';
+  | 'ABILITY_MISSING'
+  /** A step of a fault or check did not do what it must (a refused eviction, a pod never in sync): the trial fails with the message. */
+  | 'FAULT_FAILED'
+  /** The harness broke one of its own invariants (a registry with a duplicate kind, a run id that is not a path segment): a bug. */
+  | 'INTERNAL';
+
+/** Codes that are not the user's to fix: they end a run with status 1, not 2. */
+const FAILURE_CODES: ReadonlySet<HarnessErrorCode> = new Set(['FAULT_FAILED', 'INTERNAL']);
 
 /** An expected failure of the harness itself (bad usage, missing tool, unusable environment), as opposed to a bug. */
 export class HarnessError extends Error {
   override readonly name = 'HarnessError';
   readonly code: HarnessErrorCode;
-  /** Process exit status to end with: 2 (the default) for usage and environment problems. */
+  /** Process exit status to end with: 2 for usage and environment problems, 1 for a failed step or a bug. */
   readonly exitCode: 1 | 2;
 
   constructor(code: HarnessErrorCode, message: string, options: { cause?: unknown; exitCode?: 1 | 2 } = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
-    this.exitCode = options.exitCode ?? 2;
+    this.exitCode = options.exitCode ?? (FAILURE_CODES.has(code) ? 1 : 2);
   }
 }
 

@@ -1,4 +1,5 @@
 // A fault kind as one definition (schema, inject, dry-run plan, abilities it needs), and the registry over them.
+import { HarnessError } from '../errors.ts';
 import { z } from 'zod';
 import type { FaultPlan, PlanTarget } from '../model/fault-plan.ts';
 import type { Ability } from './abilities.ts';
@@ -50,11 +51,11 @@ export interface FaultRegistry<D extends AnyFaultDefinition> {
 export function faultRegistry<D extends AnyFaultDefinition>(definitions: readonly D[]): FaultRegistry<D> {
   const byKind = new Map<string, D>();
   for (const d of definitions) {
-    if (byKind.has(d.kind)) throw new Error(`fault kind "${d.kind}" is registered twice`);
+    if (byKind.has(d.kind)) throw new HarnessError('INTERNAL', `fault kind "${d.kind}" is registered twice`);
     byKind.set(d.kind, d);
   }
   const [first, ...others] = definitions.map((d) => d.schema);
-  if (!first) throw new Error('a fault registry needs at least one definition');
+  if (!first) throw new HarnessError('INTERNAL', 'a fault registry needs at least one definition');
   return {
     definitions,
     schema: z.discriminatedUnion('kind', [first, ...others]) as unknown as z.ZodType<SpecOf<D>>,

@@ -1,4 +1,5 @@
 // The fault registry: a scenario's fault spec to the definition that injects and plans it.
+import { HarnessError } from '../errors.ts';
 import type { FaultPlan, PlanTarget } from '../model/fault-plan.ts';
 import { ability } from './abilities.ts';
 import { faultRegistry, type AnyFaultDefinition, type InjectOptions, type SpecOf } from './define.ts';
@@ -18,7 +19,7 @@ export type FaultSpec = SpecOf<Registered>;
 
 function definitionOf(spec: { kind: string }): AnyFaultDefinition {
   const def = FAULTS.get(spec.kind);
-  if (!def) throw new Error(`no fault definition for kind "${spec.kind}"`);
+  if (!def) throw new HarnessError('INTERNAL', `no fault definition for kind "${spec.kind}"`);
   return def;
 }
 

@@ -1,11 +1,11 @@
 // node-drain: `kubectl drain` of the master's node: cordon, evict through the PDB, graceful termination, reschedule.
+import { HarnessError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { msField } from '../model/duration.ts';
 import { ability } from './abilities.ts';
 import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
-import { hasNodes } from '../targets/target.ts';
 import { ReadinessSampler } from './readiness-sampler.ts';
 
 export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs: number }): Promise<InjectedFault> {
@@ -38,7 +38,7 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     // The disruption starts with the eviction: the preStop hand-over runs during the termination.
     const landedNs = ctx.clock.nowNs();
     const first = await nodes.evict(victim.name);
-    if (!first.evicted) throw new Error(`eviction of ${victim.name} refused: ${first.reason}`);
+    if (!first.evicted) throw new HarnessError('FAULT_FAILED', `eviction of ${victim.name} refused: ${first.reason}`);
     ctx.podEvent('evicted', victim.name);
     ctx.mark('landed', `${victim.name} evicted and terminated (preStop ran), rescheduled on ${nodes.nodeOf(victim.name)}`);
 

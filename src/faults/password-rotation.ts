@@ -8,6 +8,7 @@
 // Existing connections stay authenticated when a password is removed, so only fresh connections prove
 // the new password works: the verification makes some (SENTINEL SET auth-pass reconnects the sentinel's
 // links on 7.0.15, but while both passwords are still valid, and that is not a documented behaviour).
+import { HarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -81,10 +82,6 @@ const scrubber =
   (s: string): string =>
     secrets.reduce((t, p) => (p ? t.replaceAll(p, '***') : t), s);
 
-class RotationStepFailed extends Error {
-  override readonly name = 'RotationStepFailed';
-}
-
 /**
  * Run `fn` on every pod at once; a pod is recorded in `done` when its call succeeded. Marks the step
  * with the count, and throws naming the pods that failed.
@@ -98,7 +95,7 @@ async function everyPod(pods: readonly Pod[], step: string, unit: string, done: 
   );
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${pods[i]!.name}: ${errorText(r.reason)}`] : []));
   mark(`${step}: ${done.size}/${pods.length} ${unit}${failed.length ? ` (failed: ${failed.join('; ')})` : ''}`);
-  if (failed.length) throw new RotationStepFailed(`${step} failed on ${failed.join('; ')}`);
+  if (failed.length) throw new HarnessError('FAULT_FAILED', `${step} failed on ${failed.join('; ')}`);
 }
 
 /**
@@ -162,7 +159,7 @@ async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) =>
     for (const pw of auth) {
       if (await c.call('AUTH', pw).then(() => true, () => false)) return fn(c);
     }
-    throw new Error(`${addr(e)} accepted none of the ${auth.length} password(s) tried`);
+    throw new HarnessError('FAULT_FAILED', `${addr(e)} accepted none of the ${auth.length} password(s) tried`);
   });
 }
 
@@ -194,7 +191,7 @@ export function redisRotationOps(ctx: FaultContext): RotationOps {
       const count = () => ctx.history().filter((o) => o.type === 'ok' && o.ns > sinceNs).length;
       const deadline = performance.now() + ROTATION_DEFAULTS.clientSettleTimeoutMs;
       while (count() < want) {
-        if (performance.now() > deadline) throw new Error(`the clients got ${count()} writes acknowledged within ${ROTATION_DEFAULTS.clientSettleTimeoutMs} ms of switching, ${want} needed`);
+        if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `the clients got ${count()} writes acknowledged within ${ROTATION_DEFAULTS.clientSettleTimeoutMs} ms of switching, ${want} needed`);
         await sleep(5);
       }
       return count();
@@ -380,7 +377,7 @@ export async function rotatePassword(
   const giveUp = async (why: string): Promise<never> => {
     ctx.mark('rollback', scrub(`back to the old password: ${why}`));
     const problems = await rollBack(d.pods, oldPw, newPw, progress, ops, (detail) => ctx.mark('rolled-back', scrub(detail)));
-    throw new Error(scrub(`password rotation failed: ${why}; ${problems.length ? `rollback incomplete: ${problems.join('; ')}` : 'rolled back to the old password'}`));
+    throw new HarnessError('FAULT_FAILED', scrub(`password rotation failed: ${why}; ${problems.length ? `rollback incomplete: ${problems.join('; ')}` : 'rolled back to the old password'}`));
   };
 
   ctx.mark('inject', 'rotate password: ACL, masterauth, sentinels, clients, retire old');

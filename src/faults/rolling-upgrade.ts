@@ -1,4 +1,5 @@
 // rolling-upgrade: restart the pods in the StatefulSet's order (highest ordinal first), each gracefully, each in sync before the next.
+import { HarnessError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
@@ -38,7 +39,7 @@ export async function rollingUpgrade(ctx: FaultContext, spec: { binary: string |
     await d.podControl.start(pod.name);
     const deadline = performance.now() + spec.podTimeoutMs;
     while (!((await d.podControl.isReady(pod.name)) && (await inSync(ctx, pod)))) {
-      if (performance.now() > deadline) throw new Error(`${pod.name} was not ready and in sync ${spec.podTimeoutMs} ms after its restart`);
+      if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `${pod.name} was not ready and in sync ${spec.podTimeoutMs} ms after its restart`);
       await sleep(50);
     }
     downtimes.push(performance.now() - t0);

@@ -1,6 +1,7 @@
 // scale-out: the guide's "Scaling Replicas" while writes continue. 3 -> 5 pods, quorum raised to 3 on
 // every sentinel, wait until all 5 sentinels know each other and every replica; then kill the master
 // and measure the failover with 5 sentinels. The heal brings the old master back and scales in to 3.
+import { HarnessError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult } from '../model/check.ts';
 import { parseInfo, withProbe, pairs } from '../redis/clients.ts';
@@ -66,7 +67,7 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     ctx.mark('quorum', `SENTINEL SET ${d.model.masterName} quorum ${spec.quorum} accepted by ${set} of ${d.pods.length} sentinels`);
     const deadline = performance.now() + spec.discoverTimeoutMs;
     while (!(await allKnown(d))) {
-      if (performance.now() > deadline) throw new Error(`the ${d.pods.length} sentinels did not all know each other and every replica within ${spec.discoverTimeoutMs} ms of the scale-out`);
+      if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `the ${d.pods.length} sentinels did not all know each other and every replica within ${spec.discoverTimeoutMs} ms of the scale-out`);
       await sleep(200);
     }
   } catch (e) {

@@ -40,7 +40,7 @@ export async function writeReports(opts: {
   const reportDir = resolve(opts.reportDir);
   const runId = journal.run.id;
   if (runId === '' || runId === '.' || runId === '..' || /[/\\]/.test(runId)) {
-    throw new Error(`invalid run id ${JSON.stringify(runId)}: it must be a single path segment`);
+    throw new HarnessError('INTERNAL', `invalid run id ${JSON.stringify(runId)}: it must be a single path segment`);
   }
   const runDir = join(reportDir, runId);
   const historyFiles = [...histories].map(([rel, content]): [string, string] => [historyPath(runDir, rel), content]);
@@ -94,10 +94,10 @@ function historyPath(runDir: string, rel: string): string {
   const path = resolve(runDir, rel);
   const inside = relative(runDir, path);
   if (isAbsolute(rel) || inside === '' || inside.startsWith(`..${sep}`) || inside === '..') {
-    throw new Error(`history path ${JSON.stringify(rel)} must be relative and inside the run directory`);
+    throw new HarnessError('INTERNAL', `history path ${JSON.stringify(rel)} must be relative and inside the run directory`);
   }
   if (REPORT_FILES.has(inside)) {
-    throw new Error(`history path ${JSON.stringify(rel)} would overwrite ${inside}`);
+    throw new HarnessError('INTERNAL', `history path ${JSON.stringify(rel)} would overwrite ${inside}`);
   }
   return path;
 }
