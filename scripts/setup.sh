@@ -12,6 +12,12 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).
 command -v chromium >/dev/null || missing+=(chromium)
+# The real-client drivers (src/workload/drivers/): Debian's redis-py, Django + django-redis, the redis gem.
+# Always /usr/bin/python3: a pyenv python first on PATH does not see Debian's packages.
+/usr/bin/python3 -c 'import redis.sentinel' 2>/dev/null || missing+=(python3-redis)
+/usr/bin/python3 -c 'import django' 2>/dev/null || missing+=(python3-django)
+/usr/bin/python3 -c 'import django_redis' 2>/dev/null || missing+=(python3-django-redis)
+/usr/bin/ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
