@@ -55,8 +55,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     description: 'Django cache-backed sessions on django-redis SentinelClient + SentinelConnectionFactory, LOCATION redis://MASTER_NAME/DB',
     command: py('django_sessions.py'),
     env: { DJANGO_REDIS_MODE: 'sentinel' },
-    // find_spec: importing django_redis.client needs configured settings.
-    probe: [SYSTEM_PYTHON, '-c', 'import importlib.util as u, django; assert u.find_spec("django_redis.client.sentinel")'],
+    // django_redis.client reads settings at import: configure empty ones first.
+    probe: [SYSTEM_PYTHON, '-c', 'from django.conf import settings; settings.configure(); import django_redis.client.sentinel'],
     install: 'apt-get install python3-django python3-django-redis',
   },
   'node-redis': {
