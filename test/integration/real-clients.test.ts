@@ -20,7 +20,10 @@ import { DRIVER_KINDS, driverUnavailable, SYSTEM_PYTHON, type DriverKind } from 
 import { processesUnder } from '../support/leftovers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const example = (file: string): ExecDriver => ({ kind: file.replace(/\.py$/, ''), command: [SYSTEM_PYTHON, path.join(ROOT, 'examples/exec-workload', file)] });
+const example = (file: string): ExecDriver => ({
+  kind: file.replace(/\.py$/, ''),
+  command: [SYSTEM_PYTHON, path.join(ROOT, 'examples/exec-workload', file)],
+});
 /** Each driver and the db it writes (the seed: Django sessions in db 2). */
 const DRIVERS: { d: DriverKind | ExecDriver; db: number }[] = [
   { d: DRIVER_KINDS['redis-py']!, db: 3 },
@@ -48,7 +51,9 @@ interface Result {
 async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
   for (const p of d.pods) {
     try {
-      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as [string, string] | null;
+      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) =>
+        c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName),
+      )) as [string, string] | null;
       const m = r && d.pods.find((q) => q.redis.host === r[0] && q.redis.port === Number(r[1]));
       if (m) return m;
     } catch {
@@ -59,8 +64,16 @@ async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
 }
 
 function firstAckAfter(driver: StartedDriver, faultNs: number): number | null {
-  const invokedAfter = new Set(driver.ops().filter((o) => o.type === 'invoke' && o.ns > faultNs).map((o) => o.key));
-  const acks = driver.ops().filter((o) => o.type === 'ok' && invokedAfter.has(o.key)).map((o) => o.ns);
+  const invokedAfter = new Set(
+    driver
+      .ops()
+      .filter((o) => o.type === 'invoke' && o.ns > faultNs)
+      .map((o) => o.key),
+  );
+  const acks = driver
+    .ops()
+    .filter((o) => o.type === 'ok' && invokedAfter.has(o.key))
+    .map((o) => o.ns);
   return acks.length ? Math.min(...acks) : null;
 }
 
@@ -83,7 +96,12 @@ describe('real client libraries across a master kill', () => {
     process.env.SENTINEL_CHAOS_STATE_DIR = stateDir;
     const manifests = path.join(tmp, 'manifests');
     cpSync(RUN_DEFAULTS.manifestsDir, manifests, { recursive: true });
-    d = await startLocalDeployment({ model: await loadDeployment(manifests), runId: 'rc', subnet: 103, overrides: { sentinel: { 'down-after-milliseconds': '1500' } } });
+    d = await startLocalDeployment({
+      model: await loadDeployment(manifests),
+      runId: 'rc',
+      subnet: 103,
+      overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
+    });
     const clock = createClock();
     const base: Omit<DriverConfig, 'db' | 'keyPrefix'> = {
       sentinels: d.pods.map((p) => p.sentinel),
@@ -115,7 +133,14 @@ describe('real client libraries across a master kill', () => {
     if (!master) throw new Error('no sentinel named a master after the failover');
     for (const s of drivers) {
       const db = started.get(s)!;
-      const keys = [...new Set(s.ops().filter((o) => o.type === 'invoke').map((o) => o.key))];
+      const keys = [
+        ...new Set(
+          s
+            .ops()
+            .filter((o) => o.type === 'invoke')
+            .map((o) => o.key),
+        ),
+      ];
       const present = await withProbe(master.redis, { password: d.password, connectTimeoutMs: 1000 }, async (c) => {
         await c.select(db);
         const found = new Set<string>();
@@ -126,16 +151,43 @@ describe('real client libraries across a master kill', () => {
         }
         return found;
       });
-      const input: TrialInput = { history: s.ops(), events: [], readBack: { ns: clock.nowNs(), present, node: addr(master.redis) }, faultNs, oldMaster: addr(old.redis), masterName: d.model.masterName };
+      const input: TrialInput = {
+        history: s.ops(),
+        events: [],
+        readBack: { ns: clock.nowNs(), present, node: addr(master.redis) },
+        faultNs,
+        oldMaster: addr(old.redis),
+        masterName: d.model.masterName,
+      };
       const ack = firstAckAfter(s, faultNs);
-      results.push({ name: s.name, version: s.info.version, driver: s, db, input, failoverMs: ack === null ? null : nsToMs(ack - faultNs) });
+      results.push({
+        name: s.name,
+        version: s.info.version,
+        driver: s,
+        db,
+        input,
+        failoverMs: ack === null ? null : nsToMs(ack - faultNs),
+      });
     }
   }, 240_000);
 
   afterAll(async () => {
     await Promise.allSettled(drivers.map((s) => s.stop()));
-    for (const s of drivers) if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
-    expect(drivers.filter((s) => s.pid !== undefined && existsSync(`/proc/${s.pid}/cmdline`) && readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z')).toEqual([]);
+    for (const s of drivers)
+      if (s.pid)
+        try {
+          process.kill(s.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+    expect(
+      drivers.filter(
+        (s) =>
+          s.pid !== undefined &&
+          existsSync(`/proc/${s.pid}/cmdline`) &&
+          readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z',
+      ),
+    ).toEqual([]);
     await d?.down();
     if (stateDir) expect(processesUnder(stateDir)).toEqual([]);
     delete process.env.SENTINEL_CHAOS_STATE_DIR;
@@ -174,7 +226,10 @@ describe('real client libraries across a master kill', () => {
     const w = checkWriteLoss(r.input, { maxLost: 0 });
     expect(w.valid).toBe(false);
     expect(w.figures.writes_lost!).toBeGreaterThan(5);
-    const lost = r.driver.ops().filter((o) => o.type === 'ok' && !r.input.readBack!.present.has(o.key)).map((o) => Number(o.key.split(':').pop()));
+    const lost = r.driver
+      .ops()
+      .filter((o) => o.type === 'ok' && !r.input.readBack!.present.has(o.key))
+      .map((o) => Number(o.key.split(':').pop()));
     // writer-broken.py skips every 10th write (keys …:9, …:19, …): exactly those, and nothing else, are missing.
     expect(lost.every((n) => n % 10 === 9)).toBe(true);
   });

@@ -137,7 +137,10 @@ export async function startDriver(kind: string | DriverKind | ExecDriver, config
       else bye = parsed.bye;
     } catch (e) {
       // Rebuilt from the masked line: a driver that printed the password must not get it into an error.
-      protocolError = e instanceof DriverProtocolError ? new DriverProtocolError(name, lineNo, mask(line), e.why) : new DriverProtocolError(name, lineNo, mask(line), String(e));
+      protocolError =
+        e instanceof DriverProtocolError
+          ? new DriverProtocolError(name, lineNo, mask(line), e.why)
+          : new DriverProtocolError(name, lineNo, mask(line), String(e));
       child.kill('SIGKILL');
     }
     firstLine();

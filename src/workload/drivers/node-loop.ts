@@ -90,7 +90,10 @@ export async function runLoop(cfg: NodeDriverConfig, o: LoopOptions): Promise<ne
         if (!timedOut) emit({ type: o.classify(err), f: 'write', key, ns: now(), error: String(err?.message ?? err).slice(0, 300) });
       },
     );
-    inFlight.set(key, p.finally(() => inFlight.delete(key)));
+    inFlight.set(
+      key,
+      p.finally(() => inFlight.delete(key)),
+    );
   };
   while (!stopped && Date.now() < deadline) {
     const due = Math.floor(Number(process.hrtime.bigint() - start) / periodNs) + 1;

@@ -63,7 +63,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     kind: 'node-redis',
     client: 'node-redis',
     path: 'sentinel',
-    description: "createSentinel({ name, sentinelRootNodes, nodeClientOptions: { password } }) from npm redis",
+    description: 'createSentinel({ name, sentinelRootNodes, nodeClientOptions: { password } }) from npm redis',
     command: nodeDriver('node-redis.ts'),
     probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createSentinel) process.exit(1) })"],
     install: 'npm ci (dependency redis)',
@@ -81,7 +81,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     kind: 'ruby-redis',
     client: 'redis-rb',
     path: 'sentinel',
-    description: 'Redis.new(url: "redis://MASTER_NAME", sentinels: […], role: :master, password: …) from the redis gem 4.x (4.x ignores name:)',
+    description:
+      'Redis.new(url: "redis://MASTER_NAME", sentinels: […], role: :master, password: …) from the redis gem 4.x (4.x ignores name:)',
     command: [SYSTEM_RUBY, path.join(HERE, 'ruby', 'redis_rb.rb')],
     probe: [SYSTEM_RUBY, '-e', 'require "redis"'],
     install: 'apt-get install ruby-redis',

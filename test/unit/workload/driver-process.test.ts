@@ -60,7 +60,14 @@ sys.stdin.read()`;
       const after = clock.nowNs();
       expect(d.info).toEqual({ client: 'fake', version: '1.2' });
       expect(d.bye()).toEqual({ skipped: 0 });
-      expect(d.ops().map((o) => `${o.type} ${o.key}`)).toEqual(['invoke unit:0', 'ok unit:0', 'invoke unit:1', 'ok unit:1', 'invoke unit:2', 'ok unit:2']);
+      expect(d.ops().map((o) => `${o.type} ${o.key}`)).toEqual([
+        'invoke unit:0',
+        'ok unit:0',
+        'invoke unit:1',
+        'ok unit:1',
+        'invoke unit:2',
+        'ok unit:2',
+      ]);
       expect(d.allOps()).toHaveLength(7);
       for (const o of d.allOps()) {
         expect(o.ns).toBeGreaterThan(before);
@@ -75,7 +82,15 @@ sys.stdin.read()`;
 out({"hello": {"client": "env", "version": "0", "sentinels": e["SENTINELS"], "db": e["DB"], "rate": e["RATE"], "timeout": e["TIMEOUT_MS"], "has_pw": e["REDIS_PASSWORD"] == ${JSON.stringify(PASSWORD)}, "argv": sys.argv, "home": "HOME" in e, "secret_env": [k for k in e if k.startswith("npm_")]}})
 sys.stdin.read()`;
     await withDriver(startDriver(py(code), CONFIG, createClock()), async (d) => {
-      expect(d.info).toMatchObject({ sentinels: '127.0.103.1:26379', db: '0', rate: '50', timeout: '200', has_pw: true, argv: ['-c'], secret_env: [] });
+      expect(d.info).toMatchObject({
+        sentinels: '127.0.103.1:26379',
+        db: '0',
+        rate: '50',
+        timeout: '200',
+        has_pw: true,
+        argv: ['-c'],
+        secret_env: [],
+      });
     });
   });
 
@@ -95,7 +110,9 @@ time.sleep(30)`;
     expect(alive(d.pid)).toBe(false);
     // A bad line before start returned fails the start itself.
     const early = `${PRELUDE}print("hello", flush=True)\ntime.sleep(30)`;
-    await expect(startDriver(py(early), { ...CONFIG, name: 'early' }, createClock())).rejects.toThrow(/^driver "early" line 1: not JSON: hello$/);
+    await expect(startDriver(py(early), { ...CONFIG, name: 'early' }, createClock())).rejects.toThrow(
+      /^driver "early" line 1: not JSON: hello$/,
+    );
   });
 
   it('stops a driver that ignores stdin with SIGTERM, within its grace', async () => {
@@ -117,12 +134,18 @@ sys.stderr.write("Traceback: AuthenticationError for " + os.environ["REDIS_PASSW
 sys.exit(3)`;
     const d = await startDriver(py(code), CONFIG, createClock());
     const err = (await d.stop().catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/driver "py-fake" .* failed \(exit code 3, signal null\); stderr: Traceback: AuthenticationError for \*\*\*/s);
+    expect(err.message).toMatch(
+      /driver "py-fake" .* failed \(exit code 3, signal null\); stderr: Traceback: AuthenticationError for \*\*\*/s,
+    );
     expect(err.message).not.toContain(PASSWORD);
   });
 
   it('fails start when the command does not exist or writes nothing', async () => {
-    await expect(startDriver({ kind: 'missing', command: ['/nonexistent/driver'] }, CONFIG, createClock())).rejects.toThrow(/driver "missing" .*exited before writing a line.*ENOENT/s);
-    await expect(startDriver(py('import time; time.sleep(30)'), { ...CONFIG, startTimeoutMs: 300 }, createClock())).rejects.toThrow(/wrote no line within 300 ms/);
+    await expect(startDriver({ kind: 'missing', command: ['/nonexistent/driver'] }, CONFIG, createClock())).rejects.toThrow(
+      /driver "missing" .*exited before writing a line.*ENOENT/s,
+    );
+    await expect(startDriver(py('import time; time.sleep(30)'), { ...CONFIG, startTimeoutMs: 300 }, createClock())).rejects.toThrow(
+      /wrote no line within 300 ms/,
+    );
   });
 });

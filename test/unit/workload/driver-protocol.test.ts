@@ -32,7 +32,10 @@ describe('parseDriverLine', () => {
       op: { process: 'worker-2', type: 'ok', f: 'write', key: 'k:1', ns: 2_000_000_123, node: '127.0.103.2:6379', late: true },
     });
     const fail = parse({ type: 'fail', f: 'write', key: 'k:2', ns: 1_000_600_000_000, error: 'READONLY x', extra: 1 });
-    expect(fail).toEqual({ kind: 'op', op: { process: 'redis-py', type: 'fail', f: 'write', key: 'k:2', ns: 600_000_000, error: 'READONLY x' } });
+    expect(fail).toEqual({
+      kind: 'op',
+      op: { process: 'redis-py', type: 'fail', f: 'write', key: 'k:2', ns: 600_000_000, error: 'READONLY x' },
+    });
   });
 
   it('reads hello and bye lines', () => {
