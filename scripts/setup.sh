@@ -22,6 +22,12 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+# The real-client drivers (src/workload/drivers/): Debian's redis-py, Django + django-redis, the redis gem.
+# Always /usr/bin/python3: a pyenv python first on PATH does not see Debian's packages.
+/usr/bin/python3 -c 'import redis.sentinel' 2>/dev/null || missing+=(python3-redis)
+/usr/bin/python3 -c 'import django' 2>/dev/null || missing+=(python3-django)
+/usr/bin/python3 -c 'import django_redis' 2>/dev/null || missing+=(python3-django-redis)
+/usr/bin/ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

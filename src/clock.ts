@@ -7,6 +7,11 @@ export interface Clock {
   readonly originWallMs: number;
   /** Wall-clock display time of a monotonic instant. */
   wallIso(ns: number): string;
+  /**
+   * The origin as `process.hrtime.bigint()` read it: CLOCK_MONOTONIC on Linux, the clock of Python's
+   * `time.monotonic_ns()`, so another process's readings convert to this clock by subtracting it.
+   */
+  readonly originHrtimeNs: bigint;
 }
 
 export function createClock(): Clock {
@@ -15,6 +20,7 @@ export function createClock(): Clock {
   return {
     nowNs: () => Number(process.hrtime.bigint() - origin),
     originWallMs,
+    originHrtimeNs: origin,
     wallIso: (ns) => new Date(originWallMs + ns / 1e6).toISOString(),
   };
 }

@@ -1,0 +1,208 @@
+// Runs a driver process (a real client library writing through its own failover logic) and turns its JSON lines into Ops on the run clock.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Clock } from '../../clock.ts';
+import { HarnessError } from '../../errors.ts';
+import type { Op } from '../../model/history.ts';
+import { parseDriverLine, writeOps, type DriverBye, type DriverHello, type DriverOp, DriverProtocolError } from './protocol.ts';
+import { driverKind, type DriverKind } from './registry.ts';
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** What a driver is told (in its environment: SENTINELS, MASTER_NAME, REDIS_PASSWORD, SERVICE, DB, RATE, DURATION_MS, KEY_PREFIX, TIMEOUT_MS, MAX_IN_FLIGHT). */
+export interface DriverConfig {
+  sentinels: readonly Address[];
+  masterName: string;
+  /** The `redis` Service address, for drivers that connect through it. */
+  service?: Address;
+  /** Passed in the environment only; never in argv, never printed. */
+  password: string;
+  db: number;
+  /** Writes per second. */
+  rateHz: number;
+  /** The driver stops by itself after this long (a bound, should the harness not stop it). */
+  durationMs: number;
+  /** Keys are `<keyPrefix>:<n>` (or the library's own mapping of that name, reported in `key`). */
+  keyPrefix: string;
+  /** The application's command timeout: a write unanswered by then is info (a later reply is a late ok). */
+  timeoutMs: number;
+  /** Writes awaiting a reply beyond which ticks are skipped (counted in the bye line). Default 16. */
+  maxInFlight?: number;
+  /** Name in the history (Op.process). Default: the kind. */
+  name?: string;
+  /** How long start waits for the driver's first line. Default 15 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface DriverExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface StartedDriver {
+  readonly name: string;
+  /** The driver's process id (its children, if any, are its own to stop). */
+  readonly pid: number | undefined;
+  /** The hello line (client and version), or the kind's client with version "unknown" when the driver sent none. */
+  readonly info: DriverHello;
+  /** Write operations so far, on the run clock. */
+  ops(): Op[];
+  /** Every operation so far, reads and updates included. */
+  allOps(): DriverOp[];
+  /** The bye line, once the driver has sent it. */
+  bye(): DriverBye | null;
+  /** The last lines of the driver's stderr (password masked). */
+  stderrTail(): string;
+  /**
+   * Close the driver's stdin and wait for it to drain and exit (SIGTERM, then SIGKILL, if it does not).
+   * Rejects with a DriverProtocolError for a malformed line, or a HarnessError when it failed.
+   */
+  stop(): Promise<DriverExit>;
+}
+
+/** A custom driver: any command speaking the protocol (docs/drivers.md). */
+export interface ExecDriver {
+  kind: string;
+  command: readonly string[];
+  env?: Readonly<Record<string, string>>;
+}
+
+const STDERR_TAIL_CHARS = 4000;
+
+/** Environment for a driver: PATH and locale from ours, then its config. Nothing else of ours leaks in. */
+export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    ...extra,
+    SENTINELS: config.sentinels.map((s) => `${s.host}:${s.port}`).join(' '),
+    MASTER_NAME: config.masterName,
+    REDIS_PASSWORD: config.password,
+    DB: String(config.db),
+    RATE: String(config.rateHz),
+    DURATION_MS: String(Math.round(config.durationMs)),
+    KEY_PREFIX: config.keyPrefix,
+    TIMEOUT_MS: String(Math.round(config.timeoutMs)),
+    MAX_IN_FLIGHT: String(config.maxInFlight ?? 16),
+  };
+  if (config.service) env.SERVICE = `${config.service.host}:${config.service.port}`;
+  if (process.env.HOME) env.HOME = process.env.HOME;
+  return env;
+}
+
+/** Start a driver of a registered kind (registry.ts) or a custom command; resolves once it wrote its first line. */
+export async function startDriver(kind: string | DriverKind | ExecDriver, config: DriverConfig, clock: Clock): Promise<StartedDriver> {
+  const k = typeof kind === 'string' ? driverKind(kind) : kind;
+  const name = config.name ?? k.kind;
+  const [file, ...args] = k.command;
+  if (!file) throw new HarnessError('USAGE', `driver "${name}" has an empty command`);
+  const mask = (s: string): string => (config.password.length >= 4 ? s.split(config.password).join('***') : s);
+
+  const child: ChildProcess = spawn(file, args, { env: driverEnv(config, k.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const all: DriverOp[] = [];
+  let hello: DriverHello | null = null;
+  let bye: DriverBye | null = null;
+  let protocolError: DriverProtocolError | null = null;
+  let stderr = '';
+  let lineNo = 0;
+  let spawnError: Error | null = null;
+
+  const exited = new Promise<DriverExit>((resolve) => {
+    child.once('error', (e) => {
+      spawnError = e;
+      resolve({ code: null, signal: null });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  child.stdin!.on('error', () => {});
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-STDERR_TAIL_CHARS);
+  });
+  let firstLine!: () => void;
+  const gotFirstLine = new Promise<void>((r) => (firstLine = r));
+  const rl = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+  rl.on('line', (line) => {
+    lineNo++;
+    if (protocolError || line.trim() === '') return;
+    try {
+      const parsed = parseDriverLine(line, { driver: name, lineNo, originHrtimeNs: clock.originHrtimeNs, nowNs: clock.nowNs() });
+      if (parsed.kind === 'op') all.push(parsed.op);
+      else if (parsed.kind === 'hello') hello = parsed.hello;
+      else bye = parsed.bye;
+    } catch (e) {
+      // Rebuilt from the masked line: a driver that printed the password must not get it into an error.
+      protocolError =
+        e instanceof DriverProtocolError
+          ? new DriverProtocolError(name, lineNo, mask(line), e.why)
+          : new DriverProtocolError(name, lineNo, mask(line), String(e));
+      child.kill('SIGKILL');
+    }
+    firstLine();
+  });
+
+  const stderrTail = (): string => mask(stderr);
+  const failure = (exit: DriverExit, what: string): HarnessError =>
+    new HarnessError(
+      'PROCESS_FAILED',
+      `driver "${name}" (${k.command.join(' ').replace(/\s+/g, ' ').slice(0, 120)}) ${what} (exit code ${exit.code}, signal ${exit.signal})` +
+        (spawnError ? `: ${(spawnError as Error).message}` : '') +
+        (stderr ? `; stderr: ${stderrTail().slice(-1500)}` : ''),
+    );
+
+  const startTimeoutMs = config.startTimeoutMs ?? 15_000;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    gotFirstLine.then(() => 'line' as const),
+    exited.then(() => 'exit' as const),
+    new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), startTimeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'line' || protocolError) {
+    child.kill('SIGKILL');
+    const exit = await exited;
+    if (protocolError) throw protocolError;
+    throw failure(exit, outcome === 'timeout' ? `wrote no line within ${startTimeoutMs} ms` : 'exited before writing a line');
+  }
+
+  let stopping: Promise<DriverExit> | null = null;
+  const stop = (): Promise<DriverExit> => {
+    stopping ??= (async () => {
+      child.stdin!.end();
+      const graceMs = config.timeoutMs + 5000;
+      const wait = (ms: number) => Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), ms).unref())]);
+      let exit = await wait(graceMs);
+      if (exit === null) {
+        child.kill('SIGTERM');
+        exit = await wait(2000);
+      }
+      if (exit === null) {
+        child.kill('SIGKILL');
+        exit = await exited;
+      }
+      rl.close();
+      if (protocolError) throw protocolError;
+      if (spawnError || exit.code !== 0) throw failure(exit, 'failed');
+      return exit;
+    })();
+    return stopping;
+  };
+
+  return {
+    name,
+    pid: child.pid,
+    get info() {
+      return hello ?? { client: 'client' in k ? (k as DriverKind).client : k.kind, version: 'unknown' };
+    },
+    ops: () => writeOps(all),
+    allOps: () => [...all],
+    bye: () => bye,
+    stderrTail,
+    stop,
+  };
+}

@@ -1,0 +1,123 @@
+// The JSON-lines driver protocol for Node drivers: config from env, one write per tick, app timeout, late oks, stop on stdin EOF / SIGTERM.
+
+export interface NodeDriverConfig {
+  sentinels: { host: string; port: number }[];
+  masterName: string;
+  password: string | undefined;
+  service: { host: string; port: number } | undefined;
+  db: number;
+  rate: number;
+  durationMs: number;
+  prefix: string;
+  timeoutMs: number;
+  maxInFlight: number;
+}
+
+const hostPort = (a: string): { host: string; port: number } => {
+  const i = a.lastIndexOf(':');
+  return { host: a.slice(0, i), port: Number(a.slice(i + 1)) };
+};
+
+export function configFromEnv(env = process.env): NodeDriverConfig {
+  return {
+    sentinels: (env.SENTINELS ?? '').split(/\s+/).filter(Boolean).map(hostPort),
+    masterName: env.MASTER_NAME ?? 'mymaster',
+    password: env.REDIS_PASSWORD || undefined,
+    service: env.SERVICE ? hostPort(env.SERVICE) : undefined,
+    db: Number(env.DB ?? 0),
+    rate: Number(env.RATE ?? 50),
+    durationMs: Number(env.DURATION_MS ?? 60_000),
+    prefix: env.KEY_PREFIX ?? 'driver',
+    timeoutMs: Number(env.TIMEOUT_MS ?? 1000),
+    maxInFlight: Number(env.MAX_IN_FLIGHT ?? 16),
+  };
+}
+
+const secret = process.env.REDIS_PASSWORD;
+
+export function emit(o: object): void {
+  let line = JSON.stringify(o);
+  // A driver never prints the password, even inside an error text.
+  if (secret && secret.length >= 4) line = line.split(secret).join('***');
+  process.stdout.write(line + '\n');
+}
+
+const now = (): string => process.hrtime.bigint().toString();
+
+export interface LoopOptions {
+  hello: { client: string; version: string; [k: string]: unknown };
+  /** Send SET key; resolves with the address that acknowledged it, when the library exposes it. */
+  write(key: string): Promise<string | undefined>;
+  /** 'fail' when the error means the write was definitely not applied. */
+  classify(err: Error): 'fail' | 'info';
+  /** Extra counts for the bye line. */
+  stats?(): Record<string, number>;
+  /** Close the client; called once the loop has drained. */
+  close(): Promise<void>;
+}
+
+/** Run the write loop until stdin closes, SIGTERM or DURATION_MS; then drain for TIMEOUT_MS and exit. */
+export async function runLoop(cfg: NodeDriverConfig, o: LoopOptions): Promise<never> {
+  emit({ hello: o.hello });
+  let stopped = false;
+  let wake: () => void = () => {};
+  const stop = (): void => {
+    stopped = true;
+    wake();
+  };
+  process.once('SIGTERM', stop);
+  process.stdin.on('end', stop).on('close', stop).on('error', stop).resume();
+  const inFlight = new Map<string, Promise<void>>();
+  let skipped = 0;
+  const start = process.hrtime.bigint();
+  const periodNs = 1e9 / cfg.rate;
+  const deadline = Date.now() + cfg.durationMs;
+  let n = 0;
+  const issue = (key: string): void => {
+    emit({ type: 'invoke', f: 'write', key, ns: now() });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      emit({ type: 'info', f: 'write', key, ns: now(), error: `no reply within ${cfg.timeoutMs} ms (client timeout)` });
+    }, cfg.timeoutMs);
+    const p = o.write(key).then(
+      (node) => {
+        clearTimeout(timer);
+        emit({ type: 'ok', f: 'write', key, ns: now(), ...(node ? { node } : {}), ...(timedOut ? { late: true } : {}) });
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        if (!timedOut) emit({ type: o.classify(err), f: 'write', key, ns: now(), error: String(err?.message ?? err).slice(0, 300) });
+      },
+    );
+    inFlight.set(
+      key,
+      p.finally(() => inFlight.delete(key)),
+    );
+  };
+  while (!stopped && Date.now() < deadline) {
+    const due = Math.floor(Number(process.hrtime.bigint() - start) / periodNs) + 1;
+    while (n < due) {
+      if (inFlight.size >= cfg.maxInFlight) {
+        skipped += due - n;
+        n = due;
+        break;
+      }
+      issue(`${cfg.prefix}:${n++}`);
+    }
+    const waitMs = Math.max(0, (Number(start) + n * periodNs - Number(process.hrtime.bigint())) / 1e6);
+    await new Promise<void>((r) => {
+      wake = r;
+      setTimeout(r, Math.min(waitMs, 50));
+    });
+  }
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...inFlight.values()]), new Promise((r) => (t = setTimeout(r, cfg.timeoutMs)))]);
+  clearTimeout(t);
+  for (const key of inFlight.keys()) emit({ type: 'info', f: 'write', key, ns: now(), error: 'no reply before the driver stopped' });
+  emit({ bye: { skipped, ...o.stats?.() } });
+  // Closing may hang on a dead node: bounded, then exit regardless.
+  await Promise.race([o.close().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  process.exit(0);
+}

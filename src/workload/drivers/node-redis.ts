@@ -1,0 +1,40 @@
+// Driver: node-redis's Sentinel client (createSentinel from npm redis), writing through the master it tracks.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createSentinel } from 'redis';
+import { configFromEnv, runLoop } from './node-loop.ts';
+
+const cfg = configFromEnv();
+const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string })
+  .version;
+const sentinel = createSentinel({
+  name: cfg.masterName,
+  sentinelRootNodes: cfg.sentinels,
+  nodeClientOptions: { password: cfg.password, database: cfg.db },
+});
+// Without a listener an 'error' event (a node going away) would crash the process.
+let errors = 0;
+sentinel.on('error', () => {
+  errors++;
+});
+await sentinel.connect();
+
+const node = (): string | undefined => {
+  const m = sentinel.getMasterNode();
+  return m ? `${m.host}:${m.port}` : undefined;
+};
+
+await runLoop(cfg, {
+  hello: { client: 'node-redis', version, node: process.version, api: 'createSentinel' },
+  write: async (key) => {
+    await sentinel.set(key, '1');
+    // The master the sentinel object tracks when the reply arrives (node-redis exposes no per-reply peer).
+    return node();
+  },
+  classify: (err) =>
+    /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info',
+  stats: () => ({ error_events: errors }),
+  close: async () => {
+    sentinel.destroy();
+  },
+});

@@ -1,0 +1,131 @@
+# The JSON-lines driver protocol for Python drivers: config from env, one write per tick, app timeout, late oks, stop on stdin EOF / SIGTERM.
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+
+class Config:
+    def __init__(self):
+        env = os.environ
+        self.sentinels = [(h, int(p)) for h, p in (a.rsplit(":", 1) for a in env.get("SENTINELS", "").split())]
+        self.master_name = env.get("MASTER_NAME", "mymaster")
+        self.password = env.get("REDIS_PASSWORD") or None
+        service = env.get("SERVICE", "")
+        self.service = (service.rsplit(":", 1)[0], int(service.rsplit(":", 1)[1])) if service else None
+        self.db = int(env.get("DB", "0"))
+        self.rate = float(env.get("RATE", "50"))
+        self.duration_ms = int(env.get("DURATION_MS", "60000"))
+        self.prefix = env.get("KEY_PREFIX", "driver")
+        self.timeout_ms = int(env.get("TIMEOUT_MS", "1000"))
+        self.max_in_flight = int(env.get("MAX_IN_FLIGHT", "16"))
+
+
+_out = threading.Lock()
+_secret = os.environ.get("REDIS_PASSWORD") or None
+
+
+def emit(obj):
+    line = json.dumps(obj, separators=(",", ":"))
+    if _secret and len(_secret) >= 4:
+        line = line.replace(_secret, "***")  # a driver never prints the password, even inside an error text
+    with _out:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+def op(kind, f, key, **extra):
+    o = {"type": kind, "f": f, "key": key, "ns": time.monotonic_ns()}
+    o.update({k: v for k, v in extra.items() if v is not None})
+    return o
+
+
+def run(cfg, hello, write, classify, key_of=None, tick_extra=None, describe=None):
+    """write(n, key) -> node | None, run in a worker after the invoke line; classify(exc) -> 'fail' | 'info'.
+
+    key_of(n) is the Redis key tick n writes (default <prefix>:<n>); tick_extra(n) runs in a worker after each
+    write is issued (extra operations: reads, updates) and reports its own lines.
+    """
+    key_of = key_of or (lambda n: f"{cfg.prefix}:{n}")
+    describe = describe or (lambda e: f"{type(e).__name__}: {e}")
+    emit({"hello": hello})
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def watch_stdin():
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        finally:
+            stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    lock = threading.Lock()
+    pending = {}  # key -> [deadline_ns, timed_out]
+    in_flight = [0]
+    skipped = [0]
+    pool = ThreadPoolExecutor(max_workers=cfg.max_in_flight)
+    timeout_ns = cfg.timeout_ms * 1_000_000
+
+    def job(n, key):
+        try:
+            node = write(n, key)
+            err = None
+        except Exception as e:  # noqa: BLE001 - every failure is reported, classified
+            err = e
+        with lock:
+            in_flight[0] -= 1
+            p = pending.pop(key, None)
+            timed_out = p is not None and p[1]
+            if err is None:
+                emit(op("ok", "write", key, node=node, late=True if timed_out else None))
+            elif not timed_out:
+                emit(op(classify(err), "write", key, error=describe(err)[:300]))
+
+    start = time.monotonic_ns()
+    deadline = start + cfg.duration_ms * 1_000_000
+    period = 1e9 / cfg.rate
+    n = 0
+    while not stop.is_set() and time.monotonic_ns() < deadline:
+        now = time.monotonic_ns()
+        with lock:
+            for key, p in pending.items():
+                if not p[1] and now >= p[0]:
+                    p[1] = True
+                    emit(op("info", "write", key, error=f"no reply within {cfg.timeout_ms} ms (client timeout)"))
+        due = int((now - start) / period) + 1
+        while n < due:
+            key = key_of(n)
+            with lock:
+                if in_flight[0] >= cfg.max_in_flight:
+                    skipped[0] += due - n
+                    n = due
+                    break
+                in_flight[0] += 1
+                emit(op("invoke", "write", key))
+                pending[key] = [time.monotonic_ns() + timeout_ns, False]
+            pool.submit(job, n, key)
+            if tick_extra:
+                pool.submit(tick_extra, n)
+            n += 1
+        nxt = start + n * period
+        stop.wait(max(0.0, min((nxt - time.monotonic_ns()) / 1e9, 0.02)))
+    # Drain: wait for replies up to the timeout; what is still pending stays indeterminate.
+    drain_end = time.monotonic_ns() + timeout_ns
+    while time.monotonic_ns() < drain_end:
+        with lock:
+            if in_flight[0] == 0:
+                break
+        time.sleep(0.01)
+    with lock:
+        now = time.monotonic_ns()
+        for key, p in pending.items():
+            if not p[1]:
+                p[1] = True
+                emit(op("info", "write", key, error="no reply before the driver stopped"))
+        emit({"bye": {"skipped": skipped[0]}})
+    sys.stdout.flush()
+    os._exit(0)  # worker threads may be blocked in a socket read: do not wait for them

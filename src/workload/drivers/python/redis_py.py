@@ -1,0 +1,33 @@
+# Driver: redis-py's Sentinel client (redis.sentinel.Sentinel(...).master_for(...)), as the seed's Python example connects.
+import sys
+
+import redis
+from redis.exceptions import ResponseError
+from redis.sentinel import MasterNotFoundError, Sentinel
+
+from driver_common import Config, run
+
+cfg = Config()
+# The seed's shape: Sentinel([...], password=...) then master_for(name, password=...); the sentinels have no password.
+sentinel = Sentinel(cfg.sentinels, password=cfg.password)
+master = sentinel.master_for(cfg.master_name, password=cfg.password, db=cfg.db)
+pool = master.connection_pool
+
+
+def write(n, key):
+    master.set(key, "1")
+    # The address the pool resolved through Sentinel for its connections (redis-py exposes no per-reply peer).
+    a = pool.master_address
+    return f"{a[0]}:{a[1]}" if a else None
+
+
+def classify(e):
+    if isinstance(e, (ResponseError, MasterNotFoundError)):
+        return "fail"
+    # SentinelManagedConnection turns READONLY into ConnectionError("The previous master is now a slave"): refused, not applied.
+    if "previous master is now a slave" in str(e):
+        return "fail"
+    return "info"
+
+
+run(cfg, {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.sentinel.Sentinel.master_for"}, write, classify)
