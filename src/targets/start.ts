@@ -30,8 +30,11 @@ export const KUBE_FLAG_DEFAULTS: KubeFlags = {
   kindConfig: path.resolve(import.meta.dirname, '../../kind-config.yaml'),
 };
 
+export const TARGET_NAMES = ['local', 'kind', 'kube'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
 export interface TargetOptions {
-  target: 'local' | 'kind' | 'kube';
+  target: TargetName;
   model: DeploymentModel;
   runId: string;
   subnet?: number;
@@ -39,11 +42,13 @@ export interface TargetOptions {
   overrides?: ConfigOverrides;
   logsDir?: string;
   kube?: Partial<KubeFlags>;
+  /** Local target: leave the processes running when this harness exits (`up`); kind / kube keep what they created. */
+  detached?: boolean;
 }
 
 export async function startTarget(o: TargetOptions, deps?: TargetDeps): Promise<StartedDeployment> {
   if (o.target === 'local') {
-    return startLocalDeployment({ model: o.model, runId: o.runId, subnet: o.subnet, binaries: o.binaries, overrides: o.overrides, ...(o.logsDir ? { logsDir: o.logsDir } : {}) });
+    return startLocalDeployment({ model: o.model, runId: o.runId, subnet: o.subnet, binaries: o.binaries, overrides: o.overrides, ...(o.logsDir ? { logsDir: o.logsDir } : {}), ...(o.detached ? { detached: true } : {}) });
   }
   const kube = await import('./kube/start-kube.ts');
   return kube.startKubeTarget(o, deps ?? kube.machineDeps);
