@@ -6,6 +6,7 @@ import { firstNewMasterAckNs } from '../checkers/phases.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
 import type { ConformanceCheck, DisruptiveStep } from './types.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
 import type { Op } from '../workload/history.ts';
@@ -129,11 +130,11 @@ function plainClient(e: Endpoint, password: string, db: number): Redis {
 }
 
 /** The master kill, as the scenarios' kill-pod fault (its heal: start the pod again). */
-const MASTER_KILL = { kind: 'kill-pod', target: 'master', holdMs: 0 } as const;
+const MASTER_KILL: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
 
 /** For --dry-run: what the group does to the deployment. */
-export const APP_PATH_STEPS: DisruptiveStep[] = [
-  { action: 'kill-pod master: SIGKILL both containers of the master\'s pod while every application client writes', heal: 'start the pod again (the StatefulSet), then wait for convergence' },
+export const APP_PATH_STEPS: readonly DisruptiveStep[] = [
+  { action: 'SIGKILL both containers of the master\'s pod while every application client writes', heal: 'start the pod again, then wait for convergence', fault: MASTER_KILL },
 ];
 
 /** Where the Service path leads, or why there is none. */

@@ -8,7 +8,10 @@ import type { Redis } from 'ioredis';
 import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { addr, hasPause, type Pod, type StartedDeployment } from '../targets/target.ts';
-import type { ConformanceCheck, ConformanceContext, ConformanceFigures } from './types.ts';
+import type { FaultContext, InjectedFault } from '../faults/fault.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
+import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
+import type { ConformanceCheck, ConformanceContext, ConformanceFigures, DisruptiveStep } from './types.ts';
 
 const UPSTREAM_DIR = 'tests/sentinel/tests';
 
@@ -112,8 +115,10 @@ export class UnitRun {
   readonly d: StartedDeployment;
   readonly topology: Topology;
   readonly ctx: ConformanceContext;
-  /** Undo actions, run last-in first-out whatever happens (each one's failure is logged, not fatal). */
-  readonly restores: { what: string; fn: () => Promise<unknown> }[] = [];
+  /** The scenarios' fault context, for the steps that are scenario faults (the master kill, the pause). */
+  readonly faultCtx: FaultContext;
+  /** Undo actions, run last-in first-out whatever happens, each once, also on SIGINT (each one's failure is reported, not fatal). */
+  readonly heals: HealStack;
   constructor(spec: UnitSpec, out: ConformanceCheck[], p: Peers, topology: Topology, ctx: ConformanceContext) {
     this.spec = spec;
     this.out = out;
@@ -121,6 +126,8 @@ export class UnitRun {
     this.d = p.d;
     this.topology = topology;
     this.ctx = ctx;
+    this.faultCtx = conformanceFaultContext(this.d, topology);
+    this.heals = new HealStack(this.faultCtx);
   }
   /**
    * Bound for waiting on a failover: detection, election, promotion, and room for a second election,
@@ -129,8 +136,13 @@ export class UnitRun {
   get failoverWaitMs(): number {
     return this.d.downAfterMs * 4 + this.d.model.failoverTimeoutMs * 2 + 10_000;
   }
-  onRestore(what: string, fn: () => Promise<unknown>): void {
-    this.restores.push({ what, fn });
+  /** Push the undo of `what` on the heal stack; returns it (once-only) for a step that heals early. */
+  onRestore(what: string, fn: () => Promise<unknown>): () => Promise<void> {
+    return this.heals.push(what, fn);
+  }
+  /** Inject a scenario fault (FaultSpec) as a step; its heal goes on the heal stack. */
+  inject(spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
+    return injectStep(this.faultCtx, this.heals, spec, opts);
   }
   upstream(name: string): string {
     return upstreamOf(this.spec, name);
@@ -420,10 +432,9 @@ const downConditions: UnitSpec = {
     await u.check('down.paused-instance', async () => {
       const d = u.d;
       if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
-      u.onRestore(`SIGCONT ${master.name}/redis`, () => d.pause.resume(master.name, 'redis'));
-      await d.pause.pause(master.name, 'redis');
+      const paused = await u.inject(PAUSE_MASTER, { restart: false });
       const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
-      await d.pause.resume(master.name, 'redis');
+      await paused.heal();
       await backUp('SIGCONT');
       return {
         valid: r.ok,
@@ -581,11 +592,9 @@ const base: UnitSpec = {
   async body(u) {
     const old = u.topology.master;
     let nm: Pod | undefined;
-    u.onRestore(`start ${old.name}`, async () => {
-      if (!u.d.podControl.isRunning(old.name)) await u.d.podControl.start(old.name);
-    });
+    let restart = async () => {};
     await u.check('base.failover-master-down', async () => {
-      await u.d.podControl.kill(old.name);
+      restart = (await u.inject(KILL_MASTER, { restart: true })).heal;
       const r = await waitNewMaster(u, others(u.d.pods, old), old);
       nm = r.master;
       return {
@@ -599,7 +608,7 @@ const base: UnitSpec = {
     await u.check('base.new-master-role', () => roleCheck(u, nm!));
     await u.check('base.replicas-follow-new-master', () => followCheck(u, others(u.d.pods, nm!, old), nm!, 'Sentinel reconfigures the remaining replica to the new master.'));
     await u.check('base.old-master-rejoins-as-replica', async () => {
-      await u.d.podControl.start(old.name);
+      await restart();
       return followCheck(u, [old], nm!, 'The restarted old master must rejoin as a replica of the new master, never as a second master.');
     });
   },
@@ -807,6 +816,23 @@ const masterReboot: UnitSpec = {
   },
 };
 
+const KILL_MASTER: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
+/** Held until every sentinel flags s_down, at most 3 × down-after + 10 s (the unit's bound). */
+const PAUSE_MASTER: FaultSpec = { kind: 'pause', target: 'master', durationMs: '3x+10000' };
+
+/** For --dry-run: what each unit does to the deployment, and how it is undone (all on the heal stack, SIGINT included). */
+export const PEER_STEPS: readonly DisruptiveStep[] = [
+  { unit: '06-ckquorum.tcl', action: 'SENTINEL SET quorum 4, then 1, on one sentinel; SIGKILL the sentinel containers of two other pods', heal: 'restore the quorum; start the sentinel containers' },
+  { unit: '03-runtime-reconf.tcl', action: 'SENTINEL SET quorum / down-after on one sentinel; a runtime password change (CONFIG SET requirepass and masterauth on every node, the Secret, SENTINEL SET auth-pass, CLIENT KILL) with one sentinel container killed meanwhile', heal: 'restore quorum and down-after; the original password the same way; start the sentinel container' },
+  { unit: '07-down-conditions.tcl', action: 'SIGSTOP the master\'s redis', heal: 'SIGCONT', fault: PAUSE_MASTER },
+  { unit: '07-down-conditions.tcl', action: 'quorum 4 on every sentinel (no failover throughout the unit); SIGKILL a replica\'s redis container; REPLICAOF on the master; a busy script on the master; rename-command PING PONG on one sentinel', heal: 'start the container; REPLICAOF NO ONE; SCRIPT KILL; restore every setting and the quorum' },
+  { unit: '05-manual.tcl', action: 'SENTINEL FAILOVER (twice: the second must answer INPROG)', heal: 'none: the new master stays; convergence awaited' },
+  { unit: '00-base.tcl', action: 'SIGKILL both containers of the master\'s pod', heal: 'start the pod again', fault: KILL_MASTER },
+  { unit: '00-base.tcl', action: 'quorum 4, then 3, on every sentinel; SIGKILL the master\'s redis container', heal: 'restore the quorum; start the container' },
+  { unit: '01-conf-update.tcl', action: 'SIGKILL two sentinel containers and the master\'s redis container', heal: 'start them again' },
+  { unit: '02-slaves-reconf.tcl', action: 'SIGKILL a replica\'s and the master\'s redis containers', heal: 'start them again' },
+];
+
 /** The units in the order they run: the cheap, failover-free ones first. */
 export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, agreementQuorum, confUpdate, slavesReconf, masterReboot];
 
@@ -849,14 +875,7 @@ export async function peerChecks(
         out.push({ name: `${spec.id}.evaluation`, group: 'peer', valid: false, expected: 'the unit to run', observed: `error: ${errText(e)}`, explanation: 'The unit could not be carried out.', upstream: `${UPSTREAM_DIR}/${spec.file}` });
       }
     }
-    const restoreErrors: string[] = [];
-    for (const r of [...u.restores].reverse()) {
-      try {
-        await r.fn();
-      } catch (e) {
-        restoreErrors.push(`${r.what}: ${errText(e)}`);
-      }
-    }
+    const restoreErrors = await u.heals.unwind();
     const recorded = new Set(out.slice(before).map((c) => c.name));
     for (const name of Object.keys(spec.checks)) {
       if (!recorded.has(name)) out.push({ name, group: 'peer', valid: 'skipped', reason: 'not reached: an earlier step of this unit failed', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });

@@ -2,6 +2,7 @@
 import type { Validity } from '../checkers/types.ts';
 import type { DeploymentModel } from '../config/manifests.ts';
 import type { Verdict } from '../report/journal.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
 import type { StartedDeployment } from '../targets/target.ts';
 
 /** Groups of conformance checks; each is one function registered in src/conformance/groups.ts. */
@@ -53,9 +54,13 @@ export type TargetAbility = 'services' | 'pause' | 'network' | 'nodes' | 'volume
 
 /** One step of a group that disturbs the deployment, and how it is healed (for --dry-run). */
 export interface DisruptiveStep {
+  /** Where it happens, e.g. the peer unit's upstream file. */
+  unit?: string;
   /** What is done, e.g. "SIGKILL both containers of the master pod". */
   action: string;
   heal: string;
+  /** When the step is a scenario fault: its spec (a dry run on Kubernetes shows the fault's own plan). */
+  fault?: FaultSpec;
 }
 
 export interface ConformanceGroup {
@@ -66,7 +71,7 @@ export interface ConformanceGroup {
   /** Abilities the target must have; without one the group is skipped with the reason, never passed. */
   needs?: readonly TargetAbility[];
   /** The steps that disturb the deployment, each with its heal (none for a read-only group). */
-  disruptive?: (model: DeploymentModel) => DisruptiveStep[];
+  disruptive?: readonly DisruptiveStep[];
   run(ctx: ConformanceContext): Promise<ConformanceCheck[]>;
 }
 
