@@ -287,6 +287,81 @@ const ckquorum: UnitSpec = {
   },
 };
 
+/** 03-runtime-reconf's auth-pass test: a runtime password change every sentinel must follow, and its undo on the heal stack. */
+async function authPassChange(u: UnitRun, m: string): Promise<void> {
+  // The password change (the seed's "Password Rotation" done at runtime, as upstream does it): every node
+  // gets the new requirepass and masterauth, the Secret changes, the running sentinels get SENTINEL SET
+  // auth-pass, one sentinel is down during the change and restarts from the Secret. Then the nodes drop
+  // every client connection so each sentinel must authenticate afresh.
+  const pods = u.d.pods;
+  const restarted = pods[0]!;
+  const original = u.d.password;
+  let next = randomBytes(18).toString('base64url');
+  while (next === original) next = randomBytes(18).toString('base64url');
+  const setEverywhere = async (pw: string, authWith: readonly string[]): Promise<void> => {
+    for (const p of pods) {
+      let done = false;
+      let last = '';
+      for (const a of authWith) {
+        try {
+          await u.p.redis(p, async (c) => {
+            await c.call('CONFIG', 'SET', 'masterauth', pw);
+            await c.call('CONFIG', 'SET', 'requirepass', pw);
+          }, a);
+          done = true;
+          break;
+        } catch (e) {
+          last = errText(e);
+        }
+      }
+      if (!done) throw new Error(`${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
+    }
+  };
+  const dropClients = () => Promise.all(pods.map((p) => u.p.redis(p, async (c) => {
+    await c.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes');
+  })));
+  const sentinelsConnected = () => until(async () => {
+    const states = await Promise.all(pods.map(async (s) => {
+      const mm = await u.p.masterState(s);
+      const reps = ((await u.p.sentinelCmd(s, 'replicas', m)) as unknown[]).map(pairs);
+      return mm.flags === 'master' && Number(mm['last-ok-ping-reply']) < u.d.downAfterMs && reps.length === pods.length - 1 && reps.every((r) => r.flags === 'slave' && Number(r['last-ok-ping-reply']) < u.d.downAfterMs);
+    }));
+    return states.every(Boolean) ? true : undefined;
+  }, u.d.downAfterMs * 4 + 15_000, 200);
+  u.onRestore('the original password everywhere', async () => {
+    await u.d.setPassword(original);
+    await setEverywhere(original, [next, original]);
+    await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', original).catch(() => undefined)));
+    await dropClients();
+    await sentinelsConnected();
+  });
+  u.onRestore(`start ${restarted.name}/sentinel`, async () => {
+    if (!(await u.p.sentinel(restarted, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(restarted.name, 'sentinel');
+  });
+  await u.check('runtime-reconf.auth-pass', async () => {
+    await u.d.podControl.killContainer(restarted.name, 'sentinel');
+    // The Secret first: from here on the deployment's redaction covers the new password.
+    await u.d.setPassword(next);
+    await setEverywhere(next, [original]);
+    await Promise.all(others(pods, restarted).map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', next)));
+    await dropClients();
+    await u.d.podControl.startContainer(restarted.name, 'sentinel');
+    const r = await sentinelsConnected();
+    const refusesOld = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', original)).then(() => 'accepted', errText)));
+    const acceptsNew = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', next)).then(String, errText)));
+    const oldRefused = refusesOld.every((x) => x.startsWith('WRONGPASS'));
+    const newAccepted = acceptsNew.every((x) => x === 'OK');
+    return {
+      valid: r.value === true && oldRefused && newAccepted,
+      expected: `every sentinel (${restarted.name}'s restarted from the Secret, the others after SENTINEL SET auth-pass) reconnects to the master and replicas with the new password; the old password refused`,
+      observed: `${r.value ? `all sentinels connected again after ${r.ms} ms` : `not all sentinels connected after ${r.ms} ms${r.last ? ` (${r.last})` : ''}`}; old password ${oldRefused ? 'refused (WRONGPASS)' : 'still accepted somewhere'}; new password ${newAccepted ? 'accepted' : 'refused somewhere'}`,
+      explanation: 'A sentinel that cannot authenticate sees the master as down (or cannot promote a replica): a password change must reach every sentinel, also one restarted during the change.',
+      figures: { reconnect_ms: r.ms },
+    };
+  });
+}
+
 const runtimeReconf: UnitSpec = {
   id: 'runtime-reconf',
   file: '03-runtime-reconf.tcl',
@@ -329,79 +404,123 @@ const runtimeReconf: UnitSpec = {
         explanation: 'A malformed value must be refused, not silently turned into 0 (an instant failover on every hiccup).',
       };
     });
-    // The password change (the seed's "Password Rotation" done at runtime, as upstream does it): every node
-    // gets the new requirepass and masterauth, the Secret changes, the running sentinels get SENTINEL SET
-    // auth-pass, one sentinel is down during the change and restarts from the Secret. Then the nodes drop
-    // every client connection so each sentinel must authenticate afresh.
-    const pods = u.d.pods;
-    const restarted = pods[0]!;
-    const original = u.d.password;
-    let next = randomBytes(18).toString('base64url');
-    while (next === original) next = randomBytes(18).toString('base64url');
-    const setEverywhere = async (pw: string, authWith: readonly string[]): Promise<void> => {
-      for (const p of pods) {
-        let done = false;
-        let last = '';
-        for (const a of authWith) {
-          try {
-            await u.p.redis(p, async (c) => {
-              await c.call('CONFIG', 'SET', 'masterauth', pw);
-              await c.call('CONFIG', 'SET', 'requirepass', pw);
-            }, a);
-            done = true;
-            break;
-          } catch (e) {
-            last = errText(e);
-          }
-        }
-        if (!done) throw new Error(`${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
-      }
-    };
-    const dropClients = () => Promise.all(pods.map((p) => u.p.redis(p, async (c) => {
-      await c.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes');
-    })));
-    const sentinelsConnected = () => until(async () => {
-      const states = await Promise.all(pods.map(async (s) => {
-        const mm = await u.p.masterState(s);
-        const reps = ((await u.p.sentinelCmd(s, 'replicas', m)) as unknown[]).map(pairs);
-        return mm.flags === 'master' && Number(mm['last-ok-ping-reply']) < u.d.downAfterMs && reps.length === pods.length - 1 && reps.every((r) => r.flags === 'slave' && Number(r['last-ok-ping-reply']) < u.d.downAfterMs);
-      }));
-      return states.every(Boolean) ? true : undefined;
-    }, u.d.downAfterMs * 4 + 15_000, 200);
-    u.onRestore('the original password everywhere', async () => {
-      await u.d.setPassword(original);
-      await setEverywhere(original, [next, original]);
-      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', original).catch(() => undefined)));
-      await dropClients();
-      await sentinelsConnected();
-    });
-    u.onRestore(`start ${restarted.name}/sentinel`, async () => {
-      if (!(await u.p.sentinel(restarted, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(restarted.name, 'sentinel');
-    });
-    await u.check('runtime-reconf.auth-pass', async () => {
-      await u.d.podControl.killContainer(restarted.name, 'sentinel');
-      // The Secret first: from here on the deployment's redaction covers the new password.
-      await u.d.setPassword(next);
-      await setEverywhere(next, [original]);
-      await Promise.all(others(pods, restarted).map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', next)));
-      await dropClients();
-      await u.d.podControl.startContainer(restarted.name, 'sentinel');
-      const r = await sentinelsConnected();
-      const refusesOld = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', original)).then(() => 'accepted', errText)));
-      const acceptsNew = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', next)).then(String, errText)));
-      const oldRefused = refusesOld.every((x) => x.startsWith('WRONGPASS'));
-      const newAccepted = acceptsNew.every((x) => x === 'OK');
-      return {
-        valid: r.value === true && oldRefused && newAccepted,
-        expected: `every sentinel (${restarted.name}'s restarted from the Secret, the others after SENTINEL SET auth-pass) reconnects to the master and replicas with the new password; the old password refused`,
-        observed: `${r.value ? `all sentinels connected again after ${r.ms} ms` : `not all sentinels connected after ${r.ms} ms${r.last ? ` (${r.last})` : ''}`}; old password ${oldRefused ? 'refused (WRONGPASS)' : 'still accepted somewhere'}; new password ${newAccepted ? 'accepted' : 'refused somewhere'}`,
-        explanation: 'A sentinel that cannot authenticate sees the master as down (or cannot promote a replica): a password change must reach every sentinel, also one restarted during the change.',
-        figures: { reconnect_ms: r.ms },
-      };
-    });
+    await authPassChange(u, m);
   },
 };
+
+/** What each down-conditions step works with. */
+interface DownStep {
+  u: UnitRun;
+  pods: readonly Pod[];
+  m: string;
+  master: Pod;
+  replica: Pod;
+  waitMs: number;
+  backUp: (what: string) => Promise<void>;
+}
+
+async function pausedInstance(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  const d = u.d;
+  if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
+  const paused = await u.inject(PAUSE_MASTER, { restart: false });
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
+  await paused.heal();
+  await backUp('SIGCONT');
+  return {
+    valid: r.ok,
+    expected: `every sentinel flags ${master.name} s_down within ${waitMs} ms of SIGSTOP (down-after ${u.d.downAfterMs} ms)`,
+    observed: `${r.observed} after ${r.ms} ms`,
+    explanation: 'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function crashedInstance(x: DownStep): Promise<Outcome> {
+  const { u, pods, replica, waitMs } = x;
+  u.onRestore(`start ${replica.name}/redis`, async () => {
+    if (!(await u.p.redis(replica, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(replica.name, 'redis');
+  });
+  await u.d.podControl.killContainer(replica.name, 'redis');
+  const r = await waitFlags(u, pods, sdown, { replica, timeoutMs: waitMs });
+  await u.d.podControl.startContainer(replica.name, 'redis');
+  const back = await waitFlags(u, pods, (f) => f === 'slave', { replica, timeoutMs: waitMs });
+  return {
+    valid: r.ok && back.ok,
+    expected: `every sentinel flags ${replica.name} (a replica) s_down once its redis is killed, and slave again once it is restarted`,
+    observed: `${r.observed} after ${r.ms} ms; restarted: ${back.observed}`,
+    explanation:
+      'Upstream crashes the master; this deployment crashes a replica instead, because its start-up script (rightly) refuses to bring a pod back as master while the sentinels report it down, and with failovers prevented that wait lasts 60 s.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function masterAdvertisingAsReplica(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  // Sentinel calls a master that reports role:slave down after down-after + 2 INFO periods (10 s
+  // each by default); upstream shortens the period with SENTINEL DEBUG info-period, so does this.
+  const periods = await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(() => true, (e: Error) => e.message)));
+  if (periods.some((x) => x !== true)) {
+    return { valid: 'skipped', reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`, expected: 's_down', observed: 'not run', explanation: '' };
+  }
+  u.onRestore('the default INFO period on every sentinel', () => Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000))));
+  u.onRestore(`REPLICAOF NO ONE on ${master.name}`, () => u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE')));
+  await u.p.redis(master, (c) => c.call('REPLICAOF', master.redis.host, '1'));
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs + 3000 });
+  await u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE'));
+  await backUp('REPLICAOF NO ONE');
+  await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000)));
+  return {
+    valid: r.ok,
+    expected: `every sentinel flags ${master.name} s_down while it reports role:slave`,
+    observed: `${r.observed} after ${r.ms} ms`,
+    explanation: 'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function replyingWithErrors(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  // Upstream makes the master answer PING with MISCONF (a failing BGSAVE); here a busy script makes it
+  // answer BUSY, which changes nothing on disk. Sentinel should flag it down and then send SCRIPT KILL.
+  const threshold = await u.p.redis(master, (c) => c.call('CONFIG', 'GET', 'busy-reply-threshold')).then((r) => (r as string[])[1] ?? '5000');
+  u.onRestore(`busy-reply-threshold on ${master.name}`, () => u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold)));
+  await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', '100'));
+  const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) => c.call('EVAL', 'while true do end', '0')).then(
+    () => 'returned',
+    (e: Error) => e.message,
+  );
+  u.onRestore(`SCRIPT KILL on ${master.name}`, () => u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined));
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs, any: true, pollMs: 25 });
+  const ended = await Promise.race([script, sleep(u.d.downAfterMs * 2 + 5000).then(() => null)]);
+  if (ended === null) await u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined);
+  await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold));
+  await backUp('the script ended');
+  return {
+    valid: r.ok,
+    expected: `a sentinel flags ${master.name} s_down while it answers PING with BUSY`,
+    observed: `${r.observed} after ${r.ms} ms (s_down seen on ${r.matched.join(', ') || 'none'}); the script ${ended === null ? 'was not killed by a sentinel (killed by the harness)' : `ended: ${ended}`}`,
+    explanation: 'An instance that answers every command with an error is as unusable as a dead one: only PONG, LOADING and MASTERDOWN count as alive.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function pingRenamed(x: DownStep): Promise<Outcome> {
+  const { u, pods, m, master, waitMs } = x;
+  const s = pods.find((p) => p !== master) ?? pods[0]!;
+  u.onRestore(`rename-command PING PING on ${s.name}/sentinel`, () => u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING'));
+  await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PONG');
+  const r = await waitFlags(u, [s], sdown, { timeoutMs: waitMs });
+  await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING');
+  const back = await waitFlags(u, [s], upMaster, { timeoutMs: waitMs });
+  return {
+    valid: r.ok && back.ok,
+    expected: `${s.name}/sentinel flags ${master.name} s_down while it sends PONG (an unknown command) instead of PING, and up again once restored`,
+    observed: `${r.observed} after ${r.ms} ms; restored: ${back.observed}`,
+    explanation: 'Sentinel\'s rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.',
+    figures: { sdown_ms: r.ms },
+  };
+}
 
 const downConditions: UnitSpec = {
   id: 'down-conditions',
@@ -428,104 +547,17 @@ const downConditions: UnitSpec = {
       const r = await waitFlags(u, pods, upMaster, { timeoutMs: waitMs });
       if (!r.ok) throw new Error(`the master did not come back up after ${what}: ${r.observed}`);
     };
+    const x: DownStep = { u, pods, m, master, replica, waitMs, backUp };
 
-    await u.check('down.paused-instance', async () => {
-      const d = u.d;
-      if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
-      const paused = await u.inject(PAUSE_MASTER, { restart: false });
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
-      await paused.heal();
-      await backUp('SIGCONT');
-      return {
-        valid: r.ok,
-        expected: `every sentinel flags ${master.name} s_down within ${waitMs} ms of SIGSTOP (down-after ${u.d.downAfterMs} ms)`,
-        observed: `${r.observed} after ${r.ms} ms`,
-        explanation: 'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.paused-instance', () => pausedInstance(x), { keepGoing: true });
 
-    await u.check('down.crashed-instance', async () => {
-      u.onRestore(`start ${replica.name}/redis`, async () => {
-        if (!(await u.p.redis(replica, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(replica.name, 'redis');
-      });
-      await u.d.podControl.killContainer(replica.name, 'redis');
-      const r = await waitFlags(u, pods, sdown, { replica, timeoutMs: waitMs });
-      await u.d.podControl.startContainer(replica.name, 'redis');
-      const back = await waitFlags(u, pods, (f) => f === 'slave', { replica, timeoutMs: waitMs });
-      return {
-        valid: r.ok && back.ok,
-        expected: `every sentinel flags ${replica.name} (a replica) s_down once its redis is killed, and slave again once it is restarted`,
-        observed: `${r.observed} after ${r.ms} ms; restarted: ${back.observed}`,
-        explanation:
-          'Upstream crashes the master; this deployment crashes a replica instead, because its start-up script (rightly) refuses to bring a pod back as master while the sentinels report it down, and with failovers prevented that wait lasts 60 s.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.crashed-instance', () => crashedInstance(x), { keepGoing: true });
 
-    await u.check('down.master-advertising-as-replica', async () => {
-      // Sentinel calls a master that reports role:slave down after down-after + 2 INFO periods (10 s
-      // each by default); upstream shortens the period with SENTINEL DEBUG info-period, so does this.
-      const periods = await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(() => true, (e: Error) => e.message)));
-      if (periods.some((x) => x !== true)) {
-        return { valid: 'skipped', reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`, expected: 's_down', observed: 'not run', explanation: '' };
-      }
-      u.onRestore('the default INFO period on every sentinel', () => Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000))));
-      u.onRestore(`REPLICAOF NO ONE on ${master.name}`, () => u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE')));
-      await u.p.redis(master, (c) => c.call('REPLICAOF', master.redis.host, '1'));
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs + 3000 });
-      await u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE'));
-      await backUp('REPLICAOF NO ONE');
-      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000)));
-      return {
-        valid: r.ok,
-        expected: `every sentinel flags ${master.name} s_down while it reports role:slave`,
-        observed: `${r.observed} after ${r.ms} ms`,
-        explanation: 'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.master-advertising-as-replica', () => masterAdvertisingAsReplica(x), { keepGoing: true });
 
-    await u.check('down.replying-with-errors', async () => {
-      // Upstream makes the master answer PING with MISCONF (a failing BGSAVE); here a busy script makes it
-      // answer BUSY, which changes nothing on disk. Sentinel should flag it down and then send SCRIPT KILL.
-      const threshold = await u.p.redis(master, (c) => c.call('CONFIG', 'GET', 'busy-reply-threshold')).then((r) => (r as string[])[1] ?? '5000');
-      u.onRestore(`busy-reply-threshold on ${master.name}`, () => u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold)));
-      await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', '100'));
-      const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) => c.call('EVAL', 'while true do end', '0')).then(
-        () => 'returned',
-        (e: Error) => e.message,
-      );
-      u.onRestore(`SCRIPT KILL on ${master.name}`, () => u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined));
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs, any: true, pollMs: 25 });
-      const ended = await Promise.race([script, sleep(u.d.downAfterMs * 2 + 5000).then(() => null)]);
-      if (ended === null) await u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined);
-      await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold));
-      await backUp('the script ended');
-      return {
-        valid: r.ok,
-        expected: `a sentinel flags ${master.name} s_down while it answers PING with BUSY`,
-        observed: `${r.observed} after ${r.ms} ms (s_down seen on ${r.matched.join(', ') || 'none'}); the script ${ended === null ? 'was not killed by a sentinel (killed by the harness)' : `ended: ${ended}`}`,
-        explanation: 'An instance that answers every command with an error is as unusable as a dead one: only PONG, LOADING and MASTERDOWN count as alive.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.replying-with-errors', () => replyingWithErrors(x), { keepGoing: true });
 
-    await u.check('down.ping-renamed', async () => {
-      const s = pods.find((p) => p !== master) ?? pods[0]!;
-      u.onRestore(`rename-command PING PING on ${s.name}/sentinel`, () => u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING'));
-      await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PONG');
-      const r = await waitFlags(u, [s], sdown, { timeoutMs: waitMs });
-      await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING');
-      const back = await waitFlags(u, [s], upMaster, { timeoutMs: waitMs });
-      return {
-        valid: r.ok && back.ok,
-        expected: `${s.name}/sentinel flags ${master.name} s_down while it sends PONG (an unknown command) instead of PING, and up again once restored`,
-        observed: `${r.observed} after ${r.ms} ms; restored: ${back.observed}`,
-        explanation: 'Sentinel\'s rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.ping-renamed', () => pingRenamed(x), { keepGoing: true });
   },
 };
 
