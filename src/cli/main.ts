@@ -3,9 +3,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { assertRunnable, loadDeployment } from '../config/manifests.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
-import { newRunId } from '../report/run-id.ts';
 import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
@@ -13,18 +11,19 @@ import { redactOutput } from '../process/redact.ts';
 import { ensureReportDir } from '../report/report-dir.ts';
 import { runInterruptCleanups } from '../process/interrupt.ts';
 import { doctor, formatDoctor, localReady } from './doctor.ts';
-import { CONFORMANCE_DEFAULTS, runConformance } from '../conformance/run.ts';
+import { CONFORMANCE_DEFAULTS, runConformance, selectGroups } from '../conformance/run.ts';
 import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
-import { addKubeOptions, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
+import { addKubeOptions, conformanceDryRunText, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
+import { up, upPlan } from './up.ts';
+import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
-import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
+import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
-import { addr } from '../targets/target.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
 import { nftUnavailableReason } from '../targets/local/network.ts';
 
@@ -63,6 +62,8 @@ function addTargetOptions(cmd: Command): Command {
     .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
     .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1500', collectOverride, {});
 }
+
+const targetOption = () => new Option('--target <target>', 'where the deployment runs').choices([...TARGET_NAMES]).default('local');
 
 const binaries = (o: TargetFlags) => ({
   ...(o.redisServer ? { redisServer: o.redisServer } : {}),
@@ -118,7 +119,7 @@ export function buildProgram(): Command {
       .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
       .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
       .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
-      .addOption(new Option('--target <target>', 'where the deployment runs').choices(['local', 'kind', 'kube']).default('local'))
+      .addOption(targetOption())
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
@@ -168,18 +169,25 @@ export function buildProgram(): Command {
     process.exitCode = r.exitCode;
   });
 
-  addTargetOptions(
+  addKubeOptions(addTargetOptions(
     program
       .command('conformance')
       .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
       .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+      .addOption(targetOption())
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
-  ).action(async (o: TargetFlags & { group: string; reportDir: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
     const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
+    if (o.dryRun) {
+      process.stdout.write(`${conformanceDryRunText(o.target, o, selectGroups(groups))}\n`);
+      return;
+    }
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const r = await runConformance({
       groups,
+      target: o.target,
+      kube: kubeFlags(o),
       manifestsDir: path.resolve(o.manifests),
       reportDir: o.reportDir,
       overrides: o.set,
@@ -209,40 +217,19 @@ export function buildProgram(): Command {
       process.exitCode = regressions.length ? 1 : 0;
     });
 
-  addTargetOptions(
+  addKubeOptions(addTargetOptions(
     program
       .command('up')
-      .description('start the local deployment and leave it running; prints how to reach it (never the password)')
+      .description('start the deployment and leave it running; prints how to reach it (never the password)')
+      .addOption(targetOption())
       .option('--json', 'print one JSON object instead of text'),
-  ).action(async (o: TargetFlags & { json?: boolean }) => {
-    await cleanOrphans();
-    const model = await loadDeployment(path.resolve(o.manifests));
-    assertRunnable(model);
-    const d = await startLocalDeployment({ model, runId: `up-${newRunId()}`, subnet: o.subnet, binaries: binaries(o), overrides: o.set, detached: true });
-    const info = {
-      target: d.target,
-      redisVersion: d.redisVersion,
-      masterName: model.masterName,
-      sentinels: d.pods.map((p) => addr(p.sentinel)),
-      pods: d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), sentinel: addr(p.sentinel) })),
-      passwordFile: d.describe().password_file,
-      runDir: d.describe().run_dir,
-    };
-    if (o.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-    else {
-      process.stdout.write(
-        [
-          `deployment up (redis ${info.redisVersion}), master name ${info.masterName}`,
-          ...info.pods.map((p) => `  ${p.name}: redis ${p.redis}, sentinel ${p.sentinel}`),
-          `password file: ${info.passwordFile}`,
-          `try: redis-cli -h ${info.pods[0]!.redis.split(':')[0]} -p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${info.masterName}`,
-          `     REDISCLI_AUTH="$(cat ${info.passwordFile})" redis-cli -h <master address> -p ${model.redisPort} ROLE`,
-          'not started by up: the redis Service and its role-labeller sidecars (the harness plays their API server, and up exits)',
-          'remove it with: npm run chaos -- down',
-          '',
-        ].join('\n'),
-      );
+  )).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean }) => {
+    if (o.dryRun) {
+      process.stdout.write(`${upPlan(o.target, kubeFlags(o))}\n`);
+      return;
     }
+    if (o.target === 'local') await cleanOrphans();
+    process.stdout.write(await up({ target: o.target, kube: kubeFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true }));
   });
 
   program

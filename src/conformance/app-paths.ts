@@ -6,21 +6,16 @@ import { firstNewMasterAckNs } from '../checkers/phases.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
+import type { ConformanceCheck, DisruptiveStep } from './types.ts';
+import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
 import type { Op } from '../model/history.ts';
 import { SentinelLookupClient } from '../workload/sentinel-lookup-client.ts';
 import { sentinelClient } from '../workload/sentinel-client.ts';
 import { TrackedWriter, type WriterClient } from '../workload/tracked-writer.ts';
 
-/** One app-path check, shaped like the conformance suite's checks (group, verdict, expected vs observed, why). */
-export interface AppPathCheck {
-  name: string;
-  group: 'app-paths';
-  valid: boolean | 'skipped';
-  expected: string;
-  observed: string;
-  explanation: string;
-  figures?: Record<string, number | null>;
-}
+/** One app-path check: a conformance check of group app-paths. */
+export type AppPathCheck = ConformanceCheck & { group: 'app-paths' };
 
 export interface AppPathOptions {
   /** The Service applications connect to, and its port (the seed: redis:6379). */
@@ -134,55 +129,48 @@ function plainClient(e: Endpoint, password: string, db: number): Redis {
   return c;
 }
 
-/**
- * Every app-path check: the Service sends new connections to the master only; then each application
- * client writes across a kill of the master's pod and must resume, without READONLY and without losing
- * acknowledged writes; figures compare the failover time through the Service with the Sentinel path's.
- */
-export async function appPathChecks(d: StartedDeployment, options: Partial<AppPathOptions> = {}): Promise<AppPathCheck[]> {
-  const o = { ...APP_PATH_DEFAULTS, ...options };
-  const out: AppPathCheck[] = [];
-  const clock: Clock = createClock();
-  const port = d.model.redisPort;
-  let service: Endpoint | null = null;
-  let noService = '';
-  if (!hasServices(d)) noService = `target ${d.target} does not expose the manifests' Services`;
-  else {
-    try {
-      service = d.services.endpoint(o.clientService, port);
-    } catch (e) {
-      noService = e instanceof Error ? e.message : String(e);
-    }
-  }
-  const apps = APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null);
-  for (const a of APP_CLIENTS.filter((x) => !apps.includes(x))) {
-    for (const what of ['keeps-writing', 'readonly', 'lost-writes']) {
-      out.push(check({ name: `${a.name}.${what}`, valid: 'skipped', expected: '(needs the Service path)', observed: `skipped: ${noService}`, explanation: a.how }));
-    }
-  }
+/** The master kill, as the scenarios' kill-pod fault (its heal: start the pod again). */
+const MASTER_KILL: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
 
-  // 1. Where new connections through the Service land, before any fault.
-  if (service) {
-    const r = await probeServiceRouting(service, d.password, o.probeConnections);
-    out.push(check({
-      name: 'service.routes-to-master', valid: r.readonly === 0 && r.ok === o.probeConnections,
-      expected: `${o.probeConnections} of ${o.probeConnections} new connections through ${o.clientService}:${port} accept a write (0 READONLY)`,
-      observed: `${r.ok} accepted, ${r.readonly} READONLY${r.other.length ? `, ${r.other.length} other errors (${r.other[0]})` : ''}; ROLE seen: ${Object.entries(r.roles).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
-      explanation: 'Each new connection goes to one of the pods the Service selects: a selector matching every pod sends two in three to a replica, which refuses writes (READONLY).',
-      figures: { probe_connections: o.probeConnections, probe_readonly: r.readonly },
-    }));
-  } else {
-    out.push(check({ name: 'service.routes-to-master', valid: 'skipped', expected: `new connections through ${o.clientService}:${port} reach the master`, observed: `skipped: ${noService}`, explanation: 'The Service path needs the target to expose Services.' }));
-  }
+/** For --dry-run: what the group does to the deployment. */
+export const APP_PATH_STEPS: readonly DisruptiveStep[] = [
+  { action: 'SIGKILL both containers of the master\'s pod while every application client writes', heal: 'start the pod again, then wait for convergence', fault: MASTER_KILL },
+];
 
-  const oldMaster = await sentinelMaster(d);
-  if (!oldMaster) {
-    out.push(check({ name: 'failover', valid: false, expected: 'a master named by the sentinels', observed: 'no sentinel named a master', explanation: 'The app paths are exercised across a kill of the master; there is none to kill.' }));
-    return out;
+/** Where the Service path leads, or why there is none. */
+function serviceOf(d: StartedDeployment, o: AppPathOptions): { service: Endpoint | null; noService: string } {
+  if (!hasServices(d)) return { service: null, noService: `target ${d.target} does not expose the manifests' Services` };
+  try {
+    return { service: d.services.endpoint(o.clientService, d.model.redisPort), noService: '' };
+  } catch (e) {
+    return { service: null, noService: e instanceof Error ? e.message : String(e) };
   }
+}
 
-  // 2. Every application client writes across a kill of the master's pod.
-  const running: Running[] = apps.map((app) => {
+/** The checks of the Service path, skipped with the reason when there is no Service. */
+function skippedServiceChecks(noService: string, o: AppPathOptions, port: number): AppPathCheck[] {
+  const out = APP_CLIENTS.filter((a) => a.path === 'service').flatMap((a) =>
+    ['keeps-writing', 'readonly', 'lost-writes'].map((what) => check({ name: `${a.name}.${what}`, valid: 'skipped', reason: noService, expected: '(needs the Service path)', observed: `skipped: ${noService}`, explanation: a.how })),
+  );
+  out.push(check({ name: 'service.routes-to-master', valid: 'skipped', reason: noService, expected: `new connections through ${o.clientService}:${port} reach the master`, observed: `skipped: ${noService}`, explanation: 'The Service path needs the target to expose Services.' }));
+  return out;
+}
+
+/** Step 1: where new connections through the Service land, before any fault. */
+async function routingCheck(service: Endpoint, d: StartedDeployment, o: AppPathOptions): Promise<AppPathCheck> {
+  const r = await probeServiceRouting(service, d.password, o.probeConnections);
+  return check({
+    name: 'service.routes-to-master', valid: r.readonly === 0 && r.ok === o.probeConnections,
+    expected: `${o.probeConnections} of ${o.probeConnections} new connections through ${o.clientService}:${d.model.redisPort} accept a write (0 READONLY)`,
+    observed: `${r.ok} accepted, ${r.readonly} READONLY${r.other.length ? `, ${r.other.length} other errors (${r.other[0]})` : ''}; ROLE seen: ${Object.entries(r.roles).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
+    explanation: 'Each new connection goes to one of the pods the Service selects: a selector matching every pod sends two in three to a replica, which refuses writes (READONLY).',
+    figures: { probe_connections: o.probeConnections, probe_readonly: r.readonly },
+  });
+}
+
+/** One writer per application client, each on its path. */
+function startClients(apps: readonly AppClient[], d: StartedDeployment, service: Endpoint | null, clock: Clock, o: AppPathOptions): Running[] {
+  return apps.map((app) => {
     let client: Redis | WriterClient;
     let close: () => void;
     let lookup: SentinelLookupClient | undefined;
@@ -206,178 +194,268 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
     const writer = new TrackedWriter({ name: app.name, client, clock, keyPrefix: `app-paths:${app.name}:${Date.now()}`, rateHz: o.rateHz, maxInFlight: 200, timeoutMs: o.commandTimeoutMs });
     return { app, writer, close, ...(lookup ? { lookup } : {}) };
   });
-  const perfToNs = (atMs: number) => clock.nowNs() - (performance.now() - atMs) * 1e6;
-  let faultNs = 0;
+}
+
+interface Failover {
+  faultNs: number;
+  /** When a replica first answered ROLE master: the instant the label can follow from. */
+  promotedNs: number | null;
+  newMaster: Pod | undefined;
+}
+
+/** Poll the surviving pods' ROLE until one is master and every client resumed (or the bound passes). */
+type Pollers = Array<{ p: Pod; c: Redis }>;
+
+const roleProbe = (d: StartedDeployment, p: Pod): Redis => probeClient(p.redis, { password: d.password, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+
+/** Connections to the pods that can be promoted, opened before the fault. */
+async function openPollers(d: StartedDeployment, oldMaster: Pod): Promise<Pollers> {
+  const pollers = d.pods.filter((x) => x !== oldMaster).map((p) => ({ p, c: roleProbe(d, p) }));
+  await Promise.all(pollers.map(({ c }) => c.connect().catch(() => {})));
+  return pollers;
+}
+
+async function watchPromotion(d: StartedDeployment, pollers: Pollers, running: readonly Running[], clock: Clock, faultNs: number, o: AppPathOptions): Promise<Omit<Failover, 'faultNs'>> {
+  const probe = (p: Pod) => roleProbe(d, p);
   let promotedNs: number | null = null;
   let newMaster: Pod | undefined;
-  const pollers: Array<{ p: Pod; c: Redis }> = [];
+  // Open connections polled together, so the instant is not late by a connection set-up.
+  try {
+    const deadline = performance.now() + o.resumeTimeoutMs;
+    const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
+    while (performance.now() < deadline && (promotedNs === null || !resumed())) {
+      if (promotedNs === null) {
+        // Sentinel's promotion kills the promoted replica's client connections: open a new one when a poller's ended.
+        for (const x of pollers) {
+          if (x.c.status === 'end') {
+            x.c = probe(x.p);
+            x.c.connect().catch(() => {});
+          }
+        }
+        const roles = await Promise.all(pollers.map(({ c }) => (c.status === 'ready' ? c.role() : Promise.reject(new Error(c.status))).catch(() => null)));
+        const i = roles.findIndex((r) => r !== null && (r as unknown[])[0] === 'master');
+        if (i >= 0) {
+          promotedNs = clock.nowNs();
+          newMaster = pollers[i]!.p;
+        }
+      }
+      await sleep(promotedNs === null ? 2 : 10);
+    }
+  } finally {
+    for (const { c } of pollers) c.disconnect();
+  }
+  return { promotedNs, newMaster };
+}
+
+/** Step 2: every client writes across a kill of the master's pod (the scenarios' kill-pod fault, healed through `heals`). */
+async function writeAcrossMasterKill(d: StartedDeployment, oldMaster: Pod, running: readonly Running[], clock: Clock, heals: HealStack, o: AppPathOptions): Promise<Failover> {
+  const faultCtx = conformanceFaultContext(d, { master: oldMaster, replicas: d.pods.filter((p) => p !== oldMaster) }, clock);
   try {
     for (const r of running) r.writer.start();
     await sleep(o.warmupMs);
-    pollers.push(...d.pods.filter((x) => x !== oldMaster).map((p) => ({ p, c: probeClient(p.redis, { password: d.password, connectTimeoutMs: 500, commandTimeoutMs: 500 }) })));
-    await Promise.all(pollers.map(({ c }) => c.connect().catch(() => {})));
+    const pollers = await openPollers(d, oldMaster);
     o.log(`killing ${oldMaster.name} (master) with ${running.length} clients writing at ${o.rateHz}/s each`);
-    await d.podControl.kill(oldMaster.name);
-    faultNs = clock.nowNs();
-    // When a replica answers ROLE master: the promotion, the instant the label can follow from. Open
-    // connections polled together, so the instant is not late by a connection set-up.
+    let fault;
     try {
-      const deadline = performance.now() + o.resumeTimeoutMs;
-      const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
-      while (performance.now() < deadline && (promotedNs === null || !resumed())) {
-        if (promotedNs === null) {
-          // Sentinel's promotion kills the promoted replica's client connections: open a new one when a poller's ended.
-          for (const x of pollers) {
-            if (x.c.status === 'end') {
-              x.c = probeClient(x.p.redis, { password: d.password, connectTimeoutMs: 500, commandTimeoutMs: 500 });
-              x.c.connect().catch(() => {});
-            }
-          }
-          const roles = await Promise.all(pollers.map(({ c }) => (c.status === 'ready' ? c.role() : Promise.reject(new Error(c.status))).catch(() => null)));
-          const i = roles.findIndex((r) => r !== null && (r as unknown[])[0] === 'master');
-          if (i >= 0) {
-            promotedNs = clock.nowNs();
-            newMaster = pollers[i]!.p;
-          }
-        }
-        await sleep(promotedNs === null ? 2 : 10);
-      }
-    } finally {
+      fault = await injectStep(faultCtx, heals, MASTER_KILL, { restart: o.restart });
+    } catch (e) {
       for (const { c } of pollers) c.disconnect();
+      throw e;
     }
+    const promotion = await watchPromotion(d, pollers, running, clock, fault.landedNs, o);
+    const faultNs = fault.landedNs;
     await sleep(o.afterMs);
+    return { faultNs, ...promotion };
   } finally {
     await Promise.all(running.map((r) => r.writer.stop(2000)));
     for (const r of running) r.close();
   }
+}
 
-  // 3. Read every acknowledged key back from the master after the failover.
-  const finalMaster = (await sentinelMaster(d)) ?? newMaster;
-  const masterAddr = addr(oldMaster.redis);
-  const figuresOf: Record<string, Record<string, number | null>> = {};
-  for (const r of running) {
-    const h = r.writer.history;
-    const invokeNs = new Map(h.filter((x) => x.type === 'invoke').map((x) => [x.key, x.ns]));
-    const acked = [...new Set(h.filter((x) => x.type === 'ok').map((x) => x.key))];
-    let present: Set<string> | null = null;
-    if (finalMaster) {
-      present = await withProbe(finalMaster.redis, { password: d.password, commandTimeoutMs: 5000 }, async (c) => {
-        await c.select(r.app.db);
-        const found = new Set<string>();
-        for (let i = 0; i < acked.length; i += 500) {
-          const chunk = acked.slice(i, i + 500);
-          const res = (await c.pipeline(chunk.map((k) => ['exists', k])).exec()) ?? [];
-          chunk.forEach((k, j) => res[j]?.[1] === 1 && found.add(k));
-        }
-        return found;
-      }).catch(() => null);
+/** Which of `keys` the master holds in `db`; null when it does not answer. */
+async function presentKeys(master: Pod | undefined, password: string, db: number, keys: readonly string[]): Promise<Set<string> | null> {
+  if (!master) return null;
+  return withProbe(master.redis, { password, commandTimeoutMs: 5000 }, async (c) => {
+    await c.select(db);
+    const found = new Set<string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const chunk = keys.slice(i, i + 500);
+      const res = (await c.pipeline(chunk.map((k) => ['exists', k])).exec()) ?? [];
+      chunk.forEach((k, j) => res[j]?.[1] === 1 && found.add(k));
     }
-    const lost = present === null ? null : acked.filter((k) => !present.has(k));
-    const lostAfter = lost === null ? null : lost.filter((k) => (invokeNs.get(k) ?? 0) > faultNs).length;
-    const firstAck = firstAckInvokedAfter(h, faultNs);
-    const firstErr = h.find((x) => x.ns > faultNs && (x.type === 'fail' || x.type === 'info'))?.ns ?? null;
-    const after = h.filter((x) => x.type === 'invoke' && x.ns > faultNs).length;
-    const afterAcked = h.filter((x) => x.type === 'ok' && (invokeNs.get(x.key) ?? 0) > faultNs).length;
-    const readonly = h.filter((x) => x.type === 'fail' && x.error?.startsWith('READONLY')).length;
-    const f: Record<string, number | null> = {
-      failover_ms: firstAck === null ? null : nsToMs(firstAck - faultNs),
-      // The harness's own measure (first ack by a node other than the old master); through a Service every ack comes from the Service address.
-      new_master_ack_ms: (() => {
-        const ns = firstNewMasterAckNs({ history: h, events: [], readBack: null, faultNs, oldMaster: masterAddr, masterName: d.model.masterName });
-        return ns === null ? null : nsToMs(ns - faultNs);
-      })(),
-      first_error_ms: firstErr === null ? null : nsToMs(firstErr - faultNs),
-      writes_invoked: h.filter((x) => x.type === 'invoke').length,
-      writes_acked: acked.length,
-      writes_after_fault: after,
-      writes_after_fault_acked: afterAcked,
-      readonly_errors: readonly,
-      lost_acked: lost === null ? null : lost.length,
-      lost_acked_after_fault: lostAfter,
-      ...(r.lookup ? { sentinel_lookups: r.lookup.lookups, master_switches: r.lookup.switches } : {}),
-    };
-    figuresOf[r.app.name] = f;
-    const name = r.app.name;
-    // The writes of the last `afterMs` must be acknowledged: a client stuck on a replica resumes nothing.
-    const tailFrom = h.length ? h[h.length - 1]!.ns - o.afterMs * 1e6 : 0;
-    const tail = h.filter((x) => x.type === 'invoke' && x.ns > Math.max(tailFrom, faultNs));
-    const tailAcked = tail.filter((x) => h.some((y) => y.type === 'ok' && y.key === x.key)).length;
-    out.push(check({
-      name: `${name}.keeps-writing`, valid: firstAck !== null && tail.length > 0 && tailAcked === tail.length,
-      expected: `writes acknowledged again after the kill of ${oldMaster.name} (within ${o.resumeTimeoutMs} ms), and every write of the last ${o.afterMs} ms`,
-      observed: firstAck === null
-        ? `no write invoked after the fault was acknowledged (${after} invoked, ${readonly} READONLY)`
-        : `first acknowledged ${f.failover_ms} ms after the fault; ${afterAcked} of ${after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`,
-      explanation: `${r.app.how}. The application must keep writing across a failover without a restart.`,
-      figures: f,
-    }));
-    out.push(check({
-      name: `${name}.readonly`, valid: readonly === 0,
-      expected: '0 writes refused with READONLY', observed: `${readonly} of ${f.writes_invoked} writes refused with READONLY`,
-      explanation: 'A write answered READONLY reached a replica: the path does not lead to the master.',
-      figures: { readonly_errors: readonly },
-    }));
-    out.push(check({
-      name: `${name}.lost-writes`, valid: lostAfter === 0,
-      expected: `0 writes acknowledged after the fault missing from the master (db ${r.app.db})`,
-      observed: lost === null ? 'could not read back (no master answered)'
-        : `${lostAfter} acknowledged after the fault missing; ${lost.length - lostAfter!} acknowledged before it missing (of ${acked.length} acknowledged)`,
-      explanation: 'Read back from the master after the failover. Writes the old master acknowledged just before its kill may be lost to asynchronous replication (reported); a write acknowledged after the fault must be on the new master.',
-      figures: { lost_acked: f.lost_acked ?? null, lost_acked_after_fault: lostAfter },
-    }));
-  }
+    return found;
+  }).catch(() => null);
+}
 
-  // 4. The failover time through the Service against the Sentinel path, and how far the label trailed the promotion.
+interface ClientFacts {
+  figures: Record<string, number | null>;
+  firstAck: number | null;
+  after: number;
+  afterAcked: number;
+  readonly: number;
+  acked: number;
+  lost: string[] | null;
+  lostAfter: number | null;
+}
+
+/** A client's figures from its history and the read-back. */
+async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | undefined, oldMasterAddr: string, faultNs: number): Promise<ClientFacts> {
+  const h = r.writer.history;
+  const invokeNs = new Map(h.filter((x) => x.type === 'invoke').map((x) => [x.key, x.ns]));
+  const acked = [...new Set(h.filter((x) => x.type === 'ok').map((x) => x.key))];
+  const present = await presentKeys(finalMaster, d.password, r.app.db, acked);
+  const lost = present === null ? null : acked.filter((k) => !present.has(k));
+  const lostAfter = lost === null ? null : lost.filter((k) => (invokeNs.get(k) ?? 0) > faultNs).length;
+  const firstAck = firstAckInvokedAfter(h, faultNs);
+  const firstErr = h.find((x) => x.ns > faultNs && (x.type === 'fail' || x.type === 'info'))?.ns ?? null;
+  const after = h.filter((x) => x.type === 'invoke' && x.ns > faultNs).length;
+  const afterAcked = h.filter((x) => x.type === 'ok' && (invokeNs.get(x.key) ?? 0) > faultNs).length;
+  const readonly = h.filter((x) => x.type === 'fail' && x.error?.startsWith('READONLY')).length;
+  // The harness's own measure (first ack by a node other than the old master); through a Service every ack comes from the Service address.
+  const newMasterAck = firstNewMasterAckNs({ history: h, events: [], readBack: null, faultNs, oldMaster: oldMasterAddr, masterName: d.model.masterName });
+  const figures: Record<string, number | null> = {
+    failover_ms: firstAck === null ? null : nsToMs(firstAck - faultNs),
+    new_master_ack_ms: newMasterAck === null ? null : nsToMs(newMasterAck - faultNs),
+    first_error_ms: firstErr === null ? null : nsToMs(firstErr - faultNs),
+    writes_invoked: h.filter((x) => x.type === 'invoke').length,
+    writes_acked: acked.length,
+    writes_after_fault: after,
+    writes_after_fault_acked: afterAcked,
+    readonly_errors: readonly,
+    lost_acked: lost === null ? null : lost.length,
+    lost_acked_after_fault: lostAfter,
+    ...(r.lookup ? { sentinel_lookups: r.lookup.lookups, master_switches: r.lookup.switches } : {}),
+  };
+  return { figures, firstAck, after, afterAcked, readonly, acked: acked.length, lost, lostAfter };
+}
+
+/** Step 3: a client's keeps-writing, readonly and lost-writes checks. */
+function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: number, o: AppPathOptions): AppPathCheck[] {
+  const h = r.writer.history;
+  const name = r.app.name;
+  // The writes of the last `afterMs` must be acknowledged: a client stuck on a replica resumes nothing.
+  const tailFrom = h.length ? h[h.length - 1]!.ns - o.afterMs * 1e6 : 0;
+  const tail = h.filter((x) => x.type === 'invoke' && x.ns > Math.max(tailFrom, faultNs));
+  const tailAcked = tail.filter((x) => h.some((y) => y.type === 'ok' && y.key === x.key)).length;
+  return [
+    check({
+      name: `${name}.keeps-writing`, valid: f.firstAck !== null && tail.length > 0 && tailAcked === tail.length,
+      expected: `writes acknowledged again after the kill of ${oldMaster.name} (within ${o.resumeTimeoutMs} ms), and every write of the last ${o.afterMs} ms`,
+      observed: f.firstAck === null
+        ? `no write invoked after the fault was acknowledged (${f.after} invoked, ${f.readonly} READONLY)`
+        : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`,
+      explanation: `${r.app.how}. The application must keep writing across a failover without a restart.`,
+      figures: f.figures,
+    }),
+    check({
+      name: `${name}.readonly`, valid: f.readonly === 0,
+      expected: '0 writes refused with READONLY', observed: `${f.readonly} of ${f.figures.writes_invoked} writes refused with READONLY`,
+      explanation: 'A write answered READONLY reached a replica: the path does not lead to the master.',
+      figures: { readonly_errors: f.readonly },
+    }),
+    check({
+      name: `${name}.lost-writes`, valid: f.lostAfter === 0,
+      expected: `0 writes acknowledged after the fault missing from the master (db ${r.app.db})`,
+      observed: f.lost === null ? 'could not read back (no master answered)'
+        : `${f.lostAfter} acknowledged after the fault missing; ${f.lost.length - f.lostAfter!} acknowledged before it missing (of ${f.acked} acknowledged)`,
+      explanation: 'Read back from the master after the failover. Writes the old master acknowledged just before its kill may be lost to asynchronous replication (reported); a write acknowledged after the fault must be on the new master.',
+      figures: { lost_acked: f.figures.lost_acked ?? null, lost_acked_after_fault: f.lostAfter },
+    }),
+  ];
+}
+
+/** How far the role label trailed the promotion, as figures and a sentence. */
+function labelLag(d: StartedDeployment, fo: Failover, clock: Clock, o: AppPathOptions): { figures: Record<string, number | null>; text: string } {
+  const figures: Record<string, number | null> = { promoted_ms: fo.promotedNs === null ? null : nsToMs(fo.promotedNs - fo.faultNs), label_ms: null, label_lag_ms: null };
+  if (!hasServices(d) || !fo.newMaster) return { figures, text: 'no Service labels on this target' };
+  const nm = fo.newMaster;
+  const perfToNs = (atMs: number) => clock.nowNs() - (performance.now() - atMs) * 1e6;
+  const labelled = d.services.labelHistory().find((c) => c.pod === nm.name && c.labels[o.roleLabel] === o.masterRole && perfToNs(c.atMs) > fo.faultNs);
+  if (!labelled) return { figures, text: `${nm.name} never labelled ${o.roleLabel}=${o.masterRole}` };
+  const ns = perfToNs(labelled.atMs);
+  figures.label_ms = nsToMs(ns - fo.faultNs);
+  figures.label_lag_ms = fo.promotedNs === null ? null : nsToMs(ns - fo.promotedNs);
+  return { figures, text: `${nm.name} labelled ${o.roleLabel}=${o.masterRole} ${figures.label_ms} ms after the fault, ${figures.label_lag_ms} ms after it answered ROLE master` };
+}
+
+/** Step 4: the failover time through the Service against the Sentinel path, and the label's lag. */
+function failoverTimeCheck(running: readonly Running[], figuresOf: Record<string, Record<string, number | null>>, label: ReturnType<typeof labelLag>, hasService: boolean): AppPathCheck {
   const serviceMs = running.filter((r) => r.app.path === 'service').map((r) => figuresOf[r.app.name]!.failover_ms ?? null);
   const sentinelMs = running.filter((r) => r.app.path === 'sentinel').map((r) => figuresOf[r.app.name]!.failover_ms ?? null);
   const maxOf = (xs: (number | null)[]) => (xs.length === 0 || xs.some((x) => x === null) ? null : Math.max(...(xs as number[])));
-  const labelFigures: Record<string, number | null> = { promoted_ms: promotedNs === null ? null : nsToMs(promotedNs - faultNs), label_ms: null, label_lag_ms: null };
-  let labelText = 'no Service labels on this target';
-  if (hasServices(d) && newMaster) {
-    const labelled = d.services.labelHistory().find((c) => c.pod === newMaster!.name && c.labels[o.roleLabel] === o.masterRole && perfToNs(c.atMs) > faultNs);
-    if (labelled) {
-      const ns = perfToNs(labelled.atMs);
-      labelFigures.label_ms = nsToMs(ns - faultNs);
-      labelFigures.label_lag_ms = promotedNs === null ? null : nsToMs(ns - promotedNs);
-      labelText = `${newMaster.name} labelled ${o.roleLabel}=${o.masterRole} ${labelFigures.label_ms} ms after the fault, ${labelFigures.label_lag_ms} ms after it answered ROLE master`;
-    } else labelText = `${newMaster.name} never labelled ${o.roleLabel}=${o.masterRole}`;
-  }
   const figures = {
     service_failover_ms: maxOf(serviceMs),
     sentinel_failover_ms: maxOf(sentinelMs),
     ...Object.fromEntries(running.map((r) => [`${r.app.name}_failover_ms`, figuresOf[r.app.name]!.failover_ms])),
-    ...labelFigures,
+    ...label.figures,
   };
-  out.push(check({
-    name: 'failover-time', valid: (service === null || figures.service_failover_ms !== null) && figures.sentinel_failover_ms !== null,
+  return check({
+    name: 'failover-time', valid: (!hasService || figures.service_failover_ms !== null) && figures.sentinel_failover_ms !== null,
     expected: 'the failover time measured on every path (fault → first acknowledged write invoked after it)',
     observed:
       `Service path ${ms(figures.service_failover_ms)} (slowest of ${serviceMs.length}), Sentinel path ${ms(figures.sentinel_failover_ms)} (slowest of ${sentinelMs.length}); ` +
-      `promotion ${ms(labelFigures.promoted_ms ?? null)}; ${labelText}`,
+      `promotion ${ms(label.figures.promoted_ms ?? null)}; ${label.text}`,
     explanation: 'Measured, not held to a figure here: the Service path adds the label lag (role-labeller poll + API) and, on a cluster, endpoint propagation to kube-proxy.',
     figures,
-  }));
+  });
+}
 
-  // 5. After the old master's pod is back, exactly the master carries the master label.
-  if (o.restart) {
-    await d.podControl.start(oldMaster.name);
-    await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
+/** Step 5: after the old master's pod is back, exactly the master carries the master label. */
+async function labelFollowsCheck(d: StartedDeployment & { services: NonNullable<StartedDeployment['services']> }, oldMaster: Pod, label: ReturnType<typeof labelLag>, o: AppPathOptions): Promise<AppPathCheck> {
+  const master = await sentinelMaster(d);
+  let labelled: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    labelled = d.pods.filter((p) => d.services.podLabels(p.name)[o.roleLabel] === o.masterRole && d.podControl.isRunning(p.name)).map((p) => p.name);
+    if (master && labelled.length === 1 && labelled[0] === master.name) break;
+    await sleep(25);
   }
-  if (hasServices(d)) {
-    const master = await sentinelMaster(d);
-    let labelled: string[] = [];
-    for (let i = 0; i < 200; i++) {
-      labelled = d.pods.filter((p) => d.services.podLabels(p.name)[o.roleLabel] === o.masterRole && d.podControl.isRunning(p.name)).map((p) => p.name);
-      if (master && labelled.length === 1 && labelled[0] === master.name) break;
-      await sleep(25);
+  return check({
+    name: 'service.label-follows-master', valid: master !== undefined && labelled.length === 1 && labelled[0] === master.name,
+    expected: `exactly the master the sentinels name (${master?.name ?? '?'}) labelled ${o.roleLabel}=${o.masterRole}${o.restart ? `, after ${oldMaster.name} came back` : ''}`,
+    observed: `labelled ${o.masterRole}: ${labelled.join(', ') || 'none'}; ${label.text}`,
+    explanation: 'The Service selects by this label: none labelled is an outage of the Service path, two labelled send writes to a replica or to a second master.',
+    figures: label.figures,
+  });
+}
+
+/**
+ * Every app-path check: the Service sends new connections to the master only; then each application
+ * client writes across a kill of the master's pod and must resume, without READONLY and without losing
+ * acknowledged writes; figures compare the failover time through the Service with the Sentinel path's.
+ * The kill is the scenarios' kill-pod fault; its heal (start the pod) also runs on SIGINT.
+ */
+export async function appPathChecks(d: StartedDeployment, options: Partial<AppPathOptions> = {}): Promise<AppPathCheck[]> {
+  const o = { ...APP_PATH_DEFAULTS, ...options };
+  const clock: Clock = createClock();
+  const { service, noService } = serviceOf(d, o);
+  const out: AppPathCheck[] = service ? [await routingCheck(service, d, o)] : skippedServiceChecks(noService, o, d.model.redisPort);
+  const oldMaster = await sentinelMaster(d);
+  if (!oldMaster) {
+    out.push(check({ name: 'failover', valid: false, expected: 'a master named by the sentinels', observed: 'no sentinel named a master', explanation: 'The app paths are exercised across a kill of the master; there is none to kill.' }));
+    return out;
+  }
+  const heals = new HealStack(conformanceFaultContext(d, { master: oldMaster, replicas: [] }, clock));
+  try {
+    const running = startClients(APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null), d, service, clock, o);
+    const fo = await writeAcrossMasterKill(d, oldMaster, running, clock, heals, o);
+    const finalMaster = (await sentinelMaster(d)) ?? fo.newMaster;
+    const figuresOf: Record<string, Record<string, number | null>> = {};
+    for (const r of running) {
+      const f = await clientFacts(r, d, finalMaster, addr(oldMaster.redis), fo.faultNs);
+      figuresOf[r.app.name] = f.figures;
+      out.push(...clientChecks(r, f, oldMaster, fo.faultNs, o));
     }
-    out.push(check({
-      name: 'service.label-follows-master', valid: master !== undefined && labelled.length === 1 && labelled[0] === master.name,
-      expected: `exactly the master the sentinels name (${master?.name ?? '?'}) labelled ${o.roleLabel}=${o.masterRole}${o.restart ? `, after ${oldMaster.name} came back` : ''}`,
-      observed: `labelled ${o.masterRole}: ${labelled.join(', ') || 'none'}; ${labelText}`,
-      explanation: 'The Service selects by this label: none labelled is an outage of the Service path, two labelled send writes to a replica or to a second master.',
-      figures: labelFigures,
-    }));
+    const label = labelLag(d, fo, clock, o);
+    out.push(failoverTimeCheck(running, figuresOf, label, service !== null));
+    if (o.restart) {
+      const failed = await heals.unwind();
+      if (failed.length) throw new Error(`could not heal the master kill: ${failed.join('; ')}`);
+      await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
+    }
+    if (hasServices(d)) out.push(await labelFollowsCheck(d, oldMaster, label, o));
+    return out;
+  } finally {
+    if (o.restart) await heals.unwind();
+    else heals.forget();
   }
-  return out;
 }

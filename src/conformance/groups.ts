@@ -1,8 +1,8 @@
 // The registry of conformance groups: the `conformance` command and the default suite run these, in this order.
-// Another group is one entry here: { name, description, needsDeployment, run: (ctx) => Promise<ConformanceCheck[]> }.
-import { appPathChecks } from './app-paths.ts';
+// Another group is one entry here: { name, description, needsDeployment, needs?, disruptive?, run: (ctx) => Promise<ConformanceCheck[]> }.
+import { APP_PATH_STEPS, appPathChecks } from './app-paths.ts';
 import { liveChecks } from './live.ts';
-import { peerChecks } from './peer.ts';
+import { PEER_STEPS, peerChecks } from './peer.ts';
 import { staticChecks } from './static.ts';
 import { designFor, profileChecks, scalingChecks } from './variants.ts';
 import { readManifestFiles } from '../config/scale.ts';
@@ -40,6 +40,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     name: 'app-paths',
     description: "the seed's applications' paths: new connections through the redis Service reach the master; Synapse, LiveKit and Django through the Service and Sentinel-aware clients keep writing across a master kill",
     needsDeployment: true,
+    needs: ['services'],
+    disruptive: APP_PATH_STEPS,
     run: async (ctx) => {
       if (!ctx.deployment) throw new Error('the app-paths conformance group needs a running deployment');
       return (await appPathChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
@@ -49,6 +51,9 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     name: 'peer',
     description: "Sentinel's own behaviour on this deployment, mirroring redis/redis tests/sentinel/tests (failovers, reconfiguration, down conditions)",
     needsDeployment: true,
+    // Pause is used by one check only (down.paused-instance), which is skipped with the reason on a target without it.
+    needs: [],
+    disruptive: PEER_STEPS,
     run: peerChecks,
   },
 ];

@@ -204,13 +204,15 @@ function paramCheck(
   };
 }
 
-/** Every live check from one snapshot. Pure; never throws; never prints a password. */
-export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations): ConformanceCheck[] {
+type MasterInfo = { pod: string; m: Record<string, string> | undefined; err: string | undefined }[];
+type SnapPod = LiveSnapshot['pods'][number];
+
+/** The sentinels agree on the master and its epoch, and see it, its replicas and each other healthy. */
+function sentinelAgreementChecks(snap: LiveSnapshot): { checks: ConformanceCheck[]; masterPod: SnapPod | undefined; masterInfo: MasterInfo } {
   const out: ConformanceCheck[] = [];
   const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
   const n = snap.pods.length;
   const replicasWanted = n - 1;
-
   // --- sentinels agree ------------------------------------------------------------------------------------
   const addrs = snap.sentinels.map((s) => ({ pod: s.pod, value: s.getMasterAddr.ok ? (s.getMasterAddr.value ?? '(none)') : `(error: ${s.getMasterAddr.error})` }));
   const agreed = new Set(addrs.map((a) => a.value));
@@ -268,6 +270,14 @@ export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations
     explanation: 'A sentinel in TILT mode (clock jumps, an overloaded host) stops acting for 30 s: no failover.',
   });
 
+  return { checks: out, masterPod, masterInfo };
+}
+
+/** The seed's "Check Replication Status" on the master the sentinels agree on, and each replica following it. */
+function replicationChecks(snap: LiveSnapshot, masterPod: SnapPod | undefined): ConformanceCheck[] {
+  const out: ConformanceCheck[] = [];
+  const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
+  const replicasWanted = snap.pods.length - 1;
   // --- replication (the seed's "Check Replication Status") ----------------------------------------------------
   const masterSnap = masterPod ? snap.redis.find((r) => r.pod === masterPod.name) : undefined;
   const mi = masterSnap?.replication.ok ? masterSnap.replication.value : undefined;
@@ -311,6 +321,13 @@ export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations
     explanation: 'A replica following another node (or none) serves stale reads and is not a failover candidate with current data.',
   });
 
+  return out;
+}
+
+/** Every parameter as the processes run it, held to the seed and the manifests; the passwords compared, never shown. */
+function runningParamChecks(snap: LiveSnapshot, exp: LiveExpectations, masterInfo: MasterInfo): ConformanceCheck[] {
+  const out: ConformanceCheck[] = [];
+  const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
   // --- parameters as the processes run them ---------------------------------------------------------------
   for (const k of REDIS_PARAMS) {
     out.push(paramCheck(`config.redis.${k}`, k, exp.redis[k], snap.redis.map((r) => ({ pod: r.pod, value: r.config.ok ? (r.config.value[k] ?? '') : null }))));
@@ -332,6 +349,13 @@ export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations
     });
   }
 
+  return out;
+}
+
+/** Unauthenticated and wrong-password clients refused. */
+function authChecks(snap: LiveSnapshot): ConformanceCheck[] {
+  const out: ConformanceCheck[] = [];
+  const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
   // --- authentication -------------------------------------------------------------------------------------
   add({
     name: 'auth.unauthenticated-refused',
@@ -348,6 +372,12 @@ export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations
     explanation: 'Any password but the Secret\'s must be refused.',
   });
   return out;
+}
+
+/** Every live check from one snapshot. Pure; never throws; never prints a password. */
+export function liveChecksFromSnapshot(snap: LiveSnapshot, exp: LiveExpectations): ConformanceCheck[] {
+  const sentinels = sentinelAgreementChecks(snap);
+  return [...sentinels.checks, ...replicationChecks(snap, sentinels.masterPod), ...runningParamChecks(snap, exp, sentinels.masterInfo), ...authChecks(snap)];
 }
 
 /** Defaults of the live group. */

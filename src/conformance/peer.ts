@@ -8,7 +8,10 @@ import type { Redis } from 'ioredis';
 import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { addr, hasPause, type Pod, type StartedDeployment } from '../targets/target.ts';
-import type { ConformanceCheck, ConformanceContext, ConformanceFigures } from './types.ts';
+import type { FaultContext, InjectedFault } from '../faults/fault.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
+import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
+import type { ConformanceCheck, ConformanceContext, ConformanceFigures, DisruptiveStep } from './types.ts';
 
 const UPSTREAM_DIR = 'tests/sentinel/tests';
 
@@ -112,8 +115,10 @@ export class UnitRun {
   readonly d: StartedDeployment;
   readonly topology: Topology;
   readonly ctx: ConformanceContext;
-  /** Undo actions, run last-in first-out whatever happens (each one's failure is logged, not fatal). */
-  readonly restores: { what: string; fn: () => Promise<unknown> }[] = [];
+  /** The scenarios' fault context, for the steps that are scenario faults (the master kill, the pause). */
+  readonly faultCtx: FaultContext;
+  /** Undo actions, run last-in first-out whatever happens, each once, also on SIGINT (each one's failure is reported, not fatal). */
+  readonly heals: HealStack;
   constructor(spec: UnitSpec, out: ConformanceCheck[], p: Peers, topology: Topology, ctx: ConformanceContext) {
     this.spec = spec;
     this.out = out;
@@ -121,6 +126,8 @@ export class UnitRun {
     this.d = p.d;
     this.topology = topology;
     this.ctx = ctx;
+    this.faultCtx = conformanceFaultContext(this.d, topology);
+    this.heals = new HealStack(this.faultCtx);
   }
   /**
    * Bound for waiting on a failover: detection, election, promotion, and room for a second election,
@@ -129,8 +136,13 @@ export class UnitRun {
   get failoverWaitMs(): number {
     return this.d.downAfterMs * 4 + this.d.model.failoverTimeoutMs * 2 + 10_000;
   }
-  onRestore(what: string, fn: () => Promise<unknown>): void {
-    this.restores.push({ what, fn });
+  /** Push the undo of `what` on the heal stack; returns it (once-only) for a step that heals early. */
+  onRestore(what: string, fn: () => Promise<unknown>): () => Promise<void> {
+    return this.heals.push(what, fn);
+  }
+  /** Inject a scenario fault (FaultSpec) as a step; its heal goes on the heal stack. */
+  inject(spec: FaultSpec, opts: { restart: boolean }): Promise<InjectedFault> {
+    return injectStep(this.faultCtx, this.heals, spec, opts);
   }
   upstream(name: string): string {
     return upstreamOf(this.spec, name);
@@ -275,6 +287,81 @@ const ckquorum: UnitSpec = {
   },
 };
 
+/** 03-runtime-reconf's auth-pass test: a runtime password change every sentinel must follow, and its undo on the heal stack. */
+async function authPassChange(u: UnitRun, m: string): Promise<void> {
+  // The password change (the seed's "Password Rotation" done at runtime, as upstream does it): every node
+  // gets the new requirepass and masterauth, the Secret changes, the running sentinels get SENTINEL SET
+  // auth-pass, one sentinel is down during the change and restarts from the Secret. Then the nodes drop
+  // every client connection so each sentinel must authenticate afresh.
+  const pods = u.d.pods;
+  const restarted = pods[0]!;
+  const original = u.d.password;
+  let next = randomBytes(18).toString('base64url');
+  while (next === original) next = randomBytes(18).toString('base64url');
+  const setEverywhere = async (pw: string, authWith: readonly string[]): Promise<void> => {
+    for (const p of pods) {
+      let done = false;
+      let last = '';
+      for (const a of authWith) {
+        try {
+          await u.p.redis(p, async (c) => {
+            await c.call('CONFIG', 'SET', 'masterauth', pw);
+            await c.call('CONFIG', 'SET', 'requirepass', pw);
+          }, a);
+          done = true;
+          break;
+        } catch (e) {
+          last = errText(e);
+        }
+      }
+      if (!done) throw new Error(`${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
+    }
+  };
+  const dropClients = () => Promise.all(pods.map((p) => u.p.redis(p, async (c) => {
+    await c.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes');
+  })));
+  const sentinelsConnected = () => until(async () => {
+    const states = await Promise.all(pods.map(async (s) => {
+      const mm = await u.p.masterState(s);
+      const reps = ((await u.p.sentinelCmd(s, 'replicas', m)) as unknown[]).map(pairs);
+      return mm.flags === 'master' && Number(mm['last-ok-ping-reply']) < u.d.downAfterMs && reps.length === pods.length - 1 && reps.every((r) => r.flags === 'slave' && Number(r['last-ok-ping-reply']) < u.d.downAfterMs);
+    }));
+    return states.every(Boolean) ? true : undefined;
+  }, u.d.downAfterMs * 4 + 15_000, 200);
+  u.onRestore('the original password everywhere', async () => {
+    await u.d.setPassword(original);
+    await setEverywhere(original, [next, original]);
+    await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', original).catch(() => undefined)));
+    await dropClients();
+    await sentinelsConnected();
+  });
+  u.onRestore(`start ${restarted.name}/sentinel`, async () => {
+    if (!(await u.p.sentinel(restarted, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(restarted.name, 'sentinel');
+  });
+  await u.check('runtime-reconf.auth-pass', async () => {
+    await u.d.podControl.killContainer(restarted.name, 'sentinel');
+    // The Secret first: from here on the deployment's redaction covers the new password.
+    await u.d.setPassword(next);
+    await setEverywhere(next, [original]);
+    await Promise.all(others(pods, restarted).map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', next)));
+    await dropClients();
+    await u.d.podControl.startContainer(restarted.name, 'sentinel');
+    const r = await sentinelsConnected();
+    const refusesOld = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', original)).then(() => 'accepted', errText)));
+    const acceptsNew = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', next)).then(String, errText)));
+    const oldRefused = refusesOld.every((x) => x.startsWith('WRONGPASS'));
+    const newAccepted = acceptsNew.every((x) => x === 'OK');
+    return {
+      valid: r.value === true && oldRefused && newAccepted,
+      expected: `every sentinel (${restarted.name}'s restarted from the Secret, the others after SENTINEL SET auth-pass) reconnects to the master and replicas with the new password; the old password refused`,
+      observed: `${r.value ? `all sentinels connected again after ${r.ms} ms` : `not all sentinels connected after ${r.ms} ms${r.last ? ` (${r.last})` : ''}`}; old password ${oldRefused ? 'refused (WRONGPASS)' : 'still accepted somewhere'}; new password ${newAccepted ? 'accepted' : 'refused somewhere'}`,
+      explanation: 'A sentinel that cannot authenticate sees the master as down (or cannot promote a replica): a password change must reach every sentinel, also one restarted during the change.',
+      figures: { reconnect_ms: r.ms },
+    };
+  });
+}
+
 const runtimeReconf: UnitSpec = {
   id: 'runtime-reconf',
   file: '03-runtime-reconf.tcl',
@@ -317,79 +404,123 @@ const runtimeReconf: UnitSpec = {
         explanation: 'A malformed value must be refused, not silently turned into 0 (an instant failover on every hiccup).',
       };
     });
-    // The password change (the seed's "Password Rotation" done at runtime, as upstream does it): every node
-    // gets the new requirepass and masterauth, the Secret changes, the running sentinels get SENTINEL SET
-    // auth-pass, one sentinel is down during the change and restarts from the Secret. Then the nodes drop
-    // every client connection so each sentinel must authenticate afresh.
-    const pods = u.d.pods;
-    const restarted = pods[0]!;
-    const original = u.d.password;
-    let next = randomBytes(18).toString('base64url');
-    while (next === original) next = randomBytes(18).toString('base64url');
-    const setEverywhere = async (pw: string, authWith: readonly string[]): Promise<void> => {
-      for (const p of pods) {
-        let done = false;
-        let last = '';
-        for (const a of authWith) {
-          try {
-            await u.p.redis(p, async (c) => {
-              await c.call('CONFIG', 'SET', 'masterauth', pw);
-              await c.call('CONFIG', 'SET', 'requirepass', pw);
-            }, a);
-            done = true;
-            break;
-          } catch (e) {
-            last = errText(e);
-          }
-        }
-        if (!done) throw new Error(`${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
-      }
-    };
-    const dropClients = () => Promise.all(pods.map((p) => u.p.redis(p, async (c) => {
-      await c.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-      await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes');
-    })));
-    const sentinelsConnected = () => until(async () => {
-      const states = await Promise.all(pods.map(async (s) => {
-        const mm = await u.p.masterState(s);
-        const reps = ((await u.p.sentinelCmd(s, 'replicas', m)) as unknown[]).map(pairs);
-        return mm.flags === 'master' && Number(mm['last-ok-ping-reply']) < u.d.downAfterMs && reps.length === pods.length - 1 && reps.every((r) => r.flags === 'slave' && Number(r['last-ok-ping-reply']) < u.d.downAfterMs);
-      }));
-      return states.every(Boolean) ? true : undefined;
-    }, u.d.downAfterMs * 4 + 15_000, 200);
-    u.onRestore('the original password everywhere', async () => {
-      await u.d.setPassword(original);
-      await setEverywhere(original, [next, original]);
-      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', original).catch(() => undefined)));
-      await dropClients();
-      await sentinelsConnected();
-    });
-    u.onRestore(`start ${restarted.name}/sentinel`, async () => {
-      if (!(await u.p.sentinel(restarted, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(restarted.name, 'sentinel');
-    });
-    await u.check('runtime-reconf.auth-pass', async () => {
-      await u.d.podControl.killContainer(restarted.name, 'sentinel');
-      // The Secret first: from here on the deployment's redaction covers the new password.
-      await u.d.setPassword(next);
-      await setEverywhere(next, [original]);
-      await Promise.all(others(pods, restarted).map((s) => u.p.sentinelCmd(s, 'set', m, 'auth-pass', next)));
-      await dropClients();
-      await u.d.podControl.startContainer(restarted.name, 'sentinel');
-      const r = await sentinelsConnected();
-      const refusesOld = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', original)).then(() => 'accepted', errText)));
-      const acceptsNew = await Promise.all(pods.map((p) => withProbe(p.redis, {}, (c) => c.call('AUTH', next)).then(String, errText)));
-      const oldRefused = refusesOld.every((x) => x.startsWith('WRONGPASS'));
-      const newAccepted = acceptsNew.every((x) => x === 'OK');
-      return {
-        valid: r.value === true && oldRefused && newAccepted,
-        expected: `every sentinel (${restarted.name}'s restarted from the Secret, the others after SENTINEL SET auth-pass) reconnects to the master and replicas with the new password; the old password refused`,
-        observed: `${r.value ? `all sentinels connected again after ${r.ms} ms` : `not all sentinels connected after ${r.ms} ms${r.last ? ` (${r.last})` : ''}`}; old password ${oldRefused ? 'refused (WRONGPASS)' : 'still accepted somewhere'}; new password ${newAccepted ? 'accepted' : 'refused somewhere'}`,
-        explanation: 'A sentinel that cannot authenticate sees the master as down (or cannot promote a replica): a password change must reach every sentinel, also one restarted during the change.',
-        figures: { reconnect_ms: r.ms },
-      };
-    });
+    await authPassChange(u, m);
   },
 };
+
+/** What each down-conditions step works with. */
+interface DownStep {
+  u: UnitRun;
+  pods: readonly Pod[];
+  m: string;
+  master: Pod;
+  replica: Pod;
+  waitMs: number;
+  backUp: (what: string) => Promise<void>;
+}
+
+async function pausedInstance(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  const d = u.d;
+  if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
+  const paused = await u.inject(PAUSE_MASTER, { restart: false });
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
+  await paused.heal();
+  await backUp('SIGCONT');
+  return {
+    valid: r.ok,
+    expected: `every sentinel flags ${master.name} s_down within ${waitMs} ms of SIGSTOP (down-after ${u.d.downAfterMs} ms)`,
+    observed: `${r.observed} after ${r.ms} ms`,
+    explanation: 'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function crashedInstance(x: DownStep): Promise<Outcome> {
+  const { u, pods, replica, waitMs } = x;
+  u.onRestore(`start ${replica.name}/redis`, async () => {
+    if (!(await u.p.redis(replica, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(replica.name, 'redis');
+  });
+  await u.d.podControl.killContainer(replica.name, 'redis');
+  const r = await waitFlags(u, pods, sdown, { replica, timeoutMs: waitMs });
+  await u.d.podControl.startContainer(replica.name, 'redis');
+  const back = await waitFlags(u, pods, (f) => f === 'slave', { replica, timeoutMs: waitMs });
+  return {
+    valid: r.ok && back.ok,
+    expected: `every sentinel flags ${replica.name} (a replica) s_down once its redis is killed, and slave again once it is restarted`,
+    observed: `${r.observed} after ${r.ms} ms; restarted: ${back.observed}`,
+    explanation:
+      'Upstream crashes the master; this deployment crashes a replica instead, because its start-up script (rightly) refuses to bring a pod back as master while the sentinels report it down, and with failovers prevented that wait lasts 60 s.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function masterAdvertisingAsReplica(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  // Sentinel calls a master that reports role:slave down after down-after + 2 INFO periods (10 s
+  // each by default); upstream shortens the period with SENTINEL DEBUG info-period, so does this.
+  const periods = await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(() => true, (e: Error) => e.message)));
+  if (periods.some((x) => x !== true)) {
+    return { valid: 'skipped', reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`, expected: 's_down', observed: 'not run', explanation: '' };
+  }
+  u.onRestore('the default INFO period on every sentinel', () => Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000))));
+  u.onRestore(`REPLICAOF NO ONE on ${master.name}`, () => u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE')));
+  await u.p.redis(master, (c) => c.call('REPLICAOF', master.redis.host, '1'));
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs + 3000 });
+  await u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE'));
+  await backUp('REPLICAOF NO ONE');
+  await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000)));
+  return {
+    valid: r.ok,
+    expected: `every sentinel flags ${master.name} s_down while it reports role:slave`,
+    observed: `${r.observed} after ${r.ms} ms`,
+    explanation: 'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function replyingWithErrors(x: DownStep): Promise<Outcome> {
+  const { u, pods, master, waitMs, backUp } = x;
+  // Upstream makes the master answer PING with MISCONF (a failing BGSAVE); here a busy script makes it
+  // answer BUSY, which changes nothing on disk. Sentinel should flag it down and then send SCRIPT KILL.
+  const threshold = await u.p.redis(master, (c) => c.call('CONFIG', 'GET', 'busy-reply-threshold')).then((r) => (r as string[])[1] ?? '5000');
+  u.onRestore(`busy-reply-threshold on ${master.name}`, () => u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold)));
+  await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', '100'));
+  const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) => c.call('EVAL', 'while true do end', '0')).then(
+    () => 'returned',
+    (e: Error) => e.message,
+  );
+  u.onRestore(`SCRIPT KILL on ${master.name}`, () => u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined));
+  const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs, any: true, pollMs: 25 });
+  const ended = await Promise.race([script, sleep(u.d.downAfterMs * 2 + 5000).then(() => null)]);
+  if (ended === null) await u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined);
+  await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold));
+  await backUp('the script ended');
+  return {
+    valid: r.ok,
+    expected: `a sentinel flags ${master.name} s_down while it answers PING with BUSY`,
+    observed: `${r.observed} after ${r.ms} ms (s_down seen on ${r.matched.join(', ') || 'none'}); the script ${ended === null ? 'was not killed by a sentinel (killed by the harness)' : `ended: ${ended}`}`,
+    explanation: 'An instance that answers every command with an error is as unusable as a dead one: only PONG, LOADING and MASTERDOWN count as alive.',
+    figures: { sdown_ms: r.ms },
+  };
+}
+
+async function pingRenamed(x: DownStep): Promise<Outcome> {
+  const { u, pods, m, master, waitMs } = x;
+  const s = pods.find((p) => p !== master) ?? pods[0]!;
+  u.onRestore(`rename-command PING PING on ${s.name}/sentinel`, () => u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING'));
+  await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PONG');
+  const r = await waitFlags(u, [s], sdown, { timeoutMs: waitMs });
+  await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING');
+  const back = await waitFlags(u, [s], upMaster, { timeoutMs: waitMs });
+  return {
+    valid: r.ok && back.ok,
+    expected: `${s.name}/sentinel flags ${master.name} s_down while it sends PONG (an unknown command) instead of PING, and up again once restored`,
+    observed: `${r.observed} after ${r.ms} ms; restored: ${back.observed}`,
+    explanation: 'Sentinel\'s rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.',
+    figures: { sdown_ms: r.ms },
+  };
+}
 
 const downConditions: UnitSpec = {
   id: 'down-conditions',
@@ -416,105 +547,17 @@ const downConditions: UnitSpec = {
       const r = await waitFlags(u, pods, upMaster, { timeoutMs: waitMs });
       if (!r.ok) throw new Error(`the master did not come back up after ${what}: ${r.observed}`);
     };
+    const x: DownStep = { u, pods, m, master, replica, waitMs, backUp };
 
-    await u.check('down.paused-instance', async () => {
-      const d = u.d;
-      if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
-      u.onRestore(`SIGCONT ${master.name}/redis`, () => d.pause.resume(master.name, 'redis'));
-      await d.pause.pause(master.name, 'redis');
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
-      await d.pause.resume(master.name, 'redis');
-      await backUp('SIGCONT');
-      return {
-        valid: r.ok,
-        expected: `every sentinel flags ${master.name} s_down within ${waitMs} ms of SIGSTOP (down-after ${u.d.downAfterMs} ms)`,
-        observed: `${r.observed} after ${r.ms} ms`,
-        explanation: 'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.paused-instance', () => pausedInstance(x), { keepGoing: true });
 
-    await u.check('down.crashed-instance', async () => {
-      u.onRestore(`start ${replica.name}/redis`, async () => {
-        if (!(await u.p.redis(replica, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(replica.name, 'redis');
-      });
-      await u.d.podControl.killContainer(replica.name, 'redis');
-      const r = await waitFlags(u, pods, sdown, { replica, timeoutMs: waitMs });
-      await u.d.podControl.startContainer(replica.name, 'redis');
-      const back = await waitFlags(u, pods, (f) => f === 'slave', { replica, timeoutMs: waitMs });
-      return {
-        valid: r.ok && back.ok,
-        expected: `every sentinel flags ${replica.name} (a replica) s_down once its redis is killed, and slave again once it is restarted`,
-        observed: `${r.observed} after ${r.ms} ms; restarted: ${back.observed}`,
-        explanation:
-          'Upstream crashes the master; this deployment crashes a replica instead, because its start-up script (rightly) refuses to bring a pod back as master while the sentinels report it down, and with failovers prevented that wait lasts 60 s.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.crashed-instance', () => crashedInstance(x), { keepGoing: true });
 
-    await u.check('down.master-advertising-as-replica', async () => {
-      // Sentinel calls a master that reports role:slave down after down-after + 2 INFO periods (10 s
-      // each by default); upstream shortens the period with SENTINEL DEBUG info-period, so does this.
-      const periods = await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(() => true, (e: Error) => e.message)));
-      if (periods.some((x) => x !== true)) {
-        return { valid: 'skipped', reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`, expected: 's_down', observed: 'not run', explanation: '' };
-      }
-      u.onRestore('the default INFO period on every sentinel', () => Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000))));
-      u.onRestore(`REPLICAOF NO ONE on ${master.name}`, () => u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE')));
-      await u.p.redis(master, (c) => c.call('REPLICAOF', master.redis.host, '1'));
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs + 3000 });
-      await u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE'));
-      await backUp('REPLICAOF NO ONE');
-      await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000)));
-      return {
-        valid: r.ok,
-        expected: `every sentinel flags ${master.name} s_down while it reports role:slave`,
-        observed: `${r.observed} after ${r.ms} ms`,
-        explanation: 'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.master-advertising-as-replica', () => masterAdvertisingAsReplica(x), { keepGoing: true });
 
-    await u.check('down.replying-with-errors', async () => {
-      // Upstream makes the master answer PING with MISCONF (a failing BGSAVE); here a busy script makes it
-      // answer BUSY, which changes nothing on disk. Sentinel should flag it down and then send SCRIPT KILL.
-      const threshold = await u.p.redis(master, (c) => c.call('CONFIG', 'GET', 'busy-reply-threshold')).then((r) => (r as string[])[1] ?? '5000');
-      u.onRestore(`busy-reply-threshold on ${master.name}`, () => u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold)));
-      await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', '100'));
-      const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) => c.call('EVAL', 'while true do end', '0')).then(
-        () => 'returned',
-        (e: Error) => e.message,
-      );
-      u.onRestore(`SCRIPT KILL on ${master.name}`, () => u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined));
-      const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs, any: true, pollMs: 25 });
-      const ended = await Promise.race([script, sleep(u.d.downAfterMs * 2 + 5000).then(() => null)]);
-      if (ended === null) await u.p.redis(master, (c) => c.call('SCRIPT', 'KILL')).catch(() => undefined);
-      await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold));
-      await backUp('the script ended');
-      return {
-        valid: r.ok,
-        expected: `a sentinel flags ${master.name} s_down while it answers PING with BUSY`,
-        observed: `${r.observed} after ${r.ms} ms (s_down seen on ${r.matched.join(', ') || 'none'}); the script ${ended === null ? 'was not killed by a sentinel (killed by the harness)' : `ended: ${ended}`}`,
-        explanation: 'An instance that answers every command with an error is as unusable as a dead one: only PONG, LOADING and MASTERDOWN count as alive.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.replying-with-errors', () => replyingWithErrors(x), { keepGoing: true });
 
-    await u.check('down.ping-renamed', async () => {
-      const s = pods.find((p) => p !== master) ?? pods[0]!;
-      u.onRestore(`rename-command PING PING on ${s.name}/sentinel`, () => u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING'));
-      await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PONG');
-      const r = await waitFlags(u, [s], sdown, { timeoutMs: waitMs });
-      await u.p.sentinelCmd(s, 'set', m, 'rename-command', 'PING', 'PING');
-      const back = await waitFlags(u, [s], upMaster, { timeoutMs: waitMs });
-      return {
-        valid: r.ok && back.ok,
-        expected: `${s.name}/sentinel flags ${master.name} s_down while it sends PONG (an unknown command) instead of PING, and up again once restored`,
-        observed: `${r.observed} after ${r.ms} ms; restored: ${back.observed}`,
-        explanation: 'Sentinel\'s rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.',
-        figures: { sdown_ms: r.ms },
-      };
-    }, { keepGoing: true });
+    await u.check('down.ping-renamed', () => pingRenamed(x), { keepGoing: true });
   },
 };
 
@@ -581,11 +624,9 @@ const base: UnitSpec = {
   async body(u) {
     const old = u.topology.master;
     let nm: Pod | undefined;
-    u.onRestore(`start ${old.name}`, async () => {
-      if (!u.d.podControl.isRunning(old.name)) await u.d.podControl.start(old.name);
-    });
+    let restart = async () => {};
     await u.check('base.failover-master-down', async () => {
-      await u.d.podControl.kill(old.name);
+      restart = (await u.inject(KILL_MASTER, { restart: true })).heal;
       const r = await waitNewMaster(u, others(u.d.pods, old), old);
       nm = r.master;
       return {
@@ -599,7 +640,7 @@ const base: UnitSpec = {
     await u.check('base.new-master-role', () => roleCheck(u, nm!));
     await u.check('base.replicas-follow-new-master', () => followCheck(u, others(u.d.pods, nm!, old), nm!, 'Sentinel reconfigures the remaining replica to the new master.'));
     await u.check('base.old-master-rejoins-as-replica', async () => {
-      await u.d.podControl.start(old.name);
+      await restart();
       return followCheck(u, [old], nm!, 'The restarted old master must rejoin as a replica of the new master, never as a second master.');
     });
   },
@@ -807,6 +848,23 @@ const masterReboot: UnitSpec = {
   },
 };
 
+const KILL_MASTER: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
+/** Held until every sentinel flags s_down, at most 3 × down-after + 10 s (the unit's bound). */
+const PAUSE_MASTER: FaultSpec = { kind: 'pause', target: 'master', durationMs: '3x+10000' };
+
+/** For --dry-run: what each unit does to the deployment, and how it is undone (all on the heal stack, SIGINT included). */
+export const PEER_STEPS: readonly DisruptiveStep[] = [
+  { unit: '06-ckquorum.tcl', action: 'SENTINEL SET quorum 4, then 1, on one sentinel; SIGKILL the sentinel containers of two other pods', heal: 'restore the quorum; start the sentinel containers' },
+  { unit: '03-runtime-reconf.tcl', action: 'SENTINEL SET quorum / down-after on one sentinel; a runtime password change (CONFIG SET requirepass and masterauth on every node, the Secret, SENTINEL SET auth-pass, CLIENT KILL) with one sentinel container killed meanwhile', heal: 'restore quorum and down-after; the original password the same way; start the sentinel container' },
+  { unit: '07-down-conditions.tcl', action: 'SIGSTOP the master\'s redis', heal: 'SIGCONT', fault: PAUSE_MASTER },
+  { unit: '07-down-conditions.tcl', action: 'quorum 4 on every sentinel (no failover throughout the unit); SIGKILL a replica\'s redis container; REPLICAOF on the master; a busy script on the master; rename-command PING PONG on one sentinel', heal: 'start the container; REPLICAOF NO ONE; SCRIPT KILL; restore every setting and the quorum' },
+  { unit: '05-manual.tcl', action: 'SENTINEL FAILOVER (twice: the second must answer INPROG)', heal: 'none: the new master stays; convergence awaited' },
+  { unit: '00-base.tcl', action: 'SIGKILL both containers of the master\'s pod', heal: 'start the pod again', fault: KILL_MASTER },
+  { unit: '00-base.tcl', action: 'quorum 4, then 3, on every sentinel; SIGKILL the master\'s redis container', heal: 'restore the quorum; start the container' },
+  { unit: '01-conf-update.tcl', action: 'SIGKILL two sentinel containers and the master\'s redis container', heal: 'start them again' },
+  { unit: '02-slaves-reconf.tcl', action: 'SIGKILL a replica\'s and the master\'s redis containers', heal: 'start them again' },
+];
+
 /** The units in the order they run: the cheap, failover-free ones first. */
 export const PEER_UNITS: readonly UnitSpec[] = [ckquorum, runtimeReconf, downConditions, manual, base, agreementQuorum, confUpdate, slavesReconf, masterReboot];
 
@@ -849,14 +907,7 @@ export async function peerChecks(
         out.push({ name: `${spec.id}.evaluation`, group: 'peer', valid: false, expected: 'the unit to run', observed: `error: ${errText(e)}`, explanation: 'The unit could not be carried out.', upstream: `${UPSTREAM_DIR}/${spec.file}` });
       }
     }
-    const restoreErrors: string[] = [];
-    for (const r of [...u.restores].reverse()) {
-      try {
-        await r.fn();
-      } catch (e) {
-        restoreErrors.push(`${r.what}: ${errText(e)}`);
-      }
-    }
+    const restoreErrors = await u.heals.unwind();
     const recorded = new Set(out.slice(before).map((c) => c.name));
     for (const name of Object.keys(spec.checks)) {
       if (!recorded.has(name)) out.push({ name, group: 'peer', valid: 'skipped', reason: 'not reached: an earlier step of this unit failed', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });

@@ -2,14 +2,16 @@
 import path from 'node:path';
 import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
-import type { Journal } from '../report/journal.ts';
+import type { Journal, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
 import { createRedactor } from '../process/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
-import { startLocalDeployment, type ConfigOverrides } from '../targets/local/local-target.ts';
-import type { StartedDeployment } from '../targets/target.ts';
+import type { ConfigOverrides } from '../targets/local/local-target.ts';
+import { waitForConvergence, type Topology } from '../targets/convergence.ts';
+import { startTarget, type KubeFlags, type TargetName } from '../targets/start.ts';
+import { hasNetwork, hasNodes, hasPause, hasScale, hasServices, hasVolumes, type StartedDeployment } from '../targets/target.ts';
 import { HARNESS } from '../version.ts';
 import { CONFORMANCE_GROUPS } from './groups.ts';
 import {
@@ -21,6 +23,7 @@ import {
   type ConformanceGroup,
   type ConformanceGroupName,
   type ConformanceGroupResult,
+  type TargetAbility,
 } from './types.ts';
 
 /** Defaults of the conformance command. */
@@ -44,35 +47,80 @@ export function selectGroups(names: readonly string[], registry: readonly Confor
   return registry.filter((g) => names.includes(g.name));
 }
 
+const notRun = (g: ConformanceGroup, reason: string, expected: string): ConformanceCheck => ({
+  name: `${g.name}.evaluation`,
+  group: g.name,
+  valid: 'skipped',
+  reason,
+  expected,
+  observed: 'not run',
+  explanation: `The ${g.name} checks need ${expected}.`,
+});
+
+/** The first ability of `needs` the deployment lacks, as a skip reason; null when it has them all. */
+export function missingAbility(d: StartedDeployment, needs: readonly TargetAbility[] = []): string | null {
+  const guards: Record<TargetAbility, (x: StartedDeployment) => boolean> = { services: hasServices, pause: hasPause, network: hasNetwork, nodes: hasNodes, volumes: hasVolumes, scale: hasScale };
+  const missing = needs.find((a) => !guards[a](d));
+  return missing ? `the ${d.target} target lacks the ${missing} ability` : null;
+}
+
+/** How the group runner waits for convergence before a group that needs the deployment (tests replace it). */
+export type Converge = (d: StartedDeployment, timeoutMs: number) => Promise<Topology>;
+
+/** The strict definition every trial starts from (src/targets/convergence.ts): every sentinel sees every peer usable. */
+export const convergeStrict: Converge = (d, timeoutMs) => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs });
+
+/** Run one group that has what it needs; a throw becomes one failing check "<group>.evaluation". */
+async function runOne(g: ConformanceGroup, ctx: ConformanceContext): Promise<ConformanceCheck[]> {
+  ctx.log?.(`conformance: ${g.name} …`);
+  try {
+    return await g.run(ctx);
+  } catch (e) {
+    return [{ name: `${g.name}.evaluation`, group: g.name, valid: false, expected: 'the checks to run', observed: `threw: ${e instanceof Error ? e.message : String(e)}`, explanation: `The ${g.name} checks could not be evaluated.` }];
+  }
+}
+
+/** Before a group that needs the deployment: converged as between trials, or one failing check that says what was still wrong. */
+async function convergedBefore(g: ConformanceGroup, d: StartedDeployment, ctx: ConformanceContext, converge: Converge): Promise<ConformanceCheck | null> {
+  try {
+    await converge(d, ctx.convergeTimeoutMs);
+    return null;
+  } catch (e) {
+    return {
+      name: `${g.name}.converged-before`,
+      group: g.name,
+      valid: false,
+      expected: `the deployment converged within ${ctx.convergeTimeoutMs} ms before the ${g.name} checks (every sentinel sees every peer and replica usable)`,
+      observed: e instanceof Error ? e.message : String(e),
+      explanation: 'Each group starts, as each trial does, from a converged deployment; checks run on a deployment still healing would judge the previous group\'s disruption.',
+    };
+  }
+}
+
+/** One group's checks: skipped without a deployment or an ability it needs, failed when the deployment did not converge first. */
+async function groupChecks(g: ConformanceGroup, ctx: ConformanceContext, converge: Converge): Promise<ConformanceCheck[]> {
+  if (!g.needsDeployment) return runOne(g, ctx);
+  const d = ctx.deployment;
+  if (!d) return [notRun(g, 'no running deployment', 'a running deployment')];
+  const missing = missingAbility(d, g.needs);
+  if (missing) return [notRun(g, missing, `a target with ${(g.needs ?? []).join(', ')}`)];
+  const unconverged = await convergedBefore(g, d, ctx, converge);
+  return unconverged ? [unconverged] : runOne(g, ctx);
+}
+
 /**
  * Run each group in order. A group that throws becomes one failing check "<group>.evaluation"; a group that
- * needs a deployment when there is none becomes one skipped check. Never throws.
+ * needs a deployment (or an ability) the target lacks becomes one skipped check; before each group that needs
+ * the deployment, it must have converged (strictly, as before a trial). Never throws.
  */
-export async function runGroups(groups: readonly ConformanceGroup[], ctx: ConformanceContext): Promise<ConformanceGroupResult[]> {
+export async function runGroups(groups: readonly ConformanceGroup[], ctx: ConformanceContext, converge: Converge = convergeStrict): Promise<ConformanceGroupResult[]> {
   const results: ConformanceGroupResult[] = [];
   for (const g of groups) {
     const started = performance.now();
-    let checks: ConformanceCheck[];
-    if (g.needsDeployment && !ctx.deployment) {
-      checks = [{ name: `${g.name}.evaluation`, group: g.name, valid: 'skipped', reason: 'no running deployment', expected: 'a running deployment', observed: 'none', explanation: `The ${g.name} checks need a running deployment.` }];
-    } else {
-      ctx.log?.(`conformance: ${g.name} …`);
-      try {
-        checks = await g.run(ctx);
-      } catch (e) {
-        checks = [];
-        checks.push({
-          name: `${g.name}.evaluation`,
-          group: g.name,
-          valid: false,
-          expected: 'the checks to run',
-          observed: `threw: ${e instanceof Error ? e.message : String(e)}`,
-          explanation: `The ${g.name} checks could not be evaluated.`,
-        });
-      }
-    }
+    const checks = await groupChecks(g, ctx, converge);
     const result: ConformanceGroupResult = { group: g.name, verdict: groupVerdict(checks), durationMs: Math.round(performance.now() - started), checks };
-    ctx.log?.(`conformance: ${g.name} ${result.verdict} (${checks.filter((c) => c.valid === true).length} passed, ${checks.filter((c) => c.valid === false).length} failed, ${checks.filter((c) => c.valid === 'skipped').length} skipped, ${result.durationMs} ms)`);
+    const n = (v: ConformanceCheck['valid']) => checks.filter((c) => c.valid === v).length;
+    ctx.log?.(`conformance: ${g.name} ${result.verdict} (${n(true)} passed, ${n(false)} failed, ${n('skipped')} skipped${n('unknown') ? `, ${n('unknown')} undecided` : ''}, ${result.durationMs} ms)`);
     results.push(result);
   }
   return results;
@@ -80,6 +128,10 @@ export async function runGroups(groups: readonly ConformanceGroup[], ctx: Confor
 
 export interface ConformanceOptions {
   groups: readonly string[];
+  /** Where the deployment runs (the scenarios' target factory, src/targets/start.ts); default local. */
+  target?: TargetName;
+  /** kind / kube targets: context, guard, cluster lifetime. */
+  kube?: Partial<KubeFlags>;
   manifestsDir: string;
   reportDir: string;
   subnet?: number;
@@ -94,6 +146,13 @@ export interface ConformanceRun {
   journal: Journal;
   runDir: string;
   exitCode: 0 | 1;
+}
+
+/** fail, else unknown, else skipped when every group was, else pass (as a suite's verdict). */
+export function runVerdict(results: readonly ConformanceGroupResult[]): Verdict {
+  if (results.some((r) => r.verdict === 'fail')) return 'fail';
+  if (results.some((r) => r.verdict === 'unknown')) return 'unknown';
+  return results.every((r) => r.verdict === 'skipped') ? 'skipped' : 'pass';
 }
 
 /** The journal of a conformance-only run: no scenarios, the groups' results. */
@@ -127,7 +186,7 @@ export function conformanceJournal(opts: {
     },
     client: {},
     quantileDefinition: '',
-    verdict: opts.results.some((r) => r.verdict === 'fail') ? 'fail' : opts.results.every((r) => r.verdict === 'skipped') ? 'skipped' : 'pass',
+    verdict: runVerdict(opts.results),
     scenarios: [],
     conformance: opts.results,
   };
@@ -143,7 +202,9 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   try {
     if (groups.some((g) => g.needsDeployment)) {
       opts.log?.('conformance: starting the deployment …');
-      deployment = await startLocalDeployment({
+      deployment = await startTarget({
+        target: opts.target ?? 'local',
+        ...(opts.kube ? { kube: opts.kube } : {}),
         model,
         runId,
         subnet: opts.subnet,

@@ -1,5 +1,8 @@
 // What every conformance group returns, and the registry the `conformance` command and the default suite run.
+import type { Validity } from '../model/check.ts';
 import type { DeploymentModel } from '../config/manifests.ts';
+import type { Verdict } from '../report/journal.ts';
+import type { FaultSpec } from '../runner/scenario.ts';
 import type { StartedDeployment } from '../targets/target.ts';
 
 /** Groups of conformance checks; each is one function registered in src/conformance/groups.ts. */
@@ -14,8 +17,8 @@ export interface ConformanceCheck {
   /** Stable identifier within its group, e.g. "config.redis.appendonly". */
   name: string;
   group: ConformanceGroupName;
-  /** 'skipped': the check could not be run here; `reason` says why. */
-  valid: boolean | 'skipped';
+  /** The checkers' verdict (true, false, or 'unknown' when it could not be decided); 'skipped': the check could not be run here, `reason` says why. */
+  valid: Validity | 'skipped';
   /** Why a check was skipped (required when valid is 'skipped'). */
   reason?: string;
   /** Never a password: say "set, equal to the Secret" instead. */
@@ -46,15 +49,34 @@ export interface ConformanceContext {
   log?: (line: string) => void;
 }
 
+/** Optional target abilities a group can need (the type guards in src/targets/target.ts). */
+export type TargetAbility = 'services' | 'pause' | 'network' | 'nodes' | 'volumes' | 'scale';
+
+/** One step of a group that disturbs the deployment, and how it is healed (for --dry-run). */
+export interface DisruptiveStep {
+  /** Where it happens, e.g. the peer unit's upstream file. */
+  unit?: string;
+  /** What is done, e.g. "SIGKILL both containers of the master pod". */
+  action: string;
+  heal: string;
+  /** When the step is a scenario fault: its spec (a dry run on Kubernetes shows the fault's own plan). */
+  fault?: FaultSpec;
+}
+
 export interface ConformanceGroup {
   name: ConformanceGroupName;
   description: string;
   /** Whether the group needs a running deployment (ctx.deployment). */
   needsDeployment: boolean;
+  /** Abilities the target must have; without one the group is skipped with the reason, never passed. */
+  needs?: readonly TargetAbility[];
+  /** The steps that disturb the deployment, each with its heal (none for a read-only group). */
+  disruptive?: readonly DisruptiveStep[];
   run(ctx: ConformanceContext): Promise<ConformanceCheck[]>;
 }
 
-export type ConformanceVerdict = 'pass' | 'fail' | 'skipped';
+/** A group's verdict, as a scenario's: 'unknown' when a check could not be decided. */
+export type ConformanceVerdict = Verdict;
 
 /** One group's outcome, as the journal (result.json) carries it. */
 export interface ConformanceGroupResult {
@@ -64,21 +86,22 @@ export interface ConformanceGroupResult {
   checks: ConformanceCheck[];
 }
 
-/** fail when any check failed; skipped when every check was skipped (or none ran); else pass. */
+/** fail when any check failed; unknown when one could not be decided; skipped when every check was skipped (or none ran); else pass. */
 export function groupVerdict(checks: readonly ConformanceCheck[]): ConformanceVerdict {
   if (checks.some((c) => c.valid === false)) return 'fail';
+  if (checks.some((c) => c.valid === 'unknown')) return 'unknown';
   if (checks.every((c) => c.valid === 'skipped')) return 'skipped';
   return 'pass';
 }
 
-/** Exit status of the conformance command: 0 when nothing failed, 1 otherwise. */
+/** Exit status of the conformance command: 0 when nothing failed or stayed undecided, 1 otherwise. */
 export function conformanceExitCode(groups: readonly ConformanceGroupResult[]): 0 | 1 {
-  return groups.some((g) => g.verdict === 'fail') ? 1 : 0;
+  return groups.some((g) => g.verdict === 'fail' || g.verdict === 'unknown') ? 1 : 0;
 }
 
 /** One line a human can act on. */
 export function formatConformanceCheck(c: ConformanceCheck): string {
-  const v = c.valid === true ? 'ok  ' : c.valid === false ? 'FAIL' : 'skip';
+  const v = c.valid === true ? 'ok  ' : c.valid === false ? 'FAIL' : c.valid === 'unknown' ? '????' : 'skip';
   const where = [c.file, c.object, c.field].filter(Boolean).join(' ');
   const detail = c.valid === 'skipped' ? `skipped: ${c.reason ?? 'no reason given'}` : `expected ${c.expected}, observed ${c.observed}. ${c.explanation}`;
   return `${v} ${c.group}/${c.name}: ${where ? `${where}: ` : ''}${detail}`;

@@ -1,27 +1,37 @@
 // The conformance part of summary.md and index.html: per group a verdict line, then every check that did not pass.
 import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
+import type { Verdict } from './journal.ts';
 
 const count = (checks: readonly ConformanceCheck[], v: ConformanceCheck['valid']) => checks.filter((c) => c.valid === v).length;
 
 function tally(g: ConformanceGroupResult): string {
   const parts = [`${count(g.checks, true)} of ${g.checks.length} passed`];
   if (count(g.checks, false)) parts.push(`${count(g.checks, false)} failed`);
+  if (count(g.checks, 'unknown')) parts.push(`${count(g.checks, 'unknown')} undecided`);
   if (count(g.checks, 'skipped')) parts.push(`${count(g.checks, 'skipped')} skipped`);
   return parts.join(', ');
 }
+
+/** A check's verdict in the journal's vocabulary (JUnit, HTML, summary). */
+export const checkVerdict = (c: ConformanceCheck): Verdict => (c.valid === true ? 'pass' : c.valid === false ? 'fail' : c.valid === 'unknown' ? 'unknown' : 'skipped');
 
 const where = (c: ConformanceCheck) => [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '').join(' ');
 
 /** Markdown lines; `md` escapes journal text (markdown.ts's). */
 export function conformanceMarkdown(groups: readonly ConformanceGroupResult[], md: (s: string) => string): string[] {
   if (groups.length === 0) return [];
-  const icon = { pass: '✅', fail: '❌', skipped: '⏭️' } as const;
+  const icon = { pass: '✅', fail: '❌', unknown: '❓', skipped: '⏭️' } as const;
   const out = ['### Conformance', '', '| group | verdict | checks | time |', '| --- | --- | --- | --: |'];
   for (const g of groups) out.push(`| ${md(g.group)} | ${icon[g.verdict] ?? ''} ${md(g.verdict)} | ${md(tally(g))} | ${(g.durationMs / 1000).toFixed(1)} s |`);
   const failed = groups.flatMap((g) => g.checks.filter((c) => c.valid === false));
   if (failed.length > 0) {
     out.push('', '**Failed checks**', '');
     for (const c of failed) out.push(`- **${md(`${c.group}/${c.name}`)}**${where(c) ? ` (${md(where(c))})` : ''}: expected ${md(c.expected)}, observed ${md(c.observed)}. ${md(c.explanation)}`);
+  }
+  const undecided = groups.flatMap((g) => g.checks.filter((c) => c.valid === 'unknown'));
+  if (undecided.length > 0) {
+    out.push('', '**Undecided checks**', '');
+    for (const c of undecided) out.push(`- **${md(`${c.group}/${c.name}`)}**: expected ${md(c.expected)}, observed ${md(c.observed)}. ${md(c.explanation)}`);
   }
   const skipped = groups.flatMap((g) => g.checks.filter((c) => c.valid === 'skipped'));
   if (skipped.length > 0) {
@@ -38,7 +48,7 @@ export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: 
   const rows = (g: ConformanceGroupResult) =>
     g.checks
       .map((c) => {
-        const v = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'skipped';
+        const v = checkVerdict(c);
         const detail = c.valid === 'skipped' ? esc(c.reason ?? '') : `${esc(c.explanation)}${c.upstream ? `<br><span class="fine">upstream: ${esc(c.upstream)}</span>` : ''}${where(c) ? `<br><span class="fine">${esc(where(c))}</span>` : ''}`;
         return `<tr><td>${pill(v)}</td><td><code>${esc(c.name)}</code></td><td>${esc(c.expected)}</td><td>${esc(c.observed)}</td><td>${detail}</td></tr>`;
       })
@@ -47,7 +57,7 @@ export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: 
     '<section class="card" id="conformance"><h2>Conformance</h2>',
     ...groups.map(
       (g) =>
-        `<details${g.verdict === 'fail' ? ' open' : ''}><summary>${pill(g.verdict)} <strong>${esc(g.group)}</strong> · ${esc(tally(g))} · ${esc((g.durationMs / 1000).toFixed(1))} s</summary>` +
+        `<details${g.verdict === 'fail' || g.verdict === 'unknown' ? ' open' : ''}><summary>${pill(g.verdict)} <strong>${esc(g.group)}</strong> · ${esc(tally(g))} · ${esc((g.durationMs / 1000).toFixed(1))} s</summary>` +
         `<div class="scroll"><table class="grid"><thead><tr><th>verdict</th><th>check</th><th>expected</th><th>observed</th><th>why</th></tr></thead><tbody>${rows(g)}</tbody></table></div></details>`,
     ),
     '</section>',

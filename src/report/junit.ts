@@ -2,6 +2,7 @@
 import type { CheckResult, Figures } from '../model/check.ts';
 import { sloBounds } from './format.ts';
 import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
+import { checkVerdict } from './conformance-section.ts';
 import type { Journal, ScenarioResult, TrialResult, Verdict } from './journal.ts';
 
 interface Case {
@@ -145,7 +146,7 @@ function conformanceCases(group: ConformanceGroupResult): Case[] {
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     if (n > 1) name = `${name} #${n}`;
-    const verdict: Verdict = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'skipped';
+    const verdict: Verdict = checkVerdict(c);
     const where = [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '');
     const properties: [string, string][] = [['group', c.group], ['expected', c.expected], ['observed', c.observed]];
     if (c.upstream) properties.push(['upstream', c.upstream]);

@@ -26,7 +26,8 @@ export const CONVERGENCE_DEFAULTS = {
  * every sentinel agrees on the master and the config epoch, none is in TILT or mid-failover (the
  * master's flags are exactly "master"), and every replica is
  * online within maxLagBytes. `strict` (the default; what up() and each trial start from) also wants
- * every sentinel to see every replica healthy and every other sentinel, and CKQUORUM to pass; after a
+ * every sentinel to see every replica healthy and every other sentinel, and CKQUORUM to count every
+ * sentinel usable (not just enough of them for quorum and majority); after a
  * heal those follow Sentinel's own 2 s hello and 10 s INFO periods.
  */
 export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?: number; strict?: boolean }): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
@@ -63,6 +64,9 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
       return { ok: false, reason: `${who}/sentinel knows ${a.master['num-other-sentinels']} other sentinels, expected ${d.pods.length - 1}` };
     }
     if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
+    // "OK 2 usable" with 3 sentinels passes CKQUORUM yet one peer is still down for this sentinel (a pod just restarted).
+    const usable = Number(/^OK (\d+) usable/.exec(a.ckquorum)?.[1] ?? NaN);
+    if (usable !== d.pods.length) return { ok: false, reason: `${who}/sentinel counts ${Number.isNaN(usable) ? 'an unknown number of' : usable} usable sentinels, expected ${d.pods.length}: ${a.ckquorum}` };
   }
   let info: Record<string, string>;
   try {

@@ -27,8 +27,11 @@ export const KUBE_FLAG_DEFAULTS: KubeFlags = {
   kindConfig: path.resolve(import.meta.dirname, '../../kind-config.yaml'),
 };
 
+export const TARGET_NAMES = ['local', 'kind', 'kube'] as const;
+export type TargetName = (typeof TARGET_NAMES)[number];
+
 export interface TargetOptions {
-  target: 'local' | 'kind' | 'kube';
+  target: TargetName;
   model: DeploymentModel;
   runId: string;
   subnet?: number;
@@ -36,4 +39,6 @@ export interface TargetOptions {
   overrides?: ConfigOverrides;
   logsDir?: string;
   kube?: Partial<KubeFlags>;
+  /** Local target: leave the processes running when this harness exits (`up`); kind / kube keep what they created. */
+  detached?: boolean;
 }
