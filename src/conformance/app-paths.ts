@@ -6,7 +6,7 @@ import { firstNewMasterAckNs } from '../checkers/phases.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
-import type { FaultSpec } from '../runner/scenario.ts';
+import type { FaultSpec } from '../faults/index.ts';
 import type { ConformanceCheck, DisruptiveStep } from './types.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
 import type { Op } from '../model/history.ts';

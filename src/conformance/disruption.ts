@@ -2,7 +2,8 @@
 import { createClock, type Clock } from '../clock.ts';
 import { injectFault } from '../faults/index.ts';
 import { healOnce, type FaultContext, type InjectedFault } from '../faults/fault.ts';
-import { durationMs, type FaultSpec } from '../runner/scenario.ts';
+import type { FaultSpec } from '../faults/index.ts';
+import { durationMs } from '../model/duration.ts';
 import { onInterrupt } from '../process/interrupt.ts';
 import type { Topology } from '../targets/convergence.ts';
 import type { StartedDeployment } from '../targets/target.ts';

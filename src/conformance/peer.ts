@@ -9,7 +9,7 @@ import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { addr, hasPause, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { FaultContext, InjectedFault } from '../faults/fault.ts';
-import type { FaultSpec } from '../runner/scenario.ts';
+import type { FaultSpec } from '../faults/index.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
 import type { ConformanceCheck, ConformanceContext, ConformanceFigures, DisruptiveStep } from './types.ts';
 

@@ -1,5 +1,5 @@
 // The conformance part of summary.md and index.html: per group a verdict line, then every check that did not pass.
-import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
+import type { ConformanceCheck, ConformanceGroupResult } from '../model/conformance.ts';
 import type { Verdict } from './journal.ts';
 
 const count = (checks: readonly ConformanceCheck[], v: ConformanceCheck['valid']) => checks.filter((c) => c.valid === v).length;

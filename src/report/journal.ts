@@ -1,6 +1,7 @@
 // The run journal (result.json): a versioned, self-describing record of one harness run.
 import type { CheckResult, Figures, Validity } from '../model/check.ts';
-import type { ConformanceGroupResult } from '../conformance/types.ts';
+import type { ConformanceGroupResult } from '../model/conformance.ts';
+import type { Verdict } from '../model/verdict.ts';
 import type { TrialEvent } from '../model/events.ts';
 import type { Phase, Stats } from '../model/figures.ts';
 
@@ -8,7 +9,7 @@ export type { Phase, Stats } from '../model/figures.ts';
 
 export const JOURNAL_SCHEMA = 'sentinel-chaos/result@1';
 
-export type Verdict = 'pass' | 'fail' | 'unknown' | 'skipped';
+export type { Verdict } from '../model/verdict.ts';
 
 export interface TrialResult {
   /** 1-based. */

@@ -1,7 +1,7 @@
 // Renders the run journal as JUnit XML, the format CI test reporters (GitHub, Jenkins, GitLab) display and gate on.
 import type { CheckResult, Figures } from '../model/check.ts';
 import { sloBounds } from './format.ts';
-import type { ConformanceCheck, ConformanceGroupResult } from '../conformance/types.ts';
+import type { ConformanceCheck, ConformanceGroupResult } from '../model/conformance.ts';
 import { checkVerdict } from './conformance-section.ts';
 import type { Journal, ScenarioResult, TrialResult, Verdict } from './journal.ts';
 
