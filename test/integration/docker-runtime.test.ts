@@ -85,6 +85,7 @@ describe.skipIf(!ENGINE)('docker runtime (real engine)', () => {
         { hostPath: vol.name, containerPath: '/data', readOnly: false },
       ],
       podAddress: ADDR,
+      workingDir: '/',
       limits: { memoryBytes: 64 * 1024 * 1024 },
       labels: LABELS,
       logFile: path.join(tmp, 'redis.log'),
@@ -136,6 +137,7 @@ describe.skipIf(!ENGINE)('docker runtime (real engine)', () => {
       env: {},
       mounts: [{ hostPath: `sc-${RUN}-data-redis-0`, containerPath: '/data', readOnly: false }],
       podAddress: ADDR,
+      workingDir: '/',
       labels: LABELS,
       logFile: path.join(tmp, 'sleeper.log'),
     });

@@ -124,10 +124,10 @@ class DockerContainer implements RunningContainer {
     const run = this.started.exec(['timeout', '-s', 'KILL', `${secs}`, ...argv], { env: opts.env });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ExecResult>((resolve) => {
-      timer = setTimeout(() => resolve({ exitCode: 137, stdout: '', stderr: `exec timed out after ${opts.timeoutMs} ms` }), secs * 1000 + 2000);
+      timer = setTimeout(() => resolve({ exitCode: null, timedOut: true, stdout: '', stderr: `exec timed out after ${opts.timeoutMs} ms` }), secs * 1000 + 2000);
     });
     try {
-      const r = await Promise.race([run.then((x) => ({ exitCode: x.exitCode, stdout: x.stdout, stderr: x.stderr })), late]);
+      const r = await Promise.race([run.then((x) => ({ exitCode: x.exitCode === 137 ? null : x.exitCode, timedOut: x.exitCode === 137, stdout: x.stdout, stderr: x.stderr })), late]);
       return r;
     } finally {
       clearTimeout(timer);
@@ -169,6 +169,7 @@ export class DockerRuntime implements ContainerRuntime {
       .withEntrypoint([spec.argv[0]!])
       .withCommand(spec.argv.slice(1))
       .withEnvironment(spec.env)
+      .withWorkingDir(spec.workingDir)
       .withLabels({ ...spec.labels, [LABEL_POD]: spec.pod, [LABEL_CONTAINER]: spec.container })
       .withBindMounts(spec.mounts.map((m) => ({ source: m.hostPath, target: m.containerPath, mode: m.readOnly ? 'ro' : 'rw' })))
       .withLimits(spec.limits)

@@ -1,6 +1,10 @@
 // Scaling the local StatefulSet: pods with the next ordinals, started and removed as the controller would.
+import { mkdir, rm } from 'node:fs/promises';
 import { HarnessError } from '../../errors.ts';
-import type { Pod, ScaleControl } from '../target.ts';
+import type { Pod, PodControl, ScaleControl } from '../target.ts';
+import type { LocalPod } from './pods.ts';
+import { assertPodPortsFree } from './startup.ts';
+import { writeState, type LocalState } from './state.ts';
 
 export function localScale<P extends Pod>(deps: {
   /** The deployment's pod list, changed in place. */
@@ -40,4 +44,26 @@ export function localScale<P extends Pod>(deps: {
       }
     },
   };
+}
+
+/** {@link localScale} over the local pods: new pods get their addresses and volume, and enter and leave the state file. */
+export function localPodScale(opts: { pods: LocalPod[]; newPod(ordinal: number): LocalPod; state: LocalState; podControl: PodControl }): ScaleControl {
+  const { state } = opts;
+  return localScale({
+    pods: opts.pods,
+    newPod: opts.newPod,
+    async prepare(p) {
+      await assertPodPortsFree(p);
+      await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+      state.pods.push({ name: p.name, address: p.redis.host });
+      await writeState(state);
+    },
+    start: (name) => opts.podControl.start(name),
+    stop: (name) => opts.podControl.stop(name, { preStop: true }).then(() => {}),
+    async forget(p) {
+      await rm(p.dataDir, { recursive: true, force: true });
+      state.pods = state.pods.filter((x) => x.name !== p.name);
+      await writeState(state);
+    },
+  });
 }

@@ -2,7 +2,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, isOurs, signalAndWait } from './processes.ts';
+import { isAlive, isOurs, killProcessesUnder, signalAndWait } from '../runtime/process-runtime.ts';
 import { deleteTable, tableExists } from './network.ts';
 
 export interface LocalState {
@@ -78,8 +78,7 @@ export async function removeDeployment(state: LocalState): Promise<Removed> {
     }),
   );
   // What those processes started (a sidecar's sleep, curl, redis-cli) runs in the same directories.
-  const strays = (await readdir('/proc').catch(() => [] as string[])).filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid && isOurs(pid, state.runDir));
-  await Promise.all(strays.map((pid) => signalAndWait({ pid }, 'SIGKILL', 2000)));
+  const strays = await killProcessesUnder(state.runDir);
 
   const tables: string[] = [];
   for (const t of state.nftTables ?? []) {

@@ -1,4 +1,11 @@
 // The container-runtime seam under the kubelet emulation: a runtime only starts, signals, freezes, execs in and removes containers.
+//
+// Refined for the host-process runtime (all fit a Docker runtime too):
+// - ContainerSpec.workingDir: host processes are told apart by their working directory (inside the run's
+//   directory, so `down` never touches a reused PID); docker passes it as `--workdir`.
+// - ExecResult.exitCode is null when the command was ended by a signal, and `timedOut` says the kubelet's
+//   timeout did it: a probe that hangs fails like one that answers wrongly, as in Kubernetes.
+// - RUN_LABEL / RUN_DIR_LABEL: the labels every container of a run carries and removeLabelled matches on.
 
 /** A mount as the kubelet makes it: a ConfigMap or Secret rendered to files, or the pod's volume. */
 export interface MountSpec {
@@ -27,9 +34,16 @@ export interface ContainerSpec {
   limits?: { memoryBytes?: number; nanoCpus?: number };
   /** Labels by which a later run or `down` finds what this run left (docker labels; the process runtime uses its state file). */
   labels: Record<string, string>;
-  /** Host file the container's stdout and stderr are appended to. */
+  /** Host file the container's stdout and stderr are appended to (host processes append exec output here too). */
   logFile: string;
+  /** The working directory as the container sees it (a mounted path: the pod's volume). */
+  workingDir: string;
 }
+
+/** Label naming the run a container belongs to. */
+export const RUN_LABEL = 'sentinel-chaos.run';
+/** Label naming the run's directory on the host (the process runtime finds leftovers by working directory inside it). */
+export const RUN_DIR_LABEL = 'sentinel-chaos.run-dir';
 
 export interface ContainerExit {
   exitCode: number | null;
@@ -39,7 +53,9 @@ export interface ContainerExit {
 }
 
 export interface ExecResult {
-  exitCode: number;
+  /** null when a signal ended the command (the timeout's SIGKILL among them). */
+  exitCode: number | null;
+  timedOut: boolean;
   stdout: string;
   stderr: string;
 }

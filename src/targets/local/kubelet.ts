@@ -1,0 +1,159 @@
+// The kubelet emulation: start a pod's containers through a ContainerRuntime, probe them, run their hooks, terminate them.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts';
+import { HarnessError } from '../../errors.ts';
+import { withProbe } from '../../redis/clients.ts';
+import type { ContainerRuntime, RunningContainer } from '../runtime/runtime.ts';
+import { addr, type ContainerName } from '../target.ts';
+import type { Binaries } from './binaries.ts';
+import { containerSpec, type SpecContext } from './container-spec.ts';
+import { startFailure } from './logs.ts';
+import { pathThroughMounts, podMounts, type HostVolumes } from './mounts.ts';
+import type { LocalPod } from './pods.ts';
+import { writeState, type LocalState } from './state.ts';
+
+export interface KubeletOptions {
+  model: DeploymentModel;
+  runtime: ContainerRuntime;
+  vols: HostVolumes;
+  runId: string;
+  bins: Binaries;
+  /** The run's state file: every container's PID goes in, for `down` and orphan clean-up. */
+  state: LocalState;
+  /** How long a started container may take to answer. */
+  startTimeoutMs: number;
+  /** The Secret's current value. */
+  password(): string;
+  /** Every password used, to redact from start-up failure messages. */
+  passwords: readonly string[];
+  hostMap(s: string): string;
+  /** The Services' container environment, or undefined while they do not run (or never will: detached). */
+  servicesEnv(): Record<string, string> | undefined;
+}
+
+const waitExit = async (c: RunningContainer, ms: number): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const gone = await Promise.race([c.exited.then(() => true), timeout]);
+  clearTimeout(timer);
+  return gone || !c.isRunning();
+};
+
+/** Signal a container and wait up to `ms` for it to exit; returns whether it did. */
+const signalAndWaitExit = async (c: RunningContainer, sig: NodeJS.Signals, ms: number): Promise<boolean> => {
+  if (!c.isRunning()) return true;
+  await c.signal(sig);
+  return waitExit(c, ms);
+};
+
+export type Kubelet = ReturnType<typeof createKubelet>;
+
+export function createKubelet(o: KubeletOptions) {
+  const { model } = o;
+  let redisServer = o.bins.redisServer;
+  const modelOf = (name: string): ContainerModel => (name === 'redis' ? model.redis : name === 'sentinel' ? model.sentinel : model.sidecars.find((c) => c.name === name)!);
+  const ctx = (): SpecContext => ({ model, runtime: o.runtime, vols: o.vols, runId: o.runId, bins: o.bins, redisServer, password: o.password(), hostMap: o.hostMap, servicesEnv: o.servicesEnv() });
+
+  /** Start one container and record it (pod state, restart count, state file); does not wait for it. */
+  const launch = async (pod: LocalPod, c: ContainerModel, which: ContainerName): Promise<RunningContainer> => {
+    const spec = containerSpec(ctx(), pod, c, which);
+    const running = await o.runtime.start(spec);
+    if (c.name in pod.restarts) pod.restarts[c.name]!++;
+    else pod.restarts[c.name] = 0;
+    pod.containers[c.name] = { running, env: spec.env };
+    if (running.pid !== undefined) o.state.processes[`${pod.name}/${c.name}`] = running.pid;
+    return running;
+  };
+
+  /** Start redis or sentinel and wait until it answers on its port (no exec probe: start-up must not wait 5 s). */
+  const start = async (pod: LocalPod, which: ContainerName): Promise<void> => {
+    const running = await launch(pod, modelOf(which), which);
+    await writeState(o.state);
+    const endpoint = which === 'redis' ? pod.redis : pod.sentinel;
+    const deadline = performance.now() + o.startTimeoutMs;
+    for (;;) {
+      if (!running.isRunning()) {
+        const log = containerSpec(ctx(), pod, modelOf(which), which).logFile;
+        throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`);
+      }
+      try {
+        await withProbe(endpoint, { password: which === 'redis' ? o.password() : undefined, connectTimeoutMs: 200 }, (r) => r.ping());
+        return;
+      } catch {
+        if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `${pod.name}/${which} did not answer on ${addr(endpoint)} within ${o.startTimeoutMs} ms`);
+        await sleep(5);
+      }
+    }
+  };
+
+  /** The sidecars (e.g. the role-labeller): started with the pod, not waited for, stopped and killed with it. */
+  const startSidecars = async (pod: LocalPod): Promise<void> => {
+    // The sidecars talk to the API server the harness plays; a detached deployment outlives the harness.
+    if (!o.servicesEnv()) return;
+    for (const c of model.sidecars) if (!pod.containers[c.name]) await launch(pod, c, 'redis');
+    await writeState(o.state);
+  };
+
+  /** Run an exec hook or probe in a container with its start-time environment; resolves with its exit code (null: killed or timed out). */
+  const exec = async (pod: LocalPod, name: string, command: readonly string[], timeoutMs: number): Promise<number | null> => {
+    const running = pod.containers[name];
+    if (!running) return null;
+    const mounts = podMounts(model, o.vols, pod);
+    const argv = command.map((a) => pathThroughMounts(a, mounts, (m) => o.runtime.pathInContainer(m)) ?? a);
+    return (await running.running.exec(argv, { env: running.env, timeoutMs })).exitCode;
+  };
+
+  /** SIGKILL one container (or every container of the pod) and wait until gone. */
+  const kill = async (pod: LocalPod, name?: string): Promise<void> => {
+    const names = name === undefined ? Object.keys(pod.containers) : [name];
+    const running = names.flatMap((n) => (pod.containers[n] ? [pod.containers[n].running] : []));
+    for (const n of names) delete pod.containers[n];
+    await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGKILL', 2000)));
+  };
+
+  /** The kubelet's termination: preStop hooks, then SIGTERM, then SIGKILL when the grace period is up. */
+  const terminate = async (pod: LocalPod, opts: { preStop: boolean }): Promise<{ preStopMs: number }> => {
+    const graceMs = model.terminationGracePeriodSeconds * 1000;
+    const started = performance.now();
+    if (opts.preStop) {
+      await Promise.all((['redis', 'sentinel'] as const).map((which) => (modelOf(which).preStop && pod.containers[which] ? exec(pod, which, modelOf(which).preStop!, graceMs) : null)));
+    }
+    const preStopMs = performance.now() - started;
+    const running = Object.values(pod.containers).map((c) => c.running);
+    pod.containers = {};
+    const left = Math.max(2000, graceMs - preStopMs);
+    await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGTERM', left).then((gone) => gone || signalAndWaitExit(c, 'SIGKILL', 2000))));
+    return { preStopMs: Math.round(preStopMs) };
+  };
+
+  /** Whether redis and sentinel run and pass the manifest's readiness probes now. */
+  const isReady = async (pod: LocalPod): Promise<boolean> => {
+    const results = await Promise.all(
+      (['redis', 'sentinel'] as const).map(async (which) => {
+        const probe = modelOf(which).readiness;
+        if (!pod.containers[which]) return false;
+        return probe ? (await exec(pod, which, probe, 3000)) === 0 : true;
+      }),
+    );
+    return results.every(Boolean);
+  };
+
+  return {
+    start,
+    startSidecars,
+    exec,
+    kill,
+    terminate,
+    isReady,
+    /** The redis container's binary (image) from its next start on. */
+    setRedisImage(binary: string) {
+      redisServer = binary;
+    },
+    /** Run the redis container's preStop hook without stopping the pod; false if it has none or redis is not running. */
+    async runPreStop(pod: LocalPod): Promise<boolean> {
+      if (!model.redis.preStop || !pod.containers.redis) return false;
+      await exec(pod, 'redis', model.redis.preStop, model.terminationGracePeriodSeconds * 1000);
+      return true;
+    },
+  };
+}

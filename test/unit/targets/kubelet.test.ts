@@ -1,0 +1,173 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadDeployment, type DeploymentModel } from '../../../src/config/manifests.ts';
+import { containerSpec, podDnsMap } from '../../../src/targets/local/container-spec.ts';
+import { createKubelet } from '../../../src/targets/local/kubelet.ts';
+import { hostVolumes } from '../../../src/targets/local/mounts.ts';
+import { makePod, type LocalPod } from '../../../src/targets/local/pods.ts';
+import type { LocalState } from '../../../src/targets/local/state.ts';
+import { createProcessRuntime } from '../../../src/targets/runtime/process-runtime.ts';
+import type { ContainerExit, ContainerRuntime, ContainerSpec, MountSpec, RunningContainer } from '../../../src/targets/runtime/runtime.ts';
+
+const bins = { redisServer: '/bin/redis-server', redisSentinel: '/bin/redis-sentinel', redisCli: '/bin/redis-cli' };
+
+/** A recording runtime: containers that run until signalled; exec answers with `execCode`. */
+class FakeRuntime implements ContainerRuntime {
+  readonly name = 'docker' as const;
+  calls: string[] = [];
+  execCode = 0;
+  /** Whether SIGTERM ends a container (false: it ignores it, as a hung process would). */
+  termEnds = true;
+  pathInContainer = (m: MountSpec) => m.containerPath;
+  async start(spec: ContainerSpec): Promise<RunningContainer> {
+    this.calls.push(`start ${spec.pod}/${spec.container}`);
+    let running = true;
+    let exit!: (e: ContainerExit) => void;
+    const exited = new Promise<ContainerExit>((r) => (exit = r));
+    const rt = this;
+    return {
+      id: `${spec.pod}/${spec.container}`,
+      pid: undefined,
+      exited,
+      isRunning: () => running,
+      async signal(sig) {
+        rt.calls.push(`signal ${spec.pod}/${spec.container} ${sig}`);
+        if (sig === 'SIGKILL' || (sig === 'SIGTERM' && rt.termEnds)) {
+          running = false;
+          exit({ exitCode: null, signal: sig, oomKilled: false });
+        }
+      },
+      freeze: async () => {},
+      thaw: async () => {},
+      isFrozen: async () => false,
+      async exec(argv, opts) {
+        rt.calls.push(`exec ${spec.pod}/${spec.container} ${argv.join(' ')} POD_NAME=${opts.env.POD_NAME}`);
+        return { exitCode: rt.execCode, timedOut: false, stdout: '', stderr: '' };
+      },
+      remove: async () => {},
+    };
+  }
+  async removeLabelled() {
+    return [];
+  }
+}
+
+let model: DeploymentModel;
+let dir: string;
+beforeAll(async () => {
+  model = await loadDeployment(path.resolve('manifests'));
+});
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const setUp = async (runtime: ContainerRuntime, overrides: Partial<DeploymentModel> = {}) => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'kubelet-test-'));
+  const m = { ...model, ...overrides };
+  const pods: LocalPod[] = m.podNames.map((name, i) => makePod({ name, ordinal: i, subnet: 106, runDir: dir, redisPort: m.redisPort, sentinelPort: m.sentinelPort }));
+  const state: LocalState = { runId: 'r', runDir: dir, ownerPid: process.pid, detached: false, pods: [], processes: {}, nftTables: [] };
+  const kubelet = createKubelet({ model: m, runtime, vols: hostVolumes(dir), runId: 'r', bins, state, startTimeoutMs: 1000, password: () => 'pw', passwords: ['pw'], hostMap: podDnsMap(m, pods), servicesEnv: () => undefined });
+  return { pods, kubelet, state };
+};
+
+/** Put a container in place as a started one would be, without waiting for it to answer. */
+const place = async (runtime: ContainerRuntime, pod: LocalPod, container: string) => {
+  const running = await runtime.start({ pod: pod.name, container } as ContainerSpec);
+  pod.containers[container] = { running, env: { POD_NAME: pod.name } };
+};
+
+describe('container spec', () => {
+  it('maps the manifest to a docker-style runtime: paths as mounted, DNS names to pod addresses, the Secret in env', async () => {
+    const rt = new FakeRuntime();
+    const { pods } = await setUp(rt);
+    const spec = containerSpec({ model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) }, pods[1]!, model.redis, 'redis');
+    expect(spec.argv).toEqual(['sh', '/scripts/start-redis.sh']);
+    expect(spec.env.POD_NAME).toBe('redis-1');
+    expect(spec.env.POD_HOST).toBe('127.0.106.2');
+    expect(spec.env.SENTINEL_HOSTS).toBe('127.0.106.1 127.0.106.2 127.0.106.3');
+    expect(spec.env.REDIS_PASSWORD).toBe('pw');
+    expect(spec.env.REDIS_PASSWORD_FILE).toBe('/etc/redis-secret/password');
+    expect(spec.workingDir).toBe('/data');
+    expect(spec.mounts.find((m) => m.containerPath === '/data')?.hostPath).toBe(pods[1]!.dataDir);
+  });
+
+  it('maps the same paths to host paths for the process runtime', async () => {
+    const rt = createProcessRuntime();
+    const { pods } = await setUp(rt);
+    const spec = containerSpec({ model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) }, pods[0]!, model.sentinel, 'sentinel');
+    expect(spec.argv).toEqual(['sh', path.join(dir, 'scripts', 'start-sentinel.sh')]);
+    expect(spec.env.REDIS_PASSWORD_FILE).toBe(path.join(dir, 'secrets', model.password.secret, 'password'));
+    expect(spec.env.BIND_SOURCE_ADDR).toBe(pods[0]!.sentinelSource);
+    expect(spec.workingDir).toBe(pods[0]!.dataDir);
+  });
+});
+
+describe('kubelet', () => {
+  it('terminates a pod: preStop with the start-time environment, then SIGTERM', async () => {
+    const rt = new FakeRuntime();
+    const { pods, kubelet } = await setUp(rt);
+    await place(rt, pods[0]!, 'redis');
+    await place(rt, pods[0]!, 'sentinel');
+    rt.calls = [];
+    await kubelet.terminate(pods[0]!, { preStop: true });
+    expect(rt.calls).toEqual(['exec redis-0/redis sh /scripts/prestop-redis.sh POD_NAME=redis-0', 'signal redis-0/redis SIGTERM', 'signal redis-0/sentinel SIGTERM']);
+    expect(pods[0]!.containers).toEqual({});
+  });
+
+  it('sends SIGKILL once the grace period is up', async () => {
+    const rt = new FakeRuntime();
+    rt.termEnds = false;
+    const { pods, kubelet } = await setUp(rt, { terminationGracePeriodSeconds: 0 });
+    await place(rt, pods[0]!, 'sentinel');
+    rt.calls = [];
+    await kubelet.terminate(pods[0]!, { preStop: false });
+    expect(rt.calls).toEqual(['signal redis-0/sentinel SIGTERM', 'signal redis-0/sentinel SIGKILL']);
+  });
+
+  it('is ready only when both containers run and pass their readiness probes', async () => {
+    const rt = new FakeRuntime();
+    const { pods, kubelet } = await setUp(rt);
+    await place(rt, pods[0]!, 'redis');
+    expect(await kubelet.isReady(pods[0]!)).toBe(false);
+    await place(rt, pods[0]!, 'sentinel');
+    expect(await kubelet.isReady(pods[0]!)).toBe(true);
+    rt.execCode = 1;
+    expect(await kubelet.isReady(pods[0]!)).toBe(false);
+  });
+
+  it('kills one container and leaves the other', async () => {
+    const rt = new FakeRuntime();
+    const { pods, kubelet } = await setUp(rt);
+    await place(rt, pods[0]!, 'redis');
+    await place(rt, pods[0]!, 'sentinel');
+    await kubelet.kill(pods[0]!, 'redis');
+    expect(Object.keys(pods[0]!.containers)).toEqual(['sentinel']);
+  });
+});
+
+describe('process runtime', () => {
+  it('freezes a container by SIGSTOP, execs with the given env, and removes leftovers by working directory', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'process-runtime-'));
+    const rt = createProcessRuntime();
+    const logFile = path.join(dir, 'c.log');
+    const c = await rt.start({ pod: 'p', container: 'c', image: '', argv: ['sh', '-c', 'sleep 30 & wait'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, mounts: [], podAddress: '127.0.106.1', labels: {}, logFile, workingDir: dir });
+    try {
+      await c.freeze();
+      expect(await c.isFrozen()).toBe(true);
+      await c.thaw();
+      expect(await c.isFrozen()).toBe(false);
+      const r = await c.exec(['sh', '-c', 'echo "$X"; exit 3'], { env: { X: 'hello' }, timeoutMs: 5000 });
+      expect(r).toMatchObject({ exitCode: 3, timedOut: false, stdout: 'hello\n' });
+      expect(await readFile(logFile, 'utf8')).toContain('hello');
+      const t = await c.exec(['sleep', '5'], { env: { PATH: process.env.PATH ?? '' }, timeoutMs: 50 });
+      expect(t).toMatchObject({ exitCode: null, timedOut: true });
+      expect((await rt.removeLabelled({ 'sentinel-chaos.run-dir': dir })).length).toBeGreaterThanOrEqual(2);
+      expect(await c.exited).toMatchObject({ signal: 'SIGKILL', oomKilled: false });
+      expect(c.isRunning()).toBe(false);
+    } finally {
+      await c.remove();
+    }
+  });
+});
