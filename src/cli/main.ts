@@ -4,6 +4,8 @@ import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assertRunnable, loadDeployment } from '../config/manifests.ts';
+import { loadDesign, loadSeedDesign, type Design } from '../config/design.ts';
+import { scenarioUnderDesign } from '../runner/design-scenarios.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
 import { newRunId } from '../report/run-id.ts';
 import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
@@ -51,6 +53,12 @@ interface TargetFlags {
   redisSentinel?: string;
   redisCli?: string;
   set: ConfigOverrides;
+  design?: string;
+}
+
+/** The design named by --design (validated: bad input is exit 2 naming file:line:col and field), or undefined. */
+async function designOf(o: TargetFlags): Promise<Design | undefined> {
+  return o.design === undefined ? undefined : loadDesign(o.design);
 }
 
 function addTargetOptions(cmd: Command): Command {
@@ -127,9 +135,15 @@ export function buildProgram(): Command {
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
       .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
   )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
+    const design = await designOf(o);
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    if (design) {
+      const seed = await loadSeedDesign();
+      scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
+    }
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
     }
@@ -166,6 +180,7 @@ export function buildProgram(): Command {
       argv: process.argv.slice(2),
       gate: o.gate,
       conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
+      ...(design ? { design } : {}),
       kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
@@ -177,9 +192,11 @@ export function buildProgram(): Command {
       .command('conformance')
       .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
       .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
   ).action(async (o: TargetFlags & { group: string; reportDir: string }) => {
     const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
+    const design = await designOf(o);
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const r = await runConformance({
@@ -191,6 +208,7 @@ export function buildProgram(): Command {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       log: err,
+      ...(design ? { design } : {}),
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);

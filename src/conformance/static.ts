@@ -1,5 +1,6 @@
 // Static conformance: the manifests against the seed design (issue #4, part 1), with no cluster.
 import path from 'node:path';
+import type { DesignParameters } from '../config/design.ts';
 import type { DeploymentModel, ManifestObject } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
 import { fieldPath } from '../model/field-path.ts';
@@ -24,47 +25,12 @@ export interface StaticCheck {
   explanation: string;
 }
 
-/** The seed design (../shared/seed/redis-sentinel-ha.md): every parameter the static checks hold the manifests to. */
-export interface SeedDesign {
-  namespace: string;
-  statefulSet: string;
-  replicas: number;
-  redisContainer: string;
-  sentinelContainer: string;
-  redisPort: number;
-  sentinelPort: number;
-  masterName: string;
-  quorum: number;
-  downAfterMs: number;
-  failoverTimeoutMs: number;
-  parallelSyncs: number;
-  appendonly: string;
-  appendfsync: string;
-  /** `save ""`: RDB snapshots off. */
-  save: string;
-  maxmemory: string;
-  maxmemoryPolicy: string;
-  /** Minimum share of maxmemory the redis container's memory limit must add on top (fragmentation, buffers, fork). */
-  memoryHeadroom: number;
-  storage: string;
-  accessModes: readonly string[];
-  storageClassName: string;
-  dataDir: string;
-  antiAffinityTopologyKey: string;
-  headlessService: string;
-  clientService: string;
-  pdbMinAvailable: number;
-  /** The env var the start scripts read the password from. */
-  passwordEnv: string;
-  /** Pod label naming the pod's replication role; the client Service selects `roleLabel: masterRole`. */
-  roleLabel: string;
-  masterRole: string;
-  replicaRole: string;
-  /** The sidecar that keeps `roleLabel` current. */
-  labellerContainer: string;
-  /** Service of every pod's sentinel, for Sentinel-aware clients. */
-  sentinelService: string;
-}
+/**
+ * The parameters the static checks hold the manifests to (src/config/design.ts). SEED_DESIGN holds the seed's
+ * (../shared/seed/redis-sentinel-ha.md), the same values as designs/seed.yaml (a unit test keeps them equal);
+ * `--design FILE` supplies another design's.
+ */
+export type SeedDesign = DesignParameters;
 
 export const SEED_DESIGN: Readonly<SeedDesign> = Object.freeze({
   namespace: 'matrix',
