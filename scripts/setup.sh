@@ -12,6 +12,8 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).
 command -v chromium >/dev/null || missing+=(chromium)
+# The metrics push test (run --push URL) checks what Debian's real Pushgateway stores.
+command -v prometheus-pushgateway >/dev/null || missing+=(prometheus-pushgateway)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
-import { access, constants, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assertRunnable, loadDeployment } from '../config/manifests.ts';
@@ -10,6 +10,7 @@ import { HarnessError, isHarnessError } from '../errors.ts';
 import { newRunId } from '../report/run-id.ts';
 import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
 import { findRuns, lastPassingRun } from '../report/run-history.ts';
+import { checkPushUrl, METRICS_FILE, pushMetrics, pushUrl } from '../report/metrics.ts';
 import { computeTrend, renderTrendHtml, renderTrendMarkdown, TREND_DEFAULTS } from '../report/trend.ts';
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
@@ -138,8 +139,11 @@ export function buildProgram(): Command {
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
       .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
       .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
+      .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string }) => {
+    const badPush = o.push === undefined ? null : checkPushUrl(o.push);
+    if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
     if (design) {
@@ -187,6 +191,10 @@ export function buildProgram(): Command {
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;
+    if (o.push) {
+      const warning = await pushMetrics(o.push, r.journal.run.id, await readFile(path.join(r.runDir, METRICS_FILE), 'utf8'));
+      err(warning ? `sentinel-chaos: warning: ${warning}` : `metrics pushed to ${pushUrl(o.push, r.journal.run.id)}`);
+    }
   });
 
   addTargetOptions(
