@@ -68,7 +68,17 @@ describe('conformance --design', () => {
     expect(info.valid).toBe(true);
     expect(info.explanation).toContain('deviates from the seed: sentinel.down-after-milliseconds 2000 (seed 5000)');
     expect(journal().deployment.design).toBe('fast-detect');
+    expect(checks.find((c) => c.name === 'sentinel.down-after-milliseconds')!.explanation).toContain("Held to the design's 2000 (deviates from the seed's 5000).");
   });
+
+  it('--group static,live on the local target: the running sentinels held to the design, exit 0, nothing left running', () => {
+    const r = cli('conformance', '--group', 'static,live', '--manifests', manifests, '--design', design('fast.yaml', FAST), '--subnet', '110', '--report-dir', reportDir);
+    expect(r.stderr).toContain('conformance: live pass');
+    expect(r.status).toBe(0);
+    const live = journal().conformance.find((g: { group: string }) => g.group === 'live').checks as { name: string; valid: boolean; expected: string; observed: string }[];
+    expect(live.find((c) => c.name === 'config.sentinel.down-after-milliseconds')).toMatchObject({ valid: true, expected: '2000 (design fast-detect and manifests)', observed: '2000 on all 3' });
+    expect(live.find((c) => c.name === 'design.sentinel.down-after-milliseconds')?.valid).toBe(true);
+  }, 120_000);
 
   it('the same copy under the seed design: exit 1 naming down-after, expected 5000 observed 2000', () => {
     for (const args of [[], ['--design', path.join(ROOT, 'designs/seed.yaml')]]) {
