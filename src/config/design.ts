@@ -42,7 +42,16 @@ export const DesignSchema = z.strictObject({
     appendfsync: z.enum(['always', 'everysec', 'no']),
     save: z.string(),
     maxmemory: z.string().regex(/^\d+(?:[kmg]b?)?$/i, 'bytes, or a number with k, kb, m, mb, g or gb'),
-    'maxmemory-policy': z.enum(['noeviction', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']),
+    'maxmemory-policy': z.enum([
+      'noeviction',
+      'allkeys-lru',
+      'allkeys-lfu',
+      'allkeys-random',
+      'volatile-lru',
+      'volatile-lfu',
+      'volatile-random',
+      'volatile-ttl',
+    ]),
     'memory-headroom': z.number().min(0).max(10),
   }),
   slo: z.strictObject({
@@ -197,7 +206,11 @@ export function parseDesign(text: string, file: string, seed?: DesignFile): Desi
     new HarnessError('DESIGN_INVALID', `${file}${source.position(at)}: field ${at.join('.')}: ${message}`);
   const band = data.slo['failover-band-ms'];
   if (band[0] > band[1]) throw bad(['slo', 'failover-band-ms'], 'lower bound above upper bound');
-  if (data.sentinel.quorum > data.kubernetes.replicas) throw bad(['sentinel', 'quorum'], `quorum ${data.sentinel.quorum} above the ${data.kubernetes.replicas} sentinels of kubernetes.replicas`);
+  if (data.sentinel.quorum > data.kubernetes.replicas)
+    throw bad(
+      ['sentinel', 'quorum'],
+      `quorum ${data.sentinel.quorum} above the ${data.kubernetes.replicas} sentinels of kubernetes.replicas`,
+    );
   const paths = [...flattenDesign(data).keys()];
   const intended = new Set<string>();
   data.deviations.forEach((entry, i) => {
@@ -205,7 +218,10 @@ export function parseDesign(text: string, file: string, seed?: DesignFile): Desi
     if (full === undefined) throw bad(['deviations', i], `"${entry}" names no value of the design (e.g. sentinel.down-after-milliseconds)`);
     intended.add(full);
   });
-  const losses = (p: 'seed' | 'hardened') => ({ writesLostMax: data['accepted-losses'][p]['writes-lost-max'], oldMasterMax: data['accepted-losses'][p]['old-master-max'] });
+  const losses = (p: 'seed' | 'hardened') => ({
+    writesLostMax: data['accepted-losses'][p]['writes-lost-max'],
+    oldMasterMax: data['accepted-losses'][p]['old-master-max'],
+  });
   return {
     name: data.name,
     file,

@@ -36,7 +36,9 @@ export function renderOpenMetrics(journal: Journal): string {
   const families = new Map<string, string[]>();
   const add = (figure: string, labels: Record<string, string>, value: number) => {
     const name = metricName(figure);
-    const l = Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',');
+    const l = Object.entries(labels)
+      .map(([k, v]) => `${k}="${labelValue(v)}"`)
+      .join(',');
     const list = families.get(name) ?? [];
     list.push(`${name}{${l}} ${Number.isInteger(value) ? value : String(value)}`);
     families.set(name, list);
@@ -63,7 +65,11 @@ export function renderOpenMetrics(journal: Journal): string {
   const out: string[] = [];
   for (const [name, samples] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
     const figure = name.slice(METRIC_PREFIX.length);
-    out.push(`# TYPE ${name} gauge`, `# HELP ${name} ${HELP[figure] ?? `Figure ${figure} of the trial (see the README, "What is measured")`}`, ...samples);
+    out.push(
+      `# TYPE ${name} gauge`,
+      `# HELP ${name} ${HELP[figure] ?? `Figure ${figure} of the trial (see the README, "What is measured")`}`,
+      ...samples,
+    );
   }
   out.push('# EOF', '');
   return out.join('\n');

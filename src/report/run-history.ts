@@ -46,7 +46,9 @@ export async function findRuns(paths: readonly string[]): Promise<StoredRun[]> {
       if ((e.isDirectory() || e.isSymbolicLink()) && (await exists(path.join(dir, 'result.json')))) await add(dir);
     }
   }
-  return [...byId.values()].sort((a, b) => a.journal.run.startedAt.localeCompare(b.journal.run.startedAt) || a.journal.run.id.localeCompare(b.journal.run.id));
+  return [...byId.values()].sort(
+    (a, b) => a.journal.run.startedAt.localeCompare(b.journal.run.startedAt) || a.journal.run.id.localeCompare(b.journal.run.id),
+  );
 }
 
 /**
@@ -56,11 +58,18 @@ export async function findRuns(paths: readonly string[]): Promise<StoredRun[]> {
 export async function lastPassingRun(reportDir: string, current: Journal): Promise<StoredRun> {
   const runs = await findRuns([reportDir]);
   const candidates = runs.filter(
-    (r) => r.journal.verdict === 'pass' && r.journal.scenarios.length > 0 && r.journal.run.id !== current.run.id && r.journal.run.startedAt <= current.run.startedAt,
+    (r) =>
+      r.journal.verdict === 'pass' &&
+      r.journal.scenarios.length > 0 &&
+      r.journal.run.id !== current.run.id &&
+      r.journal.run.startedAt <= current.run.startedAt,
   );
   const found = candidates[candidates.length - 1];
   if (!found) {
-    throw new HarnessError('USAGE', `--baseline last-pass: no passing run with scenarios before ${current.run.id} in ${reportDir} (pass --report-dir DIR, or name the base run)`);
+    throw new HarnessError(
+      'USAGE',
+      `--baseline last-pass: no passing run with scenarios before ${current.run.id} in ${reportDir} (pass --report-dir DIR, or name the base run)`,
+    );
   }
   return found;
 }

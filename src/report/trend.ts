@@ -75,7 +75,8 @@ export function mad(values: readonly number[]): number {
   return MAD_SCALE * median(values.map((v) => Math.abs(v - m)));
 }
 
-const show = (v: number | null, kind: Kind) => (v === null ? '–' : kind === 'ms' ? `${fmt(v)} ms` : kind === 'ratio' ? fmtPct(v) : fmt(v, 0));
+const show = (v: number | null, kind: Kind) =>
+  v === null ? '–' : kind === 'ms' ? `${fmt(v)} ms` : kind === 'ratio' ? fmtPct(v) : fmt(v, 0);
 
 /**
  * The rule: with at least `minBaseline` earlier values, the newest value regresses when it is worse than
@@ -83,11 +84,22 @@ const show = (v: number | null, kind: Kind) => (v === null ? '–' : kind === 'm
  * (250 ms, any lost write, 1 availability point by default). Both must hold: the first ignores what the
  * figure's own noise explains, the second ignores changes too small to matter on a very quiet series.
  */
-export function judgeSeries(values: readonly (number | null)[], kind: Kind, worse: 'up' | 'down', o: TrendOptions): Pick<TrendSeries, 'baseline' | 'verdict' | 'reason' | 'newest'> {
+export function judgeSeries(
+  values: readonly (number | null)[],
+  kind: Kind,
+  worse: 'up' | 'down',
+  o: TrendOptions,
+): Pick<TrendSeries, 'baseline' | 'verdict' | 'reason' | 'newest'> {
   const newest = values.length ? values[values.length - 1]! : null;
   const before = values.slice(0, -1).filter((v): v is number => v !== null);
   if (newest === null) return { baseline: null, newest, verdict: 'insufficient', reason: 'not measured in the newest run' };
-  if (before.length < o.minBaseline) return { baseline: null, newest, verdict: 'insufficient', reason: `${before.length} earlier value${before.length === 1 ? '' : 's'}; at least ${o.minBaseline} needed` };
+  if (before.length < o.minBaseline)
+    return {
+      baseline: null,
+      newest,
+      verdict: 'insufficient',
+      reason: `${before.length} earlier value${before.length === 1 ? '' : 's'}; at least ${o.minBaseline} needed`,
+    };
   const baseline = { median: median(before), mad: mad(before), n: before.length };
   const change = worse === 'up' ? newest - baseline.median : baseline.median - newest;
   const noise = o.k * baseline.mad;
@@ -105,7 +117,9 @@ export function judgeSeries(values: readonly (number | null)[], kind: Kind, wors
 /** The trend over `journals` (any order; the newest `o.last` by start time are used). */
 export function computeTrend(journals: readonly Journal[], opts: Partial<TrendOptions> = {}): Trend {
   const o = { ...TREND_DEFAULTS, ...opts, minChange: { ...TREND_DEFAULTS.minChange, ...opts.minChange } };
-  const runs = [...journals].sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt) || a.run.id.localeCompare(b.run.id)).slice(-o.last);
+  const runs = [...journals]
+    .sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt) || a.run.id.localeCompare(b.run.id))
+    .slice(-o.last);
   const scenarios = [...new Set(runs.flatMap((j) => j.scenarios.map((s) => s.name)))].sort();
   const series: TrendSeries[] = [];
   for (const scenario of scenarios) {
@@ -150,14 +164,24 @@ export function ruleText(o: TrendOptions): string {
 // --- Markdown ----------------------------------------------------------------------------------------------
 
 export function renderTrendMarkdown(t: Trend): string {
-  const out = [`## sentinel-chaos trend: ${t.regressions.length === 0 ? 'no regression' : `${t.regressions.length} regression${t.regressions.length === 1 ? '' : 's'}`}`, ''];
-  out.push(`${t.runs.length} run${t.runs.length === 1 ? '' : 's'}, ${md(t.runs[0]?.id ?? '–')} … ${md(t.runs.at(-1)?.id ?? '–')} (newest last).`, '', ruleText(t.options), '');
+  const out = [
+    `## sentinel-chaos trend: ${t.regressions.length === 0 ? 'no regression' : `${t.regressions.length} regression${t.regressions.length === 1 ? '' : 's'}`}`,
+    '',
+  ];
+  out.push(
+    `${t.runs.length} run${t.runs.length === 1 ? '' : 's'}, ${md(t.runs[0]?.id ?? '–')} … ${md(t.runs.at(-1)?.id ?? '–')} (newest last).`,
+    '',
+    ruleText(t.options),
+    '',
+  );
   if (t.series.length === 0) return [...out, 'No scenario figures in these runs.', ''].join('\n');
   out.push('| scenario | figure | series (oldest → newest) | median | MAD | newest | |', '| --- | --- | --- | --: | --: | --: | --- |');
   for (const s of t.series) {
     const series = s.points.map((p) => (p.value === null ? '–' : fmt(p.value, s.kind === 'ratio' ? 4 : 0))).join(' ');
     const mark = s.verdict === 'regression' ? '❌ regression' : s.verdict === 'ok' ? '✅' : '– not judged';
-    out.push(`| ${md(s.scenario)} | ${s.figure} ${s.stat} | ${series} | ${show(s.median, s.kind)} | ${show(s.mad, s.kind)} | ${show(s.newest, s.kind)} | ${mark} |`);
+    out.push(
+      `| ${md(s.scenario)} | ${s.figure} ${s.stat} | ${series} | ${show(s.median, s.kind)} | ${show(s.mad, s.kind)} | ${show(s.newest, s.kind)} | ${mark} |`,
+    );
   }
   if (t.regressions.length > 0) out.push('', ...t.regressions.map((s) => `- **${md(s.scenario)} ${s.figure}**: ${md(s.reason)}`));
   out.push('');
@@ -180,14 +204,19 @@ export function sparkline(s: TrendSeries, k: number, width = 180, height = 36): 
   const y = (v: number) => height - pad - ((v - lo) * (height - 2 * pad)) / (hi - lo);
   const r = (n: number) => Math.round(n * 10) / 10;
   const parts: string[] = [];
-  if (band) parts.push(`<rect x="${pad}" y="${r(y(band[1]!))}" width="${width - 2 * pad}" height="${r(Math.max(1, y(band[0]!) - y(band[1]!)))}" fill="#e2e8f0"><title>baseline median ± ${k} × MAD</title></rect>`);
+  if (band)
+    parts.push(
+      `<rect x="${pad}" y="${r(y(band[1]!))}" width="${width - 2 * pad}" height="${r(Math.max(1, y(band[0]!) - y(band[1]!)))}" fill="#e2e8f0"><title>baseline median ± ${k} × MAD</title></rect>`,
+    );
   const pts = vals.map((v, i) => (v === null ? null : `${r(x(i))},${r(y(v))}`)).filter((p): p is string => p !== null);
   parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="#334155" stroke-width="1.5"/>`);
   vals.forEach((v, i) => {
     if (v === null) return;
     const newest = i === vals.length - 1;
     const color = newest ? (s.verdict === 'regression' ? '#b91c1c' : s.verdict === 'ok' ? '#15803d' : '#64748b') : '#334155';
-    parts.push(`<circle cx="${r(x(i))}" cy="${r(y(v))}" r="${newest ? 3.2 : 1.8}" fill="${color}"><title>${esc(s.points[i]!.runId)}: ${esc(show(v, s.kind))}</title></circle>`);
+    parts.push(
+      `<circle cx="${r(x(i))}" cy="${r(y(v))}" r="${newest ? 3.2 : 1.8}" fill="${color}"><title>${esc(s.points[i]!.runId)}: ${esc(show(v, s.kind))}</title></circle>`,
+    );
   });
   return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(`${s.scenario} ${s.figure}`)}">${parts.join('')}</svg>`;
 }
@@ -211,7 +240,12 @@ export function renderTrendHtml(t: Trend): string {
   for (const s of t.series) byScenario.set(s.scenario, [...(byScenario.get(s.scenario) ?? []), s]);
   const cards = [...byScenario].map(([name, list]) => {
     const rows = list.map((s) => {
-      const pill = s.verdict === 'regression' ? '<span class="pill fail">regression</span>' : s.verdict === 'ok' ? '<span class="pill pass">ok</span>' : '<span class="pill skipped">not judged</span>';
+      const pill =
+        s.verdict === 'regression'
+          ? '<span class="pill fail">regression</span>'
+          : s.verdict === 'ok'
+            ? '<span class="pill pass">ok</span>'
+            : '<span class="pill skipped">not judged</span>';
       return `<tr><td><code>${esc(s.figure)}</code> <span class="fine">${esc(s.stat)}</span></td><td>${sparkline(s, t.options.k)}</td><td class="num">${esc(show(s.median, s.kind))}</td><td class="num">${esc(show(s.mad, s.kind))}</td><td class="num">${esc(show(s.newest, s.kind))}</td><td>${pill}<div class="fine">${esc(s.reason)}</div></td></tr>`;
     });
     return `<section class="card"><h2>${esc(name)}</h2><table><thead><tr><th>figure</th><th>last ${t.runs.length} runs</th><th>median</th><th>MAD</th><th>newest</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;

@@ -49,7 +49,9 @@ function design(name: string, text: string): string {
   return f;
 }
 
-const FAST = SEED.replace('name: seed', 'name: fast-detect').replace('  down-after-milliseconds: 5000', '  down-after-milliseconds: 2000').replace('deviations: []', 'deviations: [down-after-milliseconds]');
+const FAST = SEED.replace('name: seed', 'name: fast-detect')
+  .replace('  down-after-milliseconds: 5000', '  down-after-milliseconds: 2000')
+  .replace('deviations: []', 'deviations: [down-after-milliseconds]');
 
 const journal = () => {
   const runs = readdirSync(reportDir).filter((e) => e !== 'latest');
@@ -59,24 +61,67 @@ const journal = () => {
 
 describe('conformance --design', () => {
   it('down-after 2000 in the manifests and in the design, listed as a deviation: exit 0, the deviation an information check', () => {
-    const r = cli('conformance', '--group', 'static', '--manifests', manifests, '--design', design('fast.yaml', FAST), '--report-dir', reportDir);
+    const r = cli(
+      'conformance',
+      '--group',
+      'static',
+      '--manifests',
+      manifests,
+      '--design',
+      design('fast.yaml', FAST),
+      '--report-dir',
+      reportDir,
+    );
     expect(r.stderr).toContain('conformance: static pass');
     expect(r.status).toBe(0);
-    const checks = journal().conformance[0].checks as { name: string; valid: boolean; expected: string; observed: string; explanation: string }[];
-    expect(checks.find((c) => c.name === 'sentinel.down-after-milliseconds')).toMatchObject({ valid: true, expected: '2000', observed: '2000' });
+    const checks = journal().conformance[0].checks as {
+      name: string;
+      valid: boolean;
+      expected: string;
+      observed: string;
+      explanation: string;
+    }[];
+    expect(checks.find((c) => c.name === 'sentinel.down-after-milliseconds')).toMatchObject({
+      valid: true,
+      expected: '2000',
+      observed: '2000',
+    });
     const info = checks.find((c) => c.name === 'design.sentinel.down-after-milliseconds')!;
     expect(info.valid).toBe(true);
     expect(info.explanation).toContain('deviates from the seed: sentinel.down-after-milliseconds 2000 (seed 5000)');
     expect(journal().deployment.design).toBe('fast-detect');
-    expect(checks.find((c) => c.name === 'sentinel.down-after-milliseconds')!.explanation).toContain("Held to the design's 2000 (deviates from the seed's 5000).");
+    expect(checks.find((c) => c.name === 'sentinel.down-after-milliseconds')!.explanation).toContain(
+      "Held to the design's 2000 (deviates from the seed's 5000).",
+    );
   });
 
   it('--group static,live on the local target: the running sentinels held to the design, exit 0, nothing left running', () => {
-    const r = cli('conformance', '--group', 'static,live', '--manifests', manifests, '--design', design('fast.yaml', FAST), '--subnet', '110', '--report-dir', reportDir);
+    const r = cli(
+      'conformance',
+      '--group',
+      'static,live',
+      '--manifests',
+      manifests,
+      '--design',
+      design('fast.yaml', FAST),
+      '--subnet',
+      '110',
+      '--report-dir',
+      reportDir,
+    );
     expect(r.stderr).toContain('conformance: live pass');
     expect(r.status).toBe(0);
-    const live = journal().conformance.find((g: { group: string }) => g.group === 'live').checks as { name: string; valid: boolean; expected: string; observed: string }[];
-    expect(live.find((c) => c.name === 'config.sentinel.down-after-milliseconds')).toMatchObject({ valid: true, expected: '2000 (design fast-detect and manifests)', observed: '2000 on all 3' });
+    const live = journal().conformance.find((g: { group: string }) => g.group === 'live').checks as {
+      name: string;
+      valid: boolean;
+      expected: string;
+      observed: string;
+    }[];
+    expect(live.find((c) => c.name === 'config.sentinel.down-after-milliseconds')).toMatchObject({
+      valid: true,
+      expected: '2000 (design fast-detect and manifests)',
+      observed: '2000 on all 3',
+    });
     expect(live.find((c) => c.name === 'design.sentinel.down-after-milliseconds')?.valid).toBe(true);
   }, 120_000);
 
@@ -93,7 +138,17 @@ describe('conformance --design', () => {
   });
 
   it('a deviation the design does not list fails, naming the field', () => {
-    const r = cli('conformance', '--group', 'static', '--manifests', manifests, '--design', design('unlisted.yaml', FAST.replace('deviations: [down-after-milliseconds]', 'deviations: []')), '--report-dir', reportDir);
+    const r = cli(
+      'conformance',
+      '--group',
+      'static',
+      '--manifests',
+      manifests,
+      '--design',
+      design('unlisted.yaml', FAST.replace('deviations: [down-after-milliseconds]', 'deviations: []')),
+      '--report-dir',
+      reportDir,
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/FAIL static\/design\.sentinel\.down-after-milliseconds: .*not listed under deviations/);
   });
@@ -106,12 +161,19 @@ describe('conformance --design', () => {
   ] as const) {
     it(`${what}: exit 2, one line naming file:line and the field, nothing written or left running`, () => {
       const f = design('bad.yaml', text);
-      for (const cmd of [['conformance', '--group', 'static'], ['run', '--scenario', 'master-kill', '--subnet', '110']]) {
+      for (const cmd of [
+        ['conformance', '--group', 'static'],
+        ['run', '--scenario', 'master-kill', '--subnet', '110'],
+      ]) {
         const r = cli(...cmd, '--manifests', manifests, '--design', f, '--report-dir', reportDir);
         expect(r.status).toBe(2);
         const lines = r.stderr.trim().split('\n');
         expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(new RegExp(`^sentinel-chaos: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lineOf(text, needle)}:\\d+: field ${field.replace(/\./g, '\\.')}: `));
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^sentinel-chaos: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lineOf(text, needle)}:\\d+: field ${field.replace(/\./g, '\\.')}: `,
+          ),
+        );
       }
       expect(() => readdirSync(reportDir)).toThrow();
     });

@@ -16,12 +16,20 @@ let tmp: string;
 let gateway: ChildProcess | undefined;
 
 beforeAll(async () => {
-  if (spawnSync('sh', ['-c', 'command -v prometheus-pushgateway']).status !== 0) throw new Error('prometheus-pushgateway is not installed: run scripts/setup.sh');
+  if (spawnSync('sh', ['-c', 'command -v prometheus-pushgateway']).status !== 0)
+    throw new Error('prometheus-pushgateway is not installed: run scripts/setup.sh');
   tmp = mkdtempSync(path.join(tmpdir(), 'sc-push-'));
-  gateway = spawn('prometheus-pushgateway', [`--web.listen-address=${HOST}:${PORT}`, `--persistence.file=${path.join(tmp, 'pushgateway.data')}`], { stdio: 'ignore' });
+  gateway = spawn(
+    'prometheus-pushgateway',
+    [`--web.listen-address=${HOST}:${PORT}`, `--persistence.file=${path.join(tmp, 'pushgateway.data')}`],
+    { stdio: 'ignore' },
+  );
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const ready = await fetch(`${BASE}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${BASE}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline || gateway.exitCode !== null) throw new Error(`the pushgateway did not become ready on ${BASE}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -43,7 +51,7 @@ interface ApiGroup {
 }
 
 describe('pushing metrics to a Pushgateway', () => {
-  it('the run\'s series land in the group job=sentinel-chaos, run_id=<id>, with their labels and values', async () => {
+  it("the run's series land in the group job=sentinel-chaos, run_id=<id>, with their labels and values", async () => {
     const j = sampleJournal();
     expect(await pushMetrics(BASE, j.run.id, renderOpenMetrics(j))).toBeNull();
     const api = (await (await fetch(`${BASE}/api/v1/metrics`)).json()) as { status: string; data: ApiGroup[] };
@@ -53,7 +61,17 @@ describe('pushing metrics to a Pushgateway', () => {
     const text = await (await fetch(`${BASE}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('sentinel_chaos_failover_ms{') && l.includes('trial="2"'));
     expect(line).toBeDefined();
-    for (const l of ['instance=""', 'job="sentinel-chaos"', 'profile="seed"', 'redis_version="8.2.1"', `run_id="${j.run.id}"`, 'scenario="master-kill"', 'target="local"', 'trial="2"']) expect(line).toContain(l);
+    for (const l of [
+      'instance=""',
+      'job="sentinel-chaos"',
+      'profile="seed"',
+      'redis_version="8.2.1"',
+      `run_id="${j.run.id}"`,
+      'scenario="master-kill"',
+      'target="local"',
+      'trial="2"',
+    ])
+      expect(line).toContain(l);
     expect(line!.endsWith(' 17204.9')).toBe(true);
     expect(text).toMatch(/sentinel_chaos_trial_passed\{[^}]*trial="1"[^}]*\} 1/);
   });
@@ -66,7 +84,22 @@ describe('pushing metrics to a Pushgateway', () => {
   it('run --push with a bad URL: exit 2 naming the flag, before anything starts', () => {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.NODE_OPTIONS;
-    const r = spawnSync('node', ['src/cli/main.ts', 'run', '--scenario', 'master-kill', '--subnet', '110', '--push', 'pushgateway:9091', '--report-dir', path.join(tmp, 'reports')], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'node',
+      [
+        'src/cli/main.ts',
+        'run',
+        '--scenario',
+        'master-kill',
+        '--subnet',
+        '110',
+        '--push',
+        'pushgateway:9091',
+        '--report-dir',
+        path.join(tmp, 'reports'),
+      ],
+      { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('sentinel-chaos: --push pushgateway:9091: not an http(s) URL');
   });

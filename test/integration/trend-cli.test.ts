@@ -27,7 +27,10 @@ const QUIET = [6010, 5950, 6040, 5990, 6060, 5970, 6020, 5940, 6000];
 describe('sentinel-chaos trend', () => {
   it('ten runs in a history directory, a regression injected into the tenth: exit 1, trend.html and trend.md name it', () => {
     const history = path.join(tmp, 'reports');
-    writeRuns(history, [...QUIET, 7500].map((f, i) => runJournal(i, { scenarios: { 'master-kill': [f] } })));
+    writeRuns(
+      history,
+      [...QUIET, 7500].map((f, i) => runJournal(i, { scenarios: { 'master-kill': [f] } })),
+    );
     const out = path.join(tmp, 'out');
     const r = cli('trend', history, '--out', out);
     expect(r.status).toBe(1);
@@ -37,7 +40,10 @@ describe('sentinel-chaos trend', () => {
   });
 
   it('the same runs named one by one, the tenth within the noise: exit 0', () => {
-    const dirs = writeRuns(path.join(tmp, 'reports'), [...QUIET, 6080].map((f, i) => runJournal(i, { scenarios: { 'master-kill': [f] } })));
+    const dirs = writeRuns(
+      path.join(tmp, 'reports'),
+      [...QUIET, 6080].map((f, i) => runJournal(i, { scenarios: { 'master-kill': [f] } })),
+    );
     const r = cli('trend', ...dirs.reverse(), '--last', '10', '--out', path.join(tmp, 'out'));
     expect(r.stderr).toContain('trend over 10 runs: no regression');
     expect(r.status).toBe(0);

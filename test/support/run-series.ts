@@ -13,11 +13,21 @@ export interface RunSpec {
 /** Run `i` (0-based) started i hours after a fixed instant, id sortable by time. */
 export function runJournal(i: number, spec: RunSpec): Journal {
   const started = new Date(Date.UTC(2026, 10, 1, 0, 0, 0) + i * 3_600_000);
-  const id = `${started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${String(i).padStart(4, '0')}`;
+  const id = `${started
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${String(i).padStart(4, '0')}`;
   return {
     schema: JOURNAL_SCHEMA,
     harness: { name: 'sentinel-chaos', version: '0.1.0', node: 'v24.21.0' },
-    run: { id, startedAt: started.toISOString(), finishedAt: new Date(started.getTime() + 60_000).toISOString(), durationMs: 60_000, argv: [], interrupted: false },
+    run: {
+      id,
+      startedAt: started.toISOString(),
+      finishedAt: new Date(started.getTime() + 60_000).toISOString(),
+      durationMs: 60_000,
+      argv: [],
+      interrupted: false,
+    },
     target: { name: 'local', redisVersion: '8.2.1', details: {} },
     deployment: {},
     client: {},

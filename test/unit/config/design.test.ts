@@ -17,7 +17,11 @@ const variant = (from: string, to: string, text = SEED_TEXT) => {
   expect(text).toContain(from);
   return text.replace(from, to);
 };
-const FAST = variant('deviations: []', 'deviations: [down-after-milliseconds]', variant('  down-after-milliseconds: 5000', '  down-after-milliseconds: 2000', variant('name: seed', 'name: fast-detect')));
+const FAST = variant(
+  'deviations: []',
+  'deviations: [down-after-milliseconds]',
+  variant('  down-after-milliseconds: 5000', '  down-after-milliseconds: 2000', variant('name: seed', 'name: fast-detect')),
+);
 
 describe('the bundled seed design', () => {
   it('holds exactly the values of SEED_DESIGN (the static and live checks of today)', async () => {
@@ -40,22 +44,42 @@ describe('the bundled seed design', () => {
 describe('a design that deviates', () => {
   it('marks a listed deviation as intended (by its leaf name or its path) and an unlisted one as not', async () => {
     const seed = (await loadSeedDesign()).data;
-    expect(parseDesign(FAST, FILE, seed).deviations).toEqual([{ field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: true }]);
+    expect(parseDesign(FAST, FILE, seed).deviations).toEqual([
+      { field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: true },
+    ]);
     const byPath = variant('[down-after-milliseconds]', '[sentinel.down-after-milliseconds]', FAST);
     expect(parseDesign(byPath, FILE, seed).deviations[0]!.intended).toBe(true);
     const unlisted = variant('deviations: [down-after-milliseconds]', 'deviations: []', FAST);
-    expect(parseDesign(unlisted, FILE, seed).deviations).toEqual([{ field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: false }]);
+    expect(parseDesign(unlisted, FILE, seed).deviations).toEqual([
+      { field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: false },
+    ]);
   });
 
   it('its SLO follows into scenarios that use the seed bound; losses are ceilings', async () => {
     const seed = await loadSeedDesign();
-    const d = parseDesign(variant('  failover-ms: 10000', '  failover-ms: 6000', variant('    old-master-max: 1200', '    old-master-max: 500', SEED_TEXT)), FILE, seed.data);
+    const d = parseDesign(
+      variant('  failover-ms: 10000', '  failover-ms: 6000', variant('    old-master-max: 1200', '    old-master-max: 500', SEED_TEXT)),
+      FILE,
+      seed.data,
+    );
     const all = await listScenarios();
-    const kill = scenarioUnderDesign(all.find((s) => s.name === 'master-kill')!, d, seed);
+    const kill = scenarioUnderDesign(
+      all.find((s) => s.name === 'master-kill')!,
+      d,
+      seed,
+    );
     expect(kill.expect.failoverMs).toBe(6000);
-    const upgrade = scenarioUnderDesign(all.find((s) => s.name === 'rolling-upgrade')!, d, seed);
+    const upgrade = scenarioUnderDesign(
+      all.find((s) => s.name === 'rolling-upgrade')!,
+      d,
+      seed,
+    );
     expect(upgrade.expect.failoverMs).toBe(60_000);
-    const partition = scenarioUnderDesign(all.find((s) => s.name === 'network-partition')!, d, seed);
+    const partition = scenarioUnderDesign(
+      all.find((s) => s.name === 'network-partition')!,
+      d,
+      seed,
+    );
     expect(partition.profiles?.hardened?.expect.maxLostFromOldMaster).toBe(500);
   });
 
@@ -83,7 +107,9 @@ describe('bad design files: DESIGN_INVALID (exit 2) naming file:line:col and fie
 
   it('a wrong type', () => {
     const text = variant('  down-after-milliseconds: 5000', '  down-after-milliseconds: "5s"');
-    expect(designError(text, FILE).message).toMatch(new RegExp(`^${FILE}:${lineOf(text, '"5s"')}:28: field sentinel\\.down-after-milliseconds: .*expected number`));
+    expect(designError(text, FILE).message).toMatch(
+      new RegExp(`^${FILE}:${lineOf(text, '"5s"')}:28: field sentinel\\.down-after-milliseconds: .*expected number`),
+    );
   });
 
   it('a negative number', () => {
@@ -93,12 +119,18 @@ describe('bad design files: DESIGN_INVALID (exit 2) naming file:line:col and fie
 
   it('a deviation that names no value', () => {
     const text = variant('deviations: []', 'deviations: [down-after]');
-    expect(designError(text, FILE).message).toBe(`${FILE}:${lineOf(text, 'deviations: [')}:14: field deviations.0: "down-after" names no value of the design (e.g. sentinel.down-after-milliseconds)`);
+    expect(designError(text, FILE).message).toBe(
+      `${FILE}:${lineOf(text, 'deviations: [')}:14: field deviations.0: "down-after" names no value of the design (e.g. sentinel.down-after-milliseconds)`,
+    );
   });
 
   it('a band upside down, and a quorum above the sentinels', () => {
-    expect(designError(variant('failover-band-ms: [5000, 10000]', 'failover-band-ms: [10000, 5000]'), FILE).message).toContain('field slo.failover-band-ms: lower bound above upper bound');
-    expect(designError(variant('  quorum: 2', '  quorum: 4'), FILE).message).toContain('field sentinel.quorum: quorum 4 above the 3 sentinels');
+    expect(designError(variant('failover-band-ms: [5000, 10000]', 'failover-band-ms: [10000, 5000]'), FILE).message).toContain(
+      'field slo.failover-band-ms: lower bound above upper bound',
+    );
+    expect(designError(variant('  quorum: 2', '  quorum: 4'), FILE).message).toContain(
+      'field sentinel.quorum: quorum 4 above the 3 sentinels',
+    );
   });
 
   it('a YAML syntax error', () => {

@@ -13,7 +13,12 @@ it('every query names a metric and labels that metrics.prom carries', () => {
   j.scenarios[0]!.trials[0]!.figures.outage_ms = 1200;
   j.scenarios[0]!.trials[0]!.figures.availability = 0.98;
   const text = renderOpenMetrics(j);
-  const emitted = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('{')[0]));
+  const emitted = new Set(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split('{')[0]),
+  );
   const labels = new Set([...text.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
   const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr));
   for (const m of ['failover_ms', 'writes_lost', 'availability']) expect(exprs.some((e) => e.includes(`sentinel_chaos_${m}`))).toBe(true);

@@ -6,7 +6,8 @@ import { sampleJournal } from './sample-journal.ts';
 describe('renderOpenMetrics', () => {
   it('one gauge family per figure, a sample per trial with scenario, target, profile, redis version, run id and trial', () => {
     const text = renderOpenMetrics(sampleJournal());
-    const labels = (trial: number) => `scenario="master-kill",target="local",profile="seed",redis_version="8.2.1",run_id="20261125T183012Z-3f9a",trial="${trial}"`;
+    const labels = (trial: number) =>
+      `scenario="master-kill",target="local",profile="seed",redis_version="8.2.1",run_id="20261125T183012Z-3f9a",trial="${trial}"`;
     expect(text).toContain('# TYPE sentinel_chaos_failover_ms gauge\n# HELP sentinel_chaos_failover_ms Client-observed failover time');
     expect(text).toContain(`sentinel_chaos_failover_ms{${labels(1)}} 6211.4\nsentinel_chaos_failover_ms{${labels(2)}} 17204.9\n`);
     expect(text).toContain(`sentinel_chaos_writes_lost{${labels(2)}} 4\n`);
@@ -15,7 +16,10 @@ describe('renderOpenMetrics', () => {
     expect(text).not.toContain('replica_lag_ms{');
     expect(text.endsWith('# EOF\n')).toBe(true);
     // Each family's samples are contiguous, after its TYPE and HELP.
-    const names = text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('{')[0]);
+    const names = text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split('{')[0]);
     expect(names).toEqual([...names].sort());
   });
 

@@ -10,11 +10,17 @@ const JUMP = 1000;
 
 function tenRuns(tenth: { quiet: number; noisy: number; lost?: number }) {
   const runs = QUIET.map((q, i) => runJournal(i, { scenarios: { quiet: [q, q + 20, q - 20], noisy: [NOISY[i]!] } }));
-  runs.push(runJournal(9, { scenarios: { quiet: [tenth.quiet, tenth.quiet + 20, tenth.quiet - 20], noisy: [tenth.noisy] }, lost: { quiet: tenth.lost ?? 0 } }));
+  runs.push(
+    runJournal(9, {
+      scenarios: { quiet: [tenth.quiet, tenth.quiet + 20, tenth.quiet - 20], noisy: [tenth.noisy] },
+      lost: { quiet: tenth.lost ?? 0 },
+    }),
+  );
   return runs;
 }
 
-const find = (t: ReturnType<typeof computeTrend>, scenario: string, figure: string) => t.series.find((s) => s.scenario === scenario && s.figure === figure)!;
+const find = (t: ReturnType<typeof computeTrend>, scenario: string, figure: string) =>
+  t.series.find((s) => s.scenario === scenario && s.figure === figure)!;
 
 describe('trend', () => {
   it('median and MAD (scaled)', () => {
