@@ -156,7 +156,7 @@ export function ruleText(o: TrendOptions): string {
     `The newest run is judged against the runs before it (up to ${o.last - 1}): a figure regresses when it is worse than their median ` +
     `by more than ${o.k} × MAD (median absolute deviation × ${MAD_SCALE}, a robust estimate of the figure's run-to-run noise) ` +
     `AND by more than a minimum change (${fmt(o.minChange.ms)} ms for times, ${fmt(o.minChange.count, 0)} for counts, i.e. any lost write more, ` +
-    `${fmt(o.minChange.ratio * 100, 2)} points for availability). A jump the series' own noise explains is not flagged; neither is a tiny change ` +
+    `${fmt(o.minChange.ratio * 100, 2)} percentage points for availability). A jump the series' own noise explains is not flagged; neither is a tiny change ` +
     `on a very quiet series. With fewer than ${o.minBaseline} earlier values there is no verdict.`
   );
 }
@@ -229,7 +229,7 @@ header{background:#0f172a;color:#f1f5f9;padding:18px 28px}header h1{margin:0;fon
 main{max-width:1180px;margin:0 auto;padding:18px 28px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:18px 22px 16px;margin:0 0 18px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
 h2{font-size:16px;margin:0 0 8px}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:middle}
-th{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}td.num{text-align:right;font-family:var(--mono);font-size:13px}
+th{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}td.num{text-align:right;white-space:nowrap;font-family:var(--mono);font-size:13px}
 .pill{display:inline-block;border-radius:999px;padding:1px 9px;font-size:12px;font-weight:650}.pill.pass{background:var(--pass-bg);color:var(--pass)}
 .pill.fail{background:var(--fail-bg);color:var(--fail)}.pill.skipped{background:var(--skip-bg);color:var(--skip)}.fine{font-size:12.5px;color:var(--muted)}
 `;
