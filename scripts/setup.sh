@@ -28,6 +28,8 @@ command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 /usr/bin/python3 -c 'import django' 2>/dev/null || missing+=(python3-django)
 /usr/bin/python3 -c 'import django_redis' 2>/dev/null || missing+=(python3-django-redis)
 /usr/bin/ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
+# The metrics push test (run --push URL) checks what Debian's real Pushgateway stores.
+command -v prometheus-pushgateway >/dev/null || missing+=(prometheus-pushgateway)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

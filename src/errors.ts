@@ -5,6 +5,7 @@ export type HarnessErrorCode =
   | 'USAGE'
   | 'SCENARIO_INVALID'
   | 'SCENARIO_UNKNOWN'
+  | 'DESIGN_INVALID'
   | 'MANIFEST_INVALID'
   | 'BINARY_MISSING'
   | 'PORT_BUSY'

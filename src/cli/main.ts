@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
-import { rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { assertRunnable, loadDeployment } from '../config/manifests.ts';
+import { loadDesign, loadSeedDesign, type Design } from '../config/design.ts';
+import { scenarioUnderDesign } from '../runner/design-scenarios.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
+import { newRunId } from '../report/run-id.ts';
+import { checkPushUrl, METRICS_FILE, pushMetrics, pushUrl } from '../report/metrics.ts';
+import { addHistoryCommands } from './history.ts';
 import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
@@ -51,6 +57,12 @@ interface TargetFlags {
   redisSentinel?: string;
   redisCli?: string;
   set: ConfigOverrides;
+  design?: string;
+}
+
+/** The design named by --design (validated: bad input is exit 2 naming file:line:col and field), or undefined. */
+async function designOf(o: TargetFlags): Promise<Design | undefined> {
+  return o.design === undefined ? undefined : loadDesign(o.design);
 }
 
 function addTargetOptions(cmd: Command): Command {
@@ -93,6 +105,12 @@ async function assertWritableDir(dir: string): Promise<void> {
   }
 }
 
+/** --push: the run's metrics.prom to the Pushgateway; a failure is a warning (the reports are written). */
+async function pushRunMetrics(url: string, runId: string, runDir: string): Promise<void> {
+  const warning = await pushMetrics(url, runId, await readFile(path.join(runDir, METRICS_FILE), 'utf8'));
+  err(warning ? `sentinel-chaos: warning: ${warning}` : `metrics pushed to ${pushUrl(url, runId)}`);
+}
+
 function describeRemoved(r: Removed): string {
   const parts = [r.processes.length ? `processes ${r.processes.join(', ')}` : 'no running processes'];
   if (r.nftTables.length) parts.push(`nft tables ${r.nftTables.join(', ')}`);
@@ -124,9 +142,18 @@ export function buildProgram(): Command {
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
       .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
+      .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string }) => {
+    const badPush = o.push === undefined ? null : checkPushUrl(o.push);
+    if (badPush) throw new HarnessError('USAGE', badPush);
+    const design = await designOf(o);
     let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+    if (design) {
+      const seed = await loadSeedDesign();
+      scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
+    }
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
     }
@@ -163,10 +190,12 @@ export function buildProgram(): Command {
       argv: process.argv.slice(2),
       gate: o.gate,
       conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
+      ...(design ? { design } : {}),
       kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;
+    if (o.push) await pushRunMetrics(o.push, r.journal.run.id, r.runDir);
   });
 
   addKubeOptions(addTargetOptions(
@@ -175,6 +204,7 @@ export function buildProgram(): Command {
       .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
       .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
       .addOption(targetOption())
+      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
   )).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
     const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
@@ -182,6 +212,7 @@ export function buildProgram(): Command {
       process.stdout.write(`${conformanceDryRunText(o.target, o, selectGroups(groups))}\n`);
       return;
     }
+    const design = await designOf(o);
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const r = await runConformance({
@@ -195,6 +226,7 @@ export function buildProgram(): Command {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       log: err,
+      ...(design ? { design } : {}),
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
@@ -202,20 +234,7 @@ export function buildProgram(): Command {
   });
   addVariantCommands(program);
 
-  program
-    .command('compare')
-    .description('compare two runs (before and after an upgrade): exit 1 when CURRENT regressed beyond the thresholds')
-    .argument('<base>', 'run directory or result.json of the baseline run')
-    .argument('<current>', 'run directory or result.json of the run to judge')
-    .option('--threshold-pct <n>', 'relative worsening that counts as a regression', Number, COMPARE_DEFAULTS.thresholdPct)
-    .option('--threshold-ms <n>', 'absolute worsening (ms) that counts as a regression', Number, COMPARE_DEFAULTS.thresholdMs)
-    .action(async (base: string, current: string, o: { thresholdPct: number; thresholdMs: number }) => {
-      if (!(o.thresholdPct >= 0) || !(o.thresholdMs >= 0)) throw new HarnessError('USAGE', '--threshold-pct and --threshold-ms must be non-negative numbers');
-      const { regressions, table } = compareJournals(await loadJournal(base), await loadJournal(current), o);
-      process.stdout.write(`${table}\n`);
-      err(regressions.length ? `${regressions.length} regression(s)` : 'no regression');
-      process.exitCode = regressions.length ? 1 : 0;
-    });
+  addHistoryCommands(program);
 
   addKubeOptions(addTargetOptions(
     program

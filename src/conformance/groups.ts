@@ -3,6 +3,7 @@
 import { APP_PATH_STEPS, appPathChecks } from './app-paths.ts';
 import { liveChecks } from './live.ts';
 import { PEER_STEPS, peerChecks } from './peer.ts';
+import { designDeviationChecks } from './design-checks.ts';
 import { staticChecks } from './static.ts';
 import { designFor, profileChecks, scalingChecks } from './variants.ts';
 import { readManifestFiles } from '../config/scale.ts';
@@ -13,7 +14,10 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     name: 'static',
     description: 'the manifests against the seed design, with offline Kubernetes schema validation (no cluster)',
     needsDeployment: false,
-    run: async (ctx) => staticChecks(ctx.model, designFor(ctx.model)).map((c): ConformanceCheck => ({ ...c })),
+    run: async (ctx) => [
+      ...staticChecks(ctx.model, ctx.design?.params ?? designFor(ctx.model)).map((c): ConformanceCheck => ({ ...c })),
+      ...(ctx.design ? designDeviationChecks(ctx.design, 'static') : []),
+    ],
   },
   {
     name: 'scaling',

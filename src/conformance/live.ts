@@ -8,6 +8,7 @@ import { addr, type StartedDeployment } from '../targets/target.ts';
 import { parseRedisMemory } from '../model/quantity.ts';
 import { SEED_DESIGN, type SeedDesign } from './static.ts';
 import { designFor } from './variants.ts';
+import { designDeviationChecks } from './design-checks.ts';
 import type { ConformanceCheck, ConformanceContext } from './types.ts';
 
 type Answer<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -111,12 +112,14 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
 
 /** The values the live config checks hold the running processes to. */
 export interface LiveExpectations {
+  /** How the expected values are named: "seed design", or "design <name>" under --design. */
+  label?: string;
   /** Per redis parameter: the seed's value, the manifests' value, and an explicit override (--set) if any. */
   redis: Record<(typeof REDIS_PARAMS)[number], { seed: string; manifest: string | undefined; override?: string }>;
   sentinel: Record<(typeof SENTINEL_PARAMS)[number], { seed: string; manifest: string; override?: string }>;
 }
 
-export function liveExpectations(model: DeploymentModel, overrides: ConformanceContext['overrides'] = {}, seed: Readonly<SeedDesign> = SEED_DESIGN): LiveExpectations {
+export function liveExpectations(model: DeploymentModel, overrides: ConformanceContext['overrides'] = {}, seed: Readonly<SeedDesign> = SEED_DESIGN, label = 'seed design'): LiveExpectations {
   const manifestRedis = (k: string) => lastDirective(model.redisConf.text, [k])?.join(' ');
   const seedRedis: Record<(typeof REDIS_PARAMS)[number], string> = {
     appendonly: seed.appendonly,
@@ -139,6 +142,7 @@ export function liveExpectations(model: DeploymentModel, overrides: ConformanceC
   };
   const withOverride = <T extends object>(o: T, v: string | undefined): T => (v === undefined ? o : { ...o, override: v });
   return {
+    label,
     redis: Object.fromEntries(REDIS_PARAMS.map((k) => [k, withOverride({ seed: seedRedis[k], manifest: manifestRedis(k) }, overrides.redis?.[k])])) as LiveExpectations['redis'],
     sentinel: Object.fromEntries(SENTINEL_PARAMS.map((k) => [k, withOverride({ seed: seedSentinel[k], manifest: manifestSentinel[k] }, k === 'quorum' ? undefined : overrides.sentinel?.[k])])) as LiveExpectations['sentinel'],
   };
@@ -179,6 +183,7 @@ function paramCheck(
   param: string,
   exp: { seed: string; manifest: string | undefined; override?: string },
   running: { pod: string; value: string | null }[],
+  label = 'seed design',
 ): ConformanceCheck {
   const expected = exp.override ?? exp.seed;
   const want = normal(param, expected);
@@ -188,7 +193,7 @@ function paramCheck(
   const manifestRunning = exp.manifest === undefined ? undefined : normal(param, exp.override ?? exp.manifest);
   const notApplied = running.filter((r) => r.value !== null && manifestRunning !== undefined && normal(param, r.value) !== manifestRunning);
   const problems: string[] = [];
-  if (!manifestOk) problems.push(`The manifests declare ${showValue(exp.manifest)} where the seed design says ${showValue(exp.seed)}.`);
+  if (!manifestOk) problems.push(`The manifests declare ${showValue(exp.manifest)} where the ${label} says ${showValue(exp.seed)}.`);
   if (notApplied.length > 0) problems.push(`${notApplied.map((r) => r.pod).join(', ')} do not run what the manifests declare (${showValue(exp.manifest)}).`);
   if (unreachable.length > 0) problems.push(`No answer from ${unreachable.map((r) => r.pod).join(', ')}.`);
   return {
@@ -197,8 +202,8 @@ function paramCheck(
     valid: manifestOk && wrong.length === 0 && unreachable.length === 0 && notApplied.length === 0,
     expected:
       exp.override !== undefined
-        ? `${showValue(exp.override)} (explicit override; the seed design says ${showValue(exp.seed)})`
-        : `${showValue(exp.seed)} (seed design${exp.manifest !== undefined && normal(param, exp.manifest) === want ? ' and manifests' : `; the manifests declare ${showValue(exp.manifest)}`})`,
+        ? `${showValue(exp.override)} (explicit override; the ${label} says ${showValue(exp.seed)})`
+        : `${showValue(exp.seed)} (${label}${exp.manifest !== undefined && normal(param, exp.manifest) === want ? ' and manifests' : `; the manifests declare ${showValue(exp.manifest)}`})`,
     observed: perPod(running.map((r) => ({ pod: r.pod, value: r.value === null ? '(no answer)' : showValue(r.value) }))),
     explanation: [...problems, PARAM_WHY[param] ?? ''].join(' ').trim(),
   };
@@ -330,10 +335,10 @@ function runningParamChecks(snap: LiveSnapshot, exp: LiveExpectations, masterInf
   const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
   // --- parameters as the processes run them ---------------------------------------------------------------
   for (const k of REDIS_PARAMS) {
-    out.push(paramCheck(`config.redis.${k}`, k, exp.redis[k], snap.redis.map((r) => ({ pod: r.pod, value: r.config.ok ? (r.config.value[k] ?? '') : null }))));
+    out.push(paramCheck(`config.redis.${k}`, k, exp.redis[k], snap.redis.map((r) => ({ pod: r.pod, value: r.config.ok ? (r.config.value[k] ?? '') : null })), exp.label));
   }
   for (const k of SENTINEL_PARAMS) {
-    out.push(paramCheck(`config.sentinel.${k}`, k, exp.sentinel[k], masterInfo.map((x) => ({ pod: x.pod, value: x.m?.[k] ?? null }))));
+    out.push(paramCheck(`config.sentinel.${k}`, k, exp.sentinel[k], masterInfo.map((x) => ({ pod: x.pod, value: x.m?.[k] ?? null })), exp.label));
   }
   for (const key of ['requirepass', 'masterauth'] as const) {
     const vals = snap.redis.map((r) => ({ pod: r.pod, a: r[key] }));
@@ -396,12 +401,15 @@ const settles = (c: ConformanceCheck) => !c.name.startsWith('config.') && !c.nam
 export async function liveChecks(ctx: ConformanceContext): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
   if (!d) throw new Error('the live conformance group needs a running deployment');
-  const exp = liveExpectations(ctx.model, ctx.overrides, designFor(ctx.model));
+  const exp = ctx.design
+    ? liveExpectations(ctx.model, ctx.overrides, ctx.design.params, ctx.design.name === 'seed' ? 'seed design' : `design ${ctx.design.name}`)
+    : liveExpectations(ctx.model, ctx.overrides, designFor(ctx.model));
+  const deviations = ctx.design ? designDeviationChecks(ctx.design, 'live') : [];
   const deadline = performance.now() + LIVE_DEFAULTS.settleMs;
   for (let attempt = 1; ; attempt++) {
     const checks = liveChecksFromSnapshot(await takeLiveSnapshot(d), exp);
     if (!checks.some((c) => c.valid === false && settles(c)) || performance.now() > deadline) {
-      return checks.map((c) => (settles(c) ? { ...c, figures: { ...c.figures, snapshots: attempt } } : c));
+      return [...checks.map((c) => (settles(c) ? { ...c, figures: { ...c.figures, snapshots: attempt } } : c)), ...deviations];
     }
     await new Promise((r) => setTimeout(r, 1000));
   }

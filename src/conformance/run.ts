@@ -1,5 +1,6 @@
 // Runs conformance groups (the `conformance` command, and the default suite before its scenarios) and records them in the journal.
 import path from 'node:path';
+import type { Design } from '../config/design.ts';
 import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, Verdict } from '../report/journal.ts';
@@ -140,6 +141,8 @@ export interface ConformanceOptions {
   argv?: string[];
   log?: (line: string) => void;
   convergeTimeoutMs?: number;
+  /** The design to hold the deployment to (--design FILE); absent: the seed's. */
+  design?: Design;
 }
 
 export interface ConformanceRun {
@@ -164,6 +167,7 @@ export function conformanceJournal(opts: {
   model: DeploymentModel;
   deployment?: StartedDeployment;
   overrides?: ConfigOverrides;
+  design?: Design;
   results: ConformanceGroupResult[];
 }): Journal {
   const d = opts.deployment;
@@ -181,6 +185,7 @@ export function conformanceJournal(opts: {
     target: d ? { name: d.target, redisVersion: d.redisVersion, details: d.describe() } : { name: 'none (static checks only)', redisVersion: null, details: {} },
     deployment: {
       ...describeDeployment(opts.model),
+      ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
       ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
       ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
     },
@@ -217,10 +222,11 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
       model,
       ...(deployment ? { deployment } : {}),
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      ...(opts.design ? { design: opts.design } : {}),
       convergeTimeoutMs: opts.convergeTimeoutMs ?? CONFORMANCE_DEFAULTS.convergeTimeoutMs,
       ...(opts.log ? { log: opts.log } : {}),
     });
-    const journal = conformanceJournal({ runId, startedAt, finishedAt: new Date(), argv: opts.argv ?? [], model, ...(deployment ? { deployment } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}), results });
+    const journal = conformanceJournal({ runId, startedAt, finishedAt: new Date(), argv: opts.argv ?? [], model, ...(deployment ? { deployment } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}), ...(opts.design ? { design: opts.design } : {}), results });
     const secrets = deployment ? deployment.passwords : model.password.value !== null ? [model.password.value] : [];
     const redactor = createRedactor(secrets);
     const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories: new Map(), redactor });

@@ -1,5 +1,6 @@
 // Static conformance: the manifests against the seed design (issue #4, part 1), with no cluster.
 import path from 'node:path';
+import type { DesignParameters } from '../config/design.ts';
 import type { DeploymentModel, ManifestObject } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
 import { fieldPath } from '../model/field-path.ts';
@@ -24,47 +25,12 @@ export interface StaticCheck {
   explanation: string;
 }
 
-/** The seed design (../shared/seed/redis-sentinel-ha.md): every parameter the static checks hold the manifests to. */
-export interface SeedDesign {
-  namespace: string;
-  statefulSet: string;
-  replicas: number;
-  redisContainer: string;
-  sentinelContainer: string;
-  redisPort: number;
-  sentinelPort: number;
-  masterName: string;
-  quorum: number;
-  downAfterMs: number;
-  failoverTimeoutMs: number;
-  parallelSyncs: number;
-  appendonly: string;
-  appendfsync: string;
-  /** `save ""`: RDB snapshots off. */
-  save: string;
-  maxmemory: string;
-  maxmemoryPolicy: string;
-  /** Minimum share of maxmemory the redis container's memory limit must add on top (fragmentation, buffers, fork). */
-  memoryHeadroom: number;
-  storage: string;
-  accessModes: readonly string[];
-  storageClassName: string;
-  dataDir: string;
-  antiAffinityTopologyKey: string;
-  headlessService: string;
-  clientService: string;
-  pdbMinAvailable: number;
-  /** The env var the start scripts read the password from. */
-  passwordEnv: string;
-  /** Pod label naming the pod's replication role; the client Service selects `roleLabel: masterRole`. */
-  roleLabel: string;
-  masterRole: string;
-  replicaRole: string;
-  /** The sidecar that keeps `roleLabel` current. */
-  labellerContainer: string;
-  /** Service of every pod's sentinel, for Sentinel-aware clients. */
-  sentinelService: string;
-}
+/**
+ * The parameters the static checks hold the manifests to (src/config/design.ts). SEED_DESIGN holds the seed's
+ * (../shared/seed/redis-sentinel-ha.md), the same values as designs/seed.yaml (a unit test keeps them equal);
+ * `--design FILE` supplies another design's.
+ */
+export type SeedDesign = DesignParameters;
 
 export const SEED_DESIGN: Readonly<SeedDesign> = Object.freeze({
   namespace: 'matrix',
@@ -153,6 +119,10 @@ function intOf(v: unknown, dflt: number | null = null): number | null {
 /** Redis config arguments as written in a config file: quoted when empty or containing spaces. */
 function confArgs(args: readonly string[]): string {
   return args.map((a) => (a === '' || /\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
+}
+/** When the design checked differs from the seed here: a sentence saying whose value is expected. */
+function designNote(expected: string | number, seedValue: string | number): string {
+  return String(expected) === String(seedValue) ? '' : ` Held to the design's ${expected} (deviates from the seed's ${seedValue}).`;
 }
 function ref(o: { kind: string; metadata: { name: string } }): string {
   return `${o.kind}/${o.metadata.name}`;
@@ -421,7 +391,7 @@ class StaticSuite {
     this.add({
       name: 'sentinel.quorum', valid: quorum === s.quorum, expected: String(s.quorum), observed: show(monitor?.[3]),
       ...this.confWhere(conf, 'sentinel monitor <quorum>'),
-      explanation: 'The seed: quorum 2, two of the three sentinels must agree the master is down before a failover starts.',
+      explanation: 'The seed: quorum 2, two of the three sentinels must agree the master is down before a failover starts.' + designNote(s.quorum, SEED_DESIGN.quorum),
     });
     const majority = this.majority;
     this.add({
@@ -444,16 +414,16 @@ class StaticSuite {
         "Losing the master's pod also loses its sentinel: the others must still reach the quorum to mark it down and a majority of all " +
         `sentinels to elect the leader that fails over, or no failover ever happens (see also ${this.stsRef} spec.replicas).`,
     });
-    const param = (key: string, expected: number, why: string): void => {
+    const param = (key: string, expected: number, seedValue: number, why: string): void => {
       const v = lastDirective(conf.text, ['sentinel', key, name]);
       this.add({
         name: `sentinel.${key}`, valid: v !== undefined && v.length === 1 && Number(v[0]) === expected, expected: String(expected),
-        observed: v === undefined ? '(absent: Sentinel default)' : confArgs(v), ...this.confWhere(conf, `sentinel ${key}`), explanation: why,
+        observed: v === undefined ? '(absent: Sentinel default)' : confArgs(v), ...this.confWhere(conf, `sentinel ${key}`), explanation: why + designNote(expected, seedValue),
       });
     };
-    param('down-after-milliseconds', s.downAfterMs, 'The seed: a master unreachable for 5000 ms is subjectively down; this sets the floor of the 5–10 s failover the seed promises.');
-    param('failover-timeout', s.failoverTimeoutMs, 'The seed: 10000 ms; it bounds a stuck failover and spaces retries (a lost election costs 2 × failover-timeout).');
-    param('parallel-syncs', s.parallelSyncs, 'The seed: one replica resyncs with the new master at a time, so the other keeps serving reads.');
+    param('down-after-milliseconds', s.downAfterMs, SEED_DESIGN.downAfterMs, 'The seed: a master unreachable for 5000 ms is subjectively down; this sets the floor of the 5–10 s failover the seed promises.');
+    param('failover-timeout', s.failoverTimeoutMs, SEED_DESIGN.failoverTimeoutMs, 'The seed: 10000 ms; it bounds a stuck failover and spaces retries (a lost election costs 2 × failover-timeout).');
+    param('parallel-syncs', s.parallelSyncs, SEED_DESIGN.parallelSyncs, 'The seed: one replica resyncs with the new master at a time, so the other keeps serving reads.');
     const [host, port] = [monitor?.[1], monitor?.[2]];
     const initial = this.podHost(0);
     this.add({
@@ -505,15 +475,15 @@ class StaticSuite {
   redisChecks(): void {
     const s = this.seed;
     const conf = this.redisConf;
-    const directive = (key: string, expected: string, why: string): void => {
+    const directive = (key: string, expected: string, seedValue: string, why: string): void => {
       const v = lastDirective(conf.text, [key]);
       this.add({
         name: `redis.${key}`, valid: v !== undefined && v.length === 1 && v[0]!.toLowerCase() === expected, expected,
-        observed: v === undefined ? '(absent: Redis default)' : confArgs(v), ...this.confWhere(conf, key), explanation: why,
+        observed: v === undefined ? '(absent: Redis default)' : confArgs(v), ...this.confWhere(conf, key), explanation: why + designNote(expected, seedValue),
       });
     };
-    directive('appendonly', s.appendonly, 'The seed persists with AOF: every write is logged and replayed on start-up; without it a restarted pod comes back empty.');
-    directive('appendfsync', s.appendfsync, 'The seed: fsync once a second (at most one second of writes lost on a crash) without the throughput cost of always.');
+    directive('appendonly', s.appendonly, SEED_DESIGN.appendonly, 'The seed persists with AOF: every write is logged and replayed on start-up; without it a restarted pod comes back empty.');
+    directive('appendfsync', s.appendfsync, SEED_DESIGN.appendfsync, 'The seed: fsync once a second (at most one second of writes lost on a crash) without the throughput cost of always.');
     const save = lastDirective(conf.text, ['save']);
     this.add({
       name: 'redis.save', valid: save !== undefined && save.length === 1 && save[0] === s.save, expected: `save ${confArgs([s.save])} (RDB off)`,
@@ -531,7 +501,7 @@ class StaticSuite {
       ...this.confWhere(conf, 'maxmemory'),
       explanation: 'The seed: 2 GB per instance, evicting beyond it; a different value changes what the memory limit must hold.',
     });
-    directive('maxmemory-policy', s.maxmemoryPolicy, 'The seed evicts least-recently-used keys of any kind at maxmemory; another policy rejects writes or evicts differently.');
+    directive('maxmemory-policy', s.maxmemoryPolicy, SEED_DESIGN.maxmemoryPolicy, 'The seed evicts least-recently-used keys of any kind at maxmemory; another policy rejects writes or evicts differently.');
     const pw = ['requirepass', 'masterauth'].filter((d) => lastDirective(conf.text, [d]) !== undefined);
     this.add({
       name: 'redis.no-password-in-config', valid: pw.length === 0, expected: 'no requirepass or masterauth (they come from the Secret at start-up)',

@@ -1,4 +1,5 @@
 // What every conformance group returns, and the registry the `conformance` command and the default suite run.
+import type { Design } from '../config/design.ts';
 import type { DeploymentModel } from '../config/manifests.ts';
 import type { ConformanceCheck, ConformanceGroupName } from '../model/conformance.ts';
 import type { FaultSpec } from '../faults/index.ts';
@@ -21,6 +22,11 @@ export interface ConformanceContext {
   model: DeploymentModel;
   /** Present when a group that needs a deployment runs. */
   deployment?: StartedDeployment;
+  /**
+   * The design to hold the deployment to (--design FILE); absent: the seed's (scaled to the manifests' replicas,
+   * as today). Each value where it differs from the seed is a `design.<field>` check of the static and live groups.
+   */
+  design?: Design;
   /** Config the deployment runs with on top of the manifests (--set), so expectations follow explicit overrides. */
   overrides?: { sentinel?: Record<string, string>; redis?: Record<string, string> };
   /** Bound for waiting until the deployment has converged again (after a peer check). */

@@ -8,6 +8,7 @@ import { renderHtml } from './html.ts';
 import type { Journal } from './journal.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
+import { METRICS_FILE, renderOpenMetrics } from './metrics.ts';
 import { ensureReportDir } from './report-dir.ts';
 import type { Redactor } from '../process/redact.ts';
 
@@ -15,11 +16,11 @@ const RESULT_FILE = 'result.json';
 const JUNIT_FILE = 'junit.xml';
 const HTML_FILE = 'index.html';
 const SUMMARY_FILE = 'summary.md';
-const REPORT_FILES = new Set([RESULT_FILE, JUNIT_FILE, HTML_FILE, SUMMARY_FILE]);
+const REPORT_FILES = new Set([RESULT_FILE, JUNIT_FILE, HTML_FILE, SUMMARY_FILE, METRICS_FILE]);
 
 /**
  * Writes `<reportDir>/<run id>/` with result.json, junit.xml, index.html (the self-contained evidence
- * report), summary.md (for a CI step summary or PR comment) and every history (keyed by its path relative
+ * report), summary.md (for a CI step summary or PR comment), metrics.prom (every trial's figures as OpenMetrics text) and every history (keyed by its path relative
  * to the run dir), all redacted, then atomically repoints the relative symlink `<reportDir>/latest` at it.
  * The reports are rendered from the redacted journal and histories, and the rendered text is redacted
  * once more: an escaped form of a secret (`&amp;` in HTML) must not slip through.
@@ -54,6 +55,7 @@ export async function writeReports(opts: {
     [join(runDir, JUNIT_FILE), redactor.text(renderJunit(redacted))],
     [join(runDir, SUMMARY_FILE), redactor.text(orFallback(() => renderMarkdown(redacted), (m) => `## sentinel-chaos: ${redacted.verdict}\n\nsummary.md could not be rendered (${m}); see result.json.\n`))],
     [join(runDir, HTML_FILE), redactor.text(orFallback(() => renderHtml(redacted, ops), fallbackHtml))],
+    [join(runDir, METRICS_FILE), redactor.text(orFallback(() => renderOpenMetrics(redacted), (m) => `# metrics.prom could not be rendered (${m.replace(/\n/g, ' ')}); see result.json\n# EOF\n`))],
     // Last, so that a run dir holding result.json is complete.
     [join(runDir, RESULT_FILE), `${JSON.stringify(redacted, null, 2)}\n`],
   ];

@@ -1,4 +1,5 @@
 // A harness run: bring the deployment up, run every scenario's trials, gate on the SLOs, write the reports.
+import type { Design } from '../config/design.ts';
 import path from 'node:path';
 import { createClock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
@@ -41,6 +42,8 @@ export interface RunOptions {
   gate?: GateStat;
   /** Conformance groups run on the deployment before the scenarios (none unless named; the CLI's default is DEFAULT_SUITE_GROUPS). */
   conformance?: readonly string[];
+  /** The design the conformance groups hold the deployment to (--design FILE); absent: the seed's. */
+  design?: Design;
   /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
   profile?: ProfileName;
   /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
@@ -122,6 +125,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       deployment: {
         ...describeDeployment(model),
         ...(opts.profile ? { profile: opts.profile } : {}),
+        ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
         ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
         ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
       },
@@ -179,7 +183,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     });
     deployment = d;
     progress?.runStart(runId, d.target);
-    conformance = await runGroups(groups, { model, deployment: d, ...(opts.overrides ? { overrides: opts.overrides } : {}), convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
+    conformance = await runGroups(groups, { model, deployment: d, ...(opts.overrides ? { overrides: opts.overrides } : {}), ...(opts.design ? { design: opts.design } : {}), convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
 
     for (const scenario of opts.scenarios) {
       const trials: TrialResult[] = [];

@@ -1,9 +1,9 @@
 // Scenario files: the schema, and loading with errors that name the file, line and field.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
+import { parseYamlWith } from '../config/yaml-file.ts';
 import { FaultSchema } from '../faults/index.ts';
 import { durationField as duration, msField as ms } from '../model/duration.ts';
 
@@ -88,47 +88,11 @@ export type Scenario = z.infer<typeof ScenarioSchema> & { file: string };
 /** The built-in scenarios shipped with the harness. */
 export const BUILTIN_SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
 
-function position(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey>, atKey = false): string {
-  // Walk to the deepest node that exists along the path, so a missing field points at its parent.
-  let node: unknown = doc.contents;
-  for (const key of p) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === key);
-      if (!pair) break;
-      // An unknown key is reported at the key itself; a bad value at the value.
-      node = atKey && p[p.length - 1] === key && pair.key ? pair.key : pair.value;
-    } else if (isSeq(node)) {
-      const next = node.get(key as number, true);
-      if (next === undefined) break;
-      node = next;
-    } else break;
-  }
-  const range = (node as { range?: [number, number, number] } | null)?.range;
-  if (!range) return '';
-  const { line, col } = lc.linePos(range[0]);
-  return `:${line}:${col}`;
-}
-
 /** Parse and validate one scenario file's text. */
 export function parseScenario(text: string, file: string): Scenario {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const yamlErr = doc.errors[0];
-  if (yamlErr) {
-    const { line, col } = lc.linePos(yamlErr.pos[0]);
-    throw new HarnessError('SCENARIO_INVALID', `${file}:${line}:${col}: YAML syntax error: ${yamlErr.message.split('\n')[0]}`);
-  }
-  const parsed = ScenarioSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    // zod reports an unknown key at its parent object; point at the key itself.
-    const at = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
-    const field = at.length ? at.join('.') : '(top level)';
-    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, at, issue.code === 'unrecognized_keys')}: field ${field}: ${issue.message}`);
-  }
-  const s = parsed.data;
+  const { data: s, source } = parseYamlWith(text, file, ScenarioSchema, 'SCENARIO_INVALID');
   if (s.expect.failoverBandMs[0] > s.expect.failoverBandMs[1]) {
-    throw new HarnessError('SCENARIO_INVALID', `${file}${position(doc, lc, ['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`);
+    throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`);
   }
   return { ...s, file };
 }

@@ -31,14 +31,14 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 describe('writeReports', () => {
-  it('writes result.json, junit.xml, index.html, summary.md and the histories into the run dir', async () => {
+  it('writes result.json, junit.xml, index.html, summary.md, metrics.prom and the histories into the run dir', async () => {
     const reportDir = join(tmp, 'reports');
     const journal = sampleJournal();
     const { runDir, files } = await writeReports({ reportDir, journal, histories: histories(), redactor: createRedactor([]) });
 
     expect(runDir).toBe(join(reportDir, journal.run.id));
     expect([...files].sort()).toEqual(
-      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'index.html', 'junit.xml', 'result.json', 'summary.md'].map((f) => join(runDir, f)),
+      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'index.html', 'junit.xml', 'metrics.prom', 'result.json', 'summary.md'].map((f) => join(runDir, f)),
     );
     expect((await filesUnder(runDir)).sort()).toEqual([...files].sort());
     const result = await readFile(join(runDir, 'result.json'), 'utf8');
