@@ -18,12 +18,17 @@ export interface KubeFlags {
   kindConfig: string;
   /** kubeconfig file (default: $KUBECONFIG, else ~/.kube/config). */
   kubeconfig?: string;
+  /** Who injects container kills, pauses and partitions: auto (Chaos Mesh when its CRDs are installed, else kind-node), chaos-mesh or kind-node. */
+  faultBackend: 'auto' | 'chaos-mesh' | 'kind-node';
+  /** Most pods a fault may disrupt at once (--max-disruption); undefined: no limit. */
+  maxDisruption?: number;
 }
 
 export const KUBE_FLAG_DEFAULTS: KubeFlags = {
   allowContexts: [],
   reuse: false,
   keep: false,
+  faultBackend: 'auto',
   kindConfig: path.resolve(import.meta.dirname, '../../kind-config.yaml'),
 };
 

@@ -3,7 +3,7 @@
 import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import type { ManifestObject } from '../../src/config/manifests.ts';
-import type { ClusterEvent, EvictionAnswer, ExecResult, KubeApi, KubePod, NodeShell, PodWatchEvent, StatefulSetInfo } from '../../src/targets/kube/api.ts';
+import type { ClusterEvent, CustomObject, CustomObjectRef, CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubePod, NodeShell, PodWatchEvent, StatefulSetInfo } from '../../src/targets/kube/api.ts';
 
 let uids = 0;
 const newUid = () => `uid-${++uids}`;
@@ -24,6 +24,23 @@ export interface FakeOptions {
   onDelete?: (pod: string) => void;
   /** Where portForward connects (a local TCP server standing in for the pod's port). */
   forwardTo?: (pod: string, port: number) => { host: string; port: number };
+  /** Pods that do not carry the StatefulSet's labels: a labelled listPods leaves them out. */
+  unlabelled?: string[];
+  /** Installed CRDs by name (e.g. networkchaos.chaos-mesh.org). */
+  crds?: string[];
+  /** A created custom object reports AllInjected after this many GETs (0: at the first; Infinity: never). */
+  injectedAfterGets?: number;
+  /** A deleted custom object stays (finalizer held) for this many GETs (Infinity: stuck). */
+  finalizerGets?: number;
+}
+
+/** A custom object the fake holds: what was created, and the controller's progress on it. */
+export interface FakeCustomObject {
+  plural: string;
+  obj: CustomObject;
+  gets: number;
+  deleting: boolean;
+  deleteGets: number;
 }
 
 export class FakeKube implements KubeApi {
@@ -37,6 +54,8 @@ export class FakeKube implements KubeApi {
   private readonly existing: Set<string>;
   private readonly watchers = new Set<(e: PodWatchEvent) => void>();
   private nextPid = 1000;
+  /** Custom objects by "plural/name". */
+  readonly custom = new Map<string, FakeCustomObject>();
 
   constructor(o: FakeOptions) {
     this.o = o;
@@ -100,8 +119,8 @@ export class FakeKube implements KubeApi {
     }
     return p;
   }
-  async listPods() {
-    return [...this.pods.values()];
+  async listPods(_ns: string, labelSelector: string) {
+    return [...this.pods.values()].filter((p) => !labelSelector || !(this.o.unlabelled ?? []).includes(p.name));
   }
   async deletePod(_ns: string, name: string, grace: number) {
     this.calls.push(`delete pod ${name} grace=${grace}`);
@@ -166,6 +185,48 @@ export class FakeKube implements KubeApi {
   }
   async watchEvents(_ns: string, _onEvent: (e: ClusterEvent) => void) {
     return () => {};
+  }
+  async crdExists(name: string) {
+    this.calls.push(`get crd ${name}`);
+    return (this.o.crds ?? []).includes(name);
+  }
+  async createCustomObject(ref: Omit<CustomObjectRef, 'name'>, obj: CustomObject) {
+    const key = `${ref.plural}/${obj.metadata.name}`;
+    if (this.custom.has(key)) throw new Error(`${key} already exists`);
+    this.calls.push(`create ${obj.kind}/${obj.metadata.name} in ${ref.namespace}`);
+    this.custom.set(key, { plural: ref.plural, obj: structuredClone(obj), gets: 0, deleting: false, deleteGets: 0 });
+  }
+  private state(c: FakeCustomObject): CustomObjectState {
+    const injected = c.gets > (this.o.injectedAfterGets ?? 0);
+    return {
+      name: c.obj.metadata.name,
+      labels: c.obj.metadata.labels,
+      finalizers: ['chaos-mesh/records'],
+      deleting: c.deleting,
+      conditions: { Selected: 'True', AllInjected: injected && !c.deleting ? 'True' : 'False', AllRecovered: c.deleting ? 'True' : 'False' },
+      recordPhases: [injected && !c.deleting ? 'Injected' : 'Not Injected'],
+    };
+  }
+  async getCustomObject(ref: CustomObjectRef) {
+    const key = `${ref.plural}/${ref.name}`;
+    const c = this.custom.get(key);
+    if (!c) return null;
+    c.gets++;
+    if (c.deleting && ++c.deleteGets > (this.o.finalizerGets ?? 0)) {
+      this.custom.delete(key);
+      return null;
+    }
+    return this.state(c);
+  }
+  async deleteCustomObject(ref: CustomObjectRef) {
+    this.calls.push(`delete ${ref.plural}/${ref.name}`);
+    const c = this.custom.get(`${ref.plural}/${ref.name}`);
+    if (c) c.deleting = true;
+  }
+  async listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string) {
+    this.calls.push(`list ${ref.plural} ${labelSelector}`);
+    const want = labelSelector.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+    return [...this.custom.values()].filter((c) => c.plural === ref.plural && want.every(([k, v]) => c.obj.metadata.labels[k] === v)).map((c) => this.state(c));
   }
 }
 

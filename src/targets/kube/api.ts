@@ -52,6 +52,35 @@ export interface ClusterEvent {
   message: string;
 }
 
+/** Where a custom resource lives: its group, version, plural and namespaced name. */
+export interface CustomObjectRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+/** A custom resource as the harness creates it (plain JSON; validated offline before it is sent). */
+export interface CustomObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** What the harness reads back of a custom resource: its finalizers, whether it is being deleted, and its status. */
+export interface CustomObjectState {
+  name: string;
+  labels: Record<string, string>;
+  finalizers: string[];
+  deleting: boolean;
+  /** status.conditions as type ► status ("True" / "False"). */
+  conditions: Record<string, string>;
+  /** status.experiment.containerRecords: each record's phase ("Injected", "Not Injected"). */
+  recordPhases: string[];
+}
+
 export interface KubeApi {
   readonly context: string;
   /** The API server's version; throws when it cannot be reached. */
@@ -77,6 +106,14 @@ export interface KubeApi {
   portForward(ns: string, pod: string, port: number, socket: Duplex): Promise<() => void>;
   watchPods(ns: string, labelSelector: string, onEvent: (e: PodWatchEvent) => void): Promise<() => void>;
   watchEvents(ns: string, onEvent: (e: ClusterEvent) => void): Promise<() => void>;
+  /** Whether a CustomResourceDefinition of this name (e.g. networkchaos.chaos-mesh.org) is installed. */
+  crdExists(name: string): Promise<boolean>;
+  createCustomObject(ref: Omit<CustomObjectRef, 'name'>, obj: CustomObject): Promise<void>;
+  /** null when it does not exist (any more). */
+  getCustomObject(ref: CustomObjectRef): Promise<CustomObjectState | null>;
+  /** Request the deletion (finalizers, if any, hold the object until its controller releases them); a missing object is not an error. */
+  deleteCustomObject(ref: CustomObjectRef): Promise<void>;
+  listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string): Promise<CustomObjectState[]>;
 }
 
 /** Commands run on a node (for kind: `docker exec <node container>`); absent on clusters whose nodes the harness cannot reach. */

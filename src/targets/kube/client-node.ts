@@ -4,7 +4,9 @@ import type {
   KubeConfig} from '@kubernetes/client-node';
 import {
   ApiException,
+  ApiextensionsV1Api,
   AppsV1Api,
+  CustomObjectsApi,
   CoreV1Api,
   Exec,
   KubernetesObjectApi,
@@ -18,7 +20,7 @@ import {
   type V1Status,
 } from '@kubernetes/client-node';
 import type { ManifestObject } from '../../config/manifests.ts';
-import type { EvictionAnswer, ExecResult, KubeApi, KubePod } from './api.ts';
+import type { CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubePod } from './api.ts';
 
 const isStatus = (e: unknown, code: number) => e instanceof ApiException && e.code === code;
 
@@ -52,6 +54,22 @@ const clean = (o: ManifestObject): KubernetesObject => {
   const { __file: _file, ...rest } = o;
   return rest as KubernetesObject;
 };
+
+/** A custom resource as read back (a plain JSON object from CustomObjectsApi) ► what the harness looks at. */
+export function toCustomObjectState(o: unknown): CustomObjectState {
+  const x = (o ?? {}) as {
+    metadata?: { name?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: unknown };
+    status?: { conditions?: Array<{ type?: string; status?: string }>; experiment?: { containerRecords?: Array<{ phase?: string }> } };
+  };
+  return {
+    name: x.metadata?.name ?? '',
+    labels: x.metadata?.labels ?? {},
+    finalizers: x.metadata?.finalizers ?? [],
+    deleting: x.metadata?.deletionTimestamp != null,
+    conditions: Object.fromEntries((x.status?.conditions ?? []).map((c) => [c.type ?? '?', c.status ?? 'Unknown'])),
+    recordPhases: (x.status?.experiment?.containerRecords ?? []).map((r) => r.phase ?? '?'),
+  };
+}
 
 export function clientNodeApi(kc: KubeConfig): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
@@ -159,7 +177,47 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         if (!isStatus(e, 404)) throw e;
       }
     },
+    ...customObjectsApi(kc),
     ...streamingApi(kc),
+  };
+}
+
+/** The custom resources (Chaos Mesh's objects) and the CRDs that define them. */
+function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCustomObject' | 'getCustomObject' | 'deleteCustomObject' | 'listCustomObjects'> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  return {
+    async crdExists(name) {
+      try {
+        await extensions.readCustomResourceDefinition({ name });
+        return true;
+      } catch (e) {
+        if (isStatus(e, 404)) return false;
+        throw e;
+      }
+    },
+    async createCustomObject(ref, body) {
+      await custom.createNamespacedCustomObject({ group: ref.group, version: ref.version, namespace: ref.namespace, plural: ref.plural, body, fieldManager: 'sentinel-chaos' });
+    },
+    async getCustomObject(ref) {
+      try {
+        return toCustomObjectState(await custom.getNamespacedCustomObject(ref));
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async deleteCustomObject(ref) {
+      try {
+        await custom.deleteNamespacedCustomObject(ref);
+      } catch (e) {
+        if (!isStatus(e, 404)) throw e;
+      }
+    },
+    async listCustomObjects(ref, labelSelector) {
+      const list = (await custom.listNamespacedCustomObject({ ...ref, labelSelector })) as { items?: unknown[] };
+      return (list.items ?? []).map(toCustomObjectState);
+    },
   };
 }
 

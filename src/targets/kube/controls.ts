@@ -4,19 +4,14 @@ import { registerSecret } from '../../process/redact.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { abilityMissing, HarnessError } from '../../errors.ts';
-import type { ContainerName, NetworkFaults, NodeControl, Partition, PodControl, ProcessPause } from '../target.ts';
-import type { KubeApi, KubePod, NodeShell } from './api.ts';
+import { kindNodeBackend } from './backends/kind-node.ts';
+import type { NetworkFaults, NodeControl, Partition, PodControl, ProcessPause } from '../target.ts';
+import type { KubeApi, KubePod } from './api.ts';
+import type { BackendOps, ControlDeps, FaultBackend } from './backends/backend.ts';
+import { containerPid } from './backends/kind-node.ts';
 
-export interface ControlDeps {
-  api: KubeApi;
-  namespace: string;
-  model: DeploymentModel;
-  /** Node access (kind: docker exec into the node containers); null on clusters whose nodes the harness cannot reach. */
-  nodeShell: NodeShell | null;
-  pollMs: number;
-  /** How long start() waits for a recreated pod to be Ready. */
-  readyTimeoutMs: number;
-}
+export type { ControlDeps } from './backends/backend.ts';
+export { containerId, containerPid, partitionRules } from './backends/kind-node.ts';
 
 /** The latest pod objects seen (GETs and the watch), so that isRunning and nodeOf can answer synchronously. */
 export class PodCache {
@@ -27,22 +22,6 @@ export class PodCache {
   get(name: string): KubePod | null {
     return this.pods.get(name) ?? null;
   }
-}
-
-const NO_NODE_ACCESS = 'needs a shell on the pod\'s node (docker exec into the kind node container): only the kind target has one';
-
-export function containerId(pod: KubePod, container: string): string {
-  const c = pod.containers.find((x) => x.name === container);
-  if (!c?.id) throw new HarnessError('PROCESS_FAILED', `${pod.name}/${container} has no container ID (not started)`);
-  return c.id.replace(/^[a-z]+:\/\//, '');
-}
-
-/** The container's init process as the node sees it (the manifest's scripts exec the server, so it is redis-server or redis-sentinel). */
-export async function containerPid(shell: NodeShell, pod: KubePod, container: string): Promise<number> {
-  const r = await shell.exec(pod.nodeName!, ['crictl', 'inspect', '--output', 'go-template', '--template', '{{.info.pid}}', containerId(pod, container)]);
-  const pid = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 1) throw new HarnessError('PROCESS_FAILED', `cannot find the process of ${pod.name}/${container} on ${pod.nodeName}: ${r.stderr.trim() || r.stdout.trim()}`);
-  return pid;
 }
 
 /** What every control needs: the pod objects as the API server has them, bounded waits, and the node shell. */
@@ -68,22 +47,18 @@ function podOps(d: ControlDeps, cache: PodCache) {
   /** Resolves once the pod object with this uid is gone (the kubelet confirmed its containers are dead, or a force delete). */
   const gone = (name: string, uid: string, timeoutMs: number) =>
     until(`pod ${name} (uid ${uid}) was not gone`, async () => (await get(name))?.uid !== uid, timeoutMs);
-  const shell = () => {
-    if (!d.nodeShell) throw abilityMissing(NO_NODE_ACCESS);
-    return d.nodeShell;
-  };
   const procGone = async (node: string, pid: number) =>
-    until(`process ${pid} on ${node} did not exit`, async () => (await shell().exec(node, ['test', '-e', `/proc/${pid}`])).code !== 0, 10_000);
+    until(`process ${pid} on ${node} did not exit`, async () => (await d.nodeShell!.exec(node, ['test', '-e', `/proc/${pid}`])).code !== 0, 10_000);
   /** The pod a recreated pod replaced: start() waits for a different uid. */
   const replaced = new Map<string, string>();
-  return { get, must, until, gone, shell, procGone, replaced, cache };
+  return { get, must, until, gone, procGone, replaced, cache };
 }
 
 type PodOps = ReturnType<typeof podOps>;
 
-function kubePodControl(d: ControlDeps, o: PodOps) {
+function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
   const { api, namespace: ns, model } = d;
-  const { get, must, until, gone, shell, procGone, replaced, cache } = o;
+  const { get, must, until, gone, procGone, replaced, cache } = o;
   let imagePatch: Promise<void> | null = null;
   const graceS = model.terminationGracePeriodSeconds;
   const podControl: PodControl = {
@@ -110,13 +85,7 @@ function kubePodControl(d: ControlDeps, o: PodOps) {
       const p = cache.get(name);
       return p !== null && !p.deleting && p.phase === 'Running' && p.uid !== replaced.get(name);
     },
-    async killContainer(name, container) {
-      const p = await must(name);
-      const sh = shell();
-      const pid = await containerPid(sh, p, container);
-      await sh.exec(p.nodeName!, ['kill', '-KILL', String(pid)]);
-      await procGone(p.nodeName!, pid);
-    },
+    killContainer: (name, container) => backend.killContainer(name, container),
     async startContainer(name, container) {
       // restartPolicy Always: the kubelet restarts it; wait until it runs again and passes readiness.
       await until(`${name}/${container} was not running and ready again`, async () => {
@@ -201,54 +170,24 @@ function kubeNodes(d: ControlDeps, o: PodOps) {
   return { nodes, uncordonAll };
 }
 
-function kubePause(o: PodOps) {
-  const { must, until, shell } = o;
-  const paused = new Map<string, { node: string; pid: number }>();
-  const pause: ProcessPause = {
-    async pause(name, container: ContainerName) {
-      const p = await must(name);
-      const sh = shell();
-      const pid = await containerPid(sh, p, container);
-      await sh.exec(p.nodeName!, ['kill', '-STOP', String(pid)]);
-      // Proof: the kernel reports the process stopped (state T in /proc/<pid>/stat).
-      await until(`${name}/${container} (pid ${pid}) did not stop`, async () => {
-        const r = await sh.exec(p.nodeName!, ['cat', `/proc/${pid}/stat`]);
-        return /^\d+ \(.*\) T /.test(r.stdout);
-      }, 2000);
-      paused.set(`${name}/${container}`, { node: p.nodeName!, pid });
-    },
-    async resume(name, container) {
-      const key = `${name}/${container}`;
-      const at = paused.get(key);
-      if (!at) return;
-      paused.delete(key);
-      await shell().exec(at.node, ['kill', '-CONT', String(at.pid)]);
-    },
-  };
-
-  const resumeAll = async () => {
-    for (const key of [...paused.keys()]) {
-      const [pod, c] = key.split('/') as [string, ContainerName];
-      await pause.resume(pod, c).catch(() => {});
-    }
-  };
-  return { pause, resumeAll };
+/** The pod lookups and bounded waits a fault backend is built on. */
+export function backendOps(d: ControlDeps, cache: PodCache): BackendOps {
+  const { must, until } = podOps(d, cache);
+  return { must, until };
 }
 
-export function createControls(d: ControlDeps, cache: PodCache) {
+/**
+ * The target's controls; container kills, pauses and partitions go through `backend` (kind-node when
+ * not given). `pause` is null when the backend cannot pause (the trial is skipped with its reason).
+ */
+export function createControls(d: ControlDeps, cache: PodCache, backend: FaultBackend = kindNodeBackend(d, backendOps(d, cache))) {
   const ops = podOps(d, cache);
-  const { podControl, restoreStrategy } = kubePodControl(d, ops);
+  const { podControl, restoreStrategy } = kubePodControl(d, ops, backend);
   const { nodes, uncordonAll } = kubeNodes(d, ops);
-  const { pause, resumeAll } = kubePause(ops);
-  return { podControl, nodes, pause, restoreStrategy, resumeAll, uncordonAll };
-}
-
-/** The iptables commands that cut `podIP`'s traffic to and from each of `peers`, run inside its network namespace. */
-export function partitionRules(pid: number, peers: readonly string[], op: '-I' | '-D'): string[][] {
-  return peers.flatMap((ip) => [
-    ['nsenter', '--target', String(pid), '--net', 'iptables', '-w', op, 'INPUT', '-s', ip, '-j', 'DROP'],
-    ['nsenter', '--target', String(pid), '--net', 'iptables', '-w', op, 'OUTPUT', '-d', ip, '-j', 'DROP'],
-  ]);
+  // Without a pause the trial is skipped with the backend's reason (ABILITY_MISSING), as before.
+  const reason = backend.pauseUnavailable ?? 'this fault backend cannot pause processes';
+  const pause: ProcessPause = backend.pause ?? { pause: async () => Promise.reject(abilityMissing(reason)), resume: async () => {} };
+  return { podControl, nodes, pause, restoreStrategy, resumeAll: () => backend.healAll(), uncordonAll, backend };
 }
 
 export interface NetworkDeps {
@@ -257,56 +196,32 @@ export interface NetworkDeps {
   blockMajority(pod: string, on: boolean): void;
 }
 
-export function createNetwork(d: ControlDeps, net: NetworkDeps): NetworkFaults & { healAll(): Promise<void> } {
+export function createNetwork(d: ControlDeps, net: NetworkDeps, backend: FaultBackend = kindNodeBackend(d, backendOps(d, new PodCache()))): NetworkFaults & { healAll(): Promise<void> } {
   const active = new Set<Partition>();
   return {
     majorityClientAddress: net.majorityClientAddress,
     async unavailableReason() {
-      return d.nodeShell ? null : `partitions ${NO_NODE_ACCESS}`;
+      return backend.partitionUnavailable();
     },
     async partition(spec) {
       if (spec.cut === 'sentinels') {
         throw abilityMissing('a sentinels-only cut needs the sentinel\'s traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication');
       }
-      if (!d.nodeShell) throw abilityMissing(`partitions ${NO_NODE_ACCESS}`);
-      const sh = d.nodeShell;
-      const pods = await Promise.all(d.model.podNames.map((n) => d.api.getPod(d.namespace, n)));
-      const isolated = pods.find((p) => p?.name === spec.isolate);
-      if (!isolated?.nodeName) throw new HarnessError('PROCESS_FAILED', `pod ${spec.isolate} is not scheduled`);
-      const peers = pods.filter((p): p is KubePod => p !== null && p !== isolated && p.podIP !== null).map((p) => p.podIP!);
-      // Any container's process shares the pod's network namespace.
-      const pid = await containerPid(sh, isolated, d.model.redis.name);
-      const node = isolated.nodeName;
-      const run = async (argv: string[]) => {
-        const r = await sh.exec(node, argv);
-        if (r.code !== 0) throw new HarnessError('PROCESS_FAILED', `${argv.join(' ')} on ${node} exited ${r.code}: ${r.stderr.trim()}`);
+      const reason = backend.partitionUnavailable();
+      if (reason) throw abilityMissing(reason);
+      const p = await backend.partition(spec.isolate, (on) => net.blockMajority(spec.isolate, on));
+      const tracked: Partition = {
+        description: p.description,
+        get inEffectAt() {
+          return p.inEffectAt;
+        },
+        async heal() {
+          active.delete(tracked);
+          await p.heal();
+        },
       };
-      let healed = false;
-      const heal = async () => {
-        if (healed) return;
-        healed = true;
-        net.blockMajority(spec.isolate, false);
-        for (const argv of partitionRules(pid, peers, '-D')) await sh.exec(node, argv);
-        active.delete(partition);
-      };
-      const partition: Partition = {
-        description: `iptables DROP in ${spec.isolate}'s network namespace (on ${node}) to and from ${peers.join(', ')}; the harness's majority-side client cut at its forward`,
-        inEffectAt: 0,
-        heal,
-      };
-      active.add(partition);
-      try {
-        for (const argv of partitionRules(pid, peers, '-I')) await run(argv);
-        net.blockMajority(spec.isolate, true);
-        (partition as { inEffectAt: number }).inEffectAt = performance.now();
-        // Proof: a connection from inside the isolated pod to a peer's redis times out (124), not refused.
-        const probe = await sh.exec(node, ['nsenter', '--target', String(pid), '--net', 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${peers[0]}/${d.model.redisPort}`]);
-        if (probe.code !== 124) throw new HarnessError('PROCESS_FAILED', `partition of ${spec.isolate} not in effect: a probe to ${peers[0]}:${d.model.redisPort} ended with ${probe.code}, not a timeout`);
-      } catch (e) {
-        await heal();
-        throw e;
-      }
-      return partition;
+      active.add(tracked);
+      return tracked;
     },
     async healAll() {
       for (const p of [...active]) await p.heal().catch(() => {});

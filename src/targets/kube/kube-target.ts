@@ -11,7 +11,10 @@ import type { ConfigOverrides } from '../local/local-target.ts';
 import type { Pod, StartedDeployment } from '../target.ts';
 import { AddressBook, installResolver } from './address-book.ts';
 import type { KubeApi, NodeShell } from './api.ts';
-import { createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
+import type { FaultBackendName } from './backends/backend.ts';
+import { chaosMeshBackend } from './backends/chaos-mesh.ts';
+import { kindNodeBackend } from './backends/kind-node.ts';
+import { backendOps, createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
 
@@ -35,6 +38,10 @@ export interface KubeOptions {
   convergeTimeoutMs?: number;
   /** Extra facts for describe() (cluster, context). */
   facts?: Record<string, string>;
+  /** Which fault backend kills containers, pauses and partitions (resolved: auto already decided). */
+  faultBackend?: FaultBackendName;
+  /** The run id: Chaos Mesh objects are labelled with it. */
+  runId?: string;
   /** Called after everything the harness created was removed (kind: delete the cluster). */
   afterDown?: () => Promise<void>;
 }
@@ -190,12 +197,17 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     cleanups.push(async () => stopEvents());
 
     const deps = { api, namespace: ns, model, nodeShell: opts.nodeShell, pollMs: KUBE_DEFAULTS.pollMs, readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs };
-    const controls = createControls(deps, cache);
+    const ops = backendOps(deps, cache);
+    const kindNode = kindNodeBackend(deps, ops);
+    const backend = opts.faultBackend === 'chaos-mesh'
+      ? chaosMeshBackend(deps, ops, { runId: opts.runId ?? 'run', nodeFallback: opts.nodeShell ? kindNode : null, podSelector: selector })
+      : kindNode;
+    const controls = createControls(deps, cache, backend);
     const majorityClientAddress = `127.0.${opts.subnet}.200`;
     const network = createNetwork(deps, {
       majorityClientAddress,
       blockMajority: (pod, on) => (on ? forwarders.get(pod)?.block(majorityClientAddress) : forwarders.get(pod)?.unblock(majorityClientAddress)),
-    });
+    }, backend);
     cleanups.push(() => controls.restoreStrategy(), () => controls.uncordonAll(), () => controls.resumeAll(), () => network.healAll());
 
     await waitForConvergence({ pods, password: secretPw.password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs });
@@ -225,6 +237,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
         forward_addresses: pods.map((p, i) => `${p.name}=${local(i)}`).join(' '),
         created_objects: created.map((o) => `${o.kind}/${o.metadata.name}`).join(' ') || 'none',
         kill_semantics: 'pod delete, grace 0; the StatefulSet recreates the pod at once',
+        fault_backend: backend.name,
       }),
       down: teardown,
       [Symbol.asyncDispose]: teardown,

@@ -7,6 +7,9 @@ import { HarnessError } from '../../errors.ts';
 import { KUBE_FLAG_DEFAULTS, type TargetOptions } from '../options.ts';
 import type { StartedDeployment } from '../target.ts';
 import type { KubeApi, NodeShell } from './api.ts';
+import type { FaultBackendChoice, FaultBackendName } from './backends/backend.ts';
+import { chaosMeshInstalled } from './backends/chaos-mesh.ts';
+import { CHAOS_MESH_VERSION } from './backends/chaos-mesh-schema.ts';
 import { clientNodeApi } from './client-node.ts';
 import { checkContext } from './guard.ts';
 import { dockerNodeShell, kindClusterName, kindProvider, type ClusterProvider } from './kind.ts';
@@ -65,6 +68,15 @@ export async function connect(kc: KubeConfig, deps: TargetDeps, opts: { allowCon
   return api;
 }
 
+/** auto ► chaos-mesh when its CRDs are installed, else kind-node; chaos-mesh without its CRDs is an environment error (exit 2). */
+export async function resolveFaultBackend(api: KubeApi, choice: FaultBackendChoice): Promise<FaultBackendName> {
+  if (choice === 'kind-node') return 'kind-node';
+  const { installed, missing } = await chaosMeshInstalled(api);
+  if (installed) return 'chaos-mesh';
+  if (choice === 'auto') return 'kind-node';
+  throw new HarnessError('TARGET_UNAVAILABLE', `--fault-backend chaos-mesh: the CRDs ${missing.join(', ')} are not installed in context ${api.context}: install Chaos Mesh (helm install chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --create-namespace --version ${CHAOS_MESH_VERSION.slice(1)}; see scripts/kind-chaos-mesh.sh) or pass --fault-backend kind-node`);
+}
+
 export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promise<StartedDeployment> {
   const flags = { ...KUBE_FLAG_DEFAULTS, ...o.kube };
   const subnet = o.subnet ?? 83;
@@ -75,8 +87,9 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
     const server = kc.getCurrentCluster()?.server ?? '?';
     // Node shells exist only for kind nodes (docker containers): elsewhere pause and partitions are skipped with the reason.
     const isKind = kc.getCurrentContext().startsWith('kind-') && (await deps.provider.unavailableReason()) === null;
+    const faultBackend = await resolveFaultBackend(api, flags.faultBackend);
     return deps.start({
-      model: o.model, api, nodeShell: isKind ? deps.nodeShell : null, target: 'kube', subnet, overrides: o.overrides,
+      model: o.model, api, nodeShell: isKind ? deps.nodeShell : null, target: 'kube', subnet, overrides: o.overrides, faultBackend, runId: o.runId,
       applyExisting: false, keep: flags.keep, facts: { context: kc.getCurrentContext(), api_server: server },
     });
   }
@@ -93,8 +106,9 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
     kc.loadFromString(await deps.provider.kubeconfig(name));
     kc.setCurrentContext(`kind-${name}`);
     const api = await connect(kc, deps, { allowContexts: flags.allowContexts, namespace: null });
+    const faultBackend = await resolveFaultBackend(api, flags.faultBackend);
     return await deps.start({
-      model: o.model, api, nodeShell: deps.nodeShell, target: 'kind', subnet, overrides: o.overrides,
+      model: o.model, api, nodeShell: deps.nodeShell, target: 'kind', subnet, overrides: o.overrides, faultBackend, runId: o.runId,
       applyExisting: true,
       // A cluster the harness deletes takes its objects with it; a reused one keeps only what it had.
       keep: flags.keep || removeCluster,

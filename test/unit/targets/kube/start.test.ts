@@ -86,7 +86,8 @@ describe('--target kind', () => {
     const f = fakes();
     const d = await startTarget({ target: 'kind', model, runId: 'r' }, f.deps);
     expect(f.log.slice(0, 3)).toEqual(['exists sentinel-chaos', 'create sentinel-chaos kind-config.yaml', 'api kind-sentinel-chaos']);
-    expect(f.api.calls).toEqual(['version']);
+    // The API server was asked for its version, then (--fault-backend auto) whether Chaos Mesh's CRDs are installed.
+    expect(f.api.calls).toEqual(['version', 'get crd networkchaos.chaos-mesh.org', 'get crd podchaos.chaos-mesh.org']);
     await d.down();
     expect(f.log.at(-1)).toBe('delete sentinel-chaos');
     const k = fakes();

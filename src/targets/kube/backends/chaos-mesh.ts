@@ -1,0 +1,231 @@
+// The chaos-mesh fault backend: Chaos Mesh objects (NetworkChaos, PodChaos …) created with the run's
+// labels, proven injected through their status, and deleted finalizer-safely on heal, on SIGINT and by `down`.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../../../errors.ts';
+import { onInterrupt } from '../../../process/interrupt.ts';
+import type { Partition } from '../../target.ts';
+import type { CustomObject, CustomObjectRef, KubeApi } from '../api.ts';
+import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
+import { CHAOS_KINDS, chaosRef, containerKill, MANAGED_SELECTOR, networkPartition, REQUIRED_CRDS, RUN_LABEL, dnsPart, selectedPods, type ChaosKind } from './chaos-mesh-objects.ts';
+import { CHAOS_MESH_VERSION, validateChaosObject } from './chaos-mesh-schema.ts';
+import { NO_NODE_ACCESS } from './kind-node.ts';
+
+export const CHAOS_MESH_DEFAULTS = { injectTimeoutMs: 15_000, deleteTimeoutMs: 30_000, interruptDeleteTimeoutMs: 3000, pollMs: 250 } as const;
+
+/** The command that releases an object held by its finalizers, for when the Chaos Mesh controller never does. */
+export const finalizerFix = (ref: CustomObjectRef): string =>
+  `kubectl -n ${ref.namespace} patch ${ref.plural}.${ref.group} ${ref.name} --type=merge -p '{"metadata":{"finalizers":null}}'`;
+
+const refText = (ref: CustomObjectRef) => `${ref.plural}/${ref.name}`;
+
+export interface ChaosObjectOptions {
+  pollMs?: number;
+  injectTimeoutMs?: number;
+  deleteTimeoutMs?: number;
+  interruptDeleteTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Create, prove and delete Chaos Mesh objects; whatever is still in place is deleted on SIGINT. */
+export class ChaosObjects {
+  private readonly active = new Map<string, CustomObjectRef>();
+  private unregister: (() => void) | null = null;
+  private readonly o: Required<ChaosObjectOptions>;
+  private readonly api: KubeApi;
+
+  constructor(api: KubeApi, o: ChaosObjectOptions = {}) {
+    this.api = api;
+    this.o = { ...CHAOS_MESH_DEFAULTS, log: (l) => process.stderr.write(`chaos-mesh: ${l}\n`), ...o };
+  }
+
+  /** Validate offline against the CRD subset, then create; returns its reference. */
+  async create(obj: CustomObject): Promise<CustomObjectRef> {
+    const bad = validateChaosObject(obj);
+    if (bad.length) throw new HarnessError('INTERNAL', `${obj.kind}/${obj.metadata.name} does not match the Chaos Mesh ${CHAOS_MESH_VERSION} CRD: ${bad.join('; ')}`);
+    const ref = chaosRef(obj.kind as ChaosKind, obj.metadata.namespace, obj.metadata.name);
+    this.active.set(refText(ref), ref);
+    this.unregister ??= onInterrupt(async () => {
+      await this.removeAll(this.o.interruptDeleteTimeoutMs);
+    });
+    try {
+      await this.api.createCustomObject(ref, obj);
+    } catch (e) {
+      this.active.delete(refText(ref));
+      throw e;
+    }
+    return ref;
+  }
+
+  /** Resolves once the controller reports the object injected (condition AllInjected True, or every record Injected). */
+  async proveInjected(ref: CustomObjectRef): Promise<void> {
+    const deadline = performance.now() + this.o.injectTimeoutMs;
+    let last = 'not found';
+    for (;;) {
+      const s = await this.api.getCustomObject(ref);
+      if (s && (s.conditions.AllInjected === 'True' || (s.recordPhases.length > 0 && s.recordPhases.every((p) => p === 'Injected')))) return;
+      if (s) last = `conditions ${JSON.stringify(s.conditions)}, records ${s.recordPhases.join(',') || 'none'}`;
+      if (performance.now() > deadline) {
+        throw new HarnessError('FAULT_FAILED', `${refText(ref)} was not injected within ${this.o.injectTimeoutMs} ms (${last}): kubectl -n ${ref.namespace} describe ${ref.plural}.${ref.group} ${ref.name}`);
+      }
+      await sleep(this.o.pollMs);
+    }
+  }
+
+  /** Delete and wait until it is gone; still there after the bound (a finalizer the controller does not release) throws with the kubectl fix. */
+  async remove(ref: CustomObjectRef, timeoutMs = this.o.deleteTimeoutMs): Promise<void> {
+    await this.api.deleteCustomObject(ref);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = await this.api.getCustomObject(ref);
+      if (!s) break;
+      if (performance.now() > deadline) {
+        throw new HarnessError('TIMEOUT', `${refText(ref)} in ${ref.namespace} was still there ${timeoutMs} ms after its deletion${s.finalizers.length ? `, held by finalizers ${s.finalizers.join(', ')}` : ''} (the Chaos Mesh controller has not recovered it): if the controller is gone, release it with: ${finalizerFix(ref)}`);
+      }
+      await sleep(this.o.pollMs);
+    }
+    this.active.delete(refText(ref));
+    if (this.active.size === 0) {
+      this.unregister?.();
+      this.unregister = null;
+    }
+  }
+
+  /** Delete every object still in place; those that stay are reported with the fix, never skipped silently. */
+  async removeAll(timeoutMs = this.o.deleteTimeoutMs): Promise<string[]> {
+    const stuck: string[] = [];
+    await Promise.all([...this.active.values()].map((ref) =>
+      this.remove(ref, timeoutMs).catch((e: Error) => {
+        stuck.push(e.message);
+        this.o.log(e.message);
+      }),
+    ));
+    return stuck;
+  }
+
+  get inPlace(): string[] {
+    return [...this.active.keys()];
+  }
+}
+
+/** Whether the Chaos Mesh CRDs the faults use are installed (auto-detection). */
+export async function chaosMeshInstalled(api: KubeApi): Promise<{ installed: boolean; missing: string[] }> {
+  const missing: string[] = [];
+  for (const crd of REQUIRED_CRDS) if (!(await api.crdExists(crd))) missing.push(crd);
+  return { installed: missing.length === 0, missing };
+}
+
+export interface DownResult {
+  removed: string[];
+  /** Each with the reason and the kubectl fix. */
+  stuck: string[];
+}
+
+/** `down --target kube`: every Chaos Mesh object the harness labelled in the namespace (a SIGKILLed run's), deleted finalizer-safely. */
+export async function downChaosObjects(api: KubeApi, namespace: string, o: ChaosObjectOptions & { runId?: string } = {}): Promise<DownResult> {
+  const objects = new ChaosObjects(api, o);
+  const selector = o.runId ? `${MANAGED_SELECTOR},${RUN_LABEL}=${dnsPart(o.runId)}` : MANAGED_SELECTOR;
+  const result: DownResult = { removed: [], stuck: [] };
+  for (const kind of Object.keys(CHAOS_KINDS) as ChaosKind[]) {
+    const plural = CHAOS_KINDS[kind];
+    if (!(await api.crdExists(`${plural}.chaos-mesh.org`))) continue;
+    const found = await api.listCustomObjects({ group: 'chaos-mesh.org', version: 'v1alpha1', plural, namespace }, selector);
+    for (const s of found) {
+      const ref = chaosRef(kind, namespace, s.name);
+      try {
+        await objects.remove(ref);
+        result.removed.push(`${kind}/${s.name}`);
+      } catch (e) {
+        result.stuck.push((e as Error).message);
+      }
+    }
+  }
+  return result;
+}
+
+const NO_PAUSE = 'Chaos Mesh has no SIGSTOP: PodChaos pod-failure swaps the containers\' image for a pause image (the process is killed and restarted, not frozen) and StressChaos only adds load; a pause ' + NO_NODE_ACCESS;
+
+export interface ChaosMeshBackendOptions extends ChaosObjectOptions {
+  runId: string;
+  /** kind-node's backend where a node shell exists: it does what Chaos Mesh cannot (pause). */
+  nodeFallback: FaultBackend | null;
+  /** The StatefulSet's selector (k=v,...): only pods carrying these labels are ever selected. */
+  podSelector: string;
+}
+
+export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBackendOptions): FaultBackend & { objects: ChaosObjects } {
+  const objects = new ChaosObjects(d.api, o);
+  const ctx = { runId: o.runId, namespace: d.namespace };
+  /** Refuse any object selecting a pod without the manifests' labels (Chaos Mesh ignores label selectors once pods are named). */
+  const guard = async (obj: CustomObject) => {
+    const labelled = new Set((await d.api.listPods(d.namespace, o.podSelector)).map((p) => p.name));
+    const foreign = selectedPods(obj).filter((p) => !labelled.has(p));
+    if (foreign.length) throw new HarnessError('TARGET_UNAVAILABLE', `refusing to create ${obj.kind}/${obj.metadata.name}: pod(s) ${foreign.join(', ')} in ${d.namespace} do not carry the manifests' labels (${o.podSelector}); the harness only disrupts the deployment's own pods`);
+  };
+  const active = new Set<Partition>();
+  return {
+    name: 'chaos-mesh',
+    objects,
+    async killContainer(name, container) {
+      const before = await ops.must(name);
+      const c0 = before.containers.find((c) => c.name === container);
+      const obj = containerKill(ctx, name, container);
+      await guard(obj);
+      const ref = await objects.create(obj);
+      try {
+        await objects.proveInjected(ref);
+        // Proof on the pod too: the container was restarted (restart count or container ID changed) or is not running.
+        await ops.until(`${name}/${container} was not killed`, async () => {
+          const c = (await ops.must(name)).containers.find((x) => x.name === container);
+          return !c || !c.running || c.restarts > (c0?.restarts ?? 0) || c.id !== (c0?.id ?? null);
+        }, 10_000);
+      } finally {
+        // One-shot: nothing to recover; the object only records the kill.
+        await objects.remove(ref);
+      }
+    },
+    pause: o.nodeFallback?.pause ?? null,
+    pauseUnavailable: o.nodeFallback?.pause ? null : NO_PAUSE,
+    partitionUnavailable: () => null,
+    async partition(isolate, blockMajority) {
+      const peers = d.model.podNames.filter((p) => p !== isolate);
+      const obj = networkPartition(ctx, isolate, peers);
+      await guard(obj);
+      const ref = await objects.create(obj);
+      let healed = false;
+      const heal = async () => {
+        if (healed) return;
+        healed = true;
+        blockMajority(false);
+        active.delete(partition);
+        await objects.remove(ref);
+      };
+      const partition: Partition = {
+        description: `NetworkChaos ${ref.name} (partition, direction both) between ${isolate} and ${peers.join(', ')}; the harness's majority-side client cut at its forward`,
+        inEffectAt: 0,
+        heal,
+      };
+      active.add(partition);
+      try {
+        await objects.proveInjected(ref);
+        blockMajority(true);
+        (partition as { inEffectAt: number }).inEffectAt = performance.now();
+        // Proof from inside the isolated pod: a peer's redis gives no answer within a second.
+        const peer = await d.api.getPod(d.namespace, peers[0]!);
+        if (peer?.podIP) {
+          const probe = await d.api.exec(d.namespace, isolate, d.model.redis.name, ['timeout', '1', 'redis-cli', '-h', peer.podIP, '-p', String(d.model.redisPort), 'PING']);
+          const answer = `${probe.stdout}${probe.stderr}`;
+          if (probe.code === 0 || answer.includes('PONG') || answer.includes('NOAUTH')) throw new HarnessError('FAULT_FAILED', `NetworkChaos ${ref.name} reports injected, but ${isolate} still reaches ${peers[0]} (${peer.podIP}:${d.model.redisPort})`);
+        }
+      } catch (e) {
+        await heal().catch(() => {});
+        throw e;
+      }
+      return partition;
+    },
+    async healAll() {
+      for (const p of [...active]) await p.heal().catch(() => {});
+      await objects.removeAll();
+      await o.nodeFallback?.healAll();
+    },
+  };
+}

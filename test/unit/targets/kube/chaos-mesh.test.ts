@@ -1,0 +1,171 @@
+// The chaos-mesh fault backend against the recording fake: each object created, validated offline against
+// the CRD subset, proven injected, deleted on heal, on SIGINT and by `down`; stuck finalizers reported with the fix.
+import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { loadDeployment } from '../../../../src/config/manifests.ts';
+import { runInterruptCleanups } from '../../../../src/process/interrupt.ts';
+import { backendOps, createControls, createNetwork, PodCache } from '../../../../src/targets/kube/controls.ts';
+import { chaosMeshBackend, downChaosObjects, finalizerFix } from '../../../../src/targets/kube/backends/chaos-mesh.ts';
+import { containerKill, dnsFault, networkLoss, networkPartition, podKill, stress, timeSkew } from '../../../../src/targets/kube/backends/chaos-mesh-objects.ts';
+import { validateChaosObject } from '../../../../src/targets/kube/backends/chaos-mesh-schema.ts';
+import { kindNodeBackend } from '../../../../src/targets/kube/backends/kind-node.ts';
+import { resolveFaultBackend } from '../../../../src/targets/kube/start-kube.ts';
+import { FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
+
+const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../../manifests'));
+const CRDS = ['networkchaos.chaos-mesh.org', 'podchaos.chaos-mesh.org', 'stresschaos.chaos-mesh.org', 'timechaos.chaos-mesh.org', 'dnschaos.chaos-mesh.org'];
+const ctx = { runId: '20261206-165235-ab12', namespace: model.namespace };
+const fast = { pollMs: 1, injectTimeoutMs: 100, deleteTimeoutMs: 100, interruptDeleteTimeoutMs: 50, log: () => {} };
+
+function setup(o: Partial<FakeOptions> = {}, shell = false) {
+  const node = new FakeNodeShell();
+  const api = new FakeKube({ pods: model.podNames, crds: CRDS, ...o });
+  const deps = { api, namespace: model.namespace, model, nodeShell: shell ? node : null, pollMs: 1, readyTimeoutMs: 500 };
+  const cache = new PodCache();
+  const ops = backendOps(deps, cache);
+  const backend = chaosMeshBackend(deps, ops, { runId: ctx.runId, nodeFallback: shell ? kindNodeBackend(deps, ops) : null, podSelector: 'app=redis', ...fast });
+  const blocked: boolean[] = [];
+  const network = createNetwork(deps, { majorityClientAddress: '127.0.83.200', blockMajority: (_p, on) => blocked.push(on) }, backend);
+  return { ...createControls(deps, cache, backend), api, node, backend, network, blocked };
+}
+
+describe('Chaos Mesh objects', () => {
+  it('every object the harness can create validates against the CRD subset (v2.8.3), with the run and managed-by labels', () => {
+    const objs = [
+      networkPartition(ctx, 'redis-0', ['redis-1', 'redis-2']),
+      networkLoss(ctx, 'redis-0', ['redis-1', 'redis-2'], 30, 25),
+      containerKill(ctx, 'redis-1', 'sentinel'),
+      podKill(ctx, 'redis-1', 0),
+      stress(ctx, 'redis-0', 'redis', { cpuWorkers: 2, cpuLoad: 80, memoryWorkers: 1, memorySize: '256MB' }),
+      timeSkew(ctx, 'redis-0', 'sentinel', -30_000),
+      dnsFault(ctx, 'redis-0', 'error', ['redis-*.redis-headless.*']),
+      dnsFault(ctx, 'redis-0', 'random', ['*']),
+    ];
+    for (const o of objs) {
+      expect(validateChaosObject(o), `${o.kind}/${o.metadata.name}`).toEqual([]);
+      expect(o.metadata).toMatchObject({ namespace: model.namespace, labels: { 'sentinel-chaos.run': ctx.runId, 'app.kubernetes.io/managed-by': 'sentinel-chaos' } });
+      expect(o.metadata.name.length).toBeLessThanOrEqual(63);
+    }
+    expect(networkPartition(ctx, 'redis-0', ['redis-1']).spec).toMatchObject({ action: 'partition', direction: 'both', selector: { pods: { [model.namespace]: ['redis-0'] } }, target: { mode: 'all', selector: { pods: { [model.namespace]: ['redis-1'] } } } });
+  });
+
+  it('the validator catches a typo, a wrong enum, a missing required field and a bad duration', () => {
+    const o = networkPartition(ctx, 'redis-0', ['redis-1']);
+    expect(validateChaosObject({ ...o, spec: { ...o.spec, direction: 'sideways', durration: '1m' } } as typeof o)).toEqual(['spec.direction: must be one of to, from, both', 'spec.durration: not a field of this schema subset']);
+    const { mode: _m, ...noMode } = o.spec;
+    expect(validateChaosObject({ ...o, spec: { ...noMode, duration: '5 minutes' } } as typeof o)).toEqual(['spec.mode: required', 'spec.duration: "5 minutes" does not match ^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$']);
+  });
+});
+
+describe('the chaos-mesh fault backend', () => {
+  it('partition: NetworkChaos created, proven by AllInjected and a probe from the pod, majority client cut; heal deletes it and waits until it is gone', async () => {
+    const { api, network, blocked } = setup({ injectedAfterGets: 2, finalizerGets: 2 });
+    // The fake's exec answers code 0: make the probe see a timeout, as a partition would.
+    api.exec = async (_ns, pod, c, cmd) => {
+      api.calls.push(`exec ${pod}/${c} ${cmd.join(' ')}`);
+      return { code: 124, stdout: '', stderr: '' };
+    };
+    const p = await network.partition({ isolate: 'redis-0', cut: 'all' });
+    const name = `sc-${ctx.runId}-partition-redis-0`;
+    expect(api.calls).toContain(`create NetworkChaos/${name} in ${model.namespace}`);
+    expect(api.calls.some((c) => /^exec redis-0\/redis timeout 1 redis-cli -h 10\.244\.2\.5 -p 6379 PING$/.test(c))).toBe(true);
+    expect(p.description).toContain('NetworkChaos');
+    expect(blocked).toEqual([true]);
+    await p.heal();
+    expect(api.calls).toContain(`delete networkchaos/${name}`);
+    expect(api.custom.size).toBe(0);
+    expect(blocked).toEqual([true, false]);
+  });
+
+  it('a partition the probe still crosses fails and is removed', async () => {
+    const { api, network } = setup();
+    api.exec = async () => ({ code: 0, stdout: 'NOAUTH Authentication required.', stderr: '' });
+    await expect(network.partition({ isolate: 'redis-0', cut: 'all' })).rejects.toThrow(/still reaches redis-1/);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('an object never injected within the bound fails with the describe command, and is deleted', async () => {
+    const { api, network } = setup({ injectedAfterGets: Infinity });
+    await expect(network.partition({ isolate: 'redis-1', cut: 'all' })).rejects.toThrow(/was not injected within 100 ms .*kubectl -n \S+ describe networkchaos.chaos-mesh.org/);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('killContainer: PodChaos container-kill, proven by the container restart, then deleted (one-shot)', async () => {
+    const { api, podControl } = setup();
+    const orig = api.getPod.bind(api);
+    let n = 0;
+    api.getPod = async (ns, name) => {
+      const p = await orig(ns, name);
+      return p && ++n > 1 ? { ...p, containers: p.containers.map((c) => (c.name === 'sentinel' ? { ...c, restarts: c.restarts + 1 } : c)) } : p;
+    };
+    await podControl.killContainer('redis-1', 'sentinel');
+    const name = `sc-${ctx.runId}-kill-sentinel-redis-1`;
+    expect(api.calls).toContain(`create PodChaos/${name} in ${model.namespace}`);
+    expect(api.calls).toContain(`delete podchaos/${name}`);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('refuses to select a pod without the manifests\' labels, before anything is created', async () => {
+    const { api, network } = setup({ unlabelled: ['redis-2'] });
+    await expect(network.partition({ isolate: 'redis-0', cut: 'all' })).rejects.toThrow(/refusing to create NetworkChaos\/.*redis-2 .*do not carry the manifests' labels/);
+    expect(api.calls.filter((c) => c.startsWith('create'))).toEqual([]);
+  });
+
+  it('pause: no Chaos Mesh equivalent of SIGSTOP: skipped with the reason without a node shell, kind-node\'s with one', async () => {
+    await expect(setup().pause.pause('redis-0', 'redis')).rejects.toMatchObject({ code: 'ABILITY_MISSING', message: expect.stringMatching(/Chaos Mesh has no SIGSTOP/) });
+    const withShell = setup({}, true);
+    await withShell.pause.pause('redis-0', 'redis');
+    expect(withShell.node.calls.some((c) => /kill -STOP/.test(c))).toBe(true);
+  });
+
+  it('SIGINT: the interrupt registry deletes every object still in place', async () => {
+    const { api, network } = setup();
+    api.exec = async () => ({ code: 124, stdout: '', stderr: '' });
+    await network.partition({ isolate: 'redis-0', cut: 'all' });
+    expect(api.custom.size).toBe(1);
+    await runInterruptCleanups(1000);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('a finalizer that is never released: the heal fails naming the finalizer and the kubectl patch that releases it', async () => {
+    const { api, network } = setup({ finalizerGets: Infinity });
+    api.exec = async () => ({ code: 124, stdout: '', stderr: '' });
+    const p = await network.partition({ isolate: 'redis-0', cut: 'all' });
+    const err = await p.heal().then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/still there 100 ms after its deletion, held by finalizers chaos-mesh\/records/);
+    expect(err?.message).toContain(`kubectl -n ${model.namespace} patch networkchaos.chaos-mesh.org sc-${ctx.runId}-partition-redis-0 --type=merge -p '{"metadata":{"finalizers":null}}'`);
+    expect(finalizerFix({ group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos', namespace: 'ns', name: 'x' })).toBe('kubectl -n ns patch podchaos.chaos-mesh.org x --type=merge -p \'{"metadata":{"finalizers":null}}\'');
+  });
+});
+
+describe('down --target kube and auto-detection', () => {
+  it('down lists by the managed-by label and deletes what a SIGKILLed run left, never unlabelled objects', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS });
+    const ref = { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace };
+    await api.createCustomObject({ ...ref, plural: 'networkchaos' }, networkPartition(ctx, 'redis-0', ['redis-1']));
+    await api.createCustomObject({ ...ref, plural: 'stresschaos' }, stress(ctx, 'redis-1', 'redis', { cpuWorkers: 1 }));
+    const foreign = networkLoss({ ...ctx, runId: 'other' }, 'redis-2', ['redis-0'], 10);
+    foreign.metadata.labels = { team: 'someone-else' };
+    await api.createCustomObject({ ...ref, plural: 'networkchaos' }, foreign);
+    const r = await downChaosObjects(api, model.namespace, fast);
+    expect(r.removed.sort()).toEqual([`NetworkChaos/sc-${ctx.runId}-partition-redis-0`, `StressChaos/sc-${ctx.runId}-stress-redis-1`]);
+    expect(r.stuck).toEqual([]);
+    expect([...api.custom.keys()]).toEqual([`networkchaos/${foreign.metadata.name}`]);
+    expect(api.calls).toContain('list networkchaos app.kubernetes.io/managed-by=sentinel-chaos');
+  });
+
+  it('down reports an object stuck on its finalizer with the fix', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity });
+    await api.createCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' }, containerKill(ctx, 'redis-0', 'redis'));
+    const r = await downChaosObjects(api, model.namespace, fast);
+    expect(r.removed).toEqual([]);
+    expect(r.stuck[0]).toMatch(/finalizers chaos-mesh\/records.*kubectl -n \S+ patch podchaos.chaos-mesh.org/);
+  });
+
+  it('auto picks chaos-mesh when its CRDs are installed, kind-node otherwise; chaos-mesh without them is exit 2 with the helm fix', async () => {
+    expect(await resolveFaultBackend(new FakeKube({ pods: [], crds: CRDS }), 'auto')).toBe('chaos-mesh');
+    expect(await resolveFaultBackend(new FakeKube({ pods: [] }), 'auto')).toBe('kind-node');
+    expect(await resolveFaultBackend(new FakeKube({ pods: [], crds: CRDS }), 'kind-node')).toBe('kind-node');
+    await expect(resolveFaultBackend(new FakeKube({ pods: [] }), 'chaos-mesh')).rejects.toMatchObject({ code: 'TARGET_UNAVAILABLE', exitCode: 2, message: expect.stringMatching(/networkchaos.chaos-mesh.org.*helm install chaos-mesh chaos-mesh\/chaos-mesh .*--version 2\.8\.3/) });
+  });
+});
