@@ -1,5 +1,6 @@
 // The kind / kube flags and --dry-run of the run and conformance commands, kept out of main.ts.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { HarnessError } from '../errors.ts';
 import type { Scenario } from '../runner/scenario.ts';
 import type { ConformanceGroup } from '../conformance/types.ts';
 import { planFault } from '../faults/index.ts';
@@ -15,6 +16,8 @@ export interface KubeCliFlags {
   dryRun?: boolean;
   kindConfig: string;
   kubeconfig?: string;
+  faultBackend?: 'auto' | 'chaos-mesh' | 'kind-node';
+  maxDisruption?: number;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -27,7 +30,13 @@ export function addKubeOptions(cmd: Command): Command {
     .option('--kind-config <file>', 'kind target: cluster config', KUBE_FLAG_DEFAULTS.kindConfig)
     .option('--reuse', 'kind target: run on the cluster if it already exists')
     .option('--keep', 'kind: keep the cluster; kube: keep the objects the harness created')
-    .option('--dry-run', 'print the plan of faults (scenarios, victims, heals) and exit without touching any cluster');
+    .option('--dry-run', 'print the plan of faults (scenarios, victims, heals) and exit without touching any cluster')
+    .addOption(new Option('--fault-backend <backend>', 'kind/kube: who kills containers and partitions pods: Chaos Mesh objects, or the kind node (docker exec); auto: chaos-mesh when its CRDs are installed').choices(['auto', 'chaos-mesh', 'kind-node']).default('auto'))
+    .option('--max-disruption <n>', 'kind/kube: refuse (exit 2, before anything is created) a scenario disrupting more pods at once than this', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new HarnessError('USAGE', `--max-disruption ${v}: expected a whole number of pods >= 1`);
+      return n;
+    });
 }
 
 export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
@@ -37,12 +46,64 @@ export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
   keep: o.keep === true,
   kindConfig: o.kindConfig,
   ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
+  faultBackend: o.faultBackend ?? 'auto',
+  ...(o.maxDisruption !== undefined ? { maxDisruption: o.maxDisruption } : {}),
 });
+
+/** Pods a fault disrupts at once (default 1): what --max-disruption is held against. */
+const PODS_AT_ONCE: Record<string, (replicas: number) => number> = {
+  'sentinel-quorum-loss': () => 3,
+  'full-restart': (n) => n,
+  'password-rotation': () => 0,
+  'manual-failover': () => 0,
+};
+export const podsAtOnce = (kind: string, replicas = 3): number => (PODS_AT_ONCE[kind] ?? (() => 1))(replicas);
+
+/** --max-disruption: the first scenario over the limit is refused with exit 2, before any cluster is touched. */
+export function checkMaxDisruption(scenarios: readonly Pick<Scenario, 'name' | 'fault'>[], max: number | undefined, replicas = 3): void {
+  if (max === undefined) return;
+  const over = scenarios.find((s) => podsAtOnce(s.fault.kind, replicas) > max);
+  if (over) throw new HarnessError('USAGE', `--max-disruption ${max}: scenario ${over.name} (${over.fault.kind}) disrupts ${podsAtOnce(over.fault.kind, replicas)} pods at once; raise --max-disruption or leave ${over.name} out of --scenario`);
+}
+
+/** What the chaos-mesh backend would create for a fault, or why it does not create anything. */
+export function chaosMeshObjects(kind: string, cut?: string): string[] {
+  if (kind === 'partition') return cut === 'sentinels' ? [] : ['NetworkChaos sc-<run>-partition-<victim>: action partition, direction both; selector pods {<ns>: [<victim>]}, target pods {<ns>: [the other pods]} (mode all)'];
+  if (kind === 'sentinel-quorum-loss') return ['PodChaos sc-<run>-kill-sentinel-<replica> ×2 and sc-<run>-kill-redis-<master>: action container-kill, selector pods {<ns>: [<pod>]}, containerNames [<container>] (one-shot, deleted once proven)'];
+  return [];
+}
+
+function backendLines(kind: string, cut: string | undefined, o: KubeCliFlags): string[] {
+  const backend = o.faultBackend ?? 'auto';
+  if (backend === 'kind-node') return [];
+  const objs = chaosMeshObjects(kind, cut);
+  const lines = objs.map((x) => `  chaos-mesh: creates ${x}`);
+  if (kind === 'pause' || kind === 'replica-pause') lines.push('  chaos-mesh: no SIGSTOP in Chaos Mesh: the kind node\'s pause where a node shell exists, else skipped with that reason');
+  if (objs.length) lines.push('  chaos-mesh: labels sentinel-chaos.run=<run>, app.kubernetes.io/managed-by=sentinel-chaos; proven by AllInjected; deleted (and waited for) on heal, SIGINT and down');
+  return lines;
+}
 
 /** The --dry-run output: where it would run, whether the context guard would let it, and each fault with its heal. */
 export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly Scenario[], trials: number): string {
   const [first, ...rest] = targetHeader(target, o);
-  return formatPlan(buildPlan(scenarios), [first!, `trials per scenario: ${trials}`, ...rest]);
+  const text = formatPlan(buildPlan(scenarios), [first!, `trials per scenario: ${trials}`, ...rest]);
+  if (target === 'local') return text;
+  // Each scenario's backend objects after its heal line, then the blast radius.
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    out.push(line);
+    const s = scenarios.find((x) => line.startsWith(`${x.name} (`));
+    if (s) {
+      const n = podsAtOnce(s.fault.kind);
+      out.push(`  pods disrupted at once: ${n}${o.maxDisruption !== undefined && n > o.maxDisruption ? ` (over --max-disruption ${o.maxDisruption}: the run would be refused)` : ''}`);
+      out.push(...backendLines(s.fault.kind, (s.fault as { cut?: string }).cut, o));
+    }
+  }
+  const most = Math.max(0, ...scenarios.map((s) => podsAtOnce(s.fault.kind)));
+  const objs = scenarios.flatMap((s) => chaosMeshObjects(s.fault.kind, (s.fault as { cut?: string }).cut));
+  const end = out.lastIndexOf('dry run: nothing was applied, injected or deleted.');
+  out.splice(end, 0, `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${o.faultBackend === 'kind-node' ? 'no Chaos Mesh objects' : `Chaos Mesh objects (when that backend is chosen): at most 3 at once, ${objs.length} kind(s) of object over the suite, each deleted on heal`}`, '');
+  return out.join('\n');
 }
 
 /** The conformance command's --dry-run: where it would run, the guard, each group with what it needs and its disruptive steps and heals. */
@@ -68,5 +129,6 @@ function targetHeader(target: string, o: KubeCliFlags): string[] {
     header.push(`context: ${o.context ?? '(none: pass --context NAME)'}`, `context guard: ${guard.allowed ? `allowed (${guard.by})` : `would refuse: ${guard.reason}`}`);
   }
   if (target === 'kind') header.push(`kind config: ${o.kindConfig}`, `cluster: ${o.reuse ? 'reused if it exists' : 'created'}, ${o.keep ? 'kept' : 'deleted'} after the run`);
+  if (target !== 'local') header.push(`fault backend: ${o.faultBackend ?? 'auto'}${(o.faultBackend ?? 'auto') === 'auto' ? ' (chaos-mesh if networkchaos.chaos-mesh.org and podchaos.chaos-mesh.org are installed, else kind-node; decided at start)' : ''}`);
   return header;
 }

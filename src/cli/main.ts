@@ -20,7 +20,7 @@ import { doctor, formatDoctor, localReady } from './doctor.ts';
 import { CONFORMANCE_DEFAULTS, runConformance, selectGroups } from '../conformance/run.ts';
 import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
-import { addKubeOptions, conformanceDryRunText, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
+import { addKubeOptions, checkMaxDisruption, conformanceDryRunText, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
 import { up, upPlan } from './up.ts';
 import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
@@ -171,6 +171,7 @@ export function buildProgram(): Command {
       }));
       scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
     }
+    if (o.target !== 'local' && !o.dryRun) checkMaxDisruption(scenarios, o.maxDisruption);
     if (o.dryRun) {
       process.stdout.write(`${dryRunText(o.target, o, scenarios, o.trials)}\n`);
       return;

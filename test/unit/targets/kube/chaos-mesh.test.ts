@@ -169,3 +169,27 @@ describe('down --target kube and auto-detection', () => {
     await expect(resolveFaultBackend(new FakeKube({ pods: [] }), 'chaos-mesh')).rejects.toMatchObject({ code: 'TARGET_UNAVAILABLE', exitCode: 2, message: expect.stringMatching(/networkchaos.chaos-mesh.org.*helm install chaos-mesh chaos-mesh\/chaos-mesh .*--version 2\.8\.3/) });
   });
 });
+
+describe('guard rails on the CLI side', async () => {
+  const { checkMaxDisruption, dryRunText, podsAtOnce } = await import('../../../../src/cli/kube-options.ts');
+  const scenarios = [
+    { name: 'network-partition', description: '', fault: { kind: 'partition', target: 'master', cut: 'all', durationMs: 20_000, isolatedClient: true } },
+    { name: 'sentinel-quorum-loss', description: '', fault: { kind: 'sentinel-quorum-loss', holdMs: 10_000 } },
+  ] as unknown as Parameters<typeof dryRunText>[2];
+
+  it('--max-disruption refuses a scenario disrupting more pods at once, exit 2, naming it', () => {
+    expect(podsAtOnce('sentinel-quorum-loss')).toBe(3);
+    expect(() => checkMaxDisruption(scenarios, 3)).not.toThrow();
+    expect(() => checkMaxDisruption(scenarios, 1)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/--max-disruption 1: scenario sentinel-quorum-loss .* disrupts 3 pods at once/) }));
+  });
+
+  it('--dry-run lists the backend, the objects each scenario would create and the blast radius', () => {
+    const text = dryRunText('kube', { context: 'kind-x', allowContext: [], kindConfig: 'k.yaml', faultBackend: 'chaos-mesh', maxDisruption: 1 }, scenarios, 1);
+    expect(text).toContain('fault backend: chaos-mesh');
+    expect(text).toMatch(/chaos-mesh: creates NetworkChaos sc-<run>-partition-<victim>: action partition, direction both/);
+    expect(text).toMatch(/chaos-mesh: creates PodChaos sc-<run>-kill-sentinel-<replica> ×2/);
+    expect(text).toContain('pods disrupted at once: 3 (over --max-disruption 1: the run would be refused)');
+    expect(text).toMatch(/blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels/);
+    expect(text.trimEnd().endsWith('dry run: nothing was applied, injected or deleted.')).toBe(true);
+  });
+});
