@@ -15,6 +15,7 @@ import { checkSplitBrain } from '../checkers/split-brain.ts';
 import { trialVerdict, type TrialEnd } from '../checkers/trial-verdict.ts';
 import type { CheckResult, Figures, TrialInput } from '../checkers/types.ts';
 import type { TrialResult } from '../report/journal.ts';
+import type { Topology } from '../targets/convergence.ts';
 import { addr } from '../targets/target.ts';
 import type { Op, ReadBack } from '../workload/history.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
@@ -23,6 +24,7 @@ import { MAIN_CLIENT, type Converged, type Healed, type Injected, type Observed,
 
 /** The results of the phases that finished; a trial that stopped early has only the first few. */
 export interface PhaseResults {
+  topology?: Topology;
   converge?: Converged;
   steady?: Steady;
   inject?: Injected;
@@ -110,7 +112,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   const h = workload.history();
   const evs = timeline.all();
   const rb = done.readBack ?? null;
-  const input: TrialInput = { history: h, events: evs, readBack: rb, faultNs, oldMaster: done.converge ? addr(done.converge.topology.master.redis) : null, masterName: d.model.masterName };
+  const input: TrialInput = { history: h, events: evs, readBack: rb, faultNs, oldMaster: done.topology ? addr(done.topology.master.redis) : null, masterName: d.model.masterName };
   const { results, warnings, restoredFigures } = runTrialChecks(env, done, input);
   const phases = faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
   const figures: Figures = {

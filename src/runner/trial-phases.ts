@@ -1,4 +1,4 @@
-// The trial's phases, in order: converge ► steady ► inject ► observe ► heal ► converge after heal ► read back.
+// The trial's phases, in order: converge (and start recording) ► steady ► inject ► observe ► heal ► converge after heal ► read back.
 // Each takes the earlier phases' typed results and returns its own; the trial runs them (trial.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nsToMs, type Clock } from '../clock.ts';
@@ -104,12 +104,18 @@ export interface Settled {
   isolatedAcked: number | null;
 }
 
-/** Converged, with the observers recording and the workload's clients connected (not writing yet). */
-export async function converge(env: TrialEnv): Promise<Converged> {
+/** The deployment converged: one master, replicas in sync, sentinels agreeing. */
+export async function converge(env: TrialEnv): Promise<Topology> {
+  const { ctx, io, timeline } = env;
+  const topology = await io.converge(ctx.deployment, ctx.convergeTimeoutMs);
+  timeline.note('phase', 'converged', `master ${topology.master.name}`);
+  return topology;
+}
+
+/** The observers recording and the workload's clients connected (not writing yet); still part of the converge phase. */
+export async function startRecording(env: TrialEnv, topology: Topology): Promise<Converged> {
   const { ctx, io, timeline, workload, cleanup } = env;
   const { deployment: d, clock } = ctx;
-  const topology = await io.converge(d, ctx.convergeTimeoutMs);
-  timeline.note('phase', 'converged', `master ${topology.master.name}`);
   const observer = io.sentinelEvents(d, clock);
   cleanup.defer(() => observer.stop());
   timeline.follow(() => observer.events);

@@ -9,7 +9,7 @@ import type { Clock } from '../clock.ts';
 import { CleanupStack, PhaseFailed, runPhase } from './phase.ts';
 import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
-import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
+import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, startRecording, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
 import { Timeline, TrialWorkload } from './trial-record.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 
@@ -22,7 +22,8 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   const { scenario: s } = ctx;
   const enter = (name: string) => ctx.progress?.phase(name);
   const margin = limits.marginMs;
-  const c = (done.converge = await runPhase('converge', ctx.convergeTimeoutMs + margin, enter, () => converge(env)));
+  const topology = (done.topology = await runPhase('converge', ctx.convergeTimeoutMs + margin, enter, () => converge(env)));
+  const c = (done.converge = await runPhase('converge', margin, undefined, () => startRecording(env, topology)));
   const st = (done.steady = await runPhase('warm-up', s.workload.warmupMs + 5000 + margin, enter, () => steady(env, c)));
   const inj = (done.inject = await runPhase(`fault: ${s.fault.kind}`, limits.injectMs, enter, () => inject(env, c)));
   const holdMs = Math.max(0, ((inj.fault.holdUntilNs ?? 0) - ctx.clock.nowNs()) / 1e6);

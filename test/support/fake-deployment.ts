@@ -26,6 +26,8 @@ export class FakeWorld {
   failoverAfterMs: number | null = 30;
   /** Calls made to the pods, in order ("kill redis-0", "start redis-0"). */
   readonly calls: string[] = [];
+  /** What the workload clients' PING does. */
+  ping: Behaviour = 'ok';
   kill: Behaviour = 'ok';
   start: Behaviour = 'ok';
   /** Set by the trial IO: when each recorder was stopped and clients closed. */
@@ -61,7 +63,7 @@ export class FakeWorld {
     }, after);
   }
 
-  private async act(b: Behaviour): Promise<void> {
+  async act(b: Behaviour): Promise<void> {
     if (b === 'ok') return;
     if ('throws' in b) throw new Error(b.throws);
     await b.after;
@@ -117,7 +119,10 @@ function fakeClient(world: FakeWorld, pinned: Pod | null): WorkloadClient {
   let acking: Pod | null = null;
   return {
     options: {},
-    ping: async () => 'PONG',
+    ping: async () => {
+      await world.act(world.ping);
+      return 'PONG';
+    },
     disconnect: () => {
       world.closed.clients++;
     },

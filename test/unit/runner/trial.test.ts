@@ -1,4 +1,4 @@
-// The trial's phases against a fake deployment (no redis): clean, fault never lands, heal throws,
+// The trial's phases against a fake deployment (no redis): clean, client cannot connect, fault never lands, heal throws,
 // interrupt mid-phase, failover never comes, skipped for a missing ability.
 import { describe, expect, it } from 'vitest';
 import { createClock, type Clock } from '../../../src/clock.ts';
@@ -61,6 +61,17 @@ describe('runTrial against a fake deployment', () => {
     expect(result.clockStartNs).toBeTypeOf('number');
     expect(history.some((o) => o.type === 'ok' && o.node === '127.0.9.2:6379')).toBe(true);
     expect(world.calls).toEqual(['kill redis-0', 'start redis-0']);
+    expect(world.closed).toEqual({ observer: true, sampler: true, clients: 1 });
+  });
+
+  it('a client that cannot connect: unknown in the converge phase, the observers stopped and the client closed', async () => {
+    const { world, ctx } = setup();
+    world.ping = { throws: 'connect ECONNREFUSED 127.0.9.1:6379' };
+    const { result, end } = await runTrial(ctx, fakeTrialIo(world));
+    expect(end).toEqual({ kind: 'error', phase: 'converge', error: 'connect ECONNREFUSED 127.0.9.1:6379' });
+    expect(result.verdict).toBe('unknown');
+    expect(marks(result)).toEqual(['converged']);
+    expect(world.calls).toEqual([]);
     expect(world.closed).toEqual({ observer: true, sampler: true, clients: 1 });
   });
 
