@@ -19,7 +19,7 @@ import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.t
 import type { Progress } from '../report/progress.ts';
 import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { Scenario } from './scenario.ts';
-import { runTrial } from './trial.ts';
+import { runTrial, unfinishedTrial } from './trial.ts';
 import { onInterrupt } from '../process/interrupt.ts';
 import { runGroups, selectGroups } from '../conformance/run.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
@@ -148,21 +148,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     const scenarios = [...scenarioResults];
     if (current) {
       const t = current.trial;
-      const unfinished: TrialResult[] = t
-        ? [
-            {
-              index: t.index,
-              verdict: 'unknown',
-              startedAt: clock.wallIso(t.startedNs),
-              durationMs: Math.round((clock.nowNs() - t.startedNs) / 1e6),
-              figures: {},
-              phases: [],
-              checks: [],
-              events: [],
-              message: `interrupted during ${t.phase || 'start'}: the trial did not finish`,
-            },
-          ]
-        : [];
+      const unfinished: TrialResult[] = t ? [unfinishedTrial(t.index, t.phase, t.startedNs, clock)] : [];
       scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }, opts.profile));
     }
     const journal = journalOf(scenarios, true);

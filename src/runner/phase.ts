@@ -1,0 +1,62 @@
+// A trial phase: a named step with its own time limit; plus the bounded wait and the cleanup stack phases share.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The longest delay setTimeout honours; a longer limit means no limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A phase threw or ran out of time: `phase` names it, `cause` is what it threw. */
+export class PhaseFailed extends Error {
+  override readonly name = 'PhaseFailed';
+  readonly phase: string;
+  override readonly cause: unknown;
+  constructor(phase: string, cause: unknown) {
+    super(`${phase}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.phase = phase;
+    this.cause = cause;
+  }
+}
+
+/** Run `work` as the phase `name`: announce it, and fail with PhaseFailed when it throws or outlasts `timeoutMs`. */
+export async function runPhase<T>(name: string, timeoutMs: number, enter: ((name: string) => void) | undefined, work: () => Promise<T>): Promise<T> {
+  enter?.(name);
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => reject(new Error(`${name} did not finish within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work(), limit]);
+  } catch (e) {
+    throw new PhaseFailed(name, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Poll `cond` every `pollMs` until true; false on timeout. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 5): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > deadline) return false;
+    await sleep(pollMs);
+  }
+  return true;
+}
+
+/** What a trial must undo whatever path it ends on: run newest first, each on its own (one failing does not stop the rest). */
+export class CleanupStack {
+  private readonly steps: Array<() => unknown> = [];
+
+  defer(step: () => unknown): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch {
+        // a cleanup that fails must not keep the others from running
+      }
+    }
+  }
+}

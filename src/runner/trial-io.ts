@@ -1,0 +1,146 @@
+// What a trial starts and asks of the deployment: real redis by default; a unit test passes fakes.
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import type { Figures } from '../model/check.ts';
+import type { TrialEvent } from '../model/events.ts';
+import { RoleSampler } from '../observers/role-sampler.ts';
+import { SentinelObserver } from '../observers/sentinel-events.ts';
+import { parseInfo, withProbe } from '../redis/clients.ts';
+import { inspectTopology, waitForConvergence, type Topology } from '../targets/convergence.ts';
+import { hasNetwork, type Pod, type StartedDeployment } from '../targets/target.ts';
+import type { ReadBack } from '../model/history.ts';
+import { directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
+import type { WriterClient } from '../workload/tracked-writer.ts';
+
+/** The sentinels' event stream, recorded on the run clock. */
+export interface SentinelEventSource {
+  readonly events: readonly TrialEvent[];
+  /** Resolves once every subscription is active. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The nodes' ROLE, sampled on the run clock. */
+export interface RoleSource {
+  readonly events: readonly TrialEvent[];
+  start(): void;
+  /** Wait (at most `timeoutMs`) until every node answered after `sinceNs`. */
+  settle(sinceNs: number, timeoutMs: number): Promise<void>;
+  setPassword(password: string): void;
+  stop(): Promise<void>;
+}
+
+/** A workload client: what the tracked writer needs, plus connect check, password change and close. */
+export interface WorkloadClient extends WriterClient {
+  ping(): Promise<unknown>;
+  disconnect(): void;
+  readonly options: { password?: string | undefined };
+}
+
+export interface TrialIo {
+  /** The converged topology the trial starts from; throws when it is not reached within `timeoutMs`. */
+  converge(d: StartedDeployment, timeoutMs: number): Promise<Topology>;
+  /** One non-strict look at the deployment after the heal. */
+  inspect(d: StartedDeployment): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /** Replication offsets just before the fault: repl_offset_master_at_fault, repl_lag_bytes_at_fault. */
+  replicationSnapshot(d: StartedDeployment, topology: Topology): Promise<Figures>;
+  /** Whether `pod` is a replica of the current master with its replication link up. */
+  hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean>;
+  /** Which of `keys` the current master holds. */
+  readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack>;
+  sentinelEvents(d: StartedDeployment, clock: Clock): SentinelEventSource;
+  roleSampler(d: StartedDeployment, clock: Clock): RoleSource;
+  /** The application's Sentinel-aware client (on the majority side when the target can partition). */
+  sentinelClient(d: StartedDeployment, client: Partial<ClientOptions> | undefined): WorkloadClient;
+  /** A client pinned to one pod's redis. */
+  directClient(d: StartedDeployment, pod: Pod, client: Partial<ClientOptions> | undefined): WorkloadClient;
+}
+
+async function currentMaster(d: StartedDeployment, exclude?: Pod): Promise<string | null> {
+  for (const p of d.pods) {
+    if (p === exclude) continue;
+    try {
+      const a = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (s) => s.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as string[] | null;
+      if (a) return `${a[0]}:${a[1]}`;
+    } catch {
+      // try the next sentinel
+    }
+  }
+  return null;
+}
+
+async function hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean> {
+  const master = await currentMaster(d, pod);
+  if (!master) return false;
+  try {
+    const info = parseInfo(await withProbe(pod.redis, { password: d.password, connectTimeoutMs: 200 }, (r) => r.info('replication')));
+    return info.role === 'slave' && `${info.master_host}:${info.master_port}` === master && info.master_link_status === 'up';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Offsets each from the node itself (the master's view of its replicas comes from REPLCONF ACKs up
+ * to a second old): they explain what a failover can lose.
+ */
+async function replicationSnapshot(d: StartedDeployment, topology: Topology): Promise<Figures> {
+  const offset = async (pod: Pod, field: string) => {
+    try {
+      return Number(parseInfo(await withProbe(pod.redis, { password: d.password, connectTimeoutMs: 300 }, (r) => r.info('replication')))[field]);
+    } catch {
+      return NaN;
+    }
+  };
+  const [masterOffset, ...replicaOffsets] = await Promise.all([
+    offset(topology.master, 'master_repl_offset'),
+    ...topology.replicas.map((p) => offset(p, 'slave_repl_offset')),
+  ]);
+  const lag = Math.max(...replicaOffsets.map((o) => masterOffset! - o));
+  return {
+    repl_offset_master_at_fault: Number.isFinite(masterOffset) ? masterOffset! : null,
+    repl_lag_bytes_at_fault: Number.isFinite(lag) ? lag : null,
+  };
+}
+
+async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack> {
+  const master = await currentMaster(d);
+  if (!master) throw new Error('read-back: no sentinel reports a master');
+  const [host, port] = master.split(':');
+  const present = new Set<string>();
+  await withProbe({ host: host!, port: Number(port) }, { password: d.password, commandTimeoutMs: 10_000 }, async (r: Redis) => {
+    for (let i = 0; i < keys.length; i += 5000) {
+      const chunk = keys.slice(i, i + 5000);
+      const pipe = r.pipeline();
+      for (const k of chunk) pipe.exists(k);
+      const res = (await pipe.exec()) ?? [];
+      res.forEach(([err, n], j) => {
+        if (err) throw err;
+        if (n === 1) present.add(chunk[j]!);
+      });
+    }
+  });
+  return { ns: clock.nowNs(), present, node: master };
+}
+
+const convergenceInput = (d: StartedDeployment) => ({ pods: d.pods, password: d.password, masterName: d.model.masterName });
+
+/** The trial's IO against real redis and sentinel processes. */
+export const REDIS_IO: TrialIo = {
+  converge: (d, timeoutMs) => waitForConvergence(convergenceInput(d), { timeoutMs }),
+  inspect: (d) => inspectTopology(convergenceInput(d), { strict: false }),
+  replicationSnapshot,
+  hasRejoined,
+  readBack,
+  sentinelEvents: (d, clock) => new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock),
+  roleSampler: (d, clock) => new RoleSampler(d.pods.map((p) => p.redis), d.password, clock),
+  sentinelClient: (d, client) =>
+    sentinelClient({
+      sentinels: d.pods.map((p) => p.sentinel),
+      masterName: d.model.masterName,
+      password: d.password,
+      client,
+      ...(hasNetwork(d) ? { localAddress: d.network.majorityClientAddress } : {}),
+    }),
+  directClient: (d, pod, client) => directClient(pod.redis, d.password, client),
+};

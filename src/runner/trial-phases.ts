@@ -1,0 +1,257 @@
+// The trial's phases, in order: converge (and start recording) ► steady ► inject ► observe ► heal ► converge after heal ► read back.
+// Each takes the earlier phases' typed results and returns its own; the trial runs them (trial.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nsToMs, type Clock } from '../clock.ts';
+import { isSwitchMaster } from '../checkers/phases.ts';
+import type { CheckResult, Figures } from '../model/check.ts';
+import type { FaultContext, InjectedFault } from '../faults/fault.ts';
+import { injectFault, isolatedClientWanted } from '../faults/index.ts';
+import type { Progress } from '../report/progress.ts';
+import type { Topology } from '../targets/convergence.ts';
+import { addr, type StartedDeployment } from '../targets/target.ts';
+import type { ReadBack } from '../model/history.ts';
+import type { ClientOptions } from '../workload/sentinel-client.ts';
+import type { TrackedWriter } from '../workload/tracked-writer.ts';
+import { until, type CleanupStack } from './phase.ts';
+import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
+import type { Timeline, TrialWorkload } from './trial-record.ts';
+import { durationMs, type Duration, type Scenario } from './scenario.ts';
+
+/** The Sentinel-aware application client whose view defines failover time and availability. */
+export const MAIN_CLIENT = 'sentinel-client';
+
+/** Limits of the phases that have no bounded wait of their own, and the margin over those that do. */
+export const PHASE_LIMITS = {
+  /** Added to a phase's own bounded waits before it counts as hung, ms. */
+  marginMs: 60_000,
+  /** Injecting a fault and proving it landed (a rolling upgrade restarts every pod), ms. */
+  injectMs: 30 * 60_000,
+  /** The fault's heal (a scale-in removes pods one settled pod at a time), ms. */
+  healMs: 30 * 60_000,
+  readBackMs: 10 * 60_000,
+  /** How long the cleanup waits for an injection still under way (its phase timed out), to heal it, ms. */
+  lateInjectMs: 30_000,
+};
+
+export type PhaseLimits = typeof PHASE_LIMITS;
+
+export interface TrialContext {
+  deployment: StartedDeployment;
+  scenario: Scenario;
+  /** 1-based. */
+  index: number;
+  clock: Clock;
+  runId: string;
+  client?: Partial<ClientOptions>;
+  convergeTimeoutMs: number;
+  /** Live progress: the trial's phase and its write counts. */
+  progress?: Pick<Progress, 'phase' | 'writes'>;
+  /** Phase limits other than the scenario's timeouts (unit tests shorten them). */
+  limits?: Partial<PhaseLimits>;
+}
+
+/** What every phase works with: the trial's context, its IO, its two recordings and its cleanup stack. */
+export interface TrialEnv {
+  ctx: TrialContext;
+  io: TrialIo;
+  timeline: Timeline;
+  workload: TrialWorkload;
+  cleanup: CleanupStack;
+  limits: PhaseLimits;
+}
+
+export interface Converged {
+  topology: Topology;
+  observer: SentinelEventSource;
+  sampler: RoleSource;
+  main: TrackedWriter;
+  /** The client pinned to the isolated pod, when the fault wants one. */
+  isolated: TrackedWriter | null;
+}
+
+export interface Steady {
+  /** host:port of the master the fault is about to hit. */
+  oldMaster: string;
+  /** Replication offsets just before the fault. */
+  replication: Figures;
+}
+
+export interface Injected {
+  fault: InjectedFault;
+  /** The fault's own checks and figures as it returned them. */
+  checks: CheckResult[];
+  figures: Figures;
+}
+
+export interface Observed {
+  /** performance.now() by which the failover must have come. */
+  failoverDeadline: number;
+  /** When the hold ended (the window in which no failover may happen, for faults that expect none). */
+  endNs: number;
+}
+
+export interface Healed {
+  healNs: number;
+  /** The pod that had to rejoin, and when it did (null: not within timeoutMs). */
+  rejoin: { pod: string; rejoinMs: number | null; timeoutMs: number } | null;
+}
+
+export interface Settled {
+  convergenceMs: number | null;
+  /** Why the last look found the deployment not converged, or "converged". */
+  lastReason: string;
+  timeoutMs: number;
+  isolatedAcked: number | null;
+}
+
+/** The deployment converged: one master, replicas in sync, sentinels agreeing. */
+export async function converge(env: TrialEnv): Promise<Topology> {
+  const { ctx, io, timeline } = env;
+  const topology = await io.converge(ctx.deployment, ctx.convergeTimeoutMs);
+  timeline.note('phase', 'converged', `master ${topology.master.name}`);
+  return topology;
+}
+
+/** The observers recording and the workload's clients connected (not writing yet); still part of the converge phase. */
+export async function startRecording(env: TrialEnv, topology: Topology): Promise<Converged> {
+  const { ctx, io, timeline, workload, cleanup } = env;
+  const { deployment: d, clock } = ctx;
+  const observer = io.sentinelEvents(d, clock);
+  cleanup.defer(() => observer.stop());
+  timeline.follow(() => observer.events);
+  await observer.start();
+  const unwatch = d.podEvents?.subscribe((e) => timeline.pod(e.type, e.detail));
+  if (unwatch) cleanup.defer(unwatch);
+  const sampler = io.roleSampler(d, clock);
+  cleanup.defer(() => sampler.stop());
+  timeline.follow(() => sampler.events);
+  sampler.start();
+  cleanup.defer(() => workload.close());
+  const main = await workload.add(MAIN_CLIENT, io.sentinelClient(d, ctx.client));
+  const f = ctx.scenario.fault;
+  const victim = isolatedClientWanted(f) && 'target' in f ? (f.target === 'master' ? topology.master : topology.replicas[0]!) : null;
+  const isolated = victim ? await workload.add('isolated-client', io.directClient(d, victim, ctx.client)) : null;
+  return { topology, observer, sampler, main, isolated };
+}
+
+/** The workload writing, at least one write acknowledged, replication offsets taken just before the fault. */
+export async function steady(env: TrialEnv, converged: Converged): Promise<Steady> {
+  const { ctx, io, timeline, workload } = env;
+  const s = ctx.scenario;
+  workload.start();
+  timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each`);
+  await sleep(s.workload.warmupMs);
+  if (!(await until(() => converged.main.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
+  const replication = await io.replicationSnapshot(ctx.deployment, converged.topology);
+  return { oldMaster: addr(converged.topology.master.redis), replication };
+}
+
+/** The fault in place and proven landed. Its heal is on the cleanup stack from the start, even if the injection outlasts its phase. */
+export async function inject(env: TrialEnv, converged: Converged): Promise<Injected> {
+  const { ctx, timeline, workload, cleanup, limits } = env;
+  const { deployment: d, scenario: s, clock } = ctx;
+  const faultCtx: FaultContext = {
+    deployment: d,
+    topology: converged.topology,
+    clock,
+    ms: (x: Duration) => durationMs(x, d.downAfterMs),
+    mark: (t, detail) => timeline.note('fault', t, detail),
+    podEvent: (t, detail) => timeline.pod(t, detail),
+    events: () => timeline.all(),
+    history: () => workload.history(),
+    setClientPassword: (p) => {
+      workload.setPassword(p);
+      converged.sampler.setPassword(p);
+    },
+  };
+  const injecting = injectFault(faultCtx, s.fault, { restart: s.restart });
+  cleanup.defer(() => healWhenLanded(injecting, limits.lateInjectMs));
+  const fault = await injecting;
+  timeline.follow(() => fault.events?.() ?? []);
+  return { fault, checks: [...fault.checks], figures: { ...fault.figures } };
+}
+
+/**
+ * Heal an injection once it lands. Wait for the landing at most `waitMs` (one that lands later is healed
+ * then); a landed fault's heal is awaited in full, so the next trial never starts beside it.
+ */
+async function healWhenLanded(injecting: Promise<InjectedFault>, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)));
+  const landed = await Promise.race([injecting.catch(() => null), late]);
+  clearTimeout(timer);
+  if (landed) await landed.heal().catch(() => {});
+  else if (landed === undefined) injecting.then((f) => f.heal()).catch(() => {});
+}
+
+/** Whether the failover came: a +switch-master after the fault and the main client's write acknowledged by another node. */
+export function failoverSeen(env: TrialEnv, converged: Converged, steadyState: Steady, faultNs: number): boolean {
+  const masterName = env.ctx.deployment.model.masterName;
+  return (
+    converged.observer.events.some((e) => e.ns > faultNs && isSwitchMaster(e, masterName)) &&
+    converged.main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && o.node !== steadyState.oldMaster)
+  );
+}
+
+/** Wait for the failover when the heal must come after it (bounded by the scenario's failover timeout); hold the fault its duration. */
+export async function observe(env: TrialEnv, converged: Converged, steadyState: Steady, injected: Injected): Promise<Observed> {
+  const { ctx } = env;
+  const s = ctx.scenario;
+  const { fault } = injected;
+  const failoverDeadline = performance.now() + s.timeouts.failoverMs;
+  if (s.expect.failover && fault.healAfterFailover) {
+    await until(() => failoverSeen(env, converged, steadyState, fault.landedNs), s.timeouts.failoverMs);
+  }
+  // Faults with a duration end on their own clock, whether or not the failover is done by then.
+  const holdEnd = fault.holdUntilNs ?? fault.landedNs;
+  const holdLeftMs = () => (holdEnd - ctx.clock.nowNs()) / 1e6;
+  if (holdLeftMs() > 0) await until(() => holdLeftMs() <= 0, holdLeftMs() + 100, 2);
+  return { failoverDeadline, endNs: ctx.clock.nowNs() };
+}
+
+/** The fault undone; the failover awaited (if the heal did not wait for it) until its deadline; the victim rejoined, or its wait ran out. */
+export async function heal(env: TrialEnv, converged: Converged, steadyState: Steady, injected: Injected, observed: Observed): Promise<Healed> {
+  const { ctx, io, timeline } = env;
+  const { scenario: s, clock } = ctx;
+  const { fault } = injected;
+  const healNs = clock.nowNs();
+  await fault.heal();
+  const seen = () => failoverSeen(env, converged, steadyState, fault.landedNs);
+  if (s.expect.failover && !fault.healAfterFailover && !seen()) {
+    await until(seen, Math.max(0, observed.failoverDeadline - performance.now()));
+  }
+  const pod = fault.mustRejoin;
+  if (!pod) return { healNs, rejoin: null };
+  const rejoined = await until(() => io.hasRejoined(ctx.deployment, pod), s.timeouts.rejoinMs, 20);
+  const rejoinMs = rejoined ? nsToMs(clock.nowNs() - healNs) : null;
+  timeline.note('phase', rejoined ? 'rejoined' : 'rejoin-timeout', pod.name);
+  return { healNs, rejoin: { pod: pod.name, rejoinMs, timeoutMs: s.timeouts.rejoinMs } };
+}
+
+/** The deployment converged again (or its wait ran out), the last ROLE changes recorded, the workload stopped. */
+export async function settle(env: TrialEnv, converged: Converged, healed: Healed): Promise<Settled> {
+  const { ctx, io, timeline, workload } = env;
+  const { clock } = ctx;
+  const timeoutMs = ctx.scenario.timeouts.convergeMs;
+  let lastReason = 'not checked';
+  const ok = await until(
+    async () => {
+      const r = await io.inspect(ctx.deployment);
+      lastReason = r.ok ? 'converged' : r.reason;
+      return r.ok;
+    },
+    timeoutMs,
+    50,
+  );
+  const convergenceMs = ok ? nsToMs(clock.nowNs() - healed.healNs) : null;
+  timeline.note('phase', ok ? 'converged-after-heal' : 'convergence-timeout', lastReason);
+  await converged.sampler.settle(clock.nowNs(), 1000);
+  await workload.stop(2000);
+  timeline.note('phase', 'workload-stop', workload.describeAcked());
+  return { convergenceMs, lastReason, timeoutMs, isolatedAcked: converged.isolated ? converged.isolated.acked : null };
+}
+
+/** Every key the workload invoked, looked up on the current master. */
+export function readBack(env: TrialEnv): Promise<ReadBack> {
+  return env.io.readBack(env.ctx.deployment, env.workload.keys(), env.ctx.clock);
+}

@@ -1,0 +1,121 @@
+// A trial's two recordings: the timeline (marks and every observer's events) and the workload (writers and their history).
+import type { Clock } from '../clock.ts';
+import type { TrialEvent } from '../model/events.ts';
+import type { Op } from '../model/history.ts';
+import { TrackedWriter } from '../workload/tracked-writer.ts';
+import type { WorkloadClient } from './trial-io.ts';
+
+/** The trial's events on the run clock: the harness's own marks plus every source followed, in time order. */
+export class Timeline {
+  private readonly marks: TrialEvent[] = [];
+  private readonly sources: Array<() => readonly TrialEvent[]> = [];
+  private readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /** A harness mark: a phase reached ("converged", "workload-start", …) or a fault step ("inject", "landed", …). */
+  note(kind: 'fault' | 'phase', type: string, detail: string): void {
+    this.marks.push({ ns: this.clock.nowNs(), kind, source: 'harness', type, detail });
+  }
+
+  /** A pod lifecycle event; `detail` starts with the pod name and a colon. */
+  pod(type: string, detail: string): void {
+    this.marks.push({ ns: this.clock.nowNs(), kind: 'pod', source: detail.split(':')[0]!, type, detail });
+  }
+
+  /** Include another recorder's events (sentinel events, ROLE samples, a fault's own observers). */
+  follow(source: () => readonly TrialEvent[]): void {
+    this.sources.push(source);
+  }
+
+  /** The first harness mark of this kind and type. */
+  firstMark(kind: TrialEvent['kind'], type: string): TrialEvent | undefined {
+    return this.marks.find((e) => e.kind === kind && e.type === type);
+  }
+
+  all(): TrialEvent[] {
+    return [...this.marks, ...this.sources.flatMap((s) => s())].sort((a, b) => a.ns - b.ns);
+  }
+}
+
+export interface WorkloadOptions {
+  clock: Clock;
+  /** Prefix of every key; unique per trial so that read-back only sees this trial's keys. */
+  keyPrefix: string;
+  rateHz: number;
+  /** The application's command timeout (see TrackedWriter). */
+  timeoutMs: number;
+}
+
+/** The trial's writing clients, each with a tracked writer; together they make the trial's history. */
+export class TrialWorkload {
+  private readonly writers: TrackedWriter[] = [];
+  private readonly clients: WorkloadClient[] = [];
+  private readonly opts: WorkloadOptions;
+
+  constructor(opts: WorkloadOptions) {
+    this.opts = opts;
+  }
+
+  /** Take `client` into the workload (closed by {@link close}), check that it answers, and give it a writer named `name`. */
+  async add(name: string, client: WorkloadClient): Promise<TrackedWriter> {
+    this.clients.push(client);
+    await client.ping();
+    const { clock, keyPrefix, rateHz, timeoutMs } = this.opts;
+    const w = new TrackedWriter({ name, client, clock, keyPrefix: `${keyPrefix}:${name}`, rateHz, maxInFlight: 100_000, timeoutMs });
+    this.writers.push(w);
+    return w;
+  }
+
+  get size(): number {
+    return this.writers.length;
+  }
+
+  start(): void {
+    for (const w of this.writers) w.start();
+  }
+
+  /** Stop issuing; wait up to `drainMs` for outstanding replies. */
+  async stop(drainMs: number): Promise<void> {
+    await Promise.all(this.writers.map((w) => w.stop(drainMs)));
+  }
+
+  /** Stop at once and close every client. */
+  async close(): Promise<void> {
+    await this.stop(0);
+    for (const c of this.clients) c.disconnect();
+  }
+
+  /** Every operation of every writer, in time order. */
+  history(): Op[] {
+    return this.writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
+  }
+
+  keys(): string[] {
+    return this.writers.flatMap((w) => w.keys());
+  }
+
+  okCount(): number {
+    return this.writers.reduce((n, w) => n + w.okCount, 0);
+  }
+
+  notOkCount(): number {
+    return this.writers.reduce((n, w) => n + w.notOkCount, 0);
+  }
+
+  skipped(): number {
+    return this.writers.reduce((n, w) => n + w.skipped, 0);
+  }
+
+  /** One line per writer: how many writes it got acknowledged. */
+  describeAcked(): string {
+    return this.writers.map((w) => `${w.acked} acknowledged by ${w.history[0]?.process ?? 'client'}`).join(', ');
+  }
+
+  /** The applications' config change after a password rotation: every client's next connection uses `password`. */
+  setPassword(password: string): void {
+    for (const c of this.clients) c.options.password = password;
+  }
+}
