@@ -248,7 +248,10 @@ export function buildProgram(): Command {
       return;
     }
     if (o.target === 'local' || o.target === 'docker') await cleanOrphans();
-    process.stdout.write(await up({ target: o.target, kube: kubeFlags(o), docker: dockerFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true }));
+    const text = await up({ target: o.target, kube: kubeFlags(o), docker: dockerFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true });
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    // The docker runtime's log streams and exit watchers hold sockets to the engine; the containers and DNS server live on without this process.
+    if (o.target === 'docker') process.exit(0);
   });
 
   program
