@@ -114,7 +114,7 @@ export function conformanceDryRunText(target: string, o: KubeCliFlags, groups: r
     const steps = g.disruptive ?? [];
     if (g.needsDeployment && steps.length === 0) lines.push('  reads the deployment only');
     for (const s of steps) {
-      const planned = s.fault && target !== 'local' ? planFault(s.fault, 'kube') : null;
+      const planned = s.fault && target !== 'local' && target !== 'docker' ? planFault(s.fault, 'kube') : null;
       lines.push(`  ${s.unit ? `${s.unit}: ` : ''}${planned ? planned.action : s.action}`, `    heal: ${planned ? planned.heal : s.heal}`);
     }
   }

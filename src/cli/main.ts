@@ -29,7 +29,7 @@ import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
-import { listStates, orphanedStates, removeDeployment, type Removed } from '../targets/local/state.ts';
+import { listStates, orphanedStates, removeDeployment, type LocalState, type Removed } from '../targets/local/state.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
 import { nftUnavailableReason } from '../targets/local/network.ts';
 
@@ -58,6 +58,8 @@ interface TargetFlags {
   redisCli?: string;
   set: ConfigOverrides;
   design?: string;
+  image?: string;
+  stableAddresses?: boolean;
 }
 
 /** The design named by --design (validated: bad input is exit 2 naming file:line:col and field), or undefined. */
@@ -68,7 +70,9 @@ async function designOf(o: TargetFlags): Promise<Design | undefined> {
 function addTargetOptions(cmd: Command): Command {
   return cmd
     .option('--manifests <dir>', 'manifests of the deployment to certify', RUN_DEFAULTS.manifestsDir)
-    .option('--subnet <n>', 'local target: pods listen on 127.0.<n>.<ordinal+1> (default 83)', positiveInt('--subnet'))
+    .option('--subnet <n>', 'local / docker target: pods listen on 127.0.<n>.<ordinal+1> (default 83; docker 84)', positiveInt('--subnet'))
+    .option('--image <name:version>', 'docker target: run this image of the catalogue (redis:7.0.15, redis:8.0.2, valkey:8.1.1) instead of the manifests\' image')
+    .option('--stable-addresses', 'docker target: a recreated pod keeps its address (by default it moves, as a pod IP does)')
     .option('--redis-server <path>', 'local target: redis-server binary')
     .option('--redis-sentinel <path>', 'local target: redis-sentinel binary')
     .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
@@ -76,6 +80,11 @@ function addTargetOptions(cmd: Command): Command {
 }
 
 const targetOption = () => new Option('--target <target>', 'where the deployment runs').choices([...TARGET_NAMES]).default('local');
+
+function dockerFlags(o: TargetFlags & { target: TargetName }) {
+  if (o.target !== 'docker' && (o.image || o.stableAddresses)) throw new HarnessError('USAGE', `${o.image ? '--image' : '--stable-addresses'} applies to --target docker only: add --target docker, or drop it`);
+  return { ...(o.image ? { image: o.image } : {}), ...(o.stableAddresses ? { stableAddresses: true } : {}) };
+}
 
 const binaries = (o: TargetFlags) => ({
   ...(o.redisServer ? { redisServer: o.redisServer } : {}),
@@ -118,9 +127,17 @@ function describeRemoved(r: Removed): string {
   return parts.join('; ');
 }
 
+/** Remove a deployment's state, processes and directory; a docker one's labelled containers and DNS server first. */
+async function removeAny(s: LocalState): Promise<Removed> {
+  // Loaded only for docker states: testcontainers is slow to import and the local target never needs it.
+  const extra = s.runtime === 'docker' ? await (await import('../targets/docker/leftovers.ts')).removeDockerLeftovers(s) : [];
+  const r = await removeDeployment(s);
+  return { ...r, processes: [...extra, ...r.processes] };
+}
+
 async function cleanOrphans(): Promise<void> {
   for (const s of await orphanedStates()) {
-    const r = await removeDeployment(s);
+    const r = await removeAny(s);
     err(`removed leftovers of an interrupted run ${r.runId}: ${describeRemoved(r)}`);
   }
 }
@@ -145,7 +162,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string }) => {
     const badPush = o.push === undefined ? null : checkPushUrl(o.push);
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
@@ -158,7 +175,7 @@ export function buildProgram(): Command {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
     }
     // Named explicitly, a partition that cannot happen is an environment error; in the whole suite it is a skip.
-    if (o.scenario && o.target === 'local') {
+    if (o.scenario && (o.target === 'local' || o.target === 'docker')) {
       const partition = scenarios.find((s) => s.fault.kind === 'partition');
       const reason = partition ? await nftUnavailableReason() : null;
       if (partition && reason) {
@@ -187,6 +204,7 @@ export function buildProgram(): Command {
       reportDir: o.reportDir,
       overrides: o.set,
       subnet: o.subnet,
+      docker: dockerFlags(o),
       binaries: binaries(o),
       argv: process.argv.slice(2),
       gate: o.gate,
@@ -224,6 +242,7 @@ export function buildProgram(): Command {
       reportDir: o.reportDir,
       overrides: o.set,
       subnet: o.subnet,
+      docker: dockerFlags(o),
       binaries: binaries(o),
       argv: process.argv.slice(2),
       log: err,
@@ -248,18 +267,21 @@ export function buildProgram(): Command {
       process.stdout.write(`${upPlan(o.target, kubeFlags(o))}\n`);
       return;
     }
-    if (o.target === 'local') await cleanOrphans();
-    process.stdout.write(await up({ target: o.target, kube: kubeFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true }));
+    if (o.target === 'local' || o.target === 'docker') await cleanOrphans();
+    const text = await up({ target: o.target, kube: kubeFlags(o), docker: dockerFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true });
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    // The docker runtime's log streams and exit watchers hold sockets to the engine; the containers and DNS server live on without this process.
+    if (o.target === 'docker') process.exit(0);
   });
 
   program
     .command('down')
-    .description('remove every local deployment left running (by `up` or by a killed harness)')
+    .description('remove every local or docker deployment left running (by `up` or by a killed harness)')
     .action(async () => {
       const states = await listStates();
       if (states.length === 0) err('nothing to remove');
       for (const s of states) {
-        const r = await removeDeployment(s);
+        const r = await removeAny(s);
         err(`removed ${r.runId}: ${describeRemoved(r)}`);
       }
     });

@@ -13,6 +13,7 @@ export interface UpOptions extends Omit<TargetOptions, 'model' | 'runId' | 'deta
 /** What `up --dry-run` would do, without contacting anything. */
 export function upPlan(target: TargetName, kube: Partial<KubeFlags>): string {
   if (target === 'local') return 'up: start the pods as local processes and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
+  if (target === 'docker') return 'up: start the pods as docker containers (host networking on loopback, a DNS server for the pod names) and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
   return [
     `up: apply the manifests on the ${target} target${target === 'kind' ? ` (cluster ${kube.reuse ? 'reused if it exists' : 'created'} from ${kube.kindConfig ?? 'kind-config.yaml'})` : ` (context ${kube.context ?? '(none: pass --context NAME)'})`}, wait until rolled out and converged, and keep everything (--keep implied)`,
     'dry run: nothing was applied.',
@@ -46,7 +47,8 @@ function kubeText(d: StartedDeployment, model: DeploymentModel): string {
 export async function up(o: UpOptions): Promise<string> {
   const model = await loadDeployment(path.resolve(o.manifestsDir));
   assertRunnable(model);
-  const local = o.target === 'local';
+  // docker deployments are detached like local ones: containers and the DNS server stay, `down` removes them.
+  const local = o.target === 'local' || o.target === 'docker';
   const d = await startTarget({ ...o, model, runId: `up-${newRunId()}`, ...(local ? { detached: true } : { kube: { ...o.kube, keep: true } }) });
   const pods = d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), sentinel: addr(p.sentinel) }));
   const info = {

@@ -11,7 +11,7 @@ import { writeReports } from '../report/write-reports.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
-import { startTarget, type KubeFlags, type TargetName } from '../targets/start.ts';
+import { startTarget, type DockerFlags, type KubeFlags, type TargetName } from '../targets/start.ts';
 import { hasNetwork, hasNodes, hasPause, hasScale, hasServices, hasVolumes, type StartedDeployment } from '../targets/target.ts';
 import { HARNESS } from '../version.ts';
 import { CONFORMANCE_GROUPS } from './groups.ts';
@@ -136,6 +136,8 @@ export interface ConformanceOptions {
   manifestsDir: string;
   reportDir: string;
   subnet?: number;
+  /** docker target: --image, --stable-addresses. */
+  docker?: DockerFlags;
   overrides?: ConfigOverrides;
   binaries?: Partial<Binaries>;
   argv?: string[];
@@ -213,6 +215,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
         model,
         runId,
         subnet: opts.subnet,
+        ...(opts.docker ? { docker: opts.docker } : {}),
         binaries: opts.binaries,
         overrides: opts.overrides,
         logsDir: path.join(opts.reportDir, runId, 'logs'),

@@ -12,7 +12,7 @@ import { createRedactor } from '../process/redact.ts';
 import { newRunId } from '../report/run-id.ts';
 import { writeReports } from '../report/write-reports.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
-import { startTarget, type KubeFlags } from '../targets/start.ts';
+import { startTarget, type DockerFlags, type KubeFlags } from '../targets/start.ts';
 import type { Binaries } from '../targets/local/binaries.ts';
 import { HARNESS } from '../version.ts';
 import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.ts';
@@ -28,11 +28,13 @@ import type { StartedDeployment } from '../targets/target.ts';
 export interface RunOptions {
   scenarios: Scenario[];
   trials: number;
-  target: 'local' | 'kind' | 'kube';
+  target: 'local' | 'docker' | 'kind' | 'kube';
   manifestsDir: string;
   reportDir: string;
   overrides?: ConfigOverrides;
   subnet?: number;
+  /** docker target: --image, --stable-addresses. */
+  docker?: DockerFlags;
   binaries?: Partial<Binaries>;
   client?: Partial<ClientOptions>;
   argv?: string[];
@@ -163,6 +165,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       model,
       runId,
       subnet: opts.subnet,
+      ...(opts.docker ? { docker: opts.docker } : {}),
       binaries: opts.binaries,
       overrides: opts.overrides,
       logsDir: path.join(opts.reportDir, runId, 'logs'),

@@ -32,7 +32,7 @@ export const KUBE_FLAG_DEFAULTS: KubeFlags = {
   kindConfig: path.resolve(import.meta.dirname, '../../kind-config.yaml'),
 };
 
-export const TARGET_NAMES = ['local', 'kind', 'kube'] as const;
+export const TARGET_NAMES = ['local', 'docker', 'kind', 'kube'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 export interface TargetOptions {
@@ -46,4 +46,14 @@ export interface TargetOptions {
   kube?: Partial<KubeFlags>;
   /** Local target: leave the processes running when this harness exits (`up`); kind / kube keep what they created. */
   detached?: boolean;
+  /** The docker target's flags. */
+  docker?: DockerFlags;
+}
+
+/** The docker target's flags (--image, --stable-addresses). */
+export interface DockerFlags {
+  /** `NAME:VERSION` of the catalogue to run instead of the image the manifests name (--image). */
+  image?: string;
+  /** Keep each pod's address when it is recreated, as the local target does (--stable-addresses); by default a recreated pod moves. */
+  stableAddresses?: boolean;
 }

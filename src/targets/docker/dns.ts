@@ -20,6 +20,8 @@ export interface DnsServerOptions {
   proveTimeoutMs?: number;
   /** The dnsmasq binary. Default `dnsmasq` (with /usr/sbin searched). */
   binary?: string;
+  /** Outlive this process (`up`): no parent-death signal; a later `down` kills it by the pid in the run's state. */
+  detached?: boolean;
 }
 
 const DEFAULT_PROVE_MS = 3000;
@@ -112,11 +114,12 @@ export class DnsServer implements AsyncDisposable {
       '--log-queries',
     ];
     // setpriv makes the kernel kill dnsmasq when the harness dies, however it dies.
-    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+    const setpriv = opts.detached ? undefined : ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
     const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', opts.detached ? 'ignore' : 'pipe'], detached: opts.detached === true });
+    if (opts.detached) child.unref();
     let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-1000)));
+    child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-1000)));
     const exitedP = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('error', () => undefined);
     const server = new DnsServer(child, opts, exitedP);

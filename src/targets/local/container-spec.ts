@@ -4,7 +4,7 @@ import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts'
 import { RUN_DIR_LABEL, RUN_LABEL, type ContainerRuntime, type ContainerSpec } from '../runtime/runtime.ts';
 import type { Binaries } from './binaries.ts';
 import { DATA_MOUNT, CONFIG_MOUNT, pathThroughMounts, podMounts, type HostVolumes } from './mounts.ts';
-import type { LocalPod } from './pods.ts';
+import { podIp, type LocalPod } from './pods.ts';
 
 /** Build a container's environment from the manifest: field refs, the Secret, literal values with `$(VAR)` expanded and pod DNS names mapped to local addresses. */
 export function manifestEnv(c: ContainerModel, pod: LocalPod, hostMap: (s: string) => string, password: string): Record<string, string> {
@@ -12,7 +12,7 @@ export function manifestEnv(c: ContainerModel, pod: LocalPod, hostMap: (s: strin
   for (const e of c.env) {
     const field = e.valueFrom?.fieldRef?.fieldPath;
     if (field === 'metadata.name') env[e.name] = pod.name;
-    else if (field === 'status.podIP') env[e.name] = pod.redis.host;
+    else if (field === 'status.podIP') env[e.name] = podIp(pod);
     else if (e.valueFrom?.secretKeyRef) env[e.name] = password;
     else if (e.value !== undefined) env[e.name] = hostMap(e.value.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? '')).replace(/\s+/g, ' ').trim();
   }
@@ -59,8 +59,8 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       ...ctx.servicesEnv,
       CONFIG_DIR: inContainer(CONFIG_MOUNT),
       DATA_DIR: inContainer(DATA_MOUNT),
-      BIND_ADDR: pod.redis.host,
-      BIND_SOURCE_ADDR: which === 'sentinel' ? pod.sentinelSource : pod.redis.host,
+      BIND_ADDR: podIp(pod),
+      BIND_SOURCE_ADDR: which === 'sentinel' ? pod.sentinelSource : podIp(pod),
       REDIS_PORT: String(ctx.model.redisPort),
       SENTINEL_PORT: String(ctx.model.sentinelPort),
       REDIS_SERVER: ctx.redisServer,
@@ -68,7 +68,7 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       REDIS_CLI: ctx.bins.redisCli,
     },
     mounts,
-    podAddress: pod.redis.host,
+    podAddress: podIp(pod),
     labels: { [RUN_LABEL]: ctx.runId, [RUN_DIR_LABEL]: ctx.vols.runDir, pod: pod.name, container: c.name },
     logFile: path.join(ctx.vols.runDir, 'pods', pod.name, `${c.name}.log`),
     workingDir: inContainer(DATA_MOUNT),

@@ -74,7 +74,10 @@ export function createKubelet(o: KubeletOptions) {
     for (;;) {
       if (!running.isRunning()) {
         const log = containerSpec(ctx(), pod, modelOf(which), which).logFile;
-        throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`);
+        // The kubelet's lastState.terminated.reason: the cgroup's OOM killer is named as such.
+        const exit = await running.exited;
+        const reason = exit.oomKilled ? `OOMKilled (restart count ${pod.restarts[which] ?? 0}): ` : '';
+        throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${reason}${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`);
       }
       try {
         await withProbe(endpoint, { password: which === 'redis' ? o.password() : undefined, connectTimeoutMs: 200 }, (r) => r.ping());

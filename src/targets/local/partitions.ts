@@ -1,7 +1,7 @@
 // The local network ability: partitions between pods as nftables tables, recorded in the state file until healed.
 import type { NetworkFaults, Partition } from '../target.ts';
 import { deleteTable, installPartition, nftUnavailableReason } from './network.ts';
-import { podByName, type LocalPod } from './pods.ts';
+import { podByName, podIp, type LocalPod } from './pods.ts';
 import { writeState, type LocalState } from './state.ts';
 
 export function localNetwork(opts: { runId: string; state: LocalState; pods: readonly LocalPod[]; redisPort: number; majorityClientAddress: string }): NetworkFaults {
@@ -19,7 +19,7 @@ export function localNetwork(opts: { runId: string; state: LocalState; pods: rea
       const table = `sentinel_chaos_${opts.runId.replace(/[^A-Za-z0-9]/g, '_')}_${++partitions}`;
       state.nftTables.push(table);
       await writeState(state);
-      const toAddrs = (p: LocalPod) => ({ name: p.name, pod: p.redis.host, sentinelSource: p.sentinelSource });
+      const toAddrs = (p: LocalPod) => ({ name: p.name, pod: podIp(p), sentinelSource: p.sentinelSource });
       const { ruleset, inEffectAt } = await installPartition({
         table,
         isolated: toAddrs(isolated),

@@ -19,7 +19,15 @@ export interface LocalPod extends Pod {
   containers: Record<string, PodContainer>;
   /** The kubelet's restartCount: starts of each container after its first one. */
   restarts: Record<string, number>;
+  /**
+   * The pod's IP when `redis.host` is its DNS name (the docker target: pods move, names stay);
+   * unset on the local target, whose endpoints hold the address itself.
+   */
+  address?: string;
 }
+
+/** The address a pod's containers bind to and partitions cut: its IP. */
+export const podIp = (p: LocalPod): string => p.address ?? p.redis.host;
 
 /**
  * A pod's containers share its address, as in Kubernetes. Outgoing connections of the sentinel come

@@ -18,6 +18,10 @@ export interface LocalState {
   processes: Record<string, number>;
   /** nftables tables (family inet) of partitions currently in place. */
   nftTables: string[];
+  /** The container runtime: absent for host processes; `docker` when the containers carry the run's label. */
+  runtime?: 'docker';
+  /** PID of the run's DNS server (docker target). */
+  dnsPid?: number;
 }
 
 /** Where local deployments live; one directory per run. */

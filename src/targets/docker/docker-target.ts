@@ -1,0 +1,297 @@
+// The docker target: the local target's kubelet emulation over the Docker runtime. Pods are containers
+// (host networking on loopback) of the image the manifests name, pod DNS names reach them unrewritten
+// and are served by a dnsmasq of the run, and a recreated pod moves to a new address as a pod IP would.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { DeploymentModel } from '../../config/manifests.ts';
+import { HarnessError } from '../../errors.ts';
+import type { ConfigOverrides } from '../../model/overrides.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
+import { registerSecret } from '../../process/redact.ts';
+import { waitForConvergence } from '../convergence.ts';
+import { AddressBook, installResolver } from '../kube/address-book.ts';
+import { createKubelet, type Kubelet } from '../local/kubelet.ts';
+import { keepLogs } from '../local/logs.ts';
+import { hostVolumes, renderConfigMaps, writeSecret } from '../local/mounts.ts';
+import { localNodes } from '../local/nodes.ts';
+import { localPause } from '../local/pause.ts';
+import { localNetwork } from '../local/partitions.ts';
+import { localPodControl } from '../local/pod-control.ts';
+import { isPodRunning, makePod, podByName, podIp, type LocalPod } from '../local/pods.ts';
+import { localPodScale } from '../local/scale.ts';
+import { servicesOf } from '../local/service-proxy.ts';
+import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
+import { assertPodPortsFree, waitForReplicas } from '../local/startup.ts';
+import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
+import { localVolumes } from '../local/volumes.ts';
+import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
+import type { PodControl, StartedDeployment } from '../target.ts';
+import { DnsServer, namesFor, podFqdn, serviceFqdn } from './dns.ts';
+import { DockerRuntime } from './docker-runtime.ts';
+import { imageFor, listImages, type ImageRecipe } from './images.ts';
+import { removeDockerLeftovers } from './leftovers.ts';
+import { dockerAddresses, limitsOf, manifestImage } from './pod-spec.ts';
+
+const run = promisify(execFile);
+
+export interface DockerOptions {
+  model: DeploymentModel;
+  runId: string;
+  /** Third octet of every loopback address of the run (default 84). */
+  subnet?: number;
+  overrides?: ConfigOverrides;
+  /** Leave the containers and the DNS server running when this harness exits (`up`); the Services and sidecars are left out. */
+  detached?: boolean;
+  /** On teardown, copy every container's log here (passwords redacted). */
+  logsDir?: string;
+  convergeTimeoutMs?: number;
+  /** `NAME:VERSION` of the catalogue instead of the manifests' image. */
+  image?: string;
+  /** Keep a recreated pod's address (the local target's behaviour) instead of moving it. */
+  stableAddresses?: boolean;
+}
+
+export const DOCKER_DEFAULTS = {
+  subnet: 84,
+  convergeTimeoutMs: 30_000,
+  startTimeoutMs: 75_000,
+  /** The images' PATH (the kubelet would not pass the host's). */
+  imagePath: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  /** Where the kubelet mounts the pod's ServiceAccount token. */
+  serviceAccountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+} as const;
+
+/** The programs inside every image of the catalogue (redis-server, redis-sentinel and redis-cli on PATH). */
+const IMAGE_BINARIES = { redisServer: 'redis-server', redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' };
+
+/** Engine up and image built, or exit 2 with the command that fixes it. */
+async function assertDockerReady(recipe: ImageRecipe): Promise<void> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 });
+  } catch {
+    throw new HarnessError('TARGET_UNAVAILABLE', '--target docker: no docker engine answers: start one with `sudo scripts/docker-engine.sh start`');
+  }
+  const [status] = await listImages([recipe]);
+  if (!status?.present) throw new HarnessError('TARGET_UNAVAILABLE', `--target docker: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${recipe.name}:${recipe.version}\``);
+}
+
+/**
+ * The kubelet's runtime on this target: the docker runtime, given what the kubelet's spec leaves to
+ * the image and the cluster (image, PATH, limits, the cluster DNS, the ServiceAccount mount).
+ */
+function podRuntime(inner: DockerRuntime, o: { model: DeploymentModel; image: () => string; dns: string; saDir: string | null }): ContainerRuntime {
+  return {
+    name: 'docker',
+    pathInContainer: (m) => inner.pathInContainer(m),
+    start(spec: ContainerSpec) {
+      const { SA_DIR: _hostSaDir, ...env } = spec.env;
+      return inner.start({
+        ...spec,
+        image: o.image(),
+        env: { ...env, PATH: DOCKER_DEFAULTS.imagePath },
+        mounts: [...spec.mounts, ...(o.saDir ? [{ hostPath: o.saDir, containerPath: DOCKER_DEFAULTS.serviceAccountPath, readOnly: true }] : [])],
+        dnsServer: o.dns,
+        limits: limitsOf(o.model, spec.container),
+      });
+    },
+    removeLabelled: (labels) => inner.removeLabelled(labels),
+  };
+}
+
+export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
+  const { model } = opts;
+  const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new HarnessError('USAGE', `--subnet must be an integer 0-255, got ${subnet}`);
+  if (model.replicas > 10) throw new HarnessError('USAGE', `--target docker runs at most 10 pods, the StatefulSet asks for ${model.replicas}`);
+  let recipe = imageFor(manifestImage(model), opts.image);
+  await assertDockerReady(recipe);
+  const at = dockerAddresses(subnet);
+  const runDir = path.join(await ensureRoot(), opts.runId);
+  const generation = new Map<string, number>();
+  const book = new AddressBook();
+  const newPod = (ordinal: number): LocalPod => {
+    const name = `${model.statefulSet}-${ordinal}`;
+    const fqdn = podFqdn(name, model.headlessService, model.namespace);
+    const p = makePod({ name, ordinal, subnet, runDir, redisPort: model.redisPort, sentinelPort: model.sentinelPort });
+    generation.set(name, 0);
+    const address = at.pod(ordinal, 0);
+    book.set({ pod: name, names: namesFor(fqdn), local: address });
+    // Endpoints by DNS name: what Sentinel announces (announce-hostnames), stable when the pod moves.
+    return { ...p, redis: { host: fqdn, port: model.redisPort }, sentinel: { host: fqdn, port: model.sentinelPort }, address, sentinelSource: at.sentinelSource(ordinal, 0) };
+  };
+  const pods: LocalPod[] = model.podNames.map((_n, i) => newPod(i));
+  const services0 = servicesOf(model);
+  for (const [i, svc] of services0.entries()) book.set({ pod: svc.name, names: namesFor(serviceFqdn(svc.name, model.namespace)), local: serviceHost(subnet, i) });
+  const uninstallResolver = installResolver(book);
+
+  let password = model.password.value ?? randomBytes(24).toString('base64url');
+  registerSecret(password);
+  const passwords = [password];
+  const detached = opts.detached ?? false;
+  const state: LocalState = { runId: opts.runId, runDir, ownerPid: process.pid, detached, pods: pods.map((p) => ({ name: p.name, address: podIp(p) })), processes: {}, nftTables: [], runtime: 'docker' };
+  const vols = hostVolumes(runDir);
+  let services: LocalServices | null = null;
+  let dns: DnsServer | null = null;
+  let kubelet: Kubelet | null = null;
+  const docker = new DockerRuntime({ startTimeoutMs: 30_000 });
+
+  const teardown = async () => {
+    unregister();
+    await services?.close();
+    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
+    if (kubelet) await Promise.all(pods.map((p) => kubelet!.kill(p)));
+    await dns?.stop();
+    uninstallResolver();
+    await removeDockerLeftovers(state);
+    await removeDeployment(state);
+  };
+  const unregister = detached ? () => {} : onInterrupt(teardown);
+
+  const headlessFqdn = serviceFqdn(model.headlessService, model.namespace);
+  /** The headless Service's record: every pod that exists (publishNotReadyAddresses). */
+  const publishHeadless = async () => {
+    const ips = pods.filter((p) => isPodRunning(p)).map(podIp);
+    if (ips.length) await dns!.set(headlessFqdn, ips);
+    else if (dns!.entries().has(headlessFqdn)) await dns!.remove(headlessFqdn);
+  };
+  /** A pod about to be (re)created: a new address unless --stable-addresses, its record first, proven by a query. */
+  const place = async (p: LocalPod, move: boolean) => {
+    if (move && !opts.stableAddresses) generation.set(p.name, generation.get(p.name)! + 1);
+    const g = generation.get(p.name)!;
+    p.address = at.pod(p.ordinal, g);
+    p.sentinelSource = at.sentinelSource(p.ordinal, g);
+    book.set({ pod: p.name, names: namesFor(p.redis.host), local: p.address });
+    await dns!.set(p.redis.host, p.address);
+    const entry = state.pods.find((x) => x.name === p.name);
+    if (entry) entry.address = p.address;
+    else state.pods.push({ name: p.name, address: p.address });
+    await writeState(state);
+  };
+  /** A deleted pod's record goes, as the endpoints controller removes it. */
+  const unpublish = async (p: LocalPod) => {
+    if (dns!.entries().has(p.redis.host)) await dns!.remove(p.redis.host);
+    await publishHeadless();
+  };
+
+  try {
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    await writeState(state);
+    for (const p of pods) await assertPodPortsFree(p);
+    dns = await DnsServer.start({ address: at.dns, runDir, detached });
+    state.dnsPid = dns.pid;
+    await writeState(state);
+    for (const [i, svc] of services0.entries()) await dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
+    if (!detached) services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })) });
+    const saDir = services ? path.join(runDir, 'serviceaccount') : null;
+    kubelet = createKubelet({
+      model,
+      runtime: podRuntime(docker, { model, image: () => recipe.tag, dns: at.dns, saDir }),
+      vols,
+      runId: opts.runId,
+      bins: IMAGE_BINARIES,
+      state,
+      startTimeoutMs: DOCKER_DEFAULTS.startTimeoutMs,
+      password: () => password,
+      passwords,
+      // Pod names reach the containers unrewritten: the cluster DNS resolves them.
+      hostMap: (s) => s,
+      servicesEnv: () => (services ? { KUBE_API: services.containerEnv.KUBE_API! } : undefined),
+    });
+    await renderConfigMaps(model, vols, (s) => s, opts.overrides);
+    await writeSecret(model, vols, password);
+    for (const p of pods) {
+      await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+      await place(p, false);
+    }
+    const k = kubelet;
+    await Promise.all(pods.map((p) => k.start(p, 'redis')));
+    await publishHeadless();
+    await waitForReplicas(pods, password, model.replicas - 1, DOCKER_DEFAULTS.startTimeoutMs);
+    await Promise.all(pods.map((p) => k.start(p, 'sentinel')));
+    for (const p of pods) await k.startSidecars(p);
+    const timeoutMs = opts.convergeTimeoutMs ?? DOCKER_DEFAULTS.convergeTimeoutMs;
+    await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs });
+    await services?.waitForEndpoints(timeoutMs);
+  } catch (e) {
+    await teardown();
+    throw e;
+  }
+  const k = kubelet;
+
+  const base = localPodControl(pods, k);
+  const everStarted = new Set(pods.map((p) => p.name));
+  const podControl: PodControl = {
+    ...base,
+    async kill(name) {
+      const p = podByName(pods, name);
+      await base.kill(name);
+      await unpublish(p);
+    },
+    async stop(name, o) {
+      const p = podByName(pods, name);
+      const r = await base.stop(name, o);
+      await unpublish(p);
+      return r;
+    },
+    async start(name) {
+      const p = podByName(pods, name);
+      if (!isPodRunning(p)) {
+        await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+        await place(p, everStarted.has(name));
+        everStarted.add(name);
+      }
+      await base.start(name);
+      await publishHeadless();
+    },
+    /** The StatefulSet's image change: every container of a pod started from now on runs this image (a catalogue NAME:VERSION or tag). */
+    setRedisImage(image) {
+      recipe = imageFor(image);
+    },
+  };
+  let downed = false;
+  const down = async () => {
+    if (downed) return;
+    downed = true;
+    await teardown();
+  };
+  return {
+    target: 'docker',
+    model,
+    pods,
+    get password() {
+      return password;
+    },
+    passwords,
+    async setPassword(next: string) {
+      password = next;
+      registerSecret(next);
+      if (!passwords.includes(next)) passwords.push(next);
+      await writeSecret(model, vols, next);
+    },
+    downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
+    podControl,
+    pause: localPause(pods),
+    network: localNetwork({ runId: opts.runId, state, pods, redisPort: model.redisPort, majorityClientAddress: at.majorityClient }),
+    nodes: localNodes(model, pods, podControl),
+    ...(services ? { services } : {}),
+    volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
+    scale: localPodScale({ pods, newPod, state, podControl }),
+    get redisVersion() {
+      return recipe.version;
+    },
+    describe: () => ({
+      run_dir: runDir,
+      password_file: vols.passwordFile,
+      image: recipe.tag,
+      dns_server: at.dns,
+      addresses: opts.stableAddresses ? 'stable' : 'move on recreation',
+      pod_addresses: pods.map((p) => `${p.name}=${podIp(p)}`).join(' '),
+      ...(services ? { service_addresses: services.describe() } : {}),
+    }),
+    down,
+    [Symbol.asyncDispose]: down,
+  };
+}
