@@ -26,6 +26,7 @@ import { CLIENT_DEFAULTS, directClient, sentinelClient, type ClientOptions } fro
 import { TrackedWriter } from '../workload/tracked-writer.ts';
 import { restoredAway } from '../checkers/restore-point.ts';
 import { durationMs, type Duration, type Scenario } from './scenario.ts';
+import { TrialWorkloads } from './workloads.ts';
 
 /** The Sentinel-aware application client whose view defines failover time and availability. */
 const MAIN_CLIENT = 'sentinel-client';
@@ -143,6 +144,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
   const figures: Record<string, number | null> = {};
   const clients: Redis[] = [];
   const writers: TrackedWriter[] = [];
+  const own = new TrialWorkloads(s.workloads ?? []);
   const clientOptions = { ...CLIENT_DEFAULTS, ...ctx.client };
   let topology: Topology | null = null;
   let fault: InjectedFault | null = null;
@@ -207,7 +209,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     }
     phase('warm-up');
     for (const w of writers) w.start();
-    note('phase', 'workload-start', `${writers.length} client(s), ${s.workload.rateHz} writes/s each`);
+    await own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs: clientOptions.commandTimeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}) }));
+    note('phase', 'workload-start', `${writers.length} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
     await sleep(s.workload.warmupMs);
     if (!(await until(() => main.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
 
@@ -300,11 +303,13 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     });
 
     await sampler.settle(clock.nowNs(), 1000);
-    await Promise.all(writers.map((w) => w.stop(2000)));
+    await Promise.all([...writers.map((w) => w.stop(2000)), own.stop()]);
+    if (s.workloads?.length) note('phase', 'workload-stop', own.describe());
     note('phase', 'workload-stop', `${writers.map((w) => `${w.acked} acknowledged by ${w.history[0]?.process ?? 'client'}`).join(', ')}`);
     if (isolated) figures.isolated_client_acked = isolated.acked;
     phase('read back');
     rb = await readBack(d, writers.flatMap((w) => w.keys()), clock);
+    if (s.workloads?.length) own.readBack = await readBack(d, own.keys(), clock);
     return finish(faultNs, oldMaster);
   } catch (e) {
     skipped = skipReason(e);
@@ -314,7 +319,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
     clearInterval(ticker);
     unwatchPods?.();
     if (fault) await fault.heal().catch(() => {});
-    await Promise.all(writers.map((w) => w.stop(0)));
+    await Promise.all([...writers.map((w) => w.stop(0)), own.stop()]);
     for (const c of clients) c.disconnect();
     await observer?.stop();
     await sampler?.stop();
@@ -341,6 +346,8 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
       if (!fault?.failoverRequested) mainChecks.splice(1, 0, bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs }));
     }
     const results = [...runChecks(mainInput, mainChecks), ...runChecks(input, checks), loss.check, ...extra];
+    const e = s.expect;
+    results.push(...own.checks(input, { failover: e.failover, failoverMs: e.failoverMs, maxLostWrites: e.maxLostWrites, acceptLossFromOldMaster: e.acceptLossFromOldMaster, ...(e.maxLostFromOldMaster === undefined ? {} : { maxLostFromOldMaster: e.maxLostFromOldMaster }), ...(e.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(e.maxOutageMs, d.downAfterMs) }) }, injectNs));
     const split = results.find((r) => r.name === 'split-brain');
     if (split?.valid === true && (split.figures.split_brain_ms ?? 0) > 0) {
       warnings.push(`more than one node claimed master for ${split.figures.split_brain_ms} ms (accepted up to ${durationMs(s.expect.maxSplitBrainMs, d.downAfterMs)} ms): ${split.explanation}`);
@@ -378,7 +385,7 @@ export async function runTrial(ctx: TrialContext): Promise<TrialOutcome> {
           ? failing.join('; ')
           : undefined;
     return {
-      history: h,
+      history: [...h, ...own.ops()].sort((a, b) => a.ns - b.ns),
       result: {
         index: ctx.index,
         verdict,
