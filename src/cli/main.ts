@@ -25,6 +25,7 @@ import { up, upPlan } from './up.ts';
 import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
+import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
@@ -154,6 +155,7 @@ export function buildProgram(): Command {
       .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
       .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
       .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
+      .option('--workload-exec <command>', 'also run this command as a workload beside the harness\'s client in every trial (split on spaces; it speaks the driver protocol, README "Bring your own workload"); repeatable', (v: string, prev: string[] = []) => [...prev, v])
       .addOption(targetOption())
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
@@ -162,7 +164,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string }) => {
+  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] }) => {
     const badPush = o.push === undefined ? null : checkPushUrl(o.push);
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
@@ -170,6 +172,11 @@ export function buildProgram(): Command {
     if (design) {
       const seed = await loadSeedDesign();
       scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
+    }
+    if (o.workloadExec?.length) {
+      const extra = o.workloadExec.map(execWorkloadFromCli);
+      scenarios = scenarios.map((s) => ({ ...s, workloads: [...(s.workloads ?? []), ...extra] }));
+      for (const s of scenarios) workloadNames(s.workloads!);
     }
     if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
       throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');

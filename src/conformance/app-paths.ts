@@ -1,18 +1,20 @@
 // Conformance group "app-paths": the seed's applications keep writing across a master kill, through the paths they are configured with.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClock, nsToMs, type Clock } from '../clock.ts';
+import { HarnessError } from '../errors.ts';
 import { firstNewMasterAckNs } from '../checkers/phases.ts';
+import { firstAckInvokedAfter } from '../checkers/resume-time.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, hasServices, type Endpoint, type Pod, type StartedDeployment } from '../targets/target.ts';
 import type { FaultSpec } from '../faults/index.ts';
 import type { ConformanceCheck, DisruptiveStep } from './types.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
-import type { Op } from '../model/history.ts';
-import { SentinelLookupClient } from '../workload/sentinel-lookup-client.ts';
-import { sentinelClient } from '../workload/sentinel-client.ts';
-import { TrackedWriter, type WriterClient } from '../workload/tracked-writer.ts';
+import { startDriver, type StartedDriver } from '../workload/drivers/driver.ts';
+import { driverKind, driverUnavailable } from '../workload/drivers/registry.ts';
+
+export { firstAckInvokedAfter };
 
 /** One app-path check: a conformance check of group app-paths. */
 export type AppPathCheck = ConformanceCheck & { group: 'app-paths' };
@@ -33,7 +35,7 @@ export interface AppPathOptions {
   resumeTimeoutMs: number;
   /** Writing after every client resumed. */
   afterMs: number;
-  /** The application's command timeout (see TrackedWriter). */
+  /** The application's command timeout: a write unanswered by then is indeterminate (info), a later reply a late ok. */
   commandTimeoutMs: number;
   /** Start the killed pod again at the end and wait for convergence. */
   restart: boolean;
@@ -54,13 +56,20 @@ export const APP_PATH_DEFAULTS: AppPathOptions = {
   log: () => {},
 };
 
-/** The seed's applications and how each reaches redis (docs: "Application Connection Strings"). */
+/**
+ * The seed's applications and how each reaches redis (docs: "Application Connection Strings"), each written by a
+ * real client library in its own driver process (src/workload/drivers/registry.ts). Synapse's own library
+ * (txredisapi) and LiveKit's (go-redis) are not packaged for this machine: their paths are driven by a plain
+ * redis-py and a plain node-redis client with the same address and db.
+ */
 export const APP_CLIENTS = [
-  { name: 'synapse', path: 'service', db: 0, how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml)' },
-  { name: 'livekit', path: 'service', db: 1, how: 'plain client to redis:6379, db 1 (livekit.yaml)' },
-  { name: 'django-sessions', path: 'service', db: 2, how: 'plain client to redis://redis.matrix.svc.cluster.local:6379/2 (Django RedisCache)' },
-  { name: 'ioredis-sentinel', path: 'sentinel', db: 0, how: 'ioredis in Sentinel mode over the three pods\' sentinels, failover detector off (ioredis\'s default)' },
-  { name: 'redis-py-sentinel', path: 'sentinel', db: 3, how: 'SENTINEL get-master-addr-by-name, direct connection, asks again after an error or READONLY (redis-py master_for)' },
+  { name: 'synapse', path: 'service', db: 0, driver: 'redis-py-service', how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml); redis-py redis.Redis standing in for txredisapi' },
+  { name: 'livekit', path: 'service', db: 1, driver: 'node-redis-service', how: 'plain client to redis:6379, db 1 (livekit.yaml); node-redis createClient standing in for go-redis' },
+  { name: 'django-sessions', path: 'service', db: 2, driver: 'django-service', how: 'Django cache-backed sessions on django-redis, LOCATION redis://redis.matrix.svc.cluster.local:6379/2 (settings.py)' },
+  { name: 'redis-py-sentinel', path: 'sentinel', db: 3, driver: 'redis-py', how: "redis-py Sentinel(...).master_for(mymaster), the seed's Python example" },
+  { name: 'node-redis-sentinel', path: 'sentinel', db: 4, driver: 'node-redis', how: 'node-redis createSentinel({ name, sentinelRootNodes })' },
+  { name: 'ioredis-sentinel', path: 'sentinel', db: 5, driver: 'ioredis', how: "ioredis in Sentinel mode over the three pods' sentinels, failover detector off (ioredis's default)" },
+  { name: 'redis-rb-sentinel', path: 'sentinel', db: 6, driver: 'ruby-redis', how: 'redis-rb Redis.new(url: "redis://mymaster", sentinels:, role: :master)' },
 ] as const;
 
 type AppClient = (typeof APP_CLIENTS)[number];
@@ -102,32 +111,17 @@ export async function probeServiceRouting(e: Endpoint, password: string, n: numb
   return out;
 }
 
-/** Nanoseconds of the first acknowledgement of a write invoked after `faultNs` (a write the dead master cannot have taken). */
-export function firstAckInvokedAfter(history: readonly Op[], faultNs: number): number | null {
-  const invokedAt = new Map<string, number>();
-  let first: number | null = null;
-  for (const op of history) {
-    if (op.type === 'invoke') invokedAt.set(op.key, op.ns);
-    else if (op.type === 'ok' && (invokedAt.get(op.key) ?? -1) > faultNs && (first === null || op.ns < first)) first = op.ns;
-  }
-  return first;
-}
-
 interface Running {
   app: AppClient;
-  writer: TrackedWriter;
-  close: () => void;
-  /** Figures of the redis-py style client's lookups. */
-  lookup?: SentinelLookupClient;
+  driver: StartedDriver;
+  /** The library and its version, from the driver's hello line, e.g. "redis-py 4.3.4". */
+  library: string;
+  /** Why the driver failed (its stop rejected), if it did. */
+  failed?: string;
 }
 
-function plainClient(e: Endpoint, password: string, db: number): Redis {
-  // As an application's plain client: reconnects (5 ms, like the harness's Sentinel client) but keeps a
-  // connection that answers READONLY (no reconnectOnError: the libraries' default).
-  const c = new Redis({ host: e.host, port: e.port, password, db, connectTimeout: 500, retryStrategy: () => 5, maxRetriesPerRequest: null, enableOfflineQueue: true });
-  c.on('error', () => {});
-  return c;
-}
+/** A driver's error refusing a write because it reached a replica, in each library's words. */
+const READONLY_RE = /READONLY|ReadOnlyError|read only replica|previous master is now a slave/i;
 
 /** The master kill, as the scenarios' kill-pod fault (its heal: start the pod again). */
 const MASTER_KILL: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
@@ -148,10 +142,14 @@ function serviceOf(d: StartedDeployment, o: AppPathOptions): { service: Endpoint
 }
 
 /** The checks of the Service path, skipped with the reason when there is no Service. */
-function skippedServiceChecks(noService: string, o: AppPathOptions, port: number): AppPathCheck[] {
-  const out = APP_CLIENTS.filter((a) => a.path === 'service').flatMap((a) =>
-    ['keeps-writing', 'readonly', 'lost-writes'].map((what) => check({ name: `${a.name}.${what}`, valid: 'skipped', reason: noService, expected: '(needs the Service path)', observed: `skipped: ${noService}`, explanation: a.how })),
+function skippedClientChecks(apps: readonly AppClient[], reason: string, expected: string): AppPathCheck[] {
+  return apps.flatMap((a) =>
+    ['keeps-writing', 'readonly', 'lost-writes'].map((what) => check({ name: `${a.name}.${what}`, valid: 'skipped', reason, expected, observed: `skipped: ${reason}`, explanation: a.how })),
   );
+}
+
+function skippedServiceChecks(noService: string, o: AppPathOptions, port: number): AppPathCheck[] {
+  const out = skippedClientChecks(APP_CLIENTS.filter((a) => a.path === 'service'), noService, '(needs the Service path)');
   out.push(check({ name: 'service.routes-to-master', valid: 'skipped', reason: noService, expected: `new connections through ${o.clientService}:${port} reach the master`, observed: `skipped: ${noService}`, explanation: 'The Service path needs the target to expose Services.' }));
   return out;
 }
@@ -168,32 +166,35 @@ async function routingCheck(service: Endpoint, d: StartedDeployment, o: AppPathO
   });
 }
 
-/** One writer per application client, each on its path. */
-function startClients(apps: readonly AppClient[], d: StartedDeployment, service: Endpoint | null, clock: Clock, o: AppPathOptions): Running[] {
-  return apps.map((app) => {
-    let client: Redis | WriterClient;
-    let close: () => void;
-    let lookup: SentinelLookupClient | undefined;
-    if (app.path === 'service') {
-      const c = plainClient(service!, d.password, app.db);
-      client = c;
-      close = () => c.disconnect();
-    } else if (app.name === 'ioredis-sentinel') {
-      // ioredis 5.11's failover detector can end the client for good: a +switch-master that arrives while
-      // the client is asking a sentinel (it does so every 5 ms while the old master is dead) makes the
-      // pending connect fail with "Connection is closed." and ioredis then stops reconnecting (status end).
-      // Applications get ioredis's default, the detector off; a killed master closes the socket anyway.
-      const c = sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, client: { failoverDetector: false } });
-      client = c;
-      close = () => c.disconnect();
-    } else {
-      lookup = new SentinelLookupClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, db: app.db });
-      client = lookup;
-      close = () => lookup!.disconnect();
-    }
-    const writer = new TrackedWriter({ name: app.name, client, clock, keyPrefix: `app-paths:${app.name}:${Date.now()}`, rateHz: o.rateHz, maxInFlight: 200, timeoutMs: o.commandTimeoutMs });
-    return { app, writer, close, ...(lookup ? { lookup } : {}) };
-  });
+/** Library checks first (a missing library skips its client's checks with the reason), then one driver per application client, each on its path. */
+async function startClients(apps: readonly AppClient[], d: StartedDeployment, service: Endpoint | null, clock: Clock, o: AppPathOptions): Promise<{ running: Running[]; skipped: AppPathCheck[] }> {
+  const reasons = await Promise.all(apps.map((a) => driverUnavailable(driverKind(a.driver))));
+  const skipped = apps.flatMap((a, i) => (reasons[i] ? skippedClientChecks([a], reasons[i], `(needs ${driverKind(a.driver).client} on this machine)`) : []));
+  const available = apps.filter((_, i) => reasons[i] === null);
+  const started = await Promise.allSettled(
+    available.map((app) =>
+      startDriver(app.driver, {
+        name: app.name,
+        sentinels: d.pods.map((p) => p.sentinel),
+        masterName: d.model.masterName,
+        ...(service ? { service } : {}),
+        password: d.password,
+        db: app.db,
+        rateHz: o.rateHz,
+        // A bound should the harness not stop it: warm-up, the longest resume, the tail, and slack.
+        durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
+        keyPrefix: `app-paths:${app.name}:${Date.now()}`,
+        timeoutMs: o.commandTimeoutMs,
+      }, clock),
+    ),
+  );
+  const running = started.flatMap((r, i) => (r.status === 'fulfilled' ? [{ app: available[i]!, driver: r.value, library: `${r.value.info.client} ${r.value.info.version}` }] : []));
+  const failed = started.flatMap((r, i) => (r.status === 'rejected' ? [`${available[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+  if (failed.length) {
+    await Promise.allSettled(running.map((r) => r.driver.stop()));
+    throw new HarnessError('PROCESS_FAILED', `application client driver(s) did not start: ${failed.join('; ')}`);
+  }
+  return { running, skipped };
 }
 
 interface Failover {
@@ -222,7 +223,7 @@ async function watchPromotion(d: StartedDeployment, pollers: Pollers, running: r
   // Open connections polled together, so the instant is not late by a connection set-up.
   try {
     const deadline = performance.now() + o.resumeTimeoutMs;
-    const resumed = () => running.every((r) => firstAckInvokedAfter(r.writer.history, faultNs) !== null);
+    const resumed = () => running.every((r) => firstAckInvokedAfter(r.driver.ops(), faultNs) !== null);
     while (performance.now() < deadline && (promotedNs === null || !resumed())) {
       if (promotedNs === null) {
         // Sentinel's promotion kills the promoted replica's client connections: open a new one when a poller's ended.
@@ -251,7 +252,7 @@ async function watchPromotion(d: StartedDeployment, pollers: Pollers, running: r
 async function writeAcrossMasterKill(d: StartedDeployment, oldMaster: Pod, running: readonly Running[], clock: Clock, heals: HealStack, o: AppPathOptions): Promise<Failover> {
   const faultCtx = conformanceFaultContext(d, { master: oldMaster, replicas: d.pods.filter((p) => p !== oldMaster) }, clock);
   try {
-    for (const r of running) r.writer.start();
+    // The drivers write from their start on.
     await sleep(o.warmupMs);
     const pollers = await openPollers(d, oldMaster);
     o.log(`killing ${oldMaster.name} (master) with ${running.length} clients writing at ${o.rateHz}/s each`);
@@ -267,8 +268,13 @@ async function writeAcrossMasterKill(d: StartedDeployment, oldMaster: Pod, runni
     await sleep(o.afterMs);
     return { faultNs, ...promotion };
   } finally {
-    await Promise.all(running.map((r) => r.writer.stop(2000)));
-    for (const r of running) r.close();
+    await Promise.all(
+      running.map((r) =>
+        r.driver.stop().catch((e: unknown) => {
+          r.failed = e instanceof Error ? e.message : String(e);
+        }),
+      ),
+    );
   }
 }
 
@@ -300,7 +306,7 @@ interface ClientFacts {
 
 /** A client's figures from its history and the read-back. */
 async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | undefined, oldMasterAddr: string, faultNs: number): Promise<ClientFacts> {
-  const h = r.writer.history;
+  const h = r.driver.ops();
   const invokeNs = new Map(h.filter((x) => x.type === 'invoke').map((x) => [x.key, x.ns]));
   const acked = [...new Set(h.filter((x) => x.type === 'ok').map((x) => x.key))];
   const present = await presentKeys(finalMaster, d.password, r.app.db, acked);
@@ -310,7 +316,7 @@ async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | 
   const firstErr = h.find((x) => x.ns > faultNs && (x.type === 'fail' || x.type === 'info'))?.ns ?? null;
   const after = h.filter((x) => x.type === 'invoke' && x.ns > faultNs).length;
   const afterAcked = h.filter((x) => x.type === 'ok' && (invokeNs.get(x.key) ?? 0) > faultNs).length;
-  const readonly = h.filter((x) => x.type === 'fail' && x.error?.startsWith('READONLY')).length;
+  const readonly = h.filter((x) => x.type === 'fail' && READONLY_RE.test(x.error ?? '')).length;
   // The harness's own measure (first ack by a node other than the old master); through a Service every ack comes from the Service address.
   const newMasterAck = firstNewMasterAckNs({ history: h, events: [], readBack: null, faultNs, oldMaster: oldMasterAddr, masterName: d.model.masterName });
   const figures: Record<string, number | null> = {
@@ -321,17 +327,20 @@ async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | 
     writes_acked: acked.length,
     writes_after_fault: after,
     writes_after_fault_acked: afterAcked,
+    writes_failed: h.filter((x) => x.type === 'fail').length,
+    writes_info: h.filter((x) => x.type === 'info').length,
+    writes_late_ok: h.filter((x) => x.type === 'ok' && x.late).length,
+    writes_skipped: r.driver.bye()?.skipped ?? null,
     readonly_errors: readonly,
     lost_acked: lost === null ? null : lost.length,
     lost_acked_after_fault: lostAfter,
-    ...(r.lookup ? { sentinel_lookups: r.lookup.lookups, master_switches: r.lookup.switches } : {}),
   };
   return { figures, firstAck, after, afterAcked, readonly, acked: acked.length, lost, lostAfter };
 }
 
 /** Step 3: a client's keeps-writing, readonly and lost-writes checks. */
 function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: number, o: AppPathOptions): AppPathCheck[] {
-  const h = r.writer.history;
+  const h = r.driver.ops();
   const name = r.app.name;
   // The writes of the last `afterMs` must be acknowledged: a client stuck on a replica resumes nothing.
   const tailFrom = h.length ? h[h.length - 1]!.ns - o.afterMs * 1e6 : 0;
@@ -339,25 +348,26 @@ function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: numbe
   const tailAcked = tail.filter((x) => h.some((y) => y.type === 'ok' && y.key === x.key)).length;
   return [
     check({
-      name: `${name}.keeps-writing`, valid: f.firstAck !== null && tail.length > 0 && tailAcked === tail.length,
+      name: `${name}.keeps-writing`, valid: r.failed === undefined && f.firstAck !== null && tail.length > 0 && tailAcked === tail.length,
       expected: `writes acknowledged again after the kill of ${oldMaster.name} (within ${o.resumeTimeoutMs} ms), and every write of the last ${o.afterMs} ms`,
-      observed: f.firstAck === null
+      observed: `${r.library}: ` + (r.failed !== undefined ? `the driver failed: ${r.failed}; ` : '') + (f.firstAck === null
         ? `no write invoked after the fault was acknowledged (${f.after} invoked, ${f.readonly} READONLY)`
-        : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`,
-      explanation: `${r.app.how}. The application must keep writing across a failover without a restart.`,
+        : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`) +
+        `; ${f.figures.writes_failed} fail, ${f.figures.writes_info} info`,
+      explanation: `Library ${r.library} (driver ${r.app.driver}): ${r.app.how}. The application must keep writing across a failover without a restart.`,
       figures: f.figures,
     }),
     check({
       name: `${name}.readonly`, valid: f.readonly === 0,
-      expected: '0 writes refused with READONLY', observed: `${f.readonly} of ${f.figures.writes_invoked} writes refused with READONLY`,
+      expected: '0 writes refused with READONLY', observed: `${r.library}: ${f.readonly} of ${f.figures.writes_invoked} writes refused with READONLY`,
       explanation: 'A write answered READONLY reached a replica: the path does not lead to the master.',
       figures: { readonly_errors: f.readonly },
     }),
     check({
       name: `${name}.lost-writes`, valid: f.lostAfter === 0,
       expected: `0 writes acknowledged after the fault missing from the master (db ${r.app.db})`,
-      observed: f.lost === null ? 'could not read back (no master answered)'
-        : `${f.lostAfter} acknowledged after the fault missing; ${f.lost.length - f.lostAfter!} acknowledged before it missing (of ${f.acked} acknowledged)`,
+      observed: f.lost === null ? `${r.library}: could not read back (no master answered)`
+        : `${r.library}: ${f.lostAfter} acknowledged after the fault missing; ${f.lost.length - f.lostAfter!} acknowledged before it missing (of ${f.acked} acknowledged)`,
       explanation: 'Read back from the master after the failover. Writes the old master acknowledged just before its kill may be lost to asynchronous replication (reported); a write acknowledged after the fault must be on the new master.',
       figures: { lost_acked: f.figures.lost_acked ?? null, lost_acked_after_fault: f.lostAfter },
     }),
@@ -386,7 +396,7 @@ function failoverTimeCheck(running: readonly Running[], figuresOf: Record<string
   const figures = {
     service_failover_ms: maxOf(serviceMs),
     sentinel_failover_ms: maxOf(sentinelMs),
-    ...Object.fromEntries(running.map((r) => [`${r.app.name}_failover_ms`, figuresOf[r.app.name]!.failover_ms])),
+    ...Object.fromEntries(running.map((r) => [`${r.app.name}_failover_ms`, figuresOf[r.app.name]!.failover_ms ?? null])),
     ...label.figures,
   };
   return check({
@@ -394,7 +404,8 @@ function failoverTimeCheck(running: readonly Running[], figuresOf: Record<string
     expected: 'the failover time measured on every path (fault → first acknowledged write invoked after it)',
     observed:
       `Service path ${ms(figures.service_failover_ms)} (slowest of ${serviceMs.length}), Sentinel path ${ms(figures.sentinel_failover_ms)} (slowest of ${sentinelMs.length}); ` +
-      `promotion ${ms(label.figures.promoted_ms ?? null)}; ${label.text}`,
+      `promotion ${ms(label.figures.promoted_ms ?? null)}; ${label.text}; ` +
+      running.map((r) => `${r.app.name} (${r.library}) ${ms(figuresOf[r.app.name]!.failover_ms ?? null)}`).join(', '),
     explanation: 'Measured, not held to a figure here: the Service path adds the label lag (role-labeller poll + API) and, on a cluster, endpoint propagation to kube-proxy.',
     figures,
   });
@@ -436,7 +447,8 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
   }
   const heals = new HealStack(conformanceFaultContext(d, { master: oldMaster, replicas: [] }, clock));
   try {
-    const running = startClients(APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null), d, service, clock, o);
+    const { running, skipped } = await startClients(APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null), d, service, clock, o);
+    out.push(...skipped);
     const fo = await writeAcrossMasterKill(d, oldMaster, running, clock, heals, o);
     const finalMaster = (await sentinelMaster(d)) ?? fo.newMaster;
     const figuresOf: Record<string, Record<string, number | null>> = {};
@@ -449,7 +461,7 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
     out.push(failoverTimeCheck(running, figuresOf, label, service !== null));
     if (o.restart) {
       const failed = await heals.unwind();
-      if (failed.length) throw new Error(`could not heal the master kill: ${failed.join('; ')}`);
+      if (failed.length) throw new HarnessError('FAULT_FAILED', `could not heal the master kill: ${failed.join('; ')}`);
       await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
     }
     if (hasServices(d)) out.push(await labelFollowsCheck(d, oldMaster, label, o));
@@ -458,4 +470,17 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
     if (o.restart) await heals.unwind();
     else heals.forget();
   }
+}
+
+/** The application clients side by side (markdown): library, failover time, READONLY, fail / info and lost writes, from the checks' figures. */
+export function appPathTable(checks: readonly ConformanceCheck[]): string {
+  const rows = APP_CLIENTS.map((a) => {
+    const k = checks.find((c) => c.name === `${a.name}.keeps-writing`);
+    if (!k || k.valid === 'skipped') return `| ${a.name} | ${a.path} | – | skipped: ${k?.reason ?? 'not run'} | | | | |`;
+    const f = k.figures ?? {};
+    const v = (x: number | null | undefined) => (x === null || x === undefined ? '–' : String(x));
+    const library = /^Library (.+?) \(driver/.exec(k.explanation)?.[1] ?? '?';
+    return `| ${a.name} | ${a.path} | ${library} | ${v(f.failover_ms)} | ${v(f.readonly_errors)} | ${v(f.writes_failed)} / ${v(f.writes_info)} | ${v(f.lost_acked_after_fault)} (${v(f.lost_acked)}) | ${k.valid === true ? 'pass' : 'FAIL'} |`;
+  });
+  return ['| client | path | library | failover (ms) | READONLY | fail / info | lost after fault (all) | keeps writing |', '| --- | --- | --- | --: | --: | --- | --- | --- |', ...rows].join('\n');
 }

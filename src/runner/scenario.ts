@@ -6,6 +6,7 @@ import { HarnessError } from '../errors.ts';
 import { parseYamlWith } from '../config/yaml-file.ts';
 import { FaultSchema } from '../faults/index.ts';
 import { durationField as duration, msField as ms } from '../model/duration.ts';
+import { WorkloadSpecSchema } from '../workload/registry.ts';
 
 export { durationMs, type Duration } from '../model/duration.ts';
 export { FaultSchema, type FaultSpec } from '../faults/index.ts';
@@ -33,6 +34,12 @@ export const ScenarioSchema = z.strictObject({
       warmupMs: ms(600_000).default(500),
     })
     .prefault({}),
+  /**
+   * Workloads beside the harness's own client (src/workload/registry.ts), each checked like it (write loss,
+   * failover time, availability), figures prefixed by its name: `{ kind: exec, command: [...] }` runs a
+   * command speaking the driver protocol; `{ kind: sentinel }` another tracked writer through Sentinel.
+   */
+  workloads: z.array(WorkloadSpecSchema).max(16).optional(),
   /** kill-pod: restart the killed pod as the StatefulSet would, and require it to rejoin as a replica. */
   restart: z.boolean().default(true),
   expect: z

@@ -84,12 +84,31 @@ function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput): {
     ...(done.inject?.checks ?? []),
     ...runChecks(input, stepChecks(env, done)),
     ...(s.expect.maxFailedWrites === undefined ? [] : runChecks(input, [bindCheck('failed-writes', checkFailedWrites, { maxFailedWrites: s.expect.maxFailedWrites, commandTimeoutMs })])),
+    ...ownWorkloadChecks(env, input, injectNs),
   ];
   const split = results.find((r) => r.name === 'split-brain');
   if (split?.valid === true && (split.figures.split_brain_ms ?? 0) > 0) {
     warnings.push(`more than one node claimed master for ${split.figures.split_brain_ms} ms (accepted up to ${maxSplitBrainMs} ms): ${split.explanation}`);
   }
   return { results, warnings, restoredFigures: restored.figures };
+}
+
+/** The scenario's own workloads, held to the scenario's expectations with their own histories. */
+function ownWorkloadChecks(env: TrialEnv, input: TrialInput, sinceNs: number | null): CheckResult[] {
+  const { scenario: s, deployment: d } = env.ctx;
+  const e = s.expect;
+  return env.own.checks(
+    input,
+    {
+      failover: e.failover,
+      failoverMs: e.failoverMs,
+      maxLostWrites: e.maxLostWrites,
+      acceptLossFromOldMaster: e.acceptLossFromOldMaster,
+      ...(e.maxLostFromOldMaster === undefined ? {} : { maxLostFromOldMaster: e.maxLostFromOldMaster }),
+      ...(e.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(e.maxOutageMs, d.downAfterMs) }),
+    },
+    sinceNs,
+  );
 }
 
 /** The figures the phases measured themselves, in the journal's order. */
@@ -129,7 +148,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   const fo = figures.failover_ms;
   if (s.expect.failover && typeof fo === 'number' && (fo < lo || fo > hi)) warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
   return {
-    history: h,
+    history: [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
     end,
     result: {
       index: ctx.index,

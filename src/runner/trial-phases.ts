@@ -10,6 +10,8 @@ import type { Progress } from '../report/progress.ts';
 import type { Topology } from '../targets/convergence.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
 import type { ReadBack } from '../model/history.ts';
+import type { TrialWorkloads } from './workloads.ts';
+import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
 import { until, type CleanupStack } from './phase.ts';
@@ -56,6 +58,8 @@ export interface TrialEnv {
   io: TrialIo;
   timeline: Timeline;
   workload: TrialWorkload;
+  /** The scenario's own workloads (`workloads:`, `--workload-exec`), beside the trial's clients. */
+  own: TrialWorkloads;
   cleanup: CleanupStack;
   limits: PhaseLimits;
 }
@@ -139,7 +143,10 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   const { ctx, io, timeline, workload } = env;
   const s = ctx.scenario;
   workload.start();
-  timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each`);
+  const d = ctx.deployment;
+  const timeoutMs = { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs;
+  await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}) }));
+  timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
   await sleep(s.workload.warmupMs);
   if (!(await until(() => converged.main.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
   const replication = await io.replicationSnapshot(ctx.deployment, converged.topology);
@@ -246,12 +253,16 @@ export async function settle(env: TrialEnv, converged: Converged, healed: Healed
   const convergenceMs = ok ? nsToMs(clock.nowNs() - healed.healNs) : null;
   timeline.note('phase', ok ? 'converged-after-heal' : 'convergence-timeout', lastReason);
   await converged.sampler.settle(clock.nowNs(), 1000);
-  await workload.stop(2000);
+  await Promise.all([workload.stop(2000), env.own.stop()]);
+  if (ctx.scenario.workloads?.length) timeline.note('phase', 'workload-stop', env.own.describe());
   timeline.note('phase', 'workload-stop', workload.describeAcked());
   return { convergenceMs, lastReason, timeoutMs, isolatedAcked: converged.isolated ? converged.isolated.acked : null };
 }
 
 /** Every key the workload invoked, looked up on the current master. */
-export function readBack(env: TrialEnv): Promise<ReadBack> {
-  return env.io.readBack(env.ctx.deployment, env.workload.keys(), env.ctx.clock);
+export async function readBack(env: TrialEnv): Promise<ReadBack> {
+  const rb = await env.io.readBack(env.ctx.deployment, env.workload.keys(), env.ctx.clock);
+  // The own workloads' keys are read apart, so that neither history sees the other's keys as unexpected.
+  if (env.ctx.scenario.workloads?.length) env.own.readBack = await env.io.readBack(env.ctx.deployment, env.own.keys(), env.ctx.clock);
+  return rb;
 }

@@ -10,6 +10,7 @@ import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
 import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, startRecording, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
 import { Timeline, TrialWorkload } from './trial-record.ts';
+import { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 
 export type { TrialContext } from './trial-phases.ts';
@@ -59,9 +60,11 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
       rateHz: s.workload.rateHz,
       timeoutMs: { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs,
     }),
+    own: new TrialWorkloads(s.workloads ?? []),
     cleanup: new CleanupStack(),
     limits: { ...PHASE_LIMITS, ...ctx.limits },
   };
+  env.cleanup.defer(() => env.own.stop());
   const ticker = setInterval(() => ctx.progress?.writes(env.workload.okCount(), env.workload.notOkCount()), 200);
   env.cleanup.defer(() => clearInterval(ticker));
   const done: PhaseResults = {};

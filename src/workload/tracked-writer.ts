@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Op } from '../model/history.ts';
 
-/** What the writer needs of a client: an ioredis client, or one shaped like it (e.g. SentinelLookupClient). */
+/** What the writer needs of a client: an ioredis client, or one shaped like it. */
 export interface WriterClient {
   set(key: string, value: string): Promise<unknown>;
   /** The connection's socket, for the acknowledging node's address. */

@@ -1,9 +1,9 @@
-// The app-path checks on real processes (down-after 1500 ms): the bundled manifests pass across a master kill; a Service selecting every pod is caught.
+// The app-path checks on real processes and real client libraries (down-after 1500 ms): the bundled manifests pass across a master kill; a Service selecting every pod is caught.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_CLIENTS, appPathChecks, type AppPathCheck } from '../../src/conformance/app-paths.ts';
+import { APP_CLIENTS, appPathChecks, appPathTable, type AppPathCheck } from '../../src/conformance/app-paths.ts';
 import { loadDeployment } from '../../src/config/manifests.ts';
 import { RUN_DEFAULTS } from '../../src/runner/run.ts';
 import { startLocalDeployment } from '../../src/targets/local/local-target.ts';
@@ -36,8 +36,9 @@ describe('app paths on the bundled manifests', () => {
 
   beforeAll(async () => {
     env = await setUp('sc-ap-');
-    d = await startLocalDeployment({ model: await loadDeployment(env.manifests), runId: 'ap', subnet: 233, overrides: OVERRIDES });
+    d = await startLocalDeployment({ model: await loadDeployment(env.manifests), runId: 'ap', subnet: 113, overrides: OVERRIDES });
     checks = await appPathChecks(d, { ...QUICK, resumeTimeoutMs: 20_000, restart: true });
+    console.log(`app paths across a master kill (bundled manifests):\n${appPathTable(checks)}`);
   }, 150_000);
 
   afterAll(async () => {
@@ -66,16 +67,21 @@ describe('app paths on the bundled manifests', () => {
     expect(f.service_failover_ms!).toBeGreaterThan(1500);
     expect(f.sentinel_failover_ms!).toBeGreaterThan(1500);
     for (const a of APP_CLIENTS) {
-      const k = byName(checks, `${a.name}.keeps-writing`).figures!;
+      const c = byName(checks, `${a.name}.keeps-writing`);
+      const k = c.figures!;
       expect(k.writes_after_fault_acked!, a.name).toBeGreaterThan(0);
       expect(k.readonly_errors, a.name).toBe(0);
+      expect(k.failover_ms!, a.name).toBeGreaterThan(1500);
+      // The real library and its version, from the driver's hello line, reach the report.
+      expect(c.explanation, a.name).toMatch(/^Library \S+ \d+\.\d+/);
+      expect(byName(checks, 'failover-time').figures![`${a.name}_failover_ms`], a.name).toBe(k.failover_ms);
     }
   });
 
   it('leaves the master labelled and routed to after the old master came back, and nothing running after down()', async () => {
     expect(hasServices(d!)).toBe(true);
-    expect(d!.describe().service_addresses).toBe('redis=127.0.233.250:6379 redis-sentinel=127.0.233.251:26379');
-    expect(d!.services!.endpoint('redis', 6379)).toEqual({ host: '127.0.233.250', port: 6379 });
+    expect(d!.describe().service_addresses).toBe('redis=127.0.113.250:6379 redis-sentinel=127.0.113.251:26379');
+    expect(d!.services!.endpoint('redis', 6379)).toEqual({ host: '127.0.113.250', port: 6379 });
     expect(() => d!.services!.endpoint('redis', 26379)).toThrow(/no Service redis with port 26379/);
     const labelled = d!.pods.filter((p) => d!.services!.podLabels(p.name)['redis.io/role'] === 'master');
     expect(labelled).toHaveLength(1);
@@ -98,8 +104,9 @@ describe('app paths with a redis Service that selects every pod', () => {
       expect(text.split(master)).toHaveLength(2);
       writeFileSync(f, text.replace(master, '    app.kubernetes.io/name: redis\n'));
     });
-    d = await startLocalDeployment({ model: await loadDeployment(env.manifests), runId: 'ap-all', subnet: 234, overrides: OVERRIDES });
+    d = await startLocalDeployment({ model: await loadDeployment(env.manifests), runId: 'ap-all', subnet: 114, overrides: OVERRIDES });
     checks = await appPathChecks(d, { ...QUICK, resumeTimeoutMs: 6000, restart: false });
+    console.log(`app paths with a Service selecting every pod:\n${appPathTable(checks)}`);
   }, 150_000);
 
   afterAll(async () => {

@@ -63,7 +63,7 @@ export interface StartedDriver {
   stop(): Promise<DriverExit>;
 }
 
-/** A custom driver: any command speaking the protocol (docs/drivers.md). */
+/** A custom driver: any command speaking the protocol (README, "Real client libraries"). */
 export interface ExecDriver {
   kind: string;
   command: readonly string[];

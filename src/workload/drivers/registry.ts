@@ -38,6 +38,15 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     probe: [SYSTEM_PYTHON, '-c', 'import redis.sentinel'],
     install: 'apt-get install python3-redis',
   },
+  'redis-py-service': {
+    kind: 'redis-py-service',
+    client: 'redis-py',
+    path: 'service',
+    description: 'redis.Redis(host=SERVICE, port, password, db): a plain redis-py client through the redis Service',
+    command: py('redis_py_service.py'),
+    probe: [SYSTEM_PYTHON, '-c', 'import redis'],
+    install: 'apt-get install python3-redis',
+  },
   'django-service': {
     kind: 'django-service',
     client: 'django-redis',
@@ -66,6 +75,15 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     description: 'createSentinel({ name, sentinelRootNodes, nodeClientOptions: { password } }) from npm redis',
     command: nodeDriver('node-redis.ts'),
     probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createSentinel) process.exit(1) })"],
+    install: 'npm ci (dependency redis)',
+  },
+  'node-redis-service': {
+    kind: 'node-redis-service',
+    client: 'node-redis',
+    path: 'service',
+    description: 'createClient({ socket: { host, port }, password, database }) from npm redis: a plain client through the redis Service',
+    command: nodeDriver('node-redis-service.ts'),
+    probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createClient) process.exit(1) })"],
     install: 'npm ci (dependency redis)',
   },
   ioredis: {

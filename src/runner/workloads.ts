@@ -1,0 +1,91 @@
+// The scenario's own workloads (`workloads:`, `--workload-exec`) beside the trial's client: started, stopped, and checked with the trial's checkers, figures prefixed by name.
+import { checkAvailability } from '../checkers/availability.ts';
+import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
+import { checkResumeTime } from '../checkers/resume-time.ts';
+import { runChecks, bindCheck, type BoundCheck } from '../checkers/compose.ts';
+import type { CheckResult, TrialInput } from '../model/check.ts';
+import type { Op, ReadBack } from '../model/history.ts';
+import { startWorkload, workloadNames, type RunningWorkload, type WorkloadContext, type WorkloadSpec } from '../workload/registry.ts';
+
+/** What the checks hold each workload to (the scenario's expectations). */
+export interface WorkloadExpect {
+  failover: boolean;
+  failoverMs: number;
+  maxOutageMs?: number;
+  maxLostWrites: number;
+  acceptLossFromOldMaster: boolean;
+  maxLostFromOldMaster?: number;
+}
+
+export class TrialWorkloads {
+  private running: RunningWorkload[] = [];
+  private readonly failures = new Map<string, string>();
+  private readonly names: string[];
+  private readonly specs: readonly WorkloadSpec[];
+  /** The workloads' keys read back from the master after the trial (their own, so that neither history sees the other's keys as unexpected). */
+  readBack: ReadBack | null = null;
+
+  constructor(specs: readonly WorkloadSpec[]) {
+    this.specs = specs;
+    this.names = workloadNames(specs);
+  }
+
+  /** Start every workload; `ctxOf(name)` gives each its key prefix. A workload that does not start stops the others and throws. */
+  async start(ctxOf: (name: string) => WorkloadContext): Promise<void> {
+    const started = await Promise.allSettled(this.specs.map((s, i) => startWorkload(this.names[i]!, s, ctxOf(this.names[i]!))));
+    this.running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  /** Stop every workload; a failure (exit code, malformed line) is kept and fails that workload's write-loss check. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.running.map((w) =>
+        w.stop().catch((e: unknown) => {
+          this.failures.set(w.name, e instanceof Error ? e.message : String(e));
+        }),
+      ),
+    );
+  }
+
+  keys(): string[] {
+    return this.running.flatMap((w) => w.keys());
+  }
+
+  ops(): Op[] {
+    return this.running.flatMap((w) => w.ops());
+  }
+
+  /** One line per workload for the trial's events. */
+  describe(): string {
+    return this.running.map((w) => `${w.name} (${w.library}): ${w.ops().filter((o) => o.type === 'ok').length} acknowledged`).join(', ');
+  }
+
+  /**
+   * Each workload's write-loss, failover-time (fault → first acknowledged write invoked after it: a driver
+   * need not say which node answered) and availability, named and figured `<name>.<…>`. `input` is the
+   * trial's, whose history is replaced by the workload's.
+   */
+  checks(input: TrialInput, expect: WorkloadExpect, sinceNs: number | null): CheckResult[] {
+    return this.running.flatMap((w) => {
+      const mine = new Set(w.keys());
+      const readBack = this.readBack && { ...this.readBack, present: new Set([...this.readBack.present].filter((k) => mine.has(k))) };
+      const own: TrialInput = { ...input, history: w.ops(), readBack };
+      const bound: BoundCheck[] = [bindCheck('availability', checkAvailability, expect.maxOutageMs === undefined ? {} : { maxOutageMs: expect.maxOutageMs })];
+      if (expect.failover) bound.unshift(bindCheck('failover-time', checkResumeTime, { sloMs: expect.failoverMs }));
+      const loss = checkWriteLossAttributed(own, { maxLost: expect.maxLostWrites, acceptLossFromOldMaster: expect.acceptLossFromOldMaster, ...(expect.maxLostFromOldMaster === undefined ? {} : { maxLostFromOldMaster: expect.maxLostFromOldMaster }), sinceNs });
+      const failure = this.failures.get(w.name);
+      const lossCheck: CheckResult = failure === undefined ? loss.check : { ...loss.check, valid: false, explanation: `the workload failed: ${failure}; ${loss.check.explanation}` };
+      return [...runChecks(own, bound), lossCheck].map((c) => ({
+        ...c,
+        name: `${w.name}.${c.name}`,
+        figures: Object.fromEntries(Object.entries(c.figures).map(([k, v]) => [`${w.name}.${k}`, v])),
+        explanation: `${w.library}: ${c.explanation}`,
+      }));
+    });
+  }
+}

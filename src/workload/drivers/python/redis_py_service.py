@@ -1,0 +1,27 @@
+# Driver: redis-py's plain client (redis.Redis(host=SERVICE, db=DB)), as a Python application configured with the redis Service.
+import sys
+
+import redis
+from redis.exceptions import ResponseError
+
+from driver_common import Config, run
+
+cfg = Config()
+if cfg.service is None:
+    sys.exit("SERVICE is not set: this driver connects through the redis Service")
+# redis-py's defaults: no socket timeout (the application timeout lives in the loop), a pooled connection kept while it answers.
+client = redis.Redis(host=cfg.service[0], port=cfg.service[1], password=cfg.password, db=cfg.db)
+service = f"{cfg.service[0]}:{cfg.service[1]}"
+
+
+def write(n, key):
+    client.set(key, "1")
+    return service
+
+
+def classify(e):
+    # READONLY (ReadOnlyError), NOAUTH, OOM …: refused by the server, not applied.
+    return "fail" if isinstance(e, ResponseError) else "info"
+
+
+run(cfg, {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.Redis(host=SERVICE)"}, write, classify)

@@ -1,0 +1,144 @@
+// Workload kinds by name: what writes beside the trial's own client (the built-in tracked writer, or any command speaking the driver protocol).
+import path from 'node:path';
+import { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import { HarnessError } from '../errors.ts';
+import type { Endpoint } from '../model/endpoint.ts';
+import type { Op } from '../model/history.ts';
+import { startDriver } from './drivers/driver.ts';
+import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
+import { TrackedWriter } from './tracked-writer.ts';
+
+const NAME = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, dashes and underscores');
+
+/** Names the trial's own clients use; a workload may not take one. */
+export const RESERVED_WORKLOAD_NAMES: readonly string[] = ['sentinel-client', 'isolated-client'];
+
+/** Where a workload writes, and for how long at most. */
+export interface WorkloadContext {
+  sentinels: readonly Endpoint[];
+  masterName: string;
+  /** Never printed, never in argv. */
+  password: string;
+  clock: Clock;
+  /** Keys are `<keyPrefix>:<n>`, in db 0 (where the trial reads back). */
+  keyPrefix: string;
+  rateHz: number;
+  /** The application's command timeout. */
+  timeoutMs: number;
+  /** A bound: the workload stops by itself after this long should the harness not stop it. */
+  durationMs: number;
+  /** Options of the harness's own Sentinel client (kind sentinel). */
+  client?: Partial<ClientOptions>;
+}
+
+/** A workload writing: its history so far, the keys it wrote, and how to stop it. */
+export interface RunningWorkload {
+  readonly name: string;
+  /** What writes, e.g. "redis-py 4.3.4" from an exec workload's hello line. */
+  readonly library: string;
+  ops(): Op[];
+  keys(): string[];
+  /** Rejects when the workload failed (an exit code, a malformed line). */
+  stop(): Promise<void>;
+}
+
+export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
+  kind: string;
+  /** The fields of a `workloads:` entry besides kind and name. */
+  schema: S;
+  /** The name when the entry gives none. */
+  defaultName(spec: z.infer<S>): string;
+  start(name: string, spec: z.infer<S>, ctx: WorkloadContext): Promise<RunningWorkload>;
+}
+
+const define = <S extends z.ZodType>(d: WorkloadDefinition<S>): WorkloadDefinition<S> => d;
+
+/** Kind sentinel: another of the harness's own tracked writers, through Sentinel with ioredis. */
+const sentinel = define({
+  kind: 'sentinel',
+  schema: z.strictObject({ kind: z.literal('sentinel'), name: NAME.optional() }),
+  defaultName: () => 'sentinel',
+  async start(name, _spec, ctx) {
+    const client = sentinelClient({ sentinels: ctx.sentinels, masterName: ctx.masterName, password: ctx.password, ...(ctx.client ? { client: ctx.client } : {}) });
+    const w = new TrackedWriter({ name, client, clock: ctx.clock, keyPrefix: ctx.keyPrefix, rateHz: ctx.rateHz, maxInFlight: 100_000, timeoutMs: ctx.timeoutMs });
+    w.start();
+    const bound = setTimeout(() => void w.stop(0), ctx.durationMs).unref();
+    return {
+      name,
+      library: 'ioredis (the harness\'s Sentinel client)',
+      ops: () => w.history,
+      keys: () => w.keys(),
+      stop: async () => {
+        clearTimeout(bound);
+        await w.stop(2000);
+        client.disconnect();
+      },
+    };
+  },
+});
+
+/** Kind exec: a command that writes and speaks the driver protocol (README, "Bring your own workload") on its stdout. */
+const exec = define({
+  kind: 'exec',
+  schema: z.strictObject({ kind: z.literal('exec'), name: NAME.optional(), command: z.array(z.string().min(1)).min(1) }),
+  defaultName: (spec) => {
+    const last = path.basename(spec.command[spec.command.length - 1]!).replace(/\.[^.]*$/, '');
+    return last.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'exec';
+  },
+  async start(name, spec, ctx) {
+    const d = await startDriver({ kind: name, command: spec.command }, {
+      name,
+      sentinels: ctx.sentinels,
+      masterName: ctx.masterName,
+      password: ctx.password,
+      db: 0,
+      rateHz: ctx.rateHz,
+      durationMs: ctx.durationMs,
+      keyPrefix: ctx.keyPrefix,
+      timeoutMs: ctx.timeoutMs,
+    }, ctx.clock);
+    return {
+      name,
+      get library() {
+        return `${d.info.client} ${d.info.version}`;
+      },
+      ops: () => d.ops(),
+      keys: () => [...new Set(d.ops().map((o) => o.key))],
+      stop: async () => {
+        await d.stop();
+      },
+    };
+  },
+});
+
+/** Every workload kind, by name (kind driver, a registered client library, is to come). */
+export const WORKLOAD_KINDS = { sentinel, exec } as const;
+
+/** A `workloads:` entry of a scenario, validated against the registry. */
+export const WorkloadSpecSchema = z.discriminatedUnion('kind', [sentinel.schema, exec.schema]);
+export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
+
+/** Each spec's name: its own, or its kind's default, made unique with -2, -3 …; a reserved name is refused. */
+export function workloadNames(specs: readonly WorkloadSpec[]): string[] {
+  const seen = new Map<string, number>();
+  return specs.map((s) => {
+    const base = s.name ?? (WORKLOAD_KINDS[s.kind] as WorkloadDefinition).defaultName(s);
+    if (RESERVED_WORKLOAD_NAMES.includes(base)) throw new HarnessError('USAGE', `workload name "${base}" is the harness's own client's; give the workload another name`);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return n === 1 ? base : `${base}-${n}`;
+  });
+}
+
+/** Start one workload of the registry. */
+export function startWorkload(name: string, spec: WorkloadSpec, ctx: WorkloadContext): Promise<RunningWorkload> {
+  return (WORKLOAD_KINDS[spec.kind] as WorkloadDefinition).start(name, spec, ctx);
+}
+
+/** `--workload-exec "CMD ARGS"`: the command split on white space (no shell, no quoting). */
+export function execWorkloadFromCli(command: string): WorkloadSpec {
+  const argv = command.trim().split(/\s+/).filter(Boolean);
+  if (argv.length === 0) throw new HarnessError('USAGE', '--workload-exec needs a command, e.g. --workload-exec "/usr/bin/python3 examples/exec-workload/writer.py"');
+  return { kind: 'exec', command: argv };
+}
