@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything sentinel-chaos needs on a fresh Debian/Ubuntu machine: redis, sentinel, nftables, chromium (report tests), a Docker engine and the container target's images, npm deps (with Node 24).
+# Installs everything sentinel-chaos needs on a fresh Debian/Ubuntu machine: redis, sentinel, nftables, prometheus and redis_exporter (monitoring), chromium (report tests), a Docker engine and the container target's images, npm deps (with Node 24).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # dockerd, dnsmasq live in /usr/sbin, which a non-root PATH may lack.
@@ -30,6 +30,10 @@ command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 /usr/bin/ruby -e 'require "redis"' 2>/dev/null || missing+=(ruby-redis)
 # The metrics push test (run --push URL) checks what Debian's real Pushgateway stores.
 command -v prometheus-pushgateway >/dev/null || missing+=(prometheus-pushgateway)
+# Monitoring (--monitoring, conformance group monitoring): the exporter sidecars run Debian's redis_exporter;
+# the harness starts Prometheus on loopback; promtool (in prometheus) checks monitoring/alerts.yaml.
+command -v prometheus-redis-exporter >/dev/null || missing+=(prometheus-redis-exporter)
+command -v prometheus >/dev/null || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

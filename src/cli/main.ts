@@ -61,6 +61,7 @@ interface TargetFlags {
   design?: string;
   image?: string;
   stableAddresses?: boolean;
+  monitoring?: boolean;
 }
 
 /** The design named by --design (validated: bad input is exit 2 naming file:line:col and field), or undefined. */
@@ -77,6 +78,7 @@ function addTargetOptions(cmd: Command): Command {
     .option('--redis-server <path>', 'local target: redis-server binary')
     .option('--redis-sentinel <path>', 'local target: redis-sentinel binary')
     .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
+    .option('--monitoring', 'run each pod with the redis_exporter sidecars (redis :9121, sentinel :9355; src/config/monitoring.ts); the monitoring conformance group needs them')
     .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1500', collectOverride, {});
 }
 
@@ -217,6 +219,7 @@ export function buildProgram(): Command {
       gate: o.gate,
       conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
       ...(design ? { design } : {}),
+      ...(o.monitoring ? { monitoring: true } : {}),
       kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
@@ -254,6 +257,7 @@ export function buildProgram(): Command {
       argv: process.argv.slice(2),
       log: err,
       ...(design ? { design } : {}),
+      ...(o.monitoring ? { monitoring: true } : {}),
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);

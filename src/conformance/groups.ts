@@ -2,11 +2,13 @@
 // Another group is one entry here: { name, description, needsDeployment, needs?, disruptive?, run: (ctx) => Promise<ConformanceCheck[]> }.
 import { APP_PATH_STEPS, appPathChecks } from './app-paths.ts';
 import { liveChecks } from './live.ts';
+import { MONITORING_STEPS, monitoringChecks } from './monitoring.ts';
 import { PEER_STEPS, peerChecks } from './peer.ts';
 import { designDeviationChecks } from './design-checks.ts';
 import { staticChecks } from './static.ts';
 import { designFor, profileChecks, scalingChecks } from './variants.ts';
 import { readManifestFiles } from '../config/scale.ts';
+import { HarnessError } from '../errors.ts';
 import type { ConformanceCheck, ConformanceGroup, ConformanceGroupName } from './types.ts';
 
 export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
@@ -49,6 +51,17 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     run: async (ctx) => {
       if (!ctx.deployment) throw new Error('the app-paths conformance group needs a running deployment');
       return (await appPathChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
+    },
+  },
+  {
+    name: 'monitoring',
+    description: 'the exporter sidecars (--monitoring) scraped by a Prometheus on loopback with monitoring/alerts.yaml: no alert in steady state; across a master kill the expected alerts fire and clear within bounds',
+    needsDeployment: true,
+    needs: [],
+    disruptive: MONITORING_STEPS,
+    run: async (ctx) => {
+      if (!ctx.deployment) throw new HarnessError('INTERNAL', 'the monitoring conformance group needs a running deployment');
+      return (await monitoringChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
     },
   },
   {

@@ -1,6 +1,7 @@
 // Runs conformance groups (the `conformance` command, and the default suite before its scenarios) and records them in the journal.
 import path from 'node:path';
 import type { Design } from '../config/design.ts';
+import { applyMonitoring } from '../config/monitoring.ts';
 import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, Verdict } from '../report/journal.ts';
@@ -145,6 +146,8 @@ export interface ConformanceOptions {
   convergeTimeoutMs?: number;
   /** The design to hold the deployment to (--design FILE); absent: the seed's. */
   design?: Design;
+  /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts). */
+  monitoring?: boolean;
 }
 
 export interface ConformanceRun {
@@ -202,7 +205,7 @@ export function conformanceJournal(opts: {
 /** The `conformance` command: the groups asked for, a deployment only if one of them needs it, the reports. */
 export async function runConformance(opts: ConformanceOptions): Promise<ConformanceRun> {
   const groups = selectGroups(opts.groups);
-  const model = await loadDeployment(opts.manifestsDir);
+  const model = applyMonitoring(await loadDeployment(opts.manifestsDir), opts.monitoring);
   const runId = newRunId();
   const startedAt = new Date();
   let deployment: StartedDeployment | undefined;

@@ -3,11 +3,21 @@ import type { Validity } from './check.ts';
 import type { Verdict } from './verdict.ts';
 
 /** Groups of conformance checks; each is one function registered in src/conformance/groups.ts. */
-export const CONFORMANCE_GROUP_NAMES = ['static', 'live', 'peer', 'app-paths', 'scaling', 'profile'] as const;
+export const CONFORMANCE_GROUP_NAMES = ['static', 'live', 'peer', 'app-paths', 'scaling', 'profile', 'monitoring'] as const;
 export type ConformanceGroupName = (typeof CONFORMANCE_GROUP_NAMES)[number];
 
 /** Figures are milliseconds (suffix _ms) or counts, as in checker results. */
 export type ConformanceFigures = Record<string, number | null>;
+
+/** A moment on a group's timeline, e.g. an alert firing or clearing (ms after the group's fault landed). */
+export interface ConformanceEvent {
+  kind: 'alert';
+  type: 'fire' | 'clear';
+  /** The alert's name. */
+  name: string;
+  atMs: number;
+  detail: string;
+}
 
 /** One conformance check: what was expected, what was observed, and why it matters. */
 export interface ConformanceCheck {
@@ -31,6 +41,8 @@ export interface ConformanceCheck {
   figures?: ConformanceFigures;
   /** How long the check took (live and peer checks). */
   durationMs?: number;
+  /** What the check saw happen, for the report's timeline (the monitoring group's alert windows). */
+  events?: ConformanceEvent[];
 }
 
 /** A group's verdict, as a scenario's: 'unknown' when a check could not be decided. */

@@ -41,6 +41,28 @@ export function conformanceMarkdown(groups: readonly ConformanceGroupResult[], m
   return out;
 }
 
+/** The group's alert windows (monitoring: each alert from fire to clear, ms after the fault landed) as one SVG timeline; '' without alert events. */
+export function alertWindowsSvg(g: ConformanceGroupResult, esc: (v: unknown) => string): string {
+  const byName = new Map<string, { fire: number | null; clear: number | null }>();
+  for (const e of g.checks.flatMap((c) => c.events ?? [])) {
+    if (e.kind !== 'alert') continue;
+    const w = byName.get(e.name) ?? { fire: null, clear: null };
+    if (e.type === 'fire') w.fire = e.atMs;
+    else w.clear = e.atMs;
+    byName.set(e.name, w);
+  }
+  const rows = [...byName].filter(([, w]) => w.fire !== null);
+  if (rows.length === 0) return '';
+  const end = Math.max(1, ...rows.map(([, w]) => w.clear ?? w.fire!)) * 1.05;
+  const x = (ms: number) => 200 + (ms / end) * 560;
+  const bars = rows.map(([name, w], i) => {
+    const y = 18 + i * 18;
+    const to = w.clear ?? end;
+    return `<text x="4" y="${y + 11}" font-size="11">${esc(name)}</text><rect x="${x(w.fire!).toFixed(1)}" y="${y}" width="${Math.max(2, x(to) - x(w.fire!)).toFixed(1)}" height="12" fill="#d9534f"><title>${esc(name)}: fired ${esc(Math.round(w.fire!))} ms, ${w.clear === null ? 'never cleared' : `cleared ${esc(Math.round(w.clear))} ms`} after the fault</title></rect>`;
+  });
+  return `<svg class="alert-windows" viewBox="0 0 780 ${30 + rows.length * 18}" width="780" role="img" aria-label="alert windows"><text x="200" y="11" font-size="11">0 ms (fault landed)</text><text x="760" y="11" font-size="11" text-anchor="end">${esc(Math.round(end))} ms</text>${bars.join('')}</svg>`;
+}
+
 /** An HTML <section>; `esc` escapes journal text (html.ts's). */
 export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: (v: unknown) => string): string {
   if (groups.length === 0) return '';
@@ -58,7 +80,7 @@ export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: 
     ...groups.map(
       (g) =>
         `<details${g.verdict === 'fail' || g.verdict === 'unknown' ? ' open' : ''}><summary>${pill(g.verdict)} <strong>${esc(g.group)}</strong> · ${esc(tally(g))} · ${esc((g.durationMs / 1000).toFixed(1))} s</summary>` +
-        `<div class="scroll"><table class="grid"><thead><tr><th>verdict</th><th>check</th><th>expected</th><th>observed</th><th>why</th></tr></thead><tbody>${rows(g)}</tbody></table></div></details>`,
+        `${alertWindowsSvg(g, esc)}<div class="scroll"><table class="grid"><thead><tr><th>verdict</th><th>check</th><th>expected</th><th>observed</th><th>why</th></tr></thead><tbody>${rows(g)}</tbody></table></div></details>`,
     ),
     '</section>',
   ].join('\n');

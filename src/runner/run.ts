@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createClock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { applyMonitoring } from '../config/monitoring.ts';
 import { applyProfile, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
@@ -48,6 +49,8 @@ export interface RunOptions {
   design?: Design;
   /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
   profile?: ProfileName;
+  /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts). */
+  monitoring?: boolean;
   /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
   collect?: boolean;
   /** kind / kube targets: context, guard, cluster lifetime. */
@@ -95,7 +98,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
-  const model = applyProfile(await loadDeployment(opts.manifestsDir), opts.profile);
+  const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
   assertRunnable(model);
   const runId = newRunId();
   const clock = createClock();

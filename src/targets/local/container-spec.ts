@@ -66,6 +66,8 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       REDIS_SERVER: ctx.redisServer,
       REDIS_SENTINEL: ctx.bins.redisSentinel,
       REDIS_CLI: ctx.bins.redisCli,
+      // The monitoring sidecars (--monitoring): Debian's redis_exporter in place of the image's.
+      REDIS_EXPORTER: 'prometheus-redis-exporter',
     },
     mounts,
     podAddress: podIp(pod),

@@ -1,0 +1,127 @@
+// A Prometheus (Debian's `prometheus`) the harness starts for a run, on a loopback address, with a temporary
+// storage dir, 1 s scrape and evaluation intervals, the repo's alert rules, scraping every pod's exporters.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { HarnessError } from '../errors.ts';
+import { onInterrupt } from '../process/interrupt.ts';
+
+/** The alert rules shipped with the repo. */
+export const ALERT_RULES_FILE = fileURLToPath(new URL('../../monitoring/alerts.yaml', import.meta.url));
+
+export const PROMETHEUS_DEFAULTS = { binary: 'prometheus', port: 9090, intervalS: 1, startTimeoutMs: 20_000 } as const;
+
+export interface ScrapeJob {
+  job: string;
+  /** host:port of every exporter of the job. */
+  targets: string[];
+}
+
+export interface PrometheusOptions {
+  /** Loopback address to listen on, e.g. 127.0.<subnet>.230. */
+  host: string;
+  port?: number;
+  rulesFile: string;
+  jobs: readonly ScrapeJob[];
+  binary?: string;
+  intervalS?: number;
+}
+
+/** One alert as /api/v1/alerts reports it. */
+export interface ActiveAlert {
+  name: string;
+  state: 'pending' | 'firing' | string;
+  labels: Record<string, string>;
+}
+
+export interface TargetHealth {
+  job: string;
+  instance: string;
+  health: string;
+  lastError: string;
+}
+
+export interface RunningPrometheus {
+  url: string;
+  alerts(): Promise<ActiveAlert[]>;
+  targets(): Promise<TargetHealth[]>;
+  /** Kill it and remove its storage dir (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** prometheus.yml for the jobs: one static target list per job, the rules file, 1 s intervals. */
+export function prometheusConfig(o: Pick<PrometheusOptions, 'rulesFile' | 'jobs' | 'intervalS'>): string {
+  const i = `${o.intervalS ?? PROMETHEUS_DEFAULTS.intervalS}s`;
+  const jobs = o.jobs.map((j) => `  - job_name: ${JSON.stringify(j.job)}\n    static_configs:\n      - targets: ${JSON.stringify(j.targets)}`).join('\n');
+  return `global:\n  scrape_interval: ${i}\n  scrape_timeout: ${i}\n  evaluation_interval: ${i}\nrule_files:\n  - ${JSON.stringify(o.rulesFile)}\nscrape_configs:\n${jobs}\n`;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!r.ok) throw new HarnessError('PROCESS_FAILED', `${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+/** Start Prometheus and wait until it answers ready; it and its temp dir go on stop(), on SIGINT and on a failed start. */
+export async function startPrometheus(o: PrometheusOptions): Promise<RunningPrometheus> {
+  const port = o.port ?? PROMETHEUS_DEFAULTS.port;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sc-prometheus-'));
+  const configFile = path.join(dir, 'prometheus.yml');
+  await writeFile(configFile, prometheusConfig(o), { mode: 0o600 });
+  const url = `http://${o.host}:${port}`;
+  let child: ChildProcess | undefined;
+  let log = '';
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    unregister();
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGKILL');
+      await Promise.race([gone, sleep(3000)]);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const unregister = onInterrupt(stop);
+  try {
+    child = spawn(o.binary ?? PROMETHEUS_DEFAULTS.binary, [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=${o.host}:${port}`,
+      '--storage.tsdb.retention.time=1h',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+    const spawnError = new Promise<Error>((resolve) => child!.once('error', resolve));
+    const deadline = performance.now() + PROMETHEUS_DEFAULTS.startTimeoutMs;
+    for (;;) {
+      const err = await Promise.race([spawnError, sleep(100).then(() => null)]);
+      if (err) throw new HarnessError('BINARY_MISSING', `prometheus could not be started (${err.message}): install it with scripts/setup.sh (apt: prometheus)`);
+      if (child.exitCode !== null) throw new HarnessError('PROCESS_FAILED', `prometheus exited at start-up (${child.exitCode}): ${log.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+      try {
+        if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `prometheus did not answer ready on ${url} within ${PROMETHEUS_DEFAULTS.startTimeoutMs} ms`);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    url,
+    async alerts() {
+      const body = (await getJson(`${url}/api/v1/alerts`)) as { data?: { alerts?: { labels?: Record<string, string>; state?: string }[] } };
+      return (body.data?.alerts ?? []).map((a) => ({ name: a.labels?.alertname ?? '?', state: a.state ?? '?', labels: a.labels ?? {} }));
+    },
+    async targets() {
+      const body = (await getJson(`${url}/api/v1/targets?state=active`)) as { data?: { activeTargets?: { labels?: Record<string, string>; health?: string; lastError?: string }[] } };
+      return (body.data?.activeTargets ?? []).map((t) => ({ job: t.labels?.job ?? '?', instance: t.labels?.instance ?? '?', health: t.health ?? '?', lastError: t.lastError ?? '' }));
+    },
+    stop,
+  };
+}

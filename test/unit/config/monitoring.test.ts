@@ -1,0 +1,98 @@
+// The monitoring variant (--monitoring / exporter sidecars), the Prometheus config, and the shipped alert rules under promtool.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadDeployment } from '../../../src/config/manifests.ts';
+import { applyMonitoring, EXPORTERS, hasMonitoring, monitoringManifestFiles } from '../../../src/config/monitoring.ts';
+import { readManifestFiles } from '../../../src/config/scale.ts';
+import { findGroup } from '../../../src/conformance/groups.ts';
+import { MASTER_KILL_ALERTS } from '../../../src/conformance/monitoring.ts';
+import { ALERT_RULES_FILE, prometheusConfig } from '../../../src/observers/prometheus.ts';
+import { RUN_DEFAULTS } from '../../../src/runner/run.ts';
+
+const promtool = spawnSync('promtool', ['--version']).status === 0;
+
+describe('monitoring variant', () => {
+  it('is off by default and adds one exporter sidecar for redis and one for the sentinel when asked', async () => {
+    const model = await loadDeployment(RUN_DEFAULTS.manifestsDir);
+    expect(hasMonitoring(model)).toBe(false);
+    expect(applyMonitoring(model, false)).toBe(model);
+    const on = applyMonitoring(model, true);
+    expect(hasMonitoring(on)).toBe(true);
+    const sidecars = on.sidecars.filter((c) => EXPORTERS.some((e) => e.name === c.name));
+    expect(sidecars.map((c) => c.command.join(' '))).toEqual(['sh /scripts/redis-exporter.sh redis', 'sh /scripts/redis-exporter.sh sentinel']);
+    // The password reaches the exporter through the Secret's env var, never argv.
+    for (const c of sidecars) expect(c.env.some((e) => e.name === 'REDIS_PASSWORD' && e.valueFrom?.secretKeyRef)).toBe(true);
+  });
+
+  it('renders the StatefulSet with the sidecars; every other file verbatim', async () => {
+    const files = await readManifestFiles(RUN_DEFAULTS.manifestsDir);
+    const out = monitoringManifestFiles(files);
+    for (const f of out) {
+      const before = files.find((x) => x.name === f.name)!;
+      if (!f.text.includes('kind: StatefulSet')) expect(f.text).toBe(before.text);
+    }
+    const sts = out.find((f) => f.text.includes('kind: StatefulSet'))!;
+    const containers = (parseAllDocuments(sts.text)[0]!.toJS() as { spec: { template: { spec: { containers: { name: string; ports?: { containerPort: number }[]; command: string[] }[] } } } }).spec.template.spec.containers;
+    expect(containers.map((c) => c.name)).toEqual(['redis', 'sentinel', 'role-labeller', 'redis-exporter', 'sentinel-exporter']);
+    expect(containers.find((c) => c.name === 'sentinel-exporter')?.ports?.[0]?.containerPort).toBe(9355);
+    // Rendering twice adds nothing.
+    expect(monitoringManifestFiles(out).find((f) => f.name === sts.name)!.text).toBe(sts.text);
+  });
+
+  it('registers the monitoring group as disruptive, with the master kill as its step', () => {
+    const g = findGroup('monitoring');
+    expect(g?.needsDeployment).toBe(true);
+    expect(g?.disruptive?.[0]?.fault).toMatchObject({ kind: 'kill-pod', target: 'master' });
+  });
+
+  it('writes a 1 s scrape / evaluation config scraping every exporter with the rules file', () => {
+    const text = prometheusConfig({ rulesFile: '/r/alerts.yaml', jobs: [{ job: 'redis', targets: ['127.0.115.1:9121'] }] });
+    const cfg = parseAllDocuments(text)[0]!.toJS() as { global: Record<string, string>; rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    expect(cfg.global).toEqual({ scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
+    expect(cfg.rule_files).toEqual(['/r/alerts.yaml']);
+    expect(cfg.scrape_configs[0]).toEqual({ job_name: 'redis', static_configs: [{ targets: ['127.0.115.1:9121'] }] });
+  });
+});
+
+describe('monitoring/alerts.yaml', () => {
+  it.skipIf(!promtool)('passes promtool check rules (promtool missing: run scripts/setup.sh, apt prometheus)', () => {
+    const out = execFileSync('promtool', ['check', 'rules', ALERT_RULES_FILE], { encoding: 'utf8' });
+    expect(out).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it.skipIf(!promtool)('promtool refuses a broken copy', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sc-rules-'));
+    try {
+      const bad = path.join(dir, 'bad.yaml');
+      writeFileSync(bad, 'groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: redis_up ==\n');
+      expect(spawnSync('promtool', ['check', 'rules', bad]).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names every alert the monitoring group expects, and only those', async () => {
+    const rules = (parseAllDocuments((await import('node:fs')).readFileSync(ALERT_RULES_FILE, 'utf8'))[0]!.toJS() as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect([...rules].sort()).toEqual([...MASTER_KILL_ALERTS.must, ...MASTER_KILL_ALERTS.may, ...MASTER_KILL_ALERTS.mustNot].sort());
+  });
+});
+
+describe('alert windows in the HTML conformance section', () => {
+  it('draws one bar per fired alert from its fire to its clear event, nothing without events', async () => {
+    const { alertWindowsSvg } = await import('../../../src/report/conformance-section.ts');
+    const esc = (v: unknown) => String(v).replace(/[<>&"]/g, '');
+    const base = { group: 'monitoring' as const, valid: true as const, expected: 'e', observed: 'o', explanation: 'x' };
+    const g = { group: 'monitoring' as const, verdict: 'pass' as const, durationMs: 1, checks: [
+      { ...base, name: 'alert.RedisDown', events: [{ kind: 'alert' as const, type: 'fire' as const, name: 'RedisDown', atMs: 1200, detail: '' }, { kind: 'alert' as const, type: 'clear' as const, name: 'RedisDown', atMs: 9000, detail: '' }] },
+      { ...base, name: 'steady-state.silent' },
+    ] };
+    const svg = alertWindowsSvg(g, esc);
+    expect(svg.match(/<rect /g)).toHaveLength(1);
+    expect(svg).toContain('RedisDown: fired 1200 ms, cleared 9000 ms after the fault');
+    expect(alertWindowsSvg({ ...g, checks: [g.checks[1]!] }, esc)).toBe('');
+  });
+});
