@@ -21,6 +21,8 @@ export interface LatencySample {
   invokeNs: number;
   completeNs: number;
   type: 'ok' | 'fail' | 'info';
+  /** An ok that came after the client's timeout had reported the write indeterminate. */
+  late: boolean;
   latencyMs: number;
 }
 
@@ -55,7 +57,7 @@ export function latencySamples(history: readonly Op[]): LatencySample[] {
   for (const [id, invokeNs] of invokes) {
     const c = done.get(id);
     if (!c || c.type === 'invoke') continue;
-    out.push({ process: c.process, key: c.key, invokeNs, completeNs: c.ns, type: c.type, latencyMs: (c.ns - invokeNs) / 1e6 });
+    out.push({ process: c.process, key: c.key, invokeNs, completeNs: c.ns, type: c.type, late: c.late === true, latencyMs: (c.ns - invokeNs) / 1e6 });
   }
   return out.sort((a, b) => a.invokeNs - b.invokeNs);
 }
