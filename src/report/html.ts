@@ -21,6 +21,7 @@ import {
 } from './format.ts';
 import { gateScenario, gateSummary } from './gate.ts';
 import { conformanceHtml } from './conformance-section.ts';
+import { latencyPlots } from './latency-plots.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from './journal.ts';
 
 // ───────────────────────────── escaping ─────────────────────────────
@@ -442,6 +443,11 @@ function trialSection(scenario: ScenarioResult, slug: string, trial: TrialResult
 
   out.push(`<div class="timeline-wrap">${timeline(scenario, slug, trial, history, slo)}</div>`);
   out.push(legend());
+  if (history) {
+    const at = timeOrigin(trial, history);
+    const firstAck = trial.phases.find((p) => p.name === 'first-ack')?.ms;
+    out.push(`<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`);
+  }
 
   out.push('<div class="two-col">');
   out.push(`<div><h3>Failover phases</h3>${phasesTable(trial)}</div>`);
@@ -1345,6 +1351,8 @@ svg .dot-skipped{fill:#94a3b8;stroke:#fff;stroke-width:1.2}
 .legend .mk{display:inline-block;width:9px;height:9px;border-radius:50%}
 .legend .sq{display:inline-block;width:12px;height:9px;border-radius:2px}
 .legend .sq.fault{background:#ef4444;opacity:.25}
+.legend .sq.recovery{background:none;border-left:2px dashed #0d9488;width:2px;border-radius:0}
+svg .recovery-line{stroke:#0d9488;stroke-width:1.5;stroke-dasharray:4 3}
 details{margin-top:10px;font-size:13px}
 details.more{margin-top:4px;word-break:break-all}details.more summary{font-weight:500;font-size:12px}
 summary{cursor:pointer;color:var(--ink2);font-weight:600;padding:4px 0}

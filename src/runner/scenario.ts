@@ -6,6 +6,7 @@ import { HarnessError } from '../errors.ts';
 import { parseYamlWith } from '../config/yaml-file.ts';
 import { FaultSchema } from '../faults/index.ts';
 import { durationField as duration, msField as ms } from '../model/duration.ts';
+import { LATENCY_PHASES, LATENCY_STATS } from '../checkers/latency.ts';
 import { WorkloadSpecSchema } from '../workload/registry.ts';
 
 export { durationMs, type Duration } from '../model/duration.ts';
@@ -21,6 +22,19 @@ const ExpectOverride = z.strictObject({
   maxOutageMs: duration(3_600_000).optional(),
   failoverMs: ms(3_600_000).optional(),
 });
+
+const latencyBound = z.number().positive().max(3_600_000).optional();
+
+/**
+ * Optional bounds on acknowledged writes' latency (ms, completion − invoke) per phase: `<stat><Phase>Ms`
+ * with stat p50 | p99 | max and phase Before | During | After, e.g. `{ p99AfterMs: 5 }` (src/checkers/latency.ts).
+ */
+const LatencySchema = z.strictObject(
+  Object.fromEntries(LATENCY_PHASES.flatMap((p) => LATENCY_STATS.map((st) => [`${st}${p[0]!.toUpperCase()}${p.slice(1)}Ms`, latencyBound]))) as Record<
+    `${(typeof LATENCY_STATS)[number]}${Capitalize<(typeof LATENCY_PHASES)[number]>}Ms`,
+    typeof latencyBound
+  >,
+);
 
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
@@ -68,6 +82,8 @@ export const ScenarioSchema = z.strictObject({
       maxOutageMs: duration(3_600_000).optional(),
     })
     .prefault({}),
+  /** Bounds on the workload's per-operation latency before, during and after the fault; a breach fails the trial. */
+  latency: LatencySchema.optional(),
   /**
    * Expectations that differ per deployment profile (`--profile`, src/config/profiles.ts): each replaces
    * the named fields of `expect` when the scenario runs under that profile.

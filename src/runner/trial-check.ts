@@ -5,6 +5,7 @@ import { bindCheck, mergeFigures, runChecks, type BoundCheck } from '../checkers
 import { checkConvergedAfterHeal } from '../checkers/converged-after-heal.ts';
 import { checkFailedWrites } from '../checkers/failed-writes.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
+import { checkLatency } from '../checkers/latency.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkNoFailover } from '../checkers/no-failover.ts';
 import { checkPhases, failoverPhases } from '../checkers/phases.ts';
@@ -75,6 +76,7 @@ function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput): {
     ...(s.expect.failover ? [bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs })] : []),
     ...(s.expect.failover && !fault?.failoverRequested ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })] : []),
     bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
+    bindCheck('latency', checkLatency, { bounds: s.latency ?? {} }),
   ];
   const commandTimeoutMs = { ...CLIENT_DEFAULTS, ...client }.commandTimeoutMs;
   const results = [

@@ -115,6 +115,25 @@ describe('HTML report of a real run in headless Chromium', () => {
     }
   });
 
+  it('draws a latency scatter with points and a rate plot with its area for every trial', async () => {
+    for (const t of journal.scenarios.flatMap((s) => s.trials.map((x) => `${s.name}-${x.index}`))) {
+      const scatter = page.locator(`svg#latency-${t}`);
+      const rate = page.locator(`svg#rate-${t}`);
+      expect(await scatter.count()).toBe(1);
+      expect(await rate.count()).toBe(1);
+      const points = await scatter.locator('circle').count();
+      expect(points).toBeGreaterThan(50);
+      expect(points).toBeLessThanOrEqual(4000);
+      expect(await scatter.locator('rect.fault-window').count()).toBeGreaterThan(0);
+      const area = rate.locator('path.rate-area');
+      expect(await area.count()).toBe(1);
+      const box = await area.boundingBox();
+      expect(box, `rate area ${t}`).not.toBeNull();
+      expect(box!.width).toBeGreaterThan(500);
+      expect(box!.height).toBeGreaterThan(10);
+    }
+  });
+
   it('renders a full-page screenshot', async () => {
     const file = path.join(tmp, 'report-screenshot.png');
     await page.screenshot({ path: file, fullPage: true });

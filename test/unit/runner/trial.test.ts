@@ -54,7 +54,7 @@ describe('runTrial against a fake deployment', () => {
     expect(result.message).toBeUndefined();
     expect(phases).toEqual(['converge', 'warm-up', 'fault: kill-pod', 'failover', 'heal', 'converge after heal', 'read back']);
     expect(marks(result)).toEqual(['converged', 'workload-start', 'inject', 'landed', 'heal', 'healed', 'rejoined', 'converged-after-heal', 'workload-stop']);
-    expect(result.checks.map((c) => c.name)).toEqual(['failover-time', 'failover-phases', 'availability', 'split-brain', 'write-loss', 'rejoin', 'convergence']);
+    expect(result.checks.map((c) => c.name)).toEqual(['failover-time', 'failover-phases', 'availability', 'latency', 'split-brain', 'write-loss', 'rejoin', 'convergence']);
     expect(result.figures.failover_ms).toBeGreaterThan(0);
     expect(result.figures.writes_lost).toBe(0);
     expect(result.figures.repl_offset_master_at_fault).toBe(1000);
