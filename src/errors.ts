@@ -20,10 +20,12 @@ export type HarnessErrorCode =
   /** A step of a fault or check did not do what it must (a refused eviction, a pod never in sync): the trial fails with the message. */
   | 'FAULT_FAILED'
   /** The harness broke one of its own invariants (a registry with a duplicate kind, a run id that is not a path segment): a bug. */
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A step already recorded as a failed check ends the rest of its unit (a peer unit, a procedure): not reported again. */
+  | 'STEP_FAILED';
 
 /** Codes that are not the user's to fix: they end a run with status 1, not 2. */
-const FAILURE_CODES: ReadonlySet<HarnessErrorCode> = new Set(['FAULT_FAILED', 'INTERNAL']);
+const FAILURE_CODES: ReadonlySet<HarnessErrorCode> = new Set(['FAULT_FAILED', 'INTERNAL', 'STEP_FAILED']);
 
 /** An expected failure of the harness itself (bad usage, missing tool, unusable environment), as opposed to a bug. */
 export class HarnessError extends Error {

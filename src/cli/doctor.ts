@@ -77,7 +77,7 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   // The harness talks to the API itself; kubectl only runs the commands its messages suggest.
   await tool('kube', 'kubectl (optional: for the commands error messages suggest)', 'kubectl', ['version', '--client'], 'install kubectl');
   const config = await p.kubeconfig();
-  let contexts: string[] = [];
+  let contexts: string[];
   try {
     const doc = config ? (parseYaml(config) as { contexts?: Array<{ name?: string }> } | null) : null;
     contexts = (doc?.contexts ?? []).map((c) => String(c.name ?? '')).filter(Boolean);

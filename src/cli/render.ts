@@ -1,7 +1,8 @@
 // `render`: write a manifest variant (scaled to N pods, and/or a config profile) to a directory that
 // `--manifests` can point at, and hold it to the design it claims (static checks; exit 1 when one fails).
 import path from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Command} from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { PROFILES, type ProfileName } from '../config/profiles.ts';
 import { overlayManifestFiles, readManifestFiles, scaleManifestFiles, writeManifestFiles } from '../config/scale.ts';
 import { profileChecks, profileDirectiveChecks, scalingChecks, type VariantCheck } from '../conformance/variants.ts';

@@ -49,7 +49,7 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     needs: ['services'],
     disruptive: APP_PATH_STEPS,
     run: async (ctx) => {
-      if (!ctx.deployment) throw new Error('the app-paths conformance group needs a running deployment');
+      if (!ctx.deployment) throw new HarnessError('INTERNAL', 'the app-paths conformance group needs a running deployment');
       return (await appPathChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
     },
   },

@@ -1,5 +1,7 @@
 // Live conformance: the seed's "Verification" section automated on a running deployment, plus every
 // parameter as the processes report it (CONFIG GET, SENTINEL MASTER) against the seed and the manifests.
+import type { Redis } from 'ioredis';
+import { HarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { DeploymentModel } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
@@ -70,8 +72,8 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
   const opts = { connectTimeoutMs: 1000, commandTimeoutMs: 2000 };
   const redis = await Promise.all(
     d.pods.map(async (p): Promise<RedisSnapshot> => {
-      const authed = <T>(fn: (c: import('ioredis').Redis) => Promise<T>) => answer(() => withProbe(p.redis, { ...opts, password }, fn));
-      const configGet = async (c: import('ioredis').Redis, name: string): Promise<string> => {
+      const authed = <T>(fn: (c: Redis) => Promise<T>) => answer(() => withProbe(p.redis, { ...opts, password }, fn));
+      const configGet = async (c: Redis, name: string): Promise<string> => {
         const r = (await c.call('CONFIG', 'GET', name)) as string[];
         return r[1] ?? '';
       };
@@ -91,7 +93,7 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
   );
   const sentinels = await Promise.all(
     d.pods.map(async (p): Promise<SentinelSnapshot> => {
-      const s = <T>(fn: (c: import('ioredis').Redis) => Promise<T>) => answer(() => withProbe(p.sentinel, opts, fn));
+      const s = <T>(fn: (c: Redis) => Promise<T>) => answer(() => withProbe(p.sentinel, opts, fn));
       return {
         pod: p.name,
         address: addr(p.sentinel),
@@ -400,7 +402,7 @@ const settles = (c: ConformanceCheck) => !c.name.startsWith('config.') && !c.nam
 /** The live group: the running deployment, judged on one snapshot (taken again while only transient checks fail). */
 export async function liveChecks(ctx: ConformanceContext): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
-  if (!d) throw new Error('the live conformance group needs a running deployment');
+  if (!d) throw new HarnessError('INTERNAL', 'the live conformance group needs a running deployment');
   const exp = ctx.design
     ? liveExpectations(ctx.model, ctx.overrides, ctx.design.params, ctx.design.name === 'seed' ? 'seed design' : `design ${ctx.design.name}`)
     : liveExpectations(ctx.model, ctx.overrides, designFor(ctx.model));

@@ -2,6 +2,7 @@
 // deployment, where it applies. Each unit mirrors one upstream file; each check names the upstream test.
 // Units run in order on the same deployment; after each one the deployment must converge again (strict:
 // sentinels agree, replicas online, CKQUORUM OK) before the next starts.
+import { HarnessError, isHarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -27,10 +28,6 @@ interface Outcome {
 }
 
 /** A failed step ends its unit: later steps depend on it. */
-class UnitStopped extends Error {
-  override readonly name = 'UnitStopped';
-}
-
 /** Poll `probe` until it returns a value (errors count as "not yet"); the last error or value says why not. */
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, pollMs = 100): Promise<{ value: T | undefined; ms: number; last: string }> {
   const start = performance.now();
@@ -149,7 +146,7 @@ export class UnitRun {
   }
   /** Record one check; a failed check ends the unit unless `keepGoing`. */
   async check(name: string, fn: () => Promise<Outcome>, opts: { keepGoing?: boolean } = {}): Promise<Outcome> {
-    if (!(name in this.spec.checks)) throw new Error(`peer check ${name} is not declared by unit ${this.spec.id}`);
+    if (!(name in this.spec.checks)) throw new HarnessError('INTERNAL', `peer check ${name} is not declared by unit ${this.spec.id}`);
     const started = performance.now();
     let o: Outcome;
     try {
@@ -169,7 +166,7 @@ export class UnitRun {
       ...(o.figures ? { figures: o.figures } : {}),
       durationMs: Math.round(performance.now() - started),
     });
-    if (o.valid === false && !opts.keepGoing) throw new UnitStopped(name);
+    if (o.valid === false && !opts.keepGoing) throw new HarnessError('STEP_FAILED', name);
     return o;
   }
 }
@@ -314,7 +311,7 @@ async function authPassChange(u: UnitRun, m: string): Promise<void> {
           last = errText(e);
         }
       }
-      if (!done) throw new Error(`${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
+      if (!done) throw new HarnessError('FAULT_FAILED', `${p.name}/redis: could not set the password (${last.replace(pw, '***')})`);
     }
   };
   const dropClients = () => Promise.all(pods.map((p) => u.p.redis(p, async (c) => {
@@ -545,7 +542,7 @@ const downConditions: UnitSpec = {
     await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'set', m, 'quorum', pods.length + 1)));
     const backUp = async (what: string): Promise<void> => {
       const r = await waitFlags(u, pods, upMaster, { timeoutMs: waitMs });
-      if (!r.ok) throw new Error(`the master did not come back up after ${what}: ${r.observed}`);
+      if (!r.ok) throw new HarnessError('FAULT_FAILED', `the master did not come back up after ${what}: ${r.observed}`);
     };
     const x: DownStep = { u, pods, m, master, replica, waitMs, backUp };
 
@@ -879,7 +876,7 @@ export async function peerChecks(
   convergeWith: (d: StartedDeployment, timeoutMs: number) => Promise<Topology> = (d, timeoutMs) => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs }),
 ): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
-  if (!d) throw new Error('the peer conformance group needs a running deployment');
+  if (!d) throw new HarnessError('INTERNAL', 'the peer conformance group needs a running deployment');
   const p = new Peers(d);
   const out: ConformanceCheck[] = [];
   const converge = () => convergeWith(d, ctx.convergeTimeoutMs);
@@ -903,7 +900,7 @@ export async function peerChecks(
     try {
       await spec.body(u);
     } catch (e) {
-      if (!(e instanceof UnitStopped)) {
+      if (!(isHarnessError(e) && e.code === 'STEP_FAILED')) {
         out.push({ name: `${spec.id}.evaluation`, group: 'peer', valid: false, expected: 'the unit to run', observed: `error: ${errText(e)}`, explanation: 'The unit could not be carried out.', upstream: `${UPSTREAM_DIR}/${spec.file}` });
       }
     }

@@ -1,4 +1,5 @@
 // What a trial starts and asks of the deployment: real redis by default; a unit test passes fakes.
+import { HarnessError } from '../errors.ts';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Figures } from '../model/check.ts';
@@ -105,7 +106,7 @@ async function replicationSnapshot(d: StartedDeployment, topology: Topology): Pr
 
 async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack> {
   const master = await currentMaster(d);
-  if (!master) throw new Error('read-back: no sentinel reports a master');
+  if (!master) throw new HarnessError('FAULT_FAILED', 'read-back: no sentinel reports a master');
   const [host, port] = master.split(':');
   const present = new Set<string>();
   await withProbe({ host: host!, port: Number(port) }, { password: d.password, commandTimeoutMs: 10_000 }, async (r: Redis) => {

@@ -1,5 +1,6 @@
 // The trial's phases, in order: converge (and start recording) ► steady ► inject ► observe ► heal ► converge after heal ► read back.
 // Each takes the earlier phases' typed results and returns its own; the trial runs them (trial.ts).
+import { HarnessError } from '../errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nsToMs, type Clock } from '../clock.ts';
 import { isSwitchMaster } from '../checkers/phases.ts';
@@ -148,7 +149,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}) }));
   timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
   await sleep(s.workload.warmupMs);
-  if (!(await until(() => converged.main.acked > 0, 5000))) throw new Error('the workload got no write acknowledged before the fault');
+  if (!(await until(() => converged.main.acked > 0, 5000))) throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');
   const replication = await io.replicationSnapshot(ctx.deployment, converged.topology);
   return { oldMaster: addr(converged.topology.master.redis), replication };
 }

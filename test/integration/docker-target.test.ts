@@ -88,7 +88,7 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
     await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 40_000 });
     // Bounded: a sentinel reconnects to a moved peer on its own schedule (seen "disconnected" right after convergence).
     const deadline = performance.now() + 20_000;
-    let stale: string[] = [];
+    let stale: string[];
     do {
       stale = [];
       for (const p of d.pods) {

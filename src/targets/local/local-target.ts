@@ -8,7 +8,6 @@ import { registerSecret } from '../../process/redact.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { createProcessRuntime } from '../runtime/process-runtime.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
-import { parseInfo, withProbe } from '../../redis/clients.ts';
 import { waitForConvergence } from '../convergence.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
@@ -26,7 +25,6 @@ import { startLocalServices, type LocalServices } from './services.ts';
 import { assertPodPortsFree, waitForReplicas } from './startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { localVolumes } from './volumes.ts';
-import { localScale } from './scale.ts';
 
 export type { ConfigOverrides } from '../../model/overrides.ts';
 

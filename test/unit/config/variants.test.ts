@@ -14,6 +14,7 @@ const MANIFESTS = path.resolve(import.meta.dirname, '../../../manifests');
 const files = await readManifestFiles(MANIFESTS);
 const byName = (fs: ManifestFile[], name: string) => fs.find((f) => f.name === name)!;
 const objects = (fs: ManifestFile[]) => objectsOf(fs, '/rendered');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered YAML read back untyped, as a reader of the manifests would
 type Rec = Record<string, any>;
 
 describe('scaleManifestFiles (the seed: "scale to 5 … quorum=3")', () => {

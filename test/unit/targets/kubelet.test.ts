@@ -26,6 +26,7 @@ class FakeRuntime implements ContainerRuntime {
     let running = true;
     let exit!: (e: ContainerExit) => void;
     const exited = new Promise<ContainerExit>((r) => (exit = r));
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the container's methods record into the runtime that made it
     const rt = this;
     return {
       id: `${spec.pod}/${spec.container}`,
