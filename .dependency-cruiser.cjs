@@ -8,6 +8,7 @@ const LAYERS = [
   ['report', '^src/report/'],
   ['targets', '^src/targets/'],
   ['observers-workload', '^src/(observers|workload)/'],
+  ['probes', '^src/probes/'],
   ['faults', '^src/faults/'],
   ['conformance', '^src/conformance/'],
   ['runner', '^src/runner/'],

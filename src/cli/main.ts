@@ -30,7 +30,8 @@ import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
-import { listStates, orphanedStates, removeDeployment, type LocalState, type Removed } from '../targets/local/state.ts';
+import type { Journal } from '../report/journal.ts';
+import { listStates, orphanedStates, removeDeployment, type Removed, type LocalState } from '../targets/local/state.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
 import { nftUnavailableReason } from '../targets/local/network.ts';
 
@@ -122,6 +123,9 @@ async function pushRunMetrics(url: string, runId: string, runDir: string): Promi
   const warning = await pushMetrics(url, runId, await readFile(path.join(runDir, METRICS_FILE), 'utf8'));
   err(warning ? `sentinel-chaos: warning: ${warning}` : `metrics pushed to ${pushUrl(url, runId)}`);
 }
+
+const haltedLine = (h: NonNullable<Journal['run']['halted']>) =>
+  `sentinel-chaos: halted by ${h.by} in ${h.scenario} trial ${h.trial}: ${h.reason}; everything healed, the rest not run (exit 3)`;
 
 function describeRemoved(r: Removed): string {
   const parts = [r.processes.length ? `processes ${r.processes.join(', ')}` : 'no running processes'];
@@ -224,6 +228,7 @@ export function buildProgram(): Command {
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
     process.exitCode = r.exitCode;
+    if (r.journal.run.halted) err(haltedLine(r.journal.run.halted));
     if (o.push) await pushRunMetrics(o.push, r.journal.run.id, r.runDir);
   });
 

@@ -59,15 +59,18 @@ export interface InjectedFault {
   events?: () => readonly TrialEvent[];
 }
 
-/** A heal that runs once, whatever path calls it (success, failure, interrupt), marking the timeline. */
+/** A heal that runs once, whatever path calls it (success, failure, interrupt, halt), marking the timeline; every caller awaits it. */
 export function healOnce(ctx: FaultContext, what: string, done: string, fn: () => Promise<void>): () => Promise<void> {
-  let healed = false;
-  return async () => {
-    if (healed) return;
-    healed = true;
-    ctx.mark('heal', what);
-    await fn();
-    ctx.mark('healed', done);
+  let healing: Promise<void> | null = null;
+  return () => {
+    // A later caller (the cleanup after a halt mid-heal) waits for the heal under way; its failure is the first caller's to report.
+    if (healing) return healing.catch(() => {});
+    healing = (async () => {
+      ctx.mark('heal', what);
+      await fn();
+      ctx.mark('healed', done);
+    })();
+    return healing;
   };
 }
 

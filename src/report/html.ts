@@ -139,6 +139,10 @@ export function renderHtml(journal: Journal, histories: Map<string, Op[]>): stri
   if (journal.run.interrupted) {
     body.push('<div class="callout fail"><strong>Interrupted.</strong> The run was stopped before every trial completed; the figures cover the trials that ran.</div>');
   }
+  const halted = journal.run.halted;
+  if (halted) {
+    body.push(`<div class="callout fail"><strong>Halted by ${esc(halted.by)}</strong> in ${esc(halted.scenario)} trial ${halted.trial} at ${esc(halted.at)}: ${esc(halted.reason)}. Everything was healed; the trials and scenarios after it did not run.</div>`);
+  }
   if (journal.conformance?.length) body.push(conformanceHtml(journal.conformance, esc));
   if (scenarios.length > 1) body.push(overview(scenarios));
   if (journal.profileComparison?.length) body.push(profileHtml(journal, esc));

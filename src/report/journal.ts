@@ -89,6 +89,12 @@ export interface Journal {
     durationMs: number;
     argv: string[];
     interrupted: boolean;
+    /**
+     * A safeguard (a scenario's haltOn) halted the run: `by` is the probe (probe/<name>) or the figure
+     * bound, `at` the wall-clock time, `reason` what broke; the trials and scenarios after it did not run.
+     * The run's verdict is then fail and the exit code 3.
+     */
+    halted?: { by: string; at: string; reason: string; scenario: string; trial: number };
   };
   target: { name: string; redisVersion: string | null; details: Record<string, string> };
   /** Parameters of the deployment under test, read from the manifests; never the password. */

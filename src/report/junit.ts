@@ -32,7 +32,7 @@ interface Counts {
  */
 export function renderJunit(journal: Journal): string {
   const suites = journal.scenarios.map((scenario) => {
-    const cases = scenario.trials.map((trial) => trialCase(scenario, trial));
+    const cases = scenario.trials.flatMap((trial) => [trialCase(scenario, trial), ...probeCases(scenario, trial)]);
     const aggregate = scenarioCase(scenario);
     if (aggregate !== null) cases.push(aggregate);
     return { name: scenario.name, cases, counts: count(cases) };
@@ -79,6 +79,25 @@ function trialCase(scenario: ScenarioResult, trial: TrialResult): Case {
       .join('\n'),
     systemOut: trial.phases.map((p) => `${p.name} ${p.ms === null ? 'n/a' : `${p.ms} ms`}`).join('\n'),
   };
+}
+
+/** One testcase per steady-state probe of a trial (its check `probe/<name>`), with its sample counts. */
+function probeCases(scenario: ScenarioResult, trial: TrialResult): Case[] {
+  // The journal may come from elsewhere (a file another version wrote): JUnit must still render without it.
+  return (Array.isArray(trial.checks) ? trial.checks : [])
+    .filter((c) => typeof c?.name === 'string' && c.name.startsWith('probe/'))
+    .map((c): Case => {
+      const verdict: Verdict = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'unknown';
+      return {
+        name: `${scenario.name} #${trial.index} ${c.name}`,
+        verdict,
+        timeMs: 0,
+        properties: [...figureEntries(c.figures), ['verdict', verdict]],
+        message: verdict === 'pass' ? '' : c.explanation,
+        body: figureEntries(c.figures).map(([k, v]) => `${k}=${v}`).join('\n'),
+        systemOut: verdict === 'pass' ? c.explanation : '',
+      };
+    });
 }
 
 /**

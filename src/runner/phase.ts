@@ -16,12 +16,23 @@ export class PhaseFailed extends Error {
   }
 }
 
-/** Run `work` as the phase `name`: announce it, and fail with PhaseFailed when it throws or outlasts `timeoutMs`. */
-export async function runPhase<T>(name: string, timeoutMs: number, enter: ((name: string) => void) | undefined, work: () => Promise<T>): Promise<T> {
+/** The trial stopped on purpose (a `before` probe failed, a safeguard halted it): a verdict from its checks, not an error. */
+export class TrialStopped extends Error {
+  override readonly name = 'TrialStopped';
+}
+
+/**
+ * Run `work` as the phase `name`: announce it, and fail with PhaseFailed when it throws or outlasts
+ * `timeoutMs`, or at once (cause: the signal's reason) when `signal` aborts.
+ */
+export async function runPhase<T>(name: string, timeoutMs: number, enter: ((name: string) => void) | undefined, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal?.aborted) throw new PhaseFailed(name, signal.reason);
   enter?.(name);
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
     if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => reject(new Error(`${name} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    if (signal) signal.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
   });
   try {
     return await Promise.race([work(), limit]);
@@ -29,14 +40,15 @@ export async function runPhase<T>(name: string, timeoutMs: number, enter: ((name
     throw new PhaseFailed(name, e);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
-/** Poll `cond` every `pollMs` until true; false on timeout. */
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 5): Promise<boolean> {
+/** Poll `cond` every `pollMs` until true; false on timeout, or as soon as `signal` aborts. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 5, signal?: AbortSignal): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!(await cond())) {
-    if (performance.now() > deadline) return false;
+    if (performance.now() > deadline || signal?.aborted) return false;
     await sleep(pollMs);
   }
   return true;

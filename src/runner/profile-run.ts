@@ -73,13 +73,16 @@ export async function runProfiles(opts: RunOptions, profiles: readonly ProfileNa
     for (const profile of profiles) {
       const r = await runSuite({ ...opts, profile, collect: true, scenarios: opts.scenarios.map((s) => scenarioForProfile(s, profile, true)) });
       parts.push({ profile, journal: r.journal, collected: r.collected! });
+      // A safeguard halted the run: the next profile does not start.
+      if (r.journal.run.halted) break;
     }
+    const halted = parts.find((p) => p.journal.run.halted)?.journal.run.halted;
     const first = parts[0]!.journal;
     const last = parts[parts.length - 1]!.journal;
     const scenarios = parts.flatMap((p) => p.journal.scenarios);
     // Each profile's deployment ran the conformance groups; a check is named after its profile.
     const conformance = parts.flatMap((p) => (p.journal.conformance ?? []).map((g) => ({ ...g, checks: g.checks.map((c) => ({ ...c, name: `${c.name}@${p.profile}` })) })));
-    const verdict = combine([...conformance.map((g) => g.verdict), ...scenarios.map((s) => s.verdict)]);
+    const verdict = halted ? 'fail' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((s) => s.verdict)]);
     const journal: Journal = {
       ...first,
       run: {
@@ -88,6 +91,7 @@ export async function runProfiles(opts: RunOptions, profiles: readonly ProfileNa
         id: newRunId(new Date(first.run.startedAt)),
         finishedAt: last.run.finishedAt,
         durationMs: parts.reduce((n, p) => n + p.journal.run.durationMs, 0),
+        ...(halted ? { halted } : {}),
       },
       deployment: mergeDeployment(parts),
       verdict,
@@ -108,6 +112,6 @@ export async function runProfiles(opts: RunOptions, profiles: readonly ProfileNa
       await rm(path.join(opts.reportDir, p.journal.run.id), { recursive: true, force: true });
     }
     opts.progress?.runEnd(journal, runDir);
-    return { journal, runDir, exitCode: verdict === 'pass' ? 0 : 1 };
+    return { journal, runDir, exitCode: halted ? 3 : verdict === 'pass' ? 0 : 1 };
   }
 }

@@ -1,7 +1,7 @@
 // A harness run: bring the deployment up, run every scenario's trials, gate on the SLOs, write the reports.
 import type { Design } from '../config/design.ts';
 import path from 'node:path';
-import { createClock } from '../clock.ts';
+import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, loadDeployment } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
@@ -19,8 +19,9 @@ import { HARNESS } from '../version.ts';
 import { DEFAULT_GATE_STAT, gateScenario, type GateStat } from '../report/gate.ts';
 import type { Progress } from '../report/progress.ts';
 import { describeClient, type ClientOptions } from '../workload/sentinel-client.ts';
-import type { Scenario } from './scenario.ts';
-import { runTrial, unfinishedTrial } from './trial.ts';
+import { haltConditionsOf, type Scenario } from './scenario.ts';
+import { figureHalt } from '../probes/halt.ts';
+import { runTrial, unfinishedTrial, type TrialOutcome } from './trial.ts';
 import { onInterrupt } from '../process/interrupt.ts';
 import { runGroups, selectGroups } from '../conformance/run.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
@@ -69,8 +70,8 @@ export const RUN_DEFAULTS = {
 export interface RunResult {
   journal: Journal;
   runDir: string;
-  /** 0 every trial passed, 1 a check or SLO failed (or could not be decided). */
-  exitCode: 0 | 1;
+  /** 0 every trial passed, 1 a check or SLO failed (or could not be decided), 3 a safeguard (haltOn) halted the run. */
+  exitCode: 0 | 1 | 3;
   /** With `collect`: what writeReports needs. */
   collected?: { histories: Map<string, string>; passwords: string[] };
 }
@@ -110,6 +111,8 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   let current: { scenario: Scenario; trials: TrialResult[]; trial: { index: number; phase: string; startedNs: number } | null } | null = null;
   let finalReport: Promise<unknown> | null = null;
   let conformance: ConformanceGroupResult[] = [];
+  /** The safeguard that halted the run (haltOn), if one did. */
+  let halted: Journal['run']['halted'];
 
   const journalOf = (scenarios: ScenarioResult[], interrupted: boolean): Journal => {
     const finishedNs = clock.nowNs();
@@ -123,6 +126,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         durationMs: Math.round((finishedNs - startedNs) / 1e6),
         argv: opts.argv ?? [],
         interrupted,
+        ...(halted ? { halted } : {}),
       },
       target: deployment
         ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
@@ -136,7 +140,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       },
       client: describeClient(opts.client),
       quantileDefinition: QUANTILE_DEFINITION,
-      verdict: interrupted ? 'unknown' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((r) => r.verdict)]),
+      verdict: interrupted ? 'unknown' : halted ? 'fail' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((r) => r.verdict)]),
       scenarios,
       ...(conformance.length ? { conformance } : {}),
     };
@@ -185,7 +189,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
         const cur = { index: i, phase: '', startedNs: clock.nowNs() };
         current.trial = cur;
         progress?.trialStart(scenario.name, i, opts.trials);
-        const { result, history } = await runTrial({
+        const outcome = await runTrial({
           deployment: d,
           scenario,
           index: i,
@@ -201,28 +205,40 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
             writes: (ok, failed) => progress?.writes(ok, failed),
           },
         });
+        const { result, history } = outcome;
         const file = `history/${scenario.name}-${i}.jsonl`;
         histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
         result.historyFile = file;
         trials.push(result);
         current.trial = null;
         progress?.trialEnd(result);
+        if ((halted = haltOf(outcome, scenario, i, clock))) break;
       }
       current = null;
       const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
-      scenarioResults.push(scenarioResult(scenario, trials, trials.every((t) => t.verdict === 'skipped') ? 'skipped' : gate.verdict, { stat: gateStat, message: gate.message }, opts.profile));
+      const verdict = trials.every((t) => t.verdict === 'skipped') ? 'skipped' : halted ? 'fail' : gate.verdict;
+      scenarioResults.push(scenarioResult(scenario, trials, verdict, { stat: gateStat, message: halted ? `halted by ${halted.by} in trial ${halted.trial}: ${halted.reason}` : gate.message }, opts.profile));
+      if (halted) break;
     }
 
     const journal = journalOf(scenarioResults, false);
-    if (opts.collect) return { journal, runDir: '', exitCode: journal.verdict === 'pass' ? 0 : 1, collected: { histories, passwords: [...d.passwords] } };
+    const exitCode = halted ? 3 : journal.verdict === 'pass' ? 0 : 1;
+    if (opts.collect) return { journal, runDir: '', exitCode, collected: { histories, passwords: [...d.passwords] } };
     const written = writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(d.passwords) });
     finalReport = written;
     const { runDir } = await written;
     progress?.runEnd(journal, runDir);
-    return { journal, runDir, exitCode: journal.verdict === 'pass' ? 0 : 1 };
+    return { journal, runDir, exitCode };
   } finally {
     unregisterInterrupt();
   }
+}
+
+/** The safeguard a trial triggered: a haltOn probe broke during it, or its figures meet a haltOn bound. */
+function haltOf(outcome: TrialOutcome, scenario: Scenario, trial: number, clock: Clock): Journal['run']['halted'] {
+  const figure = outcome.halted ? null : figureHalt(haltConditionsOf(scenario), outcome.result.figures);
+  const h = outcome.halted ?? (figure ? { ...figure, ns: clock.nowNs() } : null);
+  return h ? { by: h.by, at: clock.wallIso(h.ns), reason: h.reason, scenario: scenario.name, trial } : undefined;
 }
 
 function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verdict, gate: NonNullable<ScenarioResult['gate']>, profile: ProfileName | undefined): ScenarioResult {

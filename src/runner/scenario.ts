@@ -6,6 +6,8 @@ import { HarnessError } from '../errors.ts';
 import { parseYamlWith } from '../config/yaml-file.ts';
 import { FaultSchema } from '../faults/index.ts';
 import { durationField as duration, msField as ms } from '../model/duration.ts';
+import { parseHaltCondition, type HaltCondition } from '../probes/halt.ts';
+import { ProbeSchema } from '../probes/index.ts';
 import { LATENCY_PHASES, LATENCY_STATS } from '../checkers/latency.ts';
 import { WorkloadSpecSchema } from '../workload/registry.ts';
 
@@ -104,9 +106,24 @@ export const ScenarioSchema = z.strictObject({
       convergeMs: ms(3_600_000).default(30_000),
     })
     .prefault({}),
+  /** Steady-state probes sampled before, during, throughout or after the fault (src/probes/); each is a check `probe/<name>`. */
+  probes: z.array(ProbeSchema).optional(),
+  /**
+   * Safeguards: a probe's name (the run halts when it breaks) or a figure bound such as "writes_lost > 0"
+   * (checked on each trial's figures). A halt heals at once, stops the remaining trials and scenarios and
+   * ends the run with exit 3.
+   */
+  haltOn: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
 });
 
 export type Scenario = z.infer<typeof ScenarioSchema> & { file: string };
+
+/** The scenario's `haltOn:` conditions, parsed (parseScenario has validated them). */
+export function haltConditionsOf(s: Pick<Scenario, 'haltOn' | 'probes'>): HaltCondition[] {
+  const names = (s.probes ?? []).map((p) => p.name);
+  const halts = typeof s.haltOn === 'string' ? [s.haltOn] : (s.haltOn ?? []);
+  return halts.map((h) => parseHaltCondition(h, names)).filter((c): c is HaltCondition => !('error' in c));
+}
 
 /** The built-in scenarios shipped with the harness. */
 export const BUILTIN_SCENARIO_DIR = path.resolve(import.meta.dirname, '../../scenarios');
@@ -117,6 +134,17 @@ export function parseScenario(text: string, file: string): Scenario {
   if (s.expect.failoverBandMs[0] > s.expect.failoverBandMs[1]) {
     throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`);
   }
+  const names = (s.probes ?? []).map((p) => p.name);
+  const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+  if (dup >= 0) throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(['probes', dup, 'name'])}: field probes.${dup}.name: "${names[dup]}" names two probes`);
+  const halts = typeof s.haltOn === 'string' ? [s.haltOn] : (s.haltOn ?? []);
+  halts.forEach((h, i) => {
+    const c = parseHaltCondition(h, names);
+    if ('error' in c) {
+      const where = typeof s.haltOn === 'string' ? ['haltOn'] : ['haltOn', i];
+      throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(where)}: field ${where.join('.')}: ${c.error}`);
+    }
+  });
   return { ...s, file };
 }
 

@@ -40,6 +40,8 @@ export interface TrialOutcome {
   history: Op[];
   /** How the trial ended (the phase that threw, when one did). */
   end: TrialEnd;
+  /** A safeguard (a haltOn probe) halted the trial: which, when (run clock) and why. */
+  halted?: { by: string; ns: number; reason: string };
 }
 
 /** Keys acknowledged but absent from the read-back (at most 10 000, for the report's write strip). */
@@ -59,7 +61,7 @@ function stepChecks(env: TrialEnv, done: PhaseResults): BoundCheck[] {
 }
 
 /** Every check of the trial, in the journal's order, and the warnings they raise. */
-function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput): { results: CheckResult[]; warnings: string[]; restoredFigures: Figures } {
+function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput, completed: boolean): { results: CheckResult[]; warnings: string[]; restoredFigures: Figures } {
   const { scenario: s, deployment: d, client } = env.ctx;
   const warnings: string[] = [];
   const fault = done.inject?.fault;
@@ -87,6 +89,7 @@ function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput): {
     ...runChecks(input, stepChecks(env, done)),
     ...(s.expect.maxFailedWrites === undefined ? [] : runChecks(input, [bindCheck('failed-writes', checkFailedWrites, { maxFailedWrites: s.expect.maxFailedWrites, commandTimeoutMs })])),
     ...ownWorkloadChecks(env, input, injectNs),
+    ...env.probes.checks(completed),
   ];
   const split = results.find((r) => r.name === 'split-brain');
   if (split?.valid === true && (split.figures.split_brain_ms ?? 0) > 0) {
@@ -134,7 +137,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   const evs = timeline.all();
   const rb = done.readBack ?? null;
   const input: TrialInput = { history: h, events: evs, readBack: rb, faultNs, oldMaster: done.topology ? addr(done.topology.master.redis) : null, masterName: d.model.masterName };
-  const { results, warnings, restoredFigures } = runTrialChecks(env, done, input);
+  const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed');
   const phases = faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
   const figures: Figures = {
     ...mergeFigures(results),
@@ -152,6 +155,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   return {
     history: [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
     end,
+    ...(env.halted ? { halted: env.halted } : {}),
     result: {
       index: ctx.index,
       verdict,

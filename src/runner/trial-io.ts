@@ -12,6 +12,7 @@ import { hasNetwork, type Pod, type StartedDeployment } from '../targets/target.
 import type { ReadBack } from '../model/history.ts';
 import { directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { WriterClient } from '../workload/tracked-writer.ts';
+import { sampleProbe, type SampleProbe } from '../probes/index.ts';
 
 /** The sentinels' event stream, recorded on the run clock. */
 export interface SentinelEventSource {
@@ -55,6 +56,8 @@ export interface TrialIo {
   sentinelClient(d: StartedDeployment, client: Partial<ClientOptions> | undefined): WorkloadClient;
   /** A client pinned to one pod's redis. */
   directClient(d: StartedDeployment, pod: Pod, client: Partial<ClientOptions> | undefined): WorkloadClient;
+  /** One sample of a steady-state probe (src/probes/); absent: the registered probe kinds. */
+  sampleProbe?: SampleProbe;
 }
 
 async function currentMaster(d: StartedDeployment, exclude?: Pod): Promise<string | null> {
@@ -144,4 +147,5 @@ export const REDIS_IO: TrialIo = {
       ...(hasNetwork(d) ? { localAddress: d.network.majorityClientAddress } : {}),
     }),
   directClient: (d, pod, client) => directClient(pod.redis, d.password, client),
+  sampleProbe,
 };

@@ -18,6 +18,7 @@ import type { TrackedWriter } from '../workload/tracked-writer.ts';
 import { until, type CleanupStack } from './phase.ts';
 import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
+import type { TrialProbes } from './trial-probes.ts';
 import { durationMs, type Duration, type Scenario } from './scenario.ts';
 
 /** The Sentinel-aware application client whose view defines failover time and availability. */
@@ -63,6 +64,12 @@ export interface TrialEnv {
   own: TrialWorkloads;
   cleanup: CleanupStack;
   limits: PhaseLimits;
+  /** The scenario's steady-state probes. */
+  probes: TrialProbes;
+  /** Aborted when a safeguard halts the trial: the phase under way stops at once and the cleanup heals. */
+  halt: AbortController;
+  /** Which safeguard halted the trial, when, and why. */
+  halted: { by: string; ns: number; reason: string } | null;
 }
 
 export interface Converged {
@@ -148,8 +155,8 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   const timeoutMs = { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs;
   await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}) }));
   timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
-  await sleep(s.workload.warmupMs);
-  if (!(await until(() => converged.main.acked > 0, 5000))) throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');
+  await sleep(s.workload.warmupMs, undefined, { signal: env.halt.signal });
+  if (!(await until(() => converged.main.acked > 0, 5000, 5, env.halt.signal))) throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');
   const replication = await io.replicationSnapshot(ctx.deployment, converged.topology);
   return { oldMaster: addr(converged.topology.master.redis), replication };
 }
@@ -208,12 +215,12 @@ export async function observe(env: TrialEnv, converged: Converged, steadyState: 
   const { fault } = injected;
   const failoverDeadline = performance.now() + s.timeouts.failoverMs;
   if (s.expect.failover && fault.healAfterFailover) {
-    await until(() => failoverSeen(env, converged, steadyState, fault.landedNs), s.timeouts.failoverMs);
+    await until(() => failoverSeen(env, converged, steadyState, fault.landedNs), s.timeouts.failoverMs, 5, env.halt.signal);
   }
   // Faults with a duration end on their own clock, whether or not the failover is done by then.
   const holdEnd = fault.holdUntilNs ?? fault.landedNs;
   const holdLeftMs = () => (holdEnd - ctx.clock.nowNs()) / 1e6;
-  if (holdLeftMs() > 0) await until(() => holdLeftMs() <= 0, holdLeftMs() + 100, 2);
+  if (holdLeftMs() > 0) await until(() => holdLeftMs() <= 0, holdLeftMs() + 100, 2, env.halt.signal);
   return { failoverDeadline, endNs: ctx.clock.nowNs() };
 }
 
@@ -226,11 +233,11 @@ export async function heal(env: TrialEnv, converged: Converged, steadyState: Ste
   await fault.heal();
   const seen = () => failoverSeen(env, converged, steadyState, fault.landedNs);
   if (s.expect.failover && !fault.healAfterFailover && !seen()) {
-    await until(seen, Math.max(0, observed.failoverDeadline - performance.now()));
+    await until(seen, Math.max(0, observed.failoverDeadline - performance.now()), 5, env.halt.signal);
   }
   const pod = fault.mustRejoin;
   if (!pod) return { healNs, rejoin: null };
-  const rejoined = await until(() => io.hasRejoined(ctx.deployment, pod), s.timeouts.rejoinMs, 20);
+  const rejoined = await until(() => io.hasRejoined(ctx.deployment, pod), s.timeouts.rejoinMs, 20, env.halt.signal);
   const rejoinMs = rejoined ? nsToMs(clock.nowNs() - healNs) : null;
   timeline.note('phase', rejoined ? 'rejoined' : 'rejoin-timeout', pod.name);
   return { healNs, rejoin: { pod: pod.name, rejoinMs, timeoutMs: s.timeouts.rejoinMs } };
@@ -250,6 +257,7 @@ export async function settle(env: TrialEnv, converged: Converged, healed: Healed
     },
     timeoutMs,
     50,
+    env.halt.signal,
   );
   const convergenceMs = ok ? nsToMs(clock.nowNs() - healed.healNs) : null;
   timeline.note('phase', ok ? 'converged-after-heal' : 'convergence-timeout', lastReason);

@@ -25,6 +25,11 @@ export class Timeline {
     this.marks.push({ ns: this.clock.nowNs(), kind: 'pod', source: detail.split(':')[0]!, type, detail });
   }
 
+  /** A probe's sample ("ok" | "fail") or its break ("broken"); `name` is the probe's. */
+  probe(name: string, type: 'ok' | 'fail' | 'broken', detail: string): void {
+    this.marks.push({ ns: this.clock.nowNs(), kind: 'probe', source: `probe/${name}`, type, detail });
+  }
+
   /** Include another recorder's events (sentinel events, ROLE samples, a fault's own observers). */
   follow(source: () => readonly TrialEvent[]): void {
     this.sources.push(source);

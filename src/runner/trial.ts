@@ -5,39 +5,58 @@ import type { TrialEnd } from '../checkers/trial-verdict.ts';
 import { isHarnessError, skipReason } from '../errors.ts';
 import type { TrialResult } from '../report/journal.ts';
 import type { Clock } from '../clock.ts';
-import { CleanupStack, PhaseFailed, runPhase } from './phase.ts';
+import { sampleProbe } from '../probes/index.ts';
+import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
 import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
 import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, startRecording, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
+import { TrialProbes } from './trial-probes.ts';
 import { Timeline, TrialWorkload } from './trial-record.ts';
+import { haltConditionsOf } from './scenario.ts';
 import { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 
 export type { TrialContext } from './trial-phases.ts';
 export type { TrialOutcome } from './trial-check.ts';
 
-/** Run the phases in order, each result feeding the next; stop at the first that throws or outlasts its limit. */
+/** Run the phases in order, each result feeding the next; stop at the first that throws or outlasts its limit, or when a safeguard halts the trial. */
 async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
-  const { ctx, limits } = env;
+  const { ctx, limits, probes, cleanup } = env;
   const { scenario: s } = ctx;
+  const signal = env.halt.signal;
   const enter = (name: string) => ctx.progress?.phase(name);
   const margin = limits.marginMs;
-  const topology = (done.topology = await runPhase('converge', ctx.convergeTimeoutMs + margin, enter, () => converge(env)));
-  const c = (done.converge = await runPhase('converge', margin, undefined, () => startRecording(env, topology)));
-  const st = (done.steady = await runPhase('warm-up', s.workload.warmupMs + 5000 + margin, enter, () => steady(env, c)));
-  const inj = (done.inject = await runPhase(`fault: ${s.fault.kind}`, limits.injectMs, enter, () => inject(env, c)));
+  const phase = <T>(name: string, timeoutMs: number, announce: typeof enter | undefined, work: () => Promise<T>) => runPhase(name, timeoutMs, announce, work, signal);
+  const probeLimit = (mode: 'before' | 'after') => Math.max(0, ...(s.probes ?? []).filter((p) => p.mode === mode).map((p) => p.timeoutMs)) + margin;
+  const topology = (done.topology = await phase('converge', ctx.convergeTimeoutMs + margin, enter, () => converge(env)));
+  const c = (done.converge = await phase('converge', margin, undefined, () => startRecording(env, topology)));
+  const stopContinuous = probes.poll('continuous');
+  cleanup.defer(stopContinuous);
+  const st = (done.steady = await phase('warm-up', s.workload.warmupMs + 5000 + margin, enter, () => steady(env, c)));
+  if (probes.has('before')) {
+    const broken = await phase('probes before the fault', probeLimit('before'), enter, () => probes.once('before', signal));
+    if (broken.length) throw new PhaseFailed('probes before the fault', new TrialStopped(`probe ${broken.map((p) => p.name).join(', ')} failed before the fault: not injected`));
+  }
+  const inj = (done.inject = await phase(`fault: ${s.fault.kind}`, limits.injectMs, enter, () => inject(env, c)));
+  const stopDuring = probes.poll('during');
+  cleanup.defer(stopDuring);
   const holdMs = Math.max(0, ((inj.fault.holdUntilNs ?? 0) - ctx.clock.nowNs()) / 1e6);
-  const obs = (done.observe = await runPhase('failover', s.timeouts.failoverMs + holdMs + margin, enter, () => observe(env, c, st, inj)));
+  const obs = (done.observe = await phase('failover', s.timeouts.failoverMs + holdMs + margin, enter, () => observe(env, c, st, inj)));
+  await stopDuring();
   const healLimit = limits.healMs + s.timeouts.failoverMs + s.timeouts.rejoinMs + margin;
-  const h = (done.heal = await runPhase('heal', healLimit, enter, () => heal(env, c, st, inj, obs)));
-  done.settle = await runPhase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h));
-  done.readBack = await runPhase('read back', limits.readBackMs, enter, () => readBack(env));
+  const h = (done.heal = await phase('heal', healLimit, enter, () => heal(env, c, st, inj, obs)));
+  done.settle = await phase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h));
+  if (probes.has('after')) await phase('probes after convergence', probeLimit('after'), enter, () => probes.once('after', signal));
+  done.readBack = await phase('read back', limits.readBackMs, enter, () => readBack(env));
+  await stopContinuous();
 }
 
-/** How a phase's failure ends the trial: skipped when the target lacks an ability, otherwise an error naming it. */
-function endOf(e: unknown): TrialEnd {
+/** How a phase's failure ends the trial: skipped when the target lacks an ability, stopped on purpose, otherwise an error naming it. */
+function endOf(e: unknown, env: TrialEnv): TrialEnd {
   const phase = e instanceof PhaseFailed ? e.phase : 'check';
   const cause = e instanceof PhaseFailed ? e.cause : e;
+  if (env.halted) return { kind: 'stopped', phase, reason: `halted by ${env.halted.by}: ${env.halted.reason}` };
+  if (cause instanceof TrialStopped) return { kind: 'stopped', phase, reason: cause.message };
   const skipped = skipReason(cause);
   if (skipped !== undefined) return { kind: 'skipped', reason: skipped };
   return { kind: 'error', phase, error: isHarnessError(cause) ? cause.message : `${(cause as Error).message}` };
@@ -50,10 +69,11 @@ function endOf(e: unknown): TrialEnd {
 export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promise<TrialOutcome> {
   const { clock, scenario: s } = ctx;
   const startedNs = clock.nowNs();
+  const timeline = new Timeline(clock);
   const env: TrialEnv = {
     ctx,
     io,
-    timeline: new Timeline(clock),
+    timeline,
     workload: new TrialWorkload({
       clock,
       keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}`,
@@ -63,8 +83,24 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
     own: new TrialWorkloads(s.workloads ?? []),
     cleanup: new CleanupStack(),
     limits: { ...PHASE_LIMITS, ...ctx.limits },
+    halt: new AbortController(),
+    halted: null,
+    probes: new TrialProbes({
+      specs: s.probes ?? [],
+      haltOn: new Set(haltConditionsOf(s).flatMap((c) => (c.kind === 'probe' ? [c.probe] : []))),
+      timeline,
+      password: () => ctx.deployment.password,
+      sample: io.sampleProbe ?? sampleProbe,
+      onHalt: (by, reason) => {
+        if (env.halted) return;
+        env.halted = { by, ns: clock.nowNs(), reason };
+        timeline.note('phase', 'halted', `${by}: ${reason}`);
+        env.halt.abort(new TrialStopped(`halted by ${by}`));
+      },
+    }),
   };
   env.cleanup.defer(() => env.own.stop());
+  env.cleanup.defer(() => env.probes.stopAll());
   const ticker = setInterval(() => ctx.progress?.writes(env.workload.okCount(), env.workload.notOkCount()), 200);
   env.cleanup.defer(() => clearInterval(ticker));
   const done: PhaseResults = {};
@@ -72,7 +108,11 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
     await runPhases(env, done);
     return checkTrial(env, done, { kind: 'completed' }, startedNs);
   } catch (e) {
-    return checkTrial(env, done, endOf(e), startedNs);
+    // Stop polling before the checks read the probes: the trial's last word on each. A halted trial heals
+    // (and closes) before its checks, so that its timeline shows the heal the safeguard brought.
+    await env.probes.stopAll();
+    if (env.halted) await env.cleanup.run();
+    return checkTrial(env, done, endOf(e, env), startedNs);
   } finally {
     await env.cleanup.run();
   }
