@@ -1,16 +1,13 @@
 #!/usr/bin/env node
 // The command line: parse argv, call the library, map the outcome to an exit code (0 pass, 1 check failed, 2 usage or environment).
-import { access, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { assertRunnable, loadDeployment } from '../config/manifests.ts';
 import { loadDesign, loadSeedDesign, type Design } from '../config/design.ts';
 import { scenarioUnderDesign } from '../runner/design-scenarios.ts';
 import { HarnessError, isHarnessError } from '../errors.ts';
-import { newRunId } from '../report/run-id.ts';
 import { checkPushUrl, METRICS_FILE, pushMetrics, pushUrl } from '../report/metrics.ts';
 import { addHistoryCommands } from './history.ts';
-import { COMPARE_DEFAULTS, compareJournals, loadJournal } from '../report/compare.ts';
 import { DEFAULT_GATE_STAT, GATE_STATS, type GateStat } from '../report/gate.ts';
 import { createProgress } from '../report/progress.ts';
 import { redactOutput } from '../process/redact.ts';
@@ -24,7 +21,7 @@ import { addKubeOptions, checkMaxDisruption, conformanceDryRunText, dryRunText, 
 import { up, upPlan } from './up.ts';
 import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
-import { listScenarios, resolveScenarios } from '../runner/scenario.ts';
+import { listScenarios, resolveScenarios, type Scenario } from '../runner/scenario.ts';
 import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
@@ -149,12 +146,41 @@ async function cleanOrphans(): Promise<void> {
   }
 }
 
-export function buildProgram(): Command {
-  const program = new Command('sentinel-chaos')
-    .description('Chaos and conformance harness for a Redis Sentinel deployment')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+type RunFlags = TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] };
 
+/** The run command's scenarios: named or built-in, under the design, with --workload-exec and --upgrade-to applied; bad combinations exit 2. */
+async function scenariosFor(o: RunFlags, design: Design | undefined): Promise<Scenario[]> {
+  let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  if (design) {
+    const seed = await loadSeedDesign();
+    scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
+  }
+  if (o.workloadExec?.length) {
+    const extra = o.workloadExec.map(execWorkloadFromCli);
+    scenarios = scenarios.map((s) => ({ ...s, workloads: [...(s.workloads ?? []), ...extra] }));
+    for (const s of scenarios) workloadNames(s.workloads!);
+  }
+  if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
+    throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
+  }
+  // Named explicitly, a partition that cannot happen is an environment error; in the whole suite it is a skip.
+  if (o.scenario && (o.target === 'local' || o.target === 'docker')) {
+    const partition = scenarios.find((s) => s.fault.kind === 'partition');
+    const reason = partition ? await nftUnavailableReason() : null;
+    if (partition && reason) {
+      throw new HarnessError('PRIVILEGE_MISSING', `--scenario ${partition.name} cuts the network with nftables, but ${reason}; run as root (sudo), or leave ${partition.name} out of --scenario`);
+    }
+  }
+  if (o.upgradeTo) {
+    const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
+      throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
+    }));
+    scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
+  }
+  return scenarios;
+}
+
+function addRunCommand(program: Command): void {
   addKubeOptions(addTargetOptions(
     program
       .command('run', { isDefault: true })
@@ -170,37 +196,11 @@ export function buildProgram(): Command {
       .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
       .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
       .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] }) => {
+  )).action(async (o: RunFlags) => {
     const badPush = o.push === undefined ? null : checkPushUrl(o.push);
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
-    let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
-    if (design) {
-      const seed = await loadSeedDesign();
-      scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
-    }
-    if (o.workloadExec?.length) {
-      const extra = o.workloadExec.map(execWorkloadFromCli);
-      scenarios = scenarios.map((s) => ({ ...s, workloads: [...(s.workloads ?? []), ...extra] }));
-      for (const s of scenarios) workloadNames(s.workloads!);
-    }
-    if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
-      throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
-    }
-    // Named explicitly, a partition that cannot happen is an environment error; in the whole suite it is a skip.
-    if (o.scenario && (o.target === 'local' || o.target === 'docker')) {
-      const partition = scenarios.find((s) => s.fault.kind === 'partition');
-      const reason = partition ? await nftUnavailableReason() : null;
-      if (partition && reason) {
-        throw new HarnessError('PRIVILEGE_MISSING', `--scenario ${partition.name} cuts the network with nftables, but ${reason}; run as root (sudo), or leave ${partition.name} out of --scenario`);
-      }
-    }
-    if (o.upgradeTo) {
-      const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
-        throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
-      }));
-      scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
-    }
+    const scenarios = await scenariosFor(o, design);
     if (o.target !== 'local' && !o.dryRun) checkMaxDisruption(scenarios, o.maxDisruption);
     if (o.dryRun) {
       process.stdout.write(`${dryRunText(o.target, o, scenarios, o.trials)}\n`);
@@ -231,7 +231,9 @@ export function buildProgram(): Command {
     if (r.journal.run.halted) err(haltedLine(r.journal.run.halted));
     if (o.push) await pushRunMetrics(o.push, r.journal.run.id, r.runDir);
   });
+}
 
+function addConformanceCommand(program: Command): void {
   addKubeOptions(addTargetOptions(
     program
       .command('conformance')
@@ -268,10 +270,9 @@ export function buildProgram(): Command {
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
     process.exitCode = r.exitCode;
   });
-  addVariantCommands(program);
+}
 
-  addHistoryCommands(program);
-
+function addUpDownCommands(program: Command): void {
   addKubeOptions(addTargetOptions(
     program
       .command('up')
@@ -301,7 +302,9 @@ export function buildProgram(): Command {
         err(`removed ${r.runId}: ${describeRemoved(r)}`);
       }
     });
+}
 
+function addToolCommands(program: Command): void {
   program
     .command('doctor')
     .description('for each target, what is present and what is missing, with the command that fixes each')
@@ -317,7 +320,21 @@ export function buildProgram(): Command {
     .action(async () => {
       for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
     });
+}
 
+export function buildProgram(): Command {
+  const program = new Command('sentinel-chaos')
+    .description('Chaos and conformance harness for a Redis Sentinel deployment')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addRunCommand(program);
+  addConformanceCommand(program);
+  addVariantCommands(program);
+
+  addHistoryCommands(program);
+  addUpDownCommands(program);
+  addToolCommands(program);
   return program;
 }
 
@@ -331,6 +348,11 @@ function redactStandardStreams(): void {
 
 export async function main(argv: string[]): Promise<number> {
   redactStandardStreams();
+  // A reader that stops early (`| head`) closes the pipe: that ends the output, not the harness with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(Number(process.exitCode ?? 0));
+    });
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
   let interrupted = false;
