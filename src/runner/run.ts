@@ -3,7 +3,7 @@ import type { Design } from '../config/design.ts';
 import path from 'node:path';
 import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
-import { assertRunnable, describeDeployment, loadDeployment } from '../config/manifests.ts';
+import { assertRunnable, describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
 import { applyProfile, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
@@ -94,6 +94,52 @@ function figureStats(trials: TrialResult[]): Record<string, Stats> {
   return out;
 }
 
+/** What the journal is built from while a run goes on (the deployment, conformance and halt fill in as it does). */
+interface RunState {
+  opts: RunOptions;
+  model: DeploymentModel;
+  runId: string;
+  clock: Clock;
+  startedNs: number;
+  deployment: StartedDeployment | undefined;
+  conformance: ConformanceGroupResult[];
+  halted: Journal['run']['halted'];
+}
+
+/** The run's journal as it stands: finished scenarios, the target, the deployment's description, the verdict. */
+function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boolean): Journal {
+  const { opts, model, runId, clock, startedNs, deployment, conformance, halted } = st;
+    const finishedNs = clock.nowNs();
+  return {
+    schema: JOURNAL_SCHEMA,
+    harness: { ...HARNESS, node: process.version },
+    run: {
+      id: runId,
+      startedAt: clock.wallIso(startedNs),
+      finishedAt: clock.wallIso(finishedNs),
+      durationMs: Math.round((finishedNs - startedNs) / 1e6),
+      argv: opts.argv ?? [],
+      interrupted,
+      ...(halted ? { halted } : {}),
+    },
+    target: deployment
+      ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
+      : { name: opts.target, redisVersion: null, details: { state: 'interrupted before the deployment was up' } },
+    deployment: {
+      ...describeDeployment(model),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
+      ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
+      ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
+    },
+    client: describeClient(opts.client),
+    quantileDefinition: QUANTILE_DEFINITION,
+    verdict: interrupted ? 'unknown' : halted ? 'fail' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((r) => r.verdict)]),
+    scenarios,
+    ...(conformance.length ? { conformance } : {}),
+  };
+}
+
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
@@ -114,37 +160,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   /** The safeguard that halted the run (haltOn), if one did. */
   let halted: Journal['run']['halted'];
 
-  const journalOf = (scenarios: ScenarioResult[], interrupted: boolean): Journal => {
-    const finishedNs = clock.nowNs();
-    return {
-      schema: JOURNAL_SCHEMA,
-      harness: { ...HARNESS, node: process.version },
-      run: {
-        id: runId,
-        startedAt: clock.wallIso(startedNs),
-        finishedAt: clock.wallIso(finishedNs),
-        durationMs: Math.round((finishedNs - startedNs) / 1e6),
-        argv: opts.argv ?? [],
-        interrupted,
-        ...(halted ? { halted } : {}),
-      },
-      target: deployment
-        ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
-        : { name: opts.target, redisVersion: null, details: { state: 'interrupted before the deployment was up' } },
-      deployment: {
-        ...describeDeployment(model),
-        ...(opts.profile ? { profile: opts.profile } : {}),
-        ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
-        ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
-        ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
-      },
-      client: describeClient(opts.client),
-      quantileDefinition: QUANTILE_DEFINITION,
-      verdict: interrupted ? 'unknown' : halted ? 'fail' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((r) => r.verdict)]),
-      scenarios,
-      ...(conformance.length ? { conformance } : {}),
-    };
-  };
+  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted });
   const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
 
   // On SIGINT / SIGTERM: what finished, plus the trial under way marked unfinished, as a report marked
@@ -160,7 +176,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       const unfinished: TrialResult[] = t ? [unfinishedTrial(t.index, t.phase, t.startedNs, clock)] : [];
       scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }, opts.profile));
     }
-    const journal = journalOf(scenarios, true);
+    const journal = journalOf(state(), scenarios, true);
     const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(secrets()), runDirMayExist: true });
     progress?.runEnd(journal, runDir);
   });
@@ -221,7 +237,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       if (halted) break;
     }
 
-    const journal = journalOf(scenarioResults, false);
+    const journal = journalOf(state(), scenarioResults, false);
     const exitCode = halted ? 3 : journal.verdict === 'pass' ? 0 : 1;
     if (opts.collect) return { journal, runDir: '', exitCode, collected: { histories, passwords: [...d.passwords] } };
     const written = writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(d.passwords) });
