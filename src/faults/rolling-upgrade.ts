@@ -110,8 +110,12 @@ export async function rollingUpgrade(ctx: FaultContext, spec: RollingUpgradeSpec
   ctx.mark('inject', `rolling upgrade ${order.map((p) => p.name).join(' → ')}${spec.order === 'master-last' ? ' (master last)' : ''}${to ? ` to ${to}` : ' (same binary)'}${spec.preStop ? '' : ' without preStop'}`);
   if (to) d.podControl.setRedisImage(to);
   const downtimes: number[] = [];
+  // The failover is requested when the master is terminated: failover figures start there, not at the first replica.
+  let masterStopNs: number | null = null;
   for (const pod of order) {
-    ctx.mark('upgrade', `${pod.name}: terminate`);
+    const isMaster = pod.name === master.name && masterStopNs === null;
+    if (isMaster) masterStopNs = ctx.clock.nowNs();
+    ctx.mark('upgrade', `${pod.name}: terminate${isMaster ? ' (the master: failover figures start here)' : ''}`);
     const t0 = performance.now();
     await d.podControl.stop(pod.name, { preStop: spec.preStop });
     try {
@@ -134,7 +138,7 @@ export async function rollingUpgrade(ctx: FaultContext, spec: RollingUpgradeSpec
   ctx.mark('upgrade', versions.explanation);
   return {
     victim: master,
-    landedNs,
+    landedNs: masterStopNs ?? landedNs,
     healAfterFailover: true,
     failoverRequested: true,
     checks: [versions],
