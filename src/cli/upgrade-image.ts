@@ -2,7 +2,7 @@
 // kube targets (the local target keeps --upgrade-to PATH). Validated up front: bad input is one line, exit 2.
 import { HarnessError } from '../errors.ts';
 import type { Scenario } from '../runner/scenario.ts';
-import { imageFor, listImages } from '../targets/docker/images.ts';
+import { IMAGE_CATALOGUE, imageFor, listImages, type ImageRecipe } from '../targets/docker/images.ts';
 import type { TargetName } from '../targets/start.ts';
 
 export interface UpgradeImageFlags {
@@ -26,7 +26,12 @@ export async function applyUpgradeImage(scenarios: Scenario[], o: UpgradeImageFl
   }
   let resolved = image;
   if (o.target === 'docker') {
-    const recipe = imageFor(image);
+    let recipe: ImageRecipe;
+    try {
+      recipe = imageFor(image);
+    } catch {
+      throw new HarnessError('USAGE', `--upgrade-to-image ${image}: no local image for it: pass one of ${IMAGE_CATALOGUE.map((r) => `${r.name}:${r.version}`).join(', ')}`);
+    }
     resolved = `${recipe.name}:${recipe.version}`;
     if (opts.checkBuilt !== false) {
       const [status] = await listImages([recipe]);

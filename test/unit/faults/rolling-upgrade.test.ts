@@ -97,7 +97,7 @@ describe('--upgrade-to-image', () => {
 
   it.each([
     ['local target', { target: 'local' as const }, /--upgrade-to PATH/],
-    ['unknown image on docker', { upgradeToImage: 'redis:6.2.0' }, /no local image for "redis:6.2.0"/],
+    ['unknown image on docker', { upgradeToImage: 'redis:6.2.0' }, /--upgrade-to-image redis:6.2.0: no local image for it: pass one of redis:7.0.15/],
     ['both flags', { upgradeTo: '/usr/bin/redis-server' }, /both name the upgrade/],
     ['empty', { upgradeToImage: ' ' }, /needs one image reference/],
   ])('%s is a usage error', async (_name, o, msg) => {
