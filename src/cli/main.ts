@@ -26,6 +26,7 @@ import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
+import { applyUpgradeImage } from './upgrade-image.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import type { Journal } from '../report/journal.ts';
 import { listStates, orphanedStates, removeDeployment, type Removed, type LocalState } from '../targets/local/state.ts';
@@ -146,7 +147,7 @@ async function cleanOrphans(): Promise<void> {
   }
 }
 
-type RunFlags = TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] };
+type RunFlags = TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; upgradeToImage?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] };
 
 /** The run command's scenarios: named or built-in, under the design, with --workload-exec and --upgrade-to applied; bad combinations exit 2. */
 async function scenariosFor(o: RunFlags, design: Design | undefined): Promise<Scenario[]> {
@@ -160,6 +161,7 @@ async function scenariosFor(o: RunFlags, design: Design | undefined): Promise<Sc
     scenarios = scenarios.map((s) => ({ ...s, workloads: [...(s.workloads ?? []), ...extra] }));
     for (const s of scenarios) workloadNames(s.workloads!);
   }
+  scenarios = await applyUpgradeImage(scenarios, o, { checkBuilt: !o.dryRun });
   if (o.upgradeTo && !scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
     throw new HarnessError('USAGE', '--upgrade-to applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to');
   }
@@ -191,6 +193,7 @@ function addRunCommand(program: Command): void {
       .addOption(targetOption())
       .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
       .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
+      .option('--upgrade-to-image <image>', 'rolling-upgrade on docker / kind / kube: the image to upgrade to (docker: redis:8.0.2, valkey:8.1.1, …); replicas first, the master last, then every pod must report its version')
       .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
       .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
       .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
