@@ -59,6 +59,8 @@ export interface Running {
   done: Promise<ScriptResult>;
   /** Resolves once stderr contains `text` (rejects if the script ends first). */
   stderrContains(text: string): Promise<void>;
+  /** Send a signal to the script's shell (not its group), as the kubelet does to a container's PID 1. */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface Sandbox {
@@ -149,7 +151,7 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
             };
             waiters.push({ text, resolve: settle(resolve), reject: (e) => settle(() => reject(e))() });
           });
-    return { done, stderrContains };
+    return { done, stderrContains, signal: (sig) => void child.kill(sig) };
   }
 
   const key = (host: string, port: number, command: string) => path.join(stubDir, 'answers', `${host} ${port} ${command}`.replaceAll(' ', '_').replaceAll('/', '%'));

@@ -1,6 +1,7 @@
 // The pod scripts' decisions (redis-scripts ConfigMap), run in sh against a stub redis-cli answering from fixtures.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PASSWORD, REDIS_PORT, SENTINEL_PORT, scriptSandbox, type Sandbox, type ScriptResult } from '../../support/script-sandbox.ts';
 
@@ -340,5 +341,21 @@ describe('prestop-redis.sh', () => {
       `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
       `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
     ]);
+  });
+});
+
+describe('role-labeller.sh', () => {
+  it('ends with status 0 on SIGTERM, as a container\'s PID 1 must (no trap: the pod waits out its grace period)', async () => {
+    await using sb = await scriptSandbox();
+    const sa = path.join(sb.configDir, 'sa');
+    await mkdir(sa, { recursive: true });
+    await writeFile(path.join(sa, 'namespace'), 'matrix');
+    await writeFile(path.join(sa, 'token'), 'not-a-real-token');
+    // The API server is unreachable: the loop keeps polling, which is all this test needs.
+    const run = sb.start('role-labeller.sh', [], { SA_DIR: sa, KUBE_API: 'https://127.0.0.1:1', POD_NAME: 'redis-0', LABEL_INTERVAL: '0.1' });
+    await sleep(500);
+    run.signal('SIGTERM');
+    const r = await run.done;
+    expect(r.status, r.stderr).toBe(0);
   });
 });
