@@ -51,6 +51,13 @@ describe('dnsmasq as the cluster DNS', () => {
     expect(await dns.query('unknown.example')).toBe('ENOTFOUND');
   });
 
+  it('takes records set at once (pods started together) without losing one', async () => {
+    const pods = [0, 1, 2, 3, 4].map((i) => podFqdn(`redis-${i}`, 'redis-headless', 'matrix'));
+    await Promise.all(pods.map((p, i) => dns.set(p, `127.0.102.${31 + i}`)));
+    for (const [i, p] of pods.entries()) expect(await dns.query(p)).toEqual([`127.0.102.${31 + i}`]);
+    await Promise.all(pods.map((p) => dns.remove(p)));
+  });
+
   it('serves a headless Service with one address per pod', async () => {
     const svc = serviceFqdn('redis-headless', 'matrix');
     await dns.set(svc, ['127.0.102.11', '127.0.102.12', '127.0.102.13']);

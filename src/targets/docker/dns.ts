@@ -204,7 +204,16 @@ export class DnsServer implements AsyncDisposable {
     return readFile(this.logFile, 'utf8').catch(() => '');
   }
 
-  private async reload(): Promise<void> {
+  /** Reloads one at a time: pods started together set their records at once, and share the hosts file. */
+  private reloading: Promise<void> = Promise.resolve();
+
+  private reload(): Promise<void> {
+    const next = this.reloading.then(() => this.writeHostsAndSignal());
+    this.reloading = next.catch(() => {});
+    return next;
+  }
+
+  private async writeHostsAndSignal(): Promise<void> {
     const lines: string[] = [];
     for (const [name, ips] of [...this.records].sort(([a], [b]) => a.localeCompare(b))) {
       for (const ip of ips) lines.push(`${ip} ${namesFor(name).join(' ')}`);
