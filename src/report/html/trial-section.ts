@@ -1,0 +1,108 @@
+// A trial's section of the report: figures, timeline, latency plots, phases, checks and the event log.
+import type { Op } from '../../model/history.ts';
+import { fmt, fmtDuration, fmtMs, fmtPct, hasFailover, type ScenarioSlo } from '../format.ts';
+import type { ScenarioResult, TrialResult, Verdict } from '../journal.ts';
+import { latencyPlots } from '../latency-plots.ts';
+import { CATEGORY_LABEL, COLOR, LATE_ACK_COLOR, phaseCategory, WRITE_COLOR, WRITE_LABEL, type WriteClass } from './colours.ts';
+import { esc } from './esc.ts';
+import { longText, overClass, pill, verdictClass } from './helpers.ts';
+import { timeline, timeOrigin } from './timeline.ts';
+
+export function trialSection(scenario: ScenarioResult, slug: string, trial: TrialResult, history: Op[] | undefined, slo: ScenarioSlo): string {
+  const f = trial.figures;
+  const out: string[] = [];
+  out.push(`<section class="card trial" id="trial-${slug}-${esc(trial.index)}">`);
+  const inject = trial.events.find((e) => e.kind === 'fault' && e.type === 'inject');
+  out.push(
+    `<div class="card-head"><h2><span class="muted">${esc(scenario.name)} ·</span> trial ${esc(trial.index)}</h2>${pill(trial.verdict)}` +
+      `<span class="muted">started ${esc(trial.startedAt)} · ${esc(fmtDuration(trial.durationMs))}${inject ? ` · fault: ${esc(inject.detail)}` : ''}</span></div>`,
+  );
+  if (trial.message) {
+    const cls = trial.verdict === 'pass' ? 'note' : verdictClass(trial.verdict);
+    out.push(`<div class="callout ${cls}">${longText(trial.message)}</div>`);
+  }
+  const warnings = trial.warnings ?? [];
+  if (warnings.length > 0) {
+    out.push(`<div class="callout note"><strong>Warning${warnings.length === 1 ? '' : 's'}</strong> (within the accepted bounds)<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);
+  }
+  const chips: [string, string, string][] = [];
+  if (hasFailover([trial])) {
+    chips.push(
+      ['client failover', fmtMs(f.failover_ms), overClass(f.failover_ms, slo.failoverMs)],
+      ['Sentinel failover', fmtMs(f.sentinel_failover_ms), overClass(f.sentinel_failover_ms, slo.failoverMs)],
+    );
+  }
+  chips.push(
+    ['longest outage', fmtMs(f.outage_ms), ''],
+    ['availability', fmtPct(f.availability), ''],
+    ['writes acked', fmt(f.writes_acked, 0), ''],
+    ['indeterminate', fmt(f.writes_indeterminate, 0), ''],
+    ['writes lost', fmt(f.writes_lost, 0), typeof f.writes_lost === 'number' ? (f.writes_lost > slo.maxLostWrites ? 'bad' : 'good') : ''],
+  );
+  if (typeof f.split_brain_ms === 'number') chips.push(['split brain', fmtMs(f.split_brain_ms), f.split_brain_ms > 0 ? 'bad' : 'good']);
+  if (f.rejoin_ms !== undefined) chips.push(['rejoin', fmtMs(f.rejoin_ms), '']);
+  if (f.lost_election === 1) chips.push(['election', 'lost', 'bad']);
+  out.push(`<div class="chips">${chips.map(([k, v, c]) => `<span class="chip ${c}"><span>${esc(k)}</span><strong>${esc(v)}</strong></span>`).join('')}</div>`);
+
+  out.push(`<div class="timeline-wrap">${timeline(scenario, slug, trial, history, slo)}</div>`);
+  out.push(legend());
+  if (history) {
+    const at = timeOrigin(trial, history);
+    const firstAck = trial.phases.find((p) => p.name === 'first-ack')?.ms;
+    out.push(`<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`);
+  }
+
+  out.push('<div class="two-col">');
+  out.push(`<div><h3>Failover phases</h3>${phasesTable(trial)}</div>`);
+  out.push(`<div><h3>Checks</h3>${checksTable(trial)}</div>`);
+  out.push('</div>');
+
+  const figures = Object.entries(f);
+  out.push(
+    `<details><summary>All figures (${figures.length})</summary><table class="grid kv">${figures
+      .map(([k, v]) => `<tr><th>${esc(k)}</th><td class="num">${esc(v === null ? 'n/a' : String(v))}</td></tr>`)
+      .join('')}</table></details>`,
+  );
+  const origin = timeOrigin(trial, history);
+  out.push(
+    `<details><summary>Event log (${trial.events.length} events, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${[...trial.events]
+      .sort((a, b) => a.ns - b.ns)
+      .map((e) => `<tr><td class="num">${esc(fmt((e.ns - origin.ns) / 1e6))}</td><td>${esc(e.kind)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.detail)}</td></tr>`)
+      .join('')}</tbody></table></details>`,
+  );
+  if (trial.historyFile) {
+    out.push(`<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${history === undefined ? ' (not available to this report)' : ` (${history.length} operations)`}.</p>`);
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+function phasesTable(trial: TrialResult): string {
+  if (trial.phases.length === 0) {
+    const landed = trial.events.some((e) => e.kind === 'fault' && e.type === 'landed');
+    return `<p class="muted">${landed ? 'No failover phases recorded for this trial (its scenario expects no failover).' : 'No phases: no fault landed.'}</p>`;
+  }
+  let prev = 0;
+  const rows = trial.phases.map((p) => {
+    const isSentinel = p.name !== 'first-ack';
+    const delta = p.ms === null || !isSentinel ? null : p.ms - prev;
+    if (p.ms !== null && isSentinel) prev = p.ms;
+    return `<tr><th><span class="swatch" style="background:${COLOR[phaseCategory(p.name)]}"></span>${esc(p.name)}</th><td class="num">${esc(fmtMs(p.ms))}</td><td class="num">${delta === null ? '' : `+${esc(fmtMs(delta))}`}</td></tr>`;
+  });
+  return `<table class="grid"><thead><tr><th>phase</th><th class="num">from fault</th><th class="num">Δ previous</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function checksTable(trial: TrialResult): string {
+  if (trial.checks.length === 0) return '<p class="muted">No checks ran.</p>';
+  const rows = trial.checks.map((c) => {
+    const v: Verdict = c.valid === true ? 'pass' : c.valid === false ? 'fail' : 'unknown';
+    return `<tr><td>${pill(v)}</td><th>${esc(c.name)}</th><td class="explain">${longText(c.explanation)}</td></tr>`;
+  });
+  return `<table class="grid checks"><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function legend(): string {
+  const cats = CATEGORY_LABEL.map(([c, label]) => `<span><i class="mk" style="background:${COLOR[c]}"></i>${esc(label)}</span>`);
+  const writes = (Object.keys(WRITE_COLOR) as WriteClass[]).map((c) => `<span><i class="sq" style="background:${WRITE_COLOR[c]}"></i>write ${esc(WRITE_LABEL[c])}</span>`);
+  return `<div class="legend">${cats.join('')}<span><i class="sq fault"></i>fault window</span>${writes.join('')}<span><i class="sq" style="background:${LATE_ACK_COLOR}"></i>late ack</span></div>`;
+}
