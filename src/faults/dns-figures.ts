@@ -31,7 +31,8 @@ export function dnsFaultFigures(events: readonly TrialEvent[], landedNs: number,
     tilt_total_ms: ms(episodes.reduce((a, b) => a + b, 0)),
     failover_abort_events: after.filter((e) => e.type.startsWith('-failover-abort')).length,
     switch_master_ms: switched ? ms(switched.ns - landedNs) : null,
-    switch_master_after_heal_ms: switched && healNs !== null ? ms(switched.ns - healNs) : null,
+    // null when the failover came before the heal (or not at all).
+    switch_master_after_heal_ms: switched && healNs !== null && switched.ns >= healNs ? ms(switched.ns - healNs) : null,
   };
 }
 

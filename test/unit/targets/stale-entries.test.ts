@@ -8,7 +8,7 @@ describe('stale replica / sentinel entries', () => {
   });
 
   it('picks s_down, o_down and disconnected entries with their age, and leaves healthy ones', () => {
-    const entries = [
+    const entries: Record<string, string>[] = [
       { ip: 'redis-1.h', port: '6379', flags: 'slave' },
       { ip: '127.0.122.12', port: '6379', flags: 's_down,slave', 's-down-time': '40000', 'last-ok-ping-reply': '41500' },
       { ip: '127.0.122.13', port: '6379', flags: 'slave,disconnected', 'last-ok-ping-reply': '1200' },
