@@ -6,7 +6,7 @@ import { defineFault } from './define.ts';
 import { lazyDnsCheck } from './dns-figures.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
 
-export async function dnsDown(ctx: FaultContext, spec: { durationMs: Duration; killMaster: boolean }): Promise<InjectedFault> {
+export async function dnsDown(ctx: FaultContext, spec: { durationMs: Duration; killMaster: boolean; masterDownMs: Duration }): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
   const dns = ability(d, 'dns', 'dns-down');
   const master = ctx.topology.master;
@@ -46,16 +46,18 @@ export async function dnsDown(ctx: FaultContext, spec: { durationMs: Duration; k
     };
   }
   // With the master down the failover may only come after DNS is back: DNS resumes on its own at the end of
-  // the hold, and the pod is restarted (the fault's heal) only once the failover came, or timed out.
+  // the hold, and the pod is restarted (the fault's heal) masterDownMs later, or (0) once the failover came.
+  const masterDownMs = ctx.ms(spec.masterDownMs);
   pending.timer = setTimeout(() => void resume().catch(() => undefined), Math.max(0, (holdUntilNs - clock.nowNs()) / 1e6));
   return {
     victim: master,
     landedNs,
-    holdUntilNs,
-    healAfterFailover: true,
+    holdUntilNs: holdUntilNs + masterDownMs * 1e6,
+    healAfterFailover: masterDownMs === 0,
     checks: [dnsCheck],
     figures: {},
-    mustRejoin: master,
+    // Without a failover the restarted master is master again: it need not rejoin as a replica.
+    ...(masterDownMs === 0 ? { mustRejoin: master } : {}),
     heal: healOnce(ctx, `start ${master.name}'s containers`, `${master.name} running`, async () => {
       await resume();
       await d.podControl.startContainer(master.name, 'redis');
@@ -71,6 +73,8 @@ export const dnsDownFault = defineFault({
     durationMs: durationField(600_000),
     /** Also SIGKILL the master pod's containers once DNS is down (restarted at the heal). */
     killMaster: z.boolean().default(false),
+    /** With killMaster: how long the master stays dead after DNS is back; 0 = until the failover came (or timed out). */
+    masterDownMs: durationField(600_000).default(0),
   },
   needs: ['dns'],
   inject: (ctx, spec) => dnsDown(ctx, spec),
