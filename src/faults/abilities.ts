@@ -1,6 +1,6 @@
 // The optional target abilities a fault may need, and the one way to say a target lacks one.
 import { abilityMissing } from '../errors.ts';
-import type { NetworkFaults, NodeControl, ProcessPause, ScaleControl, StartedDeployment, VolumeControl } from '../targets/target.ts';
+import type { DnsControl, NetworkFaults, NodeControl, ProcessPause, ScaleControl, StartedDeployment, VolumeControl } from '../targets/target.ts';
 
 /** Each optional ability, by the name of the deployment member that provides it. */
 export interface Abilities {
@@ -9,6 +9,7 @@ export interface Abilities {
   nodes: NodeControl;
   volumes: VolumeControl;
   scale: ScaleControl;
+  dns: DnsControl;
 }
 
 export type Ability = keyof Abilities;
@@ -19,6 +20,7 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   nodes: (t) => `the ${t} target cannot drain nodes`,
   volumes: (t, kind) => `${kind} needs access to the pods' volumes, which the ${t} target does not provide`,
   scale: (t, kind) => `${kind} needs to add pods, which the ${t} target cannot do`,
+  dns: (t, kind) => `${kind} needs control of the cluster DNS server, which the ${t} target does not have (its pods' names are rewritten to addresses)`,
 };
 
 /** The deployment's control for `ability`; throws ABILITY_MISSING (the trial is skipped) when the target has none. */

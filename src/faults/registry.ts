@@ -1,6 +1,8 @@
 // The registered fault kinds, one line each; src/faults/index.ts builds the registry (and the scenario schema) from them.
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
+export { dnsDownFault } from './dns-down.ts';
+export { dnsRecordGoneFault } from './dns-record-gone.ts';
 export { emptyVolumeFault } from './empty-volume.ts';
 export { fullRestartFault } from './full-restart.ts';
 export { killPodFault } from './kill-pod.ts';

@@ -19,7 +19,36 @@ export interface ConvergenceInput {
 export const CONVERGENCE_DEFAULTS = {
   /** Replicas' offsets may trail the master's by this much while writes continue. */
   maxLagBytes: 1024 * 1024,
+  /** Sentinel's INFO period towards masters and replicas, ms (fixed in Sentinel). */
+  infoPeriodMs: 10_000,
+  /** A down or disconnected replica / sentinel entry older than this many INFO periods plus down-after is stale. */
+  staleInfoPeriods: 3,
 } as const;
+
+/** An entry a sentinel keeps for a replica or a sentinel that is down or unreachable. */
+export interface DownEntry {
+  sentinel: string;
+  kind: 'replica' | 'sentinel';
+  /** ip:port as the sentinel names it. */
+  address: string;
+  flags: string;
+  /** How long it has been down (s-down-time), or since its last good ping reply, ms. */
+  ageMs: number;
+}
+
+/** The bound past which a down entry is stale: staleInfoPeriods × the INFO period + down-after. */
+export const staleBoundMs = (downAfterMs: number) => CONVERGENCE_DEFAULTS.staleInfoPeriods * CONVERGENCE_DEFAULTS.infoPeriodMs + downAfterMs;
+
+/** Entries of SENTINEL REPLICAS / SENTINEL SENTINELS flagged s_down, o_down or disconnected. */
+export function downEntries(sentinel: string, kind: DownEntry['kind'], entries: readonly Record<string, string>[]): DownEntry[] {
+  return entries
+    .filter((e) => /(^|,)(s_down|o_down|disconnected)(,|$)/.test(e.flags ?? ''))
+    .map((e) => ({ sentinel, kind, address: `${e.ip}:${e.port}`, flags: e.flags ?? '', ageMs: Number(e['s-down-time'] ?? e['last-ok-ping-reply'] ?? 0) }));
+}
+
+/** The sentence a failing stale-entry invariant gives. */
+export const describeDownEntry = (e: DownEntry, boundMs: number) =>
+  `${e.sentinel}/sentinel keeps ${e.kind} entry ${e.address} (${e.flags}) down for ${e.ageMs} ms${e.ageMs > boundMs ? `: stale, beyond the ${boundMs} ms bound (${CONVERGENCE_DEFAULTS.staleInfoPeriods} × INFO period + down-after)` : ''}`;
 
 /**
  * One look at the deployment; returns what is not converged yet, or the topology when all is well:
@@ -28,7 +57,10 @@ export const CONVERGENCE_DEFAULTS = {
  * online within maxLagBytes. `strict` (the default; what up() and each trial start from) also wants
  * every sentinel to see every replica healthy and every other sentinel, and CKQUORUM to count every
  * sentinel usable (not just enough of them for quorum and majority); after a
- * heal those follow Sentinel's own 2 s hello and 10 s INFO periods.
+ * heal those follow Sentinel's own 2 s hello and 10 s INFO periods. Strict also holds the stale-entry
+ * invariant: no sentinel keeps a replica or sentinel entry that is down or disconnected (one older than
+ * staleBoundMs is named stale), and num-slaves / num-other-sentinels equal the real counts; a pod that
+ * moved must not leave its old address behind.
  */
 export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?: number; strict?: boolean }): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
   const expectedReplicas = d.pods.length - 1;
@@ -38,6 +70,7 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
         addr: (await s.call('SENTINEL', 'get-master-addr-by-name', d.masterName)) as string[] | null,
         master: pairs(await s.call('SENTINEL', 'master', d.masterName)),
         replicas: ((await s.call('SENTINEL', 'replicas', d.masterName)) as unknown[]).map(pairs),
+        sentinels: ((await s.call('SENTINEL', 'sentinels', d.masterName)) as unknown[]).map(pairs),
         ckquorum: String(await s.call('SENTINEL', 'ckquorum', d.masterName).catch((e: Error) => e.message)),
         tilt: parseInfo(await s.info('sentinel')).sentinel_tilt,
       })).catch((e: Error) => ({ error: `${p.name}/sentinel: ${e.message}` })),
@@ -62,6 +95,11 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
     if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
     if (Number(a.master['num-other-sentinels']) !== d.pods.length - 1) {
       return { ok: false, reason: `${who}/sentinel knows ${a.master['num-other-sentinels']} other sentinels, expected ${d.pods.length - 1}` };
+    }
+    const down = [...downEntries(who, 'replica', a.replicas), ...downEntries(who, 'sentinel', a.sentinels)].sort((x, y) => y.ageMs - x.ageMs);
+    if (down.length) return { ok: false, reason: describeDownEntry(down[0]!, staleBoundMs(Number(a.master['down-after-milliseconds']))) };
+    if (Number(a.master['num-slaves']) !== expectedReplicas) {
+      return { ok: false, reason: `${who}/sentinel lists ${a.master['num-slaves']} replicas (${a.replicas.map((r) => `${r.ip}:${r.port}`).join(', ')}), expected ${expectedReplicas}` };
     }
     if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
     // "OK 2 usable" with 3 sentinels passes CKQUORUM yet one peer is still down for this sentinel (a pod just restarted).

@@ -162,6 +162,22 @@ export interface ScaleControl {
 
 export const hasScale = (d: StartedDeployment): d is StartedDeployment & { scale: ScaleControl } => 'scale' in d && d.scale !== undefined;
 
+/** Optional ability: the cluster DNS server the pods resolve each other's names with. */
+export interface DnsControl {
+  /** Freeze the server (SIGSTOP): every lookup blocks until its timeout. Resolves once a query is proven to time out. */
+  pause(): Promise<void>;
+  /** Thaw it; resolves once it answers again. */
+  resume(): Promise<void>;
+  /**
+   * Remove one name's record (a Pending pod's, as the endpoints controller drops it); resolves once
+   * NXDOMAIN is proven. `restore` puts the old addresses back unless the target set the name again meanwhile.
+   */
+  removeRecord(name: string): Promise<{ restore(): Promise<void> }>;
+  /** One A query at the server: the addresses, or the error code (ENOTFOUND = NXDOMAIN, ETIMEOUT). */
+  query(name: string, timeoutMs?: number): Promise<string[] | string>;
+}
+
+export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
@@ -192,6 +208,7 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly services?: ServiceAccess;
   readonly volumes?: VolumeControl;
   readonly scale?: ScaleControl;
+  readonly dns?: DnsControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../../errors.ts';
+import type { DnsControl } from '../target.ts';
 
 export interface DnsServerOptions {
   /** Loopback address dnsmasq listens on (127.0.0.0/8 only). */
@@ -234,4 +235,23 @@ export class DnsServer implements AsyncDisposable {
     }
     throw new HarnessError('TIMEOUT', `dnsmasq did not answer ${name} with ${want} within ${this.proveTimeoutMs} ms (got ${String(got)})`, { exitCode: 1 });
   }
+}
+
+/** The `dns` ability over a run's server: pause / resume it, drop one record (and put it back) with proof. */
+export function dnsControl(server: DnsServer): DnsControl {
+  return {
+    pause: () => server.pause(),
+    resume: () => server.resume(),
+    async removeRecord(name) {
+      const before = server.entries().get(name);
+      if (before) await server.remove(name);
+      else if ((await server.query(name)) !== 'ENOTFOUND') throw new HarnessError('PROCESS_FAILED', `${name} still resolves though it has no record`, { exitCode: 1 });
+      return {
+        async restore() {
+          if (before && !server.entries().has(name)) await server.set(name, before);
+        },
+      };
+    },
+    query: (name, timeoutMs) => server.query(name, timeoutMs),
+  };
 }

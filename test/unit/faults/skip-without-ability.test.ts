@@ -54,3 +54,14 @@ describe('faults skip when the target lacks the ability', () => {
     expect(marks).toEqual([]);
   });
 });
+
+describe('DNS faults skip on a target without the dns ability (the local target rewrites names to addresses)', () => {
+  it('dns-down and dns-record-gone throw ABILITY_MISSING with the reason, injecting nothing', async () => {
+    const { dnsDown } = await import('../../../src/faults/dns-down.ts');
+    const { dnsRecordGone } = await import('../../../src/faults/dns-record-gone.ts');
+    const { ctx, marks } = context({ target: 'local' });
+    await expect(dnsDown(ctx, { durationMs: 1000, killMaster: true, masterDownMs: 0 })).rejects.toThrow(/dns-down needs control of the cluster DNS server, which the local target does not have/);
+    await expect(dnsRecordGone(ctx, { holdMs: 1000 })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
+    expect(marks).toEqual([]);
+  });
+});
