@@ -142,12 +142,16 @@ export function checkPubSub(h: PubSubHistory, fault: PubSubFault, config: PubSub
   const stats = subscriberStats(h, fault, config);
   const deadAfterMs = config.deadAfterMs ?? PUBSUB_DEFAULTS.deadAfterMs;
   const pub = h.ops.filter((o) => o.process === h.publisher && o.f === 'publish');
-  const acksAfter = fault.faultNs === null ? 0 : pub.filter((o) => o.type === 'ok' && o.ns > fault.faultNs!).length;
+  const after = fault.faultNs === null ? [] : pub.filter((o) => o.type === 'ok' && o.ns > fault.faultNs!).sort((a, b) => a.ns - b.ns);
+  const acksAfter = after.length;
+  const firstAckAfter = after[0];
   const figures: Figures = {
     published_ok: pub.filter((o) => o.type === 'ok').length,
     publish_fail: pub.filter((o) => o.type === 'fail').length,
     publish_info: pub.filter((o) => o.type === 'info').length,
     dead_subscribers: stats.filter((s) => s.dead).length,
+    // How long after the first publish acknowledged after the fault the history runs: a silence can be seen up to this long.
+    observed_after_resume_ms: firstAckAfter === undefined ? null : Math.round((Math.max(...h.ops.map((o) => o.ns)) - firstAckAfter.ns) / 1e6),
   };
   const problems: string[] = [];
   for (const s of stats) {
