@@ -9,7 +9,7 @@ import type { FaultContext, InjectedFault } from '../faults/fault.ts';
 import { injectFault, isolatedClientWanted } from '../faults/index.ts';
 import type { Progress } from '../report/progress.ts';
 import type { Topology } from '../targets/convergence.ts';
-import { addr, type StartedDeployment } from '../targets/target.ts';
+import { addr, hasServices, type StartedDeployment } from '../targets/target.ts';
 import type { ReadBack } from '../model/history.ts';
 import type { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
@@ -153,7 +153,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   workload.start();
   const d = ctx.deployment;
   const timeoutMs = { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs;
-  await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}) }));
+  await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}), ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}) }));
   timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
   await sleep(s.workload.warmupMs, undefined, { signal: env.halt.signal });
   if (!(await until(() => converged.main.acked > 0, 5000, 5, env.halt.signal))) throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');

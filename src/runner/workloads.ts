@@ -1,6 +1,7 @@
 // The scenario's own workloads (`workloads:`, `--workload-exec`) beside the trial's client: started, stopped, and checked with the trial's checkers, figures prefixed by name.
 import { checkAvailability } from '../checkers/availability.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
+import { checkPubSub } from '../checkers/pubsub.ts';
 import { checkResumeTime } from '../checkers/resume-time.ts';
 import { runChecks, bindCheck, type BoundCheck } from '../checkers/compose.ts';
 import type { CheckResult, TrialInput } from '../model/check.ts';
@@ -62,7 +63,9 @@ export class TrialWorkloads {
 
   /** One line per workload for the trial's events. */
   describe(): string {
-    return this.running.map((w) => `${w.name} (${w.library}): ${w.ops().filter((o) => o.type === 'ok').length} acknowledged`).join(', ');
+    return this.running
+      .map((w) => `${w.name} (${w.library}): ${(w.pubsub ? w.pubsub.history().ops.filter((o) => o.f === 'publish') : w.ops()).filter((o) => o.type === 'ok').length} acknowledged`)
+      .join(', ');
   }
 
   /**
@@ -72,6 +75,7 @@ export class TrialWorkloads {
    */
   checks(input: TrialInput, expect: WorkloadExpect, sinceNs: number | null): CheckResult[] {
     return this.running.flatMap((w) => {
+      if (w.pubsub) return [this.pubsubCheck(w, w.pubsub, input)];
       const mine = new Set(w.keys());
       const readBack = this.readBack && { ...this.readBack, present: new Set([...this.readBack.present].filter((k) => mine.has(k))) };
       const own: TrialInput = { ...input, history: w.ops(), readBack };
@@ -87,5 +91,17 @@ export class TrialWorkloads {
         explanation: `${w.library}: ${c.explanation}`,
       }));
     });
+  }
+
+  /** A pub/sub workload's one check, `<name>.pubsub`; a workload that failed (its driver) fails it. */
+  private pubsubCheck(w: RunningWorkload, ps: NonNullable<RunningWorkload['pubsub']>, input: TrialInput): CheckResult {
+    const c = checkPubSub(ps.history(), { faultNs: input.faultNs, oldMaster: input.oldMaster }, { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) });
+    const failure = this.failures.get(w.name);
+    return {
+      ...c,
+      ...(failure === undefined ? {} : { valid: false, explanation: `the workload failed: ${failure}; ${c.explanation}` }),
+      name: `${w.name}.${c.name}`,
+      figures: Object.fromEntries(Object.entries(c.figures).map(([k, v]) => [`${w.name}.${k}`, v])),
+    };
   }
 }

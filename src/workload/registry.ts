@@ -5,7 +5,9 @@ import type { Clock } from '../clock.ts';
 import { HarnessError } from '../errors.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { Op } from '../model/history.ts';
+import type { PubSubHistory } from '../model/pubsub.ts';
 import { startDriver } from './drivers/driver.ts';
+import { startPubSub, SUBSCRIBER_KINDS } from './pubsub.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
 import { TrackedWriter } from './tracked-writer.ts';
 
@@ -30,6 +32,8 @@ export interface WorkloadContext {
   durationMs: number;
   /** Options of the harness's own Sentinel client (kind sentinel). */
   client?: Partial<ClientOptions>;
+  /** The `redis` Service, when the target has Services (kind pubsub's Service subscriber). */
+  service?: Endpoint;
 }
 
 /** A workload writing: its history so far, the keys it wrote, and how to stop it. */
@@ -41,6 +45,8 @@ export interface RunningWorkload {
   keys(): string[];
   /** Rejects when the workload failed (an exit code, a malformed line). */
   stop(): Promise<void>;
+  /** A pub/sub workload: its history and what its check holds it to, instead of the write checks. */
+  pubsub?: { history(): PubSubHistory; deadAfterMs: number; maxLost?: number };
 }
 
 export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
@@ -112,11 +118,60 @@ const exec = define({
   },
 });
 
+/** Kind pubsub: a publisher through Sentinel and subscribers on the Service and Sentinel paths (README, "Pub/sub continuity"). */
+const pubsub = define({
+  kind: 'pubsub',
+  schema: z.strictObject({
+    kind: z.literal('pubsub'),
+    name: NAME.optional(),
+    /** Default: the workload's key prefix. */
+    channel: z.string().min(1).optional(),
+    /** Messages per second; default the scenario's rateHz. */
+    rateHz: z.number().positive().max(10_000).optional(),
+    subscribers: z.array(z.enum(SUBSCRIBER_KINDS)).min(1).default([...SUBSCRIBER_KINDS]),
+    /** Silence (connected, publisher acknowledged) after which a subscriber is dead. */
+    deadAfterMs: z.number().int().positive().default(5000),
+    /** Messages a subscriber may miss; unset: reported, not judged. */
+    maxLost: z.number().int().nonnegative().optional(),
+    /** Test only: add a Service subscriber that does not subscribe again after reconnecting (must be flagged dead). */
+    staleSubscriber: z.boolean().default(false),
+  }),
+  defaultName: () => 'pubsub',
+  async start(name, spec, ctx) {
+    const ps = await startPubSub({
+      name,
+      sentinels: ctx.sentinels,
+      masterName: ctx.masterName,
+      password: ctx.password,
+      clock: ctx.clock,
+      channel: spec.channel ?? ctx.keyPrefix,
+      keyPrefix: ctx.keyPrefix,
+      rateHz: spec.rateHz ?? ctx.rateHz,
+      timeoutMs: ctx.timeoutMs,
+      durationMs: ctx.durationMs,
+      subscribers: spec.subscribers,
+      staleSubscriber: spec.staleSubscriber,
+      ...(ctx.service ? { service: ctx.service } : {}),
+      ...(ctx.client ? { client: ctx.client } : {}),
+    });
+    return {
+      name,
+      get library() {
+        return `pub/sub: ${ps.history().subscribers.map((s) => `${s.name} (${s.library})`).join(', ')}${ps.skipped.length ? `; skipped ${ps.skipped.join(', ')}` : ''}`;
+      },
+      ops: () => [],
+      keys: () => [],
+      stop: () => ps.stop(),
+      pubsub: { history: () => ps.history(), deadAfterMs: spec.deadAfterMs, ...(spec.maxLost === undefined ? {} : { maxLost: spec.maxLost }) },
+    };
+  },
+});
+
 /** Every workload kind, by name (kind driver, a registered client library, is to come). */
-export const WORKLOAD_KINDS = { sentinel, exec } as const;
+export const WORKLOAD_KINDS = { sentinel, exec, pubsub } as const;
 
 /** A `workloads:` entry of a scenario, validated against the registry. */
-export const WorkloadSpecSchema = z.discriminatedUnion('kind', [sentinel.schema, exec.schema]);
+export const WorkloadSpecSchema = z.discriminatedUnion('kind', [sentinel.schema, exec.schema, pubsub.schema]);
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
 
 /** Each spec's name: its own, or its kind's default, made unique with -2, -3 …; a reserved name is refused. */
