@@ -151,7 +151,7 @@ export function checkPubSub(h: PubSubHistory, fault: PubSubFault, config: PubSub
     publish_info: pub.filter((o) => o.type === 'info').length,
     dead_subscribers: stats.filter((s) => s.dead).length,
     // How long after the first publish acknowledged after the fault the history runs: a silence can be seen up to this long.
-    observed_after_resume_ms: firstAckAfter === undefined ? null : Math.round((Math.max(...h.ops.map((o) => o.ns)) - firstAckAfter.ns) / 1e6),
+    observed_after_resume_ms: firstAckAfter === undefined ? null : Math.round((h.ops.reduce((m, o) => (o.ns > m ? o.ns : m), 0) - firstAckAfter.ns) / 1e6),
   };
   const problems: string[] = [];
   for (const s of stats) {

@@ -40,7 +40,8 @@ export function splitBrainIntervals(events: readonly TrialEvent[], endNs: number
 export function checkSplitBrain(input: TrialInput, config: { maxSplitBrainMs: number }): CheckResult {
   const name = 'split-brain';
   const roles = input.events.filter((e) => e.kind === 'role');
-  const endNs = Math.max(0, ...input.events.map((e) => e.ns), ...input.history.map((o) => o.ns));
+  // A fold, not Math.max(...xs): a long history overflows the argument limit (seen on a 186 s trial).
+  const endNs = [...input.events, ...input.history].reduce((m, x) => (x.ns > m ? x.ns : m), 0);
   const intervals: SplitBrainInterval[] = splitBrainIntervals(roles, endNs).map((i) => ({
     ...i,
     writers: [...new Set(input.history.filter((o) => o.type === 'ok' && o.ns >= i.startNs && o.ns <= i.endNs && o.node).map((o) => o.node!))].sort(),

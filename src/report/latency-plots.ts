@@ -123,8 +123,8 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   // Scatter.
   const shown = downsample(all, (s) => (ms(s.invokeNs) - lo) / (hi - lo), PW);
   const lats = all.map((s) => Math.max(s.latencyMs, 0.01));
-  const yLo = 10 ** Math.floor(Math.log10(Math.min(...lats)));
-  const yHi = 10 ** Math.ceil(Math.log10(Math.max(...lats) * 1.0001));
+  const yLo = 10 ** Math.floor(Math.log10(lats.reduce((m, x) => (x < m ? x : m), Infinity)));
+  const yHi = 10 ** Math.ceil(Math.log10(lats.reduce((m, x) => (x > m ? x : m), 0) * 1.0001));
   const y = (v: number): number => TOP + SCATTER_H - ((Math.log10(Math.max(v, 0.01)) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo) || 1)) * SCATTER_H;
   const sc: string[] = [];
   sc.push(`<svg id="latency-${esc(id)}" class="latency-plot" viewBox="0 0 ${W} ${TOP + SCATTER_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`latency of each operation against its invoke time, ms from ${origin.axis}, log scale`)}">`);
