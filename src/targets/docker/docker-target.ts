@@ -15,7 +15,7 @@ import { waitForConvergence } from '../convergence.ts';
 import { AddressBook, installResolver } from '../kube/address-book.ts';
 import { createKubelet, type Kubelet } from '../local/kubelet.ts';
 import { keepLogs } from '../local/logs.ts';
-import { hostVolumes, renderConfigMaps, writeSecret } from '../local/mounts.ts';
+import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from '../local/mounts.ts';
 import { localNodes } from '../local/nodes.ts';
 import { localPause } from '../local/pause.ts';
 import { localNetwork } from '../local/partitions.ts';
@@ -101,6 +101,133 @@ function podRuntime(inner: DockerRuntime, o: { model: DeploymentModel; image: ()
   };
 }
 
+/** The kubelet emulation over Docker: images for binaries, the cluster DNS, pod names unrewritten. */
+function dockerKubelet(o: {
+  model: DeploymentModel;
+  docker: DockerRuntime;
+  image: () => string;
+  dns: string;
+  saDir: string | null;
+  vols: HostVolumes;
+  runId: string;
+  state: LocalState;
+  password: () => string;
+  passwords: readonly string[];
+  services: () => LocalServices | null;
+}): Kubelet {
+  return createKubelet({
+    model: o.model,
+    runtime: podRuntime(o.docker, { model: o.model, image: o.image, dns: o.dns, saDir: o.saDir }),
+    vols: o.vols,
+    runId: o.runId,
+    bins: IMAGE_BINARIES,
+    state: o.state,
+    startTimeoutMs: DOCKER_DEFAULTS.startTimeoutMs,
+    password: o.password,
+    passwords: o.passwords,
+    // Pod names reach the containers unrewritten: the cluster DNS resolves them.
+    hostMap: (s) => s,
+    servicesEnv: () => {
+      const services = o.services();
+      return services ? { KUBE_API: services.containerEnv.KUBE_API! } : undefined;
+    },
+  });
+}
+
+/** The report's facts about where the pods are (never secrets). */
+function placementFacts(pods: readonly LocalPod[], stable: boolean, services: LocalServices | null): Record<string, string> {
+  return {
+    addresses: stable ? 'stable' : 'move on recreation',
+    pod_addresses: pods.map((p) => `${p.name}=${podIp(p)}`).join(' '),
+    ...(services ? { service_addresses: services.describe() } : {}),
+  };
+}
+
+/** Where pods live on this target: their addresses (new ones when recreated, unless stable), their DNS records, the headless Service's. */
+function podPlacement(o: {
+  model: DeploymentModel;
+  pods: LocalPod[];
+  dns: () => DnsServer;
+  at: ReturnType<typeof dockerAddresses>;
+  generation: Map<string, number>;
+  book: AddressBook;
+  state: LocalState;
+  stableAddresses: boolean;
+}) {
+  const { model, pods, dns, at, generation, book, state, stableAddresses } = o;
+  const headlessFqdn = serviceFqdn(model.headlessService, model.namespace);
+  /** The headless Service's record: every pod that exists (publishNotReadyAddresses). */
+  const publishHeadless = async () => {
+    const ips = pods.filter((p) => isPodRunning(p)).map(podIp);
+    if (ips.length) await dns().set(headlessFqdn, ips);
+    else if (dns().entries().has(headlessFqdn)) await dns().remove(headlessFqdn);
+  };
+  /** A pod about to be (re)created: a new address unless --stable-addresses, its record first, proven by a query. */
+  const place = async (p: LocalPod, move: boolean) => {
+    if (move && !stableAddresses) generation.set(p.name, generation.get(p.name)! + 1);
+    const g = generation.get(p.name)!;
+    p.address = at.pod(p.ordinal, g);
+    p.sentinelSource = at.sentinelSource(p.ordinal, g);
+    book.set({ pod: p.name, names: namesFor(p.redis.host), local: p.address });
+    await dns().set(p.redis.host, p.address);
+    const entry = state.pods.find((x) => x.name === p.name);
+    if (entry) entry.address = p.address;
+    else state.pods.push({ name: p.name, address: p.address });
+    await writeState(state);
+  };
+  /** A deleted pod's record goes, as the endpoints controller removes it. */
+  const unpublish = async (p: LocalPod) => {
+    if (dns().entries().has(p.redis.host)) await dns().remove(p.redis.host);
+    await publishHeadless();
+  };
+  return { publishHeadless, place, unpublish };
+}
+
+/** What a recreated pod needs on this target: a (new) address and its DNS record before its containers start. */
+interface MovingPodDeps {
+  pods: LocalPod[];
+  base: PodControl;
+  place(p: LocalPod, move: boolean): Promise<void>;
+  unpublish(p: LocalPod): Promise<void>;
+  publishHeadless(): Promise<void>;
+  setImage(image: string): void;
+}
+
+/** The kubelet's pod control, with pods that move to a new address when recreated and DNS records that follow them. */
+function movingPodControl(d: MovingPodDeps): PodControl {
+  const { pods, base, place, unpublish, publishHeadless } = d;
+  const everStarted = new Set(pods.map((p) => p.name));
+  const podControl: PodControl = {
+    ...base,
+    async kill(name) {
+      const p = podByName(pods, name);
+      await base.kill(name);
+      await unpublish(p);
+    },
+    async stop(name, o) {
+      const p = podByName(pods, name);
+      const r = await base.stop(name, o);
+      await unpublish(p);
+      return r;
+    },
+    async start(name) {
+      const p = podByName(pods, name);
+      if (!isPodRunning(p)) {
+        await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+        await place(p, everStarted.has(name));
+        everStarted.add(name);
+      }
+      await base.start(name);
+      await publishHeadless();
+    },
+    /** The StatefulSet's image change: every container of a pod started from now on runs this image (a catalogue NAME:VERSION or tag). */
+    setRedisImage(image) {
+      d.setImage(image);
+    },
+  };
+  return podControl;
+}
+
 export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
   const { model } = opts;
   const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
@@ -150,31 +277,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   };
   const unregister = detached ? () => {} : onInterrupt(teardown);
 
-  const headlessFqdn = serviceFqdn(model.headlessService, model.namespace);
-  /** The headless Service's record: every pod that exists (publishNotReadyAddresses). */
-  const publishHeadless = async () => {
-    const ips = pods.filter((p) => isPodRunning(p)).map(podIp);
-    if (ips.length) await dns!.set(headlessFqdn, ips);
-    else if (dns!.entries().has(headlessFqdn)) await dns!.remove(headlessFqdn);
-  };
-  /** A pod about to be (re)created: a new address unless --stable-addresses, its record first, proven by a query. */
-  const place = async (p: LocalPod, move: boolean) => {
-    if (move && !opts.stableAddresses) generation.set(p.name, generation.get(p.name)! + 1);
-    const g = generation.get(p.name)!;
-    p.address = at.pod(p.ordinal, g);
-    p.sentinelSource = at.sentinelSource(p.ordinal, g);
-    book.set({ pod: p.name, names: namesFor(p.redis.host), local: p.address });
-    await dns!.set(p.redis.host, p.address);
-    const entry = state.pods.find((x) => x.name === p.name);
-    if (entry) entry.address = p.address;
-    else state.pods.push({ name: p.name, address: p.address });
-    await writeState(state);
-  };
-  /** A deleted pod's record goes, as the endpoints controller removes it. */
-  const unpublish = async (p: LocalPod) => {
-    if (dns!.entries().has(p.redis.host)) await dns!.remove(p.redis.host);
-    await publishHeadless();
-  };
+  const { publishHeadless, place, unpublish } = podPlacement({ model, pods, dns: () => dns!, at, generation, book, state, stableAddresses: opts.stableAddresses === true });
 
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
@@ -186,20 +289,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     for (const [i, svc] of services0.entries()) await dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
     if (!detached) services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })) });
     const saDir = services ? path.join(runDir, 'serviceaccount') : null;
-    kubelet = createKubelet({
-      model,
-      runtime: podRuntime(docker, { model, image: () => recipe.tag, dns: at.dns, saDir }),
-      vols,
-      runId: opts.runId,
-      bins: IMAGE_BINARIES,
-      state,
-      startTimeoutMs: DOCKER_DEFAULTS.startTimeoutMs,
-      password: () => password,
-      passwords,
-      // Pod names reach the containers unrewritten: the cluster DNS resolves them.
-      hostMap: (s) => s,
-      servicesEnv: () => (services ? { KUBE_API: services.containerEnv.KUBE_API! } : undefined),
-    });
+    kubelet = dockerKubelet({ model, docker, image: () => recipe.tag, dns: at.dns, saDir, vols, runId: opts.runId, state, password: () => password, passwords, services: () => services });
     await renderConfigMaps(model, vols, (s) => s, opts.overrides);
     await writeSecret(model, vols, password);
     for (const p of pods) {
@@ -221,36 +311,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   }
   const k = kubelet;
 
-  const base = localPodControl(pods, k);
-  const everStarted = new Set(pods.map((p) => p.name));
-  const podControl: PodControl = {
-    ...base,
-    async kill(name) {
-      const p = podByName(pods, name);
-      await base.kill(name);
-      await unpublish(p);
-    },
-    async stop(name, o) {
-      const p = podByName(pods, name);
-      const r = await base.stop(name, o);
-      await unpublish(p);
-      return r;
-    },
-    async start(name) {
-      const p = podByName(pods, name);
-      if (!isPodRunning(p)) {
-        await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
-        await place(p, everStarted.has(name));
-        everStarted.add(name);
-      }
-      await base.start(name);
-      await publishHeadless();
-    },
-    /** The StatefulSet's image change: every container of a pod started from now on runs this image (a catalogue NAME:VERSION or tag). */
-    setRedisImage(image) {
-      recipe = imageFor(image);
-    },
-  };
+  const podControl = movingPodControl({ pods, base: localPodControl(pods, k), place, unpublish, publishHeadless, setImage: (image) => (recipe = imageFor(image)) });
   let downed = false;
   const down = async () => {
     if (downed) return;
@@ -283,15 +344,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     get redisVersion() {
       return recipe.version;
     },
-    describe: () => ({
-      run_dir: runDir,
-      password_file: vols.passwordFile,
-      image: recipe.tag,
-      dns_server: at.dns,
-      addresses: opts.stableAddresses ? 'stable' : 'move on recreation',
-      pod_addresses: pods.map((p) => `${p.name}=${podIp(p)}`).join(' '),
-      ...(services ? { service_addresses: services.describe() } : {}),
-    }),
+    describe: () => ({ run_dir: runDir, password_file: vols.passwordFile, image: recipe.tag, dns_server: at.dns, ...placementFacts(pods, opts.stableAddresses === true, services) }),
     down,
     [Symbol.asyncDispose]: down,
   };
