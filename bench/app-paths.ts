@@ -7,11 +7,29 @@ import { newRunId } from '../src/report/run-id.ts';
 import { RUN_DEFAULTS } from '../src/runner/run.ts';
 import { startLocalDeployment } from '../src/targets/local/local-target.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, subnet: { type: 'string', default: '85' }, 'down-after': { type: 'string' }, manifests: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    subnet: { type: 'string', default: '85' },
+    'down-after': { type: 'string' },
+    manifests: { type: 'string' },
+  },
+});
 const model = await loadDeployment(values.manifests ?? RUN_DEFAULTS.manifestsDir);
 const overrides = values['down-after'] ? { sentinel: { 'down-after-milliseconds': values['down-after'] } } : {};
 const d = await startLocalDeployment({ model, runId: `bench-app-paths-${newRunId()}`, subnet: Number(values.subnet), overrides });
-const cols = ['promoted_ms', 'label_ms', 'label_lag_ms', 'service_failover_ms', 'sentinel_failover_ms', 'synapse_failover_ms', 'livekit_failover_ms', 'django-sessions_failover_ms', 'ioredis-sentinel_failover_ms', 'redis-py-sentinel_failover_ms'];
+const cols = [
+  'promoted_ms',
+  'label_ms',
+  'label_lag_ms',
+  'service_failover_ms',
+  'sentinel_failover_ms',
+  'synapse_failover_ms',
+  'livekit_failover_ms',
+  'django-sessions_failover_ms',
+  'ioredis-sentinel_failover_ms',
+  'redis-py-sentinel_failover_ms',
+];
 let failed = 0;
 try {
   console.log(`app-paths bench: ${values.runs} master kills, down-after ${d.downAfterMs} ms, manifests ${model.manifestsDir}`);

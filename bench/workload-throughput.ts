@@ -11,7 +11,9 @@ import { startLocalDeployment } from '../src/targets/local/local-target.ts';
 import { sentinelClient } from '../src/workload/sentinel-client.ts';
 import { TrackedWriter } from '../src/workload/tracked-writer.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, subnet: { type: 'string', default: '85' }, clients: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, subnet: { type: 'string', default: '85' }, clients: { type: 'string', default: '50' } },
+});
 const seconds = Number(values.seconds);
 const nClients = Number(values.clients);
 const model = await loadDeployment(RUN_DEFAULTS.manifestsDir);
@@ -31,7 +33,9 @@ try {
   // The harness's workload: Sentinel-aware clients, open-loop at a rate above what they can reach,
   // every write recorded as invoke + completion on the run clock.
   const clock = createClock();
-  const clients = Array.from({ length: nClients }, () => sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: model.masterName, password: d.password }));
+  const clients = Array.from({ length: nClients }, () =>
+    sentinelClient({ sentinels: d.pods.map((p) => p.sentinel), masterName: model.masterName, password: d.password }),
+  );
   await Promise.all(clients.map((c) => c.ping()));
   const writers = clients.map(
     (client, i) => new TrackedWriter({ name: `c${i}`, client, clock, keyPrefix: `tp:${i}`, rateHz: 200_000 / nClients, maxInFlight: 64, timeoutMs: 5000 }),
@@ -46,7 +50,9 @@ try {
   for (const c of clients) c.disconnect();
   const rate = acked / elapsed;
   console.log(`redis-benchmark -t set -c 50: ${benchRate.toFixed(0)} SET/s`);
-  console.log(`tracked workload (${nClients} Sentinel-aware clients, every write recorded): ${rate.toFixed(0)} acknowledged writes/s over ${elapsed.toFixed(1)} s, ${recorded} history entries`);
+  console.log(
+    `tracked workload (${nClients} Sentinel-aware clients, every write recorded): ${rate.toFixed(0)} acknowledged writes/s over ${elapsed.toFixed(1)} s, ${recorded} history entries`,
+  );
   console.log(`ratio: ${(rate / benchRate).toFixed(2)} (target ≥ 0.35)`);
 } finally {
   await d.down();

@@ -8,7 +8,12 @@ import { isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MANIFESTS = path.join(ROOT, 'manifests');
 /** The repo's own shell scripts (bash, by their shebang). */
-const REPO_SCRIPTS = [...readdirSync(path.join(ROOT, 'scripts')).filter((n) => n.endsWith('.sh')).map((n) => `scripts/${n}`), '.ci/run'];
+const REPO_SCRIPTS = [
+  ...readdirSync(path.join(ROOT, 'scripts'))
+    .filter((n) => n.endsWith('.sh'))
+    .map((n) => `scripts/${n}`),
+  '.ci/run',
+];
 
 interface Finding {
   file: string;
@@ -32,7 +37,9 @@ interface EmbeddedScript {
 
 function embeddedScripts(): EmbeddedScript[] {
   const out: EmbeddedScript[] = [];
-  for (const name of readdirSync(MANIFESTS).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const name of readdirSync(MANIFESTS)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     const yamlFile = path.join('manifests', name);
     const source = readFileSync(path.join(ROOT, yamlFile), 'utf8');
     const lines = source.split('\n');
@@ -65,7 +72,11 @@ function shellcheck(cwd: string, args: string[]): Finding[] {
   const r = spawnSync('shellcheck', ['-f', 'json1', ...args], { cwd, encoding: 'utf8' });
   if (r.error) {
     const missing = (r.error as NodeJS.ErrnoException).code === 'ENOENT';
-    console.error(missing ? 'lint:shell: shellcheck is not installed: run ./scripts/setup.sh (or apt-get install shellcheck)' : `lint:shell: shellcheck failed to start: ${r.error.message}`);
+    console.error(
+      missing
+        ? 'lint:shell: shellcheck is not installed: run ./scripts/setup.sh (or apt-get install shellcheck)'
+        : `lint:shell: shellcheck failed to start: ${r.error.message}`,
+    );
     process.exit(2);
   }
   // 0: clean, 1: findings; anything else is shellcheck itself failing (bad flag, unreadable file).
@@ -89,7 +100,9 @@ for (const [id, group] of byConfigMap) {
   for (const s of group) writeFileSync(path.join(dir, s.key), s.text);
   for (const f of shellcheck(dir, ['-s', 'sh', '-x', '-P', 'SCRIPTDIR', ...group.map((s) => s.key)])) {
     const s = group.find((g) => g.key === f.file);
-    const where = s ? `${s.yamlFile}:${s.firstLine + f.line - 1}:${s.indent + f.column}: ConfigMap ${s.configMap}, ${s.key}:${f.line}:${f.column}` : `${id.split('\0')[0]}: ${f.file}:${f.line}:${f.column}`;
+    const where = s
+      ? `${s.yamlFile}:${s.firstLine + f.line - 1}:${s.indent + f.column}: ConfigMap ${s.configMap}, ${s.key}:${f.line}:${f.column}`
+      : `${id.split('\0')[0]}: ${f.file}:${f.line}:${f.column}`;
     problems.push(`${where}: ${f.level} SC${f.code}: ${f.message}`);
   }
 }

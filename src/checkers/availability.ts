@@ -71,10 +71,7 @@ export function checkAvailability(input: TrialInput, config: { maxOutageMs?: num
   }
 
   const { faultNs } = input;
-  const window =
-    faultNs === null
-      ? ''
-      : ` (from ${nsToMs(outage.startNs - faultNs)} ms to ${nsToMs(outage.endNs - faultNs)} ms relative to the fault)`;
+  const window = faultNs === null ? '' : ` (from ${nsToMs(outage.startNs - faultNs)} ms to ${nsToMs(outage.endNs - faultNs)} ms relative to the fault)`;
   const bound = config.maxOutageMs === undefined ? '' : ` (max ${config.maxOutageMs} ms)`;
   const valid = config.maxOutageMs === undefined || outage.ms <= config.maxOutageMs;
   return {

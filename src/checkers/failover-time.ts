@@ -14,8 +14,7 @@ export function checkFailoverTime(input: TrialInput, config: { sloMs: number }):
   const slo = `SLO ≤ ${config.sloMs} ms`;
 
   const ackNs = firstNewMasterAckNs(input);
-  const switchNs =
-    faultNs === null ? undefined : firstEventAfter(input.events, faultNs, (e) => isSwitchMaster(e, masterName))?.ns;
+  const switchNs = faultNs === null ? undefined : firstEventAfter(input.events, faultNs, (e) => isSwitchMaster(e, masterName))?.ns;
   const clientMs = faultNs === null || ackNs === null ? null : nsToMs(ackNs - faultNs);
   const sentinelMs = faultNs === null || switchNs === undefined ? null : nsToMs(switchNs - faultNs);
   const figures = { failover_ms: clientMs, sentinel_failover_ms: sentinelMs };

@@ -132,15 +132,27 @@ export function checkLatency(input: TrialInput, config: { bounds?: LatencyBounds
       if (bound === undefined) continue;
       const figure = `latency_${stat}_${phase}_ms`;
       const value = figures[figure];
-      if (value === null || value === undefined) unmeasured.push(`${figure} (bound ${bound} ms): no acknowledged operation ${phase === 'before' ? 'before the fault' : phase === 'during' ? 'during the fault' : 'after recovery'}`);
+      if (value === null || value === undefined)
+        unmeasured.push(
+          `${figure} (bound ${bound} ms): no acknowledged operation ${phase === 'before' ? 'before the fault' : phase === 'during' ? 'during the fault' : 'after recovery'}`,
+        );
       else if (value > bound) breaches.push(`${figure} = ${value} ms exceeds the bound ${bound} ms`);
     }
   }
   const summary = LATENCY_PHASES.map((p) => {
     const n = figures[`latency_acks_${p}`];
-    return n ? `${p}: p50 ${figures[`latency_p50_${p}_ms`]} / p99 ${figures[`latency_p99_${p}_ms`]} / max ${figures[`latency_max_${p}_ms`]} ms (${n} acks)` : `${p}: no acks`;
+    return n
+      ? `${p}: p50 ${figures[`latency_p50_${p}_ms`]} / p99 ${figures[`latency_p99_${p}_ms`]} / max ${figures[`latency_max_${p}_ms`]} ms (${n} acks)`
+      : `${p}: no acks`;
   }).join('; ');
-  const split = w.recovery === 'first-ack' ? 'after = from the first ack on a new master' : w.recovery === 'healed' ? 'after = from the heal' : w.faultNs === null ? 'no fault: all before' : 'no recovery seen';
+  const split =
+    w.recovery === 'first-ack'
+      ? 'after = from the first ack on a new master'
+      : w.recovery === 'healed'
+        ? 'after = from the heal'
+        : w.faultNs === null
+          ? 'no fault: all before'
+          : 'no recovery seen';
   const parts = [...breaches, ...unmeasured, `${summary} (${split})`];
   return { name: 'latency', valid: breaches.length > 0 ? false : unmeasured.length > 0 ? 'unknown' : true, figures, explanation: parts.join('; ') };
 }

@@ -45,7 +45,12 @@ export function checkWriteLossAttributed(
   const explanation = valid
     ? base.explanation
     : `${counted} lost writes count against the bound of ${config.maxLost}` +
-      (other.length ? ` (${other.length} not acknowledged by the old master after the fault, e.g. ${other.slice(0, 3).map((o) => `${o.key} by ${o.node ?? '?'}`).join(', ')})` : '') +
+      (other.length
+        ? ` (${other.length} not acknowledged by the old master after the fault, e.g. ${other
+            .slice(0, 3)
+            .map((o) => `${o.key} by ${o.node ?? '?'}`)
+            .join(', ')})`
+        : '') +
       (unexpected ? `; ${unexpected} unexpected keys present` : '') +
       `; ${base.explanation}`;
   return { check: { name: 'write-loss', valid, figures, explanation }, warning };

@@ -15,6 +15,9 @@ export function checkNoFailover(input: TrialInput, config: { untilNs: number }):
     name,
     valid: switches.length === 0,
     figures: {},
-    explanation: switches.length === 0 ? 'no +switch-master while the fault was in place, as expected' : `unexpected failover: ${switches[0]!.source} ${switches[0]!.detail}`,
+    explanation:
+      switches.length === 0
+        ? 'no +switch-master while the fault was in place, as expected'
+        : `unexpected failover: ${switches[0]!.source} ${switches[0]!.detail}`,
   };
 }

@@ -5,11 +5,7 @@ import type { Phase } from '../model/figures.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 
 /** The first event (by ns) strictly after afterNs that satisfies the predicate. */
-export function firstEventAfter(
-  events: readonly TrialEvent[],
-  afterNs: number,
-  match: (e: TrialEvent) => boolean,
-): TrialEvent | undefined {
+export function firstEventAfter(events: readonly TrialEvent[], afterNs: number, match: (e: TrialEvent) => boolean): TrialEvent | undefined {
   let first: TrialEvent | undefined;
   for (const e of events) {
     if (e.ns > afterNs && match(e) && (first === undefined || e.ns < first.ns)) first = e;
@@ -140,9 +136,7 @@ export function checkPhases(input: TrialInput, config: { failoverTimeoutMs: numb
   const electionDelayMs = electedMs != null && odownMs != null ? round3(electedMs - odownMs) : null;
   const tries = figures.try_failover_count ?? 0;
   const aborts = figures.failover_abort_count ?? 0;
-  const notElected = events.filter(
-    (e) => e.ns > faultNs && isMasterEvent(e, '-failover-abort-not-elected', masterName),
-  ).length;
+  const notElected = events.filter((e) => e.ns > faultNs && isMasterEvent(e, '-failover-abort-not-elected', masterName)).length;
   const lateElection = electionDelayMs !== null && electionDelayMs >= retryBackoffMs;
   const lost = tries > 1 || notElected > 0 || lateElection;
 

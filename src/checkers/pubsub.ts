@@ -166,18 +166,26 @@ export function checkPubSub(h: PubSubHistory, fault: PubSubFault, config: PubSub
       [`${s.name}.silent_ms`]: s.silentMs,
     });
     if (!s.everSubscribed) problems.push(`${s.name} never subscribed`);
-    else if (s.dead) problems.push(`${s.name} is a dead subscriber: connected but received nothing for ${s.silentMs} ms after the fault while the publisher was acknowledged (limit ${deadAfterMs} ms)`);
+    else if (s.dead)
+      problems.push(
+        `${s.name} is a dead subscriber: connected but received nothing for ${s.silentMs} ms after the fault while the publisher was acknowledged (limit ${deadAfterMs} ms)`,
+      );
     else if (fault.faultNs !== null && acksAfter > 0 && s.firstReceiveMs === null) problems.push(`${s.name} received nothing after the fault`);
     if (config.maxLost !== undefined && s.lost > config.maxLost) problems.push(`${s.name} missed ${s.lost} messages (allowed ${config.maxLost})`);
   }
   const summary = stats
-    .map((s) => `${s.name} (${s.path}, ${s.library}): ${s.delivered}/${s.published} delivered, gap ${s.gapMessages} msgs / ${s.gapMs ?? '-'} ms, resubscribed ${s.resubscribeMs ?? '-'} ms after the fault`)
+    .map(
+      (s) =>
+        `${s.name} (${s.path}, ${s.library}): ${s.delivered}/${s.published} delivered, gap ${s.gapMessages} msgs / ${s.gapMs ?? '-'} ms, resubscribed ${s.resubscribeMs ?? '-'} ms after the fault`,
+    )
     .join('; ');
   if (stats.length === 0) return { name: 'pubsub', valid: 'unknown', figures, explanation: 'no subscriber in the history' };
   return {
     name: 'pubsub',
     valid: problems.length === 0,
     figures,
-    explanation: problems.length ? `${problems.join('; ')}. ${summary}` : `every subscriber received again after the fault; messages missed are at-most-once losses, reported not judged${config.maxLost === undefined ? '' : ` (bounded at ${config.maxLost})`}. ${summary}`,
+    explanation: problems.length
+      ? `${problems.join('; ')}. ${summary}`
+      : `every subscriber received again after the fault; messages missed are at-most-once losses, reported not judged${config.maxLost === undefined ? '' : ` (bounded at ${config.maxLost})`}. ${summary}`,
   };
 }

@@ -17,6 +17,8 @@ export function restoredAway(input: TrialInput, restorePointNs: number | undefin
   return {
     input: { ...input, history, readBack },
     figures: { writes_acked_after_backup: after.size, writes_lost_after_backup: lost },
-    warning: lost ? `${lost} of ${after.size} writes acknowledged after the backup were discarded by the restore (by design: a restore returns to the backup)` : null,
+    warning: lost
+      ? `${lost} of ${after.size} writes acknowledged after the backup were discarded by the restore (by design: a restore returns to the backup)`
+      : null,
   };
 }

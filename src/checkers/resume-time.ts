@@ -30,6 +30,9 @@ export function checkResumeTime(input: TrialInput, config: { sloMs: number }): C
     name,
     valid: ms !== null && ms <= config.sloMs,
     figures: { failover_ms: ms },
-    explanation: ms === null ? `no write invoked after the fault was acknowledged (${slo})` : `first acknowledged write invoked after the fault: ${ms} ms (${slo}${ms > config.sloMs ? ', exceeded' : ''})`,
+    explanation:
+      ms === null
+        ? `no write invoked after the fault was acknowledged (${slo})`
+        : `first acknowledged write invoked after the fault: ${ms} ms (${slo}${ms > config.sloMs ? ', exceeded' : ''})`,
   };
 }

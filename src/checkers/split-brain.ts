@@ -62,7 +62,10 @@ export function checkSplitBrain(input: TrialInput, config: { maxSplitBrainMs: nu
   const rel = (ns: number) => (input.faultNs === null ? `${nsToMs(ns)} ms` : `${nsToMs(ns - input.faultNs)} ms`);
   const described = intervals
     .slice(0, 5)
-    .map((i) => `${rel(i.startNs)}–${rel(i.endNs)}: ${i.masters.join(' and ')} claim master${i.writers.length > 1 ? `, writes acknowledged by ${i.writers.join(' and ')}` : ''}`)
+    .map(
+      (i) =>
+        `${rel(i.startNs)}–${rel(i.endNs)}: ${i.masters.join(' and ')} claim master${i.writers.length > 1 ? `, writes acknowledged by ${i.writers.join(' and ')}` : ''}`,
+    )
     .join('; ');
   const valid = totalMs <= config.maxSplitBrainMs;
   return {

@@ -43,8 +43,7 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
   const recovered = indeterminate.filter((key) => present.has(key));
   const unexpected = [...present].filter((key) => !invoked.has(key) || failed(key)).sort();
 
-  const relative = (ns: number | undefined): number | null =>
-    ns === undefined || faultNs === null ? null : nsToMs(ns - faultNs);
+  const relative = (ns: number | undefined): number | null => (ns === undefined || faultNs === null ? null : nsToMs(ns - faultNs));
   const figures: Figures = {
     writes_lost: lost.length,
     writes_recovered: recovered.length,
@@ -57,10 +56,7 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
   if (lost.length === 0) {
     parts.push(`all ${ackNs.size} acknowledged writes present on ${readBack.node}`);
   } else {
-    const window =
-      faultNs === null
-        ? ''
-        : `; acknowledged between ${figures.lost_first_ms} ms and ${figures.lost_last_ms} ms relative to the fault`;
+    const window = faultNs === null ? '' : `; acknowledged between ${figures.lost_first_ms} ms and ${figures.lost_last_ms} ms relative to the fault`;
     parts.push(
       `${lost.length} of ${ackNs.size} acknowledged writes lost (max ${config.maxLost}), missing on ${readBack.node}: ` +
         `${named(lost.map(([key]) => key))}${window}`,

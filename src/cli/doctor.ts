@@ -27,7 +27,11 @@ export interface Probes {
   kubeconfig(): Promise<string | null>;
 }
 
-const firstLine = (s: string) => s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim() ?? '';
 
 export const machineProbes: Probes = {
   async version(cmd, args) {
@@ -55,7 +59,7 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   };
   await tool('local', 'redis-server', 'redis-server', ['--version'], `${APT} redis-server (or --redis-server PATH)`);
   await tool('local', 'redis-sentinel', 'redis-sentinel', ['--version'], `${APT} redis-sentinel (or --redis-sentinel PATH)`);
-  await tool('local', 'redis-cli (the pods\' scripts use it)', 'redis-cli', ['--version'], `${APT} redis-tools (or --redis-cli PATH)`);
+  await tool('local', "redis-cli (the pods' scripts use it)", 'redis-cli', ['--version'], `${APT} redis-tools (or --redis-cli PATH)`);
   await tool('local', 'timeout (coreutils)', 'timeout', ['--version'], `${APT} coreutils`);
   await tool('local', 'curl (the role-labeller sidecar patches its pod label with it)', 'curl', ['--version'], `${APT} curl`);
   const nft = await p.nftReason();
@@ -71,9 +75,15 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
   // The client alone proves nothing: kind needs a running engine.
   const engine = await p.version('docker', ['info', '--format', '{{.ServerVersion}}']);
   const engineOk = engine !== null && /^\d+\.\d+/.test(engine);
-  checks.push({ target: 'kind', what: 'docker engine', ok: engineOk, found: engineOk ? `server ${engine}` : 'not reachable', fix: engineOk ? '' : 'start the Docker engine (sudo systemctl start docker)' });
+  checks.push({
+    target: 'kind',
+    what: 'docker engine',
+    ok: engineOk,
+    found: engineOk ? `server ${engine}` : 'not reachable',
+    fix: engineOk ? '' : 'start the Docker engine (sudo systemctl start docker)',
+  });
   await dockerChecks(p, checks);
-  await tool('kind', 'kind', 'kind', ['version'], 'install kind v0.25.0 (the version kind-config.yaml\'s node image is built for; https://kind.sigs.k8s.io)');
+  await tool('kind', 'kind', 'kind', ['version'], "install kind v0.25.0 (the version kind-config.yaml's node image is built for; https://kind.sigs.k8s.io)");
   // The harness talks to the API itself; kubectl only runs the commands its messages suggest.
   await tool('kube', 'kubectl (optional: for the commands error messages suggest)', 'kubectl', ['version', '--client'], 'install kubectl');
   const config = await p.kubeconfig();
@@ -98,7 +108,13 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
 async function dockerChecks(p: Probes, checks: DoctorCheck[]): Promise<void> {
   const info = await p.version('docker', ['info', '--format', 'engine {{.ServerVersion}}, storage {{.Driver}}, cgroup v{{.CgroupVersion}}']);
   const up = info !== null && /^engine \d/.test(info);
-  checks.push({ target: 'docker', what: 'docker engine', ok: up, found: up ? info : 'not reachable', fix: up ? '' : 'scripts/docker-engine.sh start (as root; or scripts/setup.sh)' });
+  checks.push({
+    target: 'docker',
+    what: 'docker engine',
+    ok: up,
+    found: up ? info : 'not reachable',
+    fix: up ? '' : 'scripts/docker-engine.sh start (as root; or scripts/setup.sh)',
+  });
   for (const r of IMAGE_CATALOGUE) {
     const build = `node_modules/.bin/node scripts/build-images.ts ${r.name}:${r.version}`;
     const label = up ? await p.version('docker', ['image', 'inspect', r.tag, '--format', `{{index .Config.Labels "${LABEL_RECIPE}"}}`]) : null;
@@ -106,7 +122,11 @@ async function dockerChecks(p: Probes, checks: DoctorCheck[]): Promise<void> {
     const inside = present ? await p.version('docker', ['run', '--rm', '--network', 'host', r.tag, 'redis-server', '--version']) : null;
     const version = /v=(\d+\.\d+\.\d+)/.exec(inside ?? '')?.[1];
     const ok = present && label === recipeHash(r) && version === r.version;
-    const found = !up ? 'engine not reachable' : !present ? 'not built' : `${r.tag}, ${version ? `${r.name} ${version} inside` : 'redis-server does not run'}${label === recipeHash(r) ? '' : ', recipe changed'}`;
+    const found = !up
+      ? 'engine not reachable'
+      : !present
+        ? 'not built'
+        : `${r.tag}, ${version ? `${r.name} ${version} inside` : 'redis-server does not run'}${label === recipeHash(r) ? '' : ', recipe changed'}`;
     checks.push({ target: 'docker', what: `image ${r.name}:${r.version}`, ok, found, fix: ok ? '' : up ? build : 'start the engine first' });
   }
 }
@@ -125,4 +145,5 @@ export function formatDoctor(checks: readonly DoctorCheck[]): string {
 }
 
 /** The local target needs its binaries; nftables only for the partition scenarios (skipped without). */
-export const localReady = (checks: readonly DoctorCheck[]): boolean => checks.filter((c) => c.target === 'local' && !c.what.startsWith('nftables')).every((c) => c.ok);
+export const localReady = (checks: readonly DoctorCheck[]): boolean =>
+  checks.filter((c) => c.target === 'local' && !c.what.startsWith('nftables')).every((c) => c.ok);

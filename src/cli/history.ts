@@ -26,15 +26,11 @@ export function addHistoryCommands(program: Command): void {
     .option('--threshold-pct <n>', 'relative worsening that counts as a regression', Number, COMPARE_DEFAULTS.thresholdPct)
     .option('--threshold-ms <n>', 'absolute worsening (ms) that counts as a regression', Number, COMPARE_DEFAULTS.thresholdMs)
     .addOption(
-      new Option(
-        '--baseline <which>',
-        'pick the base run instead of naming it: the newest passing run before CURRENT in --report-dir',
-      ).choices(['last-pass']),
+      new Option('--baseline <which>', 'pick the base run instead of naming it: the newest passing run before CURRENT in --report-dir').choices(['last-pass']),
     )
     .option('--report-dir <dir>', 'with --baseline: where the runs are', RUN_DEFAULTS.reportDir)
     .action(async (runs: string[], o: { thresholdPct: number; thresholdMs: number; baseline?: 'last-pass'; reportDir: string }) => {
-      if (!(o.thresholdPct >= 0) || !(o.thresholdMs >= 0))
-        throw new HarnessError('USAGE', '--threshold-pct and --threshold-ms must be non-negative numbers');
+      if (!(o.thresholdPct >= 0) || !(o.thresholdMs >= 0)) throw new HarnessError('USAGE', '--threshold-pct and --threshold-ms must be non-negative numbers');
       const wanted = o.baseline ? 1 : 2;
       if (runs.length !== wanted) {
         throw new HarnessError(
@@ -64,12 +60,7 @@ export function addHistoryCommands(program: Command): void {
     )
     .argument('<dirs...>', 'run directories (each with result.json) or history directories holding them (e.g. reports)')
     .option('--last <n>', 'runs considered (the newest N)', positiveInt('--last'), TREND_DEFAULTS.last)
-    .option(
-      '--k <n>',
-      'a regression is worse than the baseline median by more than k × MAD (and the minimum change)',
-      Number,
-      TREND_DEFAULTS.k,
-    )
+    .option('--k <n>', 'a regression is worse than the baseline median by more than k × MAD (and the minimum change)', Number, TREND_DEFAULTS.k)
     .option('--out <dir>', 'where trend.html and trend.md are written', path.join(RUN_DEFAULTS.reportDir, 'trend'))
     .action(async (dirs: string[], o: { last: number; k: number; out: string }) => {
       if (!(o.k > 0)) throw new HarnessError('USAGE', '--k must be a positive number');

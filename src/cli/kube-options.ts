@@ -31,7 +31,14 @@ export function addKubeOptions(cmd: Command): Command {
     .option('--reuse', 'kind target: run on the cluster if it already exists')
     .option('--keep', 'kind: keep the cluster; kube: keep the objects the harness created')
     .option('--dry-run', 'print the plan of faults (scenarios, victims, heals) and exit without touching any cluster')
-    .addOption(new Option('--fault-backend <backend>', 'kind/kube: who kills containers and partitions pods: Chaos Mesh objects, or the kind node (docker exec); auto: chaos-mesh when its CRDs are installed').choices(['auto', 'chaos-mesh', 'kind-node']).default('auto'))
+    .addOption(
+      new Option(
+        '--fault-backend <backend>',
+        'kind/kube: who kills containers and partitions pods: Chaos Mesh objects, or the kind node (docker exec); auto: chaos-mesh when its CRDs are installed',
+      )
+        .choices(['auto', 'chaos-mesh', 'kind-node'])
+        .default('auto'),
+    )
     .option('--max-disruption <n>', 'kind/kube: refuse (exit 2, before anything is created) a scenario disrupting more pods at once than this', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new HarnessError('USAGE', `--max-disruption ${v}: expected a whole number of pods >= 1`);
@@ -63,13 +70,25 @@ export const podsAtOnce = (kind: string, replicas = 3): number => (PODS_AT_ONCE[
 export function checkMaxDisruption(scenarios: readonly Pick<Scenario, 'name' | 'fault'>[], max: number | undefined, replicas = 3): void {
   if (max === undefined) return;
   const over = scenarios.find((s) => podsAtOnce(s.fault.kind, replicas) > max);
-  if (over) throw new HarnessError('USAGE', `--max-disruption ${max}: scenario ${over.name} (${over.fault.kind}) disrupts ${podsAtOnce(over.fault.kind, replicas)} pods at once; raise --max-disruption or leave ${over.name} out of --scenario`);
+  if (over)
+    throw new HarnessError(
+      'USAGE',
+      `--max-disruption ${max}: scenario ${over.name} (${over.fault.kind}) disrupts ${podsAtOnce(over.fault.kind, replicas)} pods at once; raise --max-disruption or leave ${over.name} out of --scenario`,
+    );
 }
 
 /** What the chaos-mesh backend would create for a fault, or why it does not create anything. */
 export function chaosMeshObjects(kind: string, cut?: string): string[] {
-  if (kind === 'partition') return cut === 'sentinels' ? [] : ['NetworkChaos sc-<run>-partition-<victim>: action partition, direction both; selector pods {<ns>: [<victim>]}, target pods {<ns>: [the other pods]} (mode all)'];
-  if (kind === 'sentinel-quorum-loss') return ['PodChaos sc-<run>-kill-sentinel-<replica> ×2 and sc-<run>-kill-redis-<master>: action container-kill, selector pods {<ns>: [<pod>]}, containerNames [<container>] (one-shot, deleted once proven)'];
+  if (kind === 'partition')
+    return cut === 'sentinels'
+      ? []
+      : [
+          'NetworkChaos sc-<run>-partition-<victim>: action partition, direction both; selector pods {<ns>: [<victim>]}, target pods {<ns>: [the other pods]} (mode all)',
+        ];
+  if (kind === 'sentinel-quorum-loss')
+    return [
+      'PodChaos sc-<run>-kill-sentinel-<replica> ×2 and sc-<run>-kill-redis-<master>: action container-kill, selector pods {<ns>: [<pod>]}, containerNames [<container>] (one-shot, deleted once proven)',
+    ];
   return [];
 }
 
@@ -78,8 +97,12 @@ function backendLines(kind: string, cut: string | undefined, o: KubeCliFlags): s
   if (backend === 'kind-node') return [];
   const objs = chaosMeshObjects(kind, cut);
   const lines = objs.map((x) => `  chaos-mesh: creates ${x}`);
-  if (kind === 'pause' || kind === 'replica-pause') lines.push('  chaos-mesh: no SIGSTOP in Chaos Mesh: the kind node\'s pause where a node shell exists, else skipped with that reason');
-  if (objs.length) lines.push('  chaos-mesh: labels sentinel-chaos.run=<run>, app.kubernetes.io/managed-by=sentinel-chaos; proven by AllInjected; deleted (and waited for) on heal, SIGINT and down');
+  if (kind === 'pause' || kind === 'replica-pause')
+    lines.push("  chaos-mesh: no SIGSTOP in Chaos Mesh: the kind node's pause where a node shell exists, else skipped with that reason");
+  if (objs.length)
+    lines.push(
+      '  chaos-mesh: labels sentinel-chaos.run=<run>, app.kubernetes.io/managed-by=sentinel-chaos; proven by AllInjected; deleted (and waited for) on heal, SIGINT and down',
+    );
   return lines;
 }
 
@@ -95,14 +118,21 @@ export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly 
     const s = scenarios.find((x) => line.startsWith(`${x.name} (`));
     if (s) {
       const n = podsAtOnce(s.fault.kind);
-      out.push(`  pods disrupted at once: ${n}${o.maxDisruption !== undefined && n > o.maxDisruption ? ` (over --max-disruption ${o.maxDisruption}: the run would be refused)` : ''}`);
+      out.push(
+        `  pods disrupted at once: ${n}${o.maxDisruption !== undefined && n > o.maxDisruption ? ` (over --max-disruption ${o.maxDisruption}: the run would be refused)` : ''}`,
+      );
       out.push(...backendLines(s.fault.kind, (s.fault as { cut?: string }).cut, o));
     }
   }
   const most = Math.max(0, ...scenarios.map((s) => podsAtOnce(s.fault.kind)));
   const objs = scenarios.flatMap((s) => chaosMeshObjects(s.fault.kind, (s.fault as { cut?: string }).cut));
   const end = out.lastIndexOf('dry run: nothing was applied, injected or deleted.');
-  out.splice(end, 0, `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${o.faultBackend === 'kind-node' ? 'no Chaos Mesh objects' : `Chaos Mesh objects (when that backend is chosen): at most 3 at once, ${objs.length} kind(s) of object over the suite, each deleted on heal`}`, '');
+  out.splice(
+    end,
+    0,
+    `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${o.faultBackend === 'kind-node' ? 'no Chaos Mesh objects' : `Chaos Mesh objects (when that backend is chosen): at most 3 at once, ${objs.length} kind(s) of object over the suite, each deleted on heal`}`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -110,7 +140,9 @@ export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly 
 export function conformanceDryRunText(target: string, o: KubeCliFlags, groups: readonly ConformanceGroup[]): string {
   const lines = [...targetHeader(target, o), ''];
   for (const g of groups) {
-    lines.push(`${g.name}${g.needsDeployment ? '' : ' (no deployment)'}${g.needs?.length ? `, needs: ${g.needs.join(', ')} (skipped with the reason on a target without)` : ''}`);
+    lines.push(
+      `${g.name}${g.needsDeployment ? '' : ' (no deployment)'}${g.needs?.length ? `, needs: ${g.needs.join(', ')} (skipped with the reason on a target without)` : ''}`,
+    );
     const steps = g.disruptive ?? [];
     if (g.needsDeployment && steps.length === 0) lines.push('  reads the deployment only');
     for (const s of steps) {
@@ -118,7 +150,11 @@ export function conformanceDryRunText(target: string, o: KubeCliFlags, groups: r
       lines.push(`  ${s.unit ? `${s.unit}: ` : ''}${planned ? planned.action : s.action}`, `    heal: ${planned ? planned.heal : s.heal}`);
     }
   }
-  lines.push('', 'between groups: wait until every sentinel sees every peer and replica usable (as between trials)', 'dry run: nothing was applied, injected or deleted.');
+  lines.push(
+    '',
+    'between groups: wait until every sentinel sees every peer and replica usable (as between trials)',
+    'dry run: nothing was applied, injected or deleted.',
+  );
   return lines.join('\n');
 }
 
@@ -126,9 +162,16 @@ function targetHeader(target: string, o: KubeCliFlags): string[] {
   const header = [`target: ${target}`];
   if (target === 'kube') {
     const guard = checkContext(o.context ?? '', o.allowContext);
-    header.push(`context: ${o.context ?? '(none: pass --context NAME)'}`, `context guard: ${guard.allowed ? `allowed (${guard.by})` : `would refuse: ${guard.reason}`}`);
+    header.push(
+      `context: ${o.context ?? '(none: pass --context NAME)'}`,
+      `context guard: ${guard.allowed ? `allowed (${guard.by})` : `would refuse: ${guard.reason}`}`,
+    );
   }
-  if (target === 'kind') header.push(`kind config: ${o.kindConfig}`, `cluster: ${o.reuse ? 'reused if it exists' : 'created'}, ${o.keep ? 'kept' : 'deleted'} after the run`);
-  if (target !== 'local') header.push(`fault backend: ${o.faultBackend ?? 'auto'}${(o.faultBackend ?? 'auto') === 'auto' ? ' (chaos-mesh if networkchaos.chaos-mesh.org and podchaos.chaos-mesh.org are installed, else kind-node; decided at start)' : ''}`);
+  if (target === 'kind')
+    header.push(`kind config: ${o.kindConfig}`, `cluster: ${o.reuse ? 'reused if it exists' : 'created'}, ${o.keep ? 'kept' : 'deleted'} after the run`);
+  if (target !== 'local')
+    header.push(
+      `fault backend: ${o.faultBackend ?? 'auto'}${(o.faultBackend ?? 'auto') === 'auto' ? ' (chaos-mesh if networkchaos.chaos-mesh.org and podchaos.chaos-mesh.org are installed, else kind-node; decided at start)' : ''}`,
+    );
   return header;
 }

@@ -72,19 +72,31 @@ function addTargetOptions(cmd: Command): Command {
   return cmd
     .option('--manifests <dir>', 'manifests of the deployment to certify', RUN_DEFAULTS.manifestsDir)
     .option('--subnet <n>', 'local / docker target: pods listen on 127.0.<n>.<ordinal+1> (default 83; docker 84)', positiveInt('--subnet'))
-    .option('--image <name:version>', 'docker target: run this image of the catalogue (redis:7.0.15, redis:8.0.2, valkey:8.1.1) instead of the manifests\' image')
+    .option(
+      '--image <name:version>',
+      "docker target: run this image of the catalogue (redis:7.0.15, redis:8.0.2, valkey:8.1.1) instead of the manifests' image",
+    )
     .option('--stable-addresses', 'docker target: a recreated pod keeps its address (by default it moves, as a pod IP does)')
     .option('--redis-server <path>', 'local target: redis-server binary')
     .option('--redis-sentinel <path>', 'local target: redis-sentinel binary')
-    .option('--redis-cli <path>', 'local target: redis-cli binary (used by the pods\' start-up scripts)')
-    .option('--monitoring', 'run each pod with the redis_exporter sidecars (redis :9121, sentinel :9355; src/config/monitoring.ts); the monitoring conformance group needs them')
-    .option('--set <key=value>', 'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1500', collectOverride, {});
+    .option('--redis-cli <path>', "local target: redis-cli binary (used by the pods' start-up scripts)")
+    .option(
+      '--monitoring',
+      'run each pod with the redis_exporter sidecars (redis :9121, sentinel :9355; src/config/monitoring.ts); the monitoring conformance group needs them',
+    )
+    .option(
+      '--set <key=value>',
+      'override a config parameter, recorded in the report (repeatable), e.g. sentinel.down-after-milliseconds=1500',
+      collectOverride,
+      {},
+    );
 }
 
 const targetOption = () => new Option('--target <target>', 'where the deployment runs').choices([...TARGET_NAMES]).default('local');
 
 function dockerFlags(o: TargetFlags & { target: TargetName }) {
-  if (o.target !== 'docker' && (o.image || o.stableAddresses)) throw new HarnessError('USAGE', `${o.image ? '--image' : '--stable-addresses'} applies to --target docker only: add --target docker, or drop it`);
+  if (o.target !== 'docker' && (o.image || o.stableAddresses))
+    throw new HarnessError('USAGE', `${o.image ? '--image' : '--stable-addresses'} applies to --target docker only: add --target docker, or drop it`);
   return { ...(o.image ? { image: o.image } : {}), ...(o.stableAddresses ? { stableAddresses: true } : {}) };
 }
 
@@ -147,11 +159,31 @@ async function cleanOrphans(): Promise<void> {
   }
 }
 
-type RunFlags = TargetFlags & KubeCliFlags & { scenario?: string; trials: number; target: 'local' | 'docker' | 'kind' | 'kube'; reportDir: string; upgradeTo?: string; upgradeToImage?: string; gate: GateStat; conformance: string; profile?: string; push?: string; workloadExec?: string[] };
+type RunFlags = TargetFlags &
+  KubeCliFlags & {
+    scenario?: string;
+    trials: number;
+    target: 'local' | 'docker' | 'kind' | 'kube';
+    reportDir: string;
+    upgradeTo?: string;
+    upgradeToImage?: string;
+    gate: GateStat;
+    conformance: string;
+    profile?: string;
+    push?: string;
+    workloadExec?: string[];
+  };
 
 /** The run command's scenarios: named or built-in, under the design, with --workload-exec and --upgrade-to applied; bad combinations exit 2. */
 async function scenariosFor(o: RunFlags, design: Design | undefined): Promise<Scenario[]> {
-  let scenarios = await resolveScenarios(o.scenario ? o.scenario.split(',').map((x) => x.trim()).filter(Boolean) : []);
+  let scenarios = await resolveScenarios(
+    o.scenario
+      ? o.scenario
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [],
+  );
   if (design) {
     const seed = await loadSeedDesign();
     scenarios = scenarios.map((s) => scenarioUnderDesign(s, design, seed));
@@ -170,36 +202,66 @@ async function scenariosFor(o: RunFlags, design: Design | undefined): Promise<Sc
     const partition = scenarios.find((s) => s.fault.kind === 'partition');
     const reason = partition ? await nftUnavailableReason() : null;
     if (partition && reason) {
-      throw new HarnessError('PRIVILEGE_MISSING', `--scenario ${partition.name} cuts the network with nftables, but ${reason}; run as root (sudo), or leave ${partition.name} out of --scenario`);
+      throw new HarnessError(
+        'PRIVILEGE_MISSING',
+        `--scenario ${partition.name} cuts the network with nftables, but ${reason}; run as root (sudo), or leave ${partition.name} out of --scenario`,
+      );
     }
   }
   if (o.upgradeTo) {
-    const [binary] = Object.values(await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
-      throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
-    }));
+    const [binary] = Object.values(
+      await resolveBinaries({ redisServer: o.upgradeTo, redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' }).catch(() => {
+        throw new HarnessError('BINARY_MISSING', `--upgrade-to ${o.upgradeTo}: no executable there (pass the path of a redis-server binary)`);
+      }),
+    );
     scenarios = scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, binary: binary! } } : s));
   }
   return scenarios;
 }
 
 function addRunCommand(program: Command): void {
-  addKubeOptions(addTargetOptions(
-    program
-      .command('run', { isDefault: true })
-      .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
-      .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
-      .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
-      .option('--workload-exec <command>', 'also run this command as a workload beside the harness\'s client in every trial (split on spaces; it speaks the driver protocol, README "Bring your own workload"); repeatable', (v: string, prev: string[] = []) => [...prev, v])
-      .addOption(targetOption())
-      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
-      .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
-      .option('--upgrade-to-image <image>', 'rolling-upgrade on docker / kind / kube: the image to upgrade to (docker: redis:8.0.2, valkey:8.1.1, …); replicas first, the master last, then every pod must report its version')
-      .addOption(new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT))
-      .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
-      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
-      .option('--push <url>', 'also PUT the run\'s metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning')
-      .addOption(new Option('--profile <profile>', 'deployment profile: the seed\'s settings, hardened (min-replicas-to-write), or both side by side').choices(['seed', 'hardened', 'both'])),
-  )).action(async (o: RunFlags) => {
+  addKubeOptions(
+    addTargetOptions(
+      program
+        .command('run', { isDefault: true })
+        .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
+        .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
+        .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
+        .option(
+          '--workload-exec <command>',
+          'also run this command as a workload beside the harness\'s client in every trial (split on spaces; it speaks the driver protocol, README "Bring your own workload"); repeatable',
+          (v: string, prev: string[] = []) => [...prev, v],
+        )
+        .addOption(targetOption())
+        .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir)
+        .option('--upgrade-to <path>', 'rolling-upgrade: the redis-server binary to upgrade to (default: the same binary)')
+        .option(
+          '--upgrade-to-image <image>',
+          'rolling-upgrade on docker / kind / kube: the image to upgrade to (docker: redis:8.0.2, valkey:8.1.1, …); replicas first, the master last, then every pod must report its version',
+        )
+        .addOption(
+          new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT),
+        )
+        .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+        .addOption(
+          new Option(
+            '--design <file>',
+            'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations',
+          ),
+        )
+        .option(
+          '--push <url>',
+          "also PUT the run's metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning",
+        )
+        .addOption(
+          new Option('--profile <profile>', "deployment profile: the seed's settings, hardened (min-replicas-to-write), or both side by side").choices([
+            'seed',
+            'hardened',
+            'both',
+          ]),
+        ),
+    ),
+  ).action(async (o: RunFlags) => {
     const badPush = o.push === undefined ? null : checkPushUrl(o.push);
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
@@ -224,7 +286,13 @@ function addRunCommand(program: Command): void {
       binaries: binaries(o),
       argv: process.argv.slice(2),
       gate: o.gate,
-      conformance: o.conformance === 'none' ? [] : o.conformance.split(',').map((g) => g.trim()).filter(Boolean),
+      conformance:
+        o.conformance === 'none'
+          ? []
+          : o.conformance
+              .split(',')
+              .map((g) => g.trim())
+              .filter(Boolean),
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
       kube: kubeFlags(o),
@@ -237,16 +305,28 @@ function addRunCommand(program: Command): void {
 }
 
 function addConformanceCommand(program: Command): void {
-  addKubeOptions(addTargetOptions(
-    program
-      .command('conformance')
-      .description('check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel\'s own tests); exit 1 when a check fails')
-      .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
-      .addOption(targetOption())
-      .addOption(new Option('--design <file>', 'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations'))
-      .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
-  )).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
-    const groups = o.group.split(',').map((g) => g.trim()).filter(Boolean);
+  addKubeOptions(
+    addTargetOptions(
+      program
+        .command('conformance')
+        .description(
+          "check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel's own tests); exit 1 when a check fails",
+        )
+        .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+        .addOption(targetOption())
+        .addOption(
+          new Option(
+            '--design <file>',
+            'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations',
+          ),
+        )
+        .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
+    ),
+  ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
+    const groups = o.group
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
     if (o.dryRun) {
       process.stdout.write(`${conformanceDryRunText(o.target, o, selectGroups(groups))}\n`);
       return;
@@ -276,19 +356,30 @@ function addConformanceCommand(program: Command): void {
 }
 
 function addUpDownCommands(program: Command): void {
-  addKubeOptions(addTargetOptions(
-    program
-      .command('up')
-      .description('start the deployment and leave it running; prints how to reach it (never the password)')
-      .addOption(targetOption())
-      .option('--json', 'print one JSON object instead of text'),
-  )).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean }) => {
+  addKubeOptions(
+    addTargetOptions(
+      program
+        .command('up')
+        .description('start the deployment and leave it running; prints how to reach it (never the password)')
+        .addOption(targetOption())
+        .option('--json', 'print one JSON object instead of text'),
+    ),
+  ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean }) => {
     if (o.dryRun) {
       process.stdout.write(`${upPlan(o.target, kubeFlags(o))}\n`);
       return;
     }
     if (o.target === 'local' || o.target === 'docker') await cleanOrphans();
-    const text = await up({ target: o.target, kube: kubeFlags(o), docker: dockerFlags(o), manifestsDir: o.manifests, subnet: o.subnet, binaries: binaries(o), overrides: o.set, json: o.json === true });
+    const text = await up({
+      target: o.target,
+      kube: kubeFlags(o),
+      docker: dockerFlags(o),
+      manifestsDir: o.manifests,
+      subnet: o.subnet,
+      binaries: binaries(o),
+      overrides: o.set,
+      json: o.json === true,
+    });
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     // The docker runtime's log streams and exit watchers hold sockets to the engine; the containers and DNS server live on without this process.
     if (o.target === 'docker') process.exit(0);
@@ -352,7 +443,8 @@ function redactStandardStreams(): void {
 export async function main(argv: string[]): Promise<number> {
   redactStandardStreams();
   // A reader that stops early (`| head`) closes the pipe: that ends the output, not the harness with a stack trace.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code !== 'EPIPE') throw e;
       process.exit(Number(process.exitCode ?? 0));
     });

@@ -1,7 +1,7 @@
 // `render`: write a manifest variant (scaled to N pods, and/or a config profile) to a directory that
 // `--manifests` can point at, and hold it to the design it claims (static checks; exit 1 when one fails).
 import path from 'node:path';
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { PROFILES, type ProfileName } from '../config/profiles.ts';
 import { overlayManifestFiles, readManifestFiles, scaleManifestFiles, writeManifestFiles } from '../config/scale.ts';
@@ -15,7 +15,7 @@ function formatCheck(c: VariantCheck): string {
 export function addVariantCommands(program: Command): void {
   program
     .command('render')
-    .description('write a variant of the manifests (--replicas N: the seed\'s scaling procedure; --profile hardened) to --out DIR and check it statically')
+    .description("write a variant of the manifests (--replicas N: the seed's scaling procedure; --profile hardened) to --out DIR and check it statically")
     .option('--manifests <dir>', 'manifests to start from', RUN_DEFAULTS.manifestsDir)
     .option('--replicas <n>', 'pods: StatefulSet replicas, sentinel quorum floor(N/2)+1, PDB minAvailable = quorum, SENTINEL_HOSTS', (v: string) => {
       const n = Number(v);
@@ -33,9 +33,10 @@ export function addVariantCommands(program: Command): void {
       const rendered = o.replicas === undefined ? profiled : scaleManifestFiles(profiled, { replicas: o.replicas });
       await writeManifestFiles(rendered, out, source);
       // Scaled: held to the scaled design (the profile changes nothing it fixes); else to the seed's.
-      const checks = o.replicas === undefined
-        ? profileChecks(original, o.profile, out)
-        : [...scalingChecks(profiled, o.replicas, out), ...profileDirectiveChecks(rendered, o.profile, out)];
+      const checks =
+        o.replicas === undefined
+          ? profileChecks(original, o.profile, out)
+          : [...scalingChecks(profiled, o.replicas, out), ...profileDirectiveChecks(rendered, o.profile, out)];
       const failed = checks.filter((c) => !c.valid);
       if (o.json) process.stdout.write(`${JSON.stringify(checks)}\n`);
       else {

@@ -12,15 +12,21 @@ export interface UpOptions extends Omit<TargetOptions, 'model' | 'runId' | 'deta
 
 /** What `up --dry-run` would do, without contacting anything. */
 export function upPlan(target: TargetName, kube: Partial<KubeFlags>): string {
-  if (target === 'local') return 'up: start the pods as local processes and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
-  if (target === 'docker') return 'up: start the pods as docker containers (host networking on loopback, a DNS server for the pod names) and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
+  if (target === 'local')
+    return 'up: start the pods as local processes and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
+  if (target === 'docker')
+    return 'up: start the pods as docker containers (host networking on loopback, a DNS server for the pod names) and leave them running (remove with: npm run chaos -- down)\ndry run: nothing was started.';
   return [
     `up: apply the manifests on the ${target} target${target === 'kind' ? ` (cluster ${kube.reuse ? 'reused if it exists' : 'created'} from ${kube.kindConfig ?? 'kind-config.yaml'})` : ` (context ${kube.context ?? '(none: pass --context NAME)'})`}, wait until rolled out and converged, and keep everything (--keep implied)`,
     'dry run: nothing was applied.',
   ].join('\n');
 }
 
-function localText(d: StartedDeployment, model: DeploymentModel, info: { pods: { name: string; redis: string; sentinel: string }[]; passwordFile?: string }): string {
+function localText(
+  d: StartedDeployment,
+  model: DeploymentModel,
+  info: { pods: { name: string; redis: string; sentinel: string }[]; passwordFile?: string },
+): string {
   return [
     `deployment up (redis ${d.redisVersion}), master name ${model.masterName}`,
     ...info.pods.map((p) => `  ${p.name}: redis ${p.redis}, sentinel ${p.sentinel}`),
@@ -55,7 +61,9 @@ export async function up(o: UpOptions): Promise<string> {
     target: d.target,
     redisVersion: d.redisVersion,
     masterName: model.masterName,
-    ...(local ? { sentinels: d.pods.map((p) => addr(p.sentinel)), pods, passwordFile: d.describe().password_file, runDir: d.describe().run_dir } : { namespace: model.namespace, pods: d.pods.map((p) => ({ name: p.name, node: p.node })), details: d.describe() }),
+    ...(local
+      ? { sentinels: d.pods.map((p) => addr(p.sentinel)), pods, passwordFile: d.describe().password_file, runDir: d.describe().run_dir }
+      : { namespace: model.namespace, pods: d.pods.map((p) => ({ name: p.name, node: p.node })), details: d.describe() }),
   };
   // A local deployment is detached (left running); on Kubernetes, down() with keep closes the port-forwards and keeps the objects.
   const text = o.json ? `${JSON.stringify(info)}\n` : local ? localText(d, model, { pods, passwordFile: d.describe().password_file }) : kubeText(d, model);

@@ -19,10 +19,21 @@ export async function applyUpgradeImage(scenarios: Scenario[], o: UpgradeImageFl
   const image = o.upgradeToImage?.trim();
   if (o.upgradeToImage === undefined) return scenarios;
   if (!image || /\s/.test(image)) throw new HarnessError('USAGE', `--upgrade-to-image needs one image reference (e.g. redis:8.0.2), got "${o.upgradeToImage}"`);
-  if (o.upgradeTo) throw new HarnessError('USAGE', '--upgrade-to and --upgrade-to-image both name the upgrade: keep --upgrade-to PATH for --target local, --upgrade-to-image IMAGE for docker, kind and kube');
-  if (o.target === 'local') throw new HarnessError('USAGE', '--upgrade-to-image applies to --target docker, kind or kube: on the local target pass --upgrade-to PATH (a redis-server binary)');
+  if (o.upgradeTo)
+    throw new HarnessError(
+      'USAGE',
+      '--upgrade-to and --upgrade-to-image both name the upgrade: keep --upgrade-to PATH for --target local, --upgrade-to-image IMAGE for docker, kind and kube',
+    );
+  if (o.target === 'local')
+    throw new HarnessError(
+      'USAGE',
+      '--upgrade-to-image applies to --target docker, kind or kube: on the local target pass --upgrade-to PATH (a redis-server binary)',
+    );
   if (!scenarios.some((s) => s.fault.kind === 'rolling-upgrade')) {
-    throw new HarnessError('USAGE', '--upgrade-to-image applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to-image');
+    throw new HarnessError(
+      'USAGE',
+      '--upgrade-to-image applies only to a rolling-upgrade scenario: add rolling-upgrade to --scenario, or drop --upgrade-to-image',
+    );
   }
   let resolved = image;
   if (o.target === 'docker') {
@@ -30,12 +41,19 @@ export async function applyUpgradeImage(scenarios: Scenario[], o: UpgradeImageFl
     try {
       recipe = imageFor(image);
     } catch {
-      throw new HarnessError('USAGE', `--upgrade-to-image ${image}: no local image for it: pass one of ${IMAGE_CATALOGUE.map((r) => `${r.name}:${r.version}`).join(', ')}`);
+      throw new HarnessError(
+        'USAGE',
+        `--upgrade-to-image ${image}: no local image for it: pass one of ${IMAGE_CATALOGUE.map((r) => `${r.name}:${r.version}`).join(', ')}`,
+      );
     }
     resolved = `${recipe.name}:${recipe.version}`;
     if (opts.checkBuilt !== false) {
       const [status] = await listImages([recipe]);
-      if (!status?.present) throw new HarnessError('TARGET_UNAVAILABLE', `--upgrade-to-image ${image}: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${resolved}\``);
+      if (!status?.present)
+        throw new HarnessError(
+          'TARGET_UNAVAILABLE',
+          `--upgrade-to-image ${image}: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${resolved}\``,
+        );
     }
   }
   return scenarios.map((s) => (s.fault.kind === 'rolling-upgrade' ? { ...s, fault: { ...s.fault, image: resolved, order: 'master-last' as const } } : s));

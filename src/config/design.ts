@@ -207,10 +207,7 @@ export function parseDesign(text: string, file: string, seed?: DesignFile): Desi
   const band = data.slo['failover-band-ms'];
   if (band[0] > band[1]) throw bad(['slo', 'failover-band-ms'], 'lower bound above upper bound');
   if (data.sentinel.quorum > data.kubernetes.replicas)
-    throw bad(
-      ['sentinel', 'quorum'],
-      `quorum ${data.sentinel.quorum} above the ${data.kubernetes.replicas} sentinels of kubernetes.replicas`,
-    );
+    throw bad(['sentinel', 'quorum'], `quorum ${data.sentinel.quorum} above the ${data.kubernetes.replicas} sentinels of kubernetes.replicas`);
   const paths = [...flattenDesign(data).keys()];
   const intended = new Set<string>();
   data.deviations.forEach((entry, i) => {

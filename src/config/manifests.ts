@@ -166,20 +166,19 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
   const scripts = Object.fromEntries(Object.entries(configMaps[scriptsCm] ?? {}).filter(([k]) => k.endsWith('.sh')));
 
   const monitor = lastDirective(sentinelConf.text, ['sentinel', 'monitor']);
-  if (!monitor || monitor.length < 4) throw invalid(sentinelConf.file, `ConfigMap ${sentinelConf.configMap}: "sentinel monitor <name> <host> <port> <quorum>" is incomplete`);
+  if (!monitor || monitor.length < 4)
+    throw invalid(sentinelConf.file, `ConfigMap ${sentinelConf.configMap}: "sentinel monitor <name> <host> <port> <quorum>" is incomplete`);
   const masterName = monitor[0]!;
   const quorum = Number(monitor[3]);
   if (!Number.isInteger(quorum) || quorum < 1) {
     throw invalid(sentinelConf.file, `ConfigMap ${sentinelConf.configMap}: "sentinel monitor" quorum "${monitor[3]}" is not a positive integer`);
   }
 
-  const containerWithPort = (port: string) =>
-    containers.find((c) => (Array.isArray(c.ports) ? c.ports : []).some((p) => asRecord(p).name === port));
+  const containerWithPort = (port: string) => containers.find((c) => (Array.isArray(c.ports) ? c.ports : []).some((p) => asRecord(p).name === port));
   const redisC = containerWithPort('redis');
   const sentinelC = containerWithPort('sentinel');
   if (!redisC || !sentinelC) throw invalid(sts.__file, 'StatefulSet needs a container with a port named "redis" and one with a port named "sentinel"');
-  const portOf = (c: Record<string, unknown>, name: string) =>
-    Number(asRecord((c.ports as unknown[]).find((p) => asRecord(p).name === name)).containerPort);
+  const portOf = (c: Record<string, unknown>, name: string) => Number(asRecord((c.ports as unknown[]).find((p) => asRecord(p).name === name)).containerPort);
 
   const redis = containerModel(redisC, scripts, sts.__file);
   const sentinel = containerModel(sentinelC, scripts, sts.__file);

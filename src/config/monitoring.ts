@@ -26,7 +26,10 @@ export const hasMonitoring = (model: DeploymentModel): boolean => EXPORTERS.ever
 
 function assertScript(model: DeploymentModel): void {
   if (!(EXPORTER_SCRIPT in model.scripts.files)) {
-    throw new HarnessError('MANIFEST_INVALID', `--monitoring: the scripts ConfigMap ${model.scripts.configMap} has no ${EXPORTER_SCRIPT} (the exporter sidecars run it)`);
+    throw new HarnessError(
+      'MANIFEST_INVALID',
+      `--monitoring: the scripts ConfigMap ${model.scripts.configMap} has no ${EXPORTER_SCRIPT} (the exporter sidecars run it)`,
+    );
   }
 }
 

@@ -92,7 +92,8 @@ function render(parsed: { file: ManifestFile; docs: Doc[] }[], touched: Readonly
  */
 export function scaleManifestFiles(files: readonly ManifestFile[], opts: ScaleOptions): ManifestFile[] {
   const { replicas } = opts;
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 99) throw new HarnessError('USAGE', `--replicas must be an integer from 1 to 99, got ${replicas}`);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 99)
+    throw new HarnessError('USAGE', `--replicas must be an integer from 1 to 99, got ${replicas}`);
   const quorum = opts.quorum ?? majorityQuorum(replicas);
   const minAvailable = opts.pdbMinAvailable ?? quorum;
   const parsed = parseFiles(files);
@@ -123,7 +124,8 @@ export function scaleManifestFiles(files: readonly ManifestFile[], opts: ScaleOp
       }
     }
   }
-  if (hostLists === 0) throw invalid(stsFile, `StatefulSet ${name}: no container sets SENTINEL_HOSTS, so the start-up scripts would not ask the new pods' sentinels`);
+  if (hostLists === 0)
+    throw invalid(stsFile, `StatefulSet ${name}: no container sets SENTINEL_HOSTS, so the start-up scripts would not ask the new pods' sentinels`);
 
   const sentinel = confKeys(parsed, isSentinelConf);
   if (sentinel.length === 0) throw invalid(files[0]?.name ?? '.', 'no ConfigMap holds a sentinel.conf (a "sentinel monitor" line)');

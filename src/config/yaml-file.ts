@@ -37,12 +37,7 @@ function positionIn(doc: Document, lc: LineCounter, p: ReadonlyArray<PropertyKey
  * HarnessError `code` (exit 2): "<file>:<line>:<col>: field <a.b.c>: <message>"; an unknown key is
  * reported at the key itself.
  */
-export function parseYamlWith<S extends z.ZodType>(
-  text: string,
-  file: string,
-  schema: S,
-  code: HarnessErrorCode,
-): { data: z.infer<S>; source: YamlSource } {
+export function parseYamlWith<S extends z.ZodType>(text: string, file: string, schema: S, code: HarnessErrorCode): { data: z.infer<S>; source: YamlSource } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const yamlErr = doc.errors[0];

@@ -63,12 +63,36 @@ export const APP_PATH_DEFAULTS: AppPathOptions = {
  * redis-py and a plain node-redis client with the same address and db.
  */
 export const APP_CLIENTS = [
-  { name: 'synapse', path: 'service', db: 0, driver: 'redis-py-service', how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml); redis-py redis.Redis standing in for txredisapi' },
-  { name: 'livekit', path: 'service', db: 1, driver: 'node-redis-service', how: 'plain client to redis:6379, db 1 (livekit.yaml); node-redis createClient standing in for go-redis' },
-  { name: 'django-sessions', path: 'service', db: 2, driver: 'django-service', how: 'Django cache-backed sessions on django-redis, LOCATION redis://redis.matrix.svc.cluster.local:6379/2 (settings.py)' },
+  {
+    name: 'synapse',
+    path: 'service',
+    db: 0,
+    driver: 'redis-py-service',
+    how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml); redis-py redis.Redis standing in for txredisapi',
+  },
+  {
+    name: 'livekit',
+    path: 'service',
+    db: 1,
+    driver: 'node-redis-service',
+    how: 'plain client to redis:6379, db 1 (livekit.yaml); node-redis createClient standing in for go-redis',
+  },
+  {
+    name: 'django-sessions',
+    path: 'service',
+    db: 2,
+    driver: 'django-service',
+    how: 'Django cache-backed sessions on django-redis, LOCATION redis://redis.matrix.svc.cluster.local:6379/2 (settings.py)',
+  },
   { name: 'redis-py-sentinel', path: 'sentinel', db: 3, driver: 'redis-py', how: "redis-py Sentinel(...).master_for(mymaster), the seed's Python example" },
   { name: 'node-redis-sentinel', path: 'sentinel', db: 4, driver: 'node-redis', how: 'node-redis createSentinel({ name, sentinelRootNodes })' },
-  { name: 'ioredis-sentinel', path: 'sentinel', db: 5, driver: 'ioredis', how: "ioredis in Sentinel mode over the three pods' sentinels, failover detector off (ioredis's default)" },
+  {
+    name: 'ioredis-sentinel',
+    path: 'sentinel',
+    db: 5,
+    driver: 'ioredis',
+    how: "ioredis in Sentinel mode over the three pods' sentinels, failover detector off (ioredis's default)",
+  },
   { name: 'redis-rb-sentinel', path: 'sentinel', db: 6, driver: 'ruby-redis', how: 'redis-rb Redis.new(url: "redis://mymaster", sentinels:, role: :master)' },
 ] as const;
 
@@ -81,7 +105,8 @@ const check = (c: Omit<AppPathCheck, 'group'>): AppPathCheck => ({ group: 'app-p
 async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
   for (const p of d.pods) {
     try {
-      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as [string, string] | null;
+      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as
+        [string, string] | null;
       const found = r ? d.pods.find((x) => x.redis.host === r[0] && x.redis.port === Number(r[1])) : undefined;
       if (found) return found;
     } catch {
@@ -92,7 +117,11 @@ async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
 }
 
 /** Open `n` fresh connections through the Service, write once on each: where do new connections land? */
-export async function probeServiceRouting(e: Endpoint, password: string, n: number): Promise<{ ok: number; readonly: number; other: string[]; roles: Record<string, number> }> {
+export async function probeServiceRouting(
+  e: Endpoint,
+  password: string,
+  n: number,
+): Promise<{ ok: number; readonly: number; other: string[]; roles: Record<string, number> }> {
   const out = { ok: 0, readonly: 0, other: [] as string[], roles: {} as Record<string, number> };
   for (let i = 0; i < n; i++) {
     try {
@@ -128,7 +157,11 @@ const MASTER_KILL: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 }
 
 /** For --dry-run: what the group does to the deployment. */
 export const APP_PATH_STEPS: readonly DisruptiveStep[] = [
-  { action: 'SIGKILL both containers of the master\'s pod while every application client writes', heal: 'start the pod again, then wait for convergence', fault: MASTER_KILL },
+  {
+    action: "SIGKILL both containers of the master's pod while every application client writes",
+    heal: 'start the pod again, then wait for convergence',
+    fault: MASTER_KILL,
+  },
 ];
 
 /** Where the Service path leads, or why there is none. */
@@ -144,13 +177,28 @@ function serviceOf(d: StartedDeployment, o: AppPathOptions): { service: Endpoint
 /** The checks of the Service path, skipped with the reason when there is no Service. */
 function skippedClientChecks(apps: readonly AppClient[], reason: string, expected: string): AppPathCheck[] {
   return apps.flatMap((a) =>
-    ['keeps-writing', 'readonly', 'lost-writes'].map((what) => check({ name: `${a.name}.${what}`, valid: 'skipped', reason, expected, observed: `skipped: ${reason}`, explanation: a.how })),
+    ['keeps-writing', 'readonly', 'lost-writes'].map((what) =>
+      check({ name: `${a.name}.${what}`, valid: 'skipped', reason, expected, observed: `skipped: ${reason}`, explanation: a.how }),
+    ),
   );
 }
 
 function skippedServiceChecks(noService: string, o: AppPathOptions, port: number): AppPathCheck[] {
-  const out = skippedClientChecks(APP_CLIENTS.filter((a) => a.path === 'service'), noService, '(needs the Service path)');
-  out.push(check({ name: 'service.routes-to-master', valid: 'skipped', reason: noService, expected: `new connections through ${o.clientService}:${port} reach the master`, observed: `skipped: ${noService}`, explanation: 'The Service path needs the target to expose Services.' }));
+  const out = skippedClientChecks(
+    APP_CLIENTS.filter((a) => a.path === 'service'),
+    noService,
+    '(needs the Service path)',
+  );
+  out.push(
+    check({
+      name: 'service.routes-to-master',
+      valid: 'skipped',
+      reason: noService,
+      expected: `new connections through ${o.clientService}:${port} reach the master`,
+      observed: `skipped: ${noService}`,
+      explanation: 'The Service path needs the target to expose Services.',
+    }),
+  );
   return out;
 }
 
@@ -158,38 +206,58 @@ function skippedServiceChecks(noService: string, o: AppPathOptions, port: number
 async function routingCheck(service: Endpoint, d: StartedDeployment, o: AppPathOptions): Promise<AppPathCheck> {
   const r = await probeServiceRouting(service, d.password, o.probeConnections);
   return check({
-    name: 'service.routes-to-master', valid: r.readonly === 0 && r.ok === o.probeConnections,
+    name: 'service.routes-to-master',
+    valid: r.readonly === 0 && r.ok === o.probeConnections,
     expected: `${o.probeConnections} of ${o.probeConnections} new connections through ${o.clientService}:${d.model.redisPort} accept a write (0 READONLY)`,
-    observed: `${r.ok} accepted, ${r.readonly} READONLY${r.other.length ? `, ${r.other.length} other errors (${r.other[0]})` : ''}; ROLE seen: ${Object.entries(r.roles).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`,
-    explanation: 'Each new connection goes to one of the pods the Service selects: a selector matching every pod sends two in three to a replica, which refuses writes (READONLY).',
+    observed: `${r.ok} accepted, ${r.readonly} READONLY${r.other.length ? `, ${r.other.length} other errors (${r.other[0]})` : ''}; ROLE seen: ${
+      Object.entries(r.roles)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(', ') || 'none'
+    }`,
+    explanation:
+      'Each new connection goes to one of the pods the Service selects: a selector matching every pod sends two in three to a replica, which refuses writes (READONLY).',
     figures: { probe_connections: o.probeConnections, probe_readonly: r.readonly },
   });
 }
 
 /** Library checks first (a missing library skips its client's checks with the reason), then one driver per application client, each on its path. */
-async function startClients(apps: readonly AppClient[], d: StartedDeployment, service: Endpoint | null, clock: Clock, o: AppPathOptions): Promise<{ running: Running[]; skipped: AppPathCheck[] }> {
+async function startClients(
+  apps: readonly AppClient[],
+  d: StartedDeployment,
+  service: Endpoint | null,
+  clock: Clock,
+  o: AppPathOptions,
+): Promise<{ running: Running[]; skipped: AppPathCheck[] }> {
   const reasons = await Promise.all(apps.map((a) => driverUnavailable(driverKind(a.driver))));
   const skipped = apps.flatMap((a, i) => (reasons[i] ? skippedClientChecks([a], reasons[i], `(needs ${driverKind(a.driver).client} on this machine)`) : []));
   const available = apps.filter((_, i) => reasons[i] === null);
   const started = await Promise.allSettled(
     available.map((app) =>
-      startDriver(app.driver, {
-        name: app.name,
-        sentinels: d.pods.map((p) => p.sentinel),
-        masterName: d.model.masterName,
-        ...(service ? { service } : {}),
-        password: d.password,
-        db: app.db,
-        rateHz: o.rateHz,
-        // A bound should the harness not stop it: warm-up, the longest resume, the tail, and slack.
-        durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
-        keyPrefix: `app-paths:${app.name}:${Date.now()}`,
-        timeoutMs: o.commandTimeoutMs,
-      }, clock),
+      startDriver(
+        app.driver,
+        {
+          name: app.name,
+          sentinels: d.pods.map((p) => p.sentinel),
+          masterName: d.model.masterName,
+          ...(service ? { service } : {}),
+          password: d.password,
+          db: app.db,
+          rateHz: o.rateHz,
+          // A bound should the harness not stop it: warm-up, the longest resume, the tail, and slack.
+          durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
+          keyPrefix: `app-paths:${app.name}:${Date.now()}`,
+          timeoutMs: o.commandTimeoutMs,
+        },
+        clock,
+      ),
     ),
   );
-  const running = started.flatMap((r, i) => (r.status === 'fulfilled' ? [{ app: available[i]!, driver: r.value, library: `${r.value.info.client} ${r.value.info.version}` }] : []));
-  const failed = started.flatMap((r, i) => (r.status === 'rejected' ? [`${available[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : []));
+  const running = started.flatMap((r, i) =>
+    r.status === 'fulfilled' ? [{ app: available[i]!, driver: r.value, library: `${r.value.info.client} ${r.value.info.version}` }] : [],
+  );
+  const failed = started.flatMap((r, i) =>
+    r.status === 'rejected' ? [`${available[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : [],
+  );
   if (failed.length) {
     await Promise.allSettled(running.map((r) => r.driver.stop()));
     throw new HarnessError('PROCESS_FAILED', `application client driver(s) did not start: ${failed.join('; ')}`);
@@ -216,7 +284,14 @@ async function openPollers(d: StartedDeployment, oldMaster: Pod): Promise<Poller
   return pollers;
 }
 
-async function watchPromotion(d: StartedDeployment, pollers: Pollers, running: readonly Running[], clock: Clock, faultNs: number, o: AppPathOptions): Promise<Omit<Failover, 'faultNs'>> {
+async function watchPromotion(
+  d: StartedDeployment,
+  pollers: Pollers,
+  running: readonly Running[],
+  clock: Clock,
+  faultNs: number,
+  o: AppPathOptions,
+): Promise<Omit<Failover, 'faultNs'>> {
   const probe = (p: Pod) => roleProbe(d, p);
   let promotedNs: number | null = null;
   let newMaster: Pod | undefined;
@@ -249,7 +324,14 @@ async function watchPromotion(d: StartedDeployment, pollers: Pollers, running: r
 }
 
 /** Step 2: every client writes across a kill of the master's pod (the scenarios' kill-pod fault, healed through `heals`). */
-async function writeAcrossMasterKill(d: StartedDeployment, oldMaster: Pod, running: readonly Running[], clock: Clock, heals: HealStack, o: AppPathOptions): Promise<Failover> {
+async function writeAcrossMasterKill(
+  d: StartedDeployment,
+  oldMaster: Pod,
+  running: readonly Running[],
+  clock: Clock,
+  heals: HealStack,
+  o: AppPathOptions,
+): Promise<Failover> {
   const faultCtx = conformanceFaultContext(d, { master: oldMaster, replicas: d.pods.filter((p) => p !== oldMaster) }, clock);
   try {
     // The drivers write from their start on.
@@ -348,27 +430,37 @@ function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: numbe
   const tailAcked = tail.filter((x) => h.some((y) => y.type === 'ok' && y.key === x.key)).length;
   return [
     check({
-      name: `${name}.keeps-writing`, valid: r.failed === undefined && f.firstAck !== null && tail.length > 0 && tailAcked === tail.length,
+      name: `${name}.keeps-writing`,
+      valid: r.failed === undefined && f.firstAck !== null && tail.length > 0 && tailAcked === tail.length,
       expected: `writes acknowledged again after the kill of ${oldMaster.name} (within ${o.resumeTimeoutMs} ms), and every write of the last ${o.afterMs} ms`,
-      observed: `${r.library}: ` + (r.failed !== undefined ? `the driver failed: ${r.failed}; ` : '') + (f.firstAck === null
-        ? `no write invoked after the fault was acknowledged (${f.after} invoked, ${f.readonly} READONLY)`
-        : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`) +
+      observed:
+        `${r.library}: ` +
+        (r.failed !== undefined ? `the driver failed: ${r.failed}; ` : '') +
+        (f.firstAck === null
+          ? `no write invoked after the fault was acknowledged (${f.after} invoked, ${f.readonly} READONLY)`
+          : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`) +
         `; ${f.figures.writes_failed} fail, ${f.figures.writes_info} info`,
       explanation: `Library ${r.library} (driver ${r.app.driver}): ${r.app.how}. The application must keep writing across a failover without a restart.`,
       figures: f.figures,
     }),
     check({
-      name: `${name}.readonly`, valid: f.readonly === 0,
-      expected: '0 writes refused with READONLY', observed: `${r.library}: ${f.readonly} of ${f.figures.writes_invoked} writes refused with READONLY`,
+      name: `${name}.readonly`,
+      valid: f.readonly === 0,
+      expected: '0 writes refused with READONLY',
+      observed: `${r.library}: ${f.readonly} of ${f.figures.writes_invoked} writes refused with READONLY`,
       explanation: 'A write answered READONLY reached a replica: the path does not lead to the master.',
       figures: { readonly_errors: f.readonly },
     }),
     check({
-      name: `${name}.lost-writes`, valid: f.lostAfter === 0,
+      name: `${name}.lost-writes`,
+      valid: f.lostAfter === 0,
       expected: `0 writes acknowledged after the fault missing from the master (db ${r.app.db})`,
-      observed: f.lost === null ? `${r.library}: could not read back (no master answered)`
-        : `${r.library}: ${f.lostAfter} acknowledged after the fault missing; ${f.lost.length - f.lostAfter!} acknowledged before it missing (of ${f.acked} acknowledged)`,
-      explanation: 'Read back from the master after the failover. Writes the old master acknowledged just before its kill may be lost to asynchronous replication (reported); a write acknowledged after the fault must be on the new master.',
+      observed:
+        f.lost === null
+          ? `${r.library}: could not read back (no master answered)`
+          : `${r.library}: ${f.lostAfter} acknowledged after the fault missing; ${f.lost.length - f.lostAfter!} acknowledged before it missing (of ${f.acked} acknowledged)`,
+      explanation:
+        'Read back from the master after the failover. Writes the old master acknowledged just before its kill may be lost to asynchronous replication (reported); a write acknowledged after the fault must be on the new master.',
       figures: { lost_acked: f.figures.lost_acked ?? null, lost_acked_after_fault: f.lostAfter },
     }),
   ];
@@ -376,7 +468,11 @@ function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: numbe
 
 /** How far the role label trailed the promotion, as figures and a sentence. */
 function labelLag(d: StartedDeployment, fo: Failover, clock: Clock, o: AppPathOptions): { figures: Record<string, number | null>; text: string } {
-  const figures: Record<string, number | null> = { promoted_ms: fo.promotedNs === null ? null : nsToMs(fo.promotedNs - fo.faultNs), label_ms: null, label_lag_ms: null };
+  const figures: Record<string, number | null> = {
+    promoted_ms: fo.promotedNs === null ? null : nsToMs(fo.promotedNs - fo.faultNs),
+    label_ms: null,
+    label_lag_ms: null,
+  };
   if (!hasServices(d) || !fo.newMaster) return { figures, text: 'no Service labels on this target' };
   const nm = fo.newMaster;
   const perfToNs = (atMs: number) => clock.nowNs() - (performance.now() - atMs) * 1e6;
@@ -385,11 +481,19 @@ function labelLag(d: StartedDeployment, fo: Failover, clock: Clock, o: AppPathOp
   const ns = perfToNs(labelled.atMs);
   figures.label_ms = nsToMs(ns - fo.faultNs);
   figures.label_lag_ms = fo.promotedNs === null ? null : nsToMs(ns - fo.promotedNs);
-  return { figures, text: `${nm.name} labelled ${o.roleLabel}=${o.masterRole} ${figures.label_ms} ms after the fault, ${figures.label_lag_ms} ms after it answered ROLE master` };
+  return {
+    figures,
+    text: `${nm.name} labelled ${o.roleLabel}=${o.masterRole} ${figures.label_ms} ms after the fault, ${figures.label_lag_ms} ms after it answered ROLE master`,
+  };
 }
 
 /** Step 4: the failover time through the Service against the Sentinel path, and the label's lag. */
-function failoverTimeCheck(running: readonly Running[], figuresOf: Record<string, Record<string, number | null>>, label: ReturnType<typeof labelLag>, hasService: boolean): AppPathCheck {
+function failoverTimeCheck(
+  running: readonly Running[],
+  figuresOf: Record<string, Record<string, number | null>>,
+  label: ReturnType<typeof labelLag>,
+  hasService: boolean,
+): AppPathCheck {
   const serviceMs = running.filter((r) => r.app.path === 'service').map((r) => figuresOf[r.app.name]!.failover_ms ?? null);
   const sentinelMs = running.filter((r) => r.app.path === 'sentinel').map((r) => figuresOf[r.app.name]!.failover_ms ?? null);
   const maxOf = (xs: (number | null)[]) => (xs.length === 0 || xs.some((x) => x === null) ? null : Math.max(...(xs as number[])));
@@ -400,19 +504,26 @@ function failoverTimeCheck(running: readonly Running[], figuresOf: Record<string
     ...label.figures,
   };
   return check({
-    name: 'failover-time', valid: (!hasService || figures.service_failover_ms !== null) && figures.sentinel_failover_ms !== null,
+    name: 'failover-time',
+    valid: (!hasService || figures.service_failover_ms !== null) && figures.sentinel_failover_ms !== null,
     expected: 'the failover time measured on every path (fault → first acknowledged write invoked after it)',
     observed:
       `Service path ${ms(figures.service_failover_ms)} (slowest of ${serviceMs.length}), Sentinel path ${ms(figures.sentinel_failover_ms)} (slowest of ${sentinelMs.length}); ` +
       `promotion ${ms(label.figures.promoted_ms ?? null)}; ${label.text}; ` +
       running.map((r) => `${r.app.name} (${r.library}) ${ms(figuresOf[r.app.name]!.failover_ms ?? null)}`).join(', '),
-    explanation: 'Measured, not held to a figure here: the Service path adds the label lag (role-labeller poll + API) and, on a cluster, endpoint propagation to kube-proxy.',
+    explanation:
+      'Measured, not held to a figure here: the Service path adds the label lag (role-labeller poll + API) and, on a cluster, endpoint propagation to kube-proxy.',
     figures,
   });
 }
 
 /** Step 5: after the old master's pod is back, exactly the master carries the master label. */
-async function labelFollowsCheck(d: StartedDeployment & { services: NonNullable<StartedDeployment['services']> }, oldMaster: Pod, label: ReturnType<typeof labelLag>, o: AppPathOptions): Promise<AppPathCheck> {
+async function labelFollowsCheck(
+  d: StartedDeployment & { services: NonNullable<StartedDeployment['services']> },
+  oldMaster: Pod,
+  label: ReturnType<typeof labelLag>,
+  o: AppPathOptions,
+): Promise<AppPathCheck> {
   const master = await sentinelMaster(d);
   let labelled: string[] = [];
   for (let i = 0; i < 200; i++) {
@@ -421,10 +532,12 @@ async function labelFollowsCheck(d: StartedDeployment & { services: NonNullable<
     await sleep(25);
   }
   return check({
-    name: 'service.label-follows-master', valid: master !== undefined && labelled.length === 1 && labelled[0] === master.name,
+    name: 'service.label-follows-master',
+    valid: master !== undefined && labelled.length === 1 && labelled[0] === master.name,
     expected: `exactly the master the sentinels name (${master?.name ?? '?'}) labelled ${o.roleLabel}=${o.masterRole}${o.restart ? `, after ${oldMaster.name} came back` : ''}`,
     observed: `labelled ${o.masterRole}: ${labelled.join(', ') || 'none'}; ${label.text}`,
-    explanation: 'The Service selects by this label: none labelled is an outage of the Service path, two labelled send writes to a replica or to a second master.',
+    explanation:
+      'The Service selects by this label: none labelled is an outage of the Service path, two labelled send writes to a replica or to a second master.',
     figures: label.figures,
   });
 }
@@ -442,12 +555,26 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
   const out: AppPathCheck[] = service ? [await routingCheck(service, d, o)] : skippedServiceChecks(noService, o, d.model.redisPort);
   const oldMaster = await sentinelMaster(d);
   if (!oldMaster) {
-    out.push(check({ name: 'failover', valid: false, expected: 'a master named by the sentinels', observed: 'no sentinel named a master', explanation: 'The app paths are exercised across a kill of the master; there is none to kill.' }));
+    out.push(
+      check({
+        name: 'failover',
+        valid: false,
+        expected: 'a master named by the sentinels',
+        observed: 'no sentinel named a master',
+        explanation: 'The app paths are exercised across a kill of the master; there is none to kill.',
+      }),
+    );
     return out;
   }
   const heals = new HealStack(conformanceFaultContext(d, { master: oldMaster, replicas: [] }, clock));
   try {
-    const { running, skipped } = await startClients(APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null), d, service, clock, o);
+    const { running, skipped } = await startClients(
+      APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null),
+      d,
+      service,
+      clock,
+      o,
+    );
     out.push(...skipped);
     const fo = await writeAcrossMasterKill(d, oldMaster, running, clock, heals, o);
     const finalMaster = (await sentinelMaster(d)) ?? fo.newMaster;
@@ -482,5 +609,9 @@ export function appPathTable(checks: readonly ConformanceCheck[]): string {
     const library = /^Library (.+?) \(driver/.exec(k.explanation)?.[1] ?? '?';
     return `| ${a.name} | ${a.path} | ${library} | ${v(f.failover_ms)} | ${v(f.readonly_errors)} | ${v(f.writes_failed)} / ${v(f.writes_info)} | ${v(f.lost_acked_after_fault)} (${v(f.lost_acked)}) | ${k.valid === true ? 'pass' : 'FAIL'} |`;
   });
-  return ['| client | path | library | failover (ms) | READONLY | fail / info | lost after fault (all) | keeps writing |', '| --- | --- | --- | --: | --: | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| client | path | library | failover (ms) | READONLY | fail / info | lost after fault (all) | keeps writing |',
+    '| --- | --- | --- | --: | --: | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }

@@ -29,7 +29,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
   },
   {
     name: 'profile',
-    description: 'the seed and hardened profiles rendered from these manifests: every seed check still holds, the hardened directives are the intended deviation',
+    description:
+      'the seed and hardened profiles rendered from these manifests: every seed check still holds, the hardened directives are the intended deviation',
     needsDeployment: false,
     run: async (ctx) => {
       const files = await readManifestFiles(ctx.model.manifestsDir);
@@ -38,13 +39,15 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
   },
   {
     name: 'live',
-    description: "the running deployment: the seed's verification steps, sentinel agreement, CKQUORUM, TILT, every parameter as the processes run it, authentication",
+    description:
+      "the running deployment: the seed's verification steps, sentinel agreement, CKQUORUM, TILT, every parameter as the processes run it, authentication",
     needsDeployment: true,
     run: liveChecks,
   },
   {
     name: 'app-paths',
-    description: "the seed's applications' paths: new connections through the redis Service reach the master; Synapse, LiveKit and Django through the Service and Sentinel-aware clients keep writing across a master kill",
+    description:
+      "the seed's applications' paths: new connections through the redis Service reach the master; Synapse, LiveKit and Django through the Service and Sentinel-aware clients keep writing across a master kill",
     needsDeployment: true,
     needs: ['services'],
     disruptive: APP_PATH_STEPS,
@@ -55,7 +58,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
   },
   {
     name: 'monitoring',
-    description: 'the exporter sidecars (--monitoring) scraped by a Prometheus on loopback with monitoring/alerts.yaml: no alert in steady state; across a master kill the expected alerts fire and clear within bounds',
+    description:
+      'the exporter sidecars (--monitoring) scraped by a Prometheus on loopback with monitoring/alerts.yaml: no alert in steady state; across a master kill the expected alerts fire and clear within bounds',
     needsDeployment: true,
     needs: [],
     disruptive: MONITORING_STEPS,

@@ -24,8 +24,18 @@ interface ModelClass {
  * (≈200 ms for all of them; the whole package takes over a second to load).
  */
 const MODELS = [
-  Namespace, Secret, ConfigMap, Service, ServiceAccount, PersistentVolumeClaim,
-  StatefulSet, Deployment, PodDisruptionBudget, NetworkPolicy, Role, RoleBinding,
+  Namespace,
+  Secret,
+  ConfigMap,
+  Service,
+  ServiceAccount,
+  PersistentVolumeClaim,
+  StatefulSet,
+  Deployment,
+  PodDisruptionBudget,
+  NetworkPolicy,
+  Role,
+  RoleBinding,
 ] as unknown as ModelClass[];
 
 const BY_TYPE = new Map(MODELS.map((m) => [`${m.apiVersion} ${m.kind}`, m]));
@@ -45,10 +55,7 @@ export interface SchemaViolation {
   others: number;
 }
 
-export type SchemaResult =
-  | { status: 'valid' }
-  | { status: 'invalid'; violation: SchemaViolation }
-  | { status: 'no-schema' };
+export type SchemaResult = { status: 'valid' } | { status: 'invalid'; violation: SchemaViolation } | { status: 'no-schema' };
 
 interface AjvError {
   instancePath?: string;
@@ -78,6 +85,7 @@ export function validateSchema(obj: Record<string, unknown>): SchemaResult {
 
 function describe(e: AjvError): string {
   if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') return `missing required field ${e.params.missingProperty}`;
-  if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues))
+    return `must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return e.message ?? e.keyword ?? 'invalid';
 }

@@ -63,7 +63,8 @@ export interface LiveSnapshot {
 export const REDIS_PARAMS = ['appendonly', 'appendfsync', 'save', 'maxmemory', 'maxmemory-policy'] as const;
 export const SENTINEL_PARAMS = ['quorum', 'down-after-milliseconds', 'failover-timeout', 'parallel-syncs'] as const;
 
-const compareSecret = (value: string, password: string): 'equal' | 'empty' | 'different' => (value === '' ? 'empty' : value === password ? 'equal' : 'different');
+const compareSecret = (value: string, password: string): 'equal' | 'empty' | 'different' =>
+  value === '' ? 'empty' : value === password ? 'equal' : 'different';
 
 /** One look at every redis and sentinel of the deployment. Never keeps a password. */
 export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapshot> {
@@ -121,7 +122,12 @@ export interface LiveExpectations {
   sentinel: Record<(typeof SENTINEL_PARAMS)[number], { seed: string; manifest: string; override?: string }>;
 }
 
-export function liveExpectations(model: DeploymentModel, overrides: ConformanceContext['overrides'] = {}, seed: Readonly<SeedDesign> = SEED_DESIGN, label = 'seed design'): LiveExpectations {
+export function liveExpectations(
+  model: DeploymentModel,
+  overrides: ConformanceContext['overrides'] = {},
+  seed: Readonly<SeedDesign> = SEED_DESIGN,
+  label = 'seed design',
+): LiveExpectations {
   const manifestRedis = (k: string) => lastDirective(model.redisConf.text, [k])?.join(' ');
   const seedRedis: Record<(typeof REDIS_PARAMS)[number], string> = {
     appendonly: seed.appendonly,
@@ -145,8 +151,15 @@ export function liveExpectations(model: DeploymentModel, overrides: ConformanceC
   const withOverride = <T extends object>(o: T, v: string | undefined): T => (v === undefined ? o : { ...o, override: v });
   return {
     label,
-    redis: Object.fromEntries(REDIS_PARAMS.map((k) => [k, withOverride({ seed: seedRedis[k], manifest: manifestRedis(k) }, overrides.redis?.[k])])) as LiveExpectations['redis'],
-    sentinel: Object.fromEntries(SENTINEL_PARAMS.map((k) => [k, withOverride({ seed: seedSentinel[k], manifest: manifestSentinel[k] }, k === 'quorum' ? undefined : overrides.sentinel?.[k])])) as LiveExpectations['sentinel'],
+    redis: Object.fromEntries(
+      REDIS_PARAMS.map((k) => [k, withOverride({ seed: seedRedis[k], manifest: manifestRedis(k) }, overrides.redis?.[k])]),
+    ) as LiveExpectations['redis'],
+    sentinel: Object.fromEntries(
+      SENTINEL_PARAMS.map((k) => [
+        k,
+        withOverride({ seed: seedSentinel[k], manifest: manifestSentinel[k] }, k === 'quorum' ? undefined : overrides.sentinel?.[k]),
+      ]),
+    ) as LiveExpectations['sentinel'],
   };
 }
 
@@ -221,7 +234,10 @@ function sentinelAgreementChecks(snap: LiveSnapshot): { checks: ConformanceCheck
   const n = snap.pods.length;
   const replicasWanted = n - 1;
   // --- sentinels agree ------------------------------------------------------------------------------------
-  const addrs = snap.sentinels.map((s) => ({ pod: s.pod, value: s.getMasterAddr.ok ? (s.getMasterAddr.value ?? '(none)') : `(error: ${s.getMasterAddr.error})` }));
+  const addrs = snap.sentinels.map((s) => ({
+    pod: s.pod,
+    value: s.getMasterAddr.ok ? (s.getMasterAddr.value ?? '(none)') : `(error: ${s.getMasterAddr.error})`,
+  }));
   const agreed = new Set(addrs.map((a) => a.value));
   const masterAddr = agreed.size === 1 ? [...agreed][0]! : null;
   const masterPod = snap.pods.find((p) => p.redis === masterAddr);
@@ -232,7 +248,11 @@ function sentinelAgreementChecks(snap: LiveSnapshot): { checks: ConformanceCheck
     observed: perPod(addrs) + (masterAddr !== null && !masterPod ? ' (no pod of this deployment)' : ''),
     explanation: 'Clients ask any sentinel for the master: sentinels that disagree send clients to different masters.',
   });
-  const masterInfo = snap.sentinels.map((s) => ({ pod: s.pod, m: s.masters.ok ? s.masters.value.find((m) => m.name === snap.masterName) : undefined, err: s.masters.ok ? undefined : s.masters.error }));
+  const masterInfo = snap.sentinels.map((s) => ({
+    pod: s.pod,
+    m: s.masters.ok ? s.masters.value.find((m) => m.name === snap.masterName) : undefined,
+    err: s.masters.ok ? undefined : s.masters.error,
+  }));
   const epochs = masterInfo.map((x) => ({ pod: x.pod, value: x.m?.['config-epoch'] ?? `(${x.err ?? 'not monitored'})` }));
   add({
     name: 'sentinel.agree-config-epoch',
@@ -243,23 +263,55 @@ function sentinelAgreementChecks(snap: LiveSnapshot): { checks: ConformanceCheck
   });
   add({
     name: 'sentinel.masters',
-    valid: snap.sentinels.every((s) => s.masters.ok && s.masters.value.length === 1 && s.masters.value[0]!.name === snap.masterName && s.masters.value[0]!.flags === 'master' && `${s.masters.value[0]!.ip}:${s.masters.value[0]!.port}` === masterAddr),
+    valid: snap.sentinels.every(
+      (s) =>
+        s.masters.ok &&
+        s.masters.value.length === 1 &&
+        s.masters.value[0]!.name === snap.masterName &&
+        s.masters.value[0]!.flags === 'master' &&
+        `${s.masters.value[0]!.ip}:${s.masters.value[0]!.port}` === masterAddr,
+    ),
     expected: `SENTINEL MASTERS lists exactly ${snap.masterName}, flags master, at ${masterAddr ?? 'the agreed master'}`,
-    observed: perPod(snap.sentinels.map((s) => ({ pod: s.pod, value: s.masters.ok ? s.masters.value.map((m) => `${m.name} ${m.ip}:${m.port} flags ${m.flags}`).join(', ') || '(none)' : `(error: ${s.masters.error})` }))),
+    observed: perPod(
+      snap.sentinels.map((s) => ({
+        pod: s.pod,
+        value: s.masters.ok ? s.masters.value.map((m) => `${m.name} ${m.ip}:${m.port} flags ${m.flags}`).join(', ') || '(none)' : `(error: ${s.masters.error})`,
+      })),
+    ),
     explanation: 'The seed\'s verification step "SENTINEL masters": each sentinel monitors the one master, and sees it up.',
   });
   add({
     name: 'sentinel.sentinels',
-    valid: snap.sentinels.every((s) => s.sentinels.ok && s.sentinels.value.length === n - 1 && s.sentinels.value.every((x) => !/s_down|o_down|disconnected/.test(x.flags ?? ''))),
+    valid: snap.sentinels.every(
+      (s) => s.sentinels.ok && s.sentinels.value.length === n - 1 && s.sentinels.value.every((x) => !/s_down|o_down|disconnected/.test(x.flags ?? '')),
+    ),
     expected: `SENTINEL SENTINELS ${snap.masterName} lists the ${n - 1} other sentinels, none down`,
-    observed: perPod(snap.sentinels.map((s) => ({ pod: s.pod, value: s.sentinels.ok ? `${s.sentinels.value.length} (${s.sentinels.value.map((x) => `${x.ip}:${x.port} ${x.flags}`).join(', ')})` : `(error: ${s.sentinels.error})` }))),
-    explanation: 'The seed\'s verification step "SENTINEL sentinels mymaster": a sentinel that does not know its peers cannot reach quorum or be elected leader.',
+    observed: perPod(
+      snap.sentinels.map((s) => ({
+        pod: s.pod,
+        value: s.sentinels.ok
+          ? `${s.sentinels.value.length} (${s.sentinels.value.map((x) => `${x.ip}:${x.port} ${x.flags}`).join(', ')})`
+          : `(error: ${s.sentinels.error})`,
+      })),
+    ),
+    explanation:
+      'The seed\'s verification step "SENTINEL sentinels mymaster": a sentinel that does not know its peers cannot reach quorum or be elected leader.',
   });
   add({
     name: 'sentinel.replicas',
-    valid: snap.sentinels.every((s) => s.replicas.ok && s.replicas.value.length === replicasWanted && s.replicas.value.every((r) => r.flags === 'slave' && r['master-link-status'] === 'ok')),
+    valid: snap.sentinels.every(
+      (s) =>
+        s.replicas.ok && s.replicas.value.length === replicasWanted && s.replicas.value.every((r) => r.flags === 'slave' && r['master-link-status'] === 'ok'),
+    ),
     expected: `SENTINEL REPLICAS ${snap.masterName} lists ${replicasWanted} replicas, flags slave, master link ok`,
-    observed: perPod(snap.sentinels.map((s) => ({ pod: s.pod, value: s.replicas.ok ? `${s.replicas.value.length} (${s.replicas.value.map((r) => `${r.ip}:${r.port} ${r.flags} link ${r['master-link-status']}`).join(', ')})` : `(error: ${s.replicas.error})` }))),
+    observed: perPod(
+      snap.sentinels.map((s) => ({
+        pod: s.pod,
+        value: s.replicas.ok
+          ? `${s.replicas.value.length} (${s.replicas.value.map((r) => `${r.ip}:${r.port} ${r.flags} link ${r['master-link-status']}`).join(', ')})`
+          : `(error: ${s.replicas.error})`,
+      })),
+    ),
     explanation: 'A sentinel only promotes replicas it knows and sees healthy.',
   });
   add({
@@ -273,7 +325,9 @@ function sentinelAgreementChecks(snap: LiveSnapshot): { checks: ConformanceCheck
     name: 'sentinel.no-tilt',
     valid: snap.sentinels.every((s) => s.tilt.ok && s.tilt.value === '0'),
     expected: 'sentinel_tilt:0 on every sentinel',
-    observed: perPod(snap.sentinels.map((s) => ({ pod: s.pod, value: s.tilt.ok ? `sentinel_tilt:${s.tilt.value ?? '(absent)'}` : `(error: ${s.tilt.error})` }))),
+    observed: perPod(
+      snap.sentinels.map((s) => ({ pod: s.pod, value: s.tilt.ok ? `sentinel_tilt:${s.tilt.value ?? '(absent)'}` : `(error: ${s.tilt.error})` })),
+    ),
     explanation: 'A sentinel in TILT mode (clock jumps, an overloaded host) stops acting for 30 s: no failover.',
   });
 
@@ -296,7 +350,11 @@ function replicationChecks(snap: LiveSnapshot, masterPod: SnapPod | undefined): 
     observed: mi ? `role:${mi.role}` : masterSnap && !masterSnap.replication.ok ? `(error: ${masterSnap.replication.error})` : `(not asked${why})`,
     explanation: 'The seed\'s verification step "INFO replication" on the master.',
   });
-  const slaves = mi ? Object.entries(mi).filter(([k]) => /^slave\d+$/.test(k)).map(([, v]) => v) : [];
+  const slaves = mi
+    ? Object.entries(mi)
+        .filter(([k]) => /^slave\d+$/.test(k))
+        .map(([, v]) => v)
+    : [];
   add({
     name: 'replication.connected-replicas',
     valid: mi !== undefined && Number(mi.connected_slaves) === replicasWanted,
@@ -317,8 +375,15 @@ function replicationChecks(snap: LiveSnapshot, masterPod: SnapPod | undefined): 
     const r = snap.redis.find((x) => x.pod === p.name);
     if (!r || !r.replication.ok) return { pod: p.name, ok: false, value: `(error: ${r && !r.replication.ok ? r.replication.error : 'not asked'})` };
     const i = r.replication.value;
-    const toMaster = masterPod !== undefined && Number(i.master_port) === Number(masterPod.redis.split(':').pop()) && (i.master_host === masterPod.host || (i.master_host ?? '').startsWith(`${masterPod.name}.`));
-    return { pod: p.name, ok: i.role === 'slave' && toMaster && i.master_link_status === 'up', value: `role:${i.role} master ${i.master_host}:${i.master_port} link ${i.master_link_status}` };
+    const toMaster =
+      masterPod !== undefined &&
+      Number(i.master_port) === Number(masterPod.redis.split(':').pop()) &&
+      (i.master_host === masterPod.host || (i.master_host ?? '').startsWith(`${masterPod.name}.`));
+    return {
+      pod: p.name,
+      ok: i.role === 'slave' && toMaster && i.master_link_status === 'up',
+      value: `role:${i.role} master ${i.master_host}:${i.master_port} link ${i.master_link_status}`,
+    };
   });
   add({
     name: 'replication.replicas-follow-master',
@@ -337,10 +402,26 @@ function runningParamChecks(snap: LiveSnapshot, exp: LiveExpectations, masterInf
   const add = (c: Omit<ConformanceCheck, 'group'>) => out.push({ group: 'live', ...c });
   // --- parameters as the processes run them ---------------------------------------------------------------
   for (const k of REDIS_PARAMS) {
-    out.push(paramCheck(`config.redis.${k}`, k, exp.redis[k], snap.redis.map((r) => ({ pod: r.pod, value: r.config.ok ? (r.config.value[k] ?? '') : null })), exp.label));
+    out.push(
+      paramCheck(
+        `config.redis.${k}`,
+        k,
+        exp.redis[k],
+        snap.redis.map((r) => ({ pod: r.pod, value: r.config.ok ? (r.config.value[k] ?? '') : null })),
+        exp.label,
+      ),
+    );
   }
   for (const k of SENTINEL_PARAMS) {
-    out.push(paramCheck(`config.sentinel.${k}`, k, exp.sentinel[k], masterInfo.map((x) => ({ pod: x.pod, value: x.m?.[k] ?? null })), exp.label));
+    out.push(
+      paramCheck(
+        `config.sentinel.${k}`,
+        k,
+        exp.sentinel[k],
+        masterInfo.map((x) => ({ pod: x.pod, value: x.m?.[k] ?? null })),
+        exp.label,
+      ),
+    );
   }
   for (const key of ['requirepass', 'masterauth'] as const) {
     const vals = snap.redis.map((r) => ({ pod: r.pod, a: r[key] }));
@@ -348,10 +429,21 @@ function runningParamChecks(snap: LiveSnapshot, exp: LiveExpectations, masterInf
       name: `config.redis.${key}`,
       valid: vals.every((v) => v.a.ok && v.a.value === 'equal'),
       expected: `set, equal to the password in the Secret, on every pod`,
-      observed: perPod(vals.map((v) => ({ pod: v.pod, value: v.a.ok ? (v.a.value === 'equal' ? 'set, equal to the Secret' : v.a.value === 'empty' ? 'empty' : 'set, different from the Secret') : `(error: ${v.a.error})` }))),
+      observed: perPod(
+        vals.map((v) => ({
+          pod: v.pod,
+          value: v.a.ok
+            ? v.a.value === 'equal'
+              ? 'set, equal to the Secret'
+              : v.a.value === 'empty'
+                ? 'empty'
+                : 'set, different from the Secret'
+            : `(error: ${v.a.error})`,
+        })),
+      ),
       explanation:
         key === 'requirepass'
-          ? 'The seed\'s security model: every client authenticates with the password from the Secret.'
+          ? "The seed's security model: every client authenticates with the password from the Secret."
           : 'Replicas authenticate to the master with masterauth; a wrong or missing one breaks replication after the next failover.',
     });
   }
@@ -376,7 +468,7 @@ function authChecks(snap: LiveSnapshot): ConformanceCheck[] {
     valid: snap.redis.every((r) => r.wrongPasswordAuth.startsWith('WRONGPASS')),
     expected: 'WRONGPASS to AUTH with a wrong password on every pod',
     observed: perPod(snap.redis.map((r) => ({ pod: r.pod, value: r.wrongPasswordAuth.split(/[.\n]/)[0]! }))),
-    explanation: 'Any password but the Secret\'s must be refused.',
+    explanation: "Any password but the Secret's must be refused.",
   });
   return out;
 }
@@ -416,4 +508,3 @@ export async function liveChecks(ctx: ConformanceContext): Promise<ConformanceCh
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-

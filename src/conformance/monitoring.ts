@@ -59,7 +59,11 @@ export const MASTER_KILL_ALERTS = {
 const MASTER_KILL: FaultSpec = { kind: 'kill-pod', target: 'master', holdMs: 0 };
 
 export const MONITORING_STEPS: readonly DisruptiveStep[] = [
-  { action: "SIGKILL every container of the master's pod (its exporters with it) while Prometheus evaluates the alert rules", heal: 'start the pod again once the expected alerts fired (or their bound passed), then wait for convergence', fault: MASTER_KILL },
+  {
+    action: "SIGKILL every container of the master's pod (its exporters with it) while Prometheus evaluates the alert rules",
+    heal: 'start the pod again once the expected alerts fired (or their bound passed), then wait for convergence',
+    fault: MASTER_KILL,
+  },
 ];
 
 const check = (c: Omit<MonitoringCheck, 'group'>): MonitoringCheck => ({ group: 'monitoring', ...c });
@@ -122,7 +126,8 @@ function watchAlerts(p: RunningPrometheus, clock: Clock, pollMs: number) {
 async function sentinelMasterAddr(d: StartedDeployment): Promise<string | null> {
   for (const p of d.pods) {
     try {
-      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as [string, string] | null;
+      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as
+        [string, string] | null;
       if (r) return `${r[0]}:${r[1]}`;
     } catch {
       // next sentinel
@@ -132,50 +137,62 @@ async function sentinelMasterAddr(d: StartedDeployment): Promise<string | null> 
 }
 
 const skippedAll = (reason: string): MonitoringCheck[] => [
-  check({ name: 'monitoring', valid: 'skipped', reason, expected: 'a deployment whose pods run the exporter sidecars, reachable by address', observed: `skipped: ${reason}`, explanation: 'The alert rules can only be exercised against exporters Prometheus can scrape.' }),
+  check({
+    name: 'monitoring',
+    valid: 'skipped',
+    reason,
+    expected: 'a deployment whose pods run the exporter sidecars, reachable by address',
+    observed: `skipped: ${reason}`,
+    explanation: 'The alert rules can only be exercised against exporters Prometheus can scrape.',
+  }),
 ];
 
 /** Step 1: every exporter scraped healthy. */
 async function scrapeCheck(prom: RunningPrometheus, d: StartedDeployment, clock: Clock, o: MonitoringOptions): Promise<MonitoringCheck> {
-    const t0 = clock.nowNs();
-    let targets = await prom.targets().catch(() => []);
-    const want = EXPORTERS.length * d.pods.length;
-    while (!(targets.length === want && targets.every((t) => t.health === 'up')) && nsToMs(clock.nowNs() - t0) < o.scrapeTimeoutMs) {
-      await sleep(250);
-      targets = await prom.targets().catch(() => []);
-    }
-    const upCount = targets.filter((t) => t.health === 'up').length;
-    const scraped = upCount === want;
-    return check({
-      name: 'scrape.every-exporter', valid: scraped,
-      expected: `${want} exporters (${EXPORTERS.map((e) => `${e.name} :${e.port}`).join(', ')} on each of ${d.pods.length} pods) scraped healthy within ${o.scrapeTimeoutMs} ms`,
-      observed: `${upCount} of ${targets.length} up after ${nsToMs(clock.nowNs() - t0)} ms${targets.filter((t) => t.health !== 'up').map((t) => `; ${t.job} ${t.instance}: ${t.health} ${t.lastError}`).join('')}`,
-      explanation: 'An alert on a metric nobody scrapes never fires: the exporters must be up before the alerts mean anything.',
-      figures: { exporters_up: upCount, scrape_ready_ms: nsToMs(clock.nowNs() - t0) },
-    });
+  const t0 = clock.nowNs();
+  let targets = await prom.targets().catch(() => []);
+  const want = EXPORTERS.length * d.pods.length;
+  while (!(targets.length === want && targets.every((t) => t.health === 'up')) && nsToMs(clock.nowNs() - t0) < o.scrapeTimeoutMs) {
+    await sleep(250);
+    targets = await prom.targets().catch(() => []);
+  }
+  const upCount = targets.filter((t) => t.health === 'up').length;
+  const scraped = upCount === want;
+  return check({
+    name: 'scrape.every-exporter',
+    valid: scraped,
+    expected: `${want} exporters (${EXPORTERS.map((e) => `${e.name} :${e.port}`).join(', ')} on each of ${d.pods.length} pods) scraped healthy within ${o.scrapeTimeoutMs} ms`,
+    observed: `${upCount} of ${targets.length} up after ${nsToMs(clock.nowNs() - t0)} ms${targets
+      .filter((t) => t.health !== 'up')
+      .map((t) => `; ${t.job} ${t.instance}: ${t.health} ${t.lastError}`)
+      .join('')}`,
+    explanation: 'An alert on a metric nobody scrapes never fires: the exporters must be up before the alerts mean anything.',
+    figures: { exporters_up: upCount, scrape_ready_ms: nsToMs(clock.nowNs() - t0) },
+  });
 }
 
 /** Step 2: steady state, nothing fires, nothing pending. */
 async function steadyCheck(prom: RunningPrometheus, clock: Clock, o: MonitoringOptions): Promise<MonitoringCheck> {
-    const steady = watchAlerts(prom, clock, o.pollMs);
-    await sleep(o.steadyMs);
-    await steady.stop();
-    const noisy = [...new Set([...steady.windows.keys(), ...steady.pending])];
-    return check({
-      name: 'steady-state.silent', valid: steady.lastPollNs() === 0 ? 'unknown' : noisy.length === 0,
-      expected: `no alert firing or pending over ${o.steadyMs} ms of a converged deployment`,
-      observed: noisy.length ? `seen: ${noisy.join(', ')}` : `none (${steady.errors()} failed polls)`,
-      explanation: 'An alert that fires on a healthy deployment is noise operators learn to ignore.',
-      figures: { steady_window_ms: o.steadyMs, alerts_seen: noisy.length },
-    });
-
+  const steady = watchAlerts(prom, clock, o.pollMs);
+  await sleep(o.steadyMs);
+  await steady.stop();
+  const noisy = [...new Set([...steady.windows.keys(), ...steady.pending])];
+  return check({
+    name: 'steady-state.silent',
+    valid: steady.lastPollNs() === 0 ? 'unknown' : noisy.length === 0,
+    expected: `no alert firing or pending over ${o.steadyMs} ms of a converged deployment`,
+    observed: noisy.length ? `seen: ${noisy.join(', ')}` : `none (${steady.errors()} failed polls)`,
+    explanation: 'An alert that fires on a healthy deployment is noise operators learn to ignore.',
+    figures: { steady_window_ms: o.steadyMs, alerts_seen: noisy.length },
+  });
 }
 
 /** The group's checks (exported for the integration test, which also runs it with a broken rules file). */
 export async function monitoringChecks(d: StartedDeployment, options: Partial<MonitoringOptions> = {}): Promise<MonitoringCheck[]> {
   const o = { ...MONITORING_DEFAULTS, ...options };
   if (!hasMonitoring(d.model)) return skippedAll('the deployment runs without the exporter sidecars (pass --monitoring)');
-  if (d.target !== 'local') return skippedAll(`target ${d.target}: the exporters' ports are not reachable from the harness (only the local target gives each pod a loopback address)`);
+  if (d.target !== 'local')
+    return skippedAll(`target ${d.target}: the exporters' ports are not reachable from the harness (only the local target gives each pod a loopback address)`);
   const host = o.prometheusHost ?? d.pods[0]!.redis.host.replace(/\.\d+$/, '.230');
   const clock = createClock();
   const out: MonitoringCheck[] = [];
@@ -236,10 +253,12 @@ export async function monitoringChecks(d: StartedDeployment, options: Partial<Mo
     const fireBoundMs = d.downAfterMs + o.fireSlackMs;
     const rel = (ns: number | null | undefined, from: number) => (ns === null || ns === undefined ? null : nsToMs(ns - from));
     const eventsOf = (name: string, w: AlertWindow | undefined): ConformanceEvent[] =>
-      w ? [
-        { kind: 'alert', type: 'fire', name, atMs: nsToMs(w.firstFiringNs - killNs), detail: [...w.instances].join(', ') },
-        ...(w.clearedNs !== null ? [{ kind: 'alert' as const, type: 'clear' as const, name, atMs: nsToMs(w.clearedNs - killNs), detail: '' }] : []),
-      ] : [];
+      w
+        ? [
+            { kind: 'alert', type: 'fire', name, atMs: nsToMs(w.firstFiringNs - killNs), detail: [...w.instances].join(', ') },
+            ...(w.clearedNs !== null ? [{ kind: 'alert' as const, type: 'clear' as const, name, atMs: nsToMs(w.clearedNs - killNs), detail: '' }] : []),
+          ]
+        : [];
     for (const name of [...MASTER_KILL_ALERTS.must, ...MASTER_KILL_ALERTS.may]) {
       const w = watch.windows.get(name);
       const fireMs = rel(w?.firstFiringNs, killNs);
@@ -247,36 +266,54 @@ export async function monitoringChecks(d: StartedDeployment, options: Partial<Mo
       const must = (MASTER_KILL_ALERTS.must as readonly string[]).includes(name);
       const firedOk = fireMs !== null && fireMs <= fireBoundMs;
       const clearedOk = w !== undefined && w.clearedNs !== null && (clearMs ?? 0) <= o.clearBoundMs;
-      out.push(check({
-        name: `alert.${name}`,
-        valid: must ? firedOk && clearedOk : w === undefined || clearedOk,
-        expected: must
-          ? `fires within ${fireBoundMs} ms of the master kill (down-after ${d.downAfterMs} + ${o.fireSlackMs}) and clears within ${o.clearBoundMs} ms of the heal`
-          : `may fire (its window is about a second, a 1 s scrape can miss it); if it fires it clears within ${o.clearBoundMs} ms of the heal`,
-        observed: w === undefined
-          ? 'never fired'
-          : `fired ${fireMs} ms after the kill${w.instances.size ? ` (${[...w.instances].join(', ')})` : ''}; ${w.clearedNs === null ? 'still firing' : `cleared ${rel(w.clearedNs, killNs)} ms after the kill, ${Math.abs(clearMs ?? 0)} ms ${(clearMs ?? 0) < 0 ? 'before' : 'after'} the heal`}`,
-        explanation: must ? 'An operator must be told the master died, a replica lost its link and the deployment runs short of replicas; and told it is over once the pod is back.' : 'Sentinel\'s sdown/odown state only lasts from down-after to the promotion.',
-        figures: { fire_ms: fireMs, clear_ms: clearMs, fire_after_kill_ms: fireMs, clear_after_kill_ms: w && w.clearedNs !== null ? rel(w.clearedNs, killNs) : null },
-        events: eventsOf(name, w),
-      }));
+      out.push(
+        check({
+          name: `alert.${name}`,
+          valid: must ? firedOk && clearedOk : w === undefined || clearedOk,
+          expected: must
+            ? `fires within ${fireBoundMs} ms of the master kill (down-after ${d.downAfterMs} + ${o.fireSlackMs}) and clears within ${o.clearBoundMs} ms of the heal`
+            : `may fire (its window is about a second, a 1 s scrape can miss it); if it fires it clears within ${o.clearBoundMs} ms of the heal`,
+          observed:
+            w === undefined
+              ? 'never fired'
+              : `fired ${fireMs} ms after the kill${w.instances.size ? ` (${[...w.instances].join(', ')})` : ''}; ${w.clearedNs === null ? 'still firing' : `cleared ${rel(w.clearedNs, killNs)} ms after the kill, ${Math.abs(clearMs ?? 0)} ms ${(clearMs ?? 0) < 0 ? 'before' : 'after'} the heal`}`,
+          explanation: must
+            ? 'An operator must be told the master died, a replica lost its link and the deployment runs short of replicas; and told it is over once the pod is back.'
+            : "Sentinel's sdown/odown state only lasts from down-after to the promotion.",
+          figures: {
+            fire_ms: fireMs,
+            clear_ms: clearMs,
+            fire_after_kill_ms: fireMs,
+            clear_after_kill_ms: w && w.clearedNs !== null ? rel(w.clearedNs, killNs) : null,
+          },
+          events: eventsOf(name, w),
+        }),
+      );
     }
     const wrongly = MASTER_KILL_ALERTS.mustNot.filter((n) => watch.windows.has(n));
-    const unexpected = [...watch.windows.keys()].filter((n) => ![...MASTER_KILL_ALERTS.must, ...MASTER_KILL_ALERTS.may, ...MASTER_KILL_ALERTS.mustNot].includes(n as never));
-    out.push(check({
-      name: 'master-kill.no-other-alerts', valid: wrongly.length === 0,
-      expected: `none of ${MASTER_KILL_ALERTS.mustNot.join(', ')} fires across a master kill (quorum holds with 2 of 3 sentinels)`,
-      observed: wrongly.length || unexpected.length ? `fired: ${[...wrongly, ...unexpected].join(', ')}` : 'none of them fired',
-      explanation: 'An alert that fires on a routine failover points operators at the wrong problem.',
-      events: [...wrongly, ...unexpected].flatMap((n) => eventsOf(n, watch.windows.get(n))),
-    }));
-    out.push(check({
-      name: 'master-kill.all-clear', valid: clearedAllNs !== null,
-      expected: `no alert firing within ${o.clearBoundMs} ms of the heal`,
-      observed: clearedAllNs === null ? `still firing: ${watch.firingNow().join(', ') || '?'}` : `all clear ${rel(clearedAllNs, healedNs)} ms after the heal`,
-      explanation: 'Alerts that do not resolve once the deployment is healthy again hide the next incident.',
-      figures: { all_clear_ms: rel(clearedAllNs, healedNs), heal_after_kill_ms: rel(healedNs, killNs) },
-    }));
+    const unexpected = [...watch.windows.keys()].filter(
+      (n) => ![...MASTER_KILL_ALERTS.must, ...MASTER_KILL_ALERTS.may, ...MASTER_KILL_ALERTS.mustNot].includes(n as never),
+    );
+    out.push(
+      check({
+        name: 'master-kill.no-other-alerts',
+        valid: wrongly.length === 0,
+        expected: `none of ${MASTER_KILL_ALERTS.mustNot.join(', ')} fires across a master kill (quorum holds with 2 of 3 sentinels)`,
+        observed: wrongly.length || unexpected.length ? `fired: ${[...wrongly, ...unexpected].join(', ')}` : 'none of them fired',
+        explanation: 'An alert that fires on a routine failover points operators at the wrong problem.',
+        events: [...wrongly, ...unexpected].flatMap((n) => eventsOf(n, watch.windows.get(n))),
+      }),
+    );
+    out.push(
+      check({
+        name: 'master-kill.all-clear',
+        valid: clearedAllNs !== null,
+        expected: `no alert firing within ${o.clearBoundMs} ms of the heal`,
+        observed: clearedAllNs === null ? `still firing: ${watch.firingNow().join(', ') || '?'}` : `all clear ${rel(clearedAllNs, healedNs)} ms after the heal`,
+        explanation: 'Alerts that do not resolve once the deployment is healthy again hide the next incident.',
+        figures: { all_clear_ms: rel(clearedAllNs, healedNs), heal_after_kill_ms: rel(healedNs, killNs) },
+      }),
+    );
     await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
     return out;
   } finally {

@@ -23,15 +23,29 @@ export type { UnitSpec } from './peer/unit-run.ts';
 
 /** For --dry-run: what each unit does to the deployment, and how it is undone (all on the heal stack, SIGINT included). */
 export const PEER_STEPS: readonly DisruptiveStep[] = [
-  { unit: '06-ckquorum.tcl', action: 'SENTINEL SET quorum 4, then 1, on one sentinel; SIGKILL the sentinel containers of two other pods', heal: 'restore the quorum; start the sentinel containers' },
-  { unit: '03-runtime-reconf.tcl', action: 'SENTINEL SET quorum / down-after on one sentinel; a runtime password change (CONFIG SET requirepass and masterauth on every node, the Secret, SENTINEL SET auth-pass, CLIENT KILL) with one sentinel container killed meanwhile', heal: 'restore quorum and down-after; the original password the same way; start the sentinel container' },
-  { unit: '07-down-conditions.tcl', action: 'SIGSTOP the master\'s redis', heal: 'SIGCONT', fault: PAUSE_MASTER },
-  { unit: '07-down-conditions.tcl', action: 'quorum 4 on every sentinel (no failover throughout the unit); SIGKILL a replica\'s redis container; REPLICAOF on the master; a busy script on the master; rename-command PING PONG on one sentinel', heal: 'start the container; REPLICAOF NO ONE; SCRIPT KILL; restore every setting and the quorum' },
+  {
+    unit: '06-ckquorum.tcl',
+    action: 'SENTINEL SET quorum 4, then 1, on one sentinel; SIGKILL the sentinel containers of two other pods',
+    heal: 'restore the quorum; start the sentinel containers',
+  },
+  {
+    unit: '03-runtime-reconf.tcl',
+    action:
+      'SENTINEL SET quorum / down-after on one sentinel; a runtime password change (CONFIG SET requirepass and masterauth on every node, the Secret, SENTINEL SET auth-pass, CLIENT KILL) with one sentinel container killed meanwhile',
+    heal: 'restore quorum and down-after; the original password the same way; start the sentinel container',
+  },
+  { unit: '07-down-conditions.tcl', action: "SIGSTOP the master's redis", heal: 'SIGCONT', fault: PAUSE_MASTER },
+  {
+    unit: '07-down-conditions.tcl',
+    action:
+      "quorum 4 on every sentinel (no failover throughout the unit); SIGKILL a replica's redis container; REPLICAOF on the master; a busy script on the master; rename-command PING PONG on one sentinel",
+    heal: 'start the container; REPLICAOF NO ONE; SCRIPT KILL; restore every setting and the quorum',
+  },
   { unit: '05-manual.tcl', action: 'SENTINEL FAILOVER (twice: the second must answer INPROG)', heal: 'none: the new master stays; convergence awaited' },
-  { unit: '00-base.tcl', action: 'SIGKILL both containers of the master\'s pod', heal: 'start the pod again', fault: KILL_MASTER },
-  { unit: '00-base.tcl', action: 'quorum 4, then 3, on every sentinel; SIGKILL the master\'s redis container', heal: 'restore the quorum; start the container' },
-  { unit: '01-conf-update.tcl', action: 'SIGKILL two sentinel containers and the master\'s redis container', heal: 'start them again' },
-  { unit: '02-slaves-reconf.tcl', action: 'SIGKILL a replica\'s and the master\'s redis containers', heal: 'start them again' },
+  { unit: '00-base.tcl', action: "SIGKILL both containers of the master's pod", heal: 'start the pod again', fault: KILL_MASTER },
+  { unit: '00-base.tcl', action: "quorum 4, then 3, on every sentinel; SIGKILL the master's redis container", heal: 'restore the quorum; start the container' },
+  { unit: '01-conf-update.tcl', action: "SIGKILL two sentinel containers and the master's redis container", heal: 'start them again' },
+  { unit: '02-slaves-reconf.tcl', action: "SIGKILL a replica's and the master's redis containers", heal: 'start them again' },
 ];
 
 /** The units in the order they run: the cheap, failover-free ones first. */
@@ -45,7 +59,8 @@ export async function peerChecks(
   ctx: ConformanceContext,
   units: readonly UnitSpec[] = PEER_UNITS,
   /** How convergence is awaited (tests replace it). */
-  convergeWith: (d: StartedDeployment, timeoutMs: number) => Promise<Topology> = (d, timeoutMs) => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs }),
+  convergeWith: (d: StartedDeployment, timeoutMs: number) => Promise<Topology> = (d, timeoutMs) =>
+    waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs }),
 ): Promise<ConformanceCheck[]> {
   const d = ctx.deployment;
   if (!d) throw new HarnessError('INTERNAL', 'the peer conformance group needs a running deployment');
@@ -62,7 +77,16 @@ export async function peerChecks(
   for (const spec of units) {
     if (broken !== null || topology === undefined) {
       for (const [name] of Object.entries(spec.checks)) {
-        out.push({ name, group: 'peer', valid: 'skipped', reason: broken ?? 'no topology', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });
+        out.push({
+          name,
+          group: 'peer',
+          valid: 'skipped',
+          reason: broken ?? 'no topology',
+          expected: '-',
+          observed: 'not run',
+          explanation: '',
+          upstream: upstreamOf(spec, name),
+        });
       }
       continue;
     }
@@ -73,13 +97,31 @@ export async function peerChecks(
       await spec.body(u);
     } catch (e) {
       if (!(isHarnessError(e) && e.code === 'STEP_FAILED')) {
-        out.push({ name: `${spec.id}.evaluation`, group: 'peer', valid: false, expected: 'the unit to run', observed: `error: ${errText(e)}`, explanation: 'The unit could not be carried out.', upstream: `${UPSTREAM_DIR}/${spec.file}` });
+        out.push({
+          name: `${spec.id}.evaluation`,
+          group: 'peer',
+          valid: false,
+          expected: 'the unit to run',
+          observed: `error: ${errText(e)}`,
+          explanation: 'The unit could not be carried out.',
+          upstream: `${UPSTREAM_DIR}/${spec.file}`,
+        });
       }
     }
     const restoreErrors = await u.heals.unwind();
     const recorded = new Set(out.slice(before).map((c) => c.name));
     for (const name of Object.keys(spec.checks)) {
-      if (!recorded.has(name)) out.push({ name, group: 'peer', valid: 'skipped', reason: 'not reached: an earlier step of this unit failed', expected: '-', observed: 'not run', explanation: '', upstream: upstreamOf(spec, name) });
+      if (!recorded.has(name))
+        out.push({
+          name,
+          group: 'peer',
+          valid: 'skipped',
+          reason: 'not reached: an earlier step of this unit failed',
+          expected: '-',
+          observed: 'not run',
+          explanation: '',
+          upstream: upstreamOf(spec, name),
+        });
     }
     try {
       topology = await converge();

@@ -43,7 +43,10 @@ export function selectGroups(names: readonly string[], registry: readonly Confor
   for (const n of names) {
     if (!registry.some((g) => g.name === n)) {
       const known = (CONFORMANCE_GROUP_NAMES as readonly string[]).includes(n);
-      throw new HarnessError('USAGE', `--group ${n}: ${known ? 'not available in this version' : 'unknown group'}; choose from ${registry.map((g) => g.name).join(', ')}`);
+      throw new HarnessError(
+        'USAGE',
+        `--group ${n}: ${known ? 'not available in this version' : 'unknown group'}; choose from ${registry.map((g) => g.name).join(', ')}`,
+      );
     }
   }
   return registry.filter((g) => names.includes(g.name));
@@ -61,7 +64,14 @@ const notRun = (g: ConformanceGroup, reason: string, expected: string): Conforma
 
 /** The first ability of `needs` the deployment lacks, as a skip reason; null when it has them all. */
 export function missingAbility(d: StartedDeployment, needs: readonly TargetAbility[] = []): string | null {
-  const guards: Record<TargetAbility, (x: StartedDeployment) => boolean> = { services: hasServices, pause: hasPause, network: hasNetwork, nodes: hasNodes, volumes: hasVolumes, scale: hasScale };
+  const guards: Record<TargetAbility, (x: StartedDeployment) => boolean> = {
+    services: hasServices,
+    pause: hasPause,
+    network: hasNetwork,
+    nodes: hasNodes,
+    volumes: hasVolumes,
+    scale: hasScale,
+  };
   const missing = needs.find((a) => !guards[a](d));
   return missing ? `the ${d.target} target lacks the ${missing} ability` : null;
 }
@@ -70,7 +80,8 @@ export function missingAbility(d: StartedDeployment, needs: readonly TargetAbili
 export type Converge = (d: StartedDeployment, timeoutMs: number) => Promise<Topology>;
 
 /** The strict definition every trial starts from (src/targets/convergence.ts): every sentinel sees every peer usable. */
-export const convergeStrict: Converge = (d, timeoutMs) => waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs });
+export const convergeStrict: Converge = (d, timeoutMs) =>
+  waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs });
 
 /** Run one group that has what it needs; a throw becomes one failing check "<group>.evaluation". */
 async function runOne(g: ConformanceGroup, ctx: ConformanceContext): Promise<ConformanceCheck[]> {
@@ -78,7 +89,16 @@ async function runOne(g: ConformanceGroup, ctx: ConformanceContext): Promise<Con
   try {
     return await g.run(ctx);
   } catch (e) {
-    return [{ name: `${g.name}.evaluation`, group: g.name, valid: false, expected: 'the checks to run', observed: `threw: ${e instanceof Error ? e.message : String(e)}`, explanation: `The ${g.name} checks could not be evaluated.` }];
+    return [
+      {
+        name: `${g.name}.evaluation`,
+        group: g.name,
+        valid: false,
+        expected: 'the checks to run',
+        observed: `threw: ${e instanceof Error ? e.message : String(e)}`,
+        explanation: `The ${g.name} checks could not be evaluated.`,
+      },
+    ];
   }
 }
 
@@ -94,7 +114,8 @@ async function convergedBefore(g: ConformanceGroup, d: StartedDeployment, ctx: C
       valid: false,
       expected: `the deployment converged within ${ctx.convergeTimeoutMs} ms before the ${g.name} checks (every sentinel sees every peer and replica usable)`,
       observed: e instanceof Error ? e.message : String(e),
-      explanation: 'Each group starts, as each trial does, from a converged deployment; checks run on a deployment still healing would judge the previous group\'s disruption.',
+      explanation:
+        "Each group starts, as each trial does, from a converged deployment; checks run on a deployment still healing would judge the previous group's disruption.",
     };
   }
 }
@@ -115,14 +136,20 @@ async function groupChecks(g: ConformanceGroup, ctx: ConformanceContext, converg
  * needs a deployment (or an ability) the target lacks becomes one skipped check; before each group that needs
  * the deployment, it must have converged (strictly, as before a trial). Never throws.
  */
-export async function runGroups(groups: readonly ConformanceGroup[], ctx: ConformanceContext, converge: Converge = convergeStrict): Promise<ConformanceGroupResult[]> {
+export async function runGroups(
+  groups: readonly ConformanceGroup[],
+  ctx: ConformanceContext,
+  converge: Converge = convergeStrict,
+): Promise<ConformanceGroupResult[]> {
   const results: ConformanceGroupResult[] = [];
   for (const g of groups) {
     const started = performance.now();
     const checks = await groupChecks(g, ctx, converge);
     const result: ConformanceGroupResult = { group: g.name, verdict: groupVerdict(checks), durationMs: Math.round(performance.now() - started), checks };
     const n = (v: ConformanceCheck['valid']) => checks.filter((c) => c.valid === v).length;
-    ctx.log?.(`conformance: ${g.name} ${result.verdict} (${n(true)} passed, ${n(false)} failed, ${n('skipped')} skipped${n('unknown') ? `, ${n('unknown')} undecided` : ''}, ${result.durationMs} ms)`);
+    ctx.log?.(
+      `conformance: ${g.name} ${result.verdict} (${n(true)} passed, ${n(false)} failed, ${n('skipped')} skipped${n('unknown') ? `, ${n('unknown')} undecided` : ''}, ${result.durationMs} ms)`,
+    );
     results.push(result);
   }
   return results;
@@ -187,7 +214,9 @@ export function conformanceJournal(opts: {
       argv: opts.argv,
       interrupted: false,
     },
-    target: d ? { name: d.target, redisVersion: d.redisVersion, details: d.describe() } : { name: 'none (static checks only)', redisVersion: null, details: {} },
+    target: d
+      ? { name: d.target, redisVersion: d.redisVersion, details: d.describe() }
+      : { name: 'none (static checks only)', redisVersion: null, details: {} },
     deployment: {
       ...describeDeployment(opts.model),
       ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
@@ -232,7 +261,17 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
       convergeTimeoutMs: opts.convergeTimeoutMs ?? CONFORMANCE_DEFAULTS.convergeTimeoutMs,
       ...(opts.log ? { log: opts.log } : {}),
     });
-    const journal = conformanceJournal({ runId, startedAt, finishedAt: new Date(), argv: opts.argv ?? [], model, ...(deployment ? { deployment } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}), ...(opts.design ? { design: opts.design } : {}), results });
+    const journal = conformanceJournal({
+      runId,
+      startedAt,
+      finishedAt: new Date(),
+      argv: opts.argv ?? [],
+      model,
+      ...(deployment ? { deployment } : {}),
+      ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      ...(opts.design ? { design: opts.design } : {}),
+      results,
+    });
     const secrets = deployment ? deployment.passwords : model.password.value !== null ? [model.password.value] : [];
     const redactor = createRedactor(secrets);
     const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories: new Map(), redactor });

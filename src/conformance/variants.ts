@@ -36,7 +36,9 @@ export function objectsOf(files: readonly ManifestFile[], dir: string): Manifest
   );
 }
 
-const inGroup = (group: VariantCheck['group'], prefix: string) => (c: StaticCheck): VariantCheck => ({ ...c, group, name: `${prefix}.${c.name}` });
+const inGroup =
+  (group: VariantCheck['group'], prefix: string) =>
+  (c: StaticCheck): VariantCheck => ({ ...c, group, name: `${prefix}.${c.name}` });
 
 /**
  * Static checks of the manifests scaled to `replicas` (the seed's "scale to 5, quorum 3"), against the
@@ -47,15 +49,24 @@ export function scalingChecks(files: readonly ManifestFile[], replicas: number, 
   const design = scaledDesign(replicas);
   const objects = objectsOf(scaled, dir);
   const checks = staticChecksOfObjects(objects, design, dir).map(inGroup('scaling', `scaling-${replicas}`));
-  const sentinelCm = objects.find((o) => o.kind === 'ConfigMap' && Object.values((o as { data?: Record<string, unknown> }).data ?? {}).some((v) => typeof v === 'string' && /^\s*sentinel\s+monitor\s/m.test(v)));
+  const sentinelCm = objects.find(
+    (o) =>
+      o.kind === 'ConfigMap' &&
+      Object.values((o as { data?: Record<string, unknown> }).data ?? {}).some((v) => typeof v === 'string' && /^\s*sentinel\s+monitor\s/m.test(v)),
+  );
   const conf = Object.entries((sentinelCm as { data?: Record<string, string> } | undefined)?.data ?? {}).find(([, v]) => /^\s*sentinel\s+monitor\s/m.test(v));
   const quorum = Number(conf ? lastDirective(conf[1], ['sentinel', 'monitor'])?.[3] : NaN);
   checks.push({
-    group: 'scaling', name: `scaling-${replicas}.quorum-formula`, valid: quorum === majorityQuorum(replicas),
-    expected: `quorum ${majorityQuorum(replicas)} = floor(${replicas} sentinels / 2) + 1`, observed: Number.isNaN(quorum) ? '(no sentinel monitor line)' : `quorum ${quorum}`,
-    file: sentinelCm?.__file ?? dir, object: sentinelCm ? `ConfigMap/${sentinelCm.metadata.name}` : 'ConfigMap/(none)',
+    group: 'scaling',
+    name: `scaling-${replicas}.quorum-formula`,
+    valid: quorum === majorityQuorum(replicas),
+    expected: `quorum ${majorityQuorum(replicas)} = floor(${replicas} sentinels / 2) + 1`,
+    observed: Number.isNaN(quorum) ? '(no sentinel monitor line)' : `quorum ${quorum}`,
+    file: sentinelCm?.__file ?? dir,
+    object: sentinelCm ? `ConfigMap/${sentinelCm.metadata.name}` : 'ConfigMap/(none)',
     field: conf ? `data["${conf[0]}"]: sentinel monitor <quorum>` : 'data',
-    explanation: "The seed's scaling procedure: \"Quorum should be (N/2) + 1, e.g., for 5 instances: quorum=3\"; the PDB keeps that many pods (minAvailable = quorum).",
+    explanation:
+      'The seed\'s scaling procedure: "Quorum should be (N/2) + 1, e.g., for 5 instances: quorum=3"; the PDB keeps that many pods (minAvailable = quorum).',
   });
   return checks;
 }
@@ -83,21 +94,34 @@ export function profileDirectiveChecks(rendered: readonly ManifestFile[], profil
   const overlay = PROFILES[profile].overlay;
   const objects = objectsOf(rendered, dir);
   const checks: VariantCheck[] = [];
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && Object.entries((o as { data?: Record<string, unknown> }).data ?? {}).some(([k, v]) => k.endsWith('.conf') && typeof v === 'string' && /^\s*appendonly\s/m.test(v)));
-  const [key, text] = Object.entries((cm as { data?: Record<string, string> } | undefined)?.data ?? {}).find(([k, v]) => k.endsWith('.conf') && /^\s*appendonly\s/m.test(v)) ?? ['redis.conf', ''];
+  const cm = objects.find(
+    (o) =>
+      o.kind === 'ConfigMap' &&
+      Object.entries((o as { data?: Record<string, unknown> }).data ?? {}).some(
+        ([k, v]) => k.endsWith('.conf') && typeof v === 'string' && /^\s*appendonly\s/m.test(v),
+      ),
+  );
+  const [key, text] = Object.entries((cm as { data?: Record<string, string> } | undefined)?.data ?? {}).find(
+    ([k, v]) => k.endsWith('.conf') && /^\s*appendonly\s/m.test(v),
+  ) ?? ['redis.conf', ''];
   const hardened = PROFILES.hardened.overlay.redis;
   for (const directive of Object.keys(hardened)) {
     const observed = lastDirective(text, [directive])?.join(' ');
     const wanted = overlay.redis[directive];
     const valid = wanted === undefined ? observed === undefined || observed === '0' : observed === wanted;
     checks.push({
-      group: 'profile', name: `profile-${profile}.redis.${directive}`, valid,
+      group: 'profile',
+      name: `profile-${profile}.redis.${directive}`,
+      valid,
       expected: wanted === undefined ? '(absent or 0: the seed sets none)' : `${wanted} (intended deviation from the seed, which sets none)`,
       observed: observed ?? '(absent: Redis default 0 / 10)',
-      file: cm?.__file ?? dir, object: cm ? `ConfigMap/${cm.metadata.name}` : 'ConfigMap/(none)', field: `data["${key}"]: ${directive}`,
-      explanation: wanted === undefined
-        ? 'The seed profile runs without min-replicas-to-write: an isolated or returning old master keeps acknowledging writes the failover discards (accepted, and counted, by the partition and pause scenarios).'
-        : `The hardened profile: ${PROFILES.hardened.description}; it bounds the writes an isolated or returning old master acknowledges and then loses.`,
+      file: cm?.__file ?? dir,
+      object: cm ? `ConfigMap/${cm.metadata.name}` : 'ConfigMap/(none)',
+      field: `data["${key}"]: ${directive}`,
+      explanation:
+        wanted === undefined
+          ? 'The seed profile runs without min-replicas-to-write: an isolated or returning old master keeps acknowledging writes the failover discards (accepted, and counted, by the partition and pause scenarios).'
+          : `The hardened profile: ${PROFILES.hardened.description}; it bounds the writes an isolated or returning old master acknowledges and then loses.`,
     });
   }
   return checks;
@@ -120,13 +144,26 @@ export function liveVariantChecks(journal: Journal, group: VariantCheck['group']
     const t = s.trials;
     const max = (f: string) => Math.max(...t.map((x) => x.figures[f]).filter((v): v is number => typeof v === 'number'));
     const fig = (f: string) => (t.some((x) => typeof x.figures[f] === 'number') ? max(f) : null);
-    const figures = { failover_ms: fig('failover_ms'), outage_ms: fig('outage_ms'), writes_lost: fig('writes_lost'), writes_lost_old_master: fig('writes_lost_old_master') };
+    const figures = {
+      failover_ms: fig('failover_ms'),
+      outage_ms: fig('outage_ms'),
+      writes_lost: fig('writes_lost'),
+      writes_lost_old_master: fig('writes_lost_old_master'),
+    };
     return {
-      group, name: `${group}.live.${s.name}`, valid: s.verdict === 'pass',
+      group,
+      name: `${group}.live.${s.name}`,
+      valid: s.verdict === 'pass',
       expected: `every trial passes: failover ≤ ${s.slo.failover_ms_max} ms, writes lost ≤ ${s.slo.writes_lost_max}${s.slo.writes_lost_old_master_max !== undefined ? ` (+ ≤ ${s.slo.writes_lost_old_master_max} by the old master)` : ''}`,
       observed: `${s.verdict} (${t.length} trial${t.length === 1 ? '' : 's'}, ${replicas} pods): failover ${figures.failover_ms ?? '–'} ms, outage ${figures.outage_ms ?? '–'} ms, writes lost ${figures.writes_lost ?? '–'} (old master ${figures.writes_lost_old_master ?? '–'})`,
-      file: journal.deployment.manifests === undefined ? '.' : String(journal.deployment.manifests), object: `scenario/${s.name}`, field: 'verdict',
-      explanation: t.map((x) => x.message).filter(Boolean).join('; ') || `${s.name} on ${replicas} pods${s.profile ? ` under the ${s.profile} profile` : ''}`,
+      file: journal.deployment.manifests === undefined ? '.' : String(journal.deployment.manifests),
+      object: `scenario/${s.name}`,
+      field: 'verdict',
+      explanation:
+        t
+          .map((x) => x.message)
+          .filter(Boolean)
+          .join('; ') || `${s.name} on ${replicas} pods${s.profile ? ` under the ${s.profile} profile` : ''}`,
       figures,
     };
   });

@@ -13,8 +13,8 @@ import type { FaultContext } from './fault.ts';
 
 /** The --dry-run line of the day-2 faults that need the pods' volumes. */
 export const PLAN_NO_VOLUMES: FaultPlan = {
-  victim: 'the pods\' volumes',
-  action: 'skipped on Kubernetes in this version: the kube target has no access to the PVCs\' files (the volumes ability)',
+  victim: "the pods' volumes",
+  action: "skipped on Kubernetes in this version: the kube target has no access to the PVCs' files (the volumes ability)",
   heal: 'none',
 };
 
@@ -28,7 +28,9 @@ export function volumesOf(d: StartedDeployment, kind: string): VolumeControl {
 async function sentinelMaster(ctx: FaultContext): Promise<Endpoint | null> {
   for (const p of ctx.deployment.pods) {
     try {
-      const a = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (s) => s.call('SENTINEL', 'get-master-addr-by-name', ctx.deployment.model.masterName))) as string[] | null;
+      const a = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (s) =>
+        s.call('SENTINEL', 'get-master-addr-by-name', ctx.deployment.model.masterName),
+      )) as string[] | null;
       if (a) return { host: a[0]!, port: Number(a[1]) };
     } catch {
       // the next sentinel

@@ -80,7 +80,9 @@ export const dnsDownFault = defineFault({
   inject: (ctx, spec) => dnsDown(ctx, spec),
   plan: (spec) => ({
     victim: spec.killMaster ? 'the cluster DNS and the master' : 'the cluster DNS',
-    action: `SIGSTOP the cluster DNS server for ${String(spec.durationMs)}${spec.killMaster ? ', then SIGKILL the master pod\'s containers' : ''} (Kubernetes: scale CoreDNS to 0 or drop UDP/TCP 53 to it)`,
-    heal: spec.killMaster ? 'SIGCONT (CoreDNS scaled back) after durationMs; the master pod is started once the failover came' : 'SIGCONT (CoreDNS scaled back)',
+    action: `SIGSTOP the cluster DNS server for ${String(spec.durationMs)}${spec.killMaster ? ", then SIGKILL the master pod's containers" : ''} (Kubernetes: scale CoreDNS to 0 or drop UDP/TCP 53 to it)`,
+    heal: spec.killMaster
+      ? 'SIGCONT (CoreDNS scaled back) after durationMs; the master pod is started once the failover came'
+      : 'SIGCONT (CoreDNS scaled back)',
   }),
 });

@@ -40,7 +40,10 @@ export function dnsFaultFigures(events: readonly TrialEvent[], landedNs: number,
  * A check whose figures are computed when the trial reads them (after the heal and the convergence), so
  * that TILT episodes and a failover that only completes after the heal are counted. Information only.
  */
-export function lazyDnsCheck(name: string, o: { events: () => readonly TrialEvent[]; landedNs: number; healNs: () => number | null; nowNs: () => number }): CheckResult {
+export function lazyDnsCheck(
+  name: string,
+  o: { events: () => readonly TrialEvent[]; landedNs: number; healNs: () => number | null; nowNs: () => number },
+): CheckResult {
   const figures = () => dnsFaultFigures(o.events(), o.landedNs, o.healNs(), o.nowNs());
   return {
     name,
@@ -50,8 +53,13 @@ export function lazyDnsCheck(name: string, o: { events: () => readonly TrialEven
     },
     get explanation() {
       const f = figures();
-      const tilt = f.tilt_episodes ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms after landing` : 'no TILT';
-      const fo = f.switch_master_ms === null ? 'no +switch-master' : `+switch-master ${f.switch_master_ms} ms after landing${f.switch_master_after_heal_ms === null ? '' : ` (${f.switch_master_after_heal_ms} ms after the heal)`}`;
+      const tilt = f.tilt_episodes
+        ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms after landing`
+        : 'no TILT';
+      const fo =
+        f.switch_master_ms === null
+          ? 'no +switch-master'
+          : `+switch-master ${f.switch_master_ms} ms after landing${f.switch_master_after_heal_ms === null ? '' : ` (${f.switch_master_after_heal_ms} ms after the heal)`}`;
       return `${tilt}; ${fo}; ${f.failover_abort_events} -failover-abort-* event(s)`;
     },
   };

@@ -27,7 +27,9 @@ export async function emptyVolume(ctx: FaultContext, spec: { settleTimeoutMs: nu
     healAfterFailover: false,
     // The pod's start-up logic asks a sentinel for the failover (SENTINEL FAILOVER): no +odown need precede the election.
     failoverRequested: true,
-    checks: [datasetCheck('dataset-survives-empty-volume', keys.length, recovered, `after ${victim.name} came back empty${settled ? '' : ' (not yet settled)'}`)],
+    checks: [
+      datasetCheck('dataset-survives-empty-volume', keys.length, recovered, `after ${victim.name} came back empty${settled ? '' : ' (not yet settled)'}`),
+    ],
     figures: { empty_pod_answering_ms: Math.round(startedMs) },
     mustRejoin: victim,
     heal: healOnce(ctx, `start pod ${victim.name} if down`, `${victim.name} running`, async () => {

@@ -9,7 +9,10 @@ import { countOnMaster, datasetCheck, msSince, waitSettled, waitWritable, writeD
 import { inspectTopology } from '../targets/convergence.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 
-export async function fullRestart(ctx: FaultContext, spec: { order: 'together' | 'reverse'; gapMs: Duration; settleTimeoutMs: number }): Promise<InjectedFault> {
+export async function fullRestart(
+  ctx: FaultContext,
+  spec: { order: 'together' | 'reverse'; gapMs: Duration; settleTimeoutMs: number },
+): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
   const keys = await writeDataset(ctx);
   const pods = d.pods.map((p) => p.name);
@@ -78,7 +81,8 @@ export const fullRestartFault = defineFault({
   inject: (ctx, spec) => fullRestart(ctx, spec),
   plan: () => ({
     victim: 'every pod',
-    action: 'delete every pod at once with grace period 0 (as a node-wide crash); the StatefulSet recreates them (the reordered variant cannot choose the order on Kubernetes)',
+    action:
+      'delete every pod at once with grace period 0 (as a node-wide crash); the StatefulSet recreates them (the reordered variant cannot choose the order on Kubernetes)',
     heal: 'wait for every pod to be Ready',
   }),
 });

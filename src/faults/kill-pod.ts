@@ -34,5 +34,9 @@ export const killPodFault = defineFault({
     holdMs: durationField(600_000).default(0),
   },
   inject: (ctx, spec, opts) => killPod(ctx, spec, opts.restart),
-  plan: (spec) => ({ victim: spec.target, action: 'delete pod, grace period 0 (the StatefulSet recreates it at once)', heal: 'wait for the recreated pod to be Ready' }),
+  plan: (spec) => ({
+    victim: spec.target,
+    action: 'delete pod, grace period 0 (the StatefulSet recreates it at once)',
+    heal: 'wait for the recreated pod to be Ready',
+  }),
 });

@@ -12,8 +12,16 @@ export async function manualFailover(ctx: FaultContext, spec: { coordinated: boo
     const landedNs = clock.nowNs();
     const ran = await d.podControl.runPreStop(topology.master.name);
     ctx.mark('landed', ran ? 'hand-over hook finished' : 'the redis container has no preStop hook');
-    return { victim: topology.master, landedNs, healAfterFailover: true,
-    failoverRequested: true, checks: [], figures: {}, mustRejoin: topology.master, async heal() {} };
+    return {
+      victim: topology.master,
+      landedNs,
+      healAfterFailover: true,
+      failoverRequested: true,
+      checks: [],
+      figures: {},
+      mustRejoin: topology.master,
+      async heal() {},
+    };
   }
   const sentinel = d.pods[0]!.sentinel;
   const name = d.model.masterName;
@@ -36,7 +44,9 @@ export async function manualFailover(ctx: FaultContext, spec: { coordinated: boo
         name: 'manual-failover-inprog',
         valid: inprog,
         figures: {},
-        explanation: inprog ? `a second SENTINEL FAILOVER while the first runs answers "${second}"` : `a second SENTINEL FAILOVER while the first runs answered "${second}", expected INPROG`,
+        explanation: inprog
+          ? `a second SENTINEL FAILOVER while the first runs answers "${second}"`
+          : `a second SENTINEL FAILOVER while the first runs answered "${second}", expected INPROG`,
       },
     ],
     figures: {},
@@ -58,6 +68,6 @@ export const manualFailoverFault = defineFault({
   inject: (ctx, spec) => manualFailover(ctx, spec),
   plan: (spec) =>
     spec.coordinated
-      ? { victim: 'master', action: 'exec the redis container\'s preStop hook in the master pod', heal: 'none' }
+      ? { victim: 'master', action: "exec the redis container's preStop hook in the master pod", heal: 'none' }
       : { victim: 'master', action: 'SENTINEL FAILOVER through the port-forward', heal: 'none' },
 });

@@ -71,8 +71,7 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
       figures: { min_ready_pods: sampler.minReady, readiness_samples: sampler.samples, pod_ready_again_ms: readyAgainMs },
       explanation: `at least ${sampler.minReady} of ${d.pods.length} pods ready at every one of ${sampler.samples} samples (PDB minAvailable ${minAvailable})`,
     };
-    return { victim, landedNs, healAfterFailover: true,
-    failoverRequested: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
+    return { victim, landedNs, healAfterFailover: true, failoverRequested: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
   } catch (e) {
     await heal();
     throw e;
@@ -88,5 +87,9 @@ export const nodeDrainFault = defineFault({
   },
   needs: ['nodes'],
   inject: (ctx, spec) => drainMasterNode(ctx, spec),
-  plan: () => ({ victim: 'master', action: 'cordon the master\'s node, evict the master pod (Eviction API), try a second eviction (the PDB must answer 429)', heal: 'uncordon the node' }),
+  plan: () => ({
+    victim: 'master',
+    action: "cordon the master's node, evict the master pod (Eviction API), try a second eviction (the PDB must answer 429)",
+    heal: 'uncordon the node',
+  }),
 });

@@ -6,7 +6,10 @@ import { ability } from './abilities.ts';
 import { defineFault } from './define.ts';
 import { healOnce, podRole, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 
-export async function partitionPod(ctx: FaultContext, spec: { target: 'master' | 'replica'; cut: 'all' | 'sentinels'; durationMs: Duration }): Promise<InjectedFault> {
+export async function partitionPod(
+  ctx: FaultContext,
+  spec: { target: 'master' | 'replica'; cut: 'all' | 'sentinels'; durationMs: Duration },
+): Promise<InjectedFault> {
   const network = ability(ctx.deployment, 'network', 'partition');
   const reason = await network.unavailableReason();
   if (reason) throw abilityMissing(reason);
@@ -45,5 +48,9 @@ export const partitionFault = defineFault({
   plan: (spec) =>
     spec.cut === 'sentinels'
       ? { victim: spec.target, action: 'skipped on Kubernetes: a sentinels-only cut cannot be expressed (both containers share the pod IP)', heal: 'none' }
-      : { victim: spec.target, action: `iptables DROP to and from the other pods' IPs inside the pod's network namespace (nsenter on its kind node) for ${String(spec.durationMs)}`, heal: 'delete the same rules' },
+      : {
+          victim: spec.target,
+          action: `iptables DROP to and from the other pods' IPs inside the pod's network namespace (nsenter on its kind node) for ${String(spec.durationMs)}`,
+          heal: 'delete the same rules',
+        },
 });

@@ -72,7 +72,14 @@ export interface RotationProgress {
   retired: Set<string>;
 }
 
-export const emptyProgress = (): RotationProgress => ({ added: new Set(), secret: false, masterauth: new Set(), sentinels: new Set(), clients: false, retired: new Set() });
+export const emptyProgress = (): RotationProgress => ({
+  added: new Set(),
+  secret: false,
+  masterauth: new Set(),
+  sentinels: new Set(),
+  clients: false,
+  retired: new Set(),
+});
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -86,7 +93,14 @@ const scrubber =
  * Run `fn` on every pod at once; a pod is recorded in `done` when its call succeeded. Marks the step
  * with the count, and throws naming the pods that failed.
  */
-async function everyPod(pods: readonly Pod[], step: string, unit: string, done: Set<string>, mark: (detail: string) => void, fn: (p: Pod) => Promise<void>): Promise<void> {
+async function everyPod(
+  pods: readonly Pod[],
+  step: string,
+  unit: string,
+  done: Set<string>,
+  mark: (detail: string) => void,
+  fn: (p: Pod) => Promise<void>,
+): Promise<void> {
   const results = await Promise.allSettled(
     pods.map(async (p) => {
       await fn(p);
@@ -103,7 +117,15 @@ async function everyPod(pods: readonly Pod[], step: string, unit: string, done: 
  * the Secret, replication, the sentinels, the clients, then the old password retired. Records its
  * progress as it goes; throws at the first step that did not succeed everywhere.
  */
-export async function runRotation(pods: readonly Pod[], oldPw: string, newPw: string, ops: RotationOps, mark: (detail: string) => void, progress: RotationProgress, nowNs: () => number): Promise<void> {
+export async function runRotation(
+  pods: readonly Pod[],
+  oldPw: string,
+  newPw: string,
+  ops: RotationOps,
+  mark: (detail: string) => void,
+  progress: RotationProgress,
+  nowNs: () => number,
+): Promise<void> {
   await everyPod(pods, 'new password added to the default user (ACL SETUSER)', 'nodes', progress.added, mark, (p) => ops.addPassword(p, newPw, [oldPw]));
   // Both passwords are valid everywhere from here on, so a pod (re)started with the new one is
   // accepted by every peer, and its own clients (replication, sentinels) may use either.
@@ -118,7 +140,9 @@ export async function runRotation(pods: readonly Pod[], oldPw: string, newPw: st
   ops.setClientPassword(newPw);
   const acked = await ops.clientsSettled(switchedNs);
   mark(`clients switched to the new password: ${acked} writes acknowledged since`);
-  await everyPod(pods, 'old password removed from the default user (ACL SETUSER)', 'nodes', progress.retired, mark, (p) => ops.removePassword(p, oldPw, [newPw]));
+  await everyPod(pods, 'old password removed from the default user (ACL SETUSER)', 'nodes', progress.retired, mark, (p) =>
+    ops.removePassword(p, oldPw, [newPw]),
+  );
 }
 
 /**
@@ -129,7 +153,14 @@ export async function runRotation(pods: readonly Pod[], oldPw: string, newPw: st
  * pod is also tried; failures there are tolerated (a pod that is down starts from the Secret, the old
  * password again). Returns what could not be undone; never throws.
  */
-export async function rollBack(pods: readonly Pod[], oldPw: string, newPw: string, progress: RotationProgress, ops: RotationOps, mark: (detail: string) => void): Promise<string[]> {
+export async function rollBack(
+  pods: readonly Pod[],
+  oldPw: string,
+  newPw: string,
+  progress: RotationProgress,
+  ops: RotationOps,
+  mark: (detail: string) => void,
+): Promise<string[]> {
   const problems: string[] = [];
   const either = [oldPw, newPw];
   const undo = async (what: string, done: ReadonlySet<string>, fn: (p: Pod) => Promise<void>) => {
@@ -157,7 +188,13 @@ export async function rollBack(pods: readonly Pod[], oldPw: string, newPw: strin
 async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) => Promise<T>): Promise<T> {
   return withProbe(e, {}, async (c) => {
     for (const pw of auth) {
-      if (await c.call('AUTH', pw).then(() => true, () => false)) return fn(c);
+      if (
+        await c.call('AUTH', pw).then(
+          () => true,
+          () => false,
+        )
+      )
+        return fn(c);
     }
     throw new HarnessError('FAULT_FAILED', `${addr(e)} accepted none of the ${auth.length} password(s) tried`);
   });
@@ -191,7 +228,11 @@ export function redisRotationOps(ctx: FaultContext): RotationOps {
       const count = () => ctx.history().filter((o) => o.type === 'ok' && o.ns > sinceNs).length;
       const deadline = performance.now() + ROTATION_DEFAULTS.clientSettleTimeoutMs;
       while (count() < want) {
-        if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `the clients got ${count()} writes acknowledged within ${ROTATION_DEFAULTS.clientSettleTimeoutMs} ms of switching, ${want} needed`);
+        if (performance.now() > deadline)
+          throw new HarnessError(
+            'FAULT_FAILED',
+            `the clients got ${count()} writes acknowledged within ${ROTATION_DEFAULTS.clientSettleTimeoutMs} ms of switching, ${want} needed`,
+          );
         await sleep(5);
       }
       return count();
@@ -251,10 +292,15 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
         waiting.push(`${p.name}: ${errorText(e)}`);
       }
       try {
-        const [master, replicas] = await withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => [
-          pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-          ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
-        ] as const);
+        const [master, replicas] = await withProbe(
+          p.sentinel,
+          { connectTimeoutMs: 300 },
+          async (s) =>
+            [
+              pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
+              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+            ] as const,
+        );
         for (const inst of [master, ...replicas]) {
           const okAgo = Number(inst['last-ok-ping-reply']);
           if (!(okAgo < sinceDropMs)) waiting.push(`${p.name}/sentinel → ${inst.ip}:${inst.port} (last PONG ${okAgo} ms ago, flags ${inst.flags})`);
@@ -265,7 +311,11 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
     }
     if (waiting.length === 0) return { problem: null, ms: elapsed(), links };
     if (performance.now() > deadline) {
-      return { problem: `no PONG on a new connection within ${ROTATION_DEFAULTS.sentinelReauthTimeoutMs} ms (${links} old connections dropped; auth-pass not accepted?): ${waiting.join(', ')}`, ms: elapsed(), links };
+      return {
+        problem: `no PONG on a new connection within ${ROTATION_DEFAULTS.sentinelReauthTimeoutMs} ms (${links} old connections dropped; auth-pass not accepted?): ${waiting.join(', ')}`,
+        ms: elapsed(),
+        links,
+      };
     }
     await sleep(50);
   }
@@ -283,7 +333,10 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
     d.pods.map(async (p) => {
       const [takesNew, takesOld] = await Promise.all([accepts(p.redis, newPw), accepts(p.redis, oldPw)]);
       if (takesNew !== true) problems.push(`${p.name} refuses the new password (${takesNew === false ? 'WRONGPASS' : takesNew})`);
-      if (takesOld !== false) problems.push(`${p.name} ${takesOld === true ? 'still accepts the old password' : `did not answer AUTH with the old password with WRONGPASS (${takesOld})`}`);
+      if (takesOld !== false)
+        problems.push(
+          `${p.name} ${takesOld === true ? 'still accepts the old password' : `did not answer AUTH with the old password with WRONGPASS (${takesOld})`}`,
+        );
       const masterauth = await onNode(p.redis, [newPw], (c) => c.config('GET', 'masterauth')).then(
         (r) => ((r as string[])[1] === newPw ? null : 'is not the new password'),
         (e: unknown) => `could not be read: ${errorText(e)}`,
@@ -298,10 +351,15 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
   await Promise.all(
     d.pods.map(async (p) => {
       try {
-        const [m, replicas] = await withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => [
-          pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-          ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
-        ] as const);
+        const [m, replicas] = await withProbe(
+          p.sentinel,
+          { connectTimeoutMs: 300 },
+          async (s) =>
+            [
+              pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
+              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+            ] as const,
+        );
         if (m.flags !== 'master') problems.push(`${p.name}/sentinel sees the master with flags ${m.flags}`);
         if (`${m.ip}:${m.port}` !== master) problems.push(`${p.name}/sentinel follows ${m.ip}:${m.port}, not ${master}`);
         const down = replicas.filter((r) => /s_down|o_down|disconnected/.test(r.flags ?? ''));
@@ -377,7 +435,10 @@ export async function rotatePassword(
   const giveUp = async (why: string): Promise<never> => {
     ctx.mark('rollback', scrub(`back to the old password: ${why}`));
     const problems = await rollBack(d.pods, oldPw, newPw, progress, ops, (detail) => ctx.mark('rolled-back', scrub(detail)));
-    throw new HarnessError('FAULT_FAILED', scrub(`password rotation failed: ${why}; ${problems.length ? `rollback incomplete: ${problems.join('; ')}` : 'rolled back to the old password'}`));
+    throw new HarnessError(
+      'FAULT_FAILED',
+      scrub(`password rotation failed: ${why}; ${problems.length ? `rollback incomplete: ${problems.join('; ')}` : 'rolled back to the old password'}`),
+    );
   };
 
   ctx.mark('inject', 'rotate password: ACL, masterauth, sentinels, clients, retire old');
@@ -421,7 +482,8 @@ export const passwordRotationFault = defineFault({
   inject: (ctx, spec, opts) => rotatePassword(ctx, spec, opts),
   plan: () => ({
     victim: 'every pod, then the master',
-    action: 'ACL add the new password on every node, update the Secret, masterauth, sentinel auth-pass, clients, retire the old one; then delete the master pod (grace 0)',
+    action:
+      'ACL add the new password on every node, update the Secret, masterauth, sentinel auth-pass, clients, retire the old one; then delete the master pod (grace 0)',
     heal: 'roll back what the rotation changed',
   }),
 });

@@ -37,7 +37,12 @@ export interface ServerIdentity {
 /** INFO server ► identity: Valkey names itself in server_name and valkey_version; Redis has neither (or server_name redis). */
 export function identityOf(info: Record<string, string>): ServerIdentity {
   const server = info.server_name ?? 'redis';
-  return { server, version: info[`${server}_version`] ?? info.redis_version ?? '?', redisVersion: info.redis_version ?? '?', executable: info.executable ?? '?' };
+  return {
+    server,
+    version: info[`${server}_version`] ?? info.redis_version ?? '?',
+    redisVersion: info.redis_version ?? '?',
+    executable: info.executable ?? '?',
+  };
 }
 
 /** `redis:8.0.2`, `sentinel-chaos/valkey:8.1.1`, `valkey/valkey:8.1.1-alpine` ► what the pods must report after the upgrade; null if the tag names no version. */
@@ -75,7 +80,11 @@ export function upgradeOrder(pods: readonly Pod[], master: Pod, order: RollingUp
 }
 
 /** The version check: every pod runs what the upgrade asked for (or, with no target named, one and the same version). */
-export function versionCheck(spec: Pick<RollingUpgradeSpec, 'binary' | 'image'>, before: readonly { pod: string; id: ServerIdentity }[], after: readonly { pod: string; id: ServerIdentity }[]): CheckResult {
+export function versionCheck(
+  spec: Pick<RollingUpgradeSpec, 'binary' | 'image'>,
+  before: readonly { pod: string; id: ServerIdentity }[],
+  after: readonly { pod: string; id: ServerIdentity }[],
+): CheckResult {
   const show = (id: ServerIdentity) => `${id.server} ${id.version}`;
   const expected = spec.image ? expectedIdentity(spec.image) : null;
   let valid: boolean;
@@ -107,7 +116,10 @@ export async function rollingUpgrade(ctx: FaultContext, spec: RollingUpgradeSpec
   const before = await identities();
   const to = spec.image ?? spec.binary;
   const landedNs = ctx.clock.nowNs();
-  ctx.mark('inject', `rolling upgrade ${order.map((p) => p.name).join(' → ')}${spec.order === 'master-last' ? ' (master last)' : ''}${to ? ` to ${to}` : ' (same binary)'}${spec.preStop ? '' : ' without preStop'}`);
+  ctx.mark(
+    'inject',
+    `rolling upgrade ${order.map((p) => p.name).join(' → ')}${spec.order === 'master-last' ? ' (master last)' : ''}${to ? ` to ${to}` : ' (same binary)'}${spec.preStop ? '' : ' without preStop'}`,
+  );
   if (to) d.podControl.setRedisImage(to);
   const downtimes: number[] = [];
   // The failover is requested when the master is terminated: failover figures start there, not at the first replica.
@@ -126,7 +138,8 @@ export async function rollingUpgrade(ctx: FaultContext, spec: RollingUpgradeSpec
     }
     const deadline = performance.now() + spec.podTimeoutMs;
     while (!((await d.podControl.isReady(pod.name)) && (await probes.inSync(ctx, pod)))) {
-      if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `${pod.name} was not ready and in sync ${spec.podTimeoutMs} ms after its restart`);
+      if (performance.now() > deadline)
+        throw new HarnessError('FAULT_FAILED', `${pod.name} was not ready and in sync ${spec.podTimeoutMs} ms after its restart`);
       await sleep(50);
     }
     downtimes.push(performance.now() - t0);
@@ -167,7 +180,7 @@ export const rollingUpgradeFault = defineFault({
   inject: (ctx, spec) => rollingUpgrade(ctx, spec),
   plan: (spec) => ({
     victim: spec.order === 'master-last' ? 'every pod, replicas highest ordinal first, the master last' : 'every pod, highest ordinal first',
-    action: `${spec.image ?? spec.binary ? `patch the StatefulSet's redis image to ${spec.image ?? spec.binary} with updateStrategy OnDelete, then ` : ''}delete each pod gracefully (preStop runs) and wait until it is Ready and in sync${spec.image ? '; then every pod must report the image\'s version in INFO server' : ''}`,
-    heal: spec.image ?? spec.binary ? 'restore the manifest\'s update strategy' : 'none',
+    action: `${(spec.image ?? spec.binary) ? `patch the StatefulSet's redis image to ${spec.image ?? spec.binary} with updateStrategy OnDelete, then ` : ''}delete each pod gracefully (preStop runs) and wait until it is Ready and in sync${spec.image ? "; then every pod must report the image's version in INFO server" : ''}`,
+    heal: (spec.image ?? spec.binary) ? "restore the manifest's update strategy" : 'none',
   }),
 });

@@ -16,7 +16,12 @@ import { SentinelObserver } from '../observers/sentinel-events.ts';
 
 async function setQuorumEverywhere(d: StartedDeployment, quorum: number): Promise<number> {
   const answers = await Promise.all(
-    d.pods.map((p) => withProbe(p.sentinel, { connectTimeoutMs: 500 }, (s) => s.call('SENTINEL', 'SET', d.model.masterName, 'quorum', String(quorum))).then(() => 1, () => 0)),
+    d.pods.map((p) =>
+      withProbe(p.sentinel, { connectTimeoutMs: 500 }, (s) => s.call('SENTINEL', 'SET', d.model.masterName, 'quorum', String(quorum))).then(
+        () => 1,
+        () => 0,
+      ),
+    ),
   );
   return answers.reduce<number>((a, b) => a + b, 0);
 }
@@ -25,7 +30,9 @@ async function setQuorumEverywhere(d: StartedDeployment, quorum: number): Promis
 async function allKnown(d: StartedDeployment): Promise<boolean> {
   const n = d.pods.length;
   const views = await Promise.all(
-    d.pods.map((p) => withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => pairs(await s.call('SENTINEL', 'master', d.model.masterName))).catch(() => null)),
+    d.pods.map((p) =>
+      withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => pairs(await s.call('SENTINEL', 'master', d.model.masterName))).catch(() => null),
+    ),
   );
   return views.every((v) => v !== null && Number(v['num-other-sentinels']) === n - 1 && Number(v['num-slaves']) === n - 1);
 }
@@ -53,7 +60,9 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     }
     await waitSettled(ctx, spec.discoverTimeoutMs);
     // The remaining sentinels forget the removed pods' sentinels and replicas, and go back to the ConfigMap's quorum.
-    await Promise.all(d.pods.map((p) => withProbe(p.sentinel, { connectTimeoutMs: 500 }, (s) => s.call('SENTINEL', 'RESET', d.model.masterName)).catch(() => {})));
+    await Promise.all(
+      d.pods.map((p) => withProbe(p.sentinel, { connectTimeoutMs: 500 }, (s) => s.call('SENTINEL', 'RESET', d.model.masterName)).catch(() => {})),
+    );
     await setQuorumEverywhere(d, beforeQuorum);
   };
   const upNs = clock.nowNs();
@@ -67,7 +76,11 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     ctx.mark('quorum', `SENTINEL SET ${d.model.masterName} quorum ${spec.quorum} accepted by ${set} of ${d.pods.length} sentinels`);
     const deadline = performance.now() + spec.discoverTimeoutMs;
     while (!(await allKnown(d))) {
-      if (performance.now() > deadline) throw new HarnessError('FAULT_FAILED', `the ${d.pods.length} sentinels did not all know each other and every replica within ${spec.discoverTimeoutMs} ms of the scale-out`);
+      if (performance.now() > deadline)
+        throw new HarnessError(
+          'FAULT_FAILED',
+          `the ${d.pods.length} sentinels did not all know each other and every replica within ${spec.discoverTimeoutMs} ms of the scale-out`,
+        );
       await sleep(200);
     }
   } catch (e) {
@@ -75,10 +88,16 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
     throw e;
   }
   // The trial observes the sentinels it started with; a failover may be led by an added pod's sentinel.
-  const observer = new SentinelObserver(added.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock);
+  const observer = new SentinelObserver(
+    added.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })),
+    clock,
+  );
   await observer.start();
   const scaledMs = Math.round((clock.nowNs() - upNs) / 1e6);
-  ctx.mark('scaled', `${added.map((p) => p.name).join(', ')} replicating; every sentinel knows ${d.pods.length - 1} sentinels and ${d.pods.length - 1} replicas (${scaledMs} ms)`);
+  ctx.mark(
+    'scaled',
+    `${added.map((p) => p.name).join(', ')} replicating; every sentinel knows ${d.pods.length - 1} sentinels and ${d.pods.length - 1} replicas (${scaledMs} ms)`,
+  );
 
   // The master now, as the sentinels name it (the topology from before the scale-out still holds).
   const victim = ctx.topology.master;
@@ -111,7 +130,9 @@ export async function scaleOut(ctx: FaultContext, spec: { replicas: number; quor
       Object.assign(rejoin, {
         valid: ok,
         figures: { rejoin_ms: ms },
-        explanation: ok ? `${victim.name} was a replica with its link up ${ms} ms after it was started, before the scale-in` : `${victim.name} was not a replica with its link up within ${spec.discoverTimeoutMs} ms`,
+        explanation: ok
+          ? `${victim.name} was a replica with its link up ${ms} ms after it was started, before the scale-in`
+          : `${victim.name} was not a replica with its link up within ${spec.discoverTimeoutMs} ms`,
       });
       await restore().finally(() => observer.stop());
       ctx.mark('healed', `${before} pods, quorum ${beforeQuorum}`);
@@ -130,5 +151,9 @@ export const scaleOutFault = defineFault({
   },
   needs: ['scale'],
   inject: (ctx, spec) => scaleOut(ctx, spec),
-  plan: () => ({ victim: 'the StatefulSet', action: 'skipped on Kubernetes in this version: the kube target cannot scale the StatefulSet (the scale ability)', heal: 'none' }),
+  plan: () => ({
+    victim: 'the StatefulSet',
+    action: 'skipped on Kubernetes in this version: the kube target cannot scale the StatefulSet (the scale ability)',
+    heal: 'none',
+  }),
 });

@@ -31,7 +31,10 @@ export async function sentinelQuorumLoss(ctx: FaultContext, spec: { holdMs: Dura
     explanation:
       failoverEvents.length === 0 && promoted.length === 0
         ? `no failover during ${holdMs} ms with 1 of ${d.pods.length} sentinels (quorum ${d.model.quorum})`
-        : `failover activity without quorum: ${[...failoverEvents, ...promoted].map((e) => `${e.source} ${e.type}`).slice(0, 5).join(', ')}`,
+        : `failover activity without quorum: ${[...failoverEvents, ...promoted]
+            .map((e) => `${e.source} ${e.type}`)
+            .slice(0, 5)
+            .join(', ')}`,
   };
 
   ctx.mark('restore', `start the sentinels of ${sentinelPods.map((p) => p.name).join(' and ')}`);
@@ -67,7 +70,7 @@ export const sentinelQuorumLossFault = defineFault({
   inject: (ctx, spec) => sentinelQuorumLoss(ctx, spec),
   plan: () => ({
     victim: 'master (redis) and both replicas (sentinel)',
-    action: 'SIGKILL the sentinel containers of both replica pods and the master\'s redis container from their nodes (the kubelet restarts them)',
+    action: "SIGKILL the sentinel containers of both replica pods and the master's redis container from their nodes (the kubelet restarts them)",
     heal: 'wait for the containers to be running and ready',
   }),
 });

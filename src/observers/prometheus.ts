@@ -88,25 +88,31 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
   };
   const unregister = onInterrupt(stop);
   try {
-    child = spawn(o.binary ?? PROMETHEUS_DEFAULTS.binary, [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=${o.host}:${port}`,
-      '--storage.tsdb.retention.time=1h',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn(
+      o.binary ?? PROMETHEUS_DEFAULTS.binary,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=${o.host}:${port}`,
+        '--storage.tsdb.retention.time=1h',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
     const spawnError = new Promise<Error>((resolve) => child!.once('error', resolve));
     const deadline = performance.now() + PROMETHEUS_DEFAULTS.startTimeoutMs;
     for (;;) {
       const err = await Promise.race([spawnError, sleep(100).then(() => null)]);
       if (err) throw new HarnessError('BINARY_MISSING', `prometheus could not be started (${err.message}): install it with scripts/setup.sh (apt: prometheus)`);
-      if (child.exitCode !== null) throw new HarnessError('PROCESS_FAILED', `prometheus exited at start-up (${child.exitCode}): ${log.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+      if (child.exitCode !== null)
+        throw new HarnessError('PROCESS_FAILED', `prometheus exited at start-up (${child.exitCode}): ${log.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
       try {
         if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) break;
       } catch {
         // not listening yet
       }
-      if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `prometheus did not answer ready on ${url} within ${PROMETHEUS_DEFAULTS.startTimeoutMs} ms`);
+      if (performance.now() > deadline)
+        throw new HarnessError('TIMEOUT', `prometheus did not answer ready on ${url} within ${PROMETHEUS_DEFAULTS.startTimeoutMs} ms`);
     }
   } catch (e) {
     await stop();
@@ -119,8 +125,15 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
       return (body.data?.alerts ?? []).map((a) => ({ name: a.labels?.alertname ?? '?', state: a.state ?? '?', labels: a.labels ?? {} }));
     },
     async targets() {
-      const body = (await getJson(`${url}/api/v1/targets?state=active`)) as { data?: { activeTargets?: { labels?: Record<string, string>; health?: string; lastError?: string }[] } };
-      return (body.data?.activeTargets ?? []).map((t) => ({ job: t.labels?.job ?? '?', instance: t.labels?.instance ?? '?', health: t.health ?? '?', lastError: t.lastError ?? '' }));
+      const body = (await getJson(`${url}/api/v1/targets?state=active`)) as {
+        data?: { activeTargets?: { labels?: Record<string, string>; health?: string; lastError?: string }[] };
+      };
+      return (body.data?.activeTargets ?? []).map((t) => ({
+        job: t.labels?.job ?? '?',
+        instance: t.labels?.instance ?? '?',
+        health: t.health ?? '?',
+        lastError: t.lastError ?? '',
+      }));
     },
     stop,
   };

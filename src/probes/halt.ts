@@ -2,8 +2,7 @@
 import { compare, type Comparison, COMPARISONS } from './compare.ts';
 import type { Figures } from '../model/check.ts';
 
-export type HaltCondition =
-  { kind: 'probe'; probe: string } | { kind: 'figure'; figure: string; op: Comparison; value: number; text: string };
+export type HaltCondition = { kind: 'probe'; probe: string } | { kind: 'figure'; figure: string; op: Comparison; value: number; text: string };
 
 const FIGURE_RE = new RegExp(`^\\s*([a-z][a-z0-9_]*)\\s*(${COMPARISONS.join('|')})\\s*(-?\\d+(?:\\.\\d+)?)\\s*$`);
 

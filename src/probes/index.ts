@@ -6,8 +6,7 @@ import * as registered from './registry.ts';
 export { PROBE_MODES, type ProbeMode, type ProbeRunContext, type ProbeSample } from './probe.ts';
 
 type Registered = (typeof registered)[keyof typeof registered];
-type SchemaOf<D> =
-  D extends ProbeDefinition<infer K, infer F> ? z.ZodObject<{ kind: z.ZodLiteral<K> } & typeof PROBE_COMMON & F, z.core.$strict> : never;
+type SchemaOf<D> = D extends ProbeDefinition<infer K, infer F> ? z.ZodObject<{ kind: z.ZodLiteral<K> } & typeof PROBE_COMMON & F, z.core.$strict> : never;
 
 const schemaOf = <K extends string, F extends z.ZodRawShape>(d: ProbeDefinition<K, F>) =>
   z.strictObject({ kind: z.literal(d.kind), ...PROBE_COMMON, ...d.fields });
@@ -17,10 +16,7 @@ const DEFINITIONS: readonly Registered[] = Object.values(registered);
 /** One entry of the scenario's `probes:` list: a discriminated union over `kind` of every registered probe. */
 export const ProbeSchema = z.discriminatedUnion(
   'kind',
-  DEFINITIONS.map((d) => schemaOf(d as ProbeDefinition<string, z.ZodRawShape>)) as unknown as [
-    SchemaOf<Registered>,
-    ...SchemaOf<Registered>[],
-  ],
+  DEFINITIONS.map((d) => schemaOf(d as ProbeDefinition<string, z.ZodRawShape>)) as unknown as [SchemaOf<Registered>, ...SchemaOf<Registered>[]],
 );
 
 export type ProbeSpec = z.output<typeof ProbeSchema>;

@@ -49,8 +49,7 @@ export interface ProbeDefinition<K extends string, F extends z.ZodRawShape> {
 export const defineProbe = <K extends string, F extends z.ZodRawShape>(def: ProbeDefinition<K, F>): ProbeDefinition<K, F> => def;
 
 /** A sample's signal: the trial's, plus the probe's own timeout. */
-export const sampleSignal = (ctx: ProbeRunContext, timeoutMs: number): AbortSignal =>
-  AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+export const sampleSignal = (ctx: ProbeRunContext, timeoutMs: number): AbortSignal => AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
 
 /** Why a fetch failed, in a few words. */
 export function fetchFailure(e: unknown, timeoutMs: number): string {

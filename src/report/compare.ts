@@ -216,11 +216,7 @@ function malformed(j: Record<string, unknown>): string | null {
 }
 
 function usage(file: string, why: string, cause?: unknown): HarnessError {
-  return new HarnessError(
-    'USAGE',
-    `${file}: ${why}; pass a run directory (e.g. reports/latest) or its result.json`,
-    cause === undefined ? {} : { cause },
-  );
+  return new HarnessError('USAGE', `${file}: ${why}; pass a run directory (e.g. reports/latest) or its result.json`, cause === undefined ? {} : { cause });
 }
 
 function reason(e: unknown): string {

@@ -13,7 +13,8 @@ function tally(g: ConformanceGroupResult): string {
 }
 
 /** A check's verdict in the journal's vocabulary (JUnit, HTML, summary). */
-export const checkVerdict = (c: ConformanceCheck): Verdict => (c.valid === true ? 'pass' : c.valid === false ? 'fail' : c.valid === 'unknown' ? 'unknown' : 'skipped');
+export const checkVerdict = (c: ConformanceCheck): Verdict =>
+  c.valid === true ? 'pass' : c.valid === false ? 'fail' : c.valid === 'unknown' ? 'unknown' : 'skipped';
 
 const where = (c: ConformanceCheck) => [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '').join(' ');
 
@@ -26,7 +27,10 @@ export function conformanceMarkdown(groups: readonly ConformanceGroupResult[], m
   const failed = groups.flatMap((g) => g.checks.filter((c) => c.valid === false));
   if (failed.length > 0) {
     out.push('', '**Failed checks**', '');
-    for (const c of failed) out.push(`- **${md(`${c.group}/${c.name}`)}**${where(c) ? ` (${md(where(c))})` : ''}: expected ${md(c.expected)}, observed ${md(c.observed)}. ${md(c.explanation)}`);
+    for (const c of failed)
+      out.push(
+        `- **${md(`${c.group}/${c.name}`)}**${where(c) ? ` (${md(where(c))})` : ''}: expected ${md(c.expected)}, observed ${md(c.observed)}. ${md(c.explanation)}`,
+      );
   }
   const undecided = groups.flatMap((g) => g.checks.filter((c) => c.valid === 'unknown'));
   if (undecided.length > 0) {
@@ -71,7 +75,10 @@ export function conformanceHtml(groups: readonly ConformanceGroupResult[], esc: 
     g.checks
       .map((c) => {
         const v = checkVerdict(c);
-        const detail = c.valid === 'skipped' ? esc(c.reason ?? '') : `${esc(c.explanation)}${c.upstream ? `<br><span class="fine">upstream: ${esc(c.upstream)}</span>` : ''}${where(c) ? `<br><span class="fine">${esc(where(c))}</span>` : ''}`;
+        const detail =
+          c.valid === 'skipped'
+            ? esc(c.reason ?? '')
+            : `${esc(c.explanation)}${c.upstream ? `<br><span class="fine">upstream: ${esc(c.upstream)}</span>` : ''}${where(c) ? `<br><span class="fine">${esc(where(c))}</span>` : ''}`;
         return `<tr><td>${pill(v)}</td><td><code>${esc(c.name)}</code></td><td>${esc(c.expected)}</td><td>${esc(c.observed)}</td><td>${detail}</td></tr>`;
       })
       .join('');

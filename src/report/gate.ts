@@ -60,7 +60,9 @@ export function gateScenario(trials: readonly TrialResult[], slo: { failoverMs: 
 
   const counted = trials.filter((t) => t.verdict !== 'skipped');
   if (counted.length === 0) {
-    return trials.length === 0 ? done('unknown', ['no trial ran']) : done('skipped', [trials.length === 1 ? 'the trial was skipped' : `all ${trials.length} trials were skipped`]);
+    return trials.length === 0
+      ? done('unknown', ['no trial ran'])
+      : done('skipped', [trials.length === 1 ? 'the trial was skipped' : `all ${trials.length} trials were skipped`]);
   }
 
   const unknowns: string[] = [];
@@ -88,9 +90,7 @@ export function gateScenario(trials: readonly TrialResult[], slo: { failoverMs: 
 
   let slow = false;
   // Scenarios that expect no failover (no failover-time check, no failover figure) are judged on their other checks only.
-  const expectsFailover = counted.some(
-    (t) => t.checks.some((c) => c.name === FAILOVER_CHECK) || FAILOVER_FIGURES.some((f) => f in t.figures),
-  );
+  const expectsFailover = counted.some((t) => t.checks.some((c) => c.name === FAILOVER_CHECK) || FAILOVER_FIGURES.some((f) => f in t.figures));
   for (const figure of expectsFailover ? FAILOVER_FIGURES : []) {
     const measured = counted
       .map((t) => ({ index: t.index, v: t.figures[figure] }))
@@ -117,7 +117,10 @@ export function gateScenario(trials: readonly TrialResult[], slo: { failoverMs: 
     return done('fail', [...slowParts, ...failures, ...unknowns]);
   }
   if (unknowns.length > 0) return done('unknown', [...unknowns, ...timing]);
-  return done('pass', expectsFailover ? timing : [`no failover expected; ${counted.length === 1 ? 'the trial passed its' : `all ${counted.length} trials passed their`} checks`]);
+  return done(
+    'pass',
+    expectsFailover ? timing : [`no failover expected; ${counted.length === 1 ? 'the trial passed its' : `all ${counted.length} trials passed their`} checks`],
+  );
 }
 
 /**
@@ -142,10 +145,7 @@ export function lostElections(trial: TrialResult): string | null {
   const explanation = trial.checks.find((c) => c.name === 'failover-phases')?.explanation ?? '';
   const why = /lost election: ([^;]*)/.exec(explanation)?.[1];
   const fo = trial.figures.failover_ms;
-  return (
-    `trial ${trial.index} lost a Sentinel election${why ? ` (${why})` : ''}` +
-    `${typeof fo === 'number' ? `; its failover took ${fo} ms` : ''}`
-  );
+  return `trial ${trial.index} lost a Sentinel election${why ? ` (${why})` : ''}` + `${typeof fo === 'number' ? `; its failover took ${fo} ms` : ''}`;
 }
 
 function trialsText(n: number): string {

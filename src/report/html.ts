@@ -35,11 +35,15 @@ export function renderHtml(journal: Journal, histories: Map<string, Op[]>): stri
   body.push('<main class="container">');
   body.push(nav(scenarios));
   if (journal.run.interrupted) {
-    body.push('<div class="callout fail"><strong>Interrupted.</strong> The run was stopped before every trial completed; the figures cover the trials that ran.</div>');
+    body.push(
+      '<div class="callout fail"><strong>Interrupted.</strong> The run was stopped before every trial completed; the figures cover the trials that ran.</div>',
+    );
   }
   const halted = journal.run.halted;
   if (halted) {
-    body.push(`<div class="callout fail"><strong>Halted by ${esc(halted.by)}</strong> in ${esc(halted.scenario)} trial ${halted.trial} at ${esc(halted.at)}: ${esc(halted.reason)}. Everything was healed; the trials and scenarios after it did not run.</div>`);
+    body.push(
+      `<div class="callout fail"><strong>Halted by ${esc(halted.by)}</strong> in ${esc(halted.scenario)} trial ${halted.trial} at ${esc(halted.at)}: ${esc(halted.reason)}. Everything was healed; the trials and scenarios after it did not run.</div>`,
+    );
   }
   if (journal.conformance?.length) body.push(conformanceHtml(journal.conformance, esc));
   if (scenarios.length > 1) body.push(overview(scenarios));
@@ -101,9 +105,7 @@ function header(journal: Journal, counts: Record<Verdict, number>, total: number
 function nav(scenarios: { scenario: ScenarioResult; slug: string }[]): string {
   const links = scenarios.flatMap(({ scenario, slug }) => [
     `<a href="#scenario-${slug}" class="nav-scenario"><span class="dot ${verdictClass(scenario.verdict)}"></span>${esc(scenario.name)}</a>`,
-    ...scenario.trials.map(
-      (t) => `<a href="#trial-${slug}-${esc(t.index)}"><span class="dot ${verdictClass(t.verdict)}"></span>trial ${esc(t.index)}</a>`,
-    ),
+    ...scenario.trials.map((t) => `<a href="#trial-${slug}-${esc(t.index)}"><span class="dot ${verdictClass(t.verdict)}"></span>trial ${esc(t.index)}</a>`),
   ]);
   return `<nav class="toc">${links.join('')}<a href="#environment">environment</a></nav>`;
 }

@@ -94,7 +94,9 @@ function probeCases(scenario: ScenarioResult, trial: TrialResult): Case[] {
         timeMs: 0,
         properties: [...figureEntries(c.figures), ['verdict', verdict]],
         message: verdict === 'pass' ? '' : c.explanation,
-        body: figureEntries(c.figures).map(([k, v]) => `${k}=${v}`).join('\n'),
+        body: figureEntries(c.figures)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n'),
         systemOut: verdict === 'pass' ? c.explanation : '',
       };
     });
@@ -142,9 +144,7 @@ function scenarioCase(scenario: ScenarioResult): Case | null {
     return null;
   }
   const slo = Object.entries(scenario.slo).map(([k, v]): [string, string] => [`slo.${k}`, String(v)]);
-  const stats = Object.entries(scenario.stats).map(
-    ([k, s]) => `${k}: n=${s.n} min=${s.min} median=${s.median} p95=${s.p95} max=${s.max} mean=${s.mean}`,
-  );
+  const stats = Object.entries(scenario.stats).map(([k, s]) => `${k}: n=${s.n} min=${s.min} median=${s.median} p95=${s.p95} max=${s.max} mean=${s.mean}`);
   return {
     name: scenario.name,
     verdict: scenario.verdict,
@@ -167,7 +167,11 @@ function conformanceCases(group: ConformanceGroupResult): Case[] {
     if (n > 1) name = `${name} #${n}`;
     const verdict: Verdict = checkVerdict(c);
     const where = [c.file, c.object, c.field].filter((x) => x !== undefined && x !== '');
-    const properties: [string, string][] = [['group', c.group], ['expected', c.expected], ['observed', c.observed]];
+    const properties: [string, string][] = [
+      ['group', c.group],
+      ['expected', c.expected],
+      ['observed', c.observed],
+    ];
     if (c.upstream) properties.push(['upstream', c.upstream]);
     if (where.length) properties.push(['where', where.join(' ')]);
     properties.push(...figureEntries(c.figures ?? {}));
@@ -239,6 +243,11 @@ function text(s: string): string {
 // Tabs and newlines are encoded too: parsers normalise raw ones in attribute values to spaces.
 function attrs(values: Record<string, string | number>): string {
   return Object.entries(values)
-    .map(([k, v]) => ` ${k}="${String(v).replace(ILLEGAL, '').replace(/[&<>"'\t\n\r]/g, (c) => ENTITIES[c] ?? c)}"`)
+    .map(
+      ([k, v]) =>
+        ` ${k}="${String(v)
+          .replace(ILLEGAL, '')
+          .replace(/[&<>"'\t\n\r]/g, (c) => ENTITIES[c] ?? c)}"`,
+    )
     .join('');
 }

@@ -18,7 +18,12 @@ const RATE_H = 130;
 
 type Shade = 'ok' | 'late' | 'info' | 'fail';
 const COLOR: Record<Shade, string> = { ok: '#16a34a', late: '#d97706', info: '#f59e0b', fail: '#dc2626' };
-const LABEL: Record<Shade, string> = { ok: 'acknowledged', late: 'acknowledged after the client timeout', info: 'indeterminate (connection lost, never acknowledged)', fail: 'failed' };
+const LABEL: Record<Shade, string> = {
+  ok: 'acknowledged',
+  late: 'acknowledged after the client timeout',
+  info: 'indeterminate (connection lost, never acknowledged)',
+  fail: 'failed',
+};
 const shadeOf = (s: LatencySample): Shade => (s.type === 'ok' && s.late ? 'late' : s.type);
 
 const n1 = (v: number): string => String(Math.round(v * 10) / 10);
@@ -107,9 +112,14 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   const recovery = recoveryNs === null ? null : ms(recoveryNs);
 
   const shade = (y0: number, h: number): string[] => {
-    const out = windows.map((w) => `<rect x="${n1(clampX(w.start))}" y="${y0}" width="${n1(Math.max(1, clampX(w.end) - clampX(w.start)))}" height="${h}" class="fault-window"><title>fault window</title></rect>`);
+    const out = windows.map(
+      (w) =>
+        `<rect x="${n1(clampX(w.start))}" y="${y0}" width="${n1(Math.max(1, clampX(w.end) - clampX(w.start)))}" height="${h}" class="fault-window"><title>fault window</title></rect>`,
+    );
     if (recovery !== null && recovery >= lo && recovery <= hi) {
-      out.push(`<line x1="${n1(x(recovery))}" x2="${n1(x(recovery))}" y1="${y0}" y2="${y0 + h}" class="recovery-line"><title>${esc(`first ack on a new master, ${Math.round(recovery)} ms`)}</title></line>`);
+      out.push(
+        `<line x1="${n1(x(recovery))}" x2="${n1(x(recovery))}" y1="${y0}" y2="${y0 + h}" class="recovery-line"><title>${esc(`first ack on a new master, ${Math.round(recovery)} ms`)}</title></line>`,
+      );
     }
     if (0 >= lo && 0 <= hi) out.push(`<line x1="${n1(x(0))}" x2="${n1(x(0))}" y1="${y0}" y2="${y0 + h}" class="zero-line"/>`);
     return out;
@@ -127,13 +137,17 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   const yHi = 10 ** Math.ceil(Math.log10(lats.reduce((m, x) => (x > m ? x : m), 0) * 1.0001));
   const y = (v: number): number => TOP + SCATTER_H - ((Math.log10(Math.max(v, 0.01)) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo) || 1)) * SCATTER_H;
   const sc: string[] = [];
-  sc.push(`<svg id="latency-${esc(id)}" class="latency-plot" viewBox="0 0 ${W} ${TOP + SCATTER_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`latency of each operation against its invoke time, ms from ${origin.axis}, log scale`)}">`);
+  sc.push(
+    `<svg id="latency-${esc(id)}" class="latency-plot" viewBox="0 0 ${W} ${TOP + SCATTER_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`latency of each operation against its invoke time, ms from ${origin.axis}, log scale`)}">`,
+  );
   sc.push(`<text x="12" y="${TOP + 15}" class="row-label">latency</text><text x="12" y="${TOP + 28}" class="row-sub">completion − invoke, log</text>`);
   sc.push(`<text x="12" y="${TOP - 9}" class="axis-title">invoke, ms from ${esc(origin.axis)}</text>`);
   sc.push(...shade(TOP, SCATTER_H), ...xAxis(TOP, SCATTER_H));
   for (let d = yLo; d <= yHi * 1.0001; d *= 10) {
     const v = Math.round(d * 1000) / 1000;
-    sc.push(`<line x1="${L}" x2="${L + PW}" y1="${n1(y(v))}" y2="${n1(y(v))}" class="grid-line"/><text x="${L - 6}" y="${n1(y(v) + 4)}" class="tick" text-anchor="end">${esc(latLabel(v))}</text>`);
+    sc.push(
+      `<line x1="${L}" x2="${L + PW}" y1="${n1(y(v))}" y2="${n1(y(v))}" class="grid-line"/><text x="${L - 6}" y="${n1(y(v) + 4)}" class="tick" text-anchor="end">${esc(latLabel(v))}</text>`,
+    );
   }
   sc.push(`<line x1="${L}" x2="${L}" y1="${TOP}" y2="${TOP + SCATTER_H}" class="gutter"/>`);
   for (const type of ['ok', 'late', 'info', 'fail'] as const) {
@@ -154,12 +168,16 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   const yMax = linearTicks(0, top, 4).find((t) => t >= top) ?? top;
   const ry = (v: number): number => TOP + RATE_H - (Math.min(v, yMax) / yMax) * RATE_H;
   const rt: string[] = [];
-  rt.push(`<svg id="rate-${esc(id)}" class="rate-plot" viewBox="0 0 ${W} ${TOP + RATE_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`acknowledged writes per ${bucketMs} ms, ms from ${origin.axis}`)}">`);
+  rt.push(
+    `<svg id="rate-${esc(id)}" class="rate-plot" viewBox="0 0 ${W} ${TOP + RATE_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`acknowledged writes per ${bucketMs} ms, ms from ${origin.axis}`)}">`,
+  );
   rt.push(`<text x="12" y="${TOP + 15}" class="row-label">throughput</text><text x="12" y="${TOP + 28}" class="row-sub">acks per ${bucketMs} ms</text>`);
   rt.push(`<text x="12" y="${TOP - 9}" class="axis-title">completion, ms from ${esc(origin.axis)}</text>`);
   rt.push(...shade(TOP, RATE_H), ...xAxis(TOP, RATE_H));
   for (const t of linearTicks(0, yMax, 4)) {
-    rt.push(`<line x1="${L}" x2="${L + PW}" y1="${n1(ry(t))}" y2="${n1(ry(t))}" class="grid-line"/><text x="${L - 6}" y="${n1(ry(t) + 4)}" class="tick" text-anchor="end">${esc(t)}</text>`);
+    rt.push(
+      `<line x1="${L}" x2="${L + PW}" y1="${n1(ry(t))}" y2="${n1(ry(t))}" class="grid-line"/><text x="${L - 6}" y="${n1(ry(t) + 4)}" class="tick" text-anchor="end">${esc(t)}</text>`,
+    );
   }
   rt.push(`<line x1="${L}" x2="${L}" y1="${TOP}" y2="${TOP + RATE_H}" class="gutter"/>`);
   if (buckets.length > 0) {

@@ -55,7 +55,11 @@ export function renderMarkdown(journal: Journal): string {
   );
   if (journal.run.interrupted) out.push('', '> **Interrupted**: the run was stopped before every trial completed.');
   const halted = journal.run.halted;
-  if (halted) out.push('', `> **Halted** by ${halted.by} in ${halted.scenario} trial ${halted.trial}: ${halted.reason}. Everything was healed; the trials and scenarios after it did not run.`);
+  if (halted)
+    out.push(
+      '',
+      `> **Halted** by ${halted.by} in ${halted.scenario} trial ${halted.trial}: ${halted.reason}. Everything was healed; the trials and scenarios after it did not run.`,
+    );
   if (journal.conformance?.length) out.push('', ...conformanceMarkdown(journal.conformance, md));
   const profiles = profileMarkdown(journal, md);
   if (profiles.length > 0) out.push('', ...profiles);

@@ -65,11 +65,7 @@ export function renderOpenMetrics(journal: Journal): string {
   const out: string[] = [];
   for (const [name, samples] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
     const figure = name.slice(METRIC_PREFIX.length);
-    out.push(
-      `# TYPE ${name} gauge`,
-      `# HELP ${name} ${HELP[figure] ?? `Figure ${figure} of the trial (see the README, "What is measured")`}`,
-      ...samples,
-    );
+    out.push(`# TYPE ${name} gauge`, `# HELP ${name} ${HELP[figure] ?? `Figure ${figure} of the trial (see the README, "What is measured")`}`, ...samples);
   }
   out.push('# EOF', '');
   return out.join('\n');

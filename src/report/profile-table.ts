@@ -47,7 +47,9 @@ export function profileMarkdown(journal: Journal, escape: (s: string) => string)
   const profiles = profilesOf(journal);
   const out = ['### Profiles side by side', ''];
   for (const p of journal.profiles ?? []) {
-    const settings = Object.entries(p.settings).map(([k, v]) => `${k} ${v}`).join(', ');
+    const settings = Object.entries(p.settings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     out.push(`- **${escape(p.name)}**: ${escape(p.description)}${settings ? ` (${escape(settings)})` : ''}`);
   }
   out.push('');
@@ -55,7 +57,14 @@ export function profileMarkdown(journal: Journal, escape: (s: string) => string)
     out.push(`**${escape(g.scenario)}**`, '');
     out.push(`| figure (worst trial) | ${profiles.map(escape).join(' | ')} |`, `| --- | ${profiles.map(() => '--:').join(' | ')} |`);
     for (const c of COLUMNS) {
-      out.push(`| ${c.label} | ${profiles.map((p) => { const r = g.rows.find((x) => x.profile === p); return r ? escape(c.cell(r)) : '–'; }).join(' | ')} |`);
+      out.push(
+        `| ${c.label} | ${profiles
+          .map((p) => {
+            const r = g.rows.find((x) => x.profile === p);
+            return r ? escape(c.cell(r)) : '–';
+          })
+          .join(' | ')} |`,
+      );
     }
     out.push('');
   }
@@ -69,13 +78,35 @@ export function profileHtml(journal: Journal, esc: (v: unknown) => string): stri
   const profiles = profilesOf(journal);
   const out = ['<section class="card" id="profiles"><h2>Profiles side by side</h2>'];
   out.push(
-    `<ul>${(journal.profiles ?? []).map((p) => `<li><strong>${esc(p.name)}</strong>: ${esc(p.description)}${Object.keys(p.settings).length ? ` <code>${esc(Object.entries(p.settings).map(([k, v]) => `${k} ${v}`).join(', '))}</code>` : ''}</li>`).join('')}</ul>`,
+    `<ul>${(journal.profiles ?? [])
+      .map(
+        (p) =>
+          `<li><strong>${esc(p.name)}</strong>: ${esc(p.description)}${
+            Object.keys(p.settings).length
+              ? ` <code>${esc(
+                  Object.entries(p.settings)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', '),
+                )}</code>`
+              : ''
+          }</li>`,
+      )
+      .join('')}</ul>`,
   );
   for (const g of groups) {
     out.push(`<h3>${esc(g.scenario)}</h3>`);
-    out.push(`<table class="grid"><thead><tr><th>figure (worst trial)</th>${profiles.map((p) => `<th class="num">${esc(p)}</th>`).join('')}</tr></thead><tbody>`);
+    out.push(
+      `<table class="grid"><thead><tr><th>figure (worst trial)</th>${profiles.map((p) => `<th class="num">${esc(p)}</th>`).join('')}</tr></thead><tbody>`,
+    );
     for (const c of COLUMNS) {
-      out.push(`<tr><td>${esc(c.label)}</td>${profiles.map((p) => { const r = g.rows.find((x) => x.profile === p); return `<td class="num">${esc(r ? c.cell(r) : '–')}</td>`; }).join('')}</tr>`);
+      out.push(
+        `<tr><td>${esc(c.label)}</td>${profiles
+          .map((p) => {
+            const r = g.rows.find((x) => x.profile === p);
+            return `<td class="num">${esc(r ? c.cell(r) : '–')}</td>`;
+          })
+          .join('')}</tr>`,
+      );
     }
     out.push('</tbody></table>');
   }

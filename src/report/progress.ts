@@ -59,19 +59,37 @@ function lineProgress(opts: ProgressOptions): Progress {
   let trial: TrialState | null = null;
   let runStartedMs = now();
   const emit = (pairs: [string, unknown][]): void => {
-    opts.stream.write(`${pairs.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${logfmt(v)}`).join(' ')}\n`);
+    opts.stream.write(
+      `${pairs
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${logfmt(v)}`)
+        .join(' ')}\n`,
+    );
   };
   return {
     runStart(runId, target) {
       runStartedMs = now();
-      emit([['event', 'run_start'], ['run', runId], ['target', target]]);
+      emit([
+        ['event', 'run_start'],
+        ['run', runId],
+        ['target', target],
+      ]);
     },
     scenarioStart(name, trials) {
-      emit([['event', 'scenario_start'], ['scenario', name], ['trials', trials]]);
+      emit([
+        ['event', 'scenario_start'],
+        ['scenario', name],
+        ['trials', trials],
+      ]);
     },
     trialStart(scenario, index, of) {
       trial = { scenario, index, of, phase: '', startedMs: now(), ok: 0, failed: 0 };
-      emit([['event', 'trial_start'], ['scenario', scenario], ['trial', index], ['of', of]]);
+      emit([
+        ['event', 'trial_start'],
+        ['scenario', scenario],
+        ['trial', index],
+        ['of', of],
+      ]);
     },
     phase(name) {
       if (trial) trial.phase = name;

@@ -57,7 +57,14 @@ export async function prepareReportDir(dir: string): Promise<ReportDirProblem | 
       if (c === 'EACCES') return problem(`${cur} cannot be looked into (permission denied)`);
       if (c !== 'ENOENT' && c !== 'ENOTDIR') return problem(`${cur}: ${(e as Error).message}`);
       // ENOTDIR: an ancestor is a file, found further up. ENOENT of a path that lstat sees: a dangling link.
-      if (c === 'ENOENT' && (await lstat(cur).then((s) => s.isSymbolicLink(), () => false))) return problem(`${cur} is a dangling symbolic link`);
+      if (
+        c === 'ENOENT' &&
+        (await lstat(cur).then(
+          (s) => s.isSymbolicLink(),
+          () => false,
+        ))
+      )
+        return problem(`${cur} is a dangling symbolic link`);
       const parent = path.dirname(cur);
       if (parent === cur) return problem(`${cur} does not exist`);
       missing.unshift(cur);
@@ -76,7 +83,14 @@ export async function prepareReportDir(dir: string): Promise<ReportDirProblem | 
     try {
       await mkdir(m);
     } catch (e) {
-      if (code(e) === 'EEXIST' && (await stat(m).then((s) => s.isDirectory(), () => false))) continue;
+      if (
+        code(e) === 'EEXIST' &&
+        (await stat(m).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      )
+        continue;
       return problem(`cannot create ${m}: ${(e as Error).message}`, e as Error);
     }
   }

@@ -46,9 +46,7 @@ export async function findRuns(paths: readonly string[]): Promise<StoredRun[]> {
       if ((e.isDirectory() || e.isSymbolicLink()) && (await exists(path.join(dir, 'result.json')))) await add(dir);
     }
   }
-  return [...byId.values()].sort(
-    (a, b) => a.journal.run.startedAt.localeCompare(b.journal.run.startedAt) || a.journal.run.id.localeCompare(b.journal.run.id),
-  );
+  return [...byId.values()].sort((a, b) => a.journal.run.startedAt.localeCompare(b.journal.run.startedAt) || a.journal.run.id.localeCompare(b.journal.run.id));
 }
 
 /**
@@ -59,10 +57,7 @@ export async function lastPassingRun(reportDir: string, current: Journal): Promi
   const runs = await findRuns([reportDir]);
   const candidates = runs.filter(
     (r) =>
-      r.journal.verdict === 'pass' &&
-      r.journal.scenarios.length > 0 &&
-      r.journal.run.id !== current.run.id &&
-      r.journal.run.startedAt <= current.run.startedAt,
+      r.journal.verdict === 'pass' && r.journal.scenarios.length > 0 && r.journal.run.id !== current.run.id && r.journal.run.startedAt <= current.run.startedAt,
   );
   const found = candidates[candidates.length - 1];
   if (!found) {

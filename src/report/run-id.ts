@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
  * Ids sort lexicographically by start second; runs started within the same second sort arbitrarily.
  */
 export function newRunId(date: Date = new Date()): string {
-  const stamp = date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = date
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
   return `${stamp}-${randomBytes(2).toString('hex')}`;
 }

@@ -75,8 +75,7 @@ export function mad(values: readonly number[]): number {
   return MAD_SCALE * median(values.map((v) => Math.abs(v - m)));
 }
 
-const show = (v: number | null, kind: Kind) =>
-  v === null ? '–' : kind === 'ms' ? `${fmt(v)} ms` : kind === 'ratio' ? fmtPct(v) : fmt(v, 0);
+const show = (v: number | null, kind: Kind) => (v === null ? '–' : kind === 'ms' ? `${fmt(v)} ms` : kind === 'ratio' ? fmtPct(v) : fmt(v, 0));
 
 /**
  * The rule: with at least `minBaseline` earlier values, the newest value regresses when it is worse than
@@ -117,9 +116,7 @@ export function judgeSeries(
 /** The trend over `journals` (any order; the newest `o.last` by start time are used). */
 export function computeTrend(journals: readonly Journal[], opts: Partial<TrendOptions> = {}): Trend {
   const o = { ...TREND_DEFAULTS, ...opts, minChange: { ...TREND_DEFAULTS.minChange, ...opts.minChange } };
-  const runs = [...journals]
-    .sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt) || a.run.id.localeCompare(b.run.id))
-    .slice(-o.last);
+  const runs = [...journals].sort((a, b) => a.run.startedAt.localeCompare(b.run.startedAt) || a.run.id.localeCompare(b.run.id)).slice(-o.last);
   const scenarios = [...new Set(runs.flatMap((j) => j.scenarios.map((s) => s.name)))].sort();
   const series: TrendSeries[] = [];
   for (const scenario of scenarios) {

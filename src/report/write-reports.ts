@@ -53,9 +53,25 @@ export async function writeReports(opts: {
   const files: [string, string][] = [
     ...redactedHistories,
     [join(runDir, JUNIT_FILE), redactor.text(renderJunit(redacted))],
-    [join(runDir, SUMMARY_FILE), redactor.text(orFallback(() => renderMarkdown(redacted), (m) => `## sentinel-chaos: ${redacted.verdict}\n\nsummary.md could not be rendered (${m}); see result.json.\n`))],
+    [
+      join(runDir, SUMMARY_FILE),
+      redactor.text(
+        orFallback(
+          () => renderMarkdown(redacted),
+          (m) => `## sentinel-chaos: ${redacted.verdict}\n\nsummary.md could not be rendered (${m}); see result.json.\n`,
+        ),
+      ),
+    ],
     [join(runDir, HTML_FILE), redactor.text(orFallback(() => renderHtml(redacted, ops), fallbackHtml))],
-    [join(runDir, METRICS_FILE), redactor.text(orFallback(() => renderOpenMetrics(redacted), (m) => `# metrics.prom could not be rendered (${m.replace(/\n/g, ' ')}); see result.json\n# EOF\n`))],
+    [
+      join(runDir, METRICS_FILE),
+      redactor.text(
+        orFallback(
+          () => renderOpenMetrics(redacted),
+          (m) => `# metrics.prom could not be rendered (${m.replace(/\n/g, ' ')}); see result.json\n# EOF\n`,
+        ),
+      ),
+    ],
     // Last, so that a run dir holding result.json is complete.
     [join(runDir, RESULT_FILE), `${JSON.stringify(redacted, null, 2)}\n`],
   ];
@@ -72,8 +88,7 @@ export async function writeReports(opts: {
   } catch (cause) {
     throw new HarnessError(
       'REPORT_DIR_UNWRITABLE',
-      `cannot write reports to ${reportDir}: ${cause instanceof Error ? cause.message : String(cause)}; ` +
-        'choose a writable directory with --report-dir',
+      `cannot write reports to ${reportDir}: ${cause instanceof Error ? cause.message : String(cause)}; ` + 'choose a writable directory with --report-dir',
       { cause },
     );
   }

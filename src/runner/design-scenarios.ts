@@ -2,8 +2,7 @@
 import type { Design } from '../config/design.ts';
 import type { Scenario } from './scenario.ts';
 
-const min = (a: number | undefined, b: number | null): number | undefined =>
-  b === null ? a : a === undefined ? undefined : Math.min(a, b);
+const min = (a: number | undefined, b: number | null): number | undefined => (b === null ? a : a === undefined ? undefined : Math.min(a, b));
 const sameBand = (a: readonly number[], b: readonly number[]) => a[0] === b[0] && a[1] === b[1];
 
 /**
@@ -19,9 +18,7 @@ export function scenarioUnderDesign(s: Scenario, design: Design, seed: Design): 
   const expect = {
     ...e,
     failoverMs: e.failoverMs === seed.slo.failoverMs ? design.slo.failoverMs : e.failoverMs,
-    failoverBandMs: sameBand(e.failoverBandMs, seed.slo.failoverBandMs)
-      ? ([...design.slo.failoverBandMs] as [number, number])
-      : e.failoverBandMs,
+    failoverBandMs: sameBand(e.failoverBandMs, seed.slo.failoverBandMs) ? ([...design.slo.failoverBandMs] as [number, number]) : e.failoverBandMs,
     maxLostWrites: Math.min(e.maxLostWrites, seedLoss.writesLostMax),
     ...(e.maxLostFromOldMaster !== undefined ? { maxLostFromOldMaster: min(e.maxLostFromOldMaster, seedLoss.oldMasterMax) } : {}),
   };
@@ -35,9 +32,7 @@ export function scenarioUnderDesign(s: Scenario, design: Design, seed: Design): 
             expect: {
               ...hardened,
               ...(hardened.maxLostWrites !== undefined ? { maxLostWrites: Math.min(hardened.maxLostWrites, h.writesLostMax) } : {}),
-              ...(hardened.maxLostFromOldMaster !== undefined
-                ? { maxLostFromOldMaster: min(hardened.maxLostFromOldMaster, h.oldMasterMax) }
-                : {}),
+              ...(hardened.maxLostFromOldMaster !== undefined ? { maxLostFromOldMaster: min(hardened.maxLostFromOldMaster, h.oldMasterMax) } : {}),
             },
           },
         }

@@ -25,7 +25,13 @@ export class TrialStopped extends Error {
  * Run `work` as the phase `name`: announce it, and fail with PhaseFailed when it throws or outlasts
  * `timeoutMs`, or at once (cause: the signal's reason) when `signal` aborts.
  */
-export async function runPhase<T>(name: string, timeoutMs: number, enter: ((name: string) => void) | undefined, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function runPhase<T>(
+  name: string,
+  timeoutMs: number,
+  enter: ((name: string) => void) | undefined,
+  work: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   if (signal?.aborted) throw new PhaseFailed(name, signal.reason);
   enter?.(name);
   let timer: NodeJS.Timeout | undefined;

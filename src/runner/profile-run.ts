@@ -81,7 +81,9 @@ export async function runProfiles(opts: RunOptions, profiles: readonly ProfileNa
     const last = parts[parts.length - 1]!.journal;
     const scenarios = parts.flatMap((p) => p.journal.scenarios);
     // Each profile's deployment ran the conformance groups; a check is named after its profile.
-    const conformance = parts.flatMap((p) => (p.journal.conformance ?? []).map((g) => ({ ...g, checks: g.checks.map((c) => ({ ...c, name: `${c.name}@${p.profile}` })) })));
+    const conformance = parts.flatMap((p) =>
+      (p.journal.conformance ?? []).map((g) => ({ ...g, checks: g.checks.map((c) => ({ ...c, name: `${c.name}@${p.profile}` })) })),
+    );
     const verdict = halted ? 'fail' : combine([...conformance.map((g) => g.verdict), ...scenarios.map((s) => s.verdict)]);
     const journal: Journal = {
       ...first,

@@ -109,7 +109,7 @@ interface RunState {
 /** The run's journal as it stands: finished scenarios, the target, the deployment's description, the verdict. */
 function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boolean): Journal {
   const { opts, model, runId, clock, startedNs, deployment, conformance, halted } = st;
-    const finishedNs = clock.nowNs();
+  const finishedNs = clock.nowNs();
   return {
     schema: JOURNAL_SCHEMA,
     harness: { ...HARNESS, node: process.version },
@@ -143,7 +143,8 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
   const gateStat = opts.gate ?? DEFAULT_GATE_STAT;
-  if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000) throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
+  if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000)
+    throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
   const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
   assertRunnable(model);
@@ -174,7 +175,15 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     if (current) {
       const t = current.trial;
       const unfinished: TrialResult[] = t ? [unfinishedTrial(t.index, t.phase, t.startedNs, clock)] : [];
-      scenarios.push(scenarioResult(current.scenario, [...current.trials, ...unfinished], 'unknown', { stat: gateStat, message: 'not gated: the run was interrupted' }, opts.profile));
+      scenarios.push(
+        scenarioResult(
+          current.scenario,
+          [...current.trials, ...unfinished],
+          'unknown',
+          { stat: gateStat, message: 'not gated: the run was interrupted' },
+          opts.profile,
+        ),
+      );
     }
     const journal = journalOf(state(), scenarios, true);
     const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(secrets()), runDirMayExist: true });
@@ -195,7 +204,13 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     });
     deployment = d;
     progress?.runStart(runId, d.target);
-    conformance = await runGroups(groups, { model, deployment: d, ...(opts.overrides ? { overrides: opts.overrides } : {}), ...(opts.design ? { design: opts.design } : {}), convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
+    conformance = await runGroups(groups, {
+      model,
+      deployment: d,
+      ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      ...(opts.design ? { design: opts.design } : {}),
+      convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
+    });
 
     for (const scenario of opts.scenarios) {
       const trials: TrialResult[] = [];
@@ -233,7 +248,15 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       current = null;
       const gate = gateScenario(trials, { failoverMs: scenario.expect.failoverMs }, gateStat);
       const verdict = trials.every((t) => t.verdict === 'skipped') ? 'skipped' : halted ? 'fail' : gate.verdict;
-      scenarioResults.push(scenarioResult(scenario, trials, verdict, { stat: gateStat, message: halted ? `halted by ${halted.by} in trial ${halted.trial}: ${halted.reason}` : gate.message }, opts.profile));
+      scenarioResults.push(
+        scenarioResult(
+          scenario,
+          trials,
+          verdict,
+          { stat: gateStat, message: halted ? `halted by ${halted.by} in trial ${halted.trial}: ${halted.reason}` : gate.message },
+          opts.profile,
+        ),
+      );
       if (halted) break;
     }
 
@@ -257,7 +280,13 @@ function haltOf(outcome: TrialOutcome, scenario: Scenario, trial: number, clock:
   return h ? { by: h.by, at: clock.wallIso(h.ns), reason: h.reason, scenario: scenario.name, trial } : undefined;
 }
 
-function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verdict, gate: NonNullable<ScenarioResult['gate']>, profile: ProfileName | undefined): ScenarioResult {
+function scenarioResult(
+  scenario: Scenario,
+  trials: TrialResult[],
+  verdict: Verdict,
+  gate: NonNullable<ScenarioResult['gate']>,
+  profile: ProfileName | undefined,
+): ScenarioResult {
   return {
     name: scenario.name,
     description: scenario.description,
@@ -266,7 +295,9 @@ function scenarioResult(scenario: Scenario, trials: TrialResult[], verdict: Verd
       failover_band_low_ms: scenario.expect.failoverBandMs[0],
       failover_band_high_ms: scenario.expect.failoverBandMs[1],
       writes_lost_max: scenario.expect.maxLostWrites,
-      ...(scenario.expect.acceptLossFromOldMaster && scenario.expect.maxLostFromOldMaster !== undefined ? { writes_lost_old_master_max: scenario.expect.maxLostFromOldMaster } : {}),
+      ...(scenario.expect.acceptLossFromOldMaster && scenario.expect.maxLostFromOldMaster !== undefined
+        ? { writes_lost_old_master_max: scenario.expect.maxLostFromOldMaster }
+        : {}),
     },
     verdict,
     trials,

@@ -132,11 +132,18 @@ export const BUILTIN_SCENARIO_DIR = path.resolve(import.meta.dirname, '../../sce
 export function parseScenario(text: string, file: string): Scenario {
   const { data: s, source } = parseYamlWith(text, file, ScenarioSchema, 'SCENARIO_INVALID');
   if (s.expect.failoverBandMs[0] > s.expect.failoverBandMs[1]) {
-    throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`);
+    throw new HarnessError(
+      'SCENARIO_INVALID',
+      `${file}${source.position(['expect', 'failoverBandMs'])}: field expect.failoverBandMs: lower bound above upper bound`,
+    );
   }
   const names = (s.probes ?? []).map((p) => p.name);
   const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
-  if (dup >= 0) throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(['probes', dup, 'name'])}: field probes.${dup}.name: "${names[dup]}" names two probes`);
+  if (dup >= 0)
+    throw new HarnessError(
+      'SCENARIO_INVALID',
+      `${file}${source.position(['probes', dup, 'name'])}: field probes.${dup}.name: "${names[dup]}" names two probes`,
+    );
   const halts = typeof s.haltOn === 'string' ? [s.haltOn] : (s.haltOn ?? []);
   halts.forEach((h, i) => {
     const c = parseHaltCondition(h, names);
@@ -179,7 +186,11 @@ export async function resolveScenarios(wanted: readonly string[], dir = BUILTIN_
       continue;
     }
     const s = builtin.find((b) => b.name === w);
-    if (!s) throw new HarnessError('SCENARIO_UNKNOWN', `unknown scenario "${w}" (known: ${builtin.map((b) => b.name).join(', ')}; or pass a path to a scenario file)`);
+    if (!s)
+      throw new HarnessError(
+        'SCENARIO_UNKNOWN',
+        `unknown scenario "${w}" (known: ${builtin.map((b) => b.name).join(', ')}; or pass a path to a scenario file)`,
+      );
     out.push(s);
   }
   return out;

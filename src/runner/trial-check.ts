@@ -61,7 +61,12 @@ function stepChecks(env: TrialEnv, done: PhaseResults): BoundCheck[] {
 }
 
 /** Every check of the trial, in the journal's order, and the warnings they raise. */
-function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput, completed: boolean): { results: CheckResult[]; warnings: string[]; restoredFigures: Figures } {
+function runTrialChecks(
+  env: TrialEnv,
+  done: PhaseResults,
+  input: TrialInput,
+  completed: boolean,
+): { results: CheckResult[]; warnings: string[]; restoredFigures: Figures } {
   const { scenario: s, deployment: d, client } = env.ctx;
   const warnings: string[] = [];
   const fault = done.inject?.fault;
@@ -72,7 +77,12 @@ function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput, co
   const injectNs = env.timeline.firstMark('fault', 'inject')?.ns ?? input.faultNs;
   const restored = restoredAway(input, fault?.restorePointNs);
   if (restored.warning) warnings.push(restored.warning);
-  const loss = checkWriteLossAttributed(restored.input, { maxLost: s.expect.maxLostWrites, acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster, maxLostFromOldMaster: s.expect.maxLostFromOldMaster, sinceNs: injectNs });
+  const loss = checkWriteLossAttributed(restored.input, {
+    maxLost: s.expect.maxLostWrites,
+    acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster,
+    maxLostFromOldMaster: s.expect.maxLostFromOldMaster,
+    sinceNs: injectNs,
+  });
   if (loss.warning) warnings.push(loss.warning);
   const mainChecks: BoundCheck[] = [
     ...(s.expect.failover ? [bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs })] : []),
@@ -87,7 +97,9 @@ function runTrialChecks(env: TrialEnv, done: PhaseResults, input: TrialInput, co
     loss.check,
     ...(done.inject?.checks ?? []),
     ...runChecks(input, stepChecks(env, done)),
-    ...(s.expect.maxFailedWrites === undefined ? [] : runChecks(input, [bindCheck('failed-writes', checkFailedWrites, { maxFailedWrites: s.expect.maxFailedWrites, commandTimeoutMs })])),
+    ...(s.expect.maxFailedWrites === undefined
+      ? []
+      : runChecks(input, [bindCheck('failed-writes', checkFailedWrites, { maxFailedWrites: s.expect.maxFailedWrites, commandTimeoutMs })])),
     ...ownWorkloadChecks(env, input, injectNs),
     ...env.probes.checks(completed),
   ];
@@ -136,9 +148,17 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   const h = workload.history();
   const evs = timeline.all();
   const rb = done.readBack ?? null;
-  const input: TrialInput = { history: h, events: evs, readBack: rb, faultNs, oldMaster: done.topology ? addr(done.topology.master.redis) : null, masterName: d.model.masterName };
+  const input: TrialInput = {
+    history: h,
+    events: evs,
+    readBack: rb,
+    faultNs,
+    oldMaster: done.topology ? addr(done.topology.master.redis) : null,
+    masterName: d.model.masterName,
+  };
   const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed');
-  const phases = faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
+  const phases =
+    faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
   const figures: Figures = {
     ...mergeFigures(results),
     ...restoredFigures,
@@ -151,7 +171,8 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   const { verdict, message } = trialVerdict(results, end);
   const [lo, hi] = s.expect.failoverBandMs;
   const fo = figures.failover_ms;
-  if (s.expect.failover && typeof fo === 'number' && (fo < lo || fo > hi)) warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
+  if (s.expect.failover && typeof fo === 'number' && (fo < lo || fo > hi))
+    warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
   return {
     history: [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
     end,

@@ -64,7 +64,8 @@ async function currentMaster(d: StartedDeployment, exclude?: Pod): Promise<strin
   for (const p of d.pods) {
     if (p === exclude) continue;
     try {
-      const a = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (s) => s.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as string[] | null;
+      const a = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (s) => s.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as
+        string[] | null;
       if (a) return `${a[0]}:${a[1]}`;
     } catch {
       // try the next sentinel
@@ -136,8 +137,17 @@ export const REDIS_IO: TrialIo = {
   replicationSnapshot,
   hasRejoined,
   readBack,
-  sentinelEvents: (d, clock) => new SentinelObserver(d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })), clock),
-  roleSampler: (d, clock) => new RoleSampler(d.pods.map((p) => p.redis), d.password, clock),
+  sentinelEvents: (d, clock) =>
+    new SentinelObserver(
+      d.pods.map((p) => ({ name: `${p.name}/sentinel`, endpoint: p.sentinel })),
+      clock,
+    ),
+  roleSampler: (d, clock) =>
+    new RoleSampler(
+      d.pods.map((p) => p.redis),
+      d.password,
+      clock,
+    ),
   sentinelClient: (d, client) =>
     sentinelClient({
       sentinels: d.pods.map((p) => p.sentinel),

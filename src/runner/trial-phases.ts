@@ -153,10 +153,26 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   workload.start();
   const d = ctx.deployment;
   const timeoutMs = { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs;
-  await env.own.start((name) => ({ sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, password: d.password, clock: ctx.clock, keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`, rateHz: s.workload.rateHz, timeoutMs, durationMs: 600_000, ...(ctx.client ? { client: ctx.client } : {}), ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}) }));
-  timeline.note('phase', 'workload-start', `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`);
+  await env.own.start((name) => ({
+    sentinels: d.pods.map((p) => p.sentinel),
+    masterName: d.model.masterName,
+    password: d.password,
+    clock: ctx.clock,
+    keyPrefix: `sc:${ctx.runId}:${s.name}:${ctx.index}:${name}`,
+    rateHz: s.workload.rateHz,
+    timeoutMs,
+    durationMs: 600_000,
+    ...(ctx.client ? { client: ctx.client } : {}),
+    ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}),
+  }));
+  timeline.note(
+    'phase',
+    'workload-start',
+    `${workload.size} client(s), ${s.workload.rateHz} writes/s each${s.workloads?.length ? ` and ${s.workloads.length} workload(s)` : ''}`,
+  );
   await sleep(s.workload.warmupMs, undefined, { signal: env.halt.signal });
-  if (!(await until(() => converged.main.acked > 0, 5000, 5, env.halt.signal))) throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');
+  if (!(await until(() => converged.main.acked > 0, 5000, 5, env.halt.signal)))
+    throw new HarnessError('FAULT_FAILED', 'the workload got no write acknowledged before the fault');
   const replication = await io.replicationSnapshot(ctx.deployment, converged.topology);
   return { oldMaster: addr(converged.topology.master.redis), replication };
 }

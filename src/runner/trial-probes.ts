@@ -108,11 +108,8 @@ export class TrialProbes {
       const { name, mode } = s.spec;
       const figures = { [figureName(name, 'samples')]: s.samples, [figureName(name, 'failures')]: s.failures };
       if (s.samples === 0)
-        return completed
-          ? [{ name: `probe/${name}`, valid: 'unknown', figures, explanation: `${s.spec.kind} probe (${mode}) was never sampled` }]
-          : [];
-      if (s.broken !== null)
-        return [{ name: `probe/${name}`, valid: false, figures, explanation: `${s.spec.kind} probe (${mode}) broke: ${s.broken}` }];
+        return completed ? [{ name: `probe/${name}`, valid: 'unknown', figures, explanation: `${s.spec.kind} probe (${mode}) was never sampled` }] : [];
+      if (s.broken !== null) return [{ name: `probe/${name}`, valid: false, figures, explanation: `${s.spec.kind} probe (${mode}) broke: ${s.broken}` }];
       const tail = s.failures ? `, ${s.failures} failed within tolerance` : '';
       return [
         {

@@ -26,7 +26,8 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   const signal = env.halt.signal;
   const enter = (name: string) => ctx.progress?.phase(name);
   const margin = limits.marginMs;
-  const phase = <T>(name: string, timeoutMs: number, announce: typeof enter | undefined, work: () => Promise<T>) => runPhase(name, timeoutMs, announce, work, signal);
+  const phase = <T>(name: string, timeoutMs: number, announce: typeof enter | undefined, work: () => Promise<T>) =>
+    runPhase(name, timeoutMs, announce, work, signal);
   const probeLimit = (mode: 'before' | 'after') => Math.max(0, ...(s.probes ?? []).filter((p) => p.mode === mode).map((p) => p.timeoutMs)) + margin;
   const topology = (done.topology = await phase('converge', ctx.convergeTimeoutMs + margin, enter, () => converge(env)));
   const c = (done.converge = await phase('converge', margin, undefined, () => startRecording(env, topology)));
@@ -35,7 +36,8 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   const st = (done.steady = await phase('warm-up', s.workload.warmupMs + 5000 + margin, enter, () => steady(env, c)));
   if (probes.has('before')) {
     const broken = await phase('probes before the fault', probeLimit('before'), enter, () => probes.once('before', signal));
-    if (broken.length) throw new PhaseFailed('probes before the fault', new TrialStopped(`probe ${broken.map((p) => p.name).join(', ')} failed before the fault: not injected`));
+    if (broken.length)
+      throw new PhaseFailed('probes before the fault', new TrialStopped(`probe ${broken.map((p) => p.name).join(', ')} failed before the fault: not injected`));
   }
   const inj = (done.inject = await phase(`fault: ${s.fault.kind}`, limits.injectMs, enter, () => inject(env, c)));
   const stopDuring = probes.poll('during');

@@ -64,7 +64,10 @@ export class TrialWorkloads {
   /** One line per workload for the trial's events. */
   describe(): string {
     return this.running
-      .map((w) => `${w.name} (${w.library}): ${(w.pubsub ? w.pubsub.history().ops.filter((o) => o.f === 'publish') : w.ops()).filter((o) => o.type === 'ok').length} acknowledged`)
+      .map(
+        (w) =>
+          `${w.name} (${w.library}): ${(w.pubsub ? w.pubsub.history().ops.filter((o) => o.f === 'publish') : w.ops()).filter((o) => o.type === 'ok').length} acknowledged`,
+      )
       .join(', ');
   }
 
@@ -81,9 +84,15 @@ export class TrialWorkloads {
       const own: TrialInput = { ...input, history: w.ops(), readBack };
       const bound: BoundCheck[] = [bindCheck('availability', checkAvailability, expect.maxOutageMs === undefined ? {} : { maxOutageMs: expect.maxOutageMs })];
       if (expect.failover) bound.unshift(bindCheck('failover-time', checkResumeTime, { sloMs: expect.failoverMs }));
-      const loss = checkWriteLossAttributed(own, { maxLost: expect.maxLostWrites, acceptLossFromOldMaster: expect.acceptLossFromOldMaster, ...(expect.maxLostFromOldMaster === undefined ? {} : { maxLostFromOldMaster: expect.maxLostFromOldMaster }), sinceNs });
+      const loss = checkWriteLossAttributed(own, {
+        maxLost: expect.maxLostWrites,
+        acceptLossFromOldMaster: expect.acceptLossFromOldMaster,
+        ...(expect.maxLostFromOldMaster === undefined ? {} : { maxLostFromOldMaster: expect.maxLostFromOldMaster }),
+        sinceNs,
+      });
       const failure = this.failures.get(w.name);
-      const lossCheck: CheckResult = failure === undefined ? loss.check : { ...loss.check, valid: false, explanation: `the workload failed: ${failure}; ${loss.check.explanation}` };
+      const lossCheck: CheckResult =
+        failure === undefined ? loss.check : { ...loss.check, valid: false, explanation: `the workload failed: ${failure}; ${loss.check.explanation}` };
       return [...runChecks(own, bound), lossCheck].map((c) => ({
         ...c,
         name: `${w.name}.${c.name}`,
@@ -95,7 +104,11 @@ export class TrialWorkloads {
 
   /** A pub/sub workload's one check, `<name>.pubsub`; a workload that failed (its driver) fails it. */
   private pubsubCheck(w: RunningWorkload, ps: NonNullable<RunningWorkload['pubsub']>, input: TrialInput): CheckResult {
-    const c = checkPubSub(ps.history(), { faultNs: input.faultNs, oldMaster: input.oldMaster }, { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) });
+    const c = checkPubSub(
+      ps.history(),
+      { faultNs: input.faultNs, oldMaster: input.oldMaster },
+      { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
+    );
     const failure = this.failures.get(w.name);
     return {
       ...c,

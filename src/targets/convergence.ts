@@ -62,7 +62,10 @@ export const describeDownEntry = (e: DownEntry, boundMs: number) =>
  * staleBoundMs is named stale), and num-slaves / num-other-sentinels equal the real counts; a pod that
  * moved must not leave its old address behind.
  */
-export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?: number; strict?: boolean }): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
+export async function inspectTopology(
+  d: ConvergenceInput,
+  opts?: { maxLagBytes?: number; strict?: boolean },
+): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
   const expectedReplicas = d.pods.length - 1;
   const answers = await Promise.all(
     d.pods.map((p) =>
@@ -99,12 +102,19 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
     const down = [...downEntries(who, 'replica', a.replicas), ...downEntries(who, 'sentinel', a.sentinels)].sort((x, y) => y.ageMs - x.ageMs);
     if (down.length) return { ok: false, reason: describeDownEntry(down[0]!, staleBoundMs(Number(a.master['down-after-milliseconds']))) };
     if (Number(a.master['num-slaves']) !== expectedReplicas) {
-      return { ok: false, reason: `${who}/sentinel lists ${a.master['num-slaves']} replicas (${a.replicas.map((r) => `${r.ip}:${r.port}`).join(', ')}), expected ${expectedReplicas}` };
+      return {
+        ok: false,
+        reason: `${who}/sentinel lists ${a.master['num-slaves']} replicas (${a.replicas.map((r) => `${r.ip}:${r.port}`).join(', ')}), expected ${expectedReplicas}`,
+      };
     }
     if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
     // "OK 2 usable" with 3 sentinels passes CKQUORUM yet one peer is still down for this sentinel (a pod just restarted).
     const usable = Number(/^OK (\d+) usable/.exec(a.ckquorum)?.[1] ?? NaN);
-    if (usable !== d.pods.length) return { ok: false, reason: `${who}/sentinel counts ${Number.isNaN(usable) ? 'an unknown number of' : usable} usable sentinels, expected ${d.pods.length}: ${a.ckquorum}` };
+    if (usable !== d.pods.length)
+      return {
+        ok: false,
+        reason: `${who}/sentinel counts ${Number.isNaN(usable) ? 'an unknown number of' : usable} usable sentinels, expected ${d.pods.length}: ${a.ckquorum}`,
+      };
   }
   let info: Record<string, string>;
   try {
@@ -112,7 +122,9 @@ export async function inspectTopology(d: ConvergenceInput, opts?: { maxLagBytes?
   } catch (e) {
     return { ok: false, reason: `${master.name}/redis: ${(e as Error).message}` };
   }
-  const replicaLines = Object.entries(info).filter(([k]) => /^slave\d+$/.test(k)).map(([, v]) => v);
+  const replicaLines = Object.entries(info)
+    .filter(([k]) => /^slave\d+$/.test(k))
+    .map(([, v]) => v);
   const online = replicaLines.filter((v) => v.includes('state=online'));
   if (info.role !== 'master' || online.length !== expectedReplicas) {
     return { ok: false, reason: `${master.name} reports role ${info.role} with ${online.length} online replicas, expected master with ${expectedReplicas}` };

@@ -9,12 +9,28 @@ export { KUBE_FLAG_DEFAULTS, TARGET_NAMES, type DockerFlags, type KubeFlags, typ
 
 export async function startTarget(o: TargetOptions, deps?: TargetDeps): Promise<StartedDeployment> {
   if (o.target === 'local') {
-    return startLocalDeployment({ model: o.model, runId: o.runId, subnet: o.subnet, binaries: o.binaries, overrides: o.overrides, ...(o.logsDir ? { logsDir: o.logsDir } : {}), ...(o.detached ? { detached: true } : {}) });
+    return startLocalDeployment({
+      model: o.model,
+      runId: o.runId,
+      subnet: o.subnet,
+      binaries: o.binaries,
+      overrides: o.overrides,
+      ...(o.logsDir ? { logsDir: o.logsDir } : {}),
+      ...(o.detached ? { detached: true } : {}),
+    });
   }
   if (o.target === 'docker') {
     // testcontainers and dockerode load only for this target.
     const docker = await import('./docker/docker-target.ts');
-    return docker.startDockerDeployment({ model: o.model, runId: o.runId, subnet: o.subnet, overrides: o.overrides, ...(o.logsDir ? { logsDir: o.logsDir } : {}), ...(o.detached ? { detached: true } : {}), ...o.docker });
+    return docker.startDockerDeployment({
+      model: o.model,
+      runId: o.runId,
+      subnet: o.subnet,
+      overrides: o.overrides,
+      ...(o.logsDir ? { logsDir: o.logsDir } : {}),
+      ...(o.detached ? { detached: true } : {}),
+      ...o.docker,
+    });
   }
   const kube = await import('./kube/start-kube.ts');
   return kube.startKubeTarget(o, deps ?? kube.machineDeps);

@@ -88,7 +88,15 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
   let driver: StartedDriver | null = null;
   const sentinelOpts = { sentinels: o.sentinels, masterName: o.masterName, password: o.password, ...(o.client ? { client: o.client } : {}) };
   const plain = (e: Endpoint): Redis =>
-    new Redis({ host: e.host, port: e.port, password: o.password, connectTimeout: 500, retryStrategy: () => 50, maxRetriesPerRequest: null, autoResubscribe: false });
+    new Redis({
+      host: e.host,
+      port: e.port,
+      password: o.password,
+      connectTimeout: 500,
+      retryStrategy: () => 50,
+      maxRetriesPerRequest: null,
+      autoResubscribe: false,
+    });
 
   try {
     for (const kind of o.subscribers) {
@@ -105,7 +113,17 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
       } else {
         driver = await startDriver(
           { kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, path.join(HERE, 'drivers', 'python', 'redis_py_pubsub.py')], env: { CHANNEL: o.channel } },
-          { name: 'redis-py-sentinel', sentinels: o.sentinels, masterName: o.masterName, password: o.password, db: 0, rateHz: 1, durationMs: o.durationMs, keyPrefix: o.keyPrefix, timeoutMs: o.timeoutMs },
+          {
+            name: 'redis-py-sentinel',
+            sentinels: o.sentinels,
+            masterName: o.masterName,
+            password: o.password,
+            db: 0,
+            rateHz: 1,
+            durationMs: o.durationMs,
+            keyPrefix: o.keyPrefix,
+            timeoutMs: o.timeoutMs,
+          },
           o.clock,
         );
         subs.push({ name: 'redis-py-sentinel', path: 'sentinel', library: `redis-py ${driver.info.version} (Sentinel.master_for().pubsub())` });
@@ -152,7 +170,8 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
         (e: unknown) => {
           clearTimeout(timer);
           inFlight--;
-          if (!settled) ops.push({ process: publisher, type: 'fail', f: 'publish', key, ns: o.clock.nowNs(), error: String((e as Error).message ?? e).slice(0, 300) });
+          if (!settled)
+            ops.push({ process: publisher, type: 'fail', f: 'publish', key, ns: o.clock.nowNs(), error: String((e as Error).message ?? e).slice(0, 300) });
         },
       );
     }

@@ -66,13 +66,26 @@ const sentinel = define({
   schema: z.strictObject({ kind: z.literal('sentinel'), name: NAME.optional() }),
   defaultName: () => 'sentinel',
   async start(name, _spec, ctx) {
-    const client = sentinelClient({ sentinels: ctx.sentinels, masterName: ctx.masterName, password: ctx.password, ...(ctx.client ? { client: ctx.client } : {}) });
-    const w = new TrackedWriter({ name, client, clock: ctx.clock, keyPrefix: ctx.keyPrefix, rateHz: ctx.rateHz, maxInFlight: 100_000, timeoutMs: ctx.timeoutMs });
+    const client = sentinelClient({
+      sentinels: ctx.sentinels,
+      masterName: ctx.masterName,
+      password: ctx.password,
+      ...(ctx.client ? { client: ctx.client } : {}),
+    });
+    const w = new TrackedWriter({
+      name,
+      client,
+      clock: ctx.clock,
+      keyPrefix: ctx.keyPrefix,
+      rateHz: ctx.rateHz,
+      maxInFlight: 100_000,
+      timeoutMs: ctx.timeoutMs,
+    });
     w.start();
     const bound = setTimeout(() => void w.stop(0), ctx.durationMs).unref();
     return {
       name,
-      library: 'ioredis (the harness\'s Sentinel client)',
+      library: "ioredis (the harness's Sentinel client)",
       ops: () => w.history,
       keys: () => w.keys(),
       stop: async () => {
@@ -90,20 +103,29 @@ const exec = define({
   schema: z.strictObject({ kind: z.literal('exec'), name: NAME.optional(), command: z.array(z.string().min(1)).min(1) }),
   defaultName: (spec) => {
     const last = path.basename(spec.command[spec.command.length - 1]!).replace(/\.[^.]*$/, '');
-    return last.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'exec';
+    return (
+      last
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]+/g, '-')
+        .replace(/^[^a-z0-9]+/, '') || 'exec'
+    );
   },
   async start(name, spec, ctx) {
-    const d = await startDriver({ kind: name, command: spec.command }, {
-      name,
-      sentinels: ctx.sentinels,
-      masterName: ctx.masterName,
-      password: ctx.password,
-      db: 0,
-      rateHz: ctx.rateHz,
-      durationMs: ctx.durationMs,
-      keyPrefix: ctx.keyPrefix,
-      timeoutMs: ctx.timeoutMs,
-    }, ctx.clock);
+    const d = await startDriver(
+      { kind: name, command: spec.command },
+      {
+        name,
+        sentinels: ctx.sentinels,
+        masterName: ctx.masterName,
+        password: ctx.password,
+        db: 0,
+        rateHz: ctx.rateHz,
+        durationMs: ctx.durationMs,
+        keyPrefix: ctx.keyPrefix,
+        timeoutMs: ctx.timeoutMs,
+      },
+      ctx.clock,
+    );
     return {
       name,
       get library() {
@@ -128,7 +150,10 @@ const pubsub = define({
     channel: z.string().min(1).optional(),
     /** Messages per second; default the scenario's rateHz. */
     rateHz: z.number().positive().max(10_000).optional(),
-    subscribers: z.array(z.enum(SUBSCRIBER_KINDS)).min(1).default([...SUBSCRIBER_KINDS]),
+    subscribers: z
+      .array(z.enum(SUBSCRIBER_KINDS))
+      .min(1)
+      .default([...SUBSCRIBER_KINDS]),
     /** Silence (connected, publisher acknowledged) after which a subscriber is dead. */
     deadAfterMs: z.number().int().positive().default(5000),
     /** Messages a subscriber may miss; unset: reported, not judged. */
@@ -157,7 +182,10 @@ const pubsub = define({
     return {
       name,
       get library() {
-        return `pub/sub: ${ps.history().subscribers.map((s) => `${s.name} (${s.library})`).join(', ')}${ps.skipped.length ? `; skipped ${ps.skipped.join(', ')}` : ''}`;
+        return `pub/sub: ${ps
+          .history()
+          .subscribers.map((s) => `${s.name} (${s.library})`)
+          .join(', ')}${ps.skipped.length ? `; skipped ${ps.skipped.join(', ')}` : ''}`;
       },
       ops: () => [],
       keys: () => [],
@@ -179,7 +207,8 @@ export function workloadNames(specs: readonly WorkloadSpec[]): string[] {
   const seen = new Map<string, number>();
   return specs.map((s) => {
     const base = s.name ?? (WORKLOAD_KINDS[s.kind] as WorkloadDefinition).defaultName(s);
-    if (RESERVED_WORKLOAD_NAMES.includes(base)) throw new HarnessError('USAGE', `workload name "${base}" is the harness's own client's; give the workload another name`);
+    if (RESERVED_WORKLOAD_NAMES.includes(base))
+      throw new HarnessError('USAGE', `workload name "${base}" is the harness's own client's; give the workload another name`);
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
     return n === 1 ? base : `${base}-${n}`;
@@ -194,6 +223,7 @@ export function startWorkload(name: string, spec: WorkloadSpec, ctx: WorkloadCon
 /** `--workload-exec "CMD ARGS"`: the command split on white space (no shell, no quoting). */
 export function execWorkloadFromCli(command: string): WorkloadSpec {
   const argv = command.trim().split(/\s+/).filter(Boolean);
-  if (argv.length === 0) throw new HarnessError('USAGE', '--workload-exec needs a command, e.g. --workload-exec "/usr/bin/python3 examples/exec-workload/writer.py"');
+  if (argv.length === 0)
+    throw new HarnessError('USAGE', '--workload-exec needs a command, e.g. --workload-exec "/usr/bin/python3 examples/exec-workload/writer.py"');
   return { kind: 'exec', command: argv };
 }

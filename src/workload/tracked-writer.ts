@@ -105,7 +105,15 @@ export class TrackedWriter {
         clearTimeout(timer);
         const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
         const node = s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
-        this.history.push({ process: name, type: 'ok', f: 'write', key, ns: clock.nowNs(), ...(node ? { node } : {}), ...(timedOut ? { late: true as const } : {}) });
+        this.history.push({
+          process: name,
+          type: 'ok',
+          f: 'write',
+          key,
+          ns: clock.nowNs(),
+          ...(node ? { node } : {}),
+          ...(timedOut ? { late: true as const } : {}),
+        });
         if (!timedOut) this.okCount++;
       },
       (err: Error) => {

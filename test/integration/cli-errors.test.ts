@@ -214,7 +214,7 @@ describe('sentinel-chaos CLI on a --report-dir that cannot hold reports', () => 
     await assertNothingLeft();
   }
 
-  it('under /proc (node\'s recursive mkdir spun there forever)', async () => {
+  it("under /proc (node's recursive mkdir spun there forever)", async () => {
     await refused('/proc/nope', '/proc/nope', 'proc');
     expect(existsSync('/proc/nope')).toBe(false);
   });
@@ -261,7 +261,7 @@ describe('sentinel-chaos CLI on bad manifests, scenario files and environments',
   it('a redis.conf that redis-server rejects names the directive and the ConfigMap file; the pods started are removed', async () => {
     const file = await edit('02-configmap-redis.yaml', '    appendonly yes\n', '    appendonly yes\n    bogus-directive yes\n');
     const line = usageError(run('--scenario', 'replica-kill'), 'harness');
-    expect(line).toContain("bogus-directive yes");
+    expect(line).toContain('bogus-directive yes');
     expect(line).toContain(file);
     expect(line).toContain('redis.conf');
     await assertNothingLeft();
@@ -310,7 +310,17 @@ describe('sentinel-chaos CLI on bad manifests, scenario files and environments',
   });
 
   it('a partition scenario without CAP_NET_ADMIN fails before starting anything', async () => {
-    const r = cliUnder(['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin'], '--scenario', 'network-partition', '--manifests', manifests, '--subnet', String(SUBNET), '--report-dir', reportDir);
+    const r = cliUnder(
+      ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin'],
+      '--scenario',
+      'network-partition',
+      '--manifests',
+      manifests,
+      '--subnet',
+      String(SUBNET),
+      '--report-dir',
+      reportDir,
+    );
     const line = usageError(r, 'harness');
     expect(line).toContain('CAP_NET_ADMIN');
     expect(line).toContain('network-partition');

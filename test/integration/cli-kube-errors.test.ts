@@ -39,7 +39,12 @@ afterAll(() => rm(tmp, { recursive: true, force: true }));
 function cli(env: Record<string, string>, ...args: string[]) {
   const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ''}`, SENTINEL_CHAOS_STATE_DIR: path.join(tmp, 'state'), ...env };
   delete e.NODE_OPTIONS;
-  const r = spawnSync('node', ['src/cli/main.ts', ...args, '--report-dir', path.join(tmp, 'reports'), '--scenario', 'master-kill'], { cwd: ROOT, env: e, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync('node', ['src/cli/main.ts', ...args, '--report-dir', path.join(tmp, 'reports'), '--scenario', 'master-kill'], {
+    cwd: ROOT,
+    env: e,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   if (r.error) throw r.error;
   const lines = r.stderr.trim().split('\n');
   return { status: r.status, stdout: r.stdout, line: lines.at(-1) ?? '', lines };
@@ -49,7 +54,9 @@ describe('kube target bad input', () => {
   it('no kubeconfig', () => {
     const r = cli({ KUBECONFIG: path.join(tmp, 'absent') }, '--target', 'kube', '--context', 'kind-x');
     expect(r.status).toBe(2);
-    expect(r.line).toBe(`sentinel-chaos: no kubeconfig at ${path.join(tmp, 'absent')}: set KUBECONFIG=FILE or pass --kubeconfig FILE (for a kind cluster: kind get kubeconfig --name NAME > FILE)`);
+    expect(r.line).toBe(
+      `sentinel-chaos: no kubeconfig at ${path.join(tmp, 'absent')}: set KUBECONFIG=FILE or pass --kubeconfig FILE (for a kind cluster: kind get kubeconfig --name NAME > FILE)`,
+    );
   });
 
   it('no --context, and a forbidden context', () => {
@@ -69,7 +76,7 @@ describe('kube target bad input', () => {
     expect(r.line).toContain('kubectl --context staging cluster-info');
   });
 
-  it('--dry-run prints the plan and the guard\'s verdict without contacting anything', () => {
+  it("--dry-run prints the plan and the guard's verdict without contacting anything", () => {
     const r = cli({ KUBECONFIG: path.join(tmp, 'absent') }, '--target', 'kube', '--context', 'prod', '--dry-run');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('context guard: would refuse: context prod is not allow-listed');

@@ -27,7 +27,11 @@ async function conformanceOn(manifests: string, subnet: number, runId: string): 
   }
 }
 
-const failed = (r: ConformanceGroupResult | undefined) => (r?.checks ?? []).filter((c) => c.valid !== true).map((c) => c.name).sort();
+const failed = (r: ConformanceGroupResult | undefined) =>
+  (r?.checks ?? [])
+    .filter((c) => c.valid !== true)
+    .map((c) => c.name)
+    .sort();
 
 describe('live conformance on the local target', () => {
   let tmp: string;
@@ -62,10 +66,26 @@ describe('live conformance on the local target', () => {
   });
 
   it('the bundled manifests pass every static and live check', () => {
-    expect(good.results.map((g) => [g.group, g.verdict])).toEqual([['static', 'pass'], ['live', 'pass']]);
+    expect(good.results.map((g) => [g.group, g.verdict])).toEqual([
+      ['static', 'pass'],
+      ['live', 'pass'],
+    ]);
     const live = good.results[1]!;
     expect(live.checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['replication.master-role', 'replication.connected-replicas', 'sentinel.masters', 'sentinel.sentinels', 'sentinel.replicas', 'sentinel.agree-master', 'sentinel.agree-config-epoch', 'sentinel.ckquorum', 'sentinel.no-tilt', 'config.redis.requirepass', 'auth.unauthenticated-refused', 'auth.wrong-password-refused']),
+      expect.arrayContaining([
+        'replication.master-role',
+        'replication.connected-replicas',
+        'sentinel.masters',
+        'sentinel.sentinels',
+        'sentinel.replicas',
+        'sentinel.agree-master',
+        'sentinel.agree-config-epoch',
+        'sentinel.ckquorum',
+        'sentinel.no-tilt',
+        'config.redis.requirepass',
+        'auth.unauthenticated-refused',
+        'auth.wrong-password-refused',
+      ]),
     );
     expect(live.checks.find((c) => c.name === 'config.sentinel.down-after-milliseconds')?.observed).toBe('1500 on all 3');
     expect(live.checks.find((c) => c.name === 'config.redis.maxmemory')?.observed).toBe('2147483648 on all 3');
@@ -74,7 +94,14 @@ describe('live conformance on the local target', () => {
   it('the misconfigured copy fails exactly the quorum, appendonly and maxmemory checks, statically and live', () => {
     const [st, live] = bad.results;
     expect(failed(live)).toEqual(['config.redis.appendonly', 'config.redis.maxmemory', 'config.sentinel.quorum']);
-    expect(failed(st)).toEqual(['pdb.keeps-quorum', 'redis.appendonly', 'redis.maxmemory', 'sentinel.failover-with-one-pod-down', 'sentinel.quorum', 'sentinel.quorum-majority']);
+    expect(failed(st)).toEqual([
+      'pdb.keeps-quorum',
+      'redis.appendonly',
+      'redis.maxmemory',
+      'sentinel.failover-with-one-pod-down',
+      'sentinel.quorum',
+      'sentinel.quorum-majority',
+    ]);
     const q = live!.checks.find((c) => c.name === 'config.sentinel.quorum')!;
     expect(q.expected).toBe('2 (seed design; the manifests declare 3)');
     expect(q.observed).toBe('3 on all 3');

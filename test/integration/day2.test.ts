@@ -49,7 +49,10 @@ describe('day-2 operations on the local target (down-after 1500 ms)', () => {
     const scenarioFile = path.join(tmp, 'empty-volume-unprotected.yaml');
     writeFileSync(
       scenarioFile,
-      readFileSync(path.join(path.dirname(RUN_DEFAULTS.manifestsDir), 'scenarios', 'empty-volume.yaml'), 'utf8').replace('failoverMs: 30000', 'failoverMs: 5000\n  rejoinMs: 5000'),
+      readFileSync(path.join(path.dirname(RUN_DEFAULTS.manifestsDir), 'scenarios', 'empty-volume.yaml'), 'utf8').replace(
+        'failoverMs: 30000',
+        'failoverMs: 5000\n  rejoinMs: 5000',
+      ),
     );
     unprotected = await runSuite({
       scenarios: [await loadScenarioFile(scenarioFile)],
@@ -86,7 +89,9 @@ describe('day-2 operations on the local target (down-after 1500 ms)', () => {
   });
 
   it('full-restart-reordered: the pods were started highest ordinal first', () => {
-    const order = trial('full-restart-reordered').events.filter((e) => e.kind === 'fault' && e.type === 'start').map((e) => e.detail);
+    const order = trial('full-restart-reordered')
+      .events.filter((e) => e.kind === 'fault' && e.type === 'start')
+      .map((e) => e.detail);
     expect(order).toEqual(['redis-2', 'redis-1', 'redis-0']);
   });
 
@@ -138,7 +143,8 @@ describe('day-2 operations on the local target (down-after 1500 ms)', () => {
 
   it('reports the day-2 figures in JUnit', () => {
     const junit = readFileSync(path.join(result.runDir, 'junit.xml'), 'utf8');
-    for (const p of ['time_to_writable_ms', 'keys_recovered', 'keys_expected', 'writes_lost', 'writes_lost_after_backup']) expect(junit, p).toMatch(new RegExp(`name="${p}" value="\\d`));
+    for (const p of ['time_to_writable_ms', 'keys_recovered', 'keys_expected', 'writes_lost', 'writes_lost_after_backup'])
+      expect(junit, p).toMatch(new RegExp(`name="${p}" value="\\d`));
   });
 
   it('leaves no process or state behind', () => {

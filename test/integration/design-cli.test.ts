@@ -61,17 +61,7 @@ const journal = () => {
 
 describe('conformance --design', () => {
   it('down-after 2000 in the manifests and in the design, listed as a deviation: exit 0, the deviation an information check', () => {
-    const r = cli(
-      'conformance',
-      '--group',
-      'static',
-      '--manifests',
-      manifests,
-      '--design',
-      design('fast.yaml', FAST),
-      '--report-dir',
-      reportDir,
-    );
+    const r = cli('conformance', '--group', 'static', '--manifests', manifests, '--design', design('fast.yaml', FAST), '--report-dir', reportDir);
     expect(r.stderr).toContain('conformance: static pass');
     expect(r.status).toBe(0);
     const checks = journal().conformance[0].checks as {
@@ -170,9 +160,7 @@ describe('conformance --design', () => {
         const lines = r.stderr.trim().split('\n');
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(
-          new RegExp(
-            `^sentinel-chaos: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lineOf(text, needle)}:\\d+: field ${field.replace(/\./g, '\\.')}: `,
-          ),
+          new RegExp(`^sentinel-chaos: ${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${lineOf(text, needle)}:\\d+: field ${field.replace(/\./g, '\\.')}: `),
         );
       }
       expect(() => readdirSync(reportDir)).toThrow();

@@ -16,7 +16,12 @@ import type { StartedDeployment } from '../../src/targets/target.ts';
 const SUBNET = 122;
 const DOWN_AFTER_MS = 1500;
 const PASSWORD = 'integration-secret-Stale7q';
-const podIp = (d: StartedDeployment, pod: string) => d.describe().pod_addresses!.split(' ').find((x) => x.startsWith(`${pod}=`))!.split('=')[1]!;
+const podIp = (d: StartedDeployment, pod: string) =>
+  d
+    .describe()
+    .pod_addresses!.split(' ')
+    .find((x) => x.startsWith(`${pod}=`))!
+    .split('=')[1]!;
 
 let tmp: string;
 
@@ -36,7 +41,10 @@ function manifestsCopy(name: string, edit?: (scripts: string) => string): string
 }
 
 /** Up, converged, a replica pod killed and started again (it moves); returns the deployment, the pod and its old address. */
-async function moveReplica(manifests: string, runId: string): Promise<{ d: StartedDeployment; pod: string; oldIp: string; input: Parameters<typeof inspectTopology>[0] }> {
+async function moveReplica(
+  manifests: string,
+  runId: string,
+): Promise<{ d: StartedDeployment; pod: string; oldIp: string; input: Parameters<typeof inspectTopology>[0] }> {
   const model = await loadDeployment(manifests);
   const d = await startDockerDeployment({ model, runId, subnet: SUBNET, overrides: { sentinel: { 'down-after-milliseconds': String(DOWN_AFTER_MS) } } });
   const input = { pods: d.pods, password: d.password, masterName: model.masterName };
@@ -56,7 +64,13 @@ beforeAll(() => {
 
 afterAll(() => {
   // Nothing outlives the test: no container of either run, no dnsmasq of this subnet.
-  expect(execFileSync('docker', ['ps', '-aq', '--filter', `label=sentinel-chaos.run=it-stale-ok-${process.pid}`, '--filter', `label=sentinel-chaos.run=it-stale-bad-${process.pid}`], { encoding: 'utf8' }).trim()).toBe('');
+  expect(
+    execFileSync(
+      'docker',
+      ['ps', '-aq', '--filter', `label=sentinel-chaos.run=it-stale-ok-${process.pid}`, '--filter', `label=sentinel-chaos.run=it-stale-bad-${process.pid}`],
+      { encoding: 'utf8' },
+    ).trim(),
+  ).toBe('');
   expect(execFileSync('sh', ['-c', `pgrep -a -x dnsmasq | grep -c 127.0.${SUBNET}.53 || true`], { encoding: 'utf8' }).trim()).toBe('0');
   delete process.env.SENTINEL_CHAOS_STATE_DIR;
   rmSync(tmp, { recursive: true, force: true });
@@ -94,7 +108,9 @@ describe('strict convergence: no stale replica or sentinel entry after a pod mov
         await sleep(500);
       }
       console.log(`announce-ip copy: ${reason}`);
-      expect(reason).toMatch(new RegExp(`keeps replica entry ${oldIp.replaceAll('.', '\\.')}:\\d+ \\([^)]*s_down[^)]*\\) down for \\d+ ms: stale, beyond the ${bound} ms bound`));
+      expect(reason).toMatch(
+        new RegExp(`keeps replica entry ${oldIp.replaceAll('.', '\\.')}:\\d+ \\([^)]*s_down[^)]*\\) down for \\d+ ms: stale, beyond the ${bound} ms bound`),
+      );
     } finally {
       await d.down();
     }

@@ -17,8 +17,24 @@ import { entriesIn } from '../support/leftovers.ts';
 const SUBNET = 111;
 const PASSWORD = 'integration-secret-Dk42w';
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
-const containersOf = (runId: string, all = false) => docker('ps', ...(all ? ['-a'] : []), '--filter', `label=sentinel-chaos.run=${runId}`, '--format', '{{.Label "sentinel-chaos.pod"}}/{{.Label "sentinel-chaos.container"}}').split('\n').filter(Boolean).sort();
-const podIp = (d: StartedDeployment, pod: string) => d.describe().pod_addresses!.split(' ').find((x) => x.startsWith(`${pod}=`))!.split('=')[1]!;
+const containersOf = (runId: string, all = false) =>
+  docker(
+    'ps',
+    ...(all ? ['-a'] : []),
+    '--filter',
+    `label=sentinel-chaos.run=${runId}`,
+    '--format',
+    '{{.Label "sentinel-chaos.pod"}}/{{.Label "sentinel-chaos.container"}}',
+  )
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+const podIp = (d: StartedDeployment, pod: string) =>
+  d
+    .describe()
+    .pod_addresses!.split(' ')
+    .find((x) => x.startsWith(`${pod}=`))!
+    .split('=')[1]!;
 
 let tmp: string;
 let manifests: string;
@@ -56,16 +72,38 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
   }, 60_000);
 
   it('runs every pod container as a docker container with the run label', () => {
-    expect(containersOf(runId)).toEqual(['redis-0/redis', 'redis-0/role-labeller', 'redis-0/sentinel', 'redis-1/redis', 'redis-1/role-labeller', 'redis-1/sentinel', 'redis-2/redis', 'redis-2/role-labeller', 'redis-2/sentinel']);
+    expect(containersOf(runId)).toEqual([
+      'redis-0/redis',
+      'redis-0/role-labeller',
+      'redis-0/sentinel',
+      'redis-1/redis',
+      'redis-1/role-labeller',
+      'redis-1/sentinel',
+      'redis-2/redis',
+      'redis-2/role-labeller',
+      'redis-2/sentinel',
+    ]);
     expect(d.target).toBe('docker');
     expect(d.pods.map((p) => p.redis.host)).toEqual([0, 1, 2].map((i) => `redis-${i}.redis-headless.matrix.svc.cluster.local`));
   });
 
   it('resolves pod names inside a container through the run DNS server, mounts config read-only and sets the memory limit', () => {
-    const id = docker('ps', '-q', '--filter', `label=sentinel-chaos.run=${runId}`, '--filter', 'label=sentinel-chaos.pod=redis-0', '--filter', 'label=sentinel-chaos.container=redis');
+    const id = docker(
+      'ps',
+      '-q',
+      '--filter',
+      `label=sentinel-chaos.run=${runId}`,
+      '--filter',
+      'label=sentinel-chaos.pod=redis-0',
+      '--filter',
+      'label=sentinel-chaos.container=redis',
+    );
     expect(docker('exec', id, 'getent', 'hosts', 'redis-1.redis-headless.matrix.svc.cluster.local').split(/\s+/)[0]).toBe(`127.0.${SUBNET}.2`);
     expect(docker('exec', id, 'cat', '/etc/resolv.conf')).toContain(`nameserver 127.0.${SUBNET}.53`);
-    const inspect = JSON.parse(docker('inspect', id))[0] as { HostConfig: { Memory: number; NetworkMode: string }; Mounts: Array<{ Destination: string; RW: boolean }> };
+    const inspect = JSON.parse(docker('inspect', id))[0] as {
+      HostConfig: { Memory: number; NetworkMode: string };
+      Mounts: Array<{ Destination: string; RW: boolean }>;
+    };
     expect(inspect.HostConfig.NetworkMode).toBe('host');
     expect(inspect.HostConfig.Memory).toBe(2560 * 2 ** 20);
     expect(inspect.Mounts.find((m) => m.Destination === '/etc/redis')?.RW).toBe(false);
@@ -82,7 +120,16 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
     const moved = podIp(d, 'redis-2');
     expect(moved).not.toBe(old);
     expect(moved).toBe(`127.0.${SUBNET}.13`);
-    const id = docker('ps', '-q', '--filter', `label=sentinel-chaos.run=${runId}`, '--filter', 'label=sentinel-chaos.pod=redis-0', '--filter', 'label=sentinel-chaos.container=sentinel');
+    const id = docker(
+      'ps',
+      '-q',
+      '--filter',
+      `label=sentinel-chaos.run=${runId}`,
+      '--filter',
+      'label=sentinel-chaos.pod=redis-0',
+      '--filter',
+      'label=sentinel-chaos.container=sentinel',
+    );
     expect(docker('exec', id, 'getent', 'hosts', 'redis-2.redis-headless.matrix.svc.cluster.local').split(/\s+/)[0]).toBe(moved);
     // Bounded: Sentinel's INFO period (10 s) decides when the restarted sentinel sees its replicas.
     await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 40_000 });
@@ -102,7 +149,9 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
     } while (stale.length && performance.now() < deadline);
     expect(stale).toEqual([]);
     // Nobody still talks to (or tries to reach) the old address: TIME-WAIT remnants of the kill only.
-    const live = execFileSync('sh', ['-c', `ss -Htn state all dst ${old}; ss -Htn state all src ${old}`], { encoding: 'utf8' }).split('\n').filter((l) => l.trim() && !l.startsWith('TIME-WAIT'));
+    const live = execFileSync('sh', ['-c', `ss -Htn state all dst ${old}; ss -Htn state all src ${old}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('TIME-WAIT'));
     expect(live).toEqual([]);
   }, 60_000);
 });

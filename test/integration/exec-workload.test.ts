@@ -21,7 +21,22 @@ async function run(script: string, name: string): Promise<{ code: number | null;
   const reportDir = path.join(tmp, name);
   const env: NodeJS.ProcessEnv = { ...process.env, SENTINEL_CHAOS_STATE_DIR: path.join(tmp, `${name}-state`) };
   delete env.NODE_OPTIONS;
-  const argv = ['src/cli/main.ts', 'run', '--scenario', 'master-kill', '--workload-exec', `/usr/bin/python3 examples/exec-workload/${script}`, '--conformance', 'none', '--subnet', '114', '--set', 'sentinel.down-after-milliseconds=1500', '--report-dir', reportDir];
+  const argv = [
+    'src/cli/main.ts',
+    'run',
+    '--scenario',
+    'master-kill',
+    '--workload-exec',
+    `/usr/bin/python3 examples/exec-workload/${script}`,
+    '--conformance',
+    'none',
+    '--subnet',
+    '114',
+    '--set',
+    'sentinel.down-after-milliseconds=1500',
+    '--report-dir',
+    reportDir,
+  ];
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -74,8 +74,18 @@ function harness(...args: string[]): Harness {
 }
 
 const runArgs = (subnet: number, scenario: string) => [
-  '--scenario', scenario, '--subnet', String(subnet), '--report-dir', reportDir, '--manifests', manifests,
-  '--set', 'sentinel.down-after-milliseconds=1500', '--conformance', 'none',
+  '--scenario',
+  scenario,
+  '--subnet',
+  String(subnet),
+  '--report-dir',
+  reportDir,
+  '--manifests',
+  manifests,
+  '--set',
+  'sentinel.down-after-milliseconds=1500',
+  '--conformance',
+  'none',
 ];
 
 async function waitFor(what: string, cond: () => boolean, h?: Harness): Promise<void> {
@@ -101,7 +111,9 @@ function ourTables(): string[] {
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : e.isFile() ? [path.join(dir, e.name)] : [],
+  );
 }
 
 /** Nothing of the run remains: no process inside the state dir, no run dir, no nft table of ours. */

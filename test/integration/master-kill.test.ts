@@ -79,7 +79,10 @@ describe('master-kill on the local target (down-after 1500 ms)', () => {
     // Conformance groups asked for run first, on the same deployment.
     expect(junit).toContain('<testsuite name="conformance-static"');
     expect(junit).toContain('<testsuite name="conformance-live"');
-    expect(journal.conformance?.map((g) => [g.group, g.verdict])).toEqual([['static', 'pass'], ['live', 'pass']]);
+    expect(journal.conformance?.map((g) => [g.group, g.verdict])).toEqual([
+      ['static', 'pass'],
+      ['live', 'pass'],
+    ]);
     const latest = path.join(tmp, 'reports', 'latest');
     expect(statSync(latest).isDirectory()).toBe(true);
     expect(readFileSync(path.join(latest, 'result.json'), 'utf8')).toContain(journal.run.id);

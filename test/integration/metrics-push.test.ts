@@ -19,11 +19,9 @@ beforeAll(async () => {
   if (spawnSync('sh', ['-c', 'command -v prometheus-pushgateway']).status !== 0)
     throw new Error('prometheus-pushgateway is not installed: run scripts/setup.sh');
   tmp = mkdtempSync(path.join(tmpdir(), 'sc-push-'));
-  gateway = spawn(
-    'prometheus-pushgateway',
-    [`--web.listen-address=${HOST}:${PORT}`, `--persistence.file=${path.join(tmp, 'pushgateway.data')}`],
-    { stdio: 'ignore' },
-  );
+  gateway = spawn('prometheus-pushgateway', [`--web.listen-address=${HOST}:${PORT}`, `--persistence.file=${path.join(tmp, 'pushgateway.data')}`], {
+    stdio: 'ignore',
+  });
   const deadline = Date.now() + 15_000;
   for (;;) {
     const ready = await fetch(`${BASE}/-/ready`).then(
@@ -86,18 +84,7 @@ describe('pushing metrics to a Pushgateway', () => {
     delete env.NODE_OPTIONS;
     const r = spawnSync(
       'node',
-      [
-        'src/cli/main.ts',
-        'run',
-        '--scenario',
-        'master-kill',
-        '--subnet',
-        '110',
-        '--push',
-        'pushgateway:9091',
-        '--report-dir',
-        path.join(tmp, 'reports'),
-      ],
+      ['src/cli/main.ts', 'run', '--scenario', 'master-kill', '--subnet', '110', '--push', 'pushgateway:9091', '--report-dir', path.join(tmp, 'reports')],
       { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 },
     );
     expect(r.status).toBe(2);

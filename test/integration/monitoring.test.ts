@@ -26,7 +26,11 @@ describe('monitoring group on the bundled manifests with --monitoring', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-mon-'));
     process.env.SENTINEL_CHAOS_STATE_DIR = path.join(tmp, 'state');
     const brokenRules = path.join(tmp, 'alerts-broken.yaml');
-    writeFileSync(brokenRules, readFileSync(ALERT_RULES_FILE, 'utf8').replaceAll('redis_master_link_up', 'redis_master_link_is_up').replaceAll('up{job="redis"} == 0 or ', ''), { mode: 0o600 });
+    writeFileSync(
+      brokenRules,
+      readFileSync(ALERT_RULES_FILE, 'utf8').replaceAll('redis_master_link_up', 'redis_master_link_is_up').replaceAll('up{job="redis"} == 0 or ', ''),
+      { mode: 0o600 },
+    );
     const model = applyMonitoring(await loadDeployment(RUN_DEFAULTS.manifestsDir), true);
     d = await startLocalDeployment({ model, runId: 'mon', subnet: 115, overrides: OVERRIDES });
     good = await monitoringChecks(d, QUICK);
@@ -46,7 +50,10 @@ describe('monitoring group on the bundled manifests with --monitoring', () => {
       const c = good.find((x) => x.name === `alert.${n}`)!;
       expect(c.figures?.fire_ms, n).toBeTypeOf('number');
       expect(c.figures?.clear_ms, n).toBeTypeOf('number');
-      expect(c.events?.map((e) => `${e.kind}:${e.type}`), n).toEqual(['alert:fire', 'alert:clear']);
+      expect(
+        c.events?.map((e) => `${e.kind}:${e.type}`),
+        n,
+      ).toEqual(['alert:fire', 'alert:clear']);
     }
     expect(groupVerdict(good)).toBe('pass');
   });
@@ -57,13 +64,15 @@ describe('monitoring group on the bundled manifests with --monitoring', () => {
   });
 
   it('leaves no prometheus and no storage dir behind', () => {
-    const running = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
-      try {
-        return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('sc-prometheus-');
-      } catch {
-        return false;
-      }
-    });
+    const running = readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          return readFileSync(`/proc/${e}/cmdline`, 'utf8').includes('sc-prometheus-');
+        } catch {
+          return false;
+        }
+      });
     expect(running).toEqual([]);
     expect(readdirSync(os.tmpdir()).filter((n) => n.startsWith('sc-prometheus-'))).toEqual([]);
   });

@@ -50,7 +50,11 @@ describe('password-rotation on the local target (down-after 1500 ms)', () => {
 
   /** No password the deployment ever had appears in what the fault said. */
   const expectNoPassword = (said: string[]) => {
-    for (const [i, p] of d.passwords.entries()) expect(said.some((t) => t.includes(p)), `password #${i + 1} appears in an error or mark`).toBe(false);
+    for (const [i, p] of d.passwords.entries())
+      expect(
+        said.some((t) => t.includes(p)),
+        `password #${i + 1} appears in an error or mark`,
+      ).toBe(false);
   };
 
   /** A fault context as the trial builds one, without a workload. */
@@ -125,7 +129,10 @@ describe('password-rotation on the local target (down-after 1500 ms)', () => {
       at('landed', /processes gone/),
       at('healed', /running/),
     ];
-    expect(order.every((i) => i >= 0), JSON.stringify(marks.map((e) => `${e.type} ${e.detail}`))).toBe(true);
+    expect(
+      order.every((i) => i >= 0),
+      JSON.stringify(marks.map((e) => `${e.type} ${e.detail}`)),
+    ).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 

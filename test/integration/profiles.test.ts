@@ -58,7 +58,7 @@ describe('network-partition under --profile both (down-after 1500 ms)', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('holds both profiles\' results in one journal, each on its own deployment settings', () => {
+  it("holds both profiles' results in one journal, each on its own deployment settings", () => {
     expect(journal.scenarios.map((s) => [s.name, s.profile])).toEqual([
       ['network-partition@seed', 'seed'],
       ['network-partition@hardened', 'hardened'],
@@ -71,7 +71,7 @@ describe('network-partition under --profile both (down-after 1500 ms)', () => {
     expect(journal.profiles?.find((p) => p.name === 'hardened')?.settings).toEqual({ 'min-replicas-to-write': '1', 'min-replicas-max-lag': '4' });
   });
 
-  it('the hardened profile\'s old-master loss is measured and within its declared bound; nothing else is lost', () => {
+  it("the hardened profile's old-master loss is measured and within its declared bound; nothing else is lost", () => {
     const hardened = journal.profileComparison!.find((r) => r.profile === 'hardened')!;
     expect(hardened.writes_lost_old_master_max).toBe(1200);
     expect(hardened.writes_lost_old_master).not.toBeNull();

@@ -21,7 +21,8 @@ const DEAD_AFTER_MS = 5000;
 async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
   for (const p of d.pods) {
     try {
-      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as [string, string] | null;
+      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as
+        [string, string] | null;
       const m = r && d.pods.find((q) => q.redis.host === r[0] && q.redis.port === Number(r[1]));
       if (m) return m;
     } catch {
@@ -47,7 +48,12 @@ describe('pub/sub continuity across a master kill', () => {
     process.env.SENTINEL_CHAOS_STATE_DIR = stateDir;
     const manifests = path.join(tmp, 'manifests');
     cpSync(RUN_DEFAULTS.manifestsDir, manifests, { recursive: true });
-    d = await startLocalDeployment({ model: await loadDeployment(manifests), runId: 'ps', subnet: 120, overrides: { sentinel: { 'down-after-milliseconds': '1500' } } });
+    d = await startLocalDeployment({
+      model: await loadDeployment(manifests),
+      runId: 'ps',
+      subnet: 120,
+      overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
+    });
     if (!hasServices(d)) throw new Error('the local target has no Services');
     const clock = createClock();
     ps = await startPubSub({
@@ -94,10 +100,16 @@ describe('pub/sub continuity across a master kill', () => {
 
   it('prints each subscriber: published, delivered, gap, resubscribe time', () => {
     const pub = h.ops.filter((o) => o.f === 'publish');
-    console.log(`publisher: ${pub.filter((o) => o.type === 'ok').length} ok, ${pub.filter((o) => o.type === 'fail').length} fail, ${pub.filter((o) => o.type === 'info').length} info`);
-    console.log('| subscriber | path | library | published | delivered | lost | gap (msgs) | gap (ms) | resubscribe (ms) | first receive (ms) | silent (ms) | dead |');
+    console.log(
+      `publisher: ${pub.filter((o) => o.type === 'ok').length} ok, ${pub.filter((o) => o.type === 'fail').length} fail, ${pub.filter((o) => o.type === 'info').length} info`,
+    );
+    console.log(
+      '| subscriber | path | library | published | delivered | lost | gap (msgs) | gap (ms) | resubscribe (ms) | first receive (ms) | silent (ms) | dead |',
+    );
     for (const s of stats)
-      console.log(`| ${s.name} | ${s.path} | ${s.library} | ${s.published} | ${s.delivered} | ${s.lost} | ${s.gapMessages} | ${s.gapMs ?? '-'} | ${s.resubscribeMs ?? '-'} | ${s.firstReceiveMs ?? '-'} | ${s.silentMs} | ${s.dead} |`);
+      console.log(
+        `| ${s.name} | ${s.path} | ${s.library} | ${s.published} | ${s.delivered} | ${s.lost} | ${s.gapMessages} | ${s.gapMs ?? '-'} | ${s.resubscribeMs ?? '-'} | ${s.firstReceiveMs ?? '-'} | ${s.silentMs} | ${s.dead} |`,
+      );
     expect(stats.map((s) => s.name).sort()).toEqual(['ioredis-sentinel', 'redis-py-sentinel', 'service', 'stale']);
   });
 

@@ -51,9 +51,8 @@ interface Result {
 async function sentinelMaster(d: StartedDeployment): Promise<Pod | undefined> {
   for (const p of d.pods) {
     try {
-      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) =>
-        c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName),
-      )) as [string, string] | null;
+      const r = (await withProbe(p.sentinel, { connectTimeoutMs: 300 }, (c) => c.call('SENTINEL', 'get-master-addr-by-name', d.model.masterName))) as
+        [string, string] | null;
       const m = r && d.pods.find((q) => q.redis.host === r[0] && q.redis.port === Number(r[1]));
       if (m) return m;
     } catch {
@@ -182,10 +181,7 @@ describe('real client libraries across a master kill', () => {
         }
     expect(
       drivers.filter(
-        (s) =>
-          s.pid !== undefined &&
-          existsSync(`/proc/${s.pid}/cmdline`) &&
-          readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z',
+        (s) => s.pid !== undefined && existsSync(`/proc/${s.pid}/cmdline`) && readFileSync(`/proc/${s.pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z',
       ),
     ).toEqual([]);
     await d?.down();

@@ -59,7 +59,9 @@ describe('5 pods with quorum 3 on the local target (down-after 1500 ms)', () => 
     expect(t.figures.writes_lost).toBe(0);
     expect(t.figures.failover_ms).not.toBeNull();
     expect(t.figures.rejoin_ms).not.toBeNull();
-    expect(t.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['failover-time', 'failover-phases', 'write-loss', 'split-brain', 'rejoin', 'convergence']));
+    expect(t.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['failover-time', 'failover-phases', 'write-loss', 'split-brain', 'rejoin', 'convergence']),
+    );
     expect(result.exitCode).toBe(0);
   });
 

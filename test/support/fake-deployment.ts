@@ -6,7 +6,13 @@ import type { TrialEvent } from '../../src/model/events.ts';
 import type { RoleSource, SentinelEventSource, TrialIo, WorkloadClient } from '../../src/runner/trial-io.ts';
 import { addr, type Pod, type PodControl, type StartedDeployment } from '../../src/targets/target.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `127.0.9.${i + 1}`, port: 6379 }, sentinel: { host: `127.0.9.${i + 1}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `127.0.9.${i + 1}`, port: 6379 },
+  sentinel: { host: `127.0.9.${i + 1}`, port: 26379 },
+});
 
 /** What a test can make a pod operation do: succeed (default), throw, or resolve only when released. */
 export type Behaviour = 'ok' | { throws: string } | { after: Promise<void> };
@@ -74,7 +80,10 @@ export class FakeWorld {
       this.calls.push(`kill ${name}`);
       await this.act(this.kill);
       this.running.delete(name);
-      this.role(this.pods.find((p) => p.name === name)!, 'unreachable');
+      this.role(
+        this.pods.find((p) => p.name === name)!,
+        'unreachable',
+      );
       if (this.master?.name === name) this.masterDown(this.master);
     },
     start: async (name) => {
@@ -162,7 +171,11 @@ export function fakeTrialIo(world: FakeWorld): TrialIo {
     inspect: async () => (world.master ? { ok: true } : { ok: false, reason: 'no master' }),
     replicationSnapshot: async () => ({ repl_offset_master_at_fault: 1000, repl_lag_bytes_at_fault: 0 }),
     hasRejoined: async (_d, p) => world.running.has(p.name) && world.master !== null && world.master !== p,
-    readBack: async (_d, keys, clock) => ({ ns: clock.nowNs(), present: new Set(keys.filter((k) => world.keys.has(k))), node: world.master ? addr(world.master.redis) : 'none' }),
+    readBack: async (_d, keys, clock) => ({
+      ns: clock.nowNs(),
+      present: new Set(keys.filter((k) => world.keys.has(k))),
+      node: world.master ? addr(world.master.redis) : 'none',
+    }),
     sentinelEvents: observer,
     roleSampler: sampler,
     sentinelClient: () => fakeClient(world, null),

@@ -3,7 +3,19 @@
 import type { Duplex } from 'node:stream';
 import net from 'node:net';
 import type { ManifestObject } from '../../src/config/manifests.ts';
-import type { ClusterEvent, CustomObject, CustomObjectRef, CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubePod, NodeShell, PodWatchEvent, StatefulSetInfo } from '../../src/targets/kube/api.ts';
+import type {
+  ClusterEvent,
+  CustomObject,
+  CustomObjectRef,
+  CustomObjectState,
+  EvictionAnswer,
+  ExecResult,
+  KubeApi,
+  KubePod,
+  NodeShell,
+  PodWatchEvent,
+  StatefulSetInfo,
+} from '../../src/targets/kube/api.ts';
 
 let uids = 0;
 const newUid = () => `uid-${++uids}`;
@@ -48,7 +60,15 @@ export class FakeKube implements KubeApi {
   readonly calls: string[] = [];
   readonly pods = new Map<string, KubePod>();
   readonly secret: Record<string, string> = {};
-  sts: StatefulSetInfo = { replicas: 3, readyReplicas: 3, updatedReplicas: 3, currentRevision: 'r1', updateRevision: 'r1', images: { redis: 'redis:7.0.15-alpine' }, updateStrategy: 'RollingUpdate' };
+  sts: StatefulSetInfo = {
+    replicas: 3,
+    readyReplicas: 3,
+    updatedReplicas: 3,
+    currentRevision: 'r1',
+    updateRevision: 'r1',
+    images: { redis: 'redis:7.0.15-alpine' },
+    updateStrategy: 'RollingUpdate',
+  };
   private readonly o: FakeOptions;
   private readonly pendingGets = new Map<string, number>();
   private readonly existing: Set<string>;
@@ -72,7 +92,13 @@ export class FakeKube implements KubeApi {
       nodeName: node,
       podIP: ip,
       deleting: false,
-      containers: ['redis', 'sentinel'].map((c) => ({ name: c, id: ready ? `containerd://${name}-${c}-${this.nextPid++}` : null, ready, running: ready, restarts: 0 })),
+      containers: ['redis', 'sentinel'].map((c) => ({
+        name: c,
+        id: ready ? `containerd://${name}-${c}-${this.nextPid++}` : null,
+        ready,
+        running: ready,
+        restarts: 0,
+      })),
     };
   }
 
@@ -111,7 +137,12 @@ export class FakeKube implements KubeApi {
     if (left > 0) {
       this.pendingGets.set(name, left - 1);
       if (left === 1) {
-        const ready: KubePod = { ...p, ready: true, phase: 'Running', containers: p.containers.map((c) => ({ ...c, ready: true, running: true, id: `containerd://${name}-${c.name}-${this.nextPid++}` })) };
+        const ready: KubePod = {
+          ...p,
+          ready: true,
+          phase: 'Running',
+          containers: p.containers.map((c) => ({ ...c, ready: true, running: true, id: `containerd://${name}-${c.name}-${this.nextPid++}` })),
+        };
         this.pods.set(name, ready);
         this.emit({ type: 'MODIFIED', pod: ready });
         return ready;
@@ -130,7 +161,7 @@ export class FakeKube implements KubeApi {
     const min = this.o.minAvailable ?? 2;
     if (this.readyCount(name) < min) {
       this.calls.push(`evict ${name} -> 429`);
-      return { evicted: false, status: 429, reason: 'Cannot evict pod as it would violate the pod\'s disruption budget.', cause: 'DisruptionBudget' };
+      return { evicted: false, status: 429, reason: "Cannot evict pod as it would violate the pod's disruption budget.", cause: 'DisruptionBudget' };
     }
     this.calls.push(`evict ${name} -> 201`);
     this.recreate(name);
@@ -225,7 +256,10 @@ export class FakeKube implements KubeApi {
   }
   async listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string) {
     this.calls.push(`list ${ref.plural} ${labelSelector}`);
-    const want = labelSelector.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]);
+    const want = labelSelector
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]);
     return [...this.custom.values()].filter((c) => c.plural === ref.plural && want.every(([k, v]) => c.obj.metadata.labels[k] === v)).map((c) => this.state(c));
   }
 }

@@ -83,7 +83,8 @@ export interface Sandbox {
 
 async function manifestScripts(): Promise<{ scripts: Record<string, string>; sentinelConf: string; redisConf: string }> {
   const objects = await readManifestObjects(path.join(ROOT, 'manifests'));
-  const data = (name: string) => (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const data = (name: string) =>
+    (objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as { data?: Record<string, string> } | undefined)?.data ?? {};
   return { scripts: data('redis-scripts'), sentinelConf: data('sentinel-config')['sentinel.conf'] ?? '', redisConf: data('redis-config')['redis.conf'] ?? '' };
 }
 
@@ -99,7 +100,11 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
   for (const [name, text] of Object.entries(scripts)) await writeFile(path.join(scriptsDir, name), text);
   await writeFile(path.join(configDir, 'sentinel.conf'), sentinelConf);
   await writeFile(path.join(configDir, 'redis.conf'), redisConf);
-  for (const [name, text] of [['redis-cli', REDIS_CLI_STUB], ['redis-server', SERVER_STUB('redis-server')], ['redis-sentinel', SERVER_STUB('redis-sentinel')]] as const) {
+  for (const [name, text] of [
+    ['redis-cli', REDIS_CLI_STUB],
+    ['redis-server', SERVER_STUB('redis-server')],
+    ['redis-sentinel', SERVER_STUB('redis-sentinel')],
+  ] as const) {
     await writeFile(path.join(stubDir, name), text);
     await chmod(path.join(stubDir, name), 0o755);
   }
@@ -154,7 +159,8 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
     return { done, stderrContains, signal: (sig) => void child.kill(sig) };
   }
 
-  const key = (host: string, port: number, command: string) => path.join(stubDir, 'answers', `${host} ${port} ${command}`.replaceAll(' ', '_').replaceAll('/', '%'));
+  const key = (host: string, port: number, command: string) =>
+    path.join(stubDir, 'answers', `${host} ${port} ${command}`.replaceAll(' ', '_').replaceAll('/', '%'));
 
   const sandbox: Sandbox = {
     dataDir,
@@ -175,7 +181,22 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
         await sandbox.answer(host, SENTINEL_PORT, addr, undefined);
         return;
       }
-      const fields = ['name', 'mymaster', 'ip', view.ip, 'port', String(REDIS_PORT), 'runid', 'x', 'flags', view.flags ?? 'master', 'config-epoch', String(view.epoch), 'quorum', '2'];
+      const fields = [
+        'name',
+        'mymaster',
+        'ip',
+        view.ip,
+        'port',
+        String(REDIS_PORT),
+        'runid',
+        'x',
+        'flags',
+        view.flags ?? 'master',
+        'config-epoch',
+        String(view.epoch),
+        'quorum',
+        '2',
+      ];
       await sandbox.answer(host, SENTINEL_PORT, master, fields.join('\n'));
       await sandbox.answer(host, SENTINEL_PORT, addr, `${view.advertises ?? view.ip}\n${REDIS_PORT}`);
     },

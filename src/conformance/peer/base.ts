@@ -25,12 +25,14 @@ export const base: UnitSpec = {
         valid: r.master !== undefined,
         expected: `the surviving sentinels name a new master instead of ${old.name} (pod killed)`,
         observed: `${r.observed} after ${r.ms} ms`,
-        explanation: 'The seed\'s promise: automatic failover when the master pod dies.',
+        explanation: "The seed's promise: automatic failover when the master pod dies.",
         figures: { failover_ms: r.ms },
       };
     });
     await u.check('base.new-master-role', () => roleCheck(u, nm!));
-    await u.check('base.replicas-follow-new-master', () => followCheck(u, others(u.d.pods, nm!, old), nm!, 'Sentinel reconfigures the remaining replica to the new master.'));
+    await u.check('base.replicas-follow-new-master', () =>
+      followCheck(u, others(u.d.pods, nm!, old), nm!, 'Sentinel reconfigures the remaining replica to the new master.'),
+    );
     await u.check('base.old-master-rejoins-as-replica', async () => {
       await restart();
       return followCheck(u, [old], nm!, 'The restarted old master must rejoin as a replica of the new master, never as a second master.');
@@ -51,7 +53,15 @@ export const agreementQuorum: UnitSpec = {
     const old = u.topology.master;
     const quorums = await Promise.all(pods.map(async (s) => Number((await u.p.masterState(s)).quorum)));
     u.onRestore(`start ${old.name}/redis`, async () => {
-      if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
+      if (
+        !(await u.p
+          .redis(old, (c) => c.ping())
+          .then(
+            () => true,
+            () => false,
+          ))
+      )
+        await u.d.podControl.startContainer(old.name, 'redis');
     });
     u.onRestore('the quorum on every sentinel', () => Promise.all(pods.map((s, i) => u.p.sentinelCmd(s, 'set', m, 'quorum', quorums[i]!))));
     await u.check('base.no-odown-without-quorum', async () => {

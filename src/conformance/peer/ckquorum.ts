@@ -43,10 +43,14 @@ export const ckquorum: UnitSpec = {
         u.onRestore(`start ${v.name}/sentinel`, () => u.d.podControl.startContainer(v.name, 'sentinel'));
         await u.d.podControl.killContainer(v.name, 'sentinel');
       }
-      const r = await until(async () => {
-        const reply = await u.p.sentinelCmd(s0, 'ckquorum', u.p.masterName).then(String, errText);
-        return reply.includes('NOQUORUM') ? reply : undefined;
-      }, u.d.downAfterMs * 3 + 5000, 100);
+      const r = await until(
+        async () => {
+          const reply = await u.p.sentinelCmd(s0, 'ckquorum', u.p.masterName).then(String, errText);
+          return reply.includes('NOQUORUM') ? reply : undefined;
+        },
+        u.d.downAfterMs * 3 + 5000,
+        100,
+      );
       return {
         valid: r.value !== undefined,
         expected: `NOQUORUM from ${s0.name}/sentinel (quorum 1) once ${victims.map((v) => `${v.name}/sentinel`).join(' and ')} are down: no majority to authorize a failover`,

@@ -21,11 +21,27 @@ export const confUpdate: UnitSpec = {
     const alive = u.topology.replicas[1]!;
     let nm: Pod | undefined;
     u.onRestore(`start ${old.name}/redis`, async () => {
-      if (!(await u.p.redis(old, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(old.name, 'redis');
+      if (
+        !(await u.p
+          .redis(old, (c) => c.ping())
+          .then(
+            () => true,
+            () => false,
+          ))
+      )
+        await u.d.podControl.startContainer(old.name, 'redis');
     });
     for (const s of [crashed, old]) {
       u.onRestore(`start ${s.name}/sentinel`, async () => {
-        if (!(await u.p.sentinel(s, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(s.name, 'sentinel');
+        if (
+          !(await u.p
+            .sentinel(s, (c) => c.ping())
+            .then(
+              () => true,
+              () => false,
+            ))
+        )
+          await u.d.podControl.startContainer(s.name, 'sentinel');
       });
     }
     await u.check('base.no-failover-without-majority', async () => {
@@ -59,7 +75,8 @@ export const confUpdate: UnitSpec = {
         valid: r.value === true,
         expected: `${crashed.name}/sentinel, restarted, names ${nm!.name} (${addr(nm!.redis)}) as master`,
         observed: `${await u.p.masterAddr(crashed).catch(errText)} after ${r.ms} ms`,
-        explanation: 'A sentinel that was down during a failover must learn the new master (from its peers\' hellos, and here also from the start-up script asking them), or it sends clients to the old one.',
+        explanation:
+          "A sentinel that was down during a failover must learn the new master (from its peers' hellos, and here also from the start-up script asking them), or it sends clients to the old one.",
         figures: { update_ms: r.ms },
       };
     });

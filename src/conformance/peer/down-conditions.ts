@@ -5,7 +5,7 @@ import { hasPause, type Pod } from '../../targets/target.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_MASTER } from './master-faults.ts';
 import { sdown, upMaster, waitFlags } from './unit-helpers.ts';
-import type { UnitRun} from './unit-run.ts';
+import type { UnitRun } from './unit-run.ts';
 import { type Outcome, type UnitSpec } from './unit-run.ts';
 
 /** What each down-conditions step works with. */
@@ -22,7 +22,8 @@ interface DownStep {
 async function pausedInstance(x: DownStep): Promise<Outcome> {
   const { u, pods, master, waitMs, backUp } = x;
   const d = u.d;
-  if (!hasPause(d)) return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
+  if (!hasPause(d))
+    return { valid: 'skipped', reason: `the ${d.target} target cannot pause processes`, expected: 's_down', observed: 'not run', explanation: '' };
   const paused = await u.inject(PAUSE_MASTER, { restart: false });
   const r = await waitFlags(u, pods, sdown, { timeoutMs: waitMs });
   await paused.heal();
@@ -31,7 +32,8 @@ async function pausedInstance(x: DownStep): Promise<Outcome> {
     valid: r.ok,
     expected: `every sentinel flags ${master.name} s_down within ${waitMs} ms of SIGSTOP (down-after ${u.d.downAfterMs} ms)`,
     observed: `${r.observed} after ${r.ms} ms`,
-    explanation: 'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
+    explanation:
+      'A frozen master (GC pause, stopped VM) accepts connections but never answers: Sentinel must judge it by its replies, not by the TCP connection.',
     figures: { sdown_ms: r.ms },
   };
 }
@@ -39,7 +41,15 @@ async function pausedInstance(x: DownStep): Promise<Outcome> {
 async function crashedInstance(x: DownStep): Promise<Outcome> {
   const { u, pods, replica, waitMs } = x;
   u.onRestore(`start ${replica.name}/redis`, async () => {
-    if (!(await u.p.redis(replica, (c) => c.ping()).then(() => true, () => false))) await u.d.podControl.startContainer(replica.name, 'redis');
+    if (
+      !(await u.p
+        .redis(replica, (c) => c.ping())
+        .then(
+          () => true,
+          () => false,
+        ))
+    )
+      await u.d.podControl.startContainer(replica.name, 'redis');
   });
   await u.d.podControl.killContainer(replica.name, 'redis');
   const r = await waitFlags(u, pods, sdown, { replica, timeoutMs: waitMs });
@@ -59,9 +69,22 @@ async function masterAdvertisingAsReplica(x: DownStep): Promise<Outcome> {
   const { u, pods, master, waitMs, backUp } = x;
   // Sentinel calls a master that reports role:slave down after down-after + 2 INFO periods (10 s
   // each by default); upstream shortens the period with SENTINEL DEBUG info-period, so does this.
-  const periods = await Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(() => true, (e: Error) => e.message)));
+  const periods = await Promise.all(
+    pods.map((s) =>
+      u.p.sentinelCmd(s, 'debug', 'info-period', 1000).then(
+        () => true,
+        (e: Error) => e.message,
+      ),
+    ),
+  );
   if (periods.some((x) => x !== true)) {
-    return { valid: 'skipped', reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`, expected: 's_down', observed: 'not run', explanation: '' };
+    return {
+      valid: 'skipped',
+      reason: `SENTINEL DEBUG info-period is not available: ${periods.find((x) => x !== true)}`,
+      expected: 's_down',
+      observed: 'not run',
+      explanation: '',
+    };
   }
   u.onRestore('the default INFO period on every sentinel', () => Promise.all(pods.map((s) => u.p.sentinelCmd(s, 'debug', 'info-period', 10_000))));
   u.onRestore(`REPLICAOF NO ONE on ${master.name}`, () => u.p.redis(master, (c) => c.call('REPLICAOF', 'NO', 'ONE')));
@@ -74,7 +97,8 @@ async function masterAdvertisingAsReplica(x: DownStep): Promise<Outcome> {
     valid: r.ok,
     expected: `every sentinel flags ${master.name} s_down while it reports role:slave`,
     observed: `${r.observed} after ${r.ms} ms`,
-    explanation: 'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
+    explanation:
+      'A master that turned itself into a replica (a stray REPLICAOF, a restarted pod following the wrong node) accepts no writes: Sentinel must treat it as down.',
     figures: { sdown_ms: r.ms },
   };
 }
@@ -86,7 +110,9 @@ async function replyingWithErrors(x: DownStep): Promise<Outcome> {
   const threshold = await u.p.redis(master, (c) => c.call('CONFIG', 'GET', 'busy-reply-threshold')).then((r) => (r as string[])[1] ?? '5000');
   u.onRestore(`busy-reply-threshold on ${master.name}`, () => u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', threshold)));
   await u.p.redis(master, (c) => c.call('CONFIG', 'SET', 'busy-reply-threshold', '100'));
-  const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) => c.call('EVAL', 'while true do end', '0')).then(
+  const script = withProbe(master.redis, { password: u.d.password, connectTimeoutMs: 500, commandTimeoutMs: waitMs * 2 }, (c) =>
+    c.call('EVAL', 'while true do end', '0'),
+  ).then(
     () => 'returned',
     (e: Error) => e.message,
   );
@@ -117,7 +143,7 @@ async function pingRenamed(x: DownStep): Promise<Outcome> {
     valid: r.ok && back.ok,
     expected: `${s.name}/sentinel flags ${master.name} s_down while it sends PONG (an unknown command) instead of PING, and up again once restored`,
     observed: `${r.observed} after ${r.ms} ms; restored: ${back.observed}`,
-    explanation: 'Sentinel\'s rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.',
+    explanation: "Sentinel's rename-command support (for deployments that rename commands) works, and an error reply to its PING counts as down.",
     figures: { sdown_ms: r.ms },
   };
 }

@@ -20,17 +20,26 @@ export const manual: UnitSpec = {
     let second = '';
     let newMaster: Pod | undefined;
     await u.check('manual.failover', async () => {
-      const first = await until(async () => {
-        const r = await u.p.sentinelCmd(s0, 'failover', u.p.masterName).then(String, errText);
-        if (r === 'OK') {
-          second = await u.p.sentinelCmd(s0, 'failover', u.p.masterName).then(String, errText);
-          return r;
-        }
-        if (!r.includes('NOGOODSLAVE')) return `refused: ${r}`;
-        return undefined;
-      }, 15_000, 200);
+      const first = await until(
+        async () => {
+          const r = await u.p.sentinelCmd(s0, 'failover', u.p.masterName).then(String, errText);
+          if (r === 'OK') {
+            second = await u.p.sentinelCmd(s0, 'failover', u.p.masterName).then(String, errText);
+            return r;
+          }
+          if (!r.includes('NOGOODSLAVE')) return `refused: ${r}`;
+          return undefined;
+        },
+        15_000,
+        200,
+      );
       if (first.value !== 'OK') {
-        return { valid: false, expected: 'OK to SENTINEL FAILOVER', observed: first.value ?? `NOGOODSLAVE for ${first.ms} ms`, explanation: 'A requested failover must be accepted when replicas are healthy.' };
+        return {
+          valid: false,
+          expected: 'OK to SENTINEL FAILOVER',
+          observed: first.value ?? `NOGOODSLAVE for ${first.ms} ms`,
+          explanation: 'A requested failover must be accepted when replicas are healthy.',
+        };
       }
       const r = await waitNewMaster(u, u.d.pods, old);
       newMaster = r.master;
@@ -42,15 +51,21 @@ export const manual: UnitSpec = {
         figures: { failover_ms: r.ms },
       };
     });
-    await u.check('manual.second-call-inprog', async () => ({
-      valid: second.includes('INPROG'),
-      expected: 'INPROG to a second SENTINEL FAILOVER while the first is in progress',
-      observed: second,
-      explanation: 'A second request must not start a second failover on top of the first.',
-    }), { keepGoing: true });
+    await u.check(
+      'manual.second-call-inprog',
+      async () => ({
+        valid: second.includes('INPROG'),
+        expected: 'INPROG to a second SENTINEL FAILOVER while the first is in progress',
+        observed: second,
+        explanation: 'A second request must not start a second failover on top of the first.',
+      }),
+      { keepGoing: true },
+    );
     const nm = newMaster!;
     await u.check('manual.new-master-role', () => roleCheck(u, nm));
-    await u.check('manual.replicas-follow-new-master', () => followCheck(u, others(u.d.pods, nm, old), nm, 'Sentinel reconfigures every other replica to the new master.'));
+    await u.check('manual.replicas-follow-new-master', () =>
+      followCheck(u, others(u.d.pods, nm, old), nm, 'Sentinel reconfigures every other replica to the new master.'),
+    );
     await u.check('manual.old-master-reconfigured', () => followCheck(u, [old], nm, 'The old master (still running) is turned into a replica of the new one.'));
   },
 };

@@ -41,10 +41,17 @@ export class Peers {
   /** True when `p` replicates from `master` with its link up. */
   async follows(p: Pod, master: Pod): Promise<boolean> {
     const i = await this.replication(p);
-    return i.role === 'slave' && i.master_link_status === 'up' && Number(i.master_port) === master.redis.port && (i.master_host === master.redis.host || (i.master_host ?? '').startsWith(`${master.name}.`));
+    return (
+      i.role === 'slave' &&
+      i.master_link_status === 'up' &&
+      Number(i.master_port) === master.redis.port &&
+      (i.master_host === master.redis.host || (i.master_host ?? '').startsWith(`${master.name}.`))
+    );
   }
   async describeReplication(p: Pod): Promise<string> {
     const i = await this.replication(p).catch((e: Error) => ({ error: e.message }) as Record<string, string>);
-    return i.error ? `${p.name}: (${i.error})` : `${p.name}: role ${i.role}${i.role === 'slave' ? ` of ${i.master_host}:${i.master_port} link ${i.master_link_status}` : ''}`;
+    return i.error
+      ? `${p.name}: (${i.error})`
+      : `${p.name}: role ${i.role}${i.role === 'slave' ? ` of ${i.master_host}:${i.master_port} link ${i.master_link_status}` : ''}`;
   }
 }

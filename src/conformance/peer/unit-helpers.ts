@@ -31,7 +31,11 @@ export function roleCheck(u: UnitRun, master: Pod): Promise<Outcome> {
 }
 
 export async function followCheck(u: UnitRun, replicas: readonly Pod[], master: Pod, why: string): Promise<Outcome> {
-  const r = await until(async () => ((await Promise.all(replicas.map((p) => u.p.follows(p, master)))).every(Boolean) ? true : undefined), u.failoverWaitMs, 200);
+  const r = await until(
+    async () => ((await Promise.all(replicas.map((p) => u.p.follows(p, master)))).every(Boolean) ? true : undefined),
+    u.failoverWaitMs,
+    200,
+  );
   return {
     valid: r.value === true,
     expected: `${replicas.map((p) => p.name).join(', ')} replicate from ${master.name} (${addr(master.redis)}) with the link up`,
@@ -42,18 +46,29 @@ export async function followCheck(u: UnitRun, replicas: readonly Pod[], master: 
 }
 
 /** Flags every sentinel in `sentinels` reports for the master (or for `replica`) until `want` holds for all (or any). */
-export async function waitFlags(u: UnitRun, sentinels: readonly Pod[], want: (flags: string) => boolean, opts: { replica?: Pod; any?: boolean; timeoutMs: number; pollMs?: number }): Promise<{ ok: boolean; ms: number; observed: string; matched: string[] }> {
+export async function waitFlags(
+  u: UnitRun,
+  sentinels: readonly Pod[],
+  want: (flags: string) => boolean,
+  opts: { replica?: Pod; any?: boolean; timeoutMs: number; pollMs?: number },
+): Promise<{ ok: boolean; ms: number; observed: string; matched: string[] }> {
   let seen: { pod: string; flags: string }[] = [];
-  const r = await until(async () => {
-    seen = await Promise.all(
-      sentinels.map(async (s) => ({
-        pod: s.name,
-        flags: await (opts.replica ? u.p.replicaState(s, opts.replica).then((x) => x?.flags ?? '(unknown replica)') : u.p.masterState(s).then((m) => m.flags ?? '?')).catch((e: Error) => `(${e.message})`),
-      })),
-    );
-    const hits = seen.filter((x) => want(x.flags));
-    return (opts.any ? hits.length > 0 : hits.length === seen.length) ? hits.map((h) => h.pod) : undefined;
-  }, opts.timeoutMs, opts.pollMs ?? 50);
+  const r = await until(
+    async () => {
+      seen = await Promise.all(
+        sentinels.map(async (s) => ({
+          pod: s.name,
+          flags: await (
+            opts.replica ? u.p.replicaState(s, opts.replica).then((x) => x?.flags ?? '(unknown replica)') : u.p.masterState(s).then((m) => m.flags ?? '?')
+          ).catch((e: Error) => `(${e.message})`),
+        })),
+      );
+      const hits = seen.filter((x) => want(x.flags));
+      return (opts.any ? hits.length > 0 : hits.length === seen.length) ? hits.map((h) => h.pod) : undefined;
+    },
+    opts.timeoutMs,
+    opts.pollMs ?? 50,
+  );
   return { ok: r.value !== undefined, ms: r.ms, observed: seen.map((x) => `${x.pod}: ${x.flags}`).join('; '), matched: r.value ?? [] };
 }
 
@@ -64,7 +79,11 @@ export const upMaster = (f: string) => f === 'master';
 export const quietMs = (u: UnitRun) => u.d.downAfterMs * 2 + 2000;
 
 /** Over quietMs, whether any sentinel in `sentinels` named another master or flagged o_down; and whether each saw s_down. */
-export async function watchNoFailover(u: UnitRun, sentinels: readonly Pod[], old: Pod): Promise<{ moved: string[]; odown: string[]; sdown: Set<string>; last: string }> {
+export async function watchNoFailover(
+  u: UnitRun,
+  sentinels: readonly Pod[],
+  old: Pod,
+): Promise<{ moved: string[]; odown: string[]; sdown: Set<string>; last: string }> {
   const moved: string[] = [];
   const odown: string[] = [];
   const sd = new Set<string>();
@@ -74,7 +93,10 @@ export async function watchNoFailover(u: UnitRun, sentinels: readonly Pod[], old
     const seen = await Promise.all(
       sentinels.map(async (s) => {
         const a = await u.p.masterAddr(s).catch(() => '(no answer)');
-        const f = await u.p.masterState(s).then((m) => m.flags ?? '?', () => '(no answer)');
+        const f = await u.p.masterState(s).then(
+          (m) => m.flags ?? '?',
+          () => '(no answer)',
+        );
         if (a !== addr(old.redis) && a !== '(no answer)') moved.push(`${s.name}: ${a}`);
         if (/o_down/.test(f)) odown.push(s.name);
         if (sdown(f)) sd.add(s.name);

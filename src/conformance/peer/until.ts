@@ -5,7 +5,11 @@ export const errText = (e: unknown): string => (e instanceof Error ? e.message :
 
 /** A failed step ends its unit: later steps depend on it. */
 /** Poll `probe` until it returns a value (errors count as "not yet"); the last error or value says why not. */
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, pollMs = 100): Promise<{ value: T | undefined; ms: number; last: string }> {
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  pollMs = 100,
+): Promise<{ value: T | undefined; ms: number; last: string }> {
   const start = performance.now();
   let last = '';
   for (;;) {

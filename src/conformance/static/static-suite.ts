@@ -27,8 +27,14 @@ export class StaticSuite extends SuiteState {
       } catch (err) {
         // A bug in a check must not hide the others, nor pass silently.
         this.add({
-          name: `${name}.evaluation`, valid: false, expected: 'the checks to run', observed: `threw: ${err instanceof Error ? err.message : String(err)}`,
-          file: this.dir, object: '(suite)', field: '(none)', explanation: `The ${name} checks could not be evaluated on these manifests.`,
+          name: `${name}.evaluation`,
+          valid: false,
+          expected: 'the checks to run',
+          observed: `threw: ${err instanceof Error ? err.message : String(err)}`,
+          file: this.dir,
+          object: '(suite)',
+          field: '(none)',
+          explanation: `The ${name} checks could not be evaluated on these manifests.`,
         });
       }
     }

@@ -73,7 +73,11 @@ export class SuiteState {
 
   /** ConfigMap names mounted into a container (volumeMounts → pod volumes → configMap). */
   mountedConfigMaps(c: Container): { cm: string; mount: Rec }[] {
-    const volumes = new Map(arr(this.podSpec.volumes).map(rec).map((v) => [v.name, rec(v.configMap).name]));
+    const volumes = new Map(
+      arr(this.podSpec.volumes)
+        .map(rec)
+        .map((v) => [v.name, rec(v.configMap).name]),
+    );
     return arr(c.spec.volumeMounts)
       .map(rec)
       .flatMap((m) => {
@@ -170,9 +174,12 @@ export class SuiteState {
       if (directives.some((d) => d === flag)) found.push(`--${flag}`);
     }
     this.add({
-      name, valid: script !== undefined && found.length === 0, expected: `no override of ${directives.join(', ')}`,
+      name,
+      valid: script !== undefined && found.length === 0,
+      expected: `no override of ${directives.join(', ')}`,
       observed: script === undefined ? `(the ${c.name} container runs no script of a ConfigMap)` : found.length === 0 ? 'none' : found.join('; '),
-      file: script?.cm.__file ?? this.sts.__file, object: script ? ref(script.cm) : this.stsRef,
+      file: script?.cm.__file ?? this.sts.__file,
+      object: script ? ref(script.cm) : this.stsRef,
       field: script ? fieldPath(['data', script.key]) : this.cField(c, 'command'),
       explanation: `The ${confName} parameters checked here are what runs only if ${script?.key ?? 'the start script'} does not replace them when it writes the final config.`,
     });

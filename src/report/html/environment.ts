@@ -31,7 +31,9 @@ export function environment(journal: Journal): string {
     kv(
       'Deployment parameters',
       [...deployment.filter(([k]) => !k.startsWith('override_')), ...overrides],
-      overrides.length > 0 ? `<p class="fine">Read from the manifests; the ${overrides.length} highlighted override${overrides.length === 1 ? '' : 's'} replaced the manifest value for this run.</p>` : '',
+      overrides.length > 0
+        ? `<p class="fine">Read from the manifests; the ${overrides.length} highlighted override${overrides.length === 1 ? '' : 's'} replaced the manifest value for this run.</p>`
+        : '',
     ),
     kv('Client options', Object.entries(journal.client ?? {})),
     '</div></section>',

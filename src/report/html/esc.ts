@@ -6,5 +6,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
 
 /** Text or attribute value made inert in HTML and SVG. */
 export function esc(v: unknown): string {
-  return String(v).replace(ILLEGAL, '').replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return String(v)
+    .replace(ILLEGAL, '')
+    .replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }

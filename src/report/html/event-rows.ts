@@ -91,7 +91,9 @@ export function eventRow(
         const ly = y + 16 + (l.lane + 1) * LANE_H - 3;
         const c = color(l.e);
         out.push(`<line x1="${n1(l.x)}" x2="${n1(l.x)}" y1="${markY}" y2="${ly - 3}" stroke="${c}" class="leader"/>`);
-        out.push(`<text x="${n1(l.anchor === 'start' ? l.x + 4 : l.x - 4)}" y="${ly}" text-anchor="${l.anchor}" fill="${c}" class="${l.key ? 'ev-label key' : 'ev-label'}">${esc(l.text)}</text>`);
+        out.push(
+          `<text x="${n1(l.anchor === 'start' ? l.x + 4 : l.x - 4)}" y="${ly}" text-anchor="${l.anchor}" fill="${c}" class="${l.key ? 'ev-label key' : 'ev-label'}">${esc(l.text)}</text>`,
+        );
       }
       for (const e of list) {
         const t = ms(e.ns);
@@ -148,7 +150,8 @@ export function roleRow(source: string, list: TrialEvent[], ms: (ns: number) => 
         );
         const text = clip(e.type, 30);
         const changed = i === 0 || list[i - 1]!.type !== e.type;
-        if (changed && x1 - x0 > text.length * CHAR_W + 8) out.push(`<text x="${n1(x0 + 5)}" y="${y + 19}" style="fill:${ink}" class="seg-label">${esc(text)}</text>`);
+        if (changed && x1 - x0 > text.length * CHAR_W + 8)
+          out.push(`<text x="${n1(x0 + 5)}" y="${y + 19}" style="fill:${ink}" class="seg-label">${esc(text)}</text>`);
       });
       return out.join('');
     },

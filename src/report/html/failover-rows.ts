@@ -20,7 +20,10 @@ export function failoverRow(trial: TrialResult, x: (t: number) => number, lo: nu
       const out: string[] = [];
       const b0 = Math.max(lo, slo.bandMs[0]);
       const b1 = Math.min(hi, slo.bandMs[1]);
-      if (b1 > b0) out.push(`<rect x="${n1(x(b0))}" y="${y + 3}" width="${n1(x(b1) - x(b0))}" height="56" class="band"><title>${esc(`expected band ${fmtMs(slo.bandMs[0])}–${fmtMs(slo.bandMs[1])}`)}</title></rect>`);
+      if (b1 > b0)
+        out.push(
+          `<rect x="${n1(x(b0))}" y="${y + 3}" width="${n1(x(b1) - x(b0))}" height="56" class="band"><title>${esc(`expected band ${fmtMs(slo.bandMs[0])}–${fmtMs(slo.bandMs[1])}`)}</title></rect>`,
+        );
       // The bound's label goes under both bars, where no bar label can be.
       if (slo.failoverMs >= lo && slo.failoverMs <= hi) {
         out.push(`<line x1="${n1(x(slo.failoverMs))}" x2="${n1(x(slo.failoverMs))}" y1="${y + 2}" y2="${y + 60}" class="bound"/>`);
@@ -36,7 +39,9 @@ export function failoverRow(trial: TrialResult, x: (t: number) => number, lo: nu
         }
         const x0 = x(0);
         const x1 = x(v);
-        out.push(`<rect x="${n1(x0)}" y="${by}" width="${n1(Math.max(1, x1 - x0))}" height="13" rx="2" fill="${bars[i]![2]}" class="fo-bar"><title>${esc(`${name} failover ${fmtMs(v)}`)}</title></rect>`);
+        out.push(
+          `<rect x="${n1(x0)}" y="${by}" width="${n1(Math.max(1, x1 - x0))}" height="13" rx="2" fill="${bars[i]![2]}" class="fo-bar"><title>${esc(`${name} failover ${fmtMs(v)}`)}</title></rect>`,
+        );
         const text = `${name} ${fmtMs(v)}`;
         const w = text.length * CHAR_W;
         if (x1 + 6 + w <= TL + PW) out.push(`<text x="${n1(x1 + 6)}" y="${by + 10.5}" class="fo-label">${esc(text)}</text>`);
@@ -87,16 +92,24 @@ export function phaseRow(trial: TrialResult, x: (t: number) => number): Row {
         const x0 = x(s.from);
         const x1 = x(s.to);
         const c = COLOR[phaseCategory(s.name)];
-        out.push(`<g><title>${esc(`${s.name}: ${fmtMs(s.to)} from the fault, +${fmtMs(s.to - s.from)} after the previous phase`)}</title><rect x="${n1(x0)}" y="${barY}" width="${n1(Math.max(1, x1 - x0))}" height="14" fill="${c}" class="phase-seg"/></g>`);
+        out.push(
+          `<g><title>${esc(`${s.name}: ${fmtMs(s.to)} from the fault, +${fmtMs(s.to - s.from)} after the previous phase`)}</title><rect x="${n1(x0)}" y="${barY}" width="${n1(Math.max(1, x1 - x0))}" height="14" fill="${c}" class="phase-seg"/></g>`,
+        );
         const d = `+${fmt(s.to - s.from, 0)} ms`;
-        if (x1 - x0 > d.length * CHAR_W + 6) out.push(`<text x="${n1((x0 + x1) / 2)}" y="${barY + 10.5}" text-anchor="middle" class="seg-label">${esc(d)}</text>`);
+        if (x1 - x0 > d.length * CHAR_W + 6)
+          out.push(`<text x="${n1((x0 + x1) / 2)}" y="${barY + 10.5}" text-anchor="middle" class="seg-label">${esc(d)}</text>`);
       }
       for (const p of placed) {
         const ly = y + 24 + (p.lane + 1) * LANE_H - 3;
         out.push(`<line x1="${n1(p.x)}" x2="${n1(p.x)}" y1="${barY}" y2="${ly - 3}" stroke="${p.color}" class="leader"/>`);
-        out.push(`<text x="${n1(p.anchor === 'start' ? p.x + 3 : p.x - 3)}" y="${ly}" text-anchor="${p.anchor}" fill="${p.color}" class="ev-label">${esc(p.text)}</text>`);
+        out.push(
+          `<text x="${n1(p.anchor === 'start' ? p.x + 3 : p.x - 3)}" y="${ly}" text-anchor="${p.anchor}" fill="${p.color}" class="ev-label">${esc(p.text)}</text>`,
+        );
       }
-      if (firstAck !== null) out.push(`<g><title>${esc(`first-ack ${fmtMs(firstAck)}: first write acknowledged by the new master`)}</title><path d="M${n1(x(firstAck))} ${barY - 1} l5 -6 h-10 z" fill="${COLOR.switch}"/></g>`);
+      if (firstAck !== null)
+        out.push(
+          `<g><title>${esc(`first-ack ${fmtMs(firstAck)}: first write acknowledged by the new master`)}</title><path d="M${n1(x(firstAck))} ${barY - 1} l5 -6 h-10 z" fill="${COLOR.switch}"/></g>`,
+        );
       return out.join('');
     },
   };

@@ -50,7 +50,8 @@ export function scenarioSection(journal: Journal, scenario: ScenarioResult, slug
     }
     for (const f of gate.findings) out.push(`<li><span class="pill unknown">ELECTION</span> ${esc(f)}</li>`);
     for (const t of warned) {
-      for (const w of t.warnings ?? []) out.push(`<li><span class="pill warn">WARNING</span> <a href="#trial-${slug}-${esc(t.index)}">trial ${esc(t.index)}</a>: ${esc(w)}</li>`);
+      for (const w of t.warnings ?? [])
+        out.push(`<li><span class="pill warn">WARNING</span> <a href="#trial-${slug}-${esc(t.index)}">trial ${esc(t.index)}</a>: ${esc(w)}</li>`);
     }
     out.push('</ul>');
   }
@@ -73,10 +74,21 @@ function tiles(scenario: ScenarioResult, slo: ScenarioSlo): string {
   const indet = figureSum(scenario.trials, 'writes_indeterminate');
   const state = (v: number | undefined, bound: number): string => (v === undefined ? '' : v > bound ? 'bad' : 'good');
   const list: string[] = [];
-  if (hasFailover(scenario.trials)) list.push(
-    tile('Client failover, max', fmtDuration(fo?.max), `median ${fmtDuration(fo?.median)} · p95 ${fmtDuration(fo?.p95)} · SLO ≤ ${fmtDuration(slo.failoverMs)}`, state(fo?.max, slo.failoverMs)),
-    tile('Sentinel failover, max', fmtDuration(sfo?.max), `median ${fmtDuration(sfo?.median)} · p95 ${fmtDuration(sfo?.p95)} · SLO ≤ ${fmtDuration(slo.failoverMs)}`, state(sfo?.max, slo.failoverMs)),
-  );
+  if (hasFailover(scenario.trials))
+    list.push(
+      tile(
+        'Client failover, max',
+        fmtDuration(fo?.max),
+        `median ${fmtDuration(fo?.median)} · p95 ${fmtDuration(fo?.p95)} · SLO ≤ ${fmtDuration(slo.failoverMs)}`,
+        state(fo?.max, slo.failoverMs),
+      ),
+      tile(
+        'Sentinel failover, max',
+        fmtDuration(sfo?.max),
+        `median ${fmtDuration(sfo?.median)} · p95 ${fmtDuration(sfo?.p95)} · SLO ≤ ${fmtDuration(slo.failoverMs)}`,
+        state(sfo?.max, slo.failoverMs),
+      ),
+    );
   list.push(
     tile('Availability, min', fmtPct(av?.min), `acknowledged in time ÷ invoked · median ${fmtPct(av?.median)}`, ''),
     tile('Longest outage, max', fmtDuration(out?.max), `median ${fmtDuration(out?.median)}`, ''),
@@ -152,12 +164,16 @@ function distribution(scenario: ScenarioResult, slo: ScenarioSlo): string {
   const axisY = top + rowH * series.length;
   const H = axisY + 44;
   const out: string[] = [];
-  out.push(`<svg class="dist" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`failover time per trial, ${scenario.name}`)}">`);
+  out.push(
+    `<svg class="dist" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`failover time per trial, ${scenario.name}`)}">`,
+  );
   if (bounded > 0) {
     const bx0 = x(slo.bandMs[0]);
     const bx1 = x(slo.bandMs[1]);
     out.push(`<rect x="${n1(bx0)}" y="${top - 4}" width="${n1(Math.max(0, bx1 - bx0))}" height="${rowH * bounded}" class="band"/>`);
-    out.push(`<text x="${n1(bx0 + 5)}" y="${top + rowH * bounded - 10}" class="band-label">expected ${esc(fmtDuration(slo.bandMs[0]))}–${esc(fmtDuration(slo.bandMs[1]))}</text>`);
+    out.push(
+      `<text x="${n1(bx0 + 5)}" y="${top + rowH * bounded - 10}" class="band-label">expected ${esc(fmtDuration(slo.bandMs[0]))}–${esc(fmtDuration(slo.bandMs[1]))}</text>`,
+    );
     const bx = x(slo.failoverMs);
     out.push(`<line x1="${n1(bx)}" x2="${n1(bx)}" y1="${top - 16}" y2="${top + rowH * bounded - 4}" class="bound"/>`);
     out.push(`<text x="${n1(bx - 5)}" y="${top - 8}" text-anchor="end" class="bound-label">SLO ≤ ${esc(fmtDuration(slo.failoverMs))}</text>`);

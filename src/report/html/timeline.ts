@@ -66,9 +66,32 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
   // Fault row: the windows, and the marks.
   const faultEvents = byKind('fault');
   const windows = faultWindows(faultEvents, ms, hi);
-  if (faultEvents.length > 0) rows.push(eventRow('fault', 'harness', faultEvents, ms, x, () => COLOR.fault, () => true, windows));
+  if (faultEvents.length > 0)
+    rows.push(
+      eventRow(
+        'fault',
+        'harness',
+        faultEvents,
+        ms,
+        x,
+        () => COLOR.fault,
+        () => true,
+        windows,
+      ),
+    );
   const phaseEvents = byKind('phase');
-  if (phaseEvents.length > 0) rows.push(eventRow('harness', 'runner phases', phaseEvents, ms, x, () => COLOR.harness, () => true));
+  if (phaseEvents.length > 0)
+    rows.push(
+      eventRow(
+        'harness',
+        'runner phases',
+        phaseEvents,
+        ms,
+        x,
+        () => COLOR.harness,
+        () => true,
+      ),
+    );
 
   // Sentinel rows, one per source.
   for (const [source, list] of groupBy(byKind('sentinel'), (e) => e.source)) {
@@ -80,7 +103,8 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
         ms,
         x,
         (e) => COLOR[sentinelCategory(e.type)],
-        (e) => KEY_EVENTS.has(e.type) ? e.detail.startsWith('master ') || e.type === '+switch-master' || e.type === '+tilt' : e.type.startsWith('-failover-abort'),
+        (e) =>
+          KEY_EVENTS.has(e.type) ? e.detail.startsWith('master ') || e.type === '+switch-master' || e.type === '+tilt' : e.type.startsWith('-failover-abort'),
       ),
     );
   }
@@ -89,9 +113,22 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
   for (const [source, list] of groupBy(roles, (e) => e.source)) rows.push(roleRow(source, list, ms, clampX, hi));
   if (roles.length > 0) rows.push(splitBrainRow(splitBrain(roles, ms, hi), clampX));
   const known = new Set(['fault', 'phase', 'sentinel', 'role']);
-  for (const [key, list] of groupBy(events.filter((e) => !known.has(e.kind)), (e) => `${e.kind}\u0000${e.source}`)) {
+  for (const [key, list] of groupBy(
+    events.filter((e) => !known.has(e.kind)),
+    (e) => `${e.kind}\u0000${e.source}`,
+  )) {
     const [kind, source] = key.split('\u0000') as [string, string];
-    rows.push(eventRow(source, kind === 'k8s' ? 'Kubernetes events' : `${kind} events`, list, ms, x, () => (kind === 'k8s' ? '#0891b2' : COLOR.other), () => true));
+    rows.push(
+      eventRow(
+        source,
+        kind === 'k8s' ? 'Kubernetes events' : `${kind} events`,
+        list,
+        ms,
+        x,
+        () => (kind === 'k8s' ? '#0891b2' : COLOR.other),
+        () => true,
+      ),
+    );
   }
 
   if (hasFailover([trial])) rows.push(failoverRow(trial, x, lo, hi, slo));
@@ -114,7 +151,8 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
       label: 'writes',
       sub: 'client history',
       height: 26,
-      draw: (y) => `<text x="${TL + 6}" y="${y + 17}" class="muted-text">${trial.historyFile ? 'history not available to this report' : 'no history recorded for this trial'}</text>`,
+      draw: (y) =>
+        `<text x="${TL + 6}" y="${y + 17}" class="muted-text">${trial.historyFile ? 'history not available to this report' : 'no history recorded for this trial'}</text>`,
     });
   }
 
@@ -143,7 +181,9 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
   for (const w of windows) {
     const x0 = clampX(w.start);
     const x1 = clampX(w.end);
-    out.push(`<rect x="${n1(x0)}" y="${AXIS_H}" width="${n1(Math.max(1, x1 - x0))}" height="${y - AXIS_H}" class="fault-window"><title>${esc(`fault window ${fmtMs(w.start)} → ${w.open ? 'not healed' : fmtMs(w.end)}${w.detail ? `: ${w.detail}` : ''}`)}</title></rect>`);
+    out.push(
+      `<rect x="${n1(x0)}" y="${AXIS_H}" width="${n1(Math.max(1, x1 - x0))}" height="${y - AXIS_H}" class="fault-window"><title>${esc(`fault window ${fmtMs(w.start)} → ${w.open ? 'not healed' : fmtMs(w.end)}${w.detail ? `: ${w.detail}` : ''}`)}</title></rect>`,
+    );
     if (w.healStart !== null && w.healStart < w.end) {
       const h0 = clampX(w.healStart);
       out.push(`<rect x="${n1(h0)}" y="${AXIS_H}" width="${n1(Math.max(1, x1 - h0))}" height="${y - AXIS_H}" class="heal-window"/>`);

@@ -23,7 +23,9 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
   }
   const warnings = trial.warnings ?? [];
   if (warnings.length > 0) {
-    out.push(`<div class="callout note"><strong>Warning${warnings.length === 1 ? '' : 's'}</strong> (within the accepted bounds)<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`);
+    out.push(
+      `<div class="callout note"><strong>Warning${warnings.length === 1 ? '' : 's'}</strong> (within the accepted bounds)<ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>`,
+    );
   }
   const chips: [string, string, string][] = [];
   if (hasFailover([trial])) {
@@ -49,7 +51,9 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
   if (history) {
     const at = timeOrigin(trial, history);
     const firstAck = trial.phases.find((p) => p.name === 'first-ack')?.ms;
-    out.push(`<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`);
+    out.push(
+      `<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`,
+    );
   }
 
   out.push('<div class="two-col">');
@@ -65,13 +69,20 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
   );
   const origin = timeOrigin(trial, history);
   out.push(
-    `<details><summary>Event log (${trial.events.length} events, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${[...trial.events]
+    `<details><summary>Event log (${trial.events.length} events, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${[
+      ...trial.events,
+    ]
       .sort((a, b) => a.ns - b.ns)
-      .map((e) => `<tr><td class="num">${esc(fmt((e.ns - origin.ns) / 1e6))}</td><td>${esc(e.kind)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.detail)}</td></tr>`)
+      .map(
+        (e) =>
+          `<tr><td class="num">${esc(fmt((e.ns - origin.ns) / 1e6))}</td><td>${esc(e.kind)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.detail)}</td></tr>`,
+      )
       .join('')}</tbody></table></details>`,
   );
   if (trial.historyFile) {
-    out.push(`<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${history === undefined ? ' (not available to this report)' : ` (${history.length} operations)`}.</p>`);
+    out.push(
+      `<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${history === undefined ? ' (not available to this report)' : ` (${history.length} operations)`}.</p>`,
+    );
   }
   out.push('</section>');
   return out.join('\n');
@@ -103,6 +114,8 @@ function checksTable(trial: TrialResult): string {
 
 function legend(): string {
   const cats = CATEGORY_LABEL.map(([c, label]) => `<span><i class="mk" style="background:${COLOR[c]}"></i>${esc(label)}</span>`);
-  const writes = (Object.keys(WRITE_COLOR) as WriteClass[]).map((c) => `<span><i class="sq" style="background:${WRITE_COLOR[c]}"></i>write ${esc(WRITE_LABEL[c])}</span>`);
+  const writes = (Object.keys(WRITE_COLOR) as WriteClass[]).map(
+    (c) => `<span><i class="sq" style="background:${WRITE_COLOR[c]}"></i>write ${esc(WRITE_LABEL[c])}</span>`,
+  );
   return `<div class="legend">${cats.join('')}<span><i class="sq fault"></i>fault window</span>${writes.join('')}<span><i class="sq" style="background:${LATE_ACK_COLOR}"></i>late ack</span></div>`;
 }

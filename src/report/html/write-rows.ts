@@ -77,9 +77,16 @@ export function writesRow(process: string, history: Op[], lost: ReadonlySet<stri
       const out: string[] = [];
       out.push(`<rect x="${TL}" y="${y + 6}" width="${PW}" height="14" class="track-bg"/>`);
       // A steady workload invokes a write every few ms: bridge gaps of up to 3 px so it reads as a band, not a comb.
-      for (const r of runs(writes.map((w) => ({ t: ms(w.invokeNs), cls: w.cls })), WRITE_RANK, x, 3)) {
+      for (const r of runs(
+        writes.map((w) => ({ t: ms(w.invokeNs), cls: w.cls })),
+        WRITE_RANK,
+        x,
+        3,
+      )) {
         const what = r.cls === 'ok' ? 'acknowledged in time' : WRITE_LABEL[r.cls];
-        out.push(`<rect x="${n1(r.x0)}" y="${y + 6}" width="${n1(r.x1 - r.x0)}" height="14" fill="${WRITE_COLOR[r.cls]}"><title>${esc(`${r.n} write${r.n === 1 ? '' : 's'} invoked ${fmt(r.t0)}…${fmt(r.t1)} ms${r.cls === 'ok' ? '' : `, worst: ${what}`}`)}</title></rect>`);
+        out.push(
+          `<rect x="${n1(r.x0)}" y="${y + 6}" width="${n1(r.x1 - r.x0)}" height="14" fill="${WRITE_COLOR[r.cls]}"><title>${esc(`${r.n} write${r.n === 1 ? '' : 's'} invoked ${fmt(r.t0)}…${fmt(r.t1)} ms${r.cls === 'ok' ? '' : `, worst: ${what}`}`)}</title></rect>`,
+        );
       }
       if (outage && outage.ms > 0) {
         const x0 = Math.max(TL, x(ms(outage.startNs)));
@@ -88,9 +95,14 @@ export function writesRow(process: string, history: Op[], lost: ReadonlySet<stri
         out.push(`<path d="M${n1(x0)} ${oy - 4} v4 H${n1(x1)} v-4" class="outage"/>`);
         const text = `longest outage ${fmtMs(outage.ms)}`;
         const mid = (x0 + x1) / 2;
-        out.push(`<text x="${n1(Math.min(Math.max(mid, TL + text.length * 3), TL + PW - text.length * 3))}" y="${oy + 11}" text-anchor="middle" class="outage-label">${esc(text)}</text>`);
+        out.push(
+          `<text x="${n1(Math.min(Math.max(mid, TL + text.length * 3), TL + PW - text.length * 3))}" y="${oy + 11}" text-anchor="middle" class="outage-label">${esc(text)}</text>`,
+        );
       }
-      const summary = (Object.keys(counts) as WriteClass[]).filter((c) => counts[c] > 0).map((c) => `${counts[c]} ${c}`).join(' · ');
+      const summary = (Object.keys(counts) as WriteClass[])
+        .filter((c) => counts[c] > 0)
+        .map((c) => `${counts[c]} ${c}`)
+        .join(' · ');
       out.push(`<title>${esc(summary)}</title>`);
       return out.join('');
     },
@@ -107,8 +119,15 @@ export function acksRow(node: string, sub: string, oks: Op[], ms: (ns: number) =
     draw: (y) => {
       const out: string[] = [];
       out.push(`<rect x="${TL}" y="${y + 8}" width="${PW}" height="10" class="track-bg"/>`);
-      for (const r of runs(oks.map((o) => ({ t: ms(o.ns), cls: (o.late ? 'late' : 'ok') as AckClass })), rank, x, 3)) {
-        out.push(`<rect x="${n1(r.x0)}" y="${y + 8}" width="${n1(r.x1 - r.x0)}" height="10" fill="${r.cls === 'late' ? LATE_ACK_COLOR : WRITE_COLOR.ok}"><title>${esc(`${r.n} ack${r.n === 1 ? '' : 's'} by ${node} at ${fmt(r.t0)}…${fmt(r.t1)} ms${r.cls === 'late' ? ' (some after the client timeout)' : ''}`)}</title></rect>`);
+      for (const r of runs(
+        oks.map((o) => ({ t: ms(o.ns), cls: (o.late ? 'late' : 'ok') as AckClass })),
+        rank,
+        x,
+        3,
+      )) {
+        out.push(
+          `<rect x="${n1(r.x0)}" y="${y + 8}" width="${n1(r.x1 - r.x0)}" height="10" fill="${r.cls === 'late' ? LATE_ACK_COLOR : WRITE_COLOR.ok}"><title>${esc(`${r.n} ack${r.n === 1 ? '' : 's'} by ${node} at ${fmt(r.t0)}…${fmt(r.t1)} ms${r.cls === 'late' ? ' (some after the client timeout)' : ''}`)}</title></rect>`,
+        );
       }
       return out.join('');
     },

@@ -45,7 +45,8 @@ export function namesFor(fqdn: string, clusterDomain = 'cluster.local'): string[
 }
 
 /** `redis-0.redis-headless.matrix.svc.cluster.local` for a StatefulSet pod behind its headless Service. */
-export const podFqdn = (pod: string, service: string, namespace: string, clusterDomain = 'cluster.local') => `${pod}.${service}.${namespace}.svc.${clusterDomain}`;
+export const podFqdn = (pod: string, service: string, namespace: string, clusterDomain = 'cluster.local') =>
+  `${pod}.${service}.${namespace}.svc.${clusterDomain}`;
 /** `redis.matrix.svc.cluster.local` for a Service. */
 export const serviceFqdn = (service: string, namespace: string, clusterDomain = 'cluster.local') => `${service}.${namespace}.svc.${clusterDomain}`;
 
@@ -128,12 +129,20 @@ export class DnsServer implements AsyncDisposable {
     const deadline = performance.now() + START_TIMEOUT_MS;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new HarnessError('PROCESS_FAILED', `dnsmasq on ${opts.address}:${server.port} exited: ${stderr.trim() || `code ${child.exitCode}`} (port busy? pick another --subnet)`, { exitCode: 1 });
+        throw new HarnessError(
+          'PROCESS_FAILED',
+          `dnsmasq on ${opts.address}:${server.port} exited: ${stderr.trim() || `code ${child.exitCode}`} (port busy? pick another --subnet)`,
+          { exitCode: 1 },
+        );
       }
       if ((await server.query('ready.invalid')) === 'ENOTFOUND') return server;
       if (performance.now() > deadline) {
         await server.stop();
-        throw new HarnessError('TIMEOUT', `dnsmasq on ${opts.address}:${server.port} did not answer within ${START_TIMEOUT_MS} ms; its log: ${server.logFile}`, { exitCode: 1 });
+        throw new HarnessError(
+          'TIMEOUT',
+          `dnsmasq on ${opts.address}:${server.port} did not answer within ${START_TIMEOUT_MS} ms; its log: ${server.logFile}`,
+          { exitCode: 1 },
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -245,7 +254,8 @@ export function dnsControl(server: DnsServer): DnsControl {
     async removeRecord(name) {
       const before = server.entries().get(name);
       if (before) await server.remove(name);
-      else if ((await server.query(name)) !== 'ENOTFOUND') throw new HarnessError('PROCESS_FAILED', `${name} still resolves though it has no record`, { exitCode: 1 });
+      else if ((await server.query(name)) !== 'ENOTFOUND')
+        throw new HarnessError('PROCESS_FAILED', `${name} still resolves though it has no record`, { exitCode: 1 });
       return {
         async restore() {
           if (before && !server.entries().has(name)) await server.set(name, before);

@@ -102,12 +102,14 @@ class DockerContainer implements RunningContainer {
 
   async freeze(): Promise<void> {
     await this.handle.pause();
-    if (!(await this.isFrozen())) throw new HarnessError('PROCESS_FAILED', `container ${this.id.slice(0, 12)} is not paused after docker pause`, { exitCode: 1 });
+    if (!(await this.isFrozen()))
+      throw new HarnessError('PROCESS_FAILED', `container ${this.id.slice(0, 12)} is not paused after docker pause`, { exitCode: 1 });
   }
 
   async thaw(): Promise<void> {
     if (await this.isFrozen()) await this.handle.unpause();
-    if (await this.isFrozen()) throw new HarnessError('PROCESS_FAILED', `container ${this.id.slice(0, 12)} is still paused after docker unpause`, { exitCode: 1 });
+    if (await this.isFrozen())
+      throw new HarnessError('PROCESS_FAILED', `container ${this.id.slice(0, 12)} is still paused after docker unpause`, { exitCode: 1 });
   }
 
   async isFrozen(): Promise<boolean> {
@@ -124,10 +126,16 @@ class DockerContainer implements RunningContainer {
     const run = this.started.exec(['timeout', '-s', 'KILL', `${secs}`, ...argv], { env: opts.env });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ExecResult>((resolve) => {
-      timer = setTimeout(() => resolve({ exitCode: null, timedOut: true, stdout: '', stderr: `exec timed out after ${opts.timeoutMs} ms` }), secs * 1000 + 2000);
+      timer = setTimeout(
+        () => resolve({ exitCode: null, timedOut: true, stdout: '', stderr: `exec timed out after ${opts.timeoutMs} ms` }),
+        secs * 1000 + 2000,
+      );
     });
     try {
-      const r = await Promise.race([run.then((x) => ({ exitCode: x.exitCode === 137 ? null : x.exitCode, timedOut: x.exitCode === 137, stdout: x.stdout, stderr: x.stderr })), late]);
+      const r = await Promise.race([
+        run.then((x) => ({ exitCode: x.exitCode === 137 ? null : x.exitCode, timedOut: x.exitCode === 137, stdout: x.stdout, stderr: x.stderr })),
+        late,
+      ]);
       return r;
     } finally {
       clearTimeout(timer);
@@ -182,8 +190,15 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (e) {
       log.end();
       // A half-created container must not outlive the failure.
-      for (const info of await docker.listContainers({ all: true, filters: { name: [name] } })) await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
-      throw new HarnessError('PROCESS_FAILED', `container ${spec.pod}/${spec.container} (${spec.image}) did not start: ${(e as Error).message}`, { cause: e, exitCode: 1 });
+      for (const info of await docker.listContainers({ all: true, filters: { name: [name] } }))
+        await docker
+          .getContainer(info.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+      throw new HarnessError('PROCESS_FAILED', `container ${spec.pod}/${spec.container} (${spec.image}) did not start: ${(e as Error).message}`, {
+        cause: e,
+        exitCode: 1,
+      });
     }
     const handle = docker.getContainer(started.getId());
     const pid = (await handle.inspect()).State.Pid || undefined;
@@ -209,9 +224,12 @@ export class DockerRuntime implements ContainerRuntime {
     const removed: string[] = [];
     const filters = { label: labelFilter(labels) };
     for (const info of await docker.listContainers({ all: true, filters })) {
-      await docker.getContainer(info.Id).remove({ force: true }).catch((e: { statusCode?: number }) => {
-        if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
-      });
+      await docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch((e: { statusCode?: number }) => {
+          if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
+        });
       removed.push(`container ${info.Names[0]?.replace(/^\//, '') ?? info.Id}`);
     }
     for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) {

@@ -75,7 +75,11 @@ async function assertDockerReady(recipe: ImageRecipe): Promise<void> {
     throw new HarnessError('TARGET_UNAVAILABLE', '--target docker: no docker engine answers: start one with `sudo scripts/docker-engine.sh start`');
   }
   const [status] = await listImages([recipe]);
-  if (!status?.present) throw new HarnessError('TARGET_UNAVAILABLE', `--target docker: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${recipe.name}:${recipe.version}\``);
+  if (!status?.present)
+    throw new HarnessError(
+      'TARGET_UNAVAILABLE',
+      `--target docker: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${recipe.name}:${recipe.version}\``,
+    );
 }
 
 /**
@@ -247,18 +251,34 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     const address = at.pod(ordinal, 0);
     book.set({ pod: name, names: namesFor(fqdn), local: address });
     // Endpoints by DNS name: what Sentinel announces (announce-hostnames), stable when the pod moves.
-    return { ...p, redis: { host: fqdn, port: model.redisPort }, sentinel: { host: fqdn, port: model.sentinelPort }, address, sentinelSource: at.sentinelSource(ordinal, 0) };
+    return {
+      ...p,
+      redis: { host: fqdn, port: model.redisPort },
+      sentinel: { host: fqdn, port: model.sentinelPort },
+      address,
+      sentinelSource: at.sentinelSource(ordinal, 0),
+    };
   };
   const pods: LocalPod[] = model.podNames.map((_n, i) => newPod(i));
   const services0 = servicesOf(model);
-  for (const [i, svc] of services0.entries()) book.set({ pod: svc.name, names: namesFor(serviceFqdn(svc.name, model.namespace)), local: serviceHost(subnet, i) });
+  for (const [i, svc] of services0.entries())
+    book.set({ pod: svc.name, names: namesFor(serviceFqdn(svc.name, model.namespace)), local: serviceHost(subnet, i) });
   const uninstallResolver = installResolver(book);
 
   let password = model.password.value ?? randomBytes(24).toString('base64url');
   registerSecret(password);
   const passwords = [password];
   const detached = opts.detached ?? false;
-  const state: LocalState = { runId: opts.runId, runDir, ownerPid: process.pid, detached, pods: pods.map((p) => ({ name: p.name, address: podIp(p) })), processes: {}, nftTables: [], runtime: 'docker' };
+  const state: LocalState = {
+    runId: opts.runId,
+    runDir,
+    ownerPid: process.pid,
+    detached,
+    pods: pods.map((p) => ({ name: p.name, address: podIp(p) })),
+    processes: {},
+    nftTables: [],
+    runtime: 'docker',
+  };
   const vols = hostVolumes(runDir);
   let services: LocalServices | null = null;
   let dns: DnsServer | null = null;
@@ -277,7 +297,16 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   };
   const unregister = detached ? () => {} : onInterrupt(teardown);
 
-  const { publishHeadless, place, unpublish } = podPlacement({ model, pods, dns: () => dns!, at, generation, book, state, stableAddresses: opts.stableAddresses === true });
+  const { publishHeadless, place, unpublish } = podPlacement({
+    model,
+    pods,
+    dns: () => dns!,
+    at,
+    generation,
+    book,
+    state,
+    stableAddresses: opts.stableAddresses === true,
+  });
 
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
@@ -287,9 +316,27 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     state.dnsPid = dns.pid;
     await writeState(state);
     for (const [i, svc] of services0.entries()) await dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
-    if (!detached) services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })) });
+    if (!detached)
+      services = await startLocalServices({
+        model,
+        subnet,
+        runDir,
+        pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })),
+      });
     const saDir = services ? path.join(runDir, 'serviceaccount') : null;
-    kubelet = dockerKubelet({ model, docker, image: () => recipe.tag, dns: at.dns, saDir, vols, runId: opts.runId, state, password: () => password, passwords, services: () => services });
+    kubelet = dockerKubelet({
+      model,
+      docker,
+      image: () => recipe.tag,
+      dns: at.dns,
+      saDir,
+      vols,
+      runId: opts.runId,
+      state,
+      password: () => password,
+      passwords,
+      services: () => services,
+    });
     await renderConfigMaps(model, vols, (s) => s, opts.overrides);
     await writeSecret(model, vols, password);
     for (const p of pods) {
@@ -311,7 +358,14 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   }
   const k = kubelet;
 
-  const podControl = movingPodControl({ pods, base: localPodControl(pods, k), place, unpublish, publishHeadless, setImage: (image) => (recipe = imageFor(image)) });
+  const podControl = movingPodControl({
+    pods,
+    base: localPodControl(pods, k),
+    place,
+    unpublish,
+    publishHeadless,
+    setImage: (image) => (recipe = imageFor(image)),
+  });
   let downed = false;
   const down = async () => {
     if (downed) return;
@@ -344,7 +398,13 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     get redisVersion() {
       return recipe.version;
     },
-    describe: () => ({ run_dir: runDir, password_file: vols.passwordFile, image: recipe.tag, dns_server: at.dns, ...placementFacts(pods, opts.stableAddresses === true, services) }),
+    describe: () => ({
+      run_dir: runDir,
+      password_file: vols.passwordFile,
+      image: recipe.tag,
+      dns_server: at.dns,
+      ...placementFacts(pods, opts.stableAddresses === true, services),
+    }),
     down,
     [Symbol.asyncDispose]: down,
   };

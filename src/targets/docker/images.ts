@@ -37,9 +37,30 @@ const COMMON = ['curl', 'mawk', 'ca-certificates'] as const;
 const VALKEY_LINKS = { 'redis-server': '/usr/bin/valkey-server', 'redis-sentinel': '/usr/bin/valkey-sentinel', 'redis-cli': '/usr/bin/valkey-cli' };
 
 export const IMAGE_CATALOGUE: readonly ImageRecipe[] = [
-  { name: 'redis', version: '7.0.15', suite: 'bookworm', packages: ['redis-server', 'redis-sentinel', 'redis-tools', ...COMMON], links: {}, tag: 'sentinel-chaos/redis:7.0.15' },
-  { name: 'redis', version: '8.0.2', suite: 'trixie', packages: ['redis-server', 'redis-sentinel', 'redis-tools', ...COMMON], links: {}, tag: 'sentinel-chaos/redis:8.0.2' },
-  { name: 'valkey', version: '8.1.1', suite: 'trixie', packages: ['valkey-server', 'valkey-sentinel', 'valkey-tools', ...COMMON], links: VALKEY_LINKS, tag: 'sentinel-chaos/valkey:8.1.1' },
+  {
+    name: 'redis',
+    version: '7.0.15',
+    suite: 'bookworm',
+    packages: ['redis-server', 'redis-sentinel', 'redis-tools', ...COMMON],
+    links: {},
+    tag: 'sentinel-chaos/redis:7.0.15',
+  },
+  {
+    name: 'redis',
+    version: '8.0.2',
+    suite: 'trixie',
+    packages: ['redis-server', 'redis-sentinel', 'redis-tools', ...COMMON],
+    links: {},
+    tag: 'sentinel-chaos/redis:8.0.2',
+  },
+  {
+    name: 'valkey',
+    version: '8.1.1',
+    suite: 'trixie',
+    packages: ['valkey-server', 'valkey-sentinel', 'valkey-tools', ...COMMON],
+    links: VALKEY_LINKS,
+    tag: 'sentinel-chaos/valkey:8.1.1',
+  },
 ];
 
 /** How every image is made; part of each recipe's hash, so changing it rebuilds them all. */
@@ -154,7 +175,12 @@ async function step(cmd: string, args: string[], log: (line: string) => void, ti
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new HarnessError('PROCESS_FAILED', `${cmd} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, { exitCode: 1 }));
+      else
+        reject(
+          new HarnessError('PROCESS_FAILED', `${cmd} ${args[0] ?? ''} failed (${signal ?? `exit ${code}`}): ${tail.trim().split('\n').slice(-3).join(' | ')}`, {
+            exitCode: 1,
+          }),
+        );
     });
   });
 }
@@ -186,7 +212,8 @@ export async function buildImage(r: ImageRecipe, opts: { mirror?: string; log?: 
       mirror,
     ];
     await step('mmdebstrap', args, log, 15 * 60_000).catch((e: unknown) => {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HarnessError('BINARY_MISSING', 'mmdebstrap not found: apt-get install mmdebstrap (or run scripts/setup.sh)');
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new HarnessError('BINARY_MISSING', 'mmdebstrap not found: apt-get install mmdebstrap (or run scripts/setup.sh)');
       throw e;
     });
     const changes = [`LABEL ${LABEL_RECIPE}=${recipeHash(r)}`, `LABEL ${LABEL_VERSION}=${r.name}-${r.version}`, ...BUILD.env.map((e) => `ENV ${e}`)];
@@ -194,7 +221,11 @@ export async function buildImage(r: ImageRecipe, opts: { mirror?: string; log?: 
     const { stdout } = await run('docker', ['run', '--rm', '--network', 'host', r.tag, 'redis-server', '--version'], { timeout: 30_000 });
     if (!stdout.includes(`v=${r.version} `)) {
       await run('docker', ['rmi', r.tag]).catch(() => undefined);
-      throw new HarnessError('PROCESS_FAILED', `${r.tag}: the ${r.suite} packages give "${stdout.trim()}", not ${r.version}; update the catalogue in src/targets/docker/images.ts`, { exitCode: 1 });
+      throw new HarnessError(
+        'PROCESS_FAILED',
+        `${r.tag}: the ${r.suite} packages give "${stdout.trim()}", not ${r.version}; update the catalogue in src/targets/docker/images.ts`,
+        { exitCode: 1 },
+      );
     }
     return { tag: r.tag, built: true, ms: Math.round(performance.now() - t0), sizeBytes: (await inspect(r.tag))?.size ?? null };
   } finally {

@@ -8,7 +8,9 @@ const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v ===
 export function templateContainers(model: DeploymentModel): Array<{ name: string; image: string; limits: Record<string, unknown> }> {
   const sts = model.objects.find((o) => o.kind === 'StatefulSet');
   const containers = rec(rec(rec(sts?.spec).template).spec).containers;
-  return (Array.isArray(containers) ? containers : []).map(rec).map((c) => ({ name: String(c.name), image: String(c.image ?? ''), limits: rec(rec(c.resources).limits) }));
+  return (Array.isArray(containers) ? containers : [])
+    .map(rec)
+    .map((c) => ({ name: String(c.name), image: String(c.image ?? ''), limits: rec(rec(c.resources).limits) }));
 }
 
 const BINARY_SUFFIX: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, '': 1 };
@@ -40,7 +42,11 @@ export function limitsOf(model: DeploymentModel, container: string): { memoryByt
 /** The image the manifests' redis container names. */
 export function manifestImage(model: DeploymentModel): string {
   const c = templateContainers(model).find((x) => x.name === model.redis.name);
-  if (!c?.image) throw new HarnessError('MANIFEST_INVALID', `${model.manifestsDir}: the StatefulSet's ${model.redis.name} container names no image (fix the manifest or pass --image NAME:VERSION)`);
+  if (!c?.image)
+    throw new HarnessError(
+      'MANIFEST_INVALID',
+      `${model.manifestsDir}: the StatefulSet's ${model.redis.name} container names no image (fix the manifest or pass --image NAME:VERSION)`,
+    );
   return c.image;
 }
 

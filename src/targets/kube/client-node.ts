@@ -1,7 +1,6 @@
 // KubeApi over @kubernetes/client-node (v1+: promise-based calls with one object parameter).
 import { PassThrough, type Duplex } from 'node:stream';
-import type {
-  KubeConfig} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -42,7 +41,7 @@ export function toKubePod(p: V1Pod): KubePod {
 export function evictionRefusal(e: ApiException<unknown>): EvictionAnswer {
   let body: { message?: string; details?: { causes?: Array<{ reason?: string; message?: string }> } } = {};
   try {
-    body = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof body) ?? {};
+    body = typeof e.body === 'string' ? JSON.parse(e.body) : ((e.body as typeof body) ?? {});
   } catch {
     body = { message: String(e.body) };
   }
@@ -197,7 +196,14 @@ function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCu
       }
     },
     async createCustomObject(ref, body) {
-      await custom.createNamespacedCustomObject({ group: ref.group, version: ref.version, namespace: ref.namespace, plural: ref.plural, body, fieldManager: 'sentinel-chaos' });
+      await custom.createNamespacedCustomObject({
+        group: ref.group,
+        version: ref.version,
+        namespace: ref.namespace,
+        plural: ref.plural,
+        body,
+        fieldManager: 'sentinel-chaos',
+      });
     },
     async getCustomObject(ref) {
       try {
@@ -259,7 +265,8 @@ function streamingApi(kc: KubeConfig): Pick<KubeApi, 'exec' | 'portForward' | 'w
         `/api/v1/namespaces/${ns}/events`,
         {},
         (type, ev: { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }) => {
-          if (type === 'ADDED') onEvent({ object: `${ev.involvedObject?.kind ?? '?'}/${ev.involvedObject?.name ?? '?'}`, reason: ev.reason ?? '', message: ev.message ?? '' });
+          if (type === 'ADDED')
+            onEvent({ object: `${ev.involvedObject?.kind ?? '?'}/${ev.involvedObject?.name ?? '?'}`, reason: ev.reason ?? '', message: ev.message ?? '' });
         },
         () => {},
       );

@@ -75,10 +75,14 @@ function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
     },
     async start(name) {
       const old = replaced.get(name);
-      await until(`pod ${name} was not recreated and Ready`, async () => {
-        const p = await get(name);
-        return p !== null && p.uid !== old && !p.deleting && p.ready;
-      }, d.readyTimeoutMs);
+      await until(
+        `pod ${name} was not recreated and Ready`,
+        async () => {
+          const p = await get(name);
+          return p !== null && p.uid !== old && !p.deleting && p.ready;
+        },
+        d.readyTimeoutMs,
+      );
       replaced.delete(name);
     },
     isRunning(name) {
@@ -88,10 +92,14 @@ function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
     killContainer: (name, container) => backend.killContainer(name, container),
     async startContainer(name, container) {
       // restartPolicy Always: the kubelet restarts it; wait until it runs again and passes readiness.
-      await until(`${name}/${container} was not running and ready again`, async () => {
-        const c = (await get(name))?.containers.find((x) => x.name === container);
-        return c !== undefined && c.running && c.ready;
-      }, d.readyTimeoutMs);
+      await until(
+        `${name}/${container} was not running and ready again`,
+        async () => {
+          const c = (await get(name))?.containers.find((x) => x.name === container);
+          return c !== undefined && c.running && c.ready;
+        },
+        d.readyTimeoutMs,
+      );
     },
     async stop(name, { preStop }) {
       if (!preStop) throw abilityMissing('Kubernetes always runs preStop hooks on a graceful deletion: a termination without preStop cannot be asked for');
@@ -196,7 +204,11 @@ export interface NetworkDeps {
   blockMajority(pod: string, on: boolean): void;
 }
 
-export function createNetwork(d: ControlDeps, net: NetworkDeps, backend: FaultBackend = kindNodeBackend(d, backendOps(d, new PodCache()))): NetworkFaults & { healAll(): Promise<void> } {
+export function createNetwork(
+  d: ControlDeps,
+  net: NetworkDeps,
+  backend: FaultBackend = kindNodeBackend(d, backendOps(d, new PodCache())),
+): NetworkFaults & { healAll(): Promise<void> } {
   const active = new Set<Partition>();
   return {
     majorityClientAddress: net.majorityClientAddress,
@@ -205,7 +217,9 @@ export function createNetwork(d: ControlDeps, net: NetworkDeps, backend: FaultBa
     },
     async partition(spec) {
       if (spec.cut === 'sentinels') {
-        throw abilityMissing('a sentinels-only cut needs the sentinel\'s traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication');
+        throw abilityMissing(
+          "a sentinels-only cut needs the sentinel's traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication",
+        );
       }
       const reason = backend.partitionUnavailable();
       if (reason) throw abilityMissing(reason);

@@ -5,8 +5,7 @@ export const DEFAULT_ALLOWED_CONTEXTS = ['kind-*'] as const;
 
 export type GuardVerdict = { allowed: true; by: string } | { allowed: false; reason: string };
 
-const matches = (pattern: string, name: string): boolean =>
-  pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+const matches = (pattern: string, name: string): boolean => (pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name);
 
 /**
  * Whether faults may be injected into `context`: it matches a default pattern (kind-*) or a name

@@ -46,18 +46,27 @@ export const kindProvider: ClusterProvider = {
     if (!(await onPath('docker'))) return 'no docker binary on PATH: install Docker Engine (https://docs.docker.com/engine/install/), or use --target local';
     const engine = await tool('docker', ['info', '--format', '{{.ServerVersion}}']);
     if (engine === null || engine.code !== 0) return 'the Docker engine is not reachable: start it (sudo systemctl start docker), or use --target local';
-    if (!(await onPath('kind'))) return 'no kind binary on PATH: install kind (go install sigs.k8s.io/kind@v0.25.0, or https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use --target local';
+    if (!(await onPath('kind')))
+      return 'no kind binary on PATH: install kind (go install sigs.k8s.io/kind@v0.25.0, or https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use --target local';
     const kind = await tool('kind', ['version']);
-    if (kind === null || kind.code !== 0) return `kind version failed (${(kind?.stderr ?? '').trim()}): reinstall kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)`;
+    if (kind === null || kind.code !== 0)
+      return `kind version failed (${(kind?.stderr ?? '').trim()}): reinstall kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)`;
     return null;
   },
   async exists(name) {
     const r = await tool('kind', ['get', 'clusters']);
-    return (r?.stdout ?? '').split('\n').map((l) => l.trim()).includes(name);
+    return (r?.stdout ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .includes(name);
   },
   async create(name, configFile) {
     const r = await tool('kind', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
-    if (r?.code !== 0) throw new HarnessError('TARGET_UNAVAILABLE', `kind create cluster --name ${name} --config ${configFile} failed: ${(r?.stderr ?? '').trim().split('\n').pop()}`);
+    if (r?.code !== 0)
+      throw new HarnessError(
+        'TARGET_UNAVAILABLE',
+        `kind create cluster --name ${name} --config ${configFile} failed: ${(r?.stderr ?? '').trim().split('\n').pop()}`,
+      );
   },
   async delete(name) {
     await tool('kind', ['delete', 'cluster', '--name', name]);

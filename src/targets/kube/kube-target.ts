@@ -55,15 +55,26 @@ const isPlaceholder = (v: string | null) => v === null;
  * manifest holds a placeholder, the sentinel ConfigMap gets explicit overrides. Pure; the password is
  * returned separately and never logged.
  */
-export function prepareObjects(model: DeploymentModel, overrides: ConfigOverrides | undefined, generated: string): { objects: ManifestObject[]; password: string } {
+export function prepareObjects(
+  model: DeploymentModel,
+  overrides: ConfigOverrides | undefined,
+  generated: string,
+): { objects: ManifestObject[]; password: string } {
   const password = isPlaceholder(model.password.value) ? generated : model.password.value!;
   // The harness works in the manifests' namespace only.
   const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'StorageClass', 'PriorityClass']);
   for (const o of model.objects) {
     if (!CLUSTER_SCOPED.has(o.kind) && o.metadata.namespace !== model.namespace) {
-      throw new HarnessError('MANIFEST_INVALID', `${o.__file}: ${o.kind}/${o.metadata.name} is in namespace ${o.metadata.namespace ?? '(none)'}, not ${model.namespace}: the kind and kube targets work in the manifests' namespace only (set metadata.namespace)`);
+      throw new HarnessError(
+        'MANIFEST_INVALID',
+        `${o.__file}: ${o.kind}/${o.metadata.name} is in namespace ${o.metadata.namespace ?? '(none)'}, not ${model.namespace}: the kind and kube targets work in the manifests' namespace only (set metadata.namespace)`,
+      );
     }
-    if (o.kind === 'Namespace' && o.metadata.name !== model.namespace) throw new HarnessError('MANIFEST_INVALID', `${o.__file}: a second Namespace ${o.metadata.name}: the kind and kube targets work in ${model.namespace} only`);
+    if (o.kind === 'Namespace' && o.metadata.name !== model.namespace)
+      throw new HarnessError(
+        'MANIFEST_INVALID',
+        `${o.__file}: a second Namespace ${o.metadata.name}: the kind and kube targets work in ${model.namespace} only`,
+      );
   }
   const objects = model.objects.map((o) => {
     if (o.kind === 'Secret' && o.metadata.name === model.password.secret) {
@@ -86,7 +97,12 @@ export function prepareObjects(model: DeploymentModel, overrides: ConfigOverride
 }
 
 /** Apply each object that does not exist (or every one, with applyExisting); returns those it created. Removes them again if one fails. */
-export async function applyManifests(api: KubeApi, objects: readonly ManifestObject[], applyExisting: boolean, log: (line: string) => void): Promise<ManifestObject[]> {
+export async function applyManifests(
+  api: KubeApi,
+  objects: readonly ManifestObject[],
+  applyExisting: boolean,
+  log: (line: string) => void,
+): Promise<ManifestObject[]> {
   const created: ManifestObject[] = [];
   try {
     for (const o of objects) {
@@ -111,9 +127,16 @@ export async function applyManifests(api: KubeApi, objects: readonly ManifestObj
  */
 export function claimsOf(model: DeploymentModel, created: readonly ManifestObject[]): ManifestObject[] {
   const sts = created.find((o) => o.kind === 'StatefulSet');
-  const templates = ((sts?.spec as { volumeClaimTemplates?: Array<{ metadata?: { name?: string } }> } | undefined)?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name).filter((n): n is string => !!n);
+  const templates = ((sts?.spec as { volumeClaimTemplates?: Array<{ metadata?: { name?: string } }> } | undefined)?.volumeClaimTemplates ?? [])
+    .map((t) => t.metadata?.name)
+    .filter((n): n is string => !!n);
   return templates.flatMap((t) =>
-    model.podNames.map((pod) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `${t}-${pod}`, namespace: model.namespace }, __file: sts!.__file })),
+    model.podNames.map((pod) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `${t}-${pod}`, namespace: model.namespace },
+      __file: sts!.__file,
+    })),
   );
 }
 
@@ -146,7 +169,11 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
   const unregister = onInterrupt(teardown);
   try {
     const secret = await api.readSecretKey(ns, model.password.secret, model.password.key);
-    if (secret === null) throw new HarnessError('TARGET_UNAVAILABLE', `Secret ${ns}/${model.password.secret} has no key ${model.password.key}: create it (kubectl -n ${ns} create secret generic ${model.password.secret} --from-literal=${model.password.key}=...)`);
+    if (secret === null)
+      throw new HarnessError(
+        'TARGET_UNAVAILABLE',
+        `Secret ${ns}/${model.password.secret} has no key ${model.password.key}: create it (kubectl -n ${ns} create secret generic ${model.password.secret} --from-literal=${model.password.key}=...)`,
+      );
     const secretPw = createSecretPassword(api, ns, model, secret);
 
     // Rollout: every replica of the StatefulSet ready.
@@ -154,14 +181,27 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     const deadline = performance.now() + rolloutMs;
     for (;;) {
       const sts = await api.getStatefulSet(ns, model.statefulSet);
-      if (sts && sts.replicas === model.replicas && sts.readyReplicas >= sts.replicas && sts.updatedReplicas >= sts.replicas && sts.currentRevision === sts.updateRevision) break;
-      if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `StatefulSet ${ns}/${model.statefulSet} not rolled out within ${rolloutMs} ms (${sts ? `${sts.readyReplicas}/${sts.replicas} ready` : 'not found'}): kubectl -n ${ns} describe statefulset ${model.statefulSet}`);
+      if (
+        sts &&
+        sts.replicas === model.replicas &&
+        sts.readyReplicas >= sts.replicas &&
+        sts.updatedReplicas >= sts.replicas &&
+        sts.currentRevision === sts.updateRevision
+      )
+        break;
+      if (performance.now() > deadline)
+        throw new HarnessError(
+          'TIMEOUT',
+          `StatefulSet ${ns}/${model.statefulSet} not rolled out within ${rolloutMs} ms (${sts ? `${sts.readyReplicas}/${sts.replicas} ready` : 'not found'}): kubectl -n ${ns} describe statefulset ${model.statefulSet}`,
+        );
       await sleep(KUBE_DEFAULTS.pollMs);
     }
 
     const cache = new PodCache();
     const tracker = new PodEventTracker();
-    const selector = Object.entries(((model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels) ?? {})
+    const selector = Object.entries(
+      (model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {},
+    )
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
     const book = new AddressBook();
@@ -173,14 +213,27 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       const p = await api.getPod(ns, name);
       cache.set(name, p);
       const fqdn = `${name}.${dnsSuffix}`;
-      book.set({ pod: name, names: [fqdn, `${name}.${model.headlessService}`, `${name}.${model.headlessService}.${ns}`, ...(p?.podIP ? [p.podIP] : [])], local: local(i) });
+      book.set({
+        pod: name,
+        names: [fqdn, `${name}.${model.headlessService}`, `${name}.${model.headlessService}.${ns}`, ...(p?.podIP ? [p.podIP] : [])],
+        local: local(i),
+      });
       const f = new PodForwarder(api, ns, name, local(i), [model.redisPort, model.sentinelPort]);
       await f.start().catch((e: Error) => {
-        throw new HarnessError('PORT_BUSY', `cannot listen on ${local(i)} for the port-forward of ${name}: ${e.message} (pick other addresses with --subnet N)`);
+        throw new HarnessError(
+          'PORT_BUSY',
+          `cannot listen on ${local(i)} for the port-forward of ${name}: ${e.message} (pick other addresses with --subnet N)`,
+        );
       });
       cleanups.push(() => f.close());
       forwarders.set(name, f);
-      pods.push({ name, ordinal: i, node: p?.nodeName ?? '(not scheduled)', redis: { host: fqdn, port: model.redisPort }, sentinel: { host: fqdn, port: model.sentinelPort } });
+      pods.push({
+        name,
+        ordinal: i,
+        node: p?.nodeName ?? '(not scheduled)',
+        redis: { host: fqdn, port: model.redisPort },
+        sentinel: { host: fqdn, port: model.sentinelPort },
+      });
     }
     const uninstall = installResolver(book);
     cleanups.push(async () => uninstall());
@@ -199,18 +252,31 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     const deps = { api, namespace: ns, model, nodeShell: opts.nodeShell, pollMs: KUBE_DEFAULTS.pollMs, readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs };
     const ops = backendOps(deps, cache);
     const kindNode = kindNodeBackend(deps, ops);
-    const backend = opts.faultBackend === 'chaos-mesh'
-      ? chaosMeshBackend(deps, ops, { runId: opts.runId ?? 'run', nodeFallback: opts.nodeShell ? kindNode : null, podSelector: selector })
-      : kindNode;
+    const backend =
+      opts.faultBackend === 'chaos-mesh'
+        ? chaosMeshBackend(deps, ops, { runId: opts.runId ?? 'run', nodeFallback: opts.nodeShell ? kindNode : null, podSelector: selector })
+        : kindNode;
     const controls = createControls(deps, cache, backend);
     const majorityClientAddress = `127.0.${opts.subnet}.200`;
-    const network = createNetwork(deps, {
-      majorityClientAddress,
-      blockMajority: (pod, on) => (on ? forwarders.get(pod)?.block(majorityClientAddress) : forwarders.get(pod)?.unblock(majorityClientAddress)),
-    }, backend);
-    cleanups.push(() => controls.restoreStrategy(), () => controls.uncordonAll(), () => controls.resumeAll(), () => network.healAll());
+    const network = createNetwork(
+      deps,
+      {
+        majorityClientAddress,
+        blockMajority: (pod, on) => (on ? forwarders.get(pod)?.block(majorityClientAddress) : forwarders.get(pod)?.unblock(majorityClientAddress)),
+      },
+      backend,
+    );
+    cleanups.push(
+      () => controls.restoreStrategy(),
+      () => controls.uncordonAll(),
+      () => controls.resumeAll(),
+      () => network.healAll(),
+    );
 
-    await waitForConvergence({ pods, password: secretPw.password, masterName: model.masterName }, { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs });
+    await waitForConvergence(
+      { pods, password: secretPw.password, masterName: model.masterName },
+      { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs },
+    );
     const version = (await api.exec(ns, model.podNames[0]!, model.redis.name, ['redis-server', '--version'])).stdout.trim();
     const downAfter = Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs);
 
@@ -233,7 +299,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       describe: () => ({
         ...opts.facts,
         namespace: ns,
-        measured_through: 'port-forwards that follow the pods (client-node PortForward per connection), Sentinel\'s announced pod names resolved to them',
+        measured_through: "port-forwards that follow the pods (client-node PortForward per connection), Sentinel's announced pod names resolved to them",
         forward_addresses: pods.map((p, i) => `${p.name}=${local(i)}`).join(' '),
         created_objects: created.map((o) => `${o.kind}/${o.metadata.name}`).join(' ') || 'none',
         kill_semantics: 'pod delete, grace 0; the StatefulSet recreates the pod at once',

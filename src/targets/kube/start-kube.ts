@@ -26,14 +26,18 @@ export interface TargetDeps {
 
 export const machineDeps: TargetDeps = { provider: kindProvider, nodeShell: dockerNodeShell, api: clientNodeApi, start: startKubeDeployment };
 
-export const kubeconfigPath = (flag?: string): string => flag ?? (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config')).split(path.delimiter)[0]!;
+export const kubeconfigPath = (flag?: string): string =>
+  flag ?? (process.env.KUBECONFIG ?? path.join(os.homedir(), '.kube', 'config')).split(path.delimiter)[0]!;
 
 /** Load the kubeconfig and select the context; USAGE / TARGET_UNAVAILABLE errors name the fix. */
 export async function loadContext(file: string, context: string | undefined): Promise<KubeConfig> {
   try {
     await access(file);
   } catch {
-    throw new HarnessError('TARGET_UNAVAILABLE', `no kubeconfig at ${file}: set KUBECONFIG=FILE or pass --kubeconfig FILE (for a kind cluster: kind get kubeconfig --name NAME > FILE)`);
+    throw new HarnessError(
+      'TARGET_UNAVAILABLE',
+      `no kubeconfig at ${file}: set KUBECONFIG=FILE or pass --kubeconfig FILE (for a kind cluster: kind get kubeconfig --name NAME > FILE)`,
+    );
   }
   const kc = new KubeConfig();
   try {
@@ -43,7 +47,8 @@ export async function loadContext(file: string, context: string | undefined): Pr
   }
   const names = kc.getContexts().map((c) => c.name);
   if (!context) throw new HarnessError('USAGE', `--target kube needs --context NAME (contexts in ${file}: ${names.join(', ') || 'none'})`);
-  if (!names.includes(context)) throw new HarnessError('USAGE', `context ${context} is not in ${file} (contexts: ${names.join(', ') || 'none'}): pass --context NAME`);
+  if (!names.includes(context))
+    throw new HarnessError('USAGE', `context ${context} is not in ${file} (contexts: ${names.join(', ') || 'none'}): pass --context NAME`);
   kc.setCurrentContext(context);
   return kc;
 }
@@ -60,10 +65,16 @@ export async function connect(kc: KubeConfig, deps: TargetDeps, opts: { allowCon
     const server = kc.getCurrentCluster()?.server ?? '?';
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why = [(e as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ');
-    throw new HarnessError('TARGET_UNAVAILABLE', `cannot reach the API server of context ${context} at ${server} (${why}): check the cluster is up with kubectl --context ${context} cluster-info`);
+    throw new HarnessError(
+      'TARGET_UNAVAILABLE',
+      `cannot reach the API server of context ${context} at ${server} (${why}): check the cluster is up with kubectl --context ${context} cluster-info`,
+    );
   }
   if (opts.namespace && !(await api.namespaceExists(opts.namespace))) {
-    throw new HarnessError('TARGET_UNAVAILABLE', `namespace ${opts.namespace} does not exist in context ${context}: create it (kubectl --context ${context} create namespace ${opts.namespace}) or pass --manifests DIR with the right namespace`);
+    throw new HarnessError(
+      'TARGET_UNAVAILABLE',
+      `namespace ${opts.namespace} does not exist in context ${context}: create it (kubectl --context ${context} create namespace ${opts.namespace}) or pass --manifests DIR with the right namespace`,
+    );
   }
   return api;
 }
@@ -74,7 +85,10 @@ export async function resolveFaultBackend(api: KubeApi, choice: FaultBackendChoi
   const { installed, missing } = await chaosMeshInstalled(api);
   if (installed) return 'chaos-mesh';
   if (choice === 'auto') return 'kind-node';
-  throw new HarnessError('TARGET_UNAVAILABLE', `--fault-backend chaos-mesh: the CRDs ${missing.join(', ')} are not installed in context ${api.context}: install Chaos Mesh (helm install chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --create-namespace --version ${CHAOS_MESH_VERSION.slice(1)}; see scripts/kind-chaos-mesh.sh) or pass --fault-backend kind-node`);
+  throw new HarnessError(
+    'TARGET_UNAVAILABLE',
+    `--fault-backend chaos-mesh: the CRDs ${missing.join(', ')} are not installed in context ${api.context}: install Chaos Mesh (helm install chaos-mesh chaos-mesh/chaos-mesh -n chaos-mesh --create-namespace --version ${CHAOS_MESH_VERSION.slice(1)}; see scripts/kind-chaos-mesh.sh) or pass --fault-backend kind-node`,
+  );
 }
 
 export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promise<StartedDeployment> {
@@ -89,8 +103,17 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
     const isKind = kc.getCurrentContext().startsWith('kind-') && (await deps.provider.unavailableReason()) === null;
     const faultBackend = await resolveFaultBackend(api, flags.faultBackend);
     return deps.start({
-      model: o.model, api, nodeShell: isKind ? deps.nodeShell : null, target: 'kube', subnet, overrides: o.overrides, faultBackend, runId: o.runId,
-      applyExisting: false, keep: flags.keep, facts: { context: kc.getCurrentContext(), api_server: server },
+      model: o.model,
+      api,
+      nodeShell: isKind ? deps.nodeShell : null,
+      target: 'kube',
+      subnet,
+      overrides: o.overrides,
+      faultBackend,
+      runId: o.runId,
+      applyExisting: false,
+      keep: flags.keep,
+      facts: { context: kc.getCurrentContext(), api_server: server },
     });
   }
   // kind
@@ -98,7 +121,8 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
   if (reason) throw new HarnessError('TARGET_UNAVAILABLE', reason);
   const name = await kindClusterName(flags.kindConfig);
   const exists = await deps.provider.exists(name);
-  if (exists && !flags.reuse) throw new HarnessError('USAGE', `kind cluster ${name} already exists: pass --reuse to run on it, or delete it with kind delete cluster --name ${name}`);
+  if (exists && !flags.reuse)
+    throw new HarnessError('USAGE', `kind cluster ${name} already exists: pass --reuse to run on it, or delete it with kind delete cluster --name ${name}`);
   if (!exists) await deps.provider.create(name, flags.kindConfig);
   const removeCluster = !exists && !flags.keep;
   try {
@@ -108,11 +132,23 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
     const api = await connect(kc, deps, { allowContexts: flags.allowContexts, namespace: null });
     const faultBackend = await resolveFaultBackend(api, flags.faultBackend);
     return await deps.start({
-      model: o.model, api, nodeShell: deps.nodeShell, target: 'kind', subnet, overrides: o.overrides, faultBackend, runId: o.runId,
+      model: o.model,
+      api,
+      nodeShell: deps.nodeShell,
+      target: 'kind',
+      subnet,
+      overrides: o.overrides,
+      faultBackend,
+      runId: o.runId,
       applyExisting: true,
       // A cluster the harness deletes takes its objects with it; a reused one keeps only what it had.
       keep: flags.keep || removeCluster,
-      facts: { context: `kind-${name}`, kind_cluster: name, kind_config: flags.kindConfig, cluster: exists ? 'reused (--reuse)' : flags.keep ? 'created, kept (--keep)' : 'created, deleted after the run' },
+      facts: {
+        context: `kind-${name}`,
+        kind_cluster: name,
+        kind_config: flags.kindConfig,
+        cluster: exists ? 'reused (--reuse)' : flags.keep ? 'created, kept (--keep)' : 'created, deleted after the run',
+      },
       ...(removeCluster ? { afterDown: () => deps.provider.delete(name) } : {}),
     });
   } catch (e) {

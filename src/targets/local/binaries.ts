@@ -18,7 +18,12 @@ export const DEFAULT_BINARIES: Binaries = { redisServer: 'redis-server', redisSe
 const FLAG: Record<keyof Binaries, string> = { redisServer: '--redis-server', redisSentinel: '--redis-sentinel', redisCli: '--redis-cli' };
 
 async function resolveOne(name: string): Promise<string | null> {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env.PATH ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((d) => path.join(d, name));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);
@@ -44,7 +49,8 @@ export async function resolveBinaries(wanted: Binaries): Promise<Binaries> {
     out[key] = found;
   }
   for (const tool of ['sh', 'timeout']) {
-    if (!(await resolveOne(tool))) throw new HarnessError('BINARY_MISSING', `${tool} not found on PATH: the pods' start-up scripts need it (install coreutils)`);
+    if (!(await resolveOne(tool)))
+      throw new HarnessError('BINARY_MISSING', `${tool} not found on PATH: the pods' start-up scripts need it (install coreutils)`);
   }
   return out;
 }

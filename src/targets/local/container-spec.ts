@@ -14,7 +14,10 @@ export function manifestEnv(c: ContainerModel, pod: LocalPod, hostMap: (s: strin
     if (field === 'metadata.name') env[e.name] = pod.name;
     else if (field === 'status.podIP') env[e.name] = podIp(pod);
     else if (e.valueFrom?.secretKeyRef) env[e.name] = password;
-    else if (e.value !== undefined) env[e.name] = hostMap(e.value.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? '')).replace(/\s+/g, ' ').trim();
+    else if (e.value !== undefined)
+      env[e.name] = hostMap(e.value.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? ''))
+        .replace(/\s+/g, ' ')
+        .trim();
   }
   return env;
 }
@@ -23,7 +26,10 @@ export function manifestEnv(c: ContainerModel, pod: LocalPod, hostMap: (s: strin
 export function podDnsMap(model: DeploymentModel, pods: readonly LocalPod[]): (s: string) => string {
   const dnsSuffix = `${model.headlessService}.${model.namespace}.svc.cluster.local`;
   return (s) =>
-    pods.reduce((acc, p) => acc.replaceAll(`${p.name}.${dnsSuffix}`, p.redis.host).replace(new RegExp(`\\b${p.name}\\.${model.headlessService}\\b`, 'g'), p.redis.host), s);
+    pods.reduce(
+      (acc, p) => acc.replaceAll(`${p.name}.${dnsSuffix}`, p.redis.host).replace(new RegExp(`\\b${p.name}\\.${model.headlessService}\\b`, 'g'), p.redis.host),
+      s,
+    );
 }
 
 export interface SpecContext {

@@ -64,7 +64,12 @@ export class PodLabelStore {
     if (req.method === 'GET') return { status: 200, body: this.pod(name) };
     if (req.method !== 'PATCH') return status(405, 'MethodNotAllowed', `${req.method} is not supported on pods here`);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (!PATCH_TYPES.has(type)) return status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[...PATCH_TYPES].join(', ')}`);
+    if (!PATCH_TYPES.has(type))
+      return status(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: ${[...PATCH_TYPES].join(', ')}`,
+      );
     let patch: unknown;
     try {
       patch = JSON.parse(req.body);
@@ -72,7 +77,13 @@ export class PodLabelStore {
       return status(400, 'BadRequest', `error decoding patch: ${e instanceof Error ? e.message : String(e)}`);
     }
     const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-    if (!isObj(patch) || Object.keys(patch).some((k) => k !== 'metadata') || !isObj(patch.metadata) || Object.keys(patch.metadata).some((k) => k !== 'labels') || !isObj(patch.metadata.labels)) {
+    if (
+      !isObj(patch) ||
+      Object.keys(patch).some((k) => k !== 'metadata') ||
+      !isObj(patch.metadata) ||
+      Object.keys(patch.metadata).some((k) => k !== 'labels') ||
+      !isObj(patch.metadata.labels)
+    ) {
       return status(422, 'Invalid', 'the local API server accepts patches of metadata.labels only');
     }
     const next = { ...labels };
@@ -80,7 +91,12 @@ export class PodLabelStore {
       if (!LABEL_KEY.test(k)) return status(422, 'Invalid', `metadata.labels: Invalid value: "${k}": not a valid label key`);
       if (v === null) delete next[k];
       else if (typeof v === 'string' && LABEL_VALUE.test(v)) next[k] = v;
-      else return status(422, 'Invalid', `metadata.labels: Invalid value: ${JSON.stringify(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', at most 63`);
+      else
+        return status(
+          422,
+          'Invalid',
+          `metadata.labels: Invalid value: ${JSON.stringify(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', at most 63`,
+        );
     }
     const changed = Object.keys(next).length !== Object.keys(labels).length || Object.entries(next).some(([k, v]) => labels[k] !== v);
     if (changed) {
@@ -116,7 +132,12 @@ export async function startFakeKubeApi(store: PodLabelStore, host: string, port:
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new HarnessError('PORT_BUSY', `the local Kubernetes API cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'in use (a deployment left running? run `npm run chaos -- down`, or pick another --subnet)' : e.message}`)),
+      reject(
+        new HarnessError(
+          'PORT_BUSY',
+          `the local Kubernetes API cannot listen on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'in use (a deployment left running? run `npm run chaos -- down`, or pick another --subnet)' : e.message}`,
+        ),
+      ),
     );
     server.listen(port, host, () => resolve());
   });

@@ -51,8 +51,19 @@ export type Kubelet = ReturnType<typeof createKubelet>;
 export function createKubelet(o: KubeletOptions) {
   const { model } = o;
   let redisServer = o.bins.redisServer;
-  const modelOf = (name: string): ContainerModel => (name === 'redis' ? model.redis : name === 'sentinel' ? model.sentinel : model.sidecars.find((c) => c.name === name)!);
-  const ctx = (): SpecContext => ({ model, runtime: o.runtime, vols: o.vols, runId: o.runId, bins: o.bins, redisServer, password: o.password(), hostMap: o.hostMap, servicesEnv: o.servicesEnv() });
+  const modelOf = (name: string): ContainerModel =>
+    name === 'redis' ? model.redis : name === 'sentinel' ? model.sentinel : model.sidecars.find((c) => c.name === name)!;
+  const ctx = (): SpecContext => ({
+    model,
+    runtime: o.runtime,
+    vols: o.vols,
+    runId: o.runId,
+    bins: o.bins,
+    redisServer,
+    password: o.password(),
+    hostMap: o.hostMap,
+    servicesEnv: o.servicesEnv(),
+  });
 
   /** Start one container and record it (pod state, restart count, state file); does not wait for it. */
   const launch = async (pod: LocalPod, c: ContainerModel, which: ContainerName): Promise<RunningContainer> => {
@@ -77,13 +88,17 @@ export function createKubelet(o: KubeletOptions) {
         // The kubelet's lastState.terminated.reason: the cgroup's OOM killer is named as such.
         const exit = await running.exited;
         const reason = exit.oomKilled ? `OOMKilled (restart count ${pod.restarts[which] ?? 0}): ` : '';
-        throw new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${reason}${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`);
+        throw new HarnessError(
+          'PROCESS_FAILED',
+          `${pod.name}/${which} exited at start-up: ${reason}${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`,
+        );
       }
       try {
         await withProbe(endpoint, { password: which === 'redis' ? o.password() : undefined, connectTimeoutMs: 200 }, (r) => r.ping());
         return;
       } catch {
-        if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `${pod.name}/${which} did not answer on ${addr(endpoint)} within ${o.startTimeoutMs} ms`);
+        if (performance.now() > deadline)
+          throw new HarnessError('TIMEOUT', `${pod.name}/${which} did not answer on ${addr(endpoint)} within ${o.startTimeoutMs} ms`);
         await sleep(5);
       }
     }
@@ -119,7 +134,11 @@ export function createKubelet(o: KubeletOptions) {
     const graceMs = model.terminationGracePeriodSeconds * 1000;
     const started = performance.now();
     if (opts.preStop) {
-      await Promise.all((['redis', 'sentinel'] as const).map((which) => (modelOf(which).preStop && pod.containers[which] ? exec(pod, which, modelOf(which).preStop!, graceMs) : null)));
+      await Promise.all(
+        (['redis', 'sentinel'] as const).map((which) =>
+          modelOf(which).preStop && pod.containers[which] ? exec(pod, which, modelOf(which).preStop!, graceMs) : null,
+        ),
+      );
     }
     const preStopMs = performance.now() - started;
     const running = Object.values(pod.containers).map((c) => c.running);

@@ -51,7 +51,14 @@ export const LOCAL_DEFAULTS = {
 } as const;
 
 /** Bring the pods up as a StatefulSet with podManagementPolicy Parallel would, then wait for a converged deployment. */
-async function bringUp(opts: LocalOptions, pods: LocalPod[], kubelet: Kubelet, vols: HostVolumes, password: string, services: LocalServices | null): Promise<void> {
+async function bringUp(
+  opts: LocalOptions,
+  pods: LocalPod[],
+  kubelet: Kubelet,
+  vols: HostVolumes,
+  password: string,
+  services: LocalServices | null,
+): Promise<void> {
   const { model } = opts;
   await renderConfigMaps(model, vols, podDnsMap(model, pods), opts.overrides);
   await writeSecret(model, vols, password);
@@ -74,20 +81,41 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const bins = await resolveBinaries({ ...DEFAULT_BINARIES, ...opts.binaries });
   const version = await redisVersion(bins.redisServer);
   const runDir = path.join(await ensureRoot(), opts.runId);
-  const newPod = (ordinal: number) => makePod({ name: `${model.statefulSet}-${ordinal}`, ordinal, subnet, runDir, redisPort: model.redisPort, sentinelPort: model.sentinelPort });
+  const newPod = (ordinal: number) =>
+    makePod({ name: `${model.statefulSet}-${ordinal}`, ordinal, subnet, runDir, redisPort: model.redisPort, sentinelPort: model.sentinelPort });
   const pods: LocalPod[] = model.podNames.map((name, i) => ({ ...newPod(i), name }));
   for (const p of pods) await assertPodPortsFree(p);
 
   let password = model.password.value ?? randomBytes(24).toString('base64url');
   registerSecret(password);
   const passwords = [password];
-  const state: LocalState = { runId: opts.runId, runDir, ownerPid: process.pid, detached: opts.detached ?? false, pods: pods.map((p) => ({ name: p.name, address: p.redis.host })), processes: {}, nftTables: [] };
+  const state: LocalState = {
+    runId: opts.runId,
+    runDir,
+    ownerPid: process.pid,
+    detached: opts.detached ?? false,
+    pods: pods.map((p) => ({ name: p.name, address: p.redis.host })),
+    processes: {},
+    nftTables: [],
+  };
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await writeState(state);
 
   const vols = hostVolumes(runDir);
   let services: LocalServices | null = null;
-  const kubelet = createKubelet({ model, runtime: createProcessRuntime({ detached: opts.detached }), vols, runId: opts.runId, bins, state, startTimeoutMs: LOCAL_DEFAULTS.startTimeoutMs, password: () => password, passwords, hostMap: podDnsMap(model, pods), servicesEnv: () => services?.containerEnv });
+  const kubelet = createKubelet({
+    model,
+    runtime: createProcessRuntime({ detached: opts.detached }),
+    vols,
+    runId: opts.runId,
+    bins,
+    state,
+    startTimeoutMs: LOCAL_DEFAULTS.startTimeoutMs,
+    password: () => password,
+    passwords,
+    hostMap: podDnsMap(model, pods),
+    servicesEnv: () => services?.containerEnv,
+  });
   const teardown = async () => {
     unregister();
     await services?.close();
@@ -99,7 +127,13 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const unregister = opts.detached ? () => {} : onInterrupt(teardown);
   try {
     // The Services (kube-proxy) and the API server that holds the pods' labels they select on.
-    if (!opts.detached) services = await startLocalServices({ model, subnet, runDir, pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.containers.redis !== undefined })) });
+    if (!opts.detached)
+      services = await startLocalServices({
+        model,
+        subnet,
+        runDir,
+        pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.containers.redis !== undefined })),
+      });
     await bringUp(opts, pods, kubelet, vols, password, services);
   } catch (e) {
     await teardown();

@@ -23,10 +23,17 @@ export async function keepLogs(runDir: string, dest: string, passwords: readonly
  */
 export async function startFailure(logFile: string, conf: ConfText, passwords: readonly string[]): Promise<string> {
   const log = await readFile(logFile, 'utf8').catch(() => '');
-  const lines = redact(log, passwords).split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = redact(log, passwords)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const fatal = lines.findIndex((l) => l.includes('FATAL CONFIG FILE ERROR'));
   if (fatal >= 0) {
-    const directive = lines.slice(fatal).find((l) => l.startsWith('>>>'))?.slice(3).trim();
+    const directive = lines
+      .slice(fatal)
+      .find((l) => l.startsWith('>>>'))
+      ?.slice(3)
+      .trim();
     const reason = lines[lines.findIndex((l, i) => i > fatal && l.startsWith('>>>')) + 1] ?? 'rejected';
     return `its ${conf.key} was rejected (${reason.replace(/\.$/, '')}${directive ? ` at ${directive}` : ''}): fix ConfigMap ${conf.configMap} in ${conf.file} (or pass --manifests DIR)`;
   }

@@ -16,7 +16,9 @@ export interface PodAddresses {
 async function nft(args: string[], stdin?: string): Promise<string> {
   if (stdin === undefined) return (await run('nft', args)).stdout;
   return await new Promise((resolve, reject) => {
-    const child = execFile('nft', args, (err, stdout, stderr) => (err ? reject(new HarnessError('PROCESS_FAILED', stderr.trim() || err.message)) : resolve(stdout)));
+    const child = execFile('nft', args, (err, stdout, stderr) =>
+      err ? reject(new HarnessError('PROCESS_FAILED', stderr.trim() || err.message)) : resolve(stdout),
+    );
     child.stdin?.end(stdin);
   });
 }

@@ -20,7 +20,10 @@ export function localNodes(model: DeploymentModel, pods: readonly LocalPod[], po
       const ready = await Promise.all(pods.map((x) => (x === p ? Promise.resolve(false) : podControl.isReady(x.name))));
       const remaining = ready.filter(Boolean).length;
       if (remaining < minAvailable) {
-        return { evicted: false, reason: `Cannot evict pod as it would violate the pod's disruption budget (${remaining} ready would remain, ${model.pdb?.name ?? 'pdb'} needs ${minAvailable})` };
+        return {
+          evicted: false,
+          reason: `Cannot evict pod as it would violate the pod's disruption budget (${remaining} ready would remain, ${model.pdb?.name ?? 'pdb'} needs ${minAvailable})`,
+        };
       }
       await podControl.stop(name, { preStop: true });
       // The StatefulSet controller recreates the pod, on a schedulable node, preferring one without a redis pod.

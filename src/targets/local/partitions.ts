@@ -4,7 +4,13 @@ import { deleteTable, installPartition, nftUnavailableReason } from './network.t
 import { podByName, podIp, type LocalPod } from './pods.ts';
 import { writeState, type LocalState } from './state.ts';
 
-export function localNetwork(opts: { runId: string; state: LocalState; pods: readonly LocalPod[]; redisPort: number; majorityClientAddress: string }): NetworkFaults {
+export function localNetwork(opts: {
+  runId: string;
+  state: LocalState;
+  pods: readonly LocalPod[];
+  redisPort: number;
+  majorityClientAddress: string;
+}): NetworkFaults {
   const { state, pods, majorityClientAddress } = opts;
   let partitions = 0;
   const forget = async (table: string) => {
@@ -33,7 +39,11 @@ export function localNetwork(opts: { runId: string; state: LocalState; pods: rea
       });
       let healed = false;
       return {
-        description: ruleset.split('\n').filter((l) => l.includes('drop')).map((l) => l.trim()).join('; '),
+        description: ruleset
+          .split('\n')
+          .filter((l) => l.includes('drop'))
+          .map((l) => l.trim())
+          .join('; '),
         inEffectAt,
         async heal() {
           if (healed) return;

@@ -33,15 +33,20 @@ export function servicesOf(model: DeploymentModel): ServiceModel[] {
     .map((o) => ({
       name: o.metadata.name,
       selector: asLabels(rec(o.spec).selector),
-      ports: arr(rec(o.spec).ports).map(rec).map((p) => {
-        const port = Number(p.port);
-        const t = p.targetPort ?? port;
-        const targetPort = typeof t === 'number' ? t : namedPorts.get(String(t));
-        if (targetPort === undefined || !Number.isInteger(targetPort)) {
-          throw new HarnessError('MANIFEST_INVALID', `${o.__file}: Service ${o.metadata.name} port ${port}: targetPort ${String(t)} names no container port of the StatefulSet (fix the manifest or pass --manifests DIR)`);
-        }
-        return { name: String(p.name ?? port), port, targetPort };
-      }),
+      ports: arr(rec(o.spec).ports)
+        .map(rec)
+        .map((p) => {
+          const port = Number(p.port);
+          const t = p.targetPort ?? port;
+          const targetPort = typeof t === 'number' ? t : namedPorts.get(String(t));
+          if (targetPort === undefined || !Number.isInteger(targetPort)) {
+            throw new HarnessError(
+              'MANIFEST_INVALID',
+              `${o.__file}: Service ${o.metadata.name} port ${port}: targetPort ${String(t)} names no container port of the StatefulSet (fix the manifest or pass --manifests DIR)`,
+            );
+          }
+          return { name: String(p.name ?? port), port, targetPort };
+        }),
     }));
 }
 
@@ -122,7 +127,12 @@ export async function startServiceProxy(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new HarnessError('PORT_BUSY', `Service address ${opts.host}:${opts.port} ${e.code === 'EADDRINUSE' ? 'is already in use (a deployment left running? run `npm run chaos -- down`, or pick another --subnet)' : `cannot be listened on: ${e.message}`}`)),
+      reject(
+        new HarnessError(
+          'PORT_BUSY',
+          `Service address ${opts.host}:${opts.port} ${e.code === 'EADDRINUSE' ? 'is already in use (a deployment left running? run `npm run chaos -- down`, or pick another --subnet)' : `cannot be listened on: ${e.message}`}`,
+        ),
+      ),
     );
     server.listen(opts.port, opts.host, () => resolve());
   });

@@ -36,7 +36,8 @@ export async function startLocalServices(opts: {
 }): Promise<LocalServices> {
   const { model } = opts;
   const services = servicesOf(model);
-  if (services.length > 5) throw new HarnessError('MANIFEST_INVALID', `${model.manifestsDir}: ${services.length} Services with a cluster IP; the local target serves at most 5`);
+  if (services.length > 5)
+    throw new HarnessError('MANIFEST_INVALID', `${model.manifestsDir}: ${services.length} Services with a cluster IP; the local target serves at most 5`);
   const sts = model.objects.find((o) => o.kind === 'StatefulSet');
   const template = (sts?.spec as { template?: { metadata?: { labels?: unknown } } } | undefined)?.template;
   const templateLabels = asLabels(template?.metadata?.labels);
@@ -63,7 +64,16 @@ export async function startLocalServices(opts: {
     const candidates = (): EndpointCandidate[] => opts.pods().map((p) => ({ pod: p.name, host: p.host, ready: p.ready, labels: store.labels(p.name) }));
     for (const [i, svc] of services.entries()) {
       for (const port of svc.ports) {
-        proxies.push({ service: svc.name, proxy: await startServiceProxy({ host: serviceHost(opts.subnet, i), port: port.port, targetPort: port.targetPort, selector: svc.selector, candidates }) });
+        proxies.push({
+          service: svc.name,
+          proxy: await startServiceProxy({
+            host: serviceHost(opts.subnet, i),
+            port: port.port,
+            targetPort: port.targetPort,
+            selector: svc.selector,
+            candidates,
+          }),
+        });
       }
     }
   } catch (e) {
@@ -77,7 +87,10 @@ export async function startLocalServices(opts: {
     endpoint(service: string, port: number): Endpoint {
       const p = proxies.find((x) => x.service === service && x.proxy.port === port);
       if (!p) {
-        throw new HarnessError('USAGE', `no Service ${service} with port ${port} (Services: ${proxies.map((x) => `${x.service}:${x.proxy.port}`).join(', ') || 'none'})`);
+        throw new HarnessError(
+          'USAGE',
+          `no Service ${service} with port ${port} (Services: ${proxies.map((x) => `${x.service}:${x.proxy.port}`).join(', ') || 'none'})`,
+        );
       }
       return { host: p.proxy.host, port: p.proxy.port };
     },
@@ -94,7 +107,10 @@ export async function startLocalServices(opts: {
           throw new HarnessError(
             'TIMEOUT',
             `Service ${empty.map((svc) => `${svc.name} (selector ${JSON.stringify(svc.selector)})`).join(', ')} selected no running pod within ${timeoutMs} ms; ` +
-              `pod labels: ${store.podNames().map((n) => `${n} ${JSON.stringify(store.labels(n))}`).join('; ')} (see the pods' sidecar logs)`,
+              `pod labels: ${store
+                .podNames()
+                .map((n) => `${n} ${JSON.stringify(store.labels(n))}`)
+                .join('; ')} (see the pods' sidecar logs)`,
           );
         }
         await sleep(10);

@@ -38,7 +38,10 @@ export function writeState(state: LocalState): Promise<void> {
     await writeFile(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   });
-  pending.set(file, next.catch(() => {}));
+  pending.set(
+    file,
+    next.catch(() => {}),
+  );
   return next;
 }
 
@@ -92,7 +95,12 @@ export async function removeDeployment(state: LocalState): Promise<Removed> {
     }
   }
   await rm(state.runDir, { recursive: true, force: true });
-  return { runId: state.runId, processes: [...killed.sort(), ...(strays.length ? [`${strays.length} process(es) they started`] : [])], nftTables: tables, dir: state.runDir };
+  return {
+    runId: state.runId,
+    processes: [...killed.sort(), ...(strays.length ? [`${strays.length} process(es) they started`] : [])],
+    nftTables: tables,
+    dir: state.runDir,
+  };
 }
 
 /** States whose owner is gone and that were not left running on purpose: leftovers of a killed harness. */

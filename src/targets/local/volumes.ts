@@ -25,7 +25,8 @@ export function parseAofManifest(text: string): AofManifestEntry[] {
     const file = kv.get('file');
     const type = kv.get('type');
     const seq = Number(kv.get('seq'));
-    if (!file || (type !== 'b' && type !== 'h' && type !== 'i') || !Number.isInteger(seq)) throw new HarnessError('PROCESS_FAILED', `AOF manifest line not understood: ${line}`);
+    if (!file || (type !== 'b' && type !== 'h' && type !== 'i') || !Number.isInteger(seq))
+      throw new HarnessError('PROCESS_FAILED', `AOF manifest line not understood: ${line}`);
     out.push({ file, seq, type });
   }
   return out;

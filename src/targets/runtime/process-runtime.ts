@@ -4,7 +4,15 @@ import { closeSync, createWriteStream, openSync, readFileSync, readlinkSync } fr
 import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../errors.ts';
-import { RUN_DIR_LABEL, type ContainerExit, type ContainerRuntime, type ContainerSpec, type ExecResult, type MountSpec, type RunningContainer } from './runtime.ts';
+import {
+  RUN_DIR_LABEL,
+  type ContainerExit,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ExecResult,
+  type MountSpec,
+  type RunningContainer,
+} from './runtime.ts';
 
 /** The kernel's state letter of `pid` (R, S, T, Z …), or null when it is gone. */
 function procState(pid: number): string | null {
@@ -63,7 +71,10 @@ export async function signalAndWait(p: { pid: number; exited?: Promise<unknown> 
 
 /** SIGKILL every process (but this one) whose working directory is inside `dir`; returns their PIDs. */
 export async function killProcessesUnder(dir: string): Promise<number[]> {
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid && isOurs(pid, dir));
+  const pids = (await readdir('/proc').catch(() => [] as string[]))
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && isOurs(pid, dir));
   await Promise.all(pids.map((pid) => signalAndWait({ pid }, 'SIGKILL', 2000)));
   return pids;
 }

@@ -5,8 +5,7 @@ import { Redis } from 'ioredis';
 import { configFromEnv, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
-const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string })
-  .version;
+const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string }).version;
 const client = new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db });
 client.on('error', () => {});
 
@@ -17,8 +16,7 @@ await runLoop(cfg, {
     const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
     return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
   },
-  classify: (err) =>
-    /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info',
+  classify: (err) => (/^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info'),
   close: async () => {
     client.disconnect();
   },

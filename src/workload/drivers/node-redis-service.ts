@@ -9,8 +9,7 @@ if (!cfg.service) {
   process.stderr.write('SERVICE is not set: this driver connects through the redis Service\n');
   process.exit(2);
 }
-const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string })
-  .version;
+const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string }).version;
 // node-redis's defaults: offline queue on, its own reconnect backoff; READONLY replies keep the connection.
 const client = createClient({ socket: { host: cfg.service.host, port: cfg.service.port }, password: cfg.password, database: cfg.db });
 let errors = 0;
@@ -26,8 +25,7 @@ await runLoop(cfg, {
     await client.set(key, '1');
     return service;
   },
-  classify: (err) =>
-    /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info',
+  classify: (err) => (/^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info'),
   stats: () => ({ error_events: errors }),
   close: async () => {
     client.destroy();

@@ -5,8 +5,7 @@ import { createSentinel } from 'redis';
 import { configFromEnv, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
-const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string })
-  .version;
+const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string }).version;
 const sentinel = createSentinel({
   name: cfg.masterName,
   sentinelRootNodes: cfg.sentinels,
@@ -31,8 +30,7 @@ await runLoop(cfg, {
     // The master the sentinel object tracks when the reply arrives (node-redis exposes no per-reply peer).
     return node();
   },
-  classify: (err) =>
-    /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info',
+  classify: (err) => (/^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info'),
   stats: () => ({ error_events: errors }),
   close: async () => {
     sentinel.destroy();

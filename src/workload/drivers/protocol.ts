@@ -79,8 +79,7 @@ export function parseDriverLine(line: string, ctx: ParseContext): DriverLine {
   if ('bye' in o) {
     const b = o.bye as Record<string, unknown> | null;
     if (b === null || typeof b !== 'object') bad('"bye" must be an object');
-    if (b!.skipped !== undefined && !(Number.isInteger(b!.skipped) && (b!.skipped as number) >= 0))
-      bad('"bye.skipped" must be a non-negative integer');
+    if (b!.skipped !== undefined && !(Number.isInteger(b!.skipped) && (b!.skipped as number) >= 0)) bad('"bye.skipped" must be a non-negative integer');
     return { kind: 'bye', bye: b as DriverBye };
   }
 
@@ -100,8 +99,7 @@ export function parseDriverLine(line: string, ctx: ParseContext): DriverLine {
   const rel = abs - ctx.originHrtimeNs;
   if (rel < 0n) bad('"ns" is before the run clock started: is it CLOCK_MONOTONIC in nanoseconds?');
   const relNs = Number(rel);
-  if (ctx.nowNs !== undefined && relNs > ctx.nowNs + FUTURE_SLACK_NS)
-    bad('"ns" is ahead of the harness clock: is it CLOCK_MONOTONIC in nanoseconds?');
+  if (ctx.nowNs !== undefined && relNs > ctx.nowNs + FUTURE_SLACK_NS) bad('"ns" is ahead of the harness clock: is it CLOCK_MONOTONIC in nanoseconds?');
 
   const op: DriverOp = {
     process: (proc as string | undefined) ?? ctx.driver,

@@ -99,8 +99,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     kind: 'ruby-redis',
     client: 'redis-rb',
     path: 'sentinel',
-    description:
-      'Redis.new(url: "redis://MASTER_NAME", sentinels: […], role: :master, password: …) from the redis gem 4.x (4.x ignores name:)',
+    description: 'Redis.new(url: "redis://MASTER_NAME", sentinels: […], role: :master, password: …) from the redis gem 4.x (4.x ignores name:)',
     command: [SYSTEM_RUBY, path.join(HERE, 'ruby', 'redis_rb.rb')],
     probe: [SYSTEM_RUBY, '-e', 'require "redis"'],
     install: 'apt-get install ruby-redis',

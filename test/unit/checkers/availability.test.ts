@@ -21,20 +21,12 @@ describe('longestOutage', () => {
   });
 
   it('counts from the first invoke to the first ack', () => {
-    const h = history(
-      { key: 'a', at: 0, done: 3000, outcome: 'info' },
-      { key: 'b', at: 3000, done: 4500 },
-      { key: 'c', at: 4600, done: 4700 },
-    );
+    const h = history({ key: 'a', at: 0, done: 3000, outcome: 'info' }, { key: 'b', at: 3000, done: 4500 }, { key: 'c', at: 4600, done: 4700 });
     expect(longestOutage(h)?.ms).toBe(4500);
   });
 
   it('counts the tail when writes keep failing after the last ack', () => {
-    const h = history(
-      { key: 'a', at: 0, done: 1 },
-      { key: 'b', at: 100, done: 3100, outcome: 'info' },
-      { key: 'c', at: 3200, done: 6200, outcome: 'info' },
-    );
+    const h = history({ key: 'a', at: 0, done: 1 }, { key: 'b', at: 100, done: 3100, outcome: 'info' }, { key: 'c', at: 3200, done: 6200, outcome: 'info' });
     expect(longestOutage(h)?.ms).toBe(6199);
   });
 

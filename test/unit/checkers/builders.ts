@@ -48,12 +48,9 @@ export function sentinel(atMs: number, type: string, detail: string, source = 's
 }
 
 export const masterDetail = (name = 'mymaster', m = OLD): string => `master ${name} ${m.ip} ${m.port}`;
-export const replicaDetail = (name = 'mymaster', r = NEW, m = OLD): string =>
-  `slave ${r.addr} ${r.ip} ${r.port} @ ${name} ${m.ip} ${m.port}`;
-export const sentinelDetail = (id: string, name = 'mymaster', m = OLD): string =>
-  `sentinel ${id} 10.0.0.9 26379 @ ${name} ${m.ip} ${m.port}`;
-export const switchDetail = (name = 'mymaster', from = OLD, to = NEW): string =>
-  `${name} ${from.ip} ${from.port} ${to.ip} ${to.port}`;
+export const replicaDetail = (name = 'mymaster', r = NEW, m = OLD): string => `slave ${r.addr} ${r.ip} ${r.port} @ ${name} ${m.ip} ${m.port}`;
+export const sentinelDetail = (id: string, name = 'mymaster', m = OLD): string => `sentinel ${id} 10.0.0.9 26379 @ ${name} ${m.ip} ${m.port}`;
+export const switchDetail = (name = 'mymaster', from = OLD, to = NEW): string => `${name} ${from.ip} ${from.port} ${to.ip} ${to.port}`;
 
 export interface FailoverTimes {
   sdown?: number;

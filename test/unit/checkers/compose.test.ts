@@ -15,9 +15,19 @@ describe('runChecks', () => {
   it('turns a throwing checker into unknown and still runs the others', () => {
     const input = trial({ history: history({ key: 'a', at: 0 }) });
     const results = runChecks(input, [
-      { name: 'boom', run: () => { throw new Error('kaboom'); } },
+      {
+        name: 'boom',
+        run: () => {
+          throw new Error('kaboom');
+        },
+      },
       bindCheck('availability', checkAvailability, {}),
-      { name: 'weird', run: () => { throw 'not an error'; } },
+      {
+        name: 'weird',
+        run: () => {
+          throw 'not an error';
+        },
+      },
     ]);
     expect(results).toHaveLength(3);
     expect(results[0]).toEqual({ name: 'boom', valid: 'unknown', figures: {}, explanation: 'checker threw: kaboom' });
@@ -44,10 +54,7 @@ describe('overall', () => {
 
 describe('mergeFigures', () => {
   it('merges all figures, keeping the first non-null value of a repeated name', () => {
-    const merged = mergeFigures([
-      result('a', true, { x: 1, y: null }),
-      result('b', true, { x: 2, y: 3, z: 0 }),
-    ]);
+    const merged = mergeFigures([result('a', true, { x: 1, y: null }), result('b', true, { x: 2, y: 3, z: 0 })]);
     expect(merged).toEqual({ x: 1, y: 3, z: 0 });
   });
 });

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkFailoverTime } from '../../../src/checkers/failover-time.ts';
-import {
-  FAULT_MS,
-  NEW,
-  OLD,
-  failoverEvents,
-  history,
-  ns,
-  sentinel,
-  steadyWrites,
-  switchDetail,
-  trial,
-} from './builders.ts';
+import { FAULT_MS, NEW, OLD, failoverEvents, history, ns, sentinel, steadyWrites, switchDetail, trial } from './builders.ts';
 
 const SLO = { sloMs: 10_000 };
 
@@ -27,10 +16,7 @@ function failoverHistory(firstAckMs: number) {
 
 describe('checkFailoverTime', () => {
   it('measures client- and Sentinel-observed failover within the SLO', () => {
-    const r = checkFailoverTime(
-      trial({ history: failoverHistory(6210), events: failoverEvents({ sdown: 5000, odown: 5100, switched: 6270 }) }),
-      SLO,
-    );
+    const r = checkFailoverTime(trial({ history: failoverHistory(6210), events: failoverEvents({ sdown: 5000, odown: 5100, switched: 6270 }) }), SLO);
     expect(r.name).toBe('failover-time');
     expect(r.valid).toBe(true);
     expect(r.figures).toEqual({ failover_ms: 6210, sentinel_failover_ms: 6270 });
@@ -72,29 +58,20 @@ describe('checkFailoverTime', () => {
   });
 
   it('is invalid when the client-observed failover breaches the SLO', () => {
-    const r = checkFailoverTime(
-      trial({ history: failoverHistory(12_000), events: failoverEvents({ switched: 9000 }) }),
-      SLO,
-    );
+    const r = checkFailoverTime(trial({ history: failoverHistory(12_000), events: failoverEvents({ switched: 9000 }) }), SLO);
     expect(r.valid).toBe(false);
     expect(r.figures.failover_ms).toBe(12_000);
     expect(r.explanation).toContain('client-observed failover 12000 ms (SLO ≤ 10000 ms, exceeded)');
   });
 
   it('is invalid when the Sentinel-observed failover breaches the SLO', () => {
-    const r = checkFailoverTime(
-      trial({ history: failoverHistory(6000), events: failoverEvents({ switched: 10_500 }) }),
-      SLO,
-    );
+    const r = checkFailoverTime(trial({ history: failoverHistory(6000), events: failoverEvents({ switched: 10_500 }) }), SLO);
     expect(r.valid).toBe(false);
     expect(r.explanation).toContain('Sentinel-observed 10500 ms (exceeds SLO ≤ 10000 ms)');
   });
 
   it('accepts a failover exactly at the SLO', () => {
-    const r = checkFailoverTime(
-      trial({ history: failoverHistory(10_000), events: failoverEvents({ switched: 10_000 }) }),
-      SLO,
-    );
+    const r = checkFailoverTime(trial({ history: failoverHistory(10_000), events: failoverEvents({ switched: 10_000 }) }), SLO);
     expect(r.valid).toBe(true);
   });
 

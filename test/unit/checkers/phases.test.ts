@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPhases, failoverPhases } from '../../../src/checkers/phases.ts';
-import {
-  FAULT_MS,
-  NEW,
-  failoverEvents,
-  history,
-  masterDetail,
-  ns,
-  replicaDetail,
-  sentinel,
-  sentinelDetail,
-  switchDetail,
-  trial,
-} from './builders.ts';
+import { FAULT_MS, NEW, failoverEvents, history, masterDetail, ns, replicaDetail, sentinel, sentinelDetail, switchDetail, trial } from './builders.ts';
 
 const CONFIG = { failoverTimeoutMs: 10_000 };
 const at = (ms: number): number => FAULT_MS + ms;
@@ -77,10 +65,7 @@ describe('failoverPhases', () => {
   });
 
   it('ignores +promoted-slave for a replica of another master', () => {
-    const events = [
-      sentinel(at(1000), '+promoted-slave', replicaDetail('mymaster2')),
-      ...failoverEvents({ promoted: 6000 }),
-    ];
+    const events = [sentinel(at(1000), '+promoted-slave', replicaDetail('mymaster2')), ...failoverEvents({ promoted: 6000 })];
     expect(failoverPhases(trial({ events })).figures.promoted_ms).toBe(6000);
   });
 

@@ -14,7 +14,11 @@ function publisher(endMs: number, down: [number, number]): PubSubOp[] {
   for (let t = 0, n = 0; t <= endMs; t += 100, n++) {
     const ok = t < down[0] || t >= down[1];
     ops.push({ process: 'pub', type: 'invoke', f: 'publish', key: `m:${n}`, ns: t * MS });
-    ops.push(ok ? { process: 'pub', type: 'ok', f: 'publish', key: `m:${n}`, ns: t * MS + 1, receivers: 1 } : { process: 'pub', type: 'fail', f: 'publish', key: `m:${n}`, ns: t * MS + 1 });
+    ops.push(
+      ok
+        ? { process: 'pub', type: 'ok', f: 'publish', key: `m:${n}`, ns: t * MS + 1, receivers: 1 }
+        : { process: 'pub', type: 'fail', f: 'publish', key: `m:${n}`, ns: t * MS + 1 },
+    );
   }
   return ops;
 }
@@ -26,7 +30,14 @@ function receives(name: string, pub: PubSubOp[], ranges: [number, number][]): Pu
     .map((o) => ({ process: name, type: 'ok', f: 'receive', key: o.key, ns: o.ns + 2 * MS }));
 }
 
-const info = (process: string, f: string, atMs: number, node?: string): PubSubOp => ({ process, type: 'info', f, key: 'ch', ns: atMs * MS, ...(node ? { node } : {}) });
+const info = (process: string, f: string, atMs: number, node?: string): PubSubOp => ({
+  process,
+  type: 'info',
+  f,
+  key: 'ch',
+  ns: atMs * MS,
+  ...(node ? { node } : {}),
+});
 
 function history(extra: PubSubOp[], pub: PubSubOp[]): PubSubHistory {
   return {
@@ -40,7 +51,19 @@ describe('checkPubSub', () => {
   const pub = publisher(12_000, [1000, 3000]);
 
   it('passes a subscriber that resubscribes on the new master, and reports what it missed', () => {
-    const h = history([info('sub', 'subscribed', -1, OLD), info('sub', 'disconnected', 1001), info('sub', 'connected', 2500), info('sub', 'subscribed', 2600, NEW), ...receives('sub', pub, [[0, 1000], [2700, 13_000]])], pub);
+    const h = history(
+      [
+        info('sub', 'subscribed', -1, OLD),
+        info('sub', 'disconnected', 1001),
+        info('sub', 'connected', 2500),
+        info('sub', 'subscribed', 2600, NEW),
+        ...receives('sub', pub, [
+          [0, 1000],
+          [2700, 13_000],
+        ]),
+      ],
+      pub,
+    );
     const r = checkPubSub(h, { faultNs: FAULT, oldMaster: OLD });
     expect(r.valid).toBe(true);
     expect(r.figures['sub.resubscribe_ms']).toBe(1600);
@@ -52,7 +75,10 @@ describe('checkPubSub', () => {
   });
 
   it('flags a subscriber that reconnects but never resubscribes as dead', () => {
-    const h = history([info('sub', 'subscribed', -1, OLD), info('sub', 'disconnected', 1001), info('sub', 'connected', 2500), ...receives('sub', pub, [[0, 1000]])], pub);
+    const h = history(
+      [info('sub', 'subscribed', -1, OLD), info('sub', 'disconnected', 1001), info('sub', 'connected', 2500), ...receives('sub', pub, [[0, 1000]])],
+      pub,
+    );
     const r = checkPubSub(h, { faultNs: FAULT, oldMaster: OLD });
     expect(r.valid).toBe(false);
     expect(r.explanation).toMatch(/sub is a dead subscriber/);
@@ -71,7 +97,19 @@ describe('checkPubSub', () => {
   it('measures the gap: the longest run of missing messages and the time it spans', () => {
     // Publisher acknowledged throughout; the subscriber misses 1000–2900 ms (20 messages) and 5000–5200 (3).
     const all = publisher(8000, [0, 0]);
-    const h = history([info('sub', 'subscribed', -1, OLD), info('sub', 'disconnected', 1001), info('sub', 'subscribed', 2950, NEW), ...receives('sub', all, [[0, 1000], [3000, 5000], [5300, 9000]])], all);
+    const h = history(
+      [
+        info('sub', 'subscribed', -1, OLD),
+        info('sub', 'disconnected', 1001),
+        info('sub', 'subscribed', 2950, NEW),
+        ...receives('sub', all, [
+          [0, 1000],
+          [3000, 5000],
+          [5300, 9000],
+        ]),
+      ],
+      all,
+    );
     const [s] = subscriberStats(h, { faultNs: FAULT, oldMaster: OLD });
     expect(s!.published).toBe(81);
     expect(s!.lost).toBe(23);

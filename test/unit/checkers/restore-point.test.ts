@@ -5,7 +5,13 @@ import type { TrialInput } from '../../../src/model/check.ts';
 import { history, ns, OLD } from './builders.ts';
 
 const input = (present: string[]): TrialInput => ({
-  history: history({ key: 'a', at: 100 }, { key: 'b', at: 200 }, { key: 'c', at: 300, done: 600 }, { key: 'd', at: 700 }, { key: 'e', at: 800, outcome: 'fail' }),
+  history: history(
+    { key: 'a', at: 100 },
+    { key: 'b', at: 200 },
+    { key: 'c', at: 300, done: 600 },
+    { key: 'd', at: 700 },
+    { key: 'e', at: 800, outcome: 'fail' },
+  ),
   events: [],
   readBack: { ns: ns(2000), present: new Set(present), node: OLD.addr },
   faultNs: ns(1000),

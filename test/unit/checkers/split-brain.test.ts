@@ -19,12 +19,7 @@ const role = (afterMs: number, node: string, type: 'master' | 'slave' | 'unreach
 const BEFORE: TrialEvent[] = [role(-5000, OLD.addr, 'master'), role(-5000, NEW.addr, 'slave')];
 
 /** Clean failover: OLD unreachable from +1 s, NEW promoted at +7 s, OLD still unreachable at +15 s. */
-const CLEAN: TrialEvent[] = [
-  ...BEFORE,
-  role(1000, OLD.addr, 'unreachable'),
-  role(7000, NEW.addr, 'master'),
-  role(15_000, OLD.addr, 'unreachable'),
-];
+const CLEAN: TrialEvent[] = [...BEFORE, role(1000, OLD.addr, 'unreachable'), role(7000, NEW.addr, 'master'), role(15_000, OLD.addr, 'unreachable')];
 
 /** OLD comes back at +20 s still claiming master, and is demoted at +30 s. */
 const RETURNING: TrialEvent[] = [...CLEAN, role(20_000, OLD.addr, 'master'), role(25_000, NEW.addr, 'master'), role(30_000, OLD.addr, 'slave')];
@@ -136,7 +131,14 @@ describe('checkSplitBrain', () => {
   });
 
   it('handles three masters at once', () => {
-    const events = [...CLEAN, role(-5000, THIRD, 'slave'), role(20_000, OLD.addr, 'master'), role(21_000, THIRD, 'master'), role(23_000, OLD.addr, 'slave'), role(24_000, THIRD, 'slave')];
+    const events = [
+      ...CLEAN,
+      role(-5000, THIRD, 'slave'),
+      role(20_000, OLD.addr, 'master'),
+      role(21_000, THIRD, 'master'),
+      role(23_000, OLD.addr, 'slave'),
+      role(24_000, THIRD, 'slave'),
+    ];
     const r = checkSplitBrain(trial({ events }), BOUND);
     expect(r.figures.split_brain_ms).toBe(4000);
     expect(r.figures.split_brain_intervals).toBe(1);
@@ -192,7 +194,14 @@ describe('checkSplitBrain', () => {
 
 describe('checkSplitBrain on a long history', () => {
   it('does not overflow the call stack (300 000 operations)', () => {
-    const history = Array.from({ length: 300_000 }, (_, i) => ({ process: 'c', type: 'ok' as const, f: 'write' as const, key: `k${i}`, ns: i * 1000, node: 'a:1' }));
+    const history = Array.from({ length: 300_000 }, (_, i) => ({
+      process: 'c',
+      type: 'ok' as const,
+      f: 'write' as const,
+      key: `k${i}`,
+      ns: i * 1000,
+      node: 'a:1',
+    }));
     const events: TrialEvent[] = [{ ns: 0, kind: 'role', source: 'a:1', type: 'master', detail: '' }];
     const r = checkSplitBrain({ history, events, readBack: null, faultNs: null, oldMaster: null, masterName: 'mymaster' }, { maxSplitBrainMs: 0 });
     expect(r.valid).toBe(true);

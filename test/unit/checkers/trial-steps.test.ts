@@ -35,12 +35,22 @@ describe('checkNoFailover', () => {
 describe('checkRejoin', () => {
   it('passes with the time after the heal', () => {
     const r = checkRejoin(trial(), { pod: 'redis-0', rejoinMs: 812.5, timeoutMs: 30_000 });
-    expect(r).toEqual({ name: 'rejoin', valid: true, figures: { rejoin_ms: 812.5 }, explanation: 'redis-0 is a replica of the current master with its link up 812.5 ms after the heal' });
+    expect(r).toEqual({
+      name: 'rejoin',
+      valid: true,
+      figures: { rejoin_ms: 812.5 },
+      explanation: 'redis-0 is a replica of the current master with its link up 812.5 ms after the heal',
+    });
   });
 
   it('fails when the wait ran out', () => {
     const r = checkRejoin(trial(), { pod: 'redis-0', rejoinMs: null, timeoutMs: 30_000 });
-    expect(r).toEqual({ name: 'rejoin', valid: false, figures: { rejoin_ms: null }, explanation: 'redis-0 was not a replica of the current master with its link up within 30000 ms of the heal' });
+    expect(r).toEqual({
+      name: 'rejoin',
+      valid: false,
+      figures: { rejoin_ms: null },
+      explanation: 'redis-0 was not a replica of the current master with its link up within 30000 ms of the heal',
+    });
   });
 });
 
@@ -53,7 +63,12 @@ describe('checkConvergedAfterHeal', () => {
 
   it('fails with the last reason when the wait ran out', () => {
     const r = checkConvergedAfterHeal(trial(), { convergenceMs: null, lastReason: 'redis-2 is in TILT', timeoutMs: 30_000 });
-    expect(r).toEqual({ name: 'convergence', valid: false, figures: { convergence_ms: null }, explanation: 'not converged 30000 ms after the heal: redis-2 is in TILT' });
+    expect(r).toEqual({
+      name: 'convergence',
+      valid: false,
+      figures: { convergence_ms: null },
+      explanation: 'not converged 30000 ms after the heal: redis-2 is in TILT',
+    });
   });
 });
 
@@ -61,7 +76,12 @@ describe('checkFailedWrites', () => {
   const h = history({ key: 'a', at: 1 }, { key: 'b', at: 2, outcome: 'fail' }, { key: 'c', at: 3, outcome: 'info' }, { key: 'd', at: 4, outcome: null });
   it('counts distinct keys that failed or got no reply in time', () => {
     const r = checkFailedWrites(trial({ history: h }), { maxFailedWrites: 2, commandTimeoutMs: 1000 });
-    expect(r).toEqual({ name: 'failed-writes', valid: true, figures: { writes_not_acked_in_time: 2 }, explanation: '2 writes failed or were not acknowledged within 1000 ms (bound 2)' });
+    expect(r).toEqual({
+      name: 'failed-writes',
+      valid: true,
+      figures: { writes_not_acked_in_time: 2 },
+      explanation: '2 writes failed or were not acknowledged within 1000 ms (bound 2)',
+    });
   });
 
   it('fails above the bound', () => {

@@ -26,7 +26,10 @@ describe('trialVerdict', () => {
   });
 
   it('unknown when a phase threw (a heal that threw), even if every check passed', () => {
-    expect(trialVerdict([ok], { kind: 'error', phase: 'heal', error: 'spawn ELOOP' })).toEqual({ verdict: 'unknown', message: 'trial could not complete: spawn ELOOP' });
+    expect(trialVerdict([ok], { kind: 'error', phase: 'heal', error: 'spawn ELOOP' })).toEqual({
+      verdict: 'unknown',
+      message: 'trial could not complete: spawn ELOOP',
+    });
     expect(trialVerdict([bad], { kind: 'error', phase: 'heal', error: 'spawn ELOOP' }).verdict).toBe('unknown');
   });
 });

@@ -10,7 +10,13 @@ function machine(have: Record<string, string>, opts: { nft?: string | null; kube
   };
 }
 
-const LOCAL = { 'redis-server': 'Redis server v=7.0.15', 'redis-sentinel': 'Redis server v=7.0.15', 'redis-cli': 'redis-cli 7.0.15', timeout: 'timeout 9.1', curl: 'curl 7.88.1' };
+const LOCAL = {
+  'redis-server': 'Redis server v=7.0.15',
+  'redis-sentinel': 'Redis server v=7.0.15',
+  'redis-cli': 'redis-cli 7.0.15',
+  timeout: 'timeout 9.1',
+  curl: 'curl 7.88.1',
+};
 
 describe('doctor', () => {
   it('says the local target can run when its binaries are there, whatever kind and kube lack', async () => {
@@ -26,7 +32,9 @@ describe('doctor', () => {
     const { 'redis-sentinel': _gone, ...rest } = LOCAL;
     const checks = await doctor(machine(rest));
     expect(localReady(checks)).toBe(false);
-    const line = formatDoctor(checks).split('\n').find((l) => l.includes('redis-sentinel'))!;
+    const line = formatDoctor(checks)
+      .split('\n')
+      .find((l) => l.includes('redis-sentinel'))!;
     expect(line).toContain('MISSING');
     expect(line).toContain('apt-get install -y redis-sentinel');
     expect(line).toContain('--redis-sentinel PATH');

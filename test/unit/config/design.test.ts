@@ -44,15 +44,11 @@ describe('the bundled seed design', () => {
 describe('a design that deviates', () => {
   it('marks a listed deviation as intended (by its leaf name or its path) and an unlisted one as not', async () => {
     const seed = (await loadSeedDesign()).data;
-    expect(parseDesign(FAST, FILE, seed).deviations).toEqual([
-      { field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: true },
-    ]);
+    expect(parseDesign(FAST, FILE, seed).deviations).toEqual([{ field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: true }]);
     const byPath = variant('[down-after-milliseconds]', '[sentinel.down-after-milliseconds]', FAST);
     expect(parseDesign(byPath, FILE, seed).deviations[0]!.intended).toBe(true);
     const unlisted = variant('deviations: [down-after-milliseconds]', 'deviations: []', FAST);
-    expect(parseDesign(unlisted, FILE, seed).deviations).toEqual([
-      { field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: false },
-    ]);
+    expect(parseDesign(unlisted, FILE, seed).deviations).toEqual([{ field: 'sentinel.down-after-milliseconds', seed: 5000, value: 2000, intended: false }]);
   });
 
   it('its SLO follows into scenarios that use the seed bound; losses are ceilings', async () => {
@@ -128,9 +124,7 @@ describe('bad design files: DESIGN_INVALID (exit 2) naming file:line:col and fie
     expect(designError(variant('failover-band-ms: [5000, 10000]', 'failover-band-ms: [10000, 5000]'), FILE).message).toContain(
       'field slo.failover-band-ms: lower bound above upper bound',
     );
-    expect(designError(variant('  quorum: 2', '  quorum: 4'), FILE).message).toContain(
-      'field sentinel.quorum: quorum 4 above the 3 sentinels',
-    );
+    expect(designError(variant('  quorum: 2', '  quorum: 4'), FILE).message).toContain('field sentinel.quorum: quorum 4 above the 3 sentinels');
   });
 
   it('a YAML syntax error', () => {

@@ -44,7 +44,15 @@ describe('loadDeployment on the bundled manifests/', () => {
     expect(m.headlessService).toBe('redis-headless');
     expect(m.sentinelConf.configMap).toBe('sentinel-config');
     expect(m.redisConf.configMap).toBe('redis-config');
-    expect(Object.keys(m.scripts.files).sort()).toEqual(['common.sh', 'prestop-redis.sh', 'probe.sh', 'redis-exporter.sh', 'role-labeller.sh', 'start-redis.sh', 'start-sentinel.sh']);
+    expect(Object.keys(m.scripts.files).sort()).toEqual([
+      'common.sh',
+      'prestop-redis.sh',
+      'probe.sh',
+      'redis-exporter.sh',
+      'role-labeller.sh',
+      'start-redis.sh',
+      'start-sentinel.sh',
+    ]);
     expect(m.sidecars.map((c) => [c.name, c.script])).toEqual([['role-labeller', 'role-labeller.sh']]);
   });
 

@@ -36,7 +36,11 @@ describe('monitoring variant', () => {
       if (!f.text.includes('kind: StatefulSet')) expect(f.text).toBe(before.text);
     }
     const sts = out.find((f) => f.text.includes('kind: StatefulSet'))!;
-    const containers = (parseAllDocuments(sts.text)[0]!.toJS() as { spec: { template: { spec: { containers: { name: string; ports?: { containerPort: number }[]; command: string[] }[] } } } }).spec.template.spec.containers;
+    const containers = (
+      parseAllDocuments(sts.text)[0]!.toJS() as {
+        spec: { template: { spec: { containers: { name: string; ports?: { containerPort: number }[]; command: string[] }[] } } };
+      }
+    ).spec.template.spec.containers;
     expect(containers.map((c) => c.name)).toEqual(['redis', 'sentinel', 'role-labeller', 'redis-exporter', 'sentinel-exporter']);
     expect(containers.find((c) => c.name === 'sentinel-exporter')?.ports?.[0]?.containerPort).toBe(9355);
     // Rendering twice adds nothing.
@@ -51,7 +55,11 @@ describe('monitoring variant', () => {
 
   it('writes a 1 s scrape / evaluation config scraping every exporter with the rules file', () => {
     const text = prometheusConfig({ rulesFile: '/r/alerts.yaml', jobs: [{ job: 'redis', targets: ['127.0.115.1:9121'] }] });
-    const cfg = parseAllDocuments(text)[0]!.toJS() as { global: Record<string, string>; rule_files: string[]; scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    const cfg = parseAllDocuments(text)[0]!.toJS() as {
+      global: Record<string, string>;
+      rule_files: string[];
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
     expect(cfg.global).toEqual({ scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
     expect(cfg.rule_files).toEqual(['/r/alerts.yaml']);
     expect(cfg.scrape_configs[0]).toEqual({ job_name: 'redis', static_configs: [{ targets: ['127.0.115.1:9121'] }] });
@@ -76,7 +84,9 @@ describe('monitoring/alerts.yaml', () => {
   });
 
   it('names every alert the monitoring group expects, and only those', async () => {
-    const rules = (parseAllDocuments((await import('node:fs')).readFileSync(ALERT_RULES_FILE, 'utf8'))[0]!.toJS() as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    const rules = (
+      parseAllDocuments((await import('node:fs')).readFileSync(ALERT_RULES_FILE, 'utf8'))[0]!.toJS() as { groups: { rules: { alert: string }[] }[] }
+    ).groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect([...rules].sort()).toEqual([...MASTER_KILL_ALERTS.must, ...MASTER_KILL_ALERTS.may, ...MASTER_KILL_ALERTS.mustNot].sort());
   });
 });
@@ -86,10 +96,22 @@ describe('alert windows in the HTML conformance section', () => {
     const { alertWindowsSvg } = await import('../../../src/report/conformance-section.ts');
     const esc = (v: unknown) => String(v).replace(/[<>&"]/g, '');
     const base = { group: 'monitoring' as const, valid: true as const, expected: 'e', observed: 'o', explanation: 'x' };
-    const g = { group: 'monitoring' as const, verdict: 'pass' as const, durationMs: 1, checks: [
-      { ...base, name: 'alert.RedisDown', events: [{ kind: 'alert' as const, type: 'fire' as const, name: 'RedisDown', atMs: 1200, detail: '' }, { kind: 'alert' as const, type: 'clear' as const, name: 'RedisDown', atMs: 9000, detail: '' }] },
-      { ...base, name: 'steady-state.silent' },
-    ] };
+    const g = {
+      group: 'monitoring' as const,
+      verdict: 'pass' as const,
+      durationMs: 1,
+      checks: [
+        {
+          ...base,
+          name: 'alert.RedisDown',
+          events: [
+            { kind: 'alert' as const, type: 'fire' as const, name: 'RedisDown', atMs: 1200, detail: '' },
+            { kind: 'alert' as const, type: 'clear' as const, name: 'RedisDown', atMs: 9000, detail: '' },
+          ],
+        },
+        { ...base, name: 'steady-state.silent' },
+      ],
+    };
     const svg = alertWindowsSvg(g, esc);
     expect(svg.match(/<rect /g)).toHaveLength(1);
     expect(svg).toContain('RedisDown: fired 1200 ms, cleared 9000 ms after the fault');

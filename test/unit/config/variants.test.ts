@@ -63,14 +63,22 @@ describe('scaleManifestFiles (the seed: "scale to 5 … quorum=3")', () => {
 
   it('scales a PDB given as maxUnavailable to keep the quorum', () => {
     const pdb = byName(files, '07-pdb.yaml').text.replace('minAvailable: 2', 'maxUnavailable: 1');
-    const out = scaleManifestFiles(files.map((f) => (f.name === '07-pdb.yaml' ? { ...f, text: pdb } : f)), { replicas: 5 });
+    const out = scaleManifestFiles(
+      files.map((f) => (f.name === '07-pdb.yaml' ? { ...f, text: pdb } : f)),
+      { replicas: 5 },
+    );
     expect((objects(out) as Rec[]).find((o) => o.kind === 'PodDisruptionBudget')!.spec).toMatchObject({ maxUnavailable: 2 });
   });
 
   it('computes the majority quorum for other sizes and refuses impossible ones', () => {
     expect([1, 2, 3, 4, 5, 7].map(majorityQuorum)).toEqual([1, 2, 2, 3, 3, 4]);
     expect(() => scaleManifestFiles(files, { replicas: 0 })).toThrow(HarnessError);
-    expect(() => scaleManifestFiles(files.filter((f) => f.name !== '05-statefulset.yaml'), { replicas: 5 })).toThrow(/exactly one StatefulSet/);
+    expect(() =>
+      scaleManifestFiles(
+        files.filter((f) => f.name !== '05-statefulset.yaml'),
+        { replicas: 5 },
+      ),
+    ).toThrow(/exactly one StatefulSet/);
   });
 });
 
@@ -89,7 +97,9 @@ describe('static checks of the scaled variant', () => {
     const scaledOnly = files.map((f) => (f === sts ? { ...f, text: f.text.replace('replicas: 3', 'replicas: 5') } : f));
     const checks = staticChecksOfObjects(objects(scaledOnly), scaledDesign(5), '/rendered');
     const failed = checks.filter((c) => !c.valid).map((c) => c.name);
-    expect(failed).toEqual(expect.arrayContaining(['sentinel.quorum', 'sentinel.quorum-majority', 'pdb.min-available', 'pdb.keeps-quorum', 'startup.redis.sentinel-hosts']));
+    expect(failed).toEqual(
+      expect.arrayContaining(['sentinel.quorum', 'sentinel.quorum-majority', 'pdb.min-available', 'pdb.keeps-quorum', 'startup.redis.sentinel-hosts']),
+    );
     const q = checks.find((c) => c.name === 'sentinel.quorum-majority')!;
     expect([q.expected, q.observed]).toEqual(['3 = floor(5 sentinels / 2) + 1', '2']);
   });

@@ -9,13 +9,24 @@ import { runInterruptCleanups } from '../../../src/process/interrupt.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 
 const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../manifests'));
-const pods: Pod[] = [0, 1, 2].map((i) => ({ name: `redis-${i}`, ordinal: i, node: `n${i}`, redis: { host: `127.0.239.${i + 1}`, port: 6379 }, sentinel: { host: `127.0.239.${i + 1}`, port: 26379 } }));
+const pods: Pod[] = [0, 1, 2].map((i) => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `n${i}`,
+  redis: { host: `127.0.239.${i + 1}`, port: 6379 },
+  sentinel: { host: `127.0.239.${i + 1}`, port: 26379 },
+}));
 
 /** A deployment whose pod control records what is done to it. */
 function recordingDeployment(log: string[]): StartedDeployment {
   const running = new Set(pods.map((p) => p.name));
   return {
-    target: 'fake', model, pods, downAfterMs: 1000, password: 'x', passwords: ['x'],
+    target: 'fake',
+    model,
+    pods,
+    downAfterMs: 1000,
+    password: 'x',
+    passwords: ['x'],
     podControl: {
       kill: async (p: string) => void (running.delete(p), log.push(`kill ${p}`)),
       start: async (p: string) => void (running.add(p), log.push(`start ${p}`)),
@@ -30,7 +41,10 @@ describe('HealStack', () => {
     const heals = new HealStack(ctx);
     const done: string[] = [];
     heals.push('a', async () => void done.push('a'));
-    const b = heals.push('b', async () => { done.push('b'); throw new Error('boom'); });
+    const b = heals.push('b', async () => {
+      done.push('b');
+      throw new Error('boom');
+    });
     heals.push('c', async () => void done.push('c'));
     await b().catch(() => {});
     expect(await heals.unwind()).toEqual([]);
@@ -39,7 +53,7 @@ describe('HealStack', () => {
     expect(ctx.marks.map((m) => `${m.type} ${m.detail}`)).toEqual(['heal b', 'heal c', 'healed c: done', 'heal a', 'healed a: done']);
   });
 
-  it('a kill-pod step goes through the scenarios\' fault and its heal runs on SIGINT, once', async () => {
+  it("a kill-pod step goes through the scenarios' fault and its heal runs on SIGINT, once", async () => {
     const log: string[] = [];
     const d = recordingDeployment(log);
     const ctx = conformanceFaultContext(d, { master: pods[1]!, replicas: [pods[0]!, pods[2]!] });
@@ -66,7 +80,7 @@ describe('HealStack', () => {
 
 describe('conformance --dry-run', () => {
   const flags = { allowContext: [], kindConfig: 'kind-config.yaml' };
-  it('lists every group with what it needs and each disruptive step with its heal, in the target\'s own terms on kind', () => {
+  it("lists every group with what it needs and each disruptive step with its heal, in the target's own terms on kind", () => {
     const text = conformanceDryRunText('kind', flags, CONFORMANCE_GROUPS);
     expect(text).toContain('target: kind');
     expect(text).toMatch(/app-paths, needs: services/);

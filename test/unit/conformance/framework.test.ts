@@ -7,7 +7,14 @@ import { loadDeployment } from '../../../src/config/manifests.ts';
 import { HarnessError } from '../../../src/errors.ts';
 import { CONFORMANCE_GROUPS, DEFAULT_SUITE_GROUPS } from '../../../src/conformance/groups.ts';
 import { conformanceJournal, runGroups, selectGroups } from '../../../src/conformance/run.ts';
-import { conformanceExitCode, formatConformanceCheck, groupVerdict, type ConformanceCheck, type ConformanceGroup, type ConformanceGroupResult } from '../../../src/conformance/types.ts';
+import {
+  conformanceExitCode,
+  formatConformanceCheck,
+  groupVerdict,
+  type ConformanceCheck,
+  type ConformanceGroup,
+  type ConformanceGroupResult,
+} from '../../../src/conformance/types.ts';
 import { renderHtml } from '../../../src/report/html.ts';
 import { renderJunit } from '../../../src/report/junit.ts';
 import { renderMarkdown } from '../../../src/report/markdown.ts';
@@ -28,7 +35,12 @@ const chk = (name: string, valid: ConformanceCheck['valid'], extra: Partial<Conf
   ...extra,
 });
 
-const result = (group: ConformanceGroupResult['group'], checks: ConformanceCheck[]): ConformanceGroupResult => ({ group, verdict: groupVerdict(checks), durationMs: 1200, checks: checks.map((c) => ({ ...c, group })) });
+const result = (group: ConformanceGroupResult['group'], checks: ConformanceCheck[]): ConformanceGroupResult => ({
+  group,
+  verdict: groupVerdict(checks),
+  durationMs: 1200,
+  checks: checks.map((c) => ({ ...c, group })),
+});
 
 describe('verdicts and exit status', () => {
   it('a group fails when one check fails, is skipped only when every check is, passes otherwise', () => {
@@ -84,13 +96,32 @@ describe('runGroups', () => {
   it('groups checks by group, turns a throwing group into a failing check, skips deployment groups without a deployment', async () => {
     const model = await loadDeployment(BUNDLED);
     const registry: ConformanceGroup[] = [
-      { name: 'static', description: '', needsDeployment: false, run: async () => [{ ...chk('s1', true), group: 'static' }, { ...chk('s2', false), group: 'static' }] },
+      {
+        name: 'static',
+        description: '',
+        needsDeployment: false,
+        run: async () => [
+          { ...chk('s1', true), group: 'static' },
+          { ...chk('s2', false), group: 'static' },
+        ],
+      },
       { name: 'live', description: '', needsDeployment: true, run: async () => [chk('never', true)] },
-      { name: 'app-paths', description: '', needsDeployment: false, run: async () => { throw new Error('boom'); } },
+      {
+        name: 'app-paths',
+        description: '',
+        needsDeployment: false,
+        run: async () => {
+          throw new Error('boom');
+        },
+      },
     ];
     const lines: string[] = [];
     const out = await runGroups(registry, { model, convergeTimeoutMs: 1000, log: (l) => lines.push(l) });
-    expect(out.map((g) => [g.group, g.verdict])).toEqual([['static', 'fail'], ['live', 'skipped'], ['app-paths', 'fail']]);
+    expect(out.map((g) => [g.group, g.verdict])).toEqual([
+      ['static', 'fail'],
+      ['live', 'skipped'],
+      ['app-paths', 'fail'],
+    ]);
     expect(out[0]!.checks.map((c) => c.name)).toEqual(['s1', 's2']);
     expect(out[1]!.checks).toEqual([expect.objectContaining({ name: 'live.evaluation', valid: 'skipped', reason: 'no running deployment' })]);
     expect(out[2]!.checks).toEqual([expect.objectContaining({ name: 'app-paths.evaluation', group: 'app-paths', valid: false, observed: 'threw: boom' })]);
@@ -108,9 +139,16 @@ describe('runGroups', () => {
 
 describe('journal and reports', () => {
   const groups = (): ConformanceGroupResult[] => [
-    result('static', [chk('schema', true, { object: 'ConfigMap/a' }), chk('schema', false, { object: 'ConfigMap/b', file: 'm/02.yaml', field: 'data' }), chk('sentinel.quorum', true)]),
+    result('static', [
+      chk('schema', true, { object: 'ConfigMap/a' }),
+      chk('schema', false, { object: 'ConfigMap/b', file: 'm/02.yaml', field: 'data' }),
+      chk('sentinel.quorum', true),
+    ]),
     result('live', [chk('config.redis.appendonly', false), chk('sentinel.ckquorum', true)]),
-    result('peer', [chk('base.failover-master-down', true, { upstream: 'tests/sentinel/tests/00-base.tcl: "Basic failover works if the master is down"', durationMs: 2500 }), chk('master-reboot.loading', 'skipped')]),
+    result('peer', [
+      chk('base.failover-master-down', true, { upstream: 'tests/sentinel/tests/00-base.tcl: "Basic failover works if the master is down"', durationMs: 2500 }),
+      chk('master-reboot.loading', 'skipped'),
+    ]),
   ];
 
   it('the conformance journal carries every check and fails when a group failed', async () => {
@@ -118,9 +156,20 @@ describe('journal and reports', () => {
     const j = conformanceJournal({ runId: 'r1', startedAt: new Date(0), finishedAt: new Date(1500), argv: ['conformance'], model, results: groups() });
     expect(j.verdict).toBe('fail');
     expect(j.scenarios).toEqual([]);
-    expect(j.conformance!.map((g) => [g.group, g.verdict, g.checks.length])).toEqual([['static', 'fail', 3], ['live', 'fail', 2], ['peer', 'pass', 2]]);
+    expect(j.conformance!.map((g) => [g.group, g.verdict, g.checks.length])).toEqual([
+      ['static', 'fail', 3],
+      ['live', 'fail', 2],
+      ['peer', 'pass', 2],
+    ]);
     expect(j.run.durationMs).toBe(1500);
-    const passing = conformanceJournal({ runId: 'r2', startedAt: new Date(0), finishedAt: new Date(1), argv: [], model, results: [result('static', [chk('a', true)])] });
+    const passing = conformanceJournal({
+      runId: 'r2',
+      startedAt: new Date(0),
+      finishedAt: new Date(1),
+      argv: [],
+      model,
+      results: [result('static', [chk('a', true)])],
+    });
     expect(passing.verdict).toBe('pass');
   });
 
@@ -131,7 +180,9 @@ describe('journal and reports', () => {
     expect(xml).toContain('<testsuite name="conformance-live" tests="2" failures="1" errors="0" skipped="0"');
     expect(xml).toContain('<testsuite name="conformance-peer" tests="2" failures="0" errors="0" skipped="1" time="2.500"');
     expect(xml).toContain('<testcase name="schema (ConfigMap/b)" classname="sentinel-chaos.local.conformance-static"');
-    expect(xml).toContain('<failure message="expected config.redis.appendonly-expected, observed config.redis.appendonly-observed" type="conformance">config.redis.appendonly matters</failure>');
+    expect(xml).toContain(
+      '<failure message="expected config.redis.appendonly-expected, observed config.redis.appendonly-observed" type="conformance">config.redis.appendonly matters</failure>',
+    );
     expect(xml).toContain('<skipped message="master-reboot.loading cannot run here"/>');
     expect(xml).toContain('<property name="upstream" value="tests/sentinel/tests/00-base.tcl: &quot;Basic failover works if the master is down&quot;"/>');
     // The scenarios are still there.

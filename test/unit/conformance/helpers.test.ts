@@ -7,17 +7,27 @@ import { formatBytes, parseQuantity, parseRedisMemory } from '../../../src/model
 
 describe('parseQuantity', () => {
   it.each([
-    ['10Gi', 10 * 2 ** 30], ['2560Mi', 2560 * 2 ** 20], ['500M', 5e8], ['1e3', 1000], ['100m', 0.1], ['1.5Gi', 1.5 * 2 ** 30], [3, 3],
+    ['10Gi', 10 * 2 ** 30],
+    ['2560Mi', 2560 * 2 ** 20],
+    ['500M', 5e8],
+    ['1e3', 1000],
+    ['100m', 0.1],
+    ['1.5Gi', 1.5 * 2 ** 30],
+    [3, 3],
   ] as const)('%s', (q, bytes) => expect(parseQuantity(q)).toBeCloseTo(bytes));
 
   it.each(['10GB', 'lots', '', '10 Gi', null, undefined, {}])('rejects %j', (q) => expect(parseQuantity(q)).toBeNull());
 });
 
 describe('parseRedisMemory', () => {
-  it.each([['2gb', 2 * 2 ** 30], ['2g', 2e9], ['2048mb', 2 * 2 ** 30], ['2147483648', 2 ** 31], ['1KB', 1024], ['5b', 5]] as const)(
-    '%s',
-    (v, bytes) => expect(parseRedisMemory(v)).toBe(bytes),
-  );
+  it.each([
+    ['2gb', 2 * 2 ** 30],
+    ['2g', 2e9],
+    ['2048mb', 2 * 2 ** 30],
+    ['2147483648', 2 ** 31],
+    ['1KB', 1024],
+    ['5b', 5],
+  ] as const)('%s', (v, bytes) => expect(parseRedisMemory(v)).toBe(bytes));
   it.each(['2 gb', '2gib', 'two', '-1gb'])('rejects %j', (v) => expect(parseRedisMemory(v)).toBeNull());
   it('formats bytes in the largest exact binary unit', () => {
     expect([formatBytes(2 ** 31), formatBytes(2560 * 2 ** 20), formatBytes(1000)]).toEqual(['2Gi', '2560Mi', '1000 bytes']);
@@ -48,7 +58,9 @@ describe('label selectors', () => {
 
 describe('field paths', () => {
   it('writes keys, indexes and non-identifier keys as a reader of YAML would', () => {
-    expect(fieldPath(['spec', 'template', 'spec', 'containers', 0, 'ports', 1, 'containerPort'])).toBe('spec.template.spec.containers[0].ports[1].containerPort');
+    expect(fieldPath(['spec', 'template', 'spec', 'containers', 0, 'ports', 1, 'containerPort'])).toBe(
+      'spec.template.spec.containers[0].ports[1].containerPort',
+    );
     expect(fieldPath(['data', 'sentinel.conf'])).toBe('data["sentinel.conf"]');
     expect(pointerToField('/metadata/labels/app.kubernetes.io~1name')).toBe('metadata.labels["app.kubernetes.io/name"]');
     expect(pointerToField('')).toBe('(object)');
@@ -61,11 +73,19 @@ describe('validateSchema', () => {
 
   it('accepts a valid object and knows the deployment kinds', () => {
     expect(validateSchema(sts({ serviceName: 'h', selector: { matchLabels: { a: 'b' } }, template: podTemplate }))).toEqual({ status: 'valid' });
-    expect(knownKinds()).toEqual(expect.arrayContaining(['apps/v1 StatefulSet', 'v1 Service', 'policy/v1 PodDisruptionBudget', 'v1 Secret', 'v1 ConfigMap', 'v1 Namespace']));
+    expect(knownKinds()).toEqual(
+      expect.arrayContaining(['apps/v1 StatefulSet', 'v1 Service', 'policy/v1 PodDisruptionBudget', 'v1 Secret', 'v1 ConfigMap', 'v1 Namespace']),
+    );
   });
 
   it('reports the first violation with its field and counts the others', () => {
-    const r = validateSchema(sts({ replicas: 'three', selector: { matchLabels: { a: 'b' } }, template: { ...podTemplate, spec: { containers: [{ name: 'r', ports: [{ containerPort: 'x' }] }] } } }));
+    const r = validateSchema(
+      sts({
+        replicas: 'three',
+        selector: { matchLabels: { a: 'b' } },
+        template: { ...podTemplate, spec: { containers: [{ name: 'r', ports: [{ containerPort: 'x' }] }] } },
+      }),
+    );
     expect(r).toEqual({ status: 'invalid', violation: { field: 'spec.replicas', message: 'must be integer', others: 1 } });
   });
 

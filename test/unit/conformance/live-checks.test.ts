@@ -14,7 +14,12 @@ function healthy(): LiveSnapshot {
     address: p.redis,
     replication: ok<Record<string, string>>(
       i === 0
-        ? { role: 'master', connected_slaves: '2', slave0: 'ip=127.0.9.2,port=6379,state=online,offset=10,lag=0', slave1: 'ip=127.0.9.3,port=6379,state=online,offset=10,lag=0' }
+        ? {
+            role: 'master',
+            connected_slaves: '2',
+            slave0: 'ip=127.0.9.2,port=6379,state=online,offset=10,lag=0',
+            slave1: 'ip=127.0.9.3,port=6379,state=online,offset=10,lag=0',
+          }
         : { role: 'slave', master_host: '127.0.9.1', master_port: '6379', master_link_status: 'up' },
     ),
     config: ok({ appendonly: 'yes', appendfsync: 'everysec', save: '', maxmemory: '2147483648', 'maxmemory-policy': 'allkeys-lru' }),
@@ -27,7 +32,19 @@ function healthy(): LiveSnapshot {
     pod: p.name,
     address: p.redis.replace('6379', '26379'),
     getMasterAddr: ok('127.0.9.1:6379'),
-    masters: ok([{ name: 'mymaster', ip: '127.0.9.1', port: '6379', flags: 'master', 'config-epoch': '0', quorum: '2', 'down-after-milliseconds': '1500', 'failover-timeout': '10000', 'parallel-syncs': '1' }]),
+    masters: ok([
+      {
+        name: 'mymaster',
+        ip: '127.0.9.1',
+        port: '6379',
+        flags: 'master',
+        'config-epoch': '0',
+        quorum: '2',
+        'down-after-milliseconds': '1500',
+        'failover-timeout': '10000',
+        'parallel-syncs': '1',
+      },
+    ]),
     sentinels: ok(pods.filter((x) => x !== p).map((x) => ({ ip: x.host, port: '26379', flags: 'sentinel' }))),
     replicas: ok(pods.slice(1).map((x) => ({ ip: x.host, port: '6379', flags: 'slave', 'master-link-status': 'ok' }))),
     ckquorum: 'OK 3 usable Sentinels. Quorum and failover authorization can be reached',
@@ -36,7 +53,11 @@ function healthy(): LiveSnapshot {
   return { masterName: 'mymaster', pods, redis, sentinels };
 }
 
-const failing = (s: LiveSnapshot, exp: ReturnType<typeof liveExpectations>) => liveChecksFromSnapshot(s, exp).filter((c) => c.valid !== true).map((c) => c.name).sort();
+const failing = (s: LiveSnapshot, exp: ReturnType<typeof liveExpectations>) =>
+  liveChecksFromSnapshot(s, exp)
+    .filter((c) => c.valid !== true)
+    .map((c) => c.name)
+    .sort();
 
 describe('liveChecksFromSnapshot', async () => {
   const model = await loadDeployment(BUNDLED);
@@ -58,10 +79,22 @@ describe('liveChecksFromSnapshot', async () => {
   it('a replica that left and a sentinel that disagrees fail their checks and nothing else', () => {
     const s = healthy();
     const master = s.redis[0]!.replication;
-    if (master.ok) { master.value.connected_slaves = '1'; delete master.value.slave1; }
+    if (master.ok) {
+      master.value.connected_slaves = '1';
+      delete master.value.slave1;
+    }
     s.redis[2]!.replication = ok({ role: 'master' });
     s.sentinels[2]!.getMasterAddr = ok('127.0.9.3:6379');
-    expect(failing(s, exp)).toEqual(['replication.connected-replicas', 'replication.replicas-follow-master', 'replication.replicas-online', 'replication.master-role', 'sentinel.agree-master', 'sentinel.masters'].sort());
+    expect(failing(s, exp)).toEqual(
+      [
+        'replication.connected-replicas',
+        'replication.replicas-follow-master',
+        'replication.replicas-online',
+        'replication.master-role',
+        'sentinel.agree-master',
+        'sentinel.masters',
+      ].sort(),
+    );
   });
 
   it('TILT, NOQUORUM, a wrong parameter and a missing masterauth fail exactly their checks', () => {
@@ -72,9 +105,16 @@ describe('liveChecksFromSnapshot', async () => {
     s.redis[2]!.masterauth = ok('empty' as const);
     s.redis[0]!.unauthenticatedPing = 'PONG';
     const checks = liveChecksFromSnapshot(s, exp);
-    expect(checks.filter((c) => c.valid !== true).map((c) => c.name).sort()).toEqual(['auth.unauthenticated-refused', 'config.redis.appendonly', 'config.redis.masterauth', 'sentinel.ckquorum', 'sentinel.no-tilt']);
+    expect(
+      checks
+        .filter((c) => c.valid !== true)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['auth.unauthenticated-refused', 'config.redis.appendonly', 'config.redis.masterauth', 'sentinel.ckquorum', 'sentinel.no-tilt']);
     expect(checks.find((c) => c.name === 'config.redis.appendonly')?.observed).toBe('redis-0: yes; redis-1: no; redis-2: yes');
-    expect(checks.find((c) => c.name === 'config.redis.masterauth')?.observed).toBe('redis-0: set, equal to the Secret; redis-1: set, equal to the Secret; redis-2: empty');
+    expect(checks.find((c) => c.name === 'config.redis.masterauth')?.observed).toBe(
+      'redis-0: set, equal to the Secret; redis-1: set, equal to the Secret; redis-2: empty',
+    );
   });
 
   it('a manifest that departs from the seed fails even when the processes run it faithfully', () => {
@@ -89,7 +129,15 @@ describe('liveChecksFromSnapshot', async () => {
 
   it('an unreachable sentinel fails the checks that need it, with its error', () => {
     const s = healthy();
-    s.sentinels[2] = { ...s.sentinels[2]!, getMasterAddr: { ok: false, error: 'connect ECONNREFUSED' }, masters: { ok: false, error: 'connect ECONNREFUSED' }, sentinels: { ok: false, error: 'x' }, replicas: { ok: false, error: 'x' }, ckquorum: 'connect ECONNREFUSED', tilt: { ok: false, error: 'x' } };
+    s.sentinels[2] = {
+      ...s.sentinels[2]!,
+      getMasterAddr: { ok: false, error: 'connect ECONNREFUSED' },
+      masters: { ok: false, error: 'connect ECONNREFUSED' },
+      sentinels: { ok: false, error: 'x' },
+      replicas: { ok: false, error: 'x' },
+      ckquorum: 'connect ECONNREFUSED',
+      tilt: { ok: false, error: 'x' },
+    };
     const checks = liveChecksFromSnapshot(s, exp);
     expect(checks.find((c) => c.name === 'sentinel.agree-master')?.observed).toContain('redis-2: (error: connect ECONNREFUSED)');
     expect(checks.find((c) => c.name === 'config.sentinel.quorum')?.valid).toBe(false);

@@ -5,14 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDeployment, readManifestObjects } from '../../../src/config/manifests.ts';
 import { HarnessError } from '../../../src/errors.ts';
-import {
-  allValid,
-  formatStaticCheck,
-  SEED_DESIGN,
-  staticChecks,
-  staticChecksOfObjects,
-  type StaticCheck,
-} from '../../../src/conformance/static.ts';
+import { allValid, formatStaticCheck, SEED_DESIGN, staticChecks, staticChecksOfObjects, type StaticCheck } from '../../../src/conformance/static.ts';
 
 const BUNDLED = path.resolve(import.meta.dirname, '../../../manifests');
 const SECRET = '01-secret.yaml';
@@ -38,21 +31,60 @@ describe('staticChecks on the bundled manifests/', () => {
   it('covers every parameter of the seed', async () => {
     const checks = staticChecks(await loadDeployment(BUNDLED));
     const seedChecks = [
-      'namespace.exists', 'statefulset.replicas', 'statefulset.containers', 'statefulset.redis.port', 'statefulset.sentinel.port',
-      'sentinel.master-name', 'sentinel.quorum', 'sentinel.quorum-majority', 'sentinel.down-after-milliseconds',
-      'sentinel.failover-timeout', 'sentinel.parallel-syncs', 'sentinel.monitor-address',
-      'redis.appendonly', 'redis.appendfsync', 'redis.save', 'redis.maxmemory', 'redis.maxmemory-policy',
-      'password.redis-env-from-secret', 'password.secret-key-exists', 'password.requirepass-from-env',
-      'password.masterauth-from-env', 'password.sentinel-env-from-secret', 'password.sentinel-auth-pass-from-env',
-      'statefulset.anti-affinity', 'storage.size', 'storage.access-modes', 'storage.class', 'storage.redis.mounted',
-      'statefulset.redis.readiness-probe', 'statefulset.redis.liveness-probe', 'statefulset.sentinel.readiness-probe',
-      'statefulset.sentinel.liveness-probe', 'statefulset.redis.resource-requests', 'statefulset.redis.memory-limit',
-      'statefulset.sentinel.resource-requests', 'statefulset.sentinel.memory-limit', 'statefulset.redis.memory-headroom',
-      'service.headless.cluster-ip', 'service.headless.publish-not-ready-addresses', 'service.headless.selector',
-      'service.client.type', 'service.client.port', 'service.client.selector', 'statefulset.service-name',
-      'pdb.min-available', 'pdb.allows-drain', 'pdb.keeps-quorum', 'pdb.selector',
-      'startup.redis.master-discovery', 'startup.redis.sentinel-hosts',
-      'routing.labeller', 'routing.service-account', 'routing.rbac', 'service.sentinel.selector',
+      'namespace.exists',
+      'statefulset.replicas',
+      'statefulset.containers',
+      'statefulset.redis.port',
+      'statefulset.sentinel.port',
+      'sentinel.master-name',
+      'sentinel.quorum',
+      'sentinel.quorum-majority',
+      'sentinel.down-after-milliseconds',
+      'sentinel.failover-timeout',
+      'sentinel.parallel-syncs',
+      'sentinel.monitor-address',
+      'redis.appendonly',
+      'redis.appendfsync',
+      'redis.save',
+      'redis.maxmemory',
+      'redis.maxmemory-policy',
+      'password.redis-env-from-secret',
+      'password.secret-key-exists',
+      'password.requirepass-from-env',
+      'password.masterauth-from-env',
+      'password.sentinel-env-from-secret',
+      'password.sentinel-auth-pass-from-env',
+      'statefulset.anti-affinity',
+      'storage.size',
+      'storage.access-modes',
+      'storage.class',
+      'storage.redis.mounted',
+      'statefulset.redis.readiness-probe',
+      'statefulset.redis.liveness-probe',
+      'statefulset.sentinel.readiness-probe',
+      'statefulset.sentinel.liveness-probe',
+      'statefulset.redis.resource-requests',
+      'statefulset.redis.memory-limit',
+      'statefulset.sentinel.resource-requests',
+      'statefulset.sentinel.memory-limit',
+      'statefulset.redis.memory-headroom',
+      'service.headless.cluster-ip',
+      'service.headless.publish-not-ready-addresses',
+      'service.headless.selector',
+      'service.client.type',
+      'service.client.port',
+      'service.client.selector',
+      'statefulset.service-name',
+      'pdb.min-available',
+      'pdb.allows-drain',
+      'pdb.keeps-quorum',
+      'pdb.selector',
+      'startup.redis.master-discovery',
+      'startup.redis.sentinel-hosts',
+      'routing.labeller',
+      'routing.service-account',
+      'routing.rbac',
+      'service.sentinel.selector',
     ];
     expect(seedChecks.filter((n) => !checks.some((c) => c.name === n))).toEqual([]);
     const expected = Object.fromEntries(checks.map((c) => [c.name, c.expected]));
@@ -69,8 +101,18 @@ describe('staticChecks on the bundled manifests/', () => {
     const m = await loadDeployment(BUNDLED);
     const checks = staticChecks(m);
     const refs = m.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-    expect(checks.filter((c) => c.name === 'schema').map((c) => c.object).sort()).toEqual(refs);
-    expect(checks.filter((c) => c.name === 'namespace.membership').map((c) => c.object).sort()).toEqual(refs.filter((r) => r !== 'Namespace/matrix'));
+    expect(
+      checks
+        .filter((c) => c.name === 'schema')
+        .map((c) => c.object)
+        .sort(),
+    ).toEqual(refs);
+    expect(
+      checks
+        .filter((c) => c.name === 'namespace.membership')
+        .map((c) => c.object)
+        .sort(),
+    ).toEqual(refs.filter((r) => r !== 'Namespace/matrix'));
     for (const c of checks.filter((c) => c.name === 'schema')) {
       expect(c.file).toBe(m.objects.find((o) => `${o.kind}/${o.metadata.name}` === c.object)!.__file);
     }
@@ -216,7 +258,11 @@ describe('staticChecks on broken copies of manifests/', () => {
     expectCaught(checks, 'startup.redis.sentinel-hosts', sts('spec.template.spec.containers[0].env[2].value'));
     expectCaught(checks, 'startup.sentinel.sentinel-hosts', sts('spec.template.spec.containers[1].env[2].value'));
     expect(names(failing(checks))).toEqual([
-      'pdb.allows-drain', 'sentinel.failover-with-one-pod-down', 'startup.redis.sentinel-hosts', 'startup.sentinel.sentinel-hosts', 'statefulset.replicas',
+      'pdb.allows-drain',
+      'sentinel.failover-with-one-pod-down',
+      'startup.redis.sentinel-hosts',
+      'startup.sentinel.sentinel-hosts',
+      'statefulset.replicas',
     ]);
   });
 
@@ -243,19 +289,23 @@ describe('staticChecks on broken copies of manifests/', () => {
   });
 
   it('catches a required (not preferred) anti-affinity', async () => {
-    edit(STS, `          preferredDuringSchedulingIgnoredDuringExecution:
+    edit(
+      STS,
+      `          preferredDuringSchedulingIgnoredDuringExecution:
             - weight: 100
               podAffinityTerm:
                 topologyKey: kubernetes.io/hostname
                 labelSelector:
                   matchLabels:
                     app.kubernetes.io/name: redis
-`, `          requiredDuringSchedulingIgnoredDuringExecution:
+`,
+      `          requiredDuringSchedulingIgnoredDuringExecution:
             - topologyKey: kubernetes.io/hostname
               labelSelector:
                 matchLabels:
                   app.kubernetes.io/name: redis
-`);
+`,
+    );
     const checks = await checksOfCopy();
     expect(expectCaught(checks, 'statefulset.anti-affinity', sts('spec.template.spec.affinity.podAntiAffinity')).observed).toMatch(/required/);
     expect(names(failing(checks))).toEqual(['statefulset.anti-affinity']);
@@ -294,8 +344,11 @@ describe('staticChecks on broken copies of manifests/', () => {
     expectCaught(checks, 'statefulset.sentinel.resource-requests', sts('spec.template.spec.containers[1].resources.requests'));
     expectCaught(checks, 'statefulset.sentinel.memory-limit', sts('spec.template.spec.containers[1].resources.limits.memory'));
     expect(names(failing(checks))).toEqual([
-      'statefulset.redis.memory-headroom', 'statefulset.redis.memory-limit', 'statefulset.redis.resource-requests',
-      'statefulset.sentinel.memory-limit', 'statefulset.sentinel.resource-requests',
+      'statefulset.redis.memory-headroom',
+      'statefulset.redis.memory-limit',
+      'statefulset.redis.resource-requests',
+      'statefulset.sentinel.memory-limit',
+      'statefulset.sentinel.resource-requests',
     ]);
   });
 
@@ -310,7 +363,11 @@ describe('staticChecks on broken copies of manifests/', () => {
   it('catches publishNotReadyAddresses false on the headless Service', async () => {
     edit(SERVICES, 'publishNotReadyAddresses: true', 'publishNotReadyAddresses: false');
     const checks = await checksOfCopy();
-    const c = expectCaught(checks, 'service.headless.publish-not-ready-addresses', { file: SERVICES, object: 'Service/redis-headless', field: 'spec.publishNotReadyAddresses' });
+    const c = expectCaught(checks, 'service.headless.publish-not-ready-addresses', {
+      file: SERVICES,
+      object: 'Service/redis-headless',
+      field: 'spec.publishNotReadyAddresses',
+    });
     expect([c.expected, c.observed]).toEqual(['true', 'false']);
     expect(names(failing(checks))).toEqual(['service.headless.publish-not-ready-addresses']);
   });
@@ -344,7 +401,9 @@ describe('staticChecks on broken copies of manifests/', () => {
   it('catches a client Service that selects no master (a role value the labeller never sets)', async () => {
     edit(SERVICES, '    redis.io/role: master\n', '    redis.io/role: primary\n');
     const checks = await checksOfCopy();
-    expect(expectCaught(checks, 'service.client.selector', { file: SERVICES, object: 'Service/redis', field: 'spec.selector' }).observed).toContain('selects no master pod');
+    expect(expectCaught(checks, 'service.client.selector', { file: SERVICES, object: 'Service/redis', field: 'spec.selector' }).observed).toContain(
+      'selects no master pod',
+    );
   });
 
   it('catches the sentinel port served by the master-only Service and no sentinel Service', async () => {
@@ -409,16 +468,23 @@ describe('staticChecks on broken copies of manifests/', () => {
 
   it('catches the requirepass link broken: REDIS_PASSWORD a literal value instead of a secretKeyRef', async () => {
     const literal = 'hunter2-in-the-pod-spec';
-    edit(STS, `            - name: REDIS_PASSWORD
+    edit(
+      STS,
+      `            - name: REDIS_PASSWORD
               valueFrom:
                 secretKeyRef:
                   name: redis-password
                   key: password
-`, `            - name: REDIS_PASSWORD
+`,
+      `            - name: REDIS_PASSWORD
               value: ${literal}
-`);
+`,
+    );
     // The harness refuses to run such a deployment; the static suite still says precisely what is wrong.
-    const refused = await loadDeployment(dir).then(() => null, (e: unknown) => e);
+    const refused = await loadDeployment(dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(HarnessError);
     const checks = staticChecksOfObjects(await readManifestObjects(dir));
     const c = expectCaught(checks, 'password.redis-env-from-secret', sts('spec.template.spec.containers[0].env[4].value'));
@@ -440,7 +506,11 @@ describe('staticChecks on broken copies of manifests/', () => {
   it('catches start-redis.sh no longer writing masterauth from the env var', async () => {
     edit(SCRIPTS_CM, '      echo "masterauth \\"$REDIS_PASSWORD\\""\n', '');
     const checks = await checksOfCopy();
-    const c = expectCaught(checks, 'password.masterauth-from-env', { file: SCRIPTS_CM, object: 'ConfigMap/redis-scripts', field: 'data["start-redis.sh"]: masterauth' });
+    const c = expectCaught(checks, 'password.masterauth-from-env', {
+      file: SCRIPTS_CM,
+      object: 'ConfigMap/redis-scripts',
+      field: 'data["start-redis.sh"]: masterauth',
+    });
     expect(c.observed).toBe('no "masterauth" written');
     expect(names(failing(checks))).toEqual(['password.masterauth-from-env']);
   });

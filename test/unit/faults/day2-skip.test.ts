@@ -9,7 +9,13 @@ import { scaleOut } from '../../../src/faults/scale-out.ts';
 import { parseScenario } from '../../../src/runner/scenario.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `10.0.0.${i}`, port: 6379 }, sentinel: { host: `10.0.0.${i}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `10.0.0.${i}`, port: 6379 },
+  sentinel: { host: `10.0.0.${i}`, port: 26379 },
+});
 
 function context(): { ctx: FaultContext; marks: string[] } {
   const marks: string[] = [];

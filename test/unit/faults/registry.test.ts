@@ -11,7 +11,13 @@ import { listScenarios, parseScenario } from '../../../src/runner/scenario.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 import { trial } from '../report/builders.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `127.0.0.${i + 1}`, port: 6379 }, sentinel: { host: `127.0.0.${i + 1}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `127.0.0.${i + 1}`, port: 6379 },
+  sentinel: { host: `127.0.0.${i + 1}`, port: 26379 },
+});
 
 function context(): { ctx: FaultContext; marks: string[] } {
   const marks: string[] = [];
@@ -52,7 +58,13 @@ describe('fault registry', () => {
   });
 
   it('composes the scenario schema: each kind accepts its own fields and rejects the others, naming the field', () => {
-    expect(faultOf('  kind: partition\n  durationMs: 1000\n  cut: sentinels\n')).toEqual({ kind: 'partition', target: 'master', cut: 'sentinels', durationMs: 1000, isolatedClient: true });
+    expect(faultOf('  kind: partition\n  durationMs: 1000\n  cut: sentinels\n')).toEqual({
+      kind: 'partition',
+      target: 'master',
+      cut: 'sentinels',
+      durationMs: 1000,
+      isolatedClient: true,
+    });
     expect(faultOf('  kind: kill-pod\n  target: replica\n  holdMs: 2x\n')).toEqual({ kind: 'kill-pod', target: 'replica', holdMs: '2x' });
     expect(() => faultOf('  kind: pause\n  durationMs: 1000\n  cut: all\n')).toThrow(/^x\.yaml:6:3: field fault\.cut: Unrecognized key: "cut"$/);
     expect(() => faultOf('  kind: kill-pod\n  durationMs: 1000\n')).toThrow(/^x\.yaml:5:3: field fault\.durationMs: Unrecognized key/);

@@ -5,13 +5,27 @@ import { applyUpgradeImage } from '../../../src/cli/upgrade-image.ts';
 import { createClock } from '../../../src/clock.ts';
 import { loadDeployment } from '../../../src/config/manifests.ts';
 import type { FaultContext } from '../../../src/faults/fault.ts';
-import { expectedIdentity, identityOf, rollingUpgrade, upgradeOrder, versionCheck, type ServerIdentity, type UpgradeProbes } from '../../../src/faults/rolling-upgrade.ts';
+import {
+  expectedIdentity,
+  identityOf,
+  rollingUpgrade,
+  upgradeOrder,
+  versionCheck,
+  type ServerIdentity,
+  type UpgradeProbes,
+} from '../../../src/faults/rolling-upgrade.ts';
 import { resolveScenarios } from '../../../src/runner/scenario.ts';
 import { createControls, PodCache } from '../../../src/targets/kube/controls.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 import { FakeKube } from '../../support/kube-fake.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `10.0.0.${i}`, port: 6379 }, sentinel: { host: `10.0.0.${i}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `10.0.0.${i}`, port: 6379 },
+  sentinel: { host: `10.0.0.${i}`, port: 26379 },
+});
 const pods = [pod(0), pod(1), pod(2)];
 const redis = (version: string): ServerIdentity => ({ server: 'redis', version, redisVersion: version, executable: '/usr/bin/redis-server' });
 
@@ -22,7 +36,11 @@ describe('rolling-upgrade order and version check', () => {
   });
 
   it('reads Valkey from server_name/valkey_version and Redis from redis_version', () => {
-    expect(identityOf({ server_name: 'valkey', valkey_version: '8.1.1', redis_version: '7.2.4' })).toMatchObject({ server: 'valkey', version: '8.1.1', redisVersion: '7.2.4' });
+    expect(identityOf({ server_name: 'valkey', valkey_version: '8.1.1', redis_version: '7.2.4' })).toMatchObject({
+      server: 'valkey',
+      version: '8.1.1',
+      redisVersion: '7.2.4',
+    });
     expect(identityOf({ redis_version: '8.0.2' })).toMatchObject({ server: 'redis', version: '8.0.2' });
     expect(expectedIdentity('sentinel-chaos/valkey:8.1.1')).toEqual({ server: 'valkey', version: '8.1.1' });
     expect(expectedIdentity('redis:7.2.5-alpine')).toEqual({ server: 'redis', version: '7.2.5' });
@@ -31,15 +49,35 @@ describe('rolling-upgrade order and version check', () => {
 
   it('fails when one pod still runs the old version, or runs Redis where Valkey was asked for', () => {
     const before = pods.map((p) => ({ pod: p.name, id: redis('7.0.15') }));
-    const ok = versionCheck({ binary: null, image: 'redis:8.0.2' }, before, pods.map((p) => ({ pod: p.name, id: redis('8.0.2') })));
+    const ok = versionCheck(
+      { binary: null, image: 'redis:8.0.2' },
+      before,
+      pods.map((p) => ({ pod: p.name, id: redis('8.0.2') })),
+    );
     expect(ok.valid).toBe(true);
     expect(ok.explanation).toContain('before: redis 7.0.15');
-    const stale = versionCheck({ binary: null, image: 'redis:8.0.2' }, before, pods.map((p, i) => ({ pod: p.name, id: redis(i === 0 ? '7.0.15' : '8.0.2') })));
+    const stale = versionCheck(
+      { binary: null, image: 'redis:8.0.2' },
+      before,
+      pods.map((p, i) => ({ pod: p.name, id: redis(i === 0 ? '7.0.15' : '8.0.2') })),
+    );
     expect(stale.valid).toBe(false);
     expect(stale.explanation).toContain('redis-0 runs redis 7.0.15');
     // Valkey 8.1.1 reports redis_version 7.2.4; a redis 8.1.1 would not pass as Valkey either.
-    expect(versionCheck({ binary: null, image: 'valkey:8.1.1' }, before, pods.map((p) => ({ pod: p.name, id: identityOf({ server_name: 'valkey', valkey_version: '8.1.1', redis_version: '7.2.4' }) }))).valid).toBe(true);
-    expect(versionCheck({ binary: null, image: 'valkey:8.1.1' }, before, pods.map((p) => ({ pod: p.name, id: redis('8.1.1') }))).valid).toBe(false);
+    expect(
+      versionCheck(
+        { binary: null, image: 'valkey:8.1.1' },
+        before,
+        pods.map((p) => ({ pod: p.name, id: identityOf({ server_name: 'valkey', valkey_version: '8.1.1', redis_version: '7.2.4' }) })),
+      ).valid,
+    ).toBe(true);
+    expect(
+      versionCheck(
+        { binary: null, image: 'valkey:8.1.1' },
+        before,
+        pods.map((p) => ({ pod: p.name, id: redis('8.1.1') })),
+      ).valid,
+    ).toBe(false);
   });
 });
 
@@ -47,7 +85,10 @@ describe('rolling-upgrade with an image on Kubernetes (recording fake)', () => {
   it('patches the StatefulSet image with OnDelete, then deletes the replicas and the master last; the check sees the new version', async () => {
     const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../manifests'));
     const api = new FakeKube({ pods: model.podNames, readyAfterGets: 1 });
-    const { podControl, restoreStrategy } = createControls({ api, namespace: model.namespace, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 2000 }, new PodCache());
+    const { podControl, restoreStrategy } = createControls(
+      { api, namespace: model.namespace, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 2000 },
+      new PodCache(),
+    );
     const started = new Set<string>();
     const probes: UpgradeProbes = {
       inSync: async () => true,
@@ -106,6 +147,9 @@ describe('--upgrade-to-image', () => {
   });
 
   it('without a rolling-upgrade scenario is a usage error', async () => {
-    await expect(applyUpgradeImage(await resolveScenarios(['master-kill']), flags({}), noBuild)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('add rolling-upgrade to --scenario') });
+    await expect(applyUpgradeImage(await resolveScenarios(['master-kill']), flags({}), noBuild)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('add rolling-upgrade to --scenario'),
+    });
   });
 });

@@ -6,7 +6,13 @@ import { partitionPod } from '../../../src/faults/partition.ts';
 import { pauseRedis } from '../../../src/faults/pause.ts';
 import type { NetworkFaults, Pod, StartedDeployment } from '../../../src/targets/target.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `10.0.0.${i}`, port: 6379 }, sentinel: { host: `10.0.0.${i}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `10.0.0.${i}`, port: 6379 },
+  sentinel: { host: `10.0.0.${i}`, port: 26379 },
+});
 
 function context(deployment: Partial<StartedDeployment>): { ctx: FaultContext; marks: string[] } {
   const marks: string[] = [];
@@ -27,7 +33,10 @@ function context(deployment: Partial<StartedDeployment>): { ctx: FaultContext; m
 describe('faults skip when the target lacks the ability', () => {
   it('partition: a target without network faults skips, injecting nothing', async () => {
     const { ctx, marks } = context({});
-    await expect(partitionPod(ctx, { target: 'master', cut: 'all', durationMs: 1000 })).rejects.toMatchObject({ name: 'HarnessError', code: 'ABILITY_MISSING' });
+    await expect(partitionPod(ctx, { target: 'master', cut: 'all', durationMs: 1000 })).rejects.toMatchObject({
+      name: 'HarnessError',
+      code: 'ABILITY_MISSING',
+    });
     expect(marks).toEqual([]);
   });
 
@@ -60,7 +69,9 @@ describe('DNS faults skip on a target without the dns ability (the local target 
     const { dnsDown } = await import('../../../src/faults/dns-down.ts');
     const { dnsRecordGone } = await import('../../../src/faults/dns-record-gone.ts');
     const { ctx, marks } = context({ target: 'local' });
-    await expect(dnsDown(ctx, { durationMs: 1000, killMaster: true, masterDownMs: 0 })).rejects.toThrow(/dns-down needs control of the cluster DNS server, which the local target does not have/);
+    await expect(dnsDown(ctx, { durationMs: 1000, killMaster: true, masterDownMs: 0 })).rejects.toThrow(
+      /dns-down needs control of the cluster DNS server, which the local target does not have/,
+    );
     await expect(dnsRecordGone(ctx, { holdMs: 1000 })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
     expect(marks).toEqual([]);
   });

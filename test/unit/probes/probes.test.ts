@@ -52,10 +52,7 @@ describe('exec probe', () => {
     try {
       const late = path.join(dir, 'late');
       const t0 = performance.now();
-      const r = await sampleProbe(
-        spec({ kind: 'exec', timeoutMs: 200, command: ['sh', '-c', `(sleep 0.6; touch ${late}) & sleep 5`] }),
-        ctx(),
-      );
+      const r = await sampleProbe(spec({ kind: 'exec', timeoutMs: 200, command: ['sh', '-c', `(sleep 0.6; touch ${late}) & sleep 5`] }), ctx());
       expect(r).toEqual({ ok: false, detail: 'no exit within 200 ms' });
       expect(performance.now() - t0).toBeLessThan(1500);
       await new Promise((res) => setTimeout(res, 800));
@@ -208,9 +205,9 @@ ${haltOn}
       { kind: 'probe', probe: 'api' },
       { kind: 'figure', figure: 'writes_lost', op: '>', value: 0, text: 'writes_lost > 0' },
     ]);
-    expect(
-      haltConditionsOf(parseScenario(yaml('  - { name: api, kind: exec, mode: after, command: ["true"] }', 'haltOn: api'), 's.yaml')),
-    ).toEqual([{ kind: 'probe', probe: 'api' }]);
+    expect(haltConditionsOf(parseScenario(yaml('  - { name: api, kind: exec, mode: after, command: ["true"] }', 'haltOn: api'), 's.yaml'))).toEqual([
+      { kind: 'probe', probe: 'api' },
+    ]);
   });
 
   it('bad input: one line naming file:line and the field', () => {
@@ -218,22 +215,17 @@ ${haltOn}
       /^s\.yaml:5:\d+: field probes\.0\.url: an http\(s\) URL on loopback/,
     );
     expect(error(yaml('  - { name: api, kind: ftp, mode: during }'))).toMatch(/^s\.yaml:5:\d+: field probes\.0\.kind: /);
-    expect(error(yaml('  - { name: api, kind: exec, mode: sometimes, command: ["true"] }'))).toMatch(
-      /^s\.yaml:5:\d+: field probes\.0\.mode: /,
-    );
+    expect(error(yaml('  - { name: api, kind: exec, mode: sometimes, command: ["true"] }'))).toMatch(/^s\.yaml:5:\d+: field probes\.0\.mode: /);
     expect(error(yaml('  - { name: up, kind: promql, mode: during, url: "http://127.0.0.1:9090", query: up, expect: "about 1" }'))).toMatch(
       /^s\.yaml:5:\d+: field probes\.0\.expect: a comparison/,
     );
-    expect(
-      error(
-        yaml('  - { name: a, kind: exec, mode: after, command: ["true"] }\n  - { name: a, kind: exec, mode: after, command: ["true"] }'),
-      ),
-    ).toMatch(/^s\.yaml:6:\d+: field probes\.1\.name: "a" names two probes$/);
+    expect(error(yaml('  - { name: a, kind: exec, mode: after, command: ["true"] }\n  - { name: a, kind: exec, mode: after, command: ["true"] }'))).toMatch(
+      /^s\.yaml:6:\d+: field probes\.1\.name: "a" names two probes$/,
+    );
     expect(error(yaml('  - { name: a, kind: exec, mode: after, command: ["true"] }', 'haltOn: [a, b]'))).toMatch(
       /^s\.yaml:6:\d+: field haltOn\.1: "b" is neither one of the probes \(a\) nor a figure bound/,
     );
-    for (const m of [error(yaml('  - { name: a, kind: exec, mode: after, command: ["true"] }', 'haltOn: [a, b]'))])
-      expect(m.split('\n')).toHaveLength(1);
+    for (const m of [error(yaml('  - { name: a, kind: exec, mode: after, command: ["true"] }', 'haltOn: [a, b]'))]) expect(m.split('\n')).toHaveLength(1);
   });
 });
 

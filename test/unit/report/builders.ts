@@ -27,8 +27,7 @@ export function trial(
       sentinel_failover_ms: sfo ?? null,
     }),
   ];
-  const verdict: Verdict =
-    opts.verdict ?? (checks.some((c) => c.valid === false) ? 'fail' : checks.some((c) => c.valid === 'unknown') ? 'unknown' : 'pass');
+  const verdict: Verdict = opts.verdict ?? (checks.some((c) => c.valid === false) ? 'fail' : checks.some((c) => c.valid === 'unknown') ? 'unknown' : 'pass');
   return {
     index,
     verdict,

@@ -12,13 +12,18 @@ import { sampleJournal } from './sample-journal.ts';
 /** A journal with one master-kill scenario whose trials have these failover times and figures. */
 function run(id: string, failover: number[], extra: { writes_lost?: number; availability?: number; outage_ms?: number } = {}): Journal {
   const trials = failover.map((v, i) =>
-    trial(i + 1, { failover_ms: v, sentinel_failover_ms: v - 20, outage_ms: extra.outage_ms ?? v, writes_lost: extra.writes_lost ?? 0, availability: extra.availability ?? 0.95 }),
+    trial(i + 1, {
+      failover_ms: v,
+      sentinel_failover_ms: v - 20,
+      outage_ms: extra.outage_ms ?? v,
+      writes_lost: extra.writes_lost ?? 0,
+      availability: extra.availability ?? 0.95,
+    }),
   );
   return journal(id, scenario('master-kill', trials));
 }
 
-const flagged = (base: Journal, current: Journal, opts = {}): string[] =>
-  compareJournals(base, current, opts).regressions.map((r) => `${r.figure} ${r.stat}`);
+const flagged = (base: Journal, current: Journal, opts = {}): string[] => compareJournals(base, current, opts).regressions.map((r) => `${r.figure} ${r.stat}`);
 
 describe('compareJournals', () => {
   it('uses 10 % and 250 ms by default', () => {
@@ -100,9 +105,17 @@ describe('compareJournals', () => {
   });
 
   it('flags a figure the base measured and the current run did not', () => {
-    const current = journal('c', scenario('master-kill', [trial(1, { failover_ms: null, sentinel_failover_ms: null, outage_ms: 6000, writes_lost: 0, availability: 0.95 })]));
+    const current = journal(
+      'c',
+      scenario('master-kill', [trial(1, { failover_ms: null, sentinel_failover_ms: null, outage_ms: 6000, writes_lost: 0, availability: 0.95 })]),
+    );
     const regs = compareJournals(run('b', [6000]), current).regressions;
-    expect(regs.map((r) => `${r.figure} ${r.stat}`)).toEqual(['failover_ms median', 'failover_ms max', 'sentinel_failover_ms median', 'sentinel_failover_ms max']);
+    expect(regs.map((r) => `${r.figure} ${r.stat}`)).toEqual([
+      'failover_ms median',
+      'failover_ms max',
+      'sentinel_failover_ms median',
+      'sentinel_failover_ms max',
+    ]);
     expect(regs[0]!.message).toBe('master-kill failover_ms median was 6000 ms in the base run and is not measured in the current run');
   });
 

@@ -15,9 +15,7 @@ describe('gateScenario', () => {
   it('passes when the max of both figures is within the bound, and says so with the values', () => {
     const gate = gateScenario(failoverTrials(6000, 7200.5, 9999), SLO);
     expect(gate.verdict).toBe('pass');
-    expect(gate.message).toBe(
-      'max failover_ms 9999 ms ≤ 10000 ms over 3 trials; max sentinel_failover_ms 9979 ms ≤ 10000 ms over 3 trials',
-    );
+    expect(gate.message).toBe('max failover_ms 9999 ms ≤ 10000 ms over 3 trials; max sentinel_failover_ms 9979 ms ≤ 10000 ms over 3 trials');
     expect(gate.findings).toEqual([]);
   });
 
@@ -58,15 +56,17 @@ describe('gateScenario', () => {
 
   it('fails the scenario on a trial-level failure other than failover time, whatever the statistic', () => {
     const trials = failoverTrials(6000, 6100, 6200);
-    trials[1] = trial(2, { failover_ms: 6100, sentinel_failover_ms: 6080, writes_lost: 4 }, {
-      checks: [check('failover-time'), check('write-loss', false, '4 of 1200 acknowledged writes lost (max 0)')],
-    });
+    trials[1] = trial(
+      2,
+      { failover_ms: 6100, sentinel_failover_ms: 6080, writes_lost: 4 },
+      {
+        checks: [check('failover-time'), check('write-loss', false, '4 of 1200 acknowledged writes lost (max 0)')],
+      },
+    );
     for (const stat of GATE_STATS) {
       const gate = gateScenario(trials, SLO, stat);
       expect(gate.verdict, stat).toBe('fail');
-      expect(gate.message, stat).toBe(
-        `trial 2 write-loss: 4 of 1200 acknowledged writes lost (max 0)`,
-      );
+      expect(gate.message, stat).toBe(`trial 2 write-loss: 4 of 1200 acknowledged writes lost (max 0)`);
     }
   });
 
@@ -105,12 +105,13 @@ describe('gateScenario', () => {
 });
 
 describe('lostElections', () => {
-  const lost = trial(2, { failover_ms: 9800, sentinel_failover_ms: 9700, lost_election: 1 }, {
-    checks: [
-      check('failover-time'),
-      check('failover-phases', true, 'lost election: 2 +try-failover, 1 -failover-abort-not-elected; +sdown 5050 ms'),
-    ],
-  });
+  const lost = trial(
+    2,
+    { failover_ms: 9800, sentinel_failover_ms: 9700, lost_election: 1 },
+    {
+      checks: [check('failover-time'), check('failover-phases', true, 'lost election: 2 +try-failover, 1 -failover-abort-not-elected; +sdown 5050 ms')],
+    },
+  );
 
   it('reports a trial with lost_election = 1 with the reason, and nothing otherwise', () => {
     expect(lostElections(lost)).toBe('trial 2 lost a Sentinel election (2 +try-failover, 1 -failover-abort-not-elected); its failover took 9800 ms');
@@ -131,9 +132,13 @@ describe('lostElections', () => {
 describe('gateSummary', () => {
   it('keeps the timing over the bound and counts the other failures, which are listed elsewhere', () => {
     const trials = failoverTrials(6000, 12_000);
-    trials[0] = trial(1, { failover_ms: 6000, sentinel_failover_ms: 5980, writes_lost: 2 }, {
-      checks: [check('failover-time'), check('write-loss', false, '2 lost'), check('rejoin', false, 'never rejoined')],
-    });
+    trials[0] = trial(
+      1,
+      { failover_ms: 6000, sentinel_failover_ms: 5980, writes_lost: 2 },
+      {
+        checks: [check('failover-time'), check('write-loss', false, '2 lost'), check('rejoin', false, 'never rejoined')],
+      },
+    );
     expect(gateSummary(gateScenario(trials, SLO))).toBe(
       'expected max failover_ms ≤ 10000 ms, observed 12000 ms over 2 trials (trial 2 over the bound); ' +
         'expected max sentinel_failover_ms ≤ 10000 ms, observed 11980 ms over 2 trials (trial 2 over the bound); ' +
@@ -142,7 +147,9 @@ describe('gateSummary', () => {
   });
 
   it('is the timing when passing and the whole message when unknown', () => {
-    expect(gateSummary(gateScenario(failoverTrials(6000), SLO))).toBe('max failover_ms 6000 ms ≤ 10000 ms over 1 trial; max sentinel_failover_ms 5980 ms ≤ 10000 ms over 1 trial');
+    expect(gateSummary(gateScenario(failoverTrials(6000), SLO))).toBe(
+      'max failover_ms 6000 ms ≤ 10000 ms over 1 trial; max sentinel_failover_ms 5980 ms ≤ 10000 ms over 1 trial',
+    );
     expect(gateSummary(gateScenario([], SLO))).toBe('no trial ran');
   });
 });

@@ -36,9 +36,7 @@ describe('a halted run in the reports', () => {
   it('JUnit: each probe its own testcase, failing or passing with its explanation', () => {
     const x = renderJunit(haltedJournal());
     expect(x).toContain('<testcase name="master-kill #1 probe/api"');
-    expect(x).toMatch(
-      /<testcase name="master-kill #1 probe\/api"[^>]*>\s*<properties>[\s\S]*?<failure message="http probe \(during\) broke/,
-    );
+    expect(x).toMatch(/<testcase name="master-kill #1 probe\/api"[^>]*>\s*<properties>[\s\S]*?<failure message="http probe \(during\) broke/);
     expect(x).toContain('<testcase name="master-kill #1 probe/gate"');
     expect(x).toMatch(/tests="3" failures="2"/);
   });

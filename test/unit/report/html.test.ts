@@ -7,7 +7,11 @@ import { createRedactor } from '../../../src/process/redact.ts';
 import type { Op } from '../../../src/model/history.ts';
 import { sampleHistory, sampleJournal } from './sample-journal.ts';
 
-const parse = (text: string): Op[] => text.trim().split('\n').map((l) => JSON.parse(l) as Op);
+const parse = (text: string): Op[] =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Op);
 const sampleHistories = (): Map<string, Op[]> =>
   new Map([
     ['history/master-kill-1.jsonl', parse(sampleHistory(1))],
@@ -67,7 +71,9 @@ describe('renderHtml', () => {
 
   it('states the verdicts, the SLO gate, the figures against the band and the quantile definition', () => {
     expect(html).toContain('<span class="pill big fail">FAIL</span>');
-    expect(html).toContain('SLO gate (max over trials): FAIL.</strong> expected max failover_ms ≤ 15000 ms, observed 17204.9 ms over 2 trials (trial 2 over the bound)');
+    expect(html).toContain(
+      'SLO gate (max over trials): FAIL.</strong> expected max failover_ms ≤ 15000 ms, observed 17204.9 ms over 2 trials (trial 2 over the bound)',
+    );
     expect(html).toContain('<strong>Quantiles.</strong> nearest-rank');
     expect(html).toContain('17204.9 ms');
     expect(html).toContain('expected band'); // the distribution plot
@@ -77,7 +83,8 @@ describe('renderHtml', () => {
 
   it('lists the environment: target, Redis version, harness, node, deployment and client options', () => {
     const env = html.slice(html.indexOf('id="environment"'));
-    for (const s of ['8.2.1', 'v24.21.0', '0.1.0', 'downAfterMs', '5000', 'commandTimeoutMs', 'ioredis', '1 master, 2 replicas, 3 sentinels']) expect(env).toContain(s);
+    for (const s of ['8.2.1', 'v24.21.0', '0.1.0', 'downAfterMs', '5000', 'commandTimeoutMs', 'ioredis', '1 master, 2 replicas, 3 sentinels'])
+      expect(env).toContain(s);
   });
 
   it('draws the write strip from the history and marks lost keys in black only when given', () => {
@@ -220,8 +227,10 @@ describe('renderHtml', () => {
     const t = j.scenarios[0]!.trials[0]!;
     const f = (s: number, type: string): TrialEvent => ({ ns: s * 1e9, kind: 'fault', source: 'harness', type, detail: type });
     t.events = [f(1, 'inject'), f(1.01, 'landed'), f(4, 'restore'), f(5, 'restored'), f(9, 'heal'), f(9.5, 'healed'), f(12, 'landed')];
-    const axis = (): string => /<text x="12" y="\d+" class="axis-title">([^<]*)<\/text>/.exec(/<svg id="timeline-master-kill-1"[^]*?<\/svg>/.exec(renderHtml(j, new Map()))![0])![1]!;
-    const eventLogOrigin = (): string => /Event log \(\d+ events, ms from ([^)]*\)?)\)<\/summary>[^]*?<td class="num">([^<]*)<\/td>/.exec(renderHtml(j, new Map()))![2]!;
+    const axis = (): string =>
+      /<text x="12" y="\d+" class="axis-title">([^<]*)<\/text>/.exec(/<svg id="timeline-master-kill-1"[^]*?<\/svg>/.exec(renderHtml(j, new Map()))![0])![1]!;
+    const eventLogOrigin = (): string =>
+      /Event log \(\d+ events, ms from ([^)]*\)?)\)<\/summary>[^]*?<td class="num">([^<]*)<\/td>/.exec(renderHtml(j, new Map()))![2]!;
     expect(axis()).toBe('ms from fault restored');
     expect(eventLogOrigin()).toBe('-4000'); // inject at 1 s, t = 0 at 5 s
     t.clockStartNs = 1.01e9;

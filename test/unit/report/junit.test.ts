@@ -57,13 +57,9 @@ function parseXml(xml: string): El {
   return root.children[0]!;
 }
 
-const all = (el: El, name: string): El[] => [
-  ...el.children.filter((c) => c.name === name),
-  ...el.children.flatMap((c) => all(c, name)),
-];
+const all = (el: El, name: string): El[] => [...el.children.filter((c) => c.name === name), ...el.children.flatMap((c) => all(c, name))];
 const child = (el: El, name: string): El | undefined => el.children.find((c) => c.name === name);
-const props = (testcase: El): Record<string, string> =>
-  Object.fromEntries(all(testcase, 'property').map((p) => [p.attrs.name, p.attrs.value]));
+const props = (testcase: El): Record<string, string> => Object.fromEntries(all(testcase, 'property').map((p) => [p.attrs.name, p.attrs.value]));
 
 describe('renderJunit', () => {
   it('renders suites, testcases and counts as CI reporters read them', () => {
@@ -216,7 +212,14 @@ describe('renderJunit', () => {
     const journal = sampleJournal();
     const fail = journal.scenarios[0]!.trials[1]!;
     fail.figures = { failover_ms: null, sentinel_failover_ms: null, writes_lost: 0 };
-    fail.checks = [{ name: 'failover-time', valid: false, figures: { failover_ms: null, sentinel_failover_ms: null }, explanation: 'no write acknowledged by a node other than the old master' }];
+    fail.checks = [
+      {
+        name: 'failover-time',
+        valid: false,
+        figures: { failover_ms: null, sentinel_failover_ms: null },
+        explanation: 'no write acknowledged by a node other than the old master',
+      },
+    ];
     expect(child(all(parseXml(renderJunit(journal)), 'testcase')[1]!, 'failure')!.attrs.message).toBe(
       'failover-time: expected failover_ms ≤ 15000 ms, observed none; expected sentinel_failover_ms ≤ 15000 ms, observed none — ' +
         'no write acknowledged by a node other than the old master',

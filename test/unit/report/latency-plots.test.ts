@@ -38,7 +38,7 @@ describe('latencyPlots', () => {
     expect(html).toContain('All 3000 completed operations drawn.');
   });
 
-  it('keeps at most 4000 points of a large history, every failure and each slice\'s slowest ack', () => {
+  it("keeps at most 4000 points of a large history, every failure and each slice's slowest ack", () => {
     const history = ops(60_000, 50);
     const html = latencyPlots('s-2', events, history, { ns: 0, axis: 'fault landed' }, null);
     const points = count(html, /<circle /g);

@@ -60,7 +60,9 @@ describe('renderMarkdown', () => {
     expect(text).toContain('| split brain (ms) | 2 | 0 | 0 | 120.5 | 120.5 |  |');
     expect(text).toContain('Client failover outside the expected band 5000–10000 ms in 2 of 2 trials (2 below).');
     expect(text).toContain('**Findings**\n\n- trial 2 lost a Sentinel election; its failover took 2300 ms');
-    expect(text).toContain('**Warnings** (within the accepted bounds)\n\n- trial 1: client-observed failover 2200 ms is outside the expected band 5000-10000 ms');
+    expect(text).toContain(
+      '**Warnings** (within the accepted bounds)\n\n- trial 1: client-observed failover 2200 ms is outside the expected band 5000-10000 ms',
+    );
     expect(text).not.toContain('Trials that did not pass');
   });
 
@@ -100,7 +102,9 @@ describe('renderMarkdown', () => {
   it('cuts a very long reason, pointing at the HTML report for the rest', () => {
     const j = sampleJournal();
     j.scenarios[0]!.trials[1]!.checks[1]!.explanation = `4 lost: ${'key-'.repeat(300)}`;
-    const line = renderMarkdown(j).split('\n').find((l) => l.startsWith('- trial 2 '))!;
+    const line = renderMarkdown(j)
+      .split('\n')
+      .find((l) => l.startsWith('- trial 2 '))!;
     expect(line).toMatch(/… \(\d+ characters; full text in index\.html\)$/);
     expect(line.length).toBeLessThan(600);
   });
@@ -117,7 +121,11 @@ describe('renderMarkdown', () => {
 
 describe('renderMarkdown without a failover', () => {
   it('leaves out the failover rows of a scenario that expects none', () => {
-    const t = trial(1, { outage_ms: 19, availability: 1, writes_lost: 0 }, { checks: [{ name: 'no-failover', valid: true, figures: {}, explanation: 'no +switch-master' }] });
+    const t = trial(
+      1,
+      { outage_ms: 19, availability: 1, writes_lost: 0 },
+      { checks: [{ name: 'no-failover', valid: true, figures: {}, explanation: 'no +switch-master' }] },
+    );
     const text = renderMarkdown(journal('r', scenario('replica-kill', [t])));
     expect(text).not.toContain('failover, client');
     expect(text).toContain('| outage (ms) | 1 | 19 | 19 | 19 | 19 |  |');

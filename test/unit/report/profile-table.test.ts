@@ -15,8 +15,20 @@ function profiled(name: string, profile: string, figures: Record<string, number 
 
 function comparison(): Journal {
   const scenarios = [
-    profiled('network-partition', 'seed', { writes_lost: 3180, writes_lost_old_master: 3180, outage_ms: 9263.7, availability: 0.685, failover_ms: 9261, writes_acked: 3596 }),
-    profiled('network-partition', 'hardened', { writes_lost: 855, writes_lost_old_master: 855, outage_ms: 9100.2, availability: 0.69, failover_ms: 9050, writes_acked: 3600 }, 1200),
+    profiled('network-partition', 'seed', {
+      writes_lost: 3180,
+      writes_lost_old_master: 3180,
+      outage_ms: 9263.7,
+      availability: 0.685,
+      failover_ms: 9261,
+      writes_acked: 3596,
+    }),
+    profiled(
+      'network-partition',
+      'hardened',
+      { writes_lost: 855, writes_lost_old_master: 855, outage_ms: 9100.2, availability: 0.69, failover_ms: 9050, writes_acked: 3600 },
+      1200,
+    ),
   ];
   return {
     ...journal('20261125T210000Z-abcd', ...scenarios),
@@ -34,8 +46,18 @@ describe('comparisonRows', () => {
     s.trials.push(trial(2, { writes_lost: 7, writes_lost_old_master: 5, availability: 0.8, outage_ms: 50 }));
     expect(comparisonRows([s, scenario('plain', [trial(1, {})])])).toEqual([
       {
-        scenario: 'p', profile: 'hardened', verdict: s.verdict, trials: 2, writes_acked: null, writes_lost: 7, writes_lost_old_master: 5,
-        writes_lost_old_master_max: 1200, outage_ms: 100, availability: 0.8, failover_ms: null, split_brain_ms: null,
+        scenario: 'p',
+        profile: 'hardened',
+        verdict: s.verdict,
+        trials: 2,
+        writes_acked: null,
+        writes_lost: 7,
+        writes_lost_old_master: 5,
+        writes_lost_old_master_max: 1200,
+        outage_ms: 100,
+        availability: 0.8,
+        failover_ms: null,
+        split_brain_ms: null,
       },
     ]);
   });
@@ -80,14 +102,18 @@ describe('side-by-side rendering', () => {
 describe('scenarioForProfile', () => {
   const s = parseScenario(
     [
-      'name: p', 'description: d', 'fault: { kind: partition, durationMs: 3x }',
+      'name: p',
+      'description: d',
+      'fault: { kind: partition, durationMs: 3x }',
       'expect: { acceptLossFromOldMaster: true, maxSplitBrainMs: 3x+15000 }',
-      'profiles:', '  hardened:', '    expect: { maxLostFromOldMaster: 1200 }',
+      'profiles:',
+      '  hardened:',
+      '    expect: { maxLostFromOldMaster: 1200 }',
     ].join('\n'),
     'p.yaml',
   );
 
-  it('applies the profile\'s expectations over the scenario\'s and marks the name when asked', () => {
+  it("applies the profile's expectations over the scenario's and marks the name when asked", () => {
     const h = scenarioForProfile(s, 'hardened', true);
     expect(h.name).toBe('p@hardened');
     expect(h.expect).toMatchObject({ acceptLossFromOldMaster: true, maxLostFromOldMaster: 1200, maxSplitBrainMs: '3x+15000', maxLostWrites: 0 });
@@ -99,6 +125,8 @@ describe('scenarioForProfile', () => {
 
   it('rejects an unknown profile or field in the scenario file, naming it', () => {
     expect(() => parseScenario('name: p\ndescription: d\nfault: { kind: kill-pod }\nprofiles:\n  strict: {}\n', 'p.yaml')).toThrow(/profiles\.strict/);
-    expect(() => parseScenario('name: p\ndescription: d\nfault: { kind: kill-pod }\nprofiles:\n  hardened:\n    expect: { failover: false }\n', 'p.yaml')).toThrow(/profiles\.hardened\.expect\.failover/);
+    expect(() =>
+      parseScenario('name: p\ndescription: d\nfault: { kind: kill-pod }\nprofiles:\n  hardened:\n    expect: { failover: false }\n', 'p.yaml'),
+    ).toThrow(/profiles\.hardened\.expect\.failover/);
   });
 });

@@ -29,7 +29,11 @@ describe('createProgress, not a TTY', () => {
     p.phase('fault');
     for (let i = 0; i < 500; i++) p.writes(i, 0);
     p.trialEnd(passed);
-    const failed = trial(2, { failover_ms: 17204.9, sentinel_failover_ms: 16890, writes_lost: 4 }, { message: 'failover took 17204.9 ms; 4 writes lost', warnings: ['x'] });
+    const failed = trial(
+      2,
+      { failover_ms: 17204.9, sentinel_failover_ms: 16890, writes_lost: 4 },
+      { message: 'failover took 17204.9 ms; 4 writes lost', warnings: ['x'] },
+    );
     p.trialStart('master-kill', 2, 2);
     p.trialEnd(failed);
     const j = journal('20261125T183012Z-3f9a', scenario('master-kill', [passed, failed]));
@@ -122,9 +126,17 @@ describe('createProgress, TTY', () => {
     const { stream, out } = fakeStream();
     const p = createProgress({ stream, isTTY: true, now: fakeClock().now });
     p.trialStart('master-kill', 1, 1);
-    p.trialEnd(trial(1, { failover_ms: 2273.3, sentinel_failover_ms: 2299.5, writes_acked: 351, writes_lost: 0 }, { warnings: ['failover 2273.3 ms is outside the expected band 5000-10000 ms'] }));
+    p.trialEnd(
+      trial(
+        1,
+        { failover_ms: 2273.3, sentinel_failover_ms: 2299.5, writes_acked: 351, writes_lost: 0 },
+        { warnings: ['failover 2273.3 ms is outside the expected band 5000-10000 ms'] },
+      ),
+    );
     p.runEnd(journal('r1', scenario('master-kill', failoverTrials(2273.3))), '/work/reports/r1');
-    expect(out()).toContain('  ✓ trial 1 PASS · failover 2273.3 ms (Sentinel 2299.5 ms) · 351 writes acked, 0 lost\n    ! failover 2273.3 ms is outside the expected band 5000-10000 ms\n');
+    expect(out()).toContain(
+      '  ✓ trial 1 PASS · failover 2273.3 ms (Sentinel 2299.5 ms) · 351 writes acked, 0 lost\n    ! failover 2273.3 ms is outside the expected band 5000-10000 ms\n',
+    );
     expect(out().endsWith('verdict: PASS — 1/1 trials passed in 57.9 s; reports in /work/reports/r1\n')).toBe(true);
   });
 

@@ -19,8 +19,7 @@ function tenRuns(tenth: { quiet: number; noisy: number; lost?: number }) {
   return runs;
 }
 
-const find = (t: ReturnType<typeof computeTrend>, scenario: string, figure: string) =>
-  t.series.find((s) => s.scenario === scenario && s.figure === figure)!;
+const find = (t: ReturnType<typeof computeTrend>, scenario: string, figure: string) => t.series.find((s) => s.scenario === scenario && s.figure === figure)!;
 
 describe('trend', () => {
   it('median and MAD (scaled)', () => {

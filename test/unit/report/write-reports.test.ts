@@ -38,7 +38,9 @@ describe('writeReports', () => {
 
     expect(runDir).toBe(join(reportDir, journal.run.id));
     expect([...files].sort()).toEqual(
-      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'index.html', 'junit.xml', 'metrics.prom', 'result.json', 'summary.md'].map((f) => join(runDir, f)),
+      ['history/master-kill-1.jsonl', 'history/master-kill-2.jsonl', 'index.html', 'junit.xml', 'metrics.prom', 'result.json', 'summary.md'].map((f) =>
+        join(runDir, f),
+      ),
     );
     expect((await filesUnder(runDir)).sort()).toEqual([...files].sort());
     const result = await readFile(join(runDir, 'result.json'), 'utf8');
@@ -127,9 +129,9 @@ describe('writeReports', () => {
 
   it('refuses history paths outside the run dir', async () => {
     const bad = new Map([['../escape.jsonl', '']]);
-    await expect(
-      writeReports({ reportDir: join(tmp, 'reports'), journal: sampleJournal(), histories: bad, redactor: createRedactor([]) }),
-    ).rejects.toThrow(/inside the run directory/);
+    await expect(writeReports({ reportDir: join(tmp, 'reports'), journal: sampleJournal(), histories: bad, redactor: createRedactor([]) })).rejects.toThrow(
+      /inside the run directory/,
+    );
     expect(await readdir(tmp)).toEqual([]);
   });
 });

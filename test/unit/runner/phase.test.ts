@@ -5,7 +5,14 @@ import { CleanupStack, PhaseFailed, runPhase, until } from '../../../src/runner/
 describe('runPhase', () => {
   it('announces the phase and returns its result', async () => {
     const entered: string[] = [];
-    expect(await runPhase('heal', 1000, (n) => entered.push(n), async () => 42)).toBe(42);
+    expect(
+      await runPhase(
+        'heal',
+        1000,
+        (n) => entered.push(n),
+        async () => 42,
+      ),
+    ).toBe(42);
     expect(entered).toEqual(['heal']);
   });
 

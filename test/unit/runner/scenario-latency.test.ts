@@ -7,7 +7,17 @@ import { scenarioError } from '../../support/scenario-errors.ts';
 import { NEW, history, trial } from '../checkers/builders.ts';
 
 const FILE = 'scenarios/latency-case.yaml';
-const BASE = ['# latency bounds', 'name: latency-case', 'description: kill the master', 'fault:', '  kind: kill-pod', 'latency:', '  p99AfterMs: 5', '  maxBeforeMs: 2.5', ''].join('\n');
+const BASE = [
+  '# latency bounds',
+  'name: latency-case',
+  'description: kill the master',
+  'fault:',
+  '  kind: kill-pod',
+  'latency:',
+  '  p99AfterMs: 5',
+  '  maxBeforeMs: 2.5',
+  '',
+].join('\n');
 
 describe('scenario latency bounds', () => {
   it('parses optional bounds and leaves them out when absent', () => {

@@ -50,8 +50,7 @@ function setup(yaml: string, script: Parameters<typeof scripted>[0]) {
   return { world, phases, ctx, probes, io: { ...fakeTrialIo(world), sampleProbe: probes.sample } };
 }
 
-const check = (r: { checks: Array<{ name: string; valid: unknown; explanation: string }> }, name: string) =>
-  r.checks.find((c) => c.name === name);
+const check = (r: { checks: Array<{ name: string; valid: unknown; explanation: string }> }, name: string) => r.checks.find((c) => c.name === name);
 const mark = (r: { events: Array<{ kind: string; type: string; ns: number }> }, kind: string, type: string) =>
   r.events.find((e) => e.kind === kind && e.type === type)?.ns;
 const samples = (r: { events: Array<{ kind: string; source: string; type: string; ns: number }> }, name: string) =>
@@ -107,12 +106,7 @@ describe('probes in the trial', () => {
     // The fake heals and converges at once: continuous samples span the warm-up and the fault window.
     expect(all.at(-1)!.ns).toBeGreaterThan(landed);
     expect(probes.calls.every((c) => c.password === 'fake-password')).toBe(true);
-    expect(result.checks.filter((c) => c.name.startsWith('probe/')).map((c) => c.name)).toEqual([
-      'probe/pre',
-      'probe/mid',
-      'probe/all',
-      'probe/post',
-    ]);
+    expect(result.checks.filter((c) => c.name.startsWith('probe/')).map((c) => c.name)).toEqual(['probe/pre', 'probe/mid', 'probe/all', 'probe/post']);
     const n = probes.calls.length;
     await new Promise((r) => setTimeout(r, 100));
     expect(probes.calls.length, 'no probe sampled after the trial').toBe(n);

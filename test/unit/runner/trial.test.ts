@@ -54,7 +54,16 @@ describe('runTrial against a fake deployment', () => {
     expect(result.message).toBeUndefined();
     expect(phases).toEqual(['converge', 'warm-up', 'fault: kill-pod', 'failover', 'heal', 'converge after heal', 'read back']);
     expect(marks(result)).toEqual(['converged', 'workload-start', 'inject', 'landed', 'heal', 'healed', 'rejoined', 'converged-after-heal', 'workload-stop']);
-    expect(result.checks.map((c) => c.name)).toEqual(['failover-time', 'failover-phases', 'availability', 'latency', 'split-brain', 'write-loss', 'rejoin', 'convergence']);
+    expect(result.checks.map((c) => c.name)).toEqual([
+      'failover-time',
+      'failover-phases',
+      'availability',
+      'latency',
+      'split-brain',
+      'write-loss',
+      'rejoin',
+      'convergence',
+    ]);
     expect(result.figures.failover_ms).toBeGreaterThan(0);
     expect(result.figures.writes_lost).toBe(0);
     expect(result.figures.repl_offset_master_at_fault).toBe(1000);
@@ -139,7 +148,9 @@ describe('runTrial against a fake deployment', () => {
     expect(end).toEqual({ kind: 'completed' });
     expect(result.verdict).toBe('fail');
     expect(check(result, 'failover-time')).toBe(false);
-    expect(result.message).toMatch(/^failover-time: no write acknowledged by a node other than the old master 127\.0\.9\.1:6379 after the fault; no \+switch-master for mymaster/);
+    expect(result.message).toMatch(
+      /^failover-time: no write acknowledged by a node other than the old master 127\.0\.9\.1:6379 after the fault; no \+switch-master for mymaster/,
+    );
     expect(result.figures.failover_ms).toBeNull();
   });
 

@@ -5,10 +5,12 @@ import { PodLabelStore, startFakeKubeApi } from '../../../src/targets/local/kube
 const TOKEN = 'test-token-123';
 const path = (pod: string, ns = 'matrix') => `/api/v1/namespaces/${ns}/pods/${pod}`;
 let now = 0;
-const store = () => new PodLabelStore({ namespace: 'matrix', token: TOKEN, pods: { 'redis-0': { app: 'redis' }, 'redis-1': { app: 'redis' } }, now: () => ++now });
+const store = () =>
+  new PodLabelStore({ namespace: 'matrix', token: TOKEN, pods: { 'redis-0': { app: 'redis' }, 'redis-1': { app: 'redis' } }, now: () => ++now });
 const patch = (s: PodLabelStore, body: unknown, opts: { pod?: string; type?: string; token?: string; ns?: string } = {}) =>
   s.handle({
-    method: 'PATCH', path: path(opts.pod ?? 'redis-0', opts.ns),
+    method: 'PATCH',
+    path: path(opts.pod ?? 'redis-0', opts.ns),
     headers: { authorization: `Bearer ${opts.token ?? TOKEN}`, 'content-type': opts.type ?? 'application/merge-patch+json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
@@ -24,7 +26,9 @@ describe('PodLabelStore', () => {
     // The same patch again changes nothing and records nothing (the labeller re-asserts every ~10 s).
     expect(patch(s, { metadata: { labels: { 'redis.io/role': 'master' } } }).status).toBe(200);
     expect(s.history.map((h) => [h.pod, h.labels['redis.io/role']])).toEqual([['redis-0', 'master']]);
-    expect(patch(s, { metadata: { labels: { 'redis.io/role': 'replica' } } }, { type: 'application/strategic-merge-patch+json; charset=utf-8' }).status).toBe(200);
+    expect(patch(s, { metadata: { labels: { 'redis.io/role': 'replica' } } }, { type: 'application/strategic-merge-patch+json; charset=utf-8' }).status).toBe(
+      200,
+    );
     expect(s.history).toHaveLength(2);
     expect(s.history[1]!.atMs).toBeGreaterThan(s.history[0]!.atMs);
   });
@@ -46,7 +50,9 @@ describe('PodLabelStore', () => {
     const s = store();
     const ok = { metadata: { labels: { 'redis.io/role': 'master' } } };
     expect(patch(s, ok, { token: 'wrong' }).status).toBe(401);
-    expect(s.handle({ method: 'PATCH', path: path('redis-0'), headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(ok) }).status).toBe(401);
+    expect(
+      s.handle({ method: 'PATCH', path: path('redis-0'), headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(ok) }).status,
+    ).toBe(401);
     expect(patch(s, ok, { pod: 'redis-9' })).toMatchObject({ status: 404, body: { message: 'pods "redis-9" not found' } });
     expect(patch(s, ok, { ns: 'default' }).status).toBe(404);
     expect(patch(s, ok, { type: 'application/json-patch+json' }).status).toBe(415);

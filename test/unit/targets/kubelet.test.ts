@@ -67,9 +67,23 @@ afterEach(async () => {
 const setUp = async (runtime: ContainerRuntime, overrides: Partial<DeploymentModel> = {}) => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'kubelet-test-'));
   const m = { ...model, ...overrides };
-  const pods: LocalPod[] = m.podNames.map((name, i) => makePod({ name, ordinal: i, subnet: 106, runDir: dir, redisPort: m.redisPort, sentinelPort: m.sentinelPort }));
+  const pods: LocalPod[] = m.podNames.map((name, i) =>
+    makePod({ name, ordinal: i, subnet: 106, runDir: dir, redisPort: m.redisPort, sentinelPort: m.sentinelPort }),
+  );
   const state: LocalState = { runId: 'r', runDir: dir, ownerPid: process.pid, detached: false, pods: [], processes: {}, nftTables: [] };
-  const kubelet = createKubelet({ model: m, runtime, vols: hostVolumes(dir), runId: 'r', bins, state, startTimeoutMs: 1000, password: () => 'pw', passwords: ['pw'], hostMap: podDnsMap(m, pods), servicesEnv: () => undefined });
+  const kubelet = createKubelet({
+    model: m,
+    runtime,
+    vols: hostVolumes(dir),
+    runId: 'r',
+    bins,
+    state,
+    startTimeoutMs: 1000,
+    password: () => 'pw',
+    passwords: ['pw'],
+    hostMap: podDnsMap(m, pods),
+    servicesEnv: () => undefined,
+  });
   return { pods, kubelet, state };
 };
 
@@ -83,7 +97,12 @@ describe('container spec', () => {
   it('maps the manifest to a docker-style runtime: paths as mounted, DNS names to pod addresses, the Secret in env', async () => {
     const rt = new FakeRuntime();
     const { pods } = await setUp(rt);
-    const spec = containerSpec({ model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) }, pods[1]!, model.redis, 'redis');
+    const spec = containerSpec(
+      { model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) },
+      pods[1]!,
+      model.redis,
+      'redis',
+    );
     expect(spec.argv).toEqual(['sh', '/scripts/start-redis.sh']);
     expect(spec.env.POD_NAME).toBe('redis-1');
     expect(spec.env.POD_HOST).toBe('127.0.106.2');
@@ -97,7 +116,12 @@ describe('container spec', () => {
   it('maps the same paths to host paths for the process runtime', async () => {
     const rt = createProcessRuntime();
     const { pods } = await setUp(rt);
-    const spec = containerSpec({ model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) }, pods[0]!, model.sentinel, 'sentinel');
+    const spec = containerSpec(
+      { model, runtime: rt, vols: hostVolumes(dir), runId: 'r', bins, redisServer: bins.redisServer, password: 'pw', hostMap: podDnsMap(model, pods) },
+      pods[0]!,
+      model.sentinel,
+      'sentinel',
+    );
     expect(spec.argv).toEqual(['sh', path.join(dir, 'scripts', 'start-sentinel.sh')]);
     expect(spec.env.REDIS_PASSWORD_FILE).toBe(path.join(dir, 'secrets', model.password.secret, 'password'));
     expect(spec.env.BIND_SOURCE_ADDR).toBe(pods[0]!.sentinelSource);
@@ -113,7 +137,11 @@ describe('kubelet', () => {
     await place(rt, pods[0]!, 'sentinel');
     rt.calls = [];
     await kubelet.terminate(pods[0]!, { preStop: true });
-    expect(rt.calls).toEqual(['exec redis-0/redis sh /scripts/prestop-redis.sh POD_NAME=redis-0', 'signal redis-0/redis SIGTERM', 'signal redis-0/sentinel SIGTERM']);
+    expect(rt.calls).toEqual([
+      'exec redis-0/redis sh /scripts/prestop-redis.sh POD_NAME=redis-0',
+      'signal redis-0/redis SIGTERM',
+      'signal redis-0/sentinel SIGTERM',
+    ]);
     expect(pods[0]!.containers).toEqual({});
   });
 
@@ -153,7 +181,18 @@ describe('process runtime', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'process-runtime-'));
     const rt = createProcessRuntime();
     const logFile = path.join(dir, 'c.log');
-    const c = await rt.start({ pod: 'p', container: 'c', image: '', argv: ['sh', '-c', 'sleep 30 & wait'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, mounts: [], podAddress: '127.0.106.1', labels: {}, logFile, workingDir: dir });
+    const c = await rt.start({
+      pod: 'p',
+      container: 'c',
+      image: '',
+      argv: ['sh', '-c', 'sleep 30 & wait'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      mounts: [],
+      podAddress: '127.0.106.1',
+      labels: {},
+      logFile,
+      workingDir: dir,
+    });
     try {
       await c.freeze();
       expect(await c.isFrozen()).toBe(true);

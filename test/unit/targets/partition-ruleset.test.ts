@@ -22,7 +22,15 @@ const spec = (cut: NftPartitionSpec['cut']): NftPartitionSpec => ({
 
 /** Each drop rule as { saddr, daddr } address sets. */
 function dropRules(ruleset: string): Array<{ saddr: string[]; daddr: string[] }> {
-  const addrs = (s: string) => (s.startsWith('{') ? s.slice(1, -1).split(',').map((x) => x.trim()).filter(Boolean) : [s]).sort();
+  const addrs = (s: string) =>
+    (s.startsWith('{')
+      ? s
+          .slice(1, -1)
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [s]
+    ).sort();
   return ruleset
     .split('\n')
     .map((l) => l.trim())

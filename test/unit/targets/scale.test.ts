@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { localScale } from '../../../src/targets/local/scale.ts';
 import type { Pod } from '../../../src/targets/target.ts';
 
-const pod = (i: number): Pod => ({ name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host: `127.0.9.${i + 1}`, port: 6379 }, sentinel: { host: `127.0.9.${i + 1}`, port: 26379 } });
+const pod = (i: number): Pod => ({
+  name: `redis-${i}`,
+  ordinal: i,
+  node: `node-${i}`,
+  redis: { host: `127.0.9.${i + 1}`, port: 6379 },
+  sentinel: { host: `127.0.9.${i + 1}`, port: 26379 },
+});
 
 function fake() {
   const pods = [pod(0), pod(1), pod(2)];

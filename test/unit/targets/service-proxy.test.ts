@@ -8,7 +8,10 @@ import { RoundRobin, selectEndpoints, servicesOf, startServiceProxy, type Endpoi
 const BUNDLED = path.resolve(import.meta.dirname, '../../../manifests');
 const base = { 'app.kubernetes.io/name': 'redis' };
 const pod = (name: string, role: string | undefined, ready = true): EndpointCandidate => ({
-  pod: name, host: '127.0.0.1', ready, labels: role === undefined ? { ...base } : { ...base, 'redis.io/role': role },
+  pod: name,
+  host: '127.0.0.1',
+  ready,
+  labels: role === undefined ? { ...base } : { ...base, 'redis.io/role': role },
 });
 
 describe('servicesOf', () => {
@@ -78,7 +81,13 @@ describe('startServiceProxy on real sockets', () => {
       s.on('data', (d) => s.write(d));
     });
     await new Promise<void>((r) => srv.listen(port, host, () => r()));
-    closers.push(() => new Promise<void>((r) => { for (const s of socks) s.destroy(); srv.close(() => r()); }));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of socks) s.destroy();
+          srv.close(() => r());
+        }),
+    );
   }
 
   /** Connect and read the first line (the backend's name), or the error. */
@@ -98,7 +107,10 @@ describe('startServiceProxy on real sockets', () => {
     await backend(hosts.a, 16379, 'a');
     await backend(hosts.b, 16379, 'b');
     const proxy = await startServiceProxy({
-      host: '127.0.232.250', port: 16379, targetPort: 16379, selector: { role: 'master' },
+      host: '127.0.232.250',
+      port: 16379,
+      targetPort: 16379,
+      selector: { role: 'master' },
       candidates: () => (['a', 'b'] as const).map((n) => ({ pod: n, host: hosts[n], ready: true, labels: { role: labels[n]! } })),
     });
     closers.push(() => proxy.close());

@@ -18,7 +18,9 @@ describe('stale replica / sentinel entries', () => {
       { sentinel: 'redis-0', kind: 'replica', address: '127.0.122.12:6379', flags: 's_down,slave', ageMs: 40_000 },
       { sentinel: 'redis-0', kind: 'replica', address: '127.0.122.13:6379', flags: 'slave,disconnected', ageMs: 1200 },
     ]);
-    expect(describeDownEntry(down[0]!, 35_000)).toBe('redis-0/sentinel keeps replica entry 127.0.122.12:6379 (s_down,slave) down for 40000 ms: stale, beyond the 35000 ms bound (3 × INFO period + down-after)');
+    expect(describeDownEntry(down[0]!, 35_000)).toBe(
+      'redis-0/sentinel keeps replica entry 127.0.122.12:6379 (s_down,slave) down for 40000 ms: stale, beyond the 35000 ms bound (3 × INFO period + down-after)',
+    );
     expect(describeDownEntry(down[1]!, 35_000)).toBe('redis-0/sentinel keeps replica entry 127.0.122.13:6379 (slave,disconnected) down for 1200 ms');
   });
 });

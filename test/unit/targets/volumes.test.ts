@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastIncrFile, localVolumes, parseAofManifest, truncatedSize } from '../../../src/targets/local/volumes.ts';
 
-const MANIFEST = 'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n';
+const MANIFEST =
+  'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h\nfile appendonly.aof.3.incr.aof seq 3 type i\nfile appendonly.aof.2.incr.aof seq 2 type i\n';
 
 describe('AOF manifest', () => {
   it('parses every entry and picks the incremental file with the highest sequence', () => {
@@ -38,7 +39,10 @@ describe('localVolumes on a data dir', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-vol-'));
     running = false;
     mkdirSync(path.join(dataDir(), 'appendonlydir'), { recursive: true });
-    writeFileSync(path.join(dataDir(), 'appendonlydir', 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n');
+    writeFileSync(
+      path.join(dataDir(), 'appendonlydir', 'appendonly.aof.manifest'),
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
     writeFileSync(path.join(dataDir(), 'appendonlydir', 'appendonly.aof.1.base.rdb'), 'BASE');
     writeFileSync(path.join(dataDir(), 'appendonlydir', 'appendonly.aof.1.incr.aof'), '*1\r\n$4\r\nPING\r\n');
     writeFileSync(path.join(dataDir(), 'sentinel.conf'), 'x');
@@ -54,7 +58,11 @@ describe('localVolumes on a data dir', () => {
   it('backs up and restores the AOF, replacing what the data dir had', async () => {
     const v = vols();
     const files = await v.backupAof('redis-0', path.join(tmp, 'backup'));
-    expect(files.sort()).toEqual(['appendonlydir/appendonly.aof.1.base.rdb', 'appendonlydir/appendonly.aof.1.incr.aof', 'appendonlydir/appendonly.aof.manifest']);
+    expect(files.sort()).toEqual([
+      'appendonlydir/appendonly.aof.1.base.rdb',
+      'appendonlydir/appendonly.aof.1.incr.aof',
+      'appendonlydir/appendonly.aof.manifest',
+    ]);
     writeFileSync(path.join(dataDir(), 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'CHANGED');
     writeFileSync(path.join(dataDir(), 'appendonlydir', 'stray'), 'x');
     await v.restoreAof('redis-0', path.join(tmp, 'backup'));

@@ -60,14 +60,7 @@ sys.stdin.read()`;
       const after = clock.nowNs();
       expect(d.info).toEqual({ client: 'fake', version: '1.2' });
       expect(d.bye()).toEqual({ skipped: 0 });
-      expect(d.ops().map((o) => `${o.type} ${o.key}`)).toEqual([
-        'invoke unit:0',
-        'ok unit:0',
-        'invoke unit:1',
-        'ok unit:1',
-        'invoke unit:2',
-        'ok unit:2',
-      ]);
+      expect(d.ops().map((o) => `${o.type} ${o.key}`)).toEqual(['invoke unit:0', 'ok unit:0', 'invoke unit:1', 'ok unit:1', 'invoke unit:2', 'ok unit:2']);
       expect(d.allOps()).toHaveLength(7);
       for (const o of d.allOps()) {
         expect(o.ns).toBeGreaterThan(before);
@@ -110,9 +103,7 @@ time.sleep(30)`;
     expect(alive(d.pid)).toBe(false);
     // A bad line before start returned fails the start itself.
     const early = `${PRELUDE}print("hello", flush=True)\ntime.sleep(30)`;
-    await expect(startDriver(py(early), { ...CONFIG, name: 'early' }, createClock())).rejects.toThrow(
-      /^driver "early" line 1: not JSON: hello$/,
-    );
+    await expect(startDriver(py(early), { ...CONFIG, name: 'early' }, createClock())).rejects.toThrow(/^driver "early" line 1: not JSON: hello$/);
   });
 
   it('stops a driver that ignores stdin with SIGTERM, within its grace', async () => {
@@ -134,9 +125,7 @@ sys.stderr.write("Traceback: AuthenticationError for " + os.environ["REDIS_PASSW
 sys.exit(3)`;
     const d = await startDriver(py(code), CONFIG, createClock());
     const err = (await d.stop().catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(
-      /driver "py-fake" .* failed \(exit code 3, signal null\); stderr: Traceback: AuthenticationError for \*\*\*/s,
-    );
+    expect(err.message).toMatch(/driver "py-fake" .* failed \(exit code 3, signal null\); stderr: Traceback: AuthenticationError for \*\*\*/s);
     expect(err.message).not.toContain(PASSWORD);
   });
 

@@ -7,11 +7,16 @@ import { scenarioError } from '../../support/scenario-errors.ts';
 
 const FILE = 'scenarios/byo.yaml';
 const scenario = (workloads: string) =>
-  ['# a scenario with workloads of its own', 'name: byo', 'description: kill the master', 'fault:', '  kind: kill-pod', '  target: master', workloads, ''].join('\n');
+  ['# a scenario with workloads of its own', 'name: byo', 'description: kill the master', 'fault:', '  kind: kill-pod', '  target: master', workloads, ''].join(
+    '\n',
+  );
 
 describe('workloads: in a scenario', () => {
   it('parses exec and sentinel entries', () => {
-    const s = parseScenario(scenario('workloads:\n  - kind: exec\n    command: [/usr/bin/python3, examples/exec-workload/writer.py]\n  - kind: sentinel\n    name: second'), FILE);
+    const s = parseScenario(
+      scenario('workloads:\n  - kind: exec\n    command: [/usr/bin/python3, examples/exec-workload/writer.py]\n  - kind: sentinel\n    name: second'),
+      FILE,
+    );
     expect(s.workloads).toEqual([
       { kind: 'exec', command: ['/usr/bin/python3', 'examples/exec-workload/writer.py'] },
       { kind: 'sentinel', name: 'second' },
@@ -20,7 +25,11 @@ describe('workloads: in a scenario', () => {
   });
 
   it.each([
-    ['an unknown kind', 'workloads:\n  - kind: driverx\n    command: [x]', /^scenarios\/byo\.yaml:8:11: field workloads\.0\.kind: Invalid discriminator value\. Expected 'sentinel' \| 'exec'/],
+    [
+      'an unknown kind',
+      'workloads:\n  - kind: driverx\n    command: [x]',
+      /^scenarios\/byo\.yaml:8:11: field workloads\.0\.kind: Invalid discriminator value\. Expected 'sentinel' \| 'exec'/,
+    ],
     ['an exec without command', 'workloads:\n  - kind: exec', /^scenarios\/byo\.yaml:8:5: field workloads\.0\.command: /],
     ['an empty command', 'workloads:\n  - kind: exec\n    command: []', /^scenarios\/byo\.yaml:9:14: field workloads\.0\.command: /],
     ['an unknown field', 'workloads:\n  - kind: exec\n    command: [x]\n    shell: true', /^scenarios\/byo\.yaml:10:5: field workloads\.0\.shell: /],
@@ -31,7 +40,7 @@ describe('workloads: in a scenario', () => {
 });
 
 describe('workload names and --workload-exec', () => {
-  it('names an exec workload after its script, made unique; refuses the harness\'s own names', () => {
+  it("names an exec workload after its script, made unique; refuses the harness's own names", () => {
     const w = execWorkloadFromCli('  /usr/bin/python3   examples/exec-workload/writer.py ');
     expect(w).toEqual({ kind: 'exec', command: ['/usr/bin/python3', 'examples/exec-workload/writer.py'] });
     expect(workloadNames([w, w, { kind: 'sentinel' }, execWorkloadFromCli('./My_Tool.sh')])).toEqual(['writer', 'writer-2', 'sentinel', 'my_tool']);

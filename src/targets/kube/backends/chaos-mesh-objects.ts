@@ -25,12 +25,23 @@ export const MANAGED_BY = 'sentinel-chaos';
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
 /** A label value / name part: lower case, [a-z0-9-], at most `max` characters, no dash at either end. */
-export const dnsPart = (s: string, max = 63): string => s.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, max).replace(/^-+|-+$/g, '') || 'x';
+export const dnsPart = (s: string, max = 63): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, max)
+    .replace(/^-+|-+$/g, '') || 'x';
 
 /** The object name: sc-<run>-<what>-<victim>, cut to 63 characters; the run id keeps names of parallel runs apart. */
 export const chaosName = (runId: string, what: string, victim: string): string => dnsPart(`sc-${dnsPart(runId, 24)}-${what}-${victim}`);
 
-export const chaosRef = (kind: ChaosKind, namespace: string, name: string): CustomObjectRef => ({ group: CHAOS_GROUP, version: CHAOS_VERSION, plural: CHAOS_KINDS[kind], namespace, name });
+export const chaosRef = (kind: ChaosKind, namespace: string, name: string): CustomObjectRef => ({
+  group: CHAOS_GROUP,
+  version: CHAOS_VERSION,
+  plural: CHAOS_KINDS[kind],
+  namespace,
+  name,
+});
 
 export interface ChaosContext {
   runId: string;
@@ -73,16 +84,31 @@ export function networkLoss(c: ChaosContext, victim: string, peers: readonly str
 
 /** SIGKILL one container of a pod (one-shot: injected once; the kubelet restarts the container). */
 export function containerKill(c: ChaosContext, pod: string, container: string): CustomObject {
-  return object(c, 'PodChaos', chaosName(c.runId, `kill-${container}`, pod), { action: 'container-kill', mode: 'all', selector: podsSelector(c.namespace, [pod]), containerNames: [container] });
+  return object(c, 'PodChaos', chaosName(c.runId, `kill-${container}`, pod), {
+    action: 'container-kill',
+    mode: 'all',
+    selector: podsSelector(c.namespace, [pod]),
+    containerNames: [container],
+  });
 }
 
 /** Delete a pod (one-shot), with this grace period. */
 export function podKill(c: ChaosContext, pod: string, gracePeriodS: number): CustomObject {
-  return object(c, 'PodChaos', chaosName(c.runId, 'pod-kill', pod), { action: 'pod-kill', mode: 'all', selector: podsSelector(c.namespace, [pod]), gracePeriod: gracePeriodS });
+  return object(c, 'PodChaos', chaosName(c.runId, 'pod-kill', pod), {
+    action: 'pod-kill',
+    mode: 'all',
+    selector: podsSelector(c.namespace, [pod]),
+    gracePeriod: gracePeriodS,
+  });
 }
 
 /** CPU and/or memory pressure in one container of a pod. */
-export function stress(c: ChaosContext, pod: string, container: string, s: { cpuWorkers?: number; cpuLoad?: number; memoryWorkers?: number; memorySize?: string }): CustomObject {
+export function stress(
+  c: ChaosContext,
+  pod: string,
+  container: string,
+  s: { cpuWorkers?: number; cpuLoad?: number; memoryWorkers?: number; memorySize?: string },
+): CustomObject {
   return object(c, 'StressChaos', chaosName(c.runId, 'stress', pod), {
     mode: 'all',
     selector: podsSelector(c.namespace, [pod]),
@@ -96,12 +122,23 @@ export function stress(c: ChaosContext, pod: string, container: string, s: { cpu
 
 /** Skew the realtime clock of one container by `offsetMs` (negative: back). */
 export function timeSkew(c: ChaosContext, pod: string, container: string, offsetMs: number): CustomObject {
-  return object(c, 'TimeChaos', chaosName(c.runId, 'time', pod), { mode: 'all', selector: podsSelector(c.namespace, [pod]), containerNames: [container], timeOffset: `${Math.round(offsetMs)}ms`, clockIds: ['CLOCK_REALTIME'] });
+  return object(c, 'TimeChaos', chaosName(c.runId, 'time', pod), {
+    mode: 'all',
+    selector: podsSelector(c.namespace, [pod]),
+    containerNames: [container],
+    timeOffset: `${Math.round(offsetMs)}ms`,
+    clockIds: ['CLOCK_REALTIME'],
+  });
 }
 
 /** DNS answers for `patterns` fail (error) or are random (random) inside the pod. */
 export function dnsFault(c: ChaosContext, pod: string, action: 'error' | 'random', patterns: readonly string[]): CustomObject {
-  return object(c, 'DNSChaos', chaosName(c.runId, `dns-${action}`, pod), { action, mode: 'all', selector: podsSelector(c.namespace, [pod]), patterns: [...patterns] });
+  return object(c, 'DNSChaos', chaosName(c.runId, `dns-${action}`, pod), {
+    action,
+    mode: 'all',
+    selector: podsSelector(c.namespace, [pod]),
+    patterns: [...patterns],
+  });
 }
 
 /** The pods an object selects (selector and target), for the label guard and --max-disruption. */

@@ -64,8 +64,18 @@ export const CHAOS_MESH_SCHEMAS: Record<string, JsonSchema> = {
       ...COMMON,
       action: { type: 'string', enum: ['netem', 'delay', 'loss', 'duplicate', 'corrupt', 'partition', 'bandwidth'] },
       direction: { type: 'string', enum: ['to', 'from', 'both'] },
-      target: { type: 'object', required: ['mode', 'selector'], additionalProperties: false, properties: { mode: MODE, value: { type: 'string' }, selector: SELECTOR } },
-      loss: { type: 'object', required: ['loss'], additionalProperties: false, properties: { loss: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' }, correlation: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } } },
+      target: {
+        type: 'object',
+        required: ['mode', 'selector'],
+        additionalProperties: false,
+        properties: { mode: MODE, value: { type: 'string' }, selector: SELECTOR },
+      },
+      loss: {
+        type: 'object',
+        required: ['loss'],
+        additionalProperties: false,
+        properties: { loss: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' }, correlation: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } },
+      },
     },
   }),
   PodChaos: chaos('PodChaos', {
@@ -84,8 +94,18 @@ export const CHAOS_MESH_SCHEMAS: Record<string, JsonSchema> = {
         type: 'object',
         additionalProperties: false,
         properties: {
-          cpu: { type: 'object', required: ['workers'], additionalProperties: false, properties: { workers: { type: 'integer', minimum: 1, maximum: 8192 }, load: { type: 'integer', minimum: 0, maximum: 100 } } },
-          memory: { type: 'object', required: ['workers'], additionalProperties: false, properties: { workers: { type: 'integer', minimum: 1, maximum: 8192 }, size: { type: 'string', pattern: '^[0-9]+(%|[KMGT]i?B?)?$' } } },
+          cpu: {
+            type: 'object',
+            required: ['workers'],
+            additionalProperties: false,
+            properties: { workers: { type: 'integer', minimum: 1, maximum: 8192 }, load: { type: 'integer', minimum: 0, maximum: 100 } },
+          },
+          memory: {
+            type: 'object',
+            required: ['workers'],
+            additionalProperties: false,
+            properties: { workers: { type: 'integer', minimum: 1, maximum: 8192 }, size: { type: 'string', pattern: '^[0-9]+(%|[KMGT]i?B?)?$' } },
+          },
         },
       },
     },
@@ -94,7 +114,26 @@ export const CHAOS_MESH_SCHEMAS: Record<string, JsonSchema> = {
     type: 'object',
     required: ['mode', 'selector', 'timeOffset'],
     additionalProperties: false,
-    properties: { ...COMMON, timeOffset: { type: 'string', pattern: '^-?([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' }, clockIds: { type: 'array', items: { type: 'string', enum: ['CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID', 'CLOCK_MONOTONIC_RAW', 'CLOCK_REALTIME_COARSE', 'CLOCK_MONOTONIC_COARSE', 'CLOCK_BOOTTIME'] } } },
+    properties: {
+      ...COMMON,
+      timeOffset: { type: 'string', pattern: '^-?([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$' },
+      clockIds: {
+        type: 'array',
+        items: {
+          type: 'string',
+          enum: [
+            'CLOCK_REALTIME',
+            'CLOCK_MONOTONIC',
+            'CLOCK_PROCESS_CPUTIME_ID',
+            'CLOCK_THREAD_CPUTIME_ID',
+            'CLOCK_MONOTONIC_RAW',
+            'CLOCK_REALTIME_COARSE',
+            'CLOCK_MONOTONIC_COARSE',
+            'CLOCK_BOOTTIME',
+          ],
+        },
+      },
+    },
   }),
   DNSChaos: chaos('DNSChaos', {
     type: 'object',
@@ -124,7 +163,8 @@ export function violations(schema: JsonSchema, value: unknown, path = ''): strin
   }
   const out: string[] = [];
   if (schema.enum && !schema.enum.includes(value as string)) out.push(`${at}: must be one of ${schema.enum.join(', ')}`);
-  if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern, 'u').test(value)) out.push(`${at}: "${value}" does not match ${schema.pattern}`);
+  if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern, 'u').test(value))
+    out.push(`${at}: "${value}" does not match ${schema.pattern}`);
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum) out.push(`${at}: must be >= ${schema.minimum}`);
     if (schema.maximum !== undefined && value > schema.maximum) out.push(`${at}: must be <= ${schema.maximum}`);

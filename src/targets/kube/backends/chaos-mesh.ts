@@ -6,7 +6,18 @@ import { onInterrupt } from '../../../process/interrupt.ts';
 import type { Partition } from '../../target.ts';
 import type { CustomObject, CustomObjectRef, KubeApi } from '../api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
-import { CHAOS_KINDS, chaosRef, containerKill, MANAGED_SELECTOR, networkPartition, REQUIRED_CRDS, RUN_LABEL, dnsPart, selectedPods, type ChaosKind } from './chaos-mesh-objects.ts';
+import {
+  CHAOS_KINDS,
+  chaosRef,
+  containerKill,
+  MANAGED_SELECTOR,
+  networkPartition,
+  REQUIRED_CRDS,
+  RUN_LABEL,
+  dnsPart,
+  selectedPods,
+  type ChaosKind,
+} from './chaos-mesh-objects.ts';
 import { CHAOS_MESH_VERSION, validateChaosObject } from './chaos-mesh-schema.ts';
 import { NO_NODE_ACCESS } from './kind-node.ts';
 
@@ -41,7 +52,8 @@ export class ChaosObjects {
   /** Validate offline against the CRD subset, then create; returns its reference. */
   async create(obj: CustomObject): Promise<CustomObjectRef> {
     const bad = validateChaosObject(obj);
-    if (bad.length) throw new HarnessError('INTERNAL', `${obj.kind}/${obj.metadata.name} does not match the Chaos Mesh ${CHAOS_MESH_VERSION} CRD: ${bad.join('; ')}`);
+    if (bad.length)
+      throw new HarnessError('INTERNAL', `${obj.kind}/${obj.metadata.name} does not match the Chaos Mesh ${CHAOS_MESH_VERSION} CRD: ${bad.join('; ')}`);
     const ref = chaosRef(obj.kind as ChaosKind, obj.metadata.namespace, obj.metadata.name);
     this.active.set(refText(ref), ref);
     this.unregister ??= onInterrupt(async () => {
@@ -65,7 +77,10 @@ export class ChaosObjects {
       if (s && (s.conditions.AllInjected === 'True' || (s.recordPhases.length > 0 && s.recordPhases.every((p) => p === 'Injected')))) return;
       if (s) last = `conditions ${JSON.stringify(s.conditions)}, records ${s.recordPhases.join(',') || 'none'}`;
       if (performance.now() > deadline) {
-        throw new HarnessError('FAULT_FAILED', `${refText(ref)} was not injected within ${this.o.injectTimeoutMs} ms (${last}): kubectl -n ${ref.namespace} describe ${ref.plural}.${ref.group} ${ref.name}`);
+        throw new HarnessError(
+          'FAULT_FAILED',
+          `${refText(ref)} was not injected within ${this.o.injectTimeoutMs} ms (${last}): kubectl -n ${ref.namespace} describe ${ref.plural}.${ref.group} ${ref.name}`,
+        );
       }
       await sleep(this.o.pollMs);
     }
@@ -79,7 +94,10 @@ export class ChaosObjects {
       const s = await this.api.getCustomObject(ref);
       if (!s) break;
       if (performance.now() > deadline) {
-        throw new HarnessError('TIMEOUT', `${refText(ref)} in ${ref.namespace} was still there ${timeoutMs} ms after its deletion${s.finalizers.length ? `, held by finalizers ${s.finalizers.join(', ')}` : ''} (the Chaos Mesh controller has not recovered it): if the controller is gone, release it with: ${finalizerFix(ref)}`);
+        throw new HarnessError(
+          'TIMEOUT',
+          `${refText(ref)} in ${ref.namespace} was still there ${timeoutMs} ms after its deletion${s.finalizers.length ? `, held by finalizers ${s.finalizers.join(', ')}` : ''} (the Chaos Mesh controller has not recovered it): if the controller is gone, release it with: ${finalizerFix(ref)}`,
+        );
       }
       await sleep(this.o.pollMs);
     }
@@ -93,12 +111,14 @@ export class ChaosObjects {
   /** Delete every object still in place; those that stay are reported with the fix, never skipped silently. */
   async removeAll(timeoutMs = this.o.deleteTimeoutMs): Promise<string[]> {
     const stuck: string[] = [];
-    await Promise.all([...this.active.values()].map((ref) =>
-      this.remove(ref, timeoutMs).catch((e: Error) => {
-        stuck.push(e.message);
-        this.o.log(e.message);
-      }),
-    ));
+    await Promise.all(
+      [...this.active.values()].map((ref) =>
+        this.remove(ref, timeoutMs).catch((e: Error) => {
+          stuck.push(e.message);
+          this.o.log(e.message);
+        }),
+      ),
+    );
     return stuck;
   }
 
@@ -142,7 +162,9 @@ export async function downChaosObjects(api: KubeApi, namespace: string, o: Chaos
   return result;
 }
 
-const NO_PAUSE = 'Chaos Mesh has no SIGSTOP: PodChaos pod-failure swaps the containers\' image for a pause image (the process is killed and restarted, not frozen) and StressChaos only adds load; a pause ' + NO_NODE_ACCESS;
+const NO_PAUSE =
+  "Chaos Mesh has no SIGSTOP: PodChaos pod-failure swaps the containers' image for a pause image (the process is killed and restarted, not frozen) and StressChaos only adds load; a pause " +
+  NO_NODE_ACCESS;
 
 export interface ChaosMeshBackendOptions extends ChaosObjectOptions {
   runId: string;
@@ -159,7 +181,11 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
   const guard = async (obj: CustomObject) => {
     const labelled = new Set((await d.api.listPods(d.namespace, o.podSelector)).map((p) => p.name));
     const foreign = selectedPods(obj).filter((p) => !labelled.has(p));
-    if (foreign.length) throw new HarnessError('TARGET_UNAVAILABLE', `refusing to create ${obj.kind}/${obj.metadata.name}: pod(s) ${foreign.join(', ')} in ${d.namespace} do not carry the manifests' labels (${o.podSelector}); the harness only disrupts the deployment's own pods`);
+    if (foreign.length)
+      throw new HarnessError(
+        'TARGET_UNAVAILABLE',
+        `refusing to create ${obj.kind}/${obj.metadata.name}: pod(s) ${foreign.join(', ')} in ${d.namespace} do not carry the manifests' labels (${o.podSelector}); the harness only disrupts the deployment's own pods`,
+      );
   };
   const active = new Set<Partition>();
   return {
@@ -174,10 +200,14 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
       try {
         await objects.proveInjected(ref);
         // Proof on the pod too: the container was restarted (restart count or container ID changed) or is not running.
-        await ops.until(`${name}/${container} was not killed`, async () => {
-          const c = (await ops.must(name)).containers.find((x) => x.name === container);
-          return !c || !c.running || c.restarts > (c0?.restarts ?? 0) || c.id !== (c0?.id ?? null);
-        }, 10_000);
+        await ops.until(
+          `${name}/${container} was not killed`,
+          async () => {
+            const c = (await ops.must(name)).containers.find((x) => x.name === container);
+            return !c || !c.running || c.restarts > (c0?.restarts ?? 0) || c.id !== (c0?.id ?? null);
+          },
+          10_000,
+        );
       } finally {
         // One-shot: nothing to recover; the object only records the kill.
         await objects.remove(ref);
@@ -212,9 +242,22 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
         // Proof from inside the isolated pod: a peer's redis gives no answer within a second.
         const peer = await d.api.getPod(d.namespace, peers[0]!);
         if (peer?.podIP) {
-          const probe = await d.api.exec(d.namespace, isolate, d.model.redis.name, ['timeout', '1', 'redis-cli', '-h', peer.podIP, '-p', String(d.model.redisPort), 'PING']);
+          const probe = await d.api.exec(d.namespace, isolate, d.model.redis.name, [
+            'timeout',
+            '1',
+            'redis-cli',
+            '-h',
+            peer.podIP,
+            '-p',
+            String(d.model.redisPort),
+            'PING',
+          ]);
           const answer = `${probe.stdout}${probe.stderr}`;
-          if (probe.code === 0 || answer.includes('PONG') || answer.includes('NOAUTH')) throw new HarnessError('FAULT_FAILED', `NetworkChaos ${ref.name} reports injected, but ${isolate} still reaches ${peers[0]} (${peer.podIP}:${d.model.redisPort})`);
+          if (probe.code === 0 || answer.includes('PONG') || answer.includes('NOAUTH'))
+            throw new HarnessError(
+              'FAULT_FAILED',
+              `NetworkChaos ${ref.name} reports injected, but ${isolate} still reaches ${peers[0]} (${peer.podIP}:${d.model.redisPort})`,
+            );
         }
       } catch (e) {
         await heal().catch(() => {});

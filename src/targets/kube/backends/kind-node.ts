@@ -5,7 +5,7 @@ import type { ContainerName, Partition, ProcessPause } from '../../target.ts';
 import type { KubePod, NodeShell } from '../api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
 
-export const NO_NODE_ACCESS = 'needs a shell on the pod\'s node (docker exec into the kind node container): only the kind target has one';
+export const NO_NODE_ACCESS = "needs a shell on the pod's node (docker exec into the kind node container): only the kind target has one";
 
 export function containerId(pod: KubePod, container: string): string {
   const c = pod.containers.find((x) => x.name === container);
@@ -17,7 +17,8 @@ export function containerId(pod: KubePod, container: string): string {
 export async function containerPid(shell: NodeShell, pod: KubePod, container: string): Promise<number> {
   const r = await shell.exec(pod.nodeName!, ['crictl', 'inspect', '--output', 'go-template', '--template', '{{.info.pid}}', containerId(pod, container)]);
   const pid = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 1) throw new HarnessError('PROCESS_FAILED', `cannot find the process of ${pod.name}/${container} on ${pod.nodeName}: ${r.stderr.trim() || r.stdout.trim()}`);
+  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 1)
+    throw new HarnessError('PROCESS_FAILED', `cannot find the process of ${pod.name}/${container} on ${pod.nodeName}: ${r.stderr.trim() || r.stdout.trim()}`);
   return pid;
 }
 
@@ -45,10 +46,14 @@ export function kindNodeBackend(d: ControlDeps, o: BackendOps): FaultBackend {
       const pid = await containerPid(sh, p, container);
       await sh.exec(p.nodeName!, ['kill', '-STOP', String(pid)]);
       // Proof: the kernel reports the process stopped (state T in /proc/<pid>/stat).
-      await o.until(`${name}/${container} (pid ${pid}) did not stop`, async () => {
-        const r = await sh.exec(p.nodeName!, ['cat', `/proc/${pid}/stat`]);
-        return /^\d+ \(.*\) T /.test(r.stdout);
-      }, 2000);
+      await o.until(
+        `${name}/${container} (pid ${pid}) did not stop`,
+        async () => {
+          const r = await sh.exec(p.nodeName!, ['cat', `/proc/${pid}/stat`]);
+          return /^\d+ \(.*\) T /.test(r.stdout);
+        },
+        2000,
+      );
       paused.set(`${name}/${container}`, { node: p.nodeName!, pid });
     },
     async resume(name, container) {
@@ -106,8 +111,22 @@ export function kindNodeBackend(d: ControlDeps, o: BackendOps): FaultBackend {
         blockMajority(true);
         (partition as { inEffectAt: number }).inEffectAt = performance.now();
         // Proof: a connection from inside the isolated pod to a peer's redis times out (124), not refused.
-        const probe = await sh.exec(node, ['nsenter', '--target', String(pid), '--net', 'timeout', '1', 'bash', '-c', `exec 3<>/dev/tcp/${peers[0]}/${d.model.redisPort}`]);
-        if (probe.code !== 124) throw new HarnessError('PROCESS_FAILED', `partition of ${isolate} not in effect: a probe to ${peers[0]}:${d.model.redisPort} ended with ${probe.code}, not a timeout`);
+        const probe = await sh.exec(node, [
+          'nsenter',
+          '--target',
+          String(pid),
+          '--net',
+          'timeout',
+          '1',
+          'bash',
+          '-c',
+          `exec 3<>/dev/tcp/${peers[0]}/${d.model.redisPort}`,
+        ]);
+        if (probe.code !== 124)
+          throw new HarnessError(
+            'PROCESS_FAILED',
+            `partition of ${isolate} not in effect: a probe to ${peers[0]}:${d.model.redisPort} ended with ${probe.code}, not a timeout`,
+          );
       } catch (e) {
         await heal();
         throw e;

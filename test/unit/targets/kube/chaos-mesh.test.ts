@@ -43,17 +43,31 @@ describe('Chaos Mesh objects', () => {
     ];
     for (const o of objs) {
       expect(validateChaosObject(o), `${o.kind}/${o.metadata.name}`).toEqual([]);
-      expect(o.metadata).toMatchObject({ namespace: model.namespace, labels: { 'sentinel-chaos.run': ctx.runId, 'app.kubernetes.io/managed-by': 'sentinel-chaos' } });
+      expect(o.metadata).toMatchObject({
+        namespace: model.namespace,
+        labels: { 'sentinel-chaos.run': ctx.runId, 'app.kubernetes.io/managed-by': 'sentinel-chaos' },
+      });
       expect(o.metadata.name.length).toBeLessThanOrEqual(63);
     }
-    expect(networkPartition(ctx, 'redis-0', ['redis-1']).spec).toMatchObject({ action: 'partition', direction: 'both', selector: { pods: { [model.namespace]: ['redis-0'] } }, target: { mode: 'all', selector: { pods: { [model.namespace]: ['redis-1'] } } } });
+    expect(networkPartition(ctx, 'redis-0', ['redis-1']).spec).toMatchObject({
+      action: 'partition',
+      direction: 'both',
+      selector: { pods: { [model.namespace]: ['redis-0'] } },
+      target: { mode: 'all', selector: { pods: { [model.namespace]: ['redis-1'] } } },
+    });
   });
 
   it('the validator catches a typo, a wrong enum, a missing required field and a bad duration', () => {
     const o = networkPartition(ctx, 'redis-0', ['redis-1']);
-    expect(validateChaosObject({ ...o, spec: { ...o.spec, direction: 'sideways', durration: '1m' } } as typeof o)).toEqual(['spec.direction: must be one of to, from, both', 'spec.durration: not a field of this schema subset']);
+    expect(validateChaosObject({ ...o, spec: { ...o.spec, direction: 'sideways', durration: '1m' } } as typeof o)).toEqual([
+      'spec.direction: must be one of to, from, both',
+      'spec.durration: not a field of this schema subset',
+    ]);
     const { mode: _m, ...noMode } = o.spec;
-    expect(validateChaosObject({ ...o, spec: { ...noMode, duration: '5 minutes' } } as typeof o)).toEqual(['spec.mode: required', 'spec.duration: "5 minutes" does not match ^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$']);
+    expect(validateChaosObject({ ...o, spec: { ...noMode, duration: '5 minutes' } } as typeof o)).toEqual([
+      'spec.mode: required',
+      'spec.duration: "5 minutes" does not match ^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$',
+    ]);
   });
 });
 
@@ -86,7 +100,9 @@ describe('the chaos-mesh fault backend', () => {
 
   it('an object never injected within the bound fails with the describe command, and is deleted', async () => {
     const { api, network } = setup({ injectedAfterGets: Infinity });
-    await expect(network.partition({ isolate: 'redis-1', cut: 'all' })).rejects.toThrow(/was not injected within 100 ms .*kubectl -n \S+ describe networkchaos.chaos-mesh.org/);
+    await expect(network.partition({ isolate: 'redis-1', cut: 'all' })).rejects.toThrow(
+      /was not injected within 100 ms .*kubectl -n \S+ describe networkchaos.chaos-mesh.org/,
+    );
     expect(api.custom.size).toBe(0);
   });
 
@@ -105,14 +121,19 @@ describe('the chaos-mesh fault backend', () => {
     expect(api.custom.size).toBe(0);
   });
 
-  it('refuses to select a pod without the manifests\' labels, before anything is created', async () => {
+  it("refuses to select a pod without the manifests' labels, before anything is created", async () => {
     const { api, network } = setup({ unlabelled: ['redis-2'] });
-    await expect(network.partition({ isolate: 'redis-0', cut: 'all' })).rejects.toThrow(/refusing to create NetworkChaos\/.*redis-2 .*do not carry the manifests' labels/);
+    await expect(network.partition({ isolate: 'redis-0', cut: 'all' })).rejects.toThrow(
+      /refusing to create NetworkChaos\/.*redis-2 .*do not carry the manifests' labels/,
+    );
     expect(api.calls.filter((c) => c.startsWith('create'))).toEqual([]);
   });
 
-  it('pause: no Chaos Mesh equivalent of SIGSTOP: skipped with the reason without a node shell, kind-node\'s with one', async () => {
-    await expect(setup().pause.pause('redis-0', 'redis')).rejects.toMatchObject({ code: 'ABILITY_MISSING', message: expect.stringMatching(/Chaos Mesh has no SIGSTOP/) });
+  it("pause: no Chaos Mesh equivalent of SIGSTOP: skipped with the reason without a node shell, kind-node's with one", async () => {
+    await expect(setup().pause.pause('redis-0', 'redis')).rejects.toMatchObject({
+      code: 'ABILITY_MISSING',
+      message: expect.stringMatching(/Chaos Mesh has no SIGSTOP/),
+    });
     const withShell = setup({}, true);
     await withShell.pause.pause('redis-0', 'redis');
     expect(withShell.node.calls.some((c) => /kill -STOP/.test(c))).toBe(true);
@@ -131,10 +152,17 @@ describe('the chaos-mesh fault backend', () => {
     const { api, network } = setup({ finalizerGets: Infinity });
     api.exec = async () => ({ code: 124, stdout: '', stderr: '' });
     const p = await network.partition({ isolate: 'redis-0', cut: 'all' });
-    const err = await p.heal().then(() => null, (e: Error) => e);
+    const err = await p.heal().then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/still there 100 ms after its deletion, held by finalizers chaos-mesh\/records/);
-    expect(err?.message).toContain(`kubectl -n ${model.namespace} patch networkchaos.chaos-mesh.org sc-${ctx.runId}-partition-redis-0 --type=merge -p '{"metadata":{"finalizers":null}}'`);
-    expect(finalizerFix({ group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos', namespace: 'ns', name: 'x' })).toBe('kubectl -n ns patch podchaos.chaos-mesh.org x --type=merge -p \'{"metadata":{"finalizers":null}}\'');
+    expect(err?.message).toContain(
+      `kubectl -n ${model.namespace} patch networkchaos.chaos-mesh.org sc-${ctx.runId}-partition-redis-0 --type=merge -p '{"metadata":{"finalizers":null}}'`,
+    );
+    expect(finalizerFix({ group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos', namespace: 'ns', name: 'x' })).toBe(
+      'kubectl -n ns patch podchaos.chaos-mesh.org x --type=merge -p \'{"metadata":{"finalizers":null}}\'',
+    );
   });
 });
 
@@ -156,7 +184,10 @@ describe('down --target kube and auto-detection', () => {
 
   it('down reports an object stuck on its finalizer with the fix', async () => {
     const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity });
-    await api.createCustomObject({ group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' }, containerKill(ctx, 'redis-0', 'redis'));
+    await api.createCustomObject(
+      { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' },
+      containerKill(ctx, 'redis-0', 'redis'),
+    );
     const r = await downChaosObjects(api, model.namespace, fast);
     expect(r.removed).toEqual([]);
     expect(r.stuck[0]).toMatch(/finalizers chaos-mesh\/records.*kubectl -n \S+ patch podchaos.chaos-mesh.org/);
@@ -166,7 +197,11 @@ describe('down --target kube and auto-detection', () => {
     expect(await resolveFaultBackend(new FakeKube({ pods: [], crds: CRDS }), 'auto')).toBe('chaos-mesh');
     expect(await resolveFaultBackend(new FakeKube({ pods: [] }), 'auto')).toBe('kind-node');
     expect(await resolveFaultBackend(new FakeKube({ pods: [], crds: CRDS }), 'kind-node')).toBe('kind-node');
-    await expect(resolveFaultBackend(new FakeKube({ pods: [] }), 'chaos-mesh')).rejects.toMatchObject({ code: 'TARGET_UNAVAILABLE', exitCode: 2, message: expect.stringMatching(/networkchaos.chaos-mesh.org.*helm install chaos-mesh chaos-mesh\/chaos-mesh .*--version 2\.8\.3/) });
+    await expect(resolveFaultBackend(new FakeKube({ pods: [] }), 'chaos-mesh')).rejects.toMatchObject({
+      code: 'TARGET_UNAVAILABLE',
+      exitCode: 2,
+      message: expect.stringMatching(/networkchaos.chaos-mesh.org.*helm install chaos-mesh chaos-mesh\/chaos-mesh .*--version 2\.8\.3/),
+    });
   });
 });
 
@@ -180,7 +215,9 @@ describe('guard rails on the CLI side', async () => {
   it('--max-disruption refuses a scenario disrupting more pods at once, exit 2, naming it', () => {
     expect(podsAtOnce('sentinel-quorum-loss')).toBe(3);
     expect(() => checkMaxDisruption(scenarios, 3)).not.toThrow();
-    expect(() => checkMaxDisruption(scenarios, 1)).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/--max-disruption 1: scenario sentinel-quorum-loss .* disrupts 3 pods at once/) }));
+    expect(() => checkMaxDisruption(scenarios, 1)).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/--max-disruption 1: scenario sentinel-quorum-loss .* disrupts 3 pods at once/) }),
+    );
   });
 
   it('--dry-run lists the backend, the objects each scenario would create and the blast radius', () => {

@@ -63,7 +63,7 @@ describe('PodControl on Kubernetes', () => {
     expect(relevant[4]).toMatch(/patch statefulset redis .*"updateStrategy":\{"type":"RollingUpdate"/);
   });
 
-  it('killContainer and pause act on the container\'s process from its node, with proof', async () => {
+  it("killContainer and pause act on the container's process from its node, with proof", async () => {
     const { shell, podControl, pause } = setup();
     await podControl.killContainer('redis-1', 'sentinel');
     const kill = shell.calls.find((c) => c.includes('kill -KILL'))!;
@@ -81,7 +81,7 @@ describe('PodControl on Kubernetes', () => {
     await expect(pause.pause('redis-0', 'redis')).rejects.toMatchObject({ name: 'HarnessError', code: 'ABILITY_MISSING' });
   });
 
-  it('runPreStop execs the manifest\'s preStop hook in the redis container', async () => {
+  it("runPreStop execs the manifest's preStop hook in the redis container", async () => {
     const { api, podControl } = setup();
     expect(await podControl.runPreStop('redis-0')).toBe(true);
     expect(api.calls.at(-1)).toBe(`exec redis-0/${model.redis.name} ${model.redis.preStop!.join(' ')}`);
@@ -104,7 +104,7 @@ describe('node drain on Kubernetes', () => {
 });
 
 describe('partition through the node container', () => {
-  it('inserts DROP rules inside the isolated pod\'s network namespace, proves a probe times out, cuts the majority client, and deletes the same rules on heal', async () => {
+  it("inserts DROP rules inside the isolated pod's network namespace, proves a probe times out, cuts the majority client, and deletes the same rules on heal", async () => {
     const { deps, shell } = setup();
     const blocked: string[] = [];
     const network = createNetwork(deps, { majorityClientAddress: '127.0.250.200', blockMajority: (pod, on) => blocked.push(`${pod}:${on}`) });
@@ -159,10 +159,39 @@ describe('password rotation on Kubernetes', () => {
       setClientPassword: () => void order.push('clients'),
       clientsSettled: async () => 20,
     };
-    const pods = model.podNames.map((name, ordinal) => ({ name, ordinal, node: 'n', redis: { host: name, port: 6379 }, sentinel: { host: name, port: 26379 } }));
-    await runRotation(pods, 'old-secret-value', 'new-secret-value', ops, () => {}, emptyProgress(), () => 0);
+    const pods = model.podNames.map((name, ordinal) => ({
+      name,
+      ordinal,
+      node: 'n',
+      redis: { host: name, port: 6379 },
+      sentinel: { host: name, port: 26379 },
+    }));
+    await runRotation(
+      pods,
+      'old-secret-value',
+      'new-secret-value',
+      ops,
+      () => {},
+      emptyProgress(),
+      () => 0,
+    );
     const kinds = order.map((o) => o.split(' ')[0]);
-    expect(kinds).toEqual(['add', 'add', 'add', 'secret', 'masterauth', 'masterauth', 'masterauth', 'auth-pass', 'auth-pass', 'auth-pass', 'clients', 'retire', 'retire', 'retire']);
+    expect(kinds).toEqual([
+      'add',
+      'add',
+      'add',
+      'secret',
+      'masterauth',
+      'masterauth',
+      'masterauth',
+      'auth-pass',
+      'auth-pass',
+      'auth-pass',
+      'clients',
+      'retire',
+      'retire',
+      'retire',
+    ]);
     expect(order[3]).toBe(`secret patch secret ${model.password.secret} keys=${model.password.key}`);
     expect(api.secret[model.password.key]).toBe('new-secret-value');
     expect(secret.password).toBe('new-secret-value');

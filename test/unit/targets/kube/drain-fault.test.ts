@@ -17,7 +17,13 @@ function harness(readyAfterGets: number) {
   const api = new FakeKube({ pods: model.podNames, readyAfterGets, onDelete: (p) => shell.killPod(p) });
   const cache = new PodCache();
   const c = createControls({ api, namespace: model.namespace, model, nodeShell: shell, pollMs: 1, readyTimeoutMs: 5000 }, cache);
-  const pods: Pod[] = model.podNames.map((name, ordinal) => ({ name, ordinal, node: `worker-${ordinal + 1}`, redis: { host: name, port: 6379 }, sentinel: { host: name, port: 26379 } }));
+  const pods: Pod[] = model.podNames.map((name, ordinal) => ({
+    name,
+    ordinal,
+    node: `worker-${ordinal + 1}`,
+    redis: { host: name, port: 6379 },
+    sentinel: { host: name, port: 26379 },
+  }));
   const d = { target: 'kube', model, pods, podControl: c.podControl, nodes: c.nodes, downAfterMs: 5000 } as unknown as StartedDeployment;
   const timeline: string[] = [];
   const clock = createClock();
@@ -36,7 +42,7 @@ function harness(readyAfterGets: number) {
 }
 
 describe('node-drain on the kube target', () => {
-  it('cordons, evicts the master, records the PDB\'s 429 on a second eviction as proof that the budget held, and uncordons on heal', async () => {
+  it("cordons, evicts the master, records the PDB's 429 on a second eviction as proof that the budget held, and uncordons on heal", async () => {
     const { api, ctx, timeline, cache } = harness(8);
     // nodeOf answers from what the API reported.
     for (const n of model.podNames) cache.set(n, await api.getPod('matrix', n));

@@ -64,7 +64,7 @@ describe('PodForwarder and the resolver', () => {
     expect(api.calls.filter((c) => c === `port-forward redis-0:${port}`)).toHaveLength(2);
   });
 
-  it('block() refuses and cuts the majority-side client\'s connections and no one else\'s', async () => {
+  it("block() refuses and cuts the majority-side client's connections and no one else's", async () => {
     const target = await podServer(() => 'redis-0');
     const api = new FakeKube({ pods: ['redis-0'], forwardTo: () => ({ host: '127.0.0.1', port: target }) });
     const f = new PodForwarder(api, 'matrix', 'redis-0', '127.0.250.2', [46380]);
@@ -93,7 +93,14 @@ describe('PodForwarder and the resolver', () => {
     const book = new AddressBook();
     book.set({ pod: 'redis-2', names: ['redis-2.redis-headless.matrix.svc.cluster.local'], local: '127.0.250.3' });
     cleanups.push(installResolver(book));
-    const r = new Redis({ host: 'redis-2.redis-headless.matrix.svc.cluster.local', port: 46381, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r = new Redis({
+      host: 'redis-2.redis-headless.matrix.svc.cluster.local',
+      port: 46381,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     r.on('error', () => {});
     cleanups.push(() => void r.disconnect());
     await r.connect();

@@ -61,7 +61,9 @@ describe('manifests applied by the harness', () => {
   it('on an existing cluster, existing objects are left alone and only what it created is recorded; a failed apply removes what it created', async () => {
     const api = new FakeKube({ pods: model.podNames, existing: ['Namespace/matrix', 'Secret/redis-password'] });
     const created = await applyManifests(api, model.objects, false, () => {});
-    expect(created.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(model.objects.map((o) => `${o.kind}/${o.metadata.name}`).filter((id) => id !== 'Namespace/matrix' && id !== 'Secret/redis-password'));
+    expect(created.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+      model.objects.map((o) => `${o.kind}/${o.metadata.name}`).filter((id) => id !== 'Namespace/matrix' && id !== 'Secret/redis-password'),
+    );
     expect(api.calls.every((c) => c.endsWith(`manager=${FIELD_MANAGER}`))).toBe(true);
     expect(api.calls.some((c) => c.startsWith('apply Namespace') || c.startsWith('apply Secret'))).toBe(false);
 
@@ -75,16 +77,33 @@ describe('manifests applied by the harness', () => {
 });
 
 describe('pod events for the timeline', () => {
-  const pod = (o: Partial<KubePod>): KubePod => ({ name: 'redis-0', uid: 'u1', phase: 'Running', ready: true, nodeName: 'w1', podIP: '10.0.0.1', deleting: false, containers: [], ...o });
+  const pod = (o: Partial<KubePod>): KubePod => ({
+    name: 'redis-0',
+    uid: 'u1',
+    phase: 'Running',
+    ready: true,
+    nodeName: 'w1',
+    podIP: '10.0.0.1',
+    deleting: false,
+    containers: [],
+    ...o,
+  });
   it('reports terminating, deleted, created, scheduled and ready in the order they happen', () => {
-    expect(podTransitions(pod({}), { type: 'MODIFIED', pod: pod({ deleting: true, ready: false }) }).map((e) => e.type)).toEqual(['pod-terminating', 'not-ready']);
+    expect(podTransitions(pod({}), { type: 'MODIFIED', pod: pod({ deleting: true, ready: false }) }).map((e) => e.type)).toEqual([
+      'pod-terminating',
+      'not-ready',
+    ]);
     expect(podTransitions(pod({}), { type: 'DELETED', pod: pod({}) })).toEqual([{ type: 'pod-deleted', detail: 'redis-0: uid u1 removed' }]);
     const created = pod({ uid: 'u2', phase: 'Pending', ready: false, nodeName: null, podIP: null });
     expect(podTransitions(undefined, { type: 'ADDED', pod: created }).map((e) => e.type)).toEqual(['pod-created']);
     expect(podTransitions(created, { type: 'MODIFIED', pod: { ...created, nodeName: 'w2' } }).map((e) => e.detail)).toEqual(['redis-0: on w2']);
-    expect(podTransitions({ ...created, nodeName: 'w2' }, { type: 'MODIFIED', pod: { ...created, nodeName: 'w2', ready: true } }).map((e) => e.type)).toEqual(['ready']);
+    expect(podTransitions({ ...created, nodeName: 'w2' }, { type: 'MODIFIED', pod: { ...created, nodeName: 'w2', ready: true } }).map((e) => e.type)).toEqual([
+      'ready',
+    ]);
     const c = { name: 'sentinel', id: 'x', ready: true, running: true, restarts: 0 };
-    expect(podTransitions(pod({ containers: [c] }), { type: 'MODIFIED', pod: pod({ containers: [{ ...c, restarts: 1 }] }) }).map((e) => e.type)).toEqual(['container-restarted']);
+    expect(podTransitions(pod({ containers: [c] }), { type: 'MODIFIED', pod: pod({ containers: [{ ...c, restarts: 1 }] }) }).map((e) => e.type)).toEqual([
+      'container-restarted',
+    ]);
   });
 });
 
@@ -94,7 +113,12 @@ describe('what a run on an existing cluster removes', () => {
     const sts = model.objects.filter((o) => o.kind === 'StatefulSet');
     const claims = claimsOf(model, sts);
     expect(claims.map((c) => c.metadata.name)).toEqual(model.podNames.map((p) => `data-${p}`));
-    expect(claimsOf(model, model.objects.filter((o) => o.kind !== 'StatefulSet'))).toEqual([]);
+    expect(
+      claimsOf(
+        model,
+        model.objects.filter((o) => o.kind !== 'StatefulSet'),
+      ),
+    ).toEqual([]);
     const api = new FakeKube({ pods: model.podNames });
     await deleteCreated(api, [...claims, ...sts]);
     expect(api.calls).toEqual([`delete StatefulSet/${model.statefulSet}`, ...model.podNames.map((p) => `delete PersistentVolumeClaim/data-${p}`).reverse()]);

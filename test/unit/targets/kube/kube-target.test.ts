@@ -25,9 +25,19 @@ describe('startKubeDeployment', () => {
     const lookupBefore = dns.lookup;
     let afterDown = 0;
     const err = await startKubeDeployment({
-      model, api, nodeShell: new FakeNodeShell(), target: 'kind', subnet: 251, applyExisting: true, keep: false, convergeTimeoutMs: 300,
+      model,
+      api,
+      nodeShell: new FakeNodeShell(),
+      target: 'kind',
+      subnet: 251,
+      applyExisting: true,
+      keep: false,
+      convergeTimeoutMs: 300,
       afterDown: async () => void afterDown++,
-    }).then(() => new Error('started'), (e: unknown) => e as Error);
+    }).then(
+      () => new Error('started'),
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/did not converge within 300 ms/);
     const applied = api.calls.filter((c) => c.startsWith('apply ')).map((c) => c.split(' ')[1]);
@@ -48,7 +58,9 @@ describe('startKubeDeployment', () => {
     const existing = model.objects.filter((o) => o.kind !== 'ConfigMap').map((o) => `${o.kind}/${o.metadata.name}`);
     const api = new FakeKube({ pods: model.podNames, existing });
     api.secret[model.password.key] = 'the-cluster-password';
-    await startKubeDeployment({ model, api, nodeShell: null, target: 'kube', subnet: 251, applyExisting: false, keep: false, convergeTimeoutMs: 200 }).catch(() => {});
+    await startKubeDeployment({ model, api, nodeShell: null, target: 'kube', subnet: 251, applyExisting: false, keep: false, convergeTimeoutMs: 200 }).catch(
+      () => {},
+    );
     const applied = api.calls.filter((c) => c.startsWith('apply ')).map((c) => c.split(' ')[1]);
     expect(applied).toEqual(model.objects.filter((o) => o.kind === 'ConfigMap').map((o) => `ConfigMap/${o.metadata.name}`));
     const deleted = api.calls.filter((c) => c.startsWith('delete ')).map((c) => c.split(' ')[1]);
@@ -56,14 +68,35 @@ describe('startKubeDeployment', () => {
     expect(api.secret[model.password.key]).toBe('the-cluster-password');
 
     const kept = new FakeKube({ pods: model.podNames });
-    await startKubeDeployment({ model, api: kept, nodeShell: null, target: 'kind', subnet: 251, applyExisting: true, keep: true, convergeTimeoutMs: 200 }).catch(() => {});
+    await startKubeDeployment({
+      model,
+      api: kept,
+      nodeShell: null,
+      target: 'kind',
+      subnet: 251,
+      applyExisting: true,
+      keep: true,
+      convergeTimeoutMs: 200,
+    }).catch(() => {});
     expect(kept.calls.filter((c) => c.startsWith('delete '))).toEqual([]);
   });
 
-  it('waits for the StatefulSet\'s updated revision to be rolled out, and says which when it is not', async () => {
+  it("waits for the StatefulSet's updated revision to be rolled out, and says which when it is not", async () => {
     const api = new FakeKube({ pods: model.podNames });
     api.sts = { ...api.sts, updatedReplicas: 1, updateRevision: 'r2' };
-    const err = await startKubeDeployment({ model, api, nodeShell: null, target: 'kind', subnet: 251, applyExisting: true, keep: false, rolloutTimeoutMs: 300 }).then(() => new Error('started'), (e: unknown) => e as Error);
+    const err = await startKubeDeployment({
+      model,
+      api,
+      nodeShell: null,
+      target: 'kind',
+      subnet: 251,
+      applyExisting: true,
+      keep: false,
+      rolloutTimeoutMs: 300,
+    }).then(
+      () => new Error('started'),
+      (e: unknown) => e as Error,
+    );
     expect(err.message).toContain(`StatefulSet ${model.namespace}/${model.statefulSet} not rolled out within 300 ms`);
     expect(err.message).toContain(`kubectl -n ${model.namespace} describe statefulset ${model.statefulSet}`);
   });

@@ -11,7 +11,11 @@ const root = path.resolve(import.meta.dirname, '../../../..');
 
 describe('kind-config.yaml', () => {
   it('one control plane and three workers, every node image pinned by digest', async () => {
-    const cfg = parse(await readFile(path.join(root, 'kind-config.yaml'), 'utf8')) as { kind: string; apiVersion: string; nodes: Array<{ role: string; image: string }> };
+    const cfg = parse(await readFile(path.join(root, 'kind-config.yaml'), 'utf8')) as {
+      kind: string;
+      apiVersion: string;
+      nodes: Array<{ role: string; image: string }>;
+    };
     expect(cfg.kind).toBe('Cluster');
     expect(cfg.apiVersion).toBe('kind.x-k8s.io/v1alpha4');
     expect(cfg.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker', 'worker', 'worker']);
@@ -44,10 +48,13 @@ describe('.github/workflows/chaos-nightly.yml', () => {
 });
 
 describe('manifests for the Kubernetes targets', () => {
-  it('every namespaced object is in the manifests\' namespace; one in another namespace is refused', async () => {
+  it("every namespaced object is in the manifests' namespace; one in another namespace is refused", async () => {
     const model = await loadDeployment(path.join(root, 'manifests'));
     expect(() => prepareObjects(model, undefined, 'x')).not.toThrow();
-    const stray = { ...model, objects: [...model.objects, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, __file: 'extra.yaml' }] };
+    const stray = {
+      ...model,
+      objects: [...model.objects, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' }, __file: 'extra.yaml' }],
+    };
     expect(() => prepareObjects(stray, undefined, 'x')).toThrow(/extra.yaml: ConfigMap\/x is in namespace default, not matrix/);
   });
 });

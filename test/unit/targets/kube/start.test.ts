@@ -48,7 +48,12 @@ function fakes(o: { unavailable?: string; exists?: boolean; namespaces?: string[
     start: async (opts) => {
       started = opts;
       if (o.startFails) throw new Error('rollout failed');
-      return { down: async () => { if (!opts.keep) log.push('delete created objects'); await opts.afterDown?.(); } } as unknown as StartedDeployment;
+      return {
+        down: async () => {
+          if (!opts.keep) log.push('delete created objects');
+          await opts.afterDown?.();
+        },
+      } as unknown as StartedDeployment;
     },
   };
   return { log, api, deps, started: () => started };
@@ -65,15 +70,22 @@ const code = async (p: Promise<unknown>) => {
 };
 
 describe('--target kind', () => {
-  it('no docker / kind: exit 2 with the provider\'s fix, nothing created', async () => {
+  it("no docker / kind: exit 2 with the provider's fix, nothing created", async () => {
     const f = fakes({ unavailable: 'no kind binary on PATH: install kind (go install sigs.k8s.io/kind@v0.25.0)' });
-    expect(await code(startTarget({ target: 'kind', model, runId: 'r' }, f.deps))).toMatchObject({ code: 'TARGET_UNAVAILABLE', exit: 2, message: expect.stringContaining('go install sigs.k8s.io/kind') });
+    expect(await code(startTarget({ target: 'kind', model, runId: 'r' }, f.deps))).toMatchObject({
+      code: 'TARGET_UNAVAILABLE',
+      exit: 2,
+      message: expect.stringContaining('go install sigs.k8s.io/kind'),
+    });
     expect(f.log).toEqual([]);
   });
 
   it('an existing cluster without --reuse is refused; with --reuse it is used and not deleted', async () => {
     const f = fakes({ exists: true });
-    expect(await code(startTarget({ target: 'kind', model, runId: 'r' }, f.deps))).toMatchObject({ code: 'USAGE', message: expect.stringContaining('pass --reuse') });
+    expect(await code(startTarget({ target: 'kind', model, runId: 'r' }, f.deps))).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('pass --reuse'),
+    });
     expect(f.log).toEqual(['exists sentinel-chaos']);
     const d = await startTarget({ target: 'kind', model, runId: 'r', kube: { reuse: true } }, f.deps);
     await d.down();
@@ -105,11 +117,19 @@ describe('--target kind', () => {
 describe('--target kube', () => {
   it('no kubeconfig, no --context, an unknown context: exit 2 naming the flag', async () => {
     const f = fakes();
-    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: path.join(dir, 'absent'), context: 'x' } }, f.deps))).toMatchObject({ code: 'TARGET_UNAVAILABLE', message: expect.stringContaining('set KUBECONFIG=FILE or pass --kubeconfig FILE') });
+    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: path.join(dir, 'absent'), context: 'x' } }, f.deps))).toMatchObject({
+      code: 'TARGET_UNAVAILABLE',
+      message: expect.stringContaining('set KUBECONFIG=FILE or pass --kubeconfig FILE'),
+    });
     const file = path.join(dir, 'config');
     await writeFile(file, kubeconfig('https://127.0.0.1:6443', ['kind-a', 'staging']));
-    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file } }, f.deps))).toMatchObject({ code: 'USAGE', message: expect.stringContaining('needs --context NAME (contexts in') });
-    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file, context: 'prod' } }, f.deps))).toMatchObject({ message: expect.stringContaining('context prod is not in') });
+    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file } }, f.deps))).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('needs --context NAME (contexts in'),
+    });
+    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file, context: 'prod' } }, f.deps))).toMatchObject({
+      message: expect.stringContaining('context prod is not in'),
+    });
     expect(f.log).toEqual([]);
   });
 
@@ -117,7 +137,11 @@ describe('--target kube', () => {
     const f = fakes();
     const file = path.join(dir, 'config-guard');
     await writeFile(file, kubeconfig('https://127.0.0.1:6443', ['staging']));
-    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file, context: 'staging' } }, f.deps))).toMatchObject({ code: 'CONTEXT_FORBIDDEN', exit: 2, message: expect.stringContaining('--allow-context staging') });
+    expect(await code(startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file, context: 'staging' } }, f.deps))).toMatchObject({
+      code: 'CONTEXT_FORBIDDEN',
+      exit: 2,
+      message: expect.stringContaining('--allow-context staging'),
+    });
     expect(f.log).toEqual([]);
     expect(f.api.calls).toEqual([]);
     await startTarget({ target: 'kube', model, runId: 'r', kube: { kubeconfig: file, context: 'staging', allowContexts: ['staging'] } }, f.deps);
@@ -126,7 +150,7 @@ describe('--target kube', () => {
     expect(f.started()).toMatchObject({ target: 'kube', nodeShell: null, applyExisting: false });
   });
 
-  it('the manifests\' namespace missing: exit 2 with the kubectl command that creates it', async () => {
+  it("the manifests' namespace missing: exit 2 with the kubectl command that creates it", async () => {
     const f = fakes({ namespaces: [] });
     const file = path.join(dir, 'config-ns');
     await writeFile(file, kubeconfig('https://127.0.0.1:6443', ['kind-x']));
