@@ -481,4 +481,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit explicitly once stdout and stderr have drained: a handle left open (seen once after a conformance
+// run: node spinning in its exit-time handle cleanup at full CPU) must not keep a finished harness alive.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+process.exit(code);
