@@ -173,6 +173,7 @@ describe('docker target: master-kill through the runner', () => {
     expect(t.figures.writes_lost).toBe(0);
     expect(t.figures.writes_acked).toBeGreaterThan(50);
     expect(r.journal.target.name).toBe('docker');
-    expect(docker('ps', '-aq', '--filter', 'label=sentinel-chaos.run')).toBe('');
+    // This run's containers only: other runs may share the engine.
+    expect(docker('ps', '-aq', '--filter', `label=sentinel-chaos.run=${r.journal.run.id}`)).toBe('');
   }, 120_000);
 });

@@ -23,14 +23,6 @@ beforeAll(() => {
   cpSync(RUN_DEFAULTS.manifestsDir, manifests, { recursive: true });
   const secret = path.join(manifests, '01-secret.yaml');
   writeFileSync(secret, readFileSync(secret, 'utf8').replace('REPLACE_WITH_OPENSSL_RAND_BASE64_32', 'integration-secret-Up81x'));
-  // The role-labeller sidecar runs as its container's PID 1 without a SIGTERM trap, so every pod's
-  // termination waits out the 30 s grace period (as it would on Kubernetes; see README "Upgrades (docker
-  // target)"). The test gives it the trap to stay within its time budget.
-  const scripts = path.join(manifests, '04-configmap-scripts.yaml');
-  const text = readFileSync(scripts, 'utf8');
-  const anchor = '    . "$(dirname "$0")/common.sh"\n    : "${ROLE_LABEL';
-  expect(text).toContain(anchor);
-  writeFileSync(scripts, text.replace(anchor, `    trap 'exit 0' TERM\n${anchor}`));
 });
 
 afterAll(() => {
