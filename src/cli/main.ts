@@ -440,6 +440,9 @@ function redactStandardStreams(): void {
   }
 }
 
+/** A signal arrived: its handler runs the cleanups and exits (130 / 143), whatever main returns meanwhile. */
+let interrupted = false;
+
 export async function main(argv: string[]): Promise<number> {
   redactStandardStreams();
   // A reader that stops early (`| head`) closes the pipe: that ends the output, not the harness with a stack trace.
@@ -450,7 +453,6 @@ export async function main(argv: string[]): Promise<number> {
     });
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
-  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
@@ -485,4 +487,4 @@ const code = await main(process.argv.slice(2));
 // Exit explicitly once stdout and stderr have drained: a handle left open (seen once after a conformance
 // run: node spinning in its exit-time handle cleanup at full CPU) must not keep a finished harness alive.
 await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
-process.exit(code);
+if (!interrupted) process.exit(code);
