@@ -173,6 +173,10 @@ async function scrapeCheck(prom: RunningPrometheus, d: StartedDeployment, clock:
 
 /** Step 2: steady state, nothing fires, nothing pending. */
 async function steadyCheck(prom: RunningPrometheus, clock: Clock, o: MonitoringOptions): Promise<MonitoringCheck> {
+  // Rules can be evaluated before the first scrape of every series they read (absent() is true then): a freshly
+  // started Prometheus settles first (bounded by the steady window's own length), then the window is watched.
+  const settleUntil = performance.now() + o.steadyMs;
+  while (performance.now() < settleUntil && (await prom.alerts().catch(() => [])).length > 0) await sleep(o.pollMs);
   const steady = watchAlerts(prom, clock, o.pollMs);
   await sleep(o.steadyMs);
   await steady.stop();
