@@ -16,6 +16,7 @@ import type {
   PodWatchEvent,
   StatefulSetInfo,
 } from '../../src/targets/kube/api.ts';
+import { selectedPods } from '../../src/targets/kube/backends/chaos-mesh-objects.ts';
 
 let uids = 0;
 const newUid = () => `uid-${++uids}`;
@@ -42,8 +43,10 @@ export interface FakeOptions {
   crds?: string[];
   /** A created custom object reports AllInjected after this many GETs (0: at the first; Infinity: never). */
   injectedAfterGets?: number;
-  /** A deleted custom object stays (finalizer held) for this many GETs (Infinity: stuck). */
+  /** A deleted custom object stays (finalizer held) for this many GETs (Infinity: the controller never recovers it). */
   finalizerGets?: number;
+  /** The Chaos Mesh controller is gone: the cleanFinalizer=forced annotation is not acted on either (only a finalizer patch frees the object). */
+  controllerGone?: boolean;
 }
 
 /** A custom object the fake holds: what was created, and the controller's progress on it. */
@@ -53,6 +56,8 @@ export interface FakeCustomObject {
   gets: number;
   deleting: boolean;
   deleteGets: number;
+  annotations: Record<string, string>;
+  finalizers: string[];
 }
 
 export class FakeKube implements KubeApi {
@@ -225,17 +230,27 @@ export class FakeKube implements KubeApi {
     const key = `${ref.plural}/${obj.metadata.name}`;
     if (this.custom.has(key)) throw new Error(`${key} already exists`);
     this.calls.push(`create ${obj.kind}/${obj.metadata.name} in ${ref.namespace}`);
-    this.custom.set(key, { plural: ref.plural, obj: structuredClone(obj), gets: 0, deleting: false, deleteGets: 0 });
+    this.custom.set(key, {
+      plural: ref.plural,
+      obj: structuredClone(obj),
+      gets: 0,
+      deleting: false,
+      deleteGets: 0,
+      annotations: {},
+      finalizers: ['chaos-mesh/records'],
+    });
   }
   private state(c: FakeCustomObject): CustomObjectState {
     const injected = c.gets > (this.o.injectedAfterGets ?? 0);
     return {
       name: c.obj.metadata.name,
       labels: c.obj.metadata.labels,
-      finalizers: ['chaos-mesh/records'],
+      annotations: c.annotations,
+      finalizers: c.finalizers,
       deleting: c.deleting,
       conditions: { Selected: 'True', AllInjected: injected && !c.deleting ? 'True' : 'False', AllRecovered: c.deleting ? 'True' : 'False' },
       recordPhases: [injected && !c.deleting ? 'Injected' : 'Not Injected'],
+      pods: selectedPods(c.obj),
     };
   }
   async getCustomObject(ref: CustomObjectRef) {
@@ -243,7 +258,9 @@ export class FakeKube implements KubeApi {
     const c = this.custom.get(key);
     if (!c) return null;
     c.gets++;
-    if (c.deleting && ++c.deleteGets > (this.o.finalizerGets ?? 0)) {
+    // The controller drops its finalizer when asked to (cleanFinalizer=forced) unless it is gone; without finalizers a deleted object goes.
+    if (c.deleting && c.annotations['chaos-mesh.chaos-mesh.org/cleanFinalizer'] === 'forced' && !this.o.controllerGone) c.finalizers = [];
+    if (c.deleting && (c.finalizers.length === 0 || ++c.deleteGets > (this.o.finalizerGets ?? 0))) {
       this.custom.delete(key);
       return null;
     }
@@ -253,6 +270,13 @@ export class FakeKube implements KubeApi {
     this.calls.push(`delete ${ref.plural}/${ref.name}`);
     const c = this.custom.get(`${ref.plural}/${ref.name}`);
     if (c) c.deleting = true;
+  }
+  async patchCustomObjectMetadata(ref: CustomObjectRef, metadata: { annotations?: Record<string, string>; finalizers?: null }) {
+    this.calls.push(`patch ${ref.plural}/${ref.name} metadata ${JSON.stringify(metadata)}`);
+    const c = this.custom.get(`${ref.plural}/${ref.name}`);
+    if (!c) return;
+    Object.assign(c.annotations, metadata.annotations ?? {});
+    if (metadata.finalizers === null) c.finalizers = [];
   }
   async listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string) {
     this.calls.push(`list ${ref.plural} ${labelSelector}`);

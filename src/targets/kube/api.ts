@@ -73,12 +73,15 @@ export interface CustomObject {
 export interface CustomObjectState {
   name: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
   finalizers: string[];
   deleting: boolean;
   /** status.conditions as type ► status ("True" / "False"). */
   conditions: Record<string, string>;
   /** status.experiment.containerRecords: each record's phase ("Injected", "Not Injected"). */
   recordPhases: string[];
+  /** The pods its spec names (selector and target): those to recreate when it went without being recovered. */
+  pods: string[];
 }
 
 export interface KubeApi {
@@ -114,6 +117,8 @@ export interface KubeApi {
   /** Request the deletion (finalizers, if any, hold the object until its controller releases them); a missing object is not an error. */
   deleteCustomObject(ref: CustomObjectRef): Promise<void>;
   listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string): Promise<CustomObjectState[]>;
+  /** Merge-patch the object's metadata: annotations to set, or `finalizers: null` to drop every finalizer. A missing object is not an error. */
+  patchCustomObjectMetadata(ref: CustomObjectRef, metadata: { annotations?: Record<string, string>; finalizers?: null }): Promise<void>;
 }
 
 /** Commands run on a node (for kind: `docker exec <node container>`); absent on clusters whose nodes the harness cannot reach. */

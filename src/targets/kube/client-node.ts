@@ -57,16 +57,19 @@ const clean = (o: ManifestObject): KubernetesObject => {
 /** A custom resource as read back (a plain JSON object from CustomObjectsApi) ► what the harness looks at. */
 export function toCustomObjectState(o: unknown): CustomObjectState {
   const x = (o ?? {}) as {
-    metadata?: { name?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: unknown };
+    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: unknown };
     status?: { conditions?: Array<{ type?: string; status?: string }>; experiment?: { containerRecords?: Array<{ phase?: string }> } };
+    spec?: { selector?: { pods?: Record<string, string[]> }; target?: { selector?: { pods?: Record<string, string[]> } } };
   };
   return {
     name: x.metadata?.name ?? '',
     labels: x.metadata?.labels ?? {},
+    annotations: x.metadata?.annotations ?? {},
     finalizers: x.metadata?.finalizers ?? [],
     deleting: x.metadata?.deletionTimestamp != null,
     conditions: Object.fromEntries((x.status?.conditions ?? []).map((c) => [c.type ?? '?', c.status ?? 'Unknown'])),
     recordPhases: (x.status?.experiment?.containerRecords ?? []).map((r) => r.phase ?? '?'),
+    pods: [...Object.values(x.spec?.selector?.pods ?? {}).flat(), ...Object.values(x.spec?.target?.selector?.pods ?? {}).flat()],
   };
 }
 
@@ -182,8 +185,11 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
 }
 
 /** The custom resources (Chaos Mesh's objects) and the CRDs that define them. */
-function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCustomObject' | 'getCustomObject' | 'deleteCustomObject' | 'listCustomObjects'> {
+function customObjectsApi(
+  kc: KubeConfig,
+): Pick<KubeApi, 'crdExists' | 'createCustomObject' | 'getCustomObject' | 'deleteCustomObject' | 'listCustomObjects' | 'patchCustomObjectMetadata'> {
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   return {
     async crdExists(name) {
@@ -223,6 +229,13 @@ function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCu
     async listCustomObjects(ref, labelSelector) {
       const list = (await custom.listNamespacedCustomObject({ ...ref, labelSelector })) as { items?: unknown[] };
       return (list.items ?? []).map(toCustomObjectState);
+    },
+    async patchCustomObjectMetadata(ref, metadata) {
+      try {
+        await custom.patchNamespacedCustomObject({ ...ref, body: { metadata } }, merge);
+      } catch (e) {
+        if (!isStatus(e, 404)) throw e;
+      }
     },
   };
 }

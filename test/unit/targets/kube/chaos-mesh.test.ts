@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { runInterruptCleanups } from '../../../../src/process/interrupt.ts';
 import { backendOps, createControls, createNetwork, PodCache } from '../../../../src/targets/kube/controls.ts';
-import { chaosMeshBackend, downChaosObjects, finalizerFix } from '../../../../src/targets/kube/backends/chaos-mesh.ts';
+import { chaosMeshBackend, downChaosObjects, downLines, finalizerFix } from '../../../../src/targets/kube/backends/chaos-mesh.ts';
 import { containerKill, dnsFault, networkLoss, networkPartition, podKill, stress, timeSkew } from '../../../../src/targets/kube/backends/chaos-mesh-objects.ts';
 import { validateChaosObject } from '../../../../src/targets/kube/backends/chaos-mesh-schema.ts';
 import { kindNodeBackend } from '../../../../src/targets/kube/backends/kind-node.ts';
@@ -182,15 +182,55 @@ describe('down --target kube and auto-detection', () => {
     expect(api.calls).toContain('list networkchaos app.kubernetes.io/managed-by=sentinel-chaos');
   });
 
-  it('down reports an object stuck on its finalizer with the fix', async () => {
+  it('down escalates only an object stuck past the bound: cleanFinalizer=forced first, and names the pods that may still carry the fault', async () => {
     const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity });
     await api.createCustomObject(
       { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' },
       containerKill(ctx, 'redis-0', 'redis'),
     );
     const r = await downChaosObjects(api, model.namespace, fast);
+    const name = `sc-${ctx.runId}-kill-redis-redis-0`;
+    expect(r).toEqual({ removed: [], forced: [{ object: `PodChaos/${name}`, how: 'forced', pods: ['redis-0'] }], stuck: [] });
+    // delete first, the annotation only after the bound, never a finalizer patch while the controller answers.
+    const mine = api.calls.filter((c) => c.includes(name));
+    expect(mine).toEqual([
+      `create PodChaos/${name} in ${model.namespace}`,
+      `delete podchaos/${name}`,
+      `patch podchaos/${name} metadata {"annotations":{"chaos-mesh.chaos-mesh.org/cleanFinalizer":"forced"}}`,
+    ]);
+    expect(api.custom.size).toBe(0);
+    expect(downLines(r, model.namespace)).toEqual([
+      `deleted PodChaos/${name} WITHOUT recovery (chaos-mesh.chaos-mesh.org/cleanFinalizer=forced): its fault may still be in redis-0; recreate them: kubectl -n ${model.namespace} delete pod redis-0`,
+    ]);
+  });
+
+  it('down with no Chaos Mesh controller left: the finalizers are removed after the annotation went unanswered', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity, controllerGone: true });
+    await api.createCustomObject(
+      { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'networkchaos' },
+      networkPartition(ctx, 'redis-1', ['redis-0', 'redis-2']),
+    );
+    const r = await downChaosObjects(api, model.namespace, fast);
+    expect(r.forced).toEqual([
+      { object: `NetworkChaos/sc-${ctx.runId}-partition-redis-1`, how: 'finalizers-removed', pods: ['redis-1', 'redis-0', 'redis-2'] },
+    ]);
+    expect(api.calls.filter((c) => c.startsWith('patch')).map((c) => c.replace(/^patch \S+ /, ''))).toEqual([
+      'metadata {"annotations":{"chaos-mesh.chaos-mesh.org/cleanFinalizer":"forced"}}',
+      'metadata {"finalizers":null}',
+    ]);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('down reports an object that survives even the finalizer patch, with the command to look at it', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity, controllerGone: true });
+    api.patchCustomObjectMetadata = async () => {};
+    await api.createCustomObject(
+      { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' },
+      containerKill(ctx, 'redis-0', 'redis'),
+    );
+    const r = await downChaosObjects(api, model.namespace, fast);
     expect(r.removed).toEqual([]);
-    expect(r.stuck[0]).toMatch(/finalizers chaos-mesh\/records.*kubectl -n \S+ patch podchaos.chaos-mesh.org/);
+    expect(r.stuck[0]).toMatch(/still there with its finalizers removed: kubectl -n \S+ get podchaos.chaos-mesh.org/);
   });
 
   it('auto picks chaos-mesh when its CRDs are installed, kind-node otherwise; chaos-mesh without them is exit 2 with the helm fix', async () => {
