@@ -177,6 +177,33 @@ export interface DnsControl {
   query(name: string, timeoutMs?: number): Promise<string[] | string>;
 }
 
+/** A fault the target holds in place until healed, with what it did in words. */
+export interface HeldFault {
+  description: string;
+  heal(): Promise<void>;
+}
+
+/** Optional ability: offset one container's realtime clock (Chaos Mesh TimeChaos). */
+export interface ClockControl {
+  /** Shift CLOCK_REALTIME of `container` in `pod` by `offsetMs` (negative: back) until healed; resolves once injected. */
+  skew(pod: string, container: ContainerName, offsetMs: number): Promise<HeldFault>;
+}
+
+/** CPU and memory pressure: stress workers beside the container's process. */
+export interface StressSpec {
+  cpuWorkers?: number;
+  /** Percent of a CPU each CPU worker takes. */
+  cpuLoad?: number;
+  memoryWorkers?: number;
+  /** Per memory worker: bytes with a unit (256MB) or a percent of memory (50%). */
+  memorySize?: string;
+}
+
+/** Optional ability: CPU / memory pressure inside one container (Chaos Mesh StressChaos). */
+export interface StressControl {
+  stress(pod: string, container: ContainerName, spec: StressSpec): Promise<HeldFault>;
+}
+
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
@@ -209,6 +236,10 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly volumes?: VolumeControl;
   readonly scale?: ScaleControl;
   readonly dns?: DnsControl;
+  /** Optional: shift one container's clock (kind / kube with the chaos-mesh fault backend). */
+  readonly clock?: ClockControl;
+  /** Optional: stress workers inside a container (kind / kube with the chaos-mesh fault backend). */
+  readonly stress?: StressControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

@@ -178,6 +178,10 @@ export class FakeKube implements KubeApi {
   async getStatefulSet() {
     return this.sts;
   }
+  async getServiceClusterIP(ns: string, name: string) {
+    this.calls.push(`get service ${ns}/${name}`);
+    return ns === 'kube-system' && name === 'kube-dns' ? '10.96.0.10' : null;
+  }
   async patchStatefulSet(_ns: string, name: string, patch: object) {
     this.calls.push(`patch statefulset ${name} ${JSON.stringify(patch)}`);
   }

@@ -95,6 +95,8 @@ export interface KubeApi {
   evictPod(ns: string, name: string): Promise<EvictionAnswer>;
   setUnschedulable(node: string, unschedulable: boolean): Promise<void>;
   getStatefulSet(ns: string, name: string): Promise<StatefulSetInfo | null>;
+  /** A Service's cluster IP (e.g. kube-system/kube-dns), null when there is no such Service or it is headless. */
+  getServiceClusterIP(ns: string, name: string): Promise<string | null>;
   /** Strategic merge patch. */
   patchStatefulSet(ns: string, name: string, patch: object): Promise<void>;
   /** Merge-patch the Secret's `data` (values base64-encoded by the implementation). */

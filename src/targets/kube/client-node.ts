@@ -126,6 +126,15 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
     async setUnschedulable(node, unschedulable) {
       await core.patchNode({ name: node, body: { spec: { unschedulable } } }, merge);
     },
+    async getServiceClusterIP(ns, name) {
+      try {
+        const ip = (await core.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
+        return ip && ip !== 'None' ? ip : null;
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
     async getStatefulSet(ns, name) {
       try {
         const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });

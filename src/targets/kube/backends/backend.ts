@@ -1,7 +1,7 @@
 // The fault backend seam of the kube targets: how a container is killed, a process paused and a pod
 // partitioned. kind-node acts from the pod's node (docker exec, nsenter); chaos-mesh creates Chaos Mesh objects.
 import type { DeploymentModel } from '../../../config/manifests.ts';
-import type { ContainerName, Partition, ProcessPause } from '../../target.ts';
+import type { ClockControl, ContainerName, DnsControl, Partition, ProcessPause, StressControl } from '../../target.ts';
 import type { KubeApi, KubePod, NodeShell } from '../api.ts';
 
 export const FAULT_BACKEND_CHOICES = ['auto', 'chaos-mesh', 'kind-node'] as const;
@@ -38,4 +38,8 @@ export interface FaultBackend {
   partition(isolate: string, blockMajority: (on: boolean) => void): Promise<Partition>;
   /** Undo everything still in place (heals on SIGINT and teardown). */
   healAll(): Promise<void>;
+  /** Abilities only some backends have (chaos-mesh: DNSChaos / NetworkChaos, TimeChaos, StressChaos); absent: the faults needing them are skipped. */
+  readonly dns?: DnsControl;
+  readonly clock?: ClockControl;
+  readonly stress?: StressControl;
 }

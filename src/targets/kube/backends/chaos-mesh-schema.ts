@@ -64,6 +64,7 @@ export const CHAOS_MESH_SCHEMAS: Record<string, JsonSchema> = {
       ...COMMON,
       action: { type: 'string', enum: ['netem', 'delay', 'loss', 'duplicate', 'corrupt', 'partition', 'bandwidth'] },
       direction: { type: 'string', enum: ['to', 'from', 'both'] },
+      externalTargets: { type: 'array', items: { type: 'string' } },
       target: {
         type: 'object',
         required: ['mode', 'selector'],

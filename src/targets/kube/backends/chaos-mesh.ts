@@ -6,6 +6,8 @@ import { onInterrupt } from '../../../process/interrupt.ts';
 import type { Partition } from '../../target.ts';
 import type { CustomObject, CustomObjectRef, CustomObjectState, KubeApi } from '../api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
+import type { HeldFault } from '../../target.ts';
+import { chaosMeshDns } from './chaos-mesh-dns.ts';
 import {
   CHAOS_GROUP,
   CHAOS_KINDS,
@@ -18,6 +20,8 @@ import {
   RUN_LABEL,
   dnsPart,
   selectedPods,
+  stress,
+  timeSkew,
   type ChaosKind,
 } from './chaos-mesh-objects.ts';
 import { CHAOS_MESH_VERSION, validateChaosObject } from './chaos-mesh-schema.ts';
@@ -248,9 +252,38 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
       );
   };
   const active = new Set<Partition>();
+  /** Guarded create, proven by AllInjected; removed again when the proof fails. */
+  const inject = async (obj: CustomObject) => {
+    await guard(obj);
+    const ref = await objects.create(obj);
+    try {
+      await objects.proveInjected(ref);
+    } catch (e) {
+      await objects.remove(ref).catch(() => {});
+      throw e;
+    }
+    return ref;
+  };
+  const remove = (ref: CustomObjectRef) => objects.remove(ref);
+  /** A held object: its heal deletes it (once) and waits until Chaos Mesh has recovered it. */
+  const held = async (obj: CustomObject, what: string): Promise<HeldFault> => {
+    const ref = await inject(obj);
+    let healing: Promise<unknown> | null = null;
+    return { description: `${obj.kind} ${ref.name}: ${what} (injected: AllInjected)`, heal: async () => void (await (healing ??= remove(ref))) };
+  };
   return {
     name: 'chaos-mesh',
     objects,
+    dns: chaosMeshDns(d, ctx, inject, remove),
+    clock: {
+      // The offset is proven by Chaos Mesh's status only: processes exec'd later into the container do not carry it, so it cannot be read back from outside.
+      skew: (pod, container, offsetMs) =>
+        held(timeSkew(ctx, pod, container, offsetMs), `CLOCK_REALTIME of ${pod}/${container} shifted by ${offsetMs} ms`),
+    },
+    stress: {
+      stress: (pod, container, spec) =>
+        held(stress(ctx, pod, container, spec), `stress workers in ${pod}/${container} (${JSON.stringify(spec)})`),
+    },
     async killContainer(name, container) {
       const before = await ops.must(name);
       const c0 = before.containers.find((c) => c.name === container);
