@@ -182,6 +182,25 @@ export class FakeKube implements KubeApi {
     this.calls.push(`get service ${ns}/${name}`);
     return ns === 'kube-system' && name === 'kube-dns' ? '10.96.0.10' : null;
   }
+  /** The StatefulSet controller on a scale: pods with the next ordinals (ready after readyAfterGets GETs), or the highest ones deleted. */
+  async scaleStatefulSet(_ns: string, name: string, replicas: number) {
+    this.calls.push(`scale statefulset ${name} replicas=${replicas}`);
+    const current = [...this.pods.keys()].filter((n) => n.startsWith(`${name}-`)).length;
+    for (let i = current; i < replicas; i++) {
+      const pod = `${name}-${i}`;
+      const wait = this.o.readyAfterGets ?? 0;
+      this.pods.set(pod, this.pod(pod, `worker-${(i % 3) + 1}`, `10.244.${i + 1}.5`, wait === 0));
+      this.pendingGets.set(pod, wait);
+      this.emit({ type: 'ADDED', pod: this.pods.get(pod)! });
+    }
+    for (let i = current - 1; i >= replicas; i--) {
+      const pod = this.pods.get(`${name}-${i}`)!;
+      this.pods.delete(pod.name);
+      this.o.onDelete?.(pod.name);
+      this.emit({ type: 'DELETED', pod });
+    }
+    this.sts = { ...this.sts, replicas, readyReplicas: replicas, updatedReplicas: replicas };
+  }
   async patchStatefulSet(_ns: string, name: string, patch: object) {
     this.calls.push(`patch statefulset ${name} ${JSON.stringify(patch)}`);
   }

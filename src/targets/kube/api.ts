@@ -97,6 +97,8 @@ export interface KubeApi {
   getStatefulSet(ns: string, name: string): Promise<StatefulSetInfo | null>;
   /** A Service's cluster IP (e.g. kube-system/kube-dns), null when there is no such Service or it is headless. */
   getServiceClusterIP(ns: string, name: string): Promise<string | null>;
+  /** Set spec.replicas through the scale subresource (statefulsets/scale). */
+  scaleStatefulSet(ns: string, name: string, replicas: number): Promise<void>;
   /** Strategic merge patch. */
   patchStatefulSet(ns: string, name: string, patch: object): Promise<void>;
   /** Merge-patch the Secret's `data` (values base64-encoded by the implementation). */

@@ -75,10 +75,8 @@ export function toCustomObjectState(o: unknown): CustomObjectState {
 
 export function clientNodeApi(kc: KubeConfig): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
   return {
     context: kc.getCurrentContext(),
     async serverVersion(timeoutMs) {
@@ -135,26 +133,6 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         throw e;
       }
     },
-    async getStatefulSet(ns, name) {
-      try {
-        const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });
-        return {
-          replicas: s.spec?.replicas ?? 1,
-          readyReplicas: s.status?.readyReplicas ?? 0,
-          updatedReplicas: s.status?.updatedReplicas ?? 0,
-          currentRevision: s.status?.currentRevision ?? null,
-          updateRevision: s.status?.updateRevision ?? null,
-          images: Object.fromEntries((s.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
-          updateStrategy: s.spec?.updateStrategy?.type ?? 'RollingUpdate',
-        };
-      } catch (e) {
-        if (isStatus(e, 404)) return null;
-        throw e;
-      }
-    },
-    async patchStatefulSet(ns, name, patch) {
-      await apps.patchNamespacedStatefulSet({ name, namespace: ns, body: patch }, strategic);
-    },
     async patchSecretData(ns, name, data) {
       const b64 = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
       await core.patchNamespacedSecret({ name, namespace: ns, body: { data: b64 } }, merge);
@@ -188,8 +166,41 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         if (!isStatus(e, 404)) throw e;
       }
     },
+    ...statefulSetApi(kc),
     ...customObjectsApi(kc),
     ...streamingApi(kc),
+  };
+}
+
+/** The StatefulSet: its rollout state, its scale subresource, patches. */
+function statefulSetApi(kc: KubeConfig): Pick<KubeApi, 'getStatefulSet' | 'scaleStatefulSet' | 'patchStatefulSet'> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  return {
+    async getStatefulSet(ns, name) {
+      try {
+        const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });
+        return {
+          replicas: s.spec?.replicas ?? 1,
+          readyReplicas: s.status?.readyReplicas ?? 0,
+          updatedReplicas: s.status?.updatedReplicas ?? 0,
+          currentRevision: s.status?.currentRevision ?? null,
+          updateRevision: s.status?.updateRevision ?? null,
+          images: Object.fromEntries((s.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
+          updateStrategy: s.spec?.updateStrategy?.type ?? 'RollingUpdate',
+        };
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async scaleStatefulSet(ns, name, replicas) {
+      await apps.patchNamespacedStatefulSetScale({ name, namespace: ns, body: { spec: { replicas } } }, merge);
+    },
+    async patchStatefulSet(ns, name, patch) {
+      await apps.patchNamespacedStatefulSet({ name, namespace: ns, body: patch }, strategic);
+    },
   };
 }
 

@@ -16,6 +16,7 @@ import { chaosMeshBackend } from './backends/chaos-mesh.ts';
 import { kindNodeBackend } from './backends/kind-node.ts';
 import { backendOps, createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
+import { claimsOfPod, kubeScale } from './scale.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
 
 export const FIELD_MANAGER = 'sentinel-chaos';
@@ -126,18 +127,7 @@ export async function applyManifests(
  * leaves them behind when the StatefulSet goes): put before the created objects, so they are deleted after them.
  */
 export function claimsOf(model: DeploymentModel, created: readonly ManifestObject[]): ManifestObject[] {
-  const sts = created.find((o) => o.kind === 'StatefulSet');
-  const templates = ((sts?.spec as { volumeClaimTemplates?: Array<{ metadata?: { name?: string } }> } | undefined)?.volumeClaimTemplates ?? [])
-    .map((t) => t.metadata?.name)
-    .filter((n): n is string => !!n);
-  return templates.flatMap((t) =>
-    model.podNames.map((pod) => ({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: `${t}-${pod}`, namespace: model.namespace },
-      __file: sts!.__file,
-    })),
-  );
+  return created.some((o) => o.kind === 'StatefulSet') ? model.podNames.flatMap((pod) => claimsOfPod(model, pod)) : [];
 }
 
 /** Delete what the harness created, newest first; never anything else. */
@@ -177,10 +167,15 @@ export const podSelectorOf = (model: DeploymentModel): string =>
     .join(',');
 
 interface Forwarding {
+  /** The deployment's pods, changed in place by scaling. */
   pods: Pod[];
   forwarders: Map<string, PodForwarder>;
   book: AddressBook;
   local: (i: number) => string;
+  /** Forward pod `name` (ordinal i) and add it to `pods`. */
+  add(i: number, name: string): Promise<Pod>;
+  /** Close a removed pod's forward and drop it from `pods`. */
+  remove(name: string): Promise<void>;
 }
 
 /** One port-forward per pod on 127.0.<subnet>.<i+1>, Sentinel's announced names mapped to them. */
@@ -192,7 +187,7 @@ async function forwardPods(opts: KubeOptions, cache: PodCache, cleanups: Array<(
   const local = (i: number) => `127.0.${opts.subnet}.${i + 1}`;
   const forwarders = new Map<string, PodForwarder>();
   const pods: Pod[] = [];
-  for (const [i, name] of model.podNames.entries()) {
+  const add = async (i: number, name: string): Promise<Pod> => {
     const p = await api.getPod(ns, name);
     cache.set(name, p);
     const fqdn = `${name}.${dnsSuffix}`;
@@ -205,19 +200,30 @@ async function forwardPods(opts: KubeOptions, cache: PodCache, cleanups: Array<(
     await f.start().catch((e: Error) => {
       throw new HarnessError('PORT_BUSY', `cannot listen on ${local(i)} for the port-forward of ${name}: ${e.message} (pick other addresses with --subnet N)`);
     });
-    cleanups.push(() => f.close());
     forwarders.set(name, f);
-    pods.push({
+    const pod: Pod = {
       name,
       ordinal: i,
       node: p?.nodeName ?? '(not scheduled)',
       redis: { host: fqdn, port: model.redisPort },
       sentinel: { host: fqdn, port: model.sentinelPort },
-    });
-  }
+    };
+    pods.push(pod);
+    return pod;
+  };
+  const remove = async (name: string) => {
+    await forwarders.get(name)?.close();
+    forwarders.delete(name);
+    const i = pods.findIndex((p) => p.name === name);
+    if (i >= 0) pods.splice(i, 1);
+  };
+  cleanups.push(async () => {
+    for (const f of forwarders.values()) await f.close().catch(() => {});
+  });
+  for (const [i, name] of model.podNames.entries()) await add(i, name);
   const uninstall = installResolver(book);
   cleanups.push(async () => uninstall());
-  return { pods, forwarders, book, local };
+  return { pods, forwarders, book, local, add, remove };
 }
 
 /** Pod watch (cache, addresses, nodes, the timeline) and the cluster's events. */
@@ -225,9 +231,9 @@ async function watchDeployment(opts: KubeOptions, cache: PodCache, fw: Forwardin
   const { model, api } = opts;
   const stopWatch = await api.watchPods(model.namespace, podSelectorOf(model), (e) => {
     cache.set(e.pod.name, e.type === 'DELETED' ? null : e.pod);
-    const i = model.podNames.indexOf(e.pod.name);
-    if (i >= 0 && e.pod.podIP) fw.book.addName(e.pod.podIP, fw.local(i));
+    // Pods added by a scale-out are in fw.pods too.
     const pod = fw.pods.find((x) => x.name === e.pod.name);
+    if (pod && e.pod.podIP) fw.book.addName(e.pod.podIP, fw.local(pod.ordinal));
     if (pod && e.pod.nodeName) pod.node = e.pod.nodeName;
     tracker.onPod(e);
   });
@@ -239,7 +245,14 @@ async function watchDeployment(opts: KubeOptions, cache: PodCache, fw: Forwardin
 /** The controls over the chosen fault backend, their heals registered as cleanups. */
 function faultControls(opts: KubeOptions, cache: PodCache, fw: Forwarding, cleanups: Array<() => Promise<void>>) {
   const { model, api } = opts;
-  const deps = { api, namespace: model.namespace, model, nodeShell: opts.nodeShell, pollMs: KUBE_DEFAULTS.pollMs, readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs };
+  const deps = {
+    api,
+    namespace: model.namespace,
+    model,
+    nodeShell: opts.nodeShell,
+    pollMs: KUBE_DEFAULTS.pollMs,
+    readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
+  };
   const ops = backendOps(deps, cache);
   const kindNode = kindNodeBackend(deps, ops);
   const backend =
@@ -325,6 +338,15 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       nodes: controls.nodes,
       pause: controls.pause,
       network,
+      scale: kubeScale({
+        api,
+        model,
+        pods,
+        add: fw.add,
+        remove: fw.remove,
+        pollMs: KUBE_DEFAULTS.pollMs,
+        readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
+      }),
       // Only the chaos-mesh backend has these; without them the faults needing them are skipped with the reason.
       ...(backend.dns ? { dns: backend.dns } : {}),
       ...(backend.clock ? { clock: backend.clock } : {}),

@@ -166,6 +166,108 @@ describe('the chaos-mesh fault backend', () => {
   });
 });
 
+describe('the chaos-mesh backend: DNS, clock and stress abilities', () => {
+  /** getent inside a pod answers as the cluster would with the objects in place: timeout behind the NetworkChaos, NXDOMAIN/SERVFAIL behind the DNSChaos. */
+  function withResolver(api: FakeKube) {
+    api.exec = async (_ns, pod, c, cmd) => {
+      api.calls.push(`exec ${pod}/${c} ${cmd.join(' ')}`);
+      if (!cmd.includes('getent')) return { code: 0, stdout: '', stderr: '' };
+      const objs = [...api.custom.values()].filter((o) => !o.deleting);
+      if (objs.some((o) => o.obj.kind === 'NetworkChaos' && (o.obj.spec.externalTargets as string[] | undefined)?.includes('10.96.0.10')))
+        return { code: 124, stdout: '', stderr: '' };
+      const name = cmd.at(-1)!;
+      const dns = objs.find((o) => o.obj.kind === 'DNSChaos');
+      if (dns && (dns.obj.spec.patterns as string[]).some((p) => name.startsWith(p.replace(/\*$/, '')))) return { code: 2, stdout: '', stderr: '' };
+      return { code: 0, stdout: `10.244.1.5      ${name}\n`, stderr: '' };
+    };
+  }
+
+  it('dns pause: NetworkChaos partition to the kube-dns cluster IP from every pod, proven by a lookup timing out; resume deletes it and proves answers', async () => {
+    const { api, backend: b } = setup();
+    withResolver(api);
+    await b.dns!.pause();
+    const obj = [...api.custom.values()][0]!.obj;
+    expect(validateChaosObject(obj)).toEqual([]);
+    expect(obj).toMatchObject({
+      kind: 'NetworkChaos',
+      metadata: { name: `sc-${ctx.runId}-dns-down-pods` },
+      spec: { action: 'partition', direction: 'to', externalTargets: ['10.96.0.10'], selector: { pods: { [model.namespace]: model.podNames } } },
+    });
+    expect(api.calls).toContain('get service kube-system/kube-dns');
+    expect(api.calls.some((c) => /exec redis-0\/redis timeout 2 getent hosts kubernetes.default.svc.cluster.local/.test(c))).toBe(true);
+    expect(await b.dns!.query('redis-1.redis-headless.matrix.svc.cluster.local')).toBe('ETIMEOUT');
+    await b.dns!.resume();
+    expect(api.custom.size).toBe(0);
+    expect(await b.dns!.query('redis-1.redis-headless.matrix.svc.cluster.local')).toEqual(['10.244.1.5']);
+  });
+
+  it("dns removeRecord: DNSChaos error for the pod's names, proven by NXDOMAIN from another pod; restore deletes it", async () => {
+    const { api, backend } = setup();
+    withResolver(api);
+    const name = `redis-0.redis-headless.${model.namespace}.svc.cluster.local`;
+    const r = await backend.dns!.removeRecord(name);
+    const obj = [...api.custom.values()][0]!.obj;
+    expect(validateChaosObject(obj)).toEqual([]);
+    expect(obj).toMatchObject({ kind: 'DNSChaos', spec: { action: 'error', patterns: ['redis-0.redis-headless*'] } });
+    // Looked up from a pod other than the one whose record is gone.
+    expect(api.calls.some((c) => c.startsWith(`exec redis-1/redis timeout 2 getent hosts ${name}`))).toBe(true);
+    await r.restore();
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('dns pause without a kube-dns Service: skipped with the reason, nothing created', async () => {
+    const { api, backend } = setup();
+    api.getServiceClusterIP = async () => null;
+    await expect(backend.dns!.pause()).rejects.toMatchObject({ code: 'ABILITY_MISSING', message: expect.stringMatching(/kube-system\/kube-dns/) });
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('clock skew and stress: TimeChaos / StressChaos validated, held until the heal, which deletes them; the kind-node backend has neither', async () => {
+    const { api, backend } = setup({ finalizerGets: 1 });
+    const t = await backend.clock!.skew('redis-0', 'sentinel', 30_000);
+    const s = await backend.stress!.stress('redis-0', 'redis', { cpuWorkers: 2, cpuLoad: 100 });
+    const objs = [...api.custom.values()].map((c) => c.obj);
+    for (const o of objs) expect(validateChaosObject(o), o.kind).toEqual([]);
+    expect(objs.map((o) => [o.kind, o.spec])).toEqual([
+      [
+        'TimeChaos',
+        {
+          mode: 'all',
+          selector: { namespaces: [model.namespace], pods: { [model.namespace]: ['redis-0'] } },
+          containerNames: ['sentinel'],
+          timeOffset: '30000ms',
+          clockIds: ['CLOCK_REALTIME'],
+        },
+      ],
+      [
+        'StressChaos',
+        {
+          mode: 'all',
+          selector: { namespaces: [model.namespace], pods: { [model.namespace]: ['redis-0'] } },
+          containerNames: ['redis'],
+          stressors: { cpu: { workers: 2, load: 100 } },
+        },
+      ],
+    ]);
+    expect(t.description).toMatch(/^TimeChaos sc-.*-time-redis-0: CLOCK_REALTIME of redis-0\/sentinel shifted by 30000 ms/);
+    await t.heal();
+    await t.heal();
+    await s.heal();
+    expect(api.calls.filter((c) => c.startsWith('delete '))).toHaveLength(2);
+    expect(api.custom.size).toBe(0);
+    const deps = { api, namespace: model.namespace, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 500 };
+    const kindNode = kindNodeBackend(deps, backendOps(deps, new PodCache()));
+    expect([kindNode.dns, kindNode.clock, kindNode.stress]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("an object selecting a pod without the manifests' labels is refused for every kind", async () => {
+    const { api, backend } = setup({ unlabelled: ['redis-2'] });
+    await expect(backend.stress!.stress('redis-2', 'redis', { cpuWorkers: 1 })).rejects.toThrow(/refusing to create StressChaos/);
+    await expect(backend.dns!.pause()).rejects.toThrow(/refusing to create NetworkChaos\/.*redis-2/);
+    expect(api.calls.filter((c) => c.startsWith('create'))).toEqual([]);
+  });
+});
+
 describe('down --target kube and auto-detection', () => {
   it('down lists by the managed-by label and deletes what a SIGKILLed run left, never unlabelled objects', async () => {
     const api = new FakeKube({ pods: model.podNames, crds: CRDS });
