@@ -16,7 +16,15 @@ export const CLUSTER_DNS = { namespace: 'kube-system', service: 'kube-dns' } as 
 
 /** getent's answer inside a pod ► the addresses, or ENOTFOUND (not found / SERVFAIL), ETIMEOUT (killed by timeout), or EXIT<n>. */
 export function getentAnswer(r: { code: number; stdout: string }): string[] | string {
-  if (r.code === 0) return [...new Set(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean))];
+  if (r.code === 0)
+    return [
+      ...new Set(
+        r.stdout
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/)[0]!)
+          .filter(Boolean),
+      ),
+    ];
   if (r.code === 124) return 'ETIMEOUT';
   if (r.code === 2) return 'ENOTFOUND';
   return `EXIT${r.code}`;
@@ -31,7 +39,9 @@ export const namePatterns = (name: string): string[] => {
 export function chaosMeshDns(d: ControlDeps, ctx: ChaosContext, inject: ChaosInject, remove: ChaosRemove, pollMs = d.pollMs): DnsControl {
   const probePod = (not?: string) => d.model.podNames.find((p) => p !== not) ?? d.model.podNames[0]!;
   const query = async (name: string, timeoutMs = 2000, from = probePod()) =>
-    getentAnswer(await d.api.exec(d.namespace, from, d.model.redis.name, ['timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))), 'getent', 'hosts', name]));
+    getentAnswer(
+      await d.api.exec(d.namespace, from, d.model.redis.name, ['timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))), 'getent', 'hosts', name]),
+    );
   /** Poll until `ok` holds for a lookup of `name` from `from`, bounded. */
   const until = async (what: string, name: string, from: string, ok: (a: string[] | string) => boolean, timeoutMs = 30_000) => {
     const deadline = performance.now() + timeoutMs;

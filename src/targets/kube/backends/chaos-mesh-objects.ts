@@ -144,7 +144,13 @@ export function timeSkew(c: ChaosContext, pod: string, container: string, offset
 }
 
 /** DNS answers for `patterns` fail (error: SERVFAIL from Chaos Mesh's DNS server) or are random (random) for the lookups of `pods`. */
-export function dnsFault(c: ChaosContext, pods: string | readonly string[], action: 'error' | 'random', patterns: readonly string[], what = 'pods'): CustomObject {
+export function dnsFault(
+  c: ChaosContext,
+  pods: string | readonly string[],
+  action: 'error' | 'random',
+  patterns: readonly string[],
+  what = 'pods',
+): CustomObject {
   const list = typeof pods === 'string' ? [pods] : [...pods];
   return object(c, 'DNSChaos', chaosName(c.runId, `dns-${action}`, typeof pods === 'string' ? pods : what), {
     action,

@@ -277,12 +277,10 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
     dns: chaosMeshDns(d, ctx, inject, remove),
     clock: {
       // The offset is proven by Chaos Mesh's status only: processes exec'd later into the container do not carry it, so it cannot be read back from outside.
-      skew: (pod, container, offsetMs) =>
-        held(timeSkew(ctx, pod, container, offsetMs), `CLOCK_REALTIME of ${pod}/${container} shifted by ${offsetMs} ms`),
+      skew: (pod, container, offsetMs) => held(timeSkew(ctx, pod, container, offsetMs), `CLOCK_REALTIME of ${pod}/${container} shifted by ${offsetMs} ms`),
     },
     stress: {
-      stress: (pod, container, spec) =>
-        held(stress(ctx, pod, container, spec), `stress workers in ${pod}/${container} (${JSON.stringify(spec)})`),
+      stress: (pod, container, spec) => held(stress(ctx, pod, container, spec), `stress workers in ${pod}/${container} (${JSON.stringify(spec)})`),
     },
     async killContainer(name, container) {
       const before = await ops.must(name);
