@@ -30,7 +30,10 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   pause: (t) => `the ${t} target cannot pause processes`,
   network: (t) => `the ${t} target cannot partition the network`,
   nodes: (t) => `the ${t} target cannot drain nodes`,
-  volumes: (t, kind) => `${kind} needs access to the pods' volumes, which the ${t} target does not provide`,
+  volumes: (t, kind) =>
+    t === 'kind' || t === 'kube'
+      ? `${kind} changes a pod's volume while the pod is down, which the ${t} target does not do: a deleted pod is recreated by the StatefulSet at once and remounts its claim before a helper pod could change it (holding it down needs e.g. PodChaos pod-failure plus a helper pod on the same node; not built)`
+      : `${kind} needs access to the pods' volumes, which the ${t} target does not provide`,
   scale: (t, kind) => `${kind} needs to add pods, which the ${t} target cannot do`,
   dns: (t, kind) =>
     `${kind} needs control of the cluster DNS server, which the ${t} target does not have${t === 'kind' || t === 'kube' ? ' with the kind-node fault backend (only with --fault-backend chaos-mesh)' : " (its pods' names are rewritten to addresses)"}`,
@@ -40,9 +43,12 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
     `${kind} needs stress workers inside a container (Chaos Mesh StressChaos), which the ${t} target cannot start (only kind / kube with --fault-backend chaos-mesh)`,
 };
 
+/** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */
+export const missingReason = (a: Ability, target: string, kind: string): string => MISSING[a](target, kind);
+
 /** The deployment's control for `ability`; throws ABILITY_MISSING (the trial is skipped) when the target has none. */
 export function ability<A extends Ability>(d: StartedDeployment, a: A, kind: string): Abilities[A] {
   const control = (d as Partial<Abilities>)[a];
-  if (control === undefined) throw abilityMissing(MISSING[a](d.target, kind));
+  if (control === undefined) throw abilityMissing(missingReason(a, d.target, kind));
   return control as Abilities[A];
 }

@@ -198,6 +198,9 @@ export function createControls(d: ControlDeps, cache: PodCache, backend: FaultBa
   return { podControl, nodes, pause, restoreStrategy, resumeAll: () => backend.healAll(), uncordonAll, backend };
 }
 
+export const NO_SENTINELS_CUT =
+  "a sentinels-only cut needs the sentinel's traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication";
+
 export interface NetworkDeps {
   majorityClientAddress: string;
   /** Cut (or restore) the harness's majority-side client from the isolated pod's forward. */
@@ -217,9 +220,7 @@ export function createNetwork(
     },
     async partition(spec) {
       if (spec.cut === 'sentinels') {
-        throw abilityMissing(
-          "a sentinels-only cut needs the sentinel's traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication",
-        );
+        throw abilityMissing(NO_SENTINELS_CUT);
       }
       const reason = backend.partitionUnavailable();
       if (reason) throw abilityMissing(reason);

@@ -226,8 +226,14 @@ export function downLines(r: DownResult, namespace: string): string[] {
   ];
 }
 
-const NO_PAUSE =
-  "Chaos Mesh has no SIGSTOP: PodChaos pod-failure swaps the containers' image for a pause image (the process is killed and restarted, not frozen) and StressChaos only adds load; a pause " +
+/**
+ * Why Chaos Mesh cannot pause (from the v2.8.3 CRDs): PodChaos offers pod-kill, pod-failure and container-kill only
+ * (pod-failure swaps the image for a pause image: the process is killed, not frozen); the one signal action is
+ * PhysicalMachineChaos process (chaosd on a physical machine, not a pod); a NetworkChaos partition leaves the
+ * process running (its timers fire, local connections work, new connections are dropped rather than queued).
+ */
+export const NO_PAUSE =
+  "Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure (the image swapped for a pause image: killed and restarted, not frozen) and container-kill; its only signal action (PhysicalMachineChaos process) acts through chaosd on physical machines; a NetworkChaos partition leaves the process running. A SIGSTOP pause " +
   NO_NODE_ACCESS;
 
 export interface ChaosMeshBackendOptions extends ChaosObjectOptions {

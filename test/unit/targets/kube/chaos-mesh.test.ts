@@ -132,7 +132,7 @@ describe('the chaos-mesh fault backend', () => {
   it("pause: no Chaos Mesh equivalent of SIGSTOP: skipped with the reason without a node shell, kind-node's with one", async () => {
     await expect(setup().pause.pause('redis-0', 'redis')).rejects.toMatchObject({
       code: 'ABILITY_MISSING',
-      message: expect.stringMatching(/Chaos Mesh has no SIGSTOP/),
+      message: expect.stringMatching(/Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure .* and container-kill/),
     });
     const withShell = setup({}, true);
     await withShell.pause.pause('redis-0', 'redis');
@@ -365,10 +365,45 @@ describe('guard rails on the CLI side', async () => {
   it('--dry-run lists the backend, the objects each scenario would create and the blast radius', () => {
     const text = dryRunText('kube', { context: 'kind-x', allowContext: [], kindConfig: 'k.yaml', faultBackend: 'chaos-mesh', maxDisruption: 1 }, scenarios, 1);
     expect(text).toContain('fault backend: chaos-mesh');
-    expect(text).toMatch(/chaos-mesh: creates NetworkChaos sc-<run>-partition-<victim>: action partition, direction both/);
-    expect(text).toMatch(/chaos-mesh: creates PodChaos sc-<run>-kill-sentinel-<replica> ×2/);
+    expect(text).toMatch(/backend chaos-mesh: Chaos Mesh\n    creates NetworkChaos sc-<run>-partition-<victim>: partition, direction both/);
+    expect(text).toMatch(/creates PodChaos sc-<run>-kill-sentinel-<pod> \(×2, the replicas\)/);
     expect(text).toContain('pods disrupted at once: 3 (over --max-disruption 1: the run would be refused)');
-    expect(text).toMatch(/blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels/);
+    expect(text).toMatch(
+      /blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels .* Chaos Mesh objects: 3 over the suite \(NetworkChaos, PodChaos\)/,
+    );
     expect(text.trimEnd().endsWith('dry run: nothing was applied, injected or deleted.')).toBe(true);
+  });
+
+  it('--dry-run on kube: every built-in scenario with each backend (auto: both), its objects or its skip reason', async () => {
+    const { listScenarios } = await import('../../../../src/runner/scenario.ts');
+    const all = await listScenarios();
+    const text = dryRunText('kube', { context: 'staging', allowContext: ['staging'], kindConfig: 'k.yaml', faultBackend: 'auto' }, all, 1);
+    const blocks = text.split(/\n(?=\S)/);
+    for (const s of all) {
+      const block = blocks.find((b) => b.startsWith(`${s.name} (`));
+      expect(block, s.name).toBeDefined();
+      expect(block, s.name).toMatch(/\n  backend chaos-mesh \(auto, CRDs installed\): /);
+      expect(block, s.name).toMatch(/\n  backend kind-node \(auto, no CRDs\): /);
+      expect(block, s.name).not.toContain('not classified');
+    }
+    const of = (name: string) => blocks.find((b) => b.startsWith(`${name} (`))!;
+    // Not a kind context: no node shell, so kind-node cannot partition or pause; Chaos Mesh partitions but cannot pause.
+    expect(of('network-partition')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: partitions needs a shell on the pod's node/);
+    expect(of('master-pause')).toMatch(/backend chaos-mesh \(auto, CRDs installed\): SKIPPED: Chaos Mesh cannot freeze a process in a pod/);
+    expect(of('sentinel-clock-jump')).toMatch(
+      /creates TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds \[CLOCK_REALTIME\], containerNames \[sentinel\]/,
+    );
+    expect(of('master-cpu-stress')).toMatch(/creates StressChaos/);
+    expect(of('dns-record-gone')).toMatch(/creates DNSChaos sc-<run>-dns-error-gone-<master>: error \(SERVFAIL\)/);
+    expect(of('empty-volume')).toMatch(/backend chaos-mesh \(auto, CRDs installed\): SKIPPED: empty-volume changes a pod's volume while the pod is down/);
+    expect(of('scale-out')).toMatch(/backend kind-node \(auto, no CRDs\): Kubernetes API: StatefulSet scale subresource/);
+  });
+
+  it('every registered fault kind is classified for kube (a new kind must say what it does there)', async () => {
+    const { FAULTS } = await import('../../../../src/faults/index.ts');
+    const { kubeFaultSupport } = await import('../../../../src/faults/kube-support.ts');
+    for (const d of FAULTS.definitions)
+      for (const b of ['chaos-mesh', 'kind-node'] as const)
+        for (const shell of [true, false]) expect(kubeFaultSupport({ kind: d.kind }, b, 'kube', shell).via, `${d.kind} ${b}`).not.toContain('not classified');
   });
 });
