@@ -236,6 +236,8 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly volumes?: VolumeControl;
   readonly scale?: ScaleControl;
   readonly dns?: DnsControl;
+  /** Who injects the faults when it is not the target itself: kind / kube's fault backend (chaos-mesh, kind-node). */
+  readonly faultBackend?: string;
   /** Optional: shift one container's clock (kind / kube with the chaos-mesh fault backend). */
   readonly clock?: ClockControl;
   /** Optional: stress workers inside a container (kind / kube with the chaos-mesh fault backend). */

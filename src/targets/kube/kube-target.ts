@@ -335,6 +335,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       setPassword: (next: string) => secretPw.setPassword(next),
       downAfterMs: downAfter,
       podControl: controls.podControl,
+      faultBackend: backend.name,
       nodes: controls.nodes,
       pause: controls.pause,
       network,

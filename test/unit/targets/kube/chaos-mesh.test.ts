@@ -365,7 +365,7 @@ describe('guard rails on the CLI side', async () => {
   it('--dry-run lists the backend, the objects each scenario would create and the blast radius', () => {
     const text = dryRunText('kube', { context: 'kind-x', allowContext: [], kindConfig: 'k.yaml', faultBackend: 'chaos-mesh', maxDisruption: 1 }, scenarios, 1);
     expect(text).toContain('fault backend: chaos-mesh');
-    expect(text).toMatch(/backend chaos-mesh: Chaos Mesh\n    creates NetworkChaos sc-<run>-partition-<victim>: partition, direction both/);
+    expect(text).toMatch(/backend chaos-mesh: Chaos Mesh\n {4}creates NetworkChaos sc-<run>-partition-<victim>: partition, direction both/);
     expect(text).toMatch(/creates PodChaos sc-<run>-kill-sentinel-<pod> \(×2, the replicas\)/);
     expect(text).toContain('pods disrupted at once: 3 (over --max-disruption 1: the run would be refused)');
     expect(text).toMatch(
@@ -382,8 +382,8 @@ describe('guard rails on the CLI side', async () => {
     for (const s of all) {
       const block = blocks.find((b) => b.startsWith(`${s.name} (`));
       expect(block, s.name).toBeDefined();
-      expect(block, s.name).toMatch(/\n  backend chaos-mesh \(auto, CRDs installed\): /);
-      expect(block, s.name).toMatch(/\n  backend kind-node \(auto, no CRDs\): /);
+      expect(block, s.name).toMatch(/\n {2}backend chaos-mesh \(auto, CRDs installed\): /);
+      expect(block, s.name).toMatch(/\n {2}backend kind-node \(auto, no CRDs\): /);
       expect(block, s.name).not.toContain('not classified');
     }
     const of = (name: string) => blocks.find((b) => b.startsWith(`${name} (`))!;
