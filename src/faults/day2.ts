@@ -14,7 +14,8 @@ import type { FaultContext } from './fault.ts';
 /** The --dry-run line of the day-2 faults that need the pods' volumes. */
 export const PLAN_NO_VOLUMES: FaultPlan = {
   victim: "the pods' volumes",
-  action: 'skipped on Kubernetes: a deleted pod is recreated at once and remounts its claim, so its volume cannot be changed while it is down (the volumes ability is not built for kind / kube)',
+  action:
+    'skipped on Kubernetes: a deleted pod is recreated at once and remounts its claim, so its volume cannot be changed while it is down (the volumes ability is not built for kind / kube)',
   heal: 'none',
 };
 

@@ -66,10 +66,18 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
         : onNode('kill -KILL of the containers', 'container kills');
     case 'dns-down':
       if (!cm) return skipped(missingReason('dns', target, f.kind));
-      return { via: 'Chaos Mesh', objects: [OBJ.dnsDown, ...(f.killMaster ? [OBJ.kill('redis', 'the master'), OBJ.kill('sentinel', 'the master')] : [])], skip: null };
+      return {
+        via: 'Chaos Mesh',
+        objects: [OBJ.dnsDown, ...(f.killMaster ? [OBJ.kill('redis', 'the master'), OBJ.kill('sentinel', 'the master')] : [])],
+        skip: null,
+      };
     case 'dns-record-gone':
       return cm
-        ? { via: "pod delete (recreated at once, not kept Pending) and Chaos Mesh: the master's name fails for every pod's lookups until the heal", objects: [OBJ.dnsGone], skip: null }
+        ? {
+            via: "pod delete (recreated at once, not kept Pending) and Chaos Mesh: the master's name fails for every pod's lookups until the heal",
+            objects: [OBJ.dnsGone],
+            skip: null,
+          }
         : skipped(missingReason('dns', target, f.kind));
     case 'clock-skew':
       return cm ? { via: 'Chaos Mesh', objects: [OBJ.time(f.container ?? 'sentinel')], skip: null } : skipped(missingReason('clock', target, f.kind));

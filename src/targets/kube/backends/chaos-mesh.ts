@@ -233,7 +233,7 @@ export function downLines(r: DownResult, namespace: string): string[] {
  * process running (its timers fire, local connections work, new connections are dropped rather than queued).
  */
 export const NO_PAUSE =
-  "Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure (the image swapped for a pause image: killed and restarted, not frozen) and container-kill; its only signal action (PhysicalMachineChaos process) acts through chaosd on physical machines; a NetworkChaos partition leaves the process running. A SIGSTOP pause " +
+  'Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure (the image swapped for a pause image: killed and restarted, not frozen) and container-kill; its only signal action (PhysicalMachineChaos process) acts through chaosd on physical machines; a NetworkChaos partition leaves the process running. A SIGSTOP pause ' +
   NO_NODE_ACCESS;
 
 export interface ChaosMeshBackendOptions extends ChaosObjectOptions {
