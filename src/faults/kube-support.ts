@@ -27,7 +27,7 @@ const OBJ = {
   partition: 'NetworkChaos sc-<run>-partition-<victim>: partition, direction both; selector {<ns>: [<victim>]}, target {<ns>: [the other pods]}',
   kill: (c: string, who: string) => `PodChaos sc-<run>-kill-${c}-<pod> (${who}): container-kill, containerNames [${c}] (one-shot, deleted once proven)`,
   dnsDown: 'NetworkChaos sc-<run>-dns-down-pods: partition, direction to, externalTargets [kube-system/kube-dns cluster IP]; selector {<ns>: [every pod]}',
-  dnsGone: 'DNSChaos sc-<run>-dns-error-gone-<master>: error (SERVFAIL), patterns [<master>.<headless>*]; selector {<ns>: [every pod]}',
+  dnsGone: 'DNSChaos sc-<run>-dns-error-gone-<master>: error (SERVFAIL), patterns [<master>.<headless>*]; selector {<ns>: [the other pods]}',
   time: (c: string) => `TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds [CLOCK_REALTIME], containerNames [${c}]`,
   stress: (c: string) => `StressChaos sc-<run>-stress-<victim>: stressors cpu / memory, containerNames [${c}]`,
 };

@@ -76,8 +76,11 @@ export function chaosMeshDns(d: ControlDeps, ctx: ChaosContext, inject: ChaosInj
       await until('DNS lookups did not answer again', inCluster, probePod(), Array.isArray);
     },
     async removeRecord(name) {
-      const from = probePod(d.model.podNames.find((p) => name.startsWith(`${p}.`)));
-      const ref = await inject(dnsFault(ctx, d.model.podNames, 'error', namePatterns(name), `gone-${name.split('.')[0]}`));
+      // The other pods' lookups fail; the owner (recreated at once on Kubernetes) is left out, so the object does not wait for it to run.
+      const owner = d.model.podNames.find((p) => name.startsWith(`${p}.`));
+      const from = probePod(owner);
+      const others = d.model.podNames.filter((p) => p !== owner);
+      const ref = await inject(dnsFault(ctx, others, 'error', namePatterns(name), `gone-${name.split('.')[0]}`));
       await until(`${name} still resolved`, name, from, (a) => a === 'ENOTFOUND');
       let restored = false;
       return {

@@ -209,6 +209,8 @@ describe('the chaos-mesh backend: DNS, clock and stress abilities', () => {
     const obj = [...api.custom.values()][0]!.obj;
     expect(validateChaosObject(obj)).toEqual([]);
     expect(obj).toMatchObject({ kind: 'DNSChaos', spec: { action: 'error', patterns: ['redis-0.redis-headless*'] } });
+    // The owner of the name is not selected: only the other pods' lookups fail.
+    expect((obj.spec.selector as { pods: Record<string, string[]> }).pods).toEqual({ [model.namespace]: ['redis-1', 'redis-2'] });
     // Looked up from a pod other than the one whose record is gone.
     expect(api.calls.some((c) => c.startsWith(`exec redis-1/redis timeout 2 getent hosts ${name}`))).toBe(true);
     await r.restore();
