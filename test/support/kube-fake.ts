@@ -253,6 +253,18 @@ export class FakeKube implements KubeApi {
     const key = `${ref.plural}/${obj.metadata.name}`;
     if (this.custom.has(key)) throw new Error(`${key} already exists`);
     this.calls.push(`create ${obj.kind}/${obj.metadata.name} in ${ref.namespace}`);
+    // Chaos Mesh's container-kill: the kubelet restarts the named containers (new ID, one more restart).
+    if (obj.kind === 'PodChaos' && obj.spec.action === 'container-kill') {
+      for (const name of selectedPods(obj)) {
+        const p = this.pods.get(name);
+        if (!p) continue;
+        const killed = obj.spec.containerNames as string[];
+        this.pods.set(name, {
+          ...p,
+          containers: p.containers.map((c) => (killed.includes(c.name) ? { ...c, restarts: c.restarts + 1, id: `containerd://${name}-${c.name}-${this.nextPid++}` } : c)),
+        });
+      }
+    }
     this.custom.set(key, {
       plural: ref.plural,
       obj: structuredClone(obj),
@@ -300,6 +312,23 @@ export class FakeKube implements KubeApi {
     if (!c) return;
     Object.assign(c.annotations, metadata.annotations ?? {});
     if (metadata.finalizers === null) c.finalizers = [];
+  }
+  /**
+   * `getent hosts NAME` inside a pod answers as a cluster would with the Chaos Mesh objects in place: a timeout
+   * (124) behind a NetworkChaos to the kube-dns cluster IP, not found (2) for a name a DNSChaos matches, else an address.
+   */
+  resolveLikeCluster(): void {
+    this.exec = async (_ns, pod, c, cmd) => {
+      this.calls.push(`exec ${pod}/${c} ${cmd.join(' ')}`);
+      if (!cmd.includes('getent')) return { code: 0, stdout: '', stderr: '' };
+      const objs = [...this.custom.values()].filter((o) => !o.deleting);
+      if (objs.some((o) => o.obj.kind === 'NetworkChaos' && (o.obj.spec.externalTargets as string[] | undefined)?.includes('10.96.0.10')))
+        return { code: 124, stdout: '', stderr: '' };
+      const name = cmd.at(-1)!;
+      const dns = objs.find((o) => o.obj.kind === 'DNSChaos' && selectedPods(o.obj).includes(pod));
+      if (dns && (dns.obj.spec.patterns as string[]).some((p) => name.startsWith(p.replace(/\*$/, '')))) return { code: 2, stdout: '', stderr: '' };
+      return { code: 0, stdout: `10.244.1.5      ${name}\n`, stderr: '' };
+    };
   }
   async listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string) {
     this.calls.push(`list ${ref.plural} ${labelSelector}`);

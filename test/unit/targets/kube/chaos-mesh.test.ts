@@ -167,24 +167,9 @@ describe('the chaos-mesh fault backend', () => {
 });
 
 describe('the chaos-mesh backend: DNS, clock and stress abilities', () => {
-  /** getent inside a pod answers as the cluster would with the objects in place: timeout behind the NetworkChaos, NXDOMAIN/SERVFAIL behind the DNSChaos. */
-  function withResolver(api: FakeKube) {
-    api.exec = async (_ns, pod, c, cmd) => {
-      api.calls.push(`exec ${pod}/${c} ${cmd.join(' ')}`);
-      if (!cmd.includes('getent')) return { code: 0, stdout: '', stderr: '' };
-      const objs = [...api.custom.values()].filter((o) => !o.deleting);
-      if (objs.some((o) => o.obj.kind === 'NetworkChaos' && (o.obj.spec.externalTargets as string[] | undefined)?.includes('10.96.0.10')))
-        return { code: 124, stdout: '', stderr: '' };
-      const name = cmd.at(-1)!;
-      const dns = objs.find((o) => o.obj.kind === 'DNSChaos');
-      if (dns && (dns.obj.spec.patterns as string[]).some((p) => name.startsWith(p.replace(/\*$/, '')))) return { code: 2, stdout: '', stderr: '' };
-      return { code: 0, stdout: `10.244.1.5      ${name}\n`, stderr: '' };
-    };
-  }
-
   it('dns pause: NetworkChaos partition to the kube-dns cluster IP from every pod, proven by a lookup timing out; resume deletes it and proves answers', async () => {
     const { api, backend: b } = setup();
-    withResolver(api);
+    api.resolveLikeCluster();
     await b.dns!.pause();
     const obj = [...api.custom.values()][0]!.obj;
     expect(validateChaosObject(obj)).toEqual([]);
@@ -203,7 +188,7 @@ describe('the chaos-mesh backend: DNS, clock and stress abilities', () => {
 
   it("dns removeRecord: DNSChaos error for the pod's names, proven by NXDOMAIN from another pod; restore deletes it", async () => {
     const { api, backend } = setup();
-    withResolver(api);
+    api.resolveLikeCluster();
     const name = `redis-0.redis-headless.${model.namespace}.svc.cluster.local`;
     const r = await backend.dns!.removeRecord(name);
     const obj = [...api.custom.values()][0]!.obj;
