@@ -261,7 +261,9 @@ export class FakeKube implements KubeApi {
         const killed = obj.spec.containerNames as string[];
         this.pods.set(name, {
           ...p,
-          containers: p.containers.map((c) => (killed.includes(c.name) ? { ...c, restarts: c.restarts + 1, id: `containerd://${name}-${c.name}-${this.nextPid++}` } : c)),
+          containers: p.containers.map((c) =>
+            killed.includes(c.name) ? { ...c, restarts: c.restarts + 1, id: `containerd://${name}-${c.name}-${this.nextPid++}` } : c,
+          ),
         });
       }
     }
