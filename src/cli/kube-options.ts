@@ -63,6 +63,9 @@ export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
 const PODS_AT_ONCE: Record<string, (replicas: number) => number> = {
   'sentinel-quorum-loss': () => 3,
   'full-restart': (n) => n,
+  // Every pod loses DNS (dns-down), or every other pod cannot resolve the killed master (dns-record-gone).
+  'dns-down': (n) => n,
+  'dns-record-gone': (n) => n,
   'password-rotation': () => 0,
   'manual-failover': () => 0,
 };
