@@ -3,10 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../../errors.ts';
 import { onInterrupt } from '../../../process/interrupt.ts';
-import type { Partition } from '../../target.ts';
+import type { HeldFault, Partition } from '../../target.ts';
 import type { CustomObject, CustomObjectRef, CustomObjectState, KubeApi } from '../api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
-import type { HeldFault } from '../../target.ts';
 import { chaosMeshDns } from './chaos-mesh-dns.ts';
 import {
   CHAOS_GROUP,
