@@ -4,6 +4,8 @@ import { NO_PAUSE } from '../targets/kube/backends/chaos-mesh.ts';
 import type { FaultBackendName } from '../targets/kube/backends/backend.ts';
 import { NO_NODE_ACCESS } from '../targets/kube/backends/kind-node.ts';
 import { NO_SENTINELS_CUT } from '../targets/kube/controls.ts';
+import { CORDONED_BY } from '../targets/kube/cordon.ts';
+import { NO_BACKUP_ON_KUBE } from '../targets/kube/volumes.ts';
 import { missingReason } from './abilities.ts';
 
 export interface KubeFaultSupport {
@@ -29,6 +31,8 @@ const OBJ = {
   dnsDown: 'NetworkChaos sc-<run>-dns-down-pods: partition, direction to, externalTargets [kube-system/kube-dns cluster IP]; selector {<ns>: [every pod]}',
   dnsGone: 'DNSChaos sc-<run>-dns-error-gone-<master>: error (SERVFAIL), patterns [<master>.<headless>*]; selector {<ns>: [the other pods]}',
   time: (c: string) => `TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds [CLOCK_REALTIME], containerNames [${c}]`,
+  helper:
+    "Pod sc-<run>-vol-<victim> (volume helper): the redis image, nodeName = the victim's node, its data claim mounted, runs once (activeDeadlineSeconds 120), deleted once done, on SIGINT and by down",
   stress: (c: string) => `StressChaos sc-<run>-stress-<victim>: stressors cpu / memory, containerNames [${c}]`,
 };
 
@@ -84,9 +88,14 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
     case 'stress':
       return cm ? { via: 'Chaos Mesh', objects: [OBJ.stress(f.container ?? 'redis')], skip: null } : skipped(missingReason('stress', target, f.kind));
     case 'aof-damage':
-    case 'backup-restore':
     case 'empty-volume':
-      return skipped(missingReason('volumes', target, f.kind));
+      return {
+        via: `Kubernetes API: cordon the pod's node (annotated ${CORDONED_BY}=<run>), pod delete (the replacement stays Pending: its volume is pinned to the node), a helper pod changes the claim, uncordon; skipped when the claim's volume is not pinned to a node (network-attached)`,
+        objects: [OBJ.helper],
+        skip: null,
+      };
+    case 'backup-restore':
+      return skipped(NO_BACKUP_ON_KUBE);
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }

@@ -137,6 +137,11 @@ export interface AofTruncation {
  * method but backupAof needs the pod stopped, as the volume would be unmounted in Kubernetes.
  */
 export interface VolumeControl {
+  /**
+   * Keep `pod` from running again after its next kill, until its volume was changed (Kubernetes: the StatefulSet
+   * recreates a deleted pod at once, so its node is cordoned first). Absent where a killed pod stays down by itself.
+   */
+  hold?(pod: string): Promise<void>;
   /** Copy the pod's AOF (Redis 7: <data>/appendonlydir/; older: appendonly.aof) into `dest`; returns the files copied. */
   backupAof(pod: string, dest: string): Promise<string[]>;
   /** Replace the pod's AOF with a backup taken by backupAof (of this pod or another). */

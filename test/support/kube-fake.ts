@@ -13,6 +13,8 @@ import type {
   KubeApi,
   KubePod,
   NodeShell,
+  KubeNode,
+  PodObject,
   PodWatchEvent,
   StatefulSetInfo,
 } from '../../src/targets/kube/api.ts';
@@ -47,6 +49,22 @@ export interface FakeOptions {
   finalizerGets?: number;
   /** The Chaos Mesh controller is gone: the cleanFinalizer=forced annotation is not acted on either (only a finalizer patch frees the object). */
   controllerGone?: boolean;
+  /** The claims' volumes are pinned to their pod's node (kind's local-path; the default); false: network-attached (no pin). */
+  pinnedVolumes?: boolean;
+  /** A helper pod completes after this many GETs of it (default 1). */
+  helperGets?: number;
+  /** A helper pod ends Failed instead of Succeeded. */
+  helperFails?: boolean;
+  /** What a helper pod's log holds. */
+  helperLog?: string;
+  /** Nodes cordoned before the run (by someone else). */
+  cordoned?: string[];
+}
+
+/** A pod the harness created itself (the volume helper): its object and its progress. */
+export interface FakeHelperPod {
+  obj: PodObject;
+  gets: number;
 }
 
 /** A custom object the fake holds: what was created, and the controller's progress on it. */
@@ -81,11 +99,19 @@ export class FakeKube implements KubeApi {
   private nextPid = 1000;
   /** Custom objects by "plural/name". */
   readonly custom = new Map<string, FakeCustomObject>();
+  readonly nodes = new Map<string, KubeNode>();
+  readonly helpers = new Map<string, FakeHelperPod>();
+  /** Pods recreated while their (pinned) volume's node was cordoned: Pending, unscheduled, until the uncordon. */
+  private readonly heldOn = new Map<string, string>();
 
   constructor(o: FakeOptions) {
     this.o = o;
     this.existing = new Set(o.existing ?? []);
     o.pods.forEach((name, i) => this.pods.set(name, this.pod(name, `worker-${i + 1}`, `10.244.${i + 1}.5`, true)));
+    o.pods.forEach((_n, i) => {
+      const node = `worker-${i + 1}`;
+      this.nodes.set(node, { name: node, unschedulable: (o.cordoned ?? []).includes(node), annotations: {} });
+    });
   }
 
   private pod(name: string, node: string | null, ip: string | null, ready: boolean): KubePod {
@@ -113,10 +139,32 @@ export class FakeKube implements KubeApi {
     this.o.onDelete?.(name);
     this.emit({ type: 'DELETED', pod: old });
     const wait = this.o.readyAfterGets ?? 0;
+    // The scheduler: a pod whose volume is pinned to a cordoned node cannot go anywhere (Pending, no node).
+    if (old.nodeName && this.o.pinnedVolumes !== false && this.nodes.get(old.nodeName)?.unschedulable) {
+      const held = { ...this.pod(name, null, null, false), phase: 'Pending' };
+      this.pods.set(name, held);
+      this.heldOn.set(name, old.nodeName);
+      this.emit({ type: 'ADDED', pod: held });
+      return;
+    }
     const p = this.pod(name, old.nodeName, old.podIP, wait === 0);
     this.pods.set(name, p);
     this.pendingGets.set(name, wait);
     this.emit({ type: 'ADDED', pod: p });
+  }
+
+  /** The scheduler after an uncordon: pods held for this node are bound to it, ready after readyAfterGets GETs. */
+  private schedule(node: string): void {
+    for (const [name, on] of [...this.heldOn]) {
+      if (on !== node) continue;
+      this.heldOn.delete(name);
+      const wait = this.o.readyAfterGets ?? 0;
+      const i = Number(node.split('-').at(-1));
+      const p = this.pod(name, node, `10.244.${i}.5`, wait === 0);
+      this.pods.set(name, { ...p, uid: this.pods.get(name)!.uid });
+      this.pendingGets.set(name, wait);
+      this.emit({ type: 'MODIFIED', pod: this.pods.get(name)! });
+    }
   }
 
   private emit(e: PodWatchEvent): void {
@@ -136,6 +184,8 @@ export class FakeKube implements KubeApi {
     return (this.o.namespaces ?? ['matrix']).includes(ns);
   }
   async getPod(_ns: string, name: string) {
+    const h = this.helpers.get(name);
+    if (h) return this.helperState(h);
     const p = this.pods.get(name);
     if (!p) return null;
     const left = this.pendingGets.get(name) ?? 0;
@@ -156,10 +206,16 @@ export class FakeKube implements KubeApi {
     return p;
   }
   async listPods(_ns: string, labelSelector: string) {
+    if (labelSelector.includes('volume-helper')) {
+      const want = labelSelector.split(',').map((kv) => kv.split('=') as [string, string]);
+      return [...this.helpers.values()].filter((h) => want.every(([k, v]) => h.obj.metadata.labels[k] === v)).map((h) => this.helperState(h, false));
+    }
     return [...this.pods.values()].filter((p) => !labelSelector || !(this.o.unlabelled ?? []).includes(p.name));
   }
   async deletePod(_ns: string, name: string, grace: number) {
     this.calls.push(`delete pod ${name} grace=${grace}`);
+    if (this.helpers.delete(name)) return;
+    if (!this.pods.has(name)) return;
     this.recreate(name);
   }
   async evictPod(_ns: string, name: string): Promise<EvictionAnswer> {
@@ -172,8 +228,55 @@ export class FakeKube implements KubeApi {
     this.recreate(name);
     return { evicted: true };
   }
-  async setUnschedulable(node: string, on: boolean) {
-    this.calls.push(`${on ? 'cordon' : 'uncordon'} ${node}`);
+  async getNode(name: string) {
+    const n = this.nodes.get(name);
+    return n ? structuredClone(n) : null;
+  }
+  async listNodes() {
+    this.calls.push('list nodes');
+    return [...this.nodes.values()].map((n) => structuredClone(n));
+  }
+  async patchNode(name: string, patch: { unschedulable: boolean; annotations: Record<string, string | null> }) {
+    this.calls.push(`${patch.unschedulable ? 'cordon' : 'uncordon'} ${name}`);
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`node ${name} not found`);
+    n.unschedulable = patch.unschedulable;
+    for (const [k, v] of Object.entries(patch.annotations)) {
+      if (v === null) delete n.annotations[k];
+      else n.annotations[k] = v;
+    }
+    if (!n.unschedulable) this.schedule(name);
+  }
+  async createPod(_ns: string, pod: PodObject) {
+    const name = pod.metadata.name;
+    if (this.helpers.has(name) || this.pods.has(name)) throw new Error(`pod ${name} already exists`);
+    const spec = pod.spec as { nodeName?: string; volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> };
+    this.calls.push(`create pod ${name} on ${spec.nodeName} claim ${spec.volumes?.[0]?.persistentVolumeClaim?.claimName}`);
+    this.helpers.set(name, { obj: structuredClone(pod), gets: 0 });
+  }
+  private helperState(h: FakeHelperPod, count = true): KubePod {
+    if (count) h.gets++;
+    const done = h.gets >= (this.o.helperGets ?? 1);
+    return {
+      name: h.obj.metadata.name,
+      uid: `helper-${h.obj.metadata.name}`,
+      phase: done ? (this.o.helperFails ? 'Failed' : 'Succeeded') : 'Pending',
+      ready: false,
+      nodeName: (h.obj.spec as { nodeName: string }).nodeName,
+      podIP: null,
+      deleting: false,
+      containers: [],
+    };
+  }
+  async podLog(_ns: string, name: string, container: string) {
+    this.calls.push(`log ${name}/${container}`);
+    return this.o.helperLog ?? '';
+  }
+  async claimPinnedNodes(_ns: string, claim: string) {
+    if (this.o.pinnedVolumes === false) return null;
+    const pod = claim.replace(/^data-/, '');
+    const node = this.pods.get(pod)?.nodeName ?? this.heldOn.get(pod);
+    return node ? [node] : null;
   }
   async getStatefulSet() {
     return this.sts;

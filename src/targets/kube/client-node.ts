@@ -15,11 +15,13 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesObject,
+  type V1Node,
+  type V1PersistentVolume,
   type V1Pod,
   type V1Status,
 } from '@kubernetes/client-node';
 import type { ManifestObject } from '../../config/manifests.ts';
-import type { CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubePod } from './api.ts';
+import type { CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubeNode, KubePod } from './api.ts';
 
 const isStatus = (e: unknown, code: number) => e instanceof ApiException && e.code === code;
 
@@ -35,6 +37,25 @@ export function toKubePod(p: V1Pod): KubePod {
     deleting: p.metadata?.deletionTimestamp != null,
     containers: statuses.map((c) => ({ name: c.name, id: c.containerID ?? null, ready: c.ready, running: c.state?.running != null, restarts: c.restartCount })),
   };
+}
+
+export const toKubeNode = (n: V1Node): KubeNode => ({
+  name: n.metadata?.name ?? '',
+  unschedulable: n.spec?.unschedulable === true,
+  annotations: n.metadata?.annotations ?? {},
+});
+
+/** The hostnames a PersistentVolume's required node affinity pins it to (every term names kubernetes.io/hostname In [...]), else null. */
+export function pinnedHostnames(pv: V1PersistentVolume): string[] | null {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  if (terms.length === 0) return null;
+  const hosts: string[] = [];
+  for (const t of terms) {
+    const e = (t.matchExpressions ?? []).find((x) => x.key === 'kubernetes.io/hostname' && x.operator === 'In');
+    if (!e?.values?.length) return null;
+    hosts.push(...e.values);
+  }
+  return [...new Set(hosts)];
 }
 
 /** The API server's Status of a refused eviction: 429 with a DisruptionBudget cause when the PDB says no. */
@@ -121,8 +142,31 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         throw e;
       }
     },
-    async setUnschedulable(node, unschedulable) {
-      await core.patchNode({ name: node, body: { spec: { unschedulable } } }, merge);
+    async getNode(name) {
+      try {
+        return toKubeNode(await core.readNode({ name }));
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async listNodes() {
+      return (await core.listNode()).items.map(toKubeNode);
+    },
+    async patchNode(name, patch) {
+      await core.patchNode({ name, body: { spec: { unschedulable: patch.unschedulable }, metadata: { annotations: patch.annotations } } }, merge);
+    },
+    async createPod(ns, pod) {
+      await core.createNamespacedPod({ namespace: ns, body: pod as unknown as V1Pod });
+    },
+    async podLog(ns, name, container) {
+      return (await core.readNamespacedPodLog({ name, namespace: ns, container })) ?? '';
+    },
+    async claimPinnedNodes(ns, claim) {
+      const pvc = await core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns });
+      const volume = pvc.spec?.volumeName;
+      if (!volume || pvc.status?.phase !== 'Bound') return null;
+      return pinnedHostnames(await core.readPersistentVolume({ name: volume }));
     },
     async getServiceClusterIP(ns, name) {
       try {

@@ -252,6 +252,7 @@ function faultControls(opts: KubeOptions, cache: PodCache, fw: Forwarding, clean
     nodeShell: opts.nodeShell,
     pollMs: KUBE_DEFAULTS.pollMs,
     readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
+    runId: opts.runId ?? 'run',
   };
   const ops = backendOps(deps, cache);
   const kindNode = kindNodeBackend(deps, ops);
@@ -272,6 +273,7 @@ function faultControls(opts: KubeOptions, cache: PodCache, fw: Forwarding, clean
   cleanups.push(
     () => controls.restoreStrategy(),
     () => controls.uncordonAll(),
+    () => controls.volumes.healAll(),
     () => controls.resumeAll(),
     () => network.healAll(),
   );
@@ -339,6 +341,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       nodes: controls.nodes,
       pause: controls.pause,
       network,
+      volumes: controls.volumes,
       scale: kubeScale({
         api,
         model,

@@ -11,6 +11,8 @@ import type { FaultBackendChoice, FaultBackendName } from './backends/backend.ts
 import { chaosMeshInstalled, downChaosObjects, downLines, type ChaosObjectOptions } from './backends/chaos-mesh.ts';
 import { CHAOS_MESH_VERSION } from './backends/chaos-mesh-schema.ts';
 import { clientNodeApi } from './client-node.ts';
+import { downCordons } from './cordon.ts';
+import { downHelperPods } from './volumes.ts';
 import { checkContext } from './guard.ts';
 import { dockerNodeShell, kindClusterName, kindProvider, type ClusterProvider } from './kind.ts';
 import { startKubeDeployment, type KubeOptions } from './kube-target.ts';
@@ -169,8 +171,8 @@ export interface KubeDownOptions {
 }
 
 /**
- * `down --target kube|kind`: what a SIGKILLed run left in the cluster: its Chaos Mesh objects, deleted finalizer-safely
- * (escalated only when stuck past the bound). No context guard: it only removes objects carrying the harness's label.
+ * `down --target kube|kind`: what a SIGKILLed run left in the cluster: its volume helper pods (by label), its Chaos Mesh
+ * objects, deleted finalizer-safely (escalated only when stuck past the bound), the nodes it cordoned (by annotation). No context guard: it only removes objects carrying the harness's label.
  */
 export async function downKubeTarget(o: KubeDownOptions, deps: TargetDeps): Promise<{ lines: string[]; ok: boolean }> {
   const flags = { ...KUBE_FLAG_DEFAULTS, ...o.kube };
@@ -189,8 +191,11 @@ export async function downKubeTarget(o: KubeDownOptions, deps: TargetDeps): Prom
   const api = await connect(kc, deps, { allowContexts: [context], namespace: null });
   if (!(await api.namespaceExists(o.namespace)))
     return { lines: [`namespace ${o.namespace} does not exist in context ${context}: nothing to remove`], ok: true };
+  // Helper pods first (they may hold a claim), then the chaos objects, then the nodes the run cordoned (drain, volume change).
+  const helpers = await downHelperPods(api, o.namespace, o.runId);
   const r = await downChaosObjects(api, o.namespace, { ...o.chaos, ...(o.runId ? { runId: o.runId } : {}) });
-  const lines = downLines(r, o.namespace);
-  if (lines.length === 0) lines.push(`no Chaos Mesh objects of sentinel-chaos${o.runId ? ` run ${o.runId}` : ''} in ${o.namespace} (context ${context})`);
-  return { lines, ok: r.stuck.length === 0 };
+  const chaos = downLines(r, o.namespace);
+  if (chaos.length === 0) chaos.push(`no Chaos Mesh objects of sentinel-chaos${o.runId ? ` run ${o.runId}` : ''} in ${o.namespace} (context ${context})`);
+  const nodes = await downCordons(api, o.runId);
+  return { lines: [...helpers, ...chaos, ...nodes], ok: r.stuck.length === 0 };
 }

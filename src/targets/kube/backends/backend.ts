@@ -17,6 +17,8 @@ export interface ControlDeps {
   pollMs: number;
   /** How long start() waits for a recreated pod to be Ready. */
   readyTimeoutMs: number;
+  /** The run id: recorded on what the run changes outside its objects (nodes it cordons, helper pods). */
+  runId?: string;
 }
 
 /** What a backend is given besides the deps: the pod as the API server has it now, and a bounded wait. */

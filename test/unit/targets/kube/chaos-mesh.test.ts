@@ -382,7 +382,12 @@ describe('guard rails on the CLI side', async () => {
     );
     expect(of('master-cpu-stress')).toMatch(/creates StressChaos/);
     expect(of('dns-record-gone')).toMatch(/creates DNSChaos sc-<run>-dns-error-gone-<master>: error \(SERVFAIL\)/);
-    expect(of('empty-volume')).toMatch(/backend chaos-mesh \(auto, CRDs installed\): SKIPPED: empty-volume changes a pod's volume while the pod is down/);
+    expect(of('empty-volume')).toMatch(
+      /backend chaos-mesh \(auto, CRDs installed\): Kubernetes API: cordon the pod's node \(annotated sentinel-chaos\/cordoned-by=<run>\)/,
+    );
+    expect(of('empty-volume')).toMatch(/creates Pod sc-<run>-vol-<victim> \(volume helper\)/);
+    expect(of('aof-damage')).toMatch(/cuts 7 bytes off the AOF's last incremental file/);
+    expect(of('backup-restore')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: backup-restore on Kubernetes is not built/);
     expect(of('scale-out')).toMatch(/backend kind-node \(auto, no CRDs\): Kubernetes API: StatefulSet scale subresource/);
   });
 
