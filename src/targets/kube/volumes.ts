@@ -165,7 +165,10 @@ export function kubeVolumes(d: ControlDeps, ops: PodOps, cordons: NodeCordons, h
         await ops.until(
           `helper pod ${name} (${what} on claim ${h.claim}) did not complete`,
           async () => {
-            phase = (await api.getPod(ns, name))?.phase ?? '';
+            const x = await api.getPod(ns, name);
+            // Deleted under it (the heals on SIGINT): no use waiting for the bound.
+            if (!x) throw new HarnessError('PROCESS_FAILED', `helper pod ${name} (${what} on claim ${h.claim}) was deleted before it completed`);
+            phase = x.phase;
             return phase === 'Succeeded' || phase === 'Failed';
           },
           helperTimeoutMs,

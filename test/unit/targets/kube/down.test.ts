@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { networkPartition, stress, timeSkew } from '../../../../src/targets/kube/backends/chaos-mesh-objects.ts';
 import type { ClusterProvider } from '../../../../src/targets/kube/kind.ts';
+import { NodeCordons } from '../../../../src/targets/kube/cordon.ts';
 import { downKubeTarget, type TargetDeps } from '../../../../src/targets/kube/start-kube.ts';
+import { helperPod, WIPE_SCRIPT } from '../../../../src/targets/kube/volumes.ts';
 import { FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
 
 const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../../manifests'));
@@ -95,6 +97,43 @@ describe('down --target kube', () => {
     const stuck = await downKubeTarget({ target: 'kube', namespace: model.namespace, kube: { kubeconfig: file, context: 'kind-x' }, chaos: fast }, s.deps);
     expect(stuck.ok).toBe(false);
     expect(stuck.lines.every((l) => l.startsWith('not deleted: '))).toBe(true);
+  });
+});
+
+describe('down --target kube: what a volume change or a drain left', () => {
+  it('deletes the helper pods by label and uncordons the nodes annotated with the run, besides the Chaos Mesh objects', async () => {
+    const { api, deps } = fakes();
+    await leftBy(api, 'run-a');
+    await api.createPod(
+      model.namespace,
+      helperPod({
+        runId: 'run-a',
+        namespace: model.namespace,
+        pod: 'redis-0',
+        node: 'worker-1',
+        claim: 'data-redis-0',
+        image: 'redis',
+        mountPath: '/data',
+        script: WIPE_SCRIPT,
+        args: [],
+      }),
+    );
+    await new NodeCordons(api, 'run-a').cordon('worker-1');
+    await new NodeCordons(api, 'run-a').cordon('worker-3');
+    const file = path.join(dir, 'volumes');
+    await writeFile(file, kubeconfig('staging'));
+    const r = await downKubeTarget(
+      { target: 'kube', namespace: model.namespace, kube: { kubeconfig: file, context: 'staging' }, runId: 'run-a', chaos: fast },
+      deps,
+    );
+    expect(r.ok).toBe(true);
+    expect(r.lines[0]).toBe('deleted helper pod sc-run-a-vol-redis-0');
+    expect(r.lines.slice(-2)).toEqual(['uncordoned node worker-1 (cordoned by run run-a)', 'uncordoned node worker-3 (cordoned by run run-a)']);
+    expect(r.lines).toHaveLength(6);
+    expect(api.helpers.size).toBe(0);
+    expect([...api.nodes.values()].map((n) => n.unschedulable)).toEqual([false, false, false]);
+    // The helper goes before the nodes are put back.
+    expect(api.calls.indexOf('delete pod sc-run-a-vol-redis-0 grace=0')).toBeLessThan(api.calls.indexOf('uncordon worker-1'));
   });
 });
 
