@@ -142,32 +142,6 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         throw e;
       }
     },
-    async getNode(name) {
-      try {
-        return toKubeNode(await core.readNode({ name }));
-      } catch (e) {
-        if (isStatus(e, 404)) return null;
-        throw e;
-      }
-    },
-    async listNodes() {
-      return (await core.listNode()).items.map(toKubeNode);
-    },
-    async patchNode(name, patch) {
-      await core.patchNode({ name, body: { spec: { unschedulable: patch.unschedulable }, metadata: { annotations: patch.annotations } } }, merge);
-    },
-    async createPod(ns, pod) {
-      await core.createNamespacedPod({ namespace: ns, body: pod as unknown as V1Pod });
-    },
-    async podLog(ns, name, container) {
-      return (await core.readNamespacedPodLog({ name, namespace: ns, container })) ?? '';
-    },
-    async claimPinnedNodes(ns, claim) {
-      const pvc = await core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns });
-      const volume = pvc.spec?.volumeName;
-      if (!volume || pvc.status?.phase !== 'Bound') return null;
-      return pinnedHostnames(await core.readPersistentVolume({ name: volume }));
-    },
     async getServiceClusterIP(ns, name) {
       try {
         const ip = (await core.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
@@ -210,9 +184,44 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         if (!isStatus(e, 404)) throw e;
       }
     },
+    ...nodeAndHelperApi(kc),
     ...statefulSetApi(kc),
     ...customObjectsApi(kc),
     ...streamingApi(kc),
+  };
+}
+
+/** Nodes (cordons and their annotation), the volume helper pod, and where a claim's volume is pinned. */
+function nodeAndHelperApi(kc: KubeConfig): Pick<KubeApi, 'getNode' | 'listNodes' | 'patchNode' | 'createPod' | 'podLog' | 'claimPinnedNodes'> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  return {
+    async getNode(name) {
+      try {
+        return toKubeNode(await core.readNode({ name }));
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async listNodes() {
+      return (await core.listNode()).items.map(toKubeNode);
+    },
+    async patchNode(name, patch) {
+      await core.patchNode({ name, body: { spec: { unschedulable: patch.unschedulable }, metadata: { annotations: patch.annotations } } }, merge);
+    },
+    async createPod(ns, pod) {
+      await core.createNamespacedPod({ namespace: ns, body: pod as unknown as V1Pod });
+    },
+    async podLog(ns, name, container) {
+      return (await core.readNamespacedPodLog({ name, namespace: ns, container })) ?? '';
+    },
+    async claimPinnedNodes(ns, claim) {
+      const pvc = await core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns });
+      const volume = pvc.spec?.volumeName;
+      if (!volume || pvc.status?.phase !== 'Bound') return null;
+      return pinnedHostnames(await core.readPersistentVolume({ name: volume }));
+    },
   };
 }
 

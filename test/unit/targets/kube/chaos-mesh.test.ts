@@ -389,6 +389,11 @@ describe('guard rails on the CLI side', async () => {
     expect(of('aof-damage')).toMatch(/cuts 7 bytes off the AOF's last incremental file/);
     expect(of('backup-restore')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: backup-restore on Kubernetes is not built/);
     expect(of('scale-out')).toMatch(/backend kind-node \(auto, no CRDs\): Kubernetes API: StatefulSet scale subresource/);
+    // The blast radius counts the helper pods apart from the Chaos Mesh objects, and names the scenarios that cordon nodes.
+    const radius = text.split('\n').find((l) => l.startsWith('blast radius:'))!;
+    expect(radius).toMatch(/Chaos Mesh objects: \d+ over the suite \(DNSChaos, NetworkChaos, PodChaos, StressChaos, TimeChaos\)/);
+    expect(radius).toMatch(/helper pods: 2 over the suite, one at a time/);
+    expect(radius).toMatch(/nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain \(annotated sentinel-chaos\/cordoned-by=<run>/);
   });
 
   it('every registered fault kind is classified for kube (a new kind must say what it does there)', async () => {

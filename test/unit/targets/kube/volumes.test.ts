@@ -10,7 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { isHarnessError } from '../../../../src/errors.ts';
+import type { V1PersistentVolume } from '@kubernetes/client-node';
 import type { PodObject } from '../../../../src/targets/kube/api.ts';
+import { pinnedHostnames } from '../../../../src/targets/kube/client-node.ts';
 import { createControls, PodCache } from '../../../../src/targets/kube/controls.ts';
 import { CORDONED_BY, downCordons, NodeCordons } from '../../../../src/targets/kube/cordon.ts';
 import { dataVolumeOf, downHelperPods, helperPod, kubeVolumes, parseTruncation, TRUNCATE_SCRIPT, WIPE_SCRIPT } from '../../../../src/targets/kube/volumes.ts';
@@ -240,5 +242,24 @@ describe("the helper's scripts, run by sh on a temp dir", () => {
     expect((await stat(path.join(aof, 'appendonly.aof.9.incr.aof'))).size).toBe(50);
     expect((await sh(TRUNCATE_SCRIPT, d, '1000')).out).toBe('truncated appendonlydir/appendonly.aof.10.incr.aof 93 0\n');
     expect(await sh(TRUNCATE_SCRIPT, await dataDir(), '7')).toEqual({ code: 3, out: 'no AOF manifest in appendonlydir/\n' });
+  });
+});
+
+describe('pinnedHostnames (client-node: where a PersistentVolume is pinned)', () => {
+  const pv = (terms: unknown[] | undefined) =>
+    ({ spec: { nodeAffinity: terms ? { required: { nodeSelectorTerms: terms } } : undefined } }) as V1PersistentVolume;
+  it("local-path's volume: the hostname it requires; a network-attached or zonal volume: null", () => {
+    expect(pinnedHostnames(pv([{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['worker-2'] }] }]))).toEqual(['worker-2']);
+    expect(pinnedHostnames(pv(undefined))).toBeNull();
+    expect(pinnedHostnames(pv([{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['eu-1a'] }] }]))).toBeNull();
+    // Any term without a hostname pin: the scheduler may place the pod through that term anywhere it allows.
+    expect(
+      pinnedHostnames(
+        pv([
+          { matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['worker-1'] }] },
+          { matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['eu-1a'] }] },
+        ]),
+      ),
+    ).toBeNull();
   });
 });
