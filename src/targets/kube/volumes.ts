@@ -27,13 +27,18 @@ export const NO_BACKUP_ON_KUBE =
 export const notPinned = (claim: string): string =>
   `the PersistentVolume of claim ${claim} is not pinned to one node (network-attached, or unbound): cordoning the pod's node would not hold its replacement Pending; it would be scheduled on another node and mount the claim while the helper pod changes it. The volume scenarios on kind / kube need node-pinned volumes (local-path, local PVs)`;
 
-/** Empties the data dir ($1), dot files included. */
+/** Empties the data dir ($1), dot files included; fails when anything is left. */
 export const WIPE_SCRIPT = `set -eu
 cd "$1"
 for f in * .[!.]* ..?*; do
   if [ -e "$f" ] || [ -L "$f" ]; then rm -rf -- "$f"; fi
 done
-echo "emptied $1: $(ls -A | wc -l) entries left"`;
+n=0
+for f in * .[!.]* ..?*; do
+  if [ -e "$f" ] || [ -L "$f" ]; then n=$((n + 1)); fi
+done
+if [ "$n" -ne 0 ]; then echo "$1: $n entries left after emptying it" >&2; exit 5; fi
+echo "emptied $1"`;
 
 /** Cuts $2 bytes off the last incremental file of the AOF manifest under $1/appendonlydir (what the local target does). */
 export const TRUNCATE_SCRIPT = `set -eu

@@ -393,7 +393,9 @@ describe('guard rails on the CLI side', async () => {
     const radius = text.split('\n').find((l) => l.startsWith('blast radius:'))!;
     expect(radius).toMatch(/Chaos Mesh objects: \d+ over the suite \(DNSChaos, NetworkChaos, PodChaos, StressChaos, TimeChaos\)/);
     expect(radius).toMatch(/helper pods: 2 over the suite, one at a time/);
-    expect(radius).toMatch(/nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain \(annotated sentinel-chaos\/cordoned-by=<run>/);
+    expect(radius).toMatch(
+      /nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain \(annotated sentinel-chaos\/cordoned-by=<run>/,
+    );
   });
 
   it('every registered fault kind is classified for kube (a new kind must say what it does there)', async () => {
