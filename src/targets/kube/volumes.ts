@@ -67,12 +67,27 @@ export function parseTruncation(log: string): AofTruncation {
   return { file: m[1]!, sizeBefore: Number(m[2]), sizeAfter: Number(m[3]) };
 }
 
-/** The redis container's data volume: the claim template it mounts, where, and the image (the helper runs the same). */
-export function dataVolumeOf(model: DeploymentModel): { template: string; mountPath: string; image: string } {
+/** What the helper copies from the redis container: its claim template and mount, its image, and the security contexts. */
+export interface DataVolume {
+  template: string;
+  mountPath: string;
+  image: string;
+  /** The pod template's and the redis container's securityContext (absent: none): the helper runs as redis does and passes the same admission. */
+  podSecurityContext?: unknown;
+  securityContext?: unknown;
+}
+
+/** The redis container's data volume: the claim template it mounts, where, the image and the security contexts (the helper runs the same). */
+export function dataVolumeOf(model: DeploymentModel): DataVolume {
   const spec = model.objects.find((o) => o.kind === 'StatefulSet')?.spec as
     | {
         volumeClaimTemplates?: Array<{ metadata?: { name?: string } }>;
-        template?: { spec?: { containers?: Array<{ name?: string; image?: string; volumeMounts?: Array<{ name?: string; mountPath?: string }> }> } };
+        template?: {
+          spec?: {
+            securityContext?: unknown;
+            containers?: Array<{ name?: string; image?: string; securityContext?: unknown; volumeMounts?: Array<{ name?: string; mountPath?: string }> }>;
+          };
+        };
       }
     | undefined;
   const templates = new Set((spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name));
@@ -80,21 +95,20 @@ export function dataVolumeOf(model: DeploymentModel): { template: string; mountP
   const mount = redis?.volumeMounts?.find((m) => templates.has(m.name));
   if (!redis?.image || !mount?.name || !mount.mountPath)
     throw abilityMissing(`the ${model.redis.name} container of StatefulSet ${model.statefulSet} mounts no volumeClaimTemplate: there is no claim to change`);
-  return { template: mount.name, mountPath: mount.mountPath, image: redis.image };
+  const pod = spec?.template?.spec?.securityContext;
+  return {
+    template: mount.name,
+    mountPath: mount.mountPath,
+    image: redis.image,
+    ...(pod ? { podSecurityContext: pod } : {}),
+    ...(redis.securityContext ? { securityContext: redis.securityContext } : {}),
+  };
 }
 
 /** The helper pod: labelled with the run, on `node` by nodeName, the claim mounted, `script` run once with its arguments. */
-export function helperPod(o: {
-  runId: string;
-  namespace: string;
-  pod: string;
-  node: string;
-  claim: string;
-  image: string;
-  mountPath: string;
-  script: string;
-  args: string[];
-}): PodObject {
+export function helperPod(
+  o: Omit<DataVolume, 'template'> & { runId: string; namespace: string; pod: string; node: string; claim: string; script: string; args: string[] },
+): PodObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -109,12 +123,14 @@ export function helperPod(o: {
       activeDeadlineSeconds: HELPER_DEADLINE_S,
       terminationGracePeriodSeconds: 0,
       tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }],
+      ...(o.podSecurityContext ? { securityContext: o.podSecurityContext } : {}),
       containers: [
         {
           name: HELPER_CONTAINER,
           image: o.image,
           command: ['sh', '-c', o.script, 'sh', o.mountPath, ...o.args],
           volumeMounts: [{ name: 'data', mountPath: o.mountPath }],
+          ...(o.securityContext ? { securityContext: o.securityContext } : {}),
         },
       ],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: o.claim } }],
@@ -160,8 +176,8 @@ export function kubeVolumes(d: ControlDeps, ops: PodOps, cordons: NodeCordons, h
           'PROCESS_FAILED',
           `the replacement of ${pod} was scheduled on ${now.nodeName} although ${h.node} is cordoned: the claim is in use`,
         );
-      const { image, mountPath } = dataVolumeOf(model);
-      const helper = helperPod({ runId, namespace: ns, pod, node: h.node, claim: h.claim, image, mountPath, script, args });
+      const { template: _t, ...volume } = dataVolumeOf(model);
+      const helper = helperPod({ ...volume, runId, namespace: ns, pod, node: h.node, claim: h.claim, script, args });
       const name = helper.metadata.name;
       helpers.add(name);
       try {

@@ -187,8 +187,21 @@ describe('down after a SIGKILLed run', () => {
 });
 
 describe('the helper pod', () => {
-  it("uses the redis container's image and its volumeClaimTemplate mount", () => {
+  it("uses the redis container's image and its volumeClaimTemplate mount, and its security contexts when the manifests set them", () => {
     expect(dataVolumeOf(model)).toEqual({ template: 'data', mountPath: '/data', image: 'redis:7.0.15-alpine' });
+    const hardened = structuredClone(model);
+    const sts = hardened.objects.find((o) => o.kind === 'StatefulSet')!.spec as {
+      template: { spec: { securityContext?: unknown; containers: Array<{ name: string; securityContext?: unknown }> } };
+    };
+    sts.template.spec.securityContext = { runAsUser: 999, fsGroup: 999, runAsNonRoot: true };
+    sts.template.spec.containers.find((c) => c.name === 'redis')!.securityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+    const v = dataVolumeOf(hardened);
+    const pod = helperPod({ ...v, runId: 'r1', namespace: ns, pod: 'redis-0', node: 'worker-1', claim: 'data-redis-0', script: WIPE_SCRIPT, args: [] });
+    expect(pod.spec.securityContext).toEqual({ runAsUser: 999, fsGroup: 999, runAsNonRoot: true });
+    expect((pod.spec.containers as Array<{ securityContext: unknown }>)[0]!.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
   });
 
   it('parseTruncation reads the last report line and refuses output without one', () => {
