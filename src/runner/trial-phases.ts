@@ -217,10 +217,10 @@ async function healWhenLanded(injecting: Promise<InjectedFault>, waitMs: number)
 
 /** Whether the failover came: a +switch-master after the fault and the main client's write acknowledged by another node. */
 export function failoverSeen(env: TrialEnv, converged: Converged, steadyState: Steady, faultNs: number): boolean {
-  const masterName = env.ctx.deployment.model.masterName;
+  const { model, nodeIdentity = (n: string) => n } = env.ctx.deployment;
   return (
-    converged.observer.events.some((e) => e.ns > faultNs && isSwitchMaster(e, masterName)) &&
-    converged.main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && o.node !== steadyState.oldMaster)
+    converged.observer.events.some((e) => e.ns > faultNs && isSwitchMaster(e, model.masterName)) &&
+    converged.main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && nodeIdentity(o.node) !== steadyState.oldMaster)
   );
 }
 

@@ -1,6 +1,7 @@
 // The target interface: narrow parts (pods, endpoints) that the runner uses without knowing the target.
 import type { DeploymentModel } from '../config/manifests.ts';
 import type { Endpoint } from '../model/endpoint.ts';
+import type { NodeIdentity } from '../model/history.ts';
 
 export { addr, type Endpoint } from '../model/endpoint.ts';
 
@@ -209,6 +210,12 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly volumes?: VolumeControl;
   readonly scale?: ScaleControl;
   readonly dns?: DnsControl;
+  /**
+   * The pod identity of a node a client reached, when the clients' sockets see other addresses than the
+   * pods' endpoints (docker: the pod IP behind its DNS name; kube: the port-forward). Applied to every
+   * history before it is compared with the topology; without it the node is the identity (local).
+   */
+  readonly nodeIdentity?: NodeIdentity;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

@@ -396,6 +396,8 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
     scale: localPodScale({ pods, newPod, state, podControl }),
     dns: dnsControl(dns!),
+    // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
+    nodeIdentity: (node: string) => book.identify(node),
     get redisVersion() {
       return recipe.version;
     },

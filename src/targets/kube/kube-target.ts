@@ -296,6 +296,8 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       pause: controls.pause,
       network,
       podEvents: { subscribe: (fn: (e: PodTimelineEvent) => void) => tracker.subscribe(fn) },
+      // Clients reach a pod at its forward's address; the topology knows it by its FQDN.
+      nodeIdentity: (node: string) => book.identify(node),
       redisVersion: version,
       describe: () => ({
         ...opts.facts,
