@@ -248,6 +248,7 @@ async function startClients(
           durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
           keyPrefix: `app-paths:${app.name}:${Date.now()}`,
           timeoutMs: o.commandTimeoutMs,
+          ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
         },
         clock,
       ),

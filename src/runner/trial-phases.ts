@@ -164,6 +164,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
     durationMs: 600_000,
     ...(ctx.client ? { client: ctx.client } : {}),
     ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}),
+    ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
   }));
   timeline.note(
     'phase',

@@ -176,6 +176,8 @@ export interface DnsControl {
   removeRecord(name: string): Promise<{ restore(): Promise<void> }>;
   /** One A query at the server: the addresses, or the error code (ENOTFOUND = NXDOMAIN, ETIMEOUT). */
   query(name: string, timeoutMs?: number): Promise<string[] | string>;
+  /** A resolv.conf naming the server: the driver processes see it as /etc/resolv.conf, so they resolve pod names as the pods do. */
+  readonly resolvConf?: string;
 }
 
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
