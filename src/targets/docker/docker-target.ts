@@ -11,7 +11,7 @@ import type { ConfigOverrides } from '../../model/overrides.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { waitForConvergence } from '../convergence.ts';
 import { AddressBook, installResolver } from '../kube/address-book.ts';
-import { kubeletDeployment, podSecret } from '../local/deployment.ts';
+import { kubeletDeployment, PodEventHub, podSecret } from '../local/deployment.ts';
 import { createKubelet, type Kubelet } from '../local/kubelet.ts';
 import { keepLogs } from '../local/logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from '../local/mounts.ts';
@@ -112,6 +112,7 @@ function dockerKubelet(o: {
   password: () => string;
   passwords: readonly string[];
   services: () => LocalServices | null;
+  events: PodEventHub;
 }): Kubelet {
   return createKubelet({
     model: o.model,
@@ -129,6 +130,8 @@ function dockerKubelet(o: {
       const services = o.services();
       return services ? { KUBE_API: services.containerEnv.KUBE_API! } : undefined;
     },
+    // restartPolicy Always: a container that dies (an OOM kill by its cgroup limit) comes back, reported as the kubelet does.
+    onRestartEvent: (e) => o.events.emit(e),
   });
 }
 
@@ -337,6 +340,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
   const uninstallResolver = installResolver(book);
   const secret = podSecret(model);
+  const events = new PodEventHub();
   const run: DockerRun = {
     state: {
       runId: opts.runId,
@@ -382,6 +386,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       password: () => secret.password,
       passwords: secret.passwords,
       services: () => run.services,
+      events,
     });
     await bringUpPods(opts, run.kubelet, pods, placement, vols, secret.password, run.services);
   } catch (e) {
@@ -422,6 +427,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       }),
       extra: {
         dns: dnsControl(dns),
+        podEvents: events,
         // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
         nodeIdentity: (node: string) => book.identify(node),
       },

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { registerSecret } from '../../process/redact.ts';
-import type { PodControl, StartedDeployment } from '../target.ts';
+import type { PodControl, PodEventSource, StartedDeployment } from '../target.ts';
 import { writeSecret, type HostVolumes } from './mounts.ts';
 import { localNodes } from './nodes.ts';
 import { localNetwork } from './partitions.ts';
@@ -25,6 +25,20 @@ export function podSecret(model: DeploymentModel): PodSecret {
   const password = model.password.value ?? randomBytes(24).toString('base64url');
   registerSecret(password);
   return { password, passwords: [password] };
+}
+
+/** Pod events the kubelet emulation raises itself (a container's termination and restart), for whoever subscribes (the trial's timeline). */
+export class PodEventHub implements PodEventSource {
+  private readonly subscribers = new Set<(e: { type: string; detail: string }) => void>();
+
+  subscribe(fn: (e: { type: string; detail: string }) => void): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  emit(e: { type: string; detail: string }): void {
+    for (const fn of this.subscribers) fn(e);
+  }
 }
 
 export interface KubeletDeploymentParts {
@@ -50,7 +64,7 @@ export interface KubeletDeploymentParts {
 export interface TargetSpecifics {
   redisVersion: () => string;
   describe: () => Record<string, string>;
-  extra?: Pick<StartedDeployment, 'dns' | 'nodeIdentity'>;
+  extra?: Pick<StartedDeployment, 'dns' | 'nodeIdentity' | 'podEvents'>;
 }
 
 /** The StartedDeployment over the kubelet emulation's pods. */
