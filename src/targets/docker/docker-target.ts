@@ -9,7 +9,6 @@ import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
-import { waitForConvergence } from '../convergence.ts';
 import { AddressBook, installResolver } from '../kube/address-book.ts';
 import { kubeletDeployment, PodEventHub, podSecret } from '../local/deployment.ts';
 import { createKubelet, type Kubelet } from '../local/kubelet.ts';
@@ -19,7 +18,7 @@ import { localPodControl } from '../local/pod-control.ts';
 import { isPodRunning, makePod, podByName, podIp, type LocalPod } from '../local/pods.ts';
 import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
-import { assertPodPortsFree, waitForReplicas } from '../local/startup.ts';
+import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
@@ -294,14 +293,16 @@ async function bringUpPods(
     await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
     await placement.place(p, false);
   }
-  await Promise.all(pods.map((p) => kubelet.start(p, 'redis')));
-  await placement.publishHeadless();
-  await waitForReplicas(pods, password, model.replicas - 1, DOCKER_DEFAULTS.startTimeoutMs);
-  await Promise.all(pods.map((p) => kubelet.start(p, 'sentinel')));
-  for (const p of pods) await kubelet.startSidecars(p);
-  const timeoutMs = o.convergeTimeoutMs ?? DOCKER_DEFAULTS.convergeTimeoutMs;
-  await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs });
-  await services?.waitForEndpoints(timeoutMs);
+  await startPodContainers({
+    kubelet,
+    pods,
+    model,
+    password,
+    startTimeoutMs: DOCKER_DEFAULTS.startTimeoutMs,
+    convergeTimeoutMs: o.convergeTimeoutMs ?? DOCKER_DEFAULTS.convergeTimeoutMs,
+    services,
+    afterRedis: () => placement.publishHeadless(),
+  });
 }
 
 /** Everything of the run, in order: Services, logs, containers, DNS, the resolver hook, leftovers by label, the run dir and state. */

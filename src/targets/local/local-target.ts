@@ -6,7 +6,6 @@ import { HarnessError } from '../../errors.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { createProcessRuntime } from '../runtime/process-runtime.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
-import { waitForConvergence } from '../convergence.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { podDnsMap } from './container-spec.ts';
@@ -17,7 +16,7 @@ import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './
 import { localPodControl } from './pod-control.ts';
 import { localAddresses, makePod, type LocalPod } from './pods.ts';
 import { startLocalServices, type LocalServices } from './services.ts';
-import { assertPodPortsFree, waitForReplicas } from './startup.ts';
+import { assertPodPortsFree, startPodContainers } from './startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 
 export type { ConfigOverrides } from '../../model/overrides.ts';
@@ -57,15 +56,15 @@ async function bringUp(
   await renderConfigMaps(model, vols, podDnsMap(model, pods), opts.overrides);
   await writeSecret(model, vols, password);
   for (const p of pods) await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
-  // Sentinels discover replicas from the master's INFO, refreshed only every 10 s while healthy:
-  // start them once replication is established so the first INFO already lists every replica.
-  await Promise.all(pods.map((p) => kubelet.start(p, 'redis')));
-  await waitForReplicas(pods, password, model.replicas - 1, LOCAL_DEFAULTS.startTimeoutMs);
-  await Promise.all(pods.map((p) => kubelet.start(p, 'sentinel')));
-  for (const p of pods) await kubelet.startSidecars(p);
-  const timeoutMs = opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs;
-  await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs });
-  await services?.waitForEndpoints(timeoutMs);
+  await startPodContainers({
+    kubelet,
+    pods,
+    model,
+    password,
+    startTimeoutMs: LOCAL_DEFAULTS.startTimeoutMs,
+    convergeTimeoutMs: opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs,
+    services,
+  });
 }
 
 export async function startLocalDeployment(opts: LocalOptions): Promise<StartedDeployment> {
