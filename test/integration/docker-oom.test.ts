@@ -53,7 +53,7 @@ describe('docker target: an OOM-killed container is restarted and reported as th
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 
-  it('a replica whose memory outgrows the limit: OOMKilled (exit 137), restarted (restart count 1), answering and converged again', async () => {
+  it('a replica whose memory outgrows the limit: OOMKilled (SIGKILL, exit status 137), restarted (restart count 1), answering and converged again', async () => {
     const dep = d!;
     const master = (await withProbe(dep.pods[0]!.sentinel, {}, (c) => c.call('SENTINEL', 'get-master-addr-by-name', dep.model.masterName))) as string[];
     const replica = dep.pods.find((p) => p.redis.host !== master[0])!;
