@@ -261,17 +261,17 @@ interface DockerRun {
 }
 
 /** The run's cluster DNS with the Services' records, and (unless detached) the Services and API server. */
-async function startClusterServices(o: DockerOptions, run: DockerRun, pods: readonly LocalPod[], at: DockerAddresses, subnet: number): Promise<void> {
+async function startClusterServices(o: DockerOptions, held: DockerRun, pods: readonly LocalPod[], at: DockerAddresses, subnet: number): Promise<void> {
   const { model } = o;
-  run.dns = await DnsServer.start({ address: at.dns, runDir: run.state.runDir, detached: o.detached ?? false });
-  run.state.dnsPid = run.dns.pid;
-  await writeState(run.state);
-  for (const [i, svc] of servicesOf(model).entries()) await run.dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
+  held.dns = await DnsServer.start({ address: at.dns, runDir: held.state.runDir, detached: o.detached ?? false });
+  held.state.dnsPid = held.dns.pid;
+  await writeState(held.state);
+  for (const [i, svc] of servicesOf(model).entries()) await held.dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
   if (!o.detached)
-    run.services = await startLocalServices({
+    held.services = await startLocalServices({
       model,
       subnet,
-      runDir: run.state.runDir,
+      runDir: held.state.runDir,
       pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })),
     });
 }
@@ -306,17 +306,17 @@ async function bringUpPods(
 }
 
 /** Everything of the run, in order: Services, logs, containers, DNS, the resolver hook, leftovers by label, the run dir and state. */
-function dockerTeardown(o: DockerOptions, run: DockerRun, pods: readonly LocalPod[], passwords: readonly string[], uninstallResolver: () => void) {
+function dockerTeardown(o: DockerOptions, held: DockerRun, pods: readonly LocalPod[], passwords: readonly string[], uninstallResolver: () => void) {
   const teardown = async () => {
     unregister();
-    await run.services?.close();
-    if (o.logsDir) await keepLogs(run.state.runDir, o.logsDir, passwords).catch(() => {});
-    const k = run.kubelet;
+    await held.services?.close();
+    if (o.logsDir) await keepLogs(held.state.runDir, o.logsDir, passwords).catch(() => {});
+    const k = held.kubelet;
     if (k) await Promise.all(pods.map((p) => k.kill(p)));
-    await run.dns?.stop();
+    await held.dns?.stop();
     uninstallResolver();
-    await removeDockerLeftovers(run.state);
-    await removeDeployment(run.state);
+    await removeDockerLeftovers(held.state);
+    await removeDeployment(held.state);
   };
   const unregister = o.detached ? () => {} : onInterrupt(teardown);
   return teardown;
@@ -342,7 +342,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   const uninstallResolver = installResolver(book);
   const secret = podSecret(model);
   const events = new PodEventHub();
-  const run: DockerRun = {
+  const held: DockerRun = {
     state: {
       runId: opts.runId,
       runDir,
@@ -358,46 +358,46 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     kubelet: null,
   };
   const vols = hostVolumes(runDir);
-  const teardown = dockerTeardown(opts, run, pods, secret.passwords, uninstallResolver);
+  const teardown = dockerTeardown(opts, held, pods, secret.passwords, uninstallResolver);
   const placement = podPlacement({
     model,
     pods,
-    dns: () => run.dns!,
+    dns: () => held.dns!,
     at,
     generation,
     book,
-    state: run.state,
+    state: held.state,
     stableAddresses: opts.stableAddresses === true,
   });
 
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
-    await writeState(run.state);
+    await writeState(held.state);
     for (const p of pods) await assertPodPortsFree(p);
-    await startClusterServices(opts, run, pods, at, subnet);
-    run.kubelet = dockerKubelet({
+    await startClusterServices(opts, held, pods, at, subnet);
+    held.kubelet = dockerKubelet({
       model,
       docker: new DockerRuntime({ startTimeoutMs: 30_000 }),
       image: () => recipe.tag,
       dns: at.dns,
-      saDir: run.services ? path.join(runDir, 'serviceaccount') : null,
+      saDir: held.services ? path.join(runDir, 'serviceaccount') : null,
       vols,
       runId: opts.runId,
-      state: run.state,
+      state: held.state,
       password: () => secret.password,
       passwords: secret.passwords,
-      services: () => run.services,
+      services: () => held.services,
       events,
     });
-    await bringUpPods(opts, run.kubelet, pods, placement, vols, secret.password, run.services);
+    await bringUpPods(opts, held.kubelet, pods, placement, vols, secret.password, held.services);
   } catch (e) {
     await teardown();
     throw e;
   }
-  const dns = run.dns!;
+  const dns = held.dns!;
   const podControl = movingPodControl({
     pods,
-    base: localPodControl(pods, run.kubelet),
+    base: localPodControl(pods, held.kubelet),
     ...placement,
     setImage: (image) => (recipe = imageFor(image)),
   });
@@ -408,12 +408,12 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       runId: opts.runId,
       pods,
       newPod,
-      state: run.state,
+      state: held.state,
       vols,
       secret,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
       podControl,
-      services: run.services,
+      services: held.services,
       majorityClientAddress: at.majorityClient,
       teardown,
     },
@@ -424,7 +424,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         password_file: vols.passwordFile,
         image: recipe.tag,
         dns_server: at.dns,
-        ...placementFacts(pods, opts.stableAddresses === true, run.services),
+        ...placementFacts(pods, opts.stableAddresses === true, held.services),
       }),
       extra: {
         dns: dnsControl(dns),
