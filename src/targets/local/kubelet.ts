@@ -145,10 +145,11 @@ export function createKubelet(o: KubeletOptions) {
   /** SIGKILL one container (or every container of the pod) and wait until gone. */
   const kill = async (pod: LocalPod, name?: string): Promise<void> => {
     const names = name === undefined ? Object.keys(pod.containers) : [name];
-    restarts.cancel(pod, name);
+    // Pending restarts are void at once (cancel's synchronous part); one under way kills what it started.
+    const drained = restarts.cancel(pod, name);
     const running = names.flatMap((n) => (pod.containers[n] ? [pod.containers[n].running] : []));
     for (const n of names) delete pod.containers[n];
-    await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGKILL', 2000)));
+    await Promise.all([drained, ...running.map((c) => signalAndWaitExit(c, 'SIGKILL', 2000))]);
   };
 
   /** The kubelet's termination: preStop hooks, then SIGTERM, then SIGKILL when the grace period is up. */
@@ -163,10 +164,11 @@ export function createKubelet(o: KubeletOptions) {
       );
     }
     const preStopMs = performance.now() - started;
-    restarts.cancel(pod);
+    const drained = restarts.cancel(pod);
     const running = Object.values(pod.containers).map((c) => c.running);
     pod.containers = {};
     const left = Math.max(2000, graceMs - preStopMs);
+    await drained;
     await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGTERM', left).then((gone) => gone || signalAndWaitExit(c, 'SIGKILL', 2000))));
     return { preStopMs: Math.round(preStopMs) };
   };
@@ -213,6 +215,8 @@ type Launch = (pod: LocalPod, c: ContainerModel, which: ContainerName) => Promis
  */
 function restartPolicy(o: KubeletOptions, launch: Launch) {
   const pending = new Map<string, NodeJS.Timeout>();
+  /** Restarts under way (launching), awaited by `cancel`. */
+  const starting = new Map<string, Promise<void>>();
   /** Bumped when the kubelet ends a pod's container: a restart begun before that is void. */
   const epoch = new Map<string, number>();
   const key = (pod: LocalPod, name: string) => `${pod.name}/${name}`;
@@ -223,6 +227,7 @@ function restartPolicy(o: KubeletOptions, launch: Launch) {
     if ((epoch.get(key(pod, c.name)) ?? 0) !== since) {
       if (pod.containers[c.name]?.running === running) delete pod.containers[c.name];
       await signalAndWaitExit(running, 'SIGKILL', 2000);
+      await running.remove();
       return;
     }
     await writeState(o.state);
@@ -245,21 +250,28 @@ function restartPolicy(o: KubeletOptions, launch: Launch) {
         setTimeout(() => {
           pending.delete(k);
           if (pod.containers[c.name] || (epoch.get(k) ?? 0) !== since) return;
-          restart(pod, c, which, since).catch((e: unknown) =>
+          const started = restart(pod, c, which, since).catch((e: unknown) =>
             emit({ type: 'terminated', detail: `${pod.name}: ${c.name} could not be restarted: ${e instanceof Error ? e.message : String(e)}` }),
           );
+          starting.set(k, started);
+          void started.finally(() => starting.delete(k));
         }, delayMs),
       );
     });
   };
 
-  const cancel = (pod: LocalPod, name?: string): void => {
+  /** Void a pod's (or one container's) pending restarts at once; resolves once a restart already under way has killed what it started. */
+  const cancel = async (pod: LocalPod, name?: string): Promise<void> => {
+    const under: Promise<void>[] = [];
     for (const n of name === undefined ? [...new Set([...Object.keys(pod.containers), ...Object.keys(pod.restarts)])] : [name]) {
       const k = key(pod, n);
       epoch.set(k, (epoch.get(k) ?? 0) + 1);
       clearTimeout(pending.get(k));
       pending.delete(k);
+      const s = starting.get(k);
+      if (s) under.push(s);
     }
+    await Promise.all(under);
   };
   return { watch, cancel };
 }

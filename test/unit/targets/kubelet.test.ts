@@ -22,9 +22,12 @@ class FakeRuntime implements ContainerRuntime {
   termEnds = true;
   /** End the latest container of this id on its own (a crash, an OOM kill by its cgroup). */
   readonly crash = new Map<string, (e: ContainerExit) => void>();
+  /** When set, start() waits for it (a container engine that is slow to create one). */
+  startGate: Promise<void> | null = null;
   pathInContainer = (m: MountSpec) => m.containerPath;
   async start(spec: ContainerSpec): Promise<RunningContainer> {
     this.calls.push(`start ${spec.pod}/${spec.container}`);
+    if (this.startGate) await this.startGate;
     let running = true;
     let exit!: (e: ContainerExit) => void;
     const exited = new Promise<ContainerExit>((r) => (exit = r));
@@ -53,7 +56,9 @@ class FakeRuntime implements ContainerRuntime {
         rt.calls.push(`exec ${spec.pod}/${spec.container} ${argv.join(' ')} POD_NAME=${opts.env.POD_NAME}`);
         return { exitCode: rt.execCode, timedOut: false, stdout: '', stderr: '' };
       },
-      remove: async () => {},
+      remove: async () => {
+        rt.calls.push(`remove ${spec.pod}/${spec.container}`);
+      },
     };
   }
   async removeLabelled() {
@@ -230,6 +235,25 @@ describe('restartPolicy Always (onRestartEvent given)', () => {
     await settle();
     expect(events).toHaveLength(n);
     expect(rt.calls.filter((c) => c.startsWith('start'))).toHaveLength(3);
+  });
+
+  it('a restart under way when the kubelet ends the pod: what it started is killed and removed before kill() resolves', async () => {
+    const rt = new FakeRuntime();
+    const events: string[] = [];
+    const { pods, kubelet } = await setUp(rt, {}, { servicesEnv: () => ({ KUBE_API: 'http://127.0.106.240' }), onRestartEvent: (e) => events.push(e.type) });
+    const pod = pods[0]!;
+    await kubelet.startSidecars(pod);
+    let release!: () => void;
+    rt.startGate = new Promise<void>((r) => (release = r));
+    rt.crash.get('redis-0/role-labeller')!(OOM);
+    await settle();
+    expect(rt.calls.at(-1)).toBe('start redis-0/role-labeller');
+    const killing = kubelet.kill(pod);
+    setTimeout(release, 20);
+    await killing;
+    expect(rt.calls.slice(-3)).toEqual(['start redis-0/role-labeller', 'signal redis-0/role-labeller SIGKILL', 'remove redis-0/role-labeller']);
+    expect(pod.containers).toEqual({});
+    expect(events).toEqual(['terminated']);
   });
 
   it('without onRestartEvent (the local target) a dead container stays down and nothing is reported', async () => {
