@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClock, nsToMs, type Clock } from '../clock.ts';
 import { HarnessError } from '../errors.ts';
+import { inNodeIdentity } from '../model/history.ts';
 import { firstNewMasterAckNs } from '../checkers/phases.ts';
 import { firstAckInvokedAfter } from '../checkers/resume-time.ts';
 import { probeClient, withProbe } from '../redis/clients.ts';
@@ -247,6 +248,7 @@ async function startClients(
           durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
           keyPrefix: `app-paths:${app.name}:${Date.now()}`,
           timeoutMs: o.commandTimeoutMs,
+          ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
         },
         clock,
       ),
@@ -388,7 +390,7 @@ interface ClientFacts {
 
 /** A client's figures from its history and the read-back. */
 async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | undefined, oldMasterAddr: string, faultNs: number): Promise<ClientFacts> {
-  const h = r.driver.ops();
+  const h = inNodeIdentity(r.driver.ops(), d.nodeIdentity);
   const invokeNs = new Map(h.filter((x) => x.type === 'invoke').map((x) => [x.key, x.ns]));
   const acked = [...new Set(h.filter((x) => x.type === 'ok').map((x) => x.key))];
   const present = await presentKeys(finalMaster, d.password, r.app.db, acked);

@@ -34,3 +34,16 @@ export interface ReadBack {
   /** host:port of the node read from. */
   node: string;
 }
+
+/**
+ * How a target names a node a client reached (`host:port` as its socket or library reported it) in the
+ * topology's terms, `addr(pod.redis)`; a node it does not know passes through unchanged. Targets whose
+ * clients connect to another address than the pod's identity (docker: pod IPs behind DNS names) give one.
+ */
+export type NodeIdentity = (node: string) => string;
+
+/** `ops` with every `node` in the target's identity (the same array when the target needs none). */
+export function inNodeIdentity<T extends { node?: string }>(ops: T[], identify: NodeIdentity | undefined): T[] {
+  if (!identify) return ops;
+  return ops.map((o) => (o.node === undefined ? o : { ...o, node: identify(o.node) }));
+}

@@ -164,6 +164,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
     durationMs: 600_000,
     ...(ctx.client ? { client: ctx.client } : {}),
     ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}),
+    ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
   }));
   timeline.note(
     'phase',
@@ -217,10 +218,10 @@ async function healWhenLanded(injecting: Promise<InjectedFault>, waitMs: number)
 
 /** Whether the failover came: a +switch-master after the fault and the main client's write acknowledged by another node. */
 export function failoverSeen(env: TrialEnv, converged: Converged, steadyState: Steady, faultNs: number): boolean {
-  const masterName = env.ctx.deployment.model.masterName;
+  const { model, nodeIdentity = (n: string) => n } = env.ctx.deployment;
   return (
-    converged.observer.events.some((e) => e.ns > faultNs && isSwitchMaster(e, masterName)) &&
-    converged.main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && o.node !== steadyState.oldMaster)
+    converged.observer.events.some((e) => e.ns > faultNs && isSwitchMaster(e, model.masterName)) &&
+    converged.main.history.some((o) => o.type === 'ok' && o.ns > faultNs && o.node !== undefined && nodeIdentity(o.node) !== steadyState.oldMaster)
   );
 }
 

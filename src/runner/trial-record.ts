@@ -1,7 +1,7 @@
 // A trial's two recordings: the timeline (marks and every observer's events) and the workload (writers and their history).
 import type { Clock } from '../clock.ts';
 import type { TrialEvent } from '../model/events.ts';
-import type { Op } from '../model/history.ts';
+import { inNodeIdentity, type NodeIdentity, type Op } from '../model/history.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
 import type { WorkloadClient } from './trial-io.ts';
 
@@ -52,6 +52,8 @@ export interface WorkloadOptions {
   rateHz: number;
   /** The application's command timeout (see TrackedWriter). */
   timeoutMs: number;
+  /** The target's name for the node a write reached (the deployment's `nodeIdentity`). */
+  nodeIdentity?: NodeIdentity;
 }
 
 /** The trial's writing clients, each with a tracked writer; together they make the trial's history. */
@@ -93,9 +95,12 @@ export class TrialWorkload {
     for (const c of this.clients) c.disconnect();
   }
 
-  /** Every operation of every writer, in time order. */
+  /** Every operation of every writer, in time order, nodes in the target's identity. */
   history(): Op[] {
-    return this.writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns);
+    return inNodeIdentity(
+      this.writers.flatMap((w) => w.history).sort((a, b) => a.ns - b.ns),
+      this.opts.nodeIdentity,
+    );
   }
 
   keys(): string[] {

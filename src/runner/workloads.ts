@@ -5,7 +5,7 @@ import { checkPubSub } from '../checkers/pubsub.ts';
 import { checkResumeTime } from '../checkers/resume-time.ts';
 import { runChecks, bindCheck, type BoundCheck } from '../checkers/compose.ts';
 import type { CheckResult, TrialInput } from '../model/check.ts';
-import type { Op, ReadBack } from '../model/history.ts';
+import { inNodeIdentity, type NodeIdentity, type Op, type ReadBack } from '../model/history.ts';
 import { startWorkload, workloadNames, type RunningWorkload, type WorkloadContext, type WorkloadSpec } from '../workload/registry.ts';
 
 /** What the checks hold each workload to (the scenario's expectations). */
@@ -23,11 +23,14 @@ export class TrialWorkloads {
   private readonly failures = new Map<string, string>();
   private readonly names: string[];
   private readonly specs: readonly WorkloadSpec[];
+  private readonly nodeIdentity: NodeIdentity | undefined;
   /** The workloads' keys read back from the master after the trial (their own, so that neither history sees the other's keys as unexpected). */
   readBack: ReadBack | null = null;
 
-  constructor(specs: readonly WorkloadSpec[]) {
+  /** `nodeIdentity`: the target's name for the node a write reached (the deployment's), applied to every history here. */
+  constructor(specs: readonly WorkloadSpec[], nodeIdentity?: NodeIdentity) {
     this.specs = specs;
+    this.nodeIdentity = nodeIdentity;
     this.names = workloadNames(specs);
   }
 
@@ -58,7 +61,11 @@ export class TrialWorkloads {
   }
 
   ops(): Op[] {
-    return this.running.flatMap((w) => w.ops());
+    return this.running.flatMap((w) => this.opsOf(w));
+  }
+
+  private opsOf(w: RunningWorkload): Op[] {
+    return inNodeIdentity(w.ops(), this.nodeIdentity);
   }
 
   /** One line per workload for the trial's events. */
@@ -81,7 +88,7 @@ export class TrialWorkloads {
       if (w.pubsub) return [this.pubsubCheck(w, w.pubsub, input)];
       const mine = new Set(w.keys());
       const readBack = this.readBack && { ...this.readBack, present: new Set([...this.readBack.present].filter((k) => mine.has(k))) };
-      const own: TrialInput = { ...input, history: w.ops(), readBack };
+      const own: TrialInput = { ...input, history: this.opsOf(w), readBack };
       const bound: BoundCheck[] = [bindCheck('availability', checkAvailability, expect.maxOutageMs === undefined ? {} : { maxOutageMs: expect.maxOutageMs })];
       if (expect.failover) bound.unshift(bindCheck('failover-time', checkResumeTime, { sloMs: expect.failoverMs }));
       const loss = checkWriteLossAttributed(own, {
@@ -104,8 +111,9 @@ export class TrialWorkloads {
 
   /** A pub/sub workload's one check, `<name>.pubsub`; a workload that failed (its driver) fails it. */
   private pubsubCheck(w: RunningWorkload, ps: NonNullable<RunningWorkload['pubsub']>, input: TrialInput): CheckResult {
+    const h = ps.history();
     const c = checkPubSub(
-      ps.history(),
+      { ...h, ops: inNodeIdentity([...h.ops], this.nodeIdentity) },
       { faultNs: input.faultNs, oldMaster: input.oldMaster },
       { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
     );

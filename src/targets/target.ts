@@ -1,6 +1,7 @@
 // The target interface: narrow parts (pods, endpoints) that the runner uses without knowing the target.
 import type { DeploymentModel } from '../config/manifests.ts';
 import type { Endpoint } from '../model/endpoint.ts';
+import type { NodeIdentity } from '../model/history.ts';
 
 export { addr, type Endpoint } from '../model/endpoint.ts';
 
@@ -180,6 +181,8 @@ export interface DnsControl {
   removeRecord(name: string): Promise<{ restore(): Promise<void> }>;
   /** One A query at the server: the addresses, or the error code (ENOTFOUND = NXDOMAIN, ETIMEOUT). */
   query(name: string, timeoutMs?: number): Promise<string[] | string>;
+  /** A resolv.conf naming the server: the driver processes see it as /etc/resolv.conf, so they resolve pod names as the pods do. */
+  readonly resolvConf?: string;
 }
 
 /** A fault the target holds in place until healed, with what it did in words. */
@@ -247,6 +250,12 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly clock?: ClockControl;
   /** Optional: stress workers inside a container (kind / kube with the chaos-mesh fault backend). */
   readonly stress?: StressControl;
+  /**
+   * The pod identity of a node a client reached, when the clients' sockets see other addresses than the
+   * pods' endpoints (docker: the pod IP behind its DNS name; kube: the port-forward). Applied to every
+   * history before it is compared with the topology; without it the node is the identity (local).
+   */
+  readonly nodeIdentity?: NodeIdentity;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

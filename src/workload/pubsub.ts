@@ -33,6 +33,8 @@ export interface PubSubOptions {
   /** Test only: one more Service subscriber, named "stale", that does not subscribe again after its connection comes back. */
   staleSubscriber?: boolean;
   client?: Partial<ClientOptions>;
+  /** The cluster DNS as a resolv.conf (the redis-py subscriber's process resolves pod names through it). */
+  resolvConf?: string;
 }
 
 export interface RunningPubSub {
@@ -123,6 +125,7 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
             durationMs: o.durationMs,
             keyPrefix: o.keyPrefix,
             timeoutMs: o.timeoutMs,
+            ...(o.resolvConf ? { resolvConf: o.resolvConf } : {}),
           },
           o.clock,
         );

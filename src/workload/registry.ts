@@ -34,6 +34,8 @@ export interface WorkloadContext {
   client?: Partial<ClientOptions>;
   /** The `redis` Service, when the target has Services (kind pubsub's Service subscriber). */
   service?: Endpoint;
+  /** The cluster DNS as a resolv.conf, when the target has one: driver processes resolve pod names through it. */
+  resolvConf?: string;
 }
 
 /** A workload writing: its history so far, the keys it wrote, and how to stop it. */
@@ -123,6 +125,7 @@ const exec = define({
         durationMs: ctx.durationMs,
         keyPrefix: ctx.keyPrefix,
         timeoutMs: ctx.timeoutMs,
+        ...(ctx.resolvConf ? { resolvConf: ctx.resolvConf } : {}),
       },
       ctx.clock,
     );
@@ -178,6 +181,7 @@ const pubsub = define({
       staleSubscriber: spec.staleSubscriber,
       ...(ctx.service ? { service: ctx.service } : {}),
       ...(ctx.client ? { client: ctx.client } : {}),
+      ...(ctx.resolvConf ? { resolvConf: ctx.resolvConf } : {}),
     });
     return {
       name,

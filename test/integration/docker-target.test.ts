@@ -115,8 +115,11 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
 
   it('moves a killed pod to a new address, its record first, and the sentinels forget the old one', async () => {
     const old = podIp(d, 'redis-2');
+    const t0 = performance.now();
     await d.podControl.kill('redis-2');
+    const t1 = performance.now();
     await d.podControl.start('redis-2');
+    const started = performance.now();
     const moved = podIp(d, 'redis-2');
     expect(moved).not.toBe(old);
     expect(moved).toBe(`127.0.${SUBNET}.13`);
@@ -133,6 +136,7 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
     expect(docker('exec', id, 'getent', 'hosts', 'redis-2.redis-headless.matrix.svc.cluster.local').split(/\s+/)[0]).toBe(moved);
     // Bounded: Sentinel's INFO period (10 s) decides when the restarted sentinel sees its replicas.
     await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 40_000 });
+    const converged = performance.now();
     // Bounded: a sentinel reconnects to a moved peer on its own schedule (seen "disconnected" right after convergence).
     const deadline = performance.now() + 20_000;
     let stale: string[];
@@ -148,6 +152,11 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
       if (stale.length) await new Promise((r) => setTimeout(r, 250));
     } while (stale.length && performance.now() < deadline);
     expect(stale).toEqual([]);
+    const ms = (a: number, b: number) => Math.round(b - a);
+    console.log(
+      `redis-2 moved ${old} -> ${moved}: kill ${ms(t0, t1)} ms, start (record proven, containers answering) ${ms(t1, started)} ms, ` +
+        `converged ${ms(started, converged)} ms after, no old address or stale entry in any sentinel's REPLICAS/SENTINELS ${ms(started, performance.now())} ms after`,
+    );
     // Nobody still talks to (or tries to reach) the old address: TIME-WAIT remnants of the kill only.
     const live = execFileSync('sh', ['-c', `ss -Htn state all dst ${old}; ss -Htn state all src ${old}`], { encoding: 'utf8' })
       .split('\n')

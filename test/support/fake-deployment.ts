@@ -6,13 +6,14 @@ import type { TrialEvent } from '../../src/model/events.ts';
 import type { RoleSource, SentinelEventSource, TrialIo, WorkloadClient } from '../../src/runner/trial-io.ts';
 import { addr, type Pod, type PodControl, type StartedDeployment } from '../../src/targets/target.ts';
 
-const pod = (i: number): Pod => ({
-  name: `redis-${i}`,
-  ordinal: i,
-  node: `node-${i}`,
-  redis: { host: `127.0.9.${i + 1}`, port: 6379 },
-  sentinel: { host: `127.0.9.${i + 1}`, port: 26379 },
-});
+/** The address a client's socket sees for pod i. */
+const podIp = (i: number) => `127.0.9.${i + 1}`;
+
+/** Pod i, known by its IP (the local target) or, `named`, by a DNS name whose IP only the sockets see (docker). */
+const pod = (i: number, named: boolean): Pod => {
+  const host = named ? `redis-${i}.redis-headless.fake.svc.cluster.local` : podIp(i);
+  return { name: `redis-${i}`, ordinal: i, node: `node-${i}`, redis: { host, port: 6379 }, sentinel: { host, port: 26379 } };
+};
 
 /** What a test can make a pod operation do: succeed (default), throw, or resolve only when released. */
 export type Behaviour = 'ok' | { throws: string } | { after: Promise<void> };
@@ -22,14 +23,20 @@ export type Behaviour = 'ok' | { throws: string } | { after: Promise<void> };
  * fails over to the next pod after `failoverAfterMs` (never when null), with Sentinel's events.
  */
 export class FakeWorld {
-  readonly pods: Pod[] = [pod(0), pod(1), pod(2)];
-  master: Pod | null = this.pods[0]!;
-  readonly running = new Set(this.pods.map((p) => p.name));
+  readonly named: boolean;
+  readonly pods: Pod[];
+  master: Pod | null;
+  readonly running: Set<string>;
   readonly keys = new Set<string>();
   readonly sentinelEvents: TrialEvent[] = [];
   /** What a ROLE sampler would record: each pod's role whenever it changes. */
   readonly roleEvents: TrialEvent[] = [];
   failoverAfterMs: number | null = 30;
+  /** The failover discards what the old master acknowledged from the kill's call on (as one without replicas in sync would). */
+  loseUnreplicated = false;
+  /** Which pod acknowledged each key, and when. */
+  readonly acked = new Map<string, { pod: Pod; ns: number }>();
+  private killCalledNs = Infinity;
   /** Calls made to the pods, in order ("kill redis-0", "start redis-0"). */
   readonly calls: string[] = [];
   /** What the workload clients' PING does. */
@@ -40,8 +47,24 @@ export class FakeWorld {
   readonly closed = { observer: false, sampler: false, clients: 0 };
   private clock: Clock;
 
-  constructor(clock: Clock) {
+  /** `named`: pods are known by DNS names, the clients' sockets see their IPs (the docker target's situation). */
+  constructor(clock: Clock, opts: { named?: boolean } = {}) {
     this.clock = clock;
+    this.named = opts.named === true;
+    this.pods = [0, 1, 2].map((i) => pod(i, this.named));
+    this.master = this.pods[0]!;
+    this.running = new Set(this.pods.map((p) => p.name));
+  }
+
+  /** The socket's `remoteAddress` for a pod. */
+  socketHost(p: Pod): string {
+    return podIp(p.ordinal);
+  }
+
+  /** Record an acknowledgement by `p`. */
+  ack(key: string, p: Pod): void {
+    this.keys.add(key);
+    this.acked.set(key, { pod: p, ns: this.clock.nowNs() });
   }
 
   private sentinel(type: string, detail: string): void {
@@ -59,6 +82,7 @@ export class FakeWorld {
     const next = this.pods.find((p) => p !== old && this.running.has(p.name))!;
     const m = `master mymaster ${old.redis.host} ${old.redis.port}`;
     setTimeout(() => {
+      if (this.loseUnreplicated) for (const [k, a] of this.acked) if (a.pod === old && a.ns >= this.killCalledNs) this.keys.delete(k);
       this.sentinel('+sdown', m);
       this.sentinel('+odown', `${m} #quorum 2/2`);
       this.sentinel('+elected-leader', m);
@@ -78,6 +102,7 @@ export class FakeWorld {
   readonly podControl: PodControl = {
     kill: async (name) => {
       this.calls.push(`kill ${name}`);
+      this.killCalledNs = Math.min(this.killCalledNs, this.clock.nowNs());
       await this.act(this.kill);
       this.running.delete(name);
       this.role(
@@ -105,9 +130,14 @@ export class FakeWorld {
   };
 }
 
-/** A deployment of three pods over the world; no optional ability (no network, pause, nodes, volumes, scale). */
+/**
+ * A deployment of three pods over the world; no optional ability (no network, pause, nodes, volumes, scale).
+ * With named pods it maps the sockets' addresses to the pods' names, as the docker target does.
+ */
 export function fakeDeployment(world: FakeWorld): StartedDeployment {
+  const byIp = new Map(world.pods.map((p) => [`${world.socketHost(p)}:${p.redis.port}`, addr(p.redis)]));
   return {
+    ...(world.named ? { nodeIdentity: (n: string) => byIp.get(n) ?? n } : {}),
     target: 'fake',
     model: { masterName: 'mymaster', failoverTimeoutMs: 10_000 } as DeploymentModel,
     pods: world.pods,
@@ -136,12 +166,12 @@ function fakeClient(world: FakeWorld, pinned: Pod | null): WorkloadClient {
       world.closed.clients++;
     },
     get stream() {
-      return acking ? { remoteAddress: acking.redis.host, remotePort: acking.redis.port } : undefined;
+      return acking ? { remoteAddress: world.socketHost(acking), remotePort: acking.redis.port } : undefined;
     },
     set: async (key: string) => {
       const m = pinned ?? world.master;
       if (!m || !world.running.has(m.name) || m !== world.master) throw new Error('Connection is closed.');
-      world.keys.add(key);
+      world.ack(key, m);
       acking = m;
       return 'OK';
     },

@@ -67,6 +67,11 @@ export class DnsServer implements AsyncDisposable {
   readonly port: number;
   readonly hostsFile: string;
   readonly logFile: string;
+  /**
+   * A resolv.conf naming this server (null when it is not on port 53, which resolv.conf cannot name): what
+   * processes of the harness that must resolve as the pods do (the drivers) see as /etc/resolv.conf.
+   */
+  readonly resolvConf: string | null;
   private readonly records = new Map<string, string[]>();
   private readonly proveTimeoutMs: number;
   private paused = false;
@@ -80,6 +85,7 @@ export class DnsServer implements AsyncDisposable {
     this.port = opts.port ?? 53;
     this.hostsFile = path.join(opts.runDir, 'dnsmasq.hosts');
     this.logFile = path.join(opts.runDir, 'dnsmasq.log');
+    this.resolvConf = this.port === 53 ? path.join(opts.runDir, 'resolv.conf') : null;
     this.proveTimeoutMs = opts.proveTimeoutMs ?? DEFAULT_PROVE_MS;
   }
 
@@ -125,6 +131,8 @@ export class DnsServer implements AsyncDisposable {
     const exitedP = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('error', () => undefined);
     const server = new DnsServer(child, opts, exitedP);
+    // What docker writes into every container given --dns: the server and nothing else (glibc's default timeout and attempts).
+    if (server.resolvConf) await writeFile(server.resolvConf, `# the cluster DNS of this sentinel-chaos run\nnameserver ${opts.address}\n`, { mode: 0o644 });
     // Ready once it answers (NXDOMAIN for a name it does not have); bounded.
     const deadline = performance.now() + START_TIMEOUT_MS;
     for (;;) {
@@ -263,5 +271,6 @@ export function dnsControl(server: DnsServer): DnsControl {
       };
     },
     query: (name, timeoutMs) => server.query(name, timeoutMs),
+    ...(server.resolvConf ? { resolvConf: server.resolvConf } : {}),
   };
 }

@@ -2,7 +2,6 @@
 // (host networking on loopback) of the image the manifests name, pod DNS names reach them unrewritten
 // and are served by a dnsmasq of the run, and a recreated pod moves to a new address as a pod IP would.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -10,30 +9,24 @@ import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
-import { registerSecret } from '../../process/redact.ts';
-import { waitForConvergence } from '../convergence.ts';
 import { AddressBook, installResolver } from '../kube/address-book.ts';
+import { kubeletDeployment, PodEventHub, podSecret } from '../local/deployment.ts';
 import { createKubelet, type Kubelet } from '../local/kubelet.ts';
 import { keepLogs } from '../local/logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from '../local/mounts.ts';
-import { localNodes } from '../local/nodes.ts';
-import { localPause } from '../local/pause.ts';
-import { localNetwork } from '../local/partitions.ts';
 import { localPodControl } from '../local/pod-control.ts';
 import { isPodRunning, makePod, podByName, podIp, type LocalPod } from '../local/pods.ts';
-import { localPodScale } from '../local/scale.ts';
 import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
-import { assertPodPortsFree, waitForReplicas } from '../local/startup.ts';
+import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
-import { localVolumes } from '../local/volumes.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
 import { DnsServer, dnsControl, namesFor, podFqdn, serviceFqdn } from './dns.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { imageFor, listImages, type ImageRecipe } from './images.ts';
 import { removeDockerLeftovers } from './leftovers.ts';
-import { dockerAddresses, limitsOf, manifestImage } from './pod-spec.ts';
+import { dockerAddresses, limitsOf, manifestImage, type DockerAddresses } from './pod-spec.ts';
 
 const run = promisify(execFile);
 
@@ -118,6 +111,7 @@ function dockerKubelet(o: {
   password: () => string;
   passwords: readonly string[];
   services: () => LocalServices | null;
+  events: PodEventHub;
 }): Kubelet {
   return createKubelet({
     model: o.model,
@@ -135,6 +129,8 @@ function dockerKubelet(o: {
       const services = o.services();
       return services ? { KUBE_API: services.containerEnv.KUBE_API! } : undefined;
     },
+    // restartPolicy Always: a container that dies (an OOM kill by its cgroup limit) comes back, reported as the kubelet does.
+    onRestartEvent: (e) => o.events.emit(e),
   });
 }
 
@@ -152,7 +148,7 @@ function podPlacement(o: {
   model: DeploymentModel;
   pods: LocalPod[];
   dns: () => DnsServer;
-  at: ReturnType<typeof dockerAddresses>;
+  at: DockerAddresses;
   generation: Map<string, number>;
   book: AddressBook;
   state: LocalState;
@@ -232,18 +228,8 @@ function movingPodControl(d: MovingPodDeps): PodControl {
   return podControl;
 }
 
-// eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
-export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
-  const { model } = opts;
-  const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
-  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new HarnessError('USAGE', `--subnet must be an integer 0-255, got ${subnet}`);
-  if (model.replicas > 10) throw new HarnessError('USAGE', `--target docker runs at most 10 pods, the StatefulSet asks for ${model.replicas}`);
-  let recipe = imageFor(manifestImage(model), opts.image);
-  await assertDockerReady(recipe);
-  const at = dockerAddresses(subnet);
-  const runDir = path.join(await ensureRoot(), opts.runId);
-  const generation = new Map<string, number>();
-  const book = new AddressBook();
+/** The StatefulSet's pods on this target, known by their DNS names, each at its first address; the names (and the Services') in the address book. */
+function dockerPods(model: DeploymentModel, subnet: number, runDir: string, at: DockerAddresses, generation: Map<string, number>, book: AddressBook) {
   const newPod = (ordinal: number): LocalPod => {
     const name = `${model.statefulSet}-${ordinal}`;
     const fqdn = podFqdn(name, model.headlessService, model.namespace);
@@ -261,152 +247,191 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     };
   };
   const pods: LocalPod[] = model.podNames.map((_n, i) => newPod(i));
-  const services0 = servicesOf(model);
-  for (const [i, svc] of services0.entries())
+  for (const [i, svc] of servicesOf(model).entries())
     book.set({ pod: svc.name, names: namesFor(serviceFqdn(svc.name, model.namespace)), local: serviceHost(subnet, i) });
-  const uninstallResolver = installResolver(book);
+  return { newPod, pods };
+}
 
-  let password = model.password.value ?? randomBytes(24).toString('base64url');
-  registerSecret(password);
-  const passwords = [password];
-  const detached = opts.detached ?? false;
-  const state: LocalState = {
-    runId: opts.runId,
-    runDir,
-    ownerPid: process.pid,
-    detached,
-    pods: pods.map((p) => ({ name: p.name, address: podIp(p) })),
-    processes: {},
-    nftTables: [],
-    runtime: 'docker',
-  };
-  const vols = hostVolumes(runDir);
-  let services: LocalServices | null = null;
-  let dns: DnsServer | null = null;
-  let kubelet: Kubelet | null = null;
-  const docker = new DockerRuntime({ startTimeoutMs: 30_000 });
+/** What the run holds while it comes up, for the teardown to remove (also after a failed start). */
+interface DockerRun {
+  state: LocalState;
+  dns: DnsServer | null;
+  services: LocalServices | null;
+  kubelet: Kubelet | null;
+}
 
+/** The run's cluster DNS with the Services' records, and (unless detached) the Services and API server. */
+async function startClusterServices(o: DockerOptions, held: DockerRun, pods: readonly LocalPod[], at: DockerAddresses, subnet: number): Promise<void> {
+  const { model } = o;
+  held.dns = await DnsServer.start({ address: at.dns, runDir: held.state.runDir, detached: o.detached ?? false });
+  held.state.dnsPid = held.dns.pid;
+  await writeState(held.state);
+  for (const [i, svc] of servicesOf(model).entries()) await held.dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
+  if (!o.detached)
+    held.services = await startLocalServices({
+      model,
+      subnet,
+      runDir: held.state.runDir,
+      pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })),
+    });
+}
+
+/** The pods started as a StatefulSet with podManagementPolicy Parallel would (records first), then a converged deployment. */
+async function bringUpPods(
+  o: DockerOptions,
+  kubelet: Kubelet,
+  pods: LocalPod[],
+  placement: ReturnType<typeof podPlacement>,
+  vols: HostVolumes,
+  password: string,
+  services: LocalServices | null,
+): Promise<void> {
+  const { model } = o;
+  await renderConfigMaps(model, vols, (s) => s, o.overrides);
+  await writeSecret(model, vols, password);
+  for (const p of pods) {
+    await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+    await placement.place(p, false);
+  }
+  await startPodContainers({
+    kubelet,
+    pods,
+    model,
+    password,
+    startTimeoutMs: DOCKER_DEFAULTS.startTimeoutMs,
+    convergeTimeoutMs: o.convergeTimeoutMs ?? DOCKER_DEFAULTS.convergeTimeoutMs,
+    services,
+    afterRedis: () => placement.publishHeadless(),
+  });
+}
+
+/** Everything of the run, in order: Services, logs, containers, DNS, the resolver hook, leftovers by label, the run dir and state. */
+function dockerTeardown(o: DockerOptions, held: DockerRun, pods: readonly LocalPod[], passwords: readonly string[], uninstallResolver: () => void) {
   const teardown = async () => {
     unregister();
-    await services?.close();
-    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
-    if (kubelet) await Promise.all(pods.map((p) => kubelet!.kill(p)));
-    await dns?.stop();
+    await held.services?.close();
+    if (o.logsDir) await keepLogs(held.state.runDir, o.logsDir, passwords).catch(() => {});
+    const k = held.kubelet;
+    if (k) await Promise.all(pods.map((p) => k.kill(p)));
+    await held.dns?.stop();
     uninstallResolver();
-    await removeDockerLeftovers(state);
-    await removeDeployment(state);
+    await removeDockerLeftovers(held.state);
+    await removeDeployment(held.state);
   };
-  const unregister = detached ? () => {} : onInterrupt(teardown);
+  const unregister = o.detached ? () => {} : onInterrupt(teardown);
+  return teardown;
+}
 
-  const { publishHeadless, place, unpublish } = podPlacement({
+/** The checks that need no engine: the subnet and the pod count. */
+function assertDockerOptions(model: DeploymentModel, subnet: number): void {
+  if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) throw new HarnessError('USAGE', `--subnet must be an integer 0-255, got ${subnet}`);
+  if (model.replicas > 10) throw new HarnessError('USAGE', `--target docker runs at most 10 pods, the StatefulSet asks for ${model.replicas}`);
+}
+
+export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
+  const { model } = opts;
+  const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
+  assertDockerOptions(model, subnet);
+  let recipe = imageFor(manifestImage(model), opts.image);
+  await assertDockerReady(recipe);
+  const at = dockerAddresses(subnet);
+  const runDir = path.join(await ensureRoot(), opts.runId);
+  const generation = new Map<string, number>();
+  const book = new AddressBook();
+  const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
+  const uninstallResolver = installResolver(book);
+  const secret = podSecret(model);
+  const events = new PodEventHub();
+  const held: DockerRun = {
+    state: {
+      runId: opts.runId,
+      runDir,
+      ownerPid: process.pid,
+      detached: opts.detached ?? false,
+      pods: pods.map((p) => ({ name: p.name, address: podIp(p) })),
+      processes: {},
+      nftTables: [],
+      runtime: 'docker',
+    },
+    dns: null,
+    services: null,
+    kubelet: null,
+  };
+  const vols = hostVolumes(runDir);
+  const teardown = dockerTeardown(opts, held, pods, secret.passwords, uninstallResolver);
+  const placement = podPlacement({
     model,
     pods,
-    dns: () => dns!,
+    dns: () => held.dns!,
     at,
     generation,
     book,
-    state,
+    state: held.state,
     stableAddresses: opts.stableAddresses === true,
   });
 
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
-    await writeState(state);
+    await writeState(held.state);
     for (const p of pods) await assertPodPortsFree(p);
-    dns = await DnsServer.start({ address: at.dns, runDir, detached });
-    state.dnsPid = dns.pid;
-    await writeState(state);
-    for (const [i, svc] of services0.entries()) await dns.set(serviceFqdn(svc.name, model.namespace), serviceHost(subnet, i));
-    if (!detached)
-      services = await startLocalServices({
-        model,
-        subnet,
-        runDir,
-        pods: () => pods.map((p) => ({ name: p.name, host: podIp(p), ready: p.containers.redis !== undefined })),
-      });
-    const saDir = services ? path.join(runDir, 'serviceaccount') : null;
-    kubelet = dockerKubelet({
+    await startClusterServices(opts, held, pods, at, subnet);
+    held.kubelet = dockerKubelet({
       model,
-      docker,
+      docker: new DockerRuntime({ startTimeoutMs: 30_000 }),
       image: () => recipe.tag,
       dns: at.dns,
-      saDir,
+      saDir: held.services ? path.join(runDir, 'serviceaccount') : null,
       vols,
       runId: opts.runId,
-      state,
-      password: () => password,
-      passwords,
-      services: () => services,
+      state: held.state,
+      password: () => secret.password,
+      passwords: secret.passwords,
+      services: () => held.services,
+      events,
     });
-    await renderConfigMaps(model, vols, (s) => s, opts.overrides);
-    await writeSecret(model, vols, password);
-    for (const p of pods) {
-      await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
-      await place(p, false);
-    }
-    const k = kubelet;
-    await Promise.all(pods.map((p) => k.start(p, 'redis')));
-    await publishHeadless();
-    await waitForReplicas(pods, password, model.replicas - 1, DOCKER_DEFAULTS.startTimeoutMs);
-    await Promise.all(pods.map((p) => k.start(p, 'sentinel')));
-    for (const p of pods) await k.startSidecars(p);
-    const timeoutMs = opts.convergeTimeoutMs ?? DOCKER_DEFAULTS.convergeTimeoutMs;
-    await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs });
-    await services?.waitForEndpoints(timeoutMs);
+    await bringUpPods(opts, held.kubelet, pods, placement, vols, secret.password, held.services);
   } catch (e) {
     await teardown();
     throw e;
   }
-  const k = kubelet;
-
+  const dns = held.dns!;
   const podControl = movingPodControl({
     pods,
-    base: localPodControl(pods, k),
-    place,
-    unpublish,
-    publishHeadless,
+    base: localPodControl(pods, held.kubelet),
+    ...placement,
     setImage: (image) => (recipe = imageFor(image)),
   });
-  let downed = false;
-  const down = async () => {
-    if (downed) return;
-    downed = true;
-    await teardown();
-  };
-  return {
-    target: 'docker',
-    model,
-    pods,
-    get password() {
-      return password;
+  return kubeletDeployment(
+    {
+      target: 'docker',
+      model,
+      runId: opts.runId,
+      pods,
+      newPod,
+      state: held.state,
+      vols,
+      secret,
+      ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      podControl,
+      services: held.services,
+      majorityClientAddress: at.majorityClient,
+      teardown,
     },
-    passwords,
-    async setPassword(next: string) {
-      password = next;
-      registerSecret(next);
-      if (!passwords.includes(next)) passwords.push(next);
-      await writeSecret(model, vols, next);
+    {
+      redisVersion: () => recipe.version,
+      describe: () => ({
+        run_dir: runDir,
+        password_file: vols.passwordFile,
+        image: recipe.tag,
+        dns_server: at.dns,
+        ...placementFacts(pods, opts.stableAddresses === true, held.services),
+      }),
+      extra: {
+        dns: dnsControl(dns),
+        podEvents: events,
+        // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
+        nodeIdentity: (node: string) => book.identify(node),
+      },
     },
-    downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
-    podControl,
-    pause: localPause(pods),
-    network: localNetwork({ runId: opts.runId, state, pods, redisPort: model.redisPort, majorityClientAddress: at.majorityClient }),
-    nodes: localNodes(model, pods, podControl),
-    ...(services ? { services } : {}),
-    volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
-    scale: localPodScale({ pods, newPod, state, podControl }),
-    dns: dnsControl(dns!),
-    get redisVersion() {
-      return recipe.version;
-    },
-    describe: () => ({
-      run_dir: runDir,
-      password_file: vols.passwordFile,
-      image: recipe.tag,
-      dns_server: at.dns,
-      ...placementFacts(pods, opts.stableAddresses === true, services),
-    }),
-    down,
-    [Symbol.asyncDispose]: down,
-  };
+  );
 }

@@ -53,12 +53,19 @@ export function manifestImage(model: DeploymentModel): string {
 /** How many times a pod may move before its addresses are reused (ordinals 0-9 fit). */
 export const GENERATIONS = 9;
 
+export interface DockerAddresses {
+  pod(ordinal: number, generation: number): string;
+  sentinelSource(ordinal: number, generation: number): string;
+  dns: string;
+  majorityClient: string;
+}
+
 /**
  * Loopback addresses of the docker target: pod i of generation g (its g-th recreation) on
  * 127.0.S.(1+i+10g), its sentinel's outgoing connections from 127.0.S.(101+i+10g); the DNS server on
  * .53, the API server on .240 and the Services on .250+ as on the local target.
  */
-export function dockerAddresses(subnet: number) {
+export function dockerAddresses(subnet: number): DockerAddresses {
   return {
     pod: (ordinal: number, generation: number) => `127.0.${subnet}.${1 + ordinal + 10 * (generation % GENERATIONS)}`,
     sentinelSource: (ordinal: number, generation: number) => `127.0.${subnet}.${101 + ordinal + 10 * (generation % GENERATIONS)}`,

@@ -10,12 +10,16 @@ export interface PodAddress {
   local: string;
 }
 
-/** Pure mapping from what Sentinel and INFO report (names, pod IPs) to where the harness connects. */
+/** Pure mapping from what Sentinel and INFO report (names, pod IPs) to where the harness connects, and back. */
 export class AddressBook {
   private readonly map = new Map<string, string>();
+  /** Every address an entry was ever reached at ► its first name (kept when a pod moves, so old records still name it). */
+  private readonly identities = new Map<string, string>();
 
   set(entry: PodAddress): void {
     for (const n of entry.names) this.map.set(n.toLowerCase(), entry.local);
+    const first = entry.names[0];
+    if (first !== undefined) this.identities.set(entry.local, first);
   }
 
   /** A pod's IP changes when it is recreated; both the old and the new IP keep mapping to its forward. */
@@ -25,6 +29,17 @@ export class AddressBook {
 
   resolve(host: string): string | null {
     return this.map.get(host.toLowerCase().replace(/\.$/, '')) ?? null;
+  }
+
+  /**
+   * The reverse of {@link resolve} for a `host:port` a client's socket reached: the entry's first name
+   * (the pod's FQDN, its identity in the topology) with the same port; anything the book never mapped
+   * passes through unchanged.
+   */
+  identify(node: string): string {
+    const i = node.lastIndexOf(':');
+    const name = i > 0 ? this.identities.get(node.slice(0, i)) : undefined;
+    return name === undefined ? node : `${name}${node.slice(i)}`;
   }
 
   /** An ioredis natMap: `host:port` as a sentinel reports it to the forward's address. */

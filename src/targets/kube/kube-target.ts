@@ -356,6 +356,8 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       ...(backend.clock ? { clock: backend.clock } : {}),
       ...(backend.stress ? { stress: backend.stress } : {}),
       podEvents: { subscribe: (fn: (e: PodTimelineEvent) => void) => tracker.subscribe(fn) },
+      // Clients reach a pod at its forward's address; the topology knows it by its FQDN.
+      nodeIdentity: (node: string) => fw.book.identify(node),
       redisVersion: version,
       describe: () => ({
         ...opts.facts,

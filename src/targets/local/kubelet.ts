@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import { withProbe } from '../../redis/clients.ts';
-import type { ContainerRuntime, RunningContainer } from '../runtime/runtime.ts';
+import type { ContainerExit, ContainerRuntime, RunningContainer } from '../runtime/runtime.ts';
 import { addr, type ContainerName } from '../target.ts';
 import type { Binaries } from './binaries.ts';
 import { containerSpec, type SpecContext } from './container-spec.ts';
@@ -29,6 +29,24 @@ export interface KubeletOptions {
   hostMap(s: string): string;
   /** The Services' container environment, or undefined while they do not run (or never will: detached). */
   servicesEnv(): Record<string, string> | undefined;
+  /**
+   * restartPolicy Always (the docker target): a container that exits on its own once started (answered, for
+   * redis and sentinel) is started again after the CrashLoopBackOff delay, and each termination and restart
+   * is told here as a pod event (`redis-0: redis terminated: OOMKilled …`). Without it a container that
+   * exits stays down until a fault or heal starts its pod (the local target).
+   */
+  onRestartEvent?: (e: { type: 'terminated' | 'restarted'; detail: string }) => void;
+}
+
+/** The kubelet's CrashLoopBackOff: the first restart at once, then 10 s doubling up to 5 min. */
+export function crashLoopBackOffMs(restartCount: number): number {
+  return restartCount === 0 ? 0 : Math.min(10_000 * 2 ** (restartCount - 1), 300_000);
+}
+
+/** The kubelet's lastState.terminated.reason for an exit. */
+export function terminationReason(exit: ContainerExit): string {
+  if (exit.oomKilled) return 'OOMKilled';
+  return exit.exitCode === 0 ? 'Completed' : 'Error';
 }
 
 const waitExit = async (c: RunningContainer, ms: number): Promise<boolean> => {
@@ -76,6 +94,8 @@ export function createKubelet(o: KubeletOptions) {
     return running;
   };
 
+  const restarts = restartPolicy(o, launch);
+
   /** Start redis or sentinel and wait until it answers on its port (no exec probe: start-up must not wait 5 s). */
   const start = async (pod: LocalPod, which: ContainerName): Promise<void> => {
     const running = await launch(pod, modelOf(which), which);
@@ -95,6 +115,7 @@ export function createKubelet(o: KubeletOptions) {
       }
       try {
         await withProbe(endpoint, { password: which === 'redis' ? o.password() : undefined, connectTimeoutMs: 200 }, (r) => r.ping());
+        restarts.watch(pod, modelOf(which), which, running);
         return;
       } catch {
         if (performance.now() > deadline)
@@ -108,7 +129,7 @@ export function createKubelet(o: KubeletOptions) {
   const startSidecars = async (pod: LocalPod): Promise<void> => {
     // The sidecars talk to the API server the harness plays; a detached deployment outlives the harness.
     if (!o.servicesEnv()) return;
-    for (const c of model.sidecars) if (!pod.containers[c.name]) await launch(pod, c, 'redis');
+    for (const c of model.sidecars) if (!pod.containers[c.name]) restarts.watch(pod, c, 'redis', await launch(pod, c, 'redis'));
     await writeState(o.state);
   };
 
@@ -124,9 +145,11 @@ export function createKubelet(o: KubeletOptions) {
   /** SIGKILL one container (or every container of the pod) and wait until gone. */
   const kill = async (pod: LocalPod, name?: string): Promise<void> => {
     const names = name === undefined ? Object.keys(pod.containers) : [name];
+    // Pending restarts are void at once (cancel's synchronous part); one under way kills what it started.
+    const drained = restarts.cancel(pod, name);
     const running = names.flatMap((n) => (pod.containers[n] ? [pod.containers[n].running] : []));
     for (const n of names) delete pod.containers[n];
-    await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGKILL', 2000)));
+    await Promise.all([drained, ...running.map((c) => signalAndWaitExit(c, 'SIGKILL', 2000))]);
   };
 
   /** The kubelet's termination: preStop hooks, then SIGTERM, then SIGKILL when the grace period is up. */
@@ -141,9 +164,11 @@ export function createKubelet(o: KubeletOptions) {
       );
     }
     const preStopMs = performance.now() - started;
+    const drained = restarts.cancel(pod);
     const running = Object.values(pod.containers).map((c) => c.running);
     pod.containers = {};
     const left = Math.max(2000, graceMs - preStopMs);
+    await drained;
     await Promise.all(running.map((c) => signalAndWaitExit(c, 'SIGTERM', left).then((gone) => gone || signalAndWaitExit(c, 'SIGKILL', 2000))));
     return { preStopMs: Math.round(preStopMs) };
   };
@@ -178,4 +203,75 @@ export function createKubelet(o: KubeletOptions) {
       return true;
     },
   };
+}
+
+type Launch = (pod: LocalPod, c: ContainerModel, which: ContainerName) => Promise<RunningContainer>;
+
+/**
+ * restartPolicy Always over `launch` (when `o.onRestartEvent` is given): containers handed to `watch` that exit
+ * while still the pod's (not killed or terminated by the kubelet) are started again after the backoff.
+ * `cancel` drops pending restarts of a pod (or one container) the kubelet is ending; a restart that was
+ * under way when its pod was ended is killed at once, so nothing outlives the pod.
+ */
+function restartPolicy(o: KubeletOptions, launch: Launch) {
+  const pending = new Map<string, NodeJS.Timeout>();
+  /** Restarts under way (launching), awaited by `cancel`. */
+  const starting = new Map<string, Promise<void>>();
+  /** Bumped when the kubelet ends a pod's container: a restart begun before that is void. */
+  const epoch = new Map<string, number>();
+  const key = (pod: LocalPod, name: string) => `${pod.name}/${name}`;
+  const emit = o.onRestartEvent;
+
+  const restart = async (pod: LocalPod, c: ContainerModel, which: ContainerName, since: number): Promise<void> => {
+    const running = await launch(pod, c, which);
+    if ((epoch.get(key(pod, c.name)) ?? 0) !== since) {
+      if (pod.containers[c.name]?.running === running) delete pod.containers[c.name];
+      await signalAndWaitExit(running, 'SIGKILL', 2000);
+      await running.remove();
+      return;
+    }
+    await writeState(o.state);
+    emit!({ type: 'restarted', detail: `${pod.name}: ${c.name} restarted (restart count ${pod.restarts[c.name]})` });
+    watch(pod, c, which, running);
+  };
+
+  const watch = (pod: LocalPod, c: ContainerModel, which: ContainerName, running: RunningContainer): void => {
+    if (!emit) return;
+    void running.exited.then((exit) => {
+      if (pod.containers[c.name]?.running !== running) return;
+      delete pod.containers[c.name];
+      const k = key(pod, c.name);
+      const delayMs = crashLoopBackOffMs(pod.restarts[c.name] ?? 0);
+      const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`;
+      emit({ type: 'terminated', detail: `${pod.name}: ${c.name} terminated: ${terminationReason(exit)} (${how}), restart in ${delayMs} ms` });
+      const since = epoch.get(k) ?? 0;
+      pending.set(
+        k,
+        setTimeout(() => {
+          pending.delete(k);
+          if (pod.containers[c.name] || (epoch.get(k) ?? 0) !== since) return;
+          const started = restart(pod, c, which, since).catch((e: unknown) =>
+            emit({ type: 'terminated', detail: `${pod.name}: ${c.name} could not be restarted: ${e instanceof Error ? e.message : String(e)}` }),
+          );
+          starting.set(k, started);
+          void started.finally(() => starting.delete(k));
+        }, delayMs),
+      );
+    });
+  };
+
+  /** Void a pod's (or one container's) pending restarts at once; resolves once a restart already under way has killed what it started. */
+  const cancel = async (pod: LocalPod, name?: string): Promise<void> => {
+    const under: Promise<void>[] = [];
+    for (const n of name === undefined ? [...new Set([...Object.keys(pod.containers), ...Object.keys(pod.restarts)])] : [name]) {
+      const k = key(pod, n);
+      epoch.set(k, (epoch.get(k) ?? 0) + 1);
+      clearTimeout(pending.get(k));
+      pending.delete(k);
+      const s = starting.get(k);
+      if (s) under.push(s);
+    }
+    await Promise.all(under);
+  };
+  return { watch, cancel };
 }

@@ -1,30 +1,23 @@
 // The local target: the manifests' pods as real redis-server / redis-sentinel processes on loopback addresses, run by the kubelet emulation.
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
-import { registerSecret } from '../../process/redact.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { createProcessRuntime } from '../runtime/process-runtime.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
-import { waitForConvergence } from '../convergence.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { podDnsMap } from './container-spec.ts';
+import { kubeletDeployment, podSecret } from './deployment.ts';
 import { createKubelet, type Kubelet } from './kubelet.ts';
 import { keepLogs } from './logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './mounts.ts';
-import { localNodes } from './nodes.ts';
-import { localNetwork } from './partitions.ts';
-import { localPause } from './pause.ts';
 import { localPodControl } from './pod-control.ts';
-import { localAddresses, makePod, podByName, type LocalPod } from './pods.ts';
-import { localPodScale } from './scale.ts';
+import { localAddresses, makePod, type LocalPod } from './pods.ts';
 import { startLocalServices, type LocalServices } from './services.ts';
-import { assertPodPortsFree, waitForReplicas } from './startup.ts';
+import { assertPodPortsFree, startPodContainers } from './startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
-import { localVolumes } from './volumes.ts';
 
 export type { ConfigOverrides } from '../../model/overrides.ts';
 
@@ -63,15 +56,15 @@ async function bringUp(
   await renderConfigMaps(model, vols, podDnsMap(model, pods), opts.overrides);
   await writeSecret(model, vols, password);
   for (const p of pods) await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
-  // Sentinels discover replicas from the master's INFO, refreshed only every 10 s while healthy:
-  // start them once replication is established so the first INFO already lists every replica.
-  await Promise.all(pods.map((p) => kubelet.start(p, 'redis')));
-  await waitForReplicas(pods, password, model.replicas - 1, LOCAL_DEFAULTS.startTimeoutMs);
-  await Promise.all(pods.map((p) => kubelet.start(p, 'sentinel')));
-  for (const p of pods) await kubelet.startSidecars(p);
-  const timeoutMs = opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs;
-  await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs });
-  await services?.waitForEndpoints(timeoutMs);
+  await startPodContainers({
+    kubelet,
+    pods,
+    model,
+    password,
+    startTimeoutMs: LOCAL_DEFAULTS.startTimeoutMs,
+    convergeTimeoutMs: opts.convergeTimeoutMs ?? LOCAL_DEFAULTS.convergeTimeoutMs,
+    services,
+  });
 }
 
 export async function startLocalDeployment(opts: LocalOptions): Promise<StartedDeployment> {
@@ -86,9 +79,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   const pods: LocalPod[] = model.podNames.map((name, i) => ({ ...newPod(i), name }));
   for (const p of pods) await assertPodPortsFree(p);
 
-  let password = model.password.value ?? randomBytes(24).toString('base64url');
-  registerSecret(password);
-  const passwords = [password];
+  const secret = podSecret(model);
   const state: LocalState = {
     runId: opts.runId,
     runDir,
@@ -111,15 +102,15 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     bins,
     state,
     startTimeoutMs: LOCAL_DEFAULTS.startTimeoutMs,
-    password: () => password,
-    passwords,
+    password: () => secret.password,
+    passwords: secret.passwords,
     hostMap: podDnsMap(model, pods),
     servicesEnv: () => services?.containerEnv,
   });
   const teardown = async () => {
     unregister();
     await services?.close();
-    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
+    if (opts.logsDir) await keepLogs(runDir, opts.logsDir, secret.passwords).catch(() => {});
     // A frozen container still dies on SIGKILL; partitions go with the deployment.
     await Promise.all(pods.map((p) => kubelet.kill(p)));
     await removeDeployment(state);
@@ -134,51 +125,38 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         runDir,
         pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.containers.redis !== undefined })),
       });
-    await bringUp(opts, pods, kubelet, vols, password, services);
+    await bringUp(opts, pods, kubelet, vols, secret.password, services);
   } catch (e) {
     await teardown();
     throw e;
   }
 
-  const podControl = localPodControl(pods, kubelet);
-  let downed = false;
-  const down = async () => {
-    if (downed) return;
-    downed = true;
-    await teardown();
-  };
-  return {
-    target: 'local',
-    model,
-    pods,
-    get password() {
-      return password;
+  return kubeletDeployment(
+    {
+      target: 'local',
+      model,
+      runId: opts.runId,
+      pods,
+      newPod,
+      state,
+      vols,
+      secret,
+      ...(opts.overrides ? { overrides: opts.overrides } : {}),
+      podControl: localPodControl(pods, kubelet),
+      services,
+      majorityClientAddress: localAddresses(subnet).majorityClient,
+      teardown,
     },
-    passwords,
-    async setPassword(next: string) {
-      password = next;
-      registerSecret(next);
-      if (!passwords.includes(next)) passwords.push(next);
-      await writeSecret(model, vols, next);
+    {
+      redisVersion: () => version,
+      describe: () => ({
+        run_dir: runDir,
+        password_file: vols.passwordFile,
+        redis_server: bins.redisServer,
+        redis_sentinel: bins.redisSentinel,
+        pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
+        ...(services ? { service_addresses: services.describe() } : {}),
+      }),
     },
-    downAfterMs: Number(opts.overrides?.sentinel?.['down-after-milliseconds'] ?? model.downAfterMs),
-    podControl,
-    pause: localPause(pods),
-    network: localNetwork({ runId: opts.runId, state, pods, redisPort: model.redisPort, majorityClientAddress: localAddresses(subnet).majorityClient }),
-    nodes: localNodes(model, pods, podControl),
-    ...(services ? { services } : {}),
-    volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
-    scale: localPodScale({ pods, newPod, state, podControl }),
-    redisVersion: version,
-    describe: () => ({
-      run_dir: runDir,
-      password_file: vols.passwordFile,
-      redis_server: bins.redisServer,
-      redis_sentinel: bins.redisSentinel,
-      pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
-      ...(services ? { service_addresses: services.describe() } : {}),
-    }),
-    down,
-    [Symbol.asyncDispose]: down,
-  };
+  );
 }

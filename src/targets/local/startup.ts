@@ -1,9 +1,14 @@
-// What starting a local deployment checks and waits for: free addresses, then established replication.
+// What starting a kubelet deployment checks and waits for: free addresses, the containers in order, established replication, convergence.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import { parseInfo, withProbe } from '../../redis/clients.ts';
+import { waitForConvergence } from '../convergence.ts';
 import type { Pod } from '../target.ts';
+import type { Kubelet } from './kubelet.ts';
+import type { LocalPod } from './pods.ts';
+import type { LocalServices } from './services.ts';
 
 export async function assertPortFree(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -44,4 +49,30 @@ export async function waitForReplicas(pods: readonly Pod[], password: string, n:
     if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `replication did not establish within ${timeoutMs} ms (see the pods' redis.log)`);
     await sleep(10);
   }
+}
+
+/**
+ * The pods' containers started as the deployment needs them: every redis, replication established, then every
+ * sentinel (they discover replicas from the master's INFO, refreshed only every 10 s while healthy, so the
+ * first INFO must already list every replica), the sidecars, and a converged deployment with its Services'
+ * endpoints. `afterRedis` runs once the redis containers answer (the docker target publishes the headless Service).
+ */
+export async function startPodContainers(o: {
+  kubelet: Kubelet;
+  pods: LocalPod[];
+  model: DeploymentModel;
+  password: string;
+  startTimeoutMs: number;
+  convergeTimeoutMs: number;
+  services: LocalServices | null;
+  afterRedis?: () => Promise<void>;
+}): Promise<void> {
+  const { kubelet, pods, model, password } = o;
+  await Promise.all(pods.map((p) => kubelet.start(p, 'redis')));
+  await o.afterRedis?.();
+  await waitForReplicas(pods, password, model.replicas - 1, o.startTimeoutMs);
+  await Promise.all(pods.map((p) => kubelet.start(p, 'sentinel')));
+  for (const p of pods) await kubelet.startSidecars(p);
+  await waitForConvergence({ pods, password, masterName: model.masterName }, { timeoutMs: o.convergeTimeoutMs });
+  await o.services?.waitForEndpoints(o.convergeTimeoutMs);
 }

@@ -35,6 +35,11 @@ export interface DriverConfig {
   name?: string;
   /** How long start waits for the driver's first line. Default 15 000 ms. */
   startTimeoutMs?: number;
+  /**
+   * A resolv.conf naming the cluster DNS (the target's `dns.resolvConf`): the driver runs in a mount
+   * namespace of its own where it is /etc/resolv.conf, so the library resolves pod names as the pods do.
+   */
+  resolvConf?: string;
 }
 
 export interface DriverExit {
@@ -95,12 +100,43 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
   return env;
 }
 
+/**
+ * `command` in a private mount namespace whose /etc/resolv.conf is `resolvConf` (bind-mounted): the
+ * process resolves through that file's server, the host's resolv.conf untouched. No fork: unshare and sh
+ * exec into the command, so its pid is the one spawned and signals reach it.
+ */
+export function withResolvConf(command: readonly string[], resolvConf: string): string[] {
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"',
+    'sh',
+    resolvConf,
+    ...command,
+  ];
+}
+
+/** The argv a driver is spawned with: its kind's command, in a namespace with the cluster's resolv.conf when asked (root only). */
+export function driverArgv(name: string, command: readonly string[], resolvConf: string | undefined): string[] {
+  if (resolvConf === undefined) return [...command];
+  if (process.getuid?.() !== 0)
+    throw new HarnessError(
+      'PRIVILEGE_MISSING',
+      `driver "${name}" must resolve pod names through the run's DNS server, which needs a mount namespace: run the harness as root`,
+    );
+  return withResolvConf(command, resolvConf);
+}
+
 /** Start a driver of a registered kind (registry.ts) or a custom command; resolves once it wrote its first line. */
 export async function startDriver(kind: string | DriverKind | ExecDriver, config: DriverConfig, clock: Clock): Promise<StartedDriver> {
   const k = typeof kind === 'string' ? driverKind(kind) : kind;
   const name = config.name ?? k.kind;
-  const [file, ...args] = k.command;
-  if (!file) throw new HarnessError('USAGE', `driver "${name}" has an empty command`);
+  if (!k.command[0]) throw new HarnessError('USAGE', `driver "${name}" has an empty command`);
+  const [file, ...args] = driverArgv(name, k.command, config.resolvConf) as [string, ...string[]];
   const mask = (s: string): string => (config.password.length >= 4 ? s.split(config.password).join('***') : s);
 
   const child: ChildProcess = spawn(file, args, { env: driverEnv(config, k.env), stdio: ['pipe', 'pipe', 'pipe'] });

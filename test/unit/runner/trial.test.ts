@@ -24,9 +24,9 @@ workload: { rateHz: 200, warmupMs: 20 }
 expect: { failover: true, maxLostWrites: 0 }
 `;
 
-function setup(yaml = MASTER_KILL): { world: FakeWorld; clock: Clock; phases: string[]; ctx: TrialContext } {
+function setup(yaml = MASTER_KILL, named = false): { world: FakeWorld; clock: Clock; phases: string[]; ctx: TrialContext } {
   const clock = createClock();
-  const world = new FakeWorld(clock);
+  const world = new FakeWorld(clock, { named });
   const phases: string[] = [];
   const ctx: TrialContext = {
     deployment: fakeDeployment(world),
@@ -175,5 +175,41 @@ describe('runTrial against a fake deployment', () => {
       const { result } = await runTrial({ ...ctx, deployment: { ...fakeDeployment(world), faultBackend: 'chaos-mesh' } }, fakeTrialIo(world));
       expect(result.faultBackend).toBe('chaos-mesh');
     }
+  });
+});
+
+describe('one node identity (pods known by DNS name, sockets seeing their IPs, as on docker)', () => {
+  const ACCEPTING = MASTER_KILL.replace('maxLostWrites: 0 }', 'maxLostWrites: 0, acceptLossFromOldMaster: true }');
+  const FQDN0 = 'redis-0.redis-headless.fake.svc.cluster.local:6379';
+
+  /** The old master acknowledges writes while its kill is under way (60 ms); the failover discards them. */
+  function losingTrial() {
+    const t = setup(ACCEPTING, true);
+    t.world.loseUnreplicated = true;
+    t.world.kill = { after: new Promise<void>((r) => setTimeout(r, 60)) };
+    return t;
+  }
+
+  it("the deployment's nodeIdentity puts every history node in the topology's terms: the old master's losses are accepted", async () => {
+    const { world, ctx } = losingTrial();
+    const { result, history } = await runTrial(ctx, fakeTrialIo(world));
+    const nodes = new Set(history.flatMap((o) => (o.node ? [o.node] : [])));
+    expect([...nodes].sort()).toEqual([FQDN0, 'redis-1.redis-headless.fake.svc.cluster.local:6379']);
+    expect(result.figures.writes_lost).toBeGreaterThan(0);
+    expect(result.figures.writes_lost_old_master).toBe(result.figures.writes_lost);
+    expect(check(result, 'write-loss')).toBe(true);
+    expect(result.warnings?.some((w) => w.includes(`acknowledged by the old master ${FQDN0}`))).toBe(true);
+    expect(result.verdict).toBe('pass');
+  });
+
+  it('without it the same losses are misattributed (the gap this closes): write-loss fails naming the IP', async () => {
+    const { world, ctx } = losingTrial();
+    const { nodeIdentity, ...bare } = ctx.deployment;
+    expect(nodeIdentity).toBeTypeOf('function');
+    const { result } = await runTrial({ ...ctx, deployment: bare }, fakeTrialIo(world));
+    expect(result.figures.writes_lost).toBeGreaterThan(0);
+    expect(result.figures.writes_lost_old_master).toBe(0);
+    expect(check(result, 'write-loss')).toBe(false);
+    expect(result.checks.find((c) => c.name === 'write-loss')?.explanation).toContain('by 127.0.9.1:6379');
   });
 });

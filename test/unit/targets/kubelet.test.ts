@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadDeployment, type DeploymentModel } from '../../../src/config/manifests.ts';
 import { containerSpec, podDnsMap } from '../../../src/targets/local/container-spec.ts';
-import { createKubelet } from '../../../src/targets/local/kubelet.ts';
+import { crashLoopBackOffMs, createKubelet, type KubeletOptions } from '../../../src/targets/local/kubelet.ts';
 import { hostVolumes } from '../../../src/targets/local/mounts.ts';
 import { makePod, type LocalPod } from '../../../src/targets/local/pods.ts';
 import type { LocalState } from '../../../src/targets/local/state.ts';
@@ -20,14 +20,23 @@ class FakeRuntime implements ContainerRuntime {
   execCode = 0;
   /** Whether SIGTERM ends a container (false: it ignores it, as a hung process would). */
   termEnds = true;
+  /** End the latest container of this id on its own (a crash, an OOM kill by its cgroup). */
+  readonly crash = new Map<string, (e: ContainerExit) => void>();
+  /** When set, start() waits for it (a container engine that is slow to create one). */
+  startGate: Promise<void> | null = null;
   pathInContainer = (m: MountSpec) => m.containerPath;
   async start(spec: ContainerSpec): Promise<RunningContainer> {
     this.calls.push(`start ${spec.pod}/${spec.container}`);
+    if (this.startGate) await this.startGate;
     let running = true;
     let exit!: (e: ContainerExit) => void;
     const exited = new Promise<ContainerExit>((r) => (exit = r));
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the container's methods record into the runtime that made it
     const rt = this;
+    this.crash.set(`${spec.pod}/${spec.container}`, (e) => {
+      running = false;
+      exit(e);
+    });
     return {
       id: `${spec.pod}/${spec.container}`,
       pid: undefined,
@@ -47,7 +56,9 @@ class FakeRuntime implements ContainerRuntime {
         rt.calls.push(`exec ${spec.pod}/${spec.container} ${argv.join(' ')} POD_NAME=${opts.env.POD_NAME}`);
         return { exitCode: rt.execCode, timedOut: false, stdout: '', stderr: '' };
       },
-      remove: async () => {},
+      remove: async () => {
+        rt.calls.push(`remove ${spec.pod}/${spec.container}`);
+      },
     };
   }
   async removeLabelled() {
@@ -64,7 +75,7 @@ afterEach(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const setUp = async (runtime: ContainerRuntime, overrides: Partial<DeploymentModel> = {}) => {
+const setUp = async (runtime: ContainerRuntime, overrides: Partial<DeploymentModel> = {}, options: Partial<KubeletOptions> = {}) => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'kubelet-test-'));
   const m = { ...model, ...overrides };
   const pods: LocalPod[] = m.podNames.map((name, i) =>
@@ -83,6 +94,7 @@ const setUp = async (runtime: ContainerRuntime, overrides: Partial<DeploymentMod
     passwords: ['pw'],
     hostMap: podDnsMap(m, pods),
     servicesEnv: () => undefined,
+    ...options,
   });
   return { pods, kubelet, state };
 };
@@ -173,6 +185,84 @@ describe('kubelet', () => {
     await place(rt, pods[0]!, 'sentinel');
     await kubelet.kill(pods[0]!, 'redis');
     expect(Object.keys(pods[0]!.containers)).toEqual(['sentinel']);
+  });
+});
+
+describe('restartPolicy Always (onRestartEvent given)', () => {
+  const OOM: ContainerExit = { exitCode: 137, signal: null, oomKilled: true };
+  const settle = () => new Promise((r) => setTimeout(r, 20));
+
+  it('CrashLoopBackOff: at once, then 10 s doubling, capped at 5 min', () => {
+    expect([0, 1, 2, 3, 5, 6, 10].map(crashLoopBackOffMs)).toEqual([0, 10_000, 20_000, 40_000, 160_000, 300_000, 300_000]);
+  });
+
+  it('a container that dies on its own is reported (OOMKilled) and started again with its restart count; one the kubelet kills is not', async () => {
+    const rt = new FakeRuntime();
+    const events: string[] = [];
+    const { pods, kubelet } = await setUp(
+      rt,
+      {},
+      { servicesEnv: () => ({ KUBE_API: 'http://127.0.106.240' }), onRestartEvent: (e) => events.push(`${e.type} ${e.detail}`) },
+    );
+    const pod = pods[0]!;
+    await kubelet.startSidecars(pod);
+    expect(rt.calls.filter((c) => c.startsWith('start'))).toEqual(['start redis-0/role-labeller']);
+    rt.crash.get('redis-0/role-labeller')!(OOM);
+    await settle();
+    expect(events).toEqual([
+      'terminated redis-0: role-labeller terminated: OOMKilled (exit code 137), restart in 0 ms',
+      'restarted redis-0: role-labeller restarted (restart count 1)',
+    ]);
+    expect(pod.restarts['role-labeller']).toBe(1);
+    expect(pod.containers['role-labeller']?.running.isRunning()).toBe(true);
+    // The second death waits out the backoff; the kubelet ending the pod meanwhile cancels the restart.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      rt.crash.get('redis-0/role-labeller')!({ exitCode: 1, signal: null, oomKilled: false });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(events.at(-1)).toBe('terminated redis-0: role-labeller terminated: Error (exit code 1), restart in 10000 ms');
+      await kubelet.kill(pod);
+      await vi.advanceTimersByTimeAsync(20_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(rt.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
+    expect(pod.containers).toEqual({});
+    // Killed by the kubelet: no report, no restart.
+    await kubelet.startSidecars(pod);
+    const n = events.length;
+    await kubelet.kill(pod);
+    await settle();
+    expect(events).toHaveLength(n);
+    expect(rt.calls.filter((c) => c.startsWith('start'))).toHaveLength(3);
+  });
+
+  it('a restart under way when the kubelet ends the pod: what it started is killed and removed before kill() resolves', async () => {
+    const rt = new FakeRuntime();
+    const events: string[] = [];
+    const { pods, kubelet } = await setUp(rt, {}, { servicesEnv: () => ({ KUBE_API: 'http://127.0.106.240' }), onRestartEvent: (e) => events.push(e.type) });
+    const pod = pods[0]!;
+    await kubelet.startSidecars(pod);
+    let release!: () => void;
+    rt.startGate = new Promise<void>((r) => (release = r));
+    rt.crash.get('redis-0/role-labeller')!(OOM);
+    await settle();
+    expect(rt.calls.at(-1)).toBe('start redis-0/role-labeller');
+    const killing = kubelet.kill(pod);
+    setTimeout(release, 20);
+    await killing;
+    expect(rt.calls.slice(-3)).toEqual(['start redis-0/role-labeller', 'signal redis-0/role-labeller SIGKILL', 'remove redis-0/role-labeller']);
+    expect(pod.containers).toEqual({});
+    expect(events).toEqual(['terminated']);
+  });
+
+  it('without onRestartEvent (the local target) a dead container stays down and nothing is reported', async () => {
+    const rt = new FakeRuntime();
+    const { pods, kubelet } = await setUp(rt, {}, { servicesEnv: () => ({ KUBE_API: 'http://127.0.106.240' }) });
+    await kubelet.startSidecars(pods[0]!);
+    rt.crash.get('redis-0/role-labeller')!(OOM);
+    await settle();
+    expect(rt.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
   });
 });
 

@@ -1,9 +1,11 @@
 // startDriver on small exec drivers (no redis): the hello, ops on the run clock, malformed lines, stop and crash handling.
-import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { createClock } from '../../../src/clock.ts';
 import { DriverProtocolError } from '../../../src/workload/drivers/protocol.ts';
-import { startDriver, type DriverConfig, type ExecDriver, type StartedDriver } from '../../../src/workload/drivers/driver.ts';
+import { driverArgv, startDriver, withResolvConf, type DriverConfig, type ExecDriver, type StartedDriver } from '../../../src/workload/drivers/driver.ts';
 
 const PASSWORD = 'pw-not-to-be-seen-7f3a';
 const CONFIG: DriverConfig = {
@@ -136,5 +138,45 @@ sys.exit(3)`;
     await expect(startDriver(py('import time; time.sleep(30)'), { ...CONFIG, startTimeoutMs: 300 }, createClock())).rejects.toThrow(
       /wrote no line within 300 ms/,
     );
+  });
+});
+
+describe('a driver that resolves through the cluster DNS (resolvConf)', () => {
+  it('runs its command in a private mount namespace with the file bind-mounted on /etc/resolv.conf; none asked, none used', () => {
+    expect(driverArgv('d', ['/usr/bin/python3', 'w.py'], undefined)).toEqual(['/usr/bin/python3', 'w.py']);
+    const argv = withResolvConf(['/usr/bin/python3', 'w.py'], '/run/x/resolv.conf');
+    // A private mount namespace, the file bound over /etc/resolv.conf inside it, then exec of the command itself (its pid stays the driver's).
+    expect(argv.slice(0, 4)).toEqual(['unshare', '--mount', '--propagation', 'private']);
+    expect(argv.slice(-3)).toEqual(['/run/x/resolv.conf', '/usr/bin/python3', 'w.py']);
+    expect(argv.find((a) => a.includes('mount --bind'))).toBe('mount --bind "$1" /etc/resolv.conf && shift && exec "$@"');
+  });
+
+  it('without root: one clear error naming what to change, nothing spawned', () => {
+    const spy = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      expect(() => driverArgv('redis-py', ['py'], '/x/resolv.conf')).toThrow(/driver "redis-py" must resolve pod names .* run the harness as root/);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it.runIf(process.getuid?.() === 0)('(root) the driver reads the given resolv.conf, its pid is the driver, and the host file is untouched', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sc-resolv-'));
+    try {
+      const file = path.join(dir, 'resolv.conf');
+      writeFileSync(file, 'nameserver 127.0.171.99\n');
+      const host = readFileSync('/etc/resolv.conf', 'utf8');
+      const code = `${PRELUDE}ns = open("/etc/resolv.conf").read().split()[1]
+out({"hello": {"client": "resolv", "version": ns}})
+sys.stdin.read()
+out({"bye": {"skipped": 0}})`;
+      const d = await startDriver(py(code), { ...CONFIG, resolvConf: file }, createClock());
+      expect(d.info.version).toBe('127.0.171.99');
+      expect(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('/usr/bin/python3');
+      expect(readFileSync('/etc/resolv.conf', 'utf8')).toBe(host);
+      expect(await d.stop()).toEqual({ code: 0, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

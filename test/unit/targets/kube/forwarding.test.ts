@@ -43,6 +43,23 @@ describe('AddressBook', () => {
     expect(book.resolve('10.244.3.9')).toBe('127.0.250.1');
     expect(book.natMap('example.org:80')).toEqual({ host: 'example.org', port: 80 });
   });
+
+  it('identify: an address a socket reached ► the pod identity (first name, same port), old addresses of a moved pod included; others unchanged', () => {
+    const book = new AddressBook();
+    const fqdn = 'redis-0.redis-headless.matrix.svc.cluster.local';
+    book.set({ pod: 'redis-0', names: [fqdn, 'redis-0.redis-headless'], local: '127.0.131.1' });
+    book.set({ pod: 'redis-1', names: ['redis-1.redis-headless.matrix.svc.cluster.local'], local: '127.0.131.2' });
+    expect(book.identify('127.0.131.1:6379')).toBe(`${fqdn}:6379`);
+    expect(book.identify('127.0.131.1:26379')).toBe(`${fqdn}:26379`);
+    expect(book.identify('127.0.131.2:6379')).toBe('redis-1.redis-headless.matrix.svc.cluster.local:6379');
+    // The pod moves (docker): its new address names it, and so does the old one, for writes it acknowledged there.
+    book.set({ pod: 'redis-0', names: [fqdn], local: '127.0.131.11' });
+    expect(book.identify('127.0.131.11:6379')).toBe(`${fqdn}:6379`);
+    expect(book.identify('127.0.131.1:6379')).toBe(`${fqdn}:6379`);
+    expect(book.identify('127.0.131.9:6379')).toBe('127.0.131.9:6379');
+    expect(book.identify(`${fqdn}:6379`)).toBe(`${fqdn}:6379`);
+    expect(book.identify('no-port')).toBe('no-port');
+  });
 });
 
 describe('PodForwarder and the resolver', () => {
