@@ -30,7 +30,7 @@ import { addVariantCommands } from './render.ts';
 import { applyUpgradeImage } from './upgrade-image.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import type { Journal } from '../report/journal.ts';
-import { listStates, orphanedStates, removeDeployment, type Removed, type LocalState } from '../targets/local/state.ts';
+import { listStates, orphanedStates, removeDeployment, splitByOwner, type Removed, type LocalState } from '../targets/local/state.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
 import { nftUnavailableReason } from '../targets/local/network.ts';
 
@@ -397,7 +397,8 @@ function addUpDownCommands(program: Command): void {
     .option('--kind-config <file>', 'kind: cluster config', KUBE_FLAG_DEFAULTS.kindConfig)
     .option('--manifests <dir>', 'kind / kube: the manifests whose namespace the run used', RUN_DEFAULTS.manifestsDir)
     .option('--run <id>', "kind / kube: only this run's objects (default: every object labelled app.kubernetes.io/managed-by=sentinel-chaos)")
-    .action(async (o: { target?: TargetName; context?: string; kubeconfig?: string; kindConfig: string; manifests: string; run?: string }) => {
+    .option('--force', 'local / docker: also remove deployments whose harness is still running')
+    .action(async (o: { target?: TargetName; context?: string; kubeconfig?: string; kindConfig: string; manifests: string; run?: string; force?: boolean }) => {
       if (o.target === 'kind' || o.target === 'kube') {
         const { namespace } = await loadDeployment(path.resolve(o.manifests));
         const kube = await import('../targets/kube/start-kube.ts');
@@ -416,9 +417,10 @@ function addUpDownCommands(program: Command): void {
       }
       if (o.context || o.kubeconfig || o.run)
         throw new HarnessError('USAGE', '--context, --kubeconfig and --run apply to down --target kind|kube: add --target kube, or drop them');
-      const states = await listStates();
-      if (states.length === 0) err('nothing to remove');
-      for (const s of states) {
+      const { removable, running } = splitByOwner(await listStates(), o.force === true);
+      for (const s of running) err(`left ${s.runId}: its harness (pid ${s.ownerPid}) is still running; stop that run (Ctrl-C), or pass --force`);
+      if (removable.length === 0 && running.length === 0) err('nothing to remove');
+      for (const s of removable) {
         const r = await removeAny(s);
         err(`removed ${r.runId}: ${describeRemoved(r)}`);
       }

@@ -9,7 +9,15 @@ import os from 'node:os';
 import type Dockerode from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import { HarnessError } from '../../errors.ts';
-import type { ContainerExit, ContainerRuntime, ContainerSpec, ExecResult, MountSpec, RunningContainer } from '../runtime/runtime.ts';
+import {
+  logLost,
+  type ContainerExit,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type ExecResult,
+  type MountSpec,
+  type RunningContainer,
+} from '../runtime/runtime.ts';
 
 /** Labels every container and volume of this runtime carries, besides the spec's own. */
 export const LABEL_POD = 'sentinel-chaos.pod';
@@ -171,6 +179,7 @@ export class DockerRuntime implements ContainerRuntime {
     const docker = await dockerode();
     const name = `sc-${spec.pod}-${spec.container}-${randomBytes(3).toString('hex')}`;
     const log = createWriteStream(spec.logFile, { flags: 'a' });
+    log.once('error', (e) => logLost(spec.logFile, e));
     let c = new PodContainer(spec.image)
       .withName(name)
       .withNetworkMode('host')

@@ -108,6 +108,15 @@ export async function orphanedStates(root = stateRoot()): Promise<LocalState[]> 
   return (await listStates(root)).filter((s) => !s.detached && !isAlive(s.ownerPid));
 }
 
+/**
+ * The states `down` may remove, and those it must leave: a deployment whose harness is still running
+ * belongs to that run (its trials would crash mid-way), unless `force`.
+ */
+export function splitByOwner(states: readonly LocalState[], force: boolean): { removable: LocalState[]; running: LocalState[] } {
+  const running = force ? [] : states.filter((s) => !s.detached && s.ownerPid !== process.pid && isAlive(s.ownerPid));
+  return { removable: states.filter((s) => !running.includes(s)), running };
+}
+
 export async function ensureRoot(root = stateRoot()): Promise<string> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   return root;

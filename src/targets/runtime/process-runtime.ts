@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../errors.ts';
 import {
+  logLost,
   RUN_DIR_LABEL,
   type ContainerExit,
   type ContainerRuntime,
@@ -105,6 +106,7 @@ function execOnHost(spec: ContainerSpec, argv: string[], opts: { env: Record<str
   return new Promise((resolve) => {
     const child = spawnInGroup(argv, { cwd: spec.workingDir, env: opts.env, stdio: 'pipe', logFile: spec.logFile });
     const log = createWriteStream(spec.logFile, { flags: 'a', mode: 0o600 });
+    log.once('error', (e) => logLost(spec.logFile, e));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (d: Buffer) => (out.push(d), log.write(d)));

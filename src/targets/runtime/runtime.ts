@@ -91,3 +91,12 @@ export interface ContainerRuntime {
   /** Remove every container and volume carrying these labels (leftovers of a killed harness); returns what was removed. */
   removeLabelled(labels: Record<string, string>): Promise<string[]>;
 }
+
+const lostLogs = new Set<string>();
+
+/** A container's log file that can no longer be written (its run directory removed under a running harness): said once, never fatal. */
+export function logLost(file: string, e: Error): void {
+  if (lostLogs.has(file)) return;
+  lostLogs.add(file);
+  process.stderr.write(`warning: container log ${file} is no longer written (${e.message}); was the run directory removed by another command?\n`);
+}
