@@ -2,7 +2,7 @@
 // `--replay JOURNAL` runs a journal's schedule again, `--shrink` drops steps while it still fails.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { HarnessError } from '../errors.ts';
 import type { ScheduleRecord, ScheduleStep } from '../model/schedule.ts';
 import { createProgress } from '../report/progress.ts';
