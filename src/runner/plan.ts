@@ -12,7 +12,7 @@ export interface PlanStep extends FaultPlan {
 export function buildPlan(scenarios: readonly Pick<Scenario, 'name' | 'fault'>[]): PlanStep[] {
   return scenarios.flatMap((s) =>
     s.fault.kind === 'composed'
-      ? s.fault.steps.map((st, i) => ({ scenario: `${s.name} step ${i + 1}`, ...planFault(st.fault, 'kube') }))
+      ? s.fault.steps.map((st, i) => ({ scenario: s.name, ...planFault(st.fault, 'kube'), fault: `composed step ${i + 1}: ${st.fault.kind}` }))
       : [{ scenario: s.name, ...planFault(s.fault, 'kube') }],
   );
 }

@@ -32,7 +32,7 @@ describe('composed fault schema', () => {
         { fault: { kind: 'pause', target: 'master', durationMs: 1000 }, at: '2x', after: '+switch-master', durationMs: 0, replica: 0 },
       ],
     });
-    expect(buildPlan([s]).map((p) => `${p.scenario}: ${p.fault}`)).toEqual(['pair step 1: kill-pod', 'pair step 2: pause']);
+    expect(buildPlan([s]).map((p) => `${p.scenario}: ${p.fault}`)).toEqual(['pair: composed step 1: kill-pod', 'pair: composed step 2: pause']);
   });
 
   it('loads the built-in pair scenario (failures in pairs: the new master killed right after +switch-master)', async () => {
