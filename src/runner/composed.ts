@@ -28,6 +28,8 @@ export interface ComposedEnv {
   defer(step: () => unknown): void;
   /** The trial's topology, used when no sentinel names a master. */
   topology: Topology;
+  /** The topology when a step starts (real: the sentinels' master; tests pass a fake's). */
+  currentTopology(fallback: Topology): Promise<Topology>;
   restart: boolean;
   lateInjectMs: number;
   /** How long a step whose heal must follow a failover waits for one. */
@@ -136,7 +138,7 @@ export function startComposed(env: ComposedEnv, spec: ComposedSpec): ComposedRun
     const rec: RealisedStep = { step: i, kind: st.fault.kind, startMs: 0 };
     try {
       await sleepUntil(await reference(i, st));
-      const t = stepTopology(await currentTopology(env.deployment, env.topology), st.replica);
+      const t = stepTopology(await env.currentTopology(env.topology), st.replica);
       const v = victimOf(st.fault, t);
       Object.assign(rec, { startMs: rel(clock.nowNs()), victim: `${v.pod} (${v.role})` });
       realised.push(rec);

@@ -21,7 +21,7 @@ import type { Timeline, TrialWorkload } from './trial-record.ts';
 import type { TrialProbes } from './trial-probes.ts';
 import { durationMs, haltConditionsOf, type Duration, type Scenario } from './scenario.ts';
 import type { ComposedSpec } from './composed-schema.ts';
-import { describeSteps, injectComposed, sentinelMasters, startComposed, type ComposedRun } from './composed.ts';
+import { currentTopology, describeSteps, injectComposed, sentinelMasters, startComposed, type ComposedRun } from './composed.ts';
 import { ScheduleMonitor } from './schedule-monitor.ts';
 
 /** The Sentinel-aware application client whose view defines failover time and availability. */
@@ -238,6 +238,7 @@ function injectSchedule(env: TrialEnv, converged: Converged, spec: ComposedSpec)
       mark: (t, detail) => timeline.note('fault', t, detail),
       defer: (step) => cleanup.defer(step),
       topology: converged.topology,
+      currentTopology: (fallback) => (io.currentTopology ?? currentTopology)(d, fallback),
       restart: s.restart,
       lateInjectMs: limits.lateInjectMs,
       failoverWaitMs: s.timeouts.failoverMs,
@@ -259,7 +260,7 @@ function injectSchedule(env: TrialEnv, converged: Converged, spec: ComposedSpec)
       io: {
         inspect: () => io.inspect(d),
         readBack: (keys) => io.readBack(d, keys, clock),
-        sentinelMasters: () => sentinelMasters(d),
+        sentinelMasters: () => (io.sentinelMasters ?? sentinelMasters)(d),
       },
       onViolation: (v) => {
         timeline.note('phase', 'violation', `invariant/${v.invariant}: ${v.detail}`);
