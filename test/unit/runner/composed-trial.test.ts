@@ -51,7 +51,8 @@ describe('composed faults in a trial (fake deployment)', () => {
     // The second kill follows the first +switch-master; both pods come back.
     expect(world.calls.indexOf('kill redis-1')).toBeGreaterThan(world.calls.indexOf('kill redis-0'));
     expect(world.calls).toEqual(expect.arrayContaining(['start redis-0', 'start redis-1']));
-    expect(world.master?.name).toBe('redis-2');
+    // The second failover promotes whichever pod runs then (redis-0 when its restart came first).
+    expect(['redis-0', 'redis-2']).toContain(world.master?.name);
     const step2 = result.events.find((e) => e.type === 'step' && e.detail.startsWith('step 2'))!;
     const switched = result.events.find((e) => e.type === '+switch-master')!;
     expect(step2.ns).toBeGreaterThan(switched.ns);
