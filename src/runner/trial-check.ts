@@ -156,6 +156,18 @@ function phaseFigures(done: PhaseResults): Figures {
   };
 }
 
+/** A schedule's counts: steps scheduled, landed, skipped; quiescent checkpoints; violations. */
+function scheduleFigures(sch: TrialEnv['schedule']): Figures {
+  if (!sch) return {};
+  const r = sch.run.realised;
+  return {
+    schedule_steps: sch.spec.steps.length,
+    schedule_steps_landed: r.filter((x) => x.landedMs !== undefined).length,
+    schedule_steps_skipped: r.filter((x) => x.skipped !== undefined).length,
+    ...(sch.monitor ? { schedule_checkpoints: sch.monitor.checkpoints, invariant_violations: sch.monitor.violations.length } : {}),
+  };
+}
+
 /** Check the trial as far as it got and build its journal entry; the verdict comes from the checks and how the trial ended. */
 export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, startedNs: number): TrialOutcome {
   const { ctx, timeline, workload } = env;
@@ -184,6 +196,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     ...phases.figures,
     ...(faultNs !== null && fault ? podLifecycleFigures(evs, fault.victim.name, faultNs) : {}),
     ...phaseFigures(done),
+    ...scheduleFigures(env.schedule),
     trial_ms: nsToMs(clock.nowNs() - startedNs),
     writes_skipped: workload.skipped(),
   };
