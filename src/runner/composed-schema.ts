@@ -33,7 +33,8 @@ export const ComposedSchema = z.strictObject({
   afterTimeoutMs: ms(3_600_000).default(60_000),
   /**
    * A step whose victim is already under another step, or whose kind the target cannot inject, is
-   * recorded as skipped instead of failing the trial (soaks draw such steps).
+   * recorded as skipped, and one whose injection fails is recorded with its error, instead of failing
+   * the trial (soaks draw such steps).
    */
   skipUnable: z.boolean().default(false),
   /**

@@ -162,6 +162,13 @@ export function startComposed(env: ComposedEnv, spec: ComposedSpec): ComposedRun
           rec.skipped = reason;
           return;
         }
+        // A soak's step that cannot be put in place beside the others (SENTINEL FAILOVER without a good replica,
+        // an eviction the PDB refuses) is recorded and the schedule goes on; a scenario's composition fails.
+        if (spec.skipUnable) {
+          rec.error = e instanceof Error ? e.message : String(e);
+          env.mark('step-failed', `step ${i + 1}: ${rec.error}`);
+          return;
+        }
         throw e;
       }
       faults.push(f);
