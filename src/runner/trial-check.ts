@@ -101,7 +101,7 @@ function runTrialChecks(
   const results = [
     ...runChecks(mainInput, mainChecks),
     ...(monitor
-      ? invariantChecks(monitor.violations, monitor.checkpoints, (steps) => describeSteps(env.schedule!.spec, env.schedule!.run.realised, steps))
+      ? scheduleInvariantChecks(env, input, loss.check)
       : [...runChecks(input, [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs })]), loss.check]),
     ...(done.inject?.checks ?? []),
     ...runChecks(input, stepChecks(env, done)),
@@ -116,6 +116,19 @@ function runTrialChecks(
     warnings.push(`more than one node claimed master for ${split.figures.split_brain_ms} ms (accepted up to ${maxSplitBrainMs} ms): ${split.explanation}`);
   }
   return { results, warnings, restoredFigures: restored.figures };
+}
+
+/** The schedule's invariants, carrying the whole run's split-brain and loss figures (windows or not) for the reports. */
+function scheduleInvariantChecks(env: TrialEnv, input: TrialInput, loss: CheckResult): CheckResult[] {
+  const { spec, run, monitor } = env.schedule!;
+  const split = runChecks(input, [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: 0 })])[0]!;
+  return invariantChecks(monitor!.violations, monitor!.checkpoints, (steps) => describeSteps(spec, run.realised, steps)).map((c) =>
+    c.name === 'invariant/single-master'
+      ? { ...c, figures: { ...c.figures, ...split.figures } }
+      : c.name === 'invariant/no-lost-writes'
+        ? { ...c, figures: { ...c.figures, ...loss.figures } }
+        : c,
+  );
 }
 
 /** The scenario's own workloads, held to the scenario's expectations with their own histories. */
