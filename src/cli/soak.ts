@@ -70,8 +70,14 @@ export async function scheduleFromJournal(file: string): Promise<ScheduleRecord>
 }
 
 /** The soak scenario for `steps`, validated as a scenario file would be (so that --print-scenario writes one that loads). */
-function scenarioFor(steps: readonly ScheduleStep[], o: SoakFlags, seed: number | undefined, haltOnViolation: boolean) {
-  const s = soakScenario(steps, { ...(seed !== undefined ? { seed } : {}), rateHz: o.rate, convergeMs: o.converge, haltOnViolation });
+function scenarioFor(steps: readonly ScheduleStep[], o: SoakFlags, seed: number | undefined, haltOnViolation: boolean, mode?: 'serial' | 'parallel') {
+  const s = soakScenario(steps, {
+    ...(seed !== undefined ? { seed } : {}),
+    ...(mode ? { mode } : {}),
+    rateHz: o.rate,
+    convergeMs: o.converge,
+    haltOnViolation,
+  });
   const text = scenarioYaml(s, []);
   return { scenario: parseScenario(text, '<soak>'), text };
 }
@@ -113,11 +119,13 @@ export async function soak(o: SoakFlags, base: Omit<RunOptions, 'scenarios' | 't
   if (steps.length === 0) throw new HarnessError('USAGE', `--duration ${o.duration} ms holds no step at --interval ${o.interval.join('-')} ms: lengthen it`);
   err(`soak: ${replayed ? `replaying ${steps.length} step(s) of ${o.replay}` : `seed ${seed}, ${steps.length} step(s) over ${o.duration} ms`}`);
   const run = (candidate: readonly ScheduleStep[], halt: boolean) => {
-    const { scenario } = scenarioFor(candidate, o, seed, halt);
+    const { scenario } = scenarioFor(candidate, o, seed, halt, replayed?.mode);
     return runSuite({ ...base, scenarios: [scenario], trials: 1, conformance: [] });
   };
   const r = await run(steps, o.haltOnViolation === true);
   for (const line of describeViolations(r)) err(line);
+  const h = r.journal.run.halted;
+  if (h) err(`sentinel-chaos: halted by ${h.by}: ${h.reason}; everything healed (exit 3)`);
   let final: readonly ScheduleStep[] = steps;
   if (o.shrink) {
     const wanted = firstViolation(r)?.invariant ?? replayed?.violations[0]?.invariant;
@@ -136,7 +144,7 @@ export async function soak(o: SoakFlags, base: Omit<RunOptions, 'scenarios' | 't
     final = shrunk.steps;
   }
   if (o.printScenario) {
-    const { text } = scenarioFor(final, o, seed, true);
+    const { text } = scenarioFor(final, o, seed, true, replayed?.mode);
     const header = [
       `A soak schedule${seed !== undefined ? ` (seed ${seed})` : ''}${o.shrink ? ', shrunk' : ''}: ${final.length} step(s).`,
       `Run it: npm run chaos -- run --scenario ${o.printScenario} --conformance none`,

@@ -109,16 +109,18 @@ export interface SoakScenarioOptions {
   rateHz: number;
   convergeMs: number;
   haltOnViolation: boolean;
+  /** parallel (a drawn soak) unless a replayed journal's composition was serial. */
+  mode?: 'serial' | 'parallel';
 }
 
 /** The soak as a scenario: its steps as a parallel composition with invariants, the workload writing throughout. */
 export function soakScenario(steps: readonly ScheduleStep[], o: SoakScenarioOptions): Omit<Scenario, 'file'> {
   return {
     name: o.name ?? 'soak',
-    description: `${steps.length} step(s)${o.seed !== undefined ? ` drawn from seed ${o.seed}` : ''}, run in parallel on their offsets; invariants checked at every quiescent point`,
+    description: `${steps.length} step(s)${o.seed !== undefined ? ` drawn from seed ${o.seed}` : ''}, run ${o.mode ?? 'parallel'}; invariants checked at every quiescent point`,
     fault: {
       kind: 'composed',
-      mode: 'parallel',
+      mode: o.mode ?? 'parallel',
       steps: steps.map((s) => ({ ...s, fault: s.fault as never })),
       afterTimeoutMs: 60_000,
       skipUnable: true,
