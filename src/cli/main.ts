@@ -27,6 +27,7 @@ import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
+import { addSoakCommand, soakProgress, type SoakFlags } from './soak.ts';
 import { applyUpgradeImage } from './upgrade-image.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import type { Journal } from '../report/journal.ts';
@@ -456,6 +457,23 @@ export function buildProgram(): Command {
   addVariantCommands(program);
 
   addHistoryCommands(program);
+  addSoakCommand(program, addTargetOptions, targetOption, async (o) => {
+    const t = o as unknown as TargetFlags & SoakFlags;
+    await assertWritableDir(t.reportDir);
+    await cleanOrphans();
+    return {
+      target: t.target,
+      manifestsDir: path.resolve(t.manifests),
+      reportDir: t.reportDir,
+      overrides: t.set,
+      subnet: t.subnet,
+      docker: dockerFlags(t),
+      binaries: binaries(t),
+      argv: process.argv.slice(2),
+      ...(t.monitoring ? { monitoring: true } : {}),
+      progress: soakProgress(),
+    };
+  });
   addUpDownCommands(program);
   addToolCommands(program);
   return program;

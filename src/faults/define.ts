@@ -24,6 +24,20 @@ export interface FaultDefinition<K extends string = string, F extends z.ZodRawSh
   plan(spec: z.output<FaultSchemaOf<K, F>>, target: PlanTarget): FaultPlan;
   /** Whether a client should also write straight to the victim, as an application on its side would. */
   isolatedClient?(spec: z.output<FaultSchemaOf<K, F>>): boolean;
+  /** How a soak draws this kind (`npm run chaos -- soak`); absent: soaks never draw it. */
+  soak?: SoakDraw<z.output<FaultSchemaOf<K, F>>>;
+}
+
+/** Whom a soak step hits: the current master, one of the replicas, one pod's sentinel, or the master's node. */
+export type SoakVictim = 'master' | 'replica' | 'sentinel' | 'node';
+
+export interface SoakDraw<S> {
+  /** Default weight in the soak's fault mix (relative to the other kinds'). */
+  weight: number;
+  /** The victims this kind can hit; the soak draws one at random. */
+  victims: readonly SoakVictim[];
+  /** The step's spec for `victim`, held about `holdMs` (the step's duration). Pure. */
+  spec(victim: SoakVictim, holdMs: number): S;
 }
 
 /** A fault definition from its kind, its spec fields (with their JSDoc) and its behaviour. */

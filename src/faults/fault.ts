@@ -57,6 +57,8 @@ export interface InjectedFault {
   restorePointNs?: number;
   /** Events the fault observed itself (e.g. the sentinels of pods it added), merged into the trial's. */
   events?: () => readonly TrialEvent[];
+  /** A composed fault: settles once its last step has healed (rejects when a step failed); the hold lasts until then. */
+  done?: Promise<void>;
 }
 
 /** A heal that runs once, whatever path calls it (success, failure, interrupt, halt), marking the timeline; every caller awaits it. */

@@ -39,4 +39,9 @@ export const killPodFault = defineFault({
     action: 'delete pod, grace period 0 (the StatefulSet recreates it at once)',
     heal: 'wait for the recreated pod to be Ready',
   }),
+  soak: {
+    weight: 3,
+    victims: ['master', 'replica'],
+    spec: (v, holdMs) => ({ kind: 'kill-pod' as const, target: v === 'master' ? ('master' as const) : ('replica' as const), holdMs }),
+  },
 });

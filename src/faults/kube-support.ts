@@ -23,6 +23,8 @@ export interface FaultShape {
   cut?: string;
   killMaster?: boolean;
   container?: string;
+  /** A composed fault's steps. */
+  steps?: Array<{ fault: FaultShape }>;
 }
 
 const OBJ = {
@@ -44,6 +46,8 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
   const cm = backend === 'chaos-mesh';
   const onNode = (via: string, what: string) => (nodeShell ? { via: `kind node: ${via}`, objects: [], skip: null } : skipped(`${what} ${NO_NODE_ACCESS}`));
   switch (f.kind) {
+    case 'composed':
+      return composedSupport(f.steps ?? [], backend, target, nodeShell);
     case 'kill-pod':
     case 'full-restart':
       return API('pod delete, grace 0 (the StatefulSet recreates the pod at once)');
@@ -64,6 +68,10 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
     case 'replica-pause':
       if (cm) return nodeShell ? { via: "kind node: kill -STOP (Chaos Mesh has no pause; the node's is used)", objects: [], skip: null } : skipped(NO_PAUSE);
       return onNode('kill -STOP / -CONT', 'pause');
+    case 'kill-sentinel':
+      return cm
+        ? { via: 'Chaos Mesh', objects: [OBJ.kill('sentinel', 'the victim')], skip: null }
+        : onNode('kill -KILL of the sentinel container', 'container kills');
     case 'sentinel-quorum-loss':
       return cm
         ? { via: 'Chaos Mesh', objects: [OBJ.kill('sentinel', '×2, the replicas'), OBJ.kill('redis', 'the master')], skip: null }
@@ -99,4 +107,12 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }
+}
+
+/** A composed fault: each step as its kind does it; named skipped by its first step that is (a soak's skipUnable records such steps instead). */
+function composedSupport(steps: Array<{ fault: FaultShape }>, backend: FaultBackendName, target: 'kind' | 'kube', nodeShell: boolean): KubeFaultSupport {
+  const each = steps.map((s, i) => ({ i: i + 1, kind: s.fault.kind, ...kubeFaultSupport(s.fault, backend, target, nodeShell) }));
+  const skip = each.find((s) => s.skip);
+  if (skip) return skipped(`step ${skip.i} (${skip.kind}): ${skip.skip}`);
+  return { via: each.map((s) => `step ${s.i} ${s.kind}: ${s.via}`).join('; '), objects: [...new Set(each.flatMap((s) => s.objects))], skip: null };
 }

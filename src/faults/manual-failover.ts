@@ -70,4 +70,5 @@ export const manualFailoverFault = defineFault({
     spec.coordinated
       ? { victim: 'master', action: "exec the redis container's preStop hook in the master pod", heal: 'none' }
       : { victim: 'master', action: 'SENTINEL FAILOVER through the port-forward', heal: 'none' },
+  soak: { weight: 1, victims: ['master'], spec: () => ({ kind: 'manual-failover' as const, coordinated: false }) },
 });

@@ -92,4 +92,5 @@ export const nodeDrainFault = defineFault({
     action: "cordon the master's node, evict the master pod (Eviction API), try a second eviction (the PDB must answer 429)",
     heal: 'uncordon the node',
   }),
+  soak: { weight: 1, victims: ['node'], spec: () => ({ kind: 'node-drain' as const, readyTimeoutMs: 60_000 }) },
 });

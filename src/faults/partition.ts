@@ -53,4 +53,15 @@ export const partitionFault = defineFault({
           action: `iptables DROP to and from the other pods' IPs inside the pod's network namespace (nsenter on its kind node) for ${String(spec.durationMs)}`,
           heal: 'delete the same rules',
         },
+  soak: {
+    weight: 2,
+    victims: ['master', 'replica'],
+    spec: (v, holdMs) => ({
+      kind: 'partition' as const,
+      target: v === 'master' ? ('master' as const) : ('replica' as const),
+      cut: 'all' as const,
+      durationMs: holdMs,
+      isolatedClient: false,
+    }),
+  },
 });

@@ -40,4 +40,9 @@ export const pauseFault = defineFault({
   needs: ['pause'],
   inject: (ctx, spec) => pauseRedis(ctx, spec),
   plan: (spec) => planPause(spec.target, spec.durationMs),
+  soak: {
+    weight: 2,
+    victims: ['master', 'replica'],
+    spec: (v, holdMs) => ({ kind: 'pause' as const, target: v === 'master' ? ('master' as const) : ('replica' as const), durationMs: holdMs }),
+  },
 });

@@ -7,6 +7,7 @@ export { dnsRecordGoneFault } from './dns-record-gone.ts';
 export { emptyVolumeFault } from './empty-volume.ts';
 export { fullRestartFault } from './full-restart.ts';
 export { killPodFault } from './kill-pod.ts';
+export { killSentinelFault } from './kill-sentinel.ts';
 export { manualFailoverFault } from './manual-failover.ts';
 export { nodeDrainFault } from './node-drain.ts';
 export { partitionFault } from './partition.ts';

@@ -2,7 +2,11 @@
 import { compare, type Comparison, COMPARISONS } from './compare.ts';
 import type { Figures } from '../model/check.ts';
 
-export type HaltCondition = { kind: 'probe'; probe: string } | { kind: 'figure'; figure: string; op: Comparison; value: number; text: string };
+export type HaltCondition =
+  { kind: 'probe'; probe: string } | { kind: 'figure'; figure: string; op: Comparison; value: number; text: string } | { kind: 'invariants' };
+
+/** The `haltOn:` entry that stops a composed fault (a soak) at its first invariant violation. */
+export const INVARIANTS_HALT = 'invariants';
 
 const FIGURE_RE = new RegExp(`^\\s*([a-z][a-z0-9_]*)\\s*(${COMPARISONS.join('|')})\\s*(-?\\d+(?:\\.\\d+)?)\\s*$`);
 
@@ -11,8 +15,9 @@ export function parseHaltCondition(s: string, probeNames: readonly string[]): Ha
   const m = FIGURE_RE.exec(s);
   if (m) return { kind: 'figure', figure: m[1]!, op: m[2] as Comparison, value: Number(m[3]), text: `${m[1]} ${m[2]} ${m[3]}` };
   if (probeNames.includes(s)) return { kind: 'probe', probe: s };
+  if (s === INVARIANTS_HALT) return { kind: 'invariants' };
   const known = probeNames.length ? `one of the probes (${probeNames.join(', ')})` : 'a probe name (no probes are defined)';
-  return { error: `"${s}" is neither ${known} nor a figure bound such as "writes_lost > 0"` };
+  return { error: `"${s}" is neither ${known} nor a figure bound such as "writes_lost > 0" nor "${INVARIANTS_HALT}"` };
 }
 
 /** The first figure bound the trial's figures meet, as a reason; a figure the trial lacks never halts. */

@@ -4,6 +4,7 @@ import type { ConformanceGroupResult } from '../model/conformance.ts';
 import type { Verdict } from '../model/verdict.ts';
 import type { TrialEvent } from '../model/events.ts';
 import type { Phase, Stats } from '../model/figures.ts';
+import type { ScheduleRecord } from '../model/schedule.ts';
 
 export type { Phase, Stats } from '../model/figures.ts';
 
@@ -47,6 +48,8 @@ export interface TrialResult {
    * it from the fault events.
    */
   clockStartNs?: number;
+  /** A composed fault's (a soak's) schedule: its steps (replayable), the seed that drew them, what became of each, and the invariants' violations. */
+  schedule?: ScheduleRecord;
 }
 
 export interface ScenarioResult {

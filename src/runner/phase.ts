@@ -78,3 +78,16 @@ export class CleanupStack {
     }
   }
 }
+
+/**
+ * Heal an injection once it lands. Wait for the landing at most `waitMs` (one that lands later is healed
+ * then); a landed fault's heal is awaited in full, so the next trial never starts beside it.
+ */
+export async function healWhenLanded(injecting: Promise<{ heal(): Promise<void> }>, waitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)));
+  const landed = await Promise.race([injecting.catch(() => null), late]);
+  clearTimeout(timer);
+  if (landed) await landed.heal().catch(() => {});
+  else if (landed === undefined) injecting.then((f) => f.heal()).catch(() => {});
+}

@@ -8,9 +8,13 @@ export interface PlanStep extends FaultPlan {
   fault: string;
 }
 
-/** Each scenario's fault as its definition describes it on Kubernetes. Pure. */
+/** Each scenario's fault as its definition describes it on Kubernetes (a composed fault: each step's). Pure. */
 export function buildPlan(scenarios: readonly Pick<Scenario, 'name' | 'fault'>[]): PlanStep[] {
-  return scenarios.map((s) => ({ scenario: s.name, ...planFault(s.fault, 'kube') }));
+  return scenarios.flatMap((s) =>
+    s.fault.kind === 'composed'
+      ? s.fault.steps.map((st, i) => ({ scenario: s.name, ...planFault(st.fault, 'kube'), fault: `composed step ${i + 1}: ${st.fault.kind}` }))
+      : [{ scenario: s.name, ...planFault(s.fault, 'kube') }],
+  );
 }
 
 export function formatPlan(steps: readonly PlanStep[], header: readonly string[]): string {

@@ -3,8 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { HarnessError } from '../errors.ts';
-import { parseYamlWith } from '../config/yaml-file.ts';
-import { FaultSchema } from '../faults/index.ts';
+import { parseYamlWith, type YamlSource } from '../config/yaml-file.ts';
+import { ScenarioFaultSchema, type ComposedSpec } from './composed-schema.ts';
 import { durationField as duration, msField as ms } from '../model/duration.ts';
 import { parseHaltCondition, type HaltCondition } from '../probes/halt.ts';
 import { ProbeSchema } from '../probes/index.ts';
@@ -13,6 +13,7 @@ import { WorkloadSpecSchema } from '../workload/registry.ts';
 
 export { durationMs, type Duration } from '../model/duration.ts';
 export { FaultSchema, type FaultSpec } from '../faults/index.ts';
+export type { ComposedSpec } from './composed-schema.ts';
 
 /** Fields of `expect` a profile may replace (no defaults: what is absent keeps the scenario's value). */
 const ExpectOverride = z.strictObject({
@@ -41,7 +42,8 @@ const LatencySchema = z.strictObject(
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   description: z.string().min(1),
-  fault: FaultSchema,
+  /** One registered fault kind, or `kind: composed` with steps over them (src/runner/composed-schema.ts). */
+  fault: ScenarioFaultSchema,
   workload: z
     .strictObject({
       /** Writes per second (open loop): at 200 one write every 5 ms. */
@@ -60,8 +62,8 @@ export const ScenarioSchema = z.strictObject({
   restart: z.boolean().default(true),
   expect: z
     .strictObject({
-      /** Whether the fault must cause a failover (false: it must not). */
-      failover: z.boolean().default(true),
+      /** Whether the fault must cause a failover (false: it must not; any: composed faults and soaks, neither is checked). */
+      failover: z.union([z.boolean(), z.literal('any')]).default(true),
       /** SLO: each trial's failover (client- and Sentinel-observed) at most this long, ms. */
       failoverMs: ms(3_600_000).default(10_000),
       /** The band the deployment is designed for; outside it is reported, above it fails via failoverMs. */
@@ -147,12 +149,27 @@ export function parseScenario(text: string, file: string): Scenario {
   const halts = typeof s.haltOn === 'string' ? [s.haltOn] : (s.haltOn ?? []);
   halts.forEach((h, i) => {
     const c = parseHaltCondition(h, names);
-    if ('error' in c) {
-      const where = typeof s.haltOn === 'string' ? ['haltOn'] : ['haltOn', i];
-      throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(where)}: field ${where.join('.')}: ${c.error}`);
-    }
+    const where = typeof s.haltOn === 'string' ? ['haltOn'] : ['haltOn', i];
+    if ('error' in c) throw new HarnessError('SCENARIO_INVALID', `${file}${source.position(where)}: field ${where.join('.')}: ${c.error}`);
+    if (c.kind === 'invariants' && !(s.fault.kind === 'composed' && s.fault.invariants))
+      throw new HarnessError(
+        'SCENARIO_INVALID',
+        `${file}${source.position(where)}: field ${where.join('.')}: "invariants" halts on a composed fault's invariants: add fault.invariants (kind: composed), or drop it`,
+      );
   });
+  if (s.fault.kind === 'composed') checkComposed(s.fault, file, source);
   return { ...s, file };
+}
+
+/** What the schema cannot say about a composition: the first serial step has no previous step to overlap. */
+function checkComposed(f: ComposedSpec, file: string, source: YamlSource): void {
+  if (f.mode === 'serial' && f.steps.length > 0 && f.steps.every((st) => st.after === undefined && st.durationMs === 0 && st.at === 0) && f.steps.length > 1) {
+    const at = ['fault', 'steps'];
+    throw new HarnessError(
+      'SCENARIO_INVALID',
+      `${file}${source.position(at)}: field ${at.join('.')}: serial steps with neither at, after nor durationMs all run back to back with no hold: give a step a durationMs`,
+    );
+  }
 }
 
 export async function loadScenarioFile(file: string): Promise<Scenario> {

@@ -13,6 +13,9 @@ import { podLifecycleFigures } from '../checkers/pod-lifecycle.ts';
 import { checkRejoin } from '../checkers/rejoin.ts';
 import { restoredAway } from '../checkers/restore-point.ts';
 import { checkSplitBrain } from '../checkers/split-brain.ts';
+import { invariantChecks } from '../checkers/invariants.ts';
+import type { ScheduleRecord } from '../model/schedule.ts';
+import { describeSteps, scheduleRecord } from './composed.ts';
 import { trialVerdict, type TrialEnd } from '../checkers/trial-verdict.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 import type { TrialResult } from '../report/journal.ts';
@@ -54,7 +57,7 @@ function lostKeys(history: readonly Op[], rb: ReadBack): string[] {
 function stepChecks(env: TrialEnv, done: PhaseResults): BoundCheck[] {
   const s = env.ctx.scenario;
   const checks: BoundCheck[] = [];
-  if (done.observe && !s.expect.failover) checks.push(bindCheck('no-failover', checkNoFailover, { untilNs: done.observe.endNs }));
+  if (done.observe && s.expect.failover === false) checks.push(bindCheck('no-failover', checkNoFailover, { untilNs: done.observe.endNs }));
   if (done.heal?.rejoin) checks.push(bindCheck('rejoin', checkRejoin, done.heal.rejoin));
   if (done.settle) checks.push(bindCheck('convergence', checkConvergedAfterHeal, done.settle));
   return checks;
@@ -83,18 +86,23 @@ function runTrialChecks(
     maxLostFromOldMaster: s.expect.maxLostFromOldMaster,
     sinceNs: injectNs,
   });
-  if (loss.warning) warnings.push(loss.warning);
+  if (loss.warning && !env.schedule?.monitor) warnings.push(loss.warning);
   const mainChecks: BoundCheck[] = [
-    ...(s.expect.failover ? [bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs })] : []),
-    ...(s.expect.failover && !fault?.failoverRequested ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })] : []),
+    ...(s.expect.failover === true ? [bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs })] : []),
+    ...(s.expect.failover === true && !fault?.failoverRequested
+      ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })]
+      : []),
     bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
     bindCheck('latency', checkLatency, { bounds: s.latency ?? {} }),
   ];
   const commandTimeoutMs = { ...CLIENT_DEFAULTS, ...client }.commandTimeoutMs;
+  // A schedule with invariants judges two masters and lost writes against its steps' windows instead.
+  const monitor = env.schedule?.monitor;
   const results = [
     ...runChecks(mainInput, mainChecks),
-    ...runChecks(input, [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs })]),
-    loss.check,
+    ...(monitor
+      ? scheduleInvariantChecks(env, input, loss.check)
+      : [...runChecks(input, [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs })]), loss.check]),
     ...(done.inject?.checks ?? []),
     ...runChecks(input, stepChecks(env, done)),
     ...(s.expect.maxFailedWrites === undefined
@@ -110,6 +118,19 @@ function runTrialChecks(
   return { results, warnings, restoredFigures: restored.figures };
 }
 
+/** The schedule's invariants, carrying the whole run's split-brain and loss figures (windows or not) for the reports. */
+function scheduleInvariantChecks(env: TrialEnv, input: TrialInput, loss: CheckResult): CheckResult[] {
+  const { spec, run, monitor } = env.schedule!;
+  const split = runChecks(input, [bindCheck('split-brain', checkSplitBrain, { maxSplitBrainMs: 0 })])[0]!;
+  return invariantChecks(monitor!.violations, monitor!.checkpoints, (steps) => describeSteps(spec, run.realised, steps)).map((c) =>
+    c.name === 'invariant/single-master'
+      ? { ...c, figures: { ...c.figures, ...split.figures } }
+      : c.name === 'invariant/no-lost-writes'
+        ? { ...c, figures: { ...c.figures, ...loss.figures } }
+        : c,
+  );
+}
+
 /** The scenario's own workloads, held to the scenario's expectations with their own histories. */
 function ownWorkloadChecks(env: TrialEnv, input: TrialInput, sinceNs: number | null): CheckResult[] {
   const { scenario: s, deployment: d } = env.ctx;
@@ -117,7 +138,7 @@ function ownWorkloadChecks(env: TrialEnv, input: TrialInput, sinceNs: number | n
   return env.own.checks(
     input,
     {
-      failover: e.failover,
+      failover: e.failover === true,
       failoverMs: e.failoverMs,
       maxLostWrites: e.maxLostWrites,
       acceptLossFromOldMaster: e.acceptLossFromOldMaster,
@@ -128,6 +149,15 @@ function ownWorkloadChecks(env: TrialEnv, input: TrialInput, sinceNs: number | n
   );
 }
 
+/** The schedule for the journal: steps, seed, what became of each step, violations. */
+function scheduleOf(sch: NonNullable<TrialEnv['schedule']>): ScheduleRecord {
+  return scheduleRecord(sch.spec, sch.run, {
+    ...(sch.spec.seed !== undefined ? { seed: sch.spec.seed } : {}),
+    violations: [...(sch.monitor?.violations ?? [])].sort((a, b) => a.atMs - b.atMs),
+    checkpoints: sch.monitor?.checkpoints ?? 0,
+  });
+}
+
 /** The figures the phases measured themselves, in the journal's order. */
 function phaseFigures(done: PhaseResults): Figures {
   return {
@@ -136,6 +166,18 @@ function phaseFigures(done: PhaseResults): Figures {
     ...(done.heal?.rejoin ? { rejoin_ms: done.heal.rejoin.rejoinMs } : {}),
     ...(done.settle ? { convergence_ms: done.settle.convergenceMs } : {}),
     ...(done.settle && done.settle.isolatedAcked !== null ? { isolated_client_acked: done.settle.isolatedAcked } : {}),
+  };
+}
+
+/** A schedule's counts: steps scheduled, landed, skipped; quiescent checkpoints; violations. */
+function scheduleFigures(sch: TrialEnv['schedule']): Figures {
+  if (!sch) return {};
+  const r = sch.run.realised;
+  return {
+    schedule_steps: sch.spec.steps.length,
+    schedule_steps_landed: r.filter((x) => x.landedMs !== undefined).length,
+    schedule_steps_skipped: r.filter((x) => x.skipped !== undefined).length,
+    ...(sch.monitor ? { schedule_checkpoints: sch.monitor.checkpoints, invariant_violations: sch.monitor.violations.length } : {}),
   };
 }
 
@@ -158,20 +200,23 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   };
   const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed');
   const phases =
-    faultNs === null || !s.expect.failover ? { phases: [], figures: {} } : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
+    faultNs === null || s.expect.failover !== true
+      ? { phases: [], figures: {} }
+      : failoverPhases({ ...input, history: h.filter((o) => o.process === MAIN_CLIENT) });
   const figures: Figures = {
     ...mergeFigures(results),
     ...restoredFigures,
     ...phases.figures,
     ...(faultNs !== null && fault ? podLifecycleFigures(evs, fault.victim.name, faultNs) : {}),
     ...phaseFigures(done),
+    ...scheduleFigures(env.schedule),
     trial_ms: nsToMs(clock.nowNs() - startedNs),
     writes_skipped: workload.skipped(),
   };
   const { verdict, message } = trialVerdict(results, end);
   const [lo, hi] = s.expect.failoverBandMs;
   const fo = figures.failover_ms;
-  if (s.expect.failover && typeof fo === 'number' && (fo < lo || fo > hi))
+  if (s.expect.failover === true && typeof fo === 'number' && (fo < lo || fo > hi))
     warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
   return {
     history: [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
@@ -191,6 +236,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
       ...(rb ? { lostKeys: lostKeys(h, rb) } : {}),
       faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
+      ...(env.schedule ? { schedule: scheduleOf(env.schedule) } : {}),
     },
   };
 }

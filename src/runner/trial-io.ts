@@ -13,6 +13,7 @@ import type { ReadBack } from '../model/history.ts';
 import { directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { WriterClient } from '../workload/tracked-writer.ts';
 import { sampleProbe, type SampleProbe } from '../probes/index.ts';
+import { currentTopology, sentinelMasters } from './composed.ts';
 
 /** The sentinels' event stream, recorded on the run clock. */
 export interface SentinelEventSource {
@@ -58,6 +59,10 @@ export interface TrialIo {
   directClient(d: StartedDeployment, pod: Pod, client: Partial<ClientOptions> | undefined): WorkloadClient;
   /** One sample of a steady-state probe (src/probes/); absent: the registered probe kinds. */
   sampleProbe?: SampleProbe;
+  /** A composed fault's step: the master the sentinels name now, the others as replicas in name order (`fallback` when none answers). */
+  currentTopology?(d: StartedDeployment, fallback: Topology): Promise<Topology>;
+  /** The master each sentinel names (null: it did not answer), for the sentinels-agree invariant. */
+  sentinelMasters?(d: StartedDeployment): Promise<Array<{ sentinel: string; master: string | null }>>;
 }
 
 async function currentMaster(d: StartedDeployment, exclude?: Pod): Promise<string | null> {
@@ -158,4 +163,6 @@ export const REDIS_IO: TrialIo = {
     }),
   directClient: (d, pod, client) => directClient(pod.redis, d.password, client),
   sampleProbe,
+  currentTopology,
+  sentinelMasters,
 };

@@ -15,11 +15,14 @@ import type { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
-import { until, type CleanupStack } from './phase.ts';
+import { healWhenLanded, TrialStopped, until, type CleanupStack } from './phase.ts';
 import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
 import type { TrialProbes } from './trial-probes.ts';
-import { durationMs, type Duration, type Scenario } from './scenario.ts';
+import { durationMs, haltConditionsOf, type Duration, type Scenario } from './scenario.ts';
+import type { ComposedSpec } from './composed-schema.ts';
+import { currentTopology, describeSteps, injectComposed, sentinelMasters, startComposed, type ComposedRun } from './composed.ts';
+import { ScheduleMonitor } from './schedule-monitor.ts';
 
 /** The Sentinel-aware application client whose view defines failover time and availability. */
 export const MAIN_CLIENT = 'sentinel-client';
@@ -70,6 +73,8 @@ export interface TrialEnv {
   halt: AbortController;
   /** Which safeguard halted the trial, when, and why. */
   halted: { by: string; ns: number; reason: string } | null;
+  /** A composed fault's schedule as it runs, and its invariant monitor (when the composition asks for one). */
+  schedule?: { spec: ComposedSpec; run: ComposedRun; monitor: ScheduleMonitor | null };
 }
 
 export interface Converged {
@@ -141,7 +146,7 @@ export async function startRecording(env: TrialEnv, topology: Topology): Promise
   cleanup.defer(() => workload.close());
   const main = await workload.add(MAIN_CLIENT, io.sentinelClient(d, ctx.client));
   const f = ctx.scenario.fault;
-  const victim = isolatedClientWanted(f) && 'target' in f ? (f.target === 'master' ? topology.master : topology.replicas[0]!) : null;
+  const victim = f.kind !== 'composed' && isolatedClientWanted(f) && 'target' in f ? (f.target === 'master' ? topology.master : topology.replicas[0]!) : null;
   const isolated = victim ? await workload.add('isolated-client', io.directClient(d, victim, ctx.client)) : null;
   return { topology, observer, sampler, main, isolated };
 }
@@ -178,13 +183,13 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
   return { oldMaster: addr(converged.topology.master.redis), replication };
 }
 
-/** The fault in place and proven landed. Its heal is on the cleanup stack from the start, even if the injection outlasts its phase. */
-export async function inject(env: TrialEnv, converged: Converged): Promise<Injected> {
-  const { ctx, timeline, workload, cleanup, limits } = env;
-  const { deployment: d, scenario: s, clock } = ctx;
-  const faultCtx: FaultContext = {
+/** The fault context of the trial's fault (or of one step of a composed fault) against `topology`. */
+function faultContext(env: TrialEnv, converged: Converged, topology: Topology): FaultContext {
+  const { ctx, timeline, workload } = env;
+  const { deployment: d, clock } = ctx;
+  return {
     deployment: d,
-    topology: converged.topology,
+    topology,
     clock,
     ms: (x: Duration) => durationMs(x, d.downAfterMs),
     mark: (t, detail) => timeline.note('fault', t, detail),
@@ -196,24 +201,85 @@ export async function inject(env: TrialEnv, converged: Converged): Promise<Injec
       converged.sampler.setPassword(p);
     },
   };
-  const injecting = injectFault(faultCtx, s.fault, { restart: s.restart });
+}
+
+/** The fault in place and proven landed. Its heal is on the cleanup stack from the start, even if the injection outlasts its phase. */
+export async function inject(env: TrialEnv, converged: Converged): Promise<Injected> {
+  const { ctx, timeline, cleanup, limits } = env;
+  const { scenario: s } = ctx;
+  const f = s.fault;
+  const injecting =
+    f.kind === 'composed' ? injectSchedule(env, converged, f) : injectFault(faultContext(env, converged, converged.topology), f, { restart: s.restart });
   cleanup.defer(() => healWhenLanded(injecting, limits.lateInjectMs));
   const fault = await injecting;
   timeline.follow(() => fault.events?.() ?? []);
-  return { fault, checks: [...fault.checks], figures: { ...fault.figures } };
+  // A composed fault's steps add their checks as they land.
+  return { fault, checks: fault.done ? fault.checks : [...fault.checks], figures: { ...fault.figures } };
 }
 
-/**
- * Heal an injection once it lands. Wait for the landing at most `waitMs` (one that lands later is healed
- * then); a landed fault's heal is awaited in full, so the next trial never starts beside it.
- */
-async function healWhenLanded(injecting: Promise<InjectedFault>, waitMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)));
-  const landed = await Promise.race([injecting.catch(() => null), late]);
-  clearTimeout(timer);
-  if (landed) await landed.heal().catch(() => {});
-  else if (landed === undefined) injecting.then((f) => f.heal()).catch(() => {});
+/** A safeguard stops the trial: the phase under way ends at once and the cleanup heals (once; the first reason stands). */
+export function haltTrial(env: TrialEnv, by: string, reason: string): void {
+  if (env.halted) return;
+  env.halted = { by, ns: env.ctx.clock.nowNs(), reason };
+  env.timeline.note('phase', 'halted', `${by}: ${reason}`);
+  env.halt.abort(new TrialStopped(`halted by ${by}`));
+}
+
+/** A composed fault: its steps started on their schedule, its invariants (when asked) checked at every quiescent point. */
+function injectSchedule(env: TrialEnv, converged: Converged, spec: ComposedSpec): Promise<InjectedFault> {
+  const { ctx, timeline, io, cleanup, limits } = env;
+  const { deployment: d, scenario: s, clock } = ctx;
+  const monitorRef: { m: ScheduleMonitor | null } = { m: null };
+  const run = startComposed(
+    {
+      deployment: d,
+      clock,
+      faultCtx: (t) => faultContext(env, converged, t),
+      events: () => timeline.all(),
+      mark: (t, detail) => timeline.note('fault', t, detail),
+      defer: (step) => cleanup.defer(step),
+      topology: converged.topology,
+      currentTopology: (fallback) => (io.currentTopology ?? currentTopology)(d, fallback),
+      restart: s.restart,
+      lateInjectMs: limits.lateInjectMs,
+      failoverWaitMs: s.timeouts.failoverMs,
+      signal: env.halt.signal,
+      monitor: { stepStarted: () => monitorRef.m?.stepStarted(), quiescent: () => monitorRef.m?.quiescent() },
+    },
+    spec,
+  );
+  const haltOnViolation = haltConditionsOf(s).some((c) => c.kind === 'invariants');
+  if (spec.invariants) {
+    monitorRef.m = new ScheduleMonitor({
+      clock,
+      startNs: run.startNs,
+      realised: () => run.realised,
+      events: () => timeline.all(),
+      history: () => env.workload.history(),
+      convergeMs: spec.invariants.convergeMs,
+      signal: env.halt.signal,
+      io: {
+        inspect: () => io.inspect(d),
+        readBack: (keys) => io.readBack(d, keys, clock),
+        sentinelMasters: () => (io.sentinelMasters ?? sentinelMasters)(d),
+      },
+      onViolation: (v) => {
+        timeline.note('phase', 'violation', `invariant/${v.invariant}: ${v.detail}`);
+        if (haltOnViolation) haltTrial(env, `invariant/${v.invariant}`, `${v.detail} (at ${v.atMs} ms, after ${describeSteps(spec, run.realised, v.steps)})`);
+      },
+    });
+  }
+  env.schedule = { spec, run, monitor: monitorRef.m };
+  return injectComposed(
+    {
+      deployment: d,
+      topology: converged.topology,
+      defer: (step) => cleanup.defer(step),
+      failoverWaitMs: s.timeouts.failoverMs,
+    },
+    spec,
+    run,
+  );
 }
 
 /** Whether the failover came: a +switch-master after the fault and the main client's write acknowledged by another node. */
@@ -231,11 +297,13 @@ export async function observe(env: TrialEnv, converged: Converged, steadyState: 
   const s = ctx.scenario;
   const { fault } = injected;
   const failoverDeadline = performance.now() + s.timeouts.failoverMs;
-  if (s.expect.failover && fault.healAfterFailover) {
+  if (s.expect.failover === true && fault.healAfterFailover) {
     await until(() => failoverSeen(env, converged, steadyState, fault.landedNs), s.timeouts.failoverMs, 5, env.halt.signal);
   }
+  // A composed fault holds until its last step healed.
+  if (fault.done) await fault.done;
   // Faults with a duration end on their own clock, whether or not the failover is done by then.
-  const holdEnd = fault.holdUntilNs ?? fault.landedNs;
+  const holdEnd = fault.done ? ctx.clock.nowNs() : (fault.holdUntilNs ?? fault.landedNs);
   const holdLeftMs = () => (holdEnd - ctx.clock.nowNs()) / 1e6;
   if (holdLeftMs() > 0) await until(() => holdLeftMs() <= 0, holdLeftMs() + 100, 2, env.halt.signal);
   return { failoverDeadline, endNs: ctx.clock.nowNs() };
@@ -249,7 +317,7 @@ export async function heal(env: TrialEnv, converged: Converged, steadyState: Ste
   const healNs = clock.nowNs();
   await fault.heal();
   const seen = () => failoverSeen(env, converged, steadyState, fault.landedNs);
-  if (s.expect.failover && !fault.healAfterFailover && !seen()) {
+  if (s.expect.failover === true && !fault.healAfterFailover && !seen()) {
     await until(seen, Math.max(0, observed.failoverDeadline - performance.now()), 5, env.halt.signal);
   }
   const pod = fault.mustRejoin;

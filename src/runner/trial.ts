@@ -9,7 +9,20 @@ import { sampleProbe } from '../probes/index.ts';
 import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
 import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
-import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, startRecording, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
+import {
+  converge,
+  haltTrial,
+  heal,
+  inject,
+  observe,
+  PHASE_LIMITS,
+  readBack,
+  settle,
+  startRecording,
+  steady,
+  type TrialContext,
+  type TrialEnv,
+} from './trial-phases.ts';
 import { TrialProbes } from './trial-probes.ts';
 import { Timeline, TrialWorkload } from './trial-record.ts';
 import { haltConditionsOf } from './scenario.ts';
@@ -50,6 +63,13 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   done.settle = await phase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h));
   if (probes.has('after')) await phase('probes after convergence', probeLimit('after'), enter, () => probes.once('after', signal));
   done.readBack = await phase('read back', limits.readBackMs, enter, () => readBack(env));
+  const monitor = env.schedule?.monitor;
+  if (monitor) {
+    const settled = done.settle;
+    await phase('invariants', limits.readBackMs, enter, () =>
+      monitor.final(ctx.clock.nowNs(), done.readBack ?? null, settled ? { ok: settled.convergenceMs !== null, reason: settled.lastReason } : null),
+    );
+  }
   await stopContinuous();
 }
 
@@ -94,12 +114,7 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
       timeline,
       password: () => ctx.deployment.password,
       sample: io.sampleProbe ?? sampleProbe,
-      onHalt: (by, reason) => {
-        if (env.halted) return;
-        env.halted = { by, ns: clock.nowNs(), reason };
-        timeline.note('phase', 'halted', `${by}: ${reason}`);
-        env.halt.abort(new TrialStopped(`halted by ${by}`));
-      },
+      onHalt: (by, reason) => haltTrial(env, by, reason),
     }),
   };
   env.cleanup.defer(() => env.own.stop());

@@ -89,6 +89,8 @@ export class FakeWorld {
       this.sentinel('+promoted-slave', `slave ${addr(next.redis)} ${next.redis.host} ${next.redis.port} @ mymaster ${old.redis.host} ${old.redis.port}`);
       this.master = next;
       this.role(next, 'master');
+      // Sentinel reconfigures every other running pod (one restarted meanwhile as master included) as a replica.
+      for (const p of this.pods) if (p !== next && this.running.has(p.name)) this.role(p, 'slave');
       this.sentinel('+switch-master', `mymaster ${old.redis.host} ${old.redis.port} ${next.redis.host} ${next.redis.port}`);
     }, after);
   }
@@ -210,5 +212,7 @@ export function fakeTrialIo(world: FakeWorld): TrialIo {
     roleSampler: sampler,
     sentinelClient: () => fakeClient(world, null),
     directClient: (_d, p) => fakeClient(world, p),
+    currentTopology: async (_d, fallback) => (world.master ? { master: world.master, replicas: world.pods.filter((p) => p !== world.master) } : fallback),
+    sentinelMasters: async () => world.pods.map((p) => ({ sentinel: `${p.name}/sentinel`, master: world.master ? addr(world.master.redis) : null })),
   };
 }

@@ -43,7 +43,7 @@ const fake = (kind: string) =>
     plan: () => ({ victim: 'none', action: 'nothing', heal: 'none' }),
   });
 
-const faultOf = (yaml: string): FaultSpec => parseScenario(`name: x\ndescription: y\nfault:\n${yaml}`, 'x.yaml').fault;
+const faultOf = (yaml: string): FaultSpec => parseScenario(`name: x\ndescription: y\nfault:\n${yaml}`, 'x.yaml').fault as FaultSpec;
 
 describe('fault registry', () => {
   it('rejects a kind registered twice', () => {
@@ -78,7 +78,7 @@ describe('fault registry', () => {
       const using = scenarios.filter((s) => s.fault.kind === d.kind);
       expect(using.length, `a built-in scenario uses ${d.kind}`).toBeGreaterThan(0);
       for (const s of using) {
-        const plan = planFault(s.fault, 'kube');
+        const plan = planFault(s.fault as FaultSpec, 'kube');
         expect(plan.fault).toBe(d.kind);
         for (const part of [plan.victim, plan.action, plan.heal]) expect(part, `${s.name} plan`).toMatch(/\S/);
       }
@@ -90,7 +90,7 @@ describe('fault registry', () => {
     expect(needing.map((d) => d.kind)).toEqual(expect.arrayContaining(['pause', 'partition', 'node-drain', 'scale-out', 'aof-damage']));
     const scenarios = await listScenarios();
     for (const d of needing) {
-      const spec = scenarios.find((s) => s.fault.kind === d.kind)!.fault;
+      const spec = scenarios.find((s) => s.fault.kind === d.kind)!.fault as FaultSpec;
       const { ctx, marks } = context();
       const err = await injectFault(ctx, spec, { restart: true }).catch((e: unknown) => e);
       expect(err, d.kind).toMatchObject({ name: 'HarnessError', code: 'ABILITY_MISSING' });

@@ -31,7 +31,8 @@ describe('dry-run plan', () => {
   it('lists every scenario with its Kubernetes action, victim and heal, and the guard verdict, without any call', async () => {
     const scenarios = await resolveScenarios([]);
     const plan = buildPlan(scenarios);
-    expect(plan.map((p) => p.scenario)).toEqual(scenarios.map((s) => s.name));
+    // A composed fault plans each of its steps.
+    expect(plan.map((p) => p.scenario)).toEqual(scenarios.flatMap((s) => (s.fault.kind === 'composed' ? s.fault.steps.map(() => s.name) : [s.name])));
     const kill = plan.find((p) => p.fault === 'kill-pod')!;
     expect(kill.action).toMatch(/grace period 0/);
     const drain = plan.find((p) => p.fault === 'node-drain');
