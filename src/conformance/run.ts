@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Design } from '../config/design.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
+import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
 import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, Verdict } from '../report/journal.ts';
@@ -175,6 +176,8 @@ export interface ConformanceOptions {
   design?: Design;
   /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts). */
   monitoring?: boolean;
+  /** The alert rules the monitoring group evaluates (--alert-rules; default monitoring/alerts.yaml). */
+  alertRules?: string;
 }
 
 export interface ConformanceRun {
@@ -235,6 +238,7 @@ export function conformanceJournal(opts: {
 export async function runConformance(opts: ConformanceOptions): Promise<ConformanceRun> {
   const groups = selectGroups(opts.groups);
   const model = applyMonitoring(await loadDeployment(opts.manifestsDir), opts.monitoring);
+  if (opts.monitoring && (opts.target ?? 'local') === 'local' && groups.some((g) => g.name === 'monitoring')) await assertMonitoringPortsFree();
   const runId = newRunId();
   const startedAt = new Date();
   let deployment: StartedDeployment | undefined;
@@ -260,6 +264,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
       ...(opts.design ? { design: opts.design } : {}),
       convergeTimeoutMs: opts.convergeTimeoutMs ?? CONFORMANCE_DEFAULTS.convergeTimeoutMs,
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.alertRules ? { alertRules: opts.alertRules } : {}),
     });
     const journal = conformanceJournal({
       runId,

@@ -9,7 +9,20 @@ import { sampleProbe } from '../probes/index.ts';
 import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
 import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
-import { converge, heal, inject, observe, PHASE_LIMITS, readBack, settle, startRecording, steady, type TrialContext, type TrialEnv } from './trial-phases.ts';
+import {
+  alertsClear,
+  converge,
+  heal,
+  inject,
+  observe,
+  PHASE_LIMITS,
+  readBack,
+  settle,
+  startRecording,
+  steady,
+  type TrialContext,
+  type TrialEnv,
+} from './trial-phases.ts';
 import { TrialProbes } from './trial-probes.ts';
 import { Timeline, TrialWorkload } from './trial-record.ts';
 import { haltConditionsOf } from './scenario.ts';
@@ -50,6 +63,7 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   done.settle = await phase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h));
   if (probes.has('after')) await phase('probes after convergence', probeLimit('after'), enter, () => probes.once('after', signal));
   done.readBack = await phase('read back', limits.readBackMs, enter, () => readBack(env));
+  if (env.alerts) await phase('alerts clear', limits.alertsClearMs + margin, enter, () => alertsClear(env));
   await stopContinuous();
 }
 
@@ -87,6 +101,7 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
     limits: { ...PHASE_LIMITS, ...ctx.limits },
     halt: new AbortController(),
     halted: null,
+    alerts: null,
     probes: new TrialProbes({
       specs: s.probes ?? [],
       haltOn: new Set(haltConditionsOf(s).flatMap((c) => (c.kind === 'probe' ? [c.probe] : []))),
