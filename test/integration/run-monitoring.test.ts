@@ -11,6 +11,8 @@ import type { Journal } from '../../src/report/journal.ts';
 import { processesUnder } from '../support/leftovers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/** What killing the master's pod sets off at once, however soon the pod is back: its exporters gone, no master, replicas' link down. */
+const IN_EVERY_MASTER_KILL = ['RedisDown', 'SentinelDown', 'RedisNoMaster', 'RedisReplicaLinkDown'];
 let tmp: string;
 
 function cli(timeoutMs: number, ...args: string[]) {
@@ -77,11 +79,13 @@ describe('run --monitoring', () => {
     expect(journal.deployment.alerts).toMatch(/^watched by the run's Prometheus \(6 of 6 exporters scraped after \d+ ms\)$/);
   });
 
-  it('result.json: every alert a master kill must set off fired after the fault and cleared, each clear also measured from the heal', () => {
+  it('result.json: the alerts the kill itself sets off fired after the fault and cleared, each clear also measured from the heal', () => {
     const trial = journal.scenarios[0]!.trials[0]!;
     const alerts = trial.alerts!;
     for (const w of alerts) process.stderr.write(`${w.name} fired ${w.firedMs} cleared ${w.clearedMs} (heal ${w.clearedAfterHealMs})\n`);
-    for (const name of MASTER_KILL_ALERTS.must) {
+    // Not every alert the monitoring group requires: a trial restarts the pod as soon as the failover is seen (as the
+    // StatefulSet would), so the sentinels may never count the old master as a missing replica (SentinelReplicasMissing).
+    for (const name of IN_EVERY_MASTER_KILL) {
       const w = alerts.find((a) => a.name === name);
       expect(w, name).toBeDefined();
       expect(w!.firedMs, name).toBeGreaterThanOrEqual(0);
