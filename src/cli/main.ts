@@ -63,6 +63,24 @@ interface TargetFlags {
   image?: string;
   stableAddresses?: boolean;
   monitoring?: boolean;
+  alertRules?: string;
+}
+
+const alertRulesOption = () =>
+  new Option(
+    '--alert-rules <file>',
+    'with --monitoring: the alert rules Prometheus evaluates instead of monitoring/alerts.yaml (a copy with your changes; the monitoring group holds them to the same expectations)',
+  );
+
+/** The --alert-rules file, absolute, once it is known to be readable and asked for with --monitoring; bad input is exit 2. */
+async function alertRulesOf(o: TargetFlags): Promise<{ alertRules?: string }> {
+  if (o.alertRules === undefined) return {};
+  if (!o.monitoring) throw new HarnessError('USAGE', '--alert-rules needs --monitoring (the rules are evaluated over the exporter sidecars): add --monitoring');
+  const file = path.resolve(o.alertRules);
+  await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new HarnessError('USAGE', `--alert-rules ${o.alertRules}: cannot read it (${e.code ?? e.message})`);
+  });
+  return { alertRules: file };
 }
 
 /** The design named by --design (validated: bad input is exit 2 naming file:line:col and field), or undefined. */
@@ -251,6 +269,7 @@ function addRunCommand(program: Command): void {
             'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations',
           ),
         )
+        .addOption(alertRulesOption())
         .option(
           '--push <url>',
           "also PUT the run's metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning",
@@ -267,6 +286,7 @@ function addRunCommand(program: Command): void {
     const badPush = o.push === undefined ? null : checkPushUrl(o.push);
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
+    const rules = await alertRulesOf(o);
     const scenarios = await scenariosFor(o, design);
     if (o.target !== 'local' && !o.dryRun) checkMaxDisruption(scenarios, o.maxDisruption);
     if (o.dryRun) {
@@ -297,6 +317,7 @@ function addRunCommand(program: Command): void {
               .filter(Boolean),
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
+      ...rules,
       kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });
@@ -322,6 +343,7 @@ function addConformanceCommand(program: Command): void {
             'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations',
           ),
         )
+        .addOption(alertRulesOption())
         .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
     ),
   ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
@@ -334,6 +356,7 @@ function addConformanceCommand(program: Command): void {
       return;
     }
     const design = await designOf(o);
+    const rules = await alertRulesOf(o);
     await assertWritableDir(o.reportDir);
     await cleanOrphans();
     const r = await runConformance({
@@ -350,6 +373,7 @@ function addConformanceCommand(program: Command): void {
       log: err,
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
+      ...rules,
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);

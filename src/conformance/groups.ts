@@ -65,7 +65,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     disruptive: MONITORING_STEPS,
     run: async (ctx) => {
       if (!ctx.deployment) throw new HarnessError('INTERNAL', 'the monitoring conformance group needs a running deployment');
-      return (await monitoringChecks(ctx.deployment, ctx.log ? { log: ctx.log } : {})).map((c): ConformanceCheck => ({ ...c }));
+      const options = { ...(ctx.log ? { log: ctx.log } : {}), ...(ctx.alertRules ? { rulesFile: ctx.alertRules } : {}) };
+      return (await monitoringChecks(ctx.deployment, options)).map((c): ConformanceCheck => ({ ...c }));
     },
   },
   {

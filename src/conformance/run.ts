@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Design } from '../config/design.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
+import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
 import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, Verdict } from '../report/journal.ts';
@@ -178,6 +179,8 @@ export interface ConformanceOptions {
   monitoring?: boolean;
   /** kind / kube: the factory's machine access (tests pass a recording fake); default the real one. */
   targetDeps?: TargetDeps;
+  /** The alert rules the monitoring group evaluates (--alert-rules; default monitoring/alerts.yaml). */
+  alertRules?: string;
 }
 
 export interface ConformanceRun {
@@ -238,6 +241,7 @@ export function conformanceJournal(opts: {
 export async function runConformance(opts: ConformanceOptions): Promise<ConformanceRun> {
   const groups = selectGroups(opts.groups);
   const model = applyMonitoring(await loadDeployment(opts.manifestsDir), opts.monitoring);
+  if (opts.monitoring && (opts.target ?? 'local') === 'local' && groups.some((g) => g.name === 'monitoring')) await assertMonitoringPortsFree();
   const runId = newRunId();
   const startedAt = new Date();
   let deployment: StartedDeployment | undefined;
@@ -266,6 +270,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
       ...(opts.design ? { design: opts.design } : {}),
       convergeTimeoutMs: opts.convergeTimeoutMs ?? CONFORMANCE_DEFAULTS.convergeTimeoutMs,
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.alertRules ? { alertRules: opts.alertRules } : {}),
     });
     const journal = conformanceJournal({
       runId,

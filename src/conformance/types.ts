@@ -33,6 +33,8 @@ export interface ConformanceContext {
   convergeTimeoutMs: number;
   /** One line of progress (never a password). */
   log?: (line: string) => void;
+  /** The alert rules the monitoring group evaluates (--alert-rules); absent: monitoring/alerts.yaml. */
+  alertRules?: string;
 }
 
 /** Optional target abilities a group can need (the type guards in src/targets/target.ts). */

@@ -1,6 +1,6 @@
 // Events observed during a trial, on the same clock as the history.
 
-export type EventKind = 'sentinel' | 'fault' | 'role' | 'phase' | 'pod' | 'probe';
+export type EventKind = 'sentinel' | 'fault' | 'role' | 'phase' | 'pod' | 'probe' | 'alert';
 
 export interface TrialEvent {
   /** Monotonic nanoseconds on the run clock. */
@@ -14,6 +14,7 @@ export interface TrialEvent {
    * phase: a runner phase such as "workload-start".
    * pod: a pod lifecycle change: "ready", "not-ready", "evicted", "eviction-refused", "scheduled", "cordoned".
    * probe: a steady-state probe's sample, "ok" | "fail", or "broken" when it ran out of tolerance (source: probe/<name>).
+   * alert: a Prometheus alert (--monitoring) seen "firing" or, after that, "resolved" (source: alert/<name>; detail: its instances).
    */
   type: string;
   /** Raw payload (sentinel message) or a short description. */

@@ -6,13 +6,40 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { EXPORTERS } from '../config/monitoring.ts';
 import { HarnessError } from '../errors.ts';
 import { onInterrupt } from '../process/interrupt.ts';
+import { wildcardListeners } from '../process/listeners.ts';
+import type { StartedDeployment } from '../targets/target.ts';
 
 /** The alert rules shipped with the repo. */
 export const ALERT_RULES_FILE = fileURLToPath(new URL('../../monitoring/alerts.yaml', import.meta.url));
 
-export const PROMETHEUS_DEFAULTS = { binary: 'prometheus', port: 9090, intervalS: 1, startTimeoutMs: 20_000 } as const;
+/**
+ * Port 19090, not Prometheus's usual 9090: Debian's `prometheus` package starts a system service on *:9090 on a
+ * systemd machine, and a listener on every address makes a bind of the same port on a loopback address fail.
+ */
+export const PROMETHEUS_DEFAULTS = { binary: 'prometheus', port: 19090, intervalS: 1, startTimeoutMs: 20_000 } as const;
+
+/** The Debian services that listen on every address on the ports monitoring needs, when installed on a systemd machine. */
+const SYSTEM_SERVICE_OF_PORT: Record<number, string> = { 9090: 'prometheus', 9121: 'prometheus-redis-exporter' };
+
+/**
+ * Before the exporter sidecars and the harness's Prometheus listen on loopback addresses: none of their ports may
+ * be held on every address (a bind of the same port on one address would fail). PORT_BUSY naming the service.
+ */
+export async function assertMonitoringPortsFree(prometheusPort: number = PROMETHEUS_DEFAULTS.port): Promise<void> {
+  const wanted = [...EXPORTERS.map((e) => ({ port: e.port, what: `the ${e.name} sidecars` })), { port: prometheusPort, what: "the harness's Prometheus" }];
+  const held = await wildcardListeners(wanted.map((w) => w.port));
+  if (held.length === 0) return;
+  const lines = wanted
+    .filter((w) => held.includes(w.port))
+    .map((w) => {
+      const service = SYSTEM_SERVICE_OF_PORT[w.port];
+      return `port ${w.port} (${w.what}) is held on every address by another process${service ? ` (on a systemd machine, Debian's ${service} service, started when the package was installed; stop it: sudo systemctl disable --now ${service})` : ''}`;
+    });
+  throw new HarnessError('PORT_BUSY', `--monitoring: ${lines.join('; ')}`);
+}
 
 export interface ScrapeJob {
   job: string;
@@ -137,4 +164,23 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
     },
     stop,
   };
+}
+
+/** A Prometheus for a deployment's pods: one job per exporter kind (redis :9121, sentinel :9355), every pod's address. */
+export function startDeploymentPrometheus(
+  d: Pick<StartedDeployment, 'pods'>,
+  o: { host: string; port?: number; rulesFile: string; binary?: string },
+): Promise<RunningPrometheus> {
+  return startPrometheus({ ...o, jobs: EXPORTERS.map((e) => ({ job: e.of, targets: d.pods.map((p) => `${p.redis.host}:${e.port}`) })) });
+}
+
+/** Poll the scrape targets until `want` of them are up (or `timeoutMs` passed); the last answer and how long it took. */
+export async function waitForTargets(p: RunningPrometheus, want: number, timeoutMs: number): Promise<{ targets: TargetHealth[]; waitedMs: number }> {
+  const t0 = performance.now();
+  let targets = await p.targets().catch(() => []);
+  while (!(targets.length === want && targets.every((t) => t.health === 'up')) && performance.now() - t0 < timeoutMs) {
+    await sleep(250);
+    targets = await p.targets().catch(() => []);
+  }
+  return { targets, waitedMs: Math.round(performance.now() - t0) };
 }

@@ -1,4 +1,5 @@
 // The run journal (result.json): a versioned, self-describing record of one harness run.
+import type { AlertWindow } from '../model/alerts.ts';
 import type { CheckResult, Figures, Validity } from '../model/check.ts';
 import type { ConformanceGroupResult } from '../model/conformance.ts';
 import type { Verdict } from '../model/verdict.ts';
@@ -50,6 +51,12 @@ export interface TrialResult {
   clockStartNs?: number;
   /** A composed fault's (a soak's) schedule: its steps (replayable), the seed that drew them, what became of each, and the invariants' violations. */
   schedule?: ScheduleRecord;
+  /**
+   * With --monitoring: every alert the run's Prometheus fired during the trial, ms from the fault landing (from the
+   * trial's start when no fault landed), with its clear time also from the heal. Absent: no alerts were watched;
+   * [] watched and none fired.
+   */
+  alerts?: AlertWindow[];
 }
 
 export interface ScenarioResult {

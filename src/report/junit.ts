@@ -72,13 +72,37 @@ function trialCase(scenario: ScenarioResult, trial: TrialResult): Case {
     name: `${scenario.name} #${trial.index}`,
     verdict: trial.verdict,
     timeMs: trial.durationMs,
-    properties: [...figureEntries(trial.figures), ['verdict', trial.verdict]],
+    properties: [...figureEntries(trial.figures), ...alertEntries(trial), ['verdict', trial.verdict]],
     message,
     body: figureEntries(trial.figures)
       .map(([k, v]) => `${k}=${v}`)
       .join('\n'),
-    systemOut: trial.phases.map((p) => `${p.name} ${p.ms === null ? 'n/a' : `${p.ms} ms`}`).join('\n'),
+    systemOut: [
+      ...trial.phases.map((p) => `${p.name} ${p.ms === null ? 'n/a' : `${p.ms} ms`}`),
+      ...(Array.isArray(trial.alerts) ? trial.alerts : []).map(
+        (w) =>
+          `alert ${w.name} fired ${w.firedMs} ms, ${w.clearedMs === null ? 'still firing at the end' : `cleared ${w.clearedMs} ms`} (from the fault landing)`,
+      ),
+    ].join('\n'),
   };
+}
+
+/**
+ * With --monitoring: alert.<name>.fired_ms, .cleared_ms (from the fault landing; "none": still firing) and
+ * .cleared_after_heal_ms; a later window of the same alert as alert.<name>#2.…; alerts_fired, the count.
+ */
+function alertEntries(trial: TrialResult): [string, string][] {
+  if (!Array.isArray(trial.alerts)) return [];
+  const seen = new Map<string, number>();
+  const out: [string, string][] = [['alerts_fired', String(new Set(trial.alerts.map((w) => w.name)).size)]];
+  for (const w of trial.alerts) {
+    const n = (seen.get(w.name) ?? 0) + 1;
+    seen.set(w.name, n);
+    const key = `alert.${w.name}${n > 1 ? `#${n}` : ''}`;
+    out.push([`${key}.fired_ms`, String(w.firedMs)], [`${key}.cleared_ms`, w.clearedMs === null ? 'none' : String(w.clearedMs)]);
+    if (w.clearedAfterHealMs !== null) out.push([`${key}.cleared_after_heal_ms`, String(w.clearedAfterHealMs)]);
+  }
+  return out;
 }
 
 /** One testcase per steady-state probe of a trial (its check `probe/<name>`), with its sample counts. */

@@ -137,6 +137,28 @@ function renderScenario(scenario: ScenarioResult): string[] {
     out.push('', '**Warnings** (within the accepted bounds)', '');
     for (const t of warned) for (const w of t.warnings ?? []) out.push(`- trial ${t.index}: ${md(clip(w))}`);
   }
+  out.push(...alertLines(scenario));
+  return out;
+}
+
+/** With --monitoring: per trial, each alert's window in ms from the fault landing (and the clear from the heal). */
+function alertLines(scenario: ScenarioResult): string[] {
+  const watched = scenario.trials.filter((t) => Array.isArray(t.alerts));
+  if (watched.length === 0) return [];
+  const out = [
+    '',
+    '**Alerts** (ms from the fault landing; cleared vs the heal)',
+    '',
+    '| trial | alert | fired | cleared | vs heal |',
+    '| --: | --- | --: | --: | --: |',
+  ];
+  for (const t of watched) {
+    if (t.alerts!.length === 0) out.push(`| ${t.index} | none fired | | | |`);
+    for (const w of t.alerts!)
+      out.push(
+        `| ${t.index} | ${md(w.name)} | ${fmt(w.firedMs)} | ${w.clearedMs === null ? 'still firing' : fmt(w.clearedMs)} | ${w.clearedAfterHealMs === null ? '' : fmt(w.clearedAfterHealMs)} |`,
+      );
+  }
   return out;
 }
 

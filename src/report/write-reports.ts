@@ -13,9 +13,9 @@ import { ensureReportDir } from './report-dir.ts';
 import type { Redactor } from '../process/redact.ts';
 
 const RESULT_FILE = 'result.json';
-const JUNIT_FILE = 'junit.xml';
-const HTML_FILE = 'index.html';
-const SUMMARY_FILE = 'summary.md';
+export const JUNIT_FILE = 'junit.xml';
+export const HTML_FILE = 'index.html';
+export const SUMMARY_FILE = 'summary.md';
 const REPORT_FILES = new Set([RESULT_FILE, JUNIT_FILE, HTML_FILE, SUMMARY_FILE, METRICS_FILE]);
 
 /**
@@ -120,7 +120,7 @@ function historyPath(runDir: string, rel: string): string {
 }
 
 /** JSON-lines history text as operations; a line that is not a JSON object is skipped (the report shows what it can). */
-function parseHistory(text: string): Op[] {
+export function parseHistory(text: string): Op[] {
   const ops: Op[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;

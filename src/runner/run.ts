@@ -5,6 +5,8 @@ import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
+import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
+import { startRunAlerts } from './run-alerts.ts';
 import { applyProfile, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
@@ -50,8 +52,10 @@ export interface RunOptions {
   design?: Design;
   /** Deployment profile whose redis.conf overlay is applied (src/config/profiles.ts); see runProfiles. */
   profile?: ProfileName;
-  /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts). */
+  /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts) and record every trial's alerts. */
   monitoring?: boolean;
+  /** With monitoring: the alert rules Prometheus evaluates (--alert-rules; default monitoring/alerts.yaml). */
+  alertRules?: string;
   /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
   collect?: boolean;
   /** kind / kube targets: context, guard, cluster lifetime. */
@@ -104,11 +108,13 @@ interface RunState {
   deployment: StartedDeployment | undefined;
   conformance: ConformanceGroupResult[];
   halted: Journal['run']['halted'];
+  /** With --monitoring: the rules and whether the trials' alerts were watched. */
+  alerts: Record<string, string>;
 }
 
 /** The run's journal as it stands: finished scenarios, the target, the deployment's description, the verdict. */
 function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boolean): Journal {
-  const { opts, model, runId, clock, startedNs, deployment, conformance, halted } = st;
+  const { opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts } = st;
   const finishedNs = clock.nowNs();
   return {
     schema: JOURNAL_SCHEMA,
@@ -129,6 +135,7 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
       ...describeDeployment(model),
       ...(opts.profile ? { profile: opts.profile } : {}),
       ...(opts.design ? { design: opts.design.name, design_file: opts.design.file } : {}),
+      ...alerts,
       ...Object.fromEntries(Object.entries(opts.overrides?.sentinel ?? {}).map(([k, v]) => [`override_sentinel_${k}`, v])),
       ...Object.fromEntries(Object.entries(opts.overrides?.redis ?? {}).map(([k, v]) => [`override_redis_${k}`, v])),
     },
@@ -149,6 +156,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
   const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
   assertRunnable(model);
+  if (opts.monitoring && opts.target === 'local') await assertMonitoringPortsFree();
   const runId = newRunId();
   const clock = createClock();
   const startedNs = clock.nowNs();
@@ -161,8 +169,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   let conformance: ConformanceGroupResult[] = [];
   /** The safeguard that halted the run (haltOn), if one did. */
   let halted: Journal['run']['halted'];
+  let alerts: Record<string, string> = {};
 
-  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted });
+  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts });
   const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
 
   // On SIGINT / SIGTERM: what finished, plus the trial under way marked unfinished, as a report marked
@@ -210,8 +219,13 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       deployment: d,
       ...(opts.overrides ? { overrides: opts.overrides } : {}),
       ...(opts.design ? { design: opts.design } : {}),
+      ...(opts.alertRules ? { alertRules: opts.alertRules } : {}),
       convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
     });
+    // After the groups: the monitoring group starts and stops a Prometheus of its own.
+    const runAlerts = opts.monitoring ? await startRunAlerts(d, opts.alertRules) : null;
+    await using _stopAlerts = { [Symbol.asyncDispose]: () => runAlerts?.stop() ?? Promise.resolve() };
+    alerts = runAlerts?.describe ?? {};
 
     for (const scenario of opts.scenarios) {
       const trials: TrialResult[] = [];
@@ -229,6 +243,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
           runId,
           client: opts.client,
           convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
+          ...(runAlerts?.source ? { alerts: runAlerts.source } : {}),
           progress: {
             phase: (name) => {
               cur.phase = name;

@@ -17,6 +17,7 @@ import { invariantChecks } from '../checkers/invariants.ts';
 import type { ScheduleRecord } from '../model/schedule.ts';
 import { describeSteps, scheduleRecord } from './composed.ts';
 import { trialVerdict, type TrialEnd } from '../checkers/trial-verdict.ts';
+import { alertWindows } from '../model/alerts.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 import type { TrialResult } from '../report/journal.ts';
 import type { Topology } from '../targets/convergence.ts';
@@ -214,6 +215,9 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     writes_skipped: workload.skipped(),
   };
   const { verdict, message } = trialVerdict(results, end);
+  const alerts = env.alerts ? alertWindows(evs, faultNs ?? startedNs, timeline.firstMark('fault', 'healed')?.ns ?? null) : null;
+  for (const a of alerts ?? [])
+    if (a.clearedMs === null) warnings.push(`alert ${a.name} was still firing when the trial ended (it fired ${a.firedMs} ms after the fault)`);
   const [lo, hi] = s.expect.failoverBandMs;
   const fo = figures.failover_ms;
   if (s.expect.failover === true && typeof fo === 'number' && (fo < lo || fo > hi))
@@ -234,6 +238,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(warnings.length ? { warnings } : {}),
       ...(message ? { message } : {}),
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
+      ...(alerts ? { alerts } : {}),
       ...(rb ? { lostKeys: lostKeys(h, rb) } : {}),
       faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
       ...(env.schedule ? { schedule: scheduleOf(env.schedule) } : {}),

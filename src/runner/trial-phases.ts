@@ -19,6 +19,7 @@ import { healWhenLanded, TrialStopped, until, type CleanupStack } from './phase.
 import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
 import type { TrialProbes } from './trial-probes.ts';
+import { AlertWatcher, type AlertSource } from '../observers/alerts.ts';
 import { durationMs, haltConditionsOf, type Duration, type Scenario } from './scenario.ts';
 import type { ComposedSpec } from './composed-schema.ts';
 import { currentTopology, describeSteps, injectComposed, sentinelMasters, startComposed, type ComposedRun } from './composed.ts';
@@ -38,7 +39,12 @@ export const PHASE_LIMITS = {
   readBackMs: 10 * 60_000,
   /** How long the cleanup waits for an injection still under way (its phase timed out), to heal it, ms. */
   lateInjectMs: 30_000,
+  /** With --monitoring: how long the trial waits, after the read-back, for every alert to clear, ms. */
+  alertsClearMs: 30_000,
 };
+
+/** How often a trial polls the run's Prometheus for its alerts (it scrapes and evaluates every 1 s). */
+export const ALERT_POLL_MS = 200;
 
 export type PhaseLimits = typeof PHASE_LIMITS;
 
@@ -55,6 +61,8 @@ export interface TrialContext {
   progress?: Pick<Progress, 'phase' | 'writes'>;
   /** Phase limits other than the scenario's timeouts (unit tests shorten them). */
   limits?: Partial<PhaseLimits>;
+  /** The run's Prometheus (--monitoring): its alerts are recorded on the trial's timeline. */
+  alerts?: AlertSource;
 }
 
 /** What every phase works with: the trial's context, its IO, its two recordings and its cleanup stack. */
@@ -75,6 +83,8 @@ export interface TrialEnv {
   halted: { by: string; ns: number; reason: string } | null;
   /** A composed fault's schedule as it runs, and its invariant monitor (when the composition asks for one). */
   schedule?: { spec: ComposedSpec; run: ComposedRun; monitor: ScheduleMonitor | null };
+  /** The run's alerts, watched from the start of the recording (--monitoring); null without a Prometheus. */
+  alerts: AlertWatcher | null;
 }
 
 export interface Converged {
@@ -143,6 +153,13 @@ export async function startRecording(env: TrialEnv, topology: Topology): Promise
   cleanup.defer(() => sampler.stop());
   timeline.follow(() => sampler.events);
   sampler.start();
+  if (ctx.alerts) {
+    const alerts = (env.alerts = new AlertWatcher(ctx.alerts, clock, ALERT_POLL_MS));
+    cleanup.defer(() => alerts.stop());
+    timeline.follow(() => alerts.events);
+    await alerts.pollOnce();
+    alerts.start();
+  }
   cleanup.defer(() => workload.close());
   const main = await workload.add(MAIN_CLIENT, io.sentinelClient(d, ctx.client));
   const f = ctx.scenario.fault;
@@ -351,6 +368,14 @@ export async function settle(env: TrialEnv, converged: Converged, healed: Healed
   if (ctx.scenario.workloads?.length) timeline.note('phase', 'workload-stop', env.own.describe());
   timeline.note('phase', 'workload-stop', workload.describeAcked());
   return { convergenceMs, lastReason, timeoutMs, isolatedAcked: converged.isolated ? converged.isolated.acked : null };
+}
+
+/** With --monitoring: every alert the fault set off cleared (or the wait ran out; the report shows it still firing). */
+export async function alertsClear(env: TrialEnv): Promise<void> {
+  const { alerts } = env;
+  if (!alerts) return;
+  const cleared = await alerts.quiet(env.ctx.clock.nowNs(), env.limits.alertsClearMs, env.halt.signal);
+  env.timeline.note('phase', cleared ? 'alerts-clear' : 'alerts-still-firing', cleared ? 'no alert firing' : alerts.firingNow().join(', '));
 }
 
 /** Every key the workload invoked, looked up on the current master. */

@@ -10,6 +10,7 @@ import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
 import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
 import {
+  alertsClear,
   converge,
   haltTrial,
   heal,
@@ -70,6 +71,7 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
       monitor.final(ctx.clock.nowNs(), done.readBack ?? null, settled ? { ok: settled.convergenceMs !== null, reason: settled.lastReason } : null),
     );
   }
+  if (env.alerts) await phase('alerts clear', limits.alertsClearMs + margin, enter, () => alertsClear(env));
   await stopContinuous();
 }
 
@@ -108,6 +110,7 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
     limits: { ...PHASE_LIMITS, ...ctx.limits },
     halt: new AbortController(),
     halted: null,
+    alerts: null,
     probes: new TrialProbes({
       specs: s.probes ?? [],
       haltOn: new Set(haltConditionsOf(s).flatMap((c) => (c.kind === 'probe' ? [c.probe] : []))),

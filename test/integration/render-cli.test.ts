@@ -1,10 +1,16 @@
-// `render`: the variant written where --manifests can use it, its static checks, and the exit codes (0 ok, 1 a check failed, 2 usage).
+// `render`: the variant written where --manifests can use it (scaled, a profile, the exporter sidecars), its static checks, the exit codes
+// (0 ok, 1 a check failed, 2 usage); `render --report` re-renders a run directory's reports.
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadDeployment } from '../../src/config/manifests.ts';
+import { hasMonitoring } from '../../src/config/monitoring.ts';
+import { createRedactor } from '../../src/process/redact.ts';
+import { writeReports } from '../../src/report/write-reports.ts';
+import { sampleJournal } from '../unit/report/sample-journal.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
 const MANIFESTS = path.resolve(import.meta.dirname, '../../manifests');
@@ -55,5 +61,36 @@ describe('render', () => {
     const same = await render('--manifests', MANIFESTS, '--out', MANIFESTS);
     expect(same.code).toBe(2);
     expect(same.stderr).toContain('is the manifests directory itself');
+  });
+
+  it("--monitoring: the StatefulSet gets both exporter sidecars with the redis container's env, every check still holds, and a run loads it", async () => {
+    const out = path.join(tmp, 'monitoring');
+    const r = await render('--monitoring', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/rendered 9 files to .*monitoring; \d+ checks, 0 failed/);
+    const sts = readFileSync(path.join(out, '05-statefulset.yaml'), 'utf8');
+    for (const name of ['redis-exporter', 'sentinel-exporter']) expect(sts).toContain(`name: ${name}`);
+    expect(sts).toContain('containerPort: 9355');
+    expect(hasMonitoring(await loadDeployment(out))).toBe(true);
+  });
+
+  it("--report RUN_DIR: the run's reports rendered again, alert rows drawn from its alert events; manifest flags beside it are exit 2", async () => {
+    const j = sampleJournal();
+    const t = j.scenarios[0]!.trials[0]!;
+    t.events.push(
+      { ns: 3_040_000_000, kind: 'alert', source: 'alert/RedisDown', type: 'firing', detail: '127.0.0.1:9121' },
+      { ns: 8_051_000_000, kind: 'alert', source: 'alert/RedisDown', type: 'resolved', detail: '' },
+    );
+    const { runDir } = await writeReports({ reportDir: path.join(tmp, 'reports'), journal: j, histories: new Map(), redactor: createRedactor([]) });
+    const out = path.join(tmp, 'rerendered');
+    const r = await render('--report', runDir, '--out', out);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['index.html', 'junit.xml', 'metrics.prom', 'summary.md']);
+    expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('<title>RedisDown: fired 1040 ms after the fault, cleared 6051 ms after the fault');
+    const mixed = await render('--report', runDir, '--replicas', '5', '--out', path.join(tmp, 'y'));
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr.trim()).toBe("sentinel-chaos: render --report renders a run's reports, not manifests: drop --replicas");
+    const none = await render('--report', path.join(tmp, 'nope'), '--out', path.join(tmp, 'z'));
+    expect(none.code).toBe(2);
   });
 });

@@ -94,6 +94,8 @@ svg .ev-label.key{font-weight:700}
 svg .mark{stroke:#fff;stroke-width:1.2}
 svg .seg-label{font-size:10px;fill:#fff;font-weight:600}
 svg .split{fill:#dc2626}
+svg .alert{fill:#ea580c}
+svg .alert.open{fill-opacity:.55}
 svg .lost-label{font-size:11px;font-weight:650;fill:#111827}
 svg .lost-label.inv{fill:#fff}
 svg .fo-label{font-size:11px;font-weight:650;fill:var(--ink)}

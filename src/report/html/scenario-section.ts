@@ -18,6 +18,7 @@ import {
 } from '../format.ts';
 import { gateScenario, gateSummary } from '../gate.ts';
 import type { Journal, ScenarioResult, Stats } from '../journal.ts';
+import { alertsTable } from './alert-rows.ts';
 import { esc } from './esc.ts';
 import { n1, pill, tickLabel, ticks, verdictClass } from './helpers.ts';
 import { trialSection } from './trial-section.ts';
@@ -41,6 +42,7 @@ export function scenarioSection(journal: Journal, scenario: ScenarioResult, slug
   out.push(`<div><h3>Failover per trial</h3>${distribution(scenario, slo)}${bandNote(scenario, slo)}</div>`);
   out.push('</div>');
   out.push(`<p class="fine"><strong>Quantiles.</strong> ${esc(journal.quantileDefinition || QUANTILE_DEFINITION)}</p>`);
+  out.push(alertsTable(scenario.trials, slug));
   const notPassed = scenario.trials.filter((t) => t.verdict === 'fail' || t.verdict === 'unknown');
   const warned = scenario.trials.filter((t) => (t.warnings ?? []).length > 0);
   if (notPassed.length > 0 || gate.findings.length > 0 || warned.length > 0) {

@@ -9,6 +9,7 @@ import { eventRow, faultWindows, roleRow, splitBrain, splitBrainRow } from './ev
 import { failoverRow, phaseRow } from './failover-rows.ts';
 import { clip, groupBy, n1, tickLabel, ticks } from './helpers.ts';
 import { type Origin, PW, type Row, TL, TW } from './timeline-layout.ts';
+import { alertRows, alertsWatched, trialAlerts } from './alert-rows.ts';
 import { acksRow, lostWindowRow, masterRoles, writesRow } from './write-rows.ts';
 
 /**
@@ -113,7 +114,9 @@ export function timeline(scenario: ScenarioResult, slug: string, trial: TrialRes
   const roles = byKind('role');
   for (const [source, list] of groupBy(roles, (e) => e.source)) rows.push(roleRow(source, list, ms, clampX, hi));
   if (roles.length > 0) rows.push(splitBrainRow(splitBrain(roles, ms, hi), clampX));
-  const known = new Set(['fault', 'phase', 'sentinel', 'role']);
+  // Alerts (--monitoring): a bar per alert from firing to resolved.
+  rows.push(...alertRows(trialAlerts(trial, origin.ns), alertsWatched(trial, events), clampX, hi));
+  const known = new Set(['fault', 'phase', 'sentinel', 'role', 'alert']);
   for (const [key, list] of groupBy(
     events.filter((e) => !known.has(e.kind)),
     (e) => `${e.kind}\u0000${e.source}`,
