@@ -16,7 +16,7 @@ import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
 import { until, type CleanupStack } from './phase.ts';
-import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
+import type { EvictionSource, RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
 import type { TrialProbes } from './trial-probes.ts';
 import { durationMs, type Duration, type Scenario } from './scenario.ts';
@@ -79,6 +79,8 @@ export interface Converged {
   main: TrackedWriter;
   /** The client pinned to the isolated pod, when the fault wants one. */
   isolated: TrackedWriter | null;
+  /** The memory policy's evictions of the trial's keys, when the IO observes them. */
+  evictions: EvictionSource | null;
 }
 
 export interface Steady {
@@ -138,12 +140,19 @@ export async function startRecording(env: TrialEnv, topology: Topology): Promise
   cleanup.defer(() => sampler.stop());
   timeline.follow(() => sampler.events);
   sampler.start();
+  // Only the trial's own keys are kept (a --dataset's evictions are counted, not listed).
+  const prefix = `sc:${ctx.runId}:`;
+  const evictions = io.evictions?.(d, clock, (k) => k.startsWith(prefix)) ?? null;
+  if (evictions) {
+    cleanup.defer(() => evictions.stop());
+    await evictions.start();
+  }
   cleanup.defer(() => workload.close());
   const main = await workload.add(MAIN_CLIENT, io.sentinelClient(d, ctx.client));
   const f = ctx.scenario.fault;
   const victim = isolatedClientWanted(f) && 'target' in f ? (f.target === 'master' ? topology.master : topology.replicas[0]!) : null;
   const isolated = victim ? await workload.add('isolated-client', io.directClient(d, victim, ctx.client)) : null;
-  return { topology, observer, sampler, main, isolated };
+  return { topology, observer, sampler, main, isolated, evictions };
 }
 
 /** The workload writing, at least one write acknowledged, replication offsets taken just before the fault. */
@@ -193,6 +202,7 @@ export async function inject(env: TrialEnv, converged: Converged): Promise<Injec
     setClientPassword: (p) => {
       workload.setPassword(p);
       converged.sampler.setPassword(p);
+      converged.evictions?.setPassword(p);
     },
   };
   const injecting = injectFault(faultCtx, s.fault, { restart: s.restart });
