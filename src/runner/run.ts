@@ -26,6 +26,9 @@ import { onInterrupt } from '../process/interrupt.ts';
 import { runGroups, selectGroups } from '../conformance/run.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
 import type { StartedDeployment } from '../targets/target.ts';
+import { waitForConvergence } from '../targets/convergence.ts';
+import { assertDatasetFits, generateDataset, type DatasetFigures } from '../workload/dataset.ts';
+import { humanBytes } from '../model/quantity.ts';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -56,6 +59,8 @@ export interface RunOptions {
   collect?: boolean;
   /** kind / kube targets: context, guard, cluster lifetime. */
   kube?: Partial<KubeFlags>;
+  /** --dataset: bytes of used_memory to fill the master with once the deployment converged, before the scenarios. */
+  dataset?: number;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -104,11 +109,12 @@ interface RunState {
   deployment: StartedDeployment | undefined;
   conformance: ConformanceGroupResult[];
   halted: Journal['run']['halted'];
+  dataset: DatasetFigures | undefined;
 }
 
 /** The run's journal as it stands: finished scenarios, the target, the deployment's description, the verdict. */
 function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boolean): Journal {
-  const { opts, model, runId, clock, startedNs, deployment, conformance, halted } = st;
+  const { opts, model, runId, clock, startedNs, deployment, conformance, halted, dataset } = st;
   const finishedNs = clock.nowNs();
   return {
     schema: JOURNAL_SCHEMA,
@@ -121,6 +127,7 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
       argv: opts.argv ?? [],
       interrupted,
       ...(halted ? { halted } : {}),
+      ...(dataset ? { dataset } : {}),
     },
     target: deployment
       ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
@@ -140,6 +147,16 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
   };
 }
 
+/** --dataset: once the deployment converged, fill its master and wait for the replicas; the figures go into the journal. */
+async function fillDataset(d: StartedDeployment, bytes: number, progress: Progress | undefined): Promise<DatasetFigures> {
+  const topology = await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
+  progress?.phase(`dataset ${humanBytes(bytes)} on ${topology.master.name}`);
+  return generateDataset(topology.master.redis, d.password, { bytes, replicas: topology.replicas.length, timeoutMs: DATASET_TIMEOUT_MS });
+}
+
+/** Writing a --dataset and replicating it, at most (1.5 GiB takes about a minute here). */
+const DATASET_TIMEOUT_MS = 15 * 60_000;
+
 // eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
@@ -149,6 +166,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
   const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
   assertRunnable(model);
+  if (opts.dataset !== undefined) assertDatasetFits(opts.dataset, model, opts.overrides?.redis?.maxmemory);
   const runId = newRunId();
   const clock = createClock();
   const startedNs = clock.nowNs();
@@ -161,8 +179,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   let conformance: ConformanceGroupResult[] = [];
   /** The safeguard that halted the run (haltOn), if one did. */
   let halted: Journal['run']['halted'];
+  let dataset: DatasetFigures | undefined;
 
-  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted });
+  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted, dataset });
   const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
 
   // On SIGINT / SIGTERM: what finished, plus the trial under way marked unfinished, as a report marked
@@ -212,6 +231,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       ...(opts.design ? { design: opts.design } : {}),
       convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
     });
+    if (opts.dataset !== undefined) dataset = await fillDataset(d, opts.dataset, progress);
 
     for (const scenario of opts.scenarios) {
       const trials: TrialResult[] = [];
