@@ -247,7 +247,7 @@ function addRunCommand(program: Command): void {
         .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
         .option(
           '--dataset <size>',
-          "fill the master with a realistic dataset of this used_memory (100mb, 1.5gb; at most 90% of maxmemory) once the deployment converged, before the scenarios",
+          'fill the master with a realistic dataset of this used_memory (100mb, 1.5gb; at most 90% of maxmemory) once the deployment converged, before the scenarios',
         )
         .addOption(
           new Option(

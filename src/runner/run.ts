@@ -149,7 +149,10 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
 
 /** --dataset: once the deployment converged, fill its master and wait for the replicas; the figures go into the journal. */
 async function fillDataset(d: StartedDeployment, bytes: number, progress: Progress | undefined): Promise<DatasetFigures> {
-  const topology = await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: RUN_DEFAULTS.convergeTimeoutMs });
+  const topology = await waitForConvergence(
+    { pods: d.pods, password: d.password, masterName: d.model.masterName },
+    { timeoutMs: RUN_DEFAULTS.convergeTimeoutMs },
+  );
   progress?.phase(`dataset ${humanBytes(bytes)} on ${topology.master.name}`);
   return generateDataset(topology.master.redis, d.password, { bytes, replicas: topology.replicas.length, timeoutMs: DATASET_TIMEOUT_MS });
 }

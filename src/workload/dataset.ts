@@ -116,10 +116,11 @@ export async function generateDataset(
     let valueBytes = 0;
     let used = num((await memory()).used_memory) ?? 0;
     while (used < opts.bytes) {
-      if (performance.now() > deadline) throw new HarnessError('TIMEOUT', `--dataset: ${humanBytes(used)} of ${humanBytes(opts.bytes)} written within ${opts.timeoutMs} ms`);
+      if (performance.now() > deadline)
+        throw new HarnessError('TIMEOUT', `--dataset: ${humanBytes(used)} of ${humanBytes(opts.bytes)} written within ${opts.timeoutMs} ms`);
       // Send what is still missing, at most 64 MiB, before looking at used_memory again (per-key overhead makes it grow faster than the values).
       const goal = Math.min(opts.bytes - used, 64 * 1024 ** 2);
-      for (let sent = 0; sent < goal; ) {
+      for (let sent = 0; sent < goal;) {
         const pipe = r.pipeline();
         let batch = 0;
         while (batch < 4 * 1024 ** 2 && sent + batch < goal) {
@@ -134,7 +135,8 @@ export async function generateDataset(
       used = num((await memory()).used_memory) ?? opts.bytes;
     }
     const writeMs = Math.round(performance.now() - started);
-    const acked = opts.replicas === 0 ? 0 : Number(await r.call('WAIT', String(opts.replicas), String(Math.max(1000, Math.round(deadline - performance.now())))));
+    const acked =
+      opts.replicas === 0 ? 0 : Number(await r.call('WAIT', String(opts.replicas), String(Math.max(1000, Math.round(deadline - performance.now())))));
     const replicatedMs = acked >= opts.replicas ? Math.round(performance.now() - started) : null;
     let p = await persistence();
     while (p.aof_rewrite_in_progress === '1' || p.aof_rewrite_scheduled === '1') {

@@ -160,6 +160,13 @@ export function createKubelet(o: KubeletOptions) {
     return results.every(Boolean);
   };
 
+  /** The redis container's liveness or startup probe, once (null: no such probe, or redis not running). */
+  const probe = async (pod: LocalPod, which: 'liveness' | 'startup'): Promise<boolean | null> => {
+    const p = modelOf('redis')[which];
+    if (!p || !pod.containers.redis) return null;
+    return (await exec(pod, 'redis', p.command, p.timeoutSeconds * 1000)) === 0;
+  };
+
   return {
     start,
     startSidecars,
@@ -167,6 +174,7 @@ export function createKubelet(o: KubeletOptions) {
     kill,
     terminate,
     isReady,
+    probe,
     /** The redis container's binary (image) from its next start on. */
     setRedisImage(binary: string) {
       redisServer = binary;
