@@ -15,3 +15,4 @@ export { replicaPauseFault } from './replica-pause.ts';
 export { rollingUpgradeFault } from './rolling-upgrade.ts';
 export { scaleOutFault } from './scale-out.ts';
 export { sentinelQuorumLossFault } from './sentinel-quorum-loss.ts';
+export { podRestartFault } from './pod-restart.ts';
