@@ -80,7 +80,7 @@ export async function pingState(d: StartedDeployment, e: Endpoint): Promise<'pon
 }
 
 /**
- * The liveness probe run once a second while `busy()` holds (redis loading), as the kubelet would run it.
+ * The liveness probe run every 250 ms while `busy()` holds (redis loading), as the kubelet would run it.
  * Figures: liveness_samples, liveness_failures_loading; liveness_restart_after_ms: the load time beyond
  * which the manifest's liveness settings restart a redis whose probe fails while loading
  * (initialDelaySeconds + (failureThreshold − 1) × periodSeconds); liveness_would_restart: 1 when the
@@ -115,7 +115,7 @@ export class LivenessWatch {
             if (!ok) this.failures++;
           }
         }
-        await sleep(Math.max(0, 1000 - (performance.now() - started)));
+        await sleep(Math.max(0, 250 - (performance.now() - started)));
       }
     })();
   }

@@ -19,7 +19,13 @@ export interface PodRestartSpec {
 }
 
 /** Follow `pod`'s redis every 50 ms until it answers PONG (and, for a replica, its sync is done) or the timeout. */
-async function follow(ctx: FaultContext, pod: Pod, replica: boolean, timeoutMs: number, state: { loading: boolean }): Promise<Figures & { doneNs: number | null }> {
+async function follow(
+  ctx: FaultContext,
+  pod: Pod,
+  replica: boolean,
+  timeoutMs: number,
+  state: { loading: boolean },
+): Promise<Figures & { doneNs: number | null }> {
   const d = ctx.deployment;
   const startNs = ctx.clock.nowNs();
   const deadline = performance.now() + timeoutMs;
@@ -154,7 +160,12 @@ export const podRestartFault = defineFault({
     /** How long the pod stays dead before it is recreated; below down-after the sentinels never see it down. */
     gapMs: durationField(600_000).default(0),
     /** Bulk writes to the master (bytes/s, 4 KiB values over a 16 MiB ring of keys) while a replica restarts: the replication stream its output buffer holds during the full sync. */
-    loadBytesPerSec: z.number().int().min(0).max(64 * 1024 ** 2).default(0),
+    loadBytesPerSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 ** 2)
+      .default(0),
     /** How long to follow the load and the resync before calling it not recovered. */
     timeoutMs: durationField(1_800_000).default(300_000),
   },

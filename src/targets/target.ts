@@ -43,6 +43,8 @@ export interface PodControl {
    * where the target cannot exec into a container.
    */
   runProbe?(pod: string, probe: 'liveness' | 'startup'): Promise<boolean | null>;
+  /** The last time a container of the pod exited on its own (lastState.terminated): OOMKilled, exit code or signal; null if never. */
+  lastTermination?(pod: string, container: ContainerName): { oomKilled: boolean; exitCode: number | null; signal: string | null } | null;
 }
 
 /** The outcome of an eviction request, as the Eviction API answers it. */

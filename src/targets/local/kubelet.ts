@@ -72,6 +72,14 @@ export function createKubelet(o: KubeletOptions) {
     if (c.name in pod.restarts) pod.restarts[c.name]!++;
     else pod.restarts[c.name] = 0;
     pod.containers[c.name] = { running, env: spec.env };
+    // An exit the kubelet did not cause (kill and terminate drop the container from the pod first): its lastState.
+    void running.exited.then((exit) => {
+      if (pod.containers[c.name]?.running !== running) return;
+      pod.terminations = {
+        ...pod.terminations,
+        [c.name]: { oomKilled: exit.oomKilled, exitCode: exit.exitCode, signal: exit.signal, atMs: performance.now() },
+      };
+    });
     if (running.pid !== undefined) o.state.processes[`${pod.name}/${c.name}`] = running.pid;
     return running;
   };

@@ -24,5 +24,6 @@ export function localPodControl(pods: readonly LocalPod[], kubelet: Kubelet): Po
     setRedisImage: (binary) => kubelet.setRedisImage(binary),
     runPreStop: (name) => kubelet.runPreStop(byName(name)),
     runProbe: (name, probe) => kubelet.probe(byName(name), probe),
+    lastTermination: (name, container) => byName(name).terminations?.[container] ?? null,
   };
 }
