@@ -46,6 +46,14 @@ const signalAndWaitExit = async (c: RunningContainer, sig: NodeJS.Signals, ms: n
   return waitExit(c, ms);
 };
 
+/** An exit the kubelet did not cause (kill and terminate drop the container from the pod first) becomes the container's lastState. */
+function recordTermination(pod: LocalPod, name: string, running: RunningContainer): void {
+  void running.exited.then((exit) => {
+    if (pod.containers[name]?.running !== running) return;
+    pod.terminations = { ...pod.terminations, [name]: { oomKilled: exit.oomKilled, exitCode: exit.exitCode, signal: exit.signal, atMs: performance.now() } };
+  });
+}
+
 export type Kubelet = ReturnType<typeof createKubelet>;
 
 export function createKubelet(o: KubeletOptions) {
@@ -72,14 +80,7 @@ export function createKubelet(o: KubeletOptions) {
     if (c.name in pod.restarts) pod.restarts[c.name]!++;
     else pod.restarts[c.name] = 0;
     pod.containers[c.name] = { running, env: spec.env };
-    // An exit the kubelet did not cause (kill and terminate drop the container from the pod first): its lastState.
-    void running.exited.then((exit) => {
-      if (pod.containers[c.name]?.running !== running) return;
-      pod.terminations = {
-        ...pod.terminations,
-        [c.name]: { oomKilled: exit.oomKilled, exitCode: exit.exitCode, signal: exit.signal, atMs: performance.now() },
-      };
-    });
+    recordTermination(pod, c.name, running);
     if (running.pid !== undefined) o.state.processes[`${pod.name}/${c.name}`] = running.pid;
     return running;
   };
