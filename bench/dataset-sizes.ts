@@ -75,7 +75,8 @@ for (const size of sizes) {
     'W: +sdown': fig(j, 'dataset-aof-rewrite', 'sdown_events'),
     'W: verdict': verdict(j, 'dataset-aof-rewrite'),
   });
-  process.stderr.write(`dataset ${size.name}: report ${r.runDir}\n`);
+  // Each size's row as soon as it is measured, so an interrupted bench keeps what it had.
+  process.stderr.write(`dataset ${size.name}: report ${r.runDir}\n${JSON.stringify(rows[rows.length - 1])}\n`);
 }
 
 // One row per figure, one column per size: the table reads as "how it grows".
