@@ -8,7 +8,7 @@ import { durationField, type Duration } from '../model/duration.ts';
 import type { Pod } from '../targets/target.ts';
 import { LivenessWatch, infoOf, numOf, pingState, startBulkLoad, type BulkLoad } from './bulk-load.ts';
 import { defineFault } from './define.ts';
-import { msSince, waitWritable } from './day2.ts';
+import { msSince, waitSettled, waitWritable } from './day2.ts';
 import { healOnce, podRole, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
 
 export interface PodRestartSpec {
@@ -97,6 +97,9 @@ export async function podRestart(ctx: FaultContext, spec: PodRestartSpec): Promi
   const loaded = load ? await load.stop() : null;
   ctx.mark(followed.doneNs === null ? 'not-recovered' : 'recovered', `${victim.name}: ${replica ? 'resync done' : 'answers PONG'}`);
   const writableNs = await waitWritable(ctx, landedNs, Math.max(1000, timeoutMs));
+  // Every replica back online before the counters are read: a restarted master serves their resyncs after it answers.
+  const settled = await waitSettled(ctx, timeoutMs);
+  const settledNs = settled ? clock.nowNs() : null;
   const statsAfter = replica ? await infoOf(d, master.redis, 'stats') : await infoOf(d, victim.redis, 'stats');
   const switched = ctx.events().filter((e) => e.kind === 'sentinel' && e.type === '+switch-master' && e.ns > landedNs).length;
   const sdown = ctx.events().filter((e) => e.kind === 'sentinel' && e.type === '+sdown' && e.ns > landedNs && e.detail.startsWith('master')).length;
@@ -141,6 +144,7 @@ export async function podRestart(ctx: FaultContext, spec: PodRestartSpec): Promi
       ...syncDelta,
       ...livenessFigures,
       writes_refused_ms: msSince(writableNs, landedNs),
+      settled_ms: msSince(settledNs, landedNs),
       failovers_seen: switched,
       master_sdown_seen: sdown,
       aof_bytes_before: numOf(aof, 'aof_current_size'),
