@@ -87,8 +87,12 @@ export async function aofRewrite(ctx: FaultContext, spec: AofRewriteSpec): Promi
   const term = d.podControl.lastTermination?.(master.name, 'redis') ?? null;
   const alive = (await pingState(d, master.redis)) !== 'down';
   const [p1, s1] = await Promise.all([infoOf(d, master.redis, 'persistence'), infoOf(d, master.redis, 'stats')]);
-  // +sdown of anything: no pod was made unreachable, so each one is spurious unless the master really died.
-  const sdown = ctx.events().filter((e) => e.kind === 'sentinel' && e.type === '+sdown' && e.ns > landedNs).length;
+  // +sdown of anything else: no other pod was made unreachable, so each one is spurious unless the master really died.
+  // The replica restarted on purpose (withResync) and its sentinel going down are not spurious.
+  const restarted = spec.withResync ? [replica.redis.host, replica.sentinel.host] : [];
+  const sdown = ctx
+    .events()
+    .filter((e) => e.kind === 'sentinel' && e.type === '+sdown' && e.ns > landedNs && !restarted.some((h) => e.detail.includes(h))).length;
   const delayedBefore = numOf(p0, 'aof_delayed_fsync');
   const delayedAfter = numOf(p1, 'aof_delayed_fsync');
   const figures: Figures = {
