@@ -24,6 +24,7 @@ import { loadDeployment } from '../config/manifests.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios, type Scenario } from '../runner/scenario.ts';
 import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
+import { parseDatasetFlag } from '../workload/dataset.ts';
 import { parseProfiles } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
@@ -192,6 +193,7 @@ type RunFlags = TargetFlags &
     profile?: string;
     push?: string;
     workloadExec?: string[];
+    dataset?: string;
   };
 
 /** The run command's scenarios: named or built-in, under the design, with --workload-exec and --upgrade-to applied; bad combinations exit 2. */
@@ -263,6 +265,10 @@ function addRunCommand(program: Command): void {
           new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT),
         )
         .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+        .option(
+          '--dataset <size>',
+          'fill the master with a realistic dataset of this used_memory (100mb, 1.5gb; at most 90% of maxmemory) once the deployment converged, before the scenarios',
+        )
         .addOption(
           new Option(
             '--design <file>',
@@ -287,6 +293,7 @@ function addRunCommand(program: Command): void {
     if (badPush) throw new HarnessError('USAGE', badPush);
     const design = await designOf(o);
     const rules = await alertRulesOf(o);
+    const dataset = o.dataset === undefined ? undefined : parseDatasetFlag(o.dataset);
     const scenarios = await scenariosFor(o, design);
     if (o.target !== 'local' && !o.dryRun) checkMaxDisruption(scenarios, o.maxDisruption);
     if (o.dryRun) {
@@ -318,6 +325,7 @@ function addRunCommand(program: Command): void {
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
       ...rules,
+      ...(dataset !== undefined ? { dataset } : {}),
       kube: kubeFlags(o),
       progress: createProgress({ stream: process.stderr, isTTY: process.stderr.isTTY === true }),
     });

@@ -31,6 +31,32 @@ export interface ContainerModel {
   preStop: string[] | null;
   /** The readiness probe's exec command, if any. */
   readiness: string[] | null;
+  /** The liveness and startup probes (exec) with their timing, if any: what a kubelet would restart the container for. */
+  liveness?: ExecProbe | null;
+  startup?: ExecProbe | null;
+}
+
+/** An exec probe and the fields that decide when the kubelet acts on it (Kubernetes defaults where absent). */
+export interface ExecProbe {
+  command: string[];
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  failureThreshold: number;
+}
+
+function execProbe(p: unknown): ExecProbe | null {
+  const r = asRecord(p);
+  const cmd = asRecord(r.exec).command;
+  if (!Array.isArray(cmd)) return null;
+  const n = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+  return {
+    command: cmd.map(String),
+    initialDelaySeconds: n(r.initialDelaySeconds, 0),
+    periodSeconds: n(r.periodSeconds, 10),
+    timeoutSeconds: n(r.timeoutSeconds, 1),
+    failureThreshold: n(r.failureThreshold, 3),
+  };
 }
 
 /** A config file held in a ConfigMap key, with the manifest file it came from. */
@@ -137,6 +163,8 @@ function containerModel(c: Record<string, unknown>, scripts: Record<string, stri
     script,
     preStop: Array.isArray(preStopCmd) ? preStopCmd.map(String) : null,
     readiness: Array.isArray(readinessCmd) ? readinessCmd.map(String) : null,
+    liveness: execProbe(c.livenessProbe),
+    startup: execProbe(c.startupProbe),
   };
 }
 

@@ -51,6 +51,10 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
     case 'kill-pod':
     case 'full-restart':
       return API('pod delete, grace 0 (the StatefulSet recreates the pod at once)');
+    case 'pod-restart':
+      return API('pod delete, grace 0, before down-after (the StatefulSet recreates it); LOADING and resync measured through the forwards');
+    case 'aof-rewrite':
+      return API('BGREWRITEAOF through the forwards while a replica pod is deleted for a full sync');
     case 'node-drain':
       return API('cordon, Eviction API (PDB), uncordon');
     case 'rolling-upgrade':

@@ -18,3 +18,5 @@ export { rollingUpgradeFault } from './rolling-upgrade.ts';
 export { scaleOutFault } from './scale-out.ts';
 export { sentinelQuorumLossFault } from './sentinel-quorum-loss.ts';
 export { stressFault } from './stress.ts';
+export { podRestartFault } from './pod-restart.ts';
+export { aofRewriteFault } from './aof-rewrite.ts';

@@ -1,5 +1,5 @@
 // What every checker returns: a verdict, the figures behind it and a sentence a human can act on.
-import type { Op, ReadBack } from './history.ts';
+import type { EvictionRecord, Op, ReadBack } from './history.ts';
 import type { TrialEvent } from './events.ts';
 
 export type Validity = true | false | 'unknown';
@@ -24,6 +24,8 @@ export interface TrialInput {
   oldMaster: string | null;
   /** Name Sentinel monitors, e.g. "mymaster". */
   masterName: string;
+  /** The memory policy's evictions during the trial, when the eviction observer ran. */
+  evictions?: EvictionRecord;
 }
 
 export type Checker<C = unknown> = (input: TrialInput, config: C) => CheckResult;

@@ -47,3 +47,24 @@ export function inNodeIdentity<T extends { node?: string }>(ops: T[], identify: 
   if (!identify) return ops;
   return ops.map((o) => (o.node === undefined ? o : { ...o, node: identify(o.node) }));
 }
+
+/**
+ * A key the memory policy (maxmemory-policy) evicted, as the node's keyspace notification
+ * (`__keyevent@<db>__:evicted`) reported it to the eviction observer.
+ */
+export interface EvictedKey {
+  key: string;
+  /** host:port of the node that evicted it (only a master evicts: replicas ignore maxmemory). */
+  node: string;
+  /** When the notification arrived, on the run clock. */
+  ns: number;
+}
+
+/** What the eviction observer saw: the evictions of the workload's keys and its own coverage. */
+export interface EvictionRecord {
+  keys: readonly EvictedKey[];
+  /** Evictions of any key (the dataset's included), summed over the nodes, while the observer listened. */
+  total: number;
+  /** Nodes whose notifications could not be switched on or whose subscription broke at some point (evictions there may be missing). */
+  gaps: readonly string[];
+}

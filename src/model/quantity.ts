@@ -51,3 +51,24 @@ export function formatBytes(bytes: number): string {
   }
   return `${bytes} bytes`;
 }
+
+const DATASET_UNIT: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A dataset size ("500mb", "1.5gb", "100MiB"; units are binary, as Redis reads kb/mb/gb) in bytes, or null when malformed. */
+export function parseDatasetSize(v: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
+  const unit = m ? DATASET_UNIT[m[2]!.toLowerCase()] : undefined;
+  return m && unit !== undefined ? Math.round(Number(m[1]) * unit) : null;
+}
+
+/** Bytes as a short human figure in binary units ("1.5 GiB", "512 MiB"). */
+export function humanBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} B`;
+}

@@ -110,6 +110,8 @@ export interface Journal {
      * The run's verdict is then fail and the exit code 3.
      */
     halted?: { by: string; at: string; reason: string; scenario: string; trial: number };
+    /** --dataset: what filling the master cost (write and replication time, used_memory, AOF size). */
+    dataset?: Record<string, number | null>;
   };
   target: { name: string; redisVersion: string | null; details: Record<string, string> };
   /** Parameters of the deployment under test, read from the manifests; never the password. */

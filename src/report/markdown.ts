@@ -60,6 +60,14 @@ export function renderMarkdown(journal: Journal): string {
       '',
       `> **Halted** by ${halted.by} in ${halted.scenario} trial ${halted.trial}: ${halted.reason}. Everything was healed; the trials and scenarios after it did not run.`,
     );
+  const ds = journal.run.dataset;
+  if (ds)
+    out.push(
+      '',
+      `Dataset (--dataset): ${Object.entries(ds)
+        .map(([k, v]) => `${md(k)} ${v ?? '—'}`)
+        .join(', ')}`,
+    );
   if (journal.conformance?.length) out.push('', ...conformanceMarkdown(journal.conformance, md));
   const profiles = profileMarkdown(journal, md);
   if (profiles.length > 0) out.push('', ...profiles);

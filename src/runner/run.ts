@@ -28,6 +28,9 @@ import { onInterrupt } from '../process/interrupt.ts';
 import { runGroups, selectGroups } from '../conformance/run.ts';
 import type { ConformanceGroupResult } from '../conformance/types.ts';
 import type { StartedDeployment } from '../targets/target.ts';
+import { waitForConvergence } from '../targets/convergence.ts';
+import { assertDatasetFits, generateDataset, type DatasetFigures } from '../workload/dataset.ts';
+import { humanBytes } from '../model/quantity.ts';
 
 export interface RunOptions {
   scenarios: Scenario[];
@@ -60,6 +63,8 @@ export interface RunOptions {
   collect?: boolean;
   /** kind / kube targets: context, guard, cluster lifetime. */
   kube?: Partial<KubeFlags>;
+  /** --dataset: bytes of used_memory to fill the master with once the deployment converged, before the scenarios. */
+  dataset?: number;
 }
 
 /** Defaults of {@link RunOptions}. */
@@ -110,11 +115,12 @@ interface RunState {
   halted: Journal['run']['halted'];
   /** With --monitoring: the rules and whether the trials' alerts were watched. */
   alerts: Record<string, string>;
+  dataset: DatasetFigures | undefined;
 }
 
 /** The run's journal as it stands: finished scenarios, the target, the deployment's description, the verdict. */
 function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boolean): Journal {
-  const { opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts } = st;
+  const { opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts, dataset } = st;
   const finishedNs = clock.nowNs();
   return {
     schema: JOURNAL_SCHEMA,
@@ -127,6 +133,7 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
       argv: opts.argv ?? [],
       interrupted,
       ...(halted ? { halted } : {}),
+      ...(dataset ? { dataset } : {}),
     },
     target: deployment
       ? { name: deployment.target, redisVersion: deployment.redisVersion, details: deployment.describe() }
@@ -147,6 +154,19 @@ function journalOf(st: RunState, scenarios: ScenarioResult[], interrupted: boole
   };
 }
 
+/** --dataset: once the deployment converged, fill its master and wait for the replicas; the figures go into the journal. */
+async function fillDataset(d: StartedDeployment, bytes: number, progress: Progress | undefined): Promise<DatasetFigures> {
+  const topology = await waitForConvergence(
+    { pods: d.pods, password: d.password, masterName: d.model.masterName },
+    { timeoutMs: RUN_DEFAULTS.convergeTimeoutMs },
+  );
+  progress?.phase(`dataset ${humanBytes(bytes)} on ${topology.master.name}`);
+  return generateDataset(topology.master.redis, d.password, { bytes, replicas: topology.replicas.length, timeoutMs: DATASET_TIMEOUT_MS });
+}
+
+/** Writing a --dataset and replicating it, at most (1.5 GiB takes about a minute here). */
+const DATASET_TIMEOUT_MS = 15 * 60_000;
+
 // eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
 export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const progress = opts.progress;
@@ -157,6 +177,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
   assertRunnable(model);
   if (opts.monitoring && opts.target === 'local') await assertMonitoringPortsFree();
+  if (opts.dataset !== undefined) assertDatasetFits(opts.dataset, model, opts.overrides?.redis?.maxmemory);
   const runId = newRunId();
   const clock = createClock();
   const startedNs = clock.nowNs();
@@ -170,8 +191,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   /** The safeguard that halted the run (haltOn), if one did. */
   let halted: Journal['run']['halted'];
   let alerts: Record<string, string> = {};
+  let dataset: DatasetFigures | undefined;
 
-  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts });
+  const state = (): RunState => ({ opts, model, runId, clock, startedNs, deployment, conformance, halted, alerts, dataset });
   const secrets = () => deployment?.passwords ?? (model.password.value ? [model.password.value] : []);
 
   // On SIGINT / SIGTERM: what finished, plus the trial under way marked unfinished, as a report marked
@@ -222,6 +244,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       ...(opts.alertRules ? { alertRules: opts.alertRules } : {}),
       convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
     });
+    if (opts.dataset !== undefined) dataset = await fillDataset(d, opts.dataset, progress);
     // After the groups: the monitoring group starts and stops a Prometheus of its own.
     const runAlerts = opts.monitoring ? await startRunAlerts(d, opts.alertRules) : null;
     await using _stopAlerts = { [Symbol.asyncDispose]: () => runAlerts?.stop() ?? Promise.resolve() };

@@ -12,6 +12,7 @@ import { checkPhases, failoverPhases } from '../checkers/phases.ts';
 import { podLifecycleFigures } from '../checkers/pod-lifecycle.ts';
 import { checkRejoin } from '../checkers/rejoin.ts';
 import { restoredAway } from '../checkers/restore-point.ts';
+import { evictedAway } from '../checkers/eviction.ts';
 import { checkSplitBrain } from '../checkers/split-brain.ts';
 import { invariantChecks } from '../checkers/invariants.ts';
 import type { ScheduleRecord } from '../model/schedule.ts';
@@ -81,7 +82,9 @@ function runTrialChecks(
   const injectNs = env.timeline.firstMark('fault', 'inject')?.ns ?? input.faultNs;
   const restored = restoredAway(input, fault?.restorePointNs);
   if (restored.warning) warnings.push(restored.warning);
-  const loss = checkWriteLossAttributed(restored.input, {
+  const evicted = evictedAway(restored.input, injectNs);
+  if (evicted.warning) warnings.push(evicted.warning);
+  const loss = checkWriteLossAttributed(evicted.input, {
     maxLost: s.expect.maxLostWrites,
     acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster,
     maxLostFromOldMaster: s.expect.maxLostFromOldMaster,
@@ -116,7 +119,7 @@ function runTrialChecks(
   if (split?.valid === true && (split.figures.split_brain_ms ?? 0) > 0) {
     warnings.push(`more than one node claimed master for ${split.figures.split_brain_ms} ms (accepted up to ${maxSplitBrainMs} ms): ${split.explanation}`);
   }
-  return { results, warnings, restoredFigures: restored.figures };
+  return { results, warnings, restoredFigures: { ...restored.figures, ...evicted.figures } };
 }
 
 /** The schedule's invariants, carrying the whole run's split-brain and loss figures (windows or not) for the reports. */
@@ -198,6 +201,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     faultNs,
     oldMaster: done.topology ? addr(done.topology.master.redis) : null,
     masterName: d.model.masterName,
+    ...(done.converge?.evictions ? { evictions: done.converge.evictions.record() } : {}),
   };
   const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed');
   const phases =

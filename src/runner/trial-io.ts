@@ -9,7 +9,8 @@ import { SentinelObserver } from '../observers/sentinel-events.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import { inspectTopology, waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { hasNetwork, type Pod, type StartedDeployment } from '../targets/target.ts';
-import type { ReadBack } from '../model/history.ts';
+import type { EvictionRecord, ReadBack } from '../model/history.ts';
+import { EvictionObserver } from '../observers/evictions.ts';
 import { directClient, sentinelClient, type ClientOptions } from '../workload/sentinel-client.ts';
 import type { WriterClient } from '../workload/tracked-writer.ts';
 import { sampleProbe, type SampleProbe } from '../probes/index.ts';
@@ -29,6 +30,14 @@ export interface RoleSource {
   start(): void;
   /** Wait (at most `timeoutMs`) until every node answered after `sinceNs`. */
   settle(sinceNs: number, timeoutMs: number): Promise<void>;
+  setPassword(password: string): void;
+  stop(): Promise<void>;
+}
+
+/** The memory policy's evictions on every node, recorded on the run clock. */
+export interface EvictionSource {
+  start(): Promise<void>;
+  record(): EvictionRecord;
   setPassword(password: string): void;
   stop(): Promise<void>;
 }
@@ -57,6 +66,8 @@ export interface TrialIo {
   sentinelClient(d: StartedDeployment, client: Partial<ClientOptions> | undefined): WorkloadClient;
   /** A client pinned to one pod's redis. */
   directClient(d: StartedDeployment, pod: Pod, client: Partial<ClientOptions> | undefined): WorkloadClient;
+  /** Evictions of the keys `track` selects (absent: not observed, the loss check counts every absent key). */
+  evictions?(d: StartedDeployment, clock: Clock, track: (key: string) => boolean): EvictionSource;
   /** One sample of a steady-state probe (src/probes/); absent: the registered probe kinds. */
   sampleProbe?: SampleProbe;
   /** A composed fault's step: the master the sentinels name now, the others as replicas in name order (`fallback` when none answers). */
@@ -162,6 +173,13 @@ export const REDIS_IO: TrialIo = {
       ...(hasNetwork(d) ? { localAddress: d.network.majorityClientAddress } : {}),
     }),
   directClient: (d, pod, client) => directClient(pod.redis, d.password, client),
+  evictions: (d, clock, track) =>
+    new EvictionObserver(
+      d.pods.map((p) => p.redis),
+      d.password,
+      clock,
+      track,
+    ),
   sampleProbe,
   currentTopology,
   sentinelMasters,

@@ -16,7 +16,7 @@ import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
 import { healWhenLanded, TrialStopped, until, type CleanupStack } from './phase.ts';
-import type { RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
+import type { EvictionSource, RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
 import type { TrialProbes } from './trial-probes.ts';
 import { AlertWatcher, type AlertSource } from '../observers/alerts.ts';
@@ -94,6 +94,8 @@ export interface Converged {
   main: TrackedWriter;
   /** The client pinned to the isolated pod, when the fault wants one. */
   isolated: TrackedWriter | null;
+  /** The memory policy's evictions of the trial's keys, when the IO observes them. */
+  evictions: EvictionSource | null;
 }
 
 export interface Steady {
@@ -160,12 +162,19 @@ export async function startRecording(env: TrialEnv, topology: Topology): Promise
     await alerts.pollOnce();
     alerts.start();
   }
+  // Only the trial's own keys are kept (a --dataset's evictions are counted, not listed).
+  const prefix = `sc:${ctx.runId}:`;
+  const evictions = io.evictions?.(d, clock, (k) => k.startsWith(prefix)) ?? null;
+  if (evictions) {
+    cleanup.defer(() => evictions.stop());
+    await evictions.start();
+  }
   cleanup.defer(() => workload.close());
   const main = await workload.add(MAIN_CLIENT, io.sentinelClient(d, ctx.client));
   const f = ctx.scenario.fault;
   const victim = f.kind !== 'composed' && isolatedClientWanted(f) && 'target' in f ? (f.target === 'master' ? topology.master : topology.replicas[0]!) : null;
   const isolated = victim ? await workload.add('isolated-client', io.directClient(d, victim, ctx.client)) : null;
-  return { topology, observer, sampler, main, isolated };
+  return { topology, observer, sampler, main, isolated, evictions };
 }
 
 /** The workload writing, at least one write acknowledged, replication offsets taken just before the fault. */
@@ -216,6 +225,7 @@ function faultContext(env: TrialEnv, converged: Converged, topology: Topology): 
     setClientPassword: (p) => {
       workload.setPassword(p);
       converged.sampler.setPassword(p);
+      converged.evictions?.setPassword(p);
     },
   };
 }

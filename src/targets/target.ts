@@ -38,6 +38,14 @@ export interface PodControl {
   setRedisImage(binary: string): void;
   /** Run the redis container's preStop hook without stopping the pod (the coordinated hand-over); false if it has none. */
   runPreStop(pod: string): Promise<boolean>;
+  /**
+   * Run one of the redis container's exec probes once, as the kubelet would: true passed, false failed
+   * (or timed out), null when the manifest has no such probe or the container is not running. Absent
+   * where the target cannot exec into a container.
+   */
+  runProbe?(pod: string, probe: 'liveness' | 'startup'): Promise<boolean | null>;
+  /** The last time a container of the pod exited on its own (lastState.terminated): OOMKilled, exit code or signal; null if never. */
+  lastTermination?(pod: string, container: ContainerName): { oomKilled: boolean; exitCode: number | null; signal: string | null } | null;
 }
 
 /** The outcome of an eviction request, as the Eviction API answers it. */

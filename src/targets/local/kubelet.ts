@@ -64,6 +64,22 @@ const signalAndWaitExit = async (c: RunningContainer, sig: NodeJS.Signals, ms: n
   return waitExit(c, ms);
 };
 
+/** An exit the kubelet did not cause (kill and terminate drop the container from the pod first) becomes the container's lastState. */
+function recordTermination(pod: LocalPod, name: string, running: RunningContainer): void {
+  void running.exited.then((exit) => {
+    if (pod.containers[name]?.running !== running) return;
+    pod.terminations = { ...pod.terminations, [name]: { oomKilled: exit.oomKilled, exitCode: exit.exitCode, signal: exit.signal, atMs: performance.now() } };
+  });
+}
+
+/** Why a container exited before it answered, with the kubelet's lastState.terminated.reason: the cgroup's OOM killer is named as such. */
+async function exitedAtStartup(o: KubeletOptions, pod: LocalPod, which: ContainerName, running: RunningContainer, log: string): Promise<HarnessError> {
+  const exit = await running.exited;
+  const reason = exit.oomKilled ? `OOMKilled (restart count ${pod.restarts[which] ?? 0}): ` : '';
+  const conf = which === 'redis' ? o.model.redisConf : o.model.sentinelConf;
+  return new HarnessError('PROCESS_FAILED', `${pod.name}/${which} exited at start-up: ${reason}${await startFailure(log, conf, o.passwords)}`);
+}
+
 export type Kubelet = ReturnType<typeof createKubelet>;
 
 export function createKubelet(o: KubeletOptions) {
@@ -90,6 +106,7 @@ export function createKubelet(o: KubeletOptions) {
     if (c.name in pod.restarts) pod.restarts[c.name]!++;
     else pod.restarts[c.name] = 0;
     pod.containers[c.name] = { running, env: spec.env };
+    recordTermination(pod, c.name, running);
     if (running.pid !== undefined) o.state.processes[`${pod.name}/${c.name}`] = running.pid;
     return running;
   };
@@ -103,16 +120,7 @@ export function createKubelet(o: KubeletOptions) {
     const endpoint = which === 'redis' ? pod.redis : pod.sentinel;
     const deadline = performance.now() + o.startTimeoutMs;
     for (;;) {
-      if (!running.isRunning()) {
-        const log = containerSpec(ctx(), pod, modelOf(which), which).logFile;
-        // The kubelet's lastState.terminated.reason: the cgroup's OOM killer is named as such.
-        const exit = await running.exited;
-        const reason = exit.oomKilled ? `OOMKilled (restart count ${pod.restarts[which] ?? 0}): ` : '';
-        throw new HarnessError(
-          'PROCESS_FAILED',
-          `${pod.name}/${which} exited at start-up: ${reason}${await startFailure(log, which === 'redis' ? model.redisConf : model.sentinelConf, o.passwords)}`,
-        );
-      }
+      if (!running.isRunning()) throw await exitedAtStartup(o, pod, which, running, containerSpec(ctx(), pod, modelOf(which), which).logFile);
       try {
         await withProbe(endpoint, { password: which === 'redis' ? o.password() : undefined, connectTimeoutMs: 200 }, (r) => r.ping());
         restarts.watch(pod, modelOf(which), which, running);
@@ -185,6 +193,13 @@ export function createKubelet(o: KubeletOptions) {
     return results.every(Boolean);
   };
 
+  /** The redis container's liveness or startup probe, once (null: no such probe, or redis not running). */
+  const probe = async (pod: LocalPod, which: 'liveness' | 'startup'): Promise<boolean | null> => {
+    const p = modelOf('redis')[which];
+    if (!p || !pod.containers.redis) return null;
+    return (await exec(pod, 'redis', p.command, p.timeoutSeconds * 1000)) === 0;
+  };
+
   return {
     start,
     startSidecars,
@@ -192,6 +207,7 @@ export function createKubelet(o: KubeletOptions) {
     kill,
     terminate,
     isReady,
+    probe,
     /** The redis container's binary (image) from its next start on. */
     setRedisImage(binary: string) {
       redisServer = binary;

@@ -23,5 +23,7 @@ export function localPodControl(pods: readonly LocalPod[], kubelet: Kubelet): Po
     isReady: (name) => kubelet.isReady(byName(name)),
     setRedisImage: (binary) => kubelet.setRedisImage(binary),
     runPreStop: (name) => kubelet.runPreStop(byName(name)),
+    runProbe: (name, probe) => kubelet.probe(byName(name), probe),
+    lastTermination: (name, container) => byName(name).terminations?.[container] ?? null,
   };
 }

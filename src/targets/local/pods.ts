@@ -11,6 +11,15 @@ export interface PodContainer {
   env: Record<string, string>;
 }
 
+/** How a container ended without being asked to: OOMKilled (the cgroup's OOM killer), or its exit code or signal. */
+export interface ContainerTermination {
+  oomKilled: boolean;
+  exitCode: number | null;
+  signal: string | null;
+  /** performance.now() when the kubelet saw it. */
+  atMs: number;
+}
+
 export interface LocalPod extends Pod {
   dataDir: string;
   /** Source address of the sentinel container's outgoing connections (see {@link localAddresses}). */
@@ -19,6 +28,8 @@ export interface LocalPod extends Pod {
   containers: Record<string, PodContainer>;
   /** The kubelet's restartCount: starts of each container after its first one. */
   restarts: Record<string, number>;
+  /** The kubelet's lastState.terminated of containers that exited on their own (not stopped or killed by it). */
+  terminations?: Record<string, ContainerTermination>;
   /**
    * The pod's IP when `redis.host` is its DNS name (the docker target: pods move, names stay);
    * unset on the local target, whose endpoints hold the address itself.

@@ -287,6 +287,9 @@ describe('probe.sh', () => {
     ['readiness: LOADING instead of PONG', 'readiness', { ping: 'LOADING Redis is loading the dataset in memory', info: info('role:master') }, 1],
     ['liveness: PONG, whatever the link', 'liveness', { ping: 'PONG', info: info('role:slave', 'master_link_status:down') }, 0],
     ['liveness: no answer', 'liveness', {}, 1],
+    // A loading redis is alive: failing it would restart the load from the start (the seed's probe did).
+    ['liveness: LOADING (AOF or full-sync load under way)', 'liveness', { ping: 'LOADING Redis is loading the dataset in memory' }, 0],
+    ['liveness: any other error', 'liveness', { ping: 'MISCONF Errors writing to the AOF file' }, 1],
     ['sentinel: PONG', 'sentinel', { sentinelPing: 'PONG' }, 0],
     ['sentinel: no answer', 'sentinel', {}, 1],
   ];

@@ -1,0 +1,202 @@
+// Real dataset sizes at reduced size (300 MiB, down-after 1500 ms): the master restarted before down-after
+// with the bundled probe and with the seed's liveness probe (which must fail on a loading redis), the
+// eviction observer on a real redis near maxmemory, and --dataset's bad input.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evictedAway } from '../../src/checkers/eviction.ts';
+import { checkWriteLossAttributed } from '../../src/checkers/loss-attribution.ts';
+import { createClock } from '../../src/clock.ts';
+import type { TrialInput } from '../../src/model/check.ts';
+import type { Op } from '../../src/model/history.ts';
+import { EvictionObserver } from '../../src/observers/evictions.ts';
+import type { Journal } from '../../src/report/journal.ts';
+import { runSuite, RUN_DEFAULTS } from '../../src/runner/run.ts';
+import { resolveScenarios } from '../../src/runner/scenario.ts';
+import { entriesIn, processesUnder } from '../support/leftovers.ts';
+
+const SUBNET = 176;
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** The seed's probe.sh liveness branch: PONG or nothing (a LOADING reply fails it). */
+function seedProbeManifests(dir: string): void {
+  const file = path.join(dir, '04-configmap-scripts.yaml');
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf('    pong=$(cli PING)\n');
+  const end = text.indexOf('    [ "$pong" = "PONG" ] || exit 1\n');
+  if (start < 0 || end < 0) throw new Error('probe.sh no longer has the liveness block this test replaces');
+  const seed = '    [ "$(cli PING)" = "PONG" ] || exit 1\n    [ "${1:-readiness}" = "liveness" ] && exit 0\n';
+  writeFileSync(file, text.slice(0, start) + seed + text.slice(end + '    [ "$pong" = "PONG" ] || exit 1\n'.length));
+}
+
+async function masterRestart(manifests: string, tmp: string, subnet: number): Promise<Journal> {
+  const r = await runSuite({
+    scenarios: await resolveScenarios(['dataset-master-restart']),
+    trials: 1,
+    target: 'local',
+    manifestsDir: manifests,
+    reportDir: path.join(tmp, 'reports'),
+    overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
+    subnet,
+    dataset: 300 * 1024 ** 2,
+    conformance: [],
+  });
+  return r.journal;
+}
+
+describe('dataset-master-restart at 300 MiB on the local target', () => {
+  let tmp: string;
+  let bundled: Journal;
+  let seed: Journal;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-it-dataset-'));
+    process.env.SENTINEL_CHAOS_STATE_DIR = path.join(tmp, 'state');
+    const seedDir = path.join(tmp, 'seed-manifests');
+    cpSync(RUN_DEFAULTS.manifestsDir, seedDir, { recursive: true });
+    seedProbeManifests(seedDir);
+    bundled = await masterRestart(RUN_DEFAULTS.manifestsDir, tmp, SUBNET);
+    seed = await masterRestart(seedDir, tmp, SUBNET);
+  }, 240_000);
+
+  afterAll(() => {
+    delete process.env.SENTINEL_CHAOS_STATE_DIR;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('fills the master before the trial and reports what it cost', () => {
+    const ds = bundled.run.dataset!;
+    expect(ds.used_memory_bytes).toBeGreaterThanOrEqual(300 * 1024 ** 2);
+    expect(ds.replicas_acked).toBe(2);
+    expect(ds.keys).toBeGreaterThan(50_000);
+    expect(ds.aof_bytes).toBeGreaterThan(200 * 1024 ** 2);
+  });
+
+  it('bundled manifests: LOADING replies, no failover, writes refused while the AOF loads, liveness passes', () => {
+    const t = bundled.scenarios[0]!.trials[0]!;
+    expect(t.verdict, t.message).toBe('pass');
+    expect(t.figures.loading_replies).toBeGreaterThan(0);
+    expect(t.figures.failovers_seen).toBe(0);
+    expect(t.figures.writes_refused_ms).toBeGreaterThan(0);
+    expect(t.figures.liveness_samples).toBeGreaterThan(0);
+    expect(t.checks.find((c) => c.name === 'liveness-while-loading')?.valid).toBe(true);
+    expect(t.figures.writes_lost).toBe(0);
+  });
+
+  it("the seed's liveness probe fails on the loading redis (the variant that must fail)", () => {
+    const t = seed.scenarios[0]!.trials[0]!;
+    const c = t.checks.find((x) => x.name === 'liveness-while-loading');
+    expect(c?.valid).toBe(false);
+    expect(c?.explanation).toContain('a kubelet restarts it once loading outlasts 70000 ms');
+    expect(t.verdict).toBe('fail');
+  });
+
+  it('leaves nothing running', () => {
+    expect(processesUnder(path.join(tmp, 'state'))).toEqual([]);
+    expect(entriesIn(path.join(tmp, 'state'))).toEqual([]);
+  });
+});
+
+describe('eviction observer on a real redis near maxmemory (allkeys-lru)', () => {
+  const host = `127.0.${SUBNET}.20`;
+  const port = 6390;
+  let dir: string;
+  let server: ReturnType<typeof spawn>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'sc-it-evict-'));
+    server = spawn(
+      'redis-server',
+      ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru', '--dir', dir],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    for (let i = 0; i < 100; i++) {
+      const r = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => {});
+      const ok = await r.connect().then(
+        () => r.ping(),
+        () => null,
+      );
+      r.disconnect();
+      if (ok === 'PONG') return;
+      await sleep(50);
+    }
+    throw new Error('redis-server did not start');
+  });
+
+  afterAll(async () => {
+    server.kill('SIGKILL');
+    await sleep(100);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records the evicted keys, every one really gone, and the loss check sets them aside, and only them', async () => {
+    const clock = createClock();
+    const node = `${host}:${port}`;
+    const obs = new EvictionObserver([{ host, port }], '', clock, (k) => k.startsWith('sc:'));
+    await obs.start();
+    const r = new Redis({ host, port });
+    const history: Op[] = [];
+    const value = 'x'.repeat(1024);
+    for (let i = 0; i < 8000; i++) {
+      const key = `sc:t:${i}`;
+      history.push({ process: 'c', type: 'invoke', f: 'write', key, ns: clock.nowNs() });
+      await r.set(key, value);
+      history.push({ process: 'c', type: 'ok', f: 'write', key, ns: clock.nowNs(), node });
+    }
+    // No eviction after this (a read-back near the limit evicts too, and would race the snapshot).
+    await r.config('SET', 'maxmemory', '0');
+    await sleep(200);
+    const rec = obs.record();
+    await obs.stop();
+    expect(rec.keys.length).toBeGreaterThan(1000);
+    expect(rec.total).toBeGreaterThanOrEqual(rec.keys.length);
+    expect(rec.gaps).toEqual([]);
+    const keys = history.filter((o) => o.type === 'ok').map((o) => o.key);
+    const present = new Set<string>();
+    for (const k of keys) if ((await r.exists(k)) === 1) present.add(k);
+    r.disconnect();
+    // Sound: every key the observer says was evicted is absent, and every absent key was seen evicted.
+    for (const e of rec.keys) expect(present.has(e.key)).toBe(false);
+    expect(keys.length - present.size).toBe(new Set(rec.keys.map((e) => e.key)).size);
+    // Simulate a failover loss on top: the last 5 keys acknowledged were never on the final master either, without an eviction.
+    const lostByFailover = keys.filter((k) => present.has(k)).slice(-5);
+    for (const k of lostByFailover) present.delete(k);
+    const input: TrialInput = {
+      history,
+      events: [],
+      readBack: { ns: clock.nowNs(), present, node },
+      faultNs: null,
+      oldMaster: node,
+      masterName: 'm',
+      evictions: rec,
+    };
+    const e = evictedAway(input, null);
+    const loss = checkWriteLossAttributed(e.input, { maxLost: 0, acceptLossFromOldMaster: false });
+    expect(e.figures.writes_evicted).toBe(rec.keys.length);
+    expect(loss.check.figures.writes_lost).toBe(5);
+    expect(loss.check.valid).toBe(false);
+    // Without the observer every eviction is a loss.
+    const blind = checkWriteLossAttributed({ ...input, evictions: undefined }, { maxLost: 0, acceptLossFromOldMaster: false });
+    expect(blind.check.figures.writes_lost).toBe(rec.keys.length + 5);
+  });
+});
+
+describe('--dataset bad input', () => {
+  const cli = (...args: string[]) => spawnSync('node', ['src/cli/main.ts', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  it.each([
+    ['abc', '--dataset "abc" is not a size: write it like 100mb, 500mb or 1.5gb'],
+    ['10kb', '--dataset 10kb is below 1mb'],
+    ['3gb', "does not fit: the deployment's maxmemory (or memory limit) allows at most 1.8 GiB"],
+  ])('--dataset %s: exit 2, one message, nothing started', (v, msg) => {
+    const r = cli('run', '--scenario', 'master-kill', '--dataset', v, '--subnet', String(SUBNET), '--conformance', 'none', '--report-dir', os.tmpdir());
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(msg);
+    const p = spawnSync('pgrep', ['-af', `127\\.0\\.${SUBNET}\\.`], { encoding: 'utf8' });
+    expect(p.stdout).toBe('');
+  });
+});
