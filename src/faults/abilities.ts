@@ -1,6 +1,6 @@
 // The optional target abilities a fault may need, and the one way to say a target lacks one.
 import { abilityMissing } from '../errors.ts';
-import type { DnsControl, NetworkFaults, NodeControl, ProcessPause, ScaleControl, StartedDeployment, VolumeControl } from '../targets/target.ts';
+import type { CpuControl, DnsControl, NetworkFaults, NodeControl, ProcessPause, ScaleControl, StartedDeployment, VolumeControl } from '../targets/target.ts';
 
 /** Each optional ability, by the name of the deployment member that provides it. */
 export interface Abilities {
@@ -10,6 +10,7 @@ export interface Abilities {
   volumes: VolumeControl;
   scale: ScaleControl;
   dns: DnsControl;
+  cpu: CpuControl;
 }
 
 export type Ability = keyof Abilities;
@@ -21,6 +22,10 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   volumes: (t, kind) => `${kind} needs access to the pods' volumes, which the ${t} target does not provide`,
   scale: (t, kind) => `${kind} needs to add pods, which the ${t} target cannot do`,
   dns: (t, kind) => `${kind} needs control of the cluster DNS server, which the ${t} target does not have (its pods' names are rewritten to addresses)`,
+  cpu: (t, kind) =>
+    t === 'local'
+      ? `${kind} needs a cgroup per pod to cap its CPU; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`
+      : `${kind} needs control of the pods' CPU cgroups, which the ${t} target does not have`,
 };
 
 /** The deployment's control for `ability`; throws ABILITY_MISSING (the trial is skipped) when the target has none. */

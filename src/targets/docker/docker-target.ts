@@ -29,6 +29,7 @@ import { ensureRoot, removeDeployment, writeState, type LocalState } from '../lo
 import { localVolumes } from '../local/volumes.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
+import { dockerCpu } from './cpu.ts';
 import { DnsServer, dnsControl, namesFor, podFqdn, serviceFqdn } from './dns.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { imageFor, listImages, type ImageRecipe } from './images.ts';
@@ -396,6 +397,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
     scale: localPodScale({ pods, newPod, state, podControl }),
     dns: dnsControl(dns!),
+    cpu: dockerCpu(pods),
     get redisVersion() {
       return recipe.version;
     },
