@@ -11,6 +11,7 @@ export { linkFlapFault } from './link-flap.ts';
 export { manualFailoverFault } from './manual-failover.ts';
 export { nodeDrainFault } from './node-drain.ts';
 export { packetLossFault } from './packet-loss.ts';
+export { partialColdStartFault } from './partial-cold-start.ts';
 export { partitionFault } from './partition.ts';
 export { passwordRotationFault } from './password-rotation.ts';
 export { pauseFault } from './pause.ts';
