@@ -28,14 +28,16 @@ export async function linkFlap(
   let cycles = 1;
   let stopped = false;
   let loopError: Error | null = null;
+  const abort = new AbortController();
+  const wait = (ms: number) => sleep(ms, undefined, { signal: abort.signal }).catch(() => undefined);
   // The flapping goes on in the background until its time is up or the heal stops it; every cut is proven blocked.
   const loop = (async () => {
     while (!stopped) {
-      await sleep(downMs);
+      await wait(downMs);
       await current?.heal();
       current = null;
       if (stopped || ctx.clock.nowNs() + upMs * 1e6 >= endNs) break;
-      await sleep(upMs);
+      await wait(upMs);
       if (stopped) break;
       current = await cut();
       cycles++;
@@ -45,6 +47,7 @@ export async function linkFlap(
   });
   const stop = async () => {
     stopped = true;
+    abort.abort();
     await loop;
     await current?.heal();
     current = null;
