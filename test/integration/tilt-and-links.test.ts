@@ -2,7 +2,7 @@
 // redis-sentinel, down-after 1500 ms: on docker (every kind) and on the local target (the nftables kinds; cpu-starve
 // skipped with its reason). Each proves its landing, heals, and leaves nothing behind: no nft table, container or process.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +13,12 @@ import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const DOWN_AFTER = { sentinel: { 'down-after-milliseconds': '1500' } };
 
-async function run(target: 'docker' | 'local', subnet: number, scenarios: string[], tmp: string): Promise<Journal> {
+async function run(target: 'docker' | 'local', subnet: number, scenarios: string[], tmp: string, manifestsDir = RUN_DEFAULTS.manifestsDir): Promise<Journal> {
   const r = await runSuite({
     scenarios: await resolveScenarios(scenarios),
     trials: 1,
     target,
-    manifestsDir: RUN_DEFAULTS.manifestsDir,
+    manifestsDir,
     reportDir: path.join(tmp, 'reports'),
     overrides: DOWN_AFTER,
     subnet,
@@ -112,6 +112,7 @@ describe('docker target (subnet 177)', () => {
 });
 
 describe('local target (subnet 178)', () => {
+  let brokenJ: Journal;
   let tmp: string;
   let stateDir: string;
   let j: Journal;
@@ -120,7 +121,7 @@ describe('local target (subnet 178)', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-tilt-l-'));
     stateDir = path.join(tmp, 'state');
     process.env.SENTINEL_CHAOS_STATE_DIR = stateDir;
-    j = await run('local', 178, ['cpu-starve', 'packet-loss', 'link-flap'], tmp);
+    j = await run('local', 178, ['cpu-starve', 'packet-loss', 'link-flap', 'sentinel-reset-master-kill'], tmp);
   }, 600_000);
 
   afterAll(() => {
@@ -138,6 +139,28 @@ describe('local target (subnet 178)', () => {
     assertLandedAndHealed(trialOf(j, 'packet-loss'), /numgen random mod 100 < 30 counter drop/);
     assertLandedAndHealed(trialOf(j, 'link-flap'), /link down \(proven\)/);
   });
+
+  it('sentinel-reset-master-kill: reset sentinels know nothing when the master dies; it returns as master at once', () => {
+    const t = trialOf(j, 'sentinel-reset-master-kill');
+    assertLandedAndHealed(t, /gone \d+ ms after the reset/);
+    expect(check(t, 'sentinel-reset').figures).toMatchObject({ sentinels_reset: 3, known_replicas_at_kill: 0, switch_master_ms: null });
+    expect(t.verdict, t.message).toBe('pass');
+  });
+
+  it('the failing variant (start-redis.sh waiting out its 60 s for a failover that cannot come) must fail the outage bound', async () => {
+    const dir = path.join(tmp, 'manifests-waiting');
+    cpSync(RUN_DEFAULTS.manifestsDir, dir, { recursive: true });
+    const scripts = path.join(dir, '04-configmap-scripts.yaml');
+    const before = readFileSync(scripts, 'utf8');
+    const after = before.replace('if ! failover_possible; then', 'if false; then');
+    expect(after).not.toBe(before);
+    writeFileSync(scripts, after);
+    brokenJ = await run('local', 178, ['sentinel-reset-master-kill'], path.join(tmp, 'broken'), dir);
+    const t = trialOf(brokenJ, 'sentinel-reset-master-kill');
+    expect(t.verdict).toBe('fail');
+    expect(t.figures.outage_ms).toBeGreaterThan(60_000);
+    assertNothingLeft(brokenJ, stateDir);
+  }, 300_000);
 
   it('leaves nothing behind', () => assertNothingLeft(j, stateDir));
 });
