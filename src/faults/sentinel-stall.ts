@@ -8,7 +8,10 @@ import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
 import { lazySentinelCheck } from './sentinel-figures.ts';
 
-export async function sentinelStall(ctx: FaultContext, spec: { sentinels: number; stallMs: Duration; killMaster: boolean }): Promise<InjectedFault> {
+export async function sentinelStall(
+  ctx: FaultContext,
+  spec: { sentinels: number; stallMs: Duration; killMaster: boolean; masterDownMs: Duration },
+): Promise<InjectedFault> {
   const { deployment: d, topology, clock } = ctx;
   const pause = ability(d, 'pause', 'sentinel-stall');
   const master = topology.master;
@@ -46,14 +49,17 @@ export async function sentinelStall(ctx: FaultContext, spec: { sentinels: number
     markNs: () => killedNs,
     extra: () => ({ stall_ms: Math.round((thawedNs - frozenNs) / 1e6), sentinels_frozen: frozen.length }),
   });
+  const masterDownMs = spec.killMaster ? ctx.ms(spec.masterDownMs) : 0;
   return {
     victim: master,
     // The failover clock starts at the kill: its delay over an ordinary master kill is what the stall cost.
     landedNs: killedNs ?? thawedNs,
-    healAfterFailover: spec.killMaster,
+    holdUntilNs: (killedNs ?? thawedNs) + masterDownMs * 1e6,
+    healAfterFailover: spec.killMaster && masterDownMs === 0,
     checks: [check],
     figures: {},
-    ...(spec.killMaster ? { mustRejoin: master } : {}),
+    // Held down for a fixed time, the master may come back before any failover, as master.
+    ...(spec.killMaster && masterDownMs === 0 ? { mustRejoin: master } : {}),
     heal: healOnce(ctx, spec.killMaster ? `start pod ${master.name}` : `thaw ${names}`, 'every container running', async () => {
       await thaw();
       if (!d.podControl.isRunning(master.name)) await d.podControl.start(master.name);
@@ -69,6 +75,8 @@ export const sentinelStallFault = defineFault({
     /** How long they stay frozen; above 2 s a sentinel's timer enters TILT when it runs again. */
     stallMs: durationField(600_000).default(5000),
     killMaster: z.boolean().default(true),
+    /** With killMaster: how long the master stays dead; 0 = until the failover came (or timed out), then it must rejoin as a replica. */
+    masterDownMs: durationField(600_000).default(0),
   },
   needs: ['pause'],
   inject: (ctx, spec) => sentinelStall(ctx, spec),

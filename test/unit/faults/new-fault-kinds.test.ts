@@ -54,7 +54,7 @@ describe('sentinel-stall', () => {
       resume: async (p: string, c: string) => void calls.push(`thaw ${p}/${c}`),
     };
     const { ctx } = context({ pause, podControl: recordingPods(calls) });
-    const f = await sentinelStall(ctx, { sentinels: 2, stallMs: 20, killMaster: true });
+    const f = await sentinelStall(ctx, { sentinels: 2, stallMs: 20, killMaster: true, masterDownMs: 0 });
     expect(calls).toEqual(['freeze redis-1/sentinel', 'freeze redis-2/sentinel', 'thaw redis-1/sentinel', 'thaw redis-2/sentinel', 'kill redis-0']);
     expect(f.healAfterFailover).toBe(true);
     expect(f.mustRejoin?.name).toBe('redis-0');
@@ -64,9 +64,19 @@ describe('sentinel-stall', () => {
     expect(calls.slice(5)).toEqual(['thaw redis-1/sentinel', 'thaw redis-2/sentinel', 'start redis-0']);
   });
 
+  it('with masterDownMs the master is held down that long and need not rejoin as a replica', async () => {
+    const calls: string[] = [];
+    const pause = { pause: async () => {}, resume: async () => {} };
+    const { ctx } = context({ pause, podControl: recordingPods(calls) });
+    const f = await sentinelStall(ctx, { sentinels: 2, stallMs: 10, killMaster: true, masterDownMs: 500 });
+    expect(f.healAfterFailover).toBe(false);
+    expect(f.holdUntilNs! - f.landedNs).toBe(500e6);
+    expect(f.mustRejoin).toBeUndefined();
+  });
+
   it('without a pause ability it skips before freezing anything', async () => {
     const { ctx, marks } = context({});
-    await expect(sentinelStall(ctx, { sentinels: 2, stallMs: 20, killMaster: true })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
+    await expect(sentinelStall(ctx, { sentinels: 2, stallMs: 20, killMaster: true, masterDownMs: 0 })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
     expect(marks).toEqual([]);
   });
 });
