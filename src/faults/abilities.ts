@@ -2,6 +2,7 @@
 import { abilityMissing } from '../errors.ts';
 import type {
   ClockControl,
+  CpuControl,
   DnsControl,
   NetworkFaults,
   NodeControl,
@@ -22,6 +23,7 @@ export interface Abilities {
   dns: DnsControl;
   clock: ClockControl;
   stress: StressControl;
+  cpu: CpuControl;
 }
 
 export type Ability = keyof Abilities;
@@ -39,6 +41,10 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
     `${kind} needs to shift one container's clock (Chaos Mesh TimeChaos), which the ${t} target cannot do (only kind / kube with --fault-backend chaos-mesh)`,
   stress: (t, kind) =>
     `${kind} needs stress workers inside a container (Chaos Mesh StressChaos), which the ${t} target cannot start (only kind / kube with --fault-backend chaos-mesh)`,
+  cpu: (t, kind) =>
+    t === 'local'
+      ? `${kind} needs a cgroup per pod to cap its CPU; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`
+      : `${kind} needs control of the pods' CPU cgroups, which the ${t} target does not have`,
 };
 
 /** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */
@@ -49,4 +55,13 @@ export function ability<A extends Ability>(d: StartedDeployment, a: A, kind: str
   const control = (d as Partial<Abilities>)[a];
   if (control === undefined) throw abilityMissing(missingReason(a, d.target, kind));
   return control as Abilities[A];
+}
+
+/** Why a fault that keeps pods or containers down for a set time cannot run on kind / kube. */
+export const heldDownReason = (target: string, kind: string): string =>
+  `${kind} keeps pods or containers down for a set time; on ${target} the StatefulSet and the kubelet recreate them at once, so the fault cannot be held (not built: it would need the pods kept Pending)`;
+
+/** Faults that keep pods down for a set time: skipped with the reason on kind / kube, where the cluster brings them back at once. */
+export function requireHeldDown(d: StartedDeployment, kind: string): void {
+  if (d.target === 'kind' || d.target === 'kube') throw abilityMissing(heldDownReason(d.target, kind));
 }

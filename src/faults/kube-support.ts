@@ -6,7 +6,7 @@ import { NO_NODE_ACCESS } from '../targets/kube/backends/kind-node.ts';
 import { NO_SENTINELS_CUT } from '../targets/kube/controls.ts';
 import { CORDONED_BY } from '../targets/kube/cordon.ts';
 import { NO_BACKUP_ON_KUBE } from '../targets/kube/volumes.ts';
-import { missingReason } from './abilities.ts';
+import { heldDownReason, missingReason } from './abilities.ts';
 
 export interface KubeFaultSupport {
   /** How the fault is made, in a few words. */
@@ -76,6 +76,24 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       return cm
         ? { via: 'Chaos Mesh', objects: [OBJ.kill('sentinel', 'the victim')], skip: null }
         : onNode('kill -KILL of the sentinel container', 'container kills');
+    case 'cpu-starve':
+      return skipped(missingReason('cpu', target, f.kind));
+    case 'packet-loss':
+      return skipped(`the ${target} target cannot drop packets at random (Chaos Mesh NetworkChaos loss has a builder, not yet wired to this fault)`);
+    case 'link-flap':
+      return cm
+        ? { via: 'Chaos Mesh, one object created and deleted per cut', objects: [OBJ.partition], skip: null }
+        : onNode('iptables DROP via nsenter, per cut', 'partitions');
+    case 'sentinel-stall':
+      if (cm)
+        return nodeShell
+          ? { via: "kind node: kill -STOP of the sentinels (Chaos Mesh has no pause; the node's is used)", objects: [], skip: null }
+          : skipped(NO_PAUSE);
+      return onNode('kill -STOP / -CONT of the sentinels', 'pause');
+    case 'sentinel-outage':
+    case 'sentinel-reset':
+    case 'partial-cold-start':
+      return skipped(heldDownReason(target, f.kind));
     case 'sentinel-quorum-loss':
       return cm
         ? { via: 'Chaos Mesh', objects: [OBJ.kill('sentinel', '×2, the replicas'), OBJ.kill('redis', 'the master')], skip: null }

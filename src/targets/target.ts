@@ -99,6 +99,11 @@ export interface NetworkFaults {
   /** Resolves once the rules are in place and a probe connection across them is proven blocked. */
   partition(spec: PartitionSpec): Promise<Partition>;
   /**
+   * Drop `percent` % of the same packets at random instead of all of them (a lossy link); resolves once a probe
+   * was lost and dropped packets are counted. Absent where the backend cannot drop at random.
+   */
+  lossy?(spec: PartitionSpec & { percent: number }): Promise<Partition>;
+  /**
    * Source address for a client that stands on the majority side of a partition (it cannot reach the
    * isolated pod); clients without it stand on the isolated pod's side.
    */
@@ -220,6 +225,20 @@ export interface StressControl {
   stress(pod: string, container: ContainerName, spec: StressSpec): Promise<HeldFault>;
 }
 
+/** A CPU cap in place on a pod's containers. */
+export interface CpuThrottle {
+  /** What was set, with the proof read back from the cgroup inside each container. */
+  readonly description: string;
+  /** Lift the cap (unlimited again), proven the same way; idempotent. */
+  restore(): Promise<void>;
+}
+
+/** Optional ability: a pod's CPU through its cgroup (the containers' CFS quota), as a CPU limit or a noisy neighbour would starve it. */
+export interface CpuControl {
+  /** Cap every container of the pod at `cpus` CPUs; resolves once each container's cgroup shows the quota. */
+  throttle(pod: string, cpus: number): Promise<CpuThrottle>;
+}
+
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
@@ -264,6 +283,8 @@ export interface StartedDeployment extends AsyncDisposable {
    * history before it is compared with the topology; without it the node is the identity (local).
    */
   readonly nodeIdentity?: NodeIdentity;
+  /** Optional: cap a pod's CPU through its containers' cgroups (docker). */
+  readonly cpu?: CpuControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** Facts about the target for the report (never secrets). */

@@ -23,6 +23,9 @@ import {
 export const LABEL_POD = 'sentinel-chaos.pod';
 export const LABEL_CONTAINER = 'sentinel-chaos.container';
 
+/** The CFS period docker gives containers (µs); quotas are set against it. */
+export const CPU_PERIOD_US = 100_000;
+
 const SIGNAL_BY_NUMBER = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n, name]));
 
 /** GenericContainer plus what its builder lacks (HostConfig is protected there, so a subclass sets it). */
@@ -126,6 +129,22 @@ class DockerContainer implements RunningContainer {
     } catch {
       return false;
     }
+  }
+
+  async setCpuQuota(quotaUs: number | null): Promise<string> {
+    // -1 is the cgroup's "no quota"; the period stays docker's default 100 ms.
+    await this.handle.update({ CpuPeriod: CPU_PERIOD_US, CpuQuota: quotaUs ?? -1 });
+    const r = await this.exec(['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'], {
+      env: {},
+      timeoutMs: 10_000,
+    });
+    const shown = r.stdout.trim();
+    const want = quotaUs === null ? ['-1', 'max'] : [String(quotaUs)];
+    if (r.exitCode !== 0 || !want.includes(shown))
+      throw new HarnessError('PROCESS_FAILED', `container ${this.id.slice(0, 12)}: cgroup CPU quota reads "${shown || r.stderr.trim()}", not ${want[0]}`, {
+        exitCode: 1,
+      });
+    return shown;
   }
 
   /** Bounded twice: coreutils `timeout` inside (every image has it) and a host-side race a little later. */

@@ -22,6 +22,7 @@ import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
+import { dockerCpu } from './cpu.ts';
 import { DnsServer, dnsControl, namesFor, podFqdn, serviceFqdn } from './dns.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { imageFor, listImages, type ImageRecipe } from './images.ts';
@@ -428,6 +429,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       }),
       extra: {
         dns: dnsControl(dns),
+        cpu: dockerCpu(pods),
         podEvents: events,
         // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
         nodeIdentity: (node: string) => book.identify(node),

@@ -70,6 +70,8 @@ export interface NftPartitionSpec {
   majorityClients: string[];
   cut: 'all' | 'sentinels';
   redisPort: number;
+  /** Drop only this share of the packets (nftables `numgen random`, counted) instead of all of them: a lossy link. */
+  lossPercent?: number;
 }
 
 /** The nft ruleset for one partition; loopback traffic passes the output hook once per packet, so dropping there cuts both directions. */
@@ -86,11 +88,12 @@ export function partitionRuleset(s: NftPartitionSpec): string {
           const sentinels = s.others.map((o) => o.sentinelSource);
           return [`ip saddr ${set(sentinels)} ip daddr ${s.isolated.pod} drop`, `ip saddr ${s.isolated.pod} ip daddr ${set(sentinels)} drop`];
         })();
+  const verdict = s.lossPercent === undefined ? 'drop' : `numgen random mod 100 < ${s.lossPercent} counter drop`;
   return [
     `table inet ${s.table} {`,
     '  chain out {',
     '    type filter hook output priority filter; policy accept;',
-    ...lines.map((l) => `    ${l}`),
+    ...lines.map((l) => `    ${l.replace(/ drop$/, ` ${verdict}`)}`),
     '  }',
     '}',
     '',
@@ -112,10 +115,30 @@ export async function installPartition(s: NftPartitionSpec): Promise<{ ruleset: 
   const listed = await nft(['list', 'table', 'inet', s.table]);
   if (!listed.includes('drop')) throw new HarnessError('PROCESS_FAILED', `nft table ${s.table} is not in place after installing it`);
   const probeFrom = s.cut === 'all' ? s.others[0]!.pod : s.others[0]!.sentinelSource;
+  if (s.lossPercent !== undefined) return { ruleset, inEffectAt: await proveLoss(s, probeFrom, inEffectAt) };
   // On loopback a SYN is answered within microseconds: 50 ms of silence means it was dropped.
   if (await canConnect(probeFrom, { host: s.isolated.pod, port: s.redisPort }, 50)) {
     await deleteTable(s.table);
     throw new HarnessError('PROCESS_FAILED', `partition did not land: ${probeFrom} still reaches ${s.isolated.pod}:${s.redisPort}`);
   }
   return { ruleset, inEffectAt };
+}
+
+/** Packets the table's counters have dropped so far. */
+export async function droppedPackets(table: string): Promise<number> {
+  const listed = await nft(['list', 'table', 'inet', table]);
+  return [...listed.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/**
+ * A lossy link has landed once a probe across it was lost and the rules' counters show dropped packets; a
+ * connect on loopback is answered within microseconds, so 50 ms of silence is a lost SYN or SYN-ACK. At 1 %
+ * the chance that 400 probes all pass is below 0.1 %; the table is removed when the proof does not come.
+ */
+async function proveLoss(s: NftPartitionSpec, probeFrom: string, inEffectAt: number): Promise<number> {
+  for (let i = 0; i < 400; i++) {
+    if (!(await canConnect(probeFrom, { host: s.isolated.pod, port: s.redisPort }, 50)) && (await droppedPackets(s.table)) > 0) return inEffectAt;
+  }
+  await deleteTable(s.table);
+  throw new HarnessError('PROCESS_FAILED', `packet loss did not land: 400 probes from ${probeFrom} to ${s.isolated.pod}:${s.redisPort} all connected`);
 }

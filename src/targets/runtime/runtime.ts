@@ -76,6 +76,11 @@ export interface RunningContainer {
   isFrozen(): Promise<boolean>;
   /** Run a command inside the container with the given environment (probes and hooks). */
   exec(argv: string[], opts: { env: Record<string, string>; timeoutMs: number }): Promise<ExecResult>;
+  /**
+   * Set the container's CFS quota (µs per 100 ms period; null: unlimited) and return the quota its cgroup
+   * shows from inside; absent where the runtime gives containers no cgroup of their own (host processes).
+   */
+  setCpuQuota?(quotaUs: number | null): Promise<string>;
   /** Remove what is left of the container (no-op for host processes once exited). */
   remove(): Promise<void>;
 }

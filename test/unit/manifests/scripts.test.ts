@@ -191,6 +191,70 @@ describe('request_failover (the empty-volume guard)', () => {
 
 const replicaof = (conf: string | null) => conf?.match(/^replicaof .*$/m)?.[0] ?? null;
 
+/** A sentinel holding redis-0 (this pod) down: SENTINEL master with s-down-time, and its replicas as given. */
+async function heldDown(host: string, o: { sdownMs: number; downAfterMs?: number; replicas: Array<Record<string, string | number>> | { fail: string } }) {
+  const master = ['name', 'mymaster', 'ip', 'redis-0', 'port', REDIS_PORT, 'flags', 'master,s_down,o_down', 'config-epoch', 3];
+  master.push('s-down-time', o.sdownMs, 'down-after-milliseconds', o.downAfterMs ?? 5000);
+  await sb.answer(host, SENTINEL_PORT, 'SENTINEL master mymaster', master.join('\n'));
+  await sb.answer(host, SENTINEL_PORT, 'SENTINEL get-master-addr-by-name mymaster', `redis-0\n${REDIS_PORT}`);
+  const reply =
+    'fail' in o.replicas
+      ? o.replicas
+      : (o.replicas as Array<Record<string, string | number>>).flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n');
+  await sb.answer(host, SENTINEL_PORT, 'SENTINEL replicas mymaster', reply);
+}
+
+/** A replica entry as SENTINEL REPLICAS lists it: up, seen recently, link down for `downMs`. */
+const replica = (ip: string, downMs: number, extra: Record<string, string | number> = {}) => ({
+  name: `${ip}:${REDIS_PORT}`,
+  ip,
+  port: REDIS_PORT,
+  flags: 'slave',
+  'last-ok-ping-reply': 300,
+  'info-refresh': 800,
+  'master-link-down-time': downMs,
+  'slave-priority': 100,
+  ...extra,
+});
+
+describe('failover_possible (Sentinel\'s replica eligibility, read from the sentinels)', () => {
+  // down-after 5000: a replica qualifies while its link has been down at most s-down-time + 50 000 ms.
+  const cases: Array<[string, Array<Record<string, string | number>>, number]> = [
+    ['a replica whose link went down with the master', [replica('redis-1', 7_000)], 0],
+    ['link down exactly at the limit', [replica('redis-1', 52_000)], 0],
+    ['link down longer than 10 x down-after before +sdown (a long sentinel outage)', [replica('redis-1', 60_001), replica('redis-2', 61_000)], 1],
+    ['no replica known (a SENTINEL RESET just before the master died)', [], 1],
+    ['the only fresh replica is subjectively down', [replica('redis-1', 100, { flags: 'slave,s_down' })], 1],
+    ['the only fresh replica is disconnected', [replica('redis-1', 100, { flags: 'slave,disconnected' })], 1],
+    ['the only fresh replica has priority 0', [replica('redis-1', 100, { 'slave-priority': 0 })], 1],
+    ['the only fresh replica has not answered a ping for 6 s', [replica('redis-1', 100, { 'last-ok-ping-reply': 6000 })], 1],
+    ['one stale and one fresh replica', [replica('redis-1', 90_000), replica('redis-2', 100)], 0],
+  ];
+  it.each(cases)('%s', async (_what, reps, status) => {
+    await sandbox('redis-0');
+    await heldDown('redis-1', { sdownMs: 2000, replicas: reps });
+    expect((await sb.call('failover_possible')).status).toBe(status);
+  });
+
+  it('any sentinel that can promote is enough; one whose replicas cannot be read counts as able (keep waiting)', async () => {
+    await sandbox('redis-0');
+    await heldDown('redis-1', { sdownMs: 2000, replicas: [] });
+    await heldDown('redis-2', { sdownMs: 2000, replicas: [replica('redis-1', 1000)] });
+    expect((await sb.call('failover_possible')).status).toBe(0);
+    await heldDown('redis-2', { sdownMs: 2000, replicas: { fail: 'ERR timeout' } });
+    expect((await sb.call('failover_possible')).status).toBe(0);
+  });
+
+  it('no sentinel answers, or none holds the master down (no s-down-time): counts as able', async () => {
+    await sandbox('redis-0');
+    expect((await sb.call('failover_possible')).status).toBe(0);
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3 });
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL replicas mymaster', '');
+    expect((await sb.call('failover_possible')).status).toBe(0);
+  });
+});
+
+
 describe('start-redis.sh: the role it starts as', () => {
   it('first boot, no sentinel: the initial master starts as master, the others replicate it', async () => {
     await sandbox('redis-0');
@@ -225,6 +289,31 @@ describe('start-redis.sh: the role it starts as', () => {
     await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 4 });
     expect(ok(await run.done).status).toBe(0);
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+  });
+
+  it('reported master and held down by sentinels that can promote no replica: starts as master at once (no 60 s wait)', async () => {
+    await sandbox('redis-0');
+    await writeFile(path.join(sb.dataDir, 'dump.rdb'), 'REDIS0011');
+    await heldDown('redis-1', { sdownMs: 90_000, replicas: [replica('redis-1', 160_000), replica('redis-2', 160_000)] });
+    await heldDown('redis-2', { sdownMs: 90_000, replicas: [] });
+    const t0 = performance.now();
+    const r = ok(await sb.start('start-redis.sh').done);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('sentinels hold this pod down but can promote no replica; starting as master');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('reported master and held down by sentinels with a replica to promote: keeps waiting for the failover', async () => {
+    await sandbox('redis-0');
+    await heldDown('redis-1', { sdownMs: 2000, replicas: [replica('redis-1', 7000)] });
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('sentinels report master redis-0 (master,s_down,o_down)');
+    await sleep(1500);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 4 });
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
   });
 
   it('reported master with an empty volume while a replica holds data: has a sentinel fail it over, then replicates', async () => {

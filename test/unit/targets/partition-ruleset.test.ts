@@ -100,6 +100,19 @@ describe('partitionRuleset', () => {
     expect(rs.split('\n').filter((l) => /\b(drop|reject)\b/.test(l))).toHaveLength(2);
   });
 
+  it('lossPercent turns every drop into a random, counted drop of that share, on the same addresses', () => {
+    for (const cut of ['all', 'sentinels'] as const) {
+      const whole = partitionRuleset(spec(cut)).split('\n');
+      const lossy = partitionRuleset({ ...spec(cut), lossPercent: 25 }).split('\n');
+      expect(lossy).toHaveLength(whole.length);
+      const drops = lossy.filter((l) => /\bdrop\b/.test(l));
+      expect(drops).toHaveLength(2);
+      for (const l of drops) expect(l).toMatch(/ numgen random mod 100 < 25 counter drop$/);
+      // Nothing but the verdict changed.
+      expect(lossy.map((l) => l.replace(' numgen random mod 100 < 25 counter drop', ' drop'))).toEqual(whole);
+    }
+  });
+
   describe.skipIf(!HAVE_NFT)('nft -c accepts the generated ruleset', () => {
     for (const cut of ['all', 'sentinels'] as const) {
       it(`cut '${cut}'`, () => {
@@ -113,6 +126,13 @@ describe('partitionRuleset', () => {
       for (const cut of ['all', 'sentinels'] as const) {
         const r = nftCheck(partitionRuleset({ ...spec(cut), others: [P1], majorityClients: [] }));
         expect(r!.status, `${cut}: ${r!.stderr}`).toBe(0);
+      }
+    });
+
+    it('a lossy link (numgen random, counted)', () => {
+      for (const cut of ['all', 'sentinels'] as const) {
+        const r = nftCheck(partitionRuleset({ ...spec(cut), lossPercent: 30 }));
+        expect(r!.status, r!.stderr).toBe(0);
       }
     });
 
