@@ -2,6 +2,7 @@
 import { checkAvailability } from '../checkers/availability.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkPubSub } from '../checkers/pubsub.ts';
+import { checkReads } from '../checkers/reads.ts';
 import { checkResumeTime } from '../checkers/resume-time.ts';
 import { runChecks, bindCheck, type BoundCheck } from '../checkers/compose.ts';
 import type { CheckResult, TrialInput } from '../model/check.ts';
@@ -93,11 +94,25 @@ export class TrialWorkloads {
       const failure = this.failures.get(w.name);
       const lossCheck: CheckResult =
         failure === undefined ? loss.check : { ...loss.check, valid: false, explanation: `the workload failed: ${failure}; ${loss.check.explanation}` };
-      return [...runChecks(own, bound), lossCheck].map((c) => ({
+      const reads = w.readOps?.() ?? [];
+      // Read-your-writes across the fault is a lost acknowledged write seen by its session: accepted exactly when the scenario accepts that loss.
+      const readsCheck: CheckResult[] = reads.length
+        ? [
+            checkReads(
+              reads,
+              { faultNs: input.faultNs, oldMaster: input.oldMaster },
+              {
+                acceptAcrossFault: expect.acceptLossFromOldMaster,
+                ...(w.maxStaleReplicaReads === undefined ? {} : { maxStaleReplicaReads: w.maxStaleReplicaReads }),
+              },
+            ),
+          ]
+        : [];
+      return [...runChecks(own, bound), lossCheck, ...readsCheck].map((c) => ({
         ...c,
         name: `${w.name}.${c.name}`,
         figures: Object.fromEntries(Object.entries(c.figures).map(([k, v]) => [`${w.name}.${k}`, v])),
-        explanation: `${w.library}: ${c.explanation}`,
+        explanation: `${w.library}${w.path ? ` (${w.path} path)` : ''}: ${c.explanation}`,
       }));
     });
   }
