@@ -54,6 +54,29 @@ export class TrialWorkloads {
     );
   }
 
+  /**
+   * Wait until every pub/sub workload has observed its window after the fault: its first publish acknowledged after
+   * `faultNs` plus its observeAfterMs (a dead subscriber needs that long to be told apart). Bounded: at most
+   * `boundMs` from now; returns at once without pub/sub workloads.
+   */
+  async observeAfterFault(faultNs: number, nowNs: () => number, boundMs: number, signal?: AbortSignal): Promise<void> {
+    const ps = this.running.flatMap((w) => (w.pubsub ? [w.pubsub] : []));
+    if (ps.length === 0) return;
+    const doneBy = (p: (typeof ps)[number]): number | null => {
+      const h = p.history();
+      const ack = h.ops.find((o) => o.process === h.publisher && o.f === 'publish' && o.type === 'ok' && o.ns > faultNs);
+      return ack ? ack.ns + p.observeAfterMs * 1e6 : null;
+    };
+    const end = performance.now() + boundMs;
+    while (performance.now() < end && !signal?.aborted) {
+      const by = ps.map(doneBy);
+      const now = nowNs();
+      if (by.every((b) => b !== null && b <= now)) return;
+      const waitMs = Math.min(200, Math.max(5, ...by.map((b) => (b === null ? 200 : (b - now) / 1e6))));
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, end - performance.now())));
+    }
+  }
+
   keys(): string[] {
     return this.running.flatMap((w) => w.keys());
   }
@@ -122,7 +145,7 @@ export class TrialWorkloads {
     const c = checkPubSub(
       ps.history(),
       { faultNs: input.faultNs, oldMaster: input.oldMaster },
-      { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
+      { deadAfterMs: ps.deadAfterMs, observeAfterMs: ps.observeAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
     );
     const failure = this.failures.get(w.name);
     return {

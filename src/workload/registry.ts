@@ -54,7 +54,7 @@ export interface RunningWorkload {
   /** Kind driver's `maxStaleReplicaReads`. */
   maxStaleReplicaReads?: number;
   /** A pub/sub workload: its history and what its check holds it to, instead of the write checks. */
-  pubsub?: { history(): PubSubHistory; deadAfterMs: number; maxLost?: number };
+  pubsub?: { history(): PubSubHistory; deadAfterMs: number; observeAfterMs: number; maxLost?: number };
 }
 
 export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
@@ -213,7 +213,13 @@ const pubsub = define({
       .min(1)
       .default([...SUBSCRIBER_KINDS]),
     /** Silence (connected, publisher acknowledged) after which a subscriber is dead. */
-    deadAfterMs: z.number().int().positive().default(5000),
+    deadAfterMs: z.number().int().positive().max(300_000).default(5000),
+    /**
+     * How long publishing and listening go on after the first publish acknowledged after the fault, at least, before
+     * the workload stops (the trial waits for it after convergence). Shorter than deadAfterMs, a dead subscriber
+     * cannot be told from a slow one and the check says unknown. Default: deadAfterMs + 2000.
+     */
+    observeAfterMs: z.number().int().positive().max(300_000).optional(),
     /** Messages a subscriber may miss; unset: reported, not judged. */
     maxLost: z.number().int().nonnegative().optional(),
     /** Test only: add a Service subscriber that does not subscribe again after reconnecting (must be flagged dead). */
@@ -248,7 +254,12 @@ const pubsub = define({
       ops: () => [],
       keys: () => [],
       stop: () => ps.stop(),
-      pubsub: { history: () => ps.history(), deadAfterMs: spec.deadAfterMs, ...(spec.maxLost === undefined ? {} : { maxLost: spec.maxLost }) },
+      pubsub: {
+        history: () => ps.history(),
+        deadAfterMs: spec.deadAfterMs,
+        observeAfterMs: spec.observeAfterMs ?? spec.deadAfterMs + 2000,
+        ...(spec.maxLost === undefined ? {} : { maxLost: spec.maxLost }),
+      },
     };
   },
 });
