@@ -346,6 +346,9 @@ describe('prestop-redis.sh', () => {
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
     `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
     `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
+    // Again once the sentinels switched: whoever came back meanwhile (a stale sentinel, the label not yet moved) is sent on.
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
   ];
 
