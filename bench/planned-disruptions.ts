@@ -53,14 +53,15 @@ const path = (client: string): 'service' | 'sentinel' => DRIVER_KINDS[client]!.p
 function row(scenario: string, t: TrialResult): { perClient: Record<string, number | null>; lines: string[] } {
   const t0 = t.clockStartNs ?? t.events.find((e) => e.kind === 'fault' && e.type === 'landed')?.ns ?? 0;
   const ev = t.events;
+  const before = ev.filter((e) => e.kind === 'role' && e.ns < t0 && e.type === 'master').sort((a, b) => b.ns - a.ns)[0];
+  const promoted = ev.filter((e) => e.kind === 'role' && e.ns >= t0 && e.type === 'master' && e.source !== before?.source).sort((a, b) => a.ns - b.ns)[0];
+  const switches = ev.filter((e) => e.ns >= t0 && e.kind === 'sentinel' && e.type === '+switch-master').map((e) => ms(e.ns, t0));
   const timeline = {
-    'switch-master (first sentinel)': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+switch-master'),
-    'switch-master (last sentinel)': (() => {
-      const xs = ev.filter((e) => e.ns >= t0 && e.kind === 'sentinel' && e.type === '+switch-master').map((e) => ms(e.ns, t0));
-      return xs.length ? Math.max(...xs) : null;
-    })(),
-    'promoted-slave': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+promoted-slave'),
-    'role master (new)': first(ev, t0, (e) => e.kind === 'role' && /master/.test(e.type) && !/slave|replica/.test(e.type)),
+    'new ROLE master': promoted ? ms(promoted.ns, t0) : null,
+    'old ROLE slave': first(ev, t0, (e) => e.kind === 'role' && e.source === before?.source && e.type === 'slave'),
+    '+promoted-slave': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+promoted-slave'),
+    '+switch-master first': switches.length ? Math.min(...switches) : null,
+    last: switches.length ? Math.max(...switches) : null,
   };
   const checks = new Map<string, CheckResult>(t.checks.map((c) => [c.name, c]));
   const perClient: Record<string, number | null> = {};
@@ -93,8 +94,13 @@ for (const s of res.journal.scenarios) {
   }
   for (const p of ['service', 'sentinel'] as const) {
     const xs = perPath[p].sort((a, b) => a - b);
-    if (xs.length) summary.push(`${s.name.padEnd(28)} ${p.padEnd(8)} outage min ${xs[0]} median ${xs[Math.floor(xs.length / 2)]} max ${xs[xs.length - 1]} ms (n=${xs.length})`);
+    if (xs.length)
+      summary.push(
+        `${s.name.padEnd(28)} ${p.padEnd(8)} outage min ${xs[0]} median ${xs[Math.floor(xs.length / 2)]} max ${xs[xs.length - 1]} ms (n=${xs.length})`,
+      );
   }
 }
-console.log(`\nper path over every client and trial (${values.trials} trials, ${values.rate} writes/s per client; reports in ${res.runDir}):\n${summary.join('\n')}`);
+console.log(
+  `\nper path over every client and trial (${values.trials} trials, ${values.rate} writes/s per client; reports in ${res.runDir}):\n${summary.join('\n')}`,
+);
 process.exitCode = res.exitCode;
