@@ -1,5 +1,5 @@
 // Bench: the write outage each real client sees in the planned disruptions (coordinated drain, rolling upgrade, hand-over), Service path and Sentinel path apart, with the hand-over's own timeline.
-// Usage: npx tsx bench/planned-disruptions.ts [--trials N] [--subnet N] [--scenario NAME ...] [--rate HZ] [--report-dir DIR] [--manifests DIR]
+// Usage: npm run bench:planned -- [--trials N] [--subnet N] [--scenario NAME ...] [--rate HZ] [--report-dir DIR] [--manifests DIR]
 import { parseArgs } from 'node:util';
 import type { CheckResult } from '../src/model/check.ts';
 import type { TrialEvent } from '../src/model/events.ts';
