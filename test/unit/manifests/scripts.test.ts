@@ -373,6 +373,21 @@ describe('prestop-redis.sh', () => {
     expect((await sb.calls()).some((c) => c.includes(`SENTINEL get-master-addr-by-name`))).toBe(false);
   });
 
+  it('while the other sentinels have not switched, sends the clients on again every ~0.25 s', async () => {
+    await handOver();
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 5 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
+    await sb.answer('redis-1', REDIS_PORT, 'ROLE', 'master\n10');
+    const run = sb.start('prestop-redis.sh');
+    await sleep(1500);
+    await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 5 });
+    const r = ok(await run.done);
+    expect(r.stderr).toContain('sentinels switched to redis-1: yes');
+    const kills = (await handOverCalls()).filter((c) => c.endsWith('CLIENT KILL TYPE normal')).length;
+    // Once at the step-down, at least twice while waiting, once after the switch.
+    expect(kills).toBeGreaterThanOrEqual(4);
+  });
+
   it('steps down to the replica a sentinel advertises when no replica answers ROLE', async () => {
     await handOver();
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
