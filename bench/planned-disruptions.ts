@@ -103,4 +103,5 @@ for (const s of res.journal.scenarios) {
 console.log(
   `\nper path over every client and trial (${values.trials} trials, ${values.rate} writes/s per client; reports in ${res.runDir}):\n${summary.join('\n')}`,
 );
-process.exitCode = res.exitCode;
+// A driver library's socket may keep the event loop alive after the run: exit with the run's code.
+process.exit(res.exitCode);
