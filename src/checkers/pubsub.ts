@@ -7,6 +7,8 @@ export interface PubSubConfig {
   deadAfterMs?: number;
   /** Messages a subscriber may miss; unset: losses are figures only (Redis pub/sub is at-most-once). */
   maxLost?: number;
+  /** The window the workload was to observe after the first publish acknowledged after the fault (reported with the one observed). */
+  observeAfterMs?: number;
 }
 
 export const PUBSUB_DEFAULTS = { deadAfterMs: 5000 } as const;
@@ -173,6 +175,11 @@ export function checkPubSub(h: PubSubHistory, fault: PubSubFault, config: PubSub
     else if (fault.faultNs !== null && acksAfter > 0 && s.firstReceiveMs === null) problems.push(`${s.name} received nothing after the fault`);
     if (config.maxLost !== undefined && s.lost > config.maxLost) problems.push(`${s.name} missed ${s.lost} messages (allowed ${config.maxLost})`);
   }
+  // A silence shorter than deadAfterMs proves nothing: with less observed after the publisher resumed, a subscriber
+  // dead since the fault would pass unseen. Then the check cannot say "none dead".
+  const observed = figures.observed_after_resume_ms;
+  const tooShort = fault.faultNs !== null && observed !== null && observed !== undefined && observed < deadAfterMs;
+  if (config.observeAfterMs !== undefined) figures.observe_after_ms = config.observeAfterMs;
   const summary = stats
     .map(
       (s) =>
@@ -180,6 +187,13 @@ export function checkPubSub(h: PubSubHistory, fault: PubSubFault, config: PubSub
     )
     .join('; ');
   if (stats.length === 0) return { name: 'pubsub', valid: 'unknown', figures, explanation: 'no subscriber in the history' };
+  if (problems.length === 0 && tooShort)
+    return {
+      name: 'pubsub',
+      valid: 'unknown',
+      figures,
+      explanation: `observed only ${observed} ms after the first publish acknowledged after the fault, shorter than deadAfterMs (${deadAfterMs} ms): a dead subscriber could not be told from a slow one (raise observeAfterMs). ${summary}`,
+    };
   return {
     name: 'pubsub',
     valid: problems.length === 0,

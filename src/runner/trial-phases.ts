@@ -48,6 +48,9 @@ export const ALERT_POLL_MS = 200;
 
 export type PhaseLimits = typeof PHASE_LIMITS;
 
+/** The longest the settle phase waits for the own workloads' observation window after convergence (within PHASE_LIMITS.marginMs). */
+const OBSERVE_BOUND_MS = 50_000;
+
 export interface TrialContext {
   deployment: StartedDeployment;
   scenario: Scenario;
@@ -356,7 +359,7 @@ export async function heal(env: TrialEnv, converged: Converged, steadyState: Ste
 }
 
 /** The deployment converged again (or its wait ran out), the last ROLE changes recorded, the workload stopped. */
-export async function settle(env: TrialEnv, converged: Converged, healed: Healed): Promise<Settled> {
+export async function settle(env: TrialEnv, converged: Converged, healed: Healed, faultNs?: number): Promise<Settled> {
   const { ctx, io, timeline, workload } = env;
   const { clock } = ctx;
   const timeoutMs = ctx.scenario.timeouts.convergeMs;
@@ -374,6 +377,8 @@ export async function settle(env: TrialEnv, converged: Converged, healed: Healed
   const convergenceMs = ok ? nsToMs(clock.nowNs() - healed.healNs) : null;
   timeline.note('phase', ok ? 'converged-after-heal' : 'convergence-timeout', lastReason);
   await converged.sampler.settle(clock.nowNs(), 1000);
+  // Pub/sub workloads observe their window after the fault before they stop (bounded within the phase's margin).
+  if (faultNs !== undefined) await env.own.observeAfterFault(faultNs, () => clock.nowNs(), OBSERVE_BOUND_MS, env.halt.signal);
   await Promise.all([workload.stop(2000), env.own.stop()]);
   if (ctx.scenario.workloads?.length) timeline.note('phase', 'workload-stop', env.own.describe());
   timeline.note('phase', 'workload-stop', workload.describeAcked());

@@ -61,7 +61,7 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   await stopDuring();
   const healLimit = limits.healMs + s.timeouts.failoverMs + s.timeouts.rejoinMs + margin;
   const h = (done.heal = await phase('heal', healLimit, enter, () => heal(env, c, st, inj, obs)));
-  done.settle = await phase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h));
+  done.settle = await phase('converge after heal', s.timeouts.convergeMs + 3000 + margin, enter, () => settle(env, c, h, inj.fault.landedNs));
   if (probes.has('after')) await phase('probes after convergence', probeLimit('after'), enter, () => probes.once('after', signal));
   done.readBack = await phase('read back', limits.readBackMs, enter, () => readBack(env));
   const monitor = env.schedule?.monitor;

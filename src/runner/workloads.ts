@@ -2,6 +2,7 @@
 import { checkAvailability } from '../checkers/availability.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkPubSub } from '../checkers/pubsub.ts';
+import { checkReads } from '../checkers/reads.ts';
 import { checkResumeTime } from '../checkers/resume-time.ts';
 import { runChecks, bindCheck, type BoundCheck } from '../checkers/compose.ts';
 import type { CheckResult, TrialInput } from '../model/check.ts';
@@ -56,6 +57,29 @@ export class TrialWorkloads {
     );
   }
 
+  /**
+   * Wait until every pub/sub workload has observed its window after the fault: its first publish acknowledged after
+   * `faultNs` plus its observeAfterMs (a dead subscriber needs that long to be told apart). Bounded: at most
+   * `boundMs` from now; returns at once without pub/sub workloads.
+   */
+  async observeAfterFault(faultNs: number, nowNs: () => number, boundMs: number, signal?: AbortSignal): Promise<void> {
+    const ps = this.running.flatMap((w) => (w.pubsub ? [w.pubsub] : []));
+    if (ps.length === 0) return;
+    const doneBy = (p: (typeof ps)[number]): number | null => {
+      const h = p.history();
+      const ack = h.ops.find((o) => o.process === h.publisher && o.f === 'publish' && o.type === 'ok' && o.ns > faultNs);
+      return ack ? ack.ns + p.observeAfterMs * 1e6 : null;
+    };
+    const end = performance.now() + boundMs;
+    while (performance.now() < end && !signal?.aborted) {
+      const by = ps.map(doneBy);
+      const now = nowNs();
+      if (by.every((b) => b !== null && b <= now)) return;
+      const waitMs = Math.min(200, Math.max(5, ...by.map((b) => (b === null ? 200 : (b - now) / 1e6))));
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, end - performance.now())));
+    }
+  }
+
   keys(): string[] {
     return this.running.flatMap((w) => w.keys());
   }
@@ -100,11 +124,27 @@ export class TrialWorkloads {
       const failure = this.failures.get(w.name);
       const lossCheck: CheckResult =
         failure === undefined ? loss.check : { ...loss.check, valid: false, explanation: `the workload failed: ${failure}; ${loss.check.explanation}` };
-      return [...runChecks(own, bound), lossCheck].map((c) => ({
+      // Only session reads (after a setex) are judged: the Django driver's own reads carry no value.
+      const reads = w.readOps?.() ?? [];
+      const sessions = reads.some((o) => o.f === 'setex');
+      // Read-your-writes across the fault is a lost acknowledged write seen by its session: accepted exactly when the scenario accepts that loss.
+      const readsCheck: CheckResult[] = sessions
+        ? [
+            checkReads(
+              reads,
+              { faultNs: input.faultNs, oldMaster: input.oldMaster },
+              {
+                acceptAcrossFault: expect.acceptLossFromOldMaster,
+                ...(w.maxStaleReplicaReads === undefined ? {} : { maxStaleReplicaReads: w.maxStaleReplicaReads }),
+              },
+            ),
+          ]
+        : [];
+      return [...runChecks(own, bound), lossCheck, ...readsCheck].map((c) => ({
         ...c,
         name: `${w.name}.${c.name}`,
         figures: Object.fromEntries(Object.entries(c.figures).map(([k, v]) => [`${w.name}.${k}`, v])),
-        explanation: `${w.library}: ${c.explanation}`,
+        explanation: `${w.library}${w.path ? ` (${w.path} path)` : ''}: ${c.explanation}`,
       }));
     });
   }
@@ -115,7 +155,7 @@ export class TrialWorkloads {
     const c = checkPubSub(
       { ...h, ops: inNodeIdentity([...h.ops], this.nodeIdentity) },
       { faultNs: input.faultNs, oldMaster: input.oldMaster },
-      { deadAfterMs: ps.deadAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
+      { deadAfterMs: ps.deadAfterMs, observeAfterMs: ps.observeAfterMs, ...(ps.maxLost === undefined ? {} : { maxLost: ps.maxLost }) },
     );
     const failure = this.failures.get(w.name);
     return {

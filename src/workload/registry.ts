@@ -6,7 +6,9 @@ import { HarnessError } from '../errors.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { Op } from '../model/history.ts';
 import type { PubSubHistory } from '../model/pubsub.ts';
-import { startDriver } from './drivers/driver.ts';
+import type { ReadOp } from '../model/reads.ts';
+import { startDriver, type StartedDriver } from './drivers/driver.ts';
+import { DRIVER_KINDS, driverKind } from './drivers/registry.ts';
 import { startPubSub, SUBSCRIBER_KINDS } from './pubsub.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
 import { TrackedWriter } from './tracked-writer.ts';
@@ -47,8 +49,14 @@ export interface RunningWorkload {
   keys(): string[];
   /** Rejects when the workload failed (an exit code, a malformed line). */
   stop(): Promise<void>;
+  /** How it reaches redis, when known: through the `redis` Service or through Sentinel (per-path figures). */
+  readonly path?: 'service' | 'sentinel';
+  /** Session writes and reads (src/model/reads.ts), when the workload reads; checked by the reads check. */
+  readOps?(): ReadOp[];
+  /** Kind driver's `maxStaleReplicaReads`. */
+  maxStaleReplicaReads?: number;
   /** A pub/sub workload: its history and what its check holds it to, instead of the write checks. */
-  pubsub?: { history(): PubSubHistory; deadAfterMs: number; maxLost?: number };
+  pubsub?: { history(): PubSubHistory; deadAfterMs: number; observeAfterMs: number; maxLost?: number };
 }
 
 export interface WorkloadDefinition<S extends z.ZodType = z.ZodType> {
@@ -129,17 +137,67 @@ const exec = define({
       },
       ctx.clock,
     );
-    return {
-      name,
-      get library() {
-        return `${d.info.client} ${d.info.version}`;
+    return driverWorkload(name, d);
+  },
+});
+
+/** The running workload of a started driver process: its writes for the write checks, its session reads for the reads check. */
+function driverWorkload(name: string, d: StartedDriver, path?: 'service' | 'sentinel'): RunningWorkload {
+  return {
+    name,
+    get library() {
+      return `${d.info.client} ${d.info.version}`;
+    },
+    ...(path ? { path } : {}),
+    ops: () => d.ops(),
+    keys: () => [...new Set(d.ops().map((o) => o.key))],
+    readOps: () => d.allOps().filter((o) => o.f === 'setex' || o.f === 'read' || o.f === 'replica-read'),
+    stop: async () => {
+      await d.stop();
+    },
+  };
+}
+
+/** Kind driver: a registered real client library (src/workload/drivers/registry.ts) writing, and with `reads` reading its sessions back. */
+const driver = define({
+  kind: 'driver',
+  schema: z.strictObject({
+    kind: z.literal('driver'),
+    name: NAME.optional(),
+    driver: z.enum(Object.keys(DRIVER_KINDS) as [string, ...string[]]),
+    /** Session reads (SETEX then GET on the master path, and from a replica where the library reads there). */
+    reads: z.boolean().default(false),
+    /** Stale replica reads allowed; unset: counted, not judged. */
+    maxStaleReplicaReads: z.number().int().nonnegative().optional(),
+  }),
+  defaultName: (spec) => spec.driver,
+  async start(name, spec, ctx) {
+    const k = driverKind(spec.driver);
+    if (k.path === 'service' && !ctx.service)
+      throw new HarnessError(
+        'ABILITY_MISSING',
+        `workload "${name}": driver ${spec.driver} connects through the redis Service, which this target does not expose`,
+      );
+    const d = await startDriver(
+      k,
+      {
+        name,
+        sentinels: ctx.sentinels,
+        masterName: ctx.masterName,
+        ...(ctx.service ? { service: ctx.service } : {}),
+        password: ctx.password,
+        db: 0,
+        rateHz: ctx.rateHz,
+        durationMs: ctx.durationMs,
+        keyPrefix: ctx.keyPrefix,
+        timeoutMs: ctx.timeoutMs,
+        reads: spec.reads,
       },
-      ops: () => d.ops(),
-      keys: () => [...new Set(d.ops().map((o) => o.key))],
-      stop: async () => {
-        await d.stop();
-      },
-    };
+      ctx.clock,
+    );
+    const w = driverWorkload(name, d, k.path);
+    if (spec.maxStaleReplicaReads !== undefined) w.maxStaleReplicaReads = spec.maxStaleReplicaReads;
+    return w;
   },
 });
 
@@ -158,7 +216,13 @@ const pubsub = define({
       .min(1)
       .default([...SUBSCRIBER_KINDS]),
     /** Silence (connected, publisher acknowledged) after which a subscriber is dead. */
-    deadAfterMs: z.number().int().positive().default(5000),
+    deadAfterMs: z.number().int().positive().max(300_000).default(5000),
+    /**
+     * How long publishing and listening go on after the first publish acknowledged after the fault, at least, before
+     * the workload stops (the trial waits for it after convergence). Shorter than deadAfterMs, a dead subscriber
+     * cannot be told from a slow one and the check says unknown. Default: deadAfterMs + 2000.
+     */
+    observeAfterMs: z.number().int().positive().max(300_000).optional(),
     /** Messages a subscriber may miss; unset: reported, not judged. */
     maxLost: z.number().int().nonnegative().optional(),
     /** Test only: add a Service subscriber that does not subscribe again after reconnecting (must be flagged dead). */
@@ -194,16 +258,21 @@ const pubsub = define({
       ops: () => [],
       keys: () => [],
       stop: () => ps.stop(),
-      pubsub: { history: () => ps.history(), deadAfterMs: spec.deadAfterMs, ...(spec.maxLost === undefined ? {} : { maxLost: spec.maxLost }) },
+      pubsub: {
+        history: () => ps.history(),
+        deadAfterMs: spec.deadAfterMs,
+        observeAfterMs: spec.observeAfterMs ?? spec.deadAfterMs + 2000,
+        ...(spec.maxLost === undefined ? {} : { maxLost: spec.maxLost }),
+      },
     };
   },
 });
 
-/** Every workload kind, by name (kind driver, a registered client library, is to come). */
-export const WORKLOAD_KINDS = { sentinel, exec, pubsub } as const;
+/** Every workload kind, by name. */
+export const WORKLOAD_KINDS = { sentinel, exec, driver, pubsub } as const;
 
 /** A `workloads:` entry of a scenario, validated against the registry. */
-export const WorkloadSpecSchema = z.discriminatedUnion('kind', [sentinel.schema, exec.schema, pubsub.schema]);
+export const WorkloadSpecSchema = z.discriminatedUnion('kind', [sentinel.schema, exec.schema, driver.schema, pubsub.schema]);
 export type WorkloadSpec = z.infer<typeof WorkloadSpecSchema>;
 
 /** Each spec's name: its own, or its kind's default, made unique with -2, -3 …; a reserved name is refused. */

@@ -12,7 +12,7 @@ export interface Address {
   port: number;
 }
 
-/** What a driver is told (in its environment: SENTINELS, MASTER_NAME, REDIS_PASSWORD, SERVICE, DB, RATE, DURATION_MS, KEY_PREFIX, TIMEOUT_MS, MAX_IN_FLIGHT). */
+/** What a driver is told (in its environment: SENTINELS, MASTER_NAME, REDIS_PASSWORD, SERVICE, DB, RATE, DURATION_MS, KEY_PREFIX, TIMEOUT_MS, MAX_IN_FLIGHT, READS). */
 export interface DriverConfig {
   sentinels: readonly Address[];
   masterName: string;
@@ -33,6 +33,11 @@ export interface DriverConfig {
   maxInFlight?: number;
   /** Name in the history (Op.process). Default: the kind. */
   name?: string;
+  /**
+   * Session reads beside the writes (README, "Reads"): every 5th tick a session SETEXes its key and reads it back
+   * on the master path and, where the library reads from replicas, from a replica. Drivers that do not read ignore it.
+   */
+  reads?: boolean;
   /** How long start waits for the driver's first line. Default 15 000 ms. */
   startTimeoutMs?: number;
   /**
@@ -95,6 +100,7 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
     TIMEOUT_MS: String(Math.round(config.timeoutMs)),
     MAX_IN_FLIGHT: String(config.maxInFlight ?? 16),
   };
+  if (config.reads) env.READS = '1';
   if (config.service) env.SERVICE = `${config.service.host}:${config.service.port}`;
   if (process.env.HOME) env.HOME = process.env.HOME;
   return env;

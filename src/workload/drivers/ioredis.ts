@@ -8,16 +8,37 @@ const cfg = configFromEnv();
 const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string }).version;
 const client = new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db });
 client.on('error', () => {});
+// READS=1: replica reads through a second client in Sentinel mode with role 'slave', as an application that spreads its reads does.
+const replica = cfg.reads ? new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db, role: 'slave' }) : null;
+replica?.on('error', () => {});
+const peer = (c: Redis): string | undefined => {
+  const s = c.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+  return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
+};
 
 await runLoop(cfg, {
-  hello: { client: 'ioredis', version, node: process.version, api: 'new Redis({ sentinels, name })' },
+  hello: {
+    client: 'ioredis',
+    version,
+    node: process.version,
+    api: 'new Redis({ sentinels, name })',
+    ...(replica ? { reads: "role 'master' + role 'slave'" } : {}),
+  },
   write: async (key) => {
     await client.set(key, '1');
-    const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
-    return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
+    return peer(client);
+  },
+  session: {
+    setex: async (key, ttl, value) => {
+      await client.setex(key, ttl, value);
+      return peer(client);
+    },
+    get: async (key) => ({ value: await client.get(key), node: peer(client) }),
+    ...(replica ? { replicaGet: async (key: string) => ({ value: await replica.get(key), node: peer(replica) }) } : {}),
   },
   classify: (err) => (/^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info'),
   close: async () => {
     client.disconnect();
+    replica?.disconnect();
   },
 });

@@ -11,6 +11,8 @@ export interface NodeDriverConfig {
   prefix: string;
   timeoutMs: number;
   maxInFlight: number;
+  /** READS=1: session reads beside the writes (see SessionOps). */
+  reads: boolean;
 }
 
 const hostPort = (a: string): { host: string; port: number } => {
@@ -30,6 +32,7 @@ export function configFromEnv(env = process.env): NodeDriverConfig {
     prefix: env.KEY_PREFIX ?? 'driver',
     timeoutMs: Number(env.TIMEOUT_MS ?? 1000),
     maxInFlight: Number(env.MAX_IN_FLIGHT ?? 16),
+    reads: env.READS === '1',
   };
 }
 
@@ -54,6 +57,64 @@ export interface LoopOptions {
   stats?(): Record<string, number>;
   /** Close the client; called once the loop has drained. */
   close(): Promise<void>;
+  /** With READS=1: the session operations (without them the driver only writes). */
+  session?: SessionOps;
+}
+
+/** A session's SETEX and its reads back: each resolves with the value read (null: missing) and the node that answered, when known. */
+export interface SessionOps {
+  setex(key: string, ttlS: number, value: string): Promise<string | undefined>;
+  get(key: string): Promise<{ value: string | null; node?: string | undefined }>;
+  /** A read the library sends to a replica. */
+  replicaGet?(key: string): Promise<{ value: string | null; node?: string | undefined }>;
+}
+
+const READ_EVERY = 5;
+const SESSIONS = 4;
+const SESSION_TTL_S = 3600;
+
+/**
+ * Every READ_EVERY-th tick one of SESSIONS sessions (skipped while its previous step awaits a reply) writes
+ * SETEX key TTL n, reads it back on the master path (f "read") and then from a replica (f "replica-read"), each
+ * line with the value written or read. A step's operation unanswered within TIMEOUT_MS is info; the session
+ * stays busy until the reply or the driver's end, so its operations never overlap.
+ */
+function sessionStepper(cfg: NodeDriverConfig, s: SessionOps, classify: (err: Error) => 'fail' | 'info'): (n: number) => Promise<void> | null {
+  const busy = new Set<number>();
+  const one = async (f: string, key: string, call: () => Promise<{ value?: string | null; node?: string | undefined }>, value?: string): Promise<boolean> => {
+    emit({ type: 'invoke', f, key, ns: now(), ...(value !== undefined ? { value } : {}) });
+    let timer: NodeJS.Timeout | undefined;
+    const p = call();
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), cfg.timeoutMs)));
+    try {
+      const r = await Promise.race([p, timedOut]);
+      if (r === 'timeout') {
+        emit({ type: 'info', f, key, ns: now(), error: `no reply within ${cfg.timeoutMs} ms (client timeout)` });
+        await p.catch(() => {});
+        return false;
+      }
+      emit({ type: 'ok', f, key, ns: now(), ...(r.node ? { node: r.node } : {}), ...('value' in r ? { value: r.value } : {}) });
+      return true;
+    } catch (err) {
+      emit({ type: classify(err as Error), f, key, ns: now(), error: String((err as Error)?.message ?? err).slice(0, 300) });
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return (n) => {
+    if (n % READ_EVERY) return null;
+    const i = Math.floor(n / READ_EVERY) % SESSIONS;
+    if (busy.has(i)) return null;
+    busy.add(i);
+    const key = `${cfg.prefix}:session:${i}`;
+    return (async () => {
+      if (await one('setex', key, async () => ({ node: await s.setex(key, SESSION_TTL_S, String(n)) }), String(n))) {
+        await one('read', key, () => s.get(key));
+        if (s.replicaGet) await one('replica-read', key, () => s.replicaGet!(key));
+      }
+    })().finally(() => busy.delete(i));
+  };
 }
 
 /** Run the write loop until stdin closes, SIGTERM or DURATION_MS; then drain for TIMEOUT_MS and exit. */
@@ -73,6 +134,8 @@ export async function runLoop(cfg: NodeDriverConfig, o: LoopOptions): Promise<ne
   const periodNs = 1e9 / cfg.rate;
   const deadline = Date.now() + cfg.durationMs;
   let n = 0;
+  const sessionStep = cfg.reads && o.session ? sessionStepper(cfg, o.session, o.classify) : null;
+  const sessions = new Set<Promise<void>>();
   const issue = (key: string): void => {
     emit({ type: 'invoke', f: 'write', key, ns: now() });
     let timedOut = false;
@@ -103,6 +166,11 @@ export async function runLoop(cfg: NodeDriverConfig, o: LoopOptions): Promise<ne
         n = due;
         break;
       }
+      const step = sessionStep?.(n);
+      if (step) {
+        const tracked: Promise<void> = step.finally(() => sessions.delete(tracked));
+        sessions.add(tracked);
+      }
       issue(`${cfg.prefix}:${n++}`);
     }
     const waitMs = Math.max(0, (Number(start) + n * periodNs - Number(process.hrtime.bigint())) / 1e6);
@@ -112,7 +180,7 @@ export async function runLoop(cfg: NodeDriverConfig, o: LoopOptions): Promise<ne
     });
   }
   let t: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled([...inFlight.values()]), new Promise((r) => (t = setTimeout(r, cfg.timeoutMs)))]);
+  await Promise.race([Promise.allSettled([...inFlight.values(), ...sessions]), new Promise((r) => (t = setTimeout(r, cfg.timeoutMs)))]);
   clearTimeout(t);
   for (const key of inFlight.keys()) emit({ type: 'info', f: 'write', key, ns: now(), error: 'no reply before the driver stopped' });
   emit({ bye: { skipped, ...o.stats?.() } });

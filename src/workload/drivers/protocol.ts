@@ -2,8 +2,11 @@
 import { HarnessError } from '../../errors.ts';
 import type { Op, OpType } from '../../model/history.ts';
 
-/** An operation as a driver reports it: like Op, but `f` may be any operation ("write", "read", "update" …). */
-export type DriverOp = Omit<Op, 'f'> & { f: string };
+/**
+ * An operation as a driver reports it: like Op, but `f` may be any operation ("write", "read", "update" …), and
+ * `value` is what a session write (setex invoke) wrote or a read (ok) read, null for a missing key (src/model/reads.ts).
+ */
+export type DriverOp = Omit<Op, 'f'> & { f: string; value?: string | null };
 
 /** The optional first line: what the driver runs. `client` and `version` are required, other fields are kept as given. */
 export interface DriverHello {
@@ -83,7 +86,7 @@ export function parseDriverLine(line: string, ctx: ParseContext): DriverLine {
     return { kind: 'bye', bye: b as DriverBye };
   }
 
-  const { type, f, key, ns, node, error, process: proc, late } = o;
+  const { type, f, key, ns, node, error, process: proc, late, value } = o;
   if (typeof type !== 'string' || !OP_TYPES.has(type)) bad('"type" must be one of invoke, ok, fail, info');
   if (typeof f !== 'string' || f === '') bad('"f" must be a non-empty string');
   if (typeof key !== 'string' || key === '') bad('"key" must be a non-empty string');
@@ -91,6 +94,8 @@ export function parseDriverLine(line: string, ctx: ParseContext): DriverLine {
   if (error !== undefined && typeof error !== 'string') bad('"error" must be a string');
   if (proc !== undefined && (typeof proc !== 'string' || proc === '')) bad('"process" must be a non-empty string');
   if (late !== undefined && !(late === true && type === 'ok')) bad('"late" may only be true, on an ok');
+  if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > 1024))
+    bad('"value" must be a string (at most 1024 characters) or null');
 
   let abs: bigint;
   if (typeof ns === 'number' && Number.isSafeInteger(ns) && ns >= 0) abs = BigInt(ns);
@@ -110,6 +115,7 @@ export function parseDriverLine(line: string, ctx: ParseContext): DriverLine {
     ...(node !== undefined ? { node: node as string } : {}),
     ...(error !== undefined ? { error: (error as string).slice(0, 300) } : {}),
     ...(late === true ? { late: true as const } : {}),
+    ...(value !== undefined ? { value: value as string | null } : {}),
   };
   return { kind: 'op', op };
 }

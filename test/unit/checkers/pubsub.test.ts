@@ -125,4 +125,27 @@ describe('checkPubSub', () => {
     expect(r.valid).toBe(false);
     expect(r.explanation).toMatch(/never subscribed/);
   });
+
+  it('cannot say "none dead" when the history ends sooner after the publisher resumed than deadAfterMs', () => {
+    // The publisher resumes at 3000 ms; the history ends at 6000 ms: 3000 ms observed, a 5000 ms limit. The subscriber
+    // receives again 3000–3500 ms, then nothing: silent 2500 ms by the end, which may be a dead subscriber or not.
+    const short = publisher(6000, [1000, 3000]);
+    const sub = [info('sub', 'subscribed', -1, OLD), info('sub', 'disconnected', 1001), info('sub', 'subscribed', 2500, NEW)];
+    const window = (p: PubSubOp[]) =>
+      receives('sub', p, [
+        [0, 1000],
+        [3000, 3500],
+      ]);
+    const r = checkPubSub(history([...sub, ...window(short)], short), { faultNs: FAULT, oldMaster: OLD }, { observeAfterMs: 7000 });
+    expect(r.valid).toBe('unknown');
+    expect(r.explanation).toMatch(/observed only 3000 ms .*raise observeAfterMs/);
+    expect(r.figures.observe_after_ms).toBe(7000);
+    // Observed long enough (to 12 000 ms), the same subscriber is flagged dead.
+    const long = checkPubSub(history([...sub, ...window(pub)], pub), { faultNs: FAULT, oldMaster: OLD });
+    expect(long.valid).toBe(false);
+    expect(long.explanation).toMatch(/dead subscriber/);
+    // A short window that covers the limit is judged.
+    const ok = history([info('sub', 'subscribed', -1, OLD), ...receives('sub', short, [[0, 7000]])], short);
+    expect(checkPubSub(ok, { faultNs: FAULT, oldMaster: OLD }, { deadAfterMs: 2000 }).valid).toBe(true);
+  });
 });

@@ -415,24 +415,78 @@ describe('prestop-redis.sh', () => {
     expect((await sb.calls()).filter((c) => /CLIENT PAUSE|failover/.test(c))).toEqual([]);
   });
 
-  it('a master with a replica: pauses writes, fails over through another pod\'s sentinel, steps down, unpauses', async () => {
+  /** redis-0 master of redis-1 and redis-2; the failover request answered by redis-1's sentinel. */
+  async function handOver(): Promise<void> {
     await sandbox('redis-0');
-    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\r\nslave0:ip=redis-1,port=6379,state=online,offset=10,lag=0');
-    for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    await sb.answer(
+      'redis-0',
+      REDIS_PORT,
+      'INFO replication',
+      `role:master\r\nslave0:ip=redis-1,port=${REDIS_PORT},state=online,offset=10,lag=0\r\nslave1:ip=redis-2,port=${REDIS_PORT},state=online,offset=10,lag=0`,
+    );
+    for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE', 'CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
     await sb.answer('redis-0', REDIS_PORT, 'WAIT 1 2000', '1');
     await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
     await sb.answer('redis-0', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+  }
+  const handOverCalls = async () => (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
+  const STEP_DOWN = [
+    `redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`,
+    `redis-1 ${SENTINEL_PORT} SENTINEL failover mymaster`,
+    `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
+    // The held writes answered READONLY, then the applications' connections closed (as Sentinel does to an instance it reconfigures).
+    `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
+    // Again once the sentinels switched: whoever came back meanwhile (a stale sentinel, the label not yet moved) is sent on.
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
+    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
+    `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
+  ];
+
+  it('a master with a replica: pauses writes, fails over through another pod\'s sentinel, steps down, unpauses, closes the clients\' connections', async () => {
+    await handOver();
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
     const r = ok(await sb.start('prestop-redis.sh').done);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('sentinels switched to redis-1: yes');
-    const calls = (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
-    expect(calls).toEqual([
-      `redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`,
-      `redis-1 ${SENTINEL_PORT} SENTINEL failover mymaster`,
-      `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
-      `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
-    ]);
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
+  });
+
+  it('steps down as soon as the promoted replica answers ROLE master, before any sentinel advertises it', async () => {
+    await handOver();
+    // The sentinels still advertise redis-0 (they notice the promotion at their next INFO); redis-1 already is master.
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5, advertises: 'redis-0' });
+    await sb.answer('redis-1', REDIS_PORT, 'ROLE', 'master\n10');
+    await sb.answer('redis-2', REDIS_PORT, 'ROLE', 'slave\nredis-0');
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.stderr).toContain('stepped down: replica of redis-1');
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
+    expect((await sb.calls()).some((c) => c.includes(`SENTINEL get-master-addr-by-name`))).toBe(false);
+  });
+
+  it('while the other sentinels have not switched, sends the clients on again every ~0.25 s', async () => {
+    await handOver();
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 5 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
+    await sb.answer('redis-1', REDIS_PORT, 'ROLE', 'master\n10');
+    const run = sb.start('prestop-redis.sh');
+    await sleep(1500);
+    await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 5 });
+    const r = ok(await run.done);
+    expect(r.stderr).toContain('sentinels switched to redis-1: yes');
+    const kills = (await handOverCalls()).filter((c) => c.endsWith('CLIENT KILL TYPE normal')).length;
+    // Once at the step-down, at least twice while waiting, once after the switch.
+    expect(kills).toBeGreaterThanOrEqual(4);
+  });
+
+  it('steps down to the replica a sentinel advertises when no replica answers ROLE', async () => {
+    await handOver();
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    await sb.answer('redis-1', REDIS_PORT, 'ROLE', { fail: 'Could not connect' });
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.stderr).toContain('stepped down: replica of redis-1');
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
   });
 });
 

@@ -38,6 +38,13 @@ describe('parseDriverLine', () => {
     });
   });
 
+  it('keeps the value a session write wrote or a read read (null: the key was missing)', () => {
+    expect(parse({ type: 'invoke', f: 'setex', key: 's:1', ns: 1_000_000_000_010, value: '42' })).toMatchObject({ op: { f: 'setex', value: '42' } });
+    expect(parse({ type: 'ok', f: 'replica-read', key: 's:1', ns: 1_000_000_000_020, value: null })).toMatchObject({ op: { value: null } });
+    expect('value' in (parse({ type: 'ok', f: 'read', key: 's:1', ns: 1_000_000_000_020 }) as { op: object }).op).toBe(false);
+    rejects({ type: 'ok', f: 'read', key: 'k', ns: 1_000_000_000_001, value: 7 }, /"value"/);
+  });
+
   it('reads hello and bye lines', () => {
     expect(parse({ hello: { client: 'redis-py', version: '4.3.4', python: '3.11.2' } })).toEqual({
       kind: 'hello',

@@ -24,11 +24,31 @@ describe('workloads: in a scenario', () => {
     expect(parseScenario(scenario(''), FILE).workloads).toBeUndefined();
   });
 
+  it('parses a driver entry (a registered client library, with session reads) and refuses an unknown driver', () => {
+    const s = parseScenario(scenario('workloads:\n  - kind: driver\n    driver: redis-py\n    reads: true\n  - kind: driver\n    driver: ioredis'), FILE);
+    expect(s.workloads).toEqual([
+      { kind: 'driver', driver: 'redis-py', reads: true },
+      { kind: 'driver', driver: 'ioredis', reads: false },
+    ]);
+    expect(workloadNames(s.workloads!)).toEqual(['redis-py', 'ioredis']);
+    expect(scenarioError(scenario('workloads:\n  - kind: driver\n    driver: go-redis'), FILE).message).toMatch(
+      /^scenarios\/byo\.yaml:9:13: field workloads\.0\.driver: .*redis-py/,
+    );
+  });
+
+  it('gives a pub/sub workload an observation window after the fault: its own, or deadAfterMs + 2000', () => {
+    const s = parseScenario(scenario('workloads:\n  - kind: pubsub\n    deadAfterMs: 3000\n  - kind: pubsub\n    observeAfterMs: 20000'), FILE);
+    expect(s.workloads![0]).toMatchObject({ deadAfterMs: 3000 });
+    expect(s.workloads![0]).not.toHaveProperty('observeAfterMs');
+    expect(s.workloads![1]).toMatchObject({ deadAfterMs: 5000, observeAfterMs: 20_000 });
+    expect(scenarioError(scenario('workloads:\n  - kind: pubsub\n    observeAfterMs: 0'), FILE).message).toMatch(/field workloads\.0\.observeAfterMs/);
+  });
+
   it.each([
     [
       'an unknown kind',
       'workloads:\n  - kind: driverx\n    command: [x]',
-      /^scenarios\/byo\.yaml:8:11: field workloads\.0\.kind: Invalid discriminator value\. Expected 'sentinel' \| 'exec'/,
+      /^scenarios\/byo\.yaml:8:11: field workloads\.0\.kind: Invalid discriminator value\. Expected 'sentinel' \| 'exec' \| 'driver'/,
     ],
     ['an exec without command', 'workloads:\n  - kind: exec', /^scenarios\/byo\.yaml:8:5: field workloads\.0\.command: /],
     ['an empty command', 'workloads:\n  - kind: exec\n    command: []', /^scenarios\/byo\.yaml:9:14: field workloads\.0\.command: /],

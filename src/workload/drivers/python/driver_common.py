@@ -129,3 +129,52 @@ def run(cfg, hello, write, classify, key_of=None, tick_extra=None, describe=None
         emit({"bye": {"skipped": skipped[0]}})
     sys.stdout.flush()
     os._exit(0)  # worker threads may be blocked in a socket read: do not wait for them
+
+
+def session_reads(cfg, classify, setex, get, replica_get=None):
+    """tick_extra for READS=1: every READ_EVERY-th tick a session (one of SESSIONS keys, each used by one step at a
+    time) writes SETEX key TTL n, reads it back on the master path (f "read") and, with replica_get, from a replica
+    (f "replica-read"), each reported with the value written or read (None: missing). setex(key, ttl, value) and
+    get(key) return the node that answered or None; get and replica_get return (value, node)."""
+    if os.environ.get("READS") != "1":
+        return None
+    every = max(1, int(os.environ.get("READ_EVERY", "5")))
+    sessions = max(1, int(os.environ.get("SESSIONS", "4")))
+    ttl = int(os.environ.get("SESSION_TTL_S", "3600"))
+    busy = [threading.Lock() for _ in range(sessions)]
+    pool = ThreadPoolExecutor(max_workers=sessions)
+
+    def one(f, key, call, value=None):
+        emit(op("invoke", f, key, **({"value": value} if f == "setex" else {})))
+        try:
+            res = call()
+        except Exception as e:  # noqa: BLE001 - reported, classified
+            emit(op(classify(e), f, key, error=f"{type(e).__name__}: {e}"[:300]))
+            return False
+        if f == "setex":
+            emit(op("ok", f, key, node=res))
+        else:
+            v, node = res
+            o = op("ok", f, key, node=node)
+            o["value"] = v.decode() if isinstance(v, bytes) else v
+            emit(o)
+        return True
+
+    def step(n, lock):
+        try:
+            key = f"{cfg.prefix}:session:{(n // every) % sessions}"
+            if one("setex", key, lambda: setex(key, ttl, str(n)), value=str(n)):
+                one("read", key, lambda: get(key))
+                if replica_get:
+                    one("replica-read", key, lambda: replica_get(key))
+        finally:
+            lock.release()
+
+    def tick(n):
+        if n % every:
+            return
+        lock = busy[(n // every) % sessions]
+        if lock.acquire(blocking=False):  # the session's previous step still waits for a reply: skip this one
+            pool.submit(step, n, lock)
+
+    return tick

@@ -5,7 +5,7 @@ import redis
 from redis.exceptions import ResponseError
 from redis.sentinel import MasterNotFoundError, Sentinel
 
-from driver_common import Config, run
+from driver_common import Config, run, session_reads
 
 cfg = Config()
 # The seed's shape: Sentinel([...], password=...) then master_for(name, password=...); the sentinels have no password.
@@ -30,4 +30,22 @@ def classify(e):
     return "info"
 
 
-run(cfg, {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.sentinel.Sentinel.master_for"}, write, classify)
+def master_node():
+    a = pool.master_address
+    return f"{a[0]}:{a[1]}" if a else None
+
+
+# READS=1: sessions read back on the master path and from a replica through slave_for, as an application that
+# spreads its reads does (the replica's address is not exposed per reply: node left out).
+replica = sentinel.slave_for(cfg.master_name, password=cfg.password, db=cfg.db)
+reads = session_reads(
+    cfg,
+    classify,
+    setex=lambda key, ttl, value: (master.setex(key, ttl, value), master_node())[1],
+    get=lambda key: (master.get(key), master_node()),
+    replica_get=lambda key: (replica.get(key), None),
+)
+hello = {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.sentinel.Sentinel.master_for"}
+if reads:
+    hello["reads"] = "master_for + slave_for"
+run(cfg, hello, write, classify, tick_extra=reads)
