@@ -5,7 +5,7 @@ import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
-import { applyProfile, type ProfileName } from '../config/profiles.ts';
+import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -147,7 +147,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000)
     throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
-  const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
+  const model = applyMonitoring(await loadProfiledDeployment(opts.manifestsDir, opts.profile), opts.monitoring);
   assertRunnable(model);
   const runId = newRunId();
   const clock = createClock();

@@ -94,6 +94,7 @@ export const ScenarioSchema = z.strictObject({
     .strictObject({
       seed: z.strictObject({ expect: ExpectOverride }).optional(),
       hardened: z.strictObject({ expect: ExpectOverride }).optional(),
+      secure: z.strictObject({ expect: ExpectOverride }).optional(),
     })
     .optional(),
   timeouts: z
