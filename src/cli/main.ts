@@ -23,7 +23,7 @@ import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios, type Scenario } from '../runner/scenario.ts';
 import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
-import { parseProfiles } from '../config/profiles.ts';
+import { parseProfiles, type ProfileName } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
 import { applyUpgradeImage } from './upgrade-image.ts';
@@ -254,11 +254,10 @@ function addRunCommand(program: Command): void {
           "also PUT the run's metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning",
         )
         .addOption(
-          new Option('--profile <profile>', "deployment profile: the seed's settings, hardened (min-replicas-to-write), or both side by side").choices([
-            'seed',
-            'hardened',
-            'both',
-          ]),
+          new Option(
+            '--profile <profile>',
+            "deployment profile: the seed's settings, hardened (min-replicas-to-write), secure (TLS, ACL users, NetworkPolicy), both (seed and hardened side by side), or a list (seed,secure)",
+          ).choices(['seed', 'hardened', 'secure', 'both', 'seed,secure', 'seed,hardened', 'hardened,secure', 'seed,hardened,secure']),
         ),
     ),
   ).action(async (o: RunFlags) => {
@@ -362,9 +361,10 @@ function addUpDownCommands(program: Command): void {
         .command('up')
         .description('start the deployment and leave it running; prints how to reach it (never the password)')
         .addOption(targetOption())
+        .addOption(new Option('--profile <profile>', 'deployment profile (secure: TLS only, ACL users; prints where the CA and client certificates are)').choices(['seed', 'hardened', 'secure']))
         .option('--json', 'print one JSON object instead of text'),
     ),
-  ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean }) => {
+  ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean; profile?: ProfileName }) => {
     if (o.dryRun) {
       process.stdout.write(`${upPlan(o.target, kubeFlags(o))}\n`);
       return;
@@ -379,6 +379,7 @@ function addUpDownCommands(program: Command): void {
       binaries: binaries(o),
       overrides: o.set,
       json: o.json === true,
+      ...(o.profile ? { profile: o.profile } : {}),
     });
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     // The docker runtime's log streams and exit watchers hold sockets to the engine; the containers and DNS server live on without this process.

@@ -21,7 +21,9 @@ import { localPause } from './pause.ts';
 import { localPodControl } from './pod-control.ts';
 import { localAddresses, makePod, podByName, type LocalPod } from './pods.ts';
 import { localPodScale } from './scale.ts';
-import { startLocalServices, type LocalServices } from './services.ts';
+import { prepareLocalSecurity, type LocalSecurity } from './security.ts';
+import { servicesOf } from './service-proxy.ts';
+import { serviceHost, startLocalServices, type LocalServices } from './services.ts';
 import { assertPodPortsFree, waitForReplicas } from './startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 import { localVolumes } from './volumes.ts';
@@ -58,10 +60,12 @@ async function bringUp(
   vols: HostVolumes,
   password: string,
   services: LocalServices | null,
+  security: LocalSecurity | null,
 ): Promise<void> {
   const { model } = opts;
   await renderConfigMaps(model, vols, podDnsMap(model, pods), opts.overrides);
   await writeSecret(model, vols, password);
+  await security?.writeSecrets();
   for (const p of pods) await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
   // Sentinels discover replicas from the master's INFO, refreshed only every 10 s while healthy:
   // start them once replication is established so the first INFO already lists every replica.
@@ -116,8 +120,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     hostMap: podDnsMap(model, pods),
     servicesEnv: () => services?.containerEnv,
   });
+  let security: LocalSecurity | null = null;
   const teardown = async () => {
     unregister();
+    security?.close();
     await services?.close();
     if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
     // A frozen container still dies on SIGKILL; partitions go with the deployment.
@@ -134,7 +140,11 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         runDir,
         pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.containers.redis !== undefined })),
       });
-    await bringUp(opts, pods, kubelet, vols, password, services);
+    // The secure profile: its certificates (the Services' addresses among their names) and ACL passwords.
+    const serviceAddresses = servicesOf(model).map((_, i) => serviceHost(subnet, i));
+    security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses, password });
+    for (const pw of Object.values(security?.aclPasswords ?? {})) passwords.push(pw);
+    await bringUp(opts, pods, kubelet, vols, password, services, security);
   } catch (e) {
     await teardown();
     throw e;
@@ -177,6 +187,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       redis_sentinel: bins.redisSentinel,
       pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
       ...(services ? { service_addresses: services.describe() } : {}),
+      ...security?.describe(),
     }),
     down,
     [Symbol.asyncDispose]: down,
