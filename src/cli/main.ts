@@ -319,9 +319,10 @@ function addConformanceCommand(program: Command): void {
             'design file to certify (default: the seed, designs/seed.yaml); every value differing from the seed must be listed under its deviations',
           ),
         )
+        .addOption(new Option('--profile <profile>', 'deployment profile (the security group tests secure live)').choices(['seed', 'hardened', 'secure']))
         .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
     ),
-  ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
+  ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string; profile?: ProfileName }) => {
     const groups = o.group
       .split(',')
       .map((g) => g.trim())
@@ -347,6 +348,7 @@ function addConformanceCommand(program: Command): void {
       log: err,
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
+      ...(o.profile ? { profile: o.profile } : {}),
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
@@ -361,7 +363,13 @@ function addUpDownCommands(program: Command): void {
         .command('up')
         .description('start the deployment and leave it running; prints how to reach it (never the password)')
         .addOption(targetOption())
-        .addOption(new Option('--profile <profile>', 'deployment profile (secure: TLS only, ACL users; prints where the CA and client certificates are)').choices(['seed', 'hardened', 'secure']))
+        .addOption(
+          new Option('--profile <profile>', 'deployment profile (secure: TLS only, ACL users; prints where the CA and client certificates are)').choices([
+            'seed',
+            'hardened',
+            'secure',
+          ]),
+        )
         .option('--json', 'print one JSON object instead of text'),
     ),
   ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean; profile?: ProfileName }) => {

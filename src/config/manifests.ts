@@ -98,7 +98,8 @@ export function manifestObjectsOf(files: readonly ManifestFile[], dir: string): 
   for (const { name, text } of files) {
     const file = path.join(dir, name);
     const lineCounter = new LineCounter();
-    for (const doc of parseAllDocuments(text, { lineCounter })) {
+    // YAML 1.1, as Kubernetes reads manifests: `defaultMode: 0400` is octal (256), not four hundred.
+    for (const doc of parseAllDocuments(text, { lineCounter, version: '1.1' })) {
       const err = doc.errors[0];
       if (err) {
         const pos = lineCounter.linePos(err.pos[0]);

@@ -40,7 +40,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
   },
   secure: {
     name: 'secure',
-    description: "TLS only (clients, replication, Sentinel; client certificates required), an ACL user per application and role with the default user off, a NetworkPolicy",
+    description:
+      'TLS only (clients, replication, Sentinel; client certificates required), an ACL user per application and role with the default user off, a NetworkPolicy',
     overlay: { redis: {} },
   },
 });
@@ -60,7 +61,10 @@ export async function renderProfileFiles(dir: string, files: readonly ManifestFi
   try {
     extra = await readManifestFiles(secureDir(dir));
   } catch {
-    throw new HarnessError('MANIFEST_INVALID', `${secureDir(dir)}: the secure profile's objects (TLS and ACL Secrets, NetworkPolicy) are missing: copy manifests/secure/ there`);
+    throw new HarnessError(
+      'MANIFEST_INVALID',
+      `${secureDir(dir)}: the secure profile's objects (TLS and ACL Secrets, NetworkPolicy) are missing: copy manifests/secure/ there`,
+    );
   }
   const base = deploymentOf(manifestObjectsOf(files, dir), dir);
   return secureManifestFiles(files, extra, { redis: base.redisPort, sentinel: base.sentinelPort });

@@ -3,7 +3,7 @@
 // seed's manifests like the hardened profile: redis.conf / sentinel.conf directives set, the StatefulSet
 // given the TLS and ACL Secrets, and the objects of manifests/secure/ added. Pure: text in, text out.
 import path from 'node:path';
-import { isMap, isScalar, isSeq, parseAllDocuments, YAMLMap, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, type Document, type YAMLMap } from 'yaml';
 import { HarnessError } from '../errors.ts';
 import { setDirective } from './redis-conf.ts';
 import type { ManifestFile } from './scale.ts';
@@ -147,7 +147,11 @@ function patchStatefulSet(doc: Doc, file: string): void {
  * The seed's manifests under the secure profile: `files` (the manifests directory) plus `extra` (the
  * profile's own objects, manifests/secure/*.yaml), with TLS and ACL directives set and the Secrets mounted.
  */
-export function secureManifestFiles(files: readonly ManifestFile[], extra: readonly ManifestFile[], ports: { redis: number; sentinel: number }): ManifestFile[] {
+export function secureManifestFiles(
+  files: readonly ManifestFile[],
+  extra: readonly ManifestFile[],
+  ports: { redis: number; sentinel: number },
+): ManifestFile[] {
   const out = files.map((file) => {
     const docs = parseAllDocuments(file.text, { version: '1.1' }) as Doc[];
     const bad = docs.find((d) => d.errors.length > 0);

@@ -21,7 +21,14 @@ export class SentinelObserver {
     await Promise.all(
       this.sentinels.map(async ({ name, endpoint }) => {
         // Keep listening while the sentinel's pod dies and returns: reconnect and resubscribe quickly.
-        const c = new Redis({ host: endpoint.host, port: endpoint.port, ...sentinelLogin(), retryStrategy: () => 50, maxRetriesPerRequest: null, connectTimeout: 500 });
+        const c = new Redis({
+          host: endpoint.host,
+          port: endpoint.port,
+          ...sentinelLogin(),
+          retryStrategy: () => 50,
+          maxRetriesPerRequest: null,
+          connectTimeout: 500,
+        });
         c.on('error', () => {});
         c.on('pmessage', (_pattern: string, channel: string, message: string) => {
           this.events.push({ ns: this.clock.nowNs(), kind: 'sentinel', source: name, type: channel, detail: message });

@@ -3,7 +3,7 @@ import type { Design } from '../config/design.ts';
 import path from 'node:path';
 import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
-import { assertRunnable, describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
+import { assertRunnable, describeDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
 import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';

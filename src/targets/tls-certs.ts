@@ -39,8 +39,16 @@ async function openssl(args: string[], what: string): Promise<void> {
     await run('openssl', args, { timeout: 15_000 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new HarnessError('BINARY_MISSING', 'openssl is not installed: the secure profile makes its certificates with it (apt-get install openssl)');
-    throw new HarnessError('PROCESS_FAILED', `openssl could not make ${what}: ${String(err.stderr ?? err.message).trim().split('\n')[0]}`);
+    if (err.code === 'ENOENT')
+      throw new HarnessError('BINARY_MISSING', 'openssl is not installed: the secure profile makes its certificates with it (apt-get install openssl)');
+    throw new HarnessError(
+      'PROCESS_FAILED',
+      `openssl could not make ${what}: ${
+        String(err.stderr ?? err.message)
+          .trim()
+          .split('\n')[0]
+      }`,
+    );
   }
 }
 
@@ -79,7 +87,27 @@ export async function makeCert(dir: string, ca: CertFiles, s: CertSubject): Prom
   );
   await openssl(['req', ...KEY_ARGS, '-keyout', key, '-out', csr, '-subj', `/CN=${s.name}`], `the key of ${s.name}`);
   await chmod(key, 0o600);
-  await openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', `0x${Date.now().toString(16)}${s.name.length}`, '-days', DAYS, '-extfile', ext, '-out', cert], `the certificate of ${s.name}`);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      ca.cert,
+      '-CAkey',
+      ca.key,
+      '-set_serial',
+      `0x${Date.now().toString(16)}${s.name.length}`,
+      '-days',
+      DAYS,
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ],
+    `the certificate of ${s.name}`,
+  );
   await rm(csr, { force: true });
   await rm(ext, { force: true });
   return { cert, key };

@@ -180,6 +180,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
     scale: localPodScale({ pods, newPod, state, podControl }),
     redisVersion: version,
+    ...(security ? { credentials: security.credentials } : {}),
     describe: () => ({
       run_dir: runDir,
       password_file: vols.passwordFile,

@@ -8,6 +8,7 @@ import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity } from '../../redis/security.ts';
 import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
+import type { DeploymentCredentials } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
 
@@ -24,6 +25,7 @@ export interface LocalSecurity {
   writeSecrets(): Promise<void>;
   /** Undo the harness's login settings. */
   close(): void;
+  credentials: DeploymentCredentials;
 }
 
 /** Names of the Services with a cluster IP (their DNS names go into every pod's certificate: a Service routes to any pod). */
@@ -66,12 +68,17 @@ export async function prepareLocalSecurity(opts: {
   }
   const harness = certs?.certs.harness;
   const undo = setClientSecurity({
-    tls: certs && harness ? { ca: await readFile(certs.ca, 'utf8'), cert: await readFile(harness.cert, 'utf8'), key: await readFile(harness.key, 'utf8') } : null,
+    tls:
+      certs && harness ? { ca: await readFile(certs.ca, 'utf8'), cert: await readFile(harness.cert, 'utf8'), key: await readFile(harness.key, 'utf8') } : null,
     username: sec.acl ? ADMIN_USER : null,
   });
+  const generated = certs;
+  const clients = generated ? Object.fromEntries(CLIENT_CERTS.map((c) => [c, generated.certs[c]!])) : {};
   return {
     aclPasswords,
     certs,
+    // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
+    credentials: { acl: aclPasswords, tls: certs ? { ca: certs.ca, clients } : null },
     describe: () =>
       certs
         ? {

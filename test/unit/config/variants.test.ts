@@ -144,7 +144,7 @@ describe('the hardened profile', () => {
   it('parses --profile', () => {
     expect(parseProfiles('both')).toEqual(['seed', 'hardened']);
     expect(parseProfiles('hardened')).toEqual(['hardened']);
-    expect(() => parseProfiles('strict')).toThrow(/--profile must be seed, hardened or both/);
+    expect(() => parseProfiles('strict')).toThrow(/--profile must be seed, hardened, secure, both/);
   });
 });
 
