@@ -14,6 +14,8 @@ export interface TlsMaterial {
 
 export interface ClientSecurity {
   tls: TlsMaterial | null;
+  /** The same material's files, for driver processes (paths only). */
+  files?: { ca: string; cert: string; key: string };
   /** The ACL user for redis connections (sentinels have none: only a certificate of the CA gets in). */
   username: string | null;
 }

@@ -71,6 +71,7 @@ export async function prepareLocalSecurity(opts: {
     tls:
       certs && harness ? { ca: await readFile(certs.ca, 'utf8'), cert: await readFile(harness.cert, 'utf8'), key: await readFile(harness.key, 'utf8') } : null,
     username: sec.acl ? ADMIN_USER : null,
+    ...(certs && harness ? { files: { ca: certs.ca, cert: harness.cert, key: harness.key } } : {}),
   });
   const generated = certs;
   const clients = generated ? Object.fromEntries(CLIENT_CERTS.map((c) => [c, generated.certs[c]!])) : {};
