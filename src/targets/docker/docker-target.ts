@@ -23,6 +23,7 @@ import { localPodControl } from '../local/pod-control.ts';
 import { isPodRunning, makePod, podByName, podIp, type LocalPod } from '../local/pods.ts';
 import { localPodScale } from '../local/scale.ts';
 import { servicesOf } from '../local/service-proxy.ts';
+import { prepareLocalSecurity, type LocalSecurity } from '../local/security.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
 import { assertPodPortsFree, waitForReplicas } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
@@ -286,8 +287,10 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   let kubelet: Kubelet | null = null;
   const docker = new DockerRuntime({ startTimeoutMs: 30_000 });
 
+  let security: LocalSecurity | null = null;
   const teardown = async () => {
     unregister();
+    security?.close();
     await services?.close();
     if (opts.logsDir) await keepLogs(runDir, opts.logsDir, passwords).catch(() => {});
     if (kubelet) await Promise.all(pods.map((p) => kubelet!.kill(p)));
@@ -340,6 +343,10 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     });
     await renderConfigMaps(model, vols, (s) => s, opts.overrides);
     await writeSecret(model, vols, password);
+    // The secure profile: certificates naming the pods' DNS names (what clients connect by: their addresses change when recreated).
+    security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses: services0.map((_, i) => serviceHost(subnet, i)), password });
+    for (const pw of Object.values(security?.aclPasswords ?? {})) passwords.push(pw);
+    await security?.writeSecrets();
     for (const p of pods) {
       await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
       await place(p, false);
@@ -399,12 +406,14 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     get redisVersion() {
       return recipe.version;
     },
+    ...(security ? { credentials: (security as LocalSecurity).credentials } : {}),
     describe: () => ({
       run_dir: runDir,
       password_file: vols.passwordFile,
       image: recipe.tag,
       dns_server: at.dns,
       ...placementFacts(pods, opts.stableAddresses === true, services),
+      ...security?.describe(),
     }),
     down,
     [Symbol.asyncDispose]: down,
