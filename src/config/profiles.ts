@@ -4,7 +4,7 @@ import { HarnessError } from '../errors.ts';
 import { deploymentOf, loadDeployment, manifestObjectsOf, type DeploymentModel } from './manifests.ts';
 import { setDirective } from './redis-conf.ts';
 import { readManifestFiles, type ManifestFile, type RedisOverlay } from './scale.ts';
-import { secureDir, secureManifestFiles } from './secure.ts';
+import { secureDir, secureManifestFiles, secureRedisDirectives } from './secure.ts';
 
 export const PROFILE_NAMES = ['seed', 'hardened', 'secure'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -45,6 +45,14 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     overlay: { redis: {} },
   },
 });
+
+/** The settings a report lists for a profile: the redis.conf overlay, or the secure profile's TLS and ACL directives (no rules, no passwords). */
+export function profileSettings(profile: ProfileName): Record<string, string> {
+  if (profile !== 'secure') return { ...PROFILES[profile].overlay.redis };
+  const users = secureRedisDirectives(6379).filter(([k]) => k[0] === 'user');
+  const rest = secureRedisDirectives(6379).filter(([k]) => k[0] !== 'user');
+  return { ...Object.fromEntries(rest.map(([k, v]) => [k.join(' '), v])), 'ACL users': users.map(([k]) => k[1]).join(' ') };
+}
 
 /** `--profile seed|hardened|secure|both|seed,secure` → the profiles to run, in order (both: seed and hardened). */
 export function parseProfiles(v: string): ProfileName[] {
