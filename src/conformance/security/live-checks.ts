@@ -50,7 +50,8 @@ function pingAndListen(sock: net.Socket | tls.TLSSocket, connectEvent: 'connect'
       data += d.toString('latin1');
       if (RESP.test(data) && data.includes('\r\n')) done({ refused: false, observed: `answered ${firstLine(data)}` });
     });
-    sock.on('error', (e: NodeJS.ErrnoException) => done({ refused: true, observed: `${e.code ?? 'error'}: ${e.message.split('\n')[0]}` }));
+    // The code says it (ECONNRESET, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA); OpenSSL's message adds only its source location.
+    sock.on('error', (e: NodeJS.ErrnoException) => done({ refused: true, observed: e.code ?? e.message.split('\n')[0]! }));
     sock.on('close', () =>
       done(RESP.test(data) ? { refused: false, observed: `answered ${firstLine(data)}` } : { refused: true, observed: 'closed without a RESP reply' }),
     );
