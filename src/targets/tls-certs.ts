@@ -3,6 +3,7 @@
 // certificates for the harness and the applications. Keys are written mode 0600 and never printed: openssl's
 // output is kept only to name a failure, and holds no key material (keys go to files, not stdout).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -98,7 +99,7 @@ export async function makeCert(dir: string, ca: CertFiles, s: CertSubject): Prom
       '-CAkey',
       ca.key,
       '-set_serial',
-      `0x${Date.now().toString(16)}${s.name.length}`,
+      `0x${randomBytes(8).toString('hex')}`,
       '-days',
       DAYS,
       '-extfile',
