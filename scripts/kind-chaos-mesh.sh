@@ -25,12 +25,16 @@ trap cleanup EXIT
 
 helm repo add chaos-mesh https://charts.chaos-mesh.org >/dev/null
 helm repo update chaos-mesh >/dev/null
-# kind runs containerd: the chaos daemon needs its socket.
+# kind runs containerd: the chaos daemon needs its socket. DNSChaos (dns-record-gone) needs Chaos Mesh's
+# DNS server (the chart's default in 2.8.3; set explicitly so an older pin does not drop it).
 helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh \
   --kube-context "kind-$CLUSTER" --namespace chaos-mesh --create-namespace \
   --version "$CHAOS_MESH_VERSION" \
   --set chaosDaemon.runtime=containerd \
   --set chaosDaemon.socketPath=/run/containerd/containerd.sock \
+  --set dnsServer.create=true \
   --wait --timeout 5m
 
+# Objects a previously killed run left behind (by label), then the suite.
+npm run chaos -- down --target kind
 npm run chaos -- --target kind --reuse --keep --fault-backend chaos-mesh --trials "$TRIALS" --report-dir reports "$@"

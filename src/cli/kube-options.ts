@@ -6,6 +6,8 @@ import type { ConformanceGroup } from '../conformance/types.ts';
 import { planFault } from '../faults/index.ts';
 import { buildPlan, formatPlan } from '../runner/plan.ts';
 import { checkContext } from '../targets/kube/guard.ts';
+import type { FaultBackendName } from '../targets/kube/backends/backend.ts';
+import { kubeFaultSupport, type FaultShape } from '../faults/kube-support.ts';
 import { KUBE_FLAG_DEFAULTS, type KubeFlags } from '../targets/start.ts';
 
 export interface KubeCliFlags {
@@ -61,6 +63,9 @@ export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
 const PODS_AT_ONCE: Record<string, (replicas: number) => number> = {
   'sentinel-quorum-loss': () => 3,
   'full-restart': (n) => n,
+  // Every pod loses DNS (dns-down), or every other pod cannot resolve the killed master (dns-record-gone).
+  'dns-down': (n) => n,
+  'dns-record-gone': (n) => n,
   'password-rotation': () => 0,
   'manual-failover': () => 0,
 };
@@ -77,41 +82,34 @@ export function checkMaxDisruption(scenarios: readonly Pick<Scenario, 'name' | '
     );
 }
 
-/** What the chaos-mesh backend would create for a fault, or why it does not create anything. */
-export function chaosMeshObjects(kind: string, cut?: string): string[] {
-  if (kind === 'partition')
-    return cut === 'sentinels'
-      ? []
-      : [
-          'NetworkChaos sc-<run>-partition-<victim>: action partition, direction both; selector pods {<ns>: [<victim>]}, target pods {<ns>: [the other pods]} (mode all)',
-        ];
-  if (kind === 'sentinel-quorum-loss')
-    return [
-      'PodChaos sc-<run>-kill-sentinel-<replica> ×2 and sc-<run>-kill-redis-<master>: action container-kill, selector pods {<ns>: [<pod>]}, containerNames [<container>] (one-shot, deleted once proven)',
-    ];
-  return [];
-}
+/** The backends --dry-run describes: the one chosen, or both for auto (decided at start from the CRDs). */
+const backendsOf = (o: KubeCliFlags): FaultBackendName[] =>
+  o.faultBackend === 'chaos-mesh' ? ['chaos-mesh'] : o.faultBackend === 'kind-node' ? ['kind-node'] : ['chaos-mesh', 'kind-node'];
 
-function backendLines(kind: string, cut: string | undefined, o: KubeCliFlags): string[] {
-  const backend = o.faultBackend ?? 'auto';
-  if (backend === 'kind-node') return [];
-  const objs = chaosMeshObjects(kind, cut);
-  const lines = objs.map((x) => `  chaos-mesh: creates ${x}`);
-  if (kind === 'pause' || kind === 'replica-pause')
-    lines.push("  chaos-mesh: no SIGSTOP in Chaos Mesh: the kind node's pause where a node shell exists, else skipped with that reason");
-  if (objs.length)
-    lines.push(
-      '  chaos-mesh: labels sentinel-chaos.run=<run>, app.kubernetes.io/managed-by=sentinel-chaos; proven by AllInjected; deleted (and waited for) on heal, SIGINT and down',
-    );
+/** Whether the harness will have a shell on the nodes: kind, or a kind-* context (with docker on this machine). */
+const nodeShellOf = (target: string, o: KubeCliFlags) => target === 'kind' || (o.context ?? '').startsWith('kind-');
+
+/** Per backend: how the scenario's fault is made, the objects it creates, or its skip reason. */
+function backendLines(target: 'kind' | 'kube', f: FaultShape, o: KubeCliFlags): string[] {
+  const lines: string[] = [];
+  for (const b of backendsOf(o)) {
+    const s = kubeFaultSupport(f, b, target, nodeShellOf(target, o));
+    const tag = `  backend ${b}${o.faultBackend === 'auto' || o.faultBackend === undefined ? (b === 'chaos-mesh' ? ' (auto, CRDs installed)' : ' (auto, no CRDs)') : ''}`;
+    if (s.skip) lines.push(`${tag}: SKIPPED: ${s.skip}`);
+    else {
+      lines.push(`${tag}: ${s.via}`);
+      lines.push(...s.objects.map((x) => `    creates ${x}`));
+    }
+  }
   return lines;
 }
 
-/** The --dry-run output: where it would run, whether the context guard would let it, and each fault with its heal. */
+/** The --dry-run output: where it would run, whether the context guard would let it, and each fault with its backends, objects, skips and heal. */
 export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly Scenario[], trials: number): string {
   const [first, ...rest] = targetHeader(target, o);
   const text = formatPlan(buildPlan(scenarios), [first!, `trials per scenario: ${trials}`, ...rest]);
-  if (target === 'local') return text;
-  // Each scenario's backend objects after its heal line, then the blast radius.
+  if (target !== 'kind' && target !== 'kube') return text;
+  // Each scenario's backend lines after its heal line, then the blast radius.
   const out: string[] = [];
   for (const line of text.split('\n')) {
     out.push(line);
@@ -121,16 +119,21 @@ export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly 
       out.push(
         `  pods disrupted at once: ${n}${o.maxDisruption !== undefined && n > o.maxDisruption ? ` (over --max-disruption ${o.maxDisruption}: the run would be refused)` : ''}`,
       );
-      out.push(...backendLines(s.fault.kind, (s.fault as { cut?: string }).cut, o));
+      out.push(...backendLines(target, s.fault as FaultShape, o));
     }
   }
   const most = Math.max(0, ...scenarios.map((s) => podsAtOnce(s.fault.kind)));
-  const objs = scenarios.flatMap((s) => chaosMeshObjects(s.fault.kind, (s.fault as { cut?: string }).cut));
+  const all = scenarios.flatMap((s) => kubeFaultSupport(s.fault as FaultShape, 'chaos-mesh', target, nodeShellOf(target, o)).objects);
+  // Helper pods are made on either backend; the Chaos Mesh objects only on chaos-mesh.
+  const helpers = all.filter((x) => x.startsWith('Pod '));
+  const objs = all.filter((x) => !x.startsWith('Pod '));
+  const cordoning = scenarios.filter((s) => ['node-drain', 'empty-volume', 'aof-damage'].includes(s.fault.kind)).map((s) => s.name);
+  const kinds = [...new Set(objs.map((x) => x.split(' ')[0]!))].sort();
   const end = out.lastIndexOf('dry run: nothing was applied, injected or deleted.');
   out.splice(
     end,
     0,
-    `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${o.faultBackend === 'kind-node' ? 'no Chaos Mesh objects' : `Chaos Mesh objects (when that backend is chosen): at most 3 at once, ${objs.length} kind(s) of object over the suite, each deleted on heal`}`,
+    `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${backendsOf(o).includes('chaos-mesh') ? `Chaos Mesh objects: ${objs.length} over the suite (${kinds.join(', ') || 'none'}), at most 3 at once, each labelled sentinel-chaos.run=<run> and app.kubernetes.io/managed-by=sentinel-chaos, deleted on heal, on SIGINT and by down --target ${target}` : 'no Chaos Mesh objects'}; helper pods: ${helpers.length} over the suite, one at a time (labelled the same and sentinel-chaos/role=volume-helper, deleted once done, on SIGINT and by down); nodes cordoned: ${cordoning.length ? `the victim's node, one at a time, by ${cordoning.join(', ')} (annotated sentinel-chaos/cordoned-by=<run>; uncordoned on heal, on SIGINT and by down)` : 'none'}`,
     '',
   );
   return out.join('\n');

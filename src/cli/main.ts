@@ -19,7 +19,8 @@ import { DEFAULT_SUITE_GROUPS } from '../conformance/groups.ts';
 import { formatConformanceCheck } from '../conformance/types.ts';
 import { addKubeOptions, checkMaxDisruption, conformanceDryRunText, dryRunText, kubeFlags, type KubeCliFlags } from './kube-options.ts';
 import { up, upPlan } from './up.ts';
-import { TARGET_NAMES, type TargetName } from '../targets/start.ts';
+import { KUBE_FLAG_DEFAULTS, TARGET_NAMES, type TargetName } from '../targets/start.ts';
+import { loadDeployment } from '../config/manifests.ts';
 import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios, type Scenario } from '../runner/scenario.ts';
 import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
@@ -396,8 +397,34 @@ function addUpDownCommands(program: Command): void {
 
   program
     .command('down')
-    .description('remove every local or docker deployment left running (by `up` or by a killed harness)')
-    .action(async () => {
+    .description(
+      'remove every local or docker deployment left running (by `up` or by a killed harness); with --target kind|kube: the Chaos Mesh objects a killed harness left in the cluster',
+    )
+    .addOption(new Option('--target <target>', 'kind / kube: clean the cluster instead of the local and docker deployments').choices([...TARGET_NAMES]))
+    .option('--context <name>', 'kube: the kubeconfig context of the cluster')
+    .option('--kubeconfig <file>', 'kube: kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--kind-config <file>', 'kind: cluster config', KUBE_FLAG_DEFAULTS.kindConfig)
+    .option('--manifests <dir>', 'kind / kube: the manifests whose namespace the run used', RUN_DEFAULTS.manifestsDir)
+    .option('--run <id>', "kind / kube: only this run's objects (default: every object labelled app.kubernetes.io/managed-by=sentinel-chaos)")
+    .action(async (o: { target?: TargetName; context?: string; kubeconfig?: string; kindConfig: string; manifests: string; run?: string }) => {
+      if (o.target === 'kind' || o.target === 'kube') {
+        const { namespace } = await loadDeployment(path.resolve(o.manifests));
+        const kube = await import('../targets/kube/start-kube.ts');
+        const r = await kube.downKubeTarget(
+          {
+            target: o.target,
+            namespace,
+            kube: { kindConfig: o.kindConfig, ...(o.context ? { context: o.context } : {}), ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) },
+            ...(o.run ? { runId: o.run } : {}),
+          },
+          kube.machineDeps,
+        );
+        for (const line of r.lines) err(line);
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
+      if (o.context || o.kubeconfig || o.run)
+        throw new HarnessError('USAGE', '--context, --kubeconfig and --run apply to down --target kind|kube: add --target kube, or drop them');
       const states = await listStates();
       if (states.length === 0) err('nothing to remove');
       for (const s of states) {

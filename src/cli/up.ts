@@ -5,11 +5,14 @@ import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts'
 import { newRunId } from '../report/run-id.ts';
 import { startTarget, type KubeFlags, type TargetName, type TargetOptions } from '../targets/start.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
+import type { TargetDeps } from '../targets/kube/start-kube.ts';
 
 export interface UpOptions extends Omit<TargetOptions, 'model' | 'runId' | 'detached' | 'logsDir'> {
   manifestsDir: string;
   json: boolean;
   profile?: ProfileName;
+  /** kind / kube: the factory's machine access (tests pass a recording fake); default the real one. */
+  targetDeps?: TargetDeps;
 }
 
 /** What `up --dry-run` would do, without contacting anything. */
@@ -75,7 +78,11 @@ export async function up(o: UpOptions): Promise<string> {
   assertRunnable(model);
   // docker deployments are detached like local ones: containers and the DNS server stay, `down` removes them.
   const local = o.target === 'local' || o.target === 'docker';
-  const d = await startTarget({ ...o, model, runId: `up-${newRunId()}`, ...(local ? { detached: true } : { kube: { ...o.kube, keep: true } }) });
+  const { targetDeps, ...flags } = o;
+  const d = await startTarget(
+    { ...flags, model, runId: `up-${newRunId()}`, ...(local ? { detached: true } : { kube: { ...o.kube, keep: true } }) },
+    targetDeps,
+  );
   const pods = d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), sentinel: addr(p.sentinel) }));
   const info = {
     target: d.target,

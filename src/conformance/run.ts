@@ -14,6 +14,7 @@ import type { Binaries } from '../targets/local/binaries.ts';
 import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import { waitForConvergence, type Topology } from '../targets/convergence.ts';
 import { startTarget, type DockerFlags, type KubeFlags, type TargetName } from '../targets/start.ts';
+import type { TargetDeps } from '../targets/kube/start-kube.ts';
 import { hasNetwork, hasNodes, hasPause, hasScale, hasServices, hasVolumes, type StartedDeployment } from '../targets/target.ts';
 import { HARNESS } from '../version.ts';
 import { CONFORMANCE_GROUPS } from './groups.ts';
@@ -178,6 +179,8 @@ export interface ConformanceOptions {
   monitoring?: boolean;
   /** Deployment profile (src/config/profiles.ts); the security group's live checks need `secure`. */
   profile?: ProfileName;
+  /** kind / kube: the factory's machine access (tests pass a recording fake); default the real one. */
+  targetDeps?: TargetDeps;
 }
 
 export interface ConformanceRun {
@@ -244,17 +247,20 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   try {
     if (groups.some((g) => g.needsDeployment)) {
       opts.log?.('conformance: starting the deployment …');
-      deployment = await startTarget({
-        target: opts.target ?? 'local',
-        ...(opts.kube ? { kube: opts.kube } : {}),
-        model,
-        runId,
-        subnet: opts.subnet,
-        ...(opts.docker ? { docker: opts.docker } : {}),
-        binaries: opts.binaries,
-        overrides: opts.overrides,
-        logsDir: path.join(opts.reportDir, runId, 'logs'),
-      });
+      deployment = await startTarget(
+        {
+          target: opts.target ?? 'local',
+          ...(opts.kube ? { kube: opts.kube } : {}),
+          model,
+          runId,
+          subnet: opts.subnet,
+          ...(opts.docker ? { docker: opts.docker } : {}),
+          binaries: opts.binaries,
+          overrides: opts.overrides,
+          logsDir: path.join(opts.reportDir, runId, 'logs'),
+        },
+        opts.targetDeps,
+      );
     }
     const results = await runGroups(groups, {
       model,

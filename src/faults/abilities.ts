@@ -1,6 +1,16 @@
 // The optional target abilities a fault may need, and the one way to say a target lacks one.
 import { abilityMissing } from '../errors.ts';
-import type { DnsControl, NetworkFaults, NodeControl, ProcessPause, ScaleControl, StartedDeployment, VolumeControl } from '../targets/target.ts';
+import type {
+  ClockControl,
+  DnsControl,
+  NetworkFaults,
+  NodeControl,
+  ProcessPause,
+  ScaleControl,
+  StartedDeployment,
+  StressControl,
+  VolumeControl,
+} from '../targets/target.ts';
 
 /** Each optional ability, by the name of the deployment member that provides it. */
 export interface Abilities {
@@ -10,6 +20,8 @@ export interface Abilities {
   volumes: VolumeControl;
   scale: ScaleControl;
   dns: DnsControl;
+  clock: ClockControl;
+  stress: StressControl;
 }
 
 export type Ability = keyof Abilities;
@@ -18,14 +30,23 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   pause: (t) => `the ${t} target cannot pause processes`,
   network: (t) => `the ${t} target cannot partition the network`,
   nodes: (t) => `the ${t} target cannot drain nodes`,
+  // kind / kube have the ability (a helper pod on the claim); their own limits (unpinned volumes, backups) are skip reasons of the calls.
   volumes: (t, kind) => `${kind} needs access to the pods' volumes, which the ${t} target does not provide`,
   scale: (t, kind) => `${kind} needs to add pods, which the ${t} target cannot do`,
-  dns: (t, kind) => `${kind} needs control of the cluster DNS server, which the ${t} target does not have (its pods' names are rewritten to addresses)`,
+  dns: (t, kind) =>
+    `${kind} needs control of the cluster DNS server, which the ${t} target does not have${t === 'kind' || t === 'kube' ? ' with the kind-node fault backend (only with --fault-backend chaos-mesh)' : " (its pods' names are rewritten to addresses)"}`,
+  clock: (t, kind) =>
+    `${kind} needs to shift one container's clock (Chaos Mesh TimeChaos), which the ${t} target cannot do (only kind / kube with --fault-backend chaos-mesh)`,
+  stress: (t, kind) =>
+    `${kind} needs stress workers inside a container (Chaos Mesh StressChaos), which the ${t} target cannot start (only kind / kube with --fault-backend chaos-mesh)`,
 };
+
+/** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */
+export const missingReason = (a: Ability, target: string, kind: string): string => MISSING[a](target, kind);
 
 /** The deployment's control for `ability`; throws ABILITY_MISSING (the trial is skipped) when the target has none. */
 export function ability<A extends Ability>(d: StartedDeployment, a: A, kind: string): Abilities[A] {
   const control = (d as Partial<Abilities>)[a];
-  if (control === undefined) throw abilityMissing(MISSING[a](d.target, kind));
+  if (control === undefined) throw abilityMissing(missingReason(a, d.target, kind));
   return control as Abilities[A];
 }

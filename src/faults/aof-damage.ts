@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineFault } from './define.ts';
 import { healOnce, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, PLAN_NO_VOLUMES, volumesOf, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, planVolumeChange, volumesOf, writeDataset } from './day2.ts';
 
 export async function aofDamage(ctx: FaultContext, spec: { bytes: number }): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
@@ -11,6 +11,7 @@ export async function aofDamage(ctx: FaultContext, spec: { bytes: number }): Pro
   const victim = victimOf(ctx.topology, 'replica');
   const keys = await writeDataset(ctx);
   ctx.mark('inject', `kill ${victim.name} (replica) and cut ${spec.bytes} bytes off its AOF`);
+  await volumes.hold?.(victim.name);
   await d.podControl.kill(victim.name);
   const landedNs = clock.nowNs();
   const cut = await volumes.truncateAofTail(victim.name, spec.bytes);
@@ -55,5 +56,5 @@ export const aofDamageFault = defineFault({
   },
   needs: ['volumes'],
   inject: (ctx, spec) => aofDamage(ctx, spec),
-  plan: () => PLAN_NO_VOLUMES,
+  plan: (spec) => planVolumeChange('a replica', `cuts ${spec.bytes} bytes off the AOF's last incremental file`),
 });

@@ -14,9 +14,17 @@ import type { FaultContext } from './fault.ts';
 /** The --dry-run line of the day-2 faults that need the pods' volumes. */
 export const PLAN_NO_VOLUMES: FaultPlan = {
   victim: "the pods' volumes",
-  action: "skipped on Kubernetes in this version: the kube target has no access to the PVCs' files (the volumes ability)",
+  action:
+    'skipped on Kubernetes: the backup would have to travel into helper pods on every claim with every node cordoned (the volumes ability on kind / kube changes one claim: empty-volume, aof-damage)',
   heal: 'none',
 };
+
+/** The --dry-run line of empty-volume and aof-damage: one pod held down while a helper pod changes its claim. */
+export const planVolumeChange = (victim: string, change: string): FaultPlan => ({
+  victim,
+  action: `cordon its node (annotated with the run id), delete the pod (grace 0; the replacement stays Pending on its node-pinned volume), run a helper pod on that node with its claim mounted that ${change}, delete the helper`,
+  heal: 'uncordon the node (also on SIGINT, and by down after a SIGKILL); the pod comes back on its changed volume',
+});
 
 /** Keys of the known dataset each day-2 scenario writes before its operation. */
 export const DATASET_KEYS = 2000;

@@ -3,7 +3,7 @@
 import { msField } from '../model/duration.ts';
 import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, PLAN_NO_VOLUMES, volumesOf, waitSettled, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, planVolumeChange, volumesOf, waitSettled, writeDataset } from './day2.ts';
 
 export async function emptyVolume(ctx: FaultContext, spec: { settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
@@ -11,6 +11,7 @@ export async function emptyVolume(ctx: FaultContext, spec: { settleTimeoutMs: nu
   const victim = topology.master;
   const keys = await writeDataset(ctx);
   ctx.mark('inject', `kill ${victim.name} (master), empty its data dir, start it at once`);
+  await volumes.hold?.(victim.name);
   await d.podControl.kill(victim.name);
   const landedNs = clock.nowNs();
   await volumes.wipe(victim.name);
@@ -46,5 +47,5 @@ export const emptyVolumeFault = defineFault({
   },
   needs: ['volumes'],
   inject: (ctx, spec) => emptyVolume(ctx, spec),
-  plan: () => PLAN_NO_VOLUMES,
+  plan: () => planVolumeChange('master', 'empties the data dir'),
 });

@@ -1,6 +1,7 @@
 // The registered fault kinds, one line each; src/faults/index.ts builds the registry (and the scenario schema) from them.
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
+export { clockSkewFault } from './clock-skew.ts';
 export { dnsDownFault } from './dns-down.ts';
 export { dnsRecordGoneFault } from './dns-record-gone.ts';
 export { emptyVolumeFault } from './empty-volume.ts';
@@ -15,3 +16,4 @@ export { replicaPauseFault } from './replica-pause.ts';
 export { rollingUpgradeFault } from './rolling-upgrade.ts';
 export { scaleOutFault } from './scale-out.ts';
 export { sentinelQuorumLossFault } from './sentinel-quorum-loss.ts';
+export { stressFault } from './stress.ts';

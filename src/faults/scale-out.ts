@@ -151,9 +151,9 @@ export const scaleOutFault = defineFault({
   },
   needs: ['scale'],
   inject: (ctx, spec) => scaleOut(ctx, spec),
-  plan: () => ({
-    victim: 'the StatefulSet',
-    action: 'skipped on Kubernetes in this version: the kube target cannot scale the StatefulSet (the scale ability)',
-    heal: 'none',
+  plan: (spec) => ({
+    victim: 'the StatefulSet, then the master',
+    action: `scale the StatefulSet to ${spec.replicas} (scale subresource), SENTINEL SET quorum ${spec.quorum} on every sentinel, wait until every sentinel knows every pod, then delete the master pod (grace 0)`,
+    heal: 'wait for the old master to rejoin, scale back one pod at a time (each gone, its claim deleted), SENTINEL RESET, the quorum back',
   }),
 });

@@ -25,6 +25,11 @@ export interface TrialResult {
   /** Why a trial failed, errored or was skipped, in one line. */
   message?: string;
   /**
+   * Who made (or could not make) this trial's fault: kind / kube's fault backend (chaos-mesh, kind-node), else the
+   * target itself (local, docker). Absent in journals written before it was recorded.
+   */
+  faultBackend?: string;
+  /**
    * Findings within the accepted bounds that a reader must still see, e.g. lost writes the seed's
    * settings make unavoidable, or a failover outside the expected band.
    */

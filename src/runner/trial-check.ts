@@ -190,6 +190,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(message ? { message } : {}),
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
       ...(rb ? { lostKeys: lostKeys(h, rb) } : {}),
+      faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
     },
   };
 }

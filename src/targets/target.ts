@@ -137,6 +137,11 @@ export interface AofTruncation {
  * method but backupAof needs the pod stopped, as the volume would be unmounted in Kubernetes.
  */
 export interface VolumeControl {
+  /**
+   * Keep `pod` from running again after its next kill, until its volume was changed (Kubernetes: the StatefulSet
+   * recreates a deleted pod at once, so its node is cordoned first). Absent where a killed pod stays down by itself.
+   */
+  hold?(pod: string): Promise<void>;
   /** Copy the pod's AOF (Redis 7: <data>/appendonlydir/; older: appendonly.aof) into `dest`; returns the files copied. */
   backupAof(pod: string, dest: string): Promise<string[]>;
   /** Replace the pod's AOF with a backup taken by backupAof (of this pod or another). */
@@ -175,6 +180,33 @@ export interface DnsControl {
   removeRecord(name: string): Promise<{ restore(): Promise<void> }>;
   /** One A query at the server: the addresses, or the error code (ENOTFOUND = NXDOMAIN, ETIMEOUT). */
   query(name: string, timeoutMs?: number): Promise<string[] | string>;
+}
+
+/** A fault the target holds in place until healed, with what it did in words. */
+export interface HeldFault {
+  description: string;
+  heal(): Promise<void>;
+}
+
+/** Optional ability: offset one container's realtime clock (Chaos Mesh TimeChaos). */
+export interface ClockControl {
+  /** Shift CLOCK_REALTIME of `container` in `pod` by `offsetMs` (negative: back) until healed; resolves once injected. */
+  skew(pod: string, container: ContainerName, offsetMs: number): Promise<HeldFault>;
+}
+
+/** CPU and memory pressure: stress workers beside the container's process. */
+export interface StressSpec {
+  cpuWorkers?: number;
+  /** Percent of a CPU each CPU worker takes. */
+  cpuLoad?: number;
+  memoryWorkers?: number;
+  /** Per memory worker: bytes with a unit (256MB) or a percent of memory (50%). */
+  memorySize?: string;
+}
+
+/** Optional ability: CPU / memory pressure inside one container (Chaos Mesh StressChaos). */
+export interface StressControl {
+  stress(pod: string, container: ContainerName, spec: StressSpec): Promise<HeldFault>;
 }
 
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
@@ -216,6 +248,12 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly volumes?: VolumeControl;
   readonly scale?: ScaleControl;
   readonly dns?: DnsControl;
+  /** Who injects the faults when it is not the target itself: kind / kube's fault backend (chaos-mesh, kind-node). */
+  readonly faultBackend?: string;
+  /** Optional: shift one container's clock (kind / kube with the chaos-mesh fault backend). */
+  readonly clock?: ClockControl;
+  /** Optional: stress workers inside a container (kind / kube with the chaos-mesh fault backend). */
+  readonly stress?: StressControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
   /** The secure profile's credentials, in memory only and never printed: ACL passwords by user, the TLS files' paths. */

@@ -95,3 +95,26 @@ describe('kind target bad input', () => {
     expect(await readdir(path.join(tmp, 'state'))).toEqual([]);
   });
 });
+
+describe('down --target kube', () => {
+  const down = (env: Record<string, string>, ...args: string[]) => {
+    const e: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH ?? ''}`, SENTINEL_CHAOS_STATE_DIR: path.join(tmp, 'state'), ...env };
+    delete e.NODE_OPTIONS;
+    const r = spawnSync('node', ['src/cli/main.ts', 'down', ...args], { cwd: ROOT, env: e, encoding: 'utf8', timeout: 20_000 });
+    if (r.error) throw r.error;
+    return { status: r.status, line: r.stderr.trim().split('\n').at(-1) ?? '' };
+  };
+
+  it('an unreachable API server: a real connection attempt, exit 2 naming the server; no context guard (it only removes its own labels)', () => {
+    const r = down({ KUBECONFIG: kubeconfig }, '--target', 'kube', '--context', 'staging');
+    expect(r.status).toBe(2);
+    expect(r.line).toContain('cannot reach the API server of context staging at https://127.0.0.1:59997');
+  });
+
+  it('--context without --target kind|kube: exit 2 naming the fix, no local state touched', async () => {
+    const r = down({}, '--context', 'staging');
+    expect(r.status).toBe(2);
+    expect(r.line).toBe('sentinel-chaos: --context, --kubeconfig and --run apply to down --target kind|kube: add --target kube, or drop them');
+    expect(await readdir(path.join(tmp, 'state'))).toEqual([]);
+  });
+});

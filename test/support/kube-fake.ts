@@ -13,9 +13,12 @@ import type {
   KubeApi,
   KubePod,
   NodeShell,
+  KubeNode,
+  PodObject,
   PodWatchEvent,
   StatefulSetInfo,
 } from '../../src/targets/kube/api.ts';
+import { selectedPods } from '../../src/targets/kube/backends/chaos-mesh-objects.ts';
 
 let uids = 0;
 const newUid = () => `uid-${++uids}`;
@@ -42,8 +45,26 @@ export interface FakeOptions {
   crds?: string[];
   /** A created custom object reports AllInjected after this many GETs (0: at the first; Infinity: never). */
   injectedAfterGets?: number;
-  /** A deleted custom object stays (finalizer held) for this many GETs (Infinity: stuck). */
+  /** A deleted custom object stays (finalizer held) for this many GETs (Infinity: the controller never recovers it). */
   finalizerGets?: number;
+  /** The Chaos Mesh controller is gone: the cleanFinalizer=forced annotation is not acted on either (only a finalizer patch frees the object). */
+  controllerGone?: boolean;
+  /** The claims' volumes are pinned to their pod's node (kind's local-path; the default); false: network-attached (no pin). */
+  pinnedVolumes?: boolean;
+  /** A helper pod completes after this many GETs of it (default 1). */
+  helperGets?: number;
+  /** A helper pod ends Failed instead of Succeeded. */
+  helperFails?: boolean;
+  /** What a helper pod's log holds. */
+  helperLog?: string;
+  /** Nodes cordoned before the run (by someone else). */
+  cordoned?: string[];
+}
+
+/** A pod the harness created itself (the volume helper): its object and its progress. */
+export interface FakeHelperPod {
+  obj: PodObject;
+  gets: number;
 }
 
 /** A custom object the fake holds: what was created, and the controller's progress on it. */
@@ -53,6 +74,8 @@ export interface FakeCustomObject {
   gets: number;
   deleting: boolean;
   deleteGets: number;
+  annotations: Record<string, string>;
+  finalizers: string[];
 }
 
 export class FakeKube implements KubeApi {
@@ -76,11 +99,19 @@ export class FakeKube implements KubeApi {
   private nextPid = 1000;
   /** Custom objects by "plural/name". */
   readonly custom = new Map<string, FakeCustomObject>();
+  readonly nodes = new Map<string, KubeNode>();
+  readonly helpers = new Map<string, FakeHelperPod>();
+  /** Pods recreated while their (pinned) volume's node was cordoned: Pending, unscheduled, until the uncordon. */
+  private readonly heldOn = new Map<string, string>();
 
   constructor(o: FakeOptions) {
     this.o = o;
     this.existing = new Set(o.existing ?? []);
     o.pods.forEach((name, i) => this.pods.set(name, this.pod(name, `worker-${i + 1}`, `10.244.${i + 1}.5`, true)));
+    o.pods.forEach((_n, i) => {
+      const node = `worker-${i + 1}`;
+      this.nodes.set(node, { name: node, unschedulable: (o.cordoned ?? []).includes(node), annotations: {} });
+    });
   }
 
   private pod(name: string, node: string | null, ip: string | null, ready: boolean): KubePod {
@@ -108,10 +139,32 @@ export class FakeKube implements KubeApi {
     this.o.onDelete?.(name);
     this.emit({ type: 'DELETED', pod: old });
     const wait = this.o.readyAfterGets ?? 0;
+    // The scheduler: a pod whose volume is pinned to a cordoned node cannot go anywhere (Pending, no node).
+    if (old.nodeName && this.o.pinnedVolumes !== false && this.nodes.get(old.nodeName)?.unschedulable) {
+      const held = { ...this.pod(name, null, null, false), phase: 'Pending' };
+      this.pods.set(name, held);
+      this.heldOn.set(name, old.nodeName);
+      this.emit({ type: 'ADDED', pod: held });
+      return;
+    }
     const p = this.pod(name, old.nodeName, old.podIP, wait === 0);
     this.pods.set(name, p);
     this.pendingGets.set(name, wait);
     this.emit({ type: 'ADDED', pod: p });
+  }
+
+  /** The scheduler after an uncordon: pods held for this node are bound to it, ready after readyAfterGets GETs. */
+  private schedule(node: string): void {
+    for (const [name, on] of [...this.heldOn]) {
+      if (on !== node) continue;
+      this.heldOn.delete(name);
+      const wait = this.o.readyAfterGets ?? 0;
+      const i = Number(node.split('-').at(-1));
+      const p = this.pod(name, node, `10.244.${i}.5`, wait === 0);
+      this.pods.set(name, { ...p, uid: this.pods.get(name)!.uid });
+      this.pendingGets.set(name, wait);
+      this.emit({ type: 'MODIFIED', pod: this.pods.get(name)! });
+    }
   }
 
   private emit(e: PodWatchEvent): void {
@@ -131,6 +184,8 @@ export class FakeKube implements KubeApi {
     return (this.o.namespaces ?? ['matrix']).includes(ns);
   }
   async getPod(_ns: string, name: string) {
+    const h = this.helpers.get(name);
+    if (h) return this.helperState(h);
     const p = this.pods.get(name);
     if (!p) return null;
     const left = this.pendingGets.get(name) ?? 0;
@@ -151,10 +206,16 @@ export class FakeKube implements KubeApi {
     return p;
   }
   async listPods(_ns: string, labelSelector: string) {
+    if (labelSelector.includes('volume-helper')) {
+      const want = labelSelector.split(',').map((kv) => kv.split('=') as [string, string]);
+      return [...this.helpers.values()].filter((h) => want.every(([k, v]) => h.obj.metadata.labels[k] === v)).map((h) => this.helperState(h, false));
+    }
     return [...this.pods.values()].filter((p) => !labelSelector || !(this.o.unlabelled ?? []).includes(p.name));
   }
   async deletePod(_ns: string, name: string, grace: number) {
     this.calls.push(`delete pod ${name} grace=${grace}`);
+    if (this.helpers.delete(name)) return;
+    if (!this.pods.has(name)) return;
     this.recreate(name);
   }
   async evictPod(_ns: string, name: string): Promise<EvictionAnswer> {
@@ -167,11 +228,81 @@ export class FakeKube implements KubeApi {
     this.recreate(name);
     return { evicted: true };
   }
-  async setUnschedulable(node: string, on: boolean) {
-    this.calls.push(`${on ? 'cordon' : 'uncordon'} ${node}`);
+  async getNode(name: string) {
+    const n = this.nodes.get(name);
+    return n ? structuredClone(n) : null;
+  }
+  async listNodes() {
+    this.calls.push('list nodes');
+    return [...this.nodes.values()].map((n) => structuredClone(n));
+  }
+  async patchNode(name: string, patch: { unschedulable: boolean; annotations: Record<string, string | null> }) {
+    this.calls.push(`${patch.unschedulable ? 'cordon' : 'uncordon'} ${name}`);
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`node ${name} not found`);
+    n.unschedulable = patch.unschedulable;
+    for (const [k, v] of Object.entries(patch.annotations)) {
+      if (v === null) delete n.annotations[k];
+      else n.annotations[k] = v;
+    }
+    if (!n.unschedulable) this.schedule(name);
+  }
+  async createPod(_ns: string, pod: PodObject) {
+    const name = pod.metadata.name;
+    if (this.helpers.has(name) || this.pods.has(name)) throw new Error(`pod ${name} already exists`);
+    const spec = pod.spec as { nodeName?: string; volumes?: Array<{ persistentVolumeClaim?: { claimName?: string } }> };
+    this.calls.push(`create pod ${name} on ${spec.nodeName} claim ${spec.volumes?.[0]?.persistentVolumeClaim?.claimName}`);
+    this.helpers.set(name, { obj: structuredClone(pod), gets: 0 });
+  }
+  private helperState(h: FakeHelperPod, count = true): KubePod {
+    if (count) h.gets++;
+    const done = h.gets >= (this.o.helperGets ?? 1);
+    return {
+      name: h.obj.metadata.name,
+      uid: `helper-${h.obj.metadata.name}`,
+      phase: done ? (this.o.helperFails ? 'Failed' : 'Succeeded') : 'Pending',
+      ready: false,
+      nodeName: (h.obj.spec as { nodeName: string }).nodeName,
+      podIP: null,
+      deleting: false,
+      containers: [],
+    };
+  }
+  async podLog(_ns: string, name: string, container: string) {
+    this.calls.push(`log ${name}/${container}`);
+    return this.o.helperLog ?? '';
+  }
+  async claimPinnedNodes(_ns: string, claim: string) {
+    if (this.o.pinnedVolumes === false) return null;
+    const pod = claim.replace(/^data-/, '');
+    const node = this.pods.get(pod)?.nodeName ?? this.heldOn.get(pod);
+    return node ? [node] : null;
   }
   async getStatefulSet() {
     return this.sts;
+  }
+  async getServiceClusterIP(ns: string, name: string) {
+    this.calls.push(`get service ${ns}/${name}`);
+    return ns === 'kube-system' && name === 'kube-dns' ? '10.96.0.10' : null;
+  }
+  /** The StatefulSet controller on a scale: pods with the next ordinals (ready after readyAfterGets GETs), or the highest ones deleted. */
+  async scaleStatefulSet(_ns: string, name: string, replicas: number) {
+    this.calls.push(`scale statefulset ${name} replicas=${replicas}`);
+    const current = [...this.pods.keys()].filter((n) => n.startsWith(`${name}-`)).length;
+    for (let i = current; i < replicas; i++) {
+      const pod = `${name}-${i}`;
+      const wait = this.o.readyAfterGets ?? 0;
+      this.pods.set(pod, this.pod(pod, `worker-${(i % 3) + 1}`, `10.244.${i + 1}.5`, wait === 0));
+      this.pendingGets.set(pod, wait);
+      this.emit({ type: 'ADDED', pod: this.pods.get(pod)! });
+    }
+    for (let i = current - 1; i >= replicas; i--) {
+      const pod = this.pods.get(`${name}-${i}`)!;
+      this.pods.delete(pod.name);
+      this.o.onDelete?.(pod.name);
+      this.emit({ type: 'DELETED', pod });
+    }
+    this.sts = { ...this.sts, replicas, readyReplicas: replicas, updatedReplicas: replicas };
   }
   async patchStatefulSet(_ns: string, name: string, patch: object) {
     this.calls.push(`patch statefulset ${name} ${JSON.stringify(patch)}`);
@@ -225,17 +356,41 @@ export class FakeKube implements KubeApi {
     const key = `${ref.plural}/${obj.metadata.name}`;
     if (this.custom.has(key)) throw new Error(`${key} already exists`);
     this.calls.push(`create ${obj.kind}/${obj.metadata.name} in ${ref.namespace}`);
-    this.custom.set(key, { plural: ref.plural, obj: structuredClone(obj), gets: 0, deleting: false, deleteGets: 0 });
+    // Chaos Mesh's container-kill: the kubelet restarts the named containers (new ID, one more restart).
+    if (obj.kind === 'PodChaos' && obj.spec.action === 'container-kill') {
+      for (const name of selectedPods(obj)) {
+        const p = this.pods.get(name);
+        if (!p) continue;
+        const killed = obj.spec.containerNames as string[];
+        this.pods.set(name, {
+          ...p,
+          containers: p.containers.map((c) =>
+            killed.includes(c.name) ? { ...c, restarts: c.restarts + 1, id: `containerd://${name}-${c.name}-${this.nextPid++}` } : c,
+          ),
+        });
+      }
+    }
+    this.custom.set(key, {
+      plural: ref.plural,
+      obj: structuredClone(obj),
+      gets: 0,
+      deleting: false,
+      deleteGets: 0,
+      annotations: {},
+      finalizers: ['chaos-mesh/records'],
+    });
   }
   private state(c: FakeCustomObject): CustomObjectState {
     const injected = c.gets > (this.o.injectedAfterGets ?? 0);
     return {
       name: c.obj.metadata.name,
       labels: c.obj.metadata.labels,
-      finalizers: ['chaos-mesh/records'],
+      annotations: c.annotations,
+      finalizers: c.finalizers,
       deleting: c.deleting,
       conditions: { Selected: 'True', AllInjected: injected && !c.deleting ? 'True' : 'False', AllRecovered: c.deleting ? 'True' : 'False' },
       recordPhases: [injected && !c.deleting ? 'Injected' : 'Not Injected'],
+      pods: selectedPods(c.obj),
     };
   }
   async getCustomObject(ref: CustomObjectRef) {
@@ -243,7 +398,9 @@ export class FakeKube implements KubeApi {
     const c = this.custom.get(key);
     if (!c) return null;
     c.gets++;
-    if (c.deleting && ++c.deleteGets > (this.o.finalizerGets ?? 0)) {
+    // The controller drops its finalizer when asked to (cleanFinalizer=forced) unless it is gone; without finalizers a deleted object goes.
+    if (c.deleting && c.annotations['chaos-mesh.chaos-mesh.org/cleanFinalizer'] === 'forced' && !this.o.controllerGone) c.finalizers = [];
+    if (c.deleting && (c.finalizers.length === 0 || ++c.deleteGets > (this.o.finalizerGets ?? 0))) {
       this.custom.delete(key);
       return null;
     }
@@ -253,6 +410,30 @@ export class FakeKube implements KubeApi {
     this.calls.push(`delete ${ref.plural}/${ref.name}`);
     const c = this.custom.get(`${ref.plural}/${ref.name}`);
     if (c) c.deleting = true;
+  }
+  async patchCustomObjectMetadata(ref: CustomObjectRef, metadata: { annotations?: Record<string, string>; finalizers?: null }) {
+    this.calls.push(`patch ${ref.plural}/${ref.name} metadata ${JSON.stringify(metadata)}`);
+    const c = this.custom.get(`${ref.plural}/${ref.name}`);
+    if (!c) return;
+    Object.assign(c.annotations, metadata.annotations ?? {});
+    if (metadata.finalizers === null) c.finalizers = [];
+  }
+  /**
+   * `getent hosts NAME` inside a pod answers as a cluster would with the Chaos Mesh objects in place: a timeout
+   * (124) behind a NetworkChaos to the kube-dns cluster IP, not found (2) for a name a DNSChaos matches, else an address.
+   */
+  resolveLikeCluster(): void {
+    this.exec = async (_ns, pod, c, cmd) => {
+      this.calls.push(`exec ${pod}/${c} ${cmd.join(' ')}`);
+      if (!cmd.includes('getent')) return { code: 0, stdout: '', stderr: '' };
+      const objs = [...this.custom.values()].filter((o) => !o.deleting);
+      if (objs.some((o) => o.obj.kind === 'NetworkChaos' && (o.obj.spec.externalTargets as string[] | undefined)?.includes('10.96.0.10')))
+        return { code: 124, stdout: '', stderr: '' };
+      const name = cmd.at(-1)!;
+      const dns = objs.find((o) => o.obj.kind === 'DNSChaos' && selectedPods(o.obj).includes(pod));
+      if (dns && (dns.obj.spec.patterns as string[]).some((p) => name.startsWith(p.replace(/\*$/, '')))) return { code: 2, stdout: '', stderr: '' };
+      return { code: 0, stdout: `10.244.1.5      ${name}\n`, stderr: '' };
+    };
   }
   async listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string) {
     this.calls.push(`list ${ref.plural} ${labelSelector}`);

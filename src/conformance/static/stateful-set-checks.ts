@@ -8,8 +8,17 @@ import type { SuiteState } from './suite-state.ts';
 
 // --- StatefulSet ------------------------------------------------------------------------------------------
 
-// eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
+/** The StatefulSet's checks: its shape, anti-affinity, each container's probes and resources, the memory headroom, the mounted config. */
 export function statefulSetChecks(this: SuiteState): void {
+  shapeChecks.call(this);
+  antiAffinityCheck.call(this);
+  containerChecks.call(this);
+  memoryHeadroomCheck.call(this);
+  configMountChecks.call(this);
+}
+
+/** It exists, with the seed's replicas, a selector matching its template, the seed's containers and ports. */
+function shapeChecks(this: SuiteState): void {
   const s = this.seed;
   const spec = rec(this.sts.spec);
   const all = this.objects.filter((o) => o.kind === 'StatefulSet');
@@ -74,7 +83,10 @@ export function statefulSetChecks(this: SuiteState): void {
       explanation: `The seed: ${c.name} on port ${port}; the Services target it and clients and sentinels connect to it.`,
     });
   }
-  antiAffinityCheck.call(this);
+}
+
+/** Readiness and liveness probes, requests and a memory limit on redis and sentinel. */
+function containerChecks(this: SuiteState): void {
   for (const c of [this.redis, this.sentinel]) {
     for (const kind of ['readinessProbe', 'livenessProbe'] as const) {
       const probe = rec(c.spec[kind]);
@@ -123,6 +135,11 @@ export function statefulSetChecks(this: SuiteState): void {
       explanation: 'A memory limit bounds what the container can take from its neighbours on the node.',
     });
   }
+}
+
+/** The redis memory limit leaves the seed's headroom over maxmemory. */
+function memoryHeadroomCheck(this: SuiteState): void {
+  const s = this.seed;
   const limit = parseQuantity(rec(rec(this.redis.spec.resources).limits).memory);
   const mm = lastDirective(this.redisConf.text, ['maxmemory']);
   const maxmemory = mm?.length === 1 ? parseRedisMemory(mm[0]!) : null;
@@ -145,6 +162,10 @@ export function statefulSetChecks(this: SuiteState): void {
       'Redis uses more than maxmemory (fragmentation, client and replication buffers, the AOF-rewrite fork): a limit at or below ' +
       'maxmemory gets the container OOM-killed before eviction starts, which is a failover.',
   });
+}
+
+/** Each container mounts the ConfigMaps holding its config and its start-up script. */
+function configMountChecks(this: SuiteState): void {
   for (const c of [this.redis, this.sentinel]) {
     const script = this.scriptOf(c);
     const conf = c === this.redis ? this.redisConf : this.sentinelConf;

@@ -52,6 +52,21 @@ export interface ClusterEvent {
   message: string;
 }
 
+/** A node as the harness looks at it: whether it is cordoned, and its annotations (the run that cordoned it). */
+export interface KubeNode {
+  name: string;
+  unschedulable: boolean;
+  annotations: Record<string, string>;
+}
+
+/** A pod the harness creates itself (the volume helper): plain JSON as the API takes it. */
+export interface PodObject {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
 /** Where a custom resource lives: its group, version, plural and namespaced name. */
 export interface CustomObjectRef {
   group: string;
@@ -73,12 +88,15 @@ export interface CustomObject {
 export interface CustomObjectState {
   name: string;
   labels: Record<string, string>;
+  annotations: Record<string, string>;
   finalizers: string[];
   deleting: boolean;
   /** status.conditions as type ► status ("True" / "False"). */
   conditions: Record<string, string>;
   /** status.experiment.containerRecords: each record's phase ("Injected", "Not Injected"). */
   recordPhases: string[];
+  /** The pods its spec names (selector and target): those to recreate when it went without being recovered. */
+  pods: string[];
 }
 
 export interface KubeApi {
@@ -90,8 +108,23 @@ export interface KubeApi {
   listPods(ns: string, labelSelector: string): Promise<KubePod[]>;
   deletePod(ns: string, name: string, gracePeriodSeconds: number): Promise<void>;
   evictPod(ns: string, name: string): Promise<EvictionAnswer>;
-  setUnschedulable(node: string, unschedulable: boolean): Promise<void>;
+  getNode(name: string): Promise<KubeNode | null>;
+  listNodes(): Promise<KubeNode[]>;
+  /** Merge-patch a node: spec.unschedulable and annotations to set (a null value removes the annotation). */
+  patchNode(name: string, patch: { unschedulable: boolean; annotations: Record<string, string | null> }): Promise<void>;
+  createPod(ns: string, pod: PodObject): Promise<void>;
+  /** The logs of one container of a pod ('' when it has none). */
+  podLog(ns: string, name: string, container: string): Promise<string>;
+  /**
+   * The nodes the PersistentVolume bound to this claim is pinned to (its nodeAffinity on kubernetes.io/hostname:
+   * local-path, local volumes); null when the claim is unbound or its volume is not pinned to nodes (network-attached).
+   */
+  claimPinnedNodes(ns: string, claim: string): Promise<string[] | null>;
   getStatefulSet(ns: string, name: string): Promise<StatefulSetInfo | null>;
+  /** A Service's cluster IP (e.g. kube-system/kube-dns), null when there is no such Service or it is headless. */
+  getServiceClusterIP(ns: string, name: string): Promise<string | null>;
+  /** Set spec.replicas through the scale subresource (statefulsets/scale). */
+  scaleStatefulSet(ns: string, name: string, replicas: number): Promise<void>;
   /** Strategic merge patch. */
   patchStatefulSet(ns: string, name: string, patch: object): Promise<void>;
   /** Merge-patch the Secret's `data` (values base64-encoded by the implementation). */
@@ -114,6 +147,8 @@ export interface KubeApi {
   /** Request the deletion (finalizers, if any, hold the object until its controller releases them); a missing object is not an error. */
   deleteCustomObject(ref: CustomObjectRef): Promise<void>;
   listCustomObjects(ref: Omit<CustomObjectRef, 'name'>, labelSelector: string): Promise<CustomObjectState[]>;
+  /** Merge-patch the object's metadata: annotations to set, or `finalizers: null` to drop every finalizer. A missing object is not an error. */
+  patchCustomObjectMetadata(ref: CustomObjectRef, metadata: { annotations?: Record<string, string>; finalizers?: null }): Promise<void>;
 }
 
 /** Commands run on a node (for kind: `docker exec <node container>`); absent on clusters whose nodes the harness cannot reach. */

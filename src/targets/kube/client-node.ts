@@ -15,11 +15,13 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesObject,
+  type V1Node,
+  type V1PersistentVolume,
   type V1Pod,
   type V1Status,
 } from '@kubernetes/client-node';
 import type { ManifestObject } from '../../config/manifests.ts';
-import type { CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubePod } from './api.ts';
+import type { CustomObjectState, EvictionAnswer, ExecResult, KubeApi, KubeNode, KubePod } from './api.ts';
 
 const isStatus = (e: unknown, code: number) => e instanceof ApiException && e.code === code;
 
@@ -35,6 +37,25 @@ export function toKubePod(p: V1Pod): KubePod {
     deleting: p.metadata?.deletionTimestamp != null,
     containers: statuses.map((c) => ({ name: c.name, id: c.containerID ?? null, ready: c.ready, running: c.state?.running != null, restarts: c.restartCount })),
   };
+}
+
+export const toKubeNode = (n: V1Node): KubeNode => ({
+  name: n.metadata?.name ?? '',
+  unschedulable: n.spec?.unschedulable === true,
+  annotations: n.metadata?.annotations ?? {},
+});
+
+/** The hostnames a PersistentVolume's required node affinity pins it to (every term names kubernetes.io/hostname In [...]), else null. */
+export function pinnedHostnames(pv: V1PersistentVolume): string[] | null {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  if (terms.length === 0) return null;
+  const hosts: string[] = [];
+  for (const t of terms) {
+    const e = (t.matchExpressions ?? []).find((x) => x.key === 'kubernetes.io/hostname' && x.operator === 'In');
+    if (!e?.values?.length) return null;
+    hosts.push(...e.values);
+  }
+  return [...new Set(hosts)];
 }
 
 /** The API server's Status of a refused eviction: 429 with a DisruptionBudget cause when the PDB says no. */
@@ -57,25 +78,26 @@ const clean = (o: ManifestObject): KubernetesObject => {
 /** A custom resource as read back (a plain JSON object from CustomObjectsApi) ► what the harness looks at. */
 export function toCustomObjectState(o: unknown): CustomObjectState {
   const x = (o ?? {}) as {
-    metadata?: { name?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: unknown };
+    metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: unknown };
     status?: { conditions?: Array<{ type?: string; status?: string }>; experiment?: { containerRecords?: Array<{ phase?: string }> } };
+    spec?: { selector?: { pods?: Record<string, string[]> }; target?: { selector?: { pods?: Record<string, string[]> } } };
   };
   return {
     name: x.metadata?.name ?? '',
     labels: x.metadata?.labels ?? {},
+    annotations: x.metadata?.annotations ?? {},
     finalizers: x.metadata?.finalizers ?? [],
     deleting: x.metadata?.deletionTimestamp != null,
     conditions: Object.fromEntries((x.status?.conditions ?? []).map((c) => [c.type ?? '?', c.status ?? 'Unknown'])),
     recordPhases: (x.status?.experiment?.containerRecords ?? []).map((r) => r.phase ?? '?'),
+    pods: [...Object.values(x.spec?.selector?.pods ?? {}).flat(), ...Object.values(x.spec?.target?.selector?.pods ?? {}).flat()],
   };
 }
 
 export function clientNodeApi(kc: KubeConfig): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
   return {
     context: kc.getCurrentContext(),
     async serverVersion(timeoutMs) {
@@ -120,28 +142,14 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         throw e;
       }
     },
-    async setUnschedulable(node, unschedulable) {
-      await core.patchNode({ name: node, body: { spec: { unschedulable } } }, merge);
-    },
-    async getStatefulSet(ns, name) {
+    async getServiceClusterIP(ns, name) {
       try {
-        const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });
-        return {
-          replicas: s.spec?.replicas ?? 1,
-          readyReplicas: s.status?.readyReplicas ?? 0,
-          updatedReplicas: s.status?.updatedReplicas ?? 0,
-          currentRevision: s.status?.currentRevision ?? null,
-          updateRevision: s.status?.updateRevision ?? null,
-          images: Object.fromEntries((s.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
-          updateStrategy: s.spec?.updateStrategy?.type ?? 'RollingUpdate',
-        };
+        const ip = (await core.readNamespacedService({ name, namespace: ns })).spec?.clusterIP;
+        return ip && ip !== 'None' ? ip : null;
       } catch (e) {
         if (isStatus(e, 404)) return null;
         throw e;
       }
-    },
-    async patchStatefulSet(ns, name, patch) {
-      await apps.patchNamespacedStatefulSet({ name, namespace: ns, body: patch }, strategic);
     },
     async patchSecretData(ns, name, data) {
       const b64 = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
@@ -176,14 +184,85 @@ export function clientNodeApi(kc: KubeConfig): KubeApi {
         if (!isStatus(e, 404)) throw e;
       }
     },
+    ...nodeAndHelperApi(kc),
+    ...statefulSetApi(kc),
     ...customObjectsApi(kc),
     ...streamingApi(kc),
   };
 }
 
+/** Nodes (cordons and their annotation), the volume helper pod, and where a claim's volume is pinned. */
+function nodeAndHelperApi(kc: KubeConfig): Pick<KubeApi, 'getNode' | 'listNodes' | 'patchNode' | 'createPod' | 'podLog' | 'claimPinnedNodes'> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  return {
+    async getNode(name) {
+      try {
+        return toKubeNode(await core.readNode({ name }));
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async listNodes() {
+      return (await core.listNode()).items.map(toKubeNode);
+    },
+    async patchNode(name, patch) {
+      await core.patchNode({ name, body: { spec: { unschedulable: patch.unschedulable }, metadata: { annotations: patch.annotations } } }, merge);
+    },
+    async createPod(ns, pod) {
+      await core.createNamespacedPod({ namespace: ns, body: pod as unknown as V1Pod });
+    },
+    async podLog(ns, name, container) {
+      return (await core.readNamespacedPodLog({ name, namespace: ns, container })) ?? '';
+    },
+    async claimPinnedNodes(ns, claim) {
+      const pvc = await core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns });
+      const volume = pvc.spec?.volumeName;
+      if (!volume || pvc.status?.phase !== 'Bound') return null;
+      return pinnedHostnames(await core.readPersistentVolume({ name: volume }));
+    },
+  };
+}
+
+/** The StatefulSet: its rollout state, its scale subresource, patches. */
+function statefulSetApi(kc: KubeConfig): Pick<KubeApi, 'getStatefulSet' | 'scaleStatefulSet' | 'patchStatefulSet'> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  return {
+    async getStatefulSet(ns, name) {
+      try {
+        const s = await apps.readNamespacedStatefulSet({ name, namespace: ns });
+        return {
+          replicas: s.spec?.replicas ?? 1,
+          readyReplicas: s.status?.readyReplicas ?? 0,
+          updatedReplicas: s.status?.updatedReplicas ?? 0,
+          currentRevision: s.status?.currentRevision ?? null,
+          updateRevision: s.status?.updateRevision ?? null,
+          images: Object.fromEntries((s.spec?.template.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
+          updateStrategy: s.spec?.updateStrategy?.type ?? 'RollingUpdate',
+        };
+      } catch (e) {
+        if (isStatus(e, 404)) return null;
+        throw e;
+      }
+    },
+    async scaleStatefulSet(ns, name, replicas) {
+      await apps.patchNamespacedStatefulSetScale({ name, namespace: ns, body: { spec: { replicas } } }, merge);
+    },
+    async patchStatefulSet(ns, name, patch) {
+      await apps.patchNamespacedStatefulSet({ name, namespace: ns, body: patch }, strategic);
+    },
+  };
+}
+
 /** The custom resources (Chaos Mesh's objects) and the CRDs that define them. */
-function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCustomObject' | 'getCustomObject' | 'deleteCustomObject' | 'listCustomObjects'> {
+function customObjectsApi(
+  kc: KubeConfig,
+): Pick<KubeApi, 'crdExists' | 'createCustomObject' | 'getCustomObject' | 'deleteCustomObject' | 'listCustomObjects' | 'patchCustomObjectMetadata'> {
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   return {
     async crdExists(name) {
@@ -223,6 +302,13 @@ function customObjectsApi(kc: KubeConfig): Pick<KubeApi, 'crdExists' | 'createCu
     async listCustomObjects(ref, labelSelector) {
       const list = (await custom.listNamespacedCustomObject({ ...ref, labelSelector })) as { items?: unknown[] };
       return (list.items ?? []).map(toCustomObjectState);
+    },
+    async patchCustomObjectMetadata(ref, metadata) {
+      try {
+        await custom.patchNamespacedCustomObject({ ...ref, body: { metadata } }, merge);
+      } catch (e) {
+        if (!isStatus(e, 404)) throw e;
+      }
     },
   };
 }

@@ -8,6 +8,8 @@ import { kindNodeBackend } from './backends/kind-node.ts';
 import type { NetworkFaults, NodeControl, Partition, PodControl, ProcessPause } from '../target.ts';
 import type { KubeApi, KubePod } from './api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backends/backend.ts';
+import { NodeCordons } from './cordon.ts';
+import { kubeVolumes } from './volumes.ts';
 import { containerPid } from './backends/kind-node.ts';
 
 export type { ControlDeps } from './backends/backend.ts';
@@ -56,7 +58,7 @@ function podOps(d: ControlDeps, cache: PodCache) {
 
 type PodOps = ReturnType<typeof podOps>;
 
-function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
+function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend, holds: { release(pod: string): Promise<void> }) {
   const { api, namespace: ns, model } = d;
   const { get, must, until, gone, procGone, replaced, cache } = o;
   let imagePatch: Promise<void> | null = null;
@@ -74,6 +76,8 @@ function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
       for (const pid of pids) await procGone(p.nodeName!, pid);
     },
     async start(name) {
+      // A pod held down for a volume change comes back once its node is uncordoned.
+      await holds.release(name);
       const old = replaced.get(name);
       await until(
         `pod ${name} was not recreated and Ready`,
@@ -144,19 +148,17 @@ function kubePodControl(d: ControlDeps, o: PodOps, backend: FaultBackend) {
   return { podControl, restoreStrategy };
 }
 
-function kubeNodes(d: ControlDeps, o: PodOps) {
+function kubeNodes(d: ControlDeps, o: PodOps, cordons: NodeCordons) {
   const { api, namespace: ns, model } = d;
   const { get, must, until, gone, replaced, cache } = o;
   const graceS = model.terminationGracePeriodSeconds;
-  const cordoned = new Set<string>();
   const nodes: NodeControl = {
+    // Recorded on the node (annotation with the run id): `down` uncordons it after a SIGKILLed harness.
     async cordon(node) {
-      cordoned.add(node);
-      await api.setUnschedulable(node, true);
+      await cordons.cordon(node);
     },
     async uncordon(node) {
-      await api.setUnschedulable(node, false);
-      cordoned.delete(node);
+      await cordons.uncordon(node);
     },
     nodeOf: (name) => cache.get(name)?.nodeName ?? '(not scheduled)',
     async evict(name) {
@@ -171,11 +173,7 @@ function kubeNodes(d: ControlDeps, o: PodOps) {
     },
   };
 
-  /** Every heal that must also run on SIGINT: nodes cordoned by a drain go back into service. */
-  const uncordonAll = async () => {
-    for (const n of [...cordoned]) await nodes.uncordon(n).catch(() => {});
-  };
-  return { nodes, uncordonAll };
+  return { nodes };
 }
 
 /** The pod lookups and bounded waits a fault backend is built on. */
@@ -190,13 +188,19 @@ export function backendOps(d: ControlDeps, cache: PodCache): BackendOps {
  */
 export function createControls(d: ControlDeps, cache: PodCache, backend: FaultBackend = kindNodeBackend(d, backendOps(d, cache))) {
   const ops = podOps(d, cache);
-  const { podControl, restoreStrategy } = kubePodControl(d, ops, backend);
-  const { nodes, uncordonAll } = kubeNodes(d, ops);
+  const cordons = new NodeCordons(d.api, d.runId ?? 'run');
+  const volumes = kubeVolumes(d, ops, cordons);
+  const { podControl, restoreStrategy } = kubePodControl(d, ops, backend, volumes);
+  const { nodes } = kubeNodes(d, ops, cordons);
   // Without a pause the trial is skipped with the backend's reason (ABILITY_MISSING), as before.
   const reason = backend.pauseUnavailable ?? 'this fault backend cannot pause processes';
   const pause: ProcessPause = backend.pause ?? { pause: async () => Promise.reject(abilityMissing(reason)), resume: async () => {} };
-  return { podControl, nodes, pause, restoreStrategy, resumeAll: () => backend.healAll(), uncordonAll, backend };
+  // uncordonAll: every heal that must also run on SIGINT: nodes the run cordoned (drain, volume change) go back into service.
+  return { podControl, nodes, pause, restoreStrategy, resumeAll: () => backend.healAll(), uncordonAll: () => cordons.uncordonAll(), volumes, backend };
 }
+
+export const NO_SENTINELS_CUT =
+  "a sentinels-only cut needs the sentinel's traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication";
 
 export interface NetworkDeps {
   majorityClientAddress: string;
@@ -217,9 +221,7 @@ export function createNetwork(
     },
     async partition(spec) {
       if (spec.cut === 'sentinels') {
-        throw abilityMissing(
-          "a sentinels-only cut needs the sentinel's traffic to have its own address; in a pod both containers share the pod IP and the sentinels monitor redis on the same port as replication",
-        );
+        throw abilityMissing(NO_SENTINELS_CUT);
       }
       const reason = backend.partitionUnavailable();
       if (reason) throw abilityMissing(reason);

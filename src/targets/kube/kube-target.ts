@@ -16,6 +16,7 @@ import { chaosMeshBackend } from './backends/chaos-mesh.ts';
 import { kindNodeBackend } from './backends/kind-node.ts';
 import { backendOps, createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
+import { claimsOfPod, kubeScale } from './scale.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
 
 export const FIELD_MANAGER = 'sentinel-chaos';
@@ -126,18 +127,7 @@ export async function applyManifests(
  * leaves them behind when the StatefulSet goes): put before the created objects, so they are deleted after them.
  */
 export function claimsOf(model: DeploymentModel, created: readonly ManifestObject[]): ManifestObject[] {
-  const sts = created.find((o) => o.kind === 'StatefulSet');
-  const templates = ((sts?.spec as { volumeClaimTemplates?: Array<{ metadata?: { name?: string } }> } | undefined)?.volumeClaimTemplates ?? [])
-    .map((t) => t.metadata?.name)
-    .filter((n): n is string => !!n);
-  return templates.flatMap((t) =>
-    model.podNames.map((pod) => ({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: `${t}-${pod}`, namespace: model.namespace },
-      __file: sts!.__file,
-    })),
-  );
+  return created.some((o) => o.kind === 'StatefulSet') ? model.podNames.flatMap((pod) => claimsOfPod(model, pod)) : [];
 }
 
 /** Delete what the harness created, newest first; never anything else. */
@@ -145,7 +135,151 @@ export async function deleteCreated(api: KubeApi, created: readonly ManifestObje
   for (const o of [...created].reverse()) await api.deleteObject(o).catch(() => {});
 }
 
-// eslint-disable-next-line max-lines-per-function -- over 120 lines only as Prettier wraps it; left for a split of its own
+/** Rollout: every replica of the StatefulSet ready and on the update revision, bounded. */
+async function waitForRollout(api: KubeApi, model: DeploymentModel, rolloutMs: number): Promise<void> {
+  const ns = model.namespace;
+  const deadline = performance.now() + rolloutMs;
+  for (;;) {
+    const sts = await api.getStatefulSet(ns, model.statefulSet);
+    if (
+      sts &&
+      sts.replicas === model.replicas &&
+      sts.readyReplicas >= sts.replicas &&
+      sts.updatedReplicas >= sts.replicas &&
+      sts.currentRevision === sts.updateRevision
+    )
+      return;
+    if (performance.now() > deadline)
+      throw new HarnessError(
+        'TIMEOUT',
+        `StatefulSet ${ns}/${model.statefulSet} not rolled out within ${rolloutMs} ms (${sts ? `${sts.readyReplicas}/${sts.replicas} ready` : 'not found'}): kubectl -n ${ns} describe statefulset ${model.statefulSet}`,
+      );
+    await sleep(KUBE_DEFAULTS.pollMs);
+  }
+}
+
+/** The StatefulSet's pod selector as k=v,...: the labels every pod the harness touches must carry. */
+export const podSelectorOf = (model: DeploymentModel): string =>
+  Object.entries(
+    (model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {},
+  )
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
+interface Forwarding {
+  /** The deployment's pods, changed in place by scaling. */
+  pods: Pod[];
+  forwarders: Map<string, PodForwarder>;
+  book: AddressBook;
+  local: (i: number) => string;
+  /** Forward pod `name` (ordinal i) and add it to `pods`. */
+  add(i: number, name: string): Promise<Pod>;
+  /** Close a removed pod's forward and drop it from `pods`. */
+  remove(name: string): Promise<void>;
+}
+
+/** One port-forward per pod on 127.0.<subnet>.<i+1>, Sentinel's announced names mapped to them. */
+async function forwardPods(opts: KubeOptions, cache: PodCache, cleanups: Array<() => Promise<void>>): Promise<Forwarding> {
+  const { model, api } = opts;
+  const ns = model.namespace;
+  const book = new AddressBook();
+  const dnsSuffix = `${model.headlessService}.${ns}.svc.cluster.local`;
+  const local = (i: number) => `127.0.${opts.subnet}.${i + 1}`;
+  const forwarders = new Map<string, PodForwarder>();
+  const pods: Pod[] = [];
+  const add = async (i: number, name: string): Promise<Pod> => {
+    const p = await api.getPod(ns, name);
+    cache.set(name, p);
+    const fqdn = `${name}.${dnsSuffix}`;
+    book.set({
+      pod: name,
+      names: [fqdn, `${name}.${model.headlessService}`, `${name}.${model.headlessService}.${ns}`, ...(p?.podIP ? [p.podIP] : [])],
+      local: local(i),
+    });
+    const f = new PodForwarder(api, ns, name, local(i), [model.redisPort, model.sentinelPort]);
+    await f.start().catch((e: Error) => {
+      throw new HarnessError('PORT_BUSY', `cannot listen on ${local(i)} for the port-forward of ${name}: ${e.message} (pick other addresses with --subnet N)`);
+    });
+    forwarders.set(name, f);
+    const pod: Pod = {
+      name,
+      ordinal: i,
+      node: p?.nodeName ?? '(not scheduled)',
+      redis: { host: fqdn, port: model.redisPort },
+      sentinel: { host: fqdn, port: model.sentinelPort },
+    };
+    pods.push(pod);
+    return pod;
+  };
+  const remove = async (name: string) => {
+    await forwarders.get(name)?.close();
+    forwarders.delete(name);
+    const i = pods.findIndex((p) => p.name === name);
+    if (i >= 0) pods.splice(i, 1);
+  };
+  cleanups.push(async () => {
+    for (const f of forwarders.values()) await f.close().catch(() => {});
+  });
+  for (const [i, name] of model.podNames.entries()) await add(i, name);
+  const uninstall = installResolver(book);
+  cleanups.push(async () => uninstall());
+  return { pods, forwarders, book, local, add, remove };
+}
+
+/** Pod watch (cache, addresses, nodes, the timeline) and the cluster's events. */
+async function watchDeployment(opts: KubeOptions, cache: PodCache, fw: Forwarding, tracker: PodEventTracker, cleanups: Array<() => Promise<void>>) {
+  const { model, api } = opts;
+  const stopWatch = await api.watchPods(model.namespace, podSelectorOf(model), (e) => {
+    cache.set(e.pod.name, e.type === 'DELETED' ? null : e.pod);
+    // Pods added by a scale-out are in fw.pods too.
+    const pod = fw.pods.find((x) => x.name === e.pod.name);
+    if (pod && e.pod.podIP) fw.book.addName(e.pod.podIP, fw.local(pod.ordinal));
+    if (pod && e.pod.nodeName) pod.node = e.pod.nodeName;
+    tracker.onPod(e);
+  });
+  cleanups.push(async () => stopWatch());
+  const stopEvents = await api.watchEvents(model.namespace, (e) => tracker.onClusterEvent(e));
+  cleanups.push(async () => stopEvents());
+}
+
+/** The controls over the chosen fault backend, their heals registered as cleanups. */
+function faultControls(opts: KubeOptions, cache: PodCache, fw: Forwarding, cleanups: Array<() => Promise<void>>) {
+  const { model, api } = opts;
+  const deps = {
+    api,
+    namespace: model.namespace,
+    model,
+    nodeShell: opts.nodeShell,
+    pollMs: KUBE_DEFAULTS.pollMs,
+    readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
+    runId: opts.runId ?? 'run',
+  };
+  const ops = backendOps(deps, cache);
+  const kindNode = kindNodeBackend(deps, ops);
+  const backend =
+    opts.faultBackend === 'chaos-mesh'
+      ? chaosMeshBackend(deps, ops, { runId: opts.runId ?? 'run', nodeFallback: opts.nodeShell ? kindNode : null, podSelector: podSelectorOf(model) })
+      : kindNode;
+  const controls = createControls(deps, cache, backend);
+  const majorityClientAddress = `127.0.${opts.subnet}.200`;
+  const network = createNetwork(
+    deps,
+    {
+      majorityClientAddress,
+      blockMajority: (pod, on) => (on ? fw.forwarders.get(pod)?.block(majorityClientAddress) : fw.forwarders.get(pod)?.unblock(majorityClientAddress)),
+    },
+    backend,
+  );
+  cleanups.push(
+    () => controls.restoreStrategy(),
+    () => controls.uncordonAll(),
+    () => controls.volumes.healAll(),
+    () => controls.resumeAll(),
+    () => network.healAll(),
+  );
+  return { controls, network, backend };
+}
+
 export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDeployment> {
   const { model, api } = opts;
   const ns = model.namespace;
@@ -176,104 +310,15 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
         `Secret ${ns}/${model.password.secret} has no key ${model.password.key}: create it (kubectl -n ${ns} create secret generic ${model.password.secret} --from-literal=${model.password.key}=...)`,
       );
     const secretPw = createSecretPassword(api, ns, model, secret);
-
-    // Rollout: every replica of the StatefulSet ready.
-    const rolloutMs = opts.rolloutTimeoutMs ?? KUBE_DEFAULTS.rolloutTimeoutMs;
-    const deadline = performance.now() + rolloutMs;
-    for (;;) {
-      const sts = await api.getStatefulSet(ns, model.statefulSet);
-      if (
-        sts &&
-        sts.replicas === model.replicas &&
-        sts.readyReplicas >= sts.replicas &&
-        sts.updatedReplicas >= sts.replicas &&
-        sts.currentRevision === sts.updateRevision
-      )
-        break;
-      if (performance.now() > deadline)
-        throw new HarnessError(
-          'TIMEOUT',
-          `StatefulSet ${ns}/${model.statefulSet} not rolled out within ${rolloutMs} ms (${sts ? `${sts.readyReplicas}/${sts.replicas} ready` : 'not found'}): kubectl -n ${ns} describe statefulset ${model.statefulSet}`,
-        );
-      await sleep(KUBE_DEFAULTS.pollMs);
-    }
+    await waitForRollout(api, model, opts.rolloutTimeoutMs ?? KUBE_DEFAULTS.rolloutTimeoutMs);
 
     const cache = new PodCache();
     const tracker = new PodEventTracker();
-    const selector = Object.entries(
-      (model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {},
-    )
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    const book = new AddressBook();
-    const dnsSuffix = `${model.headlessService}.${ns}.svc.cluster.local`;
-    const local = (i: number) => `127.0.${opts.subnet}.${i + 1}`;
-    const forwarders = new Map<string, PodForwarder>();
-    const pods: Pod[] = [];
-    for (const [i, name] of model.podNames.entries()) {
-      const p = await api.getPod(ns, name);
-      cache.set(name, p);
-      const fqdn = `${name}.${dnsSuffix}`;
-      book.set({
-        pod: name,
-        names: [fqdn, `${name}.${model.headlessService}`, `${name}.${model.headlessService}.${ns}`, ...(p?.podIP ? [p.podIP] : [])],
-        local: local(i),
-      });
-      const f = new PodForwarder(api, ns, name, local(i), [model.redisPort, model.sentinelPort]);
-      await f.start().catch((e: Error) => {
-        throw new HarnessError(
-          'PORT_BUSY',
-          `cannot listen on ${local(i)} for the port-forward of ${name}: ${e.message} (pick other addresses with --subnet N)`,
-        );
-      });
-      cleanups.push(() => f.close());
-      forwarders.set(name, f);
-      pods.push({
-        name,
-        ordinal: i,
-        node: p?.nodeName ?? '(not scheduled)',
-        redis: { host: fqdn, port: model.redisPort },
-        sentinel: { host: fqdn, port: model.sentinelPort },
-      });
-    }
-    const uninstall = installResolver(book);
-    cleanups.push(async () => uninstall());
-    const stopWatch = await api.watchPods(ns, selector, (e) => {
-      cache.set(e.pod.name, e.type === 'DELETED' ? null : e.pod);
-      const i = model.podNames.indexOf(e.pod.name);
-      if (i >= 0 && e.pod.podIP) book.addName(e.pod.podIP, local(i));
-      const pod = pods.find((x) => x.name === e.pod.name);
-      if (pod && e.pod.nodeName) pod.node = e.pod.nodeName;
-      tracker.onPod(e);
-    });
-    cleanups.push(async () => stopWatch());
-    const stopEvents = await api.watchEvents(ns, (e) => tracker.onClusterEvent(e));
-    cleanups.push(async () => stopEvents());
+    const fw = await forwardPods(opts, cache, cleanups);
+    await watchDeployment(opts, cache, fw, tracker, cleanups);
+    const { controls, network, backend } = faultControls(opts, cache, fw, cleanups);
 
-    const deps = { api, namespace: ns, model, nodeShell: opts.nodeShell, pollMs: KUBE_DEFAULTS.pollMs, readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs };
-    const ops = backendOps(deps, cache);
-    const kindNode = kindNodeBackend(deps, ops);
-    const backend =
-      opts.faultBackend === 'chaos-mesh'
-        ? chaosMeshBackend(deps, ops, { runId: opts.runId ?? 'run', nodeFallback: opts.nodeShell ? kindNode : null, podSelector: selector })
-        : kindNode;
-    const controls = createControls(deps, cache, backend);
-    const majorityClientAddress = `127.0.${opts.subnet}.200`;
-    const network = createNetwork(
-      deps,
-      {
-        majorityClientAddress,
-        blockMajority: (pod, on) => (on ? forwarders.get(pod)?.block(majorityClientAddress) : forwarders.get(pod)?.unblock(majorityClientAddress)),
-      },
-      backend,
-    );
-    cleanups.push(
-      () => controls.restoreStrategy(),
-      () => controls.uncordonAll(),
-      () => controls.resumeAll(),
-      () => network.healAll(),
-    );
-
+    const { pods, local } = fw;
     await waitForConvergence(
       { pods, password: secretPw.password, masterName: model.masterName },
       { timeoutMs: opts.convergeTimeoutMs ?? KUBE_DEFAULTS.convergeTimeoutMs },
@@ -292,9 +337,24 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
       setPassword: (next: string) => secretPw.setPassword(next),
       downAfterMs: downAfter,
       podControl: controls.podControl,
+      faultBackend: backend.name,
       nodes: controls.nodes,
       pause: controls.pause,
       network,
+      volumes: controls.volumes,
+      scale: kubeScale({
+        api,
+        model,
+        pods,
+        add: fw.add,
+        remove: fw.remove,
+        pollMs: KUBE_DEFAULTS.pollMs,
+        readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
+      }),
+      // Only the chaos-mesh backend has these; without them the faults needing them are skipped with the reason.
+      ...(backend.dns ? { dns: backend.dns } : {}),
+      ...(backend.clock ? { clock: backend.clock } : {}),
+      ...(backend.stress ? { stress: backend.stress } : {}),
       podEvents: { subscribe: (fn: (e: PodTimelineEvent) => void) => tracker.subscribe(fn) },
       redisVersion: version,
       describe: () => ({

@@ -4,13 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { HarnessError } from '../../errors.ts';
-import { KUBE_FLAG_DEFAULTS, type TargetOptions } from '../options.ts';
+import { KUBE_FLAG_DEFAULTS, type KubeFlags, type TargetOptions } from '../options.ts';
 import type { StartedDeployment } from '../target.ts';
 import type { KubeApi, NodeShell } from './api.ts';
 import type { FaultBackendChoice, FaultBackendName } from './backends/backend.ts';
-import { chaosMeshInstalled } from './backends/chaos-mesh.ts';
+import { chaosMeshInstalled, downChaosObjects, downLines, type ChaosObjectOptions } from './backends/chaos-mesh.ts';
 import { CHAOS_MESH_VERSION } from './backends/chaos-mesh-schema.ts';
 import { clientNodeApi } from './client-node.ts';
+import { downCordons } from './cordon.ts';
+import { downHelperPods } from './volumes.ts';
 import { checkContext } from './guard.ts';
 import { dockerNodeShell, kindClusterName, kindProvider, type ClusterProvider } from './kind.ts';
 import { startKubeDeployment, type KubeOptions } from './kube-target.ts';
@@ -156,4 +158,44 @@ export async function startKubeTarget(o: TargetOptions, deps: TargetDeps): Promi
     if (!exists) await deps.provider.delete(name);
     throw e;
   }
+}
+
+export interface KubeDownOptions {
+  target: 'kind' | 'kube';
+  /** The manifests' namespace: where the run created its objects. */
+  namespace: string;
+  kube: Partial<KubeFlags>;
+  /** Only this run's objects (its id); all the harness labelled otherwise. */
+  runId?: string;
+  chaos?: ChaosObjectOptions;
+}
+
+/**
+ * `down --target kube|kind`: what a SIGKILLed run left in the cluster: its volume helper pods (by label), its Chaos Mesh
+ * objects, deleted finalizer-safely (escalated only when stuck past the bound), the nodes it cordoned (by annotation). No context guard: it only removes objects carrying the harness's label.
+ */
+export async function downKubeTarget(o: KubeDownOptions, deps: TargetDeps): Promise<{ lines: string[]; ok: boolean }> {
+  const flags = { ...KUBE_FLAG_DEFAULTS, ...o.kube };
+  let kc: KubeConfig;
+  if (o.target === 'kube') kc = await loadContext(kubeconfigPath(flags.kubeconfig), flags.context);
+  else {
+    const reason = await deps.provider.unavailableReason();
+    if (reason) throw new HarnessError('TARGET_UNAVAILABLE', reason);
+    const name = await kindClusterName(flags.kindConfig);
+    if (!(await deps.provider.exists(name))) return { lines: [`kind cluster ${name} does not exist: nothing to remove`], ok: true };
+    kc = new KubeConfig();
+    kc.loadFromString(await deps.provider.kubeconfig(name));
+    kc.setCurrentContext(`kind-${name}`);
+  }
+  const context = kc.getCurrentContext();
+  const api = await connect(kc, deps, { allowContexts: [context], namespace: null });
+  if (!(await api.namespaceExists(o.namespace)))
+    return { lines: [`namespace ${o.namespace} does not exist in context ${context}: nothing to remove`], ok: true };
+  // Helper pods first (they may hold a claim), then the chaos objects, then the nodes the run cordoned (drain, volume change).
+  const helpers = await downHelperPods(api, o.namespace, o.runId);
+  const r = await downChaosObjects(api, o.namespace, { ...o.chaos, ...(o.runId ? { runId: o.runId } : {}) });
+  const chaos = downLines(r, o.namespace);
+  if (chaos.length === 0) chaos.push(`no Chaos Mesh objects of sentinel-chaos${o.runId ? ` run ${o.runId}` : ''} in ${o.namespace} (context ${context})`);
+  const nodes = await downCordons(api, o.runId);
+  return { lines: [...helpers, ...chaos, ...nodes], ok: r.stuck.length === 0 };
 }

@@ -52,6 +52,8 @@ describe('runTrial against a fake deployment', () => {
     expect(result.message).toBeUndefined();
     expect(result.verdict).toBe('pass');
     expect(result.message).toBeUndefined();
+    // No fault backend of its own: the target made the fault.
+    expect(result.faultBackend).toBe('fake');
     expect(phases).toEqual(['converge', 'warm-up', 'fault: kill-pod', 'failover', 'heal', 'converge after heal', 'read back']);
     expect(marks(result)).toEqual(['converged', 'workload-start', 'inject', 'landed', 'heal', 'healed', 'rejoined', 'converged-after-heal', 'workload-stop']);
     expect(result.checks.map((c) => c.name)).toEqual([
@@ -160,9 +162,18 @@ describe('runTrial against a fake deployment', () => {
     expect(end).toEqual({ kind: 'skipped', reason: 'the fake target cannot partition the network' });
     expect(result.verdict).toBe('skipped');
     expect(result.message).toBe('skipped: the fake target cannot partition the network');
+    expect(result.faultBackend).toBe('fake');
     expect(phases.at(-1)).toBe('fault: partition');
     expect(marks(result)).not.toContain('inject');
     expect(world.calls).toEqual([]);
     expect(world.closed).toEqual({ observer: true, sampler: true, clients: 2 });
+  });
+
+  it("the journal names the deployment's fault backend for each trial (kind / kube), skipped ones included", async () => {
+    for (const yaml of [MASTER_KILL, PARTITION]) {
+      const { world, ctx } = setup(yaml);
+      const { result } = await runTrial({ ...ctx, deployment: { ...fakeDeployment(world), faultBackend: 'chaos-mesh' } }, fakeTrialIo(world));
+      expect(result.faultBackend).toBe('chaos-mesh');
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The fault backend seam of the kube targets: how a container is killed, a process paused and a pod
 // partitioned. kind-node acts from the pod's node (docker exec, nsenter); chaos-mesh creates Chaos Mesh objects.
 import type { DeploymentModel } from '../../../config/manifests.ts';
-import type { ContainerName, Partition, ProcessPause } from '../../target.ts';
+import type { ClockControl, ContainerName, DnsControl, Partition, ProcessPause, StressControl } from '../../target.ts';
 import type { KubeApi, KubePod, NodeShell } from '../api.ts';
 
 export const FAULT_BACKEND_CHOICES = ['auto', 'chaos-mesh', 'kind-node'] as const;
@@ -17,6 +17,8 @@ export interface ControlDeps {
   pollMs: number;
   /** How long start() waits for a recreated pod to be Ready. */
   readyTimeoutMs: number;
+  /** The run id: recorded on what the run changes outside its objects (nodes it cordons, helper pods). */
+  runId?: string;
 }
 
 /** What a backend is given besides the deps: the pod as the API server has it now, and a bounded wait. */
@@ -38,4 +40,8 @@ export interface FaultBackend {
   partition(isolate: string, blockMajority: (on: boolean) => void): Promise<Partition>;
   /** Undo everything still in place (heals on SIGINT and teardown). */
   healAll(): Promise<void>;
+  /** Abilities only some backends have (chaos-mesh: DNSChaos / NetworkChaos, TimeChaos, StressChaos); absent: the faults needing them are skipped. */
+  readonly dns?: DnsControl;
+  readonly clock?: ClockControl;
+  readonly stress?: StressControl;
 }

@@ -70,6 +70,18 @@ export function networkPartition(c: ChaosContext, victim: string, peers: readonl
   });
 }
 
+/** The pods cannot reach the cluster DNS Service (its cluster IP, dropped in their network namespaces): every lookup times out, as with a frozen server. */
+export function dnsUnreachable(c: ChaosContext, pods: readonly string[], dnsIPs: readonly string[]): CustomObject {
+  return object(c, 'NetworkChaos', chaosName(c.runId, 'dns-down', 'pods'), {
+    action: 'partition',
+    direction: 'to',
+    mode: 'all',
+    selector: podsSelector(c.namespace, pods),
+    // Never empty: a partition with neither target nor externalTargets drops all of the pods' traffic.
+    externalTargets: [...dnsIPs],
+  });
+}
+
 /** A lossy link between `victim` and `peers`: `lossPercent` of packets dropped both ways. */
 export function networkLoss(c: ChaosContext, victim: string, peers: readonly string[], lossPercent: number, correlationPercent = 0): CustomObject {
   return object(c, 'NetworkChaos', chaosName(c.runId, 'loss', victim), {
@@ -131,12 +143,19 @@ export function timeSkew(c: ChaosContext, pod: string, container: string, offset
   });
 }
 
-/** DNS answers for `patterns` fail (error) or are random (random) inside the pod. */
-export function dnsFault(c: ChaosContext, pod: string, action: 'error' | 'random', patterns: readonly string[]): CustomObject {
-  return object(c, 'DNSChaos', chaosName(c.runId, `dns-${action}`, pod), {
+/** DNS answers for `patterns` fail (error: SERVFAIL from Chaos Mesh's DNS server) or are random (random) for the lookups of `pods`. */
+export function dnsFault(
+  c: ChaosContext,
+  pods: string | readonly string[],
+  action: 'error' | 'random',
+  patterns: readonly string[],
+  what = 'pods',
+): CustomObject {
+  const list = typeof pods === 'string' ? [pods] : [...pods];
+  return object(c, 'DNSChaos', chaosName(c.runId, `dns-${action}`, typeof pods === 'string' ? pods : what), {
     action,
     mode: 'all',
-    selector: podsSelector(c.namespace, [pod]),
+    selector: podsSelector(c.namespace, list),
     patterns: [...patterns],
   });
 }

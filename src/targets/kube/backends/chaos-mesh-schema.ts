@@ -3,7 +3,9 @@
 // (tag v2.8.3, config/crd/bases/chaos-mesh.org_{networkchaos,podchaos,stresschaos,timechaos,dnschaos}.yaml):
 // only the fields the harness sets, with the CRDs' types, enums and required lists. Stricter than the API
 // server on purpose: unknown fields are rejected here (the API server would prune them silently), and
-// durations must parse as Go durations (Chaos Mesh's webhook checks that; the CRD has no pattern).
+// durations must parse as Go durations (Chaos Mesh's webhook checks that; the CRD has no pattern), and
+// TimeChaos clockIds are limited to the Linux clock names (the CRD takes any string). Checked field by field
+// against the v2.8.3 CRD files (type, enum, required) when this subset was last changed.
 
 export interface JsonSchema {
   type?: 'object' | 'string' | 'integer' | 'array';
@@ -61,9 +63,14 @@ export const CHAOS_MESH_SCHEMAS: Record<string, JsonSchema> = {
     required: ['action', 'mode', 'selector'],
     additionalProperties: false,
     properties: {
-      ...COMMON,
+      // NetworkChaos acts on the pod's network namespace: it has no containerNames.
+      mode: COMMON.mode,
+      value: COMMON.value,
+      selector: COMMON.selector,
+      duration: COMMON.duration,
       action: { type: 'string', enum: ['netem', 'delay', 'loss', 'duplicate', 'corrupt', 'partition', 'bandwidth'] },
       direction: { type: 'string', enum: ['to', 'from', 'both'] },
+      externalTargets: { type: 'array', items: { type: 'string' } },
       target: {
         type: 'object',
         required: ['mode', 'selector'],

@@ -3,11 +3,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../../errors.ts';
 import { onInterrupt } from '../../../process/interrupt.ts';
-import type { Partition } from '../../target.ts';
-import type { CustomObject, CustomObjectRef, KubeApi } from '../api.ts';
+import type { HeldFault, Partition } from '../../target.ts';
+import type { CustomObject, CustomObjectRef, CustomObjectState, KubeApi } from '../api.ts';
 import type { BackendOps, ControlDeps, FaultBackend } from './backend.ts';
+import { chaosMeshDns } from './chaos-mesh-dns.ts';
 import {
+  CHAOS_GROUP,
   CHAOS_KINDS,
+  CHAOS_VERSION,
   chaosRef,
   containerKill,
   MANAGED_SELECTOR,
@@ -16,12 +19,20 @@ import {
   RUN_LABEL,
   dnsPart,
   selectedPods,
+  stress,
+  timeSkew,
   type ChaosKind,
 } from './chaos-mesh-objects.ts';
 import { CHAOS_MESH_VERSION, validateChaosObject } from './chaos-mesh-schema.ts';
 import { NO_NODE_ACCESS } from './kind-node.ts';
 
 export const CHAOS_MESH_DEFAULTS = { injectTimeoutMs: 15_000, deleteTimeoutMs: 30_000, interruptDeleteTimeoutMs: 3000, pollMs: 250 } as const;
+
+/** Chaos Mesh's annotation (controllers/common/finalizers): with the value forced its controller drops the finalizer of a deleted object without recovering the fault. */
+export const CLEAN_FINALIZER = 'chaos-mesh.chaos-mesh.org/cleanFinalizer';
+
+/** How a deleted object went: recovered by the controller, released by it on cleanFinalizer=forced (not recovered), or freed by removing its finalizers. */
+export type RemovedHow = 'recovered' | 'forced' | 'finalizers-removed';
 
 /** The command that releases an object held by its finalizers, for when the Chaos Mesh controller never does. */
 export const finalizerFix = (ref: CustomObjectRef): string =>
@@ -86,26 +97,59 @@ export class ChaosObjects {
     }
   }
 
-  /** Delete and wait until it is gone; still there after the bound (a finalizer the controller does not release) throws with the kubectl fix. */
-  async remove(ref: CustomObjectRef, timeoutMs = this.o.deleteTimeoutMs): Promise<void> {
-    await this.api.deleteCustomObject(ref);
+  /** Polls until the object is gone (true) or `timeoutMs` passed (false, with its last state). */
+  private async gone(ref: CustomObjectRef, timeoutMs: number): Promise<{ gone: true } | { gone: false; state: CustomObjectState }> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const s = await this.api.getCustomObject(ref);
-      if (!s) break;
-      if (performance.now() > deadline) {
-        throw new HarnessError(
-          'TIMEOUT',
-          `${refText(ref)} in ${ref.namespace} was still there ${timeoutMs} ms after its deletion${s.finalizers.length ? `, held by finalizers ${s.finalizers.join(', ')}` : ''} (the Chaos Mesh controller has not recovered it): if the controller is gone, release it with: ${finalizerFix(ref)}`,
-        );
-      }
+      if (!s) return { gone: true };
+      if (performance.now() > deadline) return { gone: false, state: s };
       await sleep(this.o.pollMs);
     }
+  }
+
+  private forget(ref: CustomObjectRef): void {
     this.active.delete(refText(ref));
     if (this.active.size === 0) {
       this.unregister?.();
       this.unregister = null;
     }
+  }
+
+  /**
+   * Delete and wait until it is gone: the finalizer holds it until the controller has recovered the fault.
+   * Still there after the bound: without `escalate` it throws with the fix; with it (down), Chaos Mesh's own
+   * escape is used first (annotation cleanFinalizer=forced: the controller drops its finalizer without recovering),
+   * then, if no controller acts on that either, the finalizers are removed. Returns how the object went.
+   */
+  async remove(ref: CustomObjectRef, timeoutMs = this.o.deleteTimeoutMs, escalate = false): Promise<RemovedHow> {
+    await this.api.deleteCustomObject(ref);
+    let w = await this.gone(ref, timeoutMs);
+    if (w.gone) {
+      this.forget(ref);
+      return 'recovered';
+    }
+    const held = w.state.finalizers.length ? `, held by finalizers ${w.state.finalizers.join(', ')}` : '';
+    const stuck = `${refText(ref)} in ${ref.namespace} was still there ${timeoutMs} ms after its deletion${held} (the Chaos Mesh controller has not recovered it)`;
+    if (!escalate) throw new HarnessError('TIMEOUT', `${stuck}: if the controller is gone, release it with: ${finalizerFix(ref)}`);
+    this.o.log(`${stuck}: asking Chaos Mesh to drop its finalizer without recovering (annotation ${CLEAN_FINALIZER}=forced)`);
+    await this.api.patchCustomObjectMetadata(ref, { annotations: { [CLEAN_FINALIZER]: 'forced' } });
+    w = await this.gone(ref, timeoutMs);
+    if (w.gone) {
+      this.forget(ref);
+      return 'forced';
+    }
+    this.o.log(`${refText(ref)}: no controller acted on ${CLEAN_FINALIZER}=forced within ${timeoutMs} ms: removing its finalizers`);
+    await this.api.patchCustomObjectMetadata(ref, { finalizers: null });
+    w = await this.gone(ref, timeoutMs);
+    if (w.gone) {
+      this.forget(ref);
+      return 'finalizers-removed';
+    }
+    throw new HarnessError(
+      'TIMEOUT',
+      `${refText(ref)} in ${ref.namespace} is still there with its finalizers removed: kubectl -n ${ref.namespace} get ${ref.plural}.${ref.group} ${ref.name} -o yaml`,
+    );
   }
 
   /** Delete every object still in place; those that stay are reported with the fix, never skipped silently. */
@@ -135,25 +179,32 @@ export async function chaosMeshInstalled(api: KubeApi): Promise<{ installed: boo
 }
 
 export interface DownResult {
+  /** Deleted once the controller recovered them ("Kind/name"). */
   removed: string[];
+  /** Stuck past the bound, then released without recovery: the pods they named may still carry the fault. */
+  forced: Array<{ object: string; how: Exclude<RemovedHow, 'recovered'>; pods: string[] }>;
   /** Each with the reason and the kubectl fix. */
   stuck: string[];
 }
 
-/** `down --target kube`: every Chaos Mesh object the harness labelled in the namespace (a SIGKILLed run's), deleted finalizer-safely. */
+/**
+ * `down --target kube|kind`: every Chaos Mesh object the harness labelled in the namespace (a SIGKILLed run's, or
+ * one run's with `runId`), deleted; one the controller does not release within the bound is escalated (see remove).
+ */
 export async function downChaosObjects(api: KubeApi, namespace: string, o: ChaosObjectOptions & { runId?: string } = {}): Promise<DownResult> {
   const objects = new ChaosObjects(api, o);
   const selector = o.runId ? `${MANAGED_SELECTOR},${RUN_LABEL}=${dnsPart(o.runId)}` : MANAGED_SELECTOR;
-  const result: DownResult = { removed: [], stuck: [] };
+  const result: DownResult = { removed: [], forced: [], stuck: [] };
   for (const kind of Object.keys(CHAOS_KINDS) as ChaosKind[]) {
     const plural = CHAOS_KINDS[kind];
-    if (!(await api.crdExists(`${plural}.chaos-mesh.org`))) continue;
-    const found = await api.listCustomObjects({ group: 'chaos-mesh.org', version: 'v1alpha1', plural, namespace }, selector);
+    if (!(await api.crdExists(`${plural}.${CHAOS_GROUP}`))) continue;
+    const found = await api.listCustomObjects({ group: CHAOS_GROUP, version: CHAOS_VERSION, plural, namespace }, selector);
     for (const s of found) {
       const ref = chaosRef(kind, namespace, s.name);
       try {
-        await objects.remove(ref);
-        result.removed.push(`${kind}/${s.name}`);
+        const how = await objects.remove(ref, undefined, true);
+        if (how === 'recovered') result.removed.push(`${kind}/${s.name}`);
+        else result.forced.push({ object: `${kind}/${s.name}`, how, pods: s.pods });
       } catch (e) {
         result.stuck.push((e as Error).message);
       }
@@ -162,8 +213,26 @@ export async function downChaosObjects(api: KubeApi, namespace: string, o: Chaos
   return result;
 }
 
-const NO_PAUSE =
-  "Chaos Mesh has no SIGSTOP: PodChaos pod-failure swaps the containers' image for a pause image (the process is killed and restarted, not frozen) and StressChaos only adds load; a pause " +
+/** down's report, one line each; a forced removal names the pods to recreate (a new pod has none of the fault's rules or processes). */
+export function downLines(r: DownResult, namespace: string): string[] {
+  return [
+    ...r.removed.map((x) => `deleted ${x} (recovered by Chaos Mesh)`),
+    ...r.forced.map(
+      (f) =>
+        `deleted ${f.object} WITHOUT recovery (${f.how === 'forced' ? `${CLEAN_FINALIZER}=forced` : 'its finalizers removed: no Chaos Mesh controller answered'}): ${f.pods.length ? `its fault may still be in ${f.pods.join(', ')}; recreate them: kubectl -n ${namespace} delete pod ${[...new Set(f.pods)].join(' ')}` : 'it named no pods'}`,
+    ),
+    ...r.stuck.map((x) => `not deleted: ${x}`),
+  ];
+}
+
+/**
+ * Why Chaos Mesh cannot pause (from the v2.8.3 CRDs): PodChaos offers pod-kill, pod-failure and container-kill only
+ * (pod-failure swaps the image for a pause image: the process is killed, not frozen); the one signal action is
+ * PhysicalMachineChaos process (chaosd on a physical machine, not a pod); a NetworkChaos partition leaves the
+ * process running (its timers fire, local connections work, new connections are dropped rather than queued).
+ */
+export const NO_PAUSE =
+  'Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure (the image swapped for a pause image: killed and restarted, not frozen) and container-kill; its only signal action (PhysicalMachineChaos process) acts through chaosd on physical machines; a NetworkChaos partition leaves the process running. A SIGSTOP pause ' +
   NO_NODE_ACCESS;
 
 export interface ChaosMeshBackendOptions extends ChaosObjectOptions {
@@ -188,9 +257,36 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
       );
   };
   const active = new Set<Partition>();
+  /** Guarded create, proven by AllInjected; removed again when the proof fails. */
+  const inject = async (obj: CustomObject) => {
+    await guard(obj);
+    const ref = await objects.create(obj);
+    try {
+      await objects.proveInjected(ref);
+    } catch (e) {
+      await objects.remove(ref).catch(() => {});
+      throw e;
+    }
+    return ref;
+  };
+  const remove = (ref: CustomObjectRef) => objects.remove(ref);
+  /** A held object: its heal deletes it (once) and waits until Chaos Mesh has recovered it. */
+  const held = async (obj: CustomObject, what: string): Promise<HeldFault> => {
+    const ref = await inject(obj);
+    let healing: Promise<unknown> | null = null;
+    return { description: `${obj.kind} ${ref.name}: ${what} (injected: AllInjected)`, heal: async () => void (await (healing ??= remove(ref))) };
+  };
   return {
     name: 'chaos-mesh',
     objects,
+    dns: chaosMeshDns(d, ctx, inject, remove),
+    clock: {
+      // The offset is proven by Chaos Mesh's status only: processes exec'd later into the container do not carry it, so it cannot be read back from outside.
+      skew: (pod, container, offsetMs) => held(timeSkew(ctx, pod, container, offsetMs), `CLOCK_REALTIME of ${pod}/${container} shifted by ${offsetMs} ms`),
+    },
+    stress: {
+      stress: (pod, container, spec) => held(stress(ctx, pod, container, spec), `stress workers in ${pod}/${container} (${JSON.stringify(spec)})`),
+    },
     async killContainer(name, container) {
       const before = await ops.must(name);
       const c0 = before.containers.find((c) => c.name === container);

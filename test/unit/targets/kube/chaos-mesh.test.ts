@@ -5,7 +5,7 @@ import path from 'node:path';
 import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { runInterruptCleanups } from '../../../../src/process/interrupt.ts';
 import { backendOps, createControls, createNetwork, PodCache } from '../../../../src/targets/kube/controls.ts';
-import { chaosMeshBackend, downChaosObjects, finalizerFix } from '../../../../src/targets/kube/backends/chaos-mesh.ts';
+import { chaosMeshBackend, downChaosObjects, downLines, finalizerFix } from '../../../../src/targets/kube/backends/chaos-mesh.ts';
 import { containerKill, dnsFault, networkLoss, networkPartition, podKill, stress, timeSkew } from '../../../../src/targets/kube/backends/chaos-mesh-objects.ts';
 import { validateChaosObject } from '../../../../src/targets/kube/backends/chaos-mesh-schema.ts';
 import { kindNodeBackend } from '../../../../src/targets/kube/backends/kind-node.ts';
@@ -132,7 +132,7 @@ describe('the chaos-mesh fault backend', () => {
   it("pause: no Chaos Mesh equivalent of SIGSTOP: skipped with the reason without a node shell, kind-node's with one", async () => {
     await expect(setup().pause.pause('redis-0', 'redis')).rejects.toMatchObject({
       code: 'ABILITY_MISSING',
-      message: expect.stringMatching(/Chaos Mesh has no SIGSTOP/),
+      message: expect.stringMatching(/Chaos Mesh cannot freeze a process in a pod: PodChaos has only pod-kill, pod-failure .* and container-kill/),
     });
     const withShell = setup({}, true);
     await withShell.pause.pause('redis-0', 'redis');
@@ -166,6 +166,95 @@ describe('the chaos-mesh fault backend', () => {
   });
 });
 
+describe('the chaos-mesh backend: DNS, clock and stress abilities', () => {
+  it('dns pause: NetworkChaos partition to the kube-dns cluster IP from every pod, proven by a lookup timing out; resume deletes it and proves answers', async () => {
+    const { api, backend: b } = setup();
+    api.resolveLikeCluster();
+    await b.dns!.pause();
+    const obj = [...api.custom.values()][0]!.obj;
+    expect(validateChaosObject(obj)).toEqual([]);
+    expect(obj).toMatchObject({
+      kind: 'NetworkChaos',
+      metadata: { name: `sc-${ctx.runId}-dns-down-pods` },
+      spec: { action: 'partition', direction: 'to', externalTargets: ['10.96.0.10'], selector: { pods: { [model.namespace]: model.podNames } } },
+    });
+    expect(api.calls).toContain('get service kube-system/kube-dns');
+    expect(api.calls.some((c) => /exec redis-0\/redis timeout 2 getent hosts kubernetes.default.svc.cluster.local/.test(c))).toBe(true);
+    expect(await b.dns!.query('redis-1.redis-headless.matrix.svc.cluster.local')).toBe('ETIMEOUT');
+    await b.dns!.resume();
+    expect(api.custom.size).toBe(0);
+    expect(await b.dns!.query('redis-1.redis-headless.matrix.svc.cluster.local')).toEqual(['10.244.1.5']);
+  });
+
+  it("dns removeRecord: DNSChaos error for the pod's names, proven by NXDOMAIN from another pod; restore deletes it", async () => {
+    const { api, backend } = setup();
+    api.resolveLikeCluster();
+    const name = `redis-0.redis-headless.${model.namespace}.svc.cluster.local`;
+    const r = await backend.dns!.removeRecord(name);
+    const obj = [...api.custom.values()][0]!.obj;
+    expect(validateChaosObject(obj)).toEqual([]);
+    expect(obj).toMatchObject({ kind: 'DNSChaos', spec: { action: 'error', patterns: ['redis-0.redis-headless*'] } });
+    // The owner of the name is not selected: only the other pods' lookups fail.
+    expect((obj.spec.selector as { pods: Record<string, string[]> }).pods).toEqual({ [model.namespace]: ['redis-1', 'redis-2'] });
+    // Looked up from a pod other than the one whose record is gone.
+    expect(api.calls.some((c) => c.startsWith(`exec redis-1/redis timeout 2 getent hosts ${name}`))).toBe(true);
+    await r.restore();
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('dns pause without a kube-dns Service: skipped with the reason, nothing created', async () => {
+    const { api, backend } = setup();
+    api.getServiceClusterIP = async () => null;
+    await expect(backend.dns!.pause()).rejects.toMatchObject({ code: 'ABILITY_MISSING', message: expect.stringMatching(/kube-system\/kube-dns/) });
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('clock skew and stress: TimeChaos / StressChaos validated, held until the heal, which deletes them; the kind-node backend has neither', async () => {
+    const { api, backend } = setup({ finalizerGets: 1 });
+    const t = await backend.clock!.skew('redis-0', 'sentinel', 30_000);
+    const s = await backend.stress!.stress('redis-0', 'redis', { cpuWorkers: 2, cpuLoad: 100 });
+    const objs = [...api.custom.values()].map((c) => c.obj);
+    for (const o of objs) expect(validateChaosObject(o), o.kind).toEqual([]);
+    expect(objs.map((o) => [o.kind, o.spec])).toEqual([
+      [
+        'TimeChaos',
+        {
+          mode: 'all',
+          selector: { namespaces: [model.namespace], pods: { [model.namespace]: ['redis-0'] } },
+          containerNames: ['sentinel'],
+          timeOffset: '30000ms',
+          clockIds: ['CLOCK_REALTIME'],
+        },
+      ],
+      [
+        'StressChaos',
+        {
+          mode: 'all',
+          selector: { namespaces: [model.namespace], pods: { [model.namespace]: ['redis-0'] } },
+          containerNames: ['redis'],
+          stressors: { cpu: { workers: 2, load: 100 } },
+        },
+      ],
+    ]);
+    expect(t.description).toMatch(/^TimeChaos sc-.*-time-redis-0: CLOCK_REALTIME of redis-0\/sentinel shifted by 30000 ms/);
+    await t.heal();
+    await t.heal();
+    await s.heal();
+    expect(api.calls.filter((c) => c.startsWith('delete '))).toHaveLength(2);
+    expect(api.custom.size).toBe(0);
+    const deps = { api, namespace: model.namespace, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 500 };
+    const kindNode = kindNodeBackend(deps, backendOps(deps, new PodCache()));
+    expect([kindNode.dns, kindNode.clock, kindNode.stress]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("an object selecting a pod without the manifests' labels is refused for every kind", async () => {
+    const { api, backend } = setup({ unlabelled: ['redis-2'] });
+    await expect(backend.stress!.stress('redis-2', 'redis', { cpuWorkers: 1 })).rejects.toThrow(/refusing to create StressChaos/);
+    await expect(backend.dns!.pause()).rejects.toThrow(/refusing to create NetworkChaos\/.*redis-2/);
+    expect(api.calls.filter((c) => c.startsWith('create'))).toEqual([]);
+  });
+});
+
 describe('down --target kube and auto-detection', () => {
   it('down lists by the managed-by label and deletes what a SIGKILLed run left, never unlabelled objects', async () => {
     const api = new FakeKube({ pods: model.podNames, crds: CRDS });
@@ -182,15 +271,55 @@ describe('down --target kube and auto-detection', () => {
     expect(api.calls).toContain('list networkchaos app.kubernetes.io/managed-by=sentinel-chaos');
   });
 
-  it('down reports an object stuck on its finalizer with the fix', async () => {
+  it('down escalates only an object stuck past the bound: cleanFinalizer=forced first, and names the pods that may still carry the fault', async () => {
     const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity });
     await api.createCustomObject(
       { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' },
       containerKill(ctx, 'redis-0', 'redis'),
     );
     const r = await downChaosObjects(api, model.namespace, fast);
+    const name = `sc-${ctx.runId}-kill-redis-redis-0`;
+    expect(r).toEqual({ removed: [], forced: [{ object: `PodChaos/${name}`, how: 'forced', pods: ['redis-0'] }], stuck: [] });
+    // delete first, the annotation only after the bound, never a finalizer patch while the controller answers.
+    const mine = api.calls.filter((c) => c.includes(name));
+    expect(mine).toEqual([
+      `create PodChaos/${name} in ${model.namespace}`,
+      `delete podchaos/${name}`,
+      `patch podchaos/${name} metadata {"annotations":{"chaos-mesh.chaos-mesh.org/cleanFinalizer":"forced"}}`,
+    ]);
+    expect(api.custom.size).toBe(0);
+    expect(downLines(r, model.namespace)).toEqual([
+      `deleted PodChaos/${name} WITHOUT recovery (chaos-mesh.chaos-mesh.org/cleanFinalizer=forced): its fault may still be in redis-0; recreate them: kubectl -n ${model.namespace} delete pod redis-0`,
+    ]);
+  });
+
+  it('down with no Chaos Mesh controller left: the finalizers are removed after the annotation went unanswered', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity, controllerGone: true });
+    await api.createCustomObject(
+      { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'networkchaos' },
+      networkPartition(ctx, 'redis-1', ['redis-0', 'redis-2']),
+    );
+    const r = await downChaosObjects(api, model.namespace, fast);
+    expect(r.forced).toEqual([
+      { object: `NetworkChaos/sc-${ctx.runId}-partition-redis-1`, how: 'finalizers-removed', pods: ['redis-1', 'redis-0', 'redis-2'] },
+    ]);
+    expect(api.calls.filter((c) => c.startsWith('patch')).map((c) => c.replace(/^patch \S+ /, ''))).toEqual([
+      'metadata {"annotations":{"chaos-mesh.chaos-mesh.org/cleanFinalizer":"forced"}}',
+      'metadata {"finalizers":null}',
+    ]);
+    expect(api.custom.size).toBe(0);
+  });
+
+  it('down reports an object that survives even the finalizer patch, with the command to look at it', async () => {
+    const api = new FakeKube({ pods: model.podNames, crds: CRDS, finalizerGets: Infinity, controllerGone: true });
+    api.patchCustomObjectMetadata = async () => {};
+    await api.createCustomObject(
+      { group: 'chaos-mesh.org', version: 'v1alpha1', namespace: model.namespace, plural: 'podchaos' },
+      containerKill(ctx, 'redis-0', 'redis'),
+    );
+    const r = await downChaosObjects(api, model.namespace, fast);
     expect(r.removed).toEqual([]);
-    expect(r.stuck[0]).toMatch(/finalizers chaos-mesh\/records.*kubectl -n \S+ patch podchaos.chaos-mesh.org/);
+    expect(r.stuck[0]).toMatch(/still there with its finalizers removed: kubectl -n \S+ get podchaos.chaos-mesh.org/);
   });
 
   it('auto picks chaos-mesh when its CRDs are installed, kind-node otherwise; chaos-mesh without them is exit 2 with the helm fix', async () => {
@@ -223,10 +352,57 @@ describe('guard rails on the CLI side', async () => {
   it('--dry-run lists the backend, the objects each scenario would create and the blast radius', () => {
     const text = dryRunText('kube', { context: 'kind-x', allowContext: [], kindConfig: 'k.yaml', faultBackend: 'chaos-mesh', maxDisruption: 1 }, scenarios, 1);
     expect(text).toContain('fault backend: chaos-mesh');
-    expect(text).toMatch(/chaos-mesh: creates NetworkChaos sc-<run>-partition-<victim>: action partition, direction both/);
-    expect(text).toMatch(/chaos-mesh: creates PodChaos sc-<run>-kill-sentinel-<replica> ×2/);
+    expect(text).toMatch(/backend chaos-mesh: Chaos Mesh\n {4}creates NetworkChaos sc-<run>-partition-<victim>: partition, direction both/);
+    expect(text).toMatch(/creates PodChaos sc-<run>-kill-sentinel-<pod> \(×2, the replicas\)/);
     expect(text).toContain('pods disrupted at once: 3 (over --max-disruption 1: the run would be refused)');
-    expect(text).toMatch(/blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels/);
+    expect(text).toMatch(
+      /blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels .* Chaos Mesh objects: 3 over the suite \(NetworkChaos, PodChaos\)/,
+    );
     expect(text.trimEnd().endsWith('dry run: nothing was applied, injected or deleted.')).toBe(true);
+  });
+
+  it('--dry-run on kube: every built-in scenario with each backend (auto: both), its objects or its skip reason', async () => {
+    const { listScenarios } = await import('../../../../src/runner/scenario.ts');
+    const all = await listScenarios();
+    const text = dryRunText('kube', { context: 'staging', allowContext: ['staging'], kindConfig: 'k.yaml', faultBackend: 'auto' }, all, 1);
+    const blocks = text.split(/\n(?=\S)/);
+    for (const s of all) {
+      const block = blocks.find((b) => b.startsWith(`${s.name} (`));
+      expect(block, s.name).toBeDefined();
+      expect(block, s.name).toMatch(/\n {2}backend chaos-mesh \(auto, CRDs installed\): /);
+      expect(block, s.name).toMatch(/\n {2}backend kind-node \(auto, no CRDs\): /);
+      expect(block, s.name).not.toContain('not classified');
+    }
+    const of = (name: string) => blocks.find((b) => b.startsWith(`${name} (`))!;
+    // Not a kind context: no node shell, so kind-node cannot partition or pause; Chaos Mesh partitions but cannot pause.
+    expect(of('network-partition')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: partitions needs a shell on the pod's node/);
+    expect(of('master-pause')).toMatch(/backend chaos-mesh \(auto, CRDs installed\): SKIPPED: Chaos Mesh cannot freeze a process in a pod/);
+    expect(of('sentinel-clock-jump')).toMatch(
+      /creates TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds \[CLOCK_REALTIME\], containerNames \[sentinel\]/,
+    );
+    expect(of('master-cpu-stress')).toMatch(/creates StressChaos/);
+    expect(of('dns-record-gone')).toMatch(/creates DNSChaos sc-<run>-dns-error-gone-<master>: error \(SERVFAIL\)/);
+    expect(of('empty-volume')).toMatch(
+      /backend chaos-mesh \(auto, CRDs installed\): Kubernetes API: cordon the pod's node \(annotated sentinel-chaos\/cordoned-by=<run>\)/,
+    );
+    expect(of('empty-volume')).toMatch(/creates Pod sc-<run>-vol-<victim> \(volume helper\)/);
+    expect(of('aof-damage')).toMatch(/cuts 7 bytes off the AOF's last incremental file/);
+    expect(of('backup-restore')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: backup-restore on Kubernetes is not built/);
+    expect(of('scale-out')).toMatch(/backend kind-node \(auto, no CRDs\): Kubernetes API: StatefulSet scale subresource/);
+    // The blast radius counts the helper pods apart from the Chaos Mesh objects, and names the scenarios that cordon nodes.
+    const radius = text.split('\n').find((l) => l.startsWith('blast radius:'))!;
+    expect(radius).toMatch(/Chaos Mesh objects: \d+ over the suite \(DNSChaos, NetworkChaos, PodChaos, StressChaos, TimeChaos\)/);
+    expect(radius).toMatch(/helper pods: 2 over the suite, one at a time/);
+    expect(radius).toMatch(
+      /nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain \(annotated sentinel-chaos\/cordoned-by=<run>/,
+    );
+  });
+
+  it('every registered fault kind is classified for kube (a new kind must say what it does there)', async () => {
+    const { FAULTS } = await import('../../../../src/faults/index.ts');
+    const { kubeFaultSupport } = await import('../../../../src/faults/kube-support.ts');
+    for (const d of FAULTS.definitions)
+      for (const b of ['chaos-mesh', 'kind-node'] as const)
+        for (const shell of [true, false]) expect(kubeFaultSupport({ kind: d.kind }, b, 'kube', shell).via, `${d.kind} ${b}`).not.toContain('not classified');
   });
 });

@@ -90,15 +90,20 @@ describe('PodControl on Kubernetes', () => {
 
 describe('node drain on Kubernetes', () => {
   it('cordon → evict (201) → a second eviction answered 429 with the DisruptionBudget cause → uncordon', async () => {
-    const { api, nodes } = setup({ readyAfterGets: 5 });
+    const { api, nodes, podControl } = setup({ readyAfterGets: 5 });
     await nodes.cordon('worker-1');
     expect(await nodes.evict('redis-0')).toEqual({ evicted: true });
     // redis-0 is not ready yet: only one other pod would stay ready, the PDB (minAvailable 2) refuses.
     const second = await nodes.evict('redis-1');
     expect(second.evicted).toBe(false);
     expect(second.evicted === false && second.reason).toMatch(/^HTTP 429 \(DisruptionBudget\): Cannot evict pod/);
+    // Its volume is pinned to worker-1 (local-path): the replacement stays Pending, unscheduled, while the node is cordoned.
+    expect(nodes.nodeOf('redis-0')).toBe('(not scheduled)');
+    expect(api.nodes.get('worker-1')!.annotations['sentinel-chaos/cordoned-by']).toBe('run');
     await nodes.uncordon('worker-1');
+    expect(api.nodes.get('worker-1')).toEqual({ name: 'worker-1', unschedulable: false, annotations: {} });
     expect(api.calls.filter((c) => !c.startsWith('exec'))).toEqual(['cordon worker-1', 'evict redis-0 -> 201', 'evict redis-1 -> 429', 'uncordon worker-1']);
+    await podControl.isReady('redis-0');
     expect(nodes.nodeOf('redis-0')).toBe('worker-1');
   });
 });

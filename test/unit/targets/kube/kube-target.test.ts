@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeployment } from '../../../../src/config/manifests.ts';
 import { startKubeDeployment } from '../../../../src/targets/kube/kube-target.ts';
+import { helperPod, WIPE_SCRIPT } from '../../../../src/targets/kube/volumes.ts';
 import { FakeKube, FakeNodeShell } from '../../../support/kube-fake.ts';
 
 const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../../manifests'));
@@ -79,6 +80,37 @@ describe('startKubeDeployment', () => {
       convergeTimeoutMs: 200,
     }).catch(() => {});
     expect(kept.calls.filter((c) => c.startsWith('delete '))).toEqual([]);
+  });
+
+  it("the teardown runs the volume heals: the run's helper pods (by label) deleted; another run's left alone", async () => {
+    const api = new FakeKube({ pods: model.podNames });
+    const helper = (runId: string) =>
+      helperPod({
+        runId,
+        namespace: model.namespace,
+        pod: 'redis-0',
+        node: 'worker-1',
+        claim: 'data-redis-0',
+        image: 'redis',
+        mountPath: '/data',
+        script: WIPE_SCRIPT,
+        args: [],
+      });
+    await api.createPod(model.namespace, helper('r9'));
+    await api.createPod(model.namespace, helper('other'));
+    await startKubeDeployment({
+      model,
+      api,
+      nodeShell: null,
+      target: 'kube',
+      subnet: 251,
+      applyExisting: false,
+      keep: true,
+      convergeTimeoutMs: 200,
+      runId: 'r9',
+    }).catch(() => {});
+    expect([...api.helpers.keys()]).toEqual(['sc-other-vol-redis-0']);
+    expect(api.calls).toContain('delete pod sc-r9-vol-redis-0 grace=0');
   });
 
   it("waits for the StatefulSet's updated revision to be rolled out, and says which when it is not", async () => {

@@ -1,0 +1,102 @@
+// What each fault kind does on kind / kube with each fault backend, or why it is skipped there: the
+// --dry-run lines and the README's table come from here; the skip reasons are the ones the run gives.
+import { NO_PAUSE } from '../targets/kube/backends/chaos-mesh.ts';
+import type { FaultBackendName } from '../targets/kube/backends/backend.ts';
+import { NO_NODE_ACCESS } from '../targets/kube/backends/kind-node.ts';
+import { NO_SENTINELS_CUT } from '../targets/kube/controls.ts';
+import { CORDONED_BY } from '../targets/kube/cordon.ts';
+import { NO_BACKUP_ON_KUBE } from '../targets/kube/volumes.ts';
+import { missingReason } from './abilities.ts';
+
+export interface KubeFaultSupport {
+  /** How the fault is made, in a few words. */
+  via: string;
+  /** The Chaos Mesh objects it creates (kind, name pattern, what they select). */
+  objects: string[];
+  /** Set when the trial is skipped: the reason the run gives. */
+  skip: string | null;
+}
+
+/** The fields of a fault spec that change what a backend does. */
+export interface FaultShape {
+  kind: string;
+  cut?: string;
+  killMaster?: boolean;
+  container?: string;
+}
+
+const OBJ = {
+  partition: 'NetworkChaos sc-<run>-partition-<victim>: partition, direction both; selector {<ns>: [<victim>]}, target {<ns>: [the other pods]}',
+  kill: (c: string, who: string) => `PodChaos sc-<run>-kill-${c}-<pod> (${who}): container-kill, containerNames [${c}] (one-shot, deleted once proven)`,
+  dnsDown: 'NetworkChaos sc-<run>-dns-down-pods: partition, direction to, externalTargets [kube-system/kube-dns cluster IP]; selector {<ns>: [every pod]}',
+  dnsGone: 'DNSChaos sc-<run>-dns-error-gone-<master>: error (SERVFAIL), patterns [<master>.<headless>*]; selector {<ns>: [the other pods]}',
+  time: (c: string) => `TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds [CLOCK_REALTIME], containerNames [${c}]`,
+  helper:
+    "Pod sc-<run>-vol-<victim> (volume helper): the redis image, nodeName = the victim's node, its data claim mounted, runs once (activeDeadlineSeconds 120), deleted once done, on SIGINT and by down",
+  stress: (c: string) => `StressChaos sc-<run>-stress-<victim>: stressors cpu / memory, containerNames [${c}]`,
+};
+
+const API = (via: string): KubeFaultSupport => ({ via: `Kubernetes API: ${via}`, objects: [], skip: null });
+const skipped = (reason: string): KubeFaultSupport => ({ via: 'skipped', objects: [], skip: reason });
+
+/** `nodeShell`: the harness can exec on the pods' nodes (kind). */
+export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, target: 'kind' | 'kube', nodeShell: boolean): KubeFaultSupport {
+  const cm = backend === 'chaos-mesh';
+  const onNode = (via: string, what: string) => (nodeShell ? { via: `kind node: ${via}`, objects: [], skip: null } : skipped(`${what} ${NO_NODE_ACCESS}`));
+  switch (f.kind) {
+    case 'kill-pod':
+    case 'full-restart':
+      return API('pod delete, grace 0 (the StatefulSet recreates the pod at once)');
+    case 'node-drain':
+      return API('cordon, Eviction API (PDB), uncordon');
+    case 'rolling-upgrade':
+      return API('StatefulSet patch (OnDelete), graceful pod deletes');
+    case 'password-rotation':
+      return API('Secret patch, plus the procedure through the forwards');
+    case 'manual-failover':
+      return API('exec preStop, SENTINEL FAILOVER through the forwards');
+    case 'scale-out':
+      return API('StatefulSet scale subresource 3 -> N -> 3, pod delete of the master');
+    case 'partition':
+      if (f.cut === 'sentinels') return skipped(NO_SENTINELS_CUT);
+      return cm ? { via: 'Chaos Mesh', objects: [OBJ.partition], skip: null } : onNode('iptables DROP via nsenter', 'partitions');
+    case 'pause':
+    case 'replica-pause':
+      if (cm) return nodeShell ? { via: "kind node: kill -STOP (Chaos Mesh has no pause; the node's is used)", objects: [], skip: null } : skipped(NO_PAUSE);
+      return onNode('kill -STOP / -CONT', 'pause');
+    case 'sentinel-quorum-loss':
+      return cm
+        ? { via: 'Chaos Mesh', objects: [OBJ.kill('sentinel', '×2, the replicas'), OBJ.kill('redis', 'the master')], skip: null }
+        : onNode('kill -KILL of the containers', 'container kills');
+    case 'dns-down':
+      if (!cm) return skipped(missingReason('dns', target, f.kind));
+      return {
+        via: 'Chaos Mesh',
+        objects: [OBJ.dnsDown, ...(f.killMaster ? [OBJ.kill('redis', 'the master'), OBJ.kill('sentinel', 'the master')] : [])],
+        skip: null,
+      };
+    case 'dns-record-gone':
+      return cm
+        ? {
+            via: "pod delete (recreated at once, not kept Pending) and Chaos Mesh: the master's name fails for every pod's lookups until the heal",
+            objects: [OBJ.dnsGone],
+            skip: null,
+          }
+        : skipped(missingReason('dns', target, f.kind));
+    case 'clock-skew':
+      return cm ? { via: 'Chaos Mesh', objects: [OBJ.time(f.container ?? 'sentinel')], skip: null } : skipped(missingReason('clock', target, f.kind));
+    case 'stress':
+      return cm ? { via: 'Chaos Mesh', objects: [OBJ.stress(f.container ?? 'redis')], skip: null } : skipped(missingReason('stress', target, f.kind));
+    case 'aof-damage':
+    case 'empty-volume':
+      return {
+        via: `Kubernetes API: cordon the pod's node (annotated ${CORDONED_BY}=<run>), pod delete (the replacement stays Pending: its volume is pinned to the node), a helper pod changes the claim, uncordon; skipped when the claim's volume is not pinned to a node (network-attached)`,
+        objects: [OBJ.helper],
+        skip: null,
+      };
+    case 'backup-restore':
+      return skipped(NO_BACKUP_ON_KUBE);
+    default:
+      return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
+  }
+}
