@@ -12,6 +12,8 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v nft >/dev/null || missing+=(nftables)
 # npm test shellchecks the pods' scripts and this repo's shell (npm run lint:shell).
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+# The secure profile (--profile secure) makes its CA and certificates per run with openssl.
+command -v openssl >/dev/null || missing+=(openssl)
 # The role-labeller sidecar patches its pod's label with curl (the local target runs it as-is).
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).

@@ -25,7 +25,7 @@ import { RUN_DEFAULTS, runSuite } from '../runner/run.ts';
 import { listScenarios, resolveScenarios, type Scenario } from '../runner/scenario.ts';
 import { execWorkloadFromCli, workloadNames } from '../workload/registry.ts';
 import { parseDatasetFlag } from '../workload/dataset.ts';
-import { parseProfiles } from '../config/profiles.ts';
+import { parseProfiles, type ProfileName } from '../config/profiles.ts';
 import { runProfiles } from '../runner/profile-run.ts';
 import { addVariantCommands } from './render.ts';
 import { addSoakCommand, soakProgress, type SoakFlags } from './soak.ts';
@@ -281,11 +281,10 @@ function addRunCommand(program: Command): void {
           "also PUT the run's metrics.prom to this Prometheus Pushgateway (URL/metrics/job/sentinel-chaos/run_id/<id>); a failed push is a warning",
         )
         .addOption(
-          new Option('--profile <profile>', "deployment profile: the seed's settings, hardened (min-replicas-to-write), or both side by side").choices([
-            'seed',
-            'hardened',
-            'both',
-          ]),
+          new Option(
+            '--profile <profile>',
+            "deployment profile: the seed's settings, hardened (min-replicas-to-write), secure (TLS, ACL users, NetworkPolicy), both (seed and hardened side by side), or a list (seed,secure)",
+          ).choices(['seed', 'hardened', 'secure', 'both', 'seed,secure', 'seed,hardened', 'hardened,secure', 'seed,hardened,secure']),
         ),
     ),
   ).action(async (o: RunFlags) => {
@@ -352,9 +351,10 @@ function addConformanceCommand(program: Command): void {
           ),
         )
         .addOption(alertRulesOption())
+        .addOption(new Option('--profile <profile>', 'deployment profile (the security group tests secure live)').choices(['seed', 'hardened', 'secure']))
         .option('--report-dir <dir>', 'where reports/<run-id>/ is written', RUN_DEFAULTS.reportDir),
     ),
-  ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string }) => {
+  ).action(async (o: TargetFlags & KubeCliFlags & { group: string; target: TargetName; reportDir: string; profile?: ProfileName }) => {
     const groups = o.group
       .split(',')
       .map((g) => g.trim())
@@ -382,6 +382,7 @@ function addConformanceCommand(program: Command): void {
       ...(design ? { design } : {}),
       ...(o.monitoring ? { monitoring: true } : {}),
       ...rules,
+      ...(o.profile ? { profile: o.profile } : {}),
     });
     for (const g of r.journal.conformance ?? []) for (const c of g.checks) if (c.valid !== true) err(formatConformanceCheck(c));
     err(`conformance ${r.journal.verdict}: reports in ${r.runDir}`);
@@ -396,9 +397,16 @@ function addUpDownCommands(program: Command): void {
         .command('up')
         .description('start the deployment and leave it running; prints how to reach it (never the password)')
         .addOption(targetOption())
+        .addOption(
+          new Option('--profile <profile>', 'deployment profile (secure: TLS only, ACL users; prints where the CA and client certificates are)').choices([
+            'seed',
+            'hardened',
+            'secure',
+          ]),
+        )
         .option('--json', 'print one JSON object instead of text'),
     ),
-  ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean }) => {
+  ).action(async (o: TargetFlags & KubeCliFlags & { target: TargetName; json?: boolean; profile?: ProfileName }) => {
     if (o.dryRun) {
       process.stdout.write(`${upPlan(o.target, kubeFlags(o))}\n`);
       return;
@@ -413,6 +421,7 @@ function addUpDownCommands(program: Command): void {
       binaries: binaries(o),
       overrides: o.set,
       json: o.json === true,
+      ...(o.profile ? { profile: o.profile } : {}),
     });
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     // The docker runtime's log streams and exit watchers hold sockets to the engine; the containers and DNS server live on without this process.

@@ -4,12 +4,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { monitoringManifestFiles } from '../config/monitoring.ts';
-import { PROFILES, type ProfileName } from '../config/profiles.ts';
+import { PROFILES, renderProfileFiles, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import { rerenderRun as rerenderReports } from '../report/rerender.ts';
+import { deploymentOf, manifestObjectsOf } from '../config/manifests.ts';
 import { overlayManifestFiles, readManifestFiles, scaleManifestFiles, writeManifestFiles } from '../config/scale.ts';
 import { profileChecks, profileDirectiveChecks, scalingChecks, type VariantCheck } from '../conformance/variants.ts';
 import { RUN_DEFAULTS } from '../runner/run.ts';
+import { securityStaticChecks } from '../conformance/security/static-checks.ts';
 
 function formatCheck(c: VariantCheck): string {
   return `${c.valid ? 'ok  ' : 'FAIL'} ${c.group}/${c.name}: ${c.file} ${c.object} ${c.field}: expected ${c.expected}, observed ${c.observed}. ${c.explanation}`;
@@ -46,7 +48,7 @@ export function addVariantCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 99) throw new InvalidArgumentError('--replicas must be an integer from 1 to 99');
       return n;
     })
-    .addOption(new Option('--profile <profile>', 'config profile to apply').choices(['seed', 'hardened']).default('seed'))
+    .addOption(new Option('--profile <profile>', 'config profile to apply').choices(['seed', 'hardened', 'secure']).default('seed'))
     .option('--monitoring', 'add the redis_exporter sidecars to the StatefulSet (redis :9121, sentinel :9355), as --monitoring runs them')
     .option(
       '--report <run-dir>',
@@ -59,15 +61,31 @@ export function addVariantCommands(program: Command): void {
       const source = path.resolve(o.manifests);
       const out = path.resolve(o.out);
       const original = await readManifestFiles(source);
-      const profiled = o.profile === 'seed' ? original : overlayManifestFiles(original, PROFILES[o.profile].overlay);
+      const profiled =
+        o.profile === 'secure'
+          ? await renderProfileFiles(source, original, 'secure')
+          : o.profile === 'seed'
+            ? original
+            : overlayManifestFiles(original, PROFILES[o.profile].overlay);
       const scaled = o.replicas === undefined ? profiled : scaleManifestFiles(profiled, { replicas: o.replicas });
       const rendered = o.monitoring ? monitoringManifestFiles(scaled) : scaled;
       await writeManifestFiles(rendered, out, source);
       // Scaled: held to the scaled design (the profile changes nothing it fixes); else to the seed's.
+      // Secure: held to its own TLS / ACL / NetworkPolicy settings (the security group's static checks).
       const checks =
-        o.replicas === undefined
-          ? profileChecks(original, o.profile, out)
-          : [...scalingChecks(profiled, o.replicas, out), ...profileDirectiveChecks(rendered, o.profile, out)];
+        o.profile === 'secure'
+          ? securityStaticChecks(deploymentOf(manifestObjectsOf(rendered, out), out)).map((c): VariantCheck => ({
+              ...c,
+              group: 'profile',
+              name: `profile-secure.${c.name}`,
+              valid: c.valid === true,
+              file: c.file ?? out,
+              object: c.object ?? '',
+              field: c.field ?? '',
+            }))
+          : o.replicas === undefined
+            ? profileChecks(original, o.profile, out)
+            : [...scalingChecks(profiled, o.replicas, out), ...profileDirectiveChecks(rendered, o.profile, out)];
       const failed = checks.filter((c) => !c.valid);
       if (o.json) process.stdout.write(`${JSON.stringify(checks)}\n`);
       else {

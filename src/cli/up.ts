@@ -1,6 +1,7 @@
 // The `up` command: start the deployment through the target factory and leave it up; print how to reach it (never the password).
 import path from 'node:path';
-import { assertRunnable, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
+import { assertRunnable, type DeploymentModel } from '../config/manifests.ts';
+import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { newRunId } from '../report/run-id.ts';
 import { startTarget, type KubeFlags, type TargetName, type TargetOptions } from '../targets/start.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
@@ -9,6 +10,7 @@ import type { TargetDeps } from '../targets/kube/start-kube.ts';
 export interface UpOptions extends Omit<TargetOptions, 'model' | 'runId' | 'detached' | 'logsDir'> {
   manifestsDir: string;
   json: boolean;
+  profile?: ProfileName;
   /** kind / kube: the factory's machine access (tests pass a recording fake); default the real one. */
   targetDeps?: TargetDeps;
 }
@@ -30,6 +32,24 @@ function localText(
   model: DeploymentModel,
   info: { pods: { name: string; redis: string; sentinel: string }[]; passwordFile?: string },
 ): string {
+  const x = d.describe();
+  if (x.tls_ca) {
+    // The secure profile: TLS only, the default user off. Where the files are, never what the keys hold.
+    const dir = String(x.tls_client_keys_dir);
+    const tls = `--tls --cacert ${String(x.tls_ca)} --cert ${dir}/harness.crt --key ${dir}/harness.key`;
+    return [
+      `deployment up (redis ${d.redisVersion}, profile secure: TLS only, ACL users), master name ${model.masterName}`,
+      ...info.pods.map((p) => `  ${p.name}: redis ${p.redis}, sentinel ${p.sentinel}`),
+      `CA certificate: ${String(x.tls_ca)}`,
+      `client certificates (key beside each, mode 0600): ${String(x.tls_client_certs)}`,
+      `ACL users: ${String(x.acl_users ?? '')} (admin: password file ${info.passwordFile}; the others: files in ${String(x.acl_passwords_dir ?? '')})`,
+      `try: redis-cli ${tls} -h ${info.pods[0]!.redis.split(':')[0]} -p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${model.masterName}`,
+      `     REDISCLI_AUTH="$(cat ${info.passwordFile})" redis-cli ${tls} --user admin -h <master address> -p ${model.redisPort} ROLE`,
+      'not started by up: the redis Service and its role-labeller sidecars (the harness plays their API server, and up exits)',
+      'remove it with: npm run chaos -- down',
+      '',
+    ].join('\n');
+  }
   return [
     `deployment up (redis ${d.redisVersion}), master name ${model.masterName}`,
     ...info.pods.map((p) => `  ${p.name}: redis ${p.redis}, sentinel ${p.sentinel}`),
@@ -54,7 +74,7 @@ function kubeText(d: StartedDeployment, model: DeploymentModel): string {
 
 /** Start, describe, and leave it up: a local deployment detached from this process; on kind / kube the objects kept. */
 export async function up(o: UpOptions): Promise<string> {
-  const model = await loadDeployment(path.resolve(o.manifestsDir));
+  const model = await loadProfiledDeployment(path.resolve(o.manifestsDir), o.profile);
   assertRunnable(model);
   // docker deployments are detached like local ones: containers and the DNS server stay, `down` removes them.
   const local = o.target === 'local' || o.target === 'docker';

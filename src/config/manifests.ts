@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { HarnessError } from '../errors.ts';
 import { lastDirective } from './redis-conf.ts';
-import { readManifestFiles } from './scale.ts';
+import { readManifestFiles, type ManifestFile } from './scale.ts';
 
 /** A Kubernetes object as parsed from YAML, with where it came from. */
 export interface ManifestObject {
@@ -97,9 +97,17 @@ export interface DeploymentModel {
   /** Secret volumes mounted into the containers: mount path → Secret name. */
   secretMounts: Array<{ mountPath: string; secret: string }>;
   pdb: { name: string; minAvailable: number | null; maxUnavailable: number | null; file: string } | null;
+  /** Every Secret's keys: the value, or null for a placeholder (the harness generates it per run). */
+  secretData: Record<string, Record<string, string | null>>;
+  /**
+   * TLS and ACLs (the secure profile), from the containers' TLS_DIR / ACL_DIR / REDIS_USER and the Secrets
+   * mounted there; null for a plaintext deployment with the one password.
+   */
+  security: { tls: { secret: string; mountPath: string } | null; acl: { secret: string; mountPath: string; podUser: string | null } | null } | null;
 }
 
-const PASSWORD_PLACEHOLDER = /^(|REPLACE_WITH_.*|CHANGE_?ME.*)$/i;
+/** An empty or placeholder Secret value: generated per run. */
+export const PASSWORD_PLACEHOLDER = /^(|REPLACE_WITH_.*|CHANGE_?ME.*)$/i;
 
 function invalid(file: string, message: string): HarnessError {
   return new HarnessError('MANIFEST_INVALID', `${file}: ${message} (fix the manifest or pass --manifests DIR)`);
@@ -107,11 +115,17 @@ function invalid(file: string, message: string): HarnessError {
 
 /** Read every *.yaml / *.yml document under `dir`, reporting YAML errors with file and line. */
 export async function readManifestObjects(dir: string): Promise<ManifestObject[]> {
+  return manifestObjectsOf(await readManifestFiles(dir), dir);
+}
+
+/** The objects of manifest files (read, or rendered in memory) located under `dir`. */
+export function manifestObjectsOf(files: readonly ManifestFile[], dir: string): ManifestObject[] {
   const objects: ManifestObject[] = [];
-  for (const { name, text } of await readManifestFiles(dir)) {
+  for (const { name, text } of files) {
     const file = path.join(dir, name);
     const lineCounter = new LineCounter();
-    for (const doc of parseAllDocuments(text, { lineCounter })) {
+    // YAML 1.1, as Kubernetes reads manifests: `defaultMode: 0400` is octal (256), not four hundred.
+    for (const doc of parseAllDocuments(text, { lineCounter, version: '1.1' })) {
       const err = doc.errors[0];
       if (err) {
         const pos = lineCounter.linePos(err.pos[0]);
@@ -170,7 +184,11 @@ function containerModel(c: Record<string, unknown>, scripts: Record<string, stri
 
 /** Load and validate the deployment model from a manifests directory. */
 export async function loadDeployment(dir: string): Promise<DeploymentModel> {
-  const objects = await readManifestObjects(dir);
+  return deploymentOf(await readManifestObjects(dir), dir);
+}
+
+/** Validate the deployment model of already parsed objects (e.g. a profile rendered in memory). */
+export function deploymentOf(objects: ManifestObject[], dir: string): DeploymentModel {
   const sts = one(objects, 'StatefulSet', dir);
   const stsSpec = asRecord(sts.spec);
   const podSpec = asRecord(asRecord(stsSpec.template).spec);
@@ -232,6 +250,30 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     .filter((m) => m.volume && asRecord(m.volume.secret).secretName)
     .map((m) => ({ mountPath: m.mountPath, secret: String(asRecord(m.volume!.secret).secretName) }))
     .filter((m, i, all) => all.findIndex((x) => x.mountPath === m.mountPath) === i);
+  const secretData = Object.fromEntries(
+    objects
+      .filter((o) => o.kind === 'Secret')
+      .map((o) => {
+        const keys: Record<string, string | null> = {};
+        for (const [k, v] of Object.entries(asRecord(o.data))) keys[k] = Buffer.from(String(v), 'base64').toString('utf8');
+        for (const [k, v] of Object.entries(asRecord(o.stringData))) keys[k] = String(v);
+        for (const k of Object.keys(keys)) if (PASSWORD_PLACEHOLDER.test(keys[k]!)) keys[k] = null;
+        return [o.metadata.name, keys];
+      }),
+  );
+  const envValue = (n: string) => redis.env.find((e) => e.name === n)?.value;
+  const mountedAt = (dir: string | undefined) => (dir ? secretMounts.find((m) => m.mountPath === dir) : undefined);
+  const tlsMount = mountedAt(envValue('TLS_DIR'));
+  const aclMount = mountedAt(envValue('ACL_DIR'));
+  if (envValue('TLS_DIR') && !tlsMount) throw invalid(sts.__file, `TLS_DIR ${envValue('TLS_DIR')} is not where a Secret volume is mounted`);
+  if (envValue('ACL_DIR') && !aclMount) throw invalid(sts.__file, `ACL_DIR ${envValue('ACL_DIR')} is not where a Secret volume is mounted`);
+  const security =
+    tlsMount || aclMount
+      ? {
+          tls: tlsMount ? { secret: tlsMount.secret, mountPath: tlsMount.mountPath } : null,
+          acl: aclMount ? { secret: aclMount.secret, mountPath: aclMount.mountPath, podUser: envValue('REDIS_USER') ?? null } : null,
+        }
+      : null;
   const replicas = Number(stsSpec.replicas ?? 1);
   if (!Number.isInteger(replicas) || replicas < 1) throw invalid(sts.__file, `StatefulSet ${sts.metadata.name}: replicas must be a positive integer`);
   const pdbObj = objects.find((o) => o.kind === 'PodDisruptionBudget');
@@ -263,6 +305,8 @@ export async function loadDeployment(dir: string): Promise<DeploymentModel> {
     password: { secret: pwRef.name, key: pwRef.key, value: passwordValue },
     secretMounts,
     pdb,
+    secretData,
+    security,
   };
 }
 

@@ -1,11 +1,12 @@
 // Deployment profiles: the seed's settings as they are, and a hardened variant that bounds the writes an
 // isolated or returning old master can acknowledge (and the failover then discards).
 import { HarnessError } from '../errors.ts';
-import type { DeploymentModel } from './manifests.ts';
+import { deploymentOf, loadDeployment, manifestObjectsOf, type DeploymentModel } from './manifests.ts';
 import { setDirective } from './redis-conf.ts';
-import type { RedisOverlay } from './scale.ts';
+import { readManifestFiles, type ManifestFile, type RedisOverlay } from './scale.ts';
+import { secureDir, secureManifestFiles, secureRedisDirectives } from './secure.ts';
 
-export const PROFILE_NAMES = ['seed', 'hardened'] as const;
+export const PROFILE_NAMES = ['seed', 'hardened', 'secure'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface Profile {
@@ -37,13 +38,51 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
     description: 'min-replicas-to-write 1, min-replicas-max-lag 4: a master without a replica in sync stops acknowledging writes',
     overlay: HARDENED_OVERLAY,
   },
+  secure: {
+    name: 'secure',
+    description:
+      'TLS only (clients, replication, Sentinel; client certificates required), an ACL user per application and role with the default user off, a NetworkPolicy',
+    overlay: { redis: {} },
+  },
 });
 
-/** `--profile seed|hardened|both` → the profiles to run, in order. */
+/** The settings a report lists for a profile: the redis.conf overlay, or the secure profile's TLS and ACL directives (no rules, no passwords). */
+export function profileSettings(profile: ProfileName): Record<string, string> {
+  if (profile !== 'secure') return { ...PROFILES[profile].overlay.redis };
+  const users = secureRedisDirectives(6379).filter(([k]) => k[0] === 'user');
+  const rest = secureRedisDirectives(6379).filter(([k]) => k[0] !== 'user');
+  return { ...Object.fromEntries(rest.map(([k, v]) => [k.join(' '), v])), 'ACL users': users.map(([k]) => k[1]).join(' ') };
+}
+
+/** `--profile seed|hardened|secure|both|seed,secure` → the profiles to run, in order (both: seed and hardened). */
 export function parseProfiles(v: string): ProfileName[] {
   if (v === 'both') return ['seed', 'hardened'];
-  if ((PROFILE_NAMES as readonly string[]).includes(v)) return [v as ProfileName];
-  throw new HarnessError('USAGE', `--profile must be seed, hardened or both, got "${v}"`);
+  const names = v.split(',');
+  if (names.every((n) => (PROFILE_NAMES as readonly string[]).includes(n)) && new Set(names).size === names.length) return names as ProfileName[];
+  throw new HarnessError('USAGE', `--profile must be seed, hardened, secure, both, or a comma-separated list of them, got "${v}"`);
+}
+
+/** The profile's manifest files: the secure profile adds its own objects and patches; the others set redis.conf directives. */
+export async function renderProfileFiles(dir: string, files: readonly ManifestFile[], profile: ProfileName): Promise<ManifestFile[]> {
+  if (profile !== 'secure') return [...files];
+  let extra: ManifestFile[];
+  try {
+    extra = await readManifestFiles(secureDir(dir));
+  } catch {
+    throw new HarnessError(
+      'MANIFEST_INVALID',
+      `${secureDir(dir)}: the secure profile's objects (TLS and ACL Secrets, NetworkPolicy) are missing: copy manifests/secure/ there`,
+    );
+  }
+  const base = deploymentOf(manifestObjectsOf(files, dir), dir);
+  return secureManifestFiles(files, extra, { redis: base.redisPort, sentinel: base.sentinelPort });
+}
+
+/** The deployment model of `dir` under `profile`. */
+export async function loadProfiledDeployment(dir: string, profile: ProfileName | undefined): Promise<DeploymentModel> {
+  if (profile !== 'secure') return applyProfile(await loadDeployment(dir), profile);
+  const files = await renderProfileFiles(dir, await readManifestFiles(dir), profile);
+  return deploymentOf(manifestObjectsOf(files, dir), dir);
 }
 
 /** The model with the profile's redis.conf directives applied (the ConfigMap text the pods mount). */

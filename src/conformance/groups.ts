@@ -4,6 +4,7 @@ import { APP_PATH_STEPS, appPathChecks } from './app-paths.ts';
 import { liveChecks } from './live.ts';
 import { MONITORING_STEPS, monitoringChecks } from './monitoring.ts';
 import { PEER_STEPS, peerChecks } from './peer.ts';
+import { securityChecks } from './security.ts';
 import { designDeviationChecks } from './design-checks.ts';
 import { staticChecks } from './static.ts';
 import { designFor, profileChecks, scalingChecks } from './variants.ts';
@@ -68,6 +69,13 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
       const options = { ...(ctx.log ? { log: ctx.log } : {}), ...(ctx.alertRules ? { rulesFile: ctx.alertRules } : {}) };
       return (await monitoringChecks(ctx.deployment, options)).map((c): ConformanceCheck => ({ ...c }));
     },
+  },
+  {
+    name: 'security',
+    description:
+      'the secure profile (--profile secure): TLS, ACL users, Secrets and NetworkPolicy in the manifests; live, plaintext and a foreign CA refused on every port, certificates naming pods and Services, application users confined, the default user off',
+    needsDeployment: true,
+    run: securityChecks,
   },
   {
     name: 'peer',

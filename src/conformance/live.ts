@@ -55,6 +55,11 @@ export interface SentinelSnapshot {
 
 export interface LiveSnapshot {
   masterName: string;
+  /**
+   * Under ACL users (the secure profile): requirepass is expected empty (the default user is off) and
+   * masterauth to be the replication user's password from the ACL Secret.
+   */
+  aclUsers?: boolean;
   pods: { name: string; redis: string; host: string }[];
   redis: RedisSnapshot[];
   sentinels: SentinelSnapshot[];
@@ -70,6 +75,10 @@ const compareSecret = (value: string, password: string): 'equal' | 'empty' | 'di
 export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapshot> {
   const masterName = d.model.masterName;
   const password = d.password;
+  const acl = d.model.security?.acl ? (d.credentials?.acl ?? {}) : null;
+  // Under ACLs no requirepass (compared with nothing: "empty" is right), and masterauth is the replication user's.
+  const requirepassOf = acl ? '' : password;
+  const masterauthOf = acl ? (acl.replication ?? '') : password;
   const opts = { connectTimeoutMs: 1000, commandTimeoutMs: 2000 };
   const redis = await Promise.all(
     d.pods.map(async (p): Promise<RedisSnapshot> => {
@@ -85,8 +94,8 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
         address: addr(p.redis),
         replication: await authed(async (c) => parseInfo(await c.info('replication'))),
         config: await authed(async (c) => Object.fromEntries(await Promise.all(REDIS_PARAMS.map(async (k) => [k, await configGet(c, k)] as const)))),
-        requirepass: await authed(async (c) => compareSecret(await configGet(c, 'requirepass'), password)),
-        masterauth: await authed(async (c) => compareSecret(await configGet(c, 'masterauth'), password)),
+        requirepass: await authed(async (c) => compareSecret(await configGet(c, 'requirepass'), requirepassOf)),
+        masterauth: await authed(async (c) => compareSecret(await configGet(c, 'masterauth'), masterauthOf)),
         unauthenticatedPing: await withProbe(p.redis, opts, (c) => c.ping()).then(String, errText),
         wrongPasswordAuth: await withProbe(p.redis, opts, (c) => c.call('AUTH', wrong)).then(String, errText),
       };
@@ -110,7 +119,13 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
       };
     }),
   );
-  return { masterName, pods: d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), host: p.redis.host })), redis, sentinels };
+  return {
+    masterName,
+    ...(acl ? { aclUsers: true } : {}),
+    pods: d.pods.map((p) => ({ name: p.name, redis: addr(p.redis), host: p.redis.host })),
+    redis,
+    sentinels,
+  };
 }
 
 /** The values the live config checks hold the running processes to. */
@@ -425,10 +440,16 @@ function runningParamChecks(snap: LiveSnapshot, exp: LiveExpectations, masterInf
   }
   for (const key of ['requirepass', 'masterauth'] as const) {
     const vals = snap.redis.map((r) => ({ pod: r.pod, a: r[key] }));
+    // Under ACL users the default user is off (no requirepass) and replicas log in as the replication user.
+    const want = snap.aclUsers && key === 'requirepass' ? 'empty' : 'equal';
     add({
       name: `config.redis.${key}`,
-      valid: vals.every((v) => v.a.ok && v.a.value === 'equal'),
-      expected: `set, equal to the password in the Secret, on every pod`,
+      valid: vals.every((v) => v.a.ok && v.a.value === want),
+      expected: snap.aclUsers
+        ? key === 'requirepass'
+          ? 'empty on every pod (ACL users: the default user is off)'
+          : "set, equal to the replication user's password in the ACL Secret, on every pod"
+        : `set, equal to the password in the Secret, on every pod`,
       observed: perPod(
         vals.map((v) => ({
           pod: v.pod,

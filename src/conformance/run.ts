@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Design } from '../config/design.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
 import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
-import { describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
+import { describeDeployment, type DeploymentModel } from '../config/manifests.ts';
+import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -177,6 +178,8 @@ export interface ConformanceOptions {
   design?: Design;
   /** Run the pods with the redis_exporter sidecars (--monitoring, src/config/monitoring.ts). */
   monitoring?: boolean;
+  /** Deployment profile (src/config/profiles.ts); the security group's live checks need `secure`. */
+  profile?: ProfileName;
   /** kind / kube: the factory's machine access (tests pass a recording fake); default the real one. */
   targetDeps?: TargetDeps;
   /** The alert rules the monitoring group evaluates (--alert-rules; default monitoring/alerts.yaml). */
@@ -240,7 +243,7 @@ export function conformanceJournal(opts: {
 /** The `conformance` command: the groups asked for, a deployment only if one of them needs it, the reports. */
 export async function runConformance(opts: ConformanceOptions): Promise<ConformanceRun> {
   const groups = selectGroups(opts.groups);
-  const model = applyMonitoring(await loadDeployment(opts.manifestsDir), opts.monitoring);
+  const model = applyMonitoring(await loadProfiledDeployment(opts.manifestsDir, opts.profile), opts.monitoring);
   if (opts.monitoring && (opts.target ?? 'local') === 'local' && groups.some((g) => g.name === 'monitoring')) await assertMonitoringPortsFree();
   const runId = newRunId();
   const startedAt = new Date();

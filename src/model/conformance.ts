@@ -3,7 +3,7 @@ import type { Validity } from './check.ts';
 import type { Verdict } from './verdict.ts';
 
 /** Groups of conformance checks; each is one function registered in src/conformance/groups.ts. */
-export const CONFORMANCE_GROUP_NAMES = ['static', 'live', 'peer', 'app-paths', 'scaling', 'profile', 'monitoring'] as const;
+export const CONFORMANCE_GROUP_NAMES = ['static', 'live', 'peer', 'app-paths', 'scaling', 'profile', 'monitoring', 'security'] as const;
 export type ConformanceGroupName = (typeof CONFORMANCE_GROUP_NAMES)[number];
 
 /** Figures are milliseconds (suffix _ms) or counts, as in checker results. */

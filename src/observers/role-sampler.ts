@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import { addr, type Endpoint } from '../model/endpoint.ts';
 import type { TrialEvent } from '../model/events.ts';
+import { redisLogin } from '../redis/security.ts';
 
 /** Defaults of the sampler. */
 export const ROLE_SAMPLER_DEFAULTS = {
@@ -43,6 +44,7 @@ export class RoleSampler {
         host: node.host,
         port: node.port,
         password: this.password,
+        ...redisLogin(),
         commandTimeout: ROLE_SAMPLER_DEFAULTS.timeoutMs,
         connectTimeout: ROLE_SAMPLER_DEFAULTS.timeoutMs,
         enableOfflineQueue: false,

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { TrialEvent } from '../model/events.ts';
+import { sentinelLogin } from '../redis/security.ts';
 
 export class SentinelObserver {
   readonly events: TrialEvent[] = [];
@@ -20,7 +21,14 @@ export class SentinelObserver {
     await Promise.all(
       this.sentinels.map(async ({ name, endpoint }) => {
         // Keep listening while the sentinel's pod dies and returns: reconnect and resubscribe quickly.
-        const c = new Redis({ host: endpoint.host, port: endpoint.port, retryStrategy: () => 50, maxRetriesPerRequest: null, connectTimeout: 500 });
+        const c = new Redis({
+          host: endpoint.host,
+          port: endpoint.port,
+          ...sentinelLogin(),
+          retryStrategy: () => 50,
+          maxRetriesPerRequest: null,
+          connectTimeout: 500,
+        });
         c.on('error', () => {});
         c.on('pmessage', (_pattern: string, channel: string, message: string) => {
           this.events.push({ ns: this.clock.nowNs(), kind: 'sentinel', source: name, type: channel, detail: message });

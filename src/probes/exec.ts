@@ -1,6 +1,7 @@
 // Probe kind `exec`: run a command (argv, no shell); exit 0 is ok. The password reaches it only as env REDIS_PASSWORD, when asked.
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
+import { clientSecurity } from '../redis/security.ts';
 import { onInterrupt } from '../process/interrupt.ts';
 import { createRedactor, redactOutput } from '../process/redact.ts';
 import { defineProbe } from './probe.ts';
@@ -20,6 +21,10 @@ export const execProbe = defineProbe({
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.REDIS_PASSWORD;
     if (spec.passwordEnv && ctx.password) env.REDIS_PASSWORD = ctx.password;
+    // The secure profile: with the password, the ACL user and the harness's client certificate (paths) a redis-cli needs.
+    const login = clientSecurity();
+    if (spec.passwordEnv && login.username) env.REDIS_USER = login.username;
+    if (spec.passwordEnv && login.files) Object.assign(env, { TLS_CA: login.files.ca, TLS_CERT: login.files.cert, TLS_KEY: login.files.key });
     const redact = createRedactor(ctx.password ? [ctx.password] : []);
     return new Promise((resolve) => {
       let out = '';

@@ -1,6 +1,7 @@
 // Short-lived ioredis connections for probing nodes and sentinels: fail fast, never retry silently.
 import { Redis } from 'ioredis';
 import type { Endpoint } from '../model/endpoint.ts';
+import { redisLogin, sentinelLogin } from './security.ts';
 
 export interface ProbeOptions {
   password?: string;
@@ -14,6 +15,8 @@ export function probeClient(e: Endpoint, opts: ProbeOptions = {}): Redis {
     host: e.host,
     port: e.port,
     password: opts.password,
+    // With a password: a redis node (as the ACL user under the secure profile); without: a sentinel.
+    ...(opts.password ? redisLogin() : sentinelLogin()),
     connectTimeout: opts.connectTimeoutMs ?? 1000,
     commandTimeout: opts.commandTimeoutMs ?? 1000,
     maxRetriesPerRequest: 0,

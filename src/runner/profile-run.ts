@@ -2,7 +2,7 @@
 // up afresh per profile) and report them together, side by side.
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PROFILES, type ProfileName } from '../config/profiles.ts';
+import { PROFILES, profileSettings, type ProfileName } from '../config/profiles.ts';
 import type { Journal, ProfileComparisonRow, ScenarioResult } from '../report/journal.ts';
 import { createRedactor } from '../process/redact.ts';
 import { newRunId } from '../report/run-id.ts';
@@ -99,7 +99,7 @@ export async function runProfiles(opts: RunOptions, profiles: readonly ProfileNa
       verdict,
       scenarios,
       ...(conformance.length ? { conformance } : {}),
-      profiles: profiles.map((p) => ({ name: p, description: PROFILES[p].description, settings: { ...PROFILES[p].overlay.redis } })),
+      profiles: profiles.map((p) => ({ name: p, description: PROFILES[p].description, settings: profileSettings(p) })),
       profileComparison: comparisonRows(scenarios),
     };
     const histories = new Map(parts.flatMap((p) => [...p.collected.histories]));

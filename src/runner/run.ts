@@ -3,11 +3,11 @@ import type { Design } from '../config/design.ts';
 import path from 'node:path';
 import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
-import { assertRunnable, describeDeployment, loadDeployment, type DeploymentModel } from '../config/manifests.ts';
+import { assertRunnable, describeDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
 import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
 import { startRunAlerts } from './run-alerts.ts';
-import { applyProfile, type ProfileName } from '../config/profiles.ts';
+import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
 import type { Journal, ScenarioResult, Stats, TrialResult, Verdict } from '../report/journal.ts';
 import { JOURNAL_SCHEMA } from '../report/journal.ts';
@@ -174,7 +174,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   if (!Number.isInteger(opts.trials) || opts.trials < 1 || opts.trials > 1000)
     throw new HarnessError('USAGE', `--trials must be an integer from 1 to 1000, got ${opts.trials}`);
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
-  const model = applyMonitoring(applyProfile(await loadDeployment(opts.manifestsDir), opts.profile), opts.monitoring);
+  const model = applyMonitoring(await loadProfiledDeployment(opts.manifestsDir, opts.profile), opts.monitoring);
   assertRunnable(model);
   if (opts.monitoring && opts.target === 'local') await assertMonitoringPortsFree();
   if (opts.dataset !== undefined) assertDatasetFits(opts.dataset, model, opts.overrides?.redis?.maxmemory);

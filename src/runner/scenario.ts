@@ -96,6 +96,7 @@ export const ScenarioSchema = z.strictObject({
     .strictObject({
       seed: z.strictObject({ expect: ExpectOverride }).optional(),
       hardened: z.strictObject({ expect: ExpectOverride }).optional(),
+      secure: z.strictObject({ expect: ExpectOverride }).optional(),
     })
     .optional(),
   timeouts: z

@@ -244,6 +244,13 @@ export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
 
 /** A deployment that is up; dispose of it (or call down()) to remove it. */
+/** What the secure profile's clients log in with (src/targets/local/security.ts makes them per run). */
+export interface DeploymentCredentials {
+  acl: Readonly<Record<string, string>>;
+  /** Paths: the CA certificate, and per client (harness, synapse, livekit, django) its certificate and key. */
+  tls: { ca: string; clients: Readonly<Record<string, { cert: string; key: string }>> } | null;
+}
+
 export interface StartedDeployment extends AsyncDisposable {
   readonly target: string;
   readonly model: DeploymentModel;
@@ -287,6 +294,8 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly cpu?: CpuControl;
   /** `redis-server --version` of what runs. */
   readonly redisVersion: string;
+  /** The secure profile's credentials, in memory only and never printed: ACL passwords by user, the TLS files' paths. */
+  readonly credentials?: DeploymentCredentials;
   /** Facts about the target for the report (never secrets). */
   describe(): Record<string, string>;
   down(): Promise<void>;

@@ -8,6 +8,7 @@ import type { PubSubHistory, PubSubOp } from '../model/pubsub.ts';
 import { startDriver, type StartedDriver } from './drivers/driver.ts';
 import { SYSTEM_PYTHON } from './drivers/registry.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
+import { redisLogin } from '../redis/security.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -94,6 +95,7 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
       host: e.host,
       port: e.port,
       password: o.password,
+      ...redisLogin(),
       connectTimeout: 500,
       retryStrategy: () => 50,
       maxRetriesPerRequest: null,

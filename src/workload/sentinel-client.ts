@@ -1,6 +1,7 @@
 // The workload's Sentinel-aware ioredis client, with every option that shapes observed failover explicit.
 import { Redis, SentinelConnector, type RedisOptions } from 'ioredis';
 import type { Endpoint } from '../model/endpoint.ts';
+import { redisLogin, sentinelClientLogin } from '../redis/security.ts';
 
 /** Options of the workload client; all of them end up in the report. */
 export interface ClientOptions {
@@ -68,6 +69,7 @@ export function sentinelClient(opts: {
           },
         }
       : {}),
+    ...sentinelClientLogin(),
     connectTimeout: o.connectTimeoutMs,
     // Never give up on queued commands: the workload's command timeout classifies them, and a late reply still counts as the server's ack.
     maxRetriesPerRequest: null,
@@ -116,6 +118,7 @@ export function directClient(node: Endpoint, password: string, client?: Partial<
     host: node.host,
     port: node.port,
     password,
+    ...redisLogin(),
     retryStrategy: () => o.retryDelayMs,
     connectTimeout: o.connectTimeoutMs,
     maxRetriesPerRequest: null,

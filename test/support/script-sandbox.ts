@@ -14,6 +14,7 @@ export const PASSWORD = 'sandbox-secret-9f3c';
 
 /**
  * The stub redis-cli: parses -h/-p, drops --raw/--no-auth-warning, logs "<auth|noauth> <host> <port> <args>"
+ * (and, in `logins`, "<tls|plain> user=<--user> <--cacert/--cert/--key files> <host> <port>")
  * and answers from answers/<key> (key = "host port args", spaces as "_"): <key> is printed (exit 0),
  * <key>.fail printed to stderr (exit 1), <key>.hang sleeps until `timeout` kills it; no fixture: refused.
  */
@@ -24,11 +25,15 @@ while [ $# -gt 0 ]; do
     -h) h=$2; shift 2 ;;
     -p) p=$2; shift 2 ;;
     --raw|--no-auth-warning) shift ;;
+    --tls) tls=tls; shift ;;
+    --cacert|--cert|--key) tlsfiles="\${tlsfiles:-}$1=$2 "; shift 2 ;;
+    --user) user=$2; shift 2 ;;
     *) break ;;
   esac
 done
 if [ -n "\${REDISCLI_AUTH:-}" ]; then a=auth; else a=noauth; fi
 printf '%s %s %s %s\\n' "$a" "$h" "$p" "$*" >> "$STUB_DIR/calls"
+printf '%s user=%s %s %s %s\\n' "\${tls:-plain}" "\${user:-}" "\${tlsfiles:-}" "$h" "$p" >> "$STUB_DIR/logins"
 f="$STUB_DIR/answers/$(printf '%s %s %s' "$h" "$p" "$*" | tr ' /' '_%')"
 if [ -f "$f.hang" ]; then exec sleep 30; fi
 if [ -f "$f.fail" ]; then cat "$f.fail" >&2; exit 1; fi
@@ -76,6 +81,10 @@ export interface Sandbox {
   start(script: string, args?: string[], env?: Record<string, string>): Running;
   /** The stub redis-cli's calls so far, "<auth|noauth> <host> <port> <command>". */
   calls(): Promise<string[]>;
+  /** How each call logged in: "<tls|plain> user=<name> <--cacert=… --cert=… --key=… > <host> <port>". */
+  logins(): Promise<string[]>;
+  /** A directory in the sandbox (created), e.g. for a Secret's files. */
+  dir(name: string): Promise<string>;
   /** The config the stub server of that name was exec'd with, or null if it was not started. */
   startedWith(server: 'redis-server' | 'redis-sentinel'): Promise<string | null>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -208,6 +217,14 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
     },
     async calls() {
       return (await readFile(path.join(stubDir, 'calls'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    },
+    async logins() {
+      return (await readFile(path.join(stubDir, 'logins'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    },
+    async dir(name) {
+      const d = path.join(root, name);
+      await mkdir(d, { recursive: true });
+      return d;
     },
     async startedWith(server) {
       return readFile(path.join(stubDir, `${server}.conf`), 'utf8').catch(() => null);

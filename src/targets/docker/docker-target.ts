@@ -16,6 +16,7 @@ import { keepLogs } from '../local/logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from '../local/mounts.ts';
 import { localPodControl } from '../local/pod-control.ts';
 import { isPodRunning, makePod, podByName, podIp, type LocalPod } from '../local/pods.ts';
+import { prepareLocalSecurity, type LocalSecurity } from '../local/security.ts';
 import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
 import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
@@ -259,6 +260,8 @@ interface DockerRun {
   dns: DnsServer | null;
   services: LocalServices | null;
   kubelet: Kubelet | null;
+  /** The secure profile's certificates and ACL passwords (null: another profile). */
+  security: LocalSecurity | null;
 }
 
 /** The run's cluster DNS with the Services' records, and (unless detached) the Services and API server. */
@@ -286,10 +289,12 @@ async function bringUpPods(
   vols: HostVolumes,
   password: string,
   services: LocalServices | null,
+  security: LocalSecurity | null,
 ): Promise<void> {
   const { model } = o;
   await renderConfigMaps(model, vols, (s) => s, o.overrides);
   await writeSecret(model, vols, password);
+  await security?.writeSecrets();
   for (const p of pods) {
     await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
     await placement.place(p, false);
@@ -310,6 +315,7 @@ async function bringUpPods(
 function dockerTeardown(o: DockerOptions, held: DockerRun, pods: readonly LocalPod[], passwords: readonly string[], uninstallResolver: () => void) {
   const teardown = async () => {
     unregister();
+    held.security?.close();
     await held.services?.close();
     if (o.logsDir) await keepLogs(held.state.runDir, o.logsDir, passwords).catch(() => {});
     const k = held.kubelet;
@@ -357,6 +363,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     dns: null,
     services: null,
     kubelet: null,
+    security: null,
   };
   const vols = hostVolumes(runDir);
   const teardown = dockerTeardown(opts, held, pods, secret.passwords, uninstallResolver);
@@ -390,7 +397,16 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       services: () => held.services,
       events,
     });
-    await bringUpPods(opts, held.kubelet, pods, placement, vols, secret.password, held.services);
+    // The secure profile: certificates naming the pods' DNS names (what clients connect by: their addresses change when recreated).
+    held.security = await prepareLocalSecurity({
+      model,
+      vols,
+      pods,
+      serviceAddresses: servicesOf(model).map((_, i) => serviceHost(subnet, i)),
+      password: secret.password,
+    });
+    for (const pw of Object.values(held.security?.aclPasswords ?? {})) secret.passwords.push(pw);
+    await bringUpPods(opts, held.kubelet, pods, placement, vols, secret.password, held.services, held.security);
   } catch (e) {
     await teardown();
     throw e;
@@ -426,6 +442,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         image: recipe.tag,
         dns_server: at.dns,
         ...placementFacts(pods, opts.stableAddresses === true, held.services),
+        ...held.security?.describe(),
       }),
       extra: {
         dns: dnsControl(dns),
@@ -433,6 +450,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         podEvents: events,
         // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
         nodeIdentity: (node: string) => book.identify(node),
+        ...(held.security ? { credentials: held.security.credentials } : {}),
       },
     },
   );

@@ -15,7 +15,9 @@ import { keepLogs } from './logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './mounts.ts';
 import { localPodControl } from './pod-control.ts';
 import { localAddresses, makePod, type LocalPod } from './pods.ts';
-import { startLocalServices, type LocalServices } from './services.ts';
+import { prepareLocalSecurity, type LocalSecurity } from './security.ts';
+import { servicesOf } from './service-proxy.ts';
+import { serviceHost, startLocalServices, type LocalServices } from './services.ts';
 import { assertPodPortsFree, startPodContainers } from './startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from './state.ts';
 
@@ -51,10 +53,12 @@ async function bringUp(
   vols: HostVolumes,
   password: string,
   services: LocalServices | null,
+  security: LocalSecurity | null,
 ): Promise<void> {
   const { model } = opts;
   await renderConfigMaps(model, vols, podDnsMap(model, pods), opts.overrides);
   await writeSecret(model, vols, password);
+  await security?.writeSecrets();
   for (const p of pods) await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
   await startPodContainers({
     kubelet,
@@ -107,8 +111,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     hostMap: podDnsMap(model, pods),
     servicesEnv: () => services?.containerEnv,
   });
+  let security: LocalSecurity | null = null;
   const teardown = async () => {
     unregister();
+    security?.close();
     await services?.close();
     if (opts.logsDir) await keepLogs(runDir, opts.logsDir, secret.passwords).catch(() => {});
     // A frozen container still dies on SIGKILL; partitions go with the deployment.
@@ -125,7 +131,11 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         runDir,
         pods: () => pods.map((p) => ({ name: p.name, host: p.redis.host, ready: p.containers.redis !== undefined })),
       });
-    await bringUp(opts, pods, kubelet, vols, secret.password, services);
+    // The secure profile: its certificates (the Services' addresses among their names) and ACL passwords.
+    const serviceAddresses = servicesOf(model).map((_, i) => serviceHost(subnet, i));
+    security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses, password: secret.password });
+    for (const pw of Object.values(security?.aclPasswords ?? {})) secret.passwords.push(pw);
+    await bringUp(opts, pods, kubelet, vols, secret.password, services, security);
   } catch (e) {
     await teardown();
     throw e;
@@ -156,7 +166,9 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         redis_sentinel: bins.redisSentinel,
         pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
         ...(services ? { service_addresses: services.describe() } : {}),
+        ...security?.describe(),
       }),
+      ...(security ? { extra: { credentials: security.credentials } } : {}),
     },
   );
 }

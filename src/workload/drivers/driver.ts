@@ -6,6 +6,7 @@ import { HarnessError } from '../../errors.ts';
 import type { Op } from '../../model/history.ts';
 import { parseDriverLine, writeOps, type DriverBye, type DriverHello, type DriverOp, DriverProtocolError } from './protocol.ts';
 import { driverKind, type DriverKind } from './registry.ts';
+import { clientSecurity } from '../../redis/security.ts';
 
 export interface Address {
   host: string;
@@ -102,6 +103,10 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
   };
   if (config.reads) env.READS = '1';
   if (config.service) env.SERVICE = `${config.service.host}:${config.service.port}`;
+  // The secure profile: the harness's ACL user and client certificate (paths; the key's content never goes in the environment).
+  const login = clientSecurity();
+  if (login.username) env.REDIS_USER = login.username;
+  if (login.files) Object.assign(env, { TLS_CA: login.files.ca, TLS_CERT: login.files.cert, TLS_KEY: login.files.key });
   if (process.env.HOME) env.HOME = process.env.HOME;
   return env;
 }

@@ -6,7 +6,9 @@ import { configFromEnv, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
 const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('ioredis/package.json'), 'utf8')) as { version: string }).version;
-const client = new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db });
+// Under the secure profile: TLS to the sentinels and to the master, the master as the ACL user.
+const login = cfg.tls ? { tls: cfg.tls, sentinelTLS: cfg.tls, enableTLSForSentinelMode: true } : {};
+const client = new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, username: cfg.username, db: cfg.db, ...login });
 client.on('error', () => {});
 // READS=1: replica reads through a second client in Sentinel mode with role 'slave', as an application that spreads its reads does.
 const replica = cfg.reads ? new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db, role: 'slave' }) : null;

@@ -1,9 +1,13 @@
 // The JSON-lines driver protocol for Node drivers: config from env, one write per tick, app timeout, late oks, stop on stdin EOF / SIGTERM.
+import { readFileSync } from 'node:fs';
 
 export interface NodeDriverConfig {
   sentinels: { host: string; port: number }[];
   masterName: string;
   password: string | undefined;
+  /** The secure profile: the ACL user, and TLS material (PEM contents read from TLS_CA / TLS_CERT / TLS_KEY). */
+  username: string | undefined;
+  tls: { ca: string; cert: string; key: string } | undefined;
   service: { host: string; port: number } | undefined;
   db: number;
   rate: number;
@@ -25,6 +29,10 @@ export function configFromEnv(env = process.env): NodeDriverConfig {
     sentinels: (env.SENTINELS ?? '').split(/\s+/).filter(Boolean).map(hostPort),
     masterName: env.MASTER_NAME ?? 'mymaster',
     password: env.REDIS_PASSWORD || undefined,
+    username: env.REDIS_USER || undefined,
+    tls: env.TLS_CA
+      ? { ca: readFileSync(env.TLS_CA, 'utf8'), cert: readFileSync(env.TLS_CERT ?? '', 'utf8'), key: readFileSync(env.TLS_KEY ?? '', 'utf8') }
+      : undefined,
     service: env.SERVICE ? hostPort(env.SERVICE) : undefined,
     db: Number(env.DB ?? 0),
     rate: Number(env.RATE ?? 50),

@@ -11,7 +11,13 @@ if (!cfg.service) {
 }
 const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string }).version;
 // node-redis's defaults: offline queue on, its own reconnect backoff; READONLY replies keep the connection.
-const client = createClient({ socket: { host: cfg.service.host, port: cfg.service.port }, password: cfg.password, database: cfg.db });
+const socket = cfg.tls ? { tls: true as const, ...cfg.tls } : {};
+const client = createClient({
+  socket: { host: cfg.service.host, port: cfg.service.port, ...socket },
+  username: cfg.username,
+  password: cfg.password,
+  database: cfg.db,
+});
 let errors = 0;
 client.on('error', () => {
   errors++;

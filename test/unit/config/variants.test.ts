@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { applyProfile, HARDENED_OVERLAY, parseProfiles } from '../../../src/config/profiles.ts';
+import { applyProfile, HARDENED_OVERLAY, loadProfiledDeployment, parseProfiles } from '../../../src/config/profiles.ts';
 import { loadDeployment } from '../../../src/config/manifests.ts';
 import { lastDirective } from '../../../src/config/redis-conf.ts';
 import { majorityQuorum, overlayManifestFiles, readManifestFiles, scaleManifestFiles, type ManifestFile } from '../../../src/config/scale.ts';
@@ -144,7 +144,20 @@ describe('the hardened profile', () => {
   it('parses --profile', () => {
     expect(parseProfiles('both')).toEqual(['seed', 'hardened']);
     expect(parseProfiles('hardened')).toEqual(['hardened']);
-    expect(() => parseProfiles('strict')).toThrow(/--profile must be seed, hardened or both/);
+    expect(() => parseProfiles('strict')).toThrow(/--profile must be seed, hardened, secure, both/);
+    expect(parseProfiles('seed,secure')).toEqual(['seed', 'secure']);
+    expect(() => parseProfiles('secure,secure')).toThrow(/--profile must be/);
+  });
+
+  it('the secure profile: the model knows its TLS and ACL Secrets, and every ACL password is a placeholder to generate', async () => {
+    const secure = await loadProfiledDeployment(MANIFESTS, 'secure');
+    expect(secure.security).toEqual({
+      tls: { secret: 'redis-tls', mountPath: '/etc/redis-tls' },
+      acl: { secret: 'redis-acl', mountPath: '/etc/redis-acl', podUser: 'pod' },
+    });
+    expect(Object.values(secure.secretData['redis-acl']!).every((v) => v === null)).toBe(true);
+    expect(secure.objects.filter((o) => o.kind === 'NetworkPolicy')).toHaveLength(1);
+    expect((await loadProfiledDeployment(MANIFESTS, 'seed')).security).toBeNull();
   });
 });
 

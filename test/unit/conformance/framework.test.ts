@@ -62,8 +62,8 @@ describe('verdicts and exit status', () => {
 });
 
 describe('group registry and selection', () => {
-  it('registers static, scaling, profile, live, app-paths, monitoring and peer; the default suite runs all but peer', () => {
-    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'scaling', 'profile', 'live', 'app-paths', 'monitoring', 'peer']);
+  it('registers static, scaling, profile, live, app-paths, monitoring, security and peer; the default suite runs all but monitoring, security and peer', () => {
+    expect(CONFORMANCE_GROUPS.map((g) => g.name)).toEqual(['static', 'scaling', 'profile', 'live', 'app-paths', 'monitoring', 'security', 'peer']);
     for (const g of ['static', 'scaling', 'profile']) expect(CONFORMANCE_GROUPS.find((x) => x.name === g)?.needsDeployment).toBe(false);
     expect(DEFAULT_SUITE_GROUPS).toEqual(['static', 'scaling', 'profile', 'live', 'app-paths']);
   });
@@ -74,7 +74,7 @@ describe('group registry and selection', () => {
 
   it('refuses unknown, unregistered and empty selections as usage errors (exit 2)', () => {
     for (const [names, message] of [
-      [['nope'], /--group nope: unknown group; choose from static, scaling, profile, live, app-paths, monitoring, peer/],
+      [['nope'], /--group nope: unknown group; choose from static, scaling, profile, live, app-paths, monitoring, security, peer/],
       [[], /--group needs at least one group/],
     ] as const) {
       const e = (() => {

@@ -70,6 +70,17 @@ describe('liveChecksFromSnapshot', async () => {
     expect(checks.find((c) => c.name === 'config.sentinel.down-after-milliseconds')?.expected).toBe('1500 (explicit override; the seed design says 5000)');
   });
 
+  it("under ACL users (secure profile): requirepass must be empty and masterauth the replication user's", () => {
+    const acl = { ...healthy(), aclUsers: true };
+    acl.redis = acl.redis.map((r) => ({ ...r, requirepass: ok('empty' as const) }));
+    expect(failing(acl, exp)).toEqual([]);
+    expect(liveChecksFromSnapshot(acl, exp).find((c) => c.name === 'config.redis.masterauth')?.expected).toMatch(/replication user's password/);
+    // The seed's requirepass left set under ACLs, and a replica whose masterauth is not the replication user's: both caught.
+    const leftover = { ...healthy(), aclUsers: true };
+    leftover.redis = leftover.redis.map((r, i) => ({ ...r, masterauth: ok(i === 1 ? ('different' as const) : ('equal' as const)) }));
+    expect(failing(leftover, exp)).toEqual(['config.redis.masterauth', 'config.redis.requirepass']);
+  });
+
   it('without the override, the running 1500 ms departs from the manifests and the seed', () => {
     const c = liveChecksFromSnapshot(healthy(), liveExpectations(model)).find((x) => x.name === 'config.sentinel.down-after-milliseconds')!;
     expect(c.valid).toBe(false);

@@ -505,3 +505,88 @@ describe('role-labeller.sh', () => {
     expect(r.status, r.stderr).toBe(0);
   });
 });
+
+describe('under the secure profile (TLS_DIR, ACL_DIR, REDIS_USER set)', () => {
+  const sha256 = async (s: string) => (await import('node:crypto')).createHash('sha256').update(s).digest('hex');
+  /** The ACL Secret's files (one password per user) and the TLS Secret's directory; the env the profile gives. */
+  async function secureEnv(passwords: Record<string, string>): Promise<Record<string, string>> {
+    const acl = await sb.dir('acl');
+    for (const [u, pw] of Object.entries(passwords)) await writeFile(path.join(acl, u), pw);
+    return { TLS_DIR: await sb.dir('tls'), ACL_DIR: acl, REDIS_USER: 'pod', POD_NAME: 'redis-0' };
+  }
+  const PASSWORDS = { pod: 'pw-pod-1', replication: 'pw-repl-2', sentinel: 'pw-sen-3', synapse: 'pw-syn-4' };
+  const ACL_CONF = 'user default off\nuser admin on ~* +@all\nuser pod on -@all +ping\nuser replication on -@all +psync\nuser synapse on ~synapse:* -@all +get\n';
+
+  it('every redis-cli call presents this pod\'s certificate over TLS; redis calls log in as REDIS_USER, sentinel calls as nobody', async () => {
+    await sandbox();
+    const env = await secureEnv(PASSWORDS);
+    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\nconnected_slaves:1\nslave0:ip=redis-1,port=6379,state=online');
+    await sb.answer('redis-0', REDIS_PORT, 'CLIENT PAUSE 20000 WRITE', 'OK');
+    await sb.answer('redis-0', REDIS_PORT, 'WAIT 1 2000', '1');
+    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 2 });
+    await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 2 });
+    await sb.answer('redis-0', REDIS_PORT, `REPLICAOF redis-1 ${REDIS_PORT}`, 'OK');
+    await sb.answer('redis-0', REDIS_PORT, 'CLIENT UNPAUSE', 'OK');
+    // The hand-over drops the clients it stepped down under, as Sentinel does when it reconfigures a node.
+    for (const c of ['CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    const r = ok(await sb.start('prestop-redis.sh', [], env).done);
+    expect(r.stderr).toContain('stepped down: replica of redis-1');
+    expect(r.status).toBe(0);
+    const logins = await sb.logins();
+    expect(logins.length).toBeGreaterThan(4);
+    const files = `--cacert=${env.TLS_DIR}/ca.crt --cert=${env.TLS_DIR}/redis-0.crt --key=${env.TLS_DIR}/redis-0.key`;
+    for (const l of logins) {
+      const port = Number(l.split(' ').at(-1));
+      expect(l.replace(/\s+/g, ' ')).toBe(`tls user=${port === REDIS_PORT ? 'pod' : ''} ${files} ${l.split(' ').at(-2)} ${port}`);
+    }
+    // The hooks' password is the pod user's, from the ACL Secret (the stub records that one was given).
+    expect((await sb.calls()).filter((c) => c.includes(` ${REDIS_PORT} `)).every((c) => c.startsWith('auth '))).toBe(true);
+  });
+
+  it('start-redis.sh: TLS only (port 0), each ACL user with its password as a SHA-256 hash, the default user without one, masterauth the replication user\'s', async () => {
+    await sandbox();
+    await writeFile(path.join(sb.configDir, 'redis.conf'), `appendonly yes\n${ACL_CONF}masteruser replication\n`);
+    const env = await secureEnv(PASSWORDS);
+    expect(ok(await sb.start('start-redis.sh', [], env).done).status).toBe(0);
+    const conf = (await sb.startedWith('redis-server'))!;
+    expect(conf).toContain(`user synapse on ~synapse:* -@all +get #${await sha256(PASSWORDS.synapse)}\n`);
+    expect(conf).toContain(`user pod on -@all +ping #${await sha256(PASSWORDS.pod)}\n`);
+    expect(conf).toContain(`user admin on ~* +@all #${await sha256(PASSWORD)}\n`);
+    expect(conf).toContain('user default off\n');
+    expect(conf).not.toMatch(/requirepass/);
+    expect(conf).toContain(`masterauth "${PASSWORDS.replication}"`);
+    // No password of a user in clear: only the replication one (masterauth needs it) is.
+    for (const u of ['pod', 'synapse', 'sentinel'] as const) expect(conf).not.toContain(PASSWORDS[u]);
+    expect(conf).toMatch(/^port 0\ntls-port 6379\ntls-cert-file \S+\/tls\/redis-0\.crt\ntls-key-file \S+\/tls\/redis-0\.key\ntls-ca-cert-file \S+\/tls\/ca\.crt$/m);
+  });
+
+  it('start-redis.sh refuses to start when a user has no password in the ACL Secret, naming the user', async () => {
+    await sandbox();
+    await writeFile(path.join(sb.configDir, 'redis.conf'), `appendonly yes\n${ACL_CONF}`);
+    const { synapse: _dropped, ...rest } = PASSWORDS;
+    const r = ok(await sb.start('start-redis.sh', [], await secureEnv(rest)).done);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ACL user synapse has no password in \S+\/acl\/synapse/);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+  });
+
+  it('start-sentinel.sh: TLS only, auth-pass the sentinel user\'s password', async () => {
+    await sandbox();
+    const env = await secureEnv(PASSWORDS);
+    expect(ok(await sb.start('start-sentinel.sh', [], env).done).status).toBe(0);
+    const conf = (await sb.startedWith('redis-sentinel'))!;
+    expect(conf).toContain(`sentinel auth-pass mymaster "${PASSWORDS.sentinel}"`);
+    expect(conf).not.toContain(PASSWORD);
+    expect(conf).toMatch(/^port 0\ntls-port 26379\ntls-cert-file /m);
+  });
+
+  it('without the profile\'s env nothing changes: plaintext, no --user', async () => {
+    await sandbox();
+    expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+    const conf = (await sb.startedWith('redis-server'))!;
+    expect(conf).toMatch(/^port 6379$/m);
+    expect(conf).not.toMatch(/tls-/);
+    expect((await sb.logins()).every((l) => l.startsWith('plain user= '))).toBe(true);
+  });
+});

@@ -22,6 +22,10 @@ class Config:
         self.prefix = env.get("KEY_PREFIX", "driver")
         self.timeout_ms = int(env.get("TIMEOUT_MS", "1000"))
         self.max_in_flight = int(env.get("MAX_IN_FLIGHT", "16"))
+        # The secure profile: an ACL user, and TLS with the run's CA and a client certificate (paths).
+        self.username = env.get("REDIS_USER") or None
+        ca = env.get("TLS_CA")
+        self.tls = {"ssl": True, "ssl_ca_certs": ca, "ssl_certfile": env.get("TLS_CERT"), "ssl_keyfile": env.get("TLS_KEY")} if ca else {}
 
 
 _out = threading.Lock()

@@ -9,8 +9,9 @@ from driver_common import Config, run, session_reads
 
 cfg = Config()
 # The seed's shape: Sentinel([...], password=...) then master_for(name, password=...); the sentinels have no password.
-sentinel = Sentinel(cfg.sentinels, password=cfg.password)
-master = sentinel.master_for(cfg.master_name, password=cfg.password, db=cfg.db)
+# Under the secure profile: TLS to the sentinels and to the master, the master as the ACL user.
+sentinel = Sentinel(cfg.sentinels, password=cfg.password, username=cfg.username, sentinel_kwargs=dict(cfg.tls), **cfg.tls)
+master = sentinel.master_for(cfg.master_name, password=cfg.password, username=cfg.username, db=cfg.db, **cfg.tls)
 pool = master.connection_pool
 
 

@@ -10,7 +10,7 @@ cfg = Config()
 if cfg.service is None:
     sys.exit("SERVICE is not set: this driver connects through the redis Service")
 # redis-py's defaults: no socket timeout (the application timeout lives in the loop), a pooled connection kept while it answers.
-client = redis.Redis(host=cfg.service[0], port=cfg.service[1], password=cfg.password, db=cfg.db)
+client = redis.Redis(host=cfg.service[0], port=cfg.service[1], username=cfg.username, password=cfg.password, db=cfg.db, **cfg.tls)
 service = f"{cfg.service[0]}:{cfg.service[1]}"
 
 

@@ -1,0 +1,100 @@
+// The secure profile on the local target: what a cluster's operator would put in the TLS and ACL Secrets,
+// made per run (certificates with openssl, one random password per ACL user), and the harness's own login.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DeploymentModel } from '../../config/manifests.ts';
+import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
+import { registerSecret } from '../../process/redact.ts';
+import { setClientSecurity } from '../../redis/security.ts';
+import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
+import type { DeploymentCredentials } from '../target.ts';
+import type { HostVolumes } from './mounts.ts';
+import { podIp, type LocalPod } from './pods.ts';
+
+/** The client certificates made per run: the harness's and one per application. */
+export const CLIENT_CERTS = ['harness', ...Object.keys(APP_USERS)] as const;
+
+export interface LocalSecurity {
+  /** ACL user → password (generated for a placeholder), every one registered for redaction. */
+  aclPasswords: Record<string, string>;
+  certs: GeneratedCerts | null;
+  /** Where the CA and client certificates are (paths only), for `up` and the report. */
+  describe(): Record<string, string>;
+  /** Write the ACL Secret's files (the TLS Secret's are written where they are made). */
+  writeSecrets(): Promise<void>;
+  /** Undo the harness's login settings. */
+  close(): void;
+  credentials: DeploymentCredentials;
+}
+
+/** Names of the Services with a cluster IP (their DNS names go into every pod's certificate: a Service routes to any pod). */
+function serviceNames(model: DeploymentModel): string[] {
+  return model.objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name);
+}
+
+export async function prepareLocalSecurity(opts: {
+  model: DeploymentModel;
+  vols: HostVolumes;
+  pods: readonly LocalPod[];
+  /** The Services' local addresses (kube-proxy), also in every pod's certificate. */
+  serviceAddresses: readonly string[];
+  password: string;
+}): Promise<LocalSecurity | null> {
+  const { model, vols } = opts;
+  const sec = model.security;
+  if (!sec) return null;
+  const aclPasswords: Record<string, string> = {};
+  if (sec.acl) {
+    for (const [user, value] of Object.entries(model.secretData[sec.acl.secret] ?? {})) {
+      aclPasswords[user] = value ?? randomBytes(24).toString('base64url');
+      registerSecret(aclPasswords[user]);
+    }
+  }
+  let certs: GeneratedCerts | null = null;
+  if (sec.tls) {
+    const svcDns = serviceNames(model).flatMap((s) => serviceDnsNames(s, model.namespace));
+    certs = await generateCertificates({
+      caDir: path.join(vols.runDir, 'ca'),
+      podDir: vols.secretDir(sec.tls.secret),
+      clientDir: path.join(vols.runDir, 'clients'),
+      pods: opts.pods.map((p) => ({
+        name: p.name,
+        dns: [...podDnsNames(p.name, model.headlessService, model.namespace), ...svcDns, 'localhost'],
+        ips: [podIp(p), ...opts.serviceAddresses],
+      })),
+      clients: CLIENT_CERTS,
+    });
+  }
+  const harness = certs?.certs.harness;
+  const undo = setClientSecurity({
+    tls:
+      certs && harness ? { ca: await readFile(certs.ca, 'utf8'), cert: await readFile(harness.cert, 'utf8'), key: await readFile(harness.key, 'utf8') } : null,
+    username: sec.acl ? ADMIN_USER : null,
+    ...(certs && harness ? { files: { ca: certs.ca, cert: harness.cert, key: harness.key } } : {}),
+  });
+  const generated = certs;
+  const clients = generated ? Object.fromEntries(CLIENT_CERTS.map((c) => [c, generated.certs[c]!])) : {};
+  return {
+    aclPasswords,
+    certs,
+    // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
+    credentials: { acl: aclPasswords, tls: certs ? { ca: certs.ca, clients } : null },
+    describe: () =>
+      certs
+        ? {
+            tls_ca: certs.ca,
+            tls_client_certs: CLIENT_CERTS.map((c) => `${c}=${certs!.certs[c]!.cert}`).join(' '),
+            tls_client_keys_dir: path.dirname(certs.certs.harness!.key),
+            ...(sec.acl ? { acl_users: Object.keys(aclPasswords).join(' '), acl_passwords_dir: vols.secretDir(sec.acl.secret) } : {}),
+          }
+        : {},
+    async writeSecrets() {
+      if (!sec.acl) return;
+      const dir = vols.secretDir(sec.acl.secret);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      for (const [user, pw] of Object.entries(aclPasswords)) await writeFile(path.join(dir, user), pw, { mode: 0o600 });
+    },
+    close: undo,
+  };
+}

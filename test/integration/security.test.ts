@@ -1,0 +1,164 @@
+// The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
+// check of the security group and leaves no key or password in its logs; each live probe, aimed at a
+// deliberately weakened redis-server (plaintext port open, client certificates not asked for, the default user
+// on, an application user with FLUSHALL, a certificate without the pod's names), reports it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProfiledDeployment } from '../../src/config/profiles.ts';
+import { APP_USERS } from '../../src/config/secure.ts';
+import { securityChecks } from '../../src/conformance/security.ts';
+import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames } from '../../src/conformance/security/live-checks.ts';
+import type { ConformanceCheck } from '../../src/model/conformance.ts';
+import { RUN_DEFAULTS } from '../../src/runner/run.ts';
+import { startLocalDeployment } from '../../src/targets/local/local-target.ts';
+import type { StartedDeployment } from '../../src/targets/target.ts';
+import { makeCa, makeCert, podDnsNames } from '../../src/targets/tls-certs.ts';
+import { entriesIn, processesUnder } from '../support/leftovers.ts';
+
+const OVERRIDES = { sentinel: { 'down-after-milliseconds': '1500' } };
+
+/** Every file under `dir`, as text. */
+function allText(dir: string): string {
+  let out = '';
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out += readFileSync(path.join(e.parentPath, e.name), 'latin1');
+  return out;
+}
+
+describe('the secure profile on the local target', () => {
+  let tmp: string;
+  let stateDir: string;
+  let checks: ConformanceCheck[] = [];
+  let secrets: string[] = [];
+  let logs = '';
+  let keyFiles: string[] = [];
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-security-'));
+    stateDir = path.join(tmp, 'state');
+    process.env.SENTINEL_CHAOS_STATE_DIR = stateDir;
+    const model = await loadProfiledDeployment(RUN_DEFAULTS.manifestsDir, 'secure');
+    let d: StartedDeployment | undefined;
+    try {
+      d = await startLocalDeployment({ model, runId: 'secure-itest', subnet: 180, overrides: OVERRIDES, logsDir: path.join(tmp, 'logs') });
+      checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
+      secrets = [...d.passwords];
+      const tls = d.credentials?.tls;
+      keyFiles = tls ? Object.values(tls.clients).map((c) => c.key) : [];
+      // Read while they exist: the private keys, to look for their content in the logs.
+      secrets.push(...keyFiles.map((k) => readFileSync(k, 'utf8').split('\n')[1]!));
+    } finally {
+      await d?.down();
+    }
+    logs = allText(path.join(tmp, 'logs'));
+  }, 120_000);
+
+  afterAll(() => {
+    delete process.env.SENTINEL_CHAOS_STATE_DIR;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('passes every static and live security check', () => {
+    expect(checks.filter((c) => c.valid !== true)).toEqual([]);
+    const live = checks.filter((c) => c.name.startsWith('live.')).map((c) => c.name.replace(/\.redis-\d/, '.<pod>'));
+    expect(live.filter((n) => n.startsWith('live.plaintext-refused'))).toHaveLength(6);
+    expect(live.filter((n) => n.startsWith('live.foreign-ca-refused'))).toHaveLength(6);
+    expect(live.filter((n) => n.startsWith('live.cert-names'))).toHaveLength(3);
+    expect(live.filter((n) => n.startsWith('live.default-user'))).toHaveLength(3);
+    expect(live.filter((n) => n.startsWith('live.app-user')).sort()).toEqual(
+      Object.keys(APP_USERS)
+        .map((a) => `live.app-user.${a}`)
+        .sort(),
+    );
+  });
+
+  it('no password and no private key in the logs; nothing left running', () => {
+    expect(logs.length).toBeGreaterThan(1000);
+    expect(secrets.length).toBeGreaterThan(7);
+    for (const s of secrets) expect(logs.includes(s), 'a secret in the logs').toBe(false);
+    expect(logs).not.toMatch(/PRIVATE KEY/);
+    expect(processesUnder(path.join(stateDir))).toEqual([]);
+    expect(entriesIn(stateDir)).toEqual([]);
+  });
+});
+
+describe('each live probe fails on a weakened redis-server', () => {
+  const HOST = '127.0.181.1';
+  let tmp: string;
+  let server: ChildProcess | undefined;
+  let pem: Awaited<ReturnType<typeof readPem>>;
+  let foreign: Awaited<ReturnType<typeof readPem>>;
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-weak-'));
+    const ca = await makeCa(path.join(tmp, 'ca'));
+    // The server's certificate names its address only: none of the pod's DNS names.
+    const serverCert = await makeCert(path.join(tmp, 'certs'), ca, { name: 'server', ips: [HOST] });
+    const client = await makeCert(path.join(tmp, 'certs'), ca, { name: 'client' });
+    pem = await readPem({ ca: ca.cert, ...client });
+    const otherCa = await makeCa(path.join(tmp, 'other'), 'other', 'another CA');
+    foreign = await readPem({ ca: otherCa.cert, ...(await makeCert(path.join(tmp, 'other'), otherCa, { name: 'intruder' })) });
+    const conf = [
+      `bind ${HOST}`,
+      'port 6379',
+      'tls-port 6380',
+      `tls-cert-file ${serverCert.cert}`,
+      `tls-key-file ${serverCert.key}`,
+      `tls-ca-cert-file ${ca.cert}`,
+      'tls-auth-clients no',
+      'save ""',
+      'appendonly no',
+      `dir ${tmp}`,
+      'user default on nopass ~* &* +@all',
+      'user admin on >admin-pw ~* &* +@all',
+      'user synapse on >synapse-pw resetchannels ~synapse:* &synapse:* -@all +@read +@write +@pubsub +@connection -@dangerous +info +role -select +select|0 +flushall',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(tmp, 'redis.conf'), conf);
+    server = spawn('redis-server', [path.join(tmp, 'redis.conf')], { cwd: tmp, stdio: 'ignore' });
+    for (let i = 0; i < 50 && !(await plaintextProbe({ host: HOST, port: 6379 })).observed.startsWith('answered'); i++) await sleep(100);
+  }, 30_000);
+
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await sleep(100);
+    expect(processesUnder(tmp)).toEqual([]);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a plaintext port left open', async () => {
+    const p = await plaintextProbe({ host: HOST, port: 6379 });
+    expect(p).toEqual({ refused: false, observed: 'answered +PONG' });
+  });
+
+  it('a certificate of another CA, where client certificates are not asked for', async () => {
+    const p = await foreignCertProbe({ host: HOST, port: 6380 }, pem.ca, foreign);
+    expect(p.refused).toBe(false);
+  });
+
+  it('a certificate without the pod names', async () => {
+    const names = await servedNames({ host: HOST, port: 6380 }, pem);
+    expect(names).toEqual([HOST]);
+    expect(podDnsNames('redis-0', 'redis-headless', 'matrix').filter((n) => !names.includes(n))).toHaveLength(4);
+  });
+
+  it('an application user with FLUSHALL', async () => {
+    const r = await appUserProbe(
+      { host: HOST, port: 6380 },
+      pem,
+      { name: 'synapse', password: 'synapse-pw', spec: APP_USERS.synapse },
+      { username: 'admin', password: 'admin-pw' },
+    );
+    expect(r).toEqual({ deniedNeeds: [], granted: ['FLUSHALL (ACL DRYRUN: OK)'] });
+  });
+
+  it('the default user on', async () => {
+    const p = await defaultUserProbe({ host: HOST, port: 6380 }, pem, 'anything');
+    expect(p.refused).toBe(false);
+    // nopass: PING answers without a login, and AUTH with any password is not refused as a wrong one.
+    expect(p.observed).toMatch(/^PING: PONG; AUTH <password>: ERR/);
+  });
+});
