@@ -483,7 +483,7 @@ function addToolCommands(program: Command): void {
     .command('list')
     .description('list the built-in scenarios')
     .action(async () => {
-      for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(28)} ${s.description}\n`);
+      for (const s of await listScenarios()) process.stdout.write(`${s.name.padEnd(34)} ${s.suite === 'extended' ? '[extended] ' : ''}${s.description}\n`);
     });
 }
 

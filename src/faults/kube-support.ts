@@ -35,6 +35,7 @@ const OBJ = {
   time: (c: string) => `TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds [CLOCK_REALTIME], containerNames [${c}]`,
   helper:
     "Pod sc-<run>-vol-<victim> (volume helper): the redis image, nodeName = the victim's node, its data claim mounted, runs once (activeDeadlineSeconds 120), deleted once done, on SIGINT and by down",
+  loss: 'NetworkChaos sc-<run>-loss-<victim>: loss <percent> %, direction both; selector {<ns>: [<victim>]}, target {<ns>: [the other pods]}',
   stress: (c: string) => `StressChaos sc-<run>-stress-<victim>: stressors cpu / memory, containerNames [${c}]`,
 };
 
@@ -79,7 +80,9 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
     case 'cpu-starve':
       return skipped(missingReason('cpu', target, f.kind));
     case 'packet-loss':
-      return skipped(`the ${target} target cannot drop packets at random (Chaos Mesh NetworkChaos loss has a builder, not yet wired to this fault)`);
+      return cm
+        ? { via: 'Chaos Mesh (proven by its AllInjected status only)', objects: [OBJ.loss], skip: null }
+        : skipped(`the ${target} target cannot drop packets at random with the kind-node backend (only with --fault-backend chaos-mesh)`);
     case 'link-flap':
       return cm
         ? { via: 'Chaos Mesh, one object created and deleted per cut', objects: [OBJ.partition], skip: null }

@@ -19,7 +19,7 @@ export async function packetLoss(
   ctx.mark('inject', `drop ${spec.percent}% of ${victim.name}'s ${spec.cut === 'all' ? '' : 'sentinel '}packets for ${ctx.ms(spec.durationMs)} ms`);
   const loss = await network.lossy({ isolate: victim.name, cut: spec.cut, percent: spec.percent });
   const landedNs = ctx.clock.nowNs() - Math.max(0, performance.now() - loss.inEffectAt) * 1e6;
-  ctx.mark('landed', `${loss.description} (a probe was lost, drops counted)`);
+  ctx.mark('landed', loss.description);
   return {
     victim,
     landedNs,

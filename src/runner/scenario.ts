@@ -42,6 +42,11 @@ const LatencySchema = z.strictObject(
 export const ScenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
   description: z.string().min(1),
+  /**
+   * default: part of the suite a bare `npm run chaos` runs; extended: long or specialised families (minutes each,
+   * or meant for `--dataset` / the docker target), run by name, with `--scenario extended` or `--scenario all`.
+   */
+  suite: z.enum(['default', 'extended']).default('default'),
   /** One registered fault kind, or `kind: composed` with steps over them (src/runner/composed-schema.ts). */
   fault: ScenarioFaultSchema,
   workload: z
@@ -192,13 +197,17 @@ export async function listScenarios(dir = BUILTIN_SCENARIO_DIR): Promise<Scenari
 
 /**
  * Resolve `--scenario` values: names of built-in scenarios, or paths to scenario files.
- * No value means the whole built-in suite.
+ * No value means the built-in default suite; `all` every built-in scenario, `extended` the extended ones.
  */
 export async function resolveScenarios(wanted: readonly string[], dir = BUILTIN_SCENARIO_DIR): Promise<Scenario[]> {
   const builtin = await listScenarios(dir);
-  if (wanted.length === 0) return builtin;
+  if (wanted.length === 0) return builtin.filter((s) => s.suite === 'default');
   const out: Scenario[] = [];
   for (const w of wanted) {
+    if (w === 'all' || w === 'extended') {
+      out.push(...builtin.filter((s) => w === 'all' || s.suite === 'extended'));
+      continue;
+    }
     if (/\.ya?ml$/.test(w) || w.includes('/')) {
       out.push(await loadScenarioFile(w));
       continue;

@@ -117,6 +117,7 @@ export interface SoakScenarioOptions {
 export function soakScenario(steps: readonly ScheduleStep[], o: SoakScenarioOptions): Omit<Scenario, 'file'> {
   return {
     name: o.name ?? 'soak',
+    suite: 'extended',
     description: `${steps.length} step(s)${o.seed !== undefined ? ` drawn from seed ${o.seed}` : ''}, run ${o.mode ?? 'parallel'}; invariants checked at every quiescent point`,
     fault: {
       kind: 'composed',

@@ -239,6 +239,16 @@ export function createNetwork(
       active.add(tracked);
       return tracked;
     },
+    ...(backend.lossy
+      ? {
+          async lossy(spec: Parameters<NonNullable<NetworkFaults['lossy']>>[0]) {
+            if (spec.cut === 'sentinels') throw abilityMissing(NO_SENTINELS_CUT);
+            const p = await backend.lossy!(spec.isolate, spec.percent);
+            active.add(p);
+            return { ...p, heal: async () => (active.delete(p), p.heal()) } as Partition;
+          },
+        }
+      : {}),
     async healAll() {
       for (const p of [...active]) await p.heal().catch(() => {});
     },

@@ -55,6 +55,9 @@ export function localNetwork(opts: {
     majorityClientAddress,
     unavailableReason: nftUnavailableReason,
     partition: (spec) => install(spec),
-    lossy: (spec) => install(spec, spec.percent),
+    lossy: async (spec) => {
+      const p = await install(spec, spec.percent);
+      return { ...p, description: `${p.description} (a probe was lost, drops counted)` };
+    },
   };
 }

@@ -68,6 +68,7 @@ describe('parseScenario', () => {
     expect(s).toEqual({
       name: 'master-kill',
       description: expect.stringMatching(/\S/),
+      suite: 'default',
       fault: { kind: 'kill-pod', target: 'master', holdMs: 0 },
       workload: { rateHz: 200, warmupMs: 300 },
       restart: true,
@@ -82,6 +83,7 @@ describe('parseScenario', () => {
     expect(s).toEqual({
       name: 'minimal',
       description: 'only what is required',
+      suite: 'default',
       fault: { kind: 'kill-pod', target: 'master', holdMs: 0 },
       workload: { rateHz: 200, warmupMs: 500 },
       restart: true,
@@ -163,10 +165,13 @@ describe('resolveScenarios', () => {
   });
 
   /** Names declared by the YAML files of scenarios/, read without the code under test. */
-  async function builtinNames(): Promise<string[]> {
+  async function builtinNames(suite?: 'default' | 'extended'): Promise<string[]> {
     const files = (await readdir(SCENARIOS)).filter((f) => /\.ya?ml$/.test(f));
-    const names = await Promise.all(files.map(async (f) => (parseYaml(await readFile(path.join(SCENARIOS, f), 'utf8')) as { name: string }).name));
-    return names.sort();
+    const docs = await Promise.all(files.map(async (f) => parseYaml(await readFile(path.join(SCENARIOS, f), 'utf8')) as { name: string; suite?: string }));
+    return docs
+      .filter((d) => suite === undefined || (d.suite ?? 'default') === suite)
+      .map((d) => d.name)
+      .sort();
   }
 
   it('uses the repository scenarios/ directory', () => {
@@ -186,10 +191,14 @@ describe('resolveScenarios', () => {
     for (const n of known) expect((e as HarnessError).message).toContain(n);
   });
 
-  it('returns every built-in scenario when none is asked for', async () => {
-    const all = await resolveScenarios([]);
-    expect(all.map((s) => s.name).sort()).toEqual(await builtinNames());
-    for (const s of all) expect(path.dirname(s.file)).toBe(SCENARIOS);
+  it('returns the default suite when none is asked for; `extended` and `all` name the others', async () => {
+    const dflt = await resolveScenarios([]);
+    expect(dflt.map((s) => s.name).sort()).toEqual(await builtinNames('default'));
+    for (const s of dflt) expect(path.dirname(s.file)).toBe(SCENARIOS);
+    const extended = await resolveScenarios(['extended']);
+    expect(extended.map((s) => s.name).sort()).toEqual(await builtinNames('extended'));
+    expect(extended.length).toBeGreaterThan(0);
+    expect((await resolveScenarios(['all'])).map((s) => s.name).sort()).toEqual(await builtinNames());
   });
 
   it('returns the named built-in scenarios, and loads a path as a scenario file', async () => {

@@ -38,6 +38,8 @@ export interface FaultBackend {
   partitionUnavailable(): string | null;
   /** Cut `isolate` from the other pods both ways; `blockMajority` cuts the harness's majority-side client at the forward. Resolves once proven. */
   partition(isolate: string, blockMajority: (on: boolean) => void): Promise<Partition>;
+  /** Drop `percent` % of the packets between `isolate` and the other pods at random; absent: the backend cannot. */
+  lossy?(isolate: string, percent: number): Promise<Partition>;
   /** Undo everything still in place (heals on SIGINT and teardown). */
   healAll(): Promise<void>;
   /** Abilities only some backends have (chaos-mesh: DNSChaos / NetworkChaos, TimeChaos, StressChaos); absent: the faults needing them are skipped. */

@@ -14,6 +14,7 @@ import {
   chaosRef,
   containerKill,
   MANAGED_SELECTOR,
+  networkLoss,
   networkPartition,
   REQUIRED_CRDS,
   RUN_LABEL,
@@ -243,6 +244,36 @@ export interface ChaosMeshBackendOptions extends ChaosObjectOptions {
   podSelector: string;
 }
 
+/**
+ * A lossy link between `isolate` and the other pods (NetworkChaos loss). Proven by Chaos Mesh's AllInjected only: a probe
+ * through a link that drops at random proves nothing either way.
+ */
+async function lossyLink(
+  c: {
+    d: ControlDeps;
+    ctx: { runId: string; namespace: string };
+    inject: (obj: CustomObject) => Promise<CustomObjectRef>;
+    remove: (ref: CustomObjectRef) => Promise<unknown>;
+    active: Set<Partition>;
+  },
+  isolate: string,
+  percent: number,
+): Promise<Partition> {
+  const peers = c.d.model.podNames.filter((p) => p !== isolate);
+  const ref = await c.inject(networkLoss(c.ctx, isolate, peers, percent));
+  let healing: Promise<unknown> | null = null;
+  const loss: Partition = {
+    description: `NetworkChaos ${ref.name} (loss ${percent} %, direction both) between ${isolate} and ${peers.join(', ')}; the harness's own clients go through port-forwards and are not affected`,
+    inEffectAt: performance.now(),
+    async heal() {
+      c.active.delete(loss);
+      await (healing ??= c.remove(ref));
+    },
+  };
+  c.active.add(loss);
+  return loss;
+}
+
 export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBackendOptions): FaultBackend & { objects: ChaosObjects } {
   const objects = new ChaosObjects(d.api, o);
   const ctx = { runId: o.runId, namespace: d.namespace };
@@ -361,6 +392,7 @@ export function chaosMeshBackend(d: ControlDeps, ops: BackendOps, o: ChaosMeshBa
       }
       return partition;
     },
+    lossy: (isolate, percent) => lossyLink({ d, ctx, inject, remove, active }, isolate, percent),
     async healAll() {
       for (const p of [...active]) await p.heal().catch(() => {});
       await objects.removeAll();

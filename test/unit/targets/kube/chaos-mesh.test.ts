@@ -91,6 +91,24 @@ describe('the chaos-mesh fault backend', () => {
     expect(blocked).toEqual([true, false]);
   });
 
+  it('lossy: a NetworkChaos loss object, valid against the CRD subset, proven by AllInjected; heal deletes it; no sentinel-only cut', async () => {
+    const { api, network, blocked } = setup({ injectedAfterGets: 2, finalizerGets: 2 });
+    const p = await network.lossy!({ isolate: 'redis-0', cut: 'all', percent: 30 });
+    const name = `sc-${ctx.runId}-loss-redis-0`;
+    expect(api.calls).toContain(`create NetworkChaos/${name} in ${model.namespace}`);
+    const obj = [...api.custom.values()].find((o) => o.obj.metadata.name === name)!.obj;
+    expect(validateChaosObject(obj)).toEqual([]);
+    expect(obj.spec).toMatchObject({ action: 'loss', direction: 'both', loss: { loss: '30' } });
+    expect(p.description).toContain('loss 30 %');
+    expect(p.inEffectAt).toBeGreaterThan(0);
+    // The harness's own clients are not cut: a lossy link is not a partition.
+    expect(blocked).toEqual([]);
+    await p.heal();
+    expect(api.calls).toContain(`delete networkchaos/${name}`);
+    expect(api.custom.size).toBe(0);
+    await expect(network.lossy!({ isolate: 'redis-0', cut: 'sentinels', percent: 30 })).rejects.toThrow(/sentinel/);
+  });
+
   it('a partition the probe still crosses fails and is removed', async () => {
     const { api, network } = setup();
     api.exec = async () => ({ code: 0, stdout: 'NOAUTH Authentication required.', stderr: '' });
