@@ -72,7 +72,9 @@ describe('sentinel-chaos conformance', () => {
   it('an unknown group: exit 2, one line naming the flag and the choices, nothing written', () => {
     const r = cli('conformance', '--group', 'static,bogus', '--report-dir', reportDir);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('sentinel-chaos: --group bogus: unknown group; choose from static, scaling, profile, live, app-paths, monitoring, security, peer');
+    expect(r.stderr.trim()).toBe(
+      'sentinel-chaos: --group bogus: unknown group; choose from static, scaling, profile, live, app-paths, monitoring, security, peer',
+    );
     expect(readdirSync(reportDir)).toEqual([]);
   });
 });

@@ -34,7 +34,11 @@ describe('render', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/rendered 9 files to .*five; \d+ checks, 0 failed/);
     // manifests/secure/ holds the secure profile's extra objects, rendered only with --profile secure.
-    expect(readdirSync(out).sort()).toEqual(readdirSync(MANIFESTS).filter((f) => f.endsWith('.yaml')).sort());
+    expect(readdirSync(out).sort()).toEqual(
+      readdirSync(MANIFESTS)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
     expect(readFileSync(path.join(out, '05-statefulset.yaml'), 'utf8')).toContain('replicas: 5');
   });
 
