@@ -14,7 +14,9 @@ export function dockerCpu(pods: readonly LocalPod[]): CpuControl {
       const pod = podByName(pods, name);
       const quota = Math.round(cpus * CPU_PERIOD_US);
       // The containers running now; one started later (a restart) comes up unthrottled, as a recreated pod would.
-      const containers = Object.entries(pod.containers).flatMap(([c, v]) => (v?.running.setCpuQuota ? [{ c, running: v.running }] : []));
+      const containers = Object.entries(pod.containers)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([c, v]) => (v?.running.setCpuQuota ? [{ c, running: v.running }] : []));
       if (containers.length === 0) throw new HarnessError('PROCESS_FAILED', `${name} has no running container to throttle`);
       const set = async (q: number | null) =>
         (await Promise.all(containers.filter((x) => x.running.isRunning()).map(async (x) => `${x.c}=${await x.running.setCpuQuota!(q)}`))).join(' ');
