@@ -444,13 +444,13 @@ describe('prestop-redis.sh', () => {
     // Each replica's own offset: both have every write the paused master took.
     for (const r of ['redis-1', 'redis-2']) await sb.answer(r, REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:10');
     for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE', 'CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
-    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
-    await sb.answer('redis-0', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.answer(h, SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
   }
   const handOverCalls = async () => (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
   const STEP_DOWN = [
     `redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`,
-    `redis-1 ${SENTINEL_PORT} SENTINEL failover mymaster`,
+    // The highest other ordinal leads: the leader switches last, and clients ask the sentinels in pod order.
+    `redis-2 ${SENTINEL_PORT} SENTINEL failover mymaster`,
     `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
     // The held writes answered READONLY, then the applications' connections closed (as Sentinel does to an instance it reconfigures).
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
@@ -462,7 +462,7 @@ describe('prestop-redis.sh', () => {
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
   ];
 
-  it('a master with a replica: pauses writes, fails over through another pod\'s sentinel, steps down, unpauses, closes the clients\' connections', async () => {
+  it('a master with a replica: pauses writes, fails over through the highest other pod\'s sentinel, steps down, unpauses, closes the clients\' connections', async () => {
     await handOver();
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
     const r = ok(await sb.start('prestop-redis.sh').done);
@@ -502,13 +502,13 @@ describe('prestop-redis.sh', () => {
     await handOver();
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
     const ages = [replica('redis-1', 0, { 'info-refresh': 10 }), replica('redis-2', 0, { 'info-refresh': 20 })];
-    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
     const t0 = performance.now();
     const r = ok(await sb.start('prestop-redis.sh').done);
-    expect(r.stderr).toContain('failover requested from redis-1 (INFO phase wait: 360 ms)');
+    expect(r.stderr).toContain('failover requested from redis-2 (INFO phase wait: 360 ms)');
     expect(performance.now() - t0).toBeGreaterThan(360);
     const calls = (await sb.calls()).map((c) => c.split(' ').slice(1).join(' '));
-    expect(calls.indexOf(`redis-1 ${SENTINEL_PORT} SENTINEL replicas mymaster`)).toBeLessThan(calls.indexOf(`redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`));
+    expect(calls.indexOf(`redis-2 ${SENTINEL_PORT} SENTINEL replicas mymaster`)).toBeLessThan(calls.indexOf(`redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`));
     expect(await handOverCalls()).toEqual(STEP_DOWN);
   });
 
