@@ -11,7 +11,10 @@ import type { ConformanceCheck } from './types.ts';
  */
 export type AppReads = 'sessions' | 'django' | null;
 
-/** Django's "session not found": the driver read back a session it created and saw acknowledged, and it was missing. */
+/**
+ * Django's "session not found": the driver read back (through the cache, as SessionStore.load() does, but with errors
+ * reported rather than swallowed into an empty session) a session it created and saw acknowledged, and the cache did not hold it.
+ */
 const DJANGO_MISSING = /session not found/;
 
 /**
