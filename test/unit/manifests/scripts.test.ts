@@ -505,7 +505,7 @@ describe('prestop-redis.sh', () => {
     await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
     const t0 = performance.now();
     const r = ok(await sb.start('prestop-redis.sh').done);
-    expect(r.stderr).toContain('failover requested from redis-2 (INFO phase wait: 360 ms)');
+    expect(r.stderr).toContain('failover requested from redis-2 (INFO phase wait, ms: 360)');
     expect(performance.now() - t0).toBeGreaterThan(360);
     const calls = (await sb.calls()).map((c) => c.split(' ').slice(1).join(' '));
     expect(calls.indexOf(`redis-2 ${SENTINEL_PORT} SENTINEL replicas mymaster`)).toBeLessThan(calls.indexOf(`redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`));
@@ -522,6 +522,16 @@ describe('prestop-redis.sh', () => {
     await sb.answer('redis-2', REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:10');
     const r = ok(await run.done);
     expect(r.stderr).toContain('replicas with every write: 2, offset 10');
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
+  });
+
+  it('does not hold the hand-over for an INFO round more than ~7 s away', async () => {
+    await handOver();
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    const ages = [replica('redis-1', 0, { 'info-refresh': 700 }), replica('redis-2', 0, { 'info-refresh': 720 })];
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.stderr).toContain('(INFO phase wait, ms: far)');
     expect(await handOverCalls()).toEqual(STEP_DOWN);
   });
 
