@@ -38,6 +38,7 @@ export class PodLabelStore {
   private readonly token: string;
   private readonly pods: Map<string, Labels>;
   private readonly now: () => number;
+  private readonly listeners = new Set<(pod: string, changed: Record<string, string | null>) => void>();
 
   constructor(opts: { namespace: string; token: string; pods: Record<string, Labels>; now?: () => number }) {
     this.namespace = opts.namespace;
@@ -48,6 +49,12 @@ export class PodLabelStore {
 
   labels(pod: string): Labels {
     return { ...(this.pods.get(pod) ?? {}) };
+  }
+
+  /** Call `fn` with each accepted change: the pod and the labels it changed (null: removed). Returns the unsubscribe. */
+  onChange(fn: (pod: string, changed: Record<string, string | null>) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   podNames(): string[] {
@@ -102,6 +109,9 @@ export class PodLabelStore {
     if (changed) {
       this.pods.set(name, next);
       this.history.push({ pod: name, labels: { ...next }, atMs: this.now() });
+      const diff: Record<string, string | null> = {};
+      for (const k of new Set([...Object.keys(labels), ...Object.keys(next)])) if (labels[k] !== next[k]) diff[k] = next[k] ?? null;
+      for (const fn of this.listeners) fn(name, diff);
     }
     return { status: 200, body: this.pod(name) };
   }

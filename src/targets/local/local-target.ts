@@ -9,7 +9,7 @@ import type { ConfigOverrides } from '../../model/overrides.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { podDnsMap } from './container-spec.ts';
-import { kubeletDeployment, podSecret } from './deployment.ts';
+import { kubeletDeployment, PodEventHub, podSecret } from './deployment.ts';
 import { createKubelet, type Kubelet } from './kubelet.ts';
 import { keepLogs } from './logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './mounts.ts';
@@ -112,6 +112,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     servicesEnv: () => services?.containerEnv,
   });
   let security: LocalSecurity | null = null;
+  const events = new PodEventHub();
   const teardown = async () => {
     unregister();
     security?.close();
@@ -136,6 +137,15 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses, password: secret.password });
     for (const pw of Object.values(security?.aclPasswords ?? {})) secret.passwords.push(pw);
     await bringUp(opts, pods, kubelet, vols, secret.password, services, security);
+    // The API server's accepted label changes (the role labeller's patches) on the trials' timelines: where the Service moved.
+    services?.onLabelChange((pod, changed) =>
+      events.emit({
+        type: 'labelled',
+        detail: `${pod} ${Object.entries(changed)
+          .map(([k, v]) => `${k}=${v ?? '(removed)'}`)
+          .join(' ')}`,
+      }),
+    );
   } catch (e) {
     await teardown();
     throw e;
@@ -168,7 +178,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         ...(services ? { service_addresses: services.describe() } : {}),
         ...security?.describe(),
       }),
-      ...(security ? { extra: { credentials: security.credentials } } : {}),
+      extra: { podEvents: events, ...(security ? { credentials: security.credentials } : {}) },
     },
   );
 }

@@ -15,6 +15,8 @@ export interface LocalServices extends ServiceAccess {
   readonly containerEnv: Record<string, string>;
   /** Connections each Service port routed, by pod. */
   routed(): Record<string, Record<string, number>>;
+  /** Call `fn` with each label change the API server accepts (pod, changed labels; null: removed). Returns the unsubscribe. */
+  onLabelChange(fn: (pod: string, changed: Record<string, string | null>) => void): () => void;
   /** "name=host:port" of every Service port, for the report. */
   describe(): string;
   /** Resolves once every Service has an endpoint; throws a HarnessError naming those without after `timeoutMs`. */
@@ -96,6 +98,7 @@ export async function startLocalServices(opts: {
     },
     podLabels: (pod) => store.labels(pod),
     labelHistory: (): readonly PodLabelChange[] => store.history,
+    onLabelChange: (fn) => store.onChange(fn),
     describe: () => proxies.map((p) => `${p.service}=${p.proxy.host}:${p.proxy.port}`).join(' '),
     routed: () => Object.fromEntries(proxies.map((p) => [`${p.service}:${p.proxy.port}`, { ...p.proxy.routed }])),
     async waitForEndpoints(timeoutMs) {
