@@ -21,6 +21,7 @@ import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
 import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
+import { buildClockShim, type ClockShimBuild } from '../clock-shim.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
 import { dockerCpu } from './cpu.ts';
@@ -114,6 +115,7 @@ function dockerKubelet(o: {
   passwords: readonly string[];
   services: () => LocalServices | null;
   events: PodEventHub;
+  clockShimDir?: string;
 }): Kubelet {
   return createKubelet({
     model: o.model,
@@ -133,6 +135,7 @@ function dockerKubelet(o: {
     },
     // restartPolicy Always: a container that dies (an OOM kill by its cgroup limit) comes back, reported as the kubelet does.
     onRestartEvent: (e) => o.events.emit(e),
+    ...(o.clockShimDir ? { clockShimDir: o.clockShimDir } : {}),
   });
 }
 
@@ -378,10 +381,12 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     stableAddresses: opts.stableAddresses === true,
   });
 
+  let clockShim: ClockShimBuild = { reason: 'not built' };
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
     await writeState(held.state);
     for (const p of pods) await assertPodPortsFree(p);
+    clockShim = await buildClockShim(runDir);
     await startClusterServices(opts, held, pods, at, subnet);
     held.kubelet = dockerKubelet({
       model,
@@ -396,6 +401,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       passwords: secret.passwords,
       services: () => held.services,
       events,
+      ...(clockShim.dir ? { clockShimDir: clockShim.dir } : {}),
     });
     // The secure profile: certificates naming the pods' DNS names (what clients connect by: their addresses change when recreated).
     held.security = await prepareLocalSecurity({
@@ -432,6 +438,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       podControl,
       services: held.services,
       majorityClientAddress: at.majorityClient,
+      clockShim,
       teardown,
     },
     {
@@ -441,6 +448,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         password_file: vols.passwordFile,
         image: recipe.tag,
         dns_server: at.dns,
+        clock_shim: clockShim.dir ?? clockShim.reason,
         ...placementFacts(pods, opts.stableAddresses === true, held.services),
         ...held.security?.describe(),
       }),
