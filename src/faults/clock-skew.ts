@@ -35,6 +35,8 @@ export async function skewClock(ctx: FaultContext, spec: ClockSkewSpec): Promise
   const holdMs = ctx.ms(spec.durationMs);
   const what = kill === null ? `for ${holdMs} ms` : `, SIGKILL ${topology.master.name} ${kill} ms later`;
   ctx.mark('inject', `shift ${names}'s realtime clock by ${spec.offsetMs} ms ${what}`);
+  // Sentinel enters TILT on its next timer run after the jump, before the proof of landing returns: its figures count from here.
+  const jumpNs = runClock.nowNs();
   const held: HeldFault[] = [];
   const putBack = async () => {
     for (const h of held.splice(0)) await h.heal();
@@ -63,7 +65,7 @@ export async function skewClock(ctx: FaultContext, spec: ClockSkewSpec): Promise
   const landedNs = killedNs ?? shiftedNs;
   const check = lazySentinelCheck('clock-skew', {
     events: ctx.events,
-    fromNs: shiftedNs,
+    fromNs: jumpNs,
     nowNs: () => runClock.nowNs(),
     markNs: () => killedNs,
     extra: () => ({ sentinels_skewed: pods.length }),

@@ -36,11 +36,13 @@ export const CLOCK_SHIM_CFLAGS = [
 /** The shim built (its directory on the host), or why not: the targets then have no clock ability and say so. */
 export type ClockShimBuild = { dir: string; reason?: undefined } | { dir?: undefined; reason: string };
 
-/** Compile the shim into `<runDir>/clock` with gcc (about 0.1 s). */
+/** Compile the shim into `<runDir>/clock` with gcc (about 0.1 s); never throws (a failure is the reason). */
 export async function buildClockShim(runDir: string, gcc = 'gcc'): Promise<ClockShimBuild> {
   const dir = path.join(runDir, 'clock');
-  await mkdir(dir, { recursive: true, mode: 0o755 });
   try {
+    // The run's directory stays private; the shim's is readable by a container's non-root sentinel.
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
     await run(gcc, [...CLOCK_SHIM_CFLAGS, '-o', path.join(dir, CLOCK_SHIM_LIBRARY), CLOCK_SHIM_SOURCE], { timeout: 60_000 });
     return { dir };
   } catch (e) {
@@ -88,7 +90,7 @@ async function sentinelSkew(e: Endpoint): Promise<{ skewMs: number; roundTripMs:
 /** Poll the sentinel until its clock shows `offsetMs`; the measured skew, or a FAULT_FAILED naming the last reading. */
 async function awaitSkew(e: Endpoint, offsetMs: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
+  let last: string;
   for (;;) {
     try {
       const r = await sentinelSkew(e);

@@ -21,7 +21,7 @@ import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
 import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
-import { buildClockShim, type ClockShimBuild } from '../clock-shim.ts';
+import { buildClockShim } from '../clock-shim.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
 import { dockerCpu } from './cpu.ts';
@@ -381,12 +381,11 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     stableAddresses: opts.stableAddresses === true,
   });
 
-  let clockShim: ClockShimBuild = { reason: 'not built' };
+  const clockShim = await buildClockShim(runDir);
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
     await writeState(held.state);
     for (const p of pods) await assertPodPortsFree(p);
-    clockShim = await buildClockShim(runDir);
     await startClusterServices(opts, held, pods, at, subnet);
     held.kubelet = dockerKubelet({
       model,
@@ -448,7 +447,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         password_file: vols.passwordFile,
         image: recipe.tag,
         dns_server: at.dns,
-        clock_shim: clockShim.dir ?? clockShim.reason,
         ...placementFacts(pods, opts.stableAddresses === true, held.services),
         ...held.security?.describe(),
       }),

@@ -106,7 +106,7 @@ export function kubeletDeployment(p: KubeletDeploymentParts, t: TargetSpecifics)
     get redisVersion() {
       return t.redisVersion();
     },
-    describe: t.describe,
+    describe: () => ({ ...t.describe(), clock_shim: p.clockShim.dir ?? p.clockShim.reason }),
     down,
     [Symbol.asyncDispose]: down,
   };

@@ -168,7 +168,6 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         password_file: vols.passwordFile,
         redis_server: bins.redisServer,
         redis_sentinel: bins.redisSentinel,
-        clock_shim: clockShim.dir ?? clockShim.reason,
         pod_addresses: pods.map((p) => `${p.name}=${p.redis.host}`).join(' '),
         ...(services ? { service_addresses: services.describe() } : {}),
         ...security?.describe(),
