@@ -26,6 +26,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
 command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+# The docker target's CPU / memory pressure (fault kind stress) runs stress-ng inside a container's cgroups.
+command -v stress-ng >/dev/null || missing+=(stress-ng)
 # The real-client drivers (src/workload/drivers/): Debian's redis-py, Django + django-redis, the redis gem.
 # Always /usr/bin/python3: a pyenv python first on PATH does not see Debian's packages.
 /usr/bin/python3 -c 'import redis.sentinel' 2>/dev/null || missing+=(python3-redis)

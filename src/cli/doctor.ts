@@ -83,6 +83,7 @@ export async function doctor(p: Probes = machineProbes): Promise<DoctorCheck[]> 
     fix: engineOk ? '' : 'start the Docker engine (sudo systemctl start docker)',
   });
   await dockerChecks(p, checks);
+  await tool('docker', 'stress-ng (fault kind stress: CPU / memory pressure inside a container)', 'stress-ng', ['--version'], `${APT} stress-ng`);
   await tool('kind', 'kind', 'kind', ['version'], "install kind v0.25.0 (the version kind-config.yaml's node image is built for; https://kind.sigs.k8s.io)");
   // The harness talks to the API itself; kubectl only runs the commands its messages suggest.
   await tool('kube', 'kubectl (optional: for the commands error messages suggest)', 'kubectl', ['version', '--client'], 'install kubectl');

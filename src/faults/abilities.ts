@@ -42,7 +42,9 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
       ? `${kind} needs the clock shim preloaded into the sentinels (native/clock-offset.c, built with gcc when the deployment starts), which this ${t} deployment could not build: install gcc (scripts/setup.sh)`
       : `${kind} needs to shift one container's clock (Chaos Mesh TimeChaos), which the ${t} target cannot do (only kind / kube with --fault-backend chaos-mesh)`,
   stress: (t, kind) =>
-    `${kind} needs stress workers inside a container (Chaos Mesh StressChaos), which the ${t} target cannot start (only kind / kube with --fault-backend chaos-mesh)`,
+    t === 'local'
+      ? `${kind} needs stress workers in a container's cgroups; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`
+      : `${kind} needs stress workers inside a container (Chaos Mesh StressChaos), which the ${t} target cannot start (only docker, or kind / kube with --fault-backend chaos-mesh)`,
   cpu: (t, kind) =>
     t === 'local'
       ? `${kind} needs a cgroup per pod to cap its CPU; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`

@@ -62,7 +62,7 @@ export interface InjectedFault {
 }
 
 /** A heal that runs once, whatever path calls it (success, failure, interrupt, halt), marking the timeline; every caller awaits it. */
-export function healOnce(ctx: FaultContext, what: string, done: string, fn: () => Promise<void>): () => Promise<void> {
+export function healOnce(ctx: FaultContext, what: string, done: string | (() => string), fn: () => Promise<void>): () => Promise<void> {
   let healing: Promise<void> | null = null;
   return () => {
     // A later caller (the cleanup after a halt mid-heal) waits for the heal under way; its failure is the first caller's to report.
@@ -70,7 +70,7 @@ export function healOnce(ctx: FaultContext, what: string, done: string, fn: () =
     healing = (async () => {
       ctx.mark('heal', what);
       await fn();
-      ctx.mark('healed', done);
+      ctx.mark('healed', typeof done === 'string' ? done : done());
     })();
     return healing;
   };

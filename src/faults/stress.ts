@@ -1,10 +1,12 @@
 // stress: CPU and / or memory pressure inside one container (a noisy neighbour, a runaway process in the pod) for a while.
 import { z } from 'zod';
+import { HarnessError } from '../errors.ts';
 import { durationField, type Duration } from '../model/duration.ts';
 import type { StressSpec } from '../targets/target.ts';
 import { ability } from './abilities.ts';
 import { defineFault } from './define.ts';
 import { healOnce, podRole, victimOf, type FaultContext, type InjectedFault } from './fault.ts';
+import { lazySentinelCheck } from './sentinel-figures.ts';
 
 const describeStress = (s: StressSpec) =>
   [
@@ -22,7 +24,8 @@ export async function stressContainer(
   const victim = victimOf(ctx.topology, spec.target);
   ctx.mark('inject', `${describeStress(spec)} in ${victim.name}/${spec.container} for ${ctx.ms(spec.durationMs)} ms`);
   const { target: _t, container, durationMs: _d, ...load } = spec;
-  const held = await stress.stress(victim.name, container, load);
+  if (!load.cpuWorkers && !load.memoryWorkers) throw new HarnessError('USAGE', 'a stress fault needs cpuWorkers or memoryWorkers above 0');
+  const held = await stress.stress(victim.name, container, { ...load, maxMs: ctx.ms(spec.durationMs) });
   const landedNs = ctx.clock.nowNs();
   ctx.mark('landed', held.description);
   return {
@@ -30,9 +33,15 @@ export async function stressContainer(
     landedNs,
     holdUntilNs: landedNs + ctx.ms(spec.durationMs) * 1e6,
     healAfterFailover: false,
-    checks: [],
+    // A busy or memory-squeezed master is not a dead one: any +sdown, TILT or failover it caused shows here.
+    checks: [lazySentinelCheck('stress', { events: ctx.events, fromNs: landedNs, nowNs: () => ctx.clock.nowNs(), extra: () => held.figures?.() ?? {} })],
     figures: {},
-    heal: healOnce(ctx, `stop the stress workers in ${victim.name}/${container}`, `${victim.name}/${container} without stress workers`, () => held.heal()),
+    heal: healOnce(
+      ctx,
+      `stop the stress workers in ${victim.name}/${container}`,
+      () => held.healedDescription?.() || `${victim.name}/${container} without stress workers`,
+      () => held.heal(),
+    ),
   };
 }
 
@@ -42,8 +51,8 @@ export const stressFault = defineFault({
   fields: {
     target: podRole.default('master'),
     container: z.enum(['redis', 'sentinel']).default('redis'),
-    /** At least one CPU worker: a StressChaos needs a stressor. */
-    cpuWorkers: z.number().int().min(1).max(64).default(1),
+    /** 0 for memory workers alone; a stress needs CPU or memory workers. */
+    cpuWorkers: z.number().int().min(0).max(64).default(1),
     /** Percent of one CPU each CPU worker takes (0–100). */
     cpuLoad: z.number().int().min(0).max(100).optional(),
     memoryWorkers: z.number().int().min(1).max(64).optional(),

@@ -1,4 +1,5 @@
 // The target interface: narrow parts (pods, endpoints) that the runner uses without knowing the target.
+import type { Figures } from '../model/check.ts';
 import type { DeploymentModel } from '../config/manifests.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import type { NodeIdentity } from '../model/history.ts';
@@ -202,6 +203,10 @@ export interface DnsControl {
 export interface HeldFault {
   description: string;
   heal(): Promise<void>;
+  /** What the heal left behind, read back once it ran, when the control can tell (else the fault says it). */
+  healedDescription?(): string;
+  /** The control's own figures of the fault so far (e.g. the memory cgroup's usage and OOM kills). */
+  figures?(): Figures;
 }
 
 /** Optional ability: offset one container's realtime clock (Chaos Mesh TimeChaos). */
@@ -218,9 +223,11 @@ export interface StressSpec {
   memoryWorkers?: number;
   /** Per memory worker: bytes with a unit (256MB) or a percent of memory (50%). */
   memorySize?: string;
+  /** The longest the workers may run: they stop by themselves then, should the harness die before its heal. */
+  maxMs?: number;
 }
 
-/** Optional ability: CPU / memory pressure inside one container (Chaos Mesh StressChaos). */
+/** Optional ability: CPU / memory pressure inside one container (docker: stress-ng in its cgroups; Chaos Mesh StressChaos). */
 export interface StressControl {
   stress(pod: string, container: ContainerName, spec: StressSpec): Promise<HeldFault>;
 }

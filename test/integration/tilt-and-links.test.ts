@@ -71,7 +71,12 @@ describe('docker target (subnet 177)', () => {
         '',
       ].join('\n'),
     );
-    j = await run('docker', 177, [stall, 'cpu-starve', 'packet-loss', 'link-flap', 'sentinel-outage-short', 'partial-cold-start'], tmp);
+    j = await run(
+      'docker',
+      177,
+      [stall, 'cpu-starve', 'master-memory-over-limit', 'packet-loss', 'link-flap', 'sentinel-outage-short', 'partial-cold-start'],
+      tmp,
+    );
   }, 900_000);
 
   afterAll(() => {
@@ -97,6 +102,25 @@ describe('docker target (subnet 177)', () => {
     const t = trialOf(j, 'cpu-starve');
     assertLandedAndHealed(t, /cpu\.cfs_quota_us (?=.*\bredis=1000\b)(?=.*\bsentinel=1000\b)/);
     expect(marks(t, 'healed').some((d) => /unlimited again/.test(d))).toBe(true);
+  });
+
+  it('master-memory-over-limit: stress-ng in the redis container’s cgroup fills it to the limit, the OOM killer takes the workers, redis survives', () => {
+    const t = trialOf(j, 'master-memory-over-limit');
+    assertLandedAndHealed(t, /stress-ng \(2 memory worker\(s\) of 1536 MiB\) in the container's PID namespace .*of limit 2560 MiB/);
+    const f = check(t, 'stress').figures;
+    expect(f.memory_limit_bytes).toBe(2560 * 1024 * 1024);
+    // At 120% of the limit the memory cgroup shows at least 90% of the room it had (or an OOM kill already).
+    expect(
+      f.memory_landed_bytes! - f.memory_before_bytes! >= 0.9 * (f.memory_limit_bytes! - f.memory_before_bytes!) || f.oom_kills! > 0,
+      JSON.stringify(f),
+    ).toBe(true);
+    expect(f.oom_kills, JSON.stringify(f)).toBeGreaterThan(0);
+    expect(marks(t, 'healed').some((d) => /stress-ng gone; memory cgroup back to \d+ MiB/.test(d))).toBe(true);
+    expect(
+      t.events.some((e) => /redis-\d: redis terminated/.test(e.detail)),
+      'redis was not OOMKilled',
+    ).toBe(false);
+    expect(t.verdict, t.message).toBe('pass');
   });
 
   it('packet-loss: a counted, random drop rule landed (a probe was lost) and was removed', () => {

@@ -25,6 +25,7 @@ import { buildClockShim } from '../clock-shim.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
 import { dockerCpu } from './cpu.ts';
+import { dockerStress } from './stress.ts';
 import { DnsServer, dnsControl, namesFor, podFqdn, serviceFqdn } from './dns.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { imageFor, listImages, type ImageRecipe } from './images.ts';
@@ -453,6 +454,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       extra: {
         dns: dnsControl(dns),
         cpu: dockerCpu(pods),
+        stress: dockerStress(pods),
         podEvents: events,
         // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
         nodeIdentity: (node: string) => book.identify(node),
