@@ -350,7 +350,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   const generation = new Map<string, number>();
   const book = new AddressBook();
   const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
-  const uninstallResolver = installResolver(book);
   const secret = podSecret(model);
   const events = new PodEventHub();
   const held: DockerRun = {
@@ -370,7 +369,8 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     security: null,
   };
   const vols = hostVolumes(runDir);
-  const teardown = dockerTeardown(opts, held, pods, secret.passwords, uninstallResolver);
+  // The harness resolves the pods' names from here on; the teardown uninstalls it.
+  const teardown = dockerTeardown(opts, held, pods, secret.passwords, installResolver(book));
   const placement = podPlacement({
     model,
     pods,
@@ -381,7 +381,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     state: held.state,
     stableAddresses: opts.stableAddresses === true,
   });
-
   const clockShim = await buildClockShim(runDir);
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
