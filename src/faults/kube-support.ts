@@ -51,6 +51,7 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       return composedSupport(f.steps ?? [], backend, target, nodeShell);
     case 'kill-pod':
     case 'full-restart':
+    case 'leader-kill':
       return API('pod delete, grace 0 (the StatefulSet recreates the pod at once)');
     case 'pod-restart':
       return API('pod delete, grace 0, before down-after (the StatefulSet recreates it); LOADING and resync measured through the forwards');

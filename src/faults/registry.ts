@@ -9,6 +9,7 @@ export { emptyVolumeFault } from './empty-volume.ts';
 export { fullRestartFault } from './full-restart.ts';
 export { killPodFault } from './kill-pod.ts';
 export { killSentinelFault } from './kill-sentinel.ts';
+export { leaderKillFault } from './leader-kill.ts';
 export { linkFlapFault } from './link-flap.ts';
 export { manualFailoverFault } from './manual-failover.ts';
 export { nodeDrainFault } from './node-drain.ts';

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { registerSecret } from '../../process/redact.ts';
+import { shimClockControl, type ClockShimBuild } from '../clock-shim.ts';
 import type { PodControl, PodEventSource, StartedDeployment } from '../target.ts';
 import { writeSecret, type HostVolumes } from './mounts.ts';
 import { localNodes } from './nodes.ts';
@@ -56,6 +57,8 @@ export interface KubeletDeploymentParts {
   services: LocalServices | null;
   /** The address the partition's majority-side client connects from. */
   majorityClientAddress: string;
+  /** The clock shim the sentinels start with (the clock ability), or why there is none. */
+  clockShim: ClockShimBuild;
   /** Removes everything of the deployment; `down` runs it once. */
   teardown: () => Promise<void>;
 }
@@ -98,11 +101,12 @@ export function kubeletDeployment(p: KubeletDeploymentParts, t: TargetSpecifics)
     ...(services ? { services } : {}),
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
     scale: localPodScale({ pods, newPod: p.newPod, state: p.state, podControl }),
+    ...(p.clockShim.dir ? { clock: shimClockControl({ dir: p.clockShim.dir, pods: () => pods, isRunning: podControl.isRunning }) } : {}),
     ...t.extra,
     get redisVersion() {
       return t.redisVersion();
     },
-    describe: t.describe,
+    describe: () => ({ ...t.describe(), clock_shim: p.clockShim.dir ?? p.clockShim.reason }),
     down,
     [Symbol.asyncDispose]: down,
   };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
+import { buildClockShim } from '../clock-shim.ts';
 import { createProcessRuntime } from '../runtime/process-runtime.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import type { StartedDeployment } from '../target.ts';
@@ -95,6 +96,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   };
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await writeState(state);
+  const clockShim = await buildClockShim(runDir);
 
   const vols = hostVolumes(runDir);
   let services: LocalServices | null = null;
@@ -110,6 +112,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     passwords: secret.passwords,
     hostMap: podDnsMap(model, pods),
     servicesEnv: () => services?.containerEnv,
+    ...(clockShim.dir ? { clockShimDir: clockShim.dir } : {}),
   });
   let security: LocalSecurity | null = null;
   const events = new PodEventHub();
@@ -165,6 +168,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       podControl: localPodControl(pods, kubelet),
       services,
       majorityClientAddress: localAddresses(subnet).majorityClient,
+      clockShim,
       teardown,
     },
     {
