@@ -81,10 +81,10 @@ export const emptyProgress = (): RotationProgress => ({
   retired: new Set(),
 });
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** `s` with every password replaced: Redis echoes them in some errors (ACL SETUSER modifier '<…'). */
-const scrubber =
+export const scrubber =
   (secrets: readonly string[]) =>
   (s: string): string =>
     secrets.reduce((t, p) => (p ? t.replaceAll(p, '***') : t), s);
@@ -184,12 +184,12 @@ export async function rollBack(
   return problems;
 }
 
-/** A fresh connection to `e`, authenticated with the first of `auth` it accepts. */
-async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) => Promise<T>): Promise<T> {
+/** A fresh connection to `e`, authenticated (as `user`, else the default user) with the first of `auth` it accepts. */
+export async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) => Promise<T>, user?: string | null): Promise<T> {
   return withProbe(e, {}, async (c) => {
     for (const pw of auth) {
       if (
-        await c.call('AUTH', pw).then(
+        await c.call('AUTH', ...(user ? [user] : []), pw).then(
           () => true,
           () => false,
         )
@@ -259,7 +259,12 @@ const SENTINEL_LINK = /^id=(\d+) .*\bname=(sentinel-[0-9a-f]+)-(cmd|pubsub)\b/gm
  * so a named connection and a PONG prove the auth-pass is accepted (with a wrong one, SETNAME and PING
  * get NOAUTH). Sentinel reconnects an instance at most once per second.
  */
-async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): Promise<{ problem: string | null; ms: number; links: number }> {
+export async function proveSentinelsReauthenticate(
+  ctx: FaultContext,
+  newPw: string,
+  /** Who the harness's own connections log in as (the secure profile's admin), else the default user. */
+  user?: string | null,
+): Promise<{ problem: string | null; ms: number; links: number }> {
   const d = ctx.deployment;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -267,13 +272,18 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
   const before = new Map<Pod, number>();
   let links = 0;
   for (const p of d.pods) {
-    links += await onNode(p.redis, [newPw], async (c) => {
-      before.set(p, Number(await c.call('CLIENT', 'ID')));
-      // Both links of every sentinel (commands, and hello pub/sub): none may stay on the old password.
-      const ids = [...String(await c.call('CLIENT', 'LIST')).matchAll(SENTINEL_LINK)].map((m) => m[1]!);
-      for (const id of ids) await c.call('CLIENT', 'KILL', 'ID', id).catch(() => 0);
-      return ids.length;
-    });
+    links += await onNode(
+      p.redis,
+      [newPw],
+      async (c) => {
+        before.set(p, Number(await c.call('CLIENT', 'ID')));
+        // Both links of every sentinel (commands, and hello pub/sub): none may stay on the old password.
+        const ids = [...String(await c.call('CLIENT', 'LIST')).matchAll(SENTINEL_LINK)].map((m) => m[1]!);
+        for (const id of ids) await c.call('CLIENT', 'KILL', 'ID', id).catch(() => 0);
+        return ids.length;
+      },
+      user,
+    );
   }
   const droppedAt = performance.now();
   const deadline = droppedAt + ROTATION_DEFAULTS.sentinelReauthTimeoutMs;
@@ -283,10 +293,15 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
     const waiting: string[] = [];
     for (const p of d.pods) {
       try {
-        const fresh = await onNode(p.redis, [newPw], async (c) => {
-          const named = [...String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal')).matchAll(SENTINEL_LINK)];
-          return new Set(named.filter((m) => m[3] === 'cmd' && Number(m[1]) > before.get(p)!).map((m) => m[2])).size;
-        });
+        const fresh = await onNode(
+          p.redis,
+          [newPw],
+          async (c) => {
+            const named = [...String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal')).matchAll(SENTINEL_LINK)];
+            return new Set(named.filter((m) => m[3] === 'cmd' && Number(m[1]) > before.get(p)!).map((m) => m[2])).size;
+          },
+          user,
+        );
         if (fresh < d.pods.length) waiting.push(`${p.name} has new, authenticated connections from ${fresh} of ${d.pods.length} sentinels`);
       } catch (e) {
         waiting.push(`${p.name}: ${errorText(e)}`);
@@ -383,7 +398,7 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
 }
 
 /** Wait until every write invoked in [fromNs, toNs] has its outcome (ok, fail or the client's timeout). */
-async function settleWrites(history: () => readonly Op[], fromNs: number, toNs: number): Promise<void> {
+export async function settleWrites(history: () => readonly Op[], fromNs: number, toNs: number): Promise<void> {
   const deadline = performance.now() + ROTATION_DEFAULTS.writeSettleTimeoutMs;
   for (;;) {
     const h = history();

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
+import { HarnessError } from '../../errors.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity } from '../../redis/security.ts';
@@ -79,7 +80,16 @@ export async function prepareLocalSecurity(opts: {
     aclPasswords,
     certs,
     // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
-    credentials: { acl: aclPasswords, tls: certs ? { ca: certs.ca, clients } : null },
+    credentials: {
+      acl: aclPasswords,
+      tls: certs ? { ca: certs.ca, clients } : null,
+      async setAclPassword(user, pw) {
+        if (!sec.acl || !(user in aclPasswords)) throw new HarnessError('USAGE', `no ACL user "${user}" in the ${sec.acl?.secret ?? 'ACL'} Secret`);
+        registerSecret(pw);
+        aclPasswords[user] = pw;
+        await writeFile(path.join(vols.secretDir(sec.acl.secret), user), pw, { mode: 0o600 });
+      },
+    },
     describe: () =>
       certs
         ? {
