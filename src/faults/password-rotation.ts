@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { CheckResult } from '../model/check.ts';
 import { nsToMs } from '../clock.ts';
-import { pairs, withProbe } from '../redis/clients.ts';
+import { pairs, sentinelEntries, withProbe } from '../redis/clients.ts';
 import { addr, type Endpoint, type Pod } from '../targets/target.ts';
 import type { Op } from '../model/history.ts';
 import { killPod } from './kill-pod.ts';
@@ -313,7 +313,7 @@ export async function proveSentinelsReauthenticate(
           async (s) =>
             [
               pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+              sentinelEntries(await s.call('SENTINEL', 'replicas', d.model.masterName), 'SENTINEL REPLICAS'),
             ] as const,
         );
         for (const inst of [master, ...replicas]) {
@@ -372,7 +372,7 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
           async (s) =>
             [
               pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+              sentinelEntries(await s.call('SENTINEL', 'replicas', d.model.masterName), 'SENTINEL REPLICAS'),
             ] as const,
         );
         if (m.flags !== 'master') problems.push(`${p.name}/sentinel sees the master with flags ${m.flags}`);
