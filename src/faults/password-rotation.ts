@@ -8,7 +8,7 @@
 // Existing connections stay authenticated when a password is removed, so only fresh connections prove
 // the new password works: the verification makes some (SENTINEL SET auth-pass reconnects the sentinel's
 // links on 7.0.15, but while both passwords are still valid, and that is not a documented behaviour).
-import { HarnessError } from '../errors.ts';
+import { abilityMissing, HarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -440,6 +440,8 @@ export async function rotatePassword(
   opts: { restart: boolean; /** Wrap the real operations, e.g. to make a step fail in a test. */ ops?: (real: RotationOps) => RotationOps },
 ): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
+  if (d.model.security?.acl)
+    throw abilityMissing("password-rotation rotates the default user's password, which the secure profile turns off: rotate its ACL users with acl-rotation");
   const oldPw = d.password;
   const newPw = randomBytes(24).toString('base64url');
   const scrub = scrubber([oldPw, newPw]);

@@ -12,6 +12,7 @@ import {
   type UserRotation,
 } from '../../../src/faults/acl-rotation.ts';
 import { FaultSchema, planFault } from '../../../src/faults/index.ts';
+import { rotatePassword } from '../../../src/faults/password-rotation.ts';
 import type { FaultContext } from '../../../src/faults/fault.ts';
 import type { Pod, StartedDeployment } from '../../../src/targets/target.ts';
 
@@ -185,5 +186,14 @@ describe('acl-rotation: the fault kind', () => {
     const d = { target: 'local', model: { security: null }, pods } as unknown as StartedDeployment;
     const ctx = { deployment: d, mark: () => expect.unreachable('nothing may be marked') } as unknown as FaultContext;
     await expect(rotateAcl(ctx, { users: ['synapse'], then: 'none' }, { restart: true })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
+  });
+
+  it('password-rotation is skipped under the secure profile (its default user is off), pointing to acl-rotation', async () => {
+    const d = { target: 'local', model: { security: { acl: { secret: 'redis-acl' } } }, pods, password: 'x' } as unknown as StartedDeployment;
+    const ctx = { deployment: d, mark: () => expect.unreachable('nothing may be marked') } as unknown as FaultContext;
+    await expect(rotatePassword(ctx, { then: 'kill-master' }, { restart: true })).rejects.toMatchObject({
+      code: 'ABILITY_MISSING',
+      message: expect.stringContaining('acl-rotation'),
+    });
   });
 });
