@@ -1,4 +1,5 @@
 // The registered fault kinds, one line each; src/faults/index.ts builds the registry (and the scenario schema) from them.
+export { aclRotationFault } from './acl-rotation.ts';
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
 export { clockSkewFault } from './clock-skew.ts';

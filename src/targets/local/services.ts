@@ -1,6 +1,7 @@
 // The manifests' Services on the local target: a fake API server holding the pods' labels, and a kube-proxy per Service port.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { writePrivateFile } from './private-file.ts';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { asLabels } from '../../model/label-selector.ts';
@@ -52,7 +53,7 @@ export async function startLocalServices(opts: {
   // The ServiceAccount volume a kubelet mounts: token and namespace (no ca.crt: the local API speaks HTTP).
   const saDir = path.join(opts.runDir, 'serviceaccount');
   await mkdir(saDir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(saDir, 'token'), token, { mode: 0o600 });
+  await writePrivateFile(path.join(saDir, 'token'), token);
   await writeFile(path.join(saDir, 'namespace'), model.namespace);
 
   let api: FakeKubeApi | null = null;
