@@ -69,13 +69,13 @@ describe('dataset-master-restart at 300 MiB on the local target', () => {
     cpSync(RUN_DEFAULTS.manifestsDir, seedDir, { recursive: true });
     seedProbeManifests(seedDir);
     tinyReplicaBuffer(seedDir);
-    // The broken variant's resync can never complete: 20 s instead of the scenario's 300 s before it is called.
+    // The broken variant's resync can never complete: 10 s instead of the scenario's 300 s before it is called.
     const shortResync = path.join(tmp, 'dataset-replica-resync-short.yaml');
     writeFileSync(
       shortResync,
       readFileSync(path.join(ROOT, 'scenarios/dataset-replica-resync.yaml'), 'utf8').replace(
         '  loadBytesPerSec: 8388608\n',
-        '  loadBytesPerSec: 8388608\n  timeoutMs: 20000\n',
+        '  loadBytesPerSec: 8388608\n  timeoutMs: 10000\n',
       ),
     );
     bundled = await masterRestart(RUN_DEFAULTS.manifestsDir, tmp, SUBNET, 'dataset-replica-resync');
