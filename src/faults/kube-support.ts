@@ -129,6 +129,9 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       };
     case 'backup-restore':
       return skipped(NO_BACKUP_ON_KUBE);
+    case 'cert-rotation':
+    case 'cert-expiry':
+      return skipped(missingReason('tls', target, f.kind));
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }

@@ -1,6 +1,8 @@
 // The registered fault kinds, one line each; src/faults/index.ts builds the registry (and the scenario schema) from them.
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
+export { certExpiryFault } from './cert-expiry.ts';
+export { certRotationFault } from './cert-rotation.ts';
 export { clockSkewFault } from './clock-skew.ts';
 export { cpuStarveFault } from './cpu-starve.ts';
 export { dnsDownFault } from './dns-down.ts';

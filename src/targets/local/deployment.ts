@@ -64,7 +64,7 @@ export interface KubeletDeploymentParts {
 export interface TargetSpecifics {
   redisVersion: () => string;
   describe: () => Record<string, string>;
-  extra?: Pick<StartedDeployment, 'dns' | 'cpu' | 'nodeIdentity' | 'podEvents' | 'credentials'>;
+  extra?: Pick<StartedDeployment, 'dns' | 'cpu' | 'nodeIdentity' | 'podEvents' | 'credentials' | 'tls'>;
 }
 
 /** The StartedDeployment over the kubelet emulation's pods. */

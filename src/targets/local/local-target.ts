@@ -168,7 +168,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         ...(services ? { service_addresses: services.describe() } : {}),
         ...security?.describe(),
       }),
-      ...(security ? { extra: { credentials: security.credentials } } : {}),
+      ...(security ? { extra: { credentials: security.credentials, ...(security.tls ? { tls: security.tls } : {}) } } : {}),
     },
   );
 }

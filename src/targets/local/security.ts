@@ -1,14 +1,15 @@
 // The secure profile on the local target: what a cluster's operator would put in the TLS and ACL Secrets,
 // made per run (certificates with openssl, one random password per ACL user), and the harness's own login.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
-import { setClientSecurity } from '../../redis/security.ts';
+import { HarnessError } from '../../errors.ts';
+import { setClientSecurity, updateClientTls } from '../../redis/security.ts';
 import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
-import type { DeploymentCredentials } from '../target.ts';
+import type { DeploymentCredentials, TlsControl } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
 
@@ -26,6 +27,49 @@ export interface LocalSecurity {
   /** Undo the harness's login settings. */
   close(): void;
   credentials: DeploymentCredentials;
+  /** The TLS Secret and the clients' certificates, for rotation and expiry faults (null without TLS). */
+  tls: TlsControl | null;
+}
+
+/** Write `content` to `file` as a kubelet updates a mounted Secret: beside it first, then renamed over it (readers never see half a file). */
+async function replaceFile(file: string, content: string, mode: number): Promise<void> {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, content, { mode });
+  await rename(tmp, file);
+}
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const modeOf = (name: string) => (name.endsWith('.key') ? 0o600 : 0o644);
+
+function tlsControl(
+  secretDir: string,
+  runDir: string,
+  clientFiles: Record<string, { cert: string; key: string }>,
+  ca: { cert: string; key: string },
+): TlsControl {
+  const checked = (name: string) => {
+    if (!FILE_NAME.test(name)) throw new HarnessError('INTERNAL', `not a file name of the TLS Secret: ${name}`);
+    return path.join(secretDir, name);
+  };
+  return {
+    workDir: path.join(runDir, 'ca'),
+    clients: CLIENT_CERTS,
+    signingCa: ca,
+    async writeSecretFiles(files) {
+      for (const [name, content] of Object.entries(files)) await replaceFile(checked(name), content, modeOf(name));
+    },
+    readSecretFile: (name) => readFile(checked(name), 'utf8'),
+    async setClientMaterial(m) {
+      for (const [c, pem] of Object.entries(m.clients ?? {})) {
+        const files = clientFiles[c];
+        if (!files) throw new HarnessError('INTERNAL', `no client certificate named ${c}`);
+        await replaceFile(files.key, pem.key, 0o600);
+        await replaceFile(files.cert, pem.cert, 0o644);
+      }
+      const harness = m.clients?.harness;
+      updateClientTls({ ...(m.ca ? { ca: m.ca } : {}), ...(harness ? { cert: harness.cert, key: harness.key } : {}) });
+    },
+  };
 }
 
 /** Names of the Services with a cluster IP (their DNS names go into every pod's certificate: a Service routes to any pod). */
@@ -80,6 +124,10 @@ export async function prepareLocalSecurity(opts: {
     certs,
     // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
     credentials: { acl: aclPasswords, tls: certs ? { ca: certs.ca, clients } : null },
+    tls:
+      certs && sec.tls
+        ? tlsControl(vols.secretDir(sec.tls.secret), vols.runDir, clients, { cert: path.join(path.dirname(certs.caKey), 'ca.crt'), key: certs.caKey })
+        : null,
     describe: () =>
       certs
         ? {
