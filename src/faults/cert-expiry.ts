@@ -22,7 +22,7 @@ import { certInfo, makeCert, subjectFromSan } from '../targets/tls-certs.ts';
 import { ability } from './abilities.ts';
 import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
-import { errorText, harnessMaterial, reloadRedisTls, restartSentinel, sentinelProblem } from './tls-ops.ts';
+import { errorText, harnessMaterial, reloadRedisTls, restartSentinel, waitAllSentinelsHealthy } from './tls-ops.ts';
 
 export const CERT_EXPIRY_DEFAULTS = {
   /** The victim and every sentinel must be healthy again within this long of the heal's new certificate. */
@@ -107,18 +107,7 @@ async function healExpiry(ctx: FaultContext, tls: TlsControl, victim: Pod, figur
     c.disconnect();
   }
   await restartSentinel(d, victim);
-  for (;;) {
-    const problems = (await Promise.all(d.pods.map(async (p) => [p.name, await sentinelProblem(d, p)] as const)))
-      .filter(([, problem]) => problem !== null)
-      .map(([name, problem]) => `${name}/sentinel ${problem}`);
-    if (problems.length === 0) break;
-    if (performance.now() - started > CERT_EXPIRY_DEFAULTS.healTimeoutMs)
-      throw new HarnessError(
-        'FAULT_FAILED',
-        `cert-expiry heal: not healthy ${CERT_EXPIRY_DEFAULTS.healTimeoutMs} ms after a valid certificate: ${problems.join('; ')}`,
-      );
-    await sleep(CERT_EXPIRY_DEFAULTS.pollMs);
-  }
+  await waitAllSentinelsHealthy(d, Math.max(0, CERT_EXPIRY_DEFAULTS.healTimeoutMs - (performance.now() - started)));
   figures.cert_expiry_heal_ms = Math.round(performance.now() - started);
 }
 

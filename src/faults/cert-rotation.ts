@@ -27,7 +27,7 @@ import { defineFault } from './define.ts';
 import type { FaultContext, InjectedFault } from './fault.ts';
 import { killPod } from './kill-pod.ts';
 import { checkRotationInvisible } from './password-rotation.ts';
-import { errorText, harnessMaterial, podNamed, reloadRedisTls, restartSentinel, sentinelProblem } from './tls-ops.ts';
+import { errorText, harnessMaterial, podNamed, reloadRedisTls, restartSentinel, waitAllSentinelsHealthy } from './tls-ops.ts';
 
 export const CERT_ROTATION_DEFAULTS = {
   /** After the rotation each replica links to its master again over the new certificates within this long. */
@@ -162,10 +162,7 @@ export async function verifyCertRotation(d: StartedDeployment, st: RotationState
   }
   const relink = await relinkReplicas(d, replicas);
   if (relink.problem) problems.push(relink.problem);
-  for (const p of d.pods) {
-    const s = await sentinelProblem(d, p);
-    if (s) problems.push(`${p.name}/sentinel ${s}`);
-  }
+  await waitAllSentinelsHealthy(d).catch((e: unknown) => problems.push(errorText(e)));
   const ports = d.pods.length * 2;
   const valid = problems.length === 0;
   return {

@@ -60,17 +60,26 @@ export async function waitSentinelHealthy(d: StartedDeployment, pod: Pod, timeou
     const problem = await sentinelProblem(d, pod);
     if (problem === null) return Math.round(performance.now() - started);
     if (performance.now() - started > timeoutMs)
-      throw new HarnessError('FAULT_FAILED', `${pod.name}/sentinel not healthy ${timeoutMs} ms after its restart: ${problem}`);
+      throw new HarnessError('FAULT_FAILED', `${pod.name}/sentinel not healthy within ${Math.round(timeoutMs)} ms: ${problem}`);
     await sleep(50);
   }
 }
 
-/** Restart `pod`'s sentinel so that it reads its TLS files again; resolves once it is healthy, with how long that took. */
+/** Wait until every sentinel is healthy (the others have linked to a restarted one again: until then it is `disconnected` to them). */
+export async function waitAllSentinelsHealthy(d: StartedDeployment, timeoutMs: number = TLS_OPS_DEFAULTS.sentinelHealthyTimeoutMs): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (const p of d.pods) await waitSentinelHealthy(d, p, Math.max(0, deadline - performance.now()));
+}
+
+/**
+ * Restart `pod`'s sentinel so that it reads its TLS files again; resolves once every sentinel is healthy (the
+ * quorum whole again before the next restart), with how long that took.
+ */
 export async function restartSentinel(d: StartedDeployment, pod: Pod): Promise<number> {
   const started = performance.now();
   await d.podControl.killContainer(pod.name, 'sentinel');
   await d.podControl.startContainer(pod.name, 'sentinel');
-  await waitSentinelHealthy(d, pod);
+  await waitAllSentinelsHealthy(d);
   return Math.round(performance.now() - started);
 }
 

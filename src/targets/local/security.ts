@@ -41,7 +41,7 @@ async function replaceFile(file: string, content: string, mode: number): Promise
 const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const modeOf = (name: string) => (name.endsWith('.key') ? 0o600 : 0o644);
 
-function tlsControl(
+export function tlsControl(
   secretDir: string,
   runDir: string,
   clientFiles: Record<string, { cert: string; key: string }>,
