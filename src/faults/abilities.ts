@@ -49,8 +49,8 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
       : `${kind} needs control of the pods' CPU cgroups, which the ${t} target does not have`,
   tls: (t, kind) =>
     t === 'local' || t === 'docker'
-      ? `${kind} needs the secure profile's TLS certificates: run it with --profile secure`
-      : `${kind} needs to write the TLS Secret and the clients' certificates, which the harness makes on the local and docker targets only (on ${t} the Secret is the cluster operator's)`,
+      ? `${kind} needs the secure profile's TLS certificates, which the ${t} target has only under --profile secure`
+      : `${kind} needs to write the TLS Secret and the clients' certificates, which the ${t} target cannot do (the harness makes them on the local and docker targets only; on a cluster they are the operator's)`,
 };
 
 /** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */
