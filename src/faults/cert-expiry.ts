@@ -65,7 +65,7 @@ function unverified(d: StartedDeployment, pod: Pod, m: PemMaterial): Redis {
 export interface ExpiryObservation {
   /** ms from dropping the links to each other sentinel's s_down on the victim (absent: not within the window). */
   sdownMs: number[];
-  /** Whether the master listed the victim as an online replica again within the window. */
+  /** Whether the master listed the victim as an online replica again, after it had dropped it, within the window. */
   relinked: boolean;
 }
 
@@ -74,6 +74,7 @@ async function observe(d: StartedDeployment, victim: Pod, master: Pod, windowMs:
   const started = performance.now();
   const sdown = new Map<string, number>();
   let relinked = false;
+  let dropped = false;
   const others = d.pods.filter((p) => p.name !== victim.name);
   while (performance.now() - started < windowMs) {
     await sleep(CERT_EXPIRY_DEFAULTS.pollMs);
@@ -87,7 +88,9 @@ async function observe(d: StartedDeployment, victim: Pod, master: Pod, windowMs:
     }
     const info = parseInfo(await withProbe(master.redis, { password: d.password }, (c) => c.info('replication')).catch(() => ''));
     const online = Object.entries(info).some(([k, v]) => /^slave\d+$/.test(k) && v.includes(`ip=${victim.redis.host},`) && v.includes('state=online'));
-    if (online && sdown.size > 0) relinked = true;
+    // Dropped first (the master forgets a replica whose link closed), listed online again later: relinked.
+    if (!online) dropped = true;
+    else if (dropped) relinked = true;
   }
   return { sdownMs: [...sdown.values()], relinked };
 }
