@@ -10,6 +10,7 @@ import type {
   ScaleControl,
   StartedDeployment,
   StressControl,
+  TlsControl,
   VolumeControl,
 } from '../targets/target.ts';
 
@@ -24,6 +25,7 @@ export interface Abilities {
   clock: ClockControl;
   stress: StressControl;
   cpu: CpuControl;
+  tls: TlsControl;
 }
 
 export type Ability = keyof Abilities;
@@ -49,6 +51,10 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
     t === 'local'
       ? `${kind} needs a cgroup per pod to cap its CPU; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`
       : `${kind} needs control of the pods' CPU cgroups, which the ${t} target does not have`,
+  tls: (t, kind) =>
+    t === 'local' || t === 'docker'
+      ? `${kind} needs the secure profile's TLS certificates, which the ${t} target has only under --profile secure`
+      : `${kind} needs to write the TLS Secret and the clients' certificates, which the ${t} target cannot do (the harness makes them on the local and docker targets only; on a cluster they are the operator's)`,
 };
 
 /** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */

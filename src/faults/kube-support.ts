@@ -134,6 +134,9 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       return skipped(
         `acl-rotation needs the secure profile's ACL passwords, which the ${target} target does not fill in the redis-acl Secret (only the local and docker targets generate them)`,
       );
+    case 'cert-rotation':
+    case 'cert-expiry':
+      return skipped(missingReason('tls', target, f.kind));
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }

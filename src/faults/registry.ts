@@ -2,6 +2,8 @@
 export { aclRotationFault } from './acl-rotation.ts';
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
+export { certExpiryFault } from './cert-expiry.ts';
+export { certRotationFault } from './cert-rotation.ts';
 export { clockSkewFault } from './clock-skew.ts';
 export { cpuStarveFault } from './cpu-starve.ts';
 export { dnsDownFault } from './dns-down.ts';

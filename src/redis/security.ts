@@ -36,9 +36,24 @@ export function clientSecurity(): ClientSecurity {
   return current;
 }
 
-/** Node TLS options for a connection (the server's name or address is checked against its certificate). */
+/**
+ * Replace the harness's TLS material in place (a certificate rotation): every connection made from now on,
+ * including the reconnections of long-lived clients, presents and trusts the new material; open ones keep theirs.
+ */
+export function updateClientTls(m: Partial<TlsMaterial>): void {
+  if (!current.tls) return;
+  current.tls = { ...current.tls, ...m };
+}
+
+/**
+ * Node TLS options for a connection (the server's name or address is checked against its certificate). Their
+ * values are read at each handshake (ioredis copies them per connection), so a rotation reaches long-lived clients.
+ */
 export function tlsOptions(s: ClientSecurity = current): ConnectionOptions | undefined {
-  return s.tls ? { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key } : undefined;
+  if (!s.tls) return undefined;
+  const live = s;
+  const field = (k: keyof TlsMaterial) => ({ enumerable: true, get: () => live.tls?.[k] });
+  return Object.defineProperties({} as ConnectionOptions, { ca: field('ca'), cert: field('cert'), key: field('key') });
 }
 
 /** ioredis options for a connection to a redis node. */

@@ -246,6 +246,31 @@ export interface CpuControl {
   throttle(pod: string, cpus: number): Promise<CpuThrottle>;
 }
 
+/**
+ * Optional ability: the secure profile's TLS Secret on a target that makes it (local, docker), for certificate
+ * rotation and expiry. What a cluster operator (or cert-manager) does to the Secret and the clients' config.
+ */
+export interface TlsControl {
+  /**
+   * Replace files of the TLS Secret (ca.crt, <pod>.crt, <pod>.key), each atomically (written beside, then renamed),
+   * keys mode 0600: what a kubelet does to a mounted Secret. Running processes read them again only when told.
+   */
+  writeSecretFiles(files: Readonly<Record<string, string>>): Promise<void>;
+  /** A file of the TLS Secret (a certificate; never a key). */
+  readSecretFile(name: string): Promise<string>;
+  /** A private directory (mode 0700, in no pod's mounts) for a fault's CAs and their keys. */
+  readonly workDir: string;
+  /** The client certificates' names (harness, synapse, livekit, django); their files are the deployment's `credentials.tls.clients`. */
+  readonly clients: readonly string[];
+  /**
+   * Replace the client certificates' files and, for the harness, what its connections present and trust from
+   * their next handshake on (PEM contents; `ca` alone for a new trust bundle).
+   */
+  setClientMaterial(m: { ca?: string; clients?: Readonly<Record<string, { cert: string; key: string }>> }): Promise<void>;
+  /** The CA that signs the deployment's certificates now (files; its key is in no pod's mounts); a CA rotation makes its new CA this one. */
+  signingCa: { cert: string; key: string };
+}
+
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
 export const hasPause = (d: StartedDeployment): d is StartedDeployment & { pause: ProcessPause } => 'pause' in d && d.pause !== undefined;
 export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { network: NetworkFaults } => 'network' in d && d.network !== undefined;
@@ -308,6 +333,8 @@ export interface StartedDeployment extends AsyncDisposable {
   readonly redisVersion: string;
   /** The secure profile's credentials, in memory only and never printed: ACL passwords by user, the TLS files' paths. */
   readonly credentials?: DeploymentCredentials;
+  /** Optional: the TLS Secret and the clients' certificates (local, docker under the secure profile). */
+  readonly tls?: TlsControl;
   /** Facts about the target for the report (never secrets). */
   describe(): Record<string, string>;
   down(): Promise<void>;

@@ -1,5 +1,7 @@
 // The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
-// check of the security group and leaves no key or password in its logs; each live probe, aimed at a
+// check of the security group, rotates its CA during writes (the cert-rotation scenario: no failed write, every
+// port on the new certificate, then a failover on it) and passes the live checks again, and leaves no key or
+// password in its logs or in what the trial recorded; each live probe, aimed at a
 // deliberately weakened redis-server (plaintext port open, client certificates not asked for, the default user
 // on, an application user with FLUSHALL, a certificate without the pod's names), reports it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +15,10 @@ import { APP_USERS } from '../../src/config/secure.ts';
 import { securityChecks } from '../../src/conformance/security.ts';
 import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames } from '../../src/conformance/security/live-checks.ts';
 import type { ConformanceCheck } from '../../src/model/conformance.ts';
+import { createClock } from '../../src/clock.ts';
 import { RUN_DEFAULTS } from '../../src/runner/run.ts';
+import { resolveScenarios } from '../../src/runner/scenario.ts';
+import { runTrial, type TrialOutcome } from '../../src/runner/trial.ts';
 import { startLocalDeployment } from '../../src/targets/local/local-target.ts';
 import type { StartedDeployment } from '../../src/targets/target.ts';
 import { makeCa, makeCert, podDnsNames } from '../../src/targets/tls-certs.ts';
@@ -35,6 +40,9 @@ describe('the secure profile on the local target', () => {
   let secrets: string[] = [];
   let logs = '';
   let keyFiles: string[] = [];
+  let rotation: TrialOutcome | undefined;
+  let checksAfter: ConformanceCheck[] = [];
+  let recorded = '';
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-security-'));
@@ -45,11 +53,18 @@ describe('the secure profile on the local target', () => {
     try {
       d = await startLocalDeployment({ model, runId: 'secure-itest', subnet: 180, overrides: OVERRIDES, logsDir: path.join(tmp, 'logs') });
       checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
-      secrets = [...d.passwords];
       const tls = d.credentials?.tls;
       keyFiles = tls ? Object.values(tls.clients).map((c) => c.key) : [];
-      // Read while they exist: the private keys, to look for their content in the logs.
-      secrets.push(...keyFiles.map((k) => readFileSync(k, 'utf8').split('\n')[1]!));
+      // Read while they exist: the private keys, to look for their content in the logs (before and after the rotation).
+      const keyLines = () => keyFiles.map((k) => readFileSync(k, 'utf8').split('\n')[1]!);
+      secrets = keyLines();
+      const [scenario] = await resolveScenarios(['cert-rotation']);
+      rotation = await runTrial({ deployment: d, scenario: scenario!, index: 1, clock: createClock(), runId: 'secure-itest', convergeTimeoutMs: 30_000 });
+      checksAfter = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
+      const secretDir = path.join(d.describe().run_dir!, 'secrets', 'redis-tls');
+      const podKeys = readdirSync(secretDir).filter((f) => f.endsWith('.key'));
+      secrets.push(...keyLines(), ...podKeys.map((k) => readFileSync(path.join(secretDir, k), 'utf8').split('\n')[1]!), ...d.passwords);
+      recorded = JSON.stringify({ rotation, checks, checksAfter });
     } finally {
       await d?.down();
     }
@@ -75,11 +90,35 @@ describe('the secure profile on the local target', () => {
     );
   });
 
-  it('no password and no private key in the logs; nothing left running', () => {
+  it('rotates the CA during writes: no failed write, every port on its new certificate, then a failover on it; the live checks pass again', () => {
+    const r = rotation!.result;
+    const check = (name: string) => r.checks.find((c) => c.name === name);
+    expect(r.message).toBeUndefined();
+    expect(r.verdict).toBe('pass');
+    expect(check('cert-rotated')?.valid, check('cert-rotated')?.explanation).toBe(true);
+    expect(check('rotation-invisible')?.valid, check('rotation-invisible')?.explanation).toBe(true);
+    expect(check('cert-rotated')?.explanation).toMatch(/refuse the harness's certificate of the old CA \(ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\)/);
+    expect(r.figures.rotation_failed_writes).toBe(0);
+    expect(r.figures.rotation_writes).toBeGreaterThan(100);
+    expect(r.figures.sentinel_restarts).toBe(9);
+    expect(r.figures.writes_lost).toBe(0);
+    expect(check('rejoin')?.valid).toBe(true);
+    const phases = r.events.filter((e) => e.kind === 'fault' && e.type === 'rotate').map((e) => e.detail.split(':')[0]);
+    expect(phases).toEqual(['bundle', 'certificates', 'retire']);
+    // The conformance group's own certificates are the rotated ones now: a certificate of another CA, the old one included, is refused.
+    expect(checksAfter.filter((c) => c.valid !== true)).toEqual([]);
+    expect(checksAfter.filter((c) => c.name.startsWith('live.'))).toHaveLength(checks.filter((c) => c.name.startsWith('live.')).length);
+  });
+
+  it('no password and no private key in the logs or in what the trials recorded; nothing left running', () => {
     expect(logs.length).toBeGreaterThan(1000);
-    expect(secrets.length).toBeGreaterThan(7);
+    expect(recorded.length).toBeGreaterThan(1000);
+    // Passwords, the client keys before and after the rotation, and the pods' keys after it.
+    expect(secrets.length).toBeGreaterThan(7 + 4 + 3);
     for (const s of secrets) expect(logs.includes(s), 'a secret in the logs').toBe(false);
+    for (const s of secrets) expect(recorded.includes(s), 'a secret in a trial result').toBe(false);
     expect(logs).not.toMatch(/PRIVATE KEY/);
+    expect(recorded).not.toMatch(/PRIVATE KEY/);
     expect(processesUnder(path.join(stateDir))).toEqual([]);
     expect(entriesIn(stateDir)).toEqual([]);
   });

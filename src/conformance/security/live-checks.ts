@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { APP_FORBIDDEN, type AppUser } from '../../config/secure.ts';
 import type { Endpoint } from '../../model/endpoint.ts';
+import { clientCertProbe, pingAndListen, type Probe } from '../../redis/tls-probe.ts';
 
 export interface PemFiles {
   ca: string;
@@ -16,47 +17,8 @@ export interface PemFiles {
 }
 
 const REPLY_WAIT_MS = 1500;
-/** A RESP reply's first byte: a server that answered (whatever it said) let the client in. */
-const RESP = /^[+\-:$*_]/;
 
-export interface Probe {
-  /** Whether the server kept the client out. */
-  refused: boolean;
-  observed: string;
-}
-
-function firstLine(data: string): string {
-  return data.split('\r\n')[0]!.slice(0, 80);
-}
-
-/** Send PING on a socket and see what comes back before it closes (or REPLY_WAIT_MS passes). */
-function pingAndListen(sock: net.Socket | tls.TLSSocket, connectEvent: 'connect' | 'secureConnect'): Promise<Probe> {
-  return new Promise((resolve) => {
-    let data = '';
-    let settled = false;
-    const done = (p: Probe) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(p);
-    };
-    const timer = setTimeout(
-      () => done(RESP.test(data) ? { refused: false, observed: `answered ${firstLine(data)}` } : { refused: true, observed: 'no reply within 1.5 s' }),
-      REPLY_WAIT_MS,
-    );
-    sock.on(connectEvent, () => sock.write('PING\r\n'));
-    sock.on('data', (d: Buffer) => {
-      data += d.toString('latin1');
-      if (RESP.test(data) && data.includes('\r\n')) done({ refused: false, observed: `answered ${firstLine(data)}` });
-    });
-    // The code says it (ECONNRESET, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA); OpenSSL's message adds only its source location.
-    sock.on('error', (e: NodeJS.ErrnoException) => done({ refused: true, observed: e.code ?? e.message.split('\n')[0]! }));
-    sock.on('close', () =>
-      done(RESP.test(data) ? { refused: false, observed: `answered ${firstLine(data)}` } : { refused: true, observed: 'closed without a RESP reply' }),
-    );
-  });
-}
+export type { Probe };
 
 /** A plaintext client: PING over plain TCP. Refused when the server never answers in RESP. */
 export function plaintextProbe(e: Endpoint): Promise<Probe> {
@@ -68,8 +30,7 @@ export function plaintextProbe(e: Endpoint): Promise<Probe> {
  * `serverCa`, so a refusal is the server's, not the client's.
  */
 export function foreignCertProbe(e: Endpoint, serverCa: string, client: { cert: string; key: string }): Promise<Probe> {
-  const sock = tls.connect({ host: e.host, port: e.port, ca: serverCa, cert: client.cert, key: client.key, checkServerIdentity: () => undefined });
-  return pingAndListen(sock, 'secureConnect');
+  return clientCertProbe(e, serverCa, client);
 }
 
 /** The names (DNS and IP) of the certificate the server at `e` presents. */

@@ -458,6 +458,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         // Clients' sockets see the pod IP of the moment; the topology, Sentinel and the role samples know the pod by its FQDN.
         nodeIdentity: (node: string) => book.identify(node),
         ...(held.security ? { credentials: held.security.credentials } : {}),
+        ...(held.security?.tls ? { tls: held.security.tls } : {}),
       },
     },
   );

@@ -67,7 +67,7 @@ export interface KubeletDeploymentParts {
 export interface TargetSpecifics {
   redisVersion: () => string;
   describe: () => Record<string, string>;
-  extra?: Pick<StartedDeployment, 'dns' | 'cpu' | 'stress' | 'nodeIdentity' | 'podEvents' | 'credentials'>;
+  extra?: Pick<StartedDeployment, 'dns' | 'cpu' | 'stress' | 'nodeIdentity' | 'podEvents' | 'credentials' | 'tls'>;
 }
 
 /** The StartedDeployment over the kubelet emulation's pods. */

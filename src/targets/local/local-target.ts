@@ -182,7 +182,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         ...(services ? { service_addresses: services.describe() } : {}),
         ...security?.describe(),
       }),
-      extra: { podEvents: events, ...(security ? { credentials: security.credentials } : {}) },
+      extra: { podEvents: events, ...(security ? { credentials: security.credentials, ...(security.tls ? { tls: security.tls } : {}) } : {}) },
     },
   );
 }

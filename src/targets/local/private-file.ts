@@ -1,17 +1,21 @@
 // Files only this user may read: the state file, the Secrets' files, the ServiceAccount token.
+import { randomBytes } from 'node:crypto';
 import { chmod, rename, stat, writeFile } from 'node:fs/promises';
 
 /**
- * Write `data` to `file` as mode 0600, atomically (a temporary file renamed over it). `writeFile`'s mode
- * applies only to a file it creates: a leftover temporary file or an existing target of another mode keeps
- * its mode, so the mode is set explicitly before the rename.
+ * Write `data` to `file` with `mode`, atomically, as a kubelet updates a mounted Secret (a temporary file beside it
+ * renamed over it: readers never see half a file). `writeFile`'s mode applies only to a file it creates, so the
+ * mode is set explicitly before the rename.
  */
-export async function writePrivateFile(file: string, data: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, data, { mode: 0o600 });
-  await chmod(tmp, 0o600);
+export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data, { mode });
+  await chmod(tmp, mode);
   await rename(tmp, file);
 }
+
+/** {@link writeFileAtomic} as mode 0600: the state file, the Secrets' files, the ServiceAccount token. */
+export const writePrivateFile = (file: string, data: string): Promise<void> => writeFileAtomic(file, data, 0o600);
 
 /**
  * Why a file of state or secrets must not be trusted, or null: it belongs to another user, or another user may

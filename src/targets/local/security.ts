@@ -7,12 +7,12 @@ import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
-import { setClientSecurity } from '../../redis/security.ts';
+import { setClientSecurity, updateClientTls } from '../../redis/security.ts';
 import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
-import type { DeploymentCredentials } from '../target.ts';
+import type { DeploymentCredentials, TlsControl } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
-import { writePrivateFile } from './private-file.ts';
+import { writeFileAtomic, writePrivateFile } from './private-file.ts';
 
 /** The client certificates made per run: the harness's and one per application. */
 export const CLIENT_CERTS = ['harness', ...Object.keys(APP_USERS)] as const;
@@ -28,6 +28,42 @@ export interface LocalSecurity {
   /** Undo the harness's login settings. */
   close(): void;
   credentials: DeploymentCredentials;
+  /** The TLS Secret and the clients' certificates, for rotation and expiry faults (null without TLS). */
+  tls: TlsControl | null;
+}
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const modeOf = (name: string) => (name.endsWith('.key') ? 0o600 : 0o644);
+
+export function tlsControl(
+  secretDir: string,
+  runDir: string,
+  clientFiles: Record<string, { cert: string; key: string }>,
+  ca: { cert: string; key: string },
+): TlsControl {
+  const checked = (name: string) => {
+    if (!FILE_NAME.test(name)) throw new HarnessError('INTERNAL', `not a file name of the TLS Secret: ${name}`);
+    return path.join(secretDir, name);
+  };
+  return {
+    workDir: path.join(runDir, 'ca'),
+    clients: CLIENT_CERTS,
+    signingCa: ca,
+    async writeSecretFiles(files) {
+      for (const [name, content] of Object.entries(files)) await writeFileAtomic(checked(name), content, modeOf(name));
+    },
+    readSecretFile: (name) => readFile(checked(name), 'utf8'),
+    async setClientMaterial(m) {
+      for (const [c, pem] of Object.entries(m.clients ?? {})) {
+        const files = clientFiles[c];
+        if (!files) throw new HarnessError('INTERNAL', `no client certificate named ${c}`);
+        await writeFileAtomic(files.key, pem.key, 0o600);
+        await writeFileAtomic(files.cert, pem.cert, 0o644);
+      }
+      const harness = m.clients?.harness;
+      updateClientTls({ ...(m.ca ? { ca: m.ca } : {}), ...(harness ? { cert: harness.cert, key: harness.key } : {}) });
+    },
+  };
 }
 
 /** Names of the Services with a cluster IP (their DNS names go into every pod's certificate: a Service routes to any pod). */
@@ -91,6 +127,10 @@ export async function prepareLocalSecurity(opts: {
         await writePrivateFile(path.join(vols.secretDir(sec.acl.secret), user), pw);
       },
     },
+    tls:
+      certs && sec.tls
+        ? tlsControl(vols.secretDir(sec.tls.secret), vols.runDir, clients, { cert: path.join(path.dirname(certs.caKey), 'ca.crt'), key: certs.caKey })
+        : null,
     describe: () =>
       certs
         ? {
