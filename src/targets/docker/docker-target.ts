@@ -339,20 +339,9 @@ function assertDockerOptions(model: DeploymentModel, subnet: number): void {
   if (model.replicas > 10) throw new HarnessError('USAGE', `--target docker runs at most 10 pods, the StatefulSet asks for ${model.replicas}`);
 }
 
-export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
-  const { model } = opts;
-  const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
-  assertDockerOptions(model, subnet);
-  let recipe = imageFor(manifestImage(model), opts.image);
-  await assertDockerReady(recipe);
-  const at = dockerAddresses(subnet);
-  const runDir = path.join(await ensureRoot(), opts.runId);
-  const generation = new Map<string, number>();
-  const book = new AddressBook();
-  const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
-  const secret = podSecret(model);
-  const events = new PodEventHub();
-  const held: DockerRun = {
+/** What a run holds before anything started: its state file's content, nothing running yet. */
+function newDockerRun(opts: DockerOptions, runDir: string, pods: readonly LocalPod[]): DockerRun {
+  return {
     state: {
       runId: opts.runId,
       runDir,
@@ -368,6 +357,22 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     kubelet: null,
     security: null,
   };
+}
+
+export async function startDockerDeployment(opts: DockerOptions): Promise<StartedDeployment> {
+  const { model } = opts;
+  const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
+  assertDockerOptions(model, subnet);
+  let recipe = imageFor(manifestImage(model), opts.image);
+  await assertDockerReady(recipe);
+  const at = dockerAddresses(subnet);
+  const runDir = path.join(await ensureRoot(), opts.runId);
+  const generation = new Map<string, number>();
+  const book = new AddressBook();
+  const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
+  const secret = podSecret(model);
+  const events = new PodEventHub();
+  const held = newDockerRun(opts, runDir, pods);
   const vols = hostVolumes(runDir);
   // The harness resolves the pods' names from here on; the teardown uninstalls it.
   const teardown = dockerTeardown(opts, held, pods, secret.passwords, installResolver(book));
