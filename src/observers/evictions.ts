@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import { addr, type Endpoint } from '../model/endpoint.ts';
 import type { EvictedKey, EvictionRecord } from '../model/history.ts';
+import { redisLogin } from '../redis/security.ts';
 
 /** The keyspace-notification classes the observer needs: E (keyevent channels) and e (evicted). */
 const NEEDED = ['E', 'e'];
@@ -51,12 +52,28 @@ export class EvictionObserver {
 
   private async watch(node: Endpoint): Promise<void> {
     const name = addr(node);
-    const c = new Redis({ host: node.host, port: node.port, password: this.password, connectTimeout: 1000, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const c = new Redis({
+      host: node.host,
+      port: node.port,
+      password: this.password,
+      ...redisLogin(),
+      connectTimeout: 1000,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
     c.on('error', () => {});
     this.clients.push(c);
     // Subscribed, the connection cannot send CONFIG: a second, short one switches the notifications on.
     const enable = async (): Promise<void> => {
-      const admin = new Redis({ host: node.host, port: node.port, password: this.password, connectTimeout: 1000, maxRetriesPerRequest: 1, lazyConnect: true });
+      const admin = new Redis({
+        host: node.host,
+        port: node.port,
+        password: this.password,
+        ...redisLogin(),
+        connectTimeout: 1000,
+        maxRetriesPerRequest: 1,
+        lazyConnect: true,
+      });
       admin.on('error', () => {});
       try {
         await admin.connect();

@@ -433,6 +433,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       podControl,
       services: held.services,
       majorityClientAddress: at.majorityClient,
+      preparePod: async (p) => held.security?.addPod(p),
       teardown,
     },
     {

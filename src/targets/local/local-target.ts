@@ -155,6 +155,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       podControl: localPodControl(pods, kubelet),
       services,
       majorityClientAddress: localAddresses(subnet).majorityClient,
+      preparePod: async (p) => security?.addPod(p),
       teardown,
     },
     {

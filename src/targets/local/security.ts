@@ -7,7 +7,7 @@ import type { DeploymentModel } from '../../config/manifests.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity } from '../../redis/security.ts';
-import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
+import { generateCertificates, makeCert, podDnsNames, serviceDnsNames, type CertSubject, type GeneratedCerts } from '../tls-certs.ts';
 import type { DeploymentCredentials } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
@@ -25,12 +25,23 @@ export interface LocalSecurity {
   writeSecrets(): Promise<void>;
   /** Undo the harness's login settings. */
   close(): void;
+  /**
+   * A pod the StatefulSet adds (scale-out): its certificate, signed by the run's CA and naming what the first
+   * pods' name for it, written to the TLS Secret's directory before its containers start. No-op without TLS.
+   */
+  addPod(p: LocalPod): Promise<void>;
   credentials: DeploymentCredentials;
 }
 
 /** Names of the Services with a cluster IP (their DNS names go into every pod's certificate: a Service routes to any pod). */
 function serviceNames(model: DeploymentModel): string[] {
   return model.objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name);
+}
+
+/** A pod's certificate subject: its DNS names, every Service's (a Service routes to any pod) and localhost; its address and the Services'. */
+export function podCertSubject(model: DeploymentModel, p: LocalPod, serviceAddresses: readonly string[]): CertSubject {
+  const svcDns = serviceNames(model).flatMap((s) => serviceDnsNames(s, model.namespace));
+  return { name: p.name, dns: [...podDnsNames(p.name, model.headlessService, model.namespace), ...svcDns, 'localhost'], ips: [podIp(p), ...serviceAddresses] };
 }
 
 export async function prepareLocalSecurity(opts: {
@@ -53,16 +64,11 @@ export async function prepareLocalSecurity(opts: {
   }
   let certs: GeneratedCerts | null = null;
   if (sec.tls) {
-    const svcDns = serviceNames(model).flatMap((s) => serviceDnsNames(s, model.namespace));
     certs = await generateCertificates({
       caDir: path.join(vols.runDir, 'ca'),
       podDir: vols.secretDir(sec.tls.secret),
       clientDir: path.join(vols.runDir, 'clients'),
-      pods: opts.pods.map((p) => ({
-        name: p.name,
-        dns: [...podDnsNames(p.name, model.headlessService, model.namespace), ...svcDns, 'localhost'],
-        ips: [podIp(p), ...opts.serviceAddresses],
-      })),
+      pods: opts.pods.map((p) => podCertSubject(model, p, opts.serviceAddresses)),
       clients: CLIENT_CERTS,
     });
   }
@@ -96,5 +102,13 @@ export async function prepareLocalSecurity(opts: {
       for (const [user, pw] of Object.entries(aclPasswords)) await writeFile(path.join(dir, user), pw, { mode: 0o600 });
     },
     close: undo,
+    async addPod(p) {
+      if (!generated || !sec.tls) return;
+      generated.certs[p.name] = await makeCert(
+        vols.secretDir(sec.tls.secret),
+        { cert: generated.ca, key: generated.caKey },
+        podCertSubject(model, p, opts.serviceAddresses),
+      );
+    },
   };
 }

@@ -11,7 +11,9 @@ const login = cfg.tls ? { tls: cfg.tls, sentinelTLS: cfg.tls, enableTLSForSentin
 const client = new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, username: cfg.username, db: cfg.db, ...login });
 client.on('error', () => {});
 // READS=1: replica reads through a second client in Sentinel mode with role 'slave', as an application that spreads its reads does.
-const replica = cfg.reads ? new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, db: cfg.db, role: 'slave' }) : null;
+const replica = cfg.reads
+  ? new Redis({ sentinels: cfg.sentinels, name: cfg.masterName, password: cfg.password, username: cfg.username, db: cfg.db, role: 'slave', ...login })
+  : null;
 replica?.on('error', () => {});
 const peer = (c: Redis): string | undefined => {
   const s = c.stream as { remoteAddress?: string; remotePort?: number } | undefined;
