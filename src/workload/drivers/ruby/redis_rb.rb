@@ -36,7 +36,7 @@ if tls
 end
 redis = Redis.new(url: "#{tls ? 'rediss' : 'redis'}://#{env.fetch('MASTER_NAME', 'mymaster')}", sentinels: sentinels, role: :master, password: password,
                   db: Integer(env.fetch('DB', '0')), **login)
-emit.call(hello: { client: 'redis-rb', version: Redis::VERSION, ruby: RUBY_VERSION, api: 'Redis.new(url: "redis://MASTER_NAME", sentinels:, role: :master)' })
+emit.call(hello: { client: 'redis-rb', version: Redis::VERSION, ruby: RUBY_VERSION, api: "Redis.new(url: \"#{tls ? 'rediss' : 'redis'}://MASTER_NAME\", sentinels:, role: :master#{tls ? ', ssl_params:' : ''})" })
 
 stop = false
 Signal.trap('TERM') { stop = true }
