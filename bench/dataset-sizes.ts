@@ -2,6 +2,7 @@
 // filled with --dataset SIZE, then the master restarted before down-after (AOF load), a replica restarted
 // under bulk writes (full resync) and an AOF rewrite beside a full sync (fork, copy-on-write, memory limit).
 // Usage: npm run bench:dataset -- [--sizes 100mb,500mb,1.5gb] [--target docker|local] [--subnet N] [--report-dir DIR]
+//   [--scenarios dataset-replica-resync,...] [--manifests DIR] (a variant of the manifests, e.g. another output-buffer limit)
 import { parseArgs } from 'node:util';
 import { humanBytes } from '../src/model/quantity.ts';
 import { RUN_DEFAULTS, runSuite } from '../src/runner/run.ts';
@@ -16,11 +17,13 @@ const { values } = parseArgs({
     subnet: { type: 'string', default: '135' },
     'report-dir': { type: 'string', default: '/tmp/reports-dataset-bench' },
     'down-after': { type: 'string', default: '5000' },
+    scenarios: { type: 'string', default: 'dataset-master-restart,dataset-replica-resync,dataset-aof-rewrite' },
+    manifests: { type: 'string', default: RUN_DEFAULTS.manifestsDir },
   },
 });
 const sizes = values.sizes.split(',').map((s) => ({ name: s, bytes: parseDatasetFlag(s) }));
 const target = values.target as 'docker' | 'local';
-const scenarios = await resolveScenarios(['dataset-master-restart', 'dataset-replica-resync', 'dataset-aof-rewrite']);
+const scenarios = await resolveScenarios(values.scenarios.split(','));
 
 type Row = Record<string, string>;
 const rows: Row[] = [];
@@ -38,7 +41,7 @@ for (const size of sizes) {
     scenarios,
     trials: 1,
     target,
-    manifestsDir: RUN_DEFAULTS.manifestsDir,
+    manifestsDir: values.manifests,
     reportDir: values['report-dir'],
     subnet: Number(values.subnet),
     dataset: size.bytes,

@@ -56,9 +56,15 @@ function row(scenario: string, t: TrialResult): { perClient: Record<string, numb
   const before = ev.filter((e) => e.kind === 'role' && e.ns < t0 && e.type === 'master').sort((a, b) => b.ns - a.ns)[0];
   const promoted = ev.filter((e) => e.kind === 'role' && e.ns >= t0 && e.type === 'master' && e.source !== before?.source).sort((a, b) => a.ns - b.ns)[0];
   const switches = ev.filter((e) => e.ns >= t0 && e.kind === 'sentinel' && e.type === '+switch-master').map((e) => ms(e.ns, t0));
+  const label = (value: string) => first(ev, t0, (e) => e.kind === 'pod' && e.type === 'labelled' && e.detail.endsWith(`redis.io/role=${value}`));
   const timeline = {
+    '+try-failover': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+try-failover'),
+    'REPLICAOF NO ONE sent': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+failover-state-wait-promotion'),
     'new ROLE master': promoted ? ms(promoted.ns, t0) : null,
     'old ROLE slave': first(ev, t0, (e) => e.kind === 'role' && e.source === before?.source && e.type === 'slave'),
+    // The role labeller's patches as the (local) API server accepted them: when the Service moved.
+    'label master': label('master'),
+    'old label replica': label('replica'),
     '+promoted-slave': first(ev, t0, (e) => e.kind === 'sentinel' && e.type === '+promoted-slave'),
     '+switch-master first': switches.length ? Math.min(...switches) : null,
     last: switches.length ? Math.max(...switches) : null,

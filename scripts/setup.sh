@@ -14,6 +14,8 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
 # The secure profile (--profile secure) makes its CA and certificates per run with openssl.
 command -v openssl >/dev/null || missing+=(openssl)
+# The clock shim (native/clock-offset.c) the local and docker targets preload into the sentinels is built with gcc at start-up.
+command -v gcc >/dev/null || missing+=(gcc)
 # The role-labeller sidecar patches its pod's label with curl (the local target runs it as-is).
 command -v curl >/dev/null || missing+=(curl)
 # Headless Chromium renders the HTML report in the tests (no browser download: Debian's package).

@@ -66,6 +66,8 @@ const PODS_AT_ONCE: Record<string, (replicas: number) => number> = {
   // Every pod loses DNS (dns-down), or every other pod cannot resolve the killed master (dns-record-gone).
   'dns-down': (n) => n,
   'dns-record-gone': (n) => n,
+  // The master's pod, then the failover leader's.
+  'leader-kill': () => 2,
   'password-rotation': () => 0,
   'manual-failover': () => 0,
 };

@@ -459,7 +459,8 @@ function addUpDownCommands(program: Command): void {
       }
       if (o.context || o.kubeconfig || o.run)
         throw new HarnessError('USAGE', '--context, --kubeconfig and --run apply to down --target kind|kube: add --target kube, or drop them');
-      const { removable, running } = splitByOwner(await listStates(), o.force === true);
+      const states = await listStates(undefined, (file, why) => err(`ignored ${file}: ${why}`));
+      const { removable, running } = splitByOwner(states, o.force === true);
       for (const s of running) err(`left ${s.runId}: its harness (pid ${s.ownerPid}) is still running; stop that run (Ctrl-C), or pass --force`);
       if (removable.length === 0 && running.length === 0) err('nothing to remove');
       for (const s of removable) {

@@ -14,6 +14,7 @@ import type { ConformanceCheck, DisruptiveStep } from './types.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
 import { startDriver, type StartedDriver } from '../workload/drivers/driver.ts';
 import { driverKind, driverUnavailable } from '../workload/drivers/registry.ts';
+import { appReadsCheck, type AppReads } from './app-paths-reads.ts';
 
 export { firstAckInvokedAfter };
 
@@ -69,6 +70,7 @@ export const APP_CLIENTS = [
     path: 'service',
     db: 0,
     driver: 'redis-py-service',
+    reads: 'sessions',
     how: 'plain client to redis.matrix.svc.cluster.local:6379, dbid 0 (homeserver.yaml); redis-py redis.Redis standing in for txredisapi',
   },
   {
@@ -76,6 +78,7 @@ export const APP_CLIENTS = [
     path: 'service',
     db: 1,
     driver: 'node-redis-service',
+    reads: 'sessions',
     how: 'plain client to redis:6379, db 1 (livekit.yaml); node-redis createClient standing in for go-redis',
   },
   {
@@ -83,19 +86,43 @@ export const APP_CLIENTS = [
     path: 'service',
     db: 2,
     driver: 'django-service',
+    reads: 'django',
     how: 'Django cache-backed sessions on django-redis, LOCATION redis://redis.matrix.svc.cluster.local:6379/2 (settings.py)',
   },
-  { name: 'redis-py-sentinel', path: 'sentinel', db: 3, driver: 'redis-py', how: "redis-py Sentinel(...).master_for(mymaster), the seed's Python example" },
-  { name: 'node-redis-sentinel', path: 'sentinel', db: 4, driver: 'node-redis', how: 'node-redis createSentinel({ name, sentinelRootNodes })' },
+  {
+    name: 'redis-py-sentinel',
+    path: 'sentinel',
+    db: 3,
+    driver: 'redis-py',
+    reads: 'sessions',
+    how: "redis-py Sentinel(...).master_for(mymaster), the seed's Python example; replica reads through slave_for(mymaster)",
+  },
+  {
+    name: 'node-redis-sentinel',
+    path: 'sentinel',
+    db: 4,
+    driver: 'node-redis',
+    reads: 'sessions',
+    how: 'node-redis createSentinel({ name, sentinelRootNodes }); replica reads through replicaPoolSize 1',
+  },
   {
     name: 'ioredis-sentinel',
     path: 'sentinel',
     db: 5,
     driver: 'ioredis',
-    how: "ioredis in Sentinel mode over the three pods' sentinels, failover detector off (ioredis's default)",
+    reads: 'sessions',
+    how: "ioredis in Sentinel mode over the three pods' sentinels, failover detector off (ioredis's default); replica reads through a role 'slave' client",
   },
-  { name: 'redis-rb-sentinel', path: 'sentinel', db: 6, driver: 'ruby-redis', how: 'redis-rb Redis.new(url: "redis://mymaster", sentinels:, role: :master)' },
-] as const;
+  // The redis-rb driver writes only (no session reads): its check is not made.
+  {
+    name: 'redis-rb-sentinel',
+    path: 'sentinel',
+    db: 6,
+    driver: 'ruby-redis',
+    reads: null,
+    how: 'redis-rb Redis.new(url: "redis://mymaster", sentinels:, role: :master)',
+  },
+] as const satisfies ReadonlyArray<{ name: string; path: 'service' | 'sentinel'; db: number; driver: string; reads: AppReads; how: string }>;
 
 type AppClient = (typeof APP_CLIENTS)[number];
 
@@ -178,7 +205,7 @@ function serviceOf(d: StartedDeployment, o: AppPathOptions): { service: Endpoint
 /** The checks of the Service path, skipped with the reason when there is no Service. */
 function skippedClientChecks(apps: readonly AppClient[], reason: string, expected: string): AppPathCheck[] {
   return apps.flatMap((a) =>
-    ['keeps-writing', 'readonly', 'lost-writes'].map((what) =>
+    ['keeps-writing', 'readonly', 'lost-writes', ...(a.reads ? ['reads'] : [])].map((what) =>
       check({ name: `${a.name}.${what}`, valid: 'skipped', reason, expected, observed: `skipped: ${reason}`, explanation: a.how }),
     ),
   );
@@ -248,6 +275,8 @@ async function startClients(
           durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
           keyPrefix: `app-paths:${app.name}:${Date.now()}`,
           timeoutMs: o.commandTimeoutMs,
+          // Sessions read back beside the writes (the Django driver reads its sessions back by itself).
+          reads: app.reads === 'sessions',
           ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
         },
         clock,
@@ -585,6 +614,13 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
       const f = await clientFacts(r, d, finalMaster, addr(oldMaster.redis), fo.faultNs);
       figuresOf[r.app.name] = f.figures;
       out.push(...clientChecks(r, f, oldMaster, fo.faultNs, o));
+      if (r.app.reads)
+        out.push(
+          appReadsCheck({ name: r.app.name, library: r.library, how: r.app.how, mode: r.app.reads }, inNodeIdentity(r.driver.allOps(), d.nodeIdentity), {
+            faultNs: fo.faultNs,
+            oldMaster: addr(oldMaster.redis),
+          }),
+        );
     }
     const label = labelLag(d, fo, clock, o);
     out.push(failoverTimeCheck(running, figuresOf, label, service !== null));
@@ -605,15 +641,20 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
 export function appPathTable(checks: readonly ConformanceCheck[]): string {
   const rows = APP_CLIENTS.map((a) => {
     const k = checks.find((c) => c.name === `${a.name}.keeps-writing`);
-    if (!k || k.valid === 'skipped') return `| ${a.name} | ${a.path} | – | skipped: ${k?.reason ?? 'not run'} | | | | |`;
+    if (!k || k.valid === 'skipped') return `| ${a.name} | ${a.path} | – | skipped: ${k?.reason ?? 'not run'} | | | | | |`;
     const f = k.figures ?? {};
     const v = (x: number | null | undefined) => (x === null || x === undefined ? '–' : String(x));
     const library = /^Library (.+?) \(driver/.exec(k.explanation)?.[1] ?? '?';
-    return `| ${a.name} | ${a.path} | ${library} | ${v(f.failover_ms)} | ${v(f.readonly_errors)} | ${v(f.writes_failed)} / ${v(f.writes_info)} | ${v(f.lost_acked_after_fault)} (${v(f.lost_acked)}) | ${k.valid === true ? 'pass' : 'FAIL'} |`;
+    const rd = checks.find((c) => c.name === `${a.name}.reads`);
+    const rf = rd?.figures ?? {};
+    const reads = !rd
+      ? '–'
+      : `${v(rf.ryw_violations)} of ${v((rf.master_reads ?? 0) - (rf.master_reads_unconstrained ?? 0))} / ${v(rf.stale_replica_reads)} of ${v(rf.replica_reads)}${rd.valid === false ? ' FAIL' : ''}`;
+    return `| ${a.name} | ${a.path} | ${library} | ${v(f.failover_ms)} | ${v(f.readonly_errors)} | ${v(f.writes_failed)} / ${v(f.writes_info)} | ${v(f.lost_acked_after_fault)} (${v(f.lost_acked)}) | ${k.valid === true ? 'pass' : 'FAIL'} | ${reads} |`;
   });
   return [
-    '| client | path | library | failover (ms) | READONLY | fail / info | lost after fault (all) | keeps writing |',
-    '| --- | --- | --- | --: | --: | --- | --- | --- |',
+    '| client | path | library | failover (ms) | READONLY | fail / info | lost after fault (all) | keeps writing | reads: read-your-writes violations / stale replica reads |',
+    '| --- | --- | --- | --: | --: | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

@@ -5,7 +5,7 @@ import { HarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import type { DeploymentModel } from '../config/manifests.ts';
 import { lastDirective } from '../config/redis-conf.ts';
-import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
+import { parseInfo, sentinelEntries, withProbe } from '../redis/clients.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
 import { parseRedisMemory } from '../model/quantity.ts';
 import { SEED_DESIGN, type SeedDesign } from './static.ts';
@@ -111,9 +111,9 @@ export async function takeLiveSnapshot(d: StartedDeployment): Promise<LiveSnapsh
           const r = (await c.call('SENTINEL', 'get-master-addr-by-name', masterName)) as string[] | null;
           return r ? `${r[0]}:${r[1]}` : null;
         }),
-        masters: await s(async (c) => ((await c.call('SENTINEL', 'masters')) as unknown[]).map(pairs)),
-        sentinels: await s(async (c) => ((await c.call('SENTINEL', 'sentinels', masterName)) as unknown[]).map(pairs)),
-        replicas: await s(async (c) => ((await c.call('SENTINEL', 'replicas', masterName)) as unknown[]).map(pairs)),
+        masters: await s(async (c) => sentinelEntries(await c.call('SENTINEL', 'masters'), 'SENTINEL MASTERS')),
+        sentinels: await s(async (c) => sentinelEntries(await c.call('SENTINEL', 'sentinels', masterName), 'SENTINEL SENTINELS')),
+        replicas: await s(async (c) => sentinelEntries(await c.call('SENTINEL', 'replicas', masterName), 'SENTINEL REPLICAS')),
         ckquorum: await withProbe(p.sentinel, opts, (c) => c.call('SENTINEL', 'ckquorum', masterName)).then(String, errText),
         tilt: await s(async (c) => parseInfo(await c.info('sentinel')).sentinel_tilt),
       };

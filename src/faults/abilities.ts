@@ -38,7 +38,9 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   dns: (t, kind) =>
     `${kind} needs control of the cluster DNS server, which the ${t} target does not have${t === 'kind' || t === 'kube' ? ' with the kind-node fault backend (only with --fault-backend chaos-mesh)' : " (its pods' names are rewritten to addresses)"}`,
   clock: (t, kind) =>
-    `${kind} needs to shift one container's clock (Chaos Mesh TimeChaos), which the ${t} target cannot do (only kind / kube with --fault-backend chaos-mesh)`,
+    t === 'local' || t === 'docker'
+      ? `${kind} needs the clock shim preloaded into the sentinels (native/clock-offset.c, built with gcc when the deployment starts), which this ${t} deployment could not build: install gcc (scripts/setup.sh)`
+      : `${kind} needs to shift one container's clock (Chaos Mesh TimeChaos), which the ${t} target cannot do (only kind / kube with --fault-backend chaos-mesh)`,
   stress: (t, kind) =>
     t === 'local'
       ? `${kind} needs stress workers in a container's cgroups; the local target runs pods as host processes in the harness's own cgroup (use --target docker)`

@@ -51,6 +51,7 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       return composedSupport(f.steps ?? [], backend, target, nodeShell);
     case 'kill-pod':
     case 'full-restart':
+    case 'leader-kill':
       return API('pod delete, grace 0 (the StatefulSet recreates the pod at once)');
     case 'pod-restart':
       return API('pod delete, grace 0, before down-after (the StatefulSet recreates it); LOADING and resync measured through the forwards');
@@ -129,6 +130,10 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
       };
     case 'backup-restore':
       return skipped(NO_BACKUP_ON_KUBE);
+    case 'acl-rotation':
+      return skipped(
+        `acl-rotation needs the secure profile's ACL passwords, which the ${target} target does not fill in the redis-acl Secret (only the local and docker targets generate them)`,
+      );
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }

@@ -8,13 +8,13 @@
 // Existing connections stay authenticated when a password is removed, so only fresh connections prove
 // the new password works: the verification makes some (SENTINEL SET auth-pass reconnects the sentinel's
 // links on 7.0.15, but while both passwords are still valid, and that is not a documented behaviour).
-import { HarnessError } from '../errors.ts';
+import { abilityMissing, HarnessError } from '../errors.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { CheckResult } from '../model/check.ts';
 import { nsToMs } from '../clock.ts';
-import { pairs, withProbe } from '../redis/clients.ts';
+import { pairs, sentinelEntries, withProbe } from '../redis/clients.ts';
 import { addr, type Endpoint, type Pod } from '../targets/target.ts';
 import type { Op } from '../model/history.ts';
 import { killPod } from './kill-pod.ts';
@@ -81,10 +81,10 @@ export const emptyProgress = (): RotationProgress => ({
   retired: new Set(),
 });
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** `s` with every password replaced: Redis echoes them in some errors (ACL SETUSER modifier '<…'). */
-const scrubber =
+export const scrubber =
   (secrets: readonly string[]) =>
   (s: string): string =>
     secrets.reduce((t, p) => (p ? t.replaceAll(p, '***') : t), s);
@@ -184,12 +184,12 @@ export async function rollBack(
   return problems;
 }
 
-/** A fresh connection to `e`, authenticated with the first of `auth` it accepts. */
-async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) => Promise<T>): Promise<T> {
+/** A fresh connection to `e`, authenticated (as `user`, else the default user) with the first of `auth` it accepts. */
+export async function onNode<T>(e: Endpoint, auth: readonly string[], fn: (c: Redis) => Promise<T>, user?: string | null): Promise<T> {
   return withProbe(e, {}, async (c) => {
     for (const pw of auth) {
       if (
-        await c.call('AUTH', pw).then(
+        await c.call('AUTH', ...(user ? [user] : []), pw).then(
           () => true,
           () => false,
         )
@@ -259,7 +259,12 @@ const SENTINEL_LINK = /^id=(\d+) .*\bname=(sentinel-[0-9a-f]+)-(cmd|pubsub)\b/gm
  * so a named connection and a PONG prove the auth-pass is accepted (with a wrong one, SETNAME and PING
  * get NOAUTH). Sentinel reconnects an instance at most once per second.
  */
-async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): Promise<{ problem: string | null; ms: number; links: number }> {
+export async function proveSentinelsReauthenticate(
+  ctx: FaultContext,
+  newPw: string,
+  /** Who the harness's own connections log in as (the secure profile's admin), else the default user. */
+  user?: string | null,
+): Promise<{ problem: string | null; ms: number; links: number }> {
   const d = ctx.deployment;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -267,13 +272,18 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
   const before = new Map<Pod, number>();
   let links = 0;
   for (const p of d.pods) {
-    links += await onNode(p.redis, [newPw], async (c) => {
-      before.set(p, Number(await c.call('CLIENT', 'ID')));
-      // Both links of every sentinel (commands, and hello pub/sub): none may stay on the old password.
-      const ids = [...String(await c.call('CLIENT', 'LIST')).matchAll(SENTINEL_LINK)].map((m) => m[1]!);
-      for (const id of ids) await c.call('CLIENT', 'KILL', 'ID', id).catch(() => 0);
-      return ids.length;
-    });
+    links += await onNode(
+      p.redis,
+      [newPw],
+      async (c) => {
+        before.set(p, Number(await c.call('CLIENT', 'ID')));
+        // Both links of every sentinel (commands, and hello pub/sub): none may stay on the old password.
+        const ids = [...String(await c.call('CLIENT', 'LIST')).matchAll(SENTINEL_LINK)].map((m) => m[1]!);
+        for (const id of ids) await c.call('CLIENT', 'KILL', 'ID', id).catch(() => 0);
+        return ids.length;
+      },
+      user,
+    );
   }
   const droppedAt = performance.now();
   const deadline = droppedAt + ROTATION_DEFAULTS.sentinelReauthTimeoutMs;
@@ -283,10 +293,15 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
     const waiting: string[] = [];
     for (const p of d.pods) {
       try {
-        const fresh = await onNode(p.redis, [newPw], async (c) => {
-          const named = [...String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal')).matchAll(SENTINEL_LINK)];
-          return new Set(named.filter((m) => m[3] === 'cmd' && Number(m[1]) > before.get(p)!).map((m) => m[2])).size;
-        });
+        const fresh = await onNode(
+          p.redis,
+          [newPw],
+          async (c) => {
+            const named = [...String(await c.call('CLIENT', 'LIST', 'TYPE', 'normal')).matchAll(SENTINEL_LINK)];
+            return new Set(named.filter((m) => m[3] === 'cmd' && Number(m[1]) > before.get(p)!).map((m) => m[2])).size;
+          },
+          user,
+        );
         if (fresh < d.pods.length) waiting.push(`${p.name} has new, authenticated connections from ${fresh} of ${d.pods.length} sentinels`);
       } catch (e) {
         waiting.push(`${p.name}: ${errorText(e)}`);
@@ -298,7 +313,7 @@ async function proveSentinelsReauthenticate(ctx: FaultContext, newPw: string): P
           async (s) =>
             [
               pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+              sentinelEntries(await s.call('SENTINEL', 'replicas', d.model.masterName), 'SENTINEL REPLICAS'),
             ] as const,
         );
         for (const inst of [master, ...replicas]) {
@@ -357,7 +372,7 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
           async (s) =>
             [
               pairs(await s.call('SENTINEL', 'master', d.model.masterName)),
-              ((await s.call('SENTINEL', 'replicas', d.model.masterName)) as unknown[]).map(pairs),
+              sentinelEntries(await s.call('SENTINEL', 'replicas', d.model.masterName), 'SENTINEL REPLICAS'),
             ] as const,
         );
         if (m.flags !== 'master') problems.push(`${p.name}/sentinel sees the master with flags ${m.flags}`);
@@ -383,7 +398,7 @@ async function verifyRotation(ctx: FaultContext, oldPw: string, newPw: string): 
 }
 
 /** Wait until every write invoked in [fromNs, toNs] has its outcome (ok, fail or the client's timeout). */
-async function settleWrites(history: () => readonly Op[], fromNs: number, toNs: number): Promise<void> {
+export async function settleWrites(history: () => readonly Op[], fromNs: number, toNs: number): Promise<void> {
   const deadline = performance.now() + ROTATION_DEFAULTS.writeSettleTimeoutMs;
   for (;;) {
     const h = history();
@@ -425,6 +440,8 @@ export async function rotatePassword(
   opts: { restart: boolean; /** Wrap the real operations, e.g. to make a step fail in a test. */ ops?: (real: RotationOps) => RotationOps },
 ): Promise<InjectedFault> {
   const { deployment: d, clock } = ctx;
+  if (d.model.security?.acl)
+    throw abilityMissing("password-rotation rotates the default user's password, which the secure profile turns off: rotate its ACL users with acl-rotation");
   const oldPw = d.password;
   const newPw = randomBytes(24).toString('base64url');
   const scrub = scrubber([oldPw, newPw]);

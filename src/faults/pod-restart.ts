@@ -70,6 +70,25 @@ async function follow(
 
 const SYNC_FIELDS = ['sync_full', 'sync_partial_ok', 'sync_partial_err'] as const;
 
+/**
+ * A restarted replica's resync must complete, and on its first full sync: a second one means the master dropped
+ * the replica mid-sync (its client-output-buffer-limit for replicas) and the whole transfer started over.
+ */
+export function resyncCheck(victim: string, resyncMs: number | null, syncFull: number | null, timeoutMs: number): CheckResult {
+  const restarted = syncFull !== null && syncFull > 1;
+  return {
+    name: 'resync-completes',
+    valid: resyncMs !== null && !restarted,
+    figures: { resync_ms: resyncMs, sync_full_delta: syncFull },
+    explanation:
+      resyncMs === null
+        ? `${victim} had not finished its resync after ${timeoutMs} ms (${syncFull ?? '?'} full syncs started: a sync that restarts hit the output-buffer limit)`
+        : restarted
+          ? `${victim} resynced in ${resyncMs} ms but needed ${syncFull} full syncs: the master dropped it mid-sync at its replica output-buffer limit and the transfer started over`
+          : `${victim} resynced in ${resyncMs} ms with ${syncFull ?? '?'} full sync(s)`,
+  };
+}
+
 export async function podRestart(ctx: FaultContext, spec: PodRestartSpec): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
   const replica = spec.target === 'replica';
@@ -124,15 +143,7 @@ export async function podRestart(ctx: FaultContext, spec: PodRestartSpec): Promi
             `a kubelet restarts it once loading outlasts ${livenessFigures.liveness_restart_after_ms} ms, and the load starts over`,
     });
   if (replica)
-    checks.push({
-      name: 'resync-completes',
-      valid: followed.doneNs !== null,
-      figures: { resync_ms: followed.resync_ms ?? null, sync_full_delta: syncDelta.sync_full_delta ?? null },
-      explanation:
-        followed.doneNs !== null
-          ? `${victim.name} resynced in ${followed.resync_ms} ms with ${syncDelta.sync_full_delta} full sync(s)`
-          : `${victim.name} had not finished its resync after ${timeoutMs} ms (${syncDelta.sync_full_delta} full syncs started: a sync that restarts hit the output-buffer limit)`,
-    });
+    checks.push(resyncCheck(victim.name, followed.doneNs !== null ? (followed.resync_ms as number) : null, syncDelta.sync_full_delta ?? null, timeoutMs));
   return {
     victim,
     landedNs,

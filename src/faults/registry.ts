@@ -1,4 +1,5 @@
 // The registered fault kinds, one line each; src/faults/index.ts builds the registry (and the scenario schema) from them.
+export { aclRotationFault } from './acl-rotation.ts';
 export { aofDamageFault } from './aof-damage.ts';
 export { backupRestoreFault } from './backup-restore.ts';
 export { clockSkewFault } from './clock-skew.ts';
@@ -9,6 +10,7 @@ export { emptyVolumeFault } from './empty-volume.ts';
 export { fullRestartFault } from './full-restart.ts';
 export { killPodFault } from './kill-pod.ts';
 export { killSentinelFault } from './kill-sentinel.ts';
+export { leaderKillFault } from './leader-kill.ts';
 export { linkFlapFault } from './link-flap.ts';
 export { manualFailoverFault } from './manual-failover.ts';
 export { nodeDrainFault } from './node-drain.ts';

@@ -52,6 +52,8 @@ export class EvictionObserver {
 
   private async watch(node: Endpoint): Promise<void> {
     const name = addr(node);
+    // Resubscribed by this observer, not by ioredis: its own resubscription after a reconnect is a command nobody awaits, and a
+    // second disconnect before it is answered (a hand-over closes every pub/sub client every ~0.1 s) rejects it unhandled.
     const c = new Redis({
       host: node.host,
       port: node.port,
@@ -60,6 +62,7 @@ export class EvictionObserver {
       connectTimeout: 1000,
       lazyConnect: true,
       maxRetriesPerRequest: 1,
+      autoResubscribe: false,
     });
     c.on('error', () => {});
     this.clients.push(c);
@@ -88,7 +91,10 @@ export class EvictionObserver {
     };
     let connectedOnce = false;
     c.on('ready', () => {
-      if (connectedOnce && !this.stopped) void enable();
+      if (connectedOnce && !this.stopped)
+        void enable()
+          .then(() => c.psubscribe('__keyevent@*__:evicted'))
+          .catch(() => this.gaps.add(name));
       connectedOnce = true;
     });
     c.on('close', () => {

@@ -59,7 +59,8 @@ export interface TrialIo {
   /** Whether `pod` is a replica of the current master with its replication link up. */
   hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean>;
   /** Which of `keys` the current master holds. */
-  readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack>;
+  /** `db`: where the keys are (default 0). */
+  readBack(d: StartedDeployment, keys: readonly string[], clock: Clock, db?: number): Promise<ReadBack>;
   sentinelEvents(d: StartedDeployment, clock: Clock): SentinelEventSource;
   roleSampler(d: StartedDeployment, clock: Clock): RoleSource;
   /** The application's Sentinel-aware client (on the majority side when the target can partition). */
@@ -124,12 +125,13 @@ async function replicationSnapshot(d: StartedDeployment, topology: Topology): Pr
   };
 }
 
-async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack> {
+async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock, db = 0): Promise<ReadBack> {
   const master = await currentMaster(d);
   if (!master) throw new HarnessError('FAULT_FAILED', 'read-back: no sentinel reports a master');
   const [host, port] = master.split(':');
   const present = new Set<string>();
   await withProbe({ host: host!, port: Number(port) }, { password: d.password, commandTimeoutMs: 10_000 }, async (r: Redis) => {
+    if (db !== 0) await r.select(db);
     for (let i = 0; i < keys.length; i += 5000) {
       const chunk = keys.slice(i, i + 5000);
       const pipe = r.pipeline();

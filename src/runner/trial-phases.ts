@@ -15,6 +15,7 @@ import type { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
+import type { WorkloadContext } from '../workload/registry.ts';
 import { healWhenLanded, TrialStopped, until, type CleanupStack } from './phase.ts';
 import type { EvictionSource, RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
@@ -199,6 +200,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
     ...(ctx.client ? { client: ctx.client } : {}),
     ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}),
     ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
+    ...appLogins(d),
   }));
   timeline.note(
     'phase',
@@ -396,7 +398,29 @@ export async function alertsClear(env: TrialEnv): Promise<void> {
 /** Every key the workload invoked, looked up on the current master. */
 export async function readBack(env: TrialEnv): Promise<ReadBack> {
   const rb = await env.io.readBack(env.ctx.deployment, env.workload.keys(), env.ctx.clock);
-  // The own workloads' keys are read apart, so that neither history sees the other's keys as unexpected.
-  if (env.ctx.scenario.workloads?.length) env.own.readBack = await env.io.readBack(env.ctx.deployment, env.own.keys(), env.ctx.clock);
+  // The own workloads' keys are read apart, so that neither history sees the other's keys as unexpected; each in its db
+  // (under the secure profile an application's driver writes in its application's).
+  if (env.ctx.scenario.workloads?.length) {
+    const parts: ReadBack[] = [];
+    for (const [db, keys] of env.own.keysByDb()) parts.push(await env.io.readBack(env.ctx.deployment, keys, env.ctx.clock, db));
+    env.own.readBack = parts.length ? { ...parts.at(-1)!, present: new Set(parts.flatMap((p) => [...p.present])) } : null;
+  }
   return rb;
+}
+
+/**
+ * Under the secure profile, the applications' logins for the real-client drivers: their ACL user and password
+ * (the ACL Secret's, current at start) and their client certificate.
+ */
+function appLogins(d: StartedDeployment): Partial<Pick<WorkloadContext, 'appLogin'>> {
+  const creds = d.credentials;
+  if (!d.model.security?.acl || !creds) return {};
+  return {
+    appLogin: (app) => {
+      const password = creds.acl[app];
+      if (!password) throw new HarnessError('ABILITY_MISSING', `the ${d.target} target gave no password for the ACL user ${app}`);
+      const cert = creds.tls?.clients[app];
+      return { username: app, password, tls: creds.tls && cert ? { ca: creds.tls.ca, cert: cert.cert, key: cert.key } : null };
+    },
+  };
 }

@@ -84,6 +84,13 @@ export class TrialWorkloads {
     return this.running.flatMap((w) => w.keys());
   }
 
+  /** The keys by the db they are in (the pub/sub workloads' and the others' in 0). */
+  keysByDb(): Map<number, string[]> {
+    const out = new Map<number, string[]>();
+    for (const w of this.running) out.set(w.db ?? 0, [...(out.get(w.db ?? 0) ?? []), ...w.keys()]);
+    return out;
+  }
+
   ops(): Op[] {
     return this.running.flatMap((w) => this.opsOf(w));
   }

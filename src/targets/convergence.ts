@@ -1,7 +1,7 @@
 // Wait until the deployment has converged: one master, every replica online, every sentinel agreeing with quorum.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.ts';
-import { pairs, parseInfo, withProbe } from '../redis/clients.ts';
+import { masterAddrReply, parseInfo, scalarReply, sentinelEntries, sentinelEntry, withProbe } from '../redis/clients.ts';
 import { addr, type Pod } from './target.ts';
 
 export interface Topology {
@@ -50,6 +50,100 @@ export function downEntries(sentinel: string, kind: DownEntry['kind'], entries: 
 export const describeDownEntry = (e: DownEntry, boundMs: number) =>
   `${e.sentinel}/sentinel keeps ${e.kind} entry ${e.address} (${e.flags}) down for ${e.ageMs} ms${e.ageMs > boundMs ? `: stale, beyond the ${boundMs} ms bound (${CONVERGENCE_DEFAULTS.staleInfoPeriods} × INFO period + down-after)` : ''}`;
 
+/** What one sentinel answers, as it came off the wire (the inputs of {@link readSentinelAnswer}). */
+export interface RawSentinelReplies {
+  addr: unknown;
+  master: unknown;
+  replicas: unknown;
+  sentinels: unknown;
+  ckquorum: unknown;
+  info: unknown;
+}
+
+/** One sentinel's view, read strictly: a reply of the wrong shape is a clear error naming the command. */
+export interface SentinelAnswer {
+  addr: { host: string; port: number } | null;
+  master: Record<string, string>;
+  replicas: Array<Record<string, string>>;
+  sentinels: Array<Record<string, string>>;
+  ckquorum: string;
+  tilt: string | undefined;
+}
+
+export function readSentinelAnswer(raw: RawSentinelReplies): SentinelAnswer {
+  return {
+    addr: masterAddrReply(raw.addr),
+    master: sentinelEntry(raw.master, 'SENTINEL MASTER'),
+    replicas: sentinelEntries(raw.replicas, 'SENTINEL REPLICAS'),
+    sentinels: sentinelEntries(raw.sentinels, 'SENTINEL SENTINELS'),
+    ckquorum: scalarReply(raw.ckquorum, 'SENTINEL CKQUORUM'),
+    tilt: parseInfo(raw.info).sentinel_tilt,
+  };
+}
+
+/**
+ * Whether the sentinels' answers (one per pod, in the pods' order) agree on one master of this deployment and,
+ * strict, each sees every replica healthy, every peer usable, no stale entry. Pure.
+ */
+export function judgeSentinels(
+  pods: readonly Pod[],
+  ok: readonly SentinelAnswer[],
+  strict: boolean,
+): { ok: true; master: Pod } | { ok: false; reason: string } {
+  const expectedReplicas = pods.length - 1;
+  const masterAddrs = new Set(ok.map((a) => (a.addr ? `${a.addr.host}:${a.addr.port}` : 'none')));
+  if (masterAddrs.size !== 1) return { ok: false, reason: `sentinels disagree on the master: ${[...masterAddrs].join(', ')}` };
+  const masterAddr = [...masterAddrs][0]!;
+  const master = pods.find((p) => addr(p.redis) === masterAddr);
+  if (!master) return { ok: false, reason: `sentinels follow ${masterAddr}, which is no pod of this deployment` };
+  const epochs = new Set(ok.map((a) => a.master['config-epoch']));
+  if (epochs.size !== 1) return { ok: false, reason: `sentinels disagree on the config epoch: ${[...epochs].join(', ')}` };
+  for (const [i, a] of ok.entries()) {
+    const who = pods[i]!.name;
+    if (a.tilt !== '0') return { ok: false, reason: `${who}/sentinel is in TILT mode` };
+    if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
+    if (!strict) continue;
+    const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
+    if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
+    if (Number(a.master['num-other-sentinels']) !== pods.length - 1) {
+      return { ok: false, reason: `${who}/sentinel knows ${a.master['num-other-sentinels']} other sentinels, expected ${pods.length - 1}` };
+    }
+    const down = [...downEntries(who, 'replica', a.replicas), ...downEntries(who, 'sentinel', a.sentinels)].sort((x, y) => y.ageMs - x.ageMs);
+    if (down.length) return { ok: false, reason: describeDownEntry(down[0]!, staleBoundMs(Number(a.master['down-after-milliseconds']))) };
+    if (Number(a.master['num-slaves']) !== expectedReplicas) {
+      return {
+        ok: false,
+        reason: `${who}/sentinel lists ${a.master['num-slaves']} replicas (${a.replicas.map((r) => `${r.ip}:${r.port}`).join(', ')}), expected ${expectedReplicas}`,
+      };
+    }
+    if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
+    // "OK 2 usable" with 3 sentinels passes CKQUORUM yet one peer is still down for this sentinel (a pod just restarted).
+    const usable = Number(/^OK (\d+) usable/.exec(a.ckquorum)?.[1] ?? NaN);
+    if (usable !== pods.length)
+      return {
+        ok: false,
+        reason: `${who}/sentinel counts ${Number.isNaN(usable) ? 'an unknown number of' : usable} usable sentinels, expected ${pods.length}: ${a.ckquorum}`,
+      };
+  }
+  return { ok: true, master };
+}
+
+/** Whether the master's INFO replication shows every replica online within `maxLagBytes`. Pure. */
+export function judgeReplication(master: Pod, expectedReplicas: number, info: Record<string, string>, maxLagBytes: number): string | null {
+  const replicaLines = Object.entries(info)
+    .filter(([k]) => /^slave\d+$/.test(k))
+    .map(([, v]) => v);
+  const online = replicaLines.filter((v) => v.includes('state=online'));
+  if (info.role !== 'master' || online.length !== expectedReplicas) {
+    return `${master.name} reports role ${info.role} with ${online.length} online replicas, expected master with ${expectedReplicas}`;
+  }
+  const masterOffset = Number(info.master_repl_offset);
+  const lags = online.map((v) => masterOffset - Number(/offset=(\d+)/.exec(v)?.[1] ?? NaN));
+  const worst = Math.max(...lags);
+  if (!(worst <= maxLagBytes)) return `a replica is ${worst} bytes behind the master's offset ${masterOffset}`;
+  return null;
+}
+
 /**
  * One look at the deployment; returns what is not converged yet, or the topology when all is well:
  * every sentinel agrees on the master and the config epoch, none is in TILT or mid-failover (the
@@ -66,75 +160,33 @@ export async function inspectTopology(
   d: ConvergenceInput,
   opts?: { maxLagBytes?: number; strict?: boolean },
 ): Promise<{ ok: true; topology: Topology } | { ok: false; reason: string }> {
-  const expectedReplicas = d.pods.length - 1;
   const answers = await Promise.all(
     d.pods.map((p) =>
-      withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) => ({
-        addr: (await s.call('SENTINEL', 'get-master-addr-by-name', d.masterName)) as string[] | null,
-        master: pairs(await s.call('SENTINEL', 'master', d.masterName)),
-        replicas: ((await s.call('SENTINEL', 'replicas', d.masterName)) as unknown[]).map(pairs),
-        sentinels: ((await s.call('SENTINEL', 'sentinels', d.masterName)) as unknown[]).map(pairs),
-        ckquorum: String(await s.call('SENTINEL', 'ckquorum', d.masterName).catch((e: Error) => e.message)),
-        tilt: parseInfo(await s.info('sentinel')).sentinel_tilt,
-      })).catch((e: Error) => ({ error: `${p.name}/sentinel: ${e.message}` })),
+      withProbe(p.sentinel, { connectTimeoutMs: 300 }, async (s) =>
+        readSentinelAnswer({
+          addr: await s.call('SENTINEL', 'get-master-addr-by-name', d.masterName),
+          master: await s.call('SENTINEL', 'master', d.masterName),
+          replicas: await s.call('SENTINEL', 'replicas', d.masterName),
+          sentinels: await s.call('SENTINEL', 'sentinels', d.masterName),
+          ckquorum: await s.call('SENTINEL', 'ckquorum', d.masterName).catch((e: Error) => e.message),
+          info: await s.info('sentinel'),
+        }),
+      ).catch((e: Error) => ({ error: `${p.name}/sentinel: ${e.message}` })),
     ),
   );
   const failed = answers.find((a) => 'error' in a);
   if (failed && 'error' in failed) return { ok: false, reason: failed.error };
-  const ok = answers as Exclude<(typeof answers)[number], { error: string }>[];
-  const masterAddrs = new Set(ok.map((a) => (a.addr ? `${a.addr[0]}:${a.addr[1]}` : 'none')));
-  if (masterAddrs.size !== 1) return { ok: false, reason: `sentinels disagree on the master: ${[...masterAddrs].join(', ')}` };
-  const masterAddr = [...masterAddrs][0]!;
-  const master = d.pods.find((p) => addr(p.redis) === masterAddr);
-  if (!master) return { ok: false, reason: `sentinels follow ${masterAddr}, which is no pod of this deployment` };
-  const epochs = new Set(ok.map((a) => a.master['config-epoch']));
-  if (epochs.size !== 1) return { ok: false, reason: `sentinels disagree on the config epoch: ${[...epochs].join(', ')}` };
-  for (const [i, a] of ok.entries()) {
-    const who = d.pods[i]!.name;
-    if (a.tilt !== '0') return { ok: false, reason: `${who}/sentinel is in TILT mode` };
-    if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
-    if (opts?.strict === false) continue;
-    const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
-    if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };
-    if (Number(a.master['num-other-sentinels']) !== d.pods.length - 1) {
-      return { ok: false, reason: `${who}/sentinel knows ${a.master['num-other-sentinels']} other sentinels, expected ${d.pods.length - 1}` };
-    }
-    const down = [...downEntries(who, 'replica', a.replicas), ...downEntries(who, 'sentinel', a.sentinels)].sort((x, y) => y.ageMs - x.ageMs);
-    if (down.length) return { ok: false, reason: describeDownEntry(down[0]!, staleBoundMs(Number(a.master['down-after-milliseconds']))) };
-    if (Number(a.master['num-slaves']) !== expectedReplicas) {
-      return {
-        ok: false,
-        reason: `${who}/sentinel lists ${a.master['num-slaves']} replicas (${a.replicas.map((r) => `${r.ip}:${r.port}`).join(', ')}), expected ${expectedReplicas}`,
-      };
-    }
-    if (!a.ckquorum.startsWith('OK')) return { ok: false, reason: `${who}/sentinel CKQUORUM: ${a.ckquorum}` };
-    // "OK 2 usable" with 3 sentinels passes CKQUORUM yet one peer is still down for this sentinel (a pod just restarted).
-    const usable = Number(/^OK (\d+) usable/.exec(a.ckquorum)?.[1] ?? NaN);
-    if (usable !== d.pods.length)
-      return {
-        ok: false,
-        reason: `${who}/sentinel counts ${Number.isNaN(usable) ? 'an unknown number of' : usable} usable sentinels, expected ${d.pods.length}: ${a.ckquorum}`,
-      };
-  }
+  const judged = judgeSentinels(d.pods, answers as SentinelAnswer[], opts?.strict !== false);
+  if (!judged.ok) return judged;
+  const { master } = judged;
   let info: Record<string, string>;
   try {
     info = parseInfo(await withProbe(master.redis, { password: d.password, connectTimeoutMs: 300 }, (r) => r.info('replication')));
   } catch (e) {
     return { ok: false, reason: `${master.name}/redis: ${(e as Error).message}` };
   }
-  const replicaLines = Object.entries(info)
-    .filter(([k]) => /^slave\d+$/.test(k))
-    .map(([, v]) => v);
-  const online = replicaLines.filter((v) => v.includes('state=online'));
-  if (info.role !== 'master' || online.length !== expectedReplicas) {
-    return { ok: false, reason: `${master.name} reports role ${info.role} with ${online.length} online replicas, expected master with ${expectedReplicas}` };
-  }
-  const masterOffset = Number(info.master_repl_offset);
-  const lags = online.map((v) => masterOffset - Number(/offset=(\d+)/.exec(v)?.[1] ?? NaN));
-  const worst = Math.max(...lags);
-  if (!(worst <= (opts?.maxLagBytes ?? CONVERGENCE_DEFAULTS.maxLagBytes))) {
-    return { ok: false, reason: `a replica is ${worst} bytes behind the master's offset ${masterOffset}` };
-  }
+  const lag = judgeReplication(master, d.pods.length - 1, info, opts?.maxLagBytes ?? CONVERGENCE_DEFAULTS.maxLagBytes);
+  if (lag) return { ok: false, reason: lag };
   return { ok: true, topology: { master, replicas: d.pods.filter((p) => p !== master) } };
 }
 

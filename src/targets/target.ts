@@ -256,6 +256,11 @@ export interface DeploymentCredentials {
   acl: Readonly<Record<string, string>>;
   /** Paths: the CA certificate, and per client (harness, synapse, livekit, django) its certificate and key. */
   tls: { ca: string; clients: Readonly<Record<string, { cert: string; key: string }>> } | null;
+  /**
+   * Make `password` the ACL user's in the ACL Secret (pods started from now on get it, the pods' hooks read it at
+   * their next call) and in `acl`; registered for redaction. Does not touch running redis processes.
+   */
+  setAclPassword?(user: string, password: string): Promise<void>;
 }
 
 export interface StartedDeployment extends AsyncDisposable {

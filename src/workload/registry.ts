@@ -7,7 +7,8 @@ import type { Endpoint } from '../model/endpoint.ts';
 import type { Op } from '../model/history.ts';
 import type { PubSubHistory } from '../model/pubsub.ts';
 import type { ReadOp } from '../model/reads.ts';
-import { startDriver, type StartedDriver } from './drivers/driver.ts';
+import { APP_USERS, type AppName } from '../config/secure.ts';
+import { startDriver, type DriverLogin, type StartedDriver } from './drivers/driver.ts';
 import { DRIVER_KINDS, driverKind } from './drivers/registry.ts';
 import { startPubSub, SUBSCRIBER_KINDS } from './pubsub.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
@@ -38,6 +39,16 @@ export interface WorkloadContext {
   service?: Endpoint;
   /** The cluster DNS as a resolv.conf, when the target has one: driver processes resolve pod names through it. */
   resolvConf?: string;
+  /**
+   * The secure profile's application logins (ACL user, its password, client certificate paths), when the
+   * deployment has ACL users: real-client drivers log in as their application, not as the harness's admin.
+   */
+  appLogin?: (app: AppName) => AppLogin;
+}
+
+/** An application's login under the secure profile. Never printed. */
+export interface AppLogin extends DriverLogin {
+  password: string;
 }
 
 /** A workload writing: its history so far, the keys it wrote, and how to stop it. */
@@ -55,6 +66,8 @@ export interface RunningWorkload {
   readOps?(): ReadOp[];
   /** Kind driver's `maxStaleReplicaReads`. */
   maxStaleReplicaReads?: number;
+  /** The db its keys are in (read back there); absent: 0. */
+  db?: number;
   /** A pub/sub workload: its history and what its check holds it to, instead of the write checks. */
   pubsub?: { history(): PubSubHistory; deadAfterMs: number; observeAfterMs: number; maxLost?: number };
 }
@@ -158,6 +171,26 @@ function driverWorkload(name: string, d: StartedDriver, path?: 'service' | 'sent
   };
 }
 
+/**
+ * Under the secure profile a driver logs in as its application's ACL user, on the application's db and key
+ * pattern (`<app>:…`), with its client certificate; a driver that cannot (no TLS client certificate or ACL user
+ * yet) is skipped with the reason rather than run as admin.
+ */
+export function appDriverLogin(
+  name: string,
+  driver: string,
+  app: AppName,
+  secure: boolean,
+  appLogin: (app: AppName) => AppLogin,
+): AppLogin & { db: number; keyPrefix: string } {
+  if (!secure)
+    throw new HarnessError(
+      'ABILITY_MISSING',
+      `workload "${name}": driver ${driver} does not yet speak TLS with a client certificate and an ACL user, which the secure profile requires`,
+    );
+  return { ...appLogin(app), db: APP_USERS[app].db, keyPrefix: APP_USERS[app].keys.replace(/\*$/, '') };
+}
+
 /** Kind driver: a registered real client library (src/workload/drivers/registry.ts) writing, and with `reads` reading its sessions back. */
 const driver = define({
   kind: 'driver',
@@ -178,6 +211,7 @@ const driver = define({
         'ABILITY_MISSING',
         `workload "${name}": driver ${spec.driver} connects through the redis Service, which this target does not expose`,
       );
+    const app = ctx.appLogin ? appDriverLogin(name, k.kind, k.app, k.secure, ctx.appLogin) : null;
     const d = await startDriver(
       k,
       {
@@ -185,17 +219,19 @@ const driver = define({
         sentinels: ctx.sentinels,
         masterName: ctx.masterName,
         ...(ctx.service ? { service: ctx.service } : {}),
-        password: ctx.password,
-        db: 0,
+        password: app?.password ?? ctx.password,
+        db: app?.db ?? 0,
         rateHz: ctx.rateHz,
         durationMs: ctx.durationMs,
-        keyPrefix: ctx.keyPrefix,
+        keyPrefix: app ? `${app.keyPrefix}${ctx.keyPrefix}` : ctx.keyPrefix,
         timeoutMs: ctx.timeoutMs,
         reads: spec.reads,
+        ...(app ? { login: { username: app.username, tls: app.tls } } : {}),
       },
       ctx.clock,
     );
     const w = driverWorkload(name, d, k.path);
+    if (app) w.db = app.db;
     if (spec.maxStaleReplicaReads !== undefined) w.maxStaleReplicaReads = spec.maxStaleReplicaReads;
     return w;
   },

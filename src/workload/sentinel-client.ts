@@ -49,6 +49,8 @@ export function sentinelClient(opts: {
    * ioredis passes what natMap returns to net.createConnection, so localAddress travels with it.
    */
   localAddress?: string;
+  /** Login options over the harness's own (an application's ACL user, its db and client certificate). */
+  login?: Pick<RedisOptions, 'username' | 'db' | 'tls' | 'sentinelTLS'>;
 }): Redis {
   const o = { ...CLIENT_DEFAULTS, ...opts.client };
   const options: RedisOptions = {
@@ -70,6 +72,7 @@ export function sentinelClient(opts: {
         }
       : {}),
     ...sentinelClientLogin(),
+    ...opts.login,
     connectTimeout: o.connectTimeoutMs,
     // Never give up on queued commands: the workload's command timeout classifies them, and a late reply still counts as the server's ack.
     maxRetriesPerRequest: null,

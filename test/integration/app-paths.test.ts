@@ -51,7 +51,8 @@ describe('app paths on the bundled manifests', () => {
     const failed = checks.filter((c) => c.valid !== true);
     expect(failed.map((c) => `${c.name}: expected ${c.expected}; observed ${c.observed}`)).toEqual([]);
     const names = checks.map((c) => c.name);
-    for (const a of APP_CLIENTS) for (const w of ['keeps-writing', 'readonly', 'lost-writes']) expect(names).toContain(`${a.name}.${w}`);
+    for (const a of APP_CLIENTS)
+      for (const w of ['keeps-writing', 'readonly', 'lost-writes', ...(a.reads ? ['reads'] : [])]) expect(names).toContain(`${a.name}.${w}`);
     for (const n of ['service.routes-to-master', 'failover-time', 'service.label-follows-master']) expect(names).toContain(n);
     for (const c of checks) {
       expect(c.group).toBe('app-paths');
@@ -76,6 +77,18 @@ describe('app paths on the bundled manifests', () => {
       expect(c.explanation, a.name).toMatch(/^Library \S+ \d+\.\d+/);
       expect(byName(checks, 'failover-time').figures![`${a.name}_failover_ms`], a.name).toBe(k.failover_ms);
     }
+  });
+
+  it('reads back through the real clients: every session read on the master path saw its write, replica reads counted', () => {
+    for (const a of APP_CLIENTS.filter((x) => x.reads)) {
+      const f = byName(checks, `${a.name}.reads`).figures!;
+      expect(f.master_reads! - f.master_reads_unconstrained!, a.name).toBeGreaterThan(0);
+      // Violations across the fault (a write the killed master took along) are accepted; any other fails the check.
+      expect(f.ryw_violations! - f.ryw_violations_across_fault!, a.name).toBe(0);
+    }
+    for (const n of ['redis-py-sentinel', 'node-redis-sentinel', 'ioredis-sentinel'])
+      expect(byName(checks, `${n}.reads`).figures!.replica_reads!, n).toBeGreaterThan(0);
+    expect(checks.some((c) => c.name === 'redis-rb-sentinel.reads')).toBe(false);
   });
 
   it('leaves the master labelled and routed to after the old master came back, and nothing running after down()', async () => {

@@ -33,9 +33,18 @@ function seedProbeManifests(dir: string): void {
   writeFileSync(file, text.slice(0, start) + seed + text.slice(end + '    [ "$pong" = "PONG" ] || exit 1\n'.length));
 }
 
-async function masterRestart(manifests: string, tmp: string, subnet: number): Promise<Journal> {
+/** A replica output buffer far too small for a full sync under the scenario's 8 MiB/s: the master must drop the replica mid-sync. */
+function tinyReplicaBuffer(dir: string): void {
+  const file = path.join(dir, '02-configmap-redis.yaml');
+  const text = readFileSync(file, 'utf8');
+  const line = '    client-output-buffer-limit replica 512mb 256mb 120\n';
+  if (!text.includes(line)) throw new Error('redis.conf no longer has the replica output-buffer line this test replaces');
+  writeFileSync(file, text.replace(line, '    client-output-buffer-limit replica 4mb 2mb 2\n'));
+}
+
+async function masterRestart(manifests: string, tmp: string, subnet: number, resync: string): Promise<Journal> {
   const r = await runSuite({
-    scenarios: await resolveScenarios(['dataset-master-restart']),
+    scenarios: await resolveScenarios(['dataset-master-restart', resync]),
     trials: 1,
     target: 'local',
     manifestsDir: manifests,
@@ -59,9 +68,19 @@ describe('dataset-master-restart at 300 MiB on the local target', () => {
     const seedDir = path.join(tmp, 'seed-manifests');
     cpSync(RUN_DEFAULTS.manifestsDir, seedDir, { recursive: true });
     seedProbeManifests(seedDir);
-    bundled = await masterRestart(RUN_DEFAULTS.manifestsDir, tmp, SUBNET);
-    seed = await masterRestart(seedDir, tmp, SUBNET);
-  }, 240_000);
+    tinyReplicaBuffer(seedDir);
+    // The broken variant's resync can never complete: 10 s instead of the scenario's 300 s before it is called.
+    const shortResync = path.join(tmp, 'dataset-replica-resync-short.yaml');
+    writeFileSync(
+      shortResync,
+      readFileSync(path.join(ROOT, 'scenarios/dataset-replica-resync.yaml'), 'utf8').replace(
+        '  loadBytesPerSec: 8388608\n',
+        '  loadBytesPerSec: 8388608\n  timeoutMs: 10000\n',
+      ),
+    );
+    bundled = await masterRestart(RUN_DEFAULTS.manifestsDir, tmp, SUBNET, 'dataset-replica-resync');
+    seed = await masterRestart(seedDir, tmp, SUBNET, shortResync);
+  }, 300_000);
 
   afterAll(() => {
     delete process.env.SENTINEL_CHAOS_STATE_DIR;
@@ -95,6 +114,21 @@ describe('dataset-master-restart at 300 MiB on the local target', () => {
     const c = t.checks.find((x) => x.name === 'liveness-while-loading');
     expect(c?.valid).toBe(false);
     expect(c?.explanation).toContain('a kubelet restarts it once loading outlasts 70000 ms');
+    expect(t.verdict).toBe('fail');
+  });
+
+  it('bundled manifests: a replica restarted under 8 MiB/s resyncs 300 MiB on its first full sync', () => {
+    const t = bundled.scenarios.find((s) => s.name === 'dataset-replica-resync')!.trials[0]!;
+    const c = t.checks.find((x) => x.name === 'resync-completes')!;
+    expect(c.valid, c.explanation).toBe(true);
+    expect(c.figures.sync_full_delta).toBe(1);
+  });
+
+  it('a replica output buffer too small for the sync: the master drops the replica and the sync starts over (the variant that must fail)', () => {
+    const t = seed.scenarios.find((s) => s.name === 'dataset-replica-resync')!.trials[0]!;
+    const c = t.checks.find((x) => x.name === 'resync-completes')!;
+    expect(c.valid).toBe(false);
+    expect(c.explanation).toMatch(/full syncs/);
     expect(t.verdict).toBe('fail');
   });
 

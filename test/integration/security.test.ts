@@ -1,6 +1,6 @@
 // The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
-// check of the security group, every real-client driver and the pub/sub subscriber write / subscribe through
-// TLS as the ACL user, a pod added by scale-out starts with a certificate of the run's CA naming it, and no
+// check of the security group, every real-client driver (as its application's ACL user) and the pub/sub
+// subscriber write / subscribe through TLS, a pod added by scale-out starts with a certificate of the run's CA naming it, and no
 // key or password is left in the logs; each live probe, aimed at a
 // deliberately weakened redis-server (plaintext port open, client certificates not asked for, the default user
 // on, an application user with FLUSHALL, a certificate without the pod's names), reports it.
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiledDeployment } from '../../src/config/profiles.ts';
-import { APP_USERS } from '../../src/config/secure.ts';
+import { APP_USERS, type AppName } from '../../src/config/secure.ts';
 import { securityChecks } from '../../src/conformance/security.ts';
 import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames } from '../../src/conformance/security/live-checks.ts';
 import type { ConformanceCheck } from '../../src/model/conformance.ts';
@@ -25,13 +25,14 @@ import { makeCa, makeCert, podDnsNames } from '../../src/targets/tls-certs.ts';
 import { startDriver, type StartedDriver } from '../../src/workload/drivers/driver.ts';
 import type { DriverOp } from '../../src/workload/drivers/protocol.ts';
 import { DRIVER_KINDS, driverUnavailable, SYSTEM_PYTHON } from '../../src/workload/drivers/registry.ts';
+import { appDriverLogin } from '../../src/workload/registry.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const OVERRIDES = { sentinel: { 'down-after-milliseconds': '1500' } };
 const PUBSUB_DRIVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/workload/drivers/python/redis_py_pubsub.py');
 const CHANNEL = 'secure-itest';
 
-/** Every registered driver kind and the redis-py subscriber, 2.5 s against the deployment: each one's operations. */
+/** Every registered driver kind (as its application's ACL user) and the redis-py subscriber (as admin), 2.5 s against the deployment: each one's operations. */
 async function driveEveryClient(d: StartedDeployment): Promise<Record<string, DriverOp[]>> {
   const clock = createClock();
   const base = {
@@ -48,8 +49,14 @@ async function driveEveryClient(d: StartedDeployment): Promise<Record<string, Dr
     const why = await driverUnavailable(k);
     if (why) throw new Error(`${k.kind}: ${why} (scripts/setup.sh installs it)`);
   }
+  // Each as its application's ACL user, on its db and keys, with its client certificate (as a scenario's driver workload runs).
+  const creds = d.credentials!;
+  const appLogin = (app: AppName) => ({ username: app, password: creds.acl[app]!, tls: { ca: creds.tls!.ca, ...creds.tls!.clients[app]! } });
   const started = await Promise.allSettled([
-    ...kinds.map((k, i) => startDriver(k, { ...base, db: 3 + (i % 3), keyPrefix: `secure-itest:${k.kind}` }, clock)),
+    ...kinds.map((k) => {
+      const { username, tls, password, db, keyPrefix } = appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogin);
+      return startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}${k.kind}`, login: { username, tls } }, clock);
+    }),
     startDriver({ kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, PUBSUB_DRIVER], env: { CHANNEL } }, { ...base, db: 0, keyPrefix: 'sub' }, clock),
   ]);
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -141,7 +148,7 @@ describe('the secure profile on the local target', () => {
     );
   });
 
-  it('every real-client driver writes through TLS as the ACL user, none refused; the redis-py subscriber subscribes and receives', () => {
+  it("every real-client driver writes through TLS as its application's ACL user, none refused; the redis-py subscriber subscribes and receives", () => {
     const writers = Object.keys(DRIVER_KINDS);
     expect(Object.keys(clientOps).sort()).toEqual([...writers, 'redis-py-pubsub'].sort());
     for (const k of writers) {

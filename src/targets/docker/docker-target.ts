@@ -21,6 +21,7 @@ import { servicesOf } from '../local/service-proxy.ts';
 import { serviceHost, startLocalServices, type LocalServices } from '../local/services.ts';
 import { assertPodPortsFree, startPodContainers } from '../local/startup.ts';
 import { ensureRoot, removeDeployment, writeState, type LocalState } from '../local/state.ts';
+import { buildClockShim } from '../clock-shim.ts';
 import type { ContainerRuntime, ContainerSpec } from '../runtime/runtime.ts';
 import type { PodControl, StartedDeployment } from '../target.ts';
 import { dockerCpu } from './cpu.ts';
@@ -115,6 +116,7 @@ function dockerKubelet(o: {
   passwords: readonly string[];
   services: () => LocalServices | null;
   events: PodEventHub;
+  clockShimDir?: string;
 }): Kubelet {
   return createKubelet({
     model: o.model,
@@ -134,6 +136,7 @@ function dockerKubelet(o: {
     },
     // restartPolicy Always: a container that dies (an OOM kill by its cgroup limit) comes back, reported as the kubelet does.
     onRestartEvent: (e) => o.events.emit(e),
+    ...(o.clockShimDir ? { clockShimDir: o.clockShimDir } : {}),
   });
 }
 
@@ -347,7 +350,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   const generation = new Map<string, number>();
   const book = new AddressBook();
   const { newPod, pods } = dockerPods(model, subnet, runDir, at, generation, book);
-  const uninstallResolver = installResolver(book);
   const secret = podSecret(model);
   const events = new PodEventHub();
   const held: DockerRun = {
@@ -367,7 +369,8 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     security: null,
   };
   const vols = hostVolumes(runDir);
-  const teardown = dockerTeardown(opts, held, pods, secret.passwords, uninstallResolver);
+  // The harness resolves the pods' names from here on; the teardown uninstalls it.
+  const teardown = dockerTeardown(opts, held, pods, secret.passwords, installResolver(book));
   const placement = podPlacement({
     model,
     pods,
@@ -378,7 +381,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     state: held.state,
     stableAddresses: opts.stableAddresses === true,
   });
-
+  const clockShim = await buildClockShim(runDir);
   try {
     await mkdir(runDir, { recursive: true, mode: 0o700 });
     await writeState(held.state);
@@ -397,6 +400,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       passwords: secret.passwords,
       services: () => held.services,
       events,
+      ...(clockShim.dir ? { clockShimDir: clockShim.dir } : {}),
     });
     // The secure profile: certificates naming the pods' DNS names (what clients connect by: their addresses change when recreated).
     held.security = await prepareLocalSecurity({
@@ -434,6 +438,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       services: held.services,
       majorityClientAddress: at.majorityClient,
       preparePod: async (p) => held.security?.addPod(p),
+      clockShim,
       teardown,
     },
     {

@@ -1,7 +1,8 @@
 // What the kubelet hands the runtime for one container: argv, environment and mounts from the manifest, mapped to this host.
 import path from 'node:path';
 import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts';
-import { RUN_DIR_LABEL, RUN_LABEL, type ContainerRuntime, type ContainerSpec } from '../runtime/runtime.ts';
+import { CLOCK_SHIM_MOUNT, clockShimEnv } from '../clock-shim.ts';
+import { RUN_DIR_LABEL, RUN_LABEL, type ContainerRuntime, type ContainerSpec, type MountSpec } from '../runtime/runtime.ts';
 import type { Binaries } from './binaries.ts';
 import { DATA_MOUNT, CONFIG_MOUNT, pathThroughMounts, podMounts, type HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
@@ -44,6 +45,8 @@ export interface SpecContext {
   hostMap: (s: string) => string;
   /** What the harness's Services add (the API server's address and the ServiceAccount), when they run. */
   servicesEnv?: Record<string, string>;
+  /** The clock shim's directory on the host: mounted into the sentinel container and preloaded there. */
+  clockShimDir?: string;
 }
 
 /**
@@ -51,7 +54,11 @@ export interface SpecContext {
  * place of the image's (`which` says whose address its outgoing connections use: a sentinel's own).
  */
 export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel, which: 'redis' | 'sentinel'): ContainerSpec {
-  const mounts = podMounts(ctx.model, ctx.vols, pod);
+  const shim: MountSpec | null =
+    which === 'sentinel' && c.name === ctx.model.sentinel.name && ctx.clockShimDir
+      ? { hostPath: ctx.clockShimDir, containerPath: CLOCK_SHIM_MOUNT, readOnly: true }
+      : null;
+  const mounts = shim ? [...podMounts(ctx.model, ctx.vols, pod), shim] : podMounts(ctx.model, ctx.vols, pod);
   const inContainer = (p: string) => pathThroughMounts(p, mounts, (m) => ctx.runtime.pathInContainer(m)) ?? p;
   const env = Object.fromEntries(Object.entries(manifestEnv(c, pod, ctx.hostMap, ctx.password)).map(([k, v]) => [k, inContainer(v)]));
   return {
@@ -74,6 +81,7 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       REDIS_CLI: ctx.bins.redisCli,
       // The monitoring sidecars (--monitoring): Debian's redis_exporter in place of the image's.
       REDIS_EXPORTER: 'prometheus-redis-exporter',
+      ...(shim ? clockShimEnv(ctx.runtime.pathInContainer(shim), pod.name) : {}),
     },
     mounts,
     podAddress: podIp(pod),

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { registerSecret } from '../../process/redact.ts';
+import { shimClockControl, type ClockShimBuild } from '../clock-shim.ts';
 import type { PodControl, PodEventSource, StartedDeployment } from '../target.ts';
 import { writeSecret, type HostVolumes } from './mounts.ts';
 import { localNodes } from './nodes.ts';
@@ -58,6 +59,8 @@ export interface KubeletDeploymentParts {
   majorityClientAddress: string;
   /** What a pod added by scale-out needs before its containers start, beyond its volume (the secure profile: its certificate). */
   preparePod?: (p: LocalPod) => Promise<void>;
+  /** The clock shim the sentinels start with (the clock ability), or why there is none. */
+  clockShim: ClockShimBuild;
   /** Removes everything of the deployment; `down` runs it once. */
   teardown: () => Promise<void>;
 }
@@ -100,11 +103,12 @@ export function kubeletDeployment(p: KubeletDeploymentParts, t: TargetSpecifics)
     ...(services ? { services } : {}),
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
     scale: localPodScale({ pods, newPod: p.newPod, state: p.state, podControl, ...(p.preparePod ? { preparePod: p.preparePod } : {}) }),
+    ...(p.clockShim.dir ? { clock: shimClockControl({ dir: p.clockShim.dir, pods: () => pods, isRunning: podControl.isRunning }) } : {}),
     ...t.extra,
     get redisVersion() {
       return t.redisVersion();
     },
-    describe: t.describe,
+    describe: () => ({ ...t.describe(), clock_shim: p.clockShim.dir ?? p.clockShim.reason }),
     down,
     [Symbol.asyncDispose]: down,
   };

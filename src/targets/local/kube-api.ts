@@ -1,4 +1,5 @@
 // The part of the Kubernetes API the local target plays: pods' labels, read and merge-patched with a bearer token.
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { HarnessError } from '../../errors.ts';
 
@@ -22,6 +23,23 @@ const LABEL_VALUE = /^(|[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const PATCH_TYPES = new Set(['application/merge-patch+json', 'application/strategic-merge-patch+json']);
 
+/** Limits of what the local API server accepts: a label patch is a few hundred bytes, a role-labeller call a second or less. */
+export const KUBE_API_LIMITS = {
+  maxBodyBytes: 64 * 1024,
+  maxPathChars: 2048,
+  /** Headers and body must arrive within these (a slow or stalled client is cut off, not waited for). */
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  maxConnections: 64,
+} as const;
+
+/** The token compared in constant time (a bearer token must not leak through how long a refusal takes). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const want = Buffer.from(`Bearer ${token}`);
+  const got = Buffer.from(header ?? '');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
 const status = (code: number, reason: string, message: string): ApiResponse => ({
   status: code,
   body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code },
@@ -38,6 +56,7 @@ export class PodLabelStore {
   private readonly token: string;
   private readonly pods: Map<string, Labels>;
   private readonly now: () => number;
+  private readonly listeners = new Set<(pod: string, changed: Record<string, string | null>) => void>();
 
   constructor(opts: { namespace: string; token: string; pods: Record<string, Labels>; now?: () => number }) {
     this.namespace = opts.namespace;
@@ -46,8 +65,19 @@ export class PodLabelStore {
     this.now = opts.now ?? (() => performance.now());
   }
 
+  /** The token requests must carry (the pods' ServiceAccount token). */
+  get bearerToken(): string {
+    return this.token;
+  }
+
   labels(pod: string): Labels {
     return { ...(this.pods.get(pod) ?? {}) };
+  }
+
+  /** Call `fn` with each accepted change: the pod and the labels it changed (null: removed). Returns the unsubscribe. */
+  onChange(fn: (pod: string, changed: Record<string, string | null>) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   podNames(): string[] {
@@ -55,7 +85,11 @@ export class PodLabelStore {
   }
 
   handle(req: { method: string; path: string; headers: Record<string, string | undefined>; body: string }): ApiResponse {
-    if (req.headers.authorization !== `Bearer ${this.token}`) return status(401, 'Unauthorized', 'Unauthorized');
+    if (!bearerMatches(req.headers.authorization, this.token)) return status(401, 'Unauthorized', 'Unauthorized');
+    if (req.path.length > KUBE_API_LIMITS.maxPathChars)
+      return status(414, 'RequestURITooLong', `the request path is longer than ${KUBE_API_LIMITS.maxPathChars} characters`);
+    if (Buffer.byteLength(req.body) > KUBE_API_LIMITS.maxBodyBytes)
+      return status(413, 'RequestEntityTooLarge', `the request body is larger than ${KUBE_API_LIMITS.maxBodyBytes} bytes`);
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/?]+)(\?.*)?$/.exec(req.path);
     if (!m) return status(404, 'NotFound', `the server could not find the requested resource (${req.method} ${req.path})`);
     const [, ns, name] = m as unknown as [string, string, string];
@@ -102,6 +136,9 @@ export class PodLabelStore {
     if (changed) {
       this.pods.set(name, next);
       this.history.push({ pod: name, labels: { ...next }, atMs: this.now() });
+      const diff: Record<string, string | null> = {};
+      for (const k of new Set([...Object.keys(labels), ...Object.keys(next)])) if (labels[k] !== next[k]) diff[k] = next[k] ?? null;
+      for (const fn of this.listeners) fn(name, diff);
     }
     return { status: 200, body: this.pod(name) };
   }
@@ -118,17 +155,83 @@ export interface FakeKubeApi {
   close(): Promise<void>;
 }
 
-/** Serve `store` over HTTP on host:port (loopback; the token stands in for the ServiceAccount's). */
-export async function startFakeKubeApi(store: PodLabelStore, host: string, port: number): Promise<FakeKubeApi> {
-  const server = http.createServer((req, res) => {
+/** The JSON answer `r`; `close`: the connection is not kept (the client sent more than it may). */
+function send(res: http.ServerResponse, r: ApiResponse, close = false): void {
+  if (res.headersSent) return;
+  res.writeHead(r.status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+  res.end(JSON.stringify(r.body));
+}
+
+/**
+ * The HTTP side of `store`: a request is refused before its body is read when its token is wrong or it announces
+ * too large a body, cut off (413, connection closed) when its body grows past the limit, answered 500 when the
+ * store throws; nothing a client sends can crash the harness or hold it (timeouts, a connection cap).
+ */
+export function kubeApiHandler(store: PodLabelStore, token: string): http.RequestListener {
+  return (req, res) => {
+    // An aborted upload emits 'error' on the request: without a listener it would crash the process.
+    req.on('error', () => {});
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
+    const refuse = (r: ApiResponse) => {
+      send(res, r, true);
+      req.resume();
+    };
+    if (!bearerMatches(headers.authorization, token)) return refuse(status(401, 'Unauthorized', 'Unauthorized'));
+    if (Number(headers['content-length'] ?? 0) > KUBE_API_LIMITS.maxBodyBytes)
+      return refuse(status(413, 'RequestEntityTooLarge', `the request body is larger than ${KUBE_API_LIMITS.maxBodyBytes} bytes`));
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-      const r = store.handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(r.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(r.body));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= KUBE_API_LIMITS.maxBodyBytes) chunks.push(c);
+      else if (!res.headersSent) {
+        chunks.length = 0;
+        send(res, status(413, 'RequestEntityTooLarge', `the request body is larger than ${KUBE_API_LIMITS.maxBodyBytes} bytes`), true);
+        // Nothing more is read: the rest of the body is dropped with the connection.
+        res.once('finish', () => req.destroy());
+      }
     });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      try {
+        send(res, store.handle({ method: req.method ?? 'GET', path: req.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8') }));
+      } catch (e) {
+        send(res, status(500, 'InternalError', `the local API server failed on this request: ${e instanceof Error ? e.message : String(e)}`), true);
+      }
+    });
+  };
+}
+
+/** Serve `store` over HTTP on host:port (loopback; the token stands in for the ServiceAccount's). */
+export async function startFakeKubeApi(
+  store: PodLabelStore,
+  host: string,
+  port: number,
+  /** Shorter timeouts, for a test of a stalled client. */
+  limits: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): Promise<FakeKubeApi> {
+  const headersTimeout = limits.headersTimeoutMs ?? KUBE_API_LIMITS.headersTimeoutMs;
+  const server = http.createServer(
+    {
+      headersTimeout,
+      requestTimeout: limits.requestTimeoutMs ?? KUBE_API_LIMITS.requestTimeoutMs,
+      // Node checks those timeouts this often (default 30 s): a stalled client is cut off within about headersTimeout.
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      maxHeaderSize: 16 * 1024,
+    },
+    kubeApiHandler(store, store.bearerToken),
+  );
+  server.maxConnections = KUBE_API_LIMITS.maxConnections;
+  // A malformed request line or headers, headers too large, a stalled request: answered as Node would, and closed.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const line =
+      e.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : e.code === 'HPE_HEADER_TIMEOUT' || e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${line}\r\nconnection: close\r\n\r\n`);
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>

@@ -36,6 +36,8 @@ export interface KubeletOptions {
    * exits stays down until a fault or heal starts its pod (the local target).
    */
   onRestartEvent?: (e: { type: 'terminated' | 'restarted'; detail: string }) => void;
+  /** The clock shim's directory on the host (src/targets/clock-shim.ts): every sentinel container starts with it preloaded. */
+  clockShimDir?: string;
 }
 
 /** The kubelet's CrashLoopBackOff: the first restart at once, then 10 s doubling up to 5 min. */
@@ -97,6 +99,7 @@ export function createKubelet(o: KubeletOptions) {
     password: o.password(),
     hostMap: o.hostMap,
     servicesEnv: o.servicesEnv(),
+    ...(o.clockShimDir ? { clockShimDir: o.clockShimDir } : {}),
   });
 
   /** Start one container and record it (pod state, restart count, state file); does not wait for it. */

@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { HarnessError } from '../../errors.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
+import { buildClockShim } from '../clock-shim.ts';
 import { createProcessRuntime } from '../runtime/process-runtime.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { podDnsMap } from './container-spec.ts';
-import { kubeletDeployment, podSecret } from './deployment.ts';
+import { kubeletDeployment, PodEventHub, podSecret } from './deployment.ts';
 import { createKubelet, type Kubelet } from './kubelet.ts';
 import { keepLogs } from './logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './mounts.ts';
@@ -95,6 +96,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
   };
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   await writeState(state);
+  const clockShim = await buildClockShim(runDir);
 
   const vols = hostVolumes(runDir);
   let services: LocalServices | null = null;
@@ -110,8 +112,10 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     passwords: secret.passwords,
     hostMap: podDnsMap(model, pods),
     servicesEnv: () => services?.containerEnv,
+    ...(clockShim.dir ? { clockShimDir: clockShim.dir } : {}),
   });
   let security: LocalSecurity | null = null;
+  const events = new PodEventHub();
   const teardown = async () => {
     unregister();
     security?.close();
@@ -136,6 +140,15 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses, password: secret.password });
     for (const pw of Object.values(security?.aclPasswords ?? {})) secret.passwords.push(pw);
     await bringUp(opts, pods, kubelet, vols, secret.password, services, security);
+    // The API server's accepted label changes (the role labeller's patches) on the trials' timelines: where the Service moved.
+    services?.onLabelChange((pod, changed) =>
+      events.emit({
+        type: 'labelled',
+        detail: `${pod} ${Object.entries(changed)
+          .map(([k, v]) => `${k}=${v ?? '(removed)'}`)
+          .join(' ')}`,
+      }),
+    );
   } catch (e) {
     await teardown();
     throw e;
@@ -156,6 +169,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       services,
       majorityClientAddress: localAddresses(subnet).majorityClient,
       preparePod: async (p) => security?.addPod(p),
+      clockShim,
       teardown,
     },
     {
@@ -169,7 +183,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
         ...(services ? { service_addresses: services.describe() } : {}),
         ...security?.describe(),
       }),
-      ...(security ? { extra: { credentials: security.credentials } } : {}),
+      extra: { podEvents: events, ...(security ? { credentials: security.credentials } : {}) },
     },
   );
 }

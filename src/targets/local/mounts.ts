@@ -1,5 +1,6 @@
 // The kubelet's volumes on the host: ConfigMaps and the Secret rendered to files, the pods' data dirs, each container's mounts.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { writePrivateFile } from './private-file.ts';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { setDirective } from '../../config/redis-conf.ts';
@@ -52,10 +53,10 @@ export async function renderConfigMaps(
 
 /** The Secret's current value as files: the run's password file and every Secret volume. */
 export async function writeSecret(model: DeploymentModel, vols: HostVolumes, password: string): Promise<void> {
-  await writeFile(vols.passwordFile, password, { mode: 0o600 });
+  await writePrivateFile(vols.passwordFile, password);
   for (const m of model.secretMounts) {
     await mkdir(vols.secretDir(m.secret), { recursive: true, mode: 0o700 });
-    if (m.secret === model.password.secret) await writeFile(path.join(vols.secretDir(m.secret), model.password.key), password, { mode: 0o600 });
+    if (m.secret === model.password.secret) await writePrivateFile(path.join(vols.secretDir(m.secret), model.password.key), password);
   }
 }
 

@@ -1,9 +1,10 @@
 // The secure profile on the local target: what a cluster's operator would put in the TLS and ACL Secrets,
 // made per run (certificates with openssl, one random password per ACL user), and the harness's own login.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
+import { HarnessError } from '../../errors.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity } from '../../redis/security.ts';
@@ -11,6 +12,7 @@ import { generateCertificates, makeCert, podDnsNames, serviceDnsNames, type Cert
 import type { DeploymentCredentials } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
+import { writePrivateFile } from './private-file.ts';
 
 /** The client certificates made per run: the harness's and one per application. */
 export const CLIENT_CERTS = ['harness', ...Object.keys(APP_USERS)] as const;
@@ -85,7 +87,16 @@ export async function prepareLocalSecurity(opts: {
     aclPasswords,
     certs,
     // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
-    credentials: { acl: aclPasswords, tls: certs ? { ca: certs.ca, clients } : null },
+    credentials: {
+      acl: aclPasswords,
+      tls: certs ? { ca: certs.ca, clients } : null,
+      async setAclPassword(user, pw) {
+        if (!sec.acl || !(user in aclPasswords)) throw new HarnessError('USAGE', `no ACL user "${user}" in the ${sec.acl?.secret ?? 'ACL'} Secret`);
+        registerSecret(pw);
+        aclPasswords[user] = pw;
+        await writePrivateFile(path.join(vols.secretDir(sec.acl.secret), user), pw);
+      },
+    },
     describe: () =>
       certs
         ? {
@@ -99,7 +110,7 @@ export async function prepareLocalSecurity(opts: {
       if (!sec.acl) return;
       const dir = vols.secretDir(sec.acl.secret);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      for (const [user, pw] of Object.entries(aclPasswords)) await writeFile(path.join(dir, user), pw, { mode: 0o600 });
+      for (const [user, pw] of Object.entries(aclPasswords)) await writePrivateFile(path.join(dir, user), pw);
     },
     close: undo,
     async addPod(p) {

@@ -1,6 +1,7 @@
 // The manifests' Services on the local target: a fake API server holding the pods' labels, and a kube-proxy per Service port.
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { writePrivateFile } from './private-file.ts';
 import path from 'node:path';
 import type { DeploymentModel } from '../../config/manifests.ts';
 import { asLabels } from '../../model/label-selector.ts';
@@ -15,6 +16,8 @@ export interface LocalServices extends ServiceAccess {
   readonly containerEnv: Record<string, string>;
   /** Connections each Service port routed, by pod. */
   routed(): Record<string, Record<string, number>>;
+  /** Call `fn` with each label change the API server accepts (pod, changed labels; null: removed). Returns the unsubscribe. */
+  onLabelChange(fn: (pod: string, changed: Record<string, string | null>) => void): () => void;
   /** "name=host:port" of every Service port, for the report. */
   describe(): string;
   /** Resolves once every Service has an endpoint; throws a HarnessError naming those without after `timeoutMs`. */
@@ -50,7 +53,7 @@ export async function startLocalServices(opts: {
   // The ServiceAccount volume a kubelet mounts: token and namespace (no ca.crt: the local API speaks HTTP).
   const saDir = path.join(opts.runDir, 'serviceaccount');
   await mkdir(saDir, { recursive: true, mode: 0o700 });
-  await writeFile(path.join(saDir, 'token'), token, { mode: 0o600 });
+  await writePrivateFile(path.join(saDir, 'token'), token);
   await writeFile(path.join(saDir, 'namespace'), model.namespace);
 
   let api: FakeKubeApi | null = null;
@@ -96,6 +99,7 @@ export async function startLocalServices(opts: {
     },
     podLabels: (pod) => store.labels(pod),
     labelHistory: (): readonly PodLabelChange[] => store.history,
+    onLabelChange: (fn) => store.onChange(fn),
     describe: () => proxies.map((p) => `${p.service}=${p.proxy.host}:${p.proxy.port}`).join(' '),
     routed: () => Object.fromEntries(proxies.map((p) => [`${p.service}:${p.proxy.port}`, { ...p.proxy.routed }])),
     async waitForEndpoints(timeoutMs) {

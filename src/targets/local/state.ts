@@ -1,9 +1,10 @@
 // The state file of a local deployment: what a later `down` (or the next run) needs to remove it.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isAlive, isOurs, killProcessesUnder, signalAndWait } from '../runtime/process-runtime.ts';
 import { deleteTable, tableExists } from './network.ts';
+import { untrustedReason, writePrivateFile } from './private-file.ts';
 
 export interface LocalState {
   runId: string;
@@ -35,8 +36,7 @@ const pending = new Map<string, Promise<void>>();
 export function writeState(state: LocalState): Promise<void> {
   const file = path.join(state.runDir, 'state.json');
   const next = (pending.get(file) ?? Promise.resolve()).then(async () => {
-    await writeFile(`${file}.tmp`, JSON.stringify(state, null, 2), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
+    await writePrivateFile(file, JSON.stringify(state, null, 2));
   });
   pending.set(
     file,
@@ -45,7 +45,25 @@ export function writeState(state: LocalState): Promise<void> {
   return next;
 }
 
-export async function listStates(root = stateRoot()): Promise<LocalState[]> {
+/** Why `v`, read from `dir`'s state file, is not a state this harness wrote there, or null. */
+export function invalidStateReason(v: unknown, dir: string): string | null {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'not a JSON object';
+  const s = v as Record<string, unknown>;
+  if (typeof s.runId !== 'string' || s.runId === '') return 'no runId';
+  // A state names the directory it is in: one naming another would let `down` signal processes under that one.
+  if (typeof s.runDir !== 'string' || path.resolve(s.runDir) !== path.resolve(dir)) return `its runDir is not ${dir}`;
+  if (!Number.isSafeInteger(s.ownerPid) || (s.ownerPid as number) <= 0) return 'ownerPid is not a process id';
+  if (s.processes === null || typeof s.processes !== 'object' || Object.values(s.processes).some((p) => !Number.isSafeInteger(p) || (p as number) <= 0))
+    return 'processes is not a map of process ids';
+  if (!Array.isArray(s.pods) || !Array.isArray(s.nftTables) || s.nftTables.some((t) => typeof t !== 'string')) return 'pods or nftTables is not a list';
+  return null;
+}
+
+/**
+ * The deployments' states under `root`. A file this user did not write (another owner, writable by others) or
+ * that is not a state of its own directory is left out, with the reason to `onIgnored`.
+ */
+export async function listStates(root = stateRoot(), onIgnored?: (file: string, why: string) => void): Promise<LocalState[]> {
   let entries: string[];
   try {
     entries = await readdir(root);
@@ -54,11 +72,22 @@ export async function listStates(root = stateRoot()): Promise<LocalState[]> {
   }
   const states: LocalState[] = [];
   for (const e of entries) {
+    const file = path.join(root, e, 'state.json');
+    let v: unknown;
     try {
-      states.push(JSON.parse(await readFile(path.join(root, e, 'state.json'), 'utf8')) as LocalState);
+      const untrusted = await untrustedReason(file);
+      if (untrusted) {
+        onIgnored?.(file, untrusted);
+        continue;
+      }
+      v = JSON.parse(await readFile(file, 'utf8'));
     } catch {
       // not a deployment directory, or one being created right now
+      continue;
     }
+    const why = invalidStateReason(v, path.join(root, e));
+    if (why) onIgnored?.(file, why);
+    else states.push(v as LocalState);
   }
   return states;
 }

@@ -22,6 +22,11 @@ export interface DriverConfig {
   /** Passed in the environment only; never in argv, never printed. */
   password: string;
   db: number;
+  /**
+   * Who the driver logs in as under the secure profile: an application's ACL user and client certificate (paths).
+   * Absent: the harness's own login (src/redis/security.ts).
+   */
+  login?: DriverLogin;
   /** Writes per second. */
   rateHz: number;
   /** The driver stops by itself after this long (a bound, should the harness not stop it). */
@@ -46,6 +51,11 @@ export interface DriverConfig {
    * namespace of its own where it is /etc/resolv.conf, so the library resolves pod names as the pods do.
    */
   resolvConf?: string;
+}
+
+export interface DriverLogin {
+  username: string;
+  tls: { ca: string; cert: string; key: string } | null;
 }
 
 export interface DriverExit {
@@ -103,10 +113,11 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
   };
   if (config.reads) env.READS = '1';
   if (config.service) env.SERVICE = `${config.service.host}:${config.service.port}`;
-  // The secure profile: the harness's ACL user and client certificate (paths; the key's content never goes in the environment).
-  const login = clientSecurity();
+  // The secure profile: the application's (else the harness's) ACL user and client certificate (paths; the key's content never goes in the environment).
+  const own = clientSecurity();
+  const login = config.login ?? { username: own.username, tls: own.files ?? null };
   if (login.username) env.REDIS_USER = login.username;
-  if (login.files) Object.assign(env, { TLS_CA: login.files.ca, TLS_CERT: login.files.cert, TLS_KEY: login.files.key });
+  if (login.tls) Object.assign(env, { TLS_CA: login.tls.ca, TLS_CERT: login.tls.cert, TLS_KEY: login.tls.key });
   if (process.env.HOME) env.HOME = process.env.HOME;
   return env;
 }

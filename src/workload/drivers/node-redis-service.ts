@@ -26,10 +26,18 @@ await client.connect();
 const service = `${cfg.service.host}:${cfg.service.port}`;
 
 await runLoop(cfg, {
-  hello: { client: 'node-redis', version, node: process.version, api: 'createClient({ socket: SERVICE })' },
+  hello: { client: 'node-redis', version, node: process.version, api: 'createClient({ socket: SERVICE })', ...(cfg.reads ? { reads: 'createClient' } : {}) },
   write: async (key) => {
     await client.set(key, '1');
     return service;
+  },
+  // READS=1: sessions read back on the master path, i.e. through the Service (a plain client has no replica path).
+  session: {
+    setex: async (key, ttl, value) => {
+      await client.setEx(key, ttl, value);
+      return service;
+    },
+    get: async (key) => ({ value: await client.get(key), node: service }),
   },
   classify: (err) => (/^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|LOADING|MASTERDOWN)\b/.test(err.message) ? 'fail' : 'info'),
   stats: () => ({ error_events: errors }),

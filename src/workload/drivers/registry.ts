@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AppName } from '../../config/secure.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** Debian's python3 with python3-redis / python3-django(-redis); a pyenv python first on PATH has none of them. */
@@ -23,6 +24,14 @@ export interface DriverKind {
   probe: readonly string[];
   /** What installs it. */
   install: string;
+  /**
+   * The application it stands for (the seed's: Synapse is Python on redis-py, key_vault Django on django-redis;
+   * LiveKit, Go, has no driver here, so the Node and Ruby clients stand in for it): under the secure profile it
+   * logs in as that application's ACL user, on its db and keys, with its client certificate.
+   */
+  app: AppName;
+  /** It speaks TLS with a client certificate and an ACL user (REDIS_USER, TLS_CA / TLS_CERT / TLS_KEY); without, the secure profile skips it. */
+  secure: boolean;
 }
 
 const py = (file: string): string[] => [SYSTEM_PYTHON, path.join(HERE, 'python', file)];
@@ -37,6 +46,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: py('redis_py.py'),
     probe: [SYSTEM_PYTHON, '-c', 'import redis.sentinel'],
     install: 'apt-get install python3-redis',
+    app: 'synapse',
+    secure: true,
   },
   'redis-py-service': {
     kind: 'redis-py-service',
@@ -46,6 +57,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: py('redis_py_service.py'),
     probe: [SYSTEM_PYTHON, '-c', 'import redis'],
     install: 'apt-get install python3-redis',
+    app: 'synapse',
+    secure: true,
   },
   'django-service': {
     kind: 'django-service',
@@ -56,6 +69,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     env: { DJANGO_REDIS_MODE: 'service' },
     probe: [SYSTEM_PYTHON, '-c', 'import django, django_redis'],
     install: 'apt-get install python3-django python3-django-redis',
+    app: 'django',
+    secure: true,
   },
   'django-sentinel': {
     kind: 'django-sentinel',
@@ -67,6 +82,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     // django_redis.client reads settings at import: configure empty ones first.
     probe: [SYSTEM_PYTHON, '-c', 'from django.conf import settings; settings.configure(); import django_redis.client.sentinel'],
     install: 'apt-get install python3-django python3-django-redis',
+    app: 'django',
+    secure: true,
   },
   'node-redis': {
     kind: 'node-redis',
@@ -76,6 +93,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: nodeDriver('node-redis.ts'),
     probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createSentinel) process.exit(1) })"],
     install: 'npm ci (dependency redis)',
+    app: 'livekit',
+    secure: true,
   },
   'node-redis-service': {
     kind: 'node-redis-service',
@@ -85,6 +104,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: nodeDriver('node-redis-service.ts'),
     probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createClient) process.exit(1) })"],
     install: 'npm ci (dependency redis)',
+    app: 'livekit',
+    secure: true,
   },
   ioredis: {
     kind: 'ioredis',
@@ -94,6 +115,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: nodeDriver('ioredis.ts'),
     probe: [process.execPath, '-e', "import('ioredis')"],
     install: 'npm ci (dependency ioredis)',
+    app: 'livekit',
+    secure: true,
   },
   'ruby-redis': {
     kind: 'ruby-redis',
@@ -103,6 +126,8 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     command: [SYSTEM_RUBY, path.join(HERE, 'ruby', 'redis_rb.rb')],
     probe: [SYSTEM_RUBY, '-e', 'require "redis"'],
     install: 'apt-get install ruby-redis',
+    app: 'livekit',
+    secure: true,
   },
 };
 

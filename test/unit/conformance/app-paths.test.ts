@@ -47,13 +47,16 @@ describe('appPathChecks on a target without Services', () => {
       'django-sessions.keeps-writing',
       'django-sessions.lost-writes',
       'django-sessions.readonly',
+      'django-sessions.reads',
       'livekit.keeps-writing',
       'livekit.lost-writes',
       'livekit.readonly',
+      'livekit.reads',
       'service.routes-to-master',
       'synapse.keeps-writing',
       'synapse.lost-writes',
       'synapse.readonly',
+      'synapse.reads',
     ]);
     for (const c of skipped) expect(c.observed).toContain("target fake does not expose the manifests' Services");
     const failover = checks.find((c) => c.name === 'failover')!;
@@ -85,6 +88,15 @@ describe('checkResumeTime and the side-by-side table', () => {
         figures: { failover_ms: 2100, readonly_errors: 0, writes_failed: 0, writes_info: 90, lost_acked: 0, lost_acked_after_fault: 0 },
       },
       {
+        name: 'synapse.reads',
+        group: 'app-paths',
+        valid: false,
+        expected: 'e',
+        observed: 'o',
+        explanation: 'x',
+        figures: { ryw_violations: 1, master_reads: 42, master_reads_unconstrained: 2, stale_replica_reads: 0, replica_reads: 0 },
+      },
+      {
         name: 'redis-rb-sentinel.keeps-writing',
         group: 'app-paths',
         valid: 'skipped',
@@ -94,7 +106,7 @@ describe('checkResumeTime and the side-by-side table', () => {
         explanation: 'x',
       },
     ]);
-    expect(t).toContain('| synapse | service | redis-py 4.3.4 | 2100 | 0 | 0 / 90 | 0 (0) | pass |');
+    expect(t).toContain('| synapse | service | redis-py 4.3.4 | 2100 | 0 | 0 / 90 | 0 (0) | pass | 1 of 40 / 0 of 0 FAIL |');
     expect(t).toContain('| redis-rb-sentinel | sentinel | – | skipped: redis-rb is not installed |');
   });
 });

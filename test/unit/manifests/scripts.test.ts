@@ -400,6 +400,23 @@ describe('probe.sh', () => {
   });
 });
 
+describe('info_phase_wait (when to ask for a hand-over, from the leader\'s last INFO of each replica)', () => {
+  // Window 350-650 ms of age at the request, 80 ms allowed for the pause and the request itself.
+  const cases: Array<[string, string[], string]> = [
+    ['fresh replies: wait until both are ~450 ms old at the request', ['20', '60'], '350'],
+    ['already in the window', ['480', '560'], '0'],
+    ['the oldest past the window: wait for the next INFO round', ['600', '640'], 'next'],
+    ['a reply 9 s old (the 10 s round not due yet)', ['9000', '9050'], 'next'],
+    ['replies too far apart to be in the window together', ['10', '300'], 'no'],
+    ['no replica listed', [], 'no'],
+  ];
+  it.each(cases)('%s', async (_what, ages, out) => {
+    await sandbox('redis-0');
+    const r = await sb.call(`info_phase_wait ${ages.join(' ')}`);
+    expect([r.status, r.stdout.trim()]).toEqual([0, out]);
+  });
+});
+
 describe('prestop-redis.sh', () => {
   it('a replica: exits at once, pauses nothing', async () => {
     await sandbox('redis-1');
@@ -422,17 +439,18 @@ describe('prestop-redis.sh', () => {
       'redis-0',
       REDIS_PORT,
       'INFO replication',
-      `role:master\r\nslave0:ip=redis-1,port=${REDIS_PORT},state=online,offset=10,lag=0\r\nslave1:ip=redis-2,port=${REDIS_PORT},state=online,offset=10,lag=0`,
+      `role:master\r\nslave0:ip=redis-1,port=${REDIS_PORT},state=online,offset=10,lag=0\r\nslave1:ip=redis-2,port=${REDIS_PORT},state=online,offset=10,lag=0\r\nmaster_repl_offset:10`,
     );
+    // Each replica's own offset: both have every write the paused master took.
+    for (const r of ['redis-1', 'redis-2']) await sb.answer(r, REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:10');
     for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE', 'CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
-    await sb.answer('redis-0', REDIS_PORT, 'WAIT 1 2000', '1');
-    await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
-    await sb.answer('redis-0', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.answer(h, SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
   }
   const handOverCalls = async () => (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
   const STEP_DOWN = [
     `redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`,
-    `redis-1 ${SENTINEL_PORT} SENTINEL failover mymaster`,
+    // The highest other ordinal leads: the leader switches last, and clients ask the sentinels in pod order.
+    `redis-2 ${SENTINEL_PORT} SENTINEL failover mymaster`,
     `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
     // The held writes answered READONLY, then the applications' connections closed (as Sentinel does to an instance it reconfigures).
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
@@ -444,7 +462,7 @@ describe('prestop-redis.sh', () => {
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
   ];
 
-  it('a master with a replica: pauses writes, fails over through another pod\'s sentinel, steps down, unpauses, closes the clients\' connections', async () => {
+  it('a master with a replica: pauses writes, fails over through the highest other pod\'s sentinel, steps down, unpauses, closes the clients\' connections', async () => {
     await handOver();
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
     const r = ok(await sb.start('prestop-redis.sh').done);
@@ -465,7 +483,7 @@ describe('prestop-redis.sh', () => {
     expect((await sb.calls()).some((c) => c.includes(`SENTINEL get-master-addr-by-name`))).toBe(false);
   });
 
-  it('while the other sentinels have not switched, sends the clients on again every ~0.25 s', async () => {
+  it('while the other sentinels have not switched, sends the clients on again every ~0.1 s', async () => {
     await handOver();
     await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 5 });
     await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
@@ -476,8 +494,45 @@ describe('prestop-redis.sh', () => {
     const r = ok(await run.done);
     expect(r.stderr).toContain('sentinels switched to redis-1: yes');
     const kills = (await handOverCalls()).filter((c) => c.endsWith('CLIENT KILL TYPE normal')).length;
-    // Once at the step-down, at least twice while waiting, once after the switch.
+    // Once at the step-down, at least twice while waiting (every ~0.1 s, each round slower under the stub), once after the switch.
     expect(kills).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reads the leading sentinel\'s INFO ages first and waits until they are in the window before pausing', async () => {
+    await handOver();
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    const ages = [replica('redis-1', 0, { 'info-refresh': 10 }), replica('redis-2', 0, { 'info-refresh': 20 })];
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
+    const t0 = performance.now();
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.stderr).toContain('failover requested from redis-2 (INFO phase wait, ms: 360)');
+    expect(performance.now() - t0).toBeGreaterThan(360);
+    const calls = (await sb.calls()).map((c) => c.split(' ').slice(1).join(' '));
+    expect(calls.indexOf(`redis-2 ${SENTINEL_PORT} SENTINEL replicas mymaster`)).toBeLessThan(calls.indexOf(`redis-0 ${REDIS_PORT} CLIENT PAUSE 20000 WRITE`));
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
+  });
+
+  it('requests the failover only once every replica has the paused master\'s offset (WAIT from a fresh connection would not wait)', async () => {
+    await handOver();
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    await sb.answer('redis-2', REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:9');
+    const run = sb.start('prestop-redis.sh');
+    await sleep(400);
+    expect((await sb.calls()).some((c) => c.includes('SENTINEL failover'))).toBe(false);
+    await sb.answer('redis-2', REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:10');
+    const r = ok(await run.done);
+    expect(r.stderr).toContain('replicas with every write: 2, offset 10');
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
+  });
+
+  it('does not hold the hand-over for an INFO round more than ~7 s away', async () => {
+    await handOver();
+    for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.sentinel(h, { ip: 'redis-1', epoch: 5 });
+    const ages = [replica('redis-1', 0, { 'info-refresh': 700 }), replica('redis-2', 0, { 'info-refresh': 720 })];
+    await sb.answer('redis-2', SENTINEL_PORT, 'SENTINEL replicas mymaster', ages.flatMap((r) => Object.entries(r).flatMap(([k, v]) => [k, String(v)])).join('\n'));
+    const r = ok(await sb.start('prestop-redis.sh').done);
+    expect(r.stderr).toContain('(INFO phase wait, ms: far)');
+    expect(await handOverCalls()).toEqual(STEP_DOWN);
   });
 
   it('steps down to the replica a sentinel advertises when no replica answers ROLE', async () => {
@@ -520,9 +575,9 @@ describe('under the secure profile (TLS_DIR, ACL_DIR, REDIS_USER set)', () => {
   it('every redis-cli call presents this pod\'s certificate over TLS; redis calls log in as REDIS_USER, sentinel calls as nobody', async () => {
     await sandbox();
     const env = await secureEnv(PASSWORDS);
-    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\nconnected_slaves:1\nslave0:ip=redis-1,port=6379,state=online');
+    await sb.answer('redis-0', REDIS_PORT, 'INFO replication', 'role:master\nconnected_slaves:1\nslave0:ip=redis-1,port=6379,state=online\nmaster_repl_offset:7');
+    await sb.answer('redis-1', REDIS_PORT, 'INFO replication', 'role:slave\nslave_repl_offset:7');
     await sb.answer('redis-0', REDIS_PORT, 'CLIENT PAUSE 20000 WRITE', 'OK');
-    await sb.answer('redis-0', REDIS_PORT, 'WAIT 1 2000', '1');
     await sb.answer('redis-1', SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
     await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 2 });
     await sb.sentinel('redis-2', { ip: 'redis-1', epoch: 2 });

@@ -16,6 +16,21 @@ const patch = (s: PodLabelStore, body: unknown, opts: { pod?: string; type?: str
   });
 
 describe('PodLabelStore', () => {
+  it('tells its listeners each accepted change: the pod and the labels it changed (null: removed), not a patch that changed nothing', () => {
+    const s = store();
+    const seen: Array<[string, Record<string, string | null>]> = [];
+    const off = s.onChange((pod, changed) => seen.push([pod, changed]));
+    patch(s, { metadata: { labels: { 'redis.io/role': 'master' } } });
+    patch(s, { metadata: { labels: { 'redis.io/role': 'master' } } });
+    patch(s, { metadata: { labels: { 'redis.io/role': 'replica', app: null } } });
+    off();
+    patch(s, { metadata: { labels: { 'redis.io/role': 'master' } } });
+    expect(seen).toEqual([
+      ['redis-0', { 'redis.io/role': 'master' }],
+      ['redis-0', { app: null, 'redis.io/role': 'replica' }],
+    ]);
+  });
+
   it('merges a label patch into the pod, answers the pod, and records the change once', () => {
     const s = store();
     const r = patch(s, { metadata: { labels: { 'redis.io/role': 'master' } } });

@@ -139,6 +139,34 @@ describe('container spec', () => {
     expect(spec.env.BIND_SOURCE_ADDR).toBe(pods[0]!.sentinelSource);
     expect(spec.workingDir).toBe(pods[0]!.dataDir);
   });
+
+  it('preloads the clock shim into the sentinel container only, with its pod’s offset file, as the container sees the shim’s directory', async () => {
+    const rt = new FakeRuntime();
+    const { pods } = await setUp(rt);
+    const ctx = {
+      model,
+      runtime: rt,
+      vols: hostVolumes(dir),
+      runId: 'r',
+      bins,
+      redisServer: bins.redisServer,
+      password: 'pw',
+      hostMap: podDnsMap(model, pods),
+    };
+    const shimmed = { ...ctx, clockShimDir: path.join(dir, 'clock') };
+    const sentinel = containerSpec(shimmed, pods[2]!, model.sentinel, 'sentinel');
+    expect(sentinel.mounts).toContainEqual({ hostPath: path.join(dir, 'clock'), containerPath: '/run/sentinel-chaos-clock', readOnly: true });
+    expect(sentinel.env.LD_PRELOAD).toBe('/run/sentinel-chaos-clock/clock-offset.so');
+    expect(sentinel.env.SENTINEL_CHAOS_CLOCK_OFFSET_FILE).toBe('/run/sentinel-chaos-clock/redis-2.offset');
+    const redis = containerSpec(shimmed, pods[2]!, model.redis, 'redis');
+    expect(redis.env.LD_PRELOAD).toBeUndefined();
+    expect(redis.mounts.some((m) => m.containerPath === '/run/sentinel-chaos-clock')).toBe(false);
+    expect(containerSpec(ctx, pods[2]!, model.sentinel, 'sentinel').env.LD_PRELOAD).toBeUndefined();
+    // Host processes see the host path.
+    const local = containerSpec({ ...shimmed, runtime: createProcessRuntime() }, pods[0]!, model.sentinel, 'sentinel');
+    expect(local.env.LD_PRELOAD).toBe(path.join(dir, 'clock', 'clock-offset.so'));
+    expect(local.env.SENTINEL_CHAOS_CLOCK_OFFSET_FILE).toBe(path.join(dir, 'clock', 'redis-0.offset'));
+  });
 });
 
 describe('kubelet', () => {

@@ -40,7 +40,8 @@ client = cache.client
 pool = client.get_client(write=True).connection_pool
 kw = pool.connection_kwargs
 out = {"location": caches["LOCATION"], "pool": type(pool).__name__, "conn": pool.connection_class.__name__,
-       "username": kw.get("username"), "ca": kw.get("ssl_ca_certs"), "password_set": kw.get("password") == cfg.password}
+       "username": kw.get("username"), "ca": kw.get("ssl_ca_certs"), "password_set": kw.get("password") == cfg.password,
+       "key": cache.make_key("k")}
 sentinel = getattr(client.connection_factory, "_sentinel", None)
 if sentinel is not None:
     c = sentinel.sentinels[0].connection_pool
@@ -59,7 +60,9 @@ function djangoPools(mode: 'service' | 'sentinel', secure: boolean): Record<stri
     SERVICE: '127.0.9.250:6379',
     DB: '2',
     REDIS_PASSWORD: 'pw-unit-1234',
-    ...(secure ? { REDIS_USER: 'admin', TLS_CA: '/nonexistent/ca.crt', TLS_CERT: '/nonexistent/c.crt', TLS_KEY: '/nonexistent/c.key' } : {}),
+    ...(secure
+      ? { KEY_PREFIX: 'django:', REDIS_USER: 'django', TLS_CA: '/nonexistent/ca.crt', TLS_CERT: '/nonexistent/c.crt', TLS_KEY: '/nonexistent/c.key' }
+      : {}),
   };
   return JSON.parse(execFileSync(SYSTEM_PYTHON, ['-c', PROBE, mode], { cwd: PY_DIR, env, encoding: 'utf8', timeout: 20_000 })) as Record<string, unknown>;
 }
@@ -73,14 +76,16 @@ describe('django-redis settings (django_cache), as django-redis builds its pools
       username: null,
       ca: null,
       password_set: true,
+      key: 'driver:1:k',
     });
   });
 
-  it('service, secure: rediss:// with the CA and client certificate, as the ACL user', () => {
+  it("service, secure: rediss:// with the CA and client certificate, as the ACL user; keys under the driver's prefix (the user's pattern)", () => {
     expect(djangoPools('service', true)).toMatchObject({
       location: 'rediss://127.0.9.250:6379/2',
       conn: 'SSLConnection',
-      username: 'admin',
+      username: 'django',
+      key: 'django:1:k',
       ca: '/nonexistent/ca.crt',
       password_set: true,
     });
@@ -91,9 +96,10 @@ describe('django-redis settings (django_cache), as django-redis builds its pools
       location: 'redis://mymaster/2',
       pool: 'SentinelConnectionPool',
       conn: 'SentinelManagedSSLConnection',
-      username: 'admin',
+      username: 'django',
       ca: '/nonexistent/ca.crt',
       password_set: true,
+      key: 'django:1:k',
       sentinel_conn: 'SSLConnection',
       sentinel_username: null,
       sentinel_password: null,

@@ -74,7 +74,8 @@ def django_cache(cfg, mode):
         factory = "django_redis.pool.ConnectionFactory"
     if pool_kwargs:
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
-    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, "OPTIONS": options}, factory
+    # Django's keys are <KEY_PREFIX>:<version>:<key>: under the driver's prefix (an application user's ~<app>:* pattern).
+    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, "OPTIONS": options, "KEY_PREFIX": cfg.prefix.rstrip(":")}, factory
 
 
 def run(cfg, hello, write, classify, key_of=None, tick_extra=None, describe=None):

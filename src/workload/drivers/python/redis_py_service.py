@@ -4,7 +4,7 @@ import sys
 import redis
 from redis.exceptions import ResponseError
 
-from driver_common import Config, run
+from driver_common import Config, run, session_reads
 
 cfg = Config()
 if cfg.service is None:
@@ -24,4 +24,14 @@ def classify(e):
     return "fail" if isinstance(e, ResponseError) else "info"
 
 
-run(cfg, {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.Redis(host=SERVICE)"}, write, classify)
+# READS=1: sessions read back on the master path, i.e. through the Service (a plain client has no replica path).
+reads = session_reads(
+    cfg,
+    classify,
+    setex=lambda key, ttl, value: (client.setex(key, ttl, value), service)[1],
+    get=lambda key: (client.get(key), service),
+)
+hello = {"client": "redis-py", "version": redis.__version__, "python": sys.version.split()[0], "api": "redis.Redis(host=SERVICE)"}
+if reads:
+    hello["reads"] = "redis.Redis(host=SERVICE)"
+run(cfg, hello, write, classify, tick_extra=reads)
