@@ -416,7 +416,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     await teardown();
     throw e;
   }
-  const dns = held.dns!;
   const podControl = movingPodControl({
     pods,
     base: localPodControl(pods, held.kubelet),
@@ -452,7 +451,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         ...held.security?.describe(),
       }),
       extra: {
-        dns: dnsControl(dns),
+        dns: dnsControl(held.dns!),
         cpu: dockerCpu(pods),
         stress: dockerStress(pods),
         podEvents: events,
