@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import { addr, type Endpoint } from '../model/endpoint.ts';
 import type { EvictedKey, EvictionRecord } from '../model/history.ts';
+import { redisLogin } from '../redis/security.ts';
 
 /** The keyspace-notification classes the observer needs: E (keyevent channels) and e (evicted). */
 const NEEDED = ['E', 'e'];
@@ -57,6 +58,7 @@ export class EvictionObserver {
       host: node.host,
       port: node.port,
       password: this.password,
+      ...redisLogin(),
       connectTimeout: 1000,
       lazyConnect: true,
       maxRetriesPerRequest: 1,
@@ -66,7 +68,15 @@ export class EvictionObserver {
     this.clients.push(c);
     // Subscribed, the connection cannot send CONFIG: a second, short one switches the notifications on.
     const enable = async (): Promise<void> => {
-      const admin = new Redis({ host: node.host, port: node.port, password: this.password, connectTimeout: 1000, maxRetriesPerRequest: 1, lazyConnect: true });
+      const admin = new Redis({
+        host: node.host,
+        port: node.port,
+        password: this.password,
+        ...redisLogin(),
+        connectTimeout: 1000,
+        maxRetriesPerRequest: 1,
+        lazyConnect: true,
+      });
       admin.on('error', () => {});
       try {
         await admin.connect();

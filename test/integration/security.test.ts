@@ -1,7 +1,9 @@
 // The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
-// check of the security group, rotates its CA during writes (the cert-rotation scenario: no failed write, every
-// port on the new certificate, then a failover on it) and passes the live checks again, and leaves no key or
-// password in its logs or in what the trial recorded; each live probe, aimed at a
+// check of the security group, every real-client driver (as its application's ACL user) and the pub/sub
+// subscriber write / subscribe through TLS, a pod added by scale-out starts with a certificate of the run's CA
+// naming it, the CA is rotated during writes (the cert-rotation scenario: no failed write, every port on the new
+// certificate, then a failover on it) and the live checks pass again, and no key or password is left in its logs
+// or in what the trial recorded; each live probe, aimed at a
 // deliberately weakened redis-server (plaintext port open, client certificates not asked for, the default user
 // on, an application user with FLUSHALL, a certificate without the pod's names), reports it.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,22 +11,87 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfiledDeployment } from '../../src/config/profiles.ts';
-import { APP_USERS } from '../../src/config/secure.ts';
+import { APP_USERS, type AppName } from '../../src/config/secure.ts';
 import { securityChecks } from '../../src/conformance/security.ts';
 import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames } from '../../src/conformance/security/live-checks.ts';
 import type { ConformanceCheck } from '../../src/model/conformance.ts';
 import { createClock } from '../../src/clock.ts';
+import { withProbe } from '../../src/redis/clients.ts';
 import { RUN_DEFAULTS } from '../../src/runner/run.ts';
 import { resolveScenarios } from '../../src/runner/scenario.ts';
 import { runTrial, type TrialOutcome } from '../../src/runner/trial.ts';
 import { startLocalDeployment } from '../../src/targets/local/local-target.ts';
 import type { StartedDeployment } from '../../src/targets/target.ts';
 import { makeCa, makeCert, podDnsNames } from '../../src/targets/tls-certs.ts';
+import { startDriver, type StartedDriver } from '../../src/workload/drivers/driver.ts';
+import type { DriverOp } from '../../src/workload/drivers/protocol.ts';
+import { DRIVER_KINDS, driverUnavailable, SYSTEM_PYTHON } from '../../src/workload/drivers/registry.ts';
+import { appDriverLogin } from '../../src/workload/registry.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const OVERRIDES = { sentinel: { 'down-after-milliseconds': '1500' } };
+const PUBSUB_DRIVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/workload/drivers/python/redis_py_pubsub.py');
+const CHANNEL = 'secure-itest';
+
+/** Every registered driver kind (as its application's ACL user) and the redis-py subscriber (as admin), 2.5 s against the deployment: each one's operations. */
+async function driveEveryClient(d: StartedDeployment): Promise<Record<string, DriverOp[]>> {
+  const clock = createClock();
+  const base = {
+    sentinels: d.pods.map((p) => p.sentinel),
+    masterName: d.model.masterName,
+    service: d.services!.endpoint('redis', d.model.redisPort),
+    password: d.password,
+    rateHz: 20,
+    durationMs: 20_000,
+    timeoutMs: 1000,
+  };
+  const kinds = Object.values(DRIVER_KINDS);
+  for (const k of kinds) {
+    const why = await driverUnavailable(k);
+    if (why) throw new Error(`${k.kind}: ${why} (scripts/setup.sh installs it)`);
+  }
+  // Each as its application's ACL user, on its db and keys, with its client certificate (as a scenario's driver workload runs).
+  const creds = d.credentials!;
+  const appLogin = (app: AppName) => ({ username: app, password: creds.acl[app]!, tls: { ca: creds.tls!.ca, ...creds.tls!.clients[app]! } });
+  const started = await Promise.allSettled([
+    ...kinds.map((k) => {
+      const { username, tls, password, db, keyPrefix } = appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogin);
+      return startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}${k.kind}`, login: { username, tls } }, clock);
+    }),
+    startDriver({ kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, PUBSUB_DRIVER], env: { CHANNEL } }, { ...base, db: 0, keyPrefix: 'sub' }, clock),
+  ]);
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  try {
+    const failed = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    if (failed.length) throw new Error(`drivers did not start: ${failed.join('; ')}`);
+    await sleep(2500);
+    // The subscriber listens on the master; a PUBLISH on every pod reaches it on one of them.
+    for (const p of d.pods) await withProbe(p.redis, { password: d.password }, (c) => c.publish(CHANNEL, 'hello-over-tls'));
+    await sleep(300);
+  } finally {
+    await Promise.allSettled(running.map((r: StartedDriver) => r.stop()));
+  }
+  return Object.fromEntries(running.map((r) => [r.name, r.allOps()]));
+}
+
+/** Scale to 4: the new pod's redis role and sentinel answer over TLS, and the names its certificate serves; then back to 3. */
+async function scaleOutOnce(d: StartedDeployment, pem: Awaited<ReturnType<typeof readPem>>) {
+  const [added] = await d.scale!.scaleUp(4);
+  try {
+    let role = '';
+    for (let i = 0; i < 50 && role !== 'slave'; i++) {
+      role = await withProbe(added!.redis, { password: d.password }, async (c) => String(((await c.call('ROLE')) as unknown[])[0])).catch(() => '');
+      if (role !== 'slave') await sleep(200);
+    }
+    const sentinelPong = await withProbe(added!.sentinel, {}, (c) => c.ping());
+    return { name: added!.name, role, sentinelPong, names: await servedNames(added!.redis, pem) };
+  } finally {
+    await d.scale!.scaleDown(3);
+  }
+}
 
 /** Every file under `dir`, as text. */
 function allText(dir: string): string {
@@ -43,6 +110,8 @@ describe('the secure profile on the local target', () => {
   let rotation: TrialOutcome | undefined;
   let checksAfter: ConformanceCheck[] = [];
   let recorded = '';
+  let clientOps: Record<string, DriverOp[]> = {};
+  let scaled: Awaited<ReturnType<typeof scaleOutOnce>> | undefined;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-security-'));
@@ -53,6 +122,9 @@ describe('the secure profile on the local target', () => {
     try {
       d = await startLocalDeployment({ model, runId: 'secure-itest', subnet: 180, overrides: OVERRIDES, logsDir: path.join(tmp, 'logs') });
       checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
+      clientOps = await driveEveryClient(d);
+      const harness = d.credentials!.tls!.clients.harness!;
+      scaled = await scaleOutOnce(d, await readPem({ ca: d.credentials!.tls!.ca, ...harness }));
       const tls = d.credentials?.tls;
       keyFiles = tls ? Object.values(tls.clients).map((c) => c.key) : [];
       // Read while they exist: the private keys, to look for their content in the logs (before and after the rotation).
@@ -69,7 +141,7 @@ describe('the secure profile on the local target', () => {
       await d?.down();
     }
     logs = allText(path.join(tmp, 'logs'));
-  }, 120_000);
+  }, 180_000);
 
   afterAll(() => {
     delete process.env.SENTINEL_CHAOS_STATE_DIR;
@@ -108,6 +180,27 @@ describe('the secure profile on the local target', () => {
     // The conformance group's own certificates are the rotated ones now: a certificate of another CA, the old one included, is refused.
     expect(checksAfter.filter((c) => c.valid !== true)).toEqual([]);
     expect(checksAfter.filter((c) => c.name.startsWith('live.'))).toHaveLength(checks.filter((c) => c.name.startsWith('live.')).length);
+  });
+
+  it("every real-client driver writes through TLS as its application's ACL user, none refused; the redis-py subscriber subscribes and receives", () => {
+    const writers = Object.keys(DRIVER_KINDS);
+    expect(Object.keys(clientOps).sort()).toEqual([...writers, 'redis-py-pubsub'].sort());
+    for (const k of writers) {
+      const ops = clientOps[k]!.filter((o) => o.f === 'write');
+      expect(ops.filter((o) => o.type === 'ok').length, `${k}: acknowledged writes`).toBeGreaterThan(10);
+      expect(
+        ops.filter((o) => o.type === 'fail').map((o) => o.error),
+        `${k}: refused writes`,
+      ).toEqual([]);
+    }
+    const sub = clientOps['redis-py-pubsub']!;
+    expect(sub.some((o) => o.f === 'subscribed')).toBe(true);
+    expect(sub.filter((o) => o.f === 'receive').map((o) => o.key)).toContain('hello-over-tls');
+  });
+
+  it("a pod added by scale-out starts with a certificate of the run's CA naming it: its redis replicates, its sentinel answers", () => {
+    expect(scaled).toMatchObject({ name: 'redis-3', role: 'slave', sentinelPong: 'PONG' });
+    expect(scaled!.names).toEqual(expect.arrayContaining([...podDnsNames('redis-3', 'redis-headless', 'matrix'), '127.0.180.4']));
   });
 
   it('no password and no private key in the logs or in what the trials recorded; nothing left running', () => {

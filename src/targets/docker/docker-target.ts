@@ -421,7 +421,6 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     await teardown();
     throw e;
   }
-  const dns = held.dns!;
   const podControl = movingPodControl({
     pods,
     base: localPodControl(pods, held.kubelet),
@@ -442,6 +441,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
       podControl,
       services: held.services,
       majorityClientAddress: at.majorityClient,
+      preparePod: async (p) => held.security?.addPod(p),
       clockShim,
       teardown,
     },
@@ -456,7 +456,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
         ...held.security?.describe(),
       }),
       extra: {
-        dns: dnsControl(dns),
+        dns: dnsControl(held.dns!),
         cpu: dockerCpu(pods),
         stress: dockerStress(pods),
         podEvents: events,

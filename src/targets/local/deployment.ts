@@ -57,6 +57,8 @@ export interface KubeletDeploymentParts {
   services: LocalServices | null;
   /** The address the partition's majority-side client connects from. */
   majorityClientAddress: string;
+  /** What a pod added by scale-out needs before its containers start, beyond its volume (the secure profile: its certificate). */
+  preparePod?: (p: LocalPod) => Promise<void>;
   /** The clock shim the sentinels start with (the clock ability), or why there is none. */
   clockShim: ClockShimBuild;
   /** Removes everything of the deployment; `down` runs it once. */
@@ -100,7 +102,7 @@ export function kubeletDeployment(p: KubeletDeploymentParts, t: TargetSpecifics)
     nodes: localNodes(model, pods, podControl),
     ...(services ? { services } : {}),
     volumes: localVolumes({ dataDirOf: (name) => podByName(pods, name).dataDir, isRunning: podControl.isRunning }),
-    scale: localPodScale({ pods, newPod: p.newPod, state: p.state, podControl }),
+    scale: localPodScale({ pods, newPod: p.newPod, state: p.state, podControl, ...(p.preparePod ? { preparePod: p.preparePod } : {}) }),
     ...(p.clockShim.dir ? { clock: shimClockControl({ dir: p.clockShim.dir, pods: () => pods, isRunning: podControl.isRunning }) } : {}),
     ...t.extra,
     get redisVersion() {

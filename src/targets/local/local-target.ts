@@ -168,6 +168,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
       podControl: localPodControl(pods, kubelet),
       services,
       majorityClientAddress: localAddresses(subnet).majorityClient,
+      preparePod: async (p) => security?.addPod(p),
       clockShim,
       teardown,
     },

@@ -46,8 +46,15 @@ export function localScale<P extends Pod>(deps: {
   };
 }
 
-/** {@link localScale} over the local pods: new pods get their addresses and volume, and enter and leave the state file. */
-export function localPodScale(opts: { pods: LocalPod[]; newPod(ordinal: number): LocalPod; state: LocalState; podControl: PodControl }): ScaleControl {
+/** {@link localScale} over the local pods: new pods get their addresses, volume and (secure profile) certificate, and enter and leave the state file. */
+export function localPodScale(opts: {
+  pods: LocalPod[];
+  newPod(ordinal: number): LocalPod;
+  state: LocalState;
+  podControl: PodControl;
+  /** What else a new pod needs before its containers start (the secure profile: its certificate). */
+  preparePod?: (p: LocalPod) => Promise<void>;
+}): ScaleControl {
   const { state } = opts;
   return localScale({
     pods: opts.pods,
@@ -55,6 +62,7 @@ export function localPodScale(opts: { pods: LocalPod[]; newPod(ordinal: number):
     async prepare(p) {
       await assertPodPortsFree(p);
       await mkdir(p.dataDir, { recursive: true, mode: 0o700 });
+      await opts.preparePod?.(p);
       state.pods.push({ name: p.name, address: p.redis.host });
       await writeState(state);
     },

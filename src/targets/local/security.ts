@@ -8,7 +8,7 @@ import { HarnessError } from '../../errors.ts';
 import { ADMIN_USER, APP_USERS } from '../../config/secure.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity, updateClientTls } from '../../redis/security.ts';
-import { generateCertificates, podDnsNames, serviceDnsNames, type GeneratedCerts } from '../tls-certs.ts';
+import { generateCertificates, makeCert, podDnsNames, serviceDnsNames, type CertSubject, type GeneratedCerts } from '../tls-certs.ts';
 import type { DeploymentCredentials, TlsControl } from '../target.ts';
 import type { HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
@@ -27,6 +27,11 @@ export interface LocalSecurity {
   writeSecrets(): Promise<void>;
   /** Undo the harness's login settings. */
   close(): void;
+  /**
+   * A pod the StatefulSet adds (scale-out): its certificate, signed by the run's CA and naming what the first
+   * pods' name for it, written to the TLS Secret's directory before its containers start. No-op without TLS.
+   */
+  addPod(p: LocalPod): Promise<void>;
   credentials: DeploymentCredentials;
   /** The TLS Secret and the clients' certificates, for rotation and expiry faults (null without TLS). */
   tls: TlsControl | null;
@@ -71,6 +76,12 @@ function serviceNames(model: DeploymentModel): string[] {
   return model.objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name);
 }
 
+/** A pod's certificate subject: its DNS names, every Service's (a Service routes to any pod) and localhost; its address and the Services'. */
+export function podCertSubject(model: DeploymentModel, p: LocalPod, serviceAddresses: readonly string[]): CertSubject {
+  const svcDns = serviceNames(model).flatMap((s) => serviceDnsNames(s, model.namespace));
+  return { name: p.name, dns: [...podDnsNames(p.name, model.headlessService, model.namespace), ...svcDns, 'localhost'], ips: [podIp(p), ...serviceAddresses] };
+}
+
 export async function prepareLocalSecurity(opts: {
   model: DeploymentModel;
   vols: HostVolumes;
@@ -91,16 +102,11 @@ export async function prepareLocalSecurity(opts: {
   }
   let certs: GeneratedCerts | null = null;
   if (sec.tls) {
-    const svcDns = serviceNames(model).flatMap((s) => serviceDnsNames(s, model.namespace));
     certs = await generateCertificates({
       caDir: path.join(vols.runDir, 'ca'),
       podDir: vols.secretDir(sec.tls.secret),
       clientDir: path.join(vols.runDir, 'clients'),
-      pods: opts.pods.map((p) => ({
-        name: p.name,
-        dns: [...podDnsNames(p.name, model.headlessService, model.namespace), ...svcDns, 'localhost'],
-        ips: [podIp(p), ...opts.serviceAddresses],
-      })),
+      pods: opts.pods.map((p) => podCertSubject(model, p, opts.serviceAddresses)),
       clients: CLIENT_CERTS,
     });
   }
@@ -113,6 +119,10 @@ export async function prepareLocalSecurity(opts: {
   });
   const generated = certs;
   const clients = generated ? Object.fromEntries(CLIENT_CERTS.map((c) => [c, generated.certs[c]!])) : {};
+  const tls =
+    certs && sec.tls
+      ? tlsControl(vols.secretDir(sec.tls.secret), vols.runDir, clients, { cert: path.join(path.dirname(certs.caKey), 'ca.crt'), key: certs.caKey })
+      : null;
   return {
     aclPasswords,
     certs,
@@ -127,10 +137,7 @@ export async function prepareLocalSecurity(opts: {
         await writePrivateFile(path.join(vols.secretDir(sec.acl.secret), user), pw);
       },
     },
-    tls:
-      certs && sec.tls
-        ? tlsControl(vols.secretDir(sec.tls.secret), vols.runDir, clients, { cert: path.join(path.dirname(certs.caKey), 'ca.crt'), key: certs.caKey })
-        : null,
+    tls,
     describe: () =>
       certs
         ? {
@@ -147,5 +154,11 @@ export async function prepareLocalSecurity(opts: {
       for (const [user, pw] of Object.entries(aclPasswords)) await writePrivateFile(path.join(dir, user), pw);
     },
     close: undo,
+    async addPod(p) {
+      if (!generated || !sec.tls) return;
+      // The CA that signs now: a cert-rotation replaces it, and a pod added after one must carry the new CA's certificate.
+      const ca = tls?.signingCa ?? { cert: generated.ca, key: generated.caKey };
+      generated.certs[p.name] = await makeCert(vols.secretDir(sec.tls.secret), ca, podCertSubject(model, p, opts.serviceAddresses));
+    },
   };
 }

@@ -44,6 +44,24 @@ export function configFromEnv(env = process.env): NodeDriverConfig {
   };
 }
 
+/** node-redis socket options under the secure profile: TLS with the run's CA and the client certificate (Node checks the peer's name or address). */
+export function nodeRedisTls(cfg: Pick<NodeDriverConfig, 'tls'>): { tls: true; ca: string; cert: string; key: string } | undefined {
+  return cfg.tls ? { tls: true, ...cfg.tls } : undefined;
+}
+
+/**
+ * node-redis createSentinel's per-client options: the nodes log in as the ACL user with the password and
+ * select the db; under the secure profile both the nodes' and the sentinels' sockets are TLS. The sentinels
+ * get no login (they have no ACL users: a certificate of the run's CA is what lets a client in).
+ */
+export function nodeRedisSentinelLogin(cfg: Pick<NodeDriverConfig, 'tls' | 'username' | 'password' | 'db'>) {
+  const socket = nodeRedisTls(cfg);
+  return {
+    nodeClientOptions: { username: cfg.username, password: cfg.password, database: cfg.db, ...(socket ? { socket } : {}) },
+    ...(socket ? { sentinelClientOptions: { socket } } : {}),
+  };
+}
+
 const secret = process.env.REDIS_PASSWORD;
 
 export function emit(o: object): void {

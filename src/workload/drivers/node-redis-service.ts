@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createClient } from 'redis';
-import { configFromEnv, runLoop } from './node-loop.ts';
+import { configFromEnv, nodeRedisTls, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
 if (!cfg.service) {
@@ -11,7 +11,7 @@ if (!cfg.service) {
 }
 const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string }).version;
 // node-redis's defaults: offline queue on, its own reconnect backoff; READONLY replies keep the connection.
-const socket = cfg.tls ? { tls: true as const, ...cfg.tls } : {};
+const socket = nodeRedisTls(cfg) ?? {};
 const client = createClient({
   socket: { host: cfg.service.host, port: cfg.service.port, ...socket },
   username: cfg.username,

@@ -2,14 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createSentinel } from 'redis';
-import { configFromEnv, runLoop } from './node-loop.ts';
+import { configFromEnv, nodeRedisSentinelLogin, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
 const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('redis/package.json'), 'utf8')) as { version: string }).version;
 const sentinel = createSentinel({
   name: cfg.masterName,
   sentinelRootNodes: cfg.sentinels,
-  nodeClientOptions: { password: cfg.password, database: cfg.db },
+  // Under the secure profile: TLS to the sentinels and to the nodes they name, the nodes as the ACL user.
+  ...nodeRedisSentinelLogin(cfg),
   // READS=1: a replica pool, so read-only commands (GET) go to a replica, as node-redis routes them; sessions read
   // their own writes on the master through a lease (sentinel.use).
   ...(cfg.reads ? { replicaPoolSize: 1 } : {}),

@@ -70,7 +70,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     probe: [SYSTEM_PYTHON, '-c', 'import django, django_redis'],
     install: 'apt-get install python3-django python3-django-redis',
     app: 'django',
-    secure: false,
+    secure: true,
   },
   'django-sentinel': {
     kind: 'django-sentinel',
@@ -83,7 +83,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     probe: [SYSTEM_PYTHON, '-c', 'from django.conf import settings; settings.configure(); import django_redis.client.sentinel'],
     install: 'apt-get install python3-django python3-django-redis',
     app: 'django',
-    secure: false,
+    secure: true,
   },
   'node-redis': {
     kind: 'node-redis',
@@ -94,7 +94,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     probe: [process.execPath, '-e', "import('redis').then(m => { if (!m.createSentinel) process.exit(1) })"],
     install: 'npm ci (dependency redis)',
     app: 'livekit',
-    secure: false,
+    secure: true,
   },
   'node-redis-service': {
     kind: 'node-redis-service',
@@ -127,7 +127,7 @@ export const DRIVER_KINDS: Readonly<Record<string, DriverKind>> = {
     probe: [SYSTEM_RUBY, '-e', 'require "redis"'],
     install: 'apt-get install ruby-redis',
     app: 'livekit',
-    secure: false,
+    secure: true,
   },
 };
 

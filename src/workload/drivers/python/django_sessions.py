@@ -5,21 +5,14 @@ import sys
 import django
 from django.conf import settings
 
-from driver_common import Config, emit, op, run
+from driver_common import Config, django_cache, emit, op, run
 
 cfg = Config()
 mode = os.environ.get("DJANGO_REDIS_MODE", "service")
-options = {"PASSWORD": cfg.password}
-if mode == "sentinel":
-    location = f"redis://{cfg.master_name}/{cfg.db}"
-    options.update(CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=cfg.sentinels)
-    factory = "django_redis.pool.SentinelConnectionFactory"
-else:
-    # The seed: 'LOCATION': 'redis://redis.matrix.svc.cluster.local:6379/2', 'OPTIONS': {'PASSWORD': ...}.
-    location = f"redis://{cfg.service[0]}:{cfg.service[1]}/{cfg.db}"
-    factory = "django_redis.pool.ConnectionFactory"
+# The seed: 'LOCATION': 'redis://redis.matrix.svc.cluster.local:6379/2', 'OPTIONS': {'PASSWORD': ...}; or through Sentinel.
+cache_settings, factory = django_cache(cfg, mode)
 settings.configure(
-    CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, "OPTIONS": options}},
+    CACHES={"default": cache_settings},
     DJANGO_REDIS_CONNECTION_FACTORY=factory,
     SESSION_ENGINE="django.contrib.sessions.backends.cache",
     SESSION_CACHE_ALIAS="default",

@@ -25,7 +25,9 @@ class Config:
         # The secure profile: an ACL user, and TLS with the run's CA and a client certificate (paths).
         self.username = env.get("REDIS_USER") or None
         ca = env.get("TLS_CA")
-        self.tls = {"ssl": True, "ssl_ca_certs": ca, "ssl_certfile": env.get("TLS_CERT"), "ssl_keyfile": env.get("TLS_KEY")} if ca else {}
+        # tls_files: an SSLConnection's arguments (a pool of rediss:// takes these, not ssl=True); tls: a client's or a Sentinel pool's.
+        self.tls_files = {"ssl_ca_certs": ca, "ssl_certfile": env.get("TLS_CERT"), "ssl_keyfile": env.get("TLS_KEY")} if ca else {}
+        self.tls = {"ssl": True, **self.tls_files} if ca else {}
 
 
 _out = threading.Lock()
@@ -45,6 +47,35 @@ def op(kind, f, key, **extra):
     o = {"type": kind, "f": f, "key": key, "ns": time.monotonic_ns()}
     o.update({k: v for k, v in extra.items() if v is not None})
     return o
+
+
+def django_cache(cfg, mode):
+    """The CACHES["default"] entry and DJANGO_REDIS_CONNECTION_FACTORY of a Django application on django-redis.
+
+    mode "service": the seed's settings.py, LOCATION redis://SERVICE/DB with OPTIONS PASSWORD; under the secure
+    profile rediss:// (ConnectionPool.from_url then makes SSLConnections) with the CA and client certificate and the
+    ACL user in CONNECTION_POOL_KWARGS. mode "sentinel": SentinelClient + SentinelConnectionFactory, LOCATION
+    redis://MASTER_NAME/DB; under the secure profile CONNECTION_POOL_KWARGS has ssl=True (SentinelConnectionPool then
+    makes SentinelManagedSSLConnections; a rediss:// LOCATION would make plain SSLConnections that ignore failover)
+    and SENTINEL_KWARGS the TLS settings alone (the sentinels have no ACL users).
+    """
+    options = {"PASSWORD": cfg.password}
+    pool_kwargs = {"username": cfg.username} if cfg.username else {}
+    if mode == "sentinel":
+        location = f"redis://{cfg.master_name}/{cfg.db}"
+        options.update(CLIENT_CLASS="django_redis.client.SentinelClient", SENTINELS=cfg.sentinels)
+        pool_kwargs.update(cfg.tls)
+        if cfg.tls:
+            options["SENTINEL_KWARGS"] = dict(cfg.tls)
+        factory = "django_redis.pool.SentinelConnectionFactory"
+    else:
+        location = f"{'rediss' if cfg.tls else 'redis'}://{cfg.service[0]}:{cfg.service[1]}/{cfg.db}"
+        pool_kwargs.update(cfg.tls_files)
+        factory = "django_redis.pool.ConnectionFactory"
+    if pool_kwargs:
+        options["CONNECTION_POOL_KWARGS"] = pool_kwargs
+    # Django's keys are <KEY_PREFIX>:<version>:<key>: under the driver's prefix (an application user's ~<app>:* pattern).
+    return {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, "OPTIONS": options, "KEY_PREFIX": cfg.prefix.rstrip(":")}, factory
 
 
 def run(cfg, hello, write, classify, key_of=None, tick_extra=None, describe=None):

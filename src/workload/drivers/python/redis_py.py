@@ -38,7 +38,7 @@ def master_node():
 
 # READS=1: sessions read back on the master path and from a replica through slave_for, as an application that
 # spreads its reads does (the replica's address is not exposed per reply: node left out).
-replica = sentinel.slave_for(cfg.master_name, password=cfg.password, db=cfg.db)
+replica = sentinel.slave_for(cfg.master_name, password=cfg.password, username=cfg.username, db=cfg.db, **cfg.tls)
 reads = session_reads(
     cfg,
     classify,

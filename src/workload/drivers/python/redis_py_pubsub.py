@@ -12,8 +12,9 @@ from driver_common import Config, emit, op
 
 cfg = Config()
 channel = os.environ.get("CHANNEL", "sentinel-chaos")
-sentinel = Sentinel(cfg.sentinels, password=cfg.password, socket_timeout=1.0)
-master = sentinel.master_for(cfg.master_name, password=cfg.password, socket_timeout=1.0)
+# Under the secure profile: TLS to the sentinels (no user: they have none) and to the master, the master as the ACL user.
+sentinel = Sentinel(cfg.sentinels, password=cfg.password, username=cfg.username, socket_timeout=1.0, sentinel_kwargs={"socket_timeout": 1.0, **cfg.tls}, **cfg.tls)
+master = sentinel.master_for(cfg.master_name, password=cfg.password, username=cfg.username, socket_timeout=1.0, **cfg.tls)
 p = master.pubsub()
 
 stop = threading.Event()

@@ -21,8 +21,22 @@ op = ->(type, key, extra = {}) { { type: type, f: 'write', key: key, ns: now.cal
 
 # redis-rb 4.x takes the master name from the URL's host; `name:` is redis-rb 5's spelling and 4.8 ignores it
 # silently (it then asks the sentinels for master "127.0.0.1" and reports "No sentinels available.").
-redis = Redis.new(url: "redis://#{env.fetch('MASTER_NAME', 'mymaster')}", sentinels: sentinels, role: :master, password: password, db: Integer(env.fetch('DB', '0')))
-emit.call(hello: { client: 'redis-rb', version: Redis::VERSION, ruby: RUBY_VERSION, api: 'Redis.new(url: "redis://MASTER_NAME", sentinels:, role: :master)' })
+# Under the secure profile: rediss:// (TLS to the sentinels too: they are asked with the same options, minus the
+# login) with the run's CA and the client certificate in ssl_params, the master as the ACL user.
+tls = !env['TLS_CA'].to_s.empty?
+login = {}
+login[:username] = env['REDIS_USER'] unless env['REDIS_USER'].to_s.empty?
+if tls
+  require 'openssl'
+  login[:ssl_params] = {
+    ca_file: env['TLS_CA'],
+    cert: OpenSSL::X509::Certificate.new(File.read(env.fetch('TLS_CERT'))),
+    key: OpenSSL::PKey.read(File.read(env.fetch('TLS_KEY')))
+  }
+end
+redis = Redis.new(url: "#{tls ? 'rediss' : 'redis'}://#{env.fetch('MASTER_NAME', 'mymaster')}", sentinels: sentinels, role: :master, password: password,
+                  db: Integer(env.fetch('DB', '0')), **login)
+emit.call(hello: { client: 'redis-rb', version: Redis::VERSION, ruby: RUBY_VERSION, api: "Redis.new(url: \"#{tls ? 'rediss' : 'redis'}://MASTER_NAME\", sentinels:, role: :master#{tls ? ', ssl_params:' : ''})" })
 
 stop = false
 Signal.trap('TERM') { stop = true }
