@@ -102,6 +102,10 @@ export function latencyFigures(input: TrialInput): Figures {
   const w = latencyWindows(input);
   const by: Record<LatencyPhase, number[]> = { before: [], during: [], after: [] };
   for (const s of latencySamples(input.history)) if (s.type === 'ok') by[phaseOf(s.invokeNs, w)].push(s.latencyMs);
+  return figuresOf(by);
+}
+
+function figuresOf(by: Record<LatencyPhase, number[]>): Figures {
   const figures: Figures = {};
   for (const phase of LATENCY_PHASES) {
     const sorted = by[phase].sort((a, b) => a - b);
@@ -122,8 +126,11 @@ const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
  * operation; true otherwise (also without bounds).
  */
 export function checkLatency(input: TrialInput, config: { bounds?: LatencyBounds }): CheckResult {
-  const figures = latencyFigures(input);
-  const w = latencyWindows(input);
+  return latencyResult(latencyFigures(input), latencyWindows(input), config);
+}
+
+/** The latency check from its figures and windows (in memory above, in one pass in history-fold.ts). */
+export function latencyResult(figures: Figures, w: LatencyWindows, config: { bounds?: LatencyBounds }): CheckResult {
   const breaches: string[] = [];
   const unmeasured: string[] = [];
   for (const phase of LATENCY_PHASES) {
