@@ -3,6 +3,7 @@
 import { nsToMs } from '../clock.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 import type { Op, ReadBack } from '../model/history.ts';
+import { numericSuffix } from '../model/key-set.ts';
 import { availabilityResult, type Outage } from './availability.ts';
 import { LATENCY_PHASES, phaseOf, type LatencyPhase, type LatencyWindows } from './latency.ts';
 import { nearestRank } from './stats.ts';
@@ -47,19 +48,6 @@ class Column {
   }
 }
 
-/** A decimal suffix without leading zeros, below 2^31; -1 otherwise. */
-function suffixOf(key: string, from: number): number {
-  const len = key.length - from;
-  if (len < 1 || len > 10 || (len > 1 && key.charCodeAt(from) === 48)) return -1;
-  let n = 0;
-  for (let i = from; i < key.length; i++) {
-    const d = key.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n < 2 ** 31 ? n : -1;
-}
-
 /**
  * Keys to slots: `prefix:n` in the prefix's column at n (dense while n grows by at most a few times the column:
  * the workload numbers its writes from 0), any other key in a column of its own through a map.
@@ -76,7 +64,7 @@ export class KeyTable {
   /** Point `col` / `i` at the key's slot, making it when `create`; false when absent and not made. */
   find(key: string, create: boolean): boolean {
     const colon = key.lastIndexOf(':');
-    const n = colon > 0 ? suffixOf(key, colon + 1) : -1;
+    const n = colon > 0 ? numericSuffix(key, colon + 1) : -1;
     if (n >= 0) {
       const prefix = key.slice(0, colon);
       let col = this.prefixes.get(prefix);

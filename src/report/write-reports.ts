@@ -10,6 +10,7 @@ import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { METRICS_FILE, renderOpenMetrics } from './metrics.ts';
 import { ensureReportDir } from './report-dir.ts';
+import { parseOpLine } from './history-file.ts';
 import type { Redactor } from '../process/redact.ts';
 
 const RESULT_FILE = 'result.json';
@@ -123,13 +124,8 @@ function historyPath(runDir: string, rel: string): string {
 export function parseHistory(text: string): Op[] {
   const ops: Op[] = [];
   for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const op: unknown = JSON.parse(line);
-      if (op !== null && typeof op === 'object' && typeof (op as Op).ns === 'number' && typeof (op as Op).type === 'string') ops.push(op as Op);
-    } catch {
-      // skipped
-    }
+    const op = parseOpLine(line);
+    if (op) ops.push(op);
   }
   return ops;
 }

@@ -1,4 +1,5 @@
 // What a trial starts and asks of the deployment: real redis by default; a unit test passes fakes.
+import { CompactKeySet } from '../model/key-set.ts';
 import { HarnessError } from '../errors.ts';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
@@ -59,7 +60,7 @@ export interface TrialIo {
   /** Whether `pod` is a replica of the current master with its replication link up. */
   hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean>;
   /** Which of `keys` the current master holds. */
-  readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack>;
+  readBack(d: StartedDeployment, keys: Iterable<string>, clock: Clock): Promise<ReadBack>;
   sentinelEvents(d: StartedDeployment, clock: Clock): SentinelEventSource;
   roleSampler(d: StartedDeployment, clock: Clock): RoleSource;
   /** The application's Sentinel-aware client (on the majority side when the target can partition). */
@@ -124,14 +125,14 @@ async function replicationSnapshot(d: StartedDeployment, topology: Topology): Pr
   };
 }
 
-async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock): Promise<ReadBack> {
+async function readBack(d: StartedDeployment, keys: Iterable<string>, clock: Clock): Promise<ReadBack> {
   const master = await currentMaster(d);
   if (!master) throw new HarnessError('FAULT_FAILED', 'read-back: no sentinel reports a master');
   const [host, port] = master.split(':');
-  const present = new Set<string>();
+  // Compact: a long run reads back millions of keys.
+  const present = new CompactKeySet();
   await withProbe({ host: host!, port: Number(port) }, { password: d.password, commandTimeoutMs: 10_000 }, async (r: Redis) => {
-    for (let i = 0; i < keys.length; i += 5000) {
-      const chunk = keys.slice(i, i + 5000);
+    for (const chunk of chunks(keys, 5000)) {
       const pipe = r.pipeline();
       for (const k of chunk) pipe.exists(k);
       const res = (await pipe.exec()) ?? [];
@@ -142,6 +143,18 @@ async function readBack(d: StartedDeployment, keys: readonly string[], clock: Cl
     }
   });
   return { ns: clock.nowNs(), present, node: master };
+}
+
+function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const x of items) {
+    chunk.push(x);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
 }
 
 const convergenceInput = (d: StartedDeployment) => ({ pods: d.pods, password: d.password, masterName: d.model.masterName });

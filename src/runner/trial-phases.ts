@@ -285,7 +285,7 @@ function injectSchedule(env: TrialEnv, converged: Converged, spec: ComposedSpec)
       startNs: run.startNs,
       realised: () => run.realised,
       events: () => timeline.all(),
-      history: () => env.workload.history(),
+      writes: env.workload.liveWrites(),
       convergeMs: spec.invariants.convergeMs,
       signal: env.halt.signal,
       io: {

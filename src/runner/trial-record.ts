@@ -1,7 +1,9 @@
 // A trial's two recordings: the timeline (marks and every observer's events) and the workload (writers and their history).
 import type { Clock } from '../clock.ts';
 import type { TrialEvent } from '../model/events.ts';
+import { WriteFold } from '../checkers/history-fold.ts';
 import { inNodeIdentity, type NodeIdentity, type Op } from '../model/history.ts';
+import { HistoryLog } from '../report/history-file.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
 import type { WorkloadClient } from './trial-io.ts';
 
@@ -54,6 +56,19 @@ export interface WorkloadOptions {
   timeoutMs: number;
   /** The target's name for the node a write reached (the deployment's `nodeIdentity`). */
   nodeIdentity?: NodeIdentity;
+  /**
+   * Long runs: every operation goes to `file` (JSON lines) as it is recorded, and the writers keep only the last
+   * `keepMs` in memory (what faults and phases look at); the checks read the file at the end.
+   */
+  stream?: { file: string; redact: (text: string) => string; keepMs: number };
+}
+
+/** The operations of a streamed history, where the run left them. */
+export interface StreamedHistory {
+  file: string;
+  /** Operations and bytes written. */
+  ops: number;
+  bytes: number;
 }
 
 /** The trial's writing clients, each with a tracked writer; together they make the trial's history. */
@@ -61,9 +76,42 @@ export class TrialWorkload {
   private readonly writers: TrackedWriter[] = [];
   private readonly clients: WorkloadClient[] = [];
   private readonly opts: WorkloadOptions;
+  private readonly log: HistoryLog | null;
+  /** Every invoked key (streamed runs: the writers no longer hold them). */
+  private readonly invoked: WriteFold | null;
+  private live: WriteFold | null = null;
 
   constructor(opts: WorkloadOptions) {
     this.opts = opts;
+    this.log = opts.stream ? new HistoryLog(opts.stream.file, { redact: opts.stream.redact }) : null;
+    this.invoked = opts.stream ? new WriteFold() : null;
+  }
+
+  /** Each operation as recorded, in the target's node identity, to the history file and the folds. */
+  private onOp = (raw: Op): void => {
+    const id = this.opts.nodeIdentity;
+    const op = id && raw.node !== undefined ? { ...raw, node: id(raw.node) } : raw;
+    this.log?.append(op);
+    if (op.type === 'invoke') this.invoked?.add(op);
+    this.live?.add(op);
+  };
+
+  /** The acknowledgements from now on, folded as they come (the schedule's invariants take the new ones at each checkpoint). */
+  liveWrites(): WriteFold {
+    return (this.live ??= new WriteFold({ newAcks: true }));
+  }
+
+  /** The history file of a streamed run, flushed (null when the history is only in memory). */
+  streamed(): StreamedHistory | null {
+    if (!this.log) return null;
+    this.log.flush();
+    return { file: this.log.file, ops: this.log.ops, bytes: this.log.bytes };
+  }
+
+  /** Append operations recorded elsewhere (the own workloads') and close the history file. */
+  closeStream(extra: readonly Op[]): void {
+    for (const op of extra) this.log?.append(op);
+    this.log?.close();
   }
 
   /** Take `client` into the workload (closed by {@link close}), check that it answers, and give it a writer named `name`. */
@@ -71,7 +119,17 @@ export class TrialWorkload {
     this.clients.push(client);
     await client.ping();
     const { clock, keyPrefix, rateHz, timeoutMs } = this.opts;
-    const w = new TrackedWriter({ name, client, clock, keyPrefix: `${keyPrefix}:${name}`, rateHz, maxInFlight: 100_000, timeoutMs });
+    const w = new TrackedWriter({
+      name,
+      client,
+      clock,
+      keyPrefix: `${keyPrefix}:${name}`,
+      rateHz,
+      maxInFlight: 100_000,
+      timeoutMs,
+      onOp: this.onOp,
+      ...(this.opts.stream ? { keepMs: this.opts.stream.keepMs } : {}),
+    });
     this.writers.push(w);
     return w;
   }
@@ -103,8 +161,9 @@ export class TrialWorkload {
     );
   }
 
-  keys(): string[] {
-    return this.writers.flatMap((w) => w.keys());
+  /** Every key invoked (streamed runs: generated from the compact record, not held as strings). */
+  keys(): Iterable<string> {
+    return this.invoked ? this.invoked.invokedKeys() : this.writers.flatMap((w) => w.keys());
   }
 
   okCount(): number {
