@@ -73,12 +73,12 @@ function firstFaultMark(events: readonly TrialEvent[], type: string, afterNs = -
  * the first write a node other than the old master acknowledged (a failover), else at the first 'healed'
  * mark after the landing (a fault that is held, then healed); without either it lasts to the end.
  */
-export function latencyWindows(input: TrialInput): LatencyWindows {
+export function latencyWindows(input: TrialInput, firstNewMasterAck?: number | null): LatencyWindows {
   const { faultNs, events } = input;
   if (faultNs === null) return { faultNs: null, recoveryNs: null, recovery: null };
   const inject = firstFaultMark(events, 'inject');
   const start = inject !== null && inject <= faultNs ? inject : faultNs;
-  const ack = firstNewMasterAckNs(input);
+  const ack = firstNewMasterAck === undefined ? firstNewMasterAckNs(input) : firstNewMasterAck;
   if (ack !== null) return { faultNs: start, recoveryNs: ack, recovery: 'first-ack' };
   const healed = firstFaultMark(events, 'healed', faultNs);
   return healed !== null ? { faultNs: start, recoveryNs: healed, recovery: 'healed' } : { faultNs: start, recoveryNs: null, recovery: null };
