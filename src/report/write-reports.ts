@@ -31,6 +31,8 @@ export async function writeReports(opts: {
   reportDir: string;
   journal: Journal;
   histories: Map<string, string>;
+  /** Histories already on disk (streamed as the run went): the bounded sample of each that the HTML draws, by path. */
+  samples?: Map<string, Op[]>;
   redactor: Redactor;
   /**
    * The run dir may exist already: an interrupted run's report is written while the deployment's
@@ -51,6 +53,7 @@ export async function writeReports(opts: {
   const redactedHistories = historyFiles.map(([path, content]): [string, string] => [path, redactor.text(content)]);
   const ops = new Map<string, Op[]>();
   for (const [i, [rel]] of [...histories].entries()) ops.set(rel, parseHistory(redactedHistories[i]![1]));
+  for (const [rel, sample] of opts.samples ?? []) ops.set(rel, sample);
   const files: [string, string][] = [
     ...redactedHistories,
     [join(runDir, JUNIT_FILE), redactor.text(renderJunit(redacted))],

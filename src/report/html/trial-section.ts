@@ -1,6 +1,7 @@
 // A trial's section of the report: figures, timeline, latency plots, phases, checks and the event log.
 import type { Op } from '../../model/history.ts';
 import { fmt, fmtDuration, fmtMs, fmtPct, hasFailover, type ScenarioSlo } from '../format.ts';
+import type { HistorySummary } from '../history-summary.ts';
 import type { ScenarioResult, TrialResult, Verdict } from '../journal.ts';
 import { latencyPlots } from '../latency-plots.ts';
 import { CATEGORY_LABEL, COLOR, LATE_ACK_COLOR, phaseCategory, WRITE_COLOR, WRITE_LABEL, type WriteClass } from './colours.ts';
@@ -52,9 +53,10 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
     const at = timeOrigin(trial, history);
     const firstAck = trial.phases.find((p) => p.name === 'first-ack')?.ms;
     out.push(
-      `<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`,
+      `<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null, trial.historySummary)}`,
     );
   }
+  if (trial.historySummary?.windows.length) out.push(`<h3>Per fault window</h3>${windowsTable(trial.historySummary)}`);
 
   out.push('<div class="two-col">');
   out.push(`<div><h3>Failover phases</h3>${phasesTable(trial)}</div>`);
@@ -81,11 +83,32 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
   );
   if (trial.historyFile) {
     out.push(
-      `<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${history === undefined ? ' (not available to this report)' : ` (${history.length} operations)`}.</p>`,
+      `<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${
+        trial.historySummary
+          ? ` (${trial.historySummary.ops} operations, streamed to disk as they happened; this page draws a sample of ${trial.historySummary.sampled})`
+          : history === undefined
+            ? ' (not available to this report)'
+            : ` (${history.length} operations)`
+      }.</p>`,
     );
   }
   out.push('</section>');
   return out.join('\n');
+}
+
+/** A long trial's figures per fault window (from its start to convergence after its heal) and outside every window. */
+function windowsTable(summary: HistorySummary): string {
+  const rows = summary.windows.map(
+    (w) =>
+      `<tr><td>${esc(w.label)}</td><td class="num">${esc(fmt(w.fromMs, 0))}</td><td class="num">${esc(fmt(w.toMs, 0))}</td><td class="num">${esc(fmt(w.invoked, 0))}</td>` +
+      `<td class="num">${esc(fmt(w.acked, 0))}</td><td class="num">${esc(fmt(w.notOk, 0))}</td><td class="num">${esc(w.invoked ? fmtPct(Math.round((w.acked / w.invoked) * 1e4) / 1e4) : 'n/a')}</td>` +
+      `<td class="num">${esc(fmtMs(w.maxLatencyMs))}</td><td class="num${w.lost ? ' bad' : ''}">${esc(fmt(w.lost, 0))}</td></tr>`,
+  );
+  return (
+    '<table class="grid"><thead><tr><th>window</th><th class="num">from ms</th><th class="num">to ms</th><th class="num">invoked</th><th class="num">acked</th>' +
+    `<th class="num">failed / indeterminate</th><th class="num">acked / invoked</th><th class="num">max latency</th><th class="num">lost</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    '<p class="fine">Writes by invoke time; a write invoked while two windows overlap counts in both.</p>'
+  );
 }
 
 function phasesTable(trial: TrialResult): string {
