@@ -60,6 +60,7 @@ export interface WindowFigures {
 }
 
 export const MAX_RATE_POINTS = 1000;
+export const OUTSIDE_WINDOWS = 'outside every window';
 const SAMPLE_BUCKETS = 1000;
 const MAX_NOT_OK_SAMPLED = 5000;
 const MAX_LOST_SAMPLED = 2000;
@@ -96,7 +97,7 @@ export class SummaryFold {
     this.windows = [...o.windows]
       .sort((a, b) => a.startNs - b.startNs)
       .map((w) => ({ ...empty, label: w.label, fromMs: ms(w.startNs), toMs: ms(w.endNs), startNs: w.startNs, endNs: w.endNs }));
-    this.outsideAll = { ...empty, label: 'outside every window', fromMs: ms(o.fromNs), toMs: ms(o.toNs) };
+    this.outsideAll = { ...empty, label: OUTSIDE_WINDOWS, fromMs: ms(o.fromNs), toMs: ms(o.toNs) };
   }
 
   /** The figures an operation at `ns` counts towards: every window holding it, else "outside". */

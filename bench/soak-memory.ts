@@ -1,0 +1,111 @@
+// Bench: a soak on the local target as a child process, watched from outside: the harness's RSS over time (VmRSS every
+// second, the kernel's peak VmHWM), then the run's history file on disk, the checkers' time at the end (the two passes
+// over the file, history_fold_ms), the report's size, and the time to render the reports again from the run dir.
+// Usage: npm run bench:soak -- --duration 10m --rate 200 --subnet 141 [--seed 17] [--report-dir /tmp/reports-soak-bench]
+// Run it under the integration lock (it starts a deployment): flock /tmp/sentinel-itest.lock npm run bench:soak -- ...
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Journal } from '../src/report/journal.ts';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10m' },
+    rate: { type: 'string', default: '200' },
+    subnet: { type: 'string', default: '141' },
+    seed: { type: 'string', default: '17' },
+    'report-dir': { type: 'string', default: '/tmp/reports-soak-stream' },
+  },
+});
+const dir = values['report-dir'];
+const before = new Set(existing());
+function existing(): string[] {
+  try {
+    return readdirSync(dir).filter((d) => d !== 'latest');
+  } catch {
+    return [];
+  }
+}
+const cli = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+const args = ['soak', '--duration', values.duration, '--rate', values.rate, '--seed', values.seed, '--subnet', values.subnet, '--report-dir', dir];
+process.stderr.write(`bench: node src/cli/main.ts ${args.join(' ')}\n`);
+const started = performance.now();
+const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+let stderr = '';
+child.stderr.on('data', (b: Buffer) => {
+  stderr += b.toString();
+  if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+});
+
+const kib = (field: string): number | null => {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+};
+let peakRss = 0;
+let hwm = 0;
+const timeline: Array<[number, number]> = [];
+const poll = setInterval(() => {
+  const rss = kib('VmRSS');
+  const h = kib('VmHWM');
+  if (rss !== null) peakRss = Math.max(peakRss, rss);
+  if (h !== null) hwm = Math.max(hwm, h);
+  const s = Math.round((performance.now() - started) / 1000);
+  if (rss !== null && (timeline.length === 0 || s - timeline.at(-1)![0] >= 60)) timeline.push([s, Math.round(rss / 1024)]);
+}, 1000);
+const code: number = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
+clearInterval(poll);
+const wallS = Math.round((performance.now() - started) / 1000);
+
+const runs = existing().filter((d) => !before.has(d));
+if (runs.length !== 1) {
+  process.stderr.write(stderr.slice(-3000));
+  throw new Error(`bench: expected one new run dir in ${dir}, found ${runs.length} (exit ${code})`);
+}
+const runDir = join(dir, runs[0]!);
+const journal = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as Journal;
+const trial = journal.scenarios[0]?.trials[0];
+const f = trial?.figures ?? {};
+const size = (p: string): number => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
+const historyBytes = readdirSync(join(runDir, 'history')).reduce((n, h) => n + size(join(runDir, 'history', h)), 0);
+const out = mkdtempSync(join(tmpdir(), 'soak-render-'));
+const r0 = performance.now();
+const render = spawnSync(process.execPath, [cli, 'render', '--report', runDir, '--out', out], { encoding: 'utf8' });
+const renderMs = Math.round(performance.now() - r0);
+rmSync(out, { recursive: true, force: true });
+const mib = (b: number) => +(b / 2 ** 20).toFixed(1);
+const result = {
+  duration: values.duration,
+  rate: Number(values.rate),
+  exit: code,
+  verdict: trial?.verdict,
+  wall_s: wallS,
+  trial_s: Math.round(Number(f.trial_ms ?? 0) / 1000),
+  writes_invoked: f.writes_invoked,
+  writes_per_s: f.writes_invoked && f.trial_ms ? Math.round(Number(f.writes_invoked) / (Number(f.trial_ms) / 1000)) : null,
+  writes_skipped: f.writes_skipped,
+  history_ops: f.history_ops,
+  history_mib: mib(historyBytes),
+  checker_fold_ms: f.history_fold_ms,
+  steps: f.schedule_steps,
+  violations: f.invariant_violations,
+  peak_rss_mib: Math.round(peakRss / 1024),
+  vmhwm_mib: Math.round(hwm / 1024),
+  rss_per_minute_mib: timeline.map(([, m]) => m),
+  result_json_kib: Math.round(size(join(runDir, 'result.json')) / 1024),
+  index_html_kib: Math.round(size(join(runDir, 'index.html')) / 1024),
+  render_ms: render.status === 0 ? renderMs : `failed: ${render.stderr.slice(0, 200)}`,
+  run_dir: runDir,
+};
+console.log(JSON.stringify(result));
