@@ -101,6 +101,12 @@ export class KeyTable {
     for (let i = 0; i < this.otherKeys.length; i++) yield [this.otherKeys[i]!, this.other, i];
   }
 
+  /** Every slot, its key string made only when asked (cheaper than `slots` when few are wanted). */
+  scan(each: (col: Column, i: number, key: () => string) => void): void {
+    for (const [prefix, col] of this.prefixes) for (let i = 0; i < col.size; i++) if (col.flags[i] !== 0) each(col, i, () => `${prefix}:${i}`);
+    for (let i = 0; i < this.otherKeys.length; i++) each(this.other, i, () => this.otherKeys[i]!);
+  }
+
   /** Bytes held by the columns (the maps of prefixes and other keys not counted). */
   bytes(): number {
     let n = 0;
@@ -138,11 +144,16 @@ export class WriteFold {
   acked = 0;
   private readonly nodes = new Names();
   private readonly processes = new Names();
-  /** First acknowledgements not yet taken by `takeNewAcks` (only when asked to keep them). */
+  /** First acknowledgements not yet taken by `takeNewAcks` (only when asked to keep them), at most `maxPending`. */
   private pending: Op[] | null;
+  private overflowed = false;
+  /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
+  private takenUpTo = 0;
+  private readonly maxPending: number;
 
-  constructor(opts: { newAcks?: boolean } = {}) {
+  constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
     this.pending = opts.newAcks ? [] : null;
+    this.maxPending = opts.maxPending ?? 100_000;
   }
 
   add(op: Op): void {
@@ -159,15 +170,35 @@ export class WriteFold {
       col.ackOrder[i] = this.acked++;
       col.ackNode[i] = this.nodes.id(op.node);
       col.ackProcess[i] = this.processes.id(op.process);
-      this.pending?.push(op);
+      if (this.pending && !this.overflowed) {
+        if (this.pending.length < this.maxPending) this.pending.push(op);
+        else {
+          // A long stretch without a checkpoint: stop holding operations, find them in the columns when taken.
+          this.overflowed = true;
+          this.pending = [];
+        }
+      }
     } else if (op.ns < col.ackNs[i]!) col.ackNs[i] = op.ns;
   }
 
   /** First acknowledgements since the last call, in the order they came (for checkpoints between reads). */
   takeNewAcks(): Op[] {
-    const out = this.pending ?? [];
-    if (this.pending) this.pending = [];
+    if (!this.pending) return [];
+    const from = this.takenUpTo;
+    this.takenUpTo = this.acked;
+    const out = this.overflowed ? this.acknowledgedFrom(from) : this.pending;
+    this.pending = [];
+    this.overflowed = false;
     return out;
+  }
+
+  /** First acknowledgements from order `from` on, in order (scanning the columns, building only those). */
+  private acknowledgedFrom(from: number): Op[] {
+    const out: Array<[Op, number]> = [];
+    this.keys.scan((col, i, key) => {
+      if ((col.flags[i]! & ACKED) !== 0 && col.ackOrder[i]! >= from) out.push([this.okOp(key(), col, i), col.ackOrder[i]!]);
+    });
+    return out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
   }
 
   /** The first acknowledgement of a key as an ok operation. */

@@ -123,6 +123,21 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     expect(fold.takeNewAcks()).toEqual([]);
   });
 
+  it('hands out the same new acknowledgements when more came between two takes than it holds', () => {
+    const small = new WriteFold({ newAcks: true, maxPending: 10 });
+    const big = new WriteFold({ newAcks: true });
+    const oks = H.filter((o) => o.type === 'ok');
+    const half = H.indexOf(oks[15]!);
+    foldAll(H.slice(0, half), small, big);
+    const brief = (ops: Op[]) => ops.map((o) => [o.key, o.ns, o.node, o.process]);
+    expect(small.takeNewAcks()).toEqual(big.takeNewAcks());
+    foldAll(H.slice(half), small, big);
+    const rest = small.takeNewAcks();
+    expect(brief(rest)).toEqual(brief(big.takeNewAcks()));
+    expect(rest.length).toBe(oks.length - 15);
+    expect(small.takeNewAcks()).toEqual([]);
+  });
+
   it('keys outside the prefix:seq shape and sparse numbers still count, one slot each', () => {
     const odd: Op[] = ['x', 'x:007', 'x:1', 'y:99999999', 'y:0', 'z:'].flatMap((key, i): Op[] => [
       { process: 'c1', type: 'invoke', f: 'write', key, ns: i * 10 },
