@@ -2,7 +2,7 @@
 // that its peak RSS is its own: `fold` (operations generated one at a time into the one-pass folds, as a run's file feeds
 // them), `file` (the same history written as JSON lines, then folded from the file in one pass: parsing included), and
 // `memory` (the history as an array of operations and a Set read-back, checked by the in-memory checkers, as before).
-// Usage: npm run bench:history -- [--ops 10000000] [--memory-ops 1000000,3000000] [--dir /tmp]
+// Usage: npm run bench:history -- [--ops 10000000] [--memory-ops 1000000,3000000] [--modes fold,file,memory] [--dir /tmp]
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ const { values } = parseArgs({
   options: {
     ops: { type: 'string', default: '10000000' },
     'memory-ops': { type: 'string', default: '1000000,3000000' },
+    /** Which modes to run: fold, file, memory (the folds are also run at the memory sizes, for the comparison). */
+    modes: { type: 'string', default: 'fold,file,memory' },
     dir: { type: 'string', default: '/tmp' },
     child: { type: 'string' },
     n: { type: 'string' },

@@ -36,7 +36,8 @@ const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignor
 let stderr = '';
 child.stderr.on('data', (b: Buffer) => {
   stderr += b.toString();
-  if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+  // Keep the start (the run id) and the tail.
+  if (stderr.length > 200_000) stderr = `${stderr.slice(0, 20_000)}\n…\n${stderr.slice(-100_000)}`;
 });
 
 const kib = (field: string): number | null => {
@@ -62,12 +63,13 @@ const code: number = await new Promise((r) => child.on('exit', (c, sig) => r(c ?
 clearInterval(poll);
 const wallS = Math.round((performance.now() - started) / 1000);
 
-const runs = existing().filter((d) => !before.has(d));
-if (runs.length !== 1) {
+// The run's own id from its progress lines (other runs may write to the same report dir meanwhile).
+const runId = /event=run_start run=(\S+)/.exec(stderr)?.[1] ?? existing().filter((d) => !before.has(d))[0];
+if (!runId) {
   process.stderr.write(stderr.slice(-3000));
-  throw new Error(`bench: expected one new run dir in ${dir}, found ${runs.length} (exit ${code})`);
+  throw new Error(`bench: no run dir of this soak in ${dir} (exit ${code})`);
 }
-const runDir = join(dir, runs[0]!);
+const runDir = join(dir, runId);
 const journal = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as Journal;
 const trial = journal.scenarios[0]?.trials[0];
 const f = trial?.figures ?? {};

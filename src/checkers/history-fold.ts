@@ -26,9 +26,19 @@ class Column {
   ackOrder = new Uint32Array(0);
   ackNode = new Uint16Array(0);
   ackProcess = new Uint16Array(0);
+  private readonly fields: ColumnFields;
+
+  constructor(fields: ColumnFields) {
+    this.fields = fields;
+  }
 
   get capacity(): number {
     return this.flags.length;
+  }
+
+  /** Bytes per slot of the fields this column holds. */
+  get slotBytes(): number {
+    return 1 + (this.fields.invoke ? 8 : 0) + (this.fields.ack ? 8 + 4 + 2 + 2 : 0);
   }
 
   ensure(n: number): void {
@@ -40,12 +50,20 @@ class Column {
       return b;
     };
     this.flags = grow(this.flags, (c) => new Uint8Array(c));
-    this.invokeNs = grow(this.invokeNs, (c) => new Float64Array(c));
-    this.ackNs = grow(this.ackNs, (c) => new Float64Array(c));
-    this.ackOrder = grow(this.ackOrder, (c) => new Uint32Array(c));
-    this.ackNode = grow(this.ackNode, (c) => new Uint16Array(c));
-    this.ackProcess = grow(this.ackProcess, (c) => new Uint16Array(c));
+    if (this.fields.invoke) this.invokeNs = grow(this.invokeNs, (c) => new Float64Array(c));
+    if (this.fields.ack) {
+      this.ackNs = grow(this.ackNs, (c) => new Float64Array(c));
+      this.ackOrder = grow(this.ackOrder, (c) => new Uint32Array(c));
+      this.ackNode = grow(this.ackNode, (c) => new Uint16Array(c));
+      this.ackProcess = grow(this.ackProcess, (c) => new Uint16Array(c));
+    }
   }
+}
+
+/** Which per-key fields a table's columns hold besides the flags: the first invoke, the first acknowledgement. */
+export interface ColumnFields {
+  invoke?: boolean;
+  ack?: boolean;
 }
 
 /**
@@ -54,11 +72,19 @@ class Column {
  */
 export class KeyTable {
   private readonly prefixes = new Map<string, Column>();
-  private readonly other = new Column();
+  private readonly fields: ColumnFields;
+  private readonly other: Column;
+
+  constructor(fields: ColumnFields = { invoke: true, ack: true }) {
+    this.fields = fields;
+    this.other = new Column(fields);
+    this.col = this.other;
+  }
+
   private readonly otherIndex = new Map<string, number>();
   private readonly otherKeys: string[] = [];
-  /** The slot the last `find` / `slot` call found. */
-  col: Column = this.other;
+  /** The slot the last `find` call found. */
+  col: Column;
   i = 0;
 
   /** Point `col` / `i` at the key's slot, making it when `create`; false when absent and not made. */
@@ -68,7 +94,7 @@ export class KeyTable {
     if (n >= 0) {
       const prefix = key.slice(0, colon);
       let col = this.prefixes.get(prefix);
-      if (col === undefined && create && n < 1 << 20) this.prefixes.set(prefix, (col = new Column()));
+      if (col === undefined && create && n < 1 << 20) this.prefixes.set(prefix, (col = new Column(this.fields)));
       if (col !== undefined && n < Math.max(col.capacity * 4, 1 << 20)) {
         if (n < col.size || create) {
           if (n >= col.size) {
@@ -110,7 +136,7 @@ export class KeyTable {
   /** Bytes held by the columns (the maps of prefixes and other keys not counted). */
   bytes(): number {
     let n = 0;
-    for (const col of [...this.prefixes.values(), this.other]) n += col.capacity * (1 + 8 + 8 + 4 + 2 + 2);
+    for (const col of [...this.prefixes.values(), this.other]) n += col.capacity * col.slotBytes;
     return n;
   }
 }
@@ -139,7 +165,7 @@ class Names {
  * indeterminate: what write-loss, its attribution and the schedule's no-lost-writes invariant need.
  */
 export class WriteFold {
-  readonly keys = new KeyTable();
+  readonly keys = new KeyTable({ ack: true });
   /** Distinct keys acknowledged. */
   acked = 0;
   private readonly nodes = new Names();
@@ -246,13 +272,13 @@ export function writeLossOfFold(fold: WriteFold, readBack: ReadBack | null, faul
     }
   }
   const t = fold.keys;
-  const unexpected = [...present]
-    .filter((key) => {
-      if (!t.find(key, false)) return true;
-      const f = t.col.flags[t.i]!;
-      return (f & INVOKED) === 0 || ((f & ACKED) === 0 && (f & FAILED) !== 0);
-    })
-    .sort();
+  // One key at a time: a read-back of millions of keys is not spread into an array.
+  const unexpected: string[] = [];
+  for (const key of present) {
+    const f = t.find(key, false) ? t.col.flags[t.i]! : 0;
+    if ((f & INVOKED) === 0 || ((f & ACKED) === 0 && (f & FAILED) !== 0)) unexpected.push(key);
+  }
+  unexpected.sort();
   const lost = fold
     .lost(present)
     .map((op): [string, number] => [op.key, op.ns])
@@ -348,7 +374,7 @@ export class NewMasterAckFold {
  * own rounding), so the quantiles are exact and memory is the number of distinct µs values.
  */
 export class LatencyFold {
-  private readonly keys = new KeyTable();
+  private readonly keys = new KeyTable({ invoke: true });
   private readonly by: Record<LatencyPhase, Map<number, number>> = { before: new Map(), during: new Map(), after: new Map() };
   private readonly w: LatencyWindows;
 

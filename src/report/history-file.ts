@@ -3,6 +3,7 @@
 import { createReadStream, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { TrialEvent } from '../model/events.ts';
 import type { Op } from '../model/history.ts';
 
 /** One line of a history file as an operation, or null for a line that is not one (a torn last line after a crash). */
@@ -46,7 +47,8 @@ export class HistoryLog {
     this.timer.unref();
   }
 
-  append(op: Op): void {
+  /** One record (an operation; or an event, for the timeline's file) as a line. */
+  append(op: Op | TrialEvent): void {
     if (this.fd === null) return;
     const line = JSON.stringify(op);
     this.buffer.push(line);

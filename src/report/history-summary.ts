@@ -77,7 +77,7 @@ export interface SummaryWindow {
  * indeterminate writes up to MAX_NOT_OK_SAMPLED, of lost writes up to MAX_LOST_SAMPLED), the rate and the window figures.
  */
 export class SummaryFold {
-  private readonly invokes = new KeyTable();
+  private readonly invokes = new KeyTable({ invoke: true });
   private readonly slow = new Map<number, [Op, Op]>();
   private readonly fast = new Map<number, [Op, Op]>();
   private readonly notOk: Op[] = [];

@@ -290,6 +290,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
             ? {
                 historyStream: {
                   file: path.join(path.resolve(opts.reportDir), runId, historyRel(scenario, i)),
+                  eventsFile: path.join(path.resolve(opts.reportDir), runId, `events/${scenario.name}-${i}.jsonl`),
                   redact: (t: string) => createRedactor(d.passwords).text(t),
                 },
               }

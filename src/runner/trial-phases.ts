@@ -70,7 +70,7 @@ export interface TrialContext {
    * Stream the history to this JSON-lines file as it happens (long runs): the writers keep only the last
    * `keepMs`, and the checks read the file at the end. Absent: the history is kept in memory.
    */
-  historyStream?: { file: string; redact: (text: string) => string; keepMs?: number };
+  historyStream?: { file: string; redact: (text: string) => string; keepMs?: number; eventsFile?: string };
 }
 
 /** What every phase works with: the trial's context, its IO, its two recordings and its cleanup stack. */

@@ -12,9 +12,42 @@ export class Timeline {
   private readonly marks: TrialEvent[] = [];
   private readonly sources: Array<() => readonly TrialEvent[]> = [];
   private readonly clock: Clock;
+  /** Streaming to disk: the file, and how many of the marks and of each source's events are written. */
+  private log: { file: HistoryLog; marks: number; sources: number[]; timer: NodeJS.Timeout } | null = null;
 
   constructor(clock: Clock) {
     this.clock = clock;
+  }
+
+  /**
+   * Append every event to `file` (JSON lines) as it comes, at most `everyMs` late: the marks and each followed source
+   * are written from where the last write stopped (sources only grow), so a crash leaves the events so far on disk.
+   */
+  streamTo(file: string, redact: (text: string) => string, everyMs = 1000): void {
+    const timer = setInterval(() => this.drain(), everyMs);
+    timer.unref();
+    this.log = { file: new HistoryLog(file, { redact, flushMs: everyMs }), marks: 0, sources: [], timer };
+  }
+
+  private drain(): void {
+    const log = this.log;
+    if (!log) return;
+    for (; log.marks < this.marks.length; log.marks++) log.file.append(this.marks[log.marks]!);
+    this.sources.forEach((source, i) => {
+      const events = source();
+      let from = Math.min(log.sources[i] ?? 0, events.length);
+      for (; from < events.length; from++) log.file.append(events[from]!);
+      log.sources[i] = from;
+    });
+  }
+
+  /** Write what is left and close the events file (a no-op without one). */
+  closeStream(): void {
+    if (!this.log) return;
+    this.drain();
+    clearInterval(this.log.timer);
+    this.log.file.close();
+    this.log = null;
   }
 
   /** A harness mark: a phase reached ("converged", "workload-start", …) or a fault step ("inject", "landed", …). */

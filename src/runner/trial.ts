@@ -127,6 +127,10 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
   env.cleanup.defer(() => env.own.stop());
   env.cleanup.defer(() => env.probes.stopAll());
   env.cleanup.defer(() => env.workload.closeStream([]));
+  if (ctx.historyStream?.eventsFile) {
+    timeline.streamTo(ctx.historyStream.eventsFile, ctx.historyStream.redact);
+    env.cleanup.defer(() => timeline.closeStream());
+  }
   const ticker = setInterval(() => ctx.progress?.writes(env.workload.okCount(), env.workload.notOkCount()), 200);
   env.cleanup.defer(() => clearInterval(ticker));
   const done: PhaseResults = {};
