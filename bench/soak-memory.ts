@@ -2,6 +2,7 @@
 // second, the kernel's peak VmHWM), then the run's history file on disk, the checkers' time at the end (the two passes
 // over the file, history_fold_ms), the report's size, and the time to render the reports again from the run dir.
 // Usage: npm run bench:soak -- --duration 10m --rate 200 --subnet 141 [--seed 17] [--report-dir /tmp/reports-soak-bench]
+//        npm run bench:soak -- --run-dir DIR   (a finished run's figures only: history, fold time, report size, render time)
 // Run it under the integration lock (it starts a deployment): flock /tmp/sentinel-itest.lock npm run bench:soak -- ...
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,59 +18,74 @@ const { values } = parseArgs({
     subnet: { type: 'string', default: '141' },
     seed: { type: 'string', default: '17' },
     'report-dir': { type: 'string', default: '/tmp/reports-soak-stream' },
+    'run-dir': { type: 'string' },
   },
 });
 const dir = values['report-dir'];
-const before = new Set(existing());
-function existing(): string[] {
-  try {
-    return readdirSync(dir).filter((d) => d !== 'latest');
-  } catch {
-    return [];
-  }
-}
 const cli = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
-const args = ['soak', '--duration', values.duration, '--rate', values.rate, '--seed', values.seed, '--subnet', values.subnet, '--report-dir', dir];
-process.stderr.write(`bench: node src/cli/main.ts ${args.join(' ')}\n`);
-const started = performance.now();
-const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-let stderr = '';
-child.stderr.on('data', (b: Buffer) => {
-  stderr += b.toString();
-  // Keep the start (the run id) and the tail.
-  if (stderr.length > 200_000) stderr = `${stderr.slice(0, 20_000)}\n…\n${stderr.slice(-100_000)}`;
-});
 
-const kib = (field: string): number | null => {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-};
-let peakRss = 0;
-let hwm = 0;
-const timeline: Array<[number, number]> = [];
-const poll = setInterval(() => {
-  const rss = kib('VmRSS');
-  const h = kib('VmHWM');
-  if (rss !== null) peakRss = Math.max(peakRss, rss);
-  if (h !== null) hwm = Math.max(hwm, h);
-  const s = Math.round((performance.now() - started) / 1000);
-  if (rss !== null && (timeline.length === 0 || s - timeline.at(-1)![0] >= 60)) timeline.push([s, Math.round(rss / 1024)]);
-}, 1000);
-const code: number = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
-clearInterval(poll);
-const wallS = Math.round((performance.now() - started) / 1000);
-
-// The run's own id from its progress lines (other runs may write to the same report dir meanwhile).
-const runId = /event=run_start run=(\S+)/.exec(stderr)?.[1] ?? existing().filter((d) => !before.has(d))[0];
-if (!runId) {
-  process.stderr.write(stderr.slice(-3000));
-  throw new Error(`bench: no run dir of this soak in ${dir} (exit ${code})`);
+interface Watched {
+  runDir: string;
+  code: number | null;
+  wallS: number | null;
+  peakRss: number | null;
+  hwm: number | null;
+  timeline: Array<[number, number]>;
 }
-const runDir = join(dir, runId);
+
+/** Run the soak as a child process and watch its RSS; its run directory and what was seen. */
+async function runSoak(): Promise<Watched> {
+  const before = new Set(existing());
+  function existing(): string[] {
+    try {
+      return readdirSync(dir).filter((d) => d !== 'latest');
+    } catch {
+      return [];
+    }
+  }
+  const args = ['soak', '--duration', values.duration, '--rate', values.rate, '--seed', values.seed, '--subnet', values.subnet, '--report-dir', dir];
+  process.stderr.write(`bench: node src/cli/main.ts ${args.join(' ')}\n`);
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    // Keep the start (the run id) and the tail.
+    if (stderr.length > 200_000) stderr = `${stderr.slice(0, 20_000)}\n…\n${stderr.slice(-100_000)}`;
+  });
+  const kib = (field: string): number | null => {
+    try {
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) : null;
+    } catch {
+      return null;
+    }
+  };
+  let peakRss = 0;
+  let hwm = 0;
+  const timeline: Array<[number, number]> = [];
+  const poll = setInterval(() => {
+    const rss = kib('VmRSS');
+    const h = kib('VmHWM');
+    if (rss !== null) peakRss = Math.max(peakRss, rss);
+    if (h !== null) hwm = Math.max(hwm, h);
+    const t = Math.round((performance.now() - started) / 1000);
+    if (rss !== null && (timeline.length === 0 || t - timeline.at(-1)![0] >= 60)) timeline.push([t, Math.round(rss / 1024)]);
+  }, 500);
+  const code: number = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
+  clearInterval(poll);
+  // The run's own id from its progress lines (other runs may write to the same report dir meanwhile).
+  const runId = /event=run_start run=(\S+)/.exec(stderr)?.[1] ?? existing().filter((d) => !before.has(d))[0];
+  if (!runId) {
+    process.stderr.write(stderr.slice(-3000));
+    throw new Error(`bench: no run dir of this soak in ${dir} (exit ${code})`);
+  }
+  return { runDir: join(dir, runId), code, wallS: Math.round((performance.now() - started) / 1000), peakRss, hwm, timeline };
+}
+
+// --run-dir: measure a finished run only (its RSS was watched by other means).
+const w: Watched = values['run-dir'] ? { runDir: values['run-dir'], code: null, wallS: null, peakRss: null, hwm: null, timeline: [] } : await runSoak();
+const { runDir } = w;
 const journal = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as Journal;
 const trial = journal.scenarios[0]?.trials[0];
 const f = trial?.figures ?? {};
@@ -87,12 +103,12 @@ const render = spawnSync(process.execPath, [cli, 'render', '--report', runDir, '
 const renderMs = Math.round(performance.now() - r0);
 rmSync(out, { recursive: true, force: true });
 const mib = (b: number) => +(b / 2 ** 20).toFixed(1);
+const mibOf = (k: number | null) => (k === null ? null : Math.round(k / 1024));
 const result = {
-  duration: values.duration,
-  rate: Number(values.rate),
-  exit: code,
+  ...(values['run-dir'] ? {} : { duration: values.duration, rate: Number(values.rate) }),
+  exit: w.code,
   verdict: trial?.verdict,
-  wall_s: wallS,
+  wall_s: w.wallS,
   trial_s: Math.round(Number(f.trial_ms ?? 0) / 1000),
   writes_invoked: f.writes_invoked,
   writes_per_s: f.writes_invoked && f.trial_ms ? Math.round(Number(f.writes_invoked) / (Number(f.trial_ms) / 1000)) : null,
@@ -102,9 +118,9 @@ const result = {
   checker_fold_ms: f.history_fold_ms,
   steps: f.schedule_steps,
   violations: f.invariant_violations,
-  peak_rss_mib: Math.round(peakRss / 1024),
-  vmhwm_mib: Math.round(hwm / 1024),
-  rss_per_minute_mib: timeline.map(([, m]) => m),
+  peak_rss_mib: mibOf(w.peakRss),
+  vmhwm_mib: mibOf(w.hwm),
+  rss_per_minute_mib: w.timeline.map(([, m]) => m),
   result_json_kib: Math.round(size(join(runDir, 'result.json')) / 1024),
   index_html_kib: Math.round(size(join(runDir, 'index.html')) / 1024),
   render_ms: render.status === 0 ? renderMs : `failed: ${render.stderr.slice(0, 200)}`,
