@@ -9,6 +9,9 @@ import { esc } from './esc.ts';
 import { longText, overClass, pill, verdictClass } from './helpers.ts';
 import { timeline, timeOrigin } from './timeline.ts';
 
+/** A long trial's event log in the page shows at most this many events. */
+const MAX_LOGGED_EVENTS = 600;
+
 export function trialSection(scenario: ScenarioResult, slug: string, trial: TrialResult, history: Op[] | undefined, slo: ScenarioSlo): string {
   const f = trial.figures;
   const out: string[] = [];
@@ -70,11 +73,12 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
       .join('')}</table></details>`,
   );
   const origin = timeOrigin(trial, history);
+  // A long (streamed) trial's log is cut to its first and last events: all of them are in result.json.
+  const sorted = [...trial.events].sort((a, b) => a.ns - b.ns);
+  const cut = trial.historySummary !== undefined && sorted.length > MAX_LOGGED_EVENTS;
+  const logged = cut ? [...sorted.slice(0, MAX_LOGGED_EVENTS / 2), ...sorted.slice(-MAX_LOGGED_EVENTS / 2)] : sorted;
   out.push(
-    `<details><summary>Event log (${trial.events.length} events, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${[
-      ...trial.events,
-    ]
-      .sort((a, b) => a.ns - b.ns)
+    `<details><summary>Event log (${trial.events.length} events${cut ? `, the first and last ${MAX_LOGGED_EVENTS / 2} shown, every one in result.json` : ''}, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${logged
       .map(
         (e) =>
           `<tr><td class="num">${esc(fmt((e.ns - origin.ns) / 1e6))}</td><td>${esc(e.kind)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.detail)}</td></tr>`,
