@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { TrialEvent } from '../model/events.ts';
 import { WriteFold } from '../checkers/history-fold.ts';
 import { inNodeIdentity, type NodeIdentity, type Op } from '../model/history.ts';
+import { CompactKeySet } from '../model/key-set.ts';
 import { HistoryLog } from '../report/history-file.ts';
 import { TrackedWriter } from '../workload/tracked-writer.ts';
 import type { WorkloadClient } from './trial-io.ts';
@@ -110,14 +111,14 @@ export class TrialWorkload {
   private readonly clients: WorkloadClient[] = [];
   private readonly opts: WorkloadOptions;
   private readonly log: HistoryLog | null;
-  /** Every invoked key (streamed runs: the writers no longer hold them). */
-  private readonly invoked: WriteFold | null;
+  /** Every invoked key (streamed runs: the writers no longer hold them), a bit per numbered key. */
+  private readonly invoked: CompactKeySet | null;
   private live: WriteFold | null = null;
 
   constructor(opts: WorkloadOptions) {
     this.opts = opts;
     this.log = opts.stream ? new HistoryLog(opts.stream.file, { redact: opts.stream.redact }) : null;
-    this.invoked = opts.stream ? new WriteFold() : null;
+    this.invoked = opts.stream ? new CompactKeySet() : null;
   }
 
   /** Each operation as recorded, in the target's node identity, to the history file and the folds. */
@@ -125,7 +126,7 @@ export class TrialWorkload {
     const id = this.opts.nodeIdentity;
     const op = id && raw.node !== undefined ? { ...raw, node: id(raw.node) } : raw;
     this.log?.append(op);
-    if (op.type === 'invoke') this.invoked?.add(op);
+    if (op.type === 'invoke') this.invoked?.add(op.key);
     this.live?.add(op);
   };
 
@@ -196,7 +197,7 @@ export class TrialWorkload {
 
   /** Every key invoked (streamed runs: generated from the compact record, not held as strings). */
   keys(): Iterable<string> {
-    return this.invoked ? this.invoked.invokedKeys() : this.writers.flatMap((w) => w.keys());
+    return this.invoked ?? this.writers.flatMap((w) => w.keys());
   }
 
   okCount(): number {
