@@ -49,6 +49,7 @@ export class TrackedWriter {
   notOkCount = 0;
   private ackedCount = 0;
   private seq = 0;
+  private sinceTrim = 0;
   private inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private startNs = 0;
@@ -88,10 +89,11 @@ export class TrackedWriter {
     h.push(op);
     this.opts.onOp?.(op);
     const keep = this.opts.keepMs;
-    // Drop the operations older than keepMs in batches, so that trimming stays linear.
-    if (keep !== undefined && h.length >= 4096 && op.ns - h[0]!.ns > keep * 1e6) {
+    // Drop the operations older than keepMs once every 4096 records: a scan per record would cost more than the write.
+    if (keep !== undefined && ++this.sinceTrim >= 4096) {
+      this.sinceTrim = 0;
       const cut = h.findIndex((o) => op.ns - o.ns <= keep * 1e6);
-      if (cut > h.length / 4) this.history = h.slice(cut);
+      if (cut > 0) this.history = h.slice(cut);
     }
   }
 
