@@ -45,7 +45,6 @@ export function longestOutage(history: readonly Op[]): Outage | null {
  * maxOutageMs is given and outage_ms exceeds it; true otherwise.
  */
 export function checkAvailability(input: TrialInput, config: { maxOutageMs?: number }): CheckResult {
-  const name = 'availability';
   const writes = input.history.filter((op) => op.f === 'write');
   const count = (type: Op['type']): number => writes.filter((op) => op.type === type).length;
   const invoked = count('invoke');
@@ -66,11 +65,30 @@ export function checkAvailability(input: TrialInput, config: { maxOutageMs?: num
     outage_ms: outage?.ms ?? null,
   };
 
+  return availabilityResult(figures, outage, input.faultNs, config);
+}
+
+/** The availability check from its figures and longest outage (in memory above, in one pass in history-fold.ts). */
+export function availabilityResult(
+  figures: {
+    writes_invoked: number;
+    writes_acked: number;
+    writes_failed: number;
+    writes_indeterminate: number;
+    writes_late: number;
+    availability: number | null;
+    outage_ms: number | null;
+  },
+  outage: Outage | null,
+  faultNs: number | null,
+  config: { maxOutageMs?: number },
+): CheckResult {
+  const name = 'availability';
+  const { writes_invoked: invoked, writes_acked: acked, writes_failed: failed, writes_indeterminate: indeterminate, writes_late: late } = figures;
   if (invoked === 0 || outage === null) {
     return { name, valid: 'unknown', figures, explanation: 'no writes were invoked, so availability cannot be measured' };
   }
 
-  const { faultNs } = input;
   const window = faultNs === null ? '' : ` (from ${nsToMs(outage.startNs - faultNs)} ms to ${nsToMs(outage.endNs - faultNs)} ms relative to the fault)`;
   const bound = config.maxOutageMs === undefined ? '' : ` (max ${config.maxOutageMs} ms)`;
   const valid = config.maxOutageMs === undefined || outage.ms <= config.maxOutageMs;

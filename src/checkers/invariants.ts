@@ -55,7 +55,8 @@ export function outside(iv: Interval, windows: readonly Interval[]): Interval[] 
   return parts.filter((p) => p.endNs > p.startNs);
 }
 
-const covered = (ns: number, windows: readonly Interval[]) => windows.some((w) => ns >= w.startNs && ns <= w.endNs);
+/** Whether some window holds `ns`. */
+export const covered = (ns: number, windows: readonly Interval[]): boolean => windows.some((w) => ns >= w.startNs && ns <= w.endNs);
 
 /** Intervals in [fromNs, toNs] in which more than one node answered ROLE master, outside every window. */
 export function multiMasterOutside(

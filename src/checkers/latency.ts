@@ -73,12 +73,12 @@ function firstFaultMark(events: readonly TrialEvent[], type: string, afterNs = -
  * the first write a node other than the old master acknowledged (a failover), else at the first 'healed'
  * mark after the landing (a fault that is held, then healed); without either it lasts to the end.
  */
-export function latencyWindows(input: TrialInput): LatencyWindows {
+export function latencyWindows(input: TrialInput, firstNewMasterAck?: number | null): LatencyWindows {
   const { faultNs, events } = input;
   if (faultNs === null) return { faultNs: null, recoveryNs: null, recovery: null };
   const inject = firstFaultMark(events, 'inject');
   const start = inject !== null && inject <= faultNs ? inject : faultNs;
-  const ack = firstNewMasterAckNs(input);
+  const ack = firstNewMasterAck === undefined ? firstNewMasterAckNs(input) : firstNewMasterAck;
   if (ack !== null) return { faultNs: start, recoveryNs: ack, recovery: 'first-ack' };
   const healed = firstFaultMark(events, 'healed', faultNs);
   return healed !== null ? { faultNs: start, recoveryNs: healed, recovery: 'healed' } : { faultNs: start, recoveryNs: null, recovery: null };
@@ -102,6 +102,10 @@ export function latencyFigures(input: TrialInput): Figures {
   const w = latencyWindows(input);
   const by: Record<LatencyPhase, number[]> = { before: [], during: [], after: [] };
   for (const s of latencySamples(input.history)) if (s.type === 'ok') by[phaseOf(s.invokeNs, w)].push(s.latencyMs);
+  return figuresOf(by);
+}
+
+function figuresOf(by: Record<LatencyPhase, number[]>): Figures {
   const figures: Figures = {};
   for (const phase of LATENCY_PHASES) {
     const sorted = by[phase].sort((a, b) => a - b);
@@ -122,8 +126,11 @@ const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
  * operation; true otherwise (also without bounds).
  */
 export function checkLatency(input: TrialInput, config: { bounds?: LatencyBounds }): CheckResult {
-  const figures = latencyFigures(input);
-  const w = latencyWindows(input);
+  return latencyResult(latencyFigures(input), latencyWindows(input), config);
+}
+
+/** The latency check from its figures and windows (in memory above, in one pass in history-fold.ts). */
+export function latencyResult(figures: Figures, w: LatencyWindows, config: { bounds?: LatencyBounds }): CheckResult {
   const breaches: string[] = [];
   const unmeasured: string[] = [];
   for (const phase of LATENCY_PHASES) {

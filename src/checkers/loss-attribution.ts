@@ -27,10 +27,21 @@ export function checkWriteLossAttributed(
   input: TrialInput,
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
-  const { fromOldMasterAfterFault: old, other } = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
+  const attribution = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
+  return attributedResult(input, attribution, (maxLost) => checkWriteLoss(input, { maxLost }), config);
+}
+
+/** write-loss with the acceptance, from the attribution and the base check at a given bound (in memory above, in one pass in history-fold.ts). */
+export function attributedResult(
+  input: Pick<TrialInput, 'readBack' | 'oldMaster'>,
+  attribution: { fromOldMasterAfterFault: Op[]; other: Op[] },
+  baseCheck: (maxLost: number) => CheckResult,
+  config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number },
+): { check: CheckResult; warning: string | null } {
+  const { fromOldMasterAfterFault: old, other } = attribution;
   // Beyond maxLostFromOldMaster the old master's losses count against maxLost like any other.
   const accepted = config.acceptLossFromOldMaster ? Math.min(old.length, config.maxLostFromOldMaster ?? Infinity) : 0;
-  const base = checkWriteLoss(input, { maxLost: config.maxLost + accepted });
+  const base = baseCheck(config.maxLost + accepted);
   if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
   const unexpected = base.figures.writes_unexpected ?? 0;
   const counted = other.length + (old.length - accepted);

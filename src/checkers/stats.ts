@@ -14,8 +14,12 @@ const RANK_EPSILON = 1e-9;
 export function quantile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of an empty array');
   if (!(p >= 0 && p <= 1)) throw new RangeError(`quantile p must be in [0, 1], got ${p}`);
-  const rank = Math.max(1, Math.ceil(p * sorted.length - RANK_EPSILON));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
+  return sorted[nearestRank(sorted.length, p) - 1]!;
+}
+
+/** The 1-based rank `quantile` takes among n values (for counted values, e.g. a histogram). */
+export function nearestRank(n: number, p: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(p * n - RANK_EPSILON)));
 }
 
 /**

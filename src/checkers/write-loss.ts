@@ -39,14 +39,39 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
   const indeterminate = [...invoked].filter((key) => !ackNs.has(key) && failedOrInfo.get(key) !== 'fail');
 
   const present = readBack.present;
-  const lost = [...ackNs].filter(([key]) => !present.has(key)).sort((a, b) => a[1] - b[1]);
-  const recovered = indeterminate.filter((key) => present.has(key));
-  const unexpected = [...present].filter((key) => !invoked.has(key) || failed(key)).sort();
+  return writeLossResult(
+    {
+      acked: ackNs.size,
+      lost: [...ackNs].filter(([key]) => !present.has(key)).sort((a, b) => a[1] - b[1]),
+      recovered: indeterminate.filter((key) => present.has(key)).length,
+      indeterminate: indeterminate.length,
+      unexpected: [...present].filter((key) => !invoked.has(key) || failed(key)).sort(),
+    },
+    readBack.node,
+    faultNs,
+    config,
+  );
+}
 
+/** What write-loss counts, however the history was read (in memory here, in one pass in history-fold.ts). */
+export interface WriteLossCounts {
+  acked: number;
+  /** Lost keys with their first acknowledgement, by acknowledgement time (ties in history order). */
+  lost: Array<[string, number]>;
+  recovered: number;
+  indeterminate: number;
+  /** Sorted. */
+  unexpected: string[];
+}
+
+/** The write-loss check from its counts. */
+export function writeLossResult(c: WriteLossCounts, node: string, faultNs: number | null, config: { maxLost: number }): CheckResult {
+  const name = 'write-loss';
+  const { lost, unexpected } = c;
   const relative = (ns: number | undefined): number | null => (ns === undefined || faultNs === null ? null : nsToMs(ns - faultNs));
   const figures: Figures = {
     writes_lost: lost.length,
-    writes_recovered: recovered.length,
+    writes_recovered: c.recovered,
     writes_unexpected: unexpected.length,
     lost_first_ms: relative(lost[0]?.[1]),
     lost_last_ms: relative(lost[lost.length - 1]?.[1]),
@@ -54,18 +79,17 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
 
   const parts: string[] = [];
   if (lost.length === 0) {
-    parts.push(`all ${ackNs.size} acknowledged writes present on ${readBack.node}`);
+    parts.push(`all ${c.acked} acknowledged writes present on ${node}`);
   } else {
     const window = faultNs === null ? '' : `; acknowledged between ${figures.lost_first_ms} ms and ${figures.lost_last_ms} ms relative to the fault`;
     parts.push(
-      `${lost.length} of ${ackNs.size} acknowledged writes lost (max ${config.maxLost}), missing on ${readBack.node}: ` +
-        `${named(lost.map(([key]) => key))}${window}`,
+      `${lost.length} of ${c.acked} acknowledged writes lost (max ${config.maxLost}), missing on ${node}: ` + `${named(lost.map(([key]) => key))}${window}`,
     );
   }
   if (unexpected.length > 0) {
     parts.push(`${unexpected.length} unexpected keys present (never invoked or definitely failed): ${named(unexpected)}`);
   }
-  parts.push(`${recovered.length} of ${indeterminate.length} indeterminate writes recovered`);
+  parts.push(`${c.recovered} of ${c.indeterminate} indeterminate writes recovered`);
 
   const valid = lost.length <= config.maxLost && unexpected.length === 0;
   return { name, valid, figures, explanation: parts.join('; ') };

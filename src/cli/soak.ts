@@ -120,7 +120,7 @@ export async function soak(o: SoakFlags, base: Omit<RunOptions, 'scenarios' | 't
   err(`soak: ${replayed ? `replaying ${steps.length} step(s) of ${o.replay}` : `seed ${seed}, ${steps.length} step(s) over ${o.duration} ms`}`);
   const run = (candidate: readonly ScheduleStep[], halt: boolean) => {
     const { scenario } = scenarioFor(candidate, o, seed, halt, replayed?.mode);
-    return runSuite({ ...base, scenarios: [scenario], trials: 1, conformance: [] });
+    return runSuite({ ...base, scenarios: [scenario], trials: 1, conformance: [], streamHistory: true });
   };
   const r = await run(steps, o.haltOnViolation === true);
   for (const line of describeViolations(r)) err(line);

@@ -1,4 +1,5 @@
 // The run journal (result.json): a versioned, self-describing record of one harness run.
+import type { HistorySummary } from './history-summary.ts';
 import type { AlertWindow } from '../model/alerts.ts';
 import type { CheckResult, Figures, Validity } from '../model/check.ts';
 import type { ConformanceGroupResult } from '../model/conformance.ts';
@@ -38,6 +39,11 @@ export interface TrialResult {
   warnings?: string[];
   /** Relative path (from the run dir) of the full operation history, JSON lines. */
   historyFile?: string;
+  /**
+   * A streamed (long) trial: what the report draws instead of every operation (a bounded sample, the rate downsampled,
+   * figures per fault window), computed in one pass over the history file.
+   */
+  historySummary?: HistorySummary;
   /**
    * Keys of acknowledged writes missing from the final read-back, when the runner records them; the HTML
    * report marks them in the trial's write strip. Absent: nothing is derived.

@@ -2,6 +2,7 @@
 import { ackRate, latencySamples, type LatencySample } from '../checkers/latency.ts';
 import type { TrialEvent } from '../model/events.ts';
 import type { Op } from '../model/history.ts';
+import type { HistorySummary } from './history-summary.ts';
 
 /** At most this many points per trial's scatter, so the page stays small. */
 export const MAX_SCATTER_POINTS = 4000;
@@ -93,7 +94,14 @@ export interface PlotOrigin {
  * `rate-<id>`: acknowledgements per 100 ms bucket by completion time, 1 s buckets beyond 60 s), both with
  * the fault window shaded and a dashed line where `recoveryNs` (the first ack on a new master) lies.
  */
-export function latencyPlots(id: string, events: readonly TrialEvent[], history: readonly Op[], origin: PlotOrigin, recoveryNs: number | null): string {
+export function latencyPlots(
+  id: string,
+  events: readonly TrialEvent[],
+  history: readonly Op[],
+  origin: PlotOrigin,
+  recoveryNs: number | null,
+  summary?: HistorySummary,
+): string {
   const all = latencySamples(history);
   if (all.length === 0) return '<p class="muted">No completed operation: no latency to plot.</p>';
   const ms = (ns: number): number => (ns - origin.ns) / 1e6;
@@ -156,9 +164,14 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   }
   sc.push('</svg>');
 
-  // Rate.
-  const bucketMs = hi - lo > 60_000 ? 1000 : 100;
-  const buckets = ackRate(history, origin.ns, bucketMs);
+  // Rate: of every acknowledgement, or for a long (streamed) trial of its summary, each point the max and min of its buckets.
+  const shift = summary ? (summary.originNs - origin.ns) / 1e6 : 0;
+  const pts = summary?.rate.points ?? [];
+  const span = pts.length > 1 ? pts[1]!.x - pts[0]!.x : (summary?.rate.bucketMs ?? 0);
+  const bucketMs = summary ? span : hi - lo > 60_000 ? 1000 : 100;
+  const buckets: Array<{ startMs: number; acks: number; min?: number }> = summary
+    ? pts.map((p) => ({ startMs: p.x + shift, acks: p.max, min: p.min }))
+    : ackRate(history, origin.ns, bucketMs);
   // A burst of late acks after a failover would flatten the steady rate: the axis stops at twice the 90th
   // percentile bucket, and a taller bucket is clipped and labelled with its count.
   const sortedCounts = buckets.map((b) => b.acks).sort((a, b) => a - b);
@@ -171,7 +184,9 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
   rt.push(
     `<svg id="rate-${esc(id)}" class="rate-plot" viewBox="0 0 ${W} ${TOP + RATE_H + 10}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${esc(`acknowledged writes per ${bucketMs} ms, ms from ${origin.axis}`)}">`,
   );
-  rt.push(`<text x="12" y="${TOP + 15}" class="row-label">throughput</text><text x="12" y="${TOP + 28}" class="row-sub">acks per ${bucketMs} ms</text>`);
+  rt.push(
+    `<text x="12" y="${TOP + 15}" class="row-label">throughput</text><text x="12" y="${TOP + 28}" class="row-sub">acks per ${summary ? `${summary.rate.bucketMs} ms, max / min of ${bucketMs} ms` : `${bucketMs} ms`}</text>`,
+  );
   rt.push(`<text x="12" y="${TOP - 9}" class="axis-title">completion, ms from ${esc(origin.axis)}</text>`);
   rt.push(...shade(TOP, RATE_H), ...xAxis(TOP, RATE_H));
   for (const t of linearTicks(0, yMax, 4)) {
@@ -185,25 +200,38 @@ export function latencyPlots(id: string, events: readonly TrialEvent[], history:
     for (const b of buckets) d.push(`L${n1(clampX(b.startMs))},${n1(ry(b.acks))}L${n1(clampX(b.startMs + bucketMs))},${n1(ry(b.acks))}`);
     d.push(`L${n1(clampX(buckets.at(-1)!.startMs + bucketMs))},${n1(ry(0))}Z`);
     rt.push(`<path d="${d.join('')}" class="rate-area" fill="${COLOR.ok}" fill-opacity=".25" stroke="${COLOR.ok}" stroke-width="1"/>`);
+    if (summary) {
+      const lows = buckets.map((b) => `${n1(clampX(b.startMs))},${n1(ry(b.min ?? 0))} ${n1(clampX(b.startMs + bucketMs))},${n1(ry(b.min ?? 0))}`);
+      rt.push(
+        `<polyline points="${lows.join(' ')}" class="rate-min" fill="none" stroke="${COLOR.fail}" stroke-width="1"><title>fewest acks in a bucket</title></polyline>`,
+      );
+    }
     for (const b of buckets.filter((x) => x.acks > yMax)) {
       rt.push(`<text x="${n1(clampX(b.startMs + bucketMs / 2) + 4)}" y="${TOP + 11}" class="tick">${esc(`${b.acks} ↑`)}</text>`);
     }
   }
   rt.push('</svg>');
 
-  const counts = (['ok', 'late', 'info', 'fail'] as const).map((t) => [t, all.filter((s) => shadeOf(s) === t).length] as const);
-  const legend = counts
-    .filter(([, n]) => n > 0)
-    .map(([t, n]) => `<span><i class="mk" style="background:${COLOR[t]}"></i>${esc(`${LABEL[t]} (${n})`)}</span>`)
-    .join('');
-  const note =
-    shown.length < all.length
-      ? `${shown.length} of ${all.length} operations drawn: every failed or indeterminate one (every k-th beyond ${MAX_NOT_OK_POINTS}), and of the acknowledged ones the fastest and slowest in each of up to ${PW} slices of the time axis.`
-      : `All ${all.length} completed operations drawn.`;
+  const { legend, note } = legendAndNote(all, shown, summary);
   return [
     `<div class="timeline-wrap">${sc.join('')}</div>`,
     `<div class="timeline-wrap">${rt.join('')}</div>`,
     `<div class="legend">${legend}<span><i class="sq fault"></i>fault window</span><span><i class="sq recovery"></i>first ack on a new master</span></div>`,
     `<p class="fine">${esc(note)} Invokes never completed are not drawn.</p>`,
   ].join('\n');
+}
+
+/** The scatter's legend (counts per shade) and the note on what it draws. */
+function legendAndNote(all: readonly LatencySample[], shown: readonly LatencySample[], summary: HistorySummary | undefined): { legend: string; note: string } {
+  const counts = (['ok', 'late', 'info', 'fail'] as const).map((t) => [t, all.filter((s) => shadeOf(s) === t).length] as const);
+  const legend = counts
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `<span><i class="mk" style="background:${COLOR[t]}"></i>${esc(`${LABEL[t]} (${n})`)}</span>`)
+    .join('');
+  const note = summary
+    ? `A long trial: ${shown.length} operations drawn from a sample of ${summary.sampled} of its ${summary.ops} (the slowest and fastest write in each of 1000 slices of time, every failed, indeterminate or lost one up to a bound); the throughput counts every acknowledgement.`
+    : shown.length < all.length
+      ? `${shown.length} of ${all.length} operations drawn: every failed or indeterminate one (every k-th beyond ${MAX_NOT_OK_POINTS}), and of the acknowledged ones the fastest and slowest in each of up to ${PW} slices of the time axis.`
+      : `All ${all.length} completed operations drawn.`;
+  return { legend, note };
 }

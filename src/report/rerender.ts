@@ -11,6 +11,8 @@ import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { METRICS_FILE, renderOpenMetrics } from './metrics.ts';
 import { HTML_FILE, JUNIT_FILE, parseHistory, SUMMARY_FILE } from './write-reports.ts';
+import { foldHistoryFile } from './history-file.ts';
+import { OUTSIDE_WINDOWS, SummaryFold, type HistorySummary } from './history-summary.ts';
 
 /** Render RUN_DIR's journal and histories into `outDir` (index.html, summary.md, junit.xml, metrics.prom); the files written. */
 export async function rerenderRun(runDir: string, outDir: string): Promise<string[]> {
@@ -21,6 +23,12 @@ export async function rerenderRun(runDir: string, outDir: string): Promise<strin
     if (!t.historyFile) continue;
     const file = path.resolve(runDir, t.historyFile);
     if (!file.startsWith(path.resolve(runDir) + path.sep)) continue;
+    if (t.historySummary) {
+      // A streamed (long) trial: sample its file again in one pass rather than reading it whole.
+      const sample = await resampleHistory(file, t.historySummary, t.lostKeys ?? []).catch(() => null);
+      if (sample) histories.set(t.historyFile, sample);
+      continue;
+    }
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text !== null) histories.set(t.historyFile, parseHistory(text));
   }
@@ -37,4 +45,25 @@ export async function rerenderRun(runDir: string, outDir: string): Promise<strin
     throw new HarnessError('REPORT_DIR_UNWRITABLE', `cannot write to --out ${outDir}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
   return files.map(([name]) => path.join(outDir, name));
+}
+
+/** The report's bounded sample of a streamed history file (two passes: its span, then the sample), as the run drew it. */
+async function resampleHistory(file: string, summary: HistorySummary, lostKeys: readonly string[]): Promise<Op[]> {
+  let fromNs = Infinity;
+  let toNs = -Infinity;
+  await foldHistoryFile(file, (op) => {
+    if (op.ns < fromNs) fromNs = op.ns;
+    if (op.ns > toNs) toNs = op.ns;
+  });
+  const lost = new Set(lostKeys);
+  const ns = (ms: number) => summary.originNs + ms * 1e6;
+  const fold = new SummaryFold({
+    fromNs,
+    toNs,
+    originNs: summary.originNs,
+    isLost: (k) => lost.has(k),
+    windows: summary.windows.filter((w) => w.label !== OUTSIDE_WINDOWS).map((w) => ({ label: w.label, startNs: ns(w.fromMs), endNs: ns(w.toMs) })),
+  });
+  await foldHistoryFile(file, (op) => fold.add(op));
+  return fold.finish().sample;
 }

@@ -10,6 +10,7 @@ import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { METRICS_FILE, renderOpenMetrics } from './metrics.ts';
 import { ensureReportDir } from './report-dir.ts';
+import { parseOpLine } from './history-file.ts';
 import type { Redactor } from '../process/redact.ts';
 
 const RESULT_FILE = 'result.json';
@@ -30,6 +31,8 @@ export async function writeReports(opts: {
   reportDir: string;
   journal: Journal;
   histories: Map<string, string>;
+  /** Histories already on disk (streamed as the run went): the bounded sample of each that the HTML draws, by path. */
+  samples?: Map<string, Op[]>;
   redactor: Redactor;
   /**
    * The run dir may exist already: an interrupted run's report is written while the deployment's
@@ -50,6 +53,7 @@ export async function writeReports(opts: {
   const redactedHistories = historyFiles.map(([path, content]): [string, string] => [path, redactor.text(content)]);
   const ops = new Map<string, Op[]>();
   for (const [i, [rel]] of [...histories].entries()) ops.set(rel, parseHistory(redactedHistories[i]![1]));
+  for (const [rel, sample] of opts.samples ?? []) ops.set(rel, sample);
   const files: [string, string][] = [
     ...redactedHistories,
     [join(runDir, JUNIT_FILE), redactor.text(renderJunit(redacted))],
@@ -123,13 +127,8 @@ function historyPath(runDir: string, rel: string): string {
 export function parseHistory(text: string): Op[] {
   const ops: Op[] = [];
   for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const op: unknown = JSON.parse(line);
-      if (op !== null && typeof op === 'object' && typeof (op as Op).ns === 'number' && typeof (op as Op).type === 'string') ops.push(op as Op);
-    } catch {
-      // skipped
-    }
+    const op = parseOpLine(line);
+    if (op) ops.push(op);
   }
   return ops;
 }

@@ -1,6 +1,7 @@
 // A harness run: bring the deployment up, run every scenario's trials, gate on the SLOs, write the reports.
 import type { Design } from '../config/design.ts';
 import path from 'node:path';
+import type { Op } from '../model/history.ts';
 import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, type DeploymentModel } from '../config/manifests.ts';
@@ -61,6 +62,11 @@ export interface RunOptions {
   alertRules?: string;
   /** Return the journal, histories and passwords without writing reports (runProfiles merges several runs). */
   collect?: boolean;
+  /**
+   * Long runs (soaks): each trial's operations go to `<run dir>/history/<scenario>-<n>.jsonl` as they happen, the
+   * checks read that file in one pass at the end and the report draws a bounded summary (ignored with `collect`).
+   */
+  streamHistory?: boolean;
   /** kind / kube targets: context, guard, cluster lifetime. */
   kube?: Partial<KubeFlags>;
   /** --dataset: bytes of used_memory to fill the master with once the deployment converged, before the scenarios. */
@@ -182,6 +188,10 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const clock = createClock();
   const startedNs = clock.nowNs();
   const histories = new Map<string, string>();
+  /** Streamed trials: the bounded sample of each history file the report draws (the file itself is already written). */
+  const samples = new Map<string, Op[]>();
+  const streaming = opts.streamHistory === true && !opts.collect;
+  const historyRel = (scenario: Scenario, i: number) => `history/${scenario.name}-${i}.jsonl`;
   const scenarioResults: ScenarioResult[] = [];
   let deployment: StartedDeployment | undefined;
   /** The scenario and trial under way, for the partial report an interrupt writes. */
@@ -206,7 +216,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     const scenarios = [...scenarioResults];
     if (current) {
       const t = current.trial;
-      const unfinished: TrialResult[] = t ? [unfinishedTrial(t.index, t.phase, t.startedNs, clock)] : [];
+      const unfinished: TrialResult[] = t
+        ? [{ ...unfinishedTrial(t.index, t.phase, t.startedNs, clock), ...(streaming ? { historyFile: historyRel(current.scenario, t.index) } : {}) }]
+        : [];
       scenarios.push(
         scenarioResult(
           current.scenario,
@@ -218,7 +230,14 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
       );
     }
     const journal = journalOf(state(), scenarios, true);
-    const { runDir } = await writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(secrets()), runDirMayExist: true });
+    const { runDir } = await writeReports({
+      reportDir: opts.reportDir,
+      journal,
+      histories,
+      samples,
+      redactor: createRedactor(secrets()),
+      runDirMayExist: true,
+    });
     progress?.runEnd(journal, runDir);
   });
 
@@ -267,6 +286,15 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
           client: opts.client,
           convergeTimeoutMs: RUN_DEFAULTS.convergeTimeoutMs,
           ...(runAlerts?.source ? { alerts: runAlerts.source } : {}),
+          ...(streaming
+            ? {
+                historyStream: {
+                  file: path.join(path.resolve(opts.reportDir), runId, historyRel(scenario, i)),
+                  eventsFile: path.join(path.resolve(opts.reportDir), runId, `events/${scenario.name}-${i}.jsonl`),
+                  redact: (t: string) => createRedactor(d.passwords).text(t),
+                },
+              }
+            : {}),
           progress: {
             phase: (name) => {
               cur.phase = name;
@@ -276,8 +304,9 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
           },
         });
         const { result, history } = outcome;
-        const file = `history/${scenario.name}-${i}.jsonl`;
-        histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
+        const file = historyRel(scenario, i);
+        if (outcome.streamed) samples.set(file, outcome.streamed.sample);
+        else histories.set(file, history.map((o) => JSON.stringify(o)).join('\n') + '\n');
         result.historyFile = file;
         trials.push(result);
         current.trial = null;
@@ -302,7 +331,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
     const journal = journalOf(state(), scenarioResults, false);
     const exitCode = halted ? 3 : journal.verdict === 'pass' ? 0 : 1;
     if (opts.collect) return { journal, runDir: '', exitCode, collected: { histories, passwords: [...d.passwords] } };
-    const written = writeReports({ reportDir: opts.reportDir, journal, histories, redactor: createRedactor(d.passwords) });
+    const written = writeReports({ reportDir: opts.reportDir, journal, histories, samples, redactor: createRedactor(d.passwords), runDirMayExist: streaming });
     finalReport = written;
     const { runDir } = await written;
     progress?.runEnd(journal, runDir);

@@ -1,8 +1,9 @@
 // The invariants of a running schedule, checked at every quiescent point (no step active) and at the end.
 import type { Clock } from '../clock.ts';
+import type { WriteFold } from '../checkers/history-fold.ts';
 import {
   acceptedWindows,
-  ackedOutside,
+  covered,
   describeLost,
   describeMasters,
   multiMasterOutside,
@@ -32,7 +33,8 @@ export interface MonitorOptions {
   startNs: number;
   realised: () => readonly RealisedStep[];
   events: () => readonly TrialEvent[];
-  history: () => readonly Op[];
+  /** The workload's acknowledgements, folded as they come from the schedule's start (never the whole history). */
+  writes: WriteFold;
   convergeMs: number;
   io: MonitorIo;
   signal: AbortSignal;
@@ -46,6 +48,8 @@ export class ScheduleMonitor {
   checkpoints = 0;
   private readonly convergedNs: number[] = [];
   private readonly reportedLost = new Set<string>();
+  /** First acknowledgements taken from the fold that belong to a later checkpoint's stretch. */
+  private carry: Op[] = [];
   private readonly o: MonitorOptions;
   private epoch = 0;
   private lastNs: number;
@@ -133,8 +137,14 @@ export class ScheduleMonitor {
     const windows = this.windows(toNs);
     for (const iv of multiMasterOutside(this.o.events(), windows, fromNs, toNs))
       this.violation('single-master', iv.startNs, describeMasters(iv, this.o.startNs));
-    const acked = ackedOutside(this.o.history(), windows, fromNs, toNs);
-    for (const k of this.reportedLost) acked.delete(k);
+    // Only the acknowledgements since the last checkpoint: each stretch is read once, not the whole history again.
+    const acked = new Map<string, Op>();
+    const fresh = [...this.carry, ...this.o.writes.takeNewAcks()];
+    this.carry = [];
+    for (const op of fresh) {
+      if (op.ns >= toNs) this.carry.push(op);
+      else if (op.ns >= fromNs && !covered(op.ns, windows) && !this.reportedLost.has(op.key)) acked.set(op.key, op);
+    }
     if (acked.size === 0) return;
     const read = rb ?? (await this.o.io.readBack([...acked.keys()]));
     const lost = [...acked.values()].filter((op) => !read.present.has(op.key));
@@ -153,9 +163,8 @@ export class ScheduleMonitor {
     for (const iv of multiMasterOutside(this.o.events(), windows, this.lastNs, endNs))
       this.violation('single-master', iv.startNs, describeMasters(iv, this.o.startNs));
     if (!rb) return;
-    const acked = ackedOutside(this.o.history(), windows, this.o.startNs, endNs);
-    for (const k of this.reportedLost) acked.delete(k);
-    const lost = [...acked.values()].filter((op) => !rb.present.has(op.key));
+    const { startNs } = this.o;
+    const lost = this.o.writes.lost(rb.present, (ns, key) => ns >= startNs && ns < endNs && !covered(ns, windows) && !this.reportedLost.has(key));
     if (lost.length) this.violation('no-lost-writes', lost[0]!.ns, describeLost(lost, rb.node));
   }
 }

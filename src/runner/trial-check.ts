@@ -5,7 +5,11 @@ import { bindCheck, mergeFigures, runChecks, type BoundCheck } from '../checkers
 import { checkConvergedAfterHeal } from '../checkers/converged-after-heal.ts';
 import { checkFailedWrites } from '../checkers/failed-writes.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
-import { checkLatency } from '../checkers/latency.ts';
+import { checkLatency, latencyResult, latencyWindows, type LatencyWindows } from '../checkers/latency.ts';
+import { attributedLossOfFold, AvailabilityFold, LatencyFold, NewMasterAckFold, WriteFold } from '../checkers/history-fold.ts';
+import { CompactKeySet } from '../model/key-set.ts';
+import { foldHistoryFile } from '../report/history-file.ts';
+import { SummaryFold, type HistorySummary } from '../report/history-summary.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
 import { checkNoFailover } from '../checkers/no-failover.ts';
 import { checkPhases, failoverPhases } from '../checkers/phases.ts';
@@ -40,13 +44,92 @@ export interface PhaseResults {
   readBack?: ReadBack;
 }
 
+/**
+ * A streamed trial's history, read back from its file after the read-back: pass 1 folds what write loss, availability
+ * and the latency windows need; pass 2 the latency figures (windows known) and the report's summary.
+ */
+export interface FoldedHistory {
+  file: string;
+  writes: WriteFold;
+  main: AvailabilityFold;
+  latency: Figures;
+  windows: LatencyWindows;
+  summary: HistorySummary;
+  /** A bounded sample of the operations, for the report's scatter and write strip. */
+  sample: Op[];
+  /** The fold's own cost: both passes, ms. */
+  foldMs: number;
+}
+
 export interface TrialOutcome {
   result: TrialResult;
+  /** Every operation; a streamed trial's only in its file (`streamed`) and a sample here. */
   history: Op[];
+  streamed?: { file: string; sample: Op[] };
   /** How the trial ended (the phase that threw, when one did). */
   end: TrialEnd;
   /** A safeguard (a haltOn probe) halted the trial: which, when (run clock) and why. */
   halted?: { by: string; ns: number; reason: string };
+}
+
+/** Read a streamed trial's history file in two passes (none of it held beyond the folds); null when the history is in memory. */
+export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<FoldedHistory | null> {
+  const streamed = env.workload.streamed();
+  if (!streamed) return null;
+  env.workload.closeStream(env.own.ops());
+  const started = performance.now();
+  const faultNs = done.inject?.fault.landedNs ?? null;
+  const oldMaster = done.topology ? addr(done.topology.master.redis) : null;
+  const writes = new WriteFold();
+  const main = new AvailabilityFold();
+  const ack = new NewMasterAckFold(faultNs, oldMaster);
+  let fromNs = Infinity;
+  let toNs = -Infinity;
+  await foldHistoryFile(streamed.file, (op) => {
+    writes.add(op);
+    if (op.ns < fromNs) fromNs = op.ns;
+    if (op.ns > toNs) toNs = op.ns;
+    if (op.process !== MAIN_CLIENT) return;
+    main.add(op);
+    ack.add(op);
+  });
+  const windows = latencyWindows({ ...inputOf(env, done, []), faultNs, oldMaster }, ack.first);
+  const latency = new LatencyFold(windows);
+  const present = done.readBack?.present;
+  const lost = present ? new CompactKeySet(writes.lost(present).map((o) => o.key)) : new CompactKeySet();
+  const sch = env.schedule;
+  const stepWindows = sch?.monitor
+    ? sch.monitor.windows(env.ctx.clock.nowNs()).map((w) => {
+        const r = sch.run.realised.find((x) => x.step === w.step);
+        return {
+          label: `step ${w.step + 1} ${sch.spec.steps[w.step]?.fault.kind ?? '?'}${r?.victim ? ` on ${r.victim}` : ''}`,
+          startNs: w.startNs,
+          endNs: w.endNs,
+        };
+      })
+    : faultNs !== null
+      ? [{ label: 'fault', startNs: faultNs, endNs: env.timeline.firstMark('fault', 'healed')?.ns ?? toNs }]
+      : [];
+  const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost: (k) => lost.has(k), windows: stepWindows });
+  await foldHistoryFile(streamed.file, (op) => {
+    summary.add(op);
+    if (op.process === MAIN_CLIENT) latency.add(op);
+  });
+  const { sample, summary: s } = summary.finish();
+  return { file: streamed.file, writes, main, latency: latency.figures(), windows, summary: s, sample, foldMs: Math.round(performance.now() - started) };
+}
+
+/** The checkers' input as far as the trial got (`history`: all of it, or for a streamed trial what the writers kept). */
+function inputOf(env: TrialEnv, done: PhaseResults, history: Op[]): TrialInput {
+  return {
+    history,
+    events: env.timeline.all(),
+    readBack: done.readBack ?? null,
+    faultNs: done.inject?.fault.landedNs ?? null,
+    oldMaster: done.topology ? addr(done.topology.master.redis) : null,
+    masterName: env.ctx.deployment.model.masterName,
+    ...(done.converge?.evictions ? { evictions: done.converge.evictions.record() } : {}),
+  };
 }
 
 /** Keys acknowledged but absent from the read-back (at most 10 000, for the report's write strip). */
@@ -71,6 +154,7 @@ function runTrialChecks(
   done: PhaseResults,
   input: TrialInput,
   completed: boolean,
+  folded: FoldedHistory | null,
 ): { results: CheckResult[]; warnings: string[]; restoredFigures: Figures } {
   const { scenario: s, deployment: d, client } = env.ctx;
   const warnings: string[] = [];
@@ -80,24 +164,29 @@ function runTrialChecks(
   const mainInput: TrialInput = { ...input, history: input.history.filter((o) => o.process === MAIN_CLIENT) };
   const maxSplitBrainMs = durationMs(s.expect.maxSplitBrainMs, d.downAfterMs);
   const injectNs = env.timeline.firstMark('fault', 'inject')?.ns ?? input.faultNs;
-  const restored = restoredAway(input, fault?.restorePointNs);
+  // A streamed history is judged from its folds; restore points and evictions set writes aside only in memory.
+  const unchanged = { input, figures: {}, warning: null };
+  const restored = folded ? unchanged : restoredAway(input, fault?.restorePointNs);
   if (restored.warning) warnings.push(restored.warning);
-  const evicted = evictedAway(restored.input, injectNs);
+  const evicted = folded ? unchanged : evictedAway(restored.input, injectNs);
   if (evicted.warning) warnings.push(evicted.warning);
-  const loss = checkWriteLossAttributed(evicted.input, {
+  const lossConfig = {
     maxLost: s.expect.maxLostWrites,
     acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster,
     maxLostFromOldMaster: s.expect.maxLostFromOldMaster,
     sinceNs: injectNs,
-  });
+  };
+  const loss = folded ? attributedLossOfFold(folded.writes, input, lossConfig) : checkWriteLossAttributed(evicted.input, lossConfig);
   if (loss.warning && !env.schedule?.monitor) warnings.push(loss.warning);
+  const availability = s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) };
+  const latency = { bounds: s.latency ?? {} };
   const mainChecks: BoundCheck[] = [
     ...(s.expect.failover === true ? [bindCheck('failover-time', checkFailoverTime, { sloMs: s.expect.failoverMs })] : []),
     ...(s.expect.failover === true && !fault?.failoverRequested
       ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })]
       : []),
-    bindCheck('availability', checkAvailability, s.expect.maxOutageMs === undefined ? {} : { maxOutageMs: durationMs(s.expect.maxOutageMs, d.downAfterMs) }),
-    bindCheck('latency', checkLatency, { bounds: s.latency ?? {} }),
+    folded ? bindCheck('availability', (i, c) => folded.main.check(i.faultNs, c), availability) : bindCheck('availability', checkAvailability, availability),
+    folded ? bindCheck('latency', (_i, c) => latencyResult(folded.latency, folded.windows, c), latency) : bindCheck('latency', checkLatency, latency),
   ];
   const commandTimeoutMs = { ...CLIENT_DEFAULTS, ...client }.commandTimeoutMs;
   // A schedule with invariants judges two masters and lost writes against its steps' windows instead.
@@ -186,24 +275,17 @@ function scheduleFigures(sch: TrialEnv['schedule']): Figures {
 }
 
 /** Check the trial as far as it got and build its journal entry; the verdict comes from the checks and how the trial ended. */
-export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, startedNs: number): TrialOutcome {
+export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, startedNs: number, folded: FoldedHistory | null = null): TrialOutcome {
   const { ctx, timeline, workload } = env;
-  const { scenario: s, deployment: d, clock } = ctx;
+  const { scenario: s, clock } = ctx;
   const fault = done.inject?.fault;
   const faultNs = fault?.landedNs ?? null;
+  // Streamed: what the writers kept (the last minutes) for the phase checks; the rest comes from the folds.
   const h = workload.history();
   const evs = timeline.all();
-  const rb = done.readBack ?? null;
-  const input: TrialInput = {
-    history: h,
-    events: evs,
-    readBack: rb,
-    faultNs,
-    oldMaster: done.topology ? addr(done.topology.master.redis) : null,
-    masterName: d.model.masterName,
-    ...(done.converge?.evictions ? { evictions: done.converge.evictions.record() } : {}),
-  };
-  const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed');
+  const input: TrialInput = { ...inputOf(env, done, h), events: evs };
+  const rb = input.readBack;
+  const { results, warnings, restoredFigures } = runTrialChecks(env, done, input, end.kind === 'completed', folded);
   const phases =
     faultNs === null || s.expect.failover !== true
       ? { phases: [], figures: {} }
@@ -217,6 +299,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     ...scheduleFigures(env.schedule),
     trial_ms: nsToMs(clock.nowNs() - startedNs),
     writes_skipped: workload.skipped(),
+    ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs } : {}),
   };
   const { verdict, message } = trialVerdict(results, end);
   const alerts = env.alerts ? alertWindows(evs, faultNs ?? startedNs, timeline.firstMark('fault', 'healed')?.ns ?? null) : null;
@@ -227,7 +310,8 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
   if (s.expect.failover === true && typeof fo === 'number' && (fo < lo || fo > hi))
     warnings.push(`client-observed failover ${fo} ms is outside the expected band ${lo}-${hi} ms`);
   return {
-    history: [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
+    history: folded ? [] : [...h, ...env.own.ops()].sort((a, b) => a.ns - b.ns),
+    ...(folded ? { streamed: { file: folded.file, sample: folded.sample } } : {}),
     end,
     ...(env.halted ? { halted: env.halted } : {}),
     result: {
@@ -243,7 +327,17 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(message ? { message } : {}),
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
       ...(alerts ? { alerts } : {}),
-      ...(rb ? { lostKeys: lostKeys(h, rb) } : {}),
+      ...(rb
+        ? {
+            lostKeys: folded
+              ? folded.writes
+                  .lost(rb.present)
+                  .map((o) => o.key)
+                  .slice(0, 10_000)
+              : lostKeys(h, rb),
+          }
+        : {}),
+      ...(folded ? { historySummary: folded.summary } : {}),
       faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
       ...(env.schedule ? { schedule: scheduleOf(env.schedule) } : {}),
     },

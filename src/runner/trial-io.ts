@@ -1,4 +1,5 @@
 // What a trial starts and asks of the deployment: real redis by default; a unit test passes fakes.
+import { CompactKeySet } from '../model/key-set.ts';
 import { HarnessError } from '../errors.ts';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
@@ -60,7 +61,7 @@ export interface TrialIo {
   hasRejoined(d: StartedDeployment, pod: Pod): Promise<boolean>;
   /** Which of `keys` the current master holds. */
   /** `db`: where the keys are (default 0). */
-  readBack(d: StartedDeployment, keys: readonly string[], clock: Clock, db?: number): Promise<ReadBack>;
+  readBack(d: StartedDeployment, keys: Iterable<string>, clock: Clock, db?: number): Promise<ReadBack>;
   sentinelEvents(d: StartedDeployment, clock: Clock): SentinelEventSource;
   roleSampler(d: StartedDeployment, clock: Clock): RoleSource;
   /** The application's Sentinel-aware client (on the majority side when the target can partition). */
@@ -125,15 +126,15 @@ async function replicationSnapshot(d: StartedDeployment, topology: Topology): Pr
   };
 }
 
-async function readBack(d: StartedDeployment, keys: readonly string[], clock: Clock, db = 0): Promise<ReadBack> {
+async function readBack(d: StartedDeployment, keys: Iterable<string>, clock: Clock, db = 0): Promise<ReadBack> {
   const master = await currentMaster(d);
   if (!master) throw new HarnessError('FAULT_FAILED', 'read-back: no sentinel reports a master');
   const [host, port] = master.split(':');
-  const present = new Set<string>();
+  // Compact: a long run reads back millions of keys.
+  const present = new CompactKeySet();
   await withProbe({ host: host!, port: Number(port) }, { password: d.password, commandTimeoutMs: 10_000 }, async (r: Redis) => {
     if (db !== 0) await r.select(db);
-    for (let i = 0; i < keys.length; i += 5000) {
-      const chunk = keys.slice(i, i + 5000);
+    for (const chunk of chunks(keys, 5000)) {
       const pipe = r.pipeline();
       for (const k of chunk) pipe.exists(k);
       const res = (await pipe.exec()) ?? [];
@@ -144,6 +145,18 @@ async function readBack(d: StartedDeployment, keys: readonly string[], clock: Cl
     }
   });
   return { ns: clock.nowNs(), present, node: master };
+}
+
+function* chunks<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const x of items) {
+    chunk.push(x);
+    if (chunk.length === size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
 }
 
 const convergenceInput = (d: StartedDeployment) => ({ pods: d.pods, password: d.password, masterName: d.model.masterName });

@@ -67,6 +67,11 @@ export interface TrialContext {
   limits?: Partial<PhaseLimits>;
   /** The run's Prometheus (--monitoring): its alerts are recorded on the trial's timeline. */
   alerts?: AlertSource;
+  /**
+   * Stream the history to this JSON-lines file as it happens (long runs): the writers keep only the last
+   * `keepMs`, and the checks read the file at the end. Absent: the history is kept in memory.
+   */
+  historyStream?: { file: string; redact: (text: string) => string; keepMs?: number; eventsFile?: string };
 }
 
 /** What every phase works with: the trial's context, its IO, its two recordings and its cleanup stack. */
@@ -287,7 +292,7 @@ function injectSchedule(env: TrialEnv, converged: Converged, spec: ComposedSpec)
       startNs: run.startNs,
       realised: () => run.realised,
       events: () => timeline.all(),
-      history: () => env.workload.history(),
+      writes: env.workload.liveWrites(),
       convergeMs: spec.invariants.convergeMs,
       signal: env.halt.signal,
       io: {

@@ -7,7 +7,7 @@ import type { TrialResult } from '../report/journal.ts';
 import type { Clock } from '../clock.ts';
 import { sampleProbe } from '../probes/index.ts';
 import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
-import { checkTrial, type PhaseResults, type TrialOutcome } from './trial-check.ts';
+import { checkTrial, foldStreamed, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
 import {
   alertsClear,
@@ -31,6 +31,9 @@ import { TrialWorkloads } from './workloads.ts';
 import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 
 export type { TrialContext } from './trial-phases.ts';
+
+/** A streamed trial's writers keep this much of the history in memory (what faults and phases look back at). */
+const STREAM_KEEP_MS = 120_000;
 export type { TrialOutcome } from './trial-check.ts';
 
 /** Run the phases in order, each result feeding the next; stop at the first that throws or outlasts its limit, or when a safeguard halts the trial. */
@@ -104,6 +107,7 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
       rateHz: s.workload.rateHz,
       timeoutMs: { ...CLIENT_DEFAULTS, ...ctx.client }.commandTimeoutMs,
       ...(ctx.deployment.nodeIdentity ? { nodeIdentity: ctx.deployment.nodeIdentity } : {}),
+      ...(ctx.historyStream ? { stream: { keepMs: STREAM_KEEP_MS, ...ctx.historyStream } } : {}),
     }),
     own: new TrialWorkloads(s.workloads ?? [], ctx.deployment.nodeIdentity),
     cleanup: new CleanupStack(),
@@ -122,18 +126,25 @@ export async function runTrial(ctx: TrialContext, io: TrialIo = REDIS_IO): Promi
   };
   env.cleanup.defer(() => env.own.stop());
   env.cleanup.defer(() => env.probes.stopAll());
+  env.cleanup.defer(() => env.workload.closeStream([]));
+  if (ctx.historyStream?.eventsFile) {
+    timeline.streamTo(ctx.historyStream.eventsFile, ctx.historyStream.redact);
+    env.cleanup.defer(() => timeline.closeStream());
+  }
   const ticker = setInterval(() => ctx.progress?.writes(env.workload.okCount(), env.workload.notOkCount()), 200);
   env.cleanup.defer(() => clearInterval(ticker));
   const done: PhaseResults = {};
   try {
     await runPhases(env, done);
-    return checkTrial(env, done, { kind: 'completed' }, startedNs);
+    return checkTrial(env, done, { kind: 'completed' }, startedNs, await foldStreamed(env, done));
   } catch (e) {
     // Stop polling before the checks read the probes: the trial's last word on each. A halted trial heals
     // (and closes) before its checks, so that its timeline shows the heal the safeguard brought.
     await env.probes.stopAll();
     if (env.halted) await env.cleanup.run();
-    return checkTrial(env, done, endOf(e, env), startedNs);
+    // A trial that stopped early is checked from what its history file holds (or what the writers kept, if unreadable).
+    const folded = await foldStreamed(env, done).catch(() => null);
+    return checkTrial(env, done, endOf(e, env), startedNs, folded);
   } finally {
     await env.cleanup.run();
   }

@@ -27,19 +27,29 @@ export interface WriterOptions {
    * would discard it, hiding when the new master really acknowledged queued writes.
    */
   timeoutMs: number;
+  /** Every operation as it is recorded (a history file on disk, the checkers' folds). */
+  onOp?: (op: Op) => void;
+  /**
+   * Keep only the operations of the last `keepMs` in `history` (long runs: the full history is what `onOp`
+   * streams); undefined keeps every one.
+   */
+  keepMs?: number;
 }
 
 /** Errors with which the server refused the write: it was definitely not applied. */
 const DEFINITE = /^(READONLY|NOAUTH|WRONGPASS|NOPERM|OOM|MISCONF|NOREPLICAS|ERR|WRONGTYPE|LOADING|MASTERDOWN)\b/;
 
 export class TrackedWriter {
-  readonly history: Op[] = [];
+  /** Every operation, or with `keepMs` those of the last `keepMs`, in the order recorded. */
+  history: Op[] = [];
   /** Scheduled writes not issued because maxInFlight was reached. */
   skipped = 0;
   /** Running counts, for progress output without scanning the history. */
   okCount = 0;
   notOkCount = 0;
+  private ackedCount = 0;
   private seq = 0;
+  private sinceTrim = 0;
   private inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private startNs = 0;
@@ -64,14 +74,27 @@ export class TrackedWriter {
     clearTimeout(t);
   }
 
-  /** Every key this writer invoked. */
+  /** Every key this writer invoked (with `keepMs`, those of the last keepMs only: the full set is the streamed history's). */
   keys(): string[] {
     return this.history.filter((o) => o.type === 'invoke').map((o) => o.key);
   }
 
   /** Writes acknowledged so far (late acknowledgements included). */
   get acked(): number {
-    return this.history.filter((o) => o.type === 'ok').length;
+    return this.ackedCount;
+  }
+
+  private record(op: Op): void {
+    const h = this.history;
+    h.push(op);
+    this.opts.onOp?.(op);
+    const keep = this.opts.keepMs;
+    // Drop the operations older than keepMs once every 4096 records: a scan per record would cost more than the write.
+    if (keep !== undefined && ++this.sinceTrim >= 4096) {
+      this.sinceTrim = 0;
+      const cut = h.findIndex((o) => op.ns - o.ns <= keep * 1e6);
+      if (cut > 0) this.history = h.slice(cut);
+    }
   }
 
   private tick = (): void => {
@@ -93,19 +116,20 @@ export class TrackedWriter {
   private issue(): void {
     const { client, clock, name, keyPrefix, timeoutMs } = this.opts;
     const key = `${keyPrefix}:${this.seq++}`;
-    this.history.push({ process: name, type: 'invoke', f: 'write', key, ns: clock.nowNs() });
+    this.record({ process: name, type: 'invoke', f: 'write', key, ns: clock.nowNs() });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       this.notOkCount++;
-      this.history.push({ process: name, type: 'info', f: 'write', key, ns: clock.nowNs(), error: `no reply within ${timeoutMs} ms (client timeout)` });
+      this.record({ process: name, type: 'info', f: 'write', key, ns: clock.nowNs(), error: `no reply within ${timeoutMs} ms (client timeout)` });
     }, timeoutMs);
     const p = (client as WriterClient).set(key, '1').then(
       () => {
         clearTimeout(timer);
         const s = client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
         const node = s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : undefined;
-        this.history.push({
+        this.ackedCount++;
+        this.record({
           process: name,
           type: 'ok',
           f: 'write',
@@ -121,7 +145,7 @@ export class TrackedWriter {
         if (timedOut) return;
         const type = DEFINITE.test(err.message) ? 'fail' : 'info';
         this.notOkCount++;
-        this.history.push({ process: name, type, f: 'write', key, ns: clock.nowNs(), error: err.message.slice(0, 200) });
+        this.record({ process: name, type, f: 'write', key, ns: clock.nowNs(), error: err.message.slice(0, 200) });
       },
     );
     this.inFlight.add(p);

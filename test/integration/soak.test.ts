@@ -104,6 +104,25 @@ describe('soak on the local target (30 s, down-after 1500 ms)', () => {
     expect(code).toBe(trial.verdict === 'pass' ? 0 : 1);
   });
 
+  it('streams its history and events to the run dir and checks from the file; the journal keeps a bounded summary', () => {
+    const dir = path.join(tmp, 'reports', 'latest');
+    const lines = (rel: string) =>
+      readFileSync(path.join(dir, rel), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { ns: number; type: string });
+    const ops = lines(trial.historyFile!);
+    expect(trial.historyFile).toBe('history/soak-1.jsonl');
+    expect(ops.length).toBe(trial.figures.history_ops);
+    expect(ops.filter((o) => o.type === 'invoke').length).toBe(trial.figures.writes_invoked);
+    expect(lines('events/soak-1.jsonl').length).toBeGreaterThanOrEqual(trial.events.length - 5);
+    const summary = trial.historySummary!;
+    expect(summary.ops).toBe(ops.length);
+    expect(summary.rate.points.length).toBeLessThanOrEqual(1000);
+    expect(summary.windows.at(-1)!.label).toBe('outside every window');
+    expect(summary.windows.length).toBe(trial.schedule!.realised.filter((r) => r.landedMs !== undefined).length + 1);
+  });
+
   it('keeps the schedule replayable from the journal', async () => {
     const dir = path.join(tmp, 'reports', 'latest');
     expect((await scheduleFromJournal(dir)).steps).toEqual(trial.schedule!.steps);

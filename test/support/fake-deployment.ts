@@ -205,7 +205,7 @@ export function fakeTrialIo(world: FakeWorld): TrialIo {
     hasRejoined: async (_d, p) => world.running.has(p.name) && world.master !== null && world.master !== p,
     readBack: async (_d, keys, clock) => ({
       ns: clock.nowNs(),
-      present: new Set(keys.filter((k) => world.keys.has(k))),
+      present: new Set([...keys].filter((k) => world.keys.has(k))),
       node: world.master ? addr(world.master.redis) : 'none',
     }),
     sentinelEvents: observer,

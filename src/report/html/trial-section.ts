@@ -1,12 +1,16 @@
 // A trial's section of the report: figures, timeline, latency plots, phases, checks and the event log.
 import type { Op } from '../../model/history.ts';
 import { fmt, fmtDuration, fmtMs, fmtPct, hasFailover, type ScenarioSlo } from '../format.ts';
+import type { HistorySummary } from '../history-summary.ts';
 import type { ScenarioResult, TrialResult, Verdict } from '../journal.ts';
 import { latencyPlots } from '../latency-plots.ts';
 import { CATEGORY_LABEL, COLOR, LATE_ACK_COLOR, phaseCategory, WRITE_COLOR, WRITE_LABEL, type WriteClass } from './colours.ts';
 import { esc } from './esc.ts';
 import { longText, overClass, pill, verdictClass } from './helpers.ts';
 import { timeline, timeOrigin } from './timeline.ts';
+
+/** A long trial's event log in the page shows at most this many events. */
+const MAX_LOGGED_EVENTS = 600;
 
 export function trialSection(scenario: ScenarioResult, slug: string, trial: TrialResult, history: Op[] | undefined, slo: ScenarioSlo): string {
   const f = trial.figures;
@@ -52,9 +56,10 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
     const at = timeOrigin(trial, history);
     const firstAck = trial.phases.find((p) => p.name === 'first-ack')?.ms;
     out.push(
-      `<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null)}`,
+      `<h3>Latency and throughput</h3>${latencyPlots(`${slug}-${trial.index}`, trial.events, history, at, typeof firstAck === 'number' && at.fault ? at.ns + firstAck * 1e6 : null, trial.historySummary)}`,
     );
   }
+  if (trial.historySummary?.windows.length) out.push(`<h3>Per fault window</h3>${windowsTable(trial.historySummary)}`);
 
   out.push('<div class="two-col">');
   out.push(`<div><h3>Failover phases</h3>${phasesTable(trial)}</div>`);
@@ -68,11 +73,12 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
       .join('')}</table></details>`,
   );
   const origin = timeOrigin(trial, history);
+  // A long (streamed) trial's log is cut to its first and last events: all of them are in result.json.
+  const sorted = [...trial.events].sort((a, b) => a.ns - b.ns);
+  const cut = trial.historySummary !== undefined && sorted.length > MAX_LOGGED_EVENTS;
+  const logged = cut ? [...sorted.slice(0, MAX_LOGGED_EVENTS / 2), ...sorted.slice(-MAX_LOGGED_EVENTS / 2)] : sorted;
   out.push(
-    `<details><summary>Event log (${trial.events.length} events, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${[
-      ...trial.events,
-    ]
-      .sort((a, b) => a.ns - b.ns)
+    `<details><summary>Event log (${trial.events.length} events${cut ? `, the first and last ${MAX_LOGGED_EVENTS / 2} shown, every one in result.json` : ''}, ms from ${esc(origin.label)})</summary><table class="grid events"><thead><tr><th class="num">ms</th><th>kind</th><th>source</th><th>type</th><th>detail</th></tr></thead><tbody>${logged
       .map(
         (e) =>
           `<tr><td class="num">${esc(fmt((e.ns - origin.ns) / 1e6))}</td><td>${esc(e.kind)}</td><td>${esc(e.source)}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.detail)}</td></tr>`,
@@ -81,11 +87,32 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
   );
   if (trial.historyFile) {
     out.push(
-      `<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${history === undefined ? ' (not available to this report)' : ` (${history.length} operations)`}.</p>`,
+      `<p class="fine">Full operation history: <code>${esc(trial.historyFile)}</code>${
+        trial.historySummary
+          ? ` (${trial.historySummary.ops} operations, streamed to disk as they happened; this page draws a sample of ${trial.historySummary.sampled})`
+          : history === undefined
+            ? ' (not available to this report)'
+            : ` (${history.length} operations)`
+      }.</p>`,
     );
   }
   out.push('</section>');
   return out.join('\n');
+}
+
+/** A long trial's figures per fault window (from its start to convergence after its heal) and outside every window. */
+function windowsTable(summary: HistorySummary): string {
+  const rows = summary.windows.map(
+    (w) =>
+      `<tr><td>${esc(w.label)}</td><td class="num">${esc(fmt(w.fromMs, 0))}</td><td class="num">${esc(fmt(w.toMs, 0))}</td><td class="num">${esc(fmt(w.invoked, 0))}</td>` +
+      `<td class="num">${esc(fmt(w.acked, 0))}</td><td class="num">${esc(fmt(w.notOk, 0))}</td><td class="num">${esc(w.invoked ? fmtPct(Math.round((w.acked / w.invoked) * 1e4) / 1e4) : 'n/a')}</td>` +
+      `<td class="num">${esc(fmtMs(w.maxLatencyMs))}</td><td class="num${w.lost ? ' bad' : ''}">${esc(fmt(w.lost, 0))}</td></tr>`,
+  );
+  return (
+    '<table class="grid"><thead><tr><th>window</th><th class="num">from ms</th><th class="num">to ms</th><th class="num">invoked</th><th class="num">acked</th>' +
+    `<th class="num">failed / indeterminate</th><th class="num">acked / invoked</th><th class="num">max latency</th><th class="num">lost</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    '<p class="fine">Writes by invoke time; a write invoked while two windows overlap counts in both.</p>'
+  );
 }
 
 function phasesTable(trial: TrialResult): string {

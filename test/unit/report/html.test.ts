@@ -255,3 +255,40 @@ describe('renderHtml', () => {
     expect(out).toContain('ms from first event (no fault)');
   });
 });
+
+describe('renderHtml: a long (streamed) trial', () => {
+  it('draws the summary: per-window figures, the rate with its minima, the history count, a cut event log', () => {
+    const j = sampleJournal();
+    const t = j.scenarios[0]!.trials[0]!;
+    const ops = parse(sampleHistory(1));
+    const origin = t.clockStartNs ?? ops[0]!.ns;
+    t.events = [
+      ...t.events,
+      ...Array.from({ length: 2000 }, (_, i): TrialEvent => ({ ns: origin + i * 1e6, kind: 'role', source: 'redis-0', type: 'master', detail: `sample ${i}` })),
+    ];
+    t.historySummary = {
+      ops: 123_456_789,
+      originNs: origin,
+      sampled: ops.length,
+      rate: { bucketMs: 1000, points: [0, 1, 2, 3].map((k) => ({ x: k * 3600, max: 200 + k, min: k === 2 ? 0 : 190 })) },
+      windows: [
+        { label: 'step 1 kill-pod on redis-0 (master)', fromMs: 0, toMs: 9000, invoked: 1800, acked: 1500, notOk: 300, maxLatencyMs: 2500, lost: 7 },
+        { label: 'outside every window', fromMs: -5000, toMs: 20000, invoked: 4000, acked: 4000, notOk: 0, maxLatencyMs: 3.2, lost: 0 },
+      ],
+    };
+    const html = renderHtml(j, new Map([['history/master-kill-1.jsonl', ops]]));
+    assertWellFormed(html);
+    expect(html).toContain('<h3>Per fault window</h3>');
+    expect(html).toContain('step 1 kill-pod on redis-0 (master)');
+    expect(html).toMatch(/class="num bad">7</);
+    expect(html).toContain('class="rate-min"');
+    expect(html).toContain('123456789 operations, streamed to disk');
+    expect(html).toContain('the first and last 300 shown');
+    const logged = [...html.matchAll(/<td>sample (\d+)<\/td>/g)].map((m) => Number(m[1]));
+    expect(logged.length).toBeGreaterThan(590); // 600 rows, a few of them the journal's own events
+    expect(logged.length).toBeLessThanOrEqual(600);
+    expect(logged).toContain(299);
+    expect(logged).not.toContain(1000);
+    expect(logged).toContain(1999);
+  });
+});

@@ -1,0 +1,443 @@
+// The checkers over a history read once, operation by operation, as a long run streams it to disk: each fold keeps only
+// what its check needs, per key in typed columns (a few bytes a key), so memory grows with the keys, not with the operations.
+import { nsToMs } from '../clock.ts';
+import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
+import type { Op, ReadBack } from '../model/history.ts';
+import { numericSuffix } from '../model/key-set.ts';
+import { availabilityResult, type Outage } from './availability.ts';
+import { LATENCY_PHASES, phaseOf, type LatencyPhase, type LatencyWindows } from './latency.ts';
+import { nearestRank } from './stats.ts';
+import { attributedResult } from './loss-attribution.ts';
+import { writeLossResult } from './write-loss.ts';
+
+// The folds assume what a run's history file holds: operations in time order (one clock, appended as they happen).
+
+const INVOKED = 1;
+const FAILED = 2;
+const INFO = 4;
+const ACKED = 8;
+
+/** Per-key state of the keys sharing one prefix, indexed by the key's numeric suffix (the workload's `prefix:seq`). */
+class Column {
+  size = 0;
+  flags = new Uint8Array(0);
+  invokeNs = new Float64Array(0);
+  ackNs = new Float64Array(0);
+  ackOrder = new Uint32Array(0);
+  ackNode = new Uint16Array(0);
+  ackProcess = new Uint16Array(0);
+  private readonly fields: ColumnFields;
+
+  constructor(fields: ColumnFields) {
+    this.fields = fields;
+  }
+
+  get capacity(): number {
+    return this.flags.length;
+  }
+
+  /** Bytes per slot of the fields this column holds. */
+  get slotBytes(): number {
+    return 1 + (this.fields.invoke ? 8 : 0) + (this.fields.ack ? 8 + 4 + 2 + 2 : 0);
+  }
+
+  ensure(n: number): void {
+    if (n < this.capacity) return;
+    const cap = Math.max(1024, this.capacity * 2, n + 1);
+    const grow = <T extends Uint8Array | Float64Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a as never);
+      return b;
+    };
+    this.flags = grow(this.flags, (c) => new Uint8Array(c));
+    if (this.fields.invoke) this.invokeNs = grow(this.invokeNs, (c) => new Float64Array(c));
+    if (this.fields.ack) {
+      this.ackNs = grow(this.ackNs, (c) => new Float64Array(c));
+      this.ackOrder = grow(this.ackOrder, (c) => new Uint32Array(c));
+      this.ackNode = grow(this.ackNode, (c) => new Uint16Array(c));
+      this.ackProcess = grow(this.ackProcess, (c) => new Uint16Array(c));
+    }
+  }
+}
+
+/** Which per-key fields a table's columns hold besides the flags: the first invoke, the first acknowledgement. */
+export interface ColumnFields {
+  invoke?: boolean;
+  ack?: boolean;
+}
+
+/**
+ * Keys to slots: `prefix:n` in the prefix's column at n (dense while n grows by at most a few times the column:
+ * the workload numbers its writes from 0), any other key in a column of its own through a map.
+ */
+export class KeyTable {
+  private readonly prefixes = new Map<string, Column>();
+  private readonly fields: ColumnFields;
+  private readonly other: Column;
+
+  constructor(fields: ColumnFields = { invoke: true, ack: true }) {
+    this.fields = fields;
+    this.other = new Column(fields);
+    this.col = this.other;
+  }
+
+  private readonly otherIndex = new Map<string, number>();
+  private readonly otherKeys: string[] = [];
+  /** The slot the last `find` call found. */
+  col: Column;
+  i = 0;
+
+  /** Point `col` / `i` at the key's slot, making it when `create`; false when absent and not made. */
+  find(key: string, create: boolean): boolean {
+    const colon = key.lastIndexOf(':');
+    const n = colon > 0 ? numericSuffix(key, colon + 1) : -1;
+    if (n >= 0) {
+      const prefix = key.slice(0, colon);
+      let col = this.prefixes.get(prefix);
+      if (col === undefined && create && n < 1 << 20) this.prefixes.set(prefix, (col = new Column(this.fields)));
+      if (col !== undefined && n < Math.max(col.capacity * 4, 1 << 20)) {
+        if (n < col.size || create) {
+          if (n >= col.size) {
+            col.ensure(n);
+            col.size = n + 1;
+          }
+          this.col = col;
+          this.i = n;
+          if (create || col.flags[n] !== 0) return true;
+        }
+      }
+    }
+    let i = this.otherIndex.get(key);
+    if (i === undefined) {
+      if (!create) return false;
+      i = this.otherKeys.length;
+      this.otherKeys.push(key);
+      this.otherIndex.set(key, i);
+      this.other.ensure(i);
+      this.other.size = i + 1;
+    }
+    this.col = this.other;
+    this.i = i;
+    return true;
+  }
+
+  /** Every key with any state: its column and index. */
+  *slots(): Generator<[key: string, col: Column, i: number]> {
+    for (const [prefix, col] of this.prefixes) for (let i = 0; i < col.size; i++) if (col.flags[i] !== 0) yield [`${prefix}:${i}`, col, i];
+    for (let i = 0; i < this.otherKeys.length; i++) yield [this.otherKeys[i]!, this.other, i];
+  }
+
+  /** Every slot, its key string made only when asked (cheaper than `slots` when few are wanted). */
+  scan(each: (col: Column, i: number, key: () => string) => void): void {
+    for (const [prefix, col] of this.prefixes) for (let i = 0; i < col.size; i++) if (col.flags[i] !== 0) each(col, i, () => `${prefix}:${i}`);
+    for (let i = 0; i < this.otherKeys.length; i++) each(this.other, i, () => this.otherKeys[i]!);
+  }
+
+  /** Bytes held by the columns (the maps of prefixes and other keys not counted). */
+  bytes(): number {
+    let n = 0;
+    for (const col of [...this.prefixes.values(), this.other]) n += col.capacity * col.slotBytes;
+    return n;
+  }
+}
+
+/** Interned strings (nodes, processes) as small numbers; 0 is "none". */
+class Names {
+  private readonly list: string[] = [''];
+  private readonly index = new Map<string, number>();
+  id(name: string | undefined): number {
+    if (name === undefined) return 0;
+    let i = this.index.get(name);
+    if (i === undefined) {
+      i = this.list.length;
+      this.list.push(name);
+      this.index.set(name, i);
+    }
+    return i;
+  }
+  name(id: number): string | undefined {
+    return id === 0 ? undefined : this.list[id];
+  }
+}
+
+/**
+ * Which keys were invoked, acknowledged (first acknowledgement: when, by which node, to which process), failed or
+ * indeterminate: what write-loss, its attribution and the schedule's no-lost-writes invariant need.
+ */
+export class WriteFold {
+  readonly keys = new KeyTable({ ack: true });
+  /** Distinct keys acknowledged. */
+  acked = 0;
+  private readonly nodes = new Names();
+  private readonly processes = new Names();
+  /** First acknowledgements not yet taken by `takeNewAcks` (only when asked to keep them), at most `maxPending`. */
+  private pending: Op[] | null;
+  private overflowed = false;
+  /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
+  private takenUpTo = 0;
+  private readonly maxPending: number;
+
+  constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
+    this.pending = opts.newAcks ? [] : null;
+    this.maxPending = opts.maxPending ?? 100_000;
+  }
+
+  add(op: Op): void {
+    if (op.f !== 'write') return;
+    const t = this.keys;
+    t.find(op.key, true);
+    const { col, i } = t;
+    if (op.type === 'invoke') col.flags[i]! |= INVOKED;
+    else if (op.type === 'fail') col.flags[i]! |= FAILED;
+    else if (op.type === 'info') col.flags[i]! |= INFO;
+    else if ((col.flags[i]! & ACKED) === 0) {
+      col.flags[i]! |= ACKED;
+      col.ackNs[i] = op.ns;
+      col.ackOrder[i] = this.acked++;
+      col.ackNode[i] = this.nodes.id(op.node);
+      col.ackProcess[i] = this.processes.id(op.process);
+      if (this.pending && !this.overflowed) {
+        if (this.pending.length < this.maxPending) this.pending.push(op);
+        else {
+          // A long stretch without a checkpoint: stop holding operations, find them in the columns when taken.
+          this.overflowed = true;
+          this.pending = [];
+        }
+      }
+    } else if (op.ns < col.ackNs[i]!) col.ackNs[i] = op.ns;
+  }
+
+  /** First acknowledgements since the last call, in the order they came (for checkpoints between reads). */
+  takeNewAcks(): Op[] {
+    if (!this.pending) return [];
+    const from = this.takenUpTo;
+    this.takenUpTo = this.acked;
+    const out = this.overflowed ? this.acknowledgedFrom(from) : this.pending;
+    this.pending = [];
+    this.overflowed = false;
+    return out;
+  }
+
+  /** First acknowledgements from order `from` on, in order (scanning the columns, building only those). */
+  private acknowledgedFrom(from: number): Op[] {
+    const out: Array<[Op, number]> = [];
+    this.keys.scan((col, i, key) => {
+      if ((col.flags[i]! & ACKED) !== 0 && col.ackOrder[i]! >= from) out.push([this.okOp(key(), col, i), col.ackOrder[i]!]);
+    });
+    return out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
+  }
+
+  /** The first acknowledgement of a key as an ok operation. */
+  private okOp(key: string, col: Column, i: number): Op {
+    const node = this.nodes.name(col.ackNode[i]!);
+    return { process: this.processes.name(col.ackProcess[i]!) ?? '', type: 'ok', f: 'write', key, ns: col.ackNs[i]!, ...(node !== undefined ? { node } : {}) };
+  }
+
+  /** Acknowledged keys `keep` selects that `present` lacks, as their first ok, in the order they were first acknowledged. */
+  lost(present: ReadonlySet<string>, keep: (ns: number, key: string) => boolean = () => true): Op[] {
+    const out: Array<[Op, number]> = [];
+    for (const [key, col, i] of this.keys.slots())
+      if ((col.flags[i]! & ACKED) !== 0 && !present.has(key) && keep(col.ackNs[i]!, key)) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
+    return out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
+  }
+
+  /** Acknowledged keys whose first acknowledgement `keep` selects (e.g. those outside every fault window), as ok operations. */
+  acknowledged(keep: (ns: number) => boolean): Op[] {
+    const out: Array<[Op, number]> = [];
+    for (const [key, col, i] of this.keys.slots())
+      if ((col.flags[i]! & ACKED) !== 0 && keep(col.ackNs[i]!)) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
+    return out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
+  }
+
+  /** Every invoked key (for the read-back at the end). */
+  *invokedKeys(): Generator<string> {
+    for (const [key, col, i] of this.keys.slots()) if ((col.flags[i]! & INVOKED) !== 0) yield key;
+  }
+}
+
+/** checkWriteLoss over a fold: the same figures, verdict and explanation as over the history it read. */
+export function writeLossOfFold(fold: WriteFold, readBack: ReadBack | null, faultNs: number | null, config: { maxLost: number }): CheckResult {
+  if (readBack === null) {
+    const figures: Figures = { writes_lost: null, writes_recovered: null, writes_unexpected: null, lost_first_ms: null, lost_last_ms: null };
+    return { name: 'write-loss', valid: 'unknown', figures, explanation: 'no read-back after the trial, so lost writes cannot be determined' };
+  }
+  const present = readBack.present;
+  let indeterminate = 0;
+  let recovered = 0;
+  for (const [key, col, i] of fold.keys.slots()) {
+    const f = col.flags[i]!;
+    if ((f & INVOKED) !== 0 && (f & ACKED) === 0 && (f & FAILED) === 0) {
+      indeterminate++;
+      if (present.has(key)) recovered++;
+    }
+  }
+  const t = fold.keys;
+  // One key at a time: a read-back of millions of keys is not spread into an array.
+  const unexpected: string[] = [];
+  for (const key of present) {
+    const f = t.find(key, false) ? t.col.flags[t.i]! : 0;
+    if ((f & INVOKED) === 0 || ((f & ACKED) === 0 && (f & FAILED) !== 0)) unexpected.push(key);
+  }
+  unexpected.sort();
+  const lost = fold
+    .lost(present)
+    .map((op): [string, number] => [op.key, op.ns])
+    .sort((a, b) => a[1] - b[1]);
+  return writeLossResult({ acked: fold.acked, lost, recovered, indeterminate, unexpected }, readBack.node, faultNs, config);
+}
+
+/** Invoked, acknowledged (late apart), failed and indeterminate counts and the longest stretch without an acknowledgement. */
+export class AvailabilityFold {
+  private invoked = 0;
+  private ackedInTime = 0;
+  private late = 0;
+  private failed = 0;
+  private indeterminate = 0;
+  private firstInvoke = Infinity;
+  private lastInvoke = -Infinity;
+  private lastNs = -Infinity;
+  private firstOk: number | null = null;
+  private lastOk: number | null = null;
+  private bestOk: Outage | null = null;
+
+  add(op: Op): void {
+    if (op.f !== 'write') return;
+    if (op.ns > this.lastNs) this.lastNs = op.ns;
+    if (op.type === 'invoke') {
+      this.invoked++;
+      if (op.ns < this.firstInvoke) this.firstInvoke = op.ns;
+      if (op.ns > this.lastInvoke) this.lastInvoke = op.ns;
+    } else if (op.type === 'fail') this.failed++;
+    else if (op.type === 'info') this.indeterminate++;
+    else {
+      if (op.late) this.late++;
+      else this.ackedInTime++;
+      if (this.lastOk === null) this.firstOk = op.ns;
+      else {
+        const ms = nsToMs(op.ns - this.lastOk);
+        if (this.bestOk === null || ms > this.bestOk.ms) this.bestOk = { ms, startNs: this.lastOk, endNs: op.ns };
+      }
+      this.lastOk = op.ns;
+    }
+  }
+
+  /** longestOutage of the operations added (they came in time order). */
+  outage(): Outage | null {
+    if (this.invoked === 0) return null;
+    const gap = (startNs: number, endNs: number): Outage => ({ ms: nsToMs(endNs - startNs), startNs, endNs });
+    let best: Outage = { ms: 0, startNs: this.firstInvoke, endNs: this.firstInvoke };
+    const lastNs = Math.max(this.lastNs, this.lastInvoke);
+    const candidates = [
+      this.firstOk === null ? gap(this.firstInvoke, lastNs) : gap(this.firstInvoke, this.firstOk),
+      this.bestOk,
+      this.lastOk !== null && this.lastInvoke > this.lastOk ? gap(this.lastOk, lastNs) : null,
+    ];
+    for (const c of candidates) if (c !== null && c.ms > best.ms) best = c;
+    return best;
+  }
+
+  /** checkAvailability over the operations added. */
+  check(faultNs: number | null, config: { maxOutageMs?: number }): CheckResult {
+    const outage = this.outage();
+    const figures = {
+      writes_invoked: this.invoked,
+      writes_acked: this.ackedInTime,
+      writes_failed: this.failed,
+      writes_indeterminate: this.indeterminate,
+      writes_late: this.late,
+      availability: this.invoked === 0 ? null : Math.round((this.ackedInTime / this.invoked) * 1e4) / 1e4,
+      outage_ms: outage?.ms ?? null,
+    };
+    return availabilityResult(figures, outage, faultNs, config);
+  }
+}
+
+/** The first write acknowledged after `faultNs` by another node than `oldMaster` (firstNewMasterAckNs, in one pass). */
+export class NewMasterAckFold {
+  first: number | null = null;
+  private readonly faultNs: number | null;
+  private readonly oldMaster: string | null;
+  constructor(faultNs: number | null, oldMaster: string | null) {
+    this.faultNs = faultNs;
+    this.oldMaster = oldMaster;
+  }
+  add(op: Op): void {
+    if (this.faultNs === null || this.oldMaster === null) return;
+    if (op.type !== 'ok' || op.ns <= this.faultNs || op.node === undefined || op.node === this.oldMaster) return;
+    if (this.first === null || op.ns < this.first) this.first = op.ns;
+  }
+}
+
+/**
+ * latencyFigures in one pass, once the windows are known (a second pass over the file after the one that found
+ * them): each write's first acknowledgement − its first invoke, counted per phase at µs resolution (the figures'
+ * own rounding), so the quantiles are exact and memory is the number of distinct µs values.
+ */
+export class LatencyFold {
+  private readonly keys = new KeyTable({ invoke: true });
+  private readonly by: Record<LatencyPhase, Map<number, number>> = { before: new Map(), during: new Map(), after: new Map() };
+  private readonly w: LatencyWindows;
+
+  constructor(w: LatencyWindows) {
+    this.w = w;
+  }
+
+  add(op: Op): void {
+    const t = this.keys;
+    if (op.type === 'invoke') {
+      t.find(op.key, true);
+      if ((t.col.flags[t.i]! & INVOKED) === 0) {
+        t.col.flags[t.i]! |= INVOKED;
+        t.col.invokeNs[t.i] = op.ns;
+      }
+      return;
+    }
+    if (op.type !== 'ok' || !t.find(op.key, false)) return;
+    const { col, i } = t;
+    if ((col.flags[i]! & INVOKED) === 0 || (col.flags[i]! & ACKED) !== 0) return;
+    col.flags[i]! |= ACKED;
+    const us = Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3);
+    const m = this.by[phaseOf(col.invokeNs[i]!, this.w)];
+    m.set(us, (m.get(us) ?? 0) + 1);
+  }
+
+  figures(): Figures {
+    const figures: Figures = {};
+    for (const phase of LATENCY_PHASES) {
+      const counts = [...this.by[phase]].sort((a, b) => a[0] - b[0]);
+      const n = counts.reduce((s, [, c]) => s + c, 0);
+      const at = (rank: number): number => {
+        let seen = 0;
+        for (const [us, c] of counts) if ((seen += c) >= rank) return us / 1e3;
+        return counts.at(-1)![0] / 1e3;
+      };
+      figures[`latency_p50_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.5));
+      figures[`latency_p99_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.99));
+      figures[`latency_max_${phase}_ms`] = n === 0 ? null : counts.at(-1)![0] / 1e3;
+      figures[`latency_acks_${phase}`] = n;
+    }
+    return figures;
+  }
+}
+
+/** Feed every operation to every fold, in order. */
+export function foldAll(ops: Iterable<Op>, ...folds: Array<{ add(op: Op): void }>): void {
+  for (const op of ops) for (const f of folds) f.add(op);
+}
+
+/** checkWriteLossAttributed over a fold (attributeLoss's split of the lost writes, then the same acceptance). */
+export function attributedLossOfFold(
+  fold: WriteFold,
+  input: Pick<TrialInput, 'readBack' | 'oldMaster' | 'faultNs'>,
+  config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
+): { check: CheckResult; warning: string | null } {
+  const sinceNs = config.sinceNs === undefined ? input.faultNs : config.sinceNs;
+  const lost = fold.lost(input.readBack?.present ?? new Set<string>());
+  const fromOld = (op: Op) => sinceNs !== null && op.ns > sinceNs && op.node !== undefined && op.node === input.oldMaster;
+  return attributedResult(
+    input,
+    { fromOldMasterAfterFault: lost.filter(fromOld), other: lost.filter((op) => !fromOld(op)) },
+    (maxLost) => writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost }),
+    config,
+  );
+}

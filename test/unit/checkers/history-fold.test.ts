@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { checkAvailability, longestOutage } from '../../../src/checkers/availability.ts';
+import {
+  AvailabilityFold,
+  LatencyFold,
+  NewMasterAckFold,
+  WriteFold,
+  attributedLossOfFold,
+  foldAll,
+  writeLossOfFold,
+} from '../../../src/checkers/history-fold.ts';
+import { ackedOutside } from '../../../src/checkers/invariants.ts';
+import { latencyFigures, latencyWindows } from '../../../src/checkers/latency.ts';
+import { checkWriteLossAttributed } from '../../../src/checkers/loss-attribution.ts';
+import { firstNewMasterAckNs } from '../../../src/checkers/phases.ts';
+import { checkWriteLoss } from '../../../src/checkers/write-loss.ts';
+import type { Op } from '../../../src/model/history.ts';
+import { FAULT_MS, NEW, OLD, history, ns, readBack, steadyWrites, trial, type WriteSpec } from './builders.ts';
+
+// The workload's key shape (prefix:seq), acked before the fault on OLD, a gap, then on NEW; plus the odd ones out.
+const WRITES: WriteSpec[] = [
+  ...steadyWrites('t1:sentinel-client:', 0, FAULT_MS, 50, OLD.addr),
+  { key: 'lost:1', at: FAULT_MS + 100, done: FAULT_MS + 101, node: OLD.addr }, // acked by the old master after the fault, then lost
+  { key: 'lost:2', at: FAULT_MS - 500, done: FAULT_MS - 499, node: OLD.addr }, // acked before the fault, lost
+  { key: 'info:1', at: FAULT_MS + 200, done: FAULT_MS + 3200, outcome: 'info' }, // indeterminate, recovered
+  { key: 'info:2', at: FAULT_MS + 300, done: FAULT_MS + 3300, outcome: 'info' }, // indeterminate, not recovered
+  { key: 'pending', at: FAULT_MS + 400, outcome: null }, // invoked, never completed
+  { key: 'failed:1', at: FAULT_MS + 500, done: FAULT_MS + 510, outcome: 'fail' },
+  ...steadyWrites('t1:sentinel-client:after-', FAULT_MS + 6200, FAULT_MS + 9000, 50, NEW.addr),
+];
+
+function withLate(h: Op[]): Op[] {
+  // A late acknowledgement after a client timeout: info, then ok with late.
+  const late: Op[] = [
+    { process: 'c1', type: 'invoke', f: 'write', key: 'late:1', ns: ns(FAULT_MS + 600) },
+    { process: 'c1', type: 'info', f: 'write', key: 'late:1', ns: ns(FAULT_MS + 3600), error: 'no reply' },
+    { process: 'c1', type: 'ok', f: 'write', key: 'late:1', ns: ns(FAULT_MS + 6300), node: NEW.addr, late: true },
+  ];
+  return [...h, ...late].sort((a, b) => a.ns - b.ns);
+}
+
+const H = withLate(history(...WRITES));
+const PRESENT = [
+  ...H.filter((o) => o.type === 'ok' && !o.key.startsWith('lost:')).map((o) => o.key),
+  'info:1',
+  'failed:1', // a definitely failed write present: unexpected
+  'never-invoked',
+];
+
+describe('the one-pass folds give the in-memory checkers’ results', () => {
+  it('write-loss: lost, recovered, indeterminate and unexpected writes, same figures and explanation', () => {
+    const input = trial({ history: H, readBack: readBack(PRESENT) });
+    const fold = new WriteFold();
+    foldAll(H, fold);
+    for (const maxLost of [0, 1, 5]) expect(writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost })).toEqual(checkWriteLoss(input, { maxLost }));
+    const r = writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost: 0 });
+    expect(r.figures).toMatchObject({ writes_lost: 2, writes_recovered: 1, writes_unexpected: 2 });
+    expect(r.explanation).toContain('1 of 3 indeterminate writes recovered');
+    expect(writeLossOfFold(fold, null, input.faultNs, { maxLost: 0 })).toEqual(checkWriteLoss(trial({ history: H }), { maxLost: 0 }));
+  });
+
+  it('write-loss with attribution to the old master', () => {
+    const input = trial({ history: H, readBack: readBack(PRESENT) });
+    const fold = new WriteFold();
+    foldAll(H, fold);
+    for (const accept of [true, false]) {
+      const config = { maxLost: 1, acceptLossFromOldMaster: accept, sinceNs: ns(FAULT_MS) };
+      const got = attributedLossOfFold(fold, input, config);
+      expect(got).toEqual(checkWriteLossAttributed(input, config));
+      expect(got.check.figures.writes_lost_old_master).toBe(1);
+    }
+  });
+
+  it('availability: counts, late acks and the longest outage', () => {
+    const fold = new AvailabilityFold();
+    foldAll(H, fold);
+    expect(fold.outage()).toEqual(longestOutage(H));
+    for (const config of [{}, { maxOutageMs: 1000 }, { maxOutageMs: 60_000 }])
+      expect(fold.check(ns(FAULT_MS), config)).toEqual(checkAvailability(trial({ history: H }), config));
+    expect(fold.check(ns(FAULT_MS), {}).figures).toMatchObject({ writes_late: 1, writes_indeterminate: 3, writes_failed: 1 });
+  });
+
+  it('availability: no ack at all, a tail after the last ack, nothing invoked', () => {
+    const cases = [
+      history({ key: 'a:0', at: 0, done: 3000, outcome: 'info' }, { key: 'a:1', at: 3000, outcome: null }),
+      history({ key: 'a:0', at: 0, done: 1 }, { key: 'a:1', at: 100, done: 3100, outcome: 'info' }, { key: 'a:2', at: 3200, done: 6200, outcome: 'info' }),
+      [],
+    ];
+    for (const h of cases) {
+      const fold = new AvailabilityFold();
+      foldAll(h, fold);
+      expect(fold.check(null, {})).toEqual(checkAvailability(trial({ history: h, faultNs: null }), {}));
+    }
+  });
+
+  it('latency: the same quantiles per phase (exact at the figures’ µs rounding)', () => {
+    // Latencies spread over several orders of magnitude, so quantiles fall on distinct values.
+    const spread: WriteSpec[] = Array.from({ length: 997 }, (_, i) => ({
+      key: `s:${i}`,
+      at: i * 20,
+      done: i * 20 + 0.137 * ((i * 7919) % 211) + 0.001,
+      node: i * 20 < FAULT_MS + 6000 ? OLD.addr : NEW.addr,
+    }));
+    const h = withLate(history(...spread, ...WRITES));
+    const input = trial({ history: h });
+    const first = new NewMasterAckFold(input.faultNs, input.oldMaster);
+    foldAll(h, first);
+    expect(first.first).toBe(firstNewMasterAckNs(input));
+    const fold = new LatencyFold(latencyWindows(input));
+    foldAll(h, fold);
+    expect(fold.figures()).toEqual(latencyFigures(input));
+    expect(fold.figures().latency_acks_after).toBeGreaterThan(0);
+  });
+
+  it('the invariants’ acknowledged writes outside the windows, in first-acknowledgement order', () => {
+    const windows = [{ startNs: ns(FAULT_MS), endNs: ns(FAULT_MS + 7000) }];
+    const fold = new WriteFold({ newAcks: true });
+    foldAll(H, fold);
+    const inside = (t: number) => windows.some((w) => t >= w.startNs && t <= w.endNs);
+    const expected = [...ackedOutside(H, windows, ns(0), ns(FAULT_MS + 20_000)).values()];
+    expect(fold.acknowledged((t) => t >= ns(0) && t < ns(FAULT_MS + 20_000) && !inside(t))).toEqual(expected);
+    expect(fold.takeNewAcks().map((o) => o.key)).toEqual(H.filter((o) => o.type === 'ok').map((o) => o.key));
+    expect(fold.takeNewAcks()).toEqual([]);
+  });
+
+  it('hands out the same new acknowledgements when more came between two takes than it holds', () => {
+    const small = new WriteFold({ newAcks: true, maxPending: 10 });
+    const big = new WriteFold({ newAcks: true });
+    const oks = H.filter((o) => o.type === 'ok');
+    const half = H.indexOf(oks[15]!);
+    foldAll(H.slice(0, half), small, big);
+    const brief = (ops: Op[]) => ops.map((o) => [o.key, o.ns, o.node, o.process]);
+    expect(small.takeNewAcks()).toEqual(big.takeNewAcks());
+    foldAll(H.slice(half), small, big);
+    const rest = small.takeNewAcks();
+    expect(brief(rest)).toEqual(brief(big.takeNewAcks()));
+    expect(rest.length).toBe(oks.length - 15);
+    expect(small.takeNewAcks()).toEqual([]);
+  });
+
+  it('keys outside the prefix:seq shape and sparse numbers still count, one slot each', () => {
+    const odd: Op[] = ['x', 'x:007', 'x:1', 'y:99999999', 'y:0', 'z:'].flatMap((key, i): Op[] => [
+      { process: 'c1', type: 'invoke', f: 'write', key, ns: i * 10 },
+      { process: 'c1', type: 'ok', f: 'write', key, ns: i * 10 + 1, node: OLD.addr },
+    ]);
+    const fold = new WriteFold();
+    foldAll(odd, fold);
+    expect(fold.acked).toBe(6);
+    expect([...fold.invokedKeys()].sort()).toEqual(['x', 'x:007', 'x:1', 'y:0', 'y:99999999', 'z:'].sort());
+    const input = trial({ history: odd, readBack: readBack(['x', 'y:0']) });
+    expect(writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost: 0 })).toEqual(checkWriteLoss(input, { maxLost: 0 }));
+    expect(fold.keys.bytes()).toBeLessThan(200_000);
+  });
+});
