@@ -7,6 +7,7 @@ import { HarnessError } from '../../../src/errors.ts';
 import { masterAddrReply, parseInfo, sentinelEntries, sentinelEntry } from '../../../src/redis/clients.ts';
 import { judgeReplication, judgeSentinels, readSentinelAnswer, type RawSentinelReplies } from '../../../src/targets/convergence.ts';
 import type { Pod } from '../../../src/targets/target.ts';
+import { prng as rng } from '../../../src/runner/soak-schedule.ts';
 
 const pods: Pod[] = [0, 1, 2].map((i) => ({
   name: `redis-${i}`,
@@ -15,17 +16,6 @@ const pods: Pod[] = [0, 1, 2].map((i) => ({
   redis: { host: `127.0.149.${i + 1}`, port: 6379 },
   sentinel: { host: `127.0.149.${i + 1}`, port: 26379 },
 }));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const flat = (o: Record<string, string | number>) => Object.entries(o).flatMap(([k, v]) => [k, String(v)]);
 /** What a healthy sentinel of this deployment answers. */

@@ -6,23 +6,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KUBE_API_LIMITS, PodLabelStore, startFakeKubeApi } from '../../../src/targets/local/kube-api.ts';
+import { prng as rng } from '../../../src/runner/soak-schedule.ts';
 
 const TOKEN = 'fuzz-token-0123456789';
 const HOST = '127.0.149.240';
 const GOOD = '/api/v1/namespaces/matrix/pods/redis-0';
 const REFUSALS = new Set([400, 401, 404, 405, 413, 414, 415, 422]);
-
-/** mulberry32: the same requests on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req {
   what: string;
