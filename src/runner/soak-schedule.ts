@@ -6,18 +6,7 @@ import { FAULTS } from '../faults/index.ts';
 import type { SoakVictim } from '../faults/define.ts';
 import type { ScheduleStep } from '../model/schedule.ts';
 import type { Scenario } from './scenario.ts';
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1); the same seed gives the same sequence on every platform. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../model/prng.ts';
 
 export interface SoakMixEntry {
   kind: string;

@@ -8,6 +8,7 @@ import { humanBytes, parseDatasetSize, parseRedisMemory } from '../model/quantit
 import { limitsOf } from '../targets/docker/pod-spec.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
+import { prng } from '../model/prng.ts';
 
 /** Smallest dataset worth the flag, and the share of maxmemory it may fill (allkeys-lru would evict the dataset itself beyond it). */
 export const DATASET_LIMITS = { minBytes: 1024 ** 2, maxmemoryShare: 0.9 } as const;
@@ -68,18 +69,6 @@ export function assertDatasetFits(bytes: number, model: DeploymentModel, maxmemo
       `--dataset ${humanBytes(bytes)} does not fit: the deployment's maxmemory (or memory limit) allows at most ${humanBytes(bound)} ` +
         `(90%, beyond which allkeys-lru evicts the dataset itself); pick a smaller size or raise it with --set redis.maxmemory=...`,
     );
-}
-
-/** A small, seeded generator (mulberry32): the same dataset on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The i-th key and value of the dataset (values are slices of a random pool: incompressible, as sessions often are). */

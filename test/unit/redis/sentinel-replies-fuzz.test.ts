@@ -7,7 +7,7 @@ import { HarnessError } from '../../../src/errors.ts';
 import { masterAddrReply, parseInfo, sentinelEntries, sentinelEntry } from '../../../src/redis/clients.ts';
 import { judgeReplication, judgeSentinels, readSentinelAnswer, type RawSentinelReplies } from '../../../src/targets/convergence.ts';
 import type { Pod } from '../../../src/targets/target.ts';
-import { prng as rng } from '../../../src/runner/soak-schedule.ts';
+import { prng as rng } from '../../../src/model/prng.ts';
 
 const pods: Pod[] = [0, 1, 2].map((i) => ({
   name: `redis-${i}`,

@@ -1,17 +1,9 @@
 // The soak's schedule generator: deterministic in its seed, bounded in overlap, drawn from the registry's soak kinds.
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from '../../../src/faults/index.ts';
+import { prng } from '../../../src/model/prng.ts';
 import { parseScenario } from '../../../src/runner/scenario.ts';
-import {
-  defaultMix,
-  generateSchedule,
-  parseMix,
-  prng,
-  scenarioYaml,
-  SOAK_DEFAULTS,
-  soakScenario,
-  type SoakOptions,
-} from '../../../src/runner/soak-schedule.ts';
+import { defaultMix, generateSchedule, parseMix, scenarioYaml, SOAK_DEFAULTS, soakScenario, type SoakOptions } from '../../../src/runner/soak-schedule.ts';
 
 const OPTS: SoakOptions = { seed: 42, durationMs: 600_000, mix: defaultMix(), ...SOAK_DEFAULTS };
 

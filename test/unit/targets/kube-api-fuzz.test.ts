@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KUBE_API_LIMITS, PodLabelStore, startFakeKubeApi } from '../../../src/targets/local/kube-api.ts';
-import { prng as rng } from '../../../src/runner/soak-schedule.ts';
+import { prng as rng } from '../../../src/model/prng.ts';
 
 const TOKEN = 'fuzz-token-0123456789';
 const HOST = '127.0.149.240';
