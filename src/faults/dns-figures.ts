@@ -1,5 +1,5 @@
 // What a DNS fault did to the sentinels, read from the trial's events when the trial is checked: TILT episodes, aborts, when the failover came.
-import type { CheckResult, Figures } from '../model/check.ts';
+import { lazyInfoCheck, type CheckResult, type Figures } from '../model/check.ts';
 import type { TrialEvent } from '../model/events.ts';
 
 const ms = (ns: number) => Math.round(ns / 1e6);
@@ -45,22 +45,12 @@ export function lazyDnsCheck(
   o: { events: () => readonly TrialEvent[]; landedNs: number; healNs: () => number | null; nowNs: () => number },
 ): CheckResult {
   const figures = () => dnsFaultFigures(o.events(), o.landedNs, o.healNs(), o.nowNs());
-  return {
-    name,
-    valid: true,
-    get figures() {
-      return figures();
-    },
-    get explanation() {
-      const f = figures();
-      const tilt = f.tilt_episodes
-        ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms after landing`
-        : 'no TILT';
-      const fo =
-        f.switch_master_ms === null
-          ? 'no +switch-master'
-          : `+switch-master ${f.switch_master_ms} ms after landing${f.switch_master_after_heal_ms === null ? '' : ` (${f.switch_master_after_heal_ms} ms after the heal)`}`;
-      return `${tilt}; ${fo}; ${f.failover_abort_events} -failover-abort-* event(s)`;
-    },
-  };
+  return lazyInfoCheck(name, figures, (f) => {
+    const tilt = f.tilt_episodes ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms after landing` : 'no TILT';
+    const fo =
+      f.switch_master_ms === null
+        ? 'no +switch-master'
+        : `+switch-master ${f.switch_master_ms} ms after landing${f.switch_master_after_heal_ms === null ? '' : ` (${f.switch_master_after_heal_ms} ms after the heal)`}`;
+    return `${tilt}; ${fo}; ${f.failover_abort_events} -failover-abort-* event(s)`;
+  });
 }

@@ -1,6 +1,6 @@
 // What a fault did to the sentinels' own state machine, read from the trial's events when the trial is checked:
 // TILT episodes, +sdown / +odown on the master, elections, aborts and every +switch-master (a flapping failover shows as several).
-import type { CheckResult, Figures } from '../model/check.ts';
+import { lazyInfoCheck, type CheckResult, type Figures } from '../model/check.ts';
 import type { TrialEvent } from '../model/events.ts';
 import { dnsFaultFigures } from './dns-figures.ts';
 
@@ -36,17 +36,9 @@ export function lazySentinelCheck(
   o: { events: () => readonly TrialEvent[]; fromNs: number; nowNs: () => number; markNs?: () => number | null; extra?: () => Figures },
 ): CheckResult {
   const figures = (): Figures => ({ ...sentinelFigures(o.events(), o.fromNs, o.nowNs(), o.markNs?.() ?? null), ...o.extra?.() });
-  return {
-    name,
-    valid: true,
-    get figures() {
-      return figures();
-    },
-    get explanation() {
-      const f = figures();
-      const tilt = f.tilt_episodes ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms in` : 'no TILT';
-      const fo = f.switch_master_ms === null ? 'no +switch-master' : `first +switch-master ${f.switch_master_ms} ms in, ${f.masters_switched_to} distinct`;
-      return `${tilt}; ${fo}; ${f.master_sdown_events} +sdown of the master; ${f.failover_abort_events} -failover-abort-* event(s)`;
-    },
-  };
+  return lazyInfoCheck(name, figures, (f) => {
+    const tilt = f.tilt_episodes ? `${f.tilt_episodes} TILT episode(s), longest ${f.tilt_longest_ms} ms, first ${f.tilt_first_ms} ms in` : 'no TILT';
+    const fo = f.switch_master_ms === null ? 'no +switch-master' : `first +switch-master ${f.switch_master_ms} ms in, ${f.masters_switched_to} distinct`;
+    return `${tilt}; ${fo}; ${f.master_sdown_events} +sdown of the master; ${f.failover_abort_events} -failover-abort-* event(s)`;
+  });
 }

@@ -29,3 +29,21 @@ export interface TrialInput {
 }
 
 export type Checker<C = unknown> = (input: TrialInput, config: C) => CheckResult;
+
+/**
+ * An information-only check (always valid) whose figures are computed each time they are read: the trial
+ * reads them after the heal and the convergence, so events that arrive late (TILT, a failover completing
+ * after the heal) are counted.
+ */
+export function lazyInfoCheck(name: string, figures: () => Figures, explain: (f: Figures) => string): CheckResult {
+  return {
+    name,
+    valid: true,
+    get figures() {
+      return figures();
+    },
+    get explanation() {
+      return explain(figures());
+    },
+  };
+}
