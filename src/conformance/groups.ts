@@ -26,7 +26,8 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     name: 'scaling',
     description: 'the seed\'s "scale to 5, quorum 3" rendered from these manifests and held to the scaled design (no cluster)',
     needsDeployment: false,
-    run: async (ctx) => scalingChecks(await readManifestFiles(ctx.model.manifestsDir), 5).map((c): ConformanceCheck => ({ ...c })),
+    run: async (ctx) =>
+      scalingChecks(await readManifestFiles(ctx.model.manifestsDir), 5, undefined, ctx.design?.params).map((c): ConformanceCheck => ({ ...c })),
   },
   {
     name: 'profile',
@@ -35,7 +36,10 @@ export const CONFORMANCE_GROUPS: ConformanceGroup[] = [
     needsDeployment: false,
     run: async (ctx) => {
       const files = await readManifestFiles(ctx.model.manifestsDir);
-      return [...profileChecks(files, 'seed'), ...profileChecks(files, 'hardened')].map((c): ConformanceCheck => ({ ...c }));
+      const certified = ctx.design?.params;
+      return [...profileChecks(files, 'seed', undefined, certified), ...profileChecks(files, 'hardened', undefined, certified)].map((c): ConformanceCheck => ({
+        ...c,
+      }));
     },
   },
   {

@@ -44,9 +44,14 @@ const inGroup =
  * Static checks of the manifests scaled to `replicas` (the seed's "scale to 5, quorum 3"), against the
  * scaled design, plus the quorum arithmetic stated on its own. `dir` names where the variant is (or would be) rendered.
  */
-export function scalingChecks(files: readonly ManifestFile[], replicas: number, dir = `(rendered for ${replicas} pods)`): VariantCheck[] {
+export function scalingChecks(
+  files: readonly ManifestFile[],
+  replicas: number,
+  dir = `(rendered for ${replicas} pods)`,
+  base: Readonly<SeedDesign> = SEED_DESIGN,
+): VariantCheck[] {
   const scaled = scaleManifestFiles(files, { replicas });
-  const design = scaledDesign(replicas);
+  const design = scaledDesign(replicas, base);
   const objects = objectsOf(scaled, dir);
   const checks = staticChecksOfObjects(objects, design, dir).map(inGroup('scaling', `scaling-${replicas}`));
   const sentinelCm = objects.find(
@@ -74,15 +79,21 @@ export function scalingChecks(files: readonly ManifestFile[], replicas: number, 
 /**
  * Static checks of a profile's rendered manifests: every seed check must still hold (the profile changes
  * nothing the seed fixes), and the profile's own directives are reported, for the hardened profile as the
- * intended deviation from the seed, for the seed as their absence.
+ * intended deviation from the seed, for the seed as their absence. With a certified design (`--design`), the
+ * rendered manifests are held to it as they stand, as the static group does.
  */
-export function profileChecks(files: readonly ManifestFile[], profile: ProfileName, dir = `(rendered with profile ${profile})`): VariantCheck[] {
+export function profileChecks(
+  files: readonly ManifestFile[],
+  profile: ProfileName,
+  dir = `(rendered with profile ${profile})`,
+  certified?: Readonly<SeedDesign>,
+): VariantCheck[] {
   const rendered = overlayManifestFiles(files, PROFILES[profile].overlay);
   const objects = objectsOf(rendered, dir);
   // A profile changes redis.conf only: hold the rest to the design of the deployment's size.
   const sts = objects.find((o) => o.kind === 'StatefulSet') as { spec?: { replicas?: unknown } } | undefined;
   const replicas = typeof sts?.spec?.replicas === 'number' ? sts.spec.replicas : SEED_DESIGN.replicas;
-  const checks = staticChecksOfObjects(objects, designFor({ replicas }), dir).map(inGroup('profile', `profile-${profile}`));
+  const checks = staticChecksOfObjects(objects, certified ?? designFor({ replicas }), dir).map(inGroup('profile', `profile-${profile}`));
   return [...checks, ...profileDirectiveChecks(rendered, profile, dir)];
 }
 

@@ -61,10 +61,23 @@ const journal = () => {
 
 describe('conformance --design', () => {
   it('down-after 2000 in the manifests and in the design, listed as a deviation: exit 0, the deviation an information check', () => {
-    const r = cli('conformance', '--group', 'static', '--manifests', manifests, '--design', design('fast.yaml', FAST), '--report-dir', reportDir);
+    const r = cli(
+      'conformance',
+      '--group',
+      'static,scaling,profile',
+      '--manifests',
+      manifests,
+      '--design',
+      design('fast.yaml', FAST),
+      '--report-dir',
+      reportDir,
+    );
     expect(r.stderr).toContain('conformance: static pass');
+    // The scaled and profiled copies are held to the design as well, not to the seed's 5000.
+    expect(r.stderr).toContain('conformance: scaling pass');
+    expect(r.stderr).toContain('conformance: profile pass');
     expect(r.status).toBe(0);
-    const checks = journal().conformance[0].checks as {
+    const checks = journal().conformance.find((g: { group: string }) => g.group === 'static').checks as {
       name: string;
       valid: boolean;
       expected: string;

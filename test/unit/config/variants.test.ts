@@ -105,6 +105,37 @@ describe('static checks of the scaled variant', () => {
   });
 });
 
+describe('a certified design (--design) in the variant groups', () => {
+  const fast = files.map((f) =>
+    f.name === '03-configmap-sentinel.yaml'
+      ? { ...f, text: f.text.replace('sentinel down-after-milliseconds mymaster 5000', 'sentinel down-after-milliseconds mymaster 2000') }
+      : f,
+  );
+  const design = { ...SEED_DESIGN, downAfterMs: 2000 };
+
+  it('holds the scaled and profiled copies to the design, not to the seed', () => {
+    expect(fast.map((f) => f.text).join('')).toContain('mymaster 2000');
+    const failedUnderSeed = [...scalingChecks(fast, 5), ...profileChecks(fast, 'seed'), ...profileChecks(fast, 'hardened')].filter((c) => !c.valid);
+    expect(failedUnderSeed.map((c) => c.name)).toEqual([
+      'scaling-5.sentinel.down-after-milliseconds',
+      'profile-seed.sentinel.down-after-milliseconds',
+      'profile-hardened.sentinel.down-after-milliseconds',
+    ]);
+    const underDesign = [
+      ...scalingChecks(fast, 5, '/r', design),
+      ...profileChecks(fast, 'seed', '/r', design),
+      ...profileChecks(fast, 'hardened', '/r', design),
+    ];
+    expect(underDesign.filter((c) => !c.valid).map((c) => `${c.name}: ${c.observed}`)).toEqual([]);
+    expect(underDesign.find((c) => c.name === 'scaling-5.sentinel.down-after-milliseconds')?.expected).toContain('2000');
+  });
+
+  it('still fails the seed manifests under a design they do not meet', () => {
+    const failed = scalingChecks(files, 5, '/r', design).filter((c) => !c.valid);
+    expect(failed.map((c) => c.name)).toEqual(['scaling-5.sentinel.down-after-milliseconds']);
+  });
+});
+
 describe('the hardened profile', () => {
   it('sets min-replicas-to-write 1 and min-replicas-max-lag 4 in redis.conf only', () => {
     const out = overlayManifestFiles(files, HARDENED_OVERLAY);
