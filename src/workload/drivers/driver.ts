@@ -213,7 +213,8 @@ export async function startDriver(kind: string | DriverKind | ExecDriver, config
         (stderr ? `; stderr: ${stderrTail().slice(-1500)}` : ''),
     );
 
-  const startTimeoutMs = config.startTimeoutMs ?? 15_000;
+  // Generous: seven interpreters starting at once on a loaded 2-core host took over 15 s (load average 26).
+  const startTimeoutMs = config.startTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     gotFirstLine.then(() => 'line' as const),
