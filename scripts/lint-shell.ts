@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseAllDocuments } from 'yaml';
-import { TRUNCATE_SCRIPT, WIPE_SCRIPT } from '../src/targets/kube/volumes.ts';
+import { BACKUP_SCRIPT, RESTORE_SCRIPT, TRUNCATE_SCRIPT, WIPE_SCRIPT } from '../src/targets/kube/volumes.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MANIFESTS = path.join(ROOT, 'manifests');
@@ -110,7 +110,12 @@ for (const [id, group] of byConfigMap) {
 for (const f of shellcheck(ROOT, ['-x', ...REPO_SCRIPTS])) problems.push(`${f.file}:${f.line}:${f.column}: ${f.level} SC${f.code}: ${f.message}`);
 
 // The kube volume helper's scripts (src/targets/kube/volumes.ts), run by the redis image's sh.
-const HELPER_SCRIPTS = { 'WIPE_SCRIPT.sh': WIPE_SCRIPT, 'TRUNCATE_SCRIPT.sh': TRUNCATE_SCRIPT };
+const HELPER_SCRIPTS = {
+  'WIPE_SCRIPT.sh': WIPE_SCRIPT,
+  'TRUNCATE_SCRIPT.sh': TRUNCATE_SCRIPT,
+  'BACKUP_SCRIPT.sh': BACKUP_SCRIPT,
+  'RESTORE_SCRIPT.sh': RESTORE_SCRIPT,
+};
 const helperDir = mkdtempSync(path.join(tmp, 'helper-'));
 for (const [name, text] of Object.entries(HELPER_SCRIPTS)) writeFileSync(path.join(helperDir, name), text);
 for (const f of shellcheck(helperDir, ['-s', 'sh', ...Object.keys(HELPER_SCRIPTS)]))

@@ -63,6 +63,8 @@ export const kubeFlags = (o: KubeCliFlags): Partial<KubeFlags> => ({
 const PODS_AT_ONCE: Record<string, (replicas: number) => number> = {
   'sentinel-quorum-loss': () => 3,
   'full-restart': (n) => n,
+  // Every pod held down while its claim is restored.
+  'backup-restore': (n) => n,
   // Every pod loses DNS (dns-down), or every other pod cannot resolve the killed master (dns-record-gone).
   'dns-down': (n) => n,
   'dns-record-gone': (n) => n,
@@ -127,15 +129,25 @@ export function dryRunText(target: string, o: KubeCliFlags, scenarios: readonly 
   const most = Math.max(0, ...scenarios.map((s) => podsAtOnce(s.fault.kind)));
   const all = scenarios.flatMap((s) => kubeFaultSupport(s.fault as FaultShape, 'chaos-mesh', target, nodeShellOf(target, o)).objects);
   // Helper pods are made on either backend; the Chaos Mesh objects only on chaos-mesh.
-  const helpers = all.filter((x) => x.startsWith('Pod '));
+  // backup-restore makes one helper per pod (one object line in its plan).
+  const helpers = scenarios.flatMap((s) =>
+    kubeFaultSupport(s.fault as FaultShape, 'chaos-mesh', target, nodeShellOf(target, o))
+      .objects.filter((x) => x.startsWith('Pod '))
+      .flatMap((x) => Array<string>(s.fault.kind === 'backup-restore' ? podsAtOnce(s.fault.kind) : 1).fill(x)),
+  );
   const objs = all.filter((x) => !x.startsWith('Pod '));
   const cordoning = scenarios.filter((s) => ['node-drain', 'empty-volume', 'aof-damage'].includes(s.fault.kind)).map((s) => s.name);
+  const cordoningAll = scenarios.filter((s) => s.fault.kind === 'backup-restore').map((s) => s.name);
+  const cordoned = [
+    ...(cordoning.length ? [`the victim's node, one at a time, by ${cordoning.join(', ')}`] : []),
+    ...(cordoningAll.length ? [`every pod's node at once by ${cordoningAll.join(', ')}`] : []),
+  ];
   const kinds = [...new Set(objs.map((x) => x.split(' ')[0]!))].sort();
   const end = out.lastIndexOf('dry run: nothing was applied, injected or deleted.');
   out.splice(
     end,
     0,
-    `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${backendsOf(o).includes('chaos-mesh') ? `Chaos Mesh objects: ${objs.length} over the suite (${kinds.join(', ') || 'none'}), at most 3 at once, each labelled sentinel-chaos.run=<run> and app.kubernetes.io/managed-by=sentinel-chaos, deleted on heal, on SIGINT and by down --target ${target}` : 'no Chaos Mesh objects'}; helper pods: ${helpers.length} over the suite, one at a time (labelled the same and sentinel-chaos/role=volume-helper, deleted once done, on SIGINT and by down); nodes cordoned: ${cordoning.length ? `the victim's node, one at a time, by ${cordoning.join(', ')} (annotated sentinel-chaos/cordoned-by=<run>; uncordoned on heal, on SIGINT and by down)` : 'none'}`,
+    `blast radius: the manifests' namespace only; only pods carrying the StatefulSet's labels (others refused); at most ${most} pod(s) disrupted at once; ${backendsOf(o).includes('chaos-mesh') ? `Chaos Mesh objects: ${objs.length} over the suite (${kinds.join(', ') || 'none'}), at most 3 at once, each labelled sentinel-chaos.run=<run> and app.kubernetes.io/managed-by=sentinel-chaos, deleted on heal, on SIGINT and by down --target ${target}` : 'no Chaos Mesh objects'}; helper pods: ${helpers.length} over the suite, one at a time (labelled the same and sentinel-chaos/role=volume-helper, deleted once done, on SIGINT and by down); nodes cordoned: ${cordoned.length ? `${cordoned.join('; ')} (annotated sentinel-chaos/cordoned-by=<run>; uncordoned on heal, on SIGINT and by down)` : 'none'}`,
     '',
   );
   return out.join('\n');

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { msField } from '../model/duration.ts';
 import { defineFault } from './define.ts';
 import { healOnce, type FaultContext, type InjectedFault } from './fault.ts';
-import { countOnMaster, datasetCheck, msSince, PLAN_NO_VOLUMES, volumesOf, waitSettled, waitWritable, writeDataset } from './day2.ts';
+import { countOnMaster, datasetCheck, msSince, PLAN_BACKUP_RESTORE, volumesOf, waitSettled, waitWritable, writeDataset } from './day2.ts';
 
 export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean; settleTimeoutMs: number }): Promise<InjectedFault> {
   const { deployment: d, clock, topology } = ctx;
@@ -15,6 +15,7 @@ export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean;
   const pods = d.pods.map((p) => p.name);
   const keys = await writeDataset(ctx);
   const backupDir = await mkdtemp(path.join(os.tmpdir(), 'sc-backup-'));
+  const held: string[] = [];
   const cleanup = () => rm(backupDir, { recursive: true, force: true });
   try {
     // The guide copies the AOF from each pod; the master's holds every acknowledged write (Redis
@@ -23,6 +24,12 @@ export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean;
     const restorePointNs = clock.nowNs();
     const files = await volumes.backupAof(topology.master.name, backupDir);
     ctx.mark('backup', `${files.length} files: ${files.join(', ')}`);
+    // Kubernetes: every pod held down (its node cordoned), else the StatefulSet recreates it on its claim at once.
+    // A pod whose claim cannot be held (not node-pinned) skips the trial before any pod is stopped.
+    for (const p of pods) {
+      await volumes.hold?.(p);
+      held.push(p);
+    }
     const scaleDownNs = clock.nowNs();
     await Promise.all(pods.map((p) => d.podControl.stop(p, { preStop: spec.preStop })));
     const landedNs = clock.nowNs();
@@ -53,7 +60,9 @@ export async function backupRestore(ctx: FaultContext, spec: { preStop: boolean;
     };
   } catch (e) {
     await cleanup();
+    // A stopped pod's start releases its hold; a pod still running (the trial gave up before stopping it) is released here.
     for (const p of pods) if (!d.podControl.isRunning(p)) await d.podControl.start(p).catch(() => {});
+    for (const p of held) await volumes.release?.(p).catch(() => {});
     throw e;
   }
 }
@@ -68,5 +77,5 @@ export const backupRestoreFault = defineFault({
   },
   needs: ['volumes'],
   inject: (ctx, spec) => backupRestore(ctx, spec),
-  plan: () => PLAN_NO_VOLUMES,
+  plan: () => PLAN_BACKUP_RESTORE,
 });

@@ -11,12 +11,12 @@ import type { Endpoint, StartedDeployment, VolumeControl } from '../targets/targ
 import { ability } from './abilities.ts';
 import type { FaultContext } from './fault.ts';
 
-/** The --dry-run line of the day-2 faults that need the pods' volumes. */
-export const PLAN_NO_VOLUMES: FaultPlan = {
-  victim: "the pods' volumes",
+/** The --dry-run line of backup-restore on Kubernetes: the backup out through exec, back into every claim through helper pods. */
+export const PLAN_BACKUP_RESTORE: FaultPlan = {
+  victim: "every pod's volume (the master's AOF backed up)",
   action:
-    'skipped on Kubernetes: the backup would have to travel into helper pods on every claim with every node cordoned (the volumes ability on kind / kube changes one claim: empty-volume, aof-damage)',
-  heal: 'none',
+    "copy the master's AOF out of its running redis container (tar over exec, as kubectl cp) to the harness; cordon every pod's node (annotated with the run id), delete every pod (grace period, preStop); per claim, a helper pod on its node with the claim mounted receives the tar on its stdin (exec) and replaces the AOF, then is deleted",
+  heal: 'uncordon the nodes (every pod comes back on its restored volume; also on SIGINT, and by down after a SIGKILL); wait for every pod to be Ready',
 };
 
 /** The --dry-run line of empty-volume and aof-damage: one pod held down while a helper pod changes its claim. */

@@ -5,7 +5,6 @@ import type { FaultBackendName } from '../targets/kube/backends/backend.ts';
 import { NO_NODE_ACCESS } from '../targets/kube/backends/kind-node.ts';
 import { NO_SENTINELS_CUT } from '../targets/kube/controls.ts';
 import { CORDONED_BY } from '../targets/kube/cordon.ts';
-import { NO_BACKUP_ON_KUBE } from '../targets/kube/volumes.ts';
 import { heldDownReason, missingReason } from './abilities.ts';
 
 export interface KubeFaultSupport {
@@ -35,6 +34,8 @@ const OBJ = {
   time: (c: string) => `TimeChaos sc-<run>-time-<victim>: timeOffset <offsetMs>ms, clockIds [CLOCK_REALTIME], containerNames [${c}]`,
   helper:
     "Pod sc-<run>-vol-<victim> (volume helper): the redis image, nodeName = the victim's node, its data claim mounted, runs once (activeDeadlineSeconds 120), deleted once done, on SIGINT and by down",
+  restoreHelper:
+    "Pod sc-<run>-vol-<pod> (volume helper), one per pod, one at a time: the redis image, nodeName = the pod's node, its data claim mounted, waits to be exec'd into (activeDeadlineSeconds 120), deleted once the AOF is in, on SIGINT and by down",
   loss: 'NetworkChaos sc-<run>-loss-<victim>: loss <percent> %, direction both; selector {<ns>: [<victim>]}, target {<ns>: [the other pods]}',
   stress: (c: string) => `StressChaos sc-<run>-stress-<victim>: stressors cpu / memory, containerNames [${c}]`,
 };
@@ -129,7 +130,11 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
         skip: null,
       };
     case 'backup-restore':
-      return skipped(NO_BACKUP_ON_KUBE);
+      return {
+        via: `Kubernetes API: the master's AOF copied out of its running redis container (tar over exec, as kubectl cp) to the harness; every pod's node cordoned (annotated ${CORDONED_BY}=<run>), every pod deleted (the replacements stay Pending: their volumes are pinned to the nodes), a helper pod per claim receives the tar on its stdin and replaces the AOF; uncordon; skipped when a claim's volume is not pinned to a node (network-attached)`,
+        objects: [OBJ.restoreHelper],
+        skip: null,
+      };
     case 'acl-rotation':
       return skipped(
         `acl-rotation needs the secure profile's ACL passwords, which the ${target} target does not fill in the redis-acl Secret (only the local and docker targets generate them)`,

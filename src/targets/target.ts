@@ -157,6 +157,8 @@ export interface VolumeControl {
    * recreates a deleted pod at once, so its node is cordoned first). Absent where a killed pod stays down by itself.
    */
   hold?(pod: string): Promise<void>;
+  /** Undo a hold without changing the volume (the operation gave up before it); present with hold. */
+  release?(pod: string): Promise<void>;
   /** Copy the pod's AOF (Redis 7: <data>/appendonlydir/; older: appendonly.aof) into `dest`; returns the files copied. */
   backupAof(pod: string, dest: string): Promise<string[]>;
   /** Replace the pod's AOF with a backup taken by backupAof (of this pod or another). */

@@ -9,6 +9,7 @@ import type {
   CustomObjectRef,
   CustomObjectState,
   EvictionAnswer,
+  ExecBytesResult,
   ExecResult,
   KubeApi,
   KubePod,
@@ -19,6 +20,7 @@ import type {
   StatefulSetInfo,
 } from '../../src/targets/kube/api.ts';
 import { selectedPods } from '../../src/targets/kube/backends/chaos-mesh-objects.ts';
+import { WAIT_SCRIPT } from '../../src/targets/kube/volumes.ts';
 
 let uids = 0;
 const newUid = () => `uid-${++uids}`;
@@ -59,6 +61,8 @@ export interface FakeOptions {
   helperLog?: string;
   /** Nodes cordoned before the run (by someone else). */
   cordoned?: string[];
+  /** What an execBytes answers (default: exit 0, no output); tests plug in a real shell on a temp dir standing for the claim. */
+  execBytes?: (pod: string, container: string, command: readonly string[], stdin: Buffer | null) => Promise<ExecBytesResult>;
 }
 
 /** A pod the harness created itself (the volume helper): its object and its progress. */
@@ -257,10 +261,12 @@ export class FakeKube implements KubeApi {
   private helperState(h: FakeHelperPod, count = true): KubePod {
     if (count) h.gets++;
     const done = h.gets >= (this.o.helperGets ?? 1);
+    // A helper that waits to be exec'd into runs until deleted (or its deadline); the others run their script to the end.
+    const waits = (h.obj.spec as { containers: Array<{ command: string[] }> }).containers[0]!.command.includes(WAIT_SCRIPT);
     return {
       name: h.obj.metadata.name,
       uid: `helper-${h.obj.metadata.name}`,
-      phase: done ? (this.o.helperFails ? 'Failed' : 'Succeeded') : 'Pending',
+      phase: done ? (this.o.helperFails ? 'Failed' : waits ? 'Running' : 'Succeeded') : 'Pending',
       ready: false,
       nodeName: (h.obj.spec as { nodeName: string }).nodeName,
       podIP: null,
@@ -331,6 +337,11 @@ export class FakeKube implements KubeApi {
   async exec(_ns: string, pod: string, container: string, command: readonly string[]): Promise<ExecResult> {
     this.calls.push(`exec ${pod}/${container} ${command.join(' ')}`);
     return { code: 0, stdout: '', stderr: '' };
+  }
+  async execBytes(_ns: string, pod: string, container: string, command: readonly string[], stdin: Buffer | null): Promise<ExecBytesResult> {
+    // The script itself is long: the call names the pod, the container, the script's arguments and the bytes sent.
+    this.calls.push(`stream ${pod}/${container} [${command.slice(3).join(' ')}] stdin=${stdin?.length ?? 0}`);
+    return this.o.execBytes ? this.o.execBytes(pod, container, command, stdin) : { code: 0, stdout: Buffer.alloc(0), stderr: '' };
   }
   async portForward(_ns: string, pod: string, port: number, socket: Duplex) {
     this.calls.push(`port-forward ${pod}:${port}`);

@@ -44,6 +44,12 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ExecBytesResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
 /** Pod lifecycle as the API server reports it (watch events), and the cluster's Event objects. */
 export type PodWatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: KubePod };
 export interface ClusterEvent {
@@ -135,6 +141,8 @@ export interface KubeApi {
   apply(obj: ManifestObject, fieldManager: string): Promise<void>;
   deleteObject(obj: ManifestObject): Promise<void>;
   exec(ns: string, pod: string, container: string, command: readonly string[]): Promise<ExecResult>;
+  /** exec with the bytes of `stdin` written to the command and its stdout kept as bytes (a tar stream, as `kubectl cp` moves files). */
+  execBytes(ns: string, pod: string, container: string, command: readonly string[], stdin: Buffer | null): Promise<ExecBytesResult>;
   /** Forward one connection (`socket`) to the pod's port; returns a function that closes it. */
   portForward(ns: string, pod: string, port: number, socket: Duplex): Promise<() => void>;
   watchPods(ns: string, labelSelector: string, onEvent: (e: PodWatchEvent) => void): Promise<() => void>;

@@ -314,20 +314,30 @@ function customObjectsApi(
 }
 
 /** The KubeApi calls that hold a stream open: exec, port-forward and the watches. */
-function streamingApi(kc: KubeConfig): Pick<KubeApi, 'exec' | 'portForward' | 'watchPods' | 'watchEvents'> {
+function streamingApi(kc: KubeConfig): Pick<KubeApi, 'exec' | 'execBytes' | 'portForward' | 'watchPods' | 'watchEvents'> {
+  // stdin: the bytes Exec writes to the command (a tar, as `kubectl cp` sends one); stdout kept as bytes. stdin is
+  // ended only once the command has exited: before the v5 exec protocol client-node closes the whole websocket at the
+  // end of stdin, which would cut the command off; the command reads a known byte count instead (RESTORE_SCRIPT).
+  const execBytes: KubeApi['execBytes'] = async (ns, pod, container, command, stdin) => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const input = stdin ? new PassThrough() : null;
+    const chunks: { out: Buffer[]; err: Buffer[] } = { out: [], err: [] };
+    out.on('data', (b: Buffer) => chunks.out.push(b));
+    err.on('data', (b: Buffer) => chunks.err.push(b));
+    if (input && stdin) input.write(stdin);
+    const status = await new Promise<V1Status>((resolve, reject) => {
+      new Exec(kc).exec(ns, pod, container, [...command], out, err, input, false, resolve).catch(reject);
+    }).finally(() => input?.end());
+    const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
+    return { code, stdout: Buffer.concat(chunks.out), stderr: Buffer.concat(chunks.err).toString() };
+  };
   return {
     async exec(ns, pod, container, command): Promise<ExecResult> {
-      const out = new PassThrough();
-      const err = new PassThrough();
-      const chunks: { out: Buffer[]; err: Buffer[] } = { out: [], err: [] };
-      out.on('data', (b: Buffer) => chunks.out.push(b));
-      err.on('data', (b: Buffer) => chunks.err.push(b));
-      const status = await new Promise<V1Status>((resolve, reject) => {
-        new Exec(kc).exec(ns, pod, container, [...command], out, err, null, false, resolve).catch(reject);
-      });
-      const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
-      return { code, stdout: Buffer.concat(chunks.out).toString(), stderr: Buffer.concat(chunks.err).toString() };
+      const r = await execBytes(ns, pod, container, command, null);
+      return { ...r, stdout: r.stdout.toString() };
     },
+    execBytes,
     async portForward(ns, pod, port, socket: Duplex) {
       const ws = await new PortForward(kc, true).portForward(ns, pod, [port], socket, null, socket);
       return () => {

@@ -26,17 +26,33 @@ export class PodCache {
   }
 }
 
+/** The StatefulSet's pod selector as k=v,...: the labels every pod the harness touches must carry. */
+export const podSelectorOf = (model: DeploymentModel): string =>
+  Object.entries(
+    (model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {},
+  )
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
 /** What every control needs: the pod objects as the API server has them, bounded waits, and the node shell. */
 function podOps(d: ControlDeps, cache: PodCache) {
   const { api, namespace: ns } = d;
+  const selector = podSelectorOf(d.model);
   const get = async (name: string) => {
     const p = await api.getPod(ns, name);
     cache.set(name, p);
     return p;
   };
+  // Every pod the harness disrupts (deletes, evicts, holds, copies from) must carry the StatefulSet's labels: on a shared
+  // cluster a pod of the same name that is not the deployment's is never touched.
   const must = async (name: string) => {
     const p = await get(name);
     if (!p) throw new HarnessError('PROCESS_FAILED', `pod ${name} does not exist in namespace ${ns}`);
+    if (selector && !(await api.listPods(ns, selector)).some((x) => x.name === name))
+      throw new HarnessError(
+        'USAGE',
+        `refusing to touch pod ${name} in ${ns}: it does not carry the manifests' labels (${selector}); the harness only disrupts the deployment's own pods`,
+      );
     return p;
   };
   const until = async (what: string, cond: () => Promise<boolean>, timeoutMs: number) => {

@@ -14,7 +14,8 @@ import type { KubeApi, NodeShell } from './api.ts';
 import type { FaultBackendName } from './backends/backend.ts';
 import { chaosMeshBackend } from './backends/chaos-mesh.ts';
 import { kindNodeBackend } from './backends/kind-node.ts';
-import { backendOps, createControls, createNetwork, createSecretPassword, PodCache } from './controls.ts';
+import { backendOps, createControls, createNetwork, createSecretPassword, PodCache, podSelectorOf } from './controls.ts';
+export { podSelectorOf } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
 import { claimsOfPod, kubeScale } from './scale.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
@@ -157,14 +158,6 @@ async function waitForRollout(api: KubeApi, model: DeploymentModel, rolloutMs: n
     await sleep(KUBE_DEFAULTS.pollMs);
   }
 }
-
-/** The StatefulSet's pod selector as k=v,...: the labels every pod the harness touches must carry. */
-export const podSelectorOf = (model: DeploymentModel): string =>
-  Object.entries(
-    (model.objects.find((o) => o.kind === 'StatefulSet')?.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {},
-  )
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 
 interface Forwarding {
   /** The deployment's pods, changed in place by scaling. */

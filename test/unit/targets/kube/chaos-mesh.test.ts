@@ -405,14 +405,20 @@ describe('guard rails on the CLI side', async () => {
     );
     expect(of('empty-volume')).toMatch(/creates Pod sc-<run>-vol-<victim> \(volume helper\)/);
     expect(of('aof-damage')).toMatch(/cuts 7 bytes off the AOF's last incremental file/);
-    expect(of('backup-restore')).toMatch(/backend kind-node \(auto, no CRDs\): SKIPPED: backup-restore on Kubernetes is not built/);
+    // backup-restore: the backup out through exec, every pod held down, a helper per claim; on either backend; 3 pods at once.
+    expect(of('backup-restore')).toMatch(
+      /backend kind-node \(auto, no CRDs\): Kubernetes API: the master's AOF copied out of its running redis container \(tar over exec/,
+    );
+    expect(of('backup-restore')).toMatch(/creates Pod sc-<run>-vol-<pod> \(volume helper\), one per pod, one at a time/);
+    expect(of('backup-restore')).toMatch(/pods disrupted at once: 3\n/);
+    expect(of('backup-restore')).toMatch(/inject: copy the master's AOF out of its running redis container/);
     expect(of('scale-out')).toMatch(/backend kind-node \(auto, no CRDs\): Kubernetes API: StatefulSet scale subresource/);
     // The blast radius counts the helper pods apart from the Chaos Mesh objects, and names the scenarios that cordon nodes.
     const radius = text.split('\n').find((l) => l.startsWith('blast radius:'))!;
     expect(radius).toMatch(/Chaos Mesh objects: \d+ over the suite \(DNSChaos, NetworkChaos, PodChaos, StressChaos, TimeChaos\)/);
-    expect(radius).toMatch(/helper pods: 2 over the suite, one at a time/);
+    expect(radius).toMatch(/helper pods: 5 over the suite, one at a time/);
     expect(radius).toMatch(
-      /nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain \(annotated sentinel-chaos\/cordoned-by=<run>/,
+      /nodes cordoned: the victim's node, one at a time, by aof-damage, empty-volume, node-drain; every pod's node at once by backup-restore \(annotated sentinel-chaos\/cordoned-by=<run>/,
     );
   });
 

@@ -7,9 +7,14 @@ import { FakeKube, FakeNodeShell } from '../../../support/kube-fake.ts';
 
 const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../../manifests'));
 
-function setup(opts: { readyAfterGets?: number; shell?: boolean } = {}) {
+function setup(opts: { readyAfterGets?: number; shell?: boolean; unlabelled?: string[] } = {}) {
   const shell = new FakeNodeShell();
-  const api = new FakeKube({ pods: model.podNames, readyAfterGets: opts.readyAfterGets ?? 0, onDelete: (p) => shell.killPod(p) });
+  const api = new FakeKube({
+    pods: model.podNames,
+    readyAfterGets: opts.readyAfterGets ?? 0,
+    onDelete: (p) => shell.killPod(p),
+    unlabelled: opts.unlabelled ?? [],
+  });
   const deps = { api, namespace: model.namespace, model, nodeShell: opts.shell === false ? null : shell, pollMs: 1, readyTimeoutMs: 2000 };
   const cache = new PodCache();
   return { api, shell, deps, cache, ...createControls(deps, cache) };
@@ -31,6 +36,26 @@ describe('PodControl on Kubernetes', () => {
     await podControl.start('redis-0');
     expect(api.pods.get('redis-0')!.ready).toBe(true);
     expect(await podControl.isReady('redis-0')).toBe(true);
+  });
+
+  it("refuses (exit 2) to delete, stop, evict, hold or copy from a pod without the manifests' labels, before any call that changes it", async () => {
+    const { api, podControl, nodes, volumes } = setup({ unlabelled: ['redis-2'] });
+    const refused = /^refusing to touch pod redis-2 in matrix: it does not carry the manifests' labels \(app\.kubernetes\.io\/name=redis\)/;
+    for (const act of [
+      () => podControl.kill('redis-2'),
+      () => podControl.stop('redis-2', { preStop: true }),
+      () => nodes.evict('redis-2'),
+      () => volumes.hold!('redis-2'),
+      () => volumes.backupAof('redis-2', '/nonexistent'),
+    ]) {
+      const err = await act().catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'HarnessError', code: 'USAGE' });
+      expect((err as Error).message).toMatch(refused);
+    }
+    expect(api.calls.filter((c) => !c.startsWith('exec'))).toEqual([]);
+    // The labelled ones are touched as before.
+    await podControl.kill('redis-1');
+    expect(api.calls).toContain('delete pod redis-1 grace=0');
   });
 
   it('start times out with a TIMEOUT error naming the pod when it never becomes Ready', async () => {
