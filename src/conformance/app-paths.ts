@@ -44,6 +44,8 @@ export interface AppPathOptions {
   commandTimeoutMs: number;
   /** Start the killed pod again at the end and wait for convergence. */
   restart: boolean;
+  /** How long each driver may take to write its first line: seven start at once, and a loaded machine starts Django slowly. */
+  driverStartMs: number;
   log: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export const APP_PATH_DEFAULTS: AppPathOptions = {
   afterMs: 1000,
   commandTimeoutMs: 1000,
   restart: true,
+  driverStartMs: 45_000,
   log: () => {},
 };
 
@@ -292,6 +295,7 @@ async function startClients(
           timeoutMs: o.commandTimeoutMs,
           // Sessions read back beside the writes (the Django driver reads its sessions back by itself).
           reads: app.reads === 'sessions',
+          startTimeoutMs: o.driverStartMs,
           ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
         },
         clock,
