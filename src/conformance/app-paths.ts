@@ -15,6 +15,9 @@ import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts'
 import { startDriver, type StartedDriver } from '../workload/drivers/driver.ts';
 import { driverKind, driverUnavailable } from '../workload/drivers/registry.ts';
 import { appReadsCheck, type AppReads } from './app-paths-reads.ts';
+import { appAclChecks, mergeAclLogs, readAclLogs, resetAclLogs, type AclLogs } from './app-acl.ts';
+import { appKeyPrefix, appLogins } from '../workload/app-login.ts';
+import { APP_USERS, type AppName } from '../config/secure.ts';
 
 export { firstAckInvokedAfter };
 
@@ -41,6 +44,8 @@ export interface AppPathOptions {
   commandTimeoutMs: number;
   /** Start the killed pod again at the end and wait for convergence. */
   restart: boolean;
+  /** How long each driver may take to write its first line: seven start at once, and a loaded machine starts Django slowly. */
+  driverStartMs: number;
   log: (line: string) => void;
 }
 
@@ -55,6 +60,7 @@ export const APP_PATH_DEFAULTS: AppPathOptions = {
   afterMs: 1000,
   commandTimeoutMs: 1000,
   restart: true,
+  driverStartMs: 45_000,
   log: () => {},
 };
 
@@ -175,6 +181,10 @@ interface Running {
   library: string;
   /** Why the driver failed (its stop rejected), if it did. */
   failed?: string;
+  /** Under the secure profile: the application's ACL user it logged in as (its db is that user's); null: the harness's admin. */
+  user: AppName | null;
+  /** The db it writes in. */
+  db: number;
 }
 
 /** A driver's error refusing a write because it reached a replica, in each library's words. */
@@ -259,8 +269,15 @@ async function startClients(
   const reasons = await Promise.all(apps.map((a) => driverUnavailable(driverKind(a.driver))));
   const skipped = apps.flatMap((a, i) => (reasons[i] ? skippedClientChecks([a], reasons[i], `(needs ${driverKind(a.driver).client} on this machine)`) : []));
   const available = apps.filter((_, i) => reasons[i] === null);
+  // Under the secure profile each client logs in as its application's ACL user (the driver kind's `app`), on that user's db and keys.
+  const logins = appLogins(d);
+  const plan = available.map((app) => {
+    const user = logins ? driverKind(app.driver).app : null;
+    const login = user ? logins!(user) : null;
+    return { app, user, login, db: user ? APP_USERS[user].db : app.db, prefix: user ? appKeyPrefix(user) : '' };
+  });
   const started = await Promise.allSettled(
-    available.map((app) =>
+    plan.map(({ app, login, db, prefix }) =>
       startDriver(
         app.driver,
         {
@@ -268,15 +285,17 @@ async function startClients(
           sentinels: d.pods.map((p) => p.sentinel),
           masterName: d.model.masterName,
           ...(service ? { service } : {}),
-          password: d.password,
-          db: app.db,
+          password: login?.password ?? d.password,
+          db,
+          ...(login ? { login: { username: login.username, tls: login.tls } } : {}),
           rateHz: o.rateHz,
           // A bound should the harness not stop it: warm-up, the longest resume, the tail, and slack.
           durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,
-          keyPrefix: `app-paths:${app.name}:${Date.now()}`,
+          keyPrefix: `${prefix}app-paths:${app.name}:${Date.now()}`,
           timeoutMs: o.commandTimeoutMs,
           // Sessions read back beside the writes (the Django driver reads its sessions back by itself).
           reads: app.reads === 'sessions',
+          startTimeoutMs: o.driverStartMs,
           ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
         },
         clock,
@@ -284,7 +303,9 @@ async function startClients(
     ),
   );
   const running = started.flatMap((r, i) =>
-    r.status === 'fulfilled' ? [{ app: available[i]!, driver: r.value, library: `${r.value.info.client} ${r.value.info.version}` }] : [],
+    r.status === 'fulfilled'
+      ? [{ app: available[i]!, driver: r.value, library: `${r.value.info.client} ${r.value.info.version}`, user: plan[i]!.user, db: plan[i]!.db }]
+      : [],
   );
   const failed = started.flatMap((r, i) =>
     r.status === 'rejected' ? [`${available[i]!.name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`] : [],
@@ -362,11 +383,13 @@ async function writeAcrossMasterKill(
   clock: Clock,
   heals: HealStack,
   o: AppPathOptions,
+  beforeKill: () => Promise<void>,
 ): Promise<Failover> {
   const faultCtx = conformanceFaultContext(d, { master: oldMaster, replicas: d.pods.filter((p) => p !== oldMaster) }, clock);
   try {
     // The drivers write from their start on.
     await sleep(o.warmupMs);
+    await beforeKill();
     const pollers = await openPollers(d, oldMaster);
     o.log(`killing ${oldMaster.name} (master) with ${running.length} clients writing at ${o.rateHz}/s each`);
     let fault;
@@ -422,7 +445,7 @@ async function clientFacts(r: Running, d: StartedDeployment, finalMaster: Pod | 
   const h = inNodeIdentity(r.driver.ops(), d.nodeIdentity);
   const invokeNs = new Map(h.filter((x) => x.type === 'invoke').map((x) => [x.key, x.ns]));
   const acked = [...new Set(h.filter((x) => x.type === 'ok').map((x) => x.key))];
-  const present = await presentKeys(finalMaster, d.password, r.app.db, acked);
+  const present = await presentKeys(finalMaster, d.password, r.db, acked);
   const lost = present === null ? null : acked.filter((k) => !present.has(k));
   const lostAfter = lost === null ? null : lost.filter((k) => (invokeNs.get(k) ?? 0) > faultNs).length;
   const firstAck = firstAckInvokedAfter(h, faultNs);
@@ -471,7 +494,7 @@ function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: numbe
           ? `no write invoked after the fault was acknowledged (${f.after} invoked, ${f.readonly} READONLY)`
           : `first acknowledged ${f.figures.failover_ms} ms after the fault; ${f.afterAcked} of ${f.after} writes after the fault acknowledged; last ${o.afterMs} ms: ${tailAcked} of ${tail.length}`) +
         `; ${f.figures.writes_failed} fail, ${f.figures.writes_info} info`,
-      explanation: `Library ${r.library} (driver ${r.app.driver}): ${r.app.how}. The application must keep writing across a failover without a restart.`,
+      explanation: `Library ${r.library} (driver ${r.app.driver}): ${r.app.how}${r.user ? `; as the ACL user ${r.user} on db ${r.db}` : ''}. The application must keep writing across a failover without a restart.`,
       figures: f.figures,
     }),
     check({
@@ -485,7 +508,7 @@ function clientChecks(r: Running, f: ClientFacts, oldMaster: Pod, faultNs: numbe
     check({
       name: `${name}.lost-writes`,
       valid: f.lostAfter === 0,
-      expected: `0 writes acknowledged after the fault missing from the master (db ${r.app.db})`,
+      expected: `0 writes acknowledged after the fault missing from the master (db ${r.db})`,
       observed:
         f.lost === null
           ? `${r.library}: could not read back (no master answered)`
@@ -599,6 +622,11 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
   }
   const heals = new HealStack(conformanceFaultContext(d, { master: oldMaster, replicas: [] }, clock));
   try {
+    // Under the secure profile: every node's ACL LOG emptied first; the old master's read just before its kill (a killed
+    // redis loses it), every node's at the end.
+    const aclUsers = appLogins(d) ? new Set<string>(Object.keys(APP_USERS)) : null;
+    if (aclUsers) await resetAclLogs(d);
+    const aclLogs: AclLogs[] = [];
     const { running, skipped } = await startClients(
       APP_CLIENTS.filter((a) => a.path === 'sentinel' || service !== null),
       d,
@@ -607,7 +635,11 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
       o,
     );
     out.push(...skipped);
-    const fo = await writeAcrossMasterKill(d, oldMaster, running, clock, heals, o);
+    const fo = await writeAcrossMasterKill(d, oldMaster, running, clock, heals, o, async () => {
+      if (!aclUsers) return;
+      const l = await readAclLogs(d, [oldMaster], aclUsers);
+      aclLogs.push({ ...l, read: l.read.map((n) => `${n} (before its kill)`) });
+    });
     const finalMaster = (await sentinelMaster(d)) ?? fo.newMaster;
     const figuresOf: Record<string, Record<string, number | null>> = {};
     for (const r of running) {
@@ -628,6 +660,11 @@ export async function appPathChecks(d: StartedDeployment, options: Partial<AppPa
       const failed = await heals.unwind();
       if (failed.length) throw new HarnessError('FAULT_FAILED', `could not heal the master kill: ${failed.join('; ')}`);
       await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
+    }
+    if (aclUsers) {
+      aclLogs.push(await readAclLogs(d, o.restart ? d.pods : d.pods.filter((p) => p !== oldMaster), aclUsers));
+      const clients = running.flatMap((r) => (r.user ? [{ name: r.app.name, library: r.library, user: r.user, db: r.db, ops: r.driver.allOps() }] : []));
+      out.push(...appAclChecks('app-paths', clients, mergeAclLogs(...aclLogs)).map((c) => c as AppPathCheck));
     }
     if (hasServices(d)) out.push(await labelFollowsCheck(d, oldMaster, label, o));
     return out;

@@ -16,6 +16,7 @@ import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 import type { ClientOptions } from '../workload/sentinel-client.ts';
 import type { TrackedWriter } from '../workload/tracked-writer.ts';
 import type { WorkloadContext } from '../workload/registry.ts';
+import { appLogins } from '../workload/app-login.ts';
 import { healWhenLanded, TrialStopped, until, type CleanupStack } from './phase.ts';
 import type { EvictionSource, RoleSource, SentinelEventSource, TrialIo } from './trial-io.ts';
 import type { Timeline, TrialWorkload } from './trial-record.ts';
@@ -205,7 +206,7 @@ export async function steady(env: TrialEnv, converged: Converged): Promise<Stead
     ...(ctx.client ? { client: ctx.client } : {}),
     ...(hasServices(d) ? { service: d.services.endpoint('redis', d.model.redisPort) } : {}),
     ...(d.dns?.resolvConf ? { resolvConf: d.dns.resolvConf } : {}),
-    ...appLogins(d),
+    ...appLoginsOf(d),
   }));
   timeline.note(
     'phase',
@@ -413,19 +414,8 @@ export async function readBack(env: TrialEnv): Promise<ReadBack> {
   return rb;
 }
 
-/**
- * Under the secure profile, the applications' logins for the real-client drivers: their ACL user and password
- * (the ACL Secret's, current at start) and their client certificate.
- */
-function appLogins(d: StartedDeployment): Partial<Pick<WorkloadContext, 'appLogin'>> {
-  const creds = d.credentials;
-  if (!d.model.security?.acl || !creds) return {};
-  return {
-    appLogin: (app) => {
-      const password = creds.acl[app];
-      if (!password) throw new HarnessError('ABILITY_MISSING', `the ${d.target} target gave no password for the ACL user ${app}`);
-      const cert = creds.tls?.clients[app];
-      return { username: app, password, tls: creds.tls && cert ? { ca: creds.tls.ca, cert: cert.cert, key: cert.key } : null };
-    },
-  };
+/** Under the secure profile, the applications' logins for the real-client drivers. */
+function appLoginsOf(d: StartedDeployment): Partial<Pick<WorkloadContext, 'appLogin'>> {
+  const f = appLogins(d);
+  return f ? { appLogin: f } : {};
 }

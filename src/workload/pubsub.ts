@@ -9,6 +9,7 @@ import { startDriver, type StartedDriver } from './drivers/driver.ts';
 import { SYSTEM_PYTHON } from './drivers/registry.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
 import { redisLogin } from '../redis/security.ts';
+import type { AppLogin } from './app-login.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -36,6 +37,11 @@ export interface PubSubOptions {
   client?: Partial<ClientOptions>;
   /** The cluster DNS as a resolv.conf (the redis-py subscriber's process resolves pod names through it). */
   resolvConf?: string;
+  /**
+   * Under the secure profile, the redis-py subscriber's login: an application's ACL user (Synapse's workers listen on
+   * Redis pub/sub), its password and client certificate; `channel` must be one of its channels. Absent: the harness's own.
+   */
+  subscriberLogin?: AppLogin;
 }
 
 export interface RunningPubSub {
@@ -121,7 +127,8 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
             name: 'redis-py-sentinel',
             sentinels: o.sentinels,
             masterName: o.masterName,
-            password: o.password,
+            password: o.subscriberLogin?.password ?? o.password,
+            ...(o.subscriberLogin ? { login: { username: o.subscriberLogin.username, tls: o.subscriberLogin.tls } } : {}),
             db: 0,
             rateHz: 1,
             durationMs: o.durationMs,

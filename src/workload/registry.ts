@@ -8,7 +8,9 @@ import type { Op } from '../model/history.ts';
 import type { PubSubHistory } from '../model/pubsub.ts';
 import type { ReadOp } from '../model/reads.ts';
 import { APP_USERS, type AppName } from '../config/secure.ts';
-import { startDriver, type DriverLogin, type StartedDriver } from './drivers/driver.ts';
+import { startDriver, type StartedDriver } from './drivers/driver.ts';
+import { appKeyPrefix, type AppLogin } from './app-login.ts';
+export type { AppLogin } from './app-login.ts';
 import { DRIVER_KINDS, driverKind } from './drivers/registry.ts';
 import { startPubSub, SUBSCRIBER_KINDS } from './pubsub.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
@@ -44,11 +46,6 @@ export interface WorkloadContext {
    * deployment has ACL users: real-client drivers log in as their application, not as the harness's admin.
    */
   appLogin?: (app: AppName) => AppLogin;
-}
-
-/** An application's login under the secure profile. Never printed. */
-export interface AppLogin extends DriverLogin {
-  password: string;
 }
 
 /** A workload writing: its history so far, the keys it wrote, and how to stop it. */
@@ -188,7 +185,7 @@ export function appDriverLogin(
       'ABILITY_MISSING',
       `workload "${name}": driver ${driver} does not yet speak TLS with a client certificate and an ACL user, which the secure profile requires`,
     );
-  return { ...appLogin(app), db: APP_USERS[app].db, keyPrefix: APP_USERS[app].keys.replace(/\*$/, '') };
+  return { ...appLogin(app), db: APP_USERS[app].db, keyPrefix: appKeyPrefix(app) };
 }
 
 /** Kind driver: a registered real client library (src/workload/drivers/registry.ts) writing, and with `reads` reading its sessions back. */
@@ -266,13 +263,17 @@ const pubsub = define({
   }),
   defaultName: () => 'pubsub',
   async start(name, spec, ctx) {
+    // Under the secure profile the redis-py subscriber is Synapse (its workers listen on Redis pub/sub), on one of its channels.
+    const sub = ctx.appLogin && spec.subscribers.includes('redis-py-sentinel') ? ctx.appLogin('synapse') : null;
+    const channel = spec.channel ?? ctx.keyPrefix;
     const ps = await startPubSub({
       name,
       sentinels: ctx.sentinels,
       masterName: ctx.masterName,
       password: ctx.password,
       clock: ctx.clock,
-      channel: spec.channel ?? ctx.keyPrefix,
+      channel: sub && !channel.startsWith(appKeyPrefix('synapse')) ? `${appKeyPrefix('synapse')}${channel}` : channel,
+      ...(sub ? { subscriberLogin: sub } : {}),
       keyPrefix: ctx.keyPrefix,
       rateHz: spec.rateHz ?? ctx.rateHz,
       timeoutMs: ctx.timeoutMs,

@@ -1,6 +1,7 @@
 // The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
 // check of the security group, every real-client driver (as its application's ACL user) and the pub/sub
-// subscriber write / subscribe through TLS, a pod added by scale-out starts with a certificate of the run's CA
+// subscriber write / subscribe through TLS, each application's ACL is enough for its clients (the app-paths group's ACL
+// check; a weakened copy of livekit's without INFO fails it), a pod added by scale-out starts with a certificate of the run's CA
 // naming it, the CA is rotated during writes (the cert-rotation scenario: no failed write, every port on the new
 // certificate, then a failover on it) and the live checks pass again, and no key or password is left in its logs
 // or in what the trial recorded; each live probe, aimed at a
@@ -30,14 +31,21 @@ import { startDriver, type StartedDriver } from '../../src/workload/drivers/driv
 import type { DriverOp } from '../../src/workload/drivers/protocol.ts';
 import { DRIVER_KINDS, driverUnavailable, SYSTEM_PYTHON } from '../../src/workload/drivers/registry.ts';
 import { appDriverLogin } from '../../src/workload/registry.ts';
+import { appLogins } from '../../src/workload/app-login.ts';
+import { appAclChecks, readAclLogs, resetAclLogs } from '../../src/conformance/app-acl.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const OVERRIDES = { sentinel: { 'down-after-milliseconds': '1500' } };
 const PUBSUB_DRIVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/workload/drivers/python/redis_py_pubsub.py');
-const CHANNEL = 'secure-itest';
+// Synapse's: the subscriber logs in as synapse, whose channels are synapse:*.
+const CHANNEL = 'synapse:secure-itest';
+const APP_USER_NAMES = new Set<string>(Object.keys(APP_USERS));
 
-/** Every registered driver kind (as its application's ACL user) and the redis-py subscriber (as admin), 2.5 s against the deployment: each one's operations. */
-async function driveEveryClient(d: StartedDeployment): Promise<Record<string, DriverOp[]>> {
+/**
+ * Every registered driver kind and the redis-py subscriber, each as its application's ACL user, 2.5 s against the
+ * deployment (every node's ACL LOG emptied first): each one's operations, and the app-paths group's ACL checks on them.
+ */
+async function driveEveryClient(d: StartedDeployment): Promise<{ ops: Record<string, DriverOp[]>; acl: ConformanceCheck[] }> {
   const clock = createClock();
   const base = {
     sentinels: d.pods.map((p) => p.sentinel),
@@ -54,14 +62,19 @@ async function driveEveryClient(d: StartedDeployment): Promise<Record<string, Dr
     if (why) throw new Error(`${k.kind}: ${why} (scripts/setup.sh installs it)`);
   }
   // Each as its application's ACL user, on its db and keys, with its client certificate (as a scenario's driver workload runs).
-  const creds = d.credentials!;
-  const appLogin = (app: AppName) => ({ username: app, password: creds.acl[app]!, tls: { ca: creds.tls!.ca, ...creds.tls!.clients[app]! } });
+  const appLogin = appLogins(d)!;
+  await resetAclLogs(d);
+  const plans = kinds.map((k) => ({ k, ...appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogin) }));
+  const synapse = appLogin('synapse');
   const started = await Promise.allSettled([
-    ...kinds.map((k) => {
-      const { username, tls, password, db, keyPrefix } = appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogin);
-      return startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}${k.kind}`, login: { username, tls } }, clock);
-    }),
-    startDriver({ kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, PUBSUB_DRIVER], env: { CHANNEL } }, { ...base, db: 0, keyPrefix: 'sub' }, clock),
+    ...plans.map(({ k, username, tls, password, db, keyPrefix }) =>
+      startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}${k.kind}`, login: { username, tls } }, clock),
+    ),
+    startDriver(
+      { kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, PUBSUB_DRIVER], env: { CHANNEL } },
+      { ...base, password: synapse.password, login: { username: 'synapse', tls: synapse.tls }, db: 0, keyPrefix: 'sub' },
+      clock,
+    ),
   ]);
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
@@ -74,7 +87,30 @@ async function driveEveryClient(d: StartedDeployment): Promise<Record<string, Dr
   } finally {
     await Promise.allSettled(running.map((r: StartedDriver) => r.stop()));
   }
-  return Object.fromEntries(running.map((r) => [r.name, r.allOps()]));
+  const ops = Object.fromEntries(running.map((r) => [r.name, r.allOps()]));
+  const clients = [...plans.map(({ k, username, db }) => ({ name: k.kind, library: k.client, user: username as AppName, db, ops: ops[k.kind]! }))];
+  clients.push({ name: 'redis-py-pubsub', library: 'redis-py', user: 'synapse', db: 0, ops: ops['redis-py-pubsub']! });
+  return { ops, acl: appAclChecks('app-paths', clients, await readAclLogs(d, d.pods, APP_USER_NAMES)) };
+}
+
+/** A weakened copy of livekit's ACL (no INFO, which ioredis's ready check asks on connect): ioredis as livekit for 1.5 s, then the ACL check. */
+async function driveWithoutInfo(d: StartedDeployment): Promise<ConformanceCheck[]> {
+  const setUser = (rule: string) =>
+    Promise.all(d.pods.map((p) => withProbe(p.redis, { password: d.password }, (c) => c.call('ACL', 'SETUSER', 'livekit', rule))));
+  const k = DRIVER_KINDS.ioredis!;
+  const { username, tls, password, db, keyPrefix } = appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogins(d)!);
+  await setUser('-info');
+  try {
+    await resetAclLogs(d);
+    const base = { sentinels: d.pods.map((p) => p.sentinel), masterName: d.model.masterName, rateHz: 20, durationMs: 10_000, timeoutMs: 1000 };
+    const r = await startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}weak`, login: { username, tls } }, createClock());
+    await sleep(1500);
+    await r.stop();
+    const clients = [{ name: 'ioredis', library: 'ioredis', user: 'livekit' as const, db, ops: r.allOps() }];
+    return appAclChecks('app-paths', clients, await readAclLogs(d, d.pods, APP_USER_NAMES));
+  } finally {
+    await setUser('+info');
+  }
 }
 
 /** Scale to 4: the new pod's redis role and sentinel answer over TLS, and the names its certificate serves; then back to 3. */
@@ -111,6 +147,8 @@ describe('the secure profile on the local target', () => {
   let checksAfter: ConformanceCheck[] = [];
   let recorded = '';
   let clientOps: Record<string, DriverOp[]> = {};
+  let aclChecks: ConformanceCheck[] = [];
+  let weakenedAcl: ConformanceCheck[] = [];
   let scaled: Awaited<ReturnType<typeof scaleOutOnce>> | undefined;
 
   beforeAll(async () => {
@@ -122,7 +160,8 @@ describe('the secure profile on the local target', () => {
     try {
       d = await startLocalDeployment({ model, runId: 'secure-itest', subnet: 180, overrides: OVERRIDES, logsDir: path.join(tmp, 'logs') });
       checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
-      clientOps = await driveEveryClient(d);
+      ({ ops: clientOps, acl: aclChecks } = await driveEveryClient(d));
+      weakenedAcl = await driveWithoutInfo(d);
       const harness = d.credentials!.tls!.clients.harness!;
       scaled = await scaleOutOnce(d, await readPem({ ca: d.credentials!.tls!.ca, ...harness }));
       const tls = d.credentials?.tls;
@@ -196,6 +235,18 @@ describe('the secure profile on the local target', () => {
     const sub = clientOps['redis-py-pubsub']!;
     expect(sub.some((o) => o.f === 'subscribed')).toBe(true);
     expect(sub.filter((o) => o.f === 'receive').map((o) => o.key)).toContain('hello-over-tls');
+  });
+
+  it("each application's ACL is enough for its clients' traffic (0 ACL LOG entries on every node); a weakened copy without INFO fails livekit's check", () => {
+    expect(aclChecks.map((c) => [c.name, c.valid, c.figures?.acl_nodes_read])).toEqual([
+      ['acl.synapse', true, 3],
+      ['acl.django', true, 3],
+      ['acl.livekit', true, 3],
+    ]);
+    // ioredis works around the refusal (it skips its ready check) and keeps writing: only the ACL LOG shows it.
+    expect(weakenedAcl).toHaveLength(1);
+    expect(weakenedAcl[0]).toMatchObject({ name: 'acl.livekit', valid: false });
+    expect(weakenedAcl[0]!.observed).toMatch(/command `info` refused/);
   });
 
   it("a pod added by scale-out starts with a certificate of the run's CA naming it: its redis replicates, its sentinel answers", () => {

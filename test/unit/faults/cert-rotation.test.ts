@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClock } from '../../../src/clock.ts';
 import { certRotationPlan, handshakeBreaks, type CertStep } from '../../../src/faults/cert-plan.ts';
 import { expireCertificate } from '../../../src/faults/cert-expiry.ts';
+import { resolveScenarios } from '../../../src/runner/scenario.ts';
 import { rotateCertificates, runCertRotation, type CertOps } from '../../../src/faults/cert-rotation.ts';
 import type { FaultContext } from '../../../src/faults/fault.ts';
 import { FAULTS } from '../../../src/faults/index.ts';
@@ -119,6 +120,17 @@ describe('the certificate faults need the secure profile', () => {
     await expect(expireCertificate(b.ctx, { validForMs: 6000, dropLinks: true, observeMs: 1000 })).rejects.toMatchObject({ code: 'ABILITY_MISSING' });
     expect([...a.marks, ...b.marks]).toEqual([]);
     for (const kind of ['cert-rotation', 'cert-expiry']) expect(FAULTS.get(kind)?.needs).toEqual(['tls']);
+  });
+
+  it("cert-expiry-master: the master's certificate, healed only after the failover, its loss from the old master accepted", async () => {
+    const [sc] = await resolveScenarios(['cert-expiry-master']);
+    expect(sc!.fault).toMatchObject({ kind: 'cert-expiry', target: 'master', dropLinks: true });
+    expect(sc!.expect).toMatchObject({ failover: true, acceptLossFromOldMaster: true, maxLostWrites: 0 });
+    const plan = FAULTS.get('cert-expiry')!.plan(sc!.fault as never, {} as never);
+    expect(plan).toMatchObject({ victim: 'the master', heal: expect.stringMatching(/^after the failover: a valid certificate/) });
+    // The replica's stays the default.
+    const [replica] = await resolveScenarios(['cert-expiry']);
+    expect(FAULTS.get('cert-expiry')!.plan(replica!.fault as never, {} as never)).toMatchObject({ victim: 'the first replica' });
   });
 
   it('are skipped on kind / kube with the reason', () => {
