@@ -8,9 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dryRunText } from '../../../../src/cli/kube-options.ts';
+import { createClock } from '../../../../src/clock.ts';
 import type { DeploymentModel } from '../../../../src/config/manifests.ts';
 import { loadProfiledDeployment } from '../../../../src/config/profiles.ts';
 import { rollBackAcl, runAclRotation, emptyAclProgress, redisAclOps, rotateAcl, type AclRotationOps } from '../../../../src/faults/acl-rotation.ts';
+import { expireCertificate } from '../../../../src/faults/cert-expiry.ts';
 import { certRotationOps, runCertRotation, type CertOps, type RotationState } from '../../../../src/faults/cert-rotation.ts';
 import { certRotationPlan, type CertStep } from '../../../../src/faults/cert-plan.ts';
 import type { FaultContext } from '../../../../src/faults/fault.ts';
@@ -334,6 +336,23 @@ describe('kind / kube, --profile secure: rotations through the Secret', () => {
     const journal = api.calls.join('\n');
     expect(journal).not.toMatch(/PRIVATE KEY/);
     for (const s of secretsOf(api)) expect(journal).not.toContain(s);
+  });
+
+  it('cert-expiry on kube: the short certificate is issued valid validForMs plus the refresh bound, and written (waited for) before redis is asked to load it', async () => {
+    const { api, sec } = await applied({ refreshAfterExecs: 0 });
+    const pods = model.podNames.map(
+      (name, i) => ({ name, ordinal: i, node: 'n', redis: { host: '127.0.0.1', port: 1 }, sentinel: { host: '127.0.0.1', port: 1 } }) as Pod,
+    );
+    const d = { target: 'kube', model, pods, password: 'admin-pw-unit', tls: sec.tls, credentials: sec.credentials } as unknown as StartedDeployment;
+    const ctx = { deployment: d, topology: { master: pods[0], replicas: [pods[1], pods[2]] }, mark: () => {}, clock: createClock() } as unknown as FaultContext;
+    const t0 = Date.now();
+    // Nothing listens behind the pods here: the fault stops at redis's CONFIG SET, after the Secret step.
+    await expect(expireCertificate(ctx, { validForMs: 6000, dropLinks: true, observeMs: 1000 })).rejects.toThrow();
+    expect(api.calls.filter((c) => c.startsWith('patch secret'))).toEqual([`patch secret ${TLS.secret} keys=redis-1.key,redis-1.crt`]);
+    expect(api.calls.filter((c) => c.includes('sha256sum')).length).toBe(3);
+    const validTo = certInfo(api.secretData(TLS.secret)['redis-1.crt']!).validTo.getTime();
+    expect(validTo - t0).toBeGreaterThanOrEqual(6000 + 180_000 - 1000);
+    expect(validTo - t0).toBeLessThanOrEqual(6000 + 180_000 + 2000);
   });
 
   it('scale-out: the new pods’ certificates (the run CA’s) go into the Secret before the StatefulSet is scaled', async () => {
