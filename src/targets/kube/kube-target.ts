@@ -290,7 +290,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
   const prepared = prepareObjects(model, opts.overrides, generated).objects;
   // The secure profile: its Secrets' material made here (never printed) or read from the cluster's Secrets.
   let podsNow: () => readonly string[] = () => model.podNames;
-  const security = await prepareKubeSecurity({ api, model, pods: () => podsNow(), log });
+  const security = await prepareKubeSecurity({ api, model, pods: () => podsNow(), log, keepFiles: opts.keep && !opts.afterDown });
   const objects = security ? security.fill(prepared) : prepared;
   const created = await applyManifests(api, objects, opts.applyExisting, log).catch(async (e: unknown) => {
     await security?.close(false);

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeploymentModel, ManifestObject } from '../../config/manifests.ts';
 import { ADMIN_USER } from '../../config/secure.ts';
 import { abilityMissing, HarnessError } from '../../errors.ts';
+import { onInterrupt } from '../../process/interrupt.ts';
 import { registerSecret } from '../../process/redact.ts';
 import { setClientSecurity, updateClientTls } from '../../redis/security.ts';
 import { writeFileAtomic, writePrivateFile } from '../local/private-file.ts';
@@ -63,6 +64,8 @@ export interface KubeSecurityDeps {
   pollMs?: number;
   /** The run's private directory (mode 0700); a new one under the system's temp directory when absent. */
   runDir?: string;
+  /** The run keeps what it made (--keep, up): an interrupt leaves the directory too. */
+  keepFiles?: boolean;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -285,6 +288,8 @@ export async function prepareKubeSecurity(d: KubeSecurityDeps): Promise<KubeSecu
   const timeoutMs = d.refreshTimeoutMs ?? KUBE_SECURE_DEFAULTS.refreshTimeoutMs;
   const pollMs = d.pollMs ?? KUBE_SECURE_DEFAULTS.pollMs;
   const runDir = d.runDir ?? (await mkdtemp(path.join(os.tmpdir(), 'sentinel-chaos-kube-')));
+  // An interrupt before close() (openssl running, the apply, the rollout) still takes the CA's key away.
+  const unhook = d.runDir || d.keepFiles ? () => {} : onInterrupt(() => rm(runDir, { recursive: true, force: true }));
   const exists = async (name: string) => {
     const o = secretObject(model, name);
     return o ? api.objectExists(o) : true;
@@ -372,6 +377,7 @@ export async function prepareKubeSecurity(d: KubeSecurityDeps): Promise<KubeSecu
           : {}),
       }),
       async close(keepFiles) {
+        unhook();
         undo?.();
         undo = null;
         if (keepFiles && tlsM) d.log(`the CA and client certificates of this deployment stay in ${runDir} (mode 0700, keys 0600): remove it once done`);
@@ -379,6 +385,7 @@ export async function prepareKubeSecurity(d: KubeSecurityDeps): Promise<KubeSecu
       },
     };
   } catch (e) {
+    unhook();
     if (!d.runDir) await rm(runDir, { recursive: true, force: true });
     throw e;
   }

@@ -17,6 +17,7 @@ import { certRotationOps, runCertRotation, type CertOps, type RotationState } fr
 import { certRotationPlan, type CertStep } from '../../../../src/faults/cert-plan.ts';
 import type { FaultContext } from '../../../../src/faults/fault.ts';
 import { kubeFaultSupport } from '../../../../src/faults/kube-support.ts';
+import { runInterruptCleanups } from '../../../../src/process/interrupt.ts';
 import { clientSecurity } from '../../../../src/redis/security.ts';
 import { RUN_DEFAULTS } from '../../../../src/runner/run.ts';
 import { startKubeDeployment } from '../../../../src/targets/kube/kube-target.ts';
@@ -132,6 +133,22 @@ describe('kind / kube, --profile secure: the Secrets the run makes', () => {
     await sec.close(false);
     expect(clientSecurity().tls).toBeNull();
     await expect(stat(path.dirname(sec.credentials.tls!.ca))).rejects.toThrow();
+  });
+});
+
+describe('kind / kube, --profile secure: an interrupt before the deployment is up', () => {
+  it("takes the run's private directory (the CA's key) away; with --keep it stays", async () => {
+    const { sec } = await prepared(fake());
+    const dir = path.dirname(path.dirname(sec.credentials.tls!.clients.harness!.key));
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    await runInterruptCleanups(5000);
+    await expect(stat(dir)).rejects.toThrow();
+    const kept = (await prepareKubeSecurity({ api: fake(), model, pods: () => model.podNames, log: () => {}, keepFiles: true }))!;
+    const keptDir = path.dirname(path.dirname(kept.credentials.tls!.clients.harness!.key));
+    await runInterruptCleanups(5000);
+    expect((await stat(keptDir)).isDirectory()).toBe(true);
+    await kept.close(false);
+    await expect(stat(keptDir)).rejects.toThrow();
   });
 });
 
