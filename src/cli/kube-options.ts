@@ -103,6 +103,7 @@ function backendLines(target: 'kind' | 'kube', f: FaultShape, o: KubeCliFlags): 
     else {
       lines.push(`${tag}: ${s.via}`);
       lines.push(...s.objects.map((x) => `    creates ${x}`));
+      lines.push(...(s.patches ?? []).map((x) => `    patches ${x}`));
     }
   }
   return lines;

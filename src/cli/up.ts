@@ -63,10 +63,22 @@ function localText(
 }
 
 function kubeText(d: StartedDeployment, model: DeploymentModel): string {
+  const x = d.describe();
+  const pod = d.pods[0]!.name;
+  // The secure profile: inside the pod with its own certificate (the Secret's files); the run's CA and client certificates, paths only.
+  const tlsDir = model.security?.tls?.mountPath;
+  const tls = x.tls_ca && tlsDir ? `--tls --cacert ${tlsDir}/ca.crt --cert ${tlsDir}/${pod}.crt --key ${tlsDir}/${pod}.key ` : '';
   return [
-    `deployment up on ${d.target} (redis ${d.redisVersion}), namespace ${model.namespace}, master name ${model.masterName}`,
+    `deployment up on ${d.target} (redis ${d.redisVersion}${tls ? ', profile secure: TLS only, ACL users' : ''}), namespace ${model.namespace}, master name ${model.masterName}`,
     ...d.pods.map((p) => `  ${p.name} on ${p.node}`),
-    `try: kubectl -n ${model.namespace} exec ${d.pods[0]!.name} -c sentinel -- redis-cli -p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${model.masterName}`,
+    ...(x.tls_ca
+      ? [
+          `TLS Secret: ${String(x.tls_secret)}; CA certificate: ${String(x.tls_ca)}`,
+          `client certificates (key beside each, mode 0600): ${String(x.tls_client_certs)}`,
+          `ACL Secret: ${String(x.acl_secret ?? '')}, users ${String(x.acl_users ?? '')} (admin: the ${model.password.secret} Secret)`,
+        ]
+      : []),
+    `try: kubectl -n ${model.namespace} exec ${pod} -c sentinel -- redis-cli ${tls}-p ${model.sentinelPort} SENTINEL get-master-addr-by-name ${model.masterName}`,
     `kept: the objects stay until you delete them (kubectl delete namespace ${model.namespace})${d.target === 'kind' ? ', and the kind cluster with them (kind delete cluster)' : ''}`,
     '',
   ].join('\n');

@@ -54,7 +54,9 @@ const MISSING: Record<Ability, (target: string, kind: string) => string> = {
   tls: (t, kind) =>
     t === 'local' || t === 'docker'
       ? `${kind} needs the secure profile's TLS certificates, which the ${t} target has only under --profile secure`
-      : `${kind} needs to write the TLS Secret and the clients' certificates, which the ${t} target cannot do (the harness makes them on the local and docker targets only; on a cluster they are the operator's)`,
+      : t === 'kind' || t === 'kube'
+        ? `${kind} needs the secure profile's TLS Secret made by this run (--profile secure, no such Secret in the cluster before): on the ${t} target a Secret the run found in place is the operator's, used as it is and never changed, and the harness does not hold its CA's key`
+        : `${kind} needs to write the TLS Secret and the clients' certificates, which the ${t} target cannot do`,
 };
 
 /** Why `target` lacks `a` for a fault of `kind` (the skip reason a trial gives). */

@@ -299,9 +299,10 @@ export interface AclRotationSpec {
 /** The passwords now and next of each user; throws ABILITY_MISSING outside the secure profile. */
 function plannedRotations(d: StartedDeployment, users: readonly RotatableUser[]): UserRotation[] {
   const acl = d.credentials?.acl;
+  if (d.model.security?.acl && acl && d.credentials?.aclReadOnly) throw abilityMissing(`acl-rotation writes the ACL Secret, but ${d.credentials.aclReadOnly}`);
   if (!d.model.security?.acl || !acl || !d.credentials?.setAclPassword)
     throw abilityMissing(
-      `acl-rotation needs the secure profile's ACL users (--profile secure) on a target that fills the ACL Secret (local, docker); the ${d.target} target has none`,
+      `acl-rotation needs the secure profile's ACL users (--profile secure) on a target that fills the ACL Secret (local, docker; kind / kube when the run made the Secret); the ${d.target} deployment has none`,
     );
   return [...new Set(users)].map((user) => {
     const oldPw = acl[user];

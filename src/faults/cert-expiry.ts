@@ -202,7 +202,8 @@ export async function expireCertificate(
   const tls = ability(d, 'tls', 'cert-expiry');
   const isMaster = spec.target === 'master';
   const victim = isMaster ? topology.master : topology.replicas[0]!;
-  const notAfter = new Date(Math.ceil((Date.now() + spec.validForMs) / 1000) * 1000);
+  // On kind / kube the Secret reaches the pod's files only after the kubelet's refresh: valid that much longer, the wait below takes it back.
+  const notAfter = new Date(Math.ceil((Date.now() + spec.validForMs + (tls.deliveryMs ?? 0)) / 1000) * 1000);
   ctx.mark('inject', `${victim.name} gets a certificate valid until ${notAfter.toISOString()} (redis reloads it, its sentinel restarts with it)`);
   await issue(tls, victim.name, notAfter);
   await reloadRedisTls(d, victim, ['tls-cert-file', 'tls-key-file']);

@@ -5,6 +5,7 @@ import type { FaultBackendName } from '../targets/kube/backends/backend.ts';
 import { NO_NODE_ACCESS } from '../targets/kube/backends/kind-node.ts';
 import { NO_SENTINELS_CUT } from '../targets/kube/controls.ts';
 import { CORDONED_BY } from '../targets/kube/cordon.ts';
+import { KUBE_SECURE_DEFAULTS } from '../targets/kube/secure.ts';
 import { heldDownReason, missingReason } from './abilities.ts';
 
 export interface KubeFaultSupport {
@@ -14,6 +15,8 @@ export interface KubeFaultSupport {
   objects: string[];
   /** Set when the trial is skipped: the reason the run gives. */
   skip: string | null;
+  /** The Secret patches it makes, in order (the secure profile's rotations). */
+  patches?: string[];
 }
 
 /** The fields of a fault spec that change what a backend does. */
@@ -136,15 +139,53 @@ export function kubeFaultSupport(f: FaultShape, backend: FaultBackendName, targe
         skip: null,
       };
     case 'acl-rotation':
-      return skipped(
-        `acl-rotation needs the secure profile's ACL passwords, which the ${target} target does not fill in the redis-acl Secret (only the local and docker targets generate them)`,
-      );
+      return {
+        via: `Kubernetes API: Secret patches, each waited for until the kubelet refreshed the mounted file in every pod (sha256sum through exec, up to ${REFRESH_S} s); ACL SETUSER, CONFIG SET masterauth, SENTINEL SET and the applications' clients through the forwards; ${SECRET_OWNED('redis-acl')}`,
+        objects: [],
+        skip: null,
+        patches: [
+          'Secret redis-acl: data.<user> = the new password, one patch per rotated user (after ACL SETUSER <user> >new on every node)',
+          'on a rollback: data.<user> = the old password again',
+          'then (then: kill-master) pod delete of the master, grace 0',
+        ],
+      };
     case 'cert-rotation':
     case 'cert-expiry':
-      return skipped(missingReason('tls', target, f.kind));
+      return certSupport(f, backend, target, nodeShell);
     default:
       return { via: 'not classified for kube: see the fault plan', objects: [], skip: null };
   }
+}
+
+const REFRESH_S = KUBE_SECURE_DEFAULTS.refreshTimeoutMs / 1000;
+const SECRET_OWNED = (name: string) =>
+  `only with --profile secure and a ${name} Secret this run made (one found in the cluster is the operator's: used as it is, never patched; the trial is then skipped with that reason)`;
+
+/** cert-rotation / cert-expiry: Secret patches (waited for in every pod), CONFIG SET through the forwards, and sentinel restarts by container kill. */
+function certSupport(f: FaultShape, backend: FaultBackendName, target: 'kind' | 'kube', nodeShell: boolean): KubeFaultSupport {
+  const cm = backend === 'chaos-mesh';
+  if (!cm && !nodeShell) return skipped(`${f.kind} restarts the sentinels (Sentinel 7.0 cannot reload its certificates) by container kill: ${NO_NODE_ACCESS}`);
+  const restarts =
+    f.kind === 'cert-rotation' ? '9 sentinel restarts (each sentinel 3 times, one at a time)' : "2 restarts of the victim's sentinel (inject, heal)";
+  const restartVia = cm ? 'Chaos Mesh container-kill' : 'kill -KILL from the kind node';
+  const patches =
+    f.kind === 'cert-rotation'
+      ? [
+          'Secret redis-tls: data.ca.crt = old CA + new CA',
+          'Secret redis-tls: data.<pod>.key, data.<pod>.crt = a certificate of the new CA, the same names; per pod, replicas first, the master last',
+          'Secret redis-tls: data.ca.crt = the new CA only',
+          'then (then: kill-master) pod delete of the master, grace 0',
+        ]
+      : [
+          `Secret redis-tls: data.<first replica>.key, data.<first replica>.crt = a certificate valid validForMs plus the refresh bound (${REFRESH_S} s): it expires that long after the kubelet delivered it`,
+          'heal: Secret redis-tls: data.<first replica>.key, data.<first replica>.crt = a certificate valid 7 days',
+        ];
+  return {
+    via: `Kubernetes API: Secret patches, each waited for until the kubelet refreshed the mounted files in every pod (sha256sum through exec, up to ${REFRESH_S} s); CONFIG SET tls-* through the forwards; ${restarts} by ${restartVia}; ${SECRET_OWNED('redis-tls')}`,
+    objects: cm ? [OBJ.kill('sentinel', 'one sentinel per restart')] : [],
+    skip: null,
+    patches,
+  };
 }
 
 /** A composed fault: each step as its kind does it; named skipped by its first step that is (a soak's skipUnable records such steps instead). */

@@ -271,6 +271,11 @@ export interface TlsControl {
   setClientMaterial(m: { ca?: string; clients?: Readonly<Record<string, { cert: string; key: string }>> }): Promise<void>;
   /** The CA that signs the deployment's certificates now (files; its key is in no pod's mounts); a CA rotation makes its new CA this one. */
   signingCa: { cert: string; key: string };
+  /**
+   * The longest writeSecretFiles may take to reach the pods' files (kind / kube: the kubelet's refresh of the mounted
+   * Secret; absent: at once). A certificate meant to expire soon after it is loaded is issued valid this much longer.
+   */
+  readonly deliveryMs?: number;
 }
 
 export const hasDns = (d: StartedDeployment): d is StartedDeployment & { dns: DnsControl } => 'dns' in d && d.dns !== undefined;
@@ -288,6 +293,8 @@ export interface DeploymentCredentials {
    * their next call) and in `acl`; registered for redaction. Does not touch running redis processes.
    */
   setAclPassword?(user: string, password: string): Promise<void>;
+  /** Why the ACL Secret cannot be changed when setAclPassword is absent (kind / kube: a Secret the run found in the cluster). */
+  aclReadOnly?: string;
 }
 
 export interface StartedDeployment extends AsyncDisposable {

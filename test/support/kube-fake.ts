@@ -1,6 +1,7 @@
 // A recording fake of the Kubernetes API and of the kind nodes' shells: it keeps pods, their readiness
 // and the StatefulSet controller's recreation, answers evictions through a PDB, and records every call.
 import type { Duplex } from 'node:stream';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { ManifestObject } from '../../src/config/manifests.ts';
 import type {
@@ -63,6 +64,12 @@ export interface FakeOptions {
   cordoned?: string[];
   /** What an execBytes answers (default: exit 0, no output); tests plug in a real shell on a temp dir standing for the claim. */
   execBytes?: (pod: string, container: string, command: readonly string[], stdin: Buffer | null) => Promise<ExecBytesResult>;
+  /** Where each Secret is mounted in the pods (mount path ► Secret name): `sha256sum` through exec reads the pod's copy. */
+  secretMounts?: Record<string, string>;
+  /** The kubelet: a pod's mounted copy of a patched Secret is refreshed after this many sha256sum execs in that pod (default 0; Infinity: never). */
+  refreshAfterExecs?: number;
+  /** The password Secret's name (its keys are `secret`); default redis-password. */
+  passwordSecret?: string;
 }
 
 /** A pod the harness created itself (the volume helper): its object and its progress. */
@@ -86,7 +93,11 @@ export class FakeKube implements KubeApi {
   readonly context = 'kind-fake';
   readonly calls: string[] = [];
   readonly pods = new Map<string, KubePod>();
+  /** Every Secret's keys by name; `secret` is the password Secret's. */
+  readonly secrets = new Map<string, Record<string, string>>();
   readonly secret: Record<string, string> = {};
+  /** The kubelet's copy of each Secret in each pod ("pod/secret"), and how many sha256sum execs until it is refreshed. */
+  private readonly mounted = new Map<string, { data: Record<string, string>; lag: number }>();
   sts: StatefulSetInfo = {
     replicas: 3,
     readyReplicas: 3,
@@ -111,6 +122,7 @@ export class FakeKube implements KubeApi {
   constructor(o: FakeOptions) {
     this.o = o;
     this.existing = new Set(o.existing ?? []);
+    this.secrets.set(o.passwordSecret ?? 'redis-password', this.secret);
     o.pods.forEach((name, i) => this.pods.set(name, this.pod(name, `worker-${i + 1}`, `10.244.${i + 1}.5`, true)));
     o.pods.forEach((_n, i) => {
       const node = `worker-${i + 1}`;
@@ -313,12 +325,45 @@ export class FakeKube implements KubeApi {
   async patchStatefulSet(_ns: string, name: string, patch: object) {
     this.calls.push(`patch statefulset ${name} ${JSON.stringify(patch)}`);
   }
-  async patchSecretData(_ns: string, name: string, data: Record<string, string>) {
-    Object.assign(this.secret, data);
-    this.calls.push(`patch secret ${name} keys=${Object.keys(data).join(',')}`);
+  /** The Secret's keys (created empty on first use). */
+  secretData(name: string): Record<string, string> {
+    let d = this.secrets.get(name);
+    if (!d) this.secrets.set(name, (d = {}));
+    return d;
   }
-  async readSecretKey(_ns: string, _name: string, key: string) {
-    return this.secret[key] ?? null;
+  async patchSecretData(_ns: string, name: string, data: Record<string, string>) {
+    // Every pod's copy is the Secret as it was until the kubelet refreshes it.
+    const before = { ...this.secretData(name) };
+    for (const pod of this.pods.keys()) if (!this.mounted.has(`${pod}/${name}`)) this.mounted.set(`${pod}/${name}`, { data: before, lag: 0 });
+    Object.assign(this.secretData(name), data);
+    this.calls.push(`patch secret ${name} keys=${Object.keys(data).join(',')}`);
+    for (const [k, m] of this.mounted) if (k.endsWith(`/${name}`)) m.lag = this.o.refreshAfterExecs ?? 0;
+  }
+  async readSecretKey(_ns: string, name: string, key: string) {
+    return this.secrets.get(name)?.[key] ?? null;
+  }
+  /** `sha256sum -- FILES` in a pod: the hashes of its mounted copies; each exec brings a stale copy one step nearer its refresh. */
+  private sha256sum(pod: string, files: readonly string[]): ExecResult {
+    const mounts = this.o.secretMounts ?? {};
+    const copies = new Map<string, { data: Record<string, string>; lag: number }>();
+    const lines: string[] = [];
+    for (const f of files) {
+      const mount = Object.keys(mounts).find((m) => f.startsWith(`${m}/`));
+      if (!mount) return { code: 1, stdout: '', stderr: `sha256sum: ${f}: No such file or directory` };
+      const secret = mounts[mount]!;
+      const key = `${pod}/${secret}`;
+      let m = this.mounted.get(key);
+      if (!m) this.mounted.set(key, (m = { data: { ...this.secretData(secret) }, lag: 0 }));
+      copies.set(key, m);
+      const v = m.lag <= 0 ? this.secretData(secret)[f.slice(mount.length + 1)] : m.data[f.slice(mount.length + 1)];
+      if (v === undefined) return { code: 1, stdout: '', stderr: `sha256sum: ${f}: No such file or directory` };
+      lines.push(`${createHash('sha256').update(v).digest('hex')}  ${f}`);
+    }
+    for (const [key, m] of copies) {
+      if (m.lag <= 0) m.data = { ...this.secretData(key.split('/')[1]!) };
+      else m.lag--;
+    }
+    return { code: 0, stdout: `${lines.join('\n')}\n`, stderr: '' };
   }
   async objectExists(obj: ManifestObject) {
     return this.existing.has(`${obj.kind}/${obj.metadata.name}`);
@@ -329,13 +374,14 @@ export class FakeKube implements KubeApi {
     this.calls.push(`apply ${id} manager=${fieldManager}`);
     this.existing.add(id);
     // The API server turns stringData into data: the Secret then holds the applied value.
-    if (obj.kind === 'Secret') Object.assign(this.secret, (obj as { stringData?: Record<string, string> }).stringData ?? {});
+    if (obj.kind === 'Secret') Object.assign(this.secretData(obj.metadata.name), (obj as { stringData?: Record<string, string> }).stringData ?? {});
   }
   async deleteObject(obj: ManifestObject) {
     this.calls.push(`delete ${obj.kind}/${obj.metadata.name}`);
   }
   async exec(_ns: string, pod: string, container: string, command: readonly string[]): Promise<ExecResult> {
     this.calls.push(`exec ${pod}/${container} ${command.join(' ')}`);
+    if (command[0] === 'sha256sum') return this.sha256sum(pod, command.slice(2));
     return { code: 0, stdout: '', stderr: '' };
   }
   async execBytes(_ns: string, pod: string, container: string, command: readonly string[], stdin: Buffer | null): Promise<ExecBytesResult> {

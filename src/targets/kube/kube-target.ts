@@ -19,6 +19,7 @@ export { podSelectorOf } from './controls.ts';
 import { PodForwarder } from './forwarder.ts';
 import { claimsOfPod, kubeScale } from './scale.ts';
 import { PodEventTracker, type PodTimelineEvent } from './pod-events.ts';
+import { prepareKubeSecurity } from './secure.ts';
 
 export const FIELD_MANAGER = 'sentinel-chaos';
 
@@ -279,8 +280,15 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
   const log = (line: string) => process.stderr.write(`${opts.target}: ${line}\n`);
   // A Secret already in the cluster keeps its password: running pods were started with it (--reuse).
   const generated = (await api.readSecretKey(ns, model.password.secret, model.password.key).catch(() => null)) ?? randomBytes(24).toString('base64url');
-  const { objects } = prepareObjects(model, opts.overrides, generated);
-  const created = await applyManifests(api, objects, opts.applyExisting, log);
+  const prepared = prepareObjects(model, opts.overrides, generated).objects;
+  // The secure profile: its Secrets' material made here (never printed) or read from the cluster's Secrets.
+  let podsNow: () => readonly string[] = () => model.podNames;
+  const security = await prepareKubeSecurity({ api, model, pods: () => podsNow(), log, keepFiles: opts.keep && !opts.afterDown });
+  const objects = security ? security.fill(prepared) : prepared;
+  const created = await applyManifests(api, objects, opts.applyExisting, log).catch(async (e: unknown) => {
+    await security?.close(false);
+    throw e;
+  });
   const cleanups: Array<() => Promise<void>> = [];
   let downed = false;
   const teardown = async () => {
@@ -288,6 +296,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
     downed = true;
     unregister();
     for (const c of cleanups.reverse()) await c().catch(() => {});
+    await security?.close(opts.keep && !opts.afterDown).catch(() => {});
     if (!opts.keep) await deleteCreated(api, [...claimsOf(model, created), ...created]);
     if (opts.afterDown) {
       log('deleting the cluster this run created (should this be cut short: kind delete cluster --name <name in kind-config.yaml>)');
@@ -303,11 +312,13 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
         `Secret ${ns}/${model.password.secret} has no key ${model.password.key}: create it (kubectl -n ${ns} create secret generic ${model.password.secret} --from-literal=${model.password.key}=...)`,
       );
     const secretPw = createSecretPassword(api, ns, model, secret);
+    security?.login();
     await waitForRollout(api, model, opts.rolloutTimeoutMs ?? KUBE_DEFAULTS.rolloutTimeoutMs);
 
     const cache = new PodCache();
     const tracker = new PodEventTracker();
     const fw = await forwardPods(opts, cache, cleanups);
+    podsNow = () => fw.pods.map((p) => p.name);
     await watchDeployment(opts, cache, fw, tracker, cleanups);
     const { controls, network, backend } = faultControls(opts, cache, fw, cleanups);
 
@@ -341,6 +352,7 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
         pods,
         add: fw.add,
         remove: fw.remove,
+        ...(security ? { preparePods: (names: readonly string[]) => security.preparePods(names) } : {}),
         pollMs: KUBE_DEFAULTS.pollMs,
         readyTimeoutMs: KUBE_DEFAULTS.readyTimeoutMs,
       }),
@@ -360,7 +372,10 @@ export async function startKubeDeployment(opts: KubeOptions): Promise<StartedDep
         created_objects: created.map((o) => `${o.kind}/${o.metadata.name}`).join(' ') || 'none',
         kill_semantics: 'pod delete, grace 0; the StatefulSet recreates the pod at once',
         fault_backend: backend.name,
+        ...security?.describe(),
       }),
+      ...(security ? { credentials: security.credentials } : {}),
+      ...(security?.tls ? { tls: security.tls } : {}),
       down: teardown,
       [Symbol.asyncDispose]: teardown,
     };

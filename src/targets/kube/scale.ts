@@ -13,6 +13,8 @@ export interface KubeScaleDeps {
   pods: readonly Pod[];
   add(ordinal: number, name: string): Promise<Pod>;
   remove(name: string): Promise<void>;
+  /** Before the StatefulSet creates these pods (the secure profile: their certificates into the TLS Secret). */
+  preparePods?(names: readonly string[]): Promise<void>;
   pollMs: number;
   readyTimeoutMs: number;
 }
@@ -42,8 +44,9 @@ export function kubeScale(d: KubeScaleDeps): ScaleControl {
     async scaleUp(replicas) {
       const from = d.pods.length;
       if (!Number.isInteger(replicas) || replicas < from || replicas > 250) throw new HarnessError('USAGE', `cannot scale up from ${from} to ${replicas} pods`);
-      await api.scaleStatefulSet(ns, model.statefulSet, replicas);
       const names = Array.from({ length: replicas - from }, (_, k) => `${model.statefulSet}-${from + k}`);
+      await d.preparePods?.(names);
+      await api.scaleStatefulSet(ns, model.statefulSet, replicas);
       // The StatefulSet controller creates them (in order, or together with podManagementPolicy Parallel); Ready = readiness probe passed.
       for (const name of names)
         await until(

@@ -133,9 +133,11 @@ describe('the certificate faults need the secure profile', () => {
     expect(FAULTS.get('cert-expiry')!.plan(replica!.fault as never, {} as never)).toMatchObject({ victim: 'the first replica' });
   });
 
-  it('are skipped on kind / kube with the reason', () => {
-    for (const kind of ['cert-rotation', 'cert-expiry'])
-      expect(kubeFaultSupport({ kind }, 'chaos-mesh', 'kube', false).skip).toMatch(/local and docker targets only/);
+  it('on kind / kube: Secret patches and sentinel restarts by container kill; skipped with the reason where containers cannot be killed', () => {
+    for (const kind of ['cert-rotation', 'cert-expiry']) {
+      expect(kubeFaultSupport({ kind }, 'chaos-mesh', 'kube', false).patches?.[0]).toMatch(/^Secret redis-tls: data\./);
+      expect(kubeFaultSupport({ kind }, 'kind-node', 'kube', false).skip).toMatch(/by container kill/);
+    }
   });
 });
 

@@ -76,6 +76,40 @@ describe('conformance and up on kube, through the target factory', () => {
     expect(text).toContain('redis-0 on worker-1');
   });
 
+  it('up --target kube --profile secure: the Secrets named, where the CA and client certificates are, the in-pod redis-cli over TLS; never a key', async () => {
+    const f = fakes();
+    const start = f.deps.start;
+    f.deps.start = async (o) => {
+      const d = await start(o);
+      const facts = {
+        tls_secret: 'redis-tls (made by this run)',
+        tls_ca: '/tmp/sentinel-chaos-kube-x/tls-secret/ca.crt',
+        tls_client_certs: 'harness=/tmp/sentinel-chaos-kube-x/clients/harness.crt',
+        tls_client_keys_dir: '/tmp/sentinel-chaos-kube-x/clients',
+        acl_secret: 'redis-acl (made by this run)',
+        acl_users: 'pod replication sentinel synapse livekit django',
+      };
+      return { ...d, describe: () => ({ ...d.describe(), ...facts }) } as StartedDeployment;
+    };
+    const text = await up({
+      target: 'kube',
+      profile: 'secure',
+      kube: { kubeconfig: await kubeconfig('kind-a'), context: 'kind-a' },
+      manifestsDir,
+      json: false,
+      targetDeps: f.deps,
+    });
+    expect(f.started()!.model.security?.tls?.secret).toBe('redis-tls');
+    expect(text).toContain('profile secure: TLS only, ACL users');
+    expect(text).toContain('TLS Secret: redis-tls (made by this run); CA certificate: /tmp/sentinel-chaos-kube-x/tls-secret/ca.crt');
+    expect(text).toContain(
+      'ACL Secret: redis-acl (made by this run), users pod replication sentinel synapse livekit django (admin: the redis-password Secret)',
+    );
+    expect(text).toContain(
+      'exec redis-0 -c sentinel -- redis-cli --tls --cacert /etc/redis-tls/ca.crt --cert /etc/redis-tls/redis-0.crt --key /etc/redis-tls/redis-0.key -p 26379 SENTINEL',
+    );
+  });
+
   it('up --target kube in a context outside the allow-list: refused (exit 2) before any API call', async () => {
     const f = fakes();
     await expect(
