@@ -70,7 +70,7 @@ describe('node-drain pdb-min-available', () => {
   it('counts a pod another step took down during the drain apart, and fails on the same samples outside a composition', async () => {
     const other = new Set<string>();
     const { d, pods, ready } = deployment({
-      downSamples: 12,
+      downSamples: 24,
       // A soak's kill-pod of redis-2 lands right after the eviction.
       onEvict: () => {
         ready.set('redis-2', false);
@@ -82,7 +82,7 @@ describe('node-drain pdb-min-available', () => {
     expect(c.figures).toMatchObject({ min_ready_pods: 1, min_ready_or_other_step: 2, pods_down_by_other_steps: 1, other_pods_ready_at_eviction: 2 });
     expect(c.explanation).toContain('down because of another step (redis-2)');
 
-    const alone = deployment({ downSamples: 12, onEvict: () => alone.ready.set('redis-2', false) });
+    const alone = deployment({ downSamples: 24, onEvict: () => alone.ready.set('redis-2', false) });
     const single = await minAvailable(context(alone.d, alone.pods));
     expect(single.valid).toBe(false);
     expect(single.figures).toMatchObject({ min_ready_pods: 1, min_ready_or_other_step: 1, pods_down_by_other_steps: 0 });
