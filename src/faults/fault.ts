@@ -24,6 +24,8 @@ export interface FaultContext {
   history(): readonly Op[];
   /** Give every workload client a new password for its next connections (the applications' config change). */
   setClientPassword(password: string): void;
+  /** In a composition (a soak): the pods under another step now, whose disruption is not this fault's doing. */
+  otherSteps?(): ReadonlySet<string>;
 }
 
 export interface InjectedFault {

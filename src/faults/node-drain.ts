@@ -14,7 +14,11 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
   const victim = ctx.topology.master;
   const node = nodes.nodeOf(victim.name);
   const minAvailable = d.model.pdb?.minAvailable ?? 0;
-  const sampler = new ReadinessSampler(d, (type, pod) => ctx.podEvent(type, pod));
+  const sampler = new ReadinessSampler(
+    d,
+    (type, pod) => ctx.podEvent(type, pod),
+    () => ctx.otherSteps?.() ?? new Set(),
+  );
   sampler.start();
   let cordoned = false;
   let stopped = false;
@@ -37,6 +41,8 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     ctx.podEvent('cordoned', node);
     // The disruption starts with the eviction: the preStop hand-over runs during the termination.
     const landedNs = ctx.clock.nowNs();
+    // What the PDB had to go by: the other pods ready when the eviction was asked (none excused by another step).
+    const othersReady = (await Promise.all(d.pods.filter((p) => p.name !== victim.name).map((p) => d.podControl.isReady(p.name)))).filter(Boolean).length;
     const first = await nodes.evict(victim.name);
     if (!first.evicted) throw new HarnessError('FAULT_FAILED', `eviction of ${victim.name} refused: ${first.reason}`);
     ctx.podEvent('evicted', victim.name);
@@ -65,17 +71,43 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     await sleep(300);
     await sampler.stop();
     stopped = true;
-    const minReady: CheckResult = {
-      name: 'pdb-min-available',
-      valid: sampler.minReady >= minAvailable,
-      figures: { min_ready_pods: sampler.minReady, readiness_samples: sampler.samples, pod_ready_again_ms: readyAgainMs },
-      explanation: `at least ${sampler.minReady} of ${d.pods.length} pods ready at every one of ${sampler.samples} samples (PDB minAvailable ${minAvailable})`,
-    };
+    const minReady = minAvailableCheck(sampler, { othersReady, minAvailable, pods: d.pods.length, victim: victim.name, readyAgainMs });
     return { victim, landedNs, healAfterFailover: true, failoverRequested: true, checks: [pdbHeld, minReady], figures: {}, mustRejoin: victim, heal };
   } catch (e) {
     await heal();
     throw e;
   }
+}
+
+/**
+ * The PDB held: the eviction was accepted with at least minAvailable other pods ready, and no sample had fewer
+ * ready, counting as ready a pod another step (a soak's kill, pause, ...) had down: a PDB limits the evictions,
+ * not the crashes beside them. Outside a composition no pod is excused and the minimum is the pods ready.
+ */
+export function minAvailableCheck(
+  sampler: Pick<ReadinessSampler, 'minReady' | 'minReadyOrElsewhere' | 'elsewhere' | 'samples'>,
+  o: { othersReady: number; minAvailable: number; pods: number; victim: string; readyAgainMs: number },
+): CheckResult {
+  const elsewhere = [...sampler.elsewhere].sort();
+  const atEviction = `${o.othersReady} other pod(s) ready when the eviction of ${o.victim} was asked`;
+  const samples =
+    elsewhere.length === 0
+      ? `at least ${sampler.minReady} of ${o.pods} pods ready at every one of ${sampler.samples} samples`
+      : `at least ${sampler.minReadyOrElsewhere} of ${o.pods} pods ready or down because of another step (${elsewhere.join(', ')}) ` +
+        `at every one of ${sampler.samples} samples (${sampler.minReady} ready)`;
+  return {
+    name: 'pdb-min-available',
+    valid: o.othersReady >= o.minAvailable && sampler.minReadyOrElsewhere >= o.minAvailable,
+    figures: {
+      min_ready_pods: sampler.minReady,
+      min_ready_or_other_step: sampler.minReadyOrElsewhere,
+      pods_down_by_other_steps: elsewhere.length,
+      other_pods_ready_at_eviction: o.othersReady,
+      readiness_samples: sampler.samples,
+      pod_ready_again_ms: o.readyAgainMs,
+    },
+    explanation: `${atEviction}; ${samples} (PDB minAvailable ${o.minAvailable})`,
+  };
 }
 
 export const nodeDrainFault = defineFault({

@@ -190,4 +190,17 @@ export const podRestartFault = defineFault({
     action: `delete pod, grace period 0, recreated after ${String(spec.gapMs)} ms${spec.loadBytesPerSec ? `, ${spec.loadBytesPerSec} B/s bulk writes to the master meanwhile` : ''}`,
     heal: spec.target === 'replica' ? 'none: followed until its full resync is done' : 'none: followed until it answers PONG (its AOF loaded)',
   }),
+  // A container crash the kubelet restarts at once: the master back before down-after, on whatever its data dir holds.
+  // Weight 0: opt in with --mix (pod-restart=1,...), so that the default mix draws the schedules it drew before.
+  soak: {
+    weight: 0,
+    victims: ['master', 'replica'],
+    spec: (v) => ({
+      kind: 'pod-restart' as const,
+      target: v === 'master' ? ('master' as const) : ('replica' as const),
+      gapMs: 0,
+      loadBytesPerSec: 0,
+      timeoutMs: 60_000,
+    }),
+  },
 });

@@ -1,19 +1,46 @@
 // Samples every pod's readiness (the manifest's own probes) during a planned disruption, to prove the PDB held.
+// Beside other faults (a soak), a pod another step took down is counted apart: a PDB limits evictions, not crashes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedDeployment } from '../targets/target.ts';
 
 export class ReadinessSampler {
   /** The fewest pods ready at once over all samples. */
   minReady = Number.POSITIVE_INFINITY;
+  /** The fewest pods ready or down because of another step, at once over all samples. */
+  minReadyOrElsewhere = Number.POSITIVE_INFINITY;
+  /** The pods counted as down because of another step at some sample. */
+  readonly elsewhere = new Set<string>();
   samples = 0;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly d: StartedDeployment;
   private readonly mark: (type: string, detail: string) => void;
+  private readonly otherSteps: () => ReadonlySet<string>;
+  /** Pods not ready since another step had them: excused until seen ready again (a restarted pod is not ready at once). */
+  private readonly excused = new Set<string>();
 
-  constructor(d: StartedDeployment, mark: (type: string, detail: string) => void) {
+  constructor(d: StartedDeployment, mark: (type: string, detail: string) => void, otherSteps: () => ReadonlySet<string> = () => new Set()) {
     this.d = d;
     this.mark = mark;
+    this.otherSteps = otherSteps;
+  }
+
+  /** One sample: `ready[i]` for `this.d.pods[i]`. */
+  record(ready: readonly boolean[]): void {
+    const others = this.otherSteps();
+    let elsewhere = 0;
+    this.d.pods.forEach((p, i) => {
+      if (ready[i]) this.excused.delete(p.name);
+      else if (others.has(p.name)) this.excused.add(p.name);
+      if (!ready[i] && this.excused.has(p.name)) {
+        elsewhere++;
+        this.elsewhere.add(p.name);
+      }
+    });
+    const n = ready.filter(Boolean).length;
+    this.samples++;
+    this.minReady = Math.min(this.minReady, n);
+    this.minReadyOrElsewhere = Math.min(this.minReadyOrElsewhere, n + elsewhere);
   }
 
   start(periodMs = 200): void {
@@ -22,8 +49,7 @@ export class ReadinessSampler {
       while (!this.stopped) {
         const started = performance.now();
         const ready = await Promise.all(this.d.pods.map((p) => this.d.podControl.isReady(p.name)));
-        this.samples++;
-        this.minReady = Math.min(this.minReady, ready.filter(Boolean).length);
+        this.record(ready);
         this.d.pods.forEach((p, i) => {
           if (last.get(p.name) !== ready[i]) this.mark(ready[i] ? 'ready' : 'not-ready', p.name);
           last.set(p.name, ready[i]!);

@@ -150,7 +150,8 @@ export function startComposed(env: ComposedEnv, spec: ComposedSpec): ComposedRun
       active.set(v.pod, i);
       env.monitor?.stepStarted(i);
       env.mark('step', `step ${i + 1}: ${st.fault.kind} on ${rec.victim}`);
-      const injecting = injectFault(env.faultCtx(t), st.fault, { restart: env.restart });
+      const otherSteps = () => new Set([...active].flatMap(([pod, j]) => (j === i ? [] : [pod])));
+      const injecting = injectFault({ ...env.faultCtx(t), otherSteps }, st.fault, { restart: env.restart });
       env.defer(() => healWhenLanded(injecting, env.lateInjectMs));
       let f: InjectedFault;
       try {

@@ -94,8 +94,9 @@ export class ScheduleMonitor {
     return acceptedWindows(this.spans(), this.convergedNs, this.o.convergeMs, endNs);
   }
 
-  private violation(invariant: InvariantName, ns: number, detail: string): void {
-    const v: Violation = { invariant, atMs: Math.round((ns - this.o.startNs) / 1e6), detail, steps: stepsBefore(this.spans(), ns) };
+  /** `seenNs`: when the violation was found, if later than `ns`; the steps that led to it are those started before then. */
+  private violation(invariant: InvariantName, ns: number, detail: string, seenNs = ns): void {
+    const v: Violation = { invariant, atMs: Math.round((ns - this.o.startNs) / 1e6), detail, steps: stepsBefore(this.spans(), seenNs) };
     if (this.violations.length < 1000) this.violations.push(v);
     this.o.onViolation(v);
   }
@@ -149,7 +150,9 @@ export class ScheduleMonitor {
     const read = rb ?? (await this.o.io.readBack([...acked.keys()]));
     const lost = [...acked.values()].filter((op) => !read.present.has(op.key));
     for (const op of lost) this.reportedLost.add(op.key);
-    if (lost.length) this.violation('no-lost-writes', lost[0]!.ns, describeLost(lost, read.node));
+    // A write is lost after its acknowledgement (a master restarted on a stale data dir): the step that lost it may
+    // have started after it, so the steps named are those started before the read-back, not before the write.
+    if (lost.length) this.violation('no-lost-writes', lost[0]!.ns, describeLost(lost, read.node), toNs);
   }
 
   /**
@@ -165,6 +168,6 @@ export class ScheduleMonitor {
     if (!rb) return;
     const { startNs } = this.o;
     const lost = this.o.writes.lost(rb.present, (ns, key) => ns >= startNs && ns < endNs && !covered(ns, windows) && !this.reportedLost.has(key));
-    if (lost.length) this.violation('no-lost-writes', lost[0]!.ns, describeLost(lost, rb.node));
+    if (lost.length) this.violation('no-lost-writes', lost[0]!.ns, describeLost(lost, rb.node), endNs);
   }
 }

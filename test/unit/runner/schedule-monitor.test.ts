@@ -61,4 +61,33 @@ describe('ScheduleMonitor over the live fold', () => {
     expect(lost[1]!.detail).toContain('1 acknowledged write(s)');
     expect(lost[2]!.detail).toMatch(/^1 acknowledged write\(s\) .*k:5/);
   });
+
+  it('names the step that lost a write even when it started after the acknowledgement', async () => {
+    let now = 0;
+    const clock = { nowNs: () => now } as unknown as Clock;
+    const writes = new WriteFold({ newAcks: true });
+    const violations: Violation[] = [];
+    // k:0 acknowledged at 1 s, outside every window; step 0 (the master restarted on a stale data dir) from 2 s to 2.5 s.
+    const realised: RealisedStep[] = [{ step: 0, kind: 'pod-restart', startMs: 2000, landedMs: 2010, healedMs: 2500 }];
+    const m = new ScheduleMonitor({
+      clock,
+      startNs: 0,
+      realised: () => realised,
+      events: () => [],
+      writes,
+      convergeMs: 1000,
+      signal: new AbortController().signal,
+      io: {
+        inspect: async () => ({ ok: true }),
+        readBack: async () => ({ ns: now, present: new Set<string>(), node: 'redis-0' }),
+        sentinelMasters: async () => [],
+      },
+      onViolation: (v) => violations.push(v),
+    });
+    for (const op of ok('k:0', 1 * S)) writes.add(op);
+    now = 3 * S;
+    m.quiescent();
+    await m.final(3 * S, null, null);
+    expect(violations.map((v) => [v.invariant, v.atMs, v.steps])).toEqual([['no-lost-writes', 1000, [0]]]);
+  });
 });

@@ -64,6 +64,20 @@ describe('soak schedule', () => {
     expect(() => parseMix('kill-pod=x')).toThrow(/is not kind or kind=weight/);
   });
 
+  it('leaves an opt-in kind (pod-restart, weight 0) out of the default draw, and draws it when the mix names it', () => {
+    expect(defaultMix()).toContainEqual({ kind: 'pod-restart', weight: 0 });
+    const dflt = generateSchedule(OPTS);
+    expect(dflt.some((s) => s.fault.kind === 'pod-restart')).toBe(false);
+    // A weight-0 entry takes no draw from the PRNG: the seeds measured before it was added give the same schedules.
+    expect(generateSchedule({ ...OPTS, mix: defaultMix().filter((m) => m.kind !== 'pod-restart') })).toEqual(dflt);
+    const restarts = generateSchedule({ ...OPTS, mix: parseMix('pod-restart=1,kill-pod=1') }).filter((s) => s.fault.kind === 'pod-restart');
+    expect(new Set(restarts.map((s) => s.fault.target))).toEqual(new Set(['master', 'replica']));
+    for (const s of restarts) {
+      expect(FAULTS.get('pod-restart')!.schema.safeParse(s.fault).success).toBe(true);
+      expect(s.fault).toMatchObject({ gapMs: 0, loadBytesPerSec: 0 });
+    }
+  });
+
   it('prints the schedule as a scenario file that loads back with the same steps', () => {
     const steps = generateSchedule({ ...OPTS, durationMs: 60_000 });
     const text = scenarioYaml(soakScenario(steps, { seed: 42, rateHz: 100, convergeMs: 20_000, haltOnViolation: true }), ['a header']);
