@@ -6,11 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PASSWORD, scriptSandbox, type Sandbox, type ScriptResult } from '../../support/script-sandbox.ts';
 
 /**
- * Logs one line per start ("start <ppid> pw=<REDIS_PASSWORD> file=<REDIS_PASSWORD_FILE> args=<argv>") and per
+ * Logs one line per start ("start <ppid> pw=<REDIS_PASSWORD> file=<REDIS_PASSWORD_FILE> user=<REDIS_USER> args=<argv>") and per
  * SIGTERM ("stop"); with EXPORTER_EXIT set it exits with that status at once, as a redis_exporter that fails would.
  */
 const EXPORTER_STUB = `#!/bin/sh
-printf 'start %s pw=%s file=%s args=%s\\n' "$PPID" "\${REDIS_PASSWORD:-}" "\${REDIS_PASSWORD_FILE:-}" "$*" >> "$EXPORTER_LOG"
+printf 'start %s pw=%s file=%s user=%s args=%s\\n' "$PPID" "\${REDIS_PASSWORD:-}" "\${REDIS_PASSWORD_FILE:-}" "\${REDIS_USER:-}" "$*" >> "$EXPORTER_LOG"
 if [ -n "\${EXPORTER_EXIT:-}" ]; then exit "$EXPORTER_EXIT"; fi
 trap 'echo stop >> "$EXPORTER_LOG"; exit 0' TERM
 while :; do sleep 0.05; done
@@ -27,7 +27,7 @@ interface Setup {
   env: Record<string, string>;
   secretFile: string;
   lines(): Promise<string[]>;
-  starts(): Promise<Array<{ ppid: number; pw: string; file: string; args: string }>>;
+  starts(): Promise<Array<{ ppid: number; pw: string; file: string; user: string; args: string }>>;
   /** Replace the Secret's file as the kubelet does: a new file renamed over it. */
   rotate(password: string): Promise<void>;
 }
@@ -49,9 +49,9 @@ async function setup(secret: string | null = PASSWORD): Promise<Setup> {
     lines,
     async starts() {
       return (await lines())
-        .map((l) => /^start (\d+) pw=(.*) file=(.*) args=(.*)$/.exec(l))
+        .map((l) => /^start (\d+) pw=(.*) file=(.*) user=(.*) args=(.*)$/.exec(l))
         .filter((m) => m !== null)
-        .map((m) => ({ ppid: Number(m[1]), pw: m[2]!, file: m[3]!, args: m[4]! }));
+        .map((m) => ({ ppid: Number(m[1]), pw: m[2]!, file: m[3]!, user: m[4]!, args: m[5]! }));
     },
     async rotate(password: string) {
       await writeFile(`${secretFile}.tmp`, password);
@@ -138,6 +138,37 @@ describe('redis-exporter.sh', () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('redis_exporter exited (status 3)');
     expect((await s.starts()).length).toBe(1);
+  });
+
+  it("under TLS and ACLs (secure profile): the pod's name over rediss:// with its certificate; the redis exporter as REDIS_USER with that user's password", async () => {
+    const s = await setup();
+    const acl = await sb.dir('acl');
+    await writeFile(path.join(acl, 'pod'), ROTATED);
+    const secure = { ...s.env, TLS_DIR: '/etc/redis-tls', ACL_DIR: acl, REDIS_USER: 'pod', POD_NAME: 'redis-1' };
+    const tls = '-tls-ca-cert-file /etc/redis-tls/ca.crt -tls-client-cert-file /etc/redis-tls/redis-1.crt -tls-client-key-file /etc/redis-tls/redis-1.key';
+    const redis = sb.start('redis-exporter.sh', ['redis'], secure);
+    await until('the redis exporter started', async () => (await s.starts()).length === 1);
+    expect((await s.starts())[0]).toMatchObject({
+      pw: ROTATED,
+      file: '',
+      user: 'pod',
+      args: `-redis.addr rediss://redis-1:6379 ${tls} -web.listen-address 127.0.0.1:9121 -redis-only-metrics -connection-timeout 1s`,
+    });
+    // The ACL user's password is rotated in its own file: followed the same way.
+    await writeFile(path.join(acl, 'pod.tmp'), PASSWORD);
+    await rename(path.join(acl, 'pod.tmp'), path.join(acl, 'pod'));
+    await until('restarted with the new password', async () => (await s.starts()).at(-1)?.pw === PASSWORD);
+    redis.signal('SIGTERM');
+    expect(quiet(await redis.done).status).toBe(0);
+    const sentinel = sb.start('redis-exporter.sh', ['sentinel'], secure);
+    await until('the sentinel exporter started', async () => (await s.starts()).length === 3);
+    expect((await s.starts())[2]).toMatchObject({
+      pw: '',
+      user: '',
+      args: `-redis.addr rediss://redis-1:26379 ${tls} -web.listen-address 127.0.0.1:9355 -redis-only-metrics -connection-timeout 1s`,
+    });
+    sentinel.signal('SIGTERM');
+    expect(quiet(await sentinel.done).status).toBe(0);
   });
 
   it('anything but redis or sentinel: usage, exit 2, no exporter', async () => {
