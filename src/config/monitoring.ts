@@ -16,7 +16,8 @@ export type ExporterOf = (typeof EXPORTERS)[number]['of'];
 
 /**
  * The image the sidecars run on a cluster: it needs a shell for the script (oliver006/redis_exporter is built
- * FROM scratch; Bitnami's image has one). The local target runs Debian's prometheus-redis-exporter instead.
+ * FROM scratch; Bitnami's image has one). The local and docker targets run Debian's prometheus-redis-exporter instead
+ * (the docker target's images carry the package).
  */
 export const EXPORTER_IMAGE = 'bitnami/redis-exporter:1.45.0';
 export const EXPORTER_BINARY_IN_IMAGE = '/opt/bitnami/redis-exporter/bin/redis_exporter';

@@ -11,7 +11,9 @@ import { AlertWatcher, settleAlerts, type AlertSpan } from '../observers/alerts.
 import {
   ALERT_RULES_FILE,
   assertMonitoringPortsFree,
+  besidePods,
   PROMETHEUS_DEFAULTS,
+  SCRAPABLE_TARGETS,
   startDeploymentPrometheus,
   waitForTargets,
   type RunningPrometheus,
@@ -26,7 +28,7 @@ export type MonitoringCheck = ConformanceCheck & { group: 'monitoring' };
 
 export interface MonitoringOptions {
   rulesFile: string;
-  /** Prometheus's address: default 127.0.<the pods' subnet>.230. */
+  /** Prometheus's address: default 127.0.<the pods' subnet>.230 (beside the pods' addresses, local and docker alike). */
   prometheusHost?: string;
   prometheusPort: number;
   /** Every exporter scraped healthy within this. */
@@ -253,12 +255,14 @@ function masterKillChecks(k: KillWindow, d: StartedDeployment, o: MonitoringOpti
 export async function monitoringChecks(d: StartedDeployment, options: Partial<MonitoringOptions> = {}): Promise<MonitoringCheck[]> {
   const o = { ...MONITORING_DEFAULTS, ...options };
   if (!hasMonitoring(d.model)) return skippedAll('the deployment runs without the exporter sidecars (pass --monitoring)');
-  if (d.target !== 'local')
-    return skippedAll(`target ${d.target}: the exporters' ports are not reachable from the harness (only the local target gives each pod a loopback address)`);
+  if (!SCRAPABLE_TARGETS.includes(d.target))
+    return skippedAll(
+      `target ${d.target}: the exporters' ports are not reachable from the harness (only the ${SCRAPABLE_TARGETS.join(' and ')} targets give each pod a loopback address)`,
+    );
   await assertMonitoringPortsFree(o.prometheusPort);
   const clock = createClock();
   const prom = await startDeploymentPrometheus(d, {
-    host: o.prometheusHost ?? d.pods[0]!.redis.host.replace(/\.\d+$/, '.230'),
+    host: o.prometheusHost ?? (await besidePods(d, 230)),
     port: o.prometheusPort,
     rulesFile: o.rulesFile,
   });

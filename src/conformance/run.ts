@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Design } from '../config/design.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
-import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
+import { assertMonitoringPortsFree, SCRAPABLE_TARGETS } from '../observers/prometheus.ts';
 import { describeDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
@@ -244,7 +244,7 @@ export function conformanceJournal(opts: {
 export async function runConformance(opts: ConformanceOptions): Promise<ConformanceRun> {
   const groups = selectGroups(opts.groups);
   const model = applyMonitoring(await loadProfiledDeployment(opts.manifestsDir, opts.profile), opts.monitoring);
-  if (opts.monitoring && (opts.target ?? 'local') === 'local' && groups.some((g) => g.name === 'monitoring')) await assertMonitoringPortsFree();
+  if (opts.monitoring && SCRAPABLE_TARGETS.includes(opts.target ?? 'local') && groups.some((g) => g.name === 'monitoring')) await assertMonitoringPortsFree();
   const runId = newRunId();
   const startedAt = new Date();
   let deployment: StartedDeployment | undefined;

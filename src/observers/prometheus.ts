@@ -1,7 +1,8 @@
 // A Prometheus (Debian's `prometheus`) the harness starts for a run, on a loopback address, with a temporary
 // storage dir, 1 s scrape and evaluation intervals, the repo's alert rules, scraping every pod's exporters.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import dns from 'node:dns';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,7 +20,7 @@ export const ALERT_RULES_FILE = fileURLToPath(new URL('../../monitoring/alerts.y
  * Port 19090, not Prometheus's usual 9090: Debian's `prometheus` package starts a system service on *:9090 on a
  * systemd machine, and a listener on every address makes a bind of the same port on a loopback address fail.
  */
-export const PROMETHEUS_DEFAULTS = { binary: 'prometheus', port: 19090, intervalS: 1, startTimeoutMs: 20_000 } as const;
+export const PROMETHEUS_DEFAULTS = { binary: 'prometheus', port: 19090, intervalS: 1, startTimeoutMs: 20_000, refreshMs: 250 } as const;
 
 /** The Debian services that listen on every address on the ports monitoring needs, when installed on a systemd machine. */
 const SYSTEM_SERVICE_OF_PORT: Record<number, string> = { 9090: 'prometheus', 9121: 'prometheus-redis-exporter' };
@@ -43,8 +44,10 @@ export async function assertMonitoringPortsFree(prometheusPort: number = PROMETH
 
 export interface ScrapeJob {
   job: string;
-  /** host:port of every exporter of the job. */
+  /** host:port of every exporter of the job (static_configs). */
   targets: string[];
+  /** Instead of `targets`: a file_sd JSON file the harness keeps current (file_sd_configs; Prometheus watches it). */
+  file?: string;
 }
 
 export interface PrometheusOptions {
@@ -55,6 +58,12 @@ export interface PrometheusOptions {
   jobs: readonly ScrapeJob[];
   binary?: string;
   intervalS?: number;
+  /**
+   * The jobs' targets now. Given, the targets reach Prometheus through file_sd files (in its temp dir) that are
+   * re-written from it every `refreshMs` when they changed: pods that move to new addresses stay scraped.
+   */
+  refresh?: () => Promise<readonly ScrapeJob[]>;
+  refreshMs?: number;
 }
 
 /** One alert as /api/v1/alerts reports it. */
@@ -82,7 +91,13 @@ export interface RunningPrometheus {
 /** prometheus.yml for the jobs: one static target list per job, the rules file, 1 s intervals. */
 export function prometheusConfig(o: Pick<PrometheusOptions, 'rulesFile' | 'jobs' | 'intervalS'>): string {
   const i = `${o.intervalS ?? PROMETHEUS_DEFAULTS.intervalS}s`;
-  const jobs = o.jobs.map((j) => `  - job_name: ${JSON.stringify(j.job)}\n    static_configs:\n      - targets: ${JSON.stringify(j.targets)}`).join('\n');
+  const jobs = o.jobs
+    .map((j) =>
+      j.file
+        ? `  - job_name: ${JSON.stringify(j.job)}\n    file_sd_configs:\n      - files: [${JSON.stringify(j.file)}]\n        refresh_interval: ${i}`
+        : `  - job_name: ${JSON.stringify(j.job)}\n    static_configs:\n      - targets: ${JSON.stringify(j.targets)}`,
+    )
+    .join('\n');
   return `global:\n  scrape_interval: ${i}\n  scrape_timeout: ${i}\n  evaluation_interval: ${i}\nrule_files:\n  - ${JSON.stringify(o.rulesFile)}\nscrape_configs:\n${jobs}\n`;
 }
 
@@ -92,12 +107,50 @@ async function getJson(url: string): Promise<unknown> {
   return r.json();
 }
 
+/** The file_sd files of `refresh`'s jobs in `dir`: written at once, then re-written (atomically, when changed) every `everyMs` until stop(). */
+function fileDiscovery(dir: string, refresh: () => Promise<readonly ScrapeJob[]>, everyMs: number) {
+  const fileOf = (job: string) => path.join(dir, `targets-${job}.json`);
+  const written = new Map<string, string>();
+  const write = async (jobs: readonly ScrapeJob[]) => {
+    for (const j of jobs) {
+      const text = JSON.stringify([{ targets: j.targets }]);
+      if (written.get(j.job) === text) continue;
+      // Prometheus watches the file: a rename gives it the whole list at once.
+      await writeFile(`${fileOf(j.job)}.tmp`, text, { mode: 0o600 });
+      await rename(`${fileOf(j.job)}.tmp`, fileOf(j.job));
+      written.set(j.job, text);
+    }
+  };
+  let stopped = false;
+  let loop: Promise<void> | null = null;
+  return {
+    fileOf,
+    write,
+    start() {
+      loop ??= (async () => {
+        while (!stopped) {
+          await sleep(everyMs);
+          // A failed refresh keeps the previous targets.
+          if (!stopped) await refresh().then(write, () => undefined);
+        }
+      })().catch(() => undefined);
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 /** Start Prometheus and wait until it answers ready; it and its temp dir go on stop(), on SIGINT and on a failed start. */
 export async function startPrometheus(o: PrometheusOptions): Promise<RunningPrometheus> {
   const port = o.port ?? PROMETHEUS_DEFAULTS.port;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sc-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
-  await writeFile(configFile, prometheusConfig(o), { mode: 0o600 });
+  const discovery = o.refresh ? fileDiscovery(dir, o.refresh, o.refreshMs ?? PROMETHEUS_DEFAULTS.refreshMs) : null;
+  const jobs = discovery ? o.jobs.map((j) => ({ ...j, file: discovery.fileOf(j.job) })) : o.jobs;
+  if (discovery) await discovery.write(o.jobs);
+  await writeFile(configFile, prometheusConfig({ ...o, jobs }), { mode: 0o600 });
   const url = `http://${o.host}:${port}`;
   let child: ChildProcess | undefined;
   let log = '';
@@ -106,6 +159,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
     if (stopped) return;
     stopped = true;
     unregister();
+    await discovery?.stop();
     if (child && child.exitCode === null && child.signalCode === null) {
       const gone = new Promise((r) => child!.once('exit', r));
       child.kill('SIGKILL');
@@ -126,6 +180,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
+    discovery?.start();
     const spawnError = new Promise<Error>((resolve) => child!.once('error', resolve));
     const deadline = performance.now() + PROMETHEUS_DEFAULTS.startTimeoutMs;
     for (;;) {
@@ -166,12 +221,40 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
   };
 }
 
-/** A Prometheus for a deployment's pods: one job per exporter kind (redis :9121, sentinel :9355), every pod's address. */
-export function startDeploymentPrometheus(
+/**
+ * Where a pod's name leads this process now: its address on the local target; on docker the pod IP of the moment
+ * (the address book's hook on dns.lookup, updated before a moved pod's containers start).
+ */
+export function currentAddress(host: string): Promise<string> {
+  return new Promise((resolve, reject) => dns.lookup(host, { family: 4 }, (e, a) => (e ? reject(e) : resolve(a))));
+}
+
+/** The targets whose pods the harness's Prometheus can scrape: each pod's exporters listen on a loopback address of this host. */
+export const SCRAPABLE_TARGETS: readonly string[] = ['local', 'docker'];
+
+/** An address of the harness beside the pods (same /24, last octet `octet`): where its Prometheus listens. */
+export async function besidePods(d: Pick<StartedDeployment, 'pods'>, octet: number): Promise<string> {
+  return (await currentAddress(d.pods[0]!.redis.host)).replace(/\.\d+$/, `.${octet}`);
+}
+
+/**
+ * A Prometheus for a deployment's pods: one job per exporter kind (redis :9121, sentinel :9355), every pod's
+ * current address, kept current as pods move (file_sd; a pod whose name does not resolve keeps its last address).
+ */
+export async function startDeploymentPrometheus(
   d: Pick<StartedDeployment, 'pods'>,
   o: { host: string; port?: number; rulesFile: string; binary?: string },
 ): Promise<RunningPrometheus> {
-  return startPrometheus({ ...o, jobs: EXPORTERS.map((e) => ({ job: e.of, targets: d.pods.map((p) => `${p.redis.host}:${e.port}`) })) });
+  const known = new Map<string, string>();
+  const jobsNow = async (): Promise<ScrapeJob[]> => {
+    for (const p of d.pods) {
+      const a = await currentAddress(p.redis.host).catch(() => null);
+      if (a !== null) known.set(p.name, a);
+    }
+    const addresses = d.pods.flatMap((p) => known.get(p.name) ?? []);
+    return EXPORTERS.map((e) => ({ job: e.of, targets: addresses.map((a) => `${a}:${e.port}`) }));
+  };
+  return startPrometheus({ ...o, jobs: await jobsNow(), refresh: jobsNow });
 }
 
 /** Poll the scrape targets until `want` of them are up (or `timeoutMs` passed); the last answer and how long it took. */

@@ -6,7 +6,7 @@ import { createClock, type Clock } from '../clock.ts';
 import { summarize, QUANTILE_DEFINITION } from '../checkers/stats.ts';
 import { assertRunnable, describeDeployment, type DeploymentModel } from '../config/manifests.ts';
 import { applyMonitoring } from '../config/monitoring.ts';
-import { assertMonitoringPortsFree } from '../observers/prometheus.ts';
+import { assertMonitoringPortsFree, SCRAPABLE_TARGETS } from '../observers/prometheus.ts';
 import { startRunAlerts } from './run-alerts.ts';
 import { loadProfiledDeployment, type ProfileName } from '../config/profiles.ts';
 import { HarnessError } from '../errors.ts';
@@ -182,7 +182,7 @@ export async function runSuite(opts: RunOptions): Promise<RunResult> {
   const groups = opts.conformance?.length ? selectGroups(opts.conformance) : [];
   const model = applyMonitoring(await loadProfiledDeployment(opts.manifestsDir, opts.profile), opts.monitoring);
   assertRunnable(model);
-  if (opts.monitoring && opts.target === 'local') await assertMonitoringPortsFree();
+  if (opts.monitoring && SCRAPABLE_TARGETS.includes(opts.target)) await assertMonitoringPortsFree();
   if (opts.dataset !== undefined) assertDatasetFits(opts.dataset, model, opts.overrides?.redis?.maxmemory);
   const runId = newRunId();
   const clock = createClock();

@@ -165,8 +165,8 @@ describe('docker target: up, DNS, mounts, limits, a pod that moves', () => {
   }, 60_000);
 });
 
-describe('docker target: master-kill through the runner', () => {
-  it('passes with nothing lost and leaves no container behind', async () => {
+describe('docker target: master-kill through the runner, with --monitoring', () => {
+  it('passes with nothing lost, the alerts of the killed master fire and clear as its pod moves, and leaves no container behind', async () => {
     const r = await runSuite({
       scenarios: await resolveScenarios(['master-kill']),
       trials: 1,
@@ -176,12 +176,33 @@ describe('docker target: master-kill through the runner', () => {
       overrides: { sentinel: { 'down-after-milliseconds': '1500' } },
       subnet: SUBNET,
       conformance: [],
+      monitoring: true,
     });
     const t = r.journal.scenarios[0]!.trials[0]!;
     expect(t.verdict, JSON.stringify(t.figures)).toBe('pass');
     expect(t.figures.writes_lost).toBe(0);
     expect(t.figures.writes_acked).toBeGreaterThan(50);
     expect(r.journal.target.name).toBe('docker');
+    // The exporter sidecars (Debian's redis_exporter in the image) scraped on each pod's address by the run's Prometheus.
+    expect(r.journal.deployment.alerts).toMatch(/^watched by the run's Prometheus \(6 of 6 exporters scraped after \d+ ms\)$/);
+    const alerts = t.alerts ?? [];
+    process.stderr.write(`docker master-kill alerts: ${alerts.map((a) => `${a.name} ${a.firedMs} -> ${a.clearedMs} [${a.instances.join(' ')}]`).join('; ')}\n`);
+    for (const name of ['RedisDown', 'SentinelDown', 'RedisNoMaster', 'RedisReplicaLinkDown'])
+      expect(
+        alerts.map((a) => a.name),
+        name,
+      ).toContain(name);
+    expect(alerts.filter((a) => a.clearedMs === null).map((a) => a.name)).toEqual([]);
+    // The killed master's exporters were scraped at its old address while it was down; the alert cleared because the
+    // target list followed its pod to the address it moved to (a static list would keep scraping the old one, down).
+    const down = alerts.find((a) => a.name === 'RedisDown')!;
+    expect(down.instances.every((i) => i.startsWith(`127.0.${SUBNET}.`) && i.endsWith(':9121'))).toBe(true);
+    const now = String(r.journal.target.details?.pod_addresses ?? '')
+      .split(' ')
+      .map((x) => `${x.split('=')[1]}:9121`);
+    expect(now).toHaveLength(3);
+    expect(down.instances.filter((i) => !now.includes(i)).length, `${down.instances.join(' ')} vs now ${now.join(' ')}`).toBeGreaterThan(0);
+    expect(down.clearedMs).not.toBeNull();
     // This run's containers only: other runs may share the engine.
     expect(docker('ps', '-aq', '--filter', `label=sentinel-chaos.run=${r.journal.run.id}`)).toBe('');
   }, 120_000);

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { DeploymentModel } from '../../config/manifests.ts';
+import { hasMonitoring } from '../../config/monitoring.ts';
 import { HarnessError } from '../../errors.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
@@ -64,8 +65,8 @@ export const DOCKER_DEFAULTS = {
 /** The programs inside every image of the catalogue (redis-server, redis-sentinel and redis-cli on PATH). */
 const IMAGE_BINARIES = { redisServer: 'redis-server', redisSentinel: 'redis-sentinel', redisCli: 'redis-cli' };
 
-/** Engine up and image built, or exit 2 with the command that fixes it. */
-async function assertDockerReady(recipe: ImageRecipe): Promise<void> {
+/** Engine up and image built (from the current recipe when the exporter sidecars need its redis_exporter), or exit 2 with the command that fixes it. */
+async function assertDockerReady(recipe: ImageRecipe, monitoring: boolean): Promise<void> {
   try {
     await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 10_000 });
   } catch {
@@ -76,6 +77,11 @@ async function assertDockerReady(recipe: ImageRecipe): Promise<void> {
     throw new HarnessError(
       'TARGET_UNAVAILABLE',
       `--target docker: image ${recipe.tag} is not built: run \`node scripts/build-images.ts ${recipe.name}:${recipe.version}\``,
+    );
+  if (monitoring && !status.current)
+    throw new HarnessError(
+      'TARGET_UNAVAILABLE',
+      `--target docker --monitoring: image ${recipe.tag} was built from an older recipe (without Debian's prometheus-redis-exporter): run \`node scripts/build-images.ts ${recipe.name}:${recipe.version}\``,
     );
 }
 
@@ -364,7 +370,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
   const subnet = opts.subnet ?? DOCKER_DEFAULTS.subnet;
   assertDockerOptions(model, subnet);
   let recipe = imageFor(manifestImage(model), opts.image);
-  await assertDockerReady(recipe);
+  await assertDockerReady(recipe, hasMonitoring(opts.model));
   const at = dockerAddresses(subnet);
   const runDir = path.join(await ensureRoot(), opts.runId);
   const generation = new Map<string, number>();

@@ -26,8 +26,11 @@ export interface ImageRecipe {
   tag: string;
 }
 
-/** What every image needs besides the server: curl (role-labeller), awk (the scripts). */
-const COMMON = ['curl', 'mawk', 'ca-certificates'] as const;
+/**
+ * What every image needs besides the server: curl (role-labeller), awk (the scripts), and Debian's
+ * redis_exporter for the --monitoring sidecars (redis-exporter.sh runs `prometheus-redis-exporter`).
+ */
+const COMMON = ['curl', 'mawk', 'ca-certificates', 'prometheus-redis-exporter'] as const;
 
 /**
  * Valkey's packages in Debian ship only valkey-* names and no redis-compat package; upstream's

@@ -79,7 +79,7 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       REDIS_SERVER: ctx.redisServer,
       REDIS_SENTINEL: ctx.bins.redisSentinel,
       REDIS_CLI: ctx.bins.redisCli,
-      // The monitoring sidecars (--monitoring): Debian's redis_exporter in place of the image's.
+      // The monitoring sidecars (--monitoring): Debian's redis_exporter in place of the image's (on docker, in the images).
       REDIS_EXPORTER: 'prometheus-redis-exporter',
       ...(shim ? clockShimEnv(ctx.runtime.pathInContainer(shim), pod.name) : {}),
     },

@@ -10,7 +10,8 @@ import { applyMonitoring, EXPORTERS, hasMonitoring, monitoringManifestFiles } fr
 import { readManifestFiles } from '../../../src/config/scale.ts';
 import { findGroup } from '../../../src/conformance/groups.ts';
 import { MASTER_KILL_ALERTS } from '../../../src/conformance/monitoring.ts';
-import { ALERT_RULES_FILE, prometheusConfig } from '../../../src/observers/prometheus.ts';
+import { ALERT_RULES_FILE, besidePods, currentAddress, prometheusConfig } from '../../../src/observers/prometheus.ts';
+import { AddressBook, installResolver } from '../../../src/targets/kube/address-book.ts';
 import { RUN_DEFAULTS } from '../../../src/runner/run.ts';
 
 const promtool = spawnSync('promtool', ['--version']).status === 0;
@@ -63,6 +64,33 @@ describe('monitoring variant', () => {
     expect(cfg.global).toEqual({ scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' });
     expect(cfg.rule_files).toEqual(['/r/alerts.yaml']);
     expect(cfg.scrape_configs[0]).toEqual({ job_name: 'redis', static_configs: [{ targets: ['127.0.115.1:9121'] }] });
+  });
+});
+
+describe("the harness's Prometheus follows pods that move", () => {
+  it('a job with a file_sd file instead of static targets', () => {
+    const text = prometheusConfig({ rulesFile: '/r/alerts.yaml', jobs: [{ job: 'sentinel', targets: [], file: '/tmp/p/targets-sentinel.json' }] });
+    const cfg = parseAllDocuments(text)[0]!.toJS() as { scrape_configs: unknown[] };
+    expect(cfg.scrape_configs[0]).toEqual({ job_name: 'sentinel', file_sd_configs: [{ files: ['/tmp/p/targets-sentinel.json'], refresh_interval: '1s' }] });
+  });
+
+  it("resolves a pod's name as the harness's clients do: an address as such, a docker pod's FQDN to its address of the moment", async () => {
+    expect(await currentAddress('127.0.115.3')).toBe('127.0.115.3');
+    const fqdn = 'redis-1.redis-headless.matrix.svc.cluster.local';
+    const book = new AddressBook();
+    book.set({ pod: 'redis-1', names: [fqdn], local: '127.0.194.2' });
+    const uninstall = installResolver(book);
+    try {
+      expect(await currentAddress(fqdn)).toBe('127.0.194.2');
+      expect(
+        await besidePods({ pods: [{ name: 'redis-1', ordinal: 1, node: 'n', redis: { host: fqdn, port: 6379 }, sentinel: { host: fqdn, port: 26379 } }] }, 231),
+      ).toBe('127.0.194.231');
+      // Recreated: the docker target sets the new address before the pod's containers start.
+      book.set({ pod: 'redis-1', names: [fqdn], local: '127.0.194.12' });
+      expect(await currentAddress(fqdn)).toBe('127.0.194.12');
+    } finally {
+      uninstall();
+    }
   });
 });
 
