@@ -1,6 +1,6 @@
 // Runs the manifests' pod scripts (redis-scripts ConfigMap) under sh against a stub redis-cli answering from a fixture table.
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readManifestObjects } from '../../src/config/manifests.ts';
@@ -201,11 +201,22 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
     configDir,
     async answer(host, port, command, reply) {
       const f = key(host, port, command);
-      for (const suffix of ['', '.fail', '.hang']) await rm(f + suffix, { force: true });
-      if (reply === undefined) return;
-      if (reply === 'hang') await writeFile(`${f}.hang`, '');
-      else if (typeof reply === 'string') await writeFile(f, reply.endsWith('\n') || reply === '' ? reply : `${reply}\n`);
-      else await writeFile(`${f}.fail`, `${reply.fail}\n`);
+      const suffixes = ['', '.fail', '.hang'];
+      if (reply === undefined) {
+        for (const suffix of suffixes) await rm(f + suffix, { force: true });
+        return;
+      }
+      // Swapped without a moment with no fixture: a repeat-mode stub reads it between two queries.
+      const [to, text] =
+        reply === 'hang'
+          ? ['.hang', '']
+          : typeof reply === 'string'
+            ? ['', reply.endsWith('\n') || reply === '' ? reply : `${reply}\n`]
+            : ['.fail', `${reply.fail}\n`];
+      if (to === '') for (const suffix of ['.fail', '.hang']) await rm(f + suffix, { force: true });
+      await writeFile(`${f}${to}.tmp`, text);
+      await rename(`${f}${to}.tmp`, f + to);
+      for (const suffix of suffixes) if (suffix !== to) await rm(f + suffix, { force: true });
     },
     async sentinel(host, view) {
       const master = `SENTINEL master mymaster`;

@@ -568,8 +568,10 @@ describe('role-labeller.sh', () => {
     api.url = `http://127.0.182.1:${(server.address() as AddressInfo).port}`;
     return Object.assign(api, { [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())) });
   }
-  async function labeller(env: Record<string, string>, url = 'https://127.0.0.1:1') {
+  /** Starts the labeller, its redis answering ROLE with `role` from the first query (none: refused). */
+  async function labeller(env: Record<string, string>, url: string, role?: string) {
     await sandbox();
+    if (role) await sb.answer('redis-0', REDIS_PORT, 'ROLE', role);
     const sa = path.join(sb.configDir, 'sa');
     await mkdir(sa, { recursive: true });
     await writeFile(path.join(sa, 'namespace'), 'matrix');
@@ -590,8 +592,7 @@ describe('role-labeller.sh', () => {
 
   it('ends with status 0 on SIGTERM, as a container\'s PID 1 must (no trap: the pod waits out its grace period), and stops its redis-cli', async () => {
     // The API server is unreachable: the labeller keeps asking ROLE, which is all this test needs.
-    const run = await labeller({ LABEL_INTERVAL: '0.1' });
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    const run = await labeller({ LABEL_INTERVAL: '0.1' }, 'https://127.0.0.1:1', MASTER);
     await until(async () => (await sb.repeating()).length > 0, 'a redis-cli in repeat mode');
     run.signal('SIGTERM');
     const r = await run.done;
@@ -601,8 +602,7 @@ describe('role-labeller.sh', () => {
 
   it('asks ROLE on one connection (no redis-cli per query) and labels a change from it, not from a tick', async () => {
     await using api = await apiServer();
-    await labeller({ LABEL_TICK: '30' }, api.url);
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', REPLICA);
+    await labeller({ LABEL_TICK: '30' }, api.url, REPLICA);
     await until(() => api.patches.length === 1, 'the first label');
     await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
     await until(() => api.patches.length === 2, 'the label after REPLICAOF NO ONE');
@@ -612,8 +612,7 @@ describe('role-labeller.sh', () => {
 
   it('replaces at once a connection closed after it answered (Sentinel\'s CLIENT KILL on promotion), with no unknown between', async () => {
     await using api = await apiServer();
-    await labeller({ LABEL_TICK: '30' }, api.url);
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', REPLICA);
+    await labeller({ LABEL_TICK: '30' }, api.url, REPLICA);
     await until(() => api.patches.length === 1, 'the first label');
     await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
     await sb.close('redis-0', REDIS_PORT, 'ROLE');
@@ -624,8 +623,7 @@ describe('role-labeller.sh', () => {
 
   it('labels unknown when redis stops answering for two ticks (paused), kills the hung redis-cli, and relabels once it answers', async () => {
     await using api = await apiServer();
-    await labeller({ LABEL_TICK: '0.2' }, api.url);
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await labeller({ LABEL_TICK: '0.2' }, api.url, MASTER);
     await until(() => api.patches.length === 1, 'the first label');
     await sb.answer('redis-0', REDIS_PORT, 'ROLE', 'hang');
     await until(() => api.patches.length === 2, 'unknown');
@@ -653,8 +651,7 @@ describe('role-labeller.sh', () => {
 
   it('labels unknown on an error reply (NOAUTH after a password rotation) and asks again on a fresh connection', async () => {
     await using api = await apiServer();
-    await labeller({ LABEL_TICK: '0.2' }, api.url);
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', 'ERROR,"NOAUTH Authentication required."');
+    await labeller({ LABEL_TICK: '0.2' }, api.url, 'ERROR,"NOAUTH Authentication required."');
     await until(() => api.patches.length === 1, 'unknown');
     const before = await connections();
     await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
@@ -666,8 +663,7 @@ describe('role-labeller.sh', () => {
   it('after a failed patch waits for the next tick instead of patching on every reply', async () => {
     await using api = await apiServer();
     api.status = 500;
-    await labeller({ LABEL_TICK: '0.5', LABEL_INTERVAL: '0.02' }, api.url);
-    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await labeller({ LABEL_TICK: '0.5', LABEL_INTERVAL: '0.02' }, api.url, MASTER);
     await until(() => api.attempts() >= 1, 'a first attempt');
     const t0 = performance.now();
     await sleep(1000);
