@@ -1,6 +1,6 @@
 // Runs the manifests' pod scripts (redis-scripts ConfigMap) under sh against a stub redis-cli answering from a fixture table.
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readManifestObjects } from '../../src/config/manifests.ts';
@@ -17,6 +17,9 @@ export const PASSWORD = 'sandbox-secret-9f3c';
  * (and, in `logins`, "<tls|plain> user=<--user> <--cacert/--cert/--key files> <host> <port>")
  * and answers from answers/<key> (key = "host port args", spaces as "_"): <key> is printed (exit 0),
  * <key>.fail printed to stderr (exit 1), <key>.hang sleeps until `timeout` kills it; no fixture: refused.
+ * With -r N -i S (redis-cli's repeat mode: one connection, N queries, N < 0 until it ends) it answers from the
+ * fixture as it is at each query, so a test changes the reply mid-connection; <key>.close (one-shot) and a
+ * fixture removed mid-connection end it as a server that closed it. One line in calls per connection.
  */
 const REDIS_CLI_STUB = `#!/bin/sh
 h=127.0.0.1 p=6379
@@ -24,7 +27,9 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h) h=$2; shift 2 ;;
     -p) p=$2; shift 2 ;;
-    --raw|--no-auth-warning) shift ;;
+    --raw|--no-auth-warning|--csv) shift ;;
+    -r) repeat=$2; shift 2 ;;
+    -i) interval=$2; shift 2 ;;
     --tls) tls=tls; shift ;;
     --cacert|--cert|--key) tlsfiles="\${tlsfiles:-}$1=$2 "; shift 2 ;;
     --user) user=$2; shift 2 ;;
@@ -35,6 +40,22 @@ if [ -n "\${REDISCLI_AUTH:-}" ]; then a=auth; else a=noauth; fi
 printf '%s %s %s %s\\n' "$a" "$h" "$p" "$*" >> "$STUB_DIR/calls"
 printf '%s user=%s %s %s %s\\n' "\${tls:-plain}" "\${user:-}" "\${tlsfiles:-}" "$h" "$p" >> "$STUB_DIR/logins"
 f="$STUB_DIR/answers/$(printf '%s %s %s' "$h" "$p" "$*" | tr ' /' '_%')"
+if [ -n "\${repeat:-}" ]; then
+  echo $$ >> "$STUB_DIR/repeating"
+  n=0
+  while [ "$repeat" -lt 0 ] || [ "$n" -lt "$repeat" ]; do
+    if [ -f "$f.close" ]; then rm -f "$f.close"; echo "Error: Server closed the connection" >&2; exit 1; fi
+    if [ -f "$f.hang" ]; then exec sleep 30; fi
+    if [ -f "$f.fail" ]; then cat "$f.fail" >&2; exit 1; fi
+    if [ -f "$f" ]; then cat "$f"
+    elif [ "$n" = 0 ]; then echo "Could not connect to Redis at $h:$p: Connection refused" >&2; exit 1
+    else echo "Error: Server closed the connection" >&2; exit 1
+    fi
+    n=$((n + 1))
+    sleep "\${interval:-1}"
+  done
+  exit 0
+fi
 if [ -f "$f.hang" ]; then exec sleep 30; fi
 if [ -f "$f.fail" ]; then cat "$f.fail" >&2; exit 1; fi
 if [ -f "$f" ]; then cat "$f"; exit 0; fi
@@ -83,6 +104,10 @@ export interface Sandbox {
   calls(): Promise<string[]>;
   /** How each call logged in: "<tls|plain> user=<name> <--cacert=… --cert=… --key=… > <host> <port>". */
   logins(): Promise<string[]>;
+  /** Ends the open repeat-mode connections asking `command` of host:port once, as a server closing them (CLIENT KILL). */
+  close(host: string, port: number, command: string): Promise<void>;
+  /** The PIDs of repeat-mode stub redis-clis (-r) still running. */
+  repeating(): Promise<number[]>;
   /** A directory in the sandbox (created), e.g. for a Secret's files. */
   dir(name: string): Promise<string>;
   /** The config the stub server of that name was exec'd with, or null if it was not started. */
@@ -176,11 +201,22 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
     configDir,
     async answer(host, port, command, reply) {
       const f = key(host, port, command);
-      for (const suffix of ['', '.fail', '.hang']) await rm(f + suffix, { force: true });
-      if (reply === undefined) return;
-      if (reply === 'hang') await writeFile(`${f}.hang`, '');
-      else if (typeof reply === 'string') await writeFile(f, reply.endsWith('\n') || reply === '' ? reply : `${reply}\n`);
-      else await writeFile(`${f}.fail`, `${reply.fail}\n`);
+      const suffixes = ['', '.fail', '.hang'];
+      if (reply === undefined) {
+        for (const suffix of suffixes) await rm(f + suffix, { force: true });
+        return;
+      }
+      // Swapped without a moment with no fixture: a repeat-mode stub reads it between two queries.
+      const [to, text] =
+        reply === 'hang'
+          ? ['.hang', '']
+          : typeof reply === 'string'
+            ? ['', reply.endsWith('\n') || reply === '' ? reply : `${reply}\n`]
+            : ['.fail', `${reply.fail}\n`];
+      if (to === '') for (const suffix of ['.fail', '.hang']) await rm(f + suffix, { force: true });
+      await writeFile(`${f}${to}.tmp`, text);
+      await rename(`${f}${to}.tmp`, f + to);
+      for (const suffix of suffixes) if (suffix !== to) await rm(f + suffix, { force: true });
     },
     async sentinel(host, view) {
       const master = `SENTINEL master mymaster`;
@@ -220,6 +256,21 @@ export async function scriptSandbox(podHost: string = PODS[0]): Promise<Sandbox>
     },
     async logins() {
       return (await readFile(path.join(stubDir, 'logins'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    },
+    async close(host, port, command) {
+      await writeFile(`${key(host, port, command)}.close`, '');
+    },
+    async repeating() {
+      const pids = (await readFile(path.join(stubDir, 'repeating'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+      const running = await Promise.all(
+        pids.map((pid) =>
+          readFile(`/proc/${pid}/stat`, 'utf8').then(
+            (st) => !/^\d+ \(.*\) Z/.test(st),
+            () => false,
+          ),
+        ),
+      );
+      return pids.filter((_, i) => running[i]);
     },
     async dir(name) {
       const d = path.join(root, name);

@@ -11,7 +11,7 @@ import { HarnessError } from '../../errors.ts';
 import type { ConfigOverrides } from '../../model/overrides.ts';
 import { onInterrupt } from '../../process/interrupt.ts';
 import { AddressBook, installResolver } from '../kube/address-book.ts';
-import { kubeletDeployment, PodEventHub, podSecret } from '../local/deployment.ts';
+import { emitLabelChanges, kubeletDeployment, PodEventHub, podSecret } from '../local/deployment.ts';
 import { createKubelet, type Kubelet } from '../local/kubelet.ts';
 import { keepLogs } from '../local/logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from '../local/mounts.ts';
@@ -423,6 +423,7 @@ export async function startDockerDeployment(opts: DockerOptions): Promise<Starte
     });
     for (const pw of Object.values(held.security?.aclPasswords ?? {})) secret.passwords.push(pw);
     await bringUpPods(opts, held.kubelet, pods, placement, vols, secret.password, held.services, held.security);
+    if (held.services) emitLabelChanges(held.services, events);
   } catch (e) {
     await teardown();
     throw e;

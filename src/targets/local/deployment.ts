@@ -42,6 +42,18 @@ export class PodEventHub implements PodEventSource {
   }
 }
 
+/** The API server's accepted label changes (the role labeller's patches) as `labelled` pod events on the trials' timelines: where the Service moved. */
+export function emitLabelChanges(services: Pick<LocalServices, 'onLabelChange'>, events: PodEventHub): () => void {
+  return services.onLabelChange((pod, changed) =>
+    events.emit({
+      type: 'labelled',
+      detail: `${pod} ${Object.entries(changed)
+        .map(([k, v]) => `${k}=${v ?? '(removed)'}`)
+        .join(' ')}`,
+    }),
+  );
+}
+
 export interface KubeletDeploymentParts {
   target: string;
   model: DeploymentModel;

@@ -10,7 +10,7 @@ import type { ConfigOverrides } from '../../model/overrides.ts';
 import type { StartedDeployment } from '../target.ts';
 import { DEFAULT_BINARIES, redisVersion, resolveBinaries, type Binaries } from './binaries.ts';
 import { podDnsMap } from './container-spec.ts';
-import { kubeletDeployment, PodEventHub, podSecret } from './deployment.ts';
+import { emitLabelChanges, kubeletDeployment, PodEventHub, podSecret } from './deployment.ts';
 import { createKubelet, type Kubelet } from './kubelet.ts';
 import { keepLogs } from './logs.ts';
 import { hostVolumes, renderConfigMaps, writeSecret, type HostVolumes } from './mounts.ts';
@@ -140,15 +140,7 @@ export async function startLocalDeployment(opts: LocalOptions): Promise<StartedD
     security = await prepareLocalSecurity({ model, vols, pods, serviceAddresses, password: secret.password });
     for (const pw of Object.values(security?.aclPasswords ?? {})) secret.passwords.push(pw);
     await bringUp(opts, pods, kubelet, vols, secret.password, services, security);
-    // The API server's accepted label changes (the role labeller's patches) on the trials' timelines: where the Service moved.
-    services?.onLabelChange((pod, changed) =>
-      events.emit({
-        type: 'labelled',
-        detail: `${pod} ${Object.entries(changed)
-          .map(([k, v]) => `${k}=${v ?? '(removed)'}`)
-          .join(' ')}`,
-      }),
-    );
+    if (services) emitLabelChanges(services, events);
   } catch (e) {
     await teardown();
     throw e;

@@ -1,5 +1,7 @@
 // The pod scripts' decisions (redis-scripts ConfigMap), run in sh against a stub redis-cli answering from fixtures.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -548,18 +550,128 @@ describe('prestop-redis.sh', () => {
 });
 
 describe('role-labeller.sh', () => {
-  it('ends with status 0 on SIGTERM, as a container\'s PID 1 must (no trap: the pod waits out its grace period)', async () => {
-    await using sb = await scriptSandbox();
+  /** The API server the labeller patches its pod through: records each PATCH's label, answers `status` (200 unless a test sets it). */
+  async function apiServer() {
+    const patches: string[] = [];
+    let attempts = 0;
+    const api = { patches, attempts: () => attempts, status: 200, url: '' };
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        attempts++;
+        if (api.status === 200) patches.push((JSON.parse(body) as { metadata: { labels: Record<string, string> } }).metadata.labels['redis.io/role']!);
+        res.writeHead(api.status, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.182.1', resolve));
+    api.url = `http://127.0.182.1:${(server.address() as AddressInfo).port}`;
+    return Object.assign(api, { [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  }
+  /** Starts the labeller, its redis answering ROLE with `role` from the first query (none: refused). */
+  async function labeller(env: Record<string, string>, url: string, role?: string) {
+    await sandbox();
+    if (role) await sb.answer('redis-0', REDIS_PORT, 'ROLE', role);
     const sa = path.join(sb.configDir, 'sa');
     await mkdir(sa, { recursive: true });
     await writeFile(path.join(sa, 'namespace'), 'matrix');
     await writeFile(path.join(sa, 'token'), 'not-a-real-token');
-    // The API server is unreachable: the loop keeps polling, which is all this test needs.
-    const run = sb.start('role-labeller.sh', [], { SA_DIR: sa, KUBE_API: 'https://127.0.0.1:1', POD_NAME: 'redis-0', LABEL_INTERVAL: '0.1' });
-    await sleep(500);
+    return sb.start('role-labeller.sh', [], { SA_DIR: sa, KUBE_API: url, POD_NAME: 'redis-0', ...env });
+  }
+  /** Waits (bounded) until `f` holds; the labeller's own pace, not a fixed sleep, sets how long. */
+  async function until(f: () => boolean | Promise<boolean>, what: string) {
+    const deadline = performance.now() + 10_000;
+    while (!(await f())) {
+      if (performance.now() > deadline) throw new Error(`not within 10 s: ${what}`);
+      await sleep(20);
+    }
+  }
+  const connections = async () => (await sb.calls()).filter((c) => c.endsWith(`redis-0 ${REDIS_PORT} ROLE`)).length;
+  const MASTER = '"master",7,"redis-1","6379","7"';
+  const REPLICA = `"slave","redis-1",${REDIS_PORT},"connected",7`;
+
+  it('ends with status 0 on SIGTERM, as a container\'s PID 1 must (no trap: the pod waits out its grace period), and stops its redis-cli', async () => {
+    // The API server is unreachable: the labeller keeps asking ROLE, which is all this test needs.
+    const run = await labeller({ LABEL_INTERVAL: '0.1' }, 'https://127.0.0.1:1', MASTER);
+    await until(async () => (await sb.repeating()).length > 0, 'a redis-cli in repeat mode');
     run.signal('SIGTERM');
     const r = await run.done;
     expect(r.status, r.stderr).toBe(0);
+    await until(async () => (await sb.repeating()).length === 0, 'its redis-cli gone');
+  });
+
+  it('asks ROLE on one connection (no redis-cli per query) and labels a change from it, not from a tick', async () => {
+    await using api = await apiServer();
+    await labeller({ LABEL_TICK: '30' }, api.url, REPLICA);
+    await until(() => api.patches.length === 1, 'the first label');
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await until(() => api.patches.length === 2, 'the label after REPLICAOF NO ONE');
+    expect(api.patches).toEqual(['replica', 'master']);
+    expect(await connections()).toBe(1);
+  });
+
+  it('replaces at once a connection closed after it answered (Sentinel\'s CLIENT KILL on promotion), with no unknown between', async () => {
+    await using api = await apiServer();
+    await labeller({ LABEL_TICK: '30' }, api.url, REPLICA);
+    await until(() => api.patches.length === 1, 'the first label');
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await sb.close('redis-0', REDIS_PORT, 'ROLE');
+    await until(() => api.patches.length === 2, 'the label from the new connection');
+    expect(api.patches).toEqual(['replica', 'master']);
+    expect(await connections()).toBe(2);
+  });
+
+  it('labels unknown when redis stops answering for two ticks (paused), kills the hung redis-cli, and relabels once it answers', async () => {
+    await using api = await apiServer();
+    await labeller({ LABEL_TICK: '0.2' }, api.url, MASTER);
+    await until(() => api.patches.length === 1, 'the first label');
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', 'hang');
+    await until(() => api.patches.length === 2, 'unknown');
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await until(() => api.patches.length === 3, 'master again');
+    expect(api.patches).toEqual(['master', 'unknown', 'master']);
+    // The hung ones were killed: at most the current connection still runs.
+    expect((await sb.repeating()).length).toBeLessThanOrEqual(1);
+  });
+
+  it('labels unknown while redis refuses connections and retries once a tick, not in a loop', async () => {
+    await using api = await apiServer();
+    await labeller({ LABEL_TICK: '0.2' }, api.url);
+    await until(() => api.patches.length === 1, 'unknown');
+    const t0 = performance.now();
+    await sleep(1000);
+    const tries = await connections();
+    // One try a tick is ~5 in this second plus the first; a loop without the tick would make hundreds.
+    expect(tries).toBeGreaterThanOrEqual(2);
+    expect(tries).toBeLessThanOrEqual(2 + Math.ceil((performance.now() - t0) / 200));
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', REPLICA);
+    await until(() => api.patches.length === 2, 'replica once redis answers');
+    expect(api.patches).toEqual(['unknown', 'replica']);
+  });
+
+  it('labels unknown on an error reply (NOAUTH after a password rotation) and asks again on a fresh connection', async () => {
+    await using api = await apiServer();
+    await labeller({ LABEL_TICK: '0.2' }, api.url, 'ERROR,"NOAUTH Authentication required."');
+    await until(() => api.patches.length === 1, 'unknown');
+    const before = await connections();
+    await sb.answer('redis-0', REDIS_PORT, 'ROLE', MASTER);
+    await until(() => api.patches.length === 2, 'master on a fresh connection');
+    expect(api.patches).toEqual(['unknown', 'master']);
+    expect(await connections()).toBeGreaterThan(before);
+  });
+
+  it('after a failed patch waits for the next tick instead of patching on every reply', async () => {
+    await using api = await apiServer();
+    api.status = 500;
+    await labeller({ LABEL_TICK: '0.5', LABEL_INTERVAL: '0.02' }, api.url, MASTER);
+    await until(() => api.attempts() >= 1, 'a first attempt');
+    const t0 = performance.now();
+    await sleep(1000);
+    // Replies come every 20 ms here; one retry a tick is 2 in this second, patching on every reply would be ~50.
+    expect(api.attempts()).toBeLessThanOrEqual(2 + Math.ceil((performance.now() - t0) / 500));
+    api.status = 200;
+    await until(() => api.patches.length === 1, 'the label once the API server answers');
+    expect(api.patches).toEqual(['master']);
   });
 });
 
