@@ -43,7 +43,8 @@ class Column {
 
   ensure(n: number): void {
     if (n < this.capacity) return;
-    const cap = Math.max(1024, this.capacity * 2, n + 1);
+    // By half, not doubling: a long soak's columns are its largest tables, and doubling left up to half of them unused.
+    const cap = Math.max(1024, Math.ceil(this.capacity * 1.5), n + 1);
     const grow = <T extends Uint8Array | Float64Array | Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a as never);
