@@ -177,6 +177,8 @@ export class WriteFold {
   /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
   private takenUpTo = 0;
   private readonly maxPending: number;
+  /** The last `lost(present)` without a filter, until the next `add`. */
+  private lostOf: { present: ReadonlySet<string>; ops: readonly Op[] } | null = null;
 
   constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
     this.pending = opts.newAcks ? [] : null;
@@ -185,6 +187,7 @@ export class WriteFold {
 
   add(op: Op): void {
     if (op.f !== 'write') return;
+    if (this.lostOf) this.lostOf = null;
     const t = this.keys;
     t.find(op.key, true);
     const { col, i } = t;
@@ -234,12 +237,19 @@ export class WriteFold {
     return { process: this.processes.name(col.ackProcess[i]!) ?? '', type: 'ok', f: 'write', key, ns: col.ackNs[i]!, ...(node !== undefined ? { node } : {}) };
   }
 
-  /** Acknowledged keys `keep` selects that `present` lacks, as their first ok, in the order they were first acknowledged. */
-  lost(present: ReadonlySet<string>, keep: (ns: number, key: string) => boolean = () => true): Op[] {
+  /**
+   * Acknowledged keys `keep` selects that `present` lacks, as their first ok, in the order they were first acknowledged.
+   * Without `keep`, the same array for the same read-back until the next `add`: the end of a trial asks four times
+   * (loss, its attribution, the lost keys, the summary), and an hour at 2000/s lost 2.7 M writes, an operation each.
+   */
+  lost(present: ReadonlySet<string>, keep?: (ns: number, key: string) => boolean): readonly Op[] {
+    if (!keep && this.lostOf?.present === present) return this.lostOf.ops;
     const out: Array<[Op, number]> = [];
     for (const [key, col, i] of this.keys.slots())
-      if ((col.flags[i]! & ACKED) !== 0 && !present.has(key) && keep(col.ackNs[i]!, key)) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
-    return out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
+      if ((col.flags[i]! & ACKED) !== 0 && !present.has(key) && (!keep || keep(col.ackNs[i]!, key))) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
+    const ops = out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
+    if (!keep) this.lostOf = { present, ops };
+    return ops;
   }
 
   /** Acknowledged keys whose first acknowledgement `keep` selects (e.g. those outside every fault window), as ok operations. */
