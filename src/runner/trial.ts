@@ -32,8 +32,11 @@ import { CLIENT_DEFAULTS } from '../workload/sentinel-client.ts';
 
 export type { TrialContext } from './trial-phases.ts';
 
-/** A streamed trial's writers keep this much of the history in memory (what faults and phases look back at). */
-const STREAM_KEEP_MS = 120_000;
+/**
+ * A streamed trial's writers keep this much of the history in memory (what faults and phases look back at: a step's
+ * "first write acknowledged since", polled). At 2000 writes/s 2 minutes of it was the most of the harness's heap.
+ */
+const STREAM_KEEP_MS = 30_000;
 export type { TrialOutcome } from './trial-check.ts';
 
 /** Run the phases in order, each result feeding the next; stop at the first that throws or outlasts its limit, or when a safeguard halts the trial. */

@@ -138,6 +138,25 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     expect(small.takeNewAcks()).toEqual([]);
   });
 
+  it('lost writes built once per read-back: the same array until the next operation, a filter builds its own', () => {
+    const oks = H.filter((o) => o.type === 'ok');
+    const present = new Set(oks.slice(2).map((o) => o.key));
+    const f = new WriteFold();
+    foldAll(H, f);
+    const lost = f.lost(present);
+    expect(lost.map((o) => o.key)).toEqual([...new Set(oks.map((o) => o.key))].filter((k) => !present.has(k)));
+    expect(lost.length).toBeGreaterThan(0);
+    expect(f.lost(present)).toBe(lost);
+    expect(f.lost(new Set(present))).not.toBe(lost);
+    const first = lost[0]!;
+    expect(f.lost(present, (_ns, key) => key !== first.key).map((o) => o.key)).toEqual(lost.slice(1).map((o) => o.key));
+    f.add({ process: 'c', type: 'invoke', f: 'write', key: 'added:1', ns: ns(99_000) });
+    f.add({ process: 'c', type: 'ok', f: 'write', key: 'added:1', ns: ns(99_001) });
+    const again = f.lost(present);
+    expect(again).not.toBe(lost);
+    expect(again.map((o) => o.key)).toEqual([...lost.map((o) => o.key), 'added:1']);
+  });
+
   it('keys outside the prefix:seq shape and sparse numbers still count, one slot each', () => {
     const odd: Op[] = ['x', 'x:007', 'x:1', 'y:99999999', 'y:0', 'z:'].flatMap((key, i): Op[] => [
       { process: 'c1', type: 'invoke', f: 'write', key, ns: i * 10 },

@@ -18,6 +18,7 @@ describe('TrackedWriter with keepMs (a streamed history)', () => {
       onOp: (op) => streamed.push(op),
       keepMs: 50,
     });
+    const held = w.history;
     w.start();
     await new Promise((r) => setTimeout(r, 600));
     await w.stop(100);
@@ -28,5 +29,7 @@ describe('TrackedWriter with keepMs (a streamed history)', () => {
     // Trimmed every 4096 records: what is kept reaches back keepMs, plus at most one batch, from the newest.
     expect(w.history.length <= 4096 + streamed.filter((o) => last - o.ns <= 50e6).length).toBe(true);
     expect(w.history).toEqual(streamed.slice(streamed.length - w.history.length));
+    // Trimmed in place, not copied.
+    expect(w.history).toBe(held);
   });
 });
