@@ -293,6 +293,29 @@ describe('start-redis.sh: the role it starts as', () => {
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
   });
 
+  it('another pod reported master but down and being failed over: waits, then follows the promoted replica (this pod, killed after its promotion: master)', async () => {
+    await sandbox('redis-0');
+    // The failover leader still names the old master redis-2 (down) while it promotes redis-0, this pod.
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3, flags: 'master,s_down,o_down,failover_in_progress', advertises: 'redis-0' });
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('sentinels report master redis-2 (master,s_down,o_down,failover_in_progress');
+    await sleep(1000);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4 });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+  });
+
+  it('another pod reported master and down without a failover under way, or failed over while up: follows it at once', async () => {
+    for (const flags of ['master,s_down', 'master,failover_in_progress']) {
+      await sandbox('redis-0');
+      await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3, flags });
+      expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+      expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+    }
+  });
+
   it('reported master and held down by sentinels that can promote no replica: starts as master at once (no 60 s wait)', async () => {
     await sandbox('redis-0');
     await writeFile(path.join(sb.dataDir, 'dump.rdb'), 'REDIS0011');
