@@ -41,7 +41,10 @@ export async function runPhase<T>(
     if (signal) signal.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true });
   });
   try {
-    return await Promise.race([work(), limit]);
+    const working = work();
+    // A phase given up on (its limit, an interrupt) may still reject later, e.g. a command on a client closed since: not unhandled.
+    working.catch(() => {});
+    return await Promise.race([working, limit]);
   } catch (e) {
     throw new PhaseFailed(name, e);
   } finally {

@@ -126,6 +126,9 @@ async function scaleOutOnce(d: StartedDeployment, pem: Awaited<ReturnType<typeof
     return { name: added!.name, role, sentinelPong, names: await servedNames(added!.redis, pem) };
   } finally {
     await d.scale!.scaleDown(3);
+    // The operator's scale-in step (the scale-out fault does it too): sentinels that learnt redis-3 from the master's INFO
+    // would keep its entry, down, forever, and the next trial's strict convergence would refuse it.
+    await Promise.all(d.pods.map((p) => withProbe(p.sentinel, {}, (s) => s.call('SENTINEL', 'RESET', d.model.masterName))));
   }
 }
 
