@@ -544,3 +544,18 @@ export class FakeNodeShell implements NodeShell {
     for (const [id, pid] of this.byContainer) if (id.startsWith(`${pod}-`)) this.state.set(pid, 'gone');
   }
 }
+
+/** The pod operations kubeVolumes takes, over the fake, polling every millisecond (the tests' short bounds). */
+export function fastPodOps(api: FakeKube, ns: string) {
+  return {
+    get: (n: string) => api.getPod(ns, n),
+    must: async (n: string) => (await api.getPod(ns, n))!,
+    until: async (what: string, cond: () => Promise<boolean>, ms: number) => {
+      const end = performance.now() + ms;
+      while (!(await cond())) {
+        if (performance.now() > end) throw new Error(`${what} within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    },
+  };
+}

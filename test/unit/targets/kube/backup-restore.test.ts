@@ -17,7 +17,7 @@ import type { ExecBytesResult } from '../../../../src/targets/kube/api.ts';
 import { createControls, PodCache } from '../../../../src/targets/kube/controls.ts';
 import { BACKUP_SCRIPT, BACKUP_TAR, RESTORE_SCRIPT, tarEntries, WAIT_SCRIPT } from '../../../../src/targets/kube/volumes.ts';
 import type { Pod, StartedDeployment } from '../../../../src/targets/target.ts';
-import { FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
+import { fastPodOps, FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
 
 // The dataset steps talk to Redis through the forwards: out of scope here (the integration suite runs them on real
 // redis); the fault's own Kubernetes steps are what this file checks.
@@ -210,17 +210,7 @@ describe('restoreAof through a helper pod', () => {
     const { kubeVolumes } = await import('../../../../src/targets/kube/volumes.ts');
     const { NodeCordons } = await import('../../../../src/targets/kube/cordon.ts');
     const cordons = new NodeCordons(api, 'r1');
-    const ops = {
-      get: (n: string) => api.getPod(ns, n),
-      must: async (n: string) => (await api.getPod(ns, n))!,
-      until: async (what: string, cond: () => Promise<boolean>, ms: number) => {
-        const end = performance.now() + ms;
-        while (!(await cond())) {
-          if (performance.now() > end) throw new Error(`${what} within ${ms} ms`);
-          await sleep(1);
-        }
-      },
-    };
+    const ops = fastPodOps(api, ns);
     const v = kubeVolumes({ api, namespace: ns, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 100, runId: 'r2' }, ops, cordons, 30);
     await v.hold!('redis-2');
     await api.deletePod(ns, 'redis-2', 0);

@@ -16,7 +16,7 @@ import { pinnedHostnames } from '../../../../src/targets/kube/client-node.ts';
 import { createControls, PodCache } from '../../../../src/targets/kube/controls.ts';
 import { CORDONED_BY, downCordons, NodeCordons } from '../../../../src/targets/kube/cordon.ts';
 import { dataVolumeOf, downHelperPods, helperPod, kubeVolumes, parseTruncation, TRUNCATE_SCRIPT, WIPE_SCRIPT } from '../../../../src/targets/kube/volumes.ts';
-import { FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
+import { fastPodOps, FakeKube, FakeNodeShell, type FakeOptions } from '../../../support/kube-fake.ts';
 
 const model = await loadDeployment(path.resolve(import.meta.dirname, '../../../../manifests'));
 const ns = model.namespace;
@@ -101,17 +101,7 @@ describe('volume change on Kubernetes (empty-volume, aof-damage)', () => {
   it('a helper that never completes: TIMEOUT, deleted, uncordoned', async () => {
     const api = new FakeKube({ pods: model.podNames, helperGets: Infinity });
     const cordons = new NodeCordons(api, 'r1');
-    const ops = {
-      get: (n: string) => api.getPod(ns, n),
-      must: async (n: string) => (await api.getPod(ns, n))!,
-      until: async (what: string, cond: () => Promise<boolean>, ms: number) => {
-        const end = performance.now() + ms;
-        while (!(await cond())) {
-          if (performance.now() > end) throw new Error(`${what} within ${ms} ms`);
-          await sleep(1);
-        }
-      },
-    };
+    const ops = fastPodOps(api, ns);
     const v = kubeVolumes({ api, namespace: ns, model, nodeShell: null, pollMs: 1, readyTimeoutMs: 100, runId: 'r1' }, ops, cordons, 30);
     await v.hold!('redis-0');
     await api.deletePod(ns, 'redis-0', 0);
