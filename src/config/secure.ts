@@ -46,7 +46,7 @@ export function appUserRules(u: AppUser): string {
 /** The internal users: the replicas' (masteruser), the sentinels' (Redis's documented minimum) and the pods' hooks. */
 export const INTERNAL_USERS: Readonly<Record<string, string>> = Object.freeze({
   [ADMIN_USER]: 'on ~* &* +@all',
-  [POD_USER]: 'on -@all +ping +info +role +dbsize +wait +replicaof +client|pause +client|unpause',
+  [POD_USER]: 'on -@all +ping +info +role +dbsize +wait +replicaof +client|pause +client|unpause +client|list +client|kill',
   replication: 'on -@all +psync +replconf +ping',
   sentinel: 'on allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill',
 });

@@ -20,6 +20,8 @@ export const PASSWORD = 'sandbox-secret-9f3c';
  * With -r N -i S (redis-cli's repeat mode: one connection, N queries, N < 0 until it ends) it answers from the
  * fixture as it is at each query, so a test changes the reply mid-connection; <key>.close (one-shot) and a
  * fixture removed mid-connection end it as a server that closed it. One line in calls per connection.
+ * Without a command it reads commands from stdin, one per line (as redis-cli on a pipe): a line in calls and the
+ * fixture's answer (or nothing) for each.
  */
 const REDIS_CLI_STUB = `#!/bin/sh
 h=127.0.0.1 p=6379
@@ -37,8 +39,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ -n "\${REDISCLI_AUTH:-}" ]; then a=auth; else a=noauth; fi
-printf '%s %s %s %s\\n' "$a" "$h" "$p" "$*" >> "$STUB_DIR/calls"
 printf '%s user=%s %s %s %s\\n' "\${tls:-plain}" "\${user:-}" "\${tlsfiles:-}" "$h" "$p" >> "$STUB_DIR/logins"
+if [ $# -eq 0 ]; then
+  while IFS= read -r line; do
+    printf '%s %s %s %s\\n' "$a" "$h" "$p" "$line" >> "$STUB_DIR/calls"
+    g="$STUB_DIR/answers/$(printf '%s %s %s' "$h" "$p" "$line" | tr ' /' '_%')"
+    if [ -f "$g" ]; then cat "$g"; fi
+  done
+  exit 0
+fi
+printf '%s %s %s %s\\n' "$a" "$h" "$p" "$*" >> "$STUB_DIR/calls"
 f="$STUB_DIR/answers/$(printf '%s %s %s' "$h" "$p" "$*" | tr ' /' '_%')"
 if [ -n "\${repeat:-}" ]; then
   echo $$ >> "$STUB_DIR/repeating"

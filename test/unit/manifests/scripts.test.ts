@@ -457,6 +457,20 @@ describe('prestop-redis.sh', () => {
     expect((await sb.calls()).filter((c) => /CLIENT PAUSE|failover/.test(c))).toEqual([]);
   });
 
+  /**
+   * The old master's connections (redis 7.0's CLIENT LIST): an application's (7) and its subscriber (8), a sentinel's
+   * command and pub/sub links (3, 4: named by Sentinel), a replica's link (5).
+   */
+  const CLIENT_LIST = [
+    'id=3 addr=127.0.3.2:40001 laddr=127.0.3.1:6379 fd=8 name=sentinel-1a2b3c4d-cmd age=90 idle=0 flags=N db=0 sub=0 psub=0 cmd=ping user=default',
+    'id=4 addr=127.0.3.2:40002 laddr=127.0.3.1:6379 fd=9 name=sentinel-1a2b3c4d-pubsub age=90 idle=0 flags=P db=0 sub=1 psub=0 cmd=subscribe user=default',
+    'id=5 addr=127.0.3.3:40003 laddr=127.0.3.1:6379 fd=10 name= age=90 idle=0 flags=S db=0 sub=0 psub=0 cmd=replconf user=default',
+    'id=7 addr=127.0.3.9:40007 laddr=127.0.3.1:6379 fd=11 name= age=5 idle=0 flags=N db=0 sub=0 psub=0 cmd=set user=default',
+    'id=8 addr=127.0.3.9:40008 laddr=127.0.3.1:6379 fd=12 name=synapse age=5 idle=0 flags=P db=0 sub=1 psub=0 cmd=subscribe user=default',
+  ].join('\r\n');
+  /** The applications' connections closed in one redis-cli, the sentinels' links and the replica's left. */
+  const KILLS = ['CLIENT LIST', 'CLIENT KILL ID 7', 'CLIENT KILL ID 8'].map((c) => `redis-0 ${REDIS_PORT} ${c}`);
+
   /** redis-0 master of redis-1 and redis-2; the failover request answered by redis-1's sentinel. */
   async function handOver(): Promise<void> {
     await sandbox('redis-0');
@@ -468,7 +482,8 @@ describe('prestop-redis.sh', () => {
     );
     // Each replica's own offset: both have every write the paused master took.
     for (const r of ['redis-1', 'redis-2']) await sb.answer(r, REDIS_PORT, 'INFO replication', 'role:slave\r\nslave_repl_offset:10');
-    for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE', 'CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    for (const c of ['CLIENT PAUSE 20000 WRITE', 'REPLICAOF redis-1 6379', 'CLIENT UNPAUSE']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    await sb.answer('redis-0', REDIS_PORT, 'CLIENT LIST', CLIENT_LIST);
     for (const h of ['redis-0', 'redis-1', 'redis-2']) await sb.answer(h, SENTINEL_PORT, 'SENTINEL failover mymaster', 'OK');
   }
   const handOverCalls = async () => (await sb.calls()).filter((c) => /CLIENT|REPLICAOF|failover/.test(c)).map((c) => c.split(' ').slice(1).join(' '));
@@ -478,12 +493,12 @@ describe('prestop-redis.sh', () => {
     `redis-2 ${SENTINEL_PORT} SENTINEL failover mymaster`,
     `redis-0 ${REDIS_PORT} REPLICAOF redis-1 ${REDIS_PORT}`,
     // The held writes answered READONLY, then the applications' connections closed (as Sentinel does to an instance it reconfigures).
+    // Sentinel's own links stay: a killed one shows the old master `disconnected` for up to 1 s, and node-redis then
+    // refuses the master that sentinel names and sleeps 1 s.
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
-    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
-    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
+    ...KILLS,
     // Again once the sentinels switched: whoever came back meanwhile (a stale sentinel, the label not yet moved) is sent on.
-    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE normal`,
-    `redis-0 ${REDIS_PORT} CLIENT KILL TYPE pubsub`,
+    ...KILLS,
     `redis-0 ${REDIS_PORT} CLIENT UNPAUSE`,
   ];
 
@@ -514,7 +529,7 @@ describe('prestop-redis.sh', () => {
     await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4 });
     await sb.answer('redis-1', REDIS_PORT, 'ROLE', 'master\n10');
     const run = sb.start('prestop-redis.sh');
-    const killsSoFar = async () => (await handOverCalls()).filter((c) => c.endsWith('CLIENT KILL TYPE normal')).length;
+    const killsSoFar = async () => (await handOverCalls()).filter((c) => c.endsWith('CLIENT KILL ID 7')).length;
     // Not a fixed sleep: on a loaded machine each round under the stub is slower; wait (bounded) for the rounds themselves.
     const deadline = performance.now() + 15_000;
     while ((await killsSoFar()) < 3 && performance.now() < deadline) await sleep(100);
@@ -721,7 +736,7 @@ describe('under the secure profile (TLS_DIR, ACL_DIR, REDIS_USER set)', () => {
     await sb.answer('redis-0', REDIS_PORT, `REPLICAOF redis-1 ${REDIS_PORT}`, 'OK');
     await sb.answer('redis-0', REDIS_PORT, 'CLIENT UNPAUSE', 'OK');
     // The hand-over drops the clients it stepped down under, as Sentinel does when it reconfigures a node.
-    for (const c of ['CLIENT KILL TYPE normal', 'CLIENT KILL TYPE pubsub']) await sb.answer('redis-0', REDIS_PORT, c, 'OK');
+    await sb.answer('redis-0', REDIS_PORT, 'CLIENT LIST', 'id=7 addr=127.0.3.9:40007 laddr=127.0.3.1:6379 fd=11 name= age=5 idle=0 flags=N db=0 cmd=set user=synapse');
     const r = ok(await sb.start('prestop-redis.sh', [], env).done);
     expect(r.stderr).toContain('stepped down: replica of redis-1');
     expect(r.status).toBe(0);
