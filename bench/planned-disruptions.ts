@@ -47,7 +47,7 @@ const first = (events: readonly TrialEvent[], t0: number, p: (e: TrialEvent) => 
   const e = events.filter((x) => x.ns >= t0 && p(x)).sort((a, b) => a.ns - b.ns)[0];
   return e ? ms(e.ns, t0) : null;
 };
-const WINDOW = /from (-?\d+) ms to (-?\d+) ms relative to the fault/;
+const WINDOW = /from (-?[\d.]+) ms to (-?[\d.]+) ms relative to the fault/;
 const path = (client: string): 'service' | 'sentinel' => DRIVER_KINDS[client]!.path;
 
 function row(scenario: string, t: TrialResult): { perClient: Record<string, number | null>; lines: string[] } {
