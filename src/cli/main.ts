@@ -34,6 +34,7 @@ import type { ConfigOverrides } from '../targets/local/local-target.ts';
 import type { Journal } from '../report/journal.ts';
 import { listStates, orphanedStates, removeDeployment, splitByOwner, type Removed, type LocalState } from '../targets/local/state.ts';
 import { resolveBinaries } from '../targets/local/binaries.ts';
+import { commaList } from './options.ts';
 import { nftUnavailableReason } from '../targets/local/network.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -247,7 +248,7 @@ function addRunCommand(program: Command): void {
       program
         .command('run', { isDefault: true })
         .description('run scenarios against the deployment and write JUnit + JSON reports (the default command)')
-        .option('--scenario <names>', 'comma-separated scenario names or scenario files (default: every built-in scenario)')
+        .option('--scenario <names>', 'comma-separated scenario names or scenario files, repeatable (default: every built-in scenario)', commaList())
         .option('--trials <n>', 'trials per scenario', positiveInt('--trials'), RUN_DEFAULTS.trials)
         .option(
           '--workload-exec <command>',
@@ -264,7 +265,12 @@ function addRunCommand(program: Command): void {
         .addOption(
           new Option('--gate <stat>', 'which statistic over the trials must meet the failover SLO').choices([...GATE_STATS]).default(DEFAULT_GATE_STAT),
         )
-        .option('--conformance <groups>', 'conformance groups to run before the scenarios, or none', DEFAULT_SUITE_GROUPS.join(','))
+        .option(
+          '--conformance <groups>',
+          'conformance groups to run before the scenarios, or none (comma-separated, repeatable)',
+          commaList(),
+          DEFAULT_SUITE_GROUPS.join(','),
+        )
         .option(
           '--dataset <size>',
           'fill the master with a realistic dataset of this used_memory (100mb, 1.5gb; at most 90% of maxmemory) once the deployment converged, before the scenarios',
@@ -342,7 +348,7 @@ function addConformanceCommand(program: Command): void {
         .description(
           "check the deployment against the seed design: static (manifests, no cluster), live (the running deployment), peer (Sentinel's own tests); exit 1 when a check fails",
         )
-        .option('--group <groups>', 'comma-separated groups to run', CONFORMANCE_DEFAULTS.groups.join(','))
+        .option('--group <groups>', 'comma-separated groups to run, repeatable', commaList(), CONFORMANCE_DEFAULTS.groups.join(','))
         .addOption(targetOption())
         .addOption(
           new Option(
