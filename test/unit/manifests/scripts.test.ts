@@ -315,6 +315,19 @@ describe('start-redis.sh: the role it starts as', () => {
     expect(performance.now() - t0).toBeGreaterThan(1_000);
   });
 
+  it('the other bounds are START_WAIT_S too: another pod still failed over is followed, this pod still held down starts as master', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3, flags: 'master,s_down,o_down,failover_in_progress' });
+    let r = ok(await sb.start('start-redis.sh', [], { START_WAIT_S: '1' }).done);
+    expect(r.stderr).toContain('sentinels still fail redis-2 over after 1 s; following it');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3, flags: 'master,s_down,o_down,failover_in_progress' });
+    r = ok(await sb.start('start-redis.sh', [], { START_WAIT_S: '1' }).done);
+    expect(r.stderr).toContain('sentinels still report this pod down after 1 s; starting as master');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+  });
+
   it('another pod reported master, down, and the sentinels can promote no replica: follows it at once (this pod may be the one they then promote)', async () => {
     await sandbox('redis-1');
     // redis-2's sentinel holds redis-0 down; its only replica (this pod, restarting) has not answered for 8 s.
