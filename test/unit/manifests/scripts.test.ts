@@ -192,6 +192,9 @@ describe('request_failover (the empty-volume guard)', () => {
 });
 
 const replicaof = (conf: string | null) => conf?.match(/^replicaof .*$/m)?.[0] ?? null;
+/** The redis at `host` answers ROLE as `role` (a flat --raw reply: the role first). */
+const role = (host: string, r: 'master' | 'slave') => sb.answer(host, REDIS_PORT, 'ROLE', r === 'master' ? 'master\n0' : `slave\nredis-1\n${REDIS_PORT}\nconnected\n0`);
+const roleCalls = async () => (await sb.calls()).filter((c) => / ROLE$/.test(c));
 
 /** A sentinel holding redis-0 (this pod) down: SENTINEL master with s-down-time, and its replicas as given. */
 async function heldDown(host: string, o: { sdownMs: number; downAfterMs?: number; replicas: Array<Record<string, string | number>> | { fail: string } }) {
@@ -265,14 +268,88 @@ describe('start-redis.sh: the role it starts as', () => {
     await sandbox('redis-1');
     expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-0 ${REDIS_PORT}`);
+    // No sentinel answered, so no failover can be under way: the initial master is followed without asking it ROLE.
+    expect(await roleCalls()).toEqual([]);
   });
 
-  it('follows the master the sentinels report, not the initial master', async () => {
+  it('follows the master the sentinels report, not the initial master, once it answers ROLE master (asked with the password)', async () => {
     await sandbox('redis-0');
     await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3 });
     await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 3 });
+    await role('redis-2', 'master');
     await sb.start('start-redis.sh').done;
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+    expect(await roleCalls()).toEqual([`auth redis-2 ${REDIS_PORT} ROLE`]);
+  });
+
+  it('another pod reported master that does not answer ROLE master (restarting too, then a replica): waits, then follows the one that does', async () => {
+    // master-kill-pair: redis-2, the old master, restarts; a sentinel that has not flagged the killed new master
+    // redis-0 still names it (master,disconnected), and redis-0, restarting too, would follow redis-2.
+    await sandbox('redis-2');
+    await sb.sentinel('redis-0', { ip: 'redis-0', epoch: 4, flags: 'master,disconnected' });
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4, flags: 'master,disconnected' });
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('sentinels report master redis-0 (master,disconnected)');
+    await sleep(1000);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await role('redis-0', 'slave');
+    await sleep(1000);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    // Sentinel fails the down redis-0 over to redis-1.
+    await sb.sentinel('redis-0', { ip: 'redis-1', epoch: 5 });
+    await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 5 });
+    await role('redis-1', 'master');
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
+    expect((await roleCalls()).filter((c) => c.includes('redis-0')).length).toBeGreaterThan(2);
+  });
+
+  it('another pod reported master that never answers ROLE master: follows it once START_WAIT_S has passed (not master, not exit)', async () => {
+    await sandbox('redis-2');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4, flags: 'master,disconnected' });
+    const t0 = performance.now();
+    const r = ok(await sb.start('start-redis.sh', [], { START_WAIT_S: '1' }).done);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('redis-0 does not answer ROLE master after 1 s; following it');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-0 ${REDIS_PORT}`);
+    expect(performance.now() - t0).toBeGreaterThan(1_000);
+  });
+
+  it('the other bounds are START_WAIT_S too: another pod still failed over is followed, this pod still held down starts as master', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3, flags: 'master,s_down,o_down,failover_in_progress' });
+    let r = ok(await sb.start('start-redis.sh', [], { START_WAIT_S: '1' }).done);
+    expect(r.stderr).toContain('sentinels still fail redis-2 over after 1 s; following it');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 3, flags: 'master,s_down,o_down,failover_in_progress' });
+    r = ok(await sb.start('start-redis.sh', [], { START_WAIT_S: '1' }).done);
+    expect(r.stderr).toContain('sentinels still report this pod down after 1 s; starting as master');
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+  });
+
+  it('another pod reported master, down, whose replicas look stale to the sentinels: still waits for one that answers ROLE master', async () => {
+    await sandbox('redis-1');
+    // redis-2's sentinel holds redis-0 down; its last INFO of redis-2, the replica it is about to promote, is 8 s old.
+    await heldDown('redis-2', { sdownMs: 2000, replicas: [replica('redis-2', 7000, { 'info-refresh': 8000 })] });
+    const run = sb.start('start-redis.sh');
+    await run.stderrContains('sentinels report master redis-0 (master,s_down,o_down)');
+    await sleep(1500);
+    expect(await sb.startedWith('redis-server')).toBeNull();
+    await sb.sentinel('redis-2', { ip: 'redis-2', epoch: 4 });
+    await role('redis-2', 'master');
+    expect(ok(await run.done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+  });
+
+  it('this pod reported master: asks no ROLE (its own redis is not running) and starts as master', async () => {
+    await sandbox('redis-0');
+    await sb.sentinel('redis-1', { ip: 'redis-0', epoch: 4, flags: 'master,disconnected' });
+    await sb.sentinel('redis-2', { ip: 'redis-0', epoch: 4, flags: 'master,disconnected' });
+    await writeFile(path.join(sb.dataDir, 'dump.rdb'), 'REDIS0011');
+    expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
+    expect(await roleCalls()).toEqual([]);
   });
 
   it('no sentinel answers after a full restart: follows the master its own sentinel knew last', async () => {
@@ -280,6 +357,7 @@ describe('start-redis.sh: the role it starts as', () => {
     await writeFile(path.join(sb.dataDir, 'sentinel.conf'), 'sentinel monitor mymaster redis-1 6379 2\n');
     await sb.start('start-redis.sh').done;
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
+    expect(await roleCalls()).toEqual([]);
   });
 
   it('reported master but subjectively down: waits for the sentinels, then follows the promoted replica', async () => {
@@ -289,6 +367,7 @@ describe('start-redis.sh: the role it starts as', () => {
     await run.stderrContains('sentinels report master redis-0 (master,s_down)');
     expect(await sb.startedWith('redis-server')).toBeNull();
     await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 4 });
+    await role('redis-2', 'master');
     expect(ok(await run.done).status).toBe(0);
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
   });
@@ -307,10 +386,11 @@ describe('start-redis.sh: the role it starts as', () => {
     expect(replicaof(await sb.startedWith('redis-server'))).toBeNull();
   });
 
-  it('another pod reported master and down without a failover under way, or failed over while up: follows it at once', async () => {
+  it('another pod reported master and down without a failover under way, or failed over while up: follows it at once when it answers ROLE master', async () => {
     for (const flags of ['master,s_down', 'master,failover_in_progress']) {
       await sandbox('redis-0');
       await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3, flags });
+      await role('redis-2', 'master');
       expect(ok(await sb.start('start-redis.sh').done).status).toBe(0);
       expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
     }
@@ -337,6 +417,7 @@ describe('start-redis.sh: the role it starts as', () => {
     await sleep(1500);
     expect(await sb.startedWith('redis-server')).toBeNull();
     await sb.sentinel('redis-1', { ip: 'redis-1', epoch: 4 });
+    await role('redis-1', 'master');
     expect(ok(await run.done).status).toBe(0);
     expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-1 ${REDIS_PORT}`);
   });
@@ -766,6 +847,20 @@ describe('under the secure profile (TLS_DIR, ACL_DIR, REDIS_USER set)', () => {
     // No password of a user in clear: only the replication one (masterauth needs it) is.
     for (const u of ['pod', 'synapse', 'sentinel'] as const) expect(conf).not.toContain(PASSWORDS[u]);
     expect(conf).toMatch(/^port 0\ntls-port 6379\ntls-cert-file \S+\/tls\/redis-0\.crt\ntls-key-file \S+\/tls\/redis-0\.key\ntls-ca-cert-file \S+\/tls\/ca\.crt$/m);
+  });
+
+  it('start-redis.sh asks the reported master ROLE over TLS with this pod\'s certificate, as REDIS_USER with a password', async () => {
+    await sandbox();
+    await writeFile(path.join(sb.configDir, 'redis.conf'), `appendonly yes\n${ACL_CONF}masteruser replication\n`);
+    const env = await secureEnv(PASSWORDS);
+    await sb.sentinel('redis-1', { ip: 'redis-2', epoch: 3 });
+    await role('redis-2', 'master');
+    expect(ok(await sb.start('start-redis.sh', [], env).done).status).toBe(0);
+    expect(replicaof(await sb.startedWith('redis-server'))).toBe(`replicaof redis-2 ${REDIS_PORT}`);
+    const files = `--cacert=${env.TLS_DIR}/ca.crt --cert=${env.TLS_DIR}/redis-0.crt --key=${env.TLS_DIR}/redis-0.key`;
+    const redisLogins = (await sb.logins()).filter((l) => l.endsWith(` ${REDIS_PORT}`)).map((l) => l.replace(/\s+/g, ' '));
+    expect(redisLogins).toEqual([`tls user=pod ${files} redis-2 ${REDIS_PORT}`]);
+    expect(await roleCalls()).toEqual([`auth redis-2 ${REDIS_PORT} ROLE`]);
   });
 
   it('start-redis.sh refuses to start when a user has no password in the ACL Secret, naming the user', async () => {
