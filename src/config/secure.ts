@@ -23,8 +23,9 @@ export const EXPORTER_USER = 'exporter';
 
 /**
  * What redis_exporter sends on each scrape with the sidecars' flags (redis-exporter.sh: -redis-only-metrics, and
- * -config-command - under ACLs), read in the source of 1.45 (Debian bookworm's prometheus-redis-exporter) and 1.69
- * (trixie's), which adds LATENCY HISTOGRAM. AUTH needs no rule. Nothing here reads a key or a password.
+ * -config-command - under ACLs): Debian bookworm's prometheus-redis-exporter 1.45 as INFO commandstats counted it
+ * (MONITOR hides the admin commands: LATENCY, SLOWLOG), plus LATENCY HISTOGRAM, which trixie's 1.69 adds (its
+ * source). AUTH needs no rule. Nothing here reads a key or a password.
  */
 export const EXPORTER_COMMANDS: readonly (readonly string[])[] = Object.freeze([
   ['CLIENT', 'SETNAME', 'redis_exporter'],

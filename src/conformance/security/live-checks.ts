@@ -160,14 +160,18 @@ export async function appUserProbe(
 /** The client name the exporter probe sets (CLIENT SETNAME, which the exporter user has): its refusals in ACL LOG are told apart from the sidecars'. */
 export const EXPORTER_PROBE_NAME = 'sc-security-probe';
 
-/** Commands the exporter user must be refused that are safe to run for real (a refusal changes nothing); the rest are asked with ACL DRYRUN. */
-const RUN_FOR_REAL = new Set(['GET', 'KEYS', 'CONFIG GET']);
+/**
+ * Refusals run for real (a refusal changes nothing; none is a command the sidecar sends, so its ACL LOG entry, which a
+ * node merges with a same command's by the same user, never carries the probe's name over a sidecar's refusal); the
+ * rest, CONFIG GET among them, are asked with ACL DRYRUN, which logs nothing.
+ */
+const RUN_FOR_REAL = new Set(['GET', 'KEYS']);
 
 /**
  * The exporter sidecar's user on a node: it must log in and run what redis_exporter sends (EXPORTER_COMMANDS; CLIENT
- * SETNAME with the probe's own name), and be refused GET, KEYS and CONFIG GET masterauth (run for real: what an
- * allowed one answered is never shown, it may be a password) and SET, FLUSHALL, CONFIG SET, CLIENT KILL, SUBSCRIBE
- * (asked as admin with ACL DRYRUN).
+ * SETNAME with the probe's own name), and be refused GET and KEYS (run for real: what an allowed one answered is
+ * never shown) and SET, FLUSHALL, CONFIG GET masterauth, CONFIG SET, CLIENT KILL, SUBSCRIBE (asked as admin with ACL
+ * DRYRUN).
  */
 export async function exporterUserProbe(
   node: Endpoint,
