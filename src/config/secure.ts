@@ -18,6 +18,37 @@ export const ACL_MOUNT = '/etc/redis-acl';
 export const POD_USER = 'pod';
 /** The operators' user (and the harness's): every command; its password is the redis-password Secret. */
 export const ADMIN_USER = 'admin';
+/** The ACL user of the redis exporter sidecar (--monitoring): reads the server's state, no keys, no channels. */
+export const EXPORTER_USER = 'exporter';
+
+/**
+ * What redis_exporter sends on each scrape with the sidecars' flags (redis-exporter.sh: -redis-only-metrics, and
+ * -config-command - under ACLs): Debian bookworm's prometheus-redis-exporter 1.45 as INFO commandstats counted it
+ * (MONITOR hides the admin commands: LATENCY, SLOWLOG), plus LATENCY HISTOGRAM, which trixie's 1.69 adds (its
+ * source). AUTH needs no rule. Nothing here reads a key or a password.
+ */
+export const EXPORTER_COMMANDS: readonly (readonly string[])[] = Object.freeze([
+  ['CLIENT', 'SETNAME', 'redis_exporter'],
+  ['INFO', 'ALL'],
+  ['LATENCY', 'LATEST'],
+  ['LATENCY', 'HISTOGRAM'],
+  ['SLOWLOG', 'LEN'],
+  ['SLOWLOG', 'GET', '1'],
+]);
+/**
+ * What the exporter user must be refused: data, flushing, and CONFIG, whose GET * returns masterauth (the replication
+ * user's password, which PSYNCs the whole dataset); redis_exporter's config metrics are not used by the alert rules.
+ */
+export const EXPORTER_FORBIDDEN: readonly (readonly string[])[] = Object.freeze([
+  ['GET', 'exporter:conformance'],
+  ['SET', 'exporter:conformance', '1'],
+  ['KEYS', '*'],
+  ['FLUSHALL'],
+  ['CONFIG', 'GET', 'masterauth'],
+  ['CONFIG', 'SET', 'maxmemory', '1'],
+  ['CLIENT', 'KILL', 'TYPE', 'normal'],
+  ['SUBSCRIBE', 'exporter:conformance'],
+]);
 
 /** An application's user: its database (seed: "Application Connection Strings") and its key and channel pattern. */
 export interface AppUser {
@@ -43,12 +74,16 @@ export function appUserRules(u: AppUser): string {
   return `on resetchannels ~${u.keys} &${u.keys} -@all +@read +@write +@pubsub +@transaction +@connection -@dangerous +info +role -select +select|${u.db}`;
 }
 
-/** The internal users: the replicas' (masteruser), the sentinels' (Redis's documented minimum) and the pods' hooks. */
+/** The exporter's rules: exactly EXPORTER_COMMANDS (a subcommand rule grants that subcommand only). */
+export const EXPORTER_RULES = 'on resetchannels -@all +client|setname +info +latency|latest +latency|histogram +slowlog|len +slowlog|get';
+
+/** The internal users: the replicas' (masteruser), the sentinels' (Redis's documented minimum), the pods' hooks and the exporter's. */
 export const INTERNAL_USERS: Readonly<Record<string, string>> = Object.freeze({
   [ADMIN_USER]: 'on ~* &* +@all',
   [POD_USER]: 'on -@all +ping +info +role +dbsize +wait +replicaof +client|pause +client|unpause +client|list +client|kill',
   replication: 'on -@all +psync +replconf +ping',
   sentinel: 'on allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill',
+  [EXPORTER_USER]: EXPORTER_RULES,
 });
 
 /** redis.conf directives of the profile, as [prefix, value] (the `user` lines without passwords: start-redis.sh adds their hashes). */

@@ -18,6 +18,8 @@ export interface AclDenial {
   /** The command, key or channel refused. */
   object: string;
   count: number;
+  /** The refused client's name (CLIENT SETNAME), from the entry's client-info; '' when it had none. */
+  clientName: string;
 }
 
 /** What the ACL LOGs held: the entries of the users asked for, and the nodes that could not be read (with why). */
@@ -40,6 +42,7 @@ export function aclDenialsIn(node: string, reply: unknown, users: ReadonlySet<st
       context: e.context ?? '?',
       object: e.object ?? '?',
       count: Number(e.count ?? 1),
+      clientName: /(?:^|\s)name=(\S*)/.exec(e['client-info'] ?? '')?.[1] ?? '',
     }));
 }
 

@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClock, nsToMs, type Clock } from '../clock.ts';
 import { EXPORTERS, hasMonitoring } from '../config/monitoring.ts';
+import { EXPORTER_USER } from '../config/secure.ts';
 import { HarnessError } from '../errors.ts';
 import type { FaultSpec } from '../faults/index.ts';
 import type { ConformanceEvent } from '../model/conformance.ts';
@@ -21,7 +22,9 @@ import {
 import { withProbe } from '../redis/clients.ts';
 import { waitForConvergence } from '../targets/convergence.ts';
 import { addr, type StartedDeployment } from '../targets/target.ts';
+import { readAclLogs, type AclLogs } from './app-acl.ts';
 import { conformanceFaultContext, HealStack, injectStep } from './disruption.ts';
+import { EXPORTER_PROBE_NAME } from './security/live-checks.ts';
 import type { ConformanceCheck, DisruptiveStep } from './types.ts';
 
 export type MonitoringCheck = ConformanceCheck & { group: 'monitoring' };
@@ -251,6 +254,40 @@ function masterKillChecks(k: KillWindow, d: StartedDeployment, o: MonitoringOpti
   return out;
 }
 
+/** The ACL user the redis exporter sidecar logs in as (its REDIS_USER), or null without one. */
+export function exporterLogin(d: Pick<StartedDeployment, 'model'>): string | null {
+  return d.model.sidecars.find((c) => c.name === EXPORTERS[0].name)?.env.find((e) => e.name === 'REDIS_USER')?.value ?? null;
+}
+
+/**
+ * Under ACLs (the secure profile): the redis exporters log in as the exporter user and nothing they sent was refused.
+ * A node keeps its refusals in its ACL LOG (the last 128), so the entries of the user the exporters log in as, on
+ * every node, cover each node's life so far: the steady window, the kill, the restarted pod's exporter. The security
+ * group's exporter probe names its connection (EXPORTER_PROBE_NAME): its deliberate refusals are not the sidecars'.
+ */
+export function exporterAclCheck(logs: AclLogs, login: string | null): MonitoringCheck {
+  const user = login ?? '(none)';
+  const mine = logs.denials.filter((x) => x.username === login && x.clientName !== EXPORTER_PROBE_NAME);
+  const n = mine.reduce((s, x) => s + x.count, 0);
+  const valid = login === EXPORTER_USER && mine.length === 0 ? (logs.unread.length ? 'unknown' : true) : false;
+  return check({
+    name: `acl.${EXPORTER_USER}`,
+    valid,
+    expected: `the redis exporters log in as ${EXPORTER_USER}; 0 ACL LOG entries of it on every node: nothing redis_exporter sends on a scrape is refused`,
+    observed:
+      `they log in as ${user}; ACL LOG of ${logs.read.join(', ') || 'no node'} read${logs.unread.length ? ` (not read: ${logs.unread.join('; ')})` : ''}: ` +
+      (mine.length
+        ? `${n} refusals of ${user}: ${mine
+            .slice(0, 6)
+            .map((x) => `${x.node}: ${x.reason} \`${x.object}\`${x.count > 1 ? ` ×${x.count}` : ''}`)
+            .join('; ')}`
+        : `0 entries of ${user}`),
+    explanation:
+      'The exporter sidecar logs in as its own ACL user with only what it needs; a refused command is a metric missing on every scrape and noise in the ACL LOG operators audit.',
+    figures: { acl_log_entries: n, acl_nodes_read: logs.read.length },
+  });
+}
+
 /** The group's checks (exported for the integration test, which also runs it with a broken rules file). */
 export async function monitoringChecks(d: StartedDeployment, options: Partial<MonitoringOptions> = {}): Promise<MonitoringCheck[]> {
   const o = { ...MONITORING_DEFAULTS, ...options };
@@ -274,6 +311,10 @@ export async function monitoringChecks(d: StartedDeployment, options: Partial<Mo
     const kill = await masterKill(d, prom, clock, o);
     const out = [scrape, steady, ...masterKillChecks(kill, d, o)];
     await waitForConvergence({ pods: d.pods, password: d.password, masterName: d.model.masterName }, { timeoutMs: 60_000 });
+    if (d.model.security?.acl) {
+      const login = exporterLogin(d);
+      out.push(exporterAclCheck(await readAclLogs(d, d.pods, new Set(login ? [login] : [])), login));
+    }
     return out;
   } finally {
     await prom.stop();

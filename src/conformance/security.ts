@@ -5,13 +5,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadProfiledDeployment } from '../config/profiles.ts';
-import { ADMIN_USER, APP_USERS } from '../config/secure.ts';
+import { ADMIN_USER, APP_USERS, EXPORTER_USER } from '../config/secure.ts';
 import type { ConformanceCheck } from '../model/conformance.ts';
 import type { Endpoint } from '../model/endpoint.ts';
 import { parseInfo, withProbe } from '../redis/clients.ts';
 import type { StartedDeployment } from '../targets/target.ts';
 import { makeCa, makeCert, podDnsNames, serviceDnsNames } from '../targets/tls-certs.ts';
-import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames, type PemFiles, type Probe } from './security/live-checks.ts';
+import {
+  appUserProbe,
+  defaultUserProbe,
+  exporterUserProbe,
+  foreignCertProbe,
+  plaintextProbe,
+  readPem,
+  servedNames,
+  type PemFiles,
+  type Probe,
+} from './security/live-checks.ts';
 import { securityStaticChecks } from './security/static-checks.ts';
 import type { ConformanceContext } from './types.ts';
 
@@ -106,6 +116,23 @@ async function certNameChecks(d: StartedDeployment, pem: PemFiles): Promise<Conf
   return out;
 }
 
+/** The exporter sidecars' user on the master: what redis_exporter sends allowed, data, CONFIG and the rest refused. */
+async function exporterUserCheck(d: StartedDeployment, master: Endpoint, pem: PemFiles): Promise<ConformanceCheck> {
+  const name = EXPORTER_USER;
+  const password = d.credentials?.acl[name];
+  const why = 'The exporter sidecar reads the server state it exports and nothing else: no data, no passwords (CONFIG GET * returns masterauth).';
+  if (!password) return live(`exporter-user`, false, `a password for ${name} in the ACL Secret`, '(none)', why);
+  const r = await exporterUserProbe(master, pem, { name, password }, { username: ADMIN_USER, password: d.password });
+  const problems = [...(r.loginError ? [`login: ${r.loginError}`] : []), ...r.deniedNeeds.map((x) => `refused ${x}`), ...r.granted.map((x) => `allowed ${x}`)];
+  return live(
+    'exporter-user',
+    problems.length === 0,
+    'CLIENT SETNAME, INFO, LATENCY LATEST / HISTOGRAM, SLOWLOG LEN / GET allowed; GET, SET, KEYS, FLUSHALL, CONFIG GET / SET, CLIENT KILL, SUBSCRIBE refused',
+    problems.length ? problems.join('; ') : 'as expected',
+    why,
+  );
+}
+
 async function userChecks(d: StartedDeployment, pem: PemFiles): Promise<ConformanceCheck[]> {
   const out: ConformanceCheck[] = [];
   const master = await masterOf(d);
@@ -135,6 +162,7 @@ async function userChecks(d: StartedDeployment, pem: PemFiles): Promise<Conforma
       ),
     );
   }
+  out.push(await exporterUserCheck(d, master, pem));
   for (const p of d.pods) {
     const r = await defaultUserProbe(p.redis, pem, d.password).catch((e: Error): Probe => ({ refused: false, observed: `could not test: ${e.message}` }));
     out.push(

@@ -1,12 +1,13 @@
 // The secure profile on real processes (subnets 180-181): a secure deployment passes every static and live
 // check of the security group, every real-client driver (as its application's ACL user) and the pub/sub
 // subscriber write / subscribe through TLS, each application's ACL is enough for its clients (the app-paths group's ACL
-// check; a weakened copy of livekit's without INFO fails it), a pod added by scale-out starts with a certificate of the run's CA
+// check; a weakened copy of livekit's without INFO fails it), the exporter sidecars (--monitoring) log in as their own ACL
+// user with nothing refused (the monitoring group's ACL check; without LATENCY LATEST it fails), a pod added by scale-out starts with a certificate of the run's CA
 // naming it, the CA is rotated during writes (the cert-rotation scenario: no failed write, every port on the new
 // certificate, then a failover on it) and the live checks pass again, and no key or password is left in its logs
 // or in what the trial recorded; each live probe, aimed at a
 // deliberately weakened redis-server (plaintext port open, client certificates not asked for, the default user
-// on, an application user with FLUSHALL, a certificate without the pod's names), reports it.
+// on, an application user with FLUSHALL, an exporter user reading keys and CONFIG, a certificate without the pod's names), reports it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,10 +15,20 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyMonitoring, EXPORTERS } from '../../src/config/monitoring.ts';
 import { loadProfiledDeployment } from '../../src/config/profiles.ts';
-import { APP_USERS, type AppName } from '../../src/config/secure.ts';
+import { APP_USERS, EXPORTER_USER, type AppName } from '../../src/config/secure.ts';
+import { exporterAclCheck, exporterLogin } from '../../src/conformance/monitoring.ts';
 import { securityChecks } from '../../src/conformance/security.ts';
-import { appUserProbe, defaultUserProbe, foreignCertProbe, plaintextProbe, readPem, servedNames } from '../../src/conformance/security/live-checks.ts';
+import {
+  appUserProbe,
+  defaultUserProbe,
+  exporterUserProbe,
+  foreignCertProbe,
+  plaintextProbe,
+  readPem,
+  servedNames,
+} from '../../src/conformance/security/live-checks.ts';
 import type { ConformanceCheck } from '../../src/model/conformance.ts';
 import { createClock } from '../../src/clock.ts';
 import { withProbe } from '../../src/redis/clients.ts';
@@ -113,6 +124,43 @@ async function driveWithoutInfo(d: StartedDeployment): Promise<ConformanceCheck[
   }
 }
 
+/** One scrape of every pod's redis exporter sidecar (the harness in Prometheus's place): each one's redis_up (retried while it starts listening). */
+async function scrapeRedisExporters(d: StartedDeployment): Promise<string[]> {
+  return Promise.all(
+    d.pods.map(async (p) => {
+      for (let i = 0; ; i++) {
+        try {
+          const text = await (await fetch(`http://${p.redis.host}:${EXPORTERS[0].port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+          return /^redis_up (\S+)$/m.exec(text)?.[1] ?? 'absent';
+        } catch (e) {
+          if (i >= 50) throw e;
+          await sleep(200);
+        }
+      }
+    }),
+  );
+}
+
+/**
+ * The exporter sidecars scraped as their own ACL user: the monitoring group's ACL check after one scrape each (with the
+ * exporters' logs then), and again on a weakened copy of the user without LATENCY LATEST, which must fail it.
+ */
+async function scrapeAsExporter(d: StartedDeployment) {
+  const setUser = (rule: string) =>
+    Promise.all(d.pods.map((p) => withProbe(p.redis, { password: d.password }, (c) => c.call('ACL', 'SETUSER', EXPORTER_USER, rule))));
+  const readCheck = async () => exporterAclCheck(await readAclLogs(d, d.pods, new Set([EXPORTER_USER])), exporterLogin(d));
+  const up = await scrapeRedisExporters(d);
+  const check = await readCheck();
+  const logs = d.pods.map((p) => readFileSync(path.join(d.describe().run_dir!, 'pods', p.name, `${EXPORTERS[0].name}.log`), 'utf8')).join('');
+  await setUser('-latency|latest');
+  try {
+    await scrapeRedisExporters(d);
+    return { up, check, logs, weakened: await readCheck() };
+  } finally {
+    await setUser('+latency|latest');
+  }
+}
+
 /** Scale to 4: the new pod's redis role and sentinel answer over TLS, and the names its certificate serves; then back to 3. */
 async function scaleOutOnce(d: StartedDeployment, pem: Awaited<ReturnType<typeof readPem>>) {
   const [added] = await d.scale!.scaleUp(4);
@@ -153,16 +201,20 @@ describe('the secure profile on the local target', () => {
   let aclChecks: ConformanceCheck[] = [];
   let weakenedAcl: ConformanceCheck[] = [];
   let scaled: Awaited<ReturnType<typeof scaleOutOnce>> | undefined;
+  let exporter: Awaited<ReturnType<typeof scrapeAsExporter>> | undefined;
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'sc-security-'));
     stateDir = path.join(tmp, 'state');
     process.env.SENTINEL_CHAOS_STATE_DIR = stateDir;
-    const model = await loadProfiledDeployment(RUN_DEFAULTS.manifestsDir, 'secure');
+    // With the exporter sidecars (--monitoring): scraped once by the test, no Prometheus.
+    const model = applyMonitoring(await loadProfiledDeployment(RUN_DEFAULTS.manifestsDir, 'secure'), true);
     let d: StartedDeployment | undefined;
     try {
       d = await startLocalDeployment({ model, runId: 'secure-itest', subnet: 180, overrides: OVERRIDES, logsDir: path.join(tmp, 'logs') });
       checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
+      // After the security group's exporter probe: its deliberate refusals (named) must not count against the sidecars.
+      exporter = await scrapeAsExporter(d);
       ({ ops: clientOps, acl: aclChecks } = await driveEveryClient(d));
       weakenedAcl = await driveWithoutInfo(d);
       const harness = d.credentials!.tls!.clients.harness!;
@@ -177,7 +229,13 @@ describe('the secure profile on the local target', () => {
       checksAfter = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
       const secretDir = path.join(d.describe().run_dir!, 'secrets', 'redis-tls');
       const podKeys = readdirSync(secretDir).filter((f) => f.endsWith('.key'));
-      secrets.push(...keyLines(), ...podKeys.map((k) => readFileSync(path.join(secretDir, k), 'utf8').split('\n')[1]!), ...d.passwords);
+      secrets.push(
+        ...keyLines(),
+        ...podKeys.map((k) => readFileSync(path.join(secretDir, k), 'utf8').split('\n')[1]!),
+        ...d.passwords,
+        // The ACL users' (the exporter's, in its sidecar's environment, among them).
+        ...Object.values(d.credentials!.acl),
+      );
       recorded = JSON.stringify({ rotation, checks, checksAfter });
     } finally {
       await d?.down();
@@ -202,6 +260,15 @@ describe('the secure profile on the local target', () => {
         .map((a) => `live.app-user.${a}`)
         .sort(),
     );
+  });
+
+  it('the exporter sidecars log in as exporter: every redis_up 1, no refusal in any ACL LOG or NOPERM in their logs; without LATENCY LATEST the check fails', () => {
+    expect(checks.find((c) => c.name === 'live.exporter-user')).toMatchObject({ valid: true, observed: 'as expected' });
+    expect(exporter!.up).toEqual(['1', '1', '1']);
+    expect(exporter!.check).toMatchObject({ name: 'acl.exporter', valid: true, figures: { acl_log_entries: 0, acl_nodes_read: 3 } });
+    expect(exporter!.logs).not.toMatch(/NOPERM/);
+    expect(exporter!.weakened.valid).toBe(false);
+    expect(exporter!.weakened.observed).toMatch(/refusals of exporter: redis-\d: command `latency\|latest`/);
   });
 
   it('rotates the CA during writes: no failed write, every port on its new certificate, then a failover on it; the live checks pass again', () => {
@@ -261,7 +328,7 @@ describe('the secure profile on the local target', () => {
     expect(logs.length).toBeGreaterThan(1000);
     expect(recorded.length).toBeGreaterThan(1000);
     // Passwords, the client keys before and after the rotation, and the pods' keys after it.
-    expect(secrets.length).toBeGreaterThan(7 + 4 + 3);
+    expect(secrets.length).toBeGreaterThan(7 + 4 + 3 + 7);
     for (const s of secrets) expect(logs.includes(s), 'a secret in the logs').toBe(false);
     for (const s of secrets) expect(recorded.includes(s), 'a secret in a trial result').toBe(false);
     expect(logs).not.toMatch(/PRIVATE KEY/);
@@ -301,6 +368,8 @@ describe('each live probe fails on a weakened redis-server', () => {
       'user default on nopass ~* &* +@all',
       'user admin on >admin-pw ~* &* +@all',
       'user synapse on >synapse-pw resetchannels ~synapse:* &synapse:* -@all +@read +@write +@pubsub +@connection -@dangerous +info +role -select +select|0 +flushall',
+      // An exporter user with read access to the data and CONFIG GET, but no LATENCY.
+      'user exporter on >exporter-pw resetchannels ~* -@all +@read +client|setname +info +slowlog|len +slowlog|get +config|get',
       '',
     ].join('\n');
     writeFileSync(path.join(tmp, 'redis.conf'), conf);
@@ -339,6 +408,19 @@ describe('each live probe fails on a weakened redis-server', () => {
       { username: 'admin', password: 'admin-pw' },
     );
     expect(r).toEqual({ deniedNeeds: [], granted: ['FLUSHALL (ACL DRYRUN: OK)'] });
+  });
+
+  it('an exporter user that reads keys and CONFIG (masterauth) and lacks LATENCY', async () => {
+    const r = await exporterUserProbe(
+      { host: HOST, port: 6380 },
+      pem,
+      { name: 'exporter', password: 'exporter-pw' },
+      { username: 'admin', password: 'admin-pw' },
+    );
+    expect(r).toEqual({
+      deniedNeeds: ['LATENCY LATEST: NOPERM', 'LATENCY HISTOGRAM: NOPERM'],
+      granted: ['GET exporter:conformance: allowed', 'KEYS *: allowed', 'CONFIG GET masterauth (ACL DRYRUN: OK)'],
+    });
   });
 
   it('the default user on', async () => {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
-import { APP_FORBIDDEN, type AppUser } from '../../config/secure.ts';
+import { APP_FORBIDDEN, EXPORTER_COMMANDS, EXPORTER_FORBIDDEN, type AppUser } from '../../config/secure.ts';
 import type { Endpoint } from '../../model/endpoint.ts';
 import { clientCertProbe, pingAndListen, type Probe } from '../../redis/tls-probe.ts';
 
@@ -151,6 +151,58 @@ export async function appUserProbe(
       ['KEYS', '*'],
     ]) {
       const a = await answer(c, 'ACL', 'DRYRUN', app.name, ...cmd);
+      if (a === 'OK') r.granted.push(`${cmd.join(' ')} (ACL DRYRUN: OK)`);
+    }
+  });
+  return r;
+}
+
+/** The client name the exporter probe sets (CLIENT SETNAME, which the exporter user has): its refusals in ACL LOG are told apart from the sidecars'. */
+export const EXPORTER_PROBE_NAME = 'sc-security-probe';
+
+/**
+ * Refusals run for real (a refusal changes nothing; none is a command the sidecar sends, so its ACL LOG entry, which a
+ * node merges with a same command's by the same user, never carries the probe's name over a sidecar's refusal); the
+ * rest, CONFIG GET among them, are asked with ACL DRYRUN, which logs nothing.
+ */
+const RUN_FOR_REAL = new Set(['GET', 'KEYS']);
+
+/**
+ * The exporter sidecar's user on a node: it must log in and run what redis_exporter sends (EXPORTER_COMMANDS; CLIENT
+ * SETNAME with the probe's own name), and be refused GET and KEYS (run for real: what an allowed one answered is
+ * never shown) and SET, FLUSHALL, CONFIG GET masterauth, CONFIG SET, CLIENT KILL, SUBSCRIBE (asked as admin with ACL
+ * DRYRUN).
+ */
+export async function exporterUserProbe(
+  node: Endpoint,
+  pem: PemFiles,
+  user: { name: string; password: string },
+  admin: { username: string; password: string },
+): Promise<AppUserResult> {
+  const label = (cmd: readonly string[]) =>
+    cmd.slice(0, cmd[0] === 'CONFIG' || cmd[0] === 'CLIENT' || cmd[0] === 'LATENCY' || cmd[0] === 'SLOWLOG' ? 2 : 1).join(' ');
+  let r: AppUserResult;
+  try {
+    r = await withLogin(node, pem, { username: user.name, password: user.password }, async (c) => {
+      const deniedNeeds: string[] = [];
+      for (const cmd of EXPORTER_COMMANDS) {
+        const args = cmd[0] === 'CLIENT' && cmd[1] === 'SETNAME' ? ['CLIENT', 'SETNAME', EXPORTER_PROBE_NAME] : [...cmd];
+        const a = await answer(c, ...args);
+        if (/^(NOPERM|NOAUTH|WRONGPASS|ERR)/.test(a)) deniedNeeds.push(`${label(cmd)}: ${a.split(' ')[0]}`);
+      }
+      const granted: string[] = [];
+      for (const cmd of EXPORTER_FORBIDDEN.filter((x) => RUN_FOR_REAL.has(label(x)))) {
+        const a = await answer(c, ...cmd);
+        if (!a.startsWith('NOPERM')) granted.push(`${cmd.join(' ')}: allowed`);
+      }
+      return { deniedNeeds, granted };
+    });
+  } catch (e) {
+    return { deniedNeeds: [], granted: [], loginError: (e as Error).message.split('\n')[0]! };
+  }
+  await withLogin(node, pem, admin, async (c) => {
+    for (const cmd of EXPORTER_FORBIDDEN.filter((x) => !RUN_FOR_REAL.has(label(x)))) {
+      const a = await answer(c, 'ACL', 'DRYRUN', user.name, ...cmd);
       if (a === 'OK') r.granted.push(`${cmd.join(' ')} (ACL DRYRUN: OK)`);
     }
   });

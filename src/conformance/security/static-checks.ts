@@ -3,7 +3,7 @@
 // DEBUG / SHUTDOWN, the replication and Sentinel users), the Secrets mounted, and the NetworkPolicy.
 import type { ConfText, DeploymentModel, ManifestObject } from '../../config/manifests.ts';
 import { lastDirective, parseDirectives } from '../../config/redis-conf.ts';
-import { APP_FORBIDDEN, APP_USERS } from '../../config/secure.ts';
+import { APP_FORBIDDEN, APP_USERS, EXPORTER_COMMANDS, EXPORTER_USER } from '../../config/secure.ts';
 import type { ConformanceCheck } from '../../model/conformance.ts';
 import { grants, parseAclUser, selectableDbs, type AclUser } from './acl-rules.ts';
 
@@ -228,7 +228,29 @@ function aclChecks(m: DeploymentModel): Check[] {
       'The sentinels monitor and fail over as a user that cannot read or write data.',
     ),
   );
+  out.push(exporterCheck(conf, all.get(EXPORTER_USER)));
   return out;
+}
+
+/** What the exporter must not have, statically: data, flushing, CONFIG (GET returns masterauth), pub/sub, replication. */
+const EXPORTER_NOT = ['get', 'set', 'keys', 'flushall', 'flushdb', 'config', 'publish', 'subscribe', 'psync', 'shutdown', 'debug'];
+
+/** The exporter sidecar's user: on, what redis_exporter sends granted, nothing else of note, no keys, no channels. */
+function exporterCheck(conf: ConfText, u: AclUser | undefined): Check {
+  const where = confWhere(conf, `user ${EXPORTER_USER}`);
+  const expected = `on, ${EXPORTER_COMMANDS.map((c) => c.slice(0, c[0] === 'INFO' ? 1 : 2).join(' ')).join(', ')} granted; none of ${EXPORTER_NOT.join(', ')}; no keys, no channels`;
+  const why = 'The exporter sidecar reads the server state it exports and nothing else: no data, no passwords (CONFIG GET * returns masterauth).';
+  if (!u) return check(`acl.${EXPORTER_USER}`, false, where, expected, '(absent: the exporter logs in as another user)', why);
+  const missing = EXPORTER_COMMANDS.filter(([cmd, sub]) => !grants(u, cmd!, cmd === 'INFO' ? undefined : sub)).map((c) => c.slice(0, 2).join(' '));
+  const extra = EXPORTER_NOT.filter((c) => grants(u, c) || (c === 'config' && grants(u, 'config', 'get')));
+  const problems = [
+    ...(u.on ? [] : ['off']),
+    ...(missing.length ? [`missing ${missing.join(', ')}`] : []),
+    ...(extra.length ? [`grants ${extra.join(', ')}`] : []),
+    ...(u.keys.length ? [`keys ~${u.keys.join(' ~')}`] : []),
+    ...(u.channels.length ? [`channels &${u.channels.join(' &')}`] : []),
+  ];
+  return check(`acl.${EXPORTER_USER}`, problems.length === 0, where, expected, problems.length ? problems.join('; ') : 'as expected', why);
 }
 
 interface PolicyPeer {

@@ -1,4 +1,5 @@
 // What the kubelet hands the runtime for one container: argv, environment and mounts from the manifest, mapped to this host.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerModel, DeploymentModel } from '../../config/manifests.ts';
 import { CLOCK_SHIM_MOUNT, clockShimEnv } from '../clock-shim.ts';
@@ -7,20 +8,43 @@ import type { Binaries } from './binaries.ts';
 import { DATA_MOUNT, CONFIG_MOUNT, pathThroughMounts, podMounts, type HostVolumes } from './mounts.ts';
 import { podIp, type LocalPod } from './pods.ts';
 
-/** Build a container's environment from the manifest: field refs, the Secret, literal values with `$(VAR)` expanded and pod DNS names mapped to local addresses. */
-export function manifestEnv(c: ContainerModel, pod: LocalPod, hostMap: (s: string) => string, password: string): Record<string, string> {
+/**
+ * Build a container's environment from the manifest: field refs, Secrets, literal values with `$(VAR)` expanded and pod
+ * DNS names mapped to local addresses. A secretKeyRef is the password (the password Secret's, or any when `secretValue`
+ * is not given), else `secretValue`'s answer for that Secret's key (unset when it has none, as a kubelet would not start
+ * the container: never another Secret's value).
+ */
+export function manifestEnv(
+  c: ContainerModel,
+  pod: LocalPod,
+  hostMap: (s: string) => string,
+  password: string,
+  secretValue?: (secret: string, key: string) => string | undefined,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of c.env) {
     const field = e.valueFrom?.fieldRef?.fieldPath;
+    const ref = e.valueFrom?.secretKeyRef;
     if (field === 'metadata.name') env[e.name] = pod.name;
     else if (field === 'status.podIP') env[e.name] = podIp(pod);
-    else if (e.valueFrom?.secretKeyRef) env[e.name] = password;
-    else if (e.value !== undefined)
+    else if (ref) {
+      const v = secretValue ? secretValue(ref.name, ref.key) : password;
+      if (v !== undefined) env[e.name] = v;
+    } else if (e.value !== undefined)
       env[e.name] = hostMap(e.value.replace(/\$\((\w+)\)/g, (_m, v: string) => env[v] ?? ''))
         .replace(/\s+/g, ' ')
         .trim();
   }
   return env;
+}
+
+function readSecretKey(dir: string, key: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(key)) return undefined;
+  try {
+    return readFileSync(path.join(dir, key), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Maps the pods' DNS names (`<pod>.<headless>.<ns>.svc.cluster.local`, `<pod>.<headless>`) in a text to their addresses. */
@@ -60,7 +84,9 @@ export function containerSpec(ctx: SpecContext, pod: LocalPod, c: ContainerModel
       : null;
   const mounts = shim ? [...podMounts(ctx.model, ctx.vols, pod), shim] : podMounts(ctx.model, ctx.vols, pod);
   const inContainer = (p: string) => pathThroughMounts(p, mounts, (m) => ctx.runtime.pathInContainer(m)) ?? p;
-  const env = Object.fromEntries(Object.entries(manifestEnv(c, pod, ctx.hostMap, ctx.password)).map(([k, v]) => [k, inContainer(v)]));
+  // Another Secret's key (the ACL Secret's exporter password): its file, as the target wrote it before the pods start.
+  const secretValue = (secret: string, key: string) => (secret === ctx.model.password.secret ? ctx.password : readSecretKey(ctx.vols.secretDir(secret), key));
+  const env = Object.fromEntries(Object.entries(manifestEnv(c, pod, ctx.hostMap, ctx.password, secretValue)).map(([k, v]) => [k, inContainer(v)]));
   return {
     pod: pod.name,
     container: c.name,

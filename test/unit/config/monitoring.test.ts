@@ -6,8 +6,10 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadDeployment } from '../../../src/config/manifests.ts';
-import { applyMonitoring, EXPORTERS, hasMonitoring, monitoringManifestFiles } from '../../../src/config/monitoring.ts';
+import { applyMonitoring, EXPORTER_ACL_VOLUME, EXPORTERS, hasMonitoring, monitoringManifestFiles } from '../../../src/config/monitoring.ts';
+import { loadProfiledDeployment, renderProfileFiles } from '../../../src/config/profiles.ts';
 import { readManifestFiles } from '../../../src/config/scale.ts';
+import { ACL_MOUNT, EXPORTER_USER, TLS_MOUNT } from '../../../src/config/secure.ts';
 import { findGroup } from '../../../src/conformance/groups.ts';
 import { MASTER_KILL_ALERTS } from '../../../src/conformance/monitoring.ts';
 import { ALERT_RULES_FILE, besidePods, currentAddress, prometheusConfig } from '../../../src/observers/prometheus.ts';
@@ -45,6 +47,58 @@ describe('monitoring variant', () => {
     expect(containers.map((c) => c.name)).toEqual(['redis', 'sentinel', 'role-labeller', 'redis-exporter', 'sentinel-exporter']);
     expect(containers.find((c) => c.name === 'sentinel-exporter')?.ports?.[0]?.containerPort).toBe(9355);
     // Rendering twice adds nothing.
+    expect(monitoringManifestFiles(out).find((f) => f.name === sts.name)!.text).toBe(sts.text);
+  });
+
+  it('under the secure profile the redis exporter logs in as the exporter user with its own password; the sentinel exporter gets none', async () => {
+    const on = applyMonitoring(await loadProfiledDeployment(RUN_DEFAULTS.manifestsDir, 'secure'), true);
+    const env = (name: string) => Object.fromEntries(on.sidecars.find((c) => c.name === name)!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+    const redis = env('redis-exporter');
+    expect(redis.REDIS_USER).toBe(EXPORTER_USER);
+    expect(redis.REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'redis-acl', key: EXPORTER_USER } });
+    expect(redis).toMatchObject({ TLS_DIR: TLS_MOUNT, ACL_DIR: ACL_MOUNT });
+    // Not the admin password's file either: common.sh points REDIS_PASSWORD_FILE at ACL_DIR/REDIS_USER.
+    expect(redis.REDIS_PASSWORD_FILE).toBeUndefined();
+    const sentinel = env('sentinel-exporter');
+    expect(sentinel).toMatchObject({ TLS_DIR: TLS_MOUNT });
+    for (const k of ['REDIS_USER', 'REDIS_PASSWORD', 'REDIS_PASSWORD_FILE', 'ACL_DIR']) expect(sentinel[k]).toBeUndefined();
+    // The pods' own containers keep the pod user.
+    expect(on.redis.env.find((e) => e.name === 'REDIS_USER')?.value).toBe('pod');
+  });
+
+  it('renders the secure profile with the sidecars: TLS mounted in both, only the exporter password for the redis exporter, modes still 0400', async () => {
+    const dir = RUN_DEFAULTS.manifestsDir;
+    const out = monitoringManifestFiles(await renderProfileFiles(dir, await readManifestFiles(dir), 'secure'));
+    const sts = out.find((f) => f.text.includes('kind: StatefulSet'))!;
+    type Mount = { name: string; mountPath: string };
+    type Container = { name: string; volumeMounts: Mount[]; env: Array<{ name: string; value?: string; valueFrom?: unknown }> };
+    const spec = (
+      parseAllDocuments(sts.text, { version: '1.1' })[0]!.toJS() as {
+        spec: {
+          template: {
+            spec: { containers: Container[]; volumes: Array<{ name: string; secret?: { secretName: string; defaultMode: number; items?: unknown } }> };
+          };
+        };
+      }
+    ).spec.template.spec;
+    const c = (name: string) => spec.containers.find((x) => x.name === name)!;
+    expect(c('redis-exporter').volumeMounts.map((m) => `${m.name}:${m.mountPath}`)).toEqual([
+      'scripts:/scripts',
+      `tls:${TLS_MOUNT}`,
+      `${EXPORTER_ACL_VOLUME}:${ACL_MOUNT}`,
+    ]);
+    expect(c('sentinel-exporter').volumeMounts.map((m) => `${m.name}:${m.mountPath}`)).toEqual(['scripts:/scripts', `tls:${TLS_MOUNT}`]);
+    expect(c('redis-exporter').env).toContainEqual({ name: 'REDIS_USER', value: EXPORTER_USER });
+    expect(c('redis-exporter').env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-acl', key: EXPORTER_USER } } });
+    expect(c('sentinel-exporter').env.map((e) => e.name)).not.toContain('REDIS_PASSWORD');
+    const vol = spec.volumes.find((v) => v.name === EXPORTER_ACL_VOLUME)!;
+    expect(vol.secret).toEqual({ secretName: 'redis-acl', defaultMode: 0o400, items: [{ key: EXPORTER_USER, path: EXPORTER_USER }] });
+    // YAML 1.1 octal kept: every Secret volume still 0400 (was rewritten as decimal 400 = 0620 before).
+    for (const v of spec.volumes.filter((x) => x.secret)) expect(v.secret!.defaultMode).toBe(0o400);
+    expect(sts.text).not.toMatch(/defaultMode: 400\b/);
+    // The redis-acl Secret has the exporter's key: a run generates its password like the others'.
+    const acl = out.find((f) => f.text.includes('name: redis-acl') && f.text.includes('kind: Secret'))!;
+    expect(acl.text).toMatch(/^ {2}exporter: REPLACE_WITH_OPENSSL_RAND_BASE64_32$/m);
     expect(monitoringManifestFiles(out).find((f) => f.name === sts.name)!.text).toBe(sts.text);
   });
 

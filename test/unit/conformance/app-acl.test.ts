@@ -1,10 +1,12 @@
 // The app-paths group's ACL checks (src/conformance/app-acl.ts) judge ACL LOG replies as Redis 7.0 gives them and the drivers' refused operations.
 import { describe, expect, it } from 'vitest';
 import { aclDenialsIn, appAclChecks, mergeAclLogs, type AclClient } from '../../../src/conformance/app-acl.ts';
+import { exporterAclCheck } from '../../../src/conformance/monitoring.ts';
+import { EXPORTER_PROBE_NAME } from '../../../src/conformance/security/live-checks.ts';
 import type { DriverOp } from '../../../src/workload/drivers/protocol.ts';
 
 /** An ACL LOG entry as redis 7.0.15 answers it (`ACL LOG 128`, RESP2 as ioredis returns it). */
-const entry = (username: string, reason: string, object: string, count = 1): unknown[] => [
+const entry = (username: string, reason: string, object: string, count = 1, name = ''): unknown[] => [
   'count',
   count,
   'reason',
@@ -18,7 +20,7 @@ const entry = (username: string, reason: string, object: string, count = 1): unk
   'age-seconds',
   '1.25',
   'client-info',
-  'id=12 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name= age=1 idle=0 flags=N db=1 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd=info user=livekit redir=-1 resp=2',
+  `id=12 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name=${name} age=1 idle=0 flags=N db=1 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1800 events=r cmd=info user=livekit redir=-1 resp=2`,
 ];
 
 const ok = (key: string): DriverOp => ({ process: 'x', type: 'ok', f: 'write', key, ns: 2 }) as DriverOp;
@@ -30,8 +32,8 @@ describe('ACL LOG entries of the application users', () => {
   it("keeps the application users' entries with their reason and object, drops the others'", () => {
     const reply = [entry('livekit', 'command', 'info', 3), entry('admin', 'command', 'x'), entry('synapse', 'channel', 'other:ch')];
     expect(aclDenialsIn('redis-0', reply, USERS)).toEqual([
-      { node: 'redis-0', username: 'livekit', reason: 'command', context: 'toplevel', object: 'info', count: 3 },
-      { node: 'redis-0', username: 'synapse', reason: 'channel', context: 'toplevel', object: 'other:ch', count: 1 },
+      { node: 'redis-0', username: 'livekit', reason: 'command', context: 'toplevel', object: 'info', count: 3, clientName: '' },
+      { node: 'redis-0', username: 'synapse', reason: 'channel', context: 'toplevel', object: 'other:ch', count: 1, clientName: '' },
     ]);
     expect(aclDenialsIn('redis-0', null, USERS)).toEqual([]);
   });
@@ -80,5 +82,40 @@ describe('appAclChecks', () => {
     const [c] = appAclChecks('app-paths', [clients[0]!], { ...clean, unread: ['redis-2 (127.0.0.3:6379): connect ECONNREFUSED'] });
     expect(c!.valid).toBe('unknown');
     expect(c!.observed).toContain('not read: redis-2');
+  });
+});
+
+describe("the monitoring group's exporter ACL check", () => {
+  const read = ['redis-0', 'redis-1', 'redis-2'];
+  const logsOf = (node: string, ...entries: unknown[][]) => ({ denials: aclDenialsIn(node, entries, new Set(['exporter', 'pod'])), unread: [], read });
+
+  it('passes when the exporters log in as exporter and no node logged a refusal of it', () => {
+    const c = exporterAclCheck({ denials: [], unread: [], read }, 'exporter');
+    expect([c.name, c.valid, c.figures]).toEqual(['acl.exporter', true, { acl_log_entries: 0, acl_nodes_read: 3 }]);
+  });
+
+  it("fails on the sidecar's refusals, named by node, command and count; not on the security probe's, which names its connection", () => {
+    const logs = logsOf(
+      'redis-1',
+      entry('exporter', 'command', 'config|get', 40, 'redis_exporter'),
+      entry('exporter', 'command', 'get', 1, EXPORTER_PROBE_NAME),
+    );
+    expect(logs.denials.map((d) => d.clientName)).toEqual(['redis_exporter', EXPORTER_PROBE_NAME]);
+    const c = exporterAclCheck(logs, 'exporter');
+    expect(c.valid).toBe(false);
+    expect(c.observed).toContain('40 refusals of exporter: redis-1: command `config|get` ×40');
+    expect(c.figures).toMatchObject({ acl_log_entries: 40 });
+    expect(exporterAclCheck(logsOf('redis-1', entry('exporter', 'command', 'get', 1, EXPORTER_PROBE_NAME)), 'exporter').valid).toBe(true);
+  });
+
+  it("fails when the exporters log in as another user (the pods' user before): its refusals counted", () => {
+    const c = exporterAclCheck(logsOf('redis-0', entry('pod', 'command', 'client|setname', 87)), 'pod');
+    expect(c.valid).toBe(false);
+    expect(c.observed).toMatch(/^they log in as pod; .*87 refusals of pod: redis-0: command `client\|setname` ×87/);
+    expect(exporterAclCheck({ denials: [], unread: [], read }, 'pod').valid).toBe(false);
+  });
+
+  it('unknown when a node could not be read', () => {
+    expect(exporterAclCheck({ denials: [], unread: ['redis-2 (127.0.0.1:6379): timeout'], read: read.slice(0, 2) }, 'exporter').valid).toBe('unknown');
   });
 });

@@ -45,6 +45,7 @@ describe('the secure profile, statically', () => {
       'acl.synapse.exists',
       'acl.replication',
       'acl.sentinel',
+      'acl.exporter',
       'netpol.exists',
       'tls.secret-mounted',
     ])
@@ -103,6 +104,19 @@ describe('the secure profile, statically', () => {
     expect(failing(await weakened('02-configmap-redis.yaml', '+client|kill +script|kill', '+client|kill +script|kill +get ~*')).map((c) => c.name)).toEqual([
       'acl.sentinel',
     ]);
+  });
+
+  it("the exporter's user: absent, with CONFIG GET (masterauth), with keys, or short of what redis_exporter sends", async () => {
+    const exp = async (from: string | RegExp, to: string) =>
+      failing(await weakened('02-configmap-redis.yaml', from, to)).map((c) => [c.name, c.observed, c.field]);
+    const field = 'data["redis.conf"]: user exporter';
+    expect(await exp(/^ {4}user exporter .*\n/m, '')).toEqual([['acl.exporter', '(absent: the exporter logs in as another user)', field]]);
+    expect(await exp('+slowlog|len +slowlog|get', '+slowlog|len +slowlog|get +config|get')).toEqual([['acl.exporter', 'grants config', field]]);
+    expect(await exp('user exporter on resetchannels -@all', 'user exporter on resetchannels ~* -@all +@read')).toEqual([
+      ['acl.exporter', 'grants get, keys; keys ~*', field],
+    ]);
+    expect(await exp(' +latency|latest', '')).toEqual([['acl.exporter', 'missing LATENCY LATEST', field]]);
+    expect(await exp('user exporter on resetchannels -@all +client|setname', 'user exporter on resetchannels -@all +client')).toEqual([]);
   });
 
   it('the NetworkPolicy: another port, an ipBlock, every pod, or gone', async () => {

@@ -140,23 +140,24 @@ describe('redis-exporter.sh', () => {
     expect((await s.starts()).length).toBe(1);
   });
 
-  it("under TLS and ACLs (secure profile): the pod's name over rediss:// with its certificate; the redis exporter as REDIS_USER with that user's password", async () => {
+  it("under TLS and ACLs (secure profile): the pod's name over rediss:// with its certificate; the redis exporter as REDIS_USER with that user's password, without CONFIG", async () => {
     const s = await setup();
     const acl = await sb.dir('acl');
-    await writeFile(path.join(acl, 'pod'), ROTATED);
-    const secure = { ...s.env, TLS_DIR: '/etc/redis-tls', ACL_DIR: acl, REDIS_USER: 'pod', POD_NAME: 'redis-1' };
+    await writeFile(path.join(acl, 'exporter'), ROTATED);
+    const secure = { ...s.env, TLS_DIR: '/etc/redis-tls', ACL_DIR: acl, REDIS_USER: 'exporter', POD_NAME: 'redis-1' };
     const tls = '-tls-ca-cert-file /etc/redis-tls/ca.crt -tls-client-cert-file /etc/redis-tls/redis-1.crt -tls-client-key-file /etc/redis-tls/redis-1.key';
     const redis = sb.start('redis-exporter.sh', ['redis'], secure);
     await until('the redis exporter started', async () => (await s.starts()).length === 1);
     expect((await s.starts())[0]).toMatchObject({
       pw: ROTATED,
       file: '',
-      user: 'pod',
-      args: `-redis.addr rediss://redis-1:6379 ${tls} -web.listen-address 127.0.0.1:9121 -redis-only-metrics -connection-timeout 1s`,
+      user: 'exporter',
+      // CONFIG GET * would return masterauth: the exporter user is refused CONFIG, so the exporter does not ask.
+      args: `-redis.addr rediss://redis-1:6379 ${tls} -web.listen-address 127.0.0.1:9121 -redis-only-metrics -connection-timeout 1s -config-command -`,
     });
     // The ACL user's password is rotated in its own file: followed the same way.
-    await writeFile(path.join(acl, 'pod.tmp'), PASSWORD);
-    await rename(path.join(acl, 'pod.tmp'), path.join(acl, 'pod'));
+    await writeFile(path.join(acl, 'exporter.tmp'), PASSWORD);
+    await rename(path.join(acl, 'exporter.tmp'), path.join(acl, 'exporter'));
     await until('restarted with the new password', async () => (await s.starts()).at(-1)?.pw === PASSWORD);
     redis.signal('SIGTERM');
     expect(quiet(await redis.done).status).toBe(0);

@@ -1,8 +1,10 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadDeployment, type DeploymentModel } from '../../../src/config/manifests.ts';
+import { applyMonitoring } from '../../../src/config/monitoring.ts';
+import { loadProfiledDeployment } from '../../../src/config/profiles.ts';
 import { containerSpec, podDnsMap } from '../../../src/targets/local/container-spec.ts';
 import { crashLoopBackOffMs, createKubelet, type KubeletOptions } from '../../../src/targets/local/kubelet.ts';
 import { hostVolumes } from '../../../src/targets/local/mounts.ts';
@@ -138,6 +140,39 @@ describe('container spec', () => {
     expect(spec.env.REDIS_PASSWORD_FILE).toBe(path.join(dir, 'secrets', model.password.secret, 'password'));
     expect(spec.env.BIND_SOURCE_ADDR).toBe(pods[0]!.sentinelSource);
     expect(spec.workingDir).toBe(pods[0]!.dataDir);
+  });
+
+  it("resolves a secretKeyRef to that Secret's key: the exporter's ACL password, never the admin password; unset when the key is missing", async () => {
+    const rt = new FakeRuntime();
+    const secure = applyMonitoring(await loadProfiledDeployment(path.resolve('manifests'), 'secure'), true);
+    const { pods } = await setUp(rt, secure);
+    const ctx = {
+      model: secure,
+      runtime: rt,
+      vols: hostVolumes(dir),
+      runId: 'r',
+      bins,
+      redisServer: bins.redisServer,
+      password: 'admin-pw',
+      hostMap: podDnsMap(secure, pods),
+    };
+    const exporter = secure.sidecars.find((c) => c.name === 'redis-exporter')!;
+    // Before the target wrote the ACL Secret's files: no value (a kubelet would not start the container).
+    expect(containerSpec(ctx, pods[0]!, exporter, 'redis').env.REDIS_PASSWORD).toBeUndefined();
+    await mkdir(path.join(dir, 'secrets', 'redis-acl'), { recursive: true });
+    await writeFile(path.join(dir, 'secrets', 'redis-acl', 'exporter'), 'exporter-pw');
+    const spec = containerSpec(ctx, pods[0]!, exporter, 'redis');
+    expect(spec.env).toMatchObject({ REDIS_USER: 'exporter', REDIS_PASSWORD: 'exporter-pw' });
+    expect(
+      containerSpec(
+        ctx,
+        pods[0]!,
+        secure.sidecars.find((c) => c.name === 'sentinel-exporter')!,
+        'sentinel',
+      ).env.REDIS_PASSWORD,
+    ).toBeUndefined();
+    // The redis container's is the password Secret's.
+    expect(containerSpec(ctx, pods[0]!, secure.redis, 'redis').env.REDIS_PASSWORD).toBe('admin-pw');
   });
 
   it('preloads the clock shim into the sentinel container only, with its pod’s offset file, as the container sees the shim’s directory', async () => {

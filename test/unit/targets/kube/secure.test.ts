@@ -9,8 +9,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dryRunText } from '../../../../src/cli/kube-options.ts';
 import { createClock } from '../../../../src/clock.ts';
-import type { DeploymentModel } from '../../../../src/config/manifests.ts';
-import { loadProfiledDeployment } from '../../../../src/config/profiles.ts';
+import { deploymentOf, manifestObjectsOf, type DeploymentModel, type ManifestObject } from '../../../../src/config/manifests.ts';
+import { monitoringManifestFiles } from '../../../../src/config/monitoring.ts';
+import { loadProfiledDeployment, renderProfileFiles } from '../../../../src/config/profiles.ts';
+import { readManifestFiles } from '../../../../src/config/scale.ts';
+import { EXPORTER_USER } from '../../../../src/config/secure.ts';
 import { rollBackAcl, runAclRotation, emptyAclProgress, redisAclOps, rotateAcl, type AclRotationOps } from '../../../../src/faults/acl-rotation.ts';
 import { expireCertificate } from '../../../../src/faults/cert-expiry.ts';
 import { certRotationOps, runCertRotation, type CertOps, type RotationState } from '../../../../src/faults/cert-rotation.ts';
@@ -108,6 +111,58 @@ describe('kind / kube, --profile secure: the Secrets the run makes', () => {
     for (const s of secretsOf(api)) expect(journal).not.toContain(s);
     expect(clientSecurity().tls).toBeNull();
     expect(await tmpDirs()).toEqual(before);
+  });
+
+  it("render --profile secure --monitoring on kube: the exporter's password generated into the ACL Secret; its sidecar logs in as exporter with that key only", async () => {
+    const dir = RUN_DEFAULTS.manifestsDir;
+    const files = monitoringManifestFiles(await renderProfileFiles(dir, await readManifestFiles(dir), 'secure'));
+    const monitored = deploymentOf(manifestObjectsOf(files, dir), dir);
+    const api = fake();
+    const applied: ManifestObject[] = [];
+    const apply = api.apply.bind(api);
+    vi.spyOn(api, 'apply').mockImplementation(async (o, m) => {
+      applied.push(o);
+      return apply(o, m);
+    });
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const failed = await startKubeDeployment({
+      model: monitored,
+      api,
+      nodeShell: null,
+      target: 'kind',
+      subnet: 252,
+      applyExisting: true,
+      keep: false,
+      convergeTimeoutMs: 200,
+    }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    const logged = err.mock.calls.map((c) => String(c[0])).join('');
+    err.mockRestore();
+    expect(failed?.message).toMatch(/converge/);
+    const acl = api.secretData(ACL.secret);
+    expect(acl[EXPORTER_USER]).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(Object.values(acl).filter((v) => v === acl[EXPORTER_USER])).toHaveLength(1);
+    type Container = {
+      name: string;
+      env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+      volumeMounts: Array<{ name: string; mountPath: string }>;
+    };
+    const pod = (
+      applied.find((o) => o.kind === 'StatefulSet')!.spec as {
+        template: { spec: { containers: Container[]; volumes: Array<{ name: string; secret?: unknown }> } };
+      }
+    ).template.spec;
+    const exporter = pod.containers.find((c) => c.name === 'redis-exporter')!;
+    expect(exporter.env).toContainEqual({ name: 'REDIS_USER', value: EXPORTER_USER });
+    expect(exporter.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: ACL.secret, key: EXPORTER_USER } } });
+    const mount = exporter.volumeMounts.find((m) => m.mountPath === ACL.mountPath)!;
+    expect(pod.volumes.find((v) => v.name === mount.name)?.secret).toMatchObject({
+      secretName: ACL.secret,
+      items: [{ key: EXPORTER_USER, path: EXPORTER_USER }],
+    });
+    expect(`${api.calls.join('\n')}\n${logged}`).not.toContain(acl[EXPORTER_USER]);
   });
 
   it('the harness logs in over TLS with its client certificate of the run CA, as admin; describe names paths only; close undoes it', async () => {
