@@ -80,12 +80,24 @@ export function sentinelClient(opts: {
     enableAutoPipelining: false,
     // A demoted master answers READONLY: reconnect through the sentinels, but do not resend (the
     // write was refused, and the history records it as failed).
-    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
+    reconnectOnError: (err) => readonlyReconnect(err, client.stream),
   };
   const client = new Redis(options);
   client.on('error', () => {});
   keepReconnecting(client, o.retryDelayMs);
   return client;
+}
+
+/**
+ * reconnectOnError for a Sentinel client: READONLY (a demoted master) asks for a reconnect once per connection.
+ * Each ask makes ioredis end the socket and add a 'close' listener and a timer to it, and a master demoted
+ * under load answers READONLY to every write in flight (the coordinated hand-over releases all the writes
+ * its pause held): one listener per reply piled up on the socket (MaxListenersExceededWarning). Once the
+ * socket is ending, a reconnect is under way: a later READONLY is a failed write and nothing more.
+ */
+export function readonlyReconnect(err: Error, stream: { writableEnded: boolean; destroyed: boolean } | undefined): 1 | false {
+  if (!err.message.startsWith('READONLY')) return false;
+  return stream && (stream.writableEnded || stream.destroyed) ? false : 1;
 }
 
 /**
