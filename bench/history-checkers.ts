@@ -192,13 +192,9 @@ async function endChild(minutes: number): Promise<void> {
 
 /** What the end of a streamed trial does with the lost writes besides the loss check (src/runner/trial-check.ts, schedule-monitor.ts). */
 function endOfTrial(writes: WriteFold, present: CompactKeySet, stepWindows: Array<{ startNs: number; endNs: number }>) {
-  const lost = new CompactKeySet(writes.lost(present).map((o) => o.key));
-  const lostKeys = writes
-    .lost(present)
-    .map((o) => o.key)
-    .slice(0, 10_000).length;
-  const outside = writes.lost(present, (ns) => !stepWindows.some((w) => ns >= w.startNs && ns <= w.endNs));
-  return { isLost: (k: string) => lost.has(k), lostKeys, lostOutside: outside.length };
+  const lostKeys = writes.lostWrites(present).sample.map((o) => o.key).length;
+  const outside = writes.lostWrites(present, { keep: (ns) => !stepWindows.some((w) => ns >= w.startNs && ns <= w.endNs), sampleSize: 5 });
+  return { isLost: (k: string) => !present.has(k) && writes.ackedKey(k), lostKeys, lostOutside: outside.count };
 }
 
 async function child(mode: string, n: number): Promise<void> {

@@ -8,7 +8,7 @@ import { availabilityResult, type Outage } from './availability.ts';
 import { LATENCY_PHASES, phaseOf, type LatencyPhase, type LatencyWindows } from './latency.ts';
 import { nearestRank } from './stats.ts';
 import { attributedResult } from './loss-attribution.ts';
-import { writeLossResult } from './write-loss.ts';
+import { MAX_NAMED_KEYS, writeLossResult } from './write-loss.ts';
 
 // The folds assume what a run's history file holds: operations in time order (one clock, appended as they happen).
 
@@ -159,6 +159,97 @@ class Names {
   name(id: number): string | undefined {
     return id === 0 ? undefined : this.list[id];
   }
+  /** The name's number without adding it; 0 when unknown. */
+  find(name: string): number {
+    return this.index.get(name) ?? 0;
+  }
+}
+
+/** How many lost writes a fold's `lostWrites` names at each end (the first and the last by first acknowledgement). */
+export const LOST_SAMPLE = 500;
+
+export interface LostWritesOptions {
+  /** Only the acknowledged keys it selects (e.g. outside every fault window); the result is not kept. */
+  keep?: (ns: number, key: string) => boolean;
+  /** Attribution: lost writes `oldMaster` acknowledged after `sinceNs` are counted apart. */
+  sinceNs?: number | null;
+  oldMaster?: string | null;
+  sampleSize?: number;
+}
+
+/** Lost writes as counts and a bounded sample. */
+export interface LostWrites {
+  count: number;
+  /** The earliest and latest first acknowledgement among them (run clock); null when none was lost. */
+  firstNs: number | null;
+  lastNs: number | null;
+  /** By the process (client) that was told they were acknowledged. */
+  byProcess: Record<string, number>;
+  /** Acknowledged by the old master after `sinceNs`, and the rest (0 and `count` without an attribution asked). */
+  fromOldMasterAfterFault: number;
+  other: number;
+  /** The first three of `other` by first acknowledgement. */
+  otherFirst: Op[];
+  /** The first and the last `sampleSize` by first acknowledgement (every one when at most twice that), in that order. */
+  sample: Op[];
+  sampleSize: number;
+}
+
+interface Picked {
+  ns: number;
+  order: number;
+  key: string;
+  col: Column;
+  i: number;
+}
+
+const before = (a: Picked, b: Picked): number => a.ns - b.ns || a.order - b.order;
+
+/** The `n` smallest and `n` largest of what it is offered by (ns, order), in at most 4n entries whatever the count. */
+class Extremes {
+  private low: Picked[] = [];
+  private high: Picked[] = [];
+  /** The n-th smallest (largest) once cut to n: an entry past it cannot be among the n smallest (largest). */
+  private lowCut: Picked | null = null;
+  private highCut: Picked | null = null;
+  private readonly n: number;
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  offer(ns: number, order: number, key: string, col: Column, i: number): void {
+    const n = this.n;
+    if (n === 0) return;
+    const e = { ns, order, key, col, i };
+    if (this.lowCut === null || before(e, this.lowCut) < 0) {
+      this.low.push(e);
+      if (this.low.length >= 2 * n) {
+        this.low = this.low.sort(before).slice(0, n);
+        this.lowCut = this.low[n - 1]!;
+      }
+    }
+    if (this.highCut === null || before(e, this.highCut) > 0) {
+      this.high.push(e);
+      if (this.high.length >= 2 * n) {
+        this.high = this.high.sort((a, b) => before(b, a)).slice(0, n);
+        this.highCut = this.high[n - 1]!;
+      }
+    }
+  }
+
+  /** The n smallest, in order. */
+  first(): Picked[] {
+    return this.low.sort(before).slice(0, this.n);
+  }
+
+  /** The n smallest and the n largest, each once, in order. */
+  all(): Picked[] {
+    const low = this.first();
+    const high = this.high.sort((a, b) => before(b, a)).slice(0, this.n);
+    const seen = new Set(low.map((e) => e.order));
+    return [...low, ...high.filter((e) => !seen.has(e.order))].sort(before);
+  }
 }
 
 /**
@@ -177,8 +268,8 @@ export class WriteFold {
   /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
   private takenUpTo = 0;
   private readonly maxPending: number;
-  /** The last `lost(present)` without a filter, until the next `add`. */
-  private lostOf: { present: ReadonlySet<string>; ops: readonly Op[] } | null = null;
+  /** The last `lostWrites` without a filter, until the next `add`. */
+  private lostOf: { present: ReadonlySet<string>; sinceNs: number | null; oldMaster: number; lost: LostWrites } | null = null;
 
   constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
     this.pending = opts.newAcks ? [] : null;
@@ -238,18 +329,57 @@ export class WriteFold {
   }
 
   /**
-   * Acknowledged keys `keep` selects that `present` lacks, as their first ok, in the order they were first acknowledged.
-   * Without `keep`, the same array for the same read-back until the next `add`: the end of a trial asks four times
-   * (loss, its attribution, the lost keys, the summary), and an hour at 2000/s lost 2.7 M writes, an operation each.
+   * Acknowledged keys `keep` selects that `present` lacks: counts (per process, per attribution) and the first and last
+   * `sampleSize` by first acknowledgement, never an operation for each (an hour at 2000/s lost 2.7 M writes). Without
+   * `keep`, the same result for the same read-back and attribution until the next `add`: the end of a trial asks for
+   * it several times (loss, its attribution, the lost keys).
    */
-  lost(present: ReadonlySet<string>, keep?: (ns: number, key: string) => boolean): readonly Op[] {
-    if (!keep && this.lostOf?.present === present) return this.lostOf.ops;
-    const out: Array<[Op, number]> = [];
-    for (const [key, col, i] of this.keys.slots())
-      if ((col.flags[i]! & ACKED) !== 0 && !present.has(key) && (!keep || keep(col.ackNs[i]!, key))) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
-    const ops = out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
-    if (!keep) this.lostOf = { present, ops };
-    return ops;
+  lostWrites(present: ReadonlySet<string>, o: LostWritesOptions = {}): LostWrites {
+    const sampleSize = o.sampleSize ?? LOST_SAMPLE;
+    const sinceNs = o.sinceNs ?? null;
+    const oldMaster = o.oldMaster === undefined || o.oldMaster === null ? 0 : this.nodes.find(o.oldMaster);
+    const c = this.lostOf;
+    if (!o.keep && c && c.present === present && c.sinceNs === sinceNs && c.oldMaster === oldMaster && c.lost.sampleSize === sampleSize) return c.lost;
+    const sample = new Extremes(sampleSize);
+    const otherFirst = new Extremes(3);
+    const byProcess = new Map<number, number>();
+    let count = 0;
+    let fromOld = 0;
+    let firstNs: number | null = null;
+    let lastNs: number | null = null;
+    this.keys.scan((col, i, key) => {
+      if ((col.flags[i]! & ACKED) === 0) return;
+      const k = key();
+      const ns = col.ackNs[i]!;
+      if (present.has(k) || (o.keep && !o.keep(ns, k))) return;
+      count++;
+      if (firstNs === null || ns < firstNs) firstNs = ns;
+      if (lastNs === null || ns > lastNs) lastNs = ns;
+      const p = col.ackProcess[i]!;
+      byProcess.set(p, (byProcess.get(p) ?? 0) + 1);
+      const order = col.ackOrder[i]!;
+      sample.offer(ns, order, k, col, i);
+      if (sinceNs !== null && oldMaster !== 0 && ns > sinceNs && col.ackNode[i] === oldMaster) fromOld++;
+      else otherFirst.offer(ns, order, k, col, i);
+    });
+    const lost: LostWrites = {
+      count,
+      firstNs,
+      lastNs,
+      byProcess: Object.fromEntries([...byProcess].map(([p, n]) => [this.processes.name(p) ?? '', n])),
+      fromOldMasterAfterFault: fromOld,
+      other: count - fromOld,
+      otherFirst: otherFirst.first().map((e) => this.okOp(e.key, e.col, e.i)),
+      sample: sample.all().map((e) => this.okOp(e.key, e.col, e.i)),
+      sampleSize,
+    };
+    if (!o.keep) this.lostOf = { present, sinceNs, oldMaster, lost };
+    return lost;
+  }
+
+  /** Whether `key` was acknowledged (a lost write is one acknowledged and absent from the read-back). */
+  ackedKey(key: string): boolean {
+    return this.keys.find(key, false) && (this.keys.col.flags[this.keys.i]! & ACKED) !== 0;
   }
 
   /** Acknowledged keys whose first acknowledgement `keep` selects (e.g. those outside every fault window), as ok operations. */
@@ -290,10 +420,8 @@ export function writeLossOfFold(fold: WriteFold, readBack: ReadBack | null, faul
     if ((f & INVOKED) === 0 || ((f & ACKED) === 0 && (f & FAILED) !== 0)) unexpected.push(key);
   }
   unexpected.sort();
-  const lost = fold
-    .lost(present)
-    .map((op): [string, number] => [op.key, op.ns])
-    .sort((a, b) => a[1] - b[1]);
+  const l = fold.lostWrites(present);
+  const lost = { count: l.count, firstNs: l.firstNs, lastNs: l.lastNs, keys: l.sample.slice(0, MAX_NAMED_KEYS).map((op) => op.key) };
   return writeLossResult({ acked: fold.acked, lost, recovered, indeterminate, unexpected }, readBack.node, faultNs, config);
 }
 
@@ -452,11 +580,10 @@ export function attributedLossOfFold(
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
   const sinceNs = config.sinceNs === undefined ? input.faultNs : config.sinceNs;
-  const lost = fold.lost(input.readBack?.present ?? new Set<string>());
-  const fromOld = (op: Op) => sinceNs !== null && op.ns > sinceNs && op.node !== undefined && op.node === input.oldMaster;
+  const lost = fold.lostWrites(input.readBack?.present ?? new Set<string>(), { sinceNs, oldMaster: input.oldMaster });
   return attributedResult(
     input,
-    { fromOldMasterAfterFault: lost.filter(fromOld), other: lost.filter((op) => !fromOld(op)) },
+    { fromOldMasterAfterFault: lost.fromOldMasterAfterFault, other: lost.other, otherFirst: lost.otherFirst },
     (maxLost) => writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost }),
     config,
   );

@@ -7,7 +7,6 @@ import { checkFailedWrites } from '../checkers/failed-writes.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
 import { checkLatency, latencyResult, latencyWindows, type LatencyWindows } from '../checkers/latency.ts';
 import { attributedLossOfFold, AvailabilityFold, LatencyFold, NewMasterAckFold, WriteFold } from '../checkers/history-fold.ts';
-import { CompactKeySet } from '../model/key-set.ts';
 import { foldHistoryFile } from '../report/history-file.ts';
 import { SummaryFold, type HistorySummary } from '../report/history-summary.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
@@ -96,7 +95,8 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
   const windows = latencyWindows({ ...inputOf(env, done, []), faultNs, oldMaster }, ack.first);
   const latency = new LatencyFold(windows);
   const present = done.readBack?.present;
-  const lost = present ? new CompactKeySet(writes.lost(present).map((o) => o.key)) : new CompactKeySet();
+  // Lost: acknowledged (the fold's columns) and absent from the read-back; no set of the lost keys is built.
+  const isLost = (k: string) => present !== undefined && !present.has(k) && writes.ackedKey(k);
   const sch = env.schedule;
   const stepWindows = sch?.monitor
     ? sch.monitor.windows(env.ctx.clock.nowNs()).map((w) => {
@@ -110,7 +110,7 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
     : faultNs !== null
       ? [{ label: 'fault', startNs: faultNs, endNs: env.timeline.firstMark('fault', 'healed')?.ns ?? toNs }]
       : [];
-  const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost: (k) => lost.has(k), windows: stepWindows });
+  const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost, windows: stepWindows });
   await foldHistoryFile(streamed.file, (op) => {
     summary.add(op);
     if (op.process === MAIN_CLIENT) latency.add(op);
@@ -136,6 +136,15 @@ function inputOf(env: TrialEnv, done: PhaseResults, history: Op[]): TrialInput {
 function lostKeys(history: readonly Op[], rb: ReadBack): string[] {
   const acked = new Set(history.filter((o) => o.type === 'ok').map((o) => o.key));
   return [...acked].filter((k) => !rb.present.has(k)).slice(0, 10_000);
+}
+
+/** A streamed trial's lost keys for the journal: a sample (the first and last LOST_SAMPLE by acknowledgement) and the count. */
+function lostSample(writes: WriteFold, rb: ReadBack): Pick<TrialResult, 'lostKeys' | 'lostKeysSample'> {
+  const lost = writes.lostWrites(rb.present);
+  return {
+    lostKeys: lost.sample.map((o) => o.key),
+    lostKeysSample: { total: lost.count, kept: lost.sample.length, rule: `the first and last ${lost.sampleSize} by first acknowledgement` },
+  };
 }
 
 /** The checks of the steps the trial reached, in the journal's order after the fault's own: no failover, rejoin, convergence. */
@@ -327,16 +336,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(message ? { message } : {}),
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
       ...(alerts ? { alerts } : {}),
-      ...(rb
-        ? {
-            lostKeys: folded
-              ? folded.writes
-                  .lost(rb.present)
-                  .map((o) => o.key)
-                  .slice(0, 10_000)
-              : lostKeys(h, rb),
-          }
-        : {}),
+      ...(rb ? (folded ? lostSample(folded.writes, rb) : { lostKeys: lostKeys(h, rb) }) : {}),
       ...(folded ? { historySummary: folded.summary } : {}),
       faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
       ...(env.schedule ? { schedule: scheduleOf(env.schedule) } : {}),

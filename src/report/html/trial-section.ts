@@ -96,6 +96,11 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
       }.</p>`,
     );
   }
+  const ls = trial.lostKeysSample;
+  if (ls && ls.total > 0)
+    out.push(
+      `<p class="fine">${esc(fmt(ls.total, 0))} acknowledged write(s) lost; ${ls.kept < ls.total ? `result.json lists a sample of ${esc(fmt(ls.kept, 0))} of their keys (${esc(ls.rule)})` : 'result.json lists every one of their keys'}, the checks and the window table count them all.</p>`,
+    );
   out.push('</section>');
   return out.join('\n');
 }

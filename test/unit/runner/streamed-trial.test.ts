@@ -72,5 +72,9 @@ timeouts: { failoverMs: 400, rejoinMs: 400, convergeMs: 400 }
     expect(result.historySummary?.windows.map((w) => w.label)).toEqual([expect.stringMatching(/^step 1 kill-pod/), 'outside every window']);
     expect(outcome.streamed!.sample.length).toBeLessThanOrEqual(ops.length);
     expect(result.checks.find((c) => c.name === 'invariant/no-lost-writes')?.valid).toBe(true);
+    // The lost keys are a sample with its count (here every one of them: far fewer than the sample's bound).
+    expect(result.lostKeysSample?.total).toBe(result.figures.writes_lost);
+    expect(result.lostKeys?.length).toBe(result.lostKeysSample?.kept);
+    expect(result.lostKeysSample?.rule).toBe('the first and last 500 by first acknowledgement');
   });
 });
