@@ -507,14 +507,69 @@ export class NewMasterAckFold {
   }
 }
 
+/** Distinct µs latencies a phase counts exactly; beyond, LatencyCounts turns into a histogram of log buckets. */
+export const MAX_EXACT_LATENCIES = 100_000;
+/** Bucket width ratio: a value is told as its bucket's middle, within (G − 1) / (G + 1) ≈ 0.05 % of itself. */
+const G = 1.001;
+const LN_G = Math.log(G);
+export const LATENCY_RELATIVE_ERROR = (G - 1) / (G + 1);
+
+/**
+ * µs latencies and how many times each came: exact while at most MAX_EXACT_LATENCIES distinct values, then log
+ * buckets (about 2 300 a decade, some 21 000 from 1 µs to 1000 s), so the memory stops growing with the
+ * outages' late acknowledgements, whose distinct values otherwise grow with the run. The maximum stays exact.
+ */
+export class LatencyCounts {
+  private m = new Map<number, number>();
+  private bucketed = false;
+  n = 0;
+  max = -Infinity;
+
+  get approximate(): boolean {
+    return this.bucketed;
+  }
+
+  add(us: number, count = 1): void {
+    this.n += count;
+    if (us > this.max) this.max = us;
+    const k = this.bucketed ? bucketOf(us) : us;
+    this.m.set(k, (this.m.get(k) ?? 0) + count);
+    if (!this.bucketed && this.m.size > MAX_EXACT_LATENCIES) {
+      const exact = this.m;
+      this.m = new Map();
+      this.bucketed = true;
+      for (const [v, c] of exact) this.m.set(bucketOf(v), (this.m.get(bucketOf(v)) ?? 0) + c);
+    }
+  }
+
+  /** The value of nearest rank `rank` (1-based), µs: exact, or its bucket's middle once bucketed. */
+  at(rank: number): number {
+    const keys = new Float64Array(this.m.size);
+    let j = 0;
+    for (const k of this.m.keys()) keys[j++] = k;
+    keys.sort();
+    let seen = 0;
+    for (const k of keys) if ((seen += this.m.get(k)!) >= rank) return this.valueOf(k);
+    return this.valueOf(keys[keys.length - 1]!);
+  }
+
+  private valueOf(k: number): number {
+    if (!this.bucketed) return k;
+    return k < 0 ? 0 : Math.min(this.max, Math.round(G ** k * ((1 + G) / 2)));
+  }
+}
+
+/** A latency's log bucket: [G^k, G^(k+1)) µs; −1 holds 0 (and anything below 1 µs). */
+const bucketOf = (us: number): number => (us < 1 ? -1 : Math.floor(Math.log(us) / LN_G));
+
 /**
  * latencyFigures in one pass, once the windows are known (a second pass over the file after the one that found
  * them): each write's first acknowledgement − its first invoke, counted per phase at µs resolution (the figures'
- * own rounding), so the quantiles are exact and memory is the number of distinct µs values.
+ * own rounding), so the quantiles are exact up to MAX_EXACT_LATENCIES distinct values a phase (LatencyCounts).
  */
 export class LatencyFold {
   private readonly keys = new KeyTable({ invoke: true });
-  private readonly by: Record<LatencyPhase, Map<number, number>> = { before: new Map(), during: new Map(), after: new Map() };
+  private readonly by: Record<LatencyPhase, LatencyCounts> = { before: new LatencyCounts(), during: new LatencyCounts(), after: new LatencyCounts() };
   private readonly w: LatencyWindows;
 
   constructor(w: LatencyWindows) {
@@ -535,36 +590,31 @@ export class LatencyFold {
     const { col, i } = t;
     if ((col.flags[i]! & INVOKED) === 0 || (col.flags[i]! & ACKED) !== 0) return;
     col.flags[i]! |= ACKED;
-    const us = Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3);
-    const m = this.by[phaseOf(col.invokeNs[i]!, this.w)];
-    m.set(us, (m.get(us) ?? 0) + 1);
+    this.by[phaseOf(col.invokeNs[i]!, this.w)].add(Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3));
   }
 
   figures(): Figures {
     const figures: Figures = {};
     for (const phase of LATENCY_PHASES) {
-      const m = this.by[phase];
-      // The distinct values sorted as numbers in a typed array: a long soak's outages give millions of them, and an
-      // [value, count] pair each (as Map entries spread into an array) made a spike of a hundred MiB and more at the end.
-      const values = new Float64Array(m.size);
-      let j = 0;
-      let n = 0;
-      for (const [us, c] of m) {
-        values[j++] = us;
-        n += c;
-      }
-      values.sort();
-      const at = (rank: number): number => {
-        let seen = 0;
-        for (const us of values) if ((seen += m.get(us)!) >= rank) return us / 1e3;
-        return values[values.length - 1]! / 1e3;
-      };
-      figures[`latency_p50_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.5));
-      figures[`latency_p99_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.99));
-      figures[`latency_max_${phase}_ms`] = n === 0 ? null : values[values.length - 1]! / 1e3;
+      const c = this.by[phase];
+      const n = c.n;
+      figures[`latency_p50_${phase}_ms`] = n === 0 ? null : c.at(nearestRank(n, 0.5)) / 1e3;
+      figures[`latency_p99_${phase}_ms`] = n === 0 ? null : c.at(nearestRank(n, 0.99)) / 1e3;
+      figures[`latency_max_${phase}_ms`] = n === 0 ? null : c.max / 1e3;
       figures[`latency_acks_${phase}`] = n;
     }
     return figures;
+  }
+
+  /** For the latency check's explanation when a phase's quantiles come from the histogram; null when all are exact. */
+  note(): string | null {
+    const approx = LATENCY_PHASES.filter((p) => this.by[p].approximate);
+    if (approx.length === 0) return null;
+    return (
+      `p50 and p99 are nearest-rank quantiles of the acknowledged writes' latencies; ${approx.join(', ')} had more than ` +
+      `${MAX_EXACT_LATENCIES} distinct µs values, so their p50 and p99 come from a histogram of log buckets (within ` +
+      `${(LATENCY_RELATIVE_ERROR * 100).toFixed(2)} % of the exact value; max exact)`
+    );
   }
 }
 

@@ -52,6 +52,8 @@ export interface FoldedHistory {
   writes: WriteFold;
   main: AvailabilityFold;
   latency: Figures;
+  /** Set when a phase's latency quantiles come from the fold's histogram (LatencyFold.note). */
+  latencyNote: string | null;
   windows: LatencyWindows;
   summary: HistorySummary;
   /** A bounded sample of the operations, for the report's scatter and write strip. */
@@ -116,7 +118,17 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
     if (op.process === MAIN_CLIENT) latency.add(op);
   });
   const { sample, summary: s } = summary.finish();
-  return { file: streamed.file, writes, main, latency: latency.figures(), windows, summary: s, sample, foldMs: Math.round(performance.now() - started) };
+  return {
+    file: streamed.file,
+    writes,
+    main,
+    latency: latency.figures(),
+    latencyNote: latency.note(),
+    windows,
+    summary: s,
+    sample,
+    foldMs: Math.round(performance.now() - started),
+  };
 }
 
 /** The checkers' input as far as the trial got (`history`: all of it, or for a streamed trial what the writers kept). */
@@ -195,7 +207,9 @@ function runTrialChecks(
       ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })]
       : []),
     folded ? bindCheck('availability', (i, c) => folded.main.check(i.faultNs, c), availability) : bindCheck('availability', checkAvailability, availability),
-    folded ? bindCheck('latency', (_i, c) => latencyResult(folded.latency, folded.windows, c), latency) : bindCheck('latency', checkLatency, latency),
+    folded
+      ? bindCheck('latency', (_i, c) => latencyResult(folded.latency, folded.windows, c, folded.latencyNote), latency)
+      : bindCheck('latency', checkLatency, latency),
   ];
   const commandTimeoutMs = { ...CLIENT_DEFAULTS, ...client }.commandTimeoutMs;
   // A schedule with invariants judges two masters and lost writes against its steps' windows instead.

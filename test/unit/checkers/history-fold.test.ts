@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { checkAvailability, longestOutage } from '../../../src/checkers/availability.ts';
 import {
   AvailabilityFold,
+  LATENCY_RELATIVE_ERROR,
+  LatencyCounts,
   LatencyFold,
+  MAX_EXACT_LATENCIES,
   NewMasterAckFold,
   WriteFold,
   attributedLossOfFold,
@@ -10,7 +13,8 @@ import {
   writeLossOfFold,
 } from '../../../src/checkers/history-fold.ts';
 import { ackedOutside } from '../../../src/checkers/invariants.ts';
-import { latencyFigures, latencyWindows } from '../../../src/checkers/latency.ts';
+import { latencyFigures, latencyResult, latencyWindows } from '../../../src/checkers/latency.ts';
+import { nearestRank } from '../../../src/checkers/stats.ts';
 import { attributeLoss, checkWriteLossAttributed } from '../../../src/checkers/loss-attribution.ts';
 import { firstNewMasterAckNs } from '../../../src/checkers/phases.ts';
 import { checkWriteLoss } from '../../../src/checkers/write-loss.ts';
@@ -205,5 +209,49 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     const input = trial({ history: odd, readBack: readBack(['x', 'y:0']) });
     expect(writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost: 0 })).toEqual(checkWriteLoss(input, { maxLost: 0 }));
     expect(fold.keys.bytes()).toBeLessThan(200_000);
+  });
+});
+
+describe('LatencyCounts', () => {
+  it('exact up to MAX_EXACT_LATENCIES distinct values, then log buckets within the stated relative error; max exact', () => {
+    const exact = new LatencyCounts();
+    const values: number[] = [];
+    for (let i = 0; i < MAX_EXACT_LATENCIES; i++) values.push(100 + ((i * 7919) % MAX_EXACT_LATENCIES) * 37);
+    for (const v of values) exact.add(v);
+    const sorted = [...values].sort((a, b) => a - b);
+    expect(exact.approximate).toBe(false);
+    for (const q of [0.5, 0.99]) expect(exact.at(nearestRank(sorted.length, q))).toBe(sorted[nearestRank(sorted.length, q) - 1]);
+
+    // One more distinct value: the counts turn into buckets; the quantiles stay within the error, the maximum exact.
+    const more = [...values, 4_321_987, 0, 0];
+    for (const v of more.slice(values.length)) exact.add(v);
+    const all = [...more].sort((a, b) => a - b);
+    expect(exact.approximate).toBe(true);
+    expect(exact.n).toBe(all.length);
+    expect(exact.max).toBe(4_321_987);
+    for (const q of [0.01, 0.5, 0.9, 0.99, 1]) {
+      const truth = all[nearestRank(all.length, q) - 1]!;
+      const got = exact.at(nearestRank(all.length, q));
+      expect(Math.abs(got - truth)).toBeLessThanOrEqual(truth * LATENCY_RELATIVE_ERROR + 0.5);
+    }
+    expect(exact.at(1)).toBe(0);
+    expect(LATENCY_RELATIVE_ERROR).toBeLessThan(0.0006);
+  });
+
+  it('a latency fold with more distinct values than the cap says so in the check, and its memory stops growing', () => {
+    const w = { faultNs: null, recoveryNs: null, recovery: null } as const;
+    const fold = new LatencyFold(w);
+    const n = MAX_EXACT_LATENCIES * 2;
+    for (let i = 0; i < n; i++) {
+      fold.add({ process: 'c', type: 'invoke', f: 'write', key: `k:${i}`, ns: i * 1e6 });
+      fold.add({ process: 'c', type: 'ok', f: 'write', key: `k:${i}`, ns: i * 1e6 + 1000 + i * 1000 }); // i µs + 1 µs: all distinct
+    }
+    const f = fold.figures();
+    expect(f.latency_acks_before).toBe(n);
+    expect(f.latency_max_before_ms).toBe(n / 1e3);
+    const p50 = (nearestRank(n, 0.5) + 0) / 1e3;
+    expect(Math.abs(f.latency_p50_before_ms! - p50)).toBeLessThanOrEqual(p50 * LATENCY_RELATIVE_ERROR + 0.001);
+    expect(fold.note()).toMatch(/before had more than 100000 distinct µs values.*within 0\.05 %/);
+    expect(latencyResult(f, w, {}, fold.note()).explanation).toContain('nearest-rank');
   });
 });
