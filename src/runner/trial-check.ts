@@ -150,6 +150,19 @@ function lostKeys(history: readonly Op[], rb: ReadBack): string[] {
   return [...acked].filter((k) => !rb.present.has(k)).slice(0, 10_000);
 }
 
+/** How much of the run its fault windows cover and the writes acknowledged inside and outside them (see WindowCoverage). */
+export function coverageFigures(summary: HistorySummary): Figures {
+  const c = summary.coverage;
+  if (!c) return {};
+  return {
+    fault_window_coverage: c.faultWindowCoverage,
+    writes_acked_in_windows: c.ackedInside,
+    writes_acked_outside_windows: c.ackedOutside,
+    writes_lost_in_windows: c.lostInside,
+    lost_share_in_windows: c.lostShareInside,
+  };
+}
+
 /** A streamed trial's lost keys for the journal: a sample (the first and last LOST_SAMPLE by acknowledgement) and the count. */
 function lostSample(writes: WriteFold, rb: ReadBack): Pick<TrialResult, 'lostKeys' | 'lostKeysSample'> {
   const lost = writes.lostWrites(rb.present);
@@ -322,7 +335,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     ...scheduleFigures(env.schedule),
     trial_ms: nsToMs(clock.nowNs() - startedNs),
     writes_skipped: workload.skipped(),
-    ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs } : {}),
+    ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs, ...coverageFigures(folded.summary) } : {}),
   };
   const { verdict, message } = trialVerdict(results, end);
   const alerts = env.alerts ? alertWindows(evs, faultNs ?? startedNs, timeline.firstMark('fault', 'healed')?.ns ?? null) : null;
