@@ -2,7 +2,11 @@
 // that its peak RSS is its own: `fold` (operations generated one at a time into the one-pass folds, as a run's file feeds
 // them), `file` (the same history written as JSON lines, then folded from the file in one pass: parsing included), and
 // `memory` (the history as an array of operations and a Set read-back, checked by the in-memory checkers, as before).
+// `end --minutes M` is a soak's end of trial at 2000 writes/s for M minutes under a dense schedule (fault windows 50 s of
+// every 60 s, 54 % of the writes acknowledged inside them lost, their acknowledgements up to 5 s late): the folds, then
+// what the end does with the lost writes (loss and its attribution, the lost keys, the summary, the invariant's final check).
 // Usage: npm run bench:history -- [--ops 10000000] [--memory-ops 1000000,3000000] [--modes fold,file,memory] [--dir /tmp]
+//        npm run bench:history -- --modes end --minutes 10,60
 import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +19,7 @@ import type { TrialInput } from '../src/model/check.ts';
 import type { Op } from '../src/model/history.ts';
 import { CompactKeySet } from '../src/model/key-set.ts';
 import { foldHistoryFile, HistoryLog } from '../src/report/history-file.ts';
+import { SummaryFold } from '../src/report/history-summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +28,8 @@ const { values } = parseArgs({
     /** Which modes to run: fold, file, memory (the folds are also run at the memory sizes, for the comparison). */
     modes: { type: 'string', default: 'fold,file,memory' },
     dir: { type: 'string', default: '/tmp' },
+    /** Soak lengths for the `end` mode, minutes at 2000 writes/s. */
+    minutes: { type: 'string', default: '10,60' },
     child: { type: 'string' },
     n: { type: 'string' },
   },
@@ -71,6 +78,126 @@ const windowsOf = (n: number): LatencyWindows => ({ faultNs: faultNs(n), recover
 
 function peak(): { rss_mib: number; heap_mib: number } {
   return { rss_mib: Math.round(process.resourceUsage().maxRSS / 1024), heap_mib: Math.round(process.memoryUsage().heapUsed / 2 ** 20) };
+}
+
+const END_STEP_NS = 5e5; // 2000 writes/s
+/** In a fault window: the first 50 s of every minute. */
+const inWindow = (ns: number) => ns % 60e9 < 50e9;
+const endWindows = (writes: number) =>
+  Array.from({ length: Math.ceil((writes * END_STEP_NS) / 60e9) }, (_, m) => ({ label: `step ${m + 1}`, startNs: m * 60e9, endNs: m * 60e9 + 50e9 }));
+
+/** The soak's history: every write acknowledged, those in a window late by up to 5 s (distinct µs latencies) and 54 % of them lost. */
+function* soakHistory(writes: number): Generator<Op> {
+  const late = new OpHeap();
+  for (let i = 0; i < writes; i++) {
+    const t = i * END_STEP_NS;
+    while (late.size && late.top().ns <= t) yield late.pop();
+    const key = `soak:sentinel-client:${i}`;
+    yield { process: 'sentinel-client', type: 'invoke', f: 'write', key, ns: t };
+    const lat = inWindow(t) ? 1e5 + ((i * 7919) % 5_000_000) * 1e3 : 1e5 + ((i * 7919) % 2900) * 1e3;
+    late.push({ process: 'sentinel-client', type: 'ok', f: 'write', key, ns: t + lat, node: inWindow(t) && i % 2 ? OLD : NEW });
+  }
+  while (late.size) yield late.pop();
+}
+
+/** Operations by time, smallest first (a binary heap). */
+class OpHeap {
+  private readonly a: Op[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  top(): Op {
+    return this.a[0]!;
+  }
+  push(op: Op): void {
+    const a = this.a;
+    let i = a.push(op) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.ns <= a[i]!.ns) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  pop(): Op {
+    const a = this.a;
+    const out = a[0]!;
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]!.ns < a[m]!.ns) m = l;
+        if (r < a.length && a[r]!.ns < a[m]!.ns) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return out;
+  }
+}
+const soakLost = (i: number) => inWindow(i * END_STEP_NS) && i % 100 < 54;
+
+async function endChild(minutes: number): Promise<void> {
+  const t0 = performance.now();
+  const writesN = minutes * 60 * 2000;
+  const present = new CompactKeySet();
+  for (let i = 0; i < writesN; i++) if (!soakLost(i)) present.add(`soak:sentinel-client:${i}`);
+  const writes = new WriteFold();
+  const main = new AvailabilityFold();
+  const windows: LatencyWindows = { faultNs: 0, recoveryNs: 5e9, recovery: 'first-ack' };
+  let ops = 0;
+  for (const op of soakHistory(writesN)) {
+    ops++;
+    writes.add(op);
+    main.add(op);
+  }
+  const foldPeak = peak();
+  const t1 = performance.now();
+  const latency = new LatencyFold(windows);
+  const stepWindows = endWindows(writesN);
+  const readBack = { ns: 0, present, node: NEW };
+  const base = { events: [], faultNs: 0, oldMaster: OLD, masterName: 'mymaster', readBack };
+  const loss = attributedLossOfFold(writes, base, { maxLost: 0, acceptLossFromOldMaster: true, sinceNs: 0 });
+  const end = endOfTrial(writes, present, stepWindows);
+  const summary = new SummaryFold({ fromNs: 0, toNs: writesN * END_STEP_NS + 5e9, originNs: 0, isLost: end.isLost, windows: stepWindows });
+  for (const op of soakHistory(writesN)) {
+    summary.add(op);
+    latency.add(op);
+  }
+  const s = summary.finish();
+  const lat = latency.figures();
+  process.stdout.write(
+    `${JSON.stringify({
+      mode: 'end',
+      minutes,
+      ops,
+      acked: writes.acked,
+      lost: loss.check.figures.writes_lost,
+      lost_old_master: loss.check.figures.writes_lost_old_master,
+      lost_keys_kept: end.lostKeys,
+      lost_outside_windows: end.lostOutside,
+      sampled: s.summary.sampled,
+      p99_during_ms: lat.latency_p99_during_ms,
+      p99_after_ms: lat.latency_p99_after_ms,
+      max_after_ms: lat.latency_max_after_ms,
+      latency_histogram: latency.note() !== null,
+      end_s: +((performance.now() - t1) / 1e3).toFixed(1),
+      total_s: +((performance.now() - t0) / 1e3).toFixed(1),
+      rss_mib_after_folds: foldPeak.rss_mib,
+      ...peak(),
+    })}\n`,
+  );
+}
+
+/** What the end of a streamed trial does with the lost writes besides the loss check (src/runner/trial-check.ts, schedule-monitor.ts). */
+function endOfTrial(writes: WriteFold, present: CompactKeySet, stepWindows: Array<{ startNs: number; endNs: number }>) {
+  const lostKeys = writes.lostWrites(present).sample.map((o) => o.key).length;
+  const outside = writes.lostWrites(present, { keep: (ns) => !stepWindows.some((w) => ns >= w.startNs && ns <= w.endNs), sampleSize: 5 });
+  return { isLost: (k: string) => !present.has(k) && writes.ackedKey(k), lostKeys, lostOutside: outside.count };
 }
 
 async function child(mode: string, n: number): Promise<void> {
@@ -143,8 +270,19 @@ async function child(mode: string, n: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ mode, ops: n, total_s: +((performance.now() - t0) / 1e3).toFixed(1), ...out, ...peak() })}\n`);
 }
 
-if (values.child) {
+if (values.child === 'end') {
+  await endChild(Number(values.n));
+} else if (values.child) {
   await child(values.child, Number(values.n));
+} else if (values.modes === 'end') {
+  console.log(`the end of a streamed soak trial at 2000 writes/s on a synthetic history; node ${process.version}`);
+  for (const m of values.minutes.split(',').filter(Boolean)) {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=12288', process.argv[1]!, '--child', 'end', '--n', m], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    process.stdout.write(r.status === 0 ? r.stdout : `${JSON.stringify({ mode: 'end', minutes: m, failed: `exit ${r.status ?? r.signal}` })}\n`);
+  }
 } else {
   const runs: Array<[string, number]> = [
     ['fold', Number(values.ops)],

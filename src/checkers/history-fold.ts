@@ -8,7 +8,7 @@ import { availabilityResult, type Outage } from './availability.ts';
 import { LATENCY_PHASES, phaseOf, type LatencyPhase, type LatencyWindows } from './latency.ts';
 import { nearestRank } from './stats.ts';
 import { attributedResult } from './loss-attribution.ts';
-import { writeLossResult } from './write-loss.ts';
+import { MAX_NAMED_KEYS, writeLossResult } from './write-loss.ts';
 
 // The folds assume what a run's history file holds: operations in time order (one clock, appended as they happen).
 
@@ -159,6 +159,97 @@ class Names {
   name(id: number): string | undefined {
     return id === 0 ? undefined : this.list[id];
   }
+  /** The name's number without adding it; 0 when unknown. */
+  find(name: string): number {
+    return this.index.get(name) ?? 0;
+  }
+}
+
+/** How many lost writes a fold's `lostWrites` names at each end (the first and the last by first acknowledgement). */
+export const LOST_SAMPLE = 500;
+
+export interface LostWritesOptions {
+  /** Only the acknowledged keys it selects (e.g. outside every fault window); the result is not kept. */
+  keep?: (ns: number, key: string) => boolean;
+  /** Attribution: lost writes `oldMaster` acknowledged after `sinceNs` are counted apart. */
+  sinceNs?: number | null;
+  oldMaster?: string | null;
+  sampleSize?: number;
+}
+
+/** Lost writes as counts and a bounded sample. */
+export interface LostWrites {
+  count: number;
+  /** The earliest and latest first acknowledgement among them (run clock); null when none was lost. */
+  firstNs: number | null;
+  lastNs: number | null;
+  /** By the process (client) that was told they were acknowledged. */
+  byProcess: Record<string, number>;
+  /** Acknowledged by the old master after `sinceNs`, and the rest (0 and `count` without an attribution asked). */
+  fromOldMasterAfterFault: number;
+  other: number;
+  /** The first three of `other` by first acknowledgement. */
+  otherFirst: Op[];
+  /** The first and the last `sampleSize` by first acknowledgement (every one when at most twice that), in that order. */
+  sample: Op[];
+  sampleSize: number;
+}
+
+interface Picked {
+  ns: number;
+  order: number;
+  key: string;
+  col: Column;
+  i: number;
+}
+
+const before = (a: Picked, b: Picked): number => a.ns - b.ns || a.order - b.order;
+
+/** The `n` smallest and `n` largest of what it is offered by (ns, order), in at most 4n entries whatever the count. */
+class Extremes {
+  private low: Picked[] = [];
+  private high: Picked[] = [];
+  /** The n-th smallest (largest) once cut to n: an entry past it cannot be among the n smallest (largest). */
+  private lowCut: Picked | null = null;
+  private highCut: Picked | null = null;
+  private readonly n: number;
+
+  constructor(n: number) {
+    this.n = n;
+  }
+
+  offer(ns: number, order: number, key: string, col: Column, i: number): void {
+    const n = this.n;
+    if (n === 0) return;
+    const e = { ns, order, key, col, i };
+    if (this.lowCut === null || before(e, this.lowCut) < 0) {
+      this.low.push(e);
+      if (this.low.length >= 2 * n) {
+        this.low = this.low.sort(before).slice(0, n);
+        this.lowCut = this.low[n - 1]!;
+      }
+    }
+    if (this.highCut === null || before(e, this.highCut) > 0) {
+      this.high.push(e);
+      if (this.high.length >= 2 * n) {
+        this.high = this.high.sort((a, b) => before(b, a)).slice(0, n);
+        this.highCut = this.high[n - 1]!;
+      }
+    }
+  }
+
+  /** The n smallest, in order. */
+  first(): Picked[] {
+    return this.low.sort(before).slice(0, this.n);
+  }
+
+  /** The n smallest and the n largest, each once, in order. */
+  all(): Picked[] {
+    const low = this.first();
+    const high = this.high.sort((a, b) => before(b, a)).slice(0, this.n);
+    const seen = new Set(low.map((e) => e.order));
+    return [...low, ...high.filter((e) => !seen.has(e.order))].sort(before);
+  }
 }
 
 /**
@@ -177,8 +268,8 @@ export class WriteFold {
   /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
   private takenUpTo = 0;
   private readonly maxPending: number;
-  /** The last `lost(present)` without a filter, until the next `add`. */
-  private lostOf: { present: ReadonlySet<string>; ops: readonly Op[] } | null = null;
+  /** The last `lostWrites` without a filter, until the next `add`. */
+  private lostOf: { present: ReadonlySet<string>; sinceNs: number | null; oldMaster: number; lost: LostWrites } | null = null;
 
   constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
     this.pending = opts.newAcks ? [] : null;
@@ -238,18 +329,57 @@ export class WriteFold {
   }
 
   /**
-   * Acknowledged keys `keep` selects that `present` lacks, as their first ok, in the order they were first acknowledged.
-   * Without `keep`, the same array for the same read-back until the next `add`: the end of a trial asks four times
-   * (loss, its attribution, the lost keys, the summary), and an hour at 2000/s lost 2.7 M writes, an operation each.
+   * Acknowledged keys `keep` selects that `present` lacks: counts (per process, per attribution) and the first and last
+   * `sampleSize` by first acknowledgement, never an operation for each (an hour at 2000/s lost 2.7 M writes). Without
+   * `keep`, the same result for the same read-back and attribution until the next `add`: the end of a trial asks for
+   * it several times (loss, its attribution, the lost keys).
    */
-  lost(present: ReadonlySet<string>, keep?: (ns: number, key: string) => boolean): readonly Op[] {
-    if (!keep && this.lostOf?.present === present) return this.lostOf.ops;
-    const out: Array<[Op, number]> = [];
-    for (const [key, col, i] of this.keys.slots())
-      if ((col.flags[i]! & ACKED) !== 0 && !present.has(key) && (!keep || keep(col.ackNs[i]!, key))) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
-    const ops = out.sort((a, b) => a[1] - b[1]).map(([op]) => op);
-    if (!keep) this.lostOf = { present, ops };
-    return ops;
+  lostWrites(present: ReadonlySet<string>, o: LostWritesOptions = {}): LostWrites {
+    const sampleSize = o.sampleSize ?? LOST_SAMPLE;
+    const sinceNs = o.sinceNs ?? null;
+    const oldMaster = o.oldMaster === undefined || o.oldMaster === null ? 0 : this.nodes.find(o.oldMaster);
+    const c = this.lostOf;
+    if (!o.keep && c && c.present === present && c.sinceNs === sinceNs && c.oldMaster === oldMaster && c.lost.sampleSize === sampleSize) return c.lost;
+    const sample = new Extremes(sampleSize);
+    const otherFirst = new Extremes(3);
+    const byProcess = new Map<number, number>();
+    let count = 0;
+    let fromOld = 0;
+    let firstNs: number | null = null;
+    let lastNs: number | null = null;
+    this.keys.scan((col, i, key) => {
+      if ((col.flags[i]! & ACKED) === 0) return;
+      const k = key();
+      const ns = col.ackNs[i]!;
+      if (present.has(k) || (o.keep && !o.keep(ns, k))) return;
+      count++;
+      if (firstNs === null || ns < firstNs) firstNs = ns;
+      if (lastNs === null || ns > lastNs) lastNs = ns;
+      const p = col.ackProcess[i]!;
+      byProcess.set(p, (byProcess.get(p) ?? 0) + 1);
+      const order = col.ackOrder[i]!;
+      sample.offer(ns, order, k, col, i);
+      if (sinceNs !== null && oldMaster !== 0 && ns > sinceNs && col.ackNode[i] === oldMaster) fromOld++;
+      else otherFirst.offer(ns, order, k, col, i);
+    });
+    const lost: LostWrites = {
+      count,
+      firstNs,
+      lastNs,
+      byProcess: Object.fromEntries([...byProcess].map(([p, n]) => [this.processes.name(p) ?? '', n])),
+      fromOldMasterAfterFault: fromOld,
+      other: count - fromOld,
+      otherFirst: otherFirst.first().map((e) => this.okOp(e.key, e.col, e.i)),
+      sample: sample.all().map((e) => this.okOp(e.key, e.col, e.i)),
+      sampleSize,
+    };
+    if (!o.keep) this.lostOf = { present, sinceNs, oldMaster, lost };
+    return lost;
+  }
+
+  /** Whether `key` was acknowledged (a lost write is one acknowledged and absent from the read-back). */
+  ackedKey(key: string): boolean {
+    return this.keys.find(key, false) && (this.keys.col.flags[this.keys.i]! & ACKED) !== 0;
   }
 
   /** Acknowledged keys whose first acknowledgement `keep` selects (e.g. those outside every fault window), as ok operations. */
@@ -290,10 +420,8 @@ export function writeLossOfFold(fold: WriteFold, readBack: ReadBack | null, faul
     if ((f & INVOKED) === 0 || ((f & ACKED) === 0 && (f & FAILED) !== 0)) unexpected.push(key);
   }
   unexpected.sort();
-  const lost = fold
-    .lost(present)
-    .map((op): [string, number] => [op.key, op.ns])
-    .sort((a, b) => a[1] - b[1]);
+  const l = fold.lostWrites(present);
+  const lost = { count: l.count, firstNs: l.firstNs, lastNs: l.lastNs, keys: l.sample.slice(0, MAX_NAMED_KEYS).map((op) => op.key) };
   return writeLossResult({ acked: fold.acked, lost, recovered, indeterminate, unexpected }, readBack.node, faultNs, config);
 }
 
@@ -379,14 +507,69 @@ export class NewMasterAckFold {
   }
 }
 
+/** Distinct µs latencies a phase counts exactly; beyond, LatencyCounts turns into a histogram of log buckets. */
+export const MAX_EXACT_LATENCIES = 100_000;
+/** Bucket width ratio: a value is told as its bucket's middle, within (G − 1) / (G + 1) ≈ 0.05 % of itself. */
+const G = 1.001;
+const LN_G = Math.log(G);
+export const LATENCY_RELATIVE_ERROR = (G - 1) / (G + 1);
+
+/**
+ * µs latencies and how many times each came: exact while at most MAX_EXACT_LATENCIES distinct values, then log
+ * buckets (about 2 300 a decade, some 21 000 from 1 µs to 1000 s), so the memory stops growing with the
+ * outages' late acknowledgements, whose distinct values otherwise grow with the run. The maximum stays exact.
+ */
+export class LatencyCounts {
+  private m = new Map<number, number>();
+  private bucketed = false;
+  n = 0;
+  max = -Infinity;
+
+  get approximate(): boolean {
+    return this.bucketed;
+  }
+
+  add(us: number, count = 1): void {
+    this.n += count;
+    if (us > this.max) this.max = us;
+    const k = this.bucketed ? bucketOf(us) : us;
+    this.m.set(k, (this.m.get(k) ?? 0) + count);
+    if (!this.bucketed && this.m.size > MAX_EXACT_LATENCIES) {
+      const exact = this.m;
+      this.m = new Map();
+      this.bucketed = true;
+      for (const [v, c] of exact) this.m.set(bucketOf(v), (this.m.get(bucketOf(v)) ?? 0) + c);
+    }
+  }
+
+  /** The value of nearest rank `rank` (1-based), µs: exact, or its bucket's middle once bucketed. */
+  at(rank: number): number {
+    const keys = new Float64Array(this.m.size);
+    let j = 0;
+    for (const k of this.m.keys()) keys[j++] = k;
+    keys.sort();
+    let seen = 0;
+    for (const k of keys) if ((seen += this.m.get(k)!) >= rank) return this.valueOf(k);
+    return this.valueOf(keys[keys.length - 1]!);
+  }
+
+  private valueOf(k: number): number {
+    if (!this.bucketed) return k;
+    return k < 0 ? 0 : Math.min(this.max, Math.round(G ** k * ((1 + G) / 2)));
+  }
+}
+
+/** A latency's log bucket: [G^k, G^(k+1)) µs; −1 holds 0 (and anything below 1 µs). */
+const bucketOf = (us: number): number => (us < 1 ? -1 : Math.floor(Math.log(us) / LN_G));
+
 /**
  * latencyFigures in one pass, once the windows are known (a second pass over the file after the one that found
  * them): each write's first acknowledgement − its first invoke, counted per phase at µs resolution (the figures'
- * own rounding), so the quantiles are exact and memory is the number of distinct µs values.
+ * own rounding), so the quantiles are exact up to MAX_EXACT_LATENCIES distinct values a phase (LatencyCounts).
  */
 export class LatencyFold {
   private readonly keys = new KeyTable({ invoke: true });
-  private readonly by: Record<LatencyPhase, Map<number, number>> = { before: new Map(), during: new Map(), after: new Map() };
+  private readonly by: Record<LatencyPhase, LatencyCounts> = { before: new LatencyCounts(), during: new LatencyCounts(), after: new LatencyCounts() };
   private readonly w: LatencyWindows;
 
   constructor(w: LatencyWindows) {
@@ -407,36 +590,31 @@ export class LatencyFold {
     const { col, i } = t;
     if ((col.flags[i]! & INVOKED) === 0 || (col.flags[i]! & ACKED) !== 0) return;
     col.flags[i]! |= ACKED;
-    const us = Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3);
-    const m = this.by[phaseOf(col.invokeNs[i]!, this.w)];
-    m.set(us, (m.get(us) ?? 0) + 1);
+    this.by[phaseOf(col.invokeNs[i]!, this.w)].add(Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3));
   }
 
   figures(): Figures {
     const figures: Figures = {};
     for (const phase of LATENCY_PHASES) {
-      const m = this.by[phase];
-      // The distinct values sorted as numbers in a typed array: a long soak's outages give millions of them, and an
-      // [value, count] pair each (as Map entries spread into an array) made a spike of a hundred MiB and more at the end.
-      const values = new Float64Array(m.size);
-      let j = 0;
-      let n = 0;
-      for (const [us, c] of m) {
-        values[j++] = us;
-        n += c;
-      }
-      values.sort();
-      const at = (rank: number): number => {
-        let seen = 0;
-        for (const us of values) if ((seen += m.get(us)!) >= rank) return us / 1e3;
-        return values[values.length - 1]! / 1e3;
-      };
-      figures[`latency_p50_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.5));
-      figures[`latency_p99_${phase}_ms`] = n === 0 ? null : at(nearestRank(n, 0.99));
-      figures[`latency_max_${phase}_ms`] = n === 0 ? null : values[values.length - 1]! / 1e3;
+      const c = this.by[phase];
+      const n = c.n;
+      figures[`latency_p50_${phase}_ms`] = n === 0 ? null : c.at(nearestRank(n, 0.5)) / 1e3;
+      figures[`latency_p99_${phase}_ms`] = n === 0 ? null : c.at(nearestRank(n, 0.99)) / 1e3;
+      figures[`latency_max_${phase}_ms`] = n === 0 ? null : c.max / 1e3;
       figures[`latency_acks_${phase}`] = n;
     }
     return figures;
+  }
+
+  /** For the latency check's explanation when a phase's quantiles come from the histogram; null when all are exact. */
+  note(): string | null {
+    const approx = LATENCY_PHASES.filter((p) => this.by[p].approximate);
+    if (approx.length === 0) return null;
+    return (
+      `p50 and p99 are nearest-rank quantiles of the acknowledged writes' latencies; ${approx.join(', ')} had more than ` +
+      `${MAX_EXACT_LATENCIES} distinct µs values, so their p50 and p99 come from a histogram of log buckets (within ` +
+      `${(LATENCY_RELATIVE_ERROR * 100).toFixed(2)} % of the exact value; max exact)`
+    );
   }
 }
 
@@ -452,11 +630,10 @@ export function attributedLossOfFold(
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
   const sinceNs = config.sinceNs === undefined ? input.faultNs : config.sinceNs;
-  const lost = fold.lost(input.readBack?.present ?? new Set<string>());
-  const fromOld = (op: Op) => sinceNs !== null && op.ns > sinceNs && op.node !== undefined && op.node === input.oldMaster;
+  const lost = fold.lostWrites(input.readBack?.present ?? new Set<string>(), { sinceNs, oldMaster: input.oldMaster });
   return attributedResult(
     input,
-    { fromOldMasterAfterFault: lost.filter(fromOld), other: lost.filter((op) => !fromOld(op)) },
+    { fromOldMasterAfterFault: lost.fromOldMasterAfterFault, other: lost.other, otherFirst: lost.otherFirst },
     (maxLost) => writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost }),
     config,
   );

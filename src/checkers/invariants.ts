@@ -110,12 +110,12 @@ export function invariantChecks(violations: readonly Violation[], checkpoints: n
   });
 }
 
-/** A lost write as a violation's detail. */
-export const describeLost = (lost: readonly Op[], node: string): string =>
-  `${lost.length} acknowledged write(s) outside every fault window missing on ${node}: ${lost
+/** Lost writes as a violation's detail: `count` of them, `lost` the first (at least five when there are). */
+export const describeLost = (lost: readonly Op[], node: string, count = lost.length): string =>
+  `${count} acknowledged write(s) outside every fault window missing on ${node}: ${lost
     .slice(0, 5)
     .map((o) => `${o.key} (acknowledged by ${o.node ?? '?'})`)
-    .join(', ')}${lost.length > 5 ? ' …' : ''}`;
+    .join(', ')}${count > 5 ? ' …' : ''}`;
 
 export const describeMasters = (iv: Interval & { masters: string[] }, originNs: number): string =>
   `${iv.masters.join(' and ')} claimed master from ${nsToMs(iv.startNs - originNs)} to ${nsToMs(iv.endNs - originNs)} ms, outside every fault window`;

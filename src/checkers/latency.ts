@@ -129,8 +129,8 @@ export function checkLatency(input: TrialInput, config: { bounds?: LatencyBounds
   return latencyResult(latencyFigures(input), latencyWindows(input), config);
 }
 
-/** The latency check from its figures and windows (in memory above, in one pass in history-fold.ts). */
-export function latencyResult(figures: Figures, w: LatencyWindows, config: { bounds?: LatencyBounds }): CheckResult {
+/** The latency check from its figures and windows (in memory above, in one pass in history-fold.ts, whose `note` says when its quantiles are approximate). */
+export function latencyResult(figures: Figures, w: LatencyWindows, config: { bounds?: LatencyBounds }, note: string | null = null): CheckResult {
   const breaches: string[] = [];
   const unmeasured: string[] = [];
   for (const phase of LATENCY_PHASES) {
@@ -160,7 +160,7 @@ export function latencyResult(figures: Figures, w: LatencyWindows, config: { bou
         : w.faultNs === null
           ? 'no fault: all before'
           : 'no recovery seen';
-  const parts = [...breaches, ...unmeasured, `${summary} (${split})`];
+  const parts = [...breaches, ...unmeasured, `${summary} (${split})`, ...(note ? [note] : [])];
   return { name: 'latency', valid: breaches.length > 0 ? false : unmeasured.length > 0 ? 'unknown' : true, figures, explanation: parts.join('; ') };
 }
 

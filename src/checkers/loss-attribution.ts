@@ -27,26 +27,38 @@ export function checkWriteLossAttributed(
   input: TrialInput,
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
-  const attribution = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
-  return attributedResult(input, attribution, (maxLost) => checkWriteLoss(input, { maxLost }), config);
+  const { fromOldMasterAfterFault: old, other } = attributeLoss(input, config.sinceNs === undefined ? input.faultNs : config.sinceNs);
+  return attributedResult(
+    input,
+    { fromOldMasterAfterFault: old.length, other: other.length, otherFirst: other.slice(0, 3) },
+    (maxLost) => checkWriteLoss(input, { maxLost }),
+    config,
+  );
+}
+
+/** Lost writes by attribution: counts, and the first few (by acknowledgement) of those not excused, to name them. */
+export interface LossAttribution {
+  fromOldMasterAfterFault: number;
+  other: number;
+  otherFirst: Op[];
 }
 
 /** write-loss with the acceptance, from the attribution and the base check at a given bound (in memory above, in one pass in history-fold.ts). */
 export function attributedResult(
   input: Pick<TrialInput, 'readBack' | 'oldMaster'>,
-  attribution: { fromOldMasterAfterFault: Op[]; other: Op[] },
+  attribution: LossAttribution,
   baseCheck: (maxLost: number) => CheckResult,
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number },
 ): { check: CheckResult; warning: string | null } {
-  const { fromOldMasterAfterFault: old, other } = attribution;
+  const { fromOldMasterAfterFault: old, other, otherFirst } = attribution;
   // Beyond maxLostFromOldMaster the old master's losses count against maxLost like any other.
-  const accepted = config.acceptLossFromOldMaster ? Math.min(old.length, config.maxLostFromOldMaster ?? Infinity) : 0;
+  const accepted = config.acceptLossFromOldMaster ? Math.min(old, config.maxLostFromOldMaster ?? Infinity) : 0;
   const base = baseCheck(config.maxLost + accepted);
   if (input.readBack === null || base.valid === 'unknown') return { check: base, warning: null };
   const unexpected = base.figures.writes_unexpected ?? 0;
-  const counted = other.length + (old.length - accepted);
+  const counted = other + (old - accepted);
   const valid = counted <= config.maxLost && unexpected === 0;
-  const figures = { ...base.figures, writes_lost_old_master: old.length };
+  const figures = { ...base.figures, writes_lost_old_master: old };
   const warning =
     accepted > 0
       ? config.maxLostFromOldMaster === undefined
@@ -56,8 +68,8 @@ export function attributedResult(
   const explanation = valid
     ? base.explanation
     : `${counted} lost writes count against the bound of ${config.maxLost}` +
-      (other.length
-        ? ` (${other.length} not acknowledged by the old master after the fault, e.g. ${other
+      (other
+        ? ` (${other} not acknowledged by the old master after the fault, e.g. ${otherFirst
             .slice(0, 3)
             .map((o) => `${o.key} by ${o.node ?? '?'}`)
             .join(', ')})`

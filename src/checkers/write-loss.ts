@@ -2,7 +2,7 @@
 import { nsToMs } from '../clock.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 
-const MAX_NAMED_KEYS = 10;
+export const MAX_NAMED_KEYS = 10;
 
 /**
  * Compares the read-back set with the history (each write key unique).
@@ -39,10 +39,11 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
   const indeterminate = [...invoked].filter((key) => !ackNs.has(key) && failedOrInfo.get(key) !== 'fail');
 
   const present = readBack.present;
+  const lost = [...ackNs].filter(([key]) => !present.has(key)).sort((a, b) => a[1] - b[1]);
   return writeLossResult(
     {
       acked: ackNs.size,
-      lost: [...ackNs].filter(([key]) => !present.has(key)).sort((a, b) => a[1] - b[1]),
+      lost: { count: lost.length, firstNs: lost[0]?.[1] ?? null, lastNs: lost.at(-1)?.[1] ?? null, keys: lost.slice(0, MAX_NAMED_KEYS).map(([key]) => key) },
       recovered: indeterminate.filter((key) => present.has(key)).length,
       indeterminate: indeterminate.length,
       unexpected: [...present].filter((key) => !invoked.has(key) || failed(key)).sort(),
@@ -56,46 +57,52 @@ export function checkWriteLoss(input: TrialInput, config: { maxLost: number }): 
 /** What write-loss counts, however the history was read (in memory here, in one pass in history-fold.ts). */
 export interface WriteLossCounts {
   acked: number;
-  /** Lost keys with their first acknowledgement, by acknowledgement time (ties in history order). */
-  lost: Array<[string, number]>;
+  /** How many writes were lost, the earliest and latest first acknowledgement among them, the first MAX_NAMED_KEYS keys by that time. */
+  lost: LostCounts;
   recovered: number;
   indeterminate: number;
   /** Sorted. */
   unexpected: string[];
 }
 
+export interface LostCounts {
+  count: number;
+  firstNs: number | null;
+  lastNs: number | null;
+  keys: string[];
+}
+
 /** The write-loss check from its counts. */
 export function writeLossResult(c: WriteLossCounts, node: string, faultNs: number | null, config: { maxLost: number }): CheckResult {
   const name = 'write-loss';
   const { lost, unexpected } = c;
-  const relative = (ns: number | undefined): number | null => (ns === undefined || faultNs === null ? null : nsToMs(ns - faultNs));
+  const relative = (ns: number | null): number | null => (ns === null || faultNs === null ? null : nsToMs(ns - faultNs));
   const figures: Figures = {
-    writes_lost: lost.length,
+    writes_lost: lost.count,
     writes_recovered: c.recovered,
     writes_unexpected: unexpected.length,
-    lost_first_ms: relative(lost[0]?.[1]),
-    lost_last_ms: relative(lost[lost.length - 1]?.[1]),
+    lost_first_ms: relative(lost.firstNs),
+    lost_last_ms: relative(lost.lastNs),
   };
 
   const parts: string[] = [];
-  if (lost.length === 0) {
+  if (lost.count === 0) {
     parts.push(`all ${c.acked} acknowledged writes present on ${node}`);
   } else {
     const window = faultNs === null ? '' : `; acknowledged between ${figures.lost_first_ms} ms and ${figures.lost_last_ms} ms relative to the fault`;
-    parts.push(
-      `${lost.length} of ${c.acked} acknowledged writes lost (max ${config.maxLost}), missing on ${node}: ` + `${named(lost.map(([key]) => key))}${window}`,
-    );
+    parts.push(`${lost.count} of ${c.acked} acknowledged writes lost (max ${config.maxLost}), missing on ${node}: ${named(lost.keys, lost.count)}${window}`);
   }
   if (unexpected.length > 0) {
-    parts.push(`${unexpected.length} unexpected keys present (never invoked or definitely failed): ${named(unexpected)}`);
+    parts.push(`${unexpected.length} unexpected keys present (never invoked or definitely failed): ${named(unexpected, unexpected.length)}`);
   }
   parts.push(`${c.recovered} of ${c.indeterminate} indeterminate writes recovered`);
 
-  const valid = lost.length <= config.maxLost && unexpected.length === 0;
+  const valid = lost.count <= config.maxLost && unexpected.length === 0;
   return { name, valid, figures, explanation: parts.join('; ') };
 }
 
-function named(keys: readonly string[]): string {
-  const shown = keys.slice(0, MAX_NAMED_KEYS).join(', ');
-  return keys.length > MAX_NAMED_KEYS ? `${shown} and ${keys.length - MAX_NAMED_KEYS} more` : shown;
+/** The first keys of `count` (`keys` holds at least the first MAX_NAMED_KEYS of them). */
+function named(keys: readonly string[], count: number): string {
+  const shown = keys.slice(0, MAX_NAMED_KEYS);
+  return count > shown.length ? `${shown.join(', ')} and ${count - shown.length} more` : shown.join(', ');
 }

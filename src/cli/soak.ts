@@ -4,6 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import { HarnessError } from '../errors.ts';
+import type { Figures } from '../model/check.ts';
 import type { ScheduleRecord, ScheduleStep } from '../model/schedule.ts';
 import { createProgress } from '../report/progress.ts';
 import type { Journal } from '../report/journal.ts';
@@ -92,9 +93,23 @@ function describeViolations(r: RunResult): string[] {
   const lines = [
     `soak: ${sch.steps.length} step(s) scheduled, ${landed} landed, ${skipped} skipped; ${sch.checkpoints} quiescent checkpoint(s); ${sch.violations.length} violation(s); verdict ${t.verdict}`,
   ];
+  const cov = coverageLine(t.figures);
+  if (cov) lines.push(cov);
   for (const v of sch.violations.slice(0, 5))
     lines.push(`  ${v.invariant} at ${v.atMs} ms: ${v.detail}; after ${describeSteps({ steps: sch.steps as never }, sch.realised, v.steps)}`);
   return lines;
+}
+
+/** How much the no-lost-writes invariant had to judge: a dense schedule's windows excuse most writes. */
+export function coverageLine(f: Figures): string | null {
+  const cov = f.fault_window_coverage;
+  if (typeof cov !== 'number') return null;
+  const pct = (v: number) => `${Math.round(v * 1000) / 10} %`;
+  const share = f.lost_share_in_windows;
+  return (
+    `soak: fault windows cover ${pct(cov)} of the run; writes first acknowledged inside them ${f.writes_acked_in_windows ?? 0}` +
+    ` (${f.writes_lost_in_windows ?? 0} lost${typeof share === 'number' ? `, ${pct(share)}` : ''}, excused), outside ${f.writes_acked_outside_windows ?? 0} (judged by no-lost-writes)`
+  );
 }
 
 const firstViolation = (r: RunResult) => r.journal.scenarios[0]?.trials[0]?.schedule?.violations[0];

@@ -44,6 +44,40 @@ export interface HistorySummary {
   rate: { bucketMs: number; points: SpanPoint[] };
   /** Per fault window (a schedule's step, start to convergence after its heal) and outside every window. */
   windows: WindowFigures[];
+  /** How much of the run the windows cover, and the writes they excuse (absent in journals from before it). */
+  coverage?: WindowCoverage;
+}
+
+/**
+ * The fault windows against the run: a dense schedule leaves the no-lost-writes invariant little to judge, since a
+ * write first acknowledged inside a window may be lost. Writes here by first acknowledgement, as the invariant judges them.
+ */
+export interface WindowCoverage {
+  /** Share of the history's span (first to last operation) inside at least one window; null for an empty span. */
+  faultWindowCoverage: number | null;
+  ackedInside: number;
+  ackedOutside: number;
+  lostInside: number;
+  lostOutside: number;
+  /** lostInside / ackedInside; null without a write acknowledged inside. */
+  lostShareInside: number | null;
+}
+
+/** Share of [fromNs, toNs] inside the union of `windows`. */
+export function windowCoverage(windows: ReadonlyArray<{ startNs: number; endNs: number }>, fromNs: number, toNs: number): number | null {
+  if (!(toNs > fromNs)) return null;
+  const parts = windows
+    .map((w) => [Math.max(w.startNs, fromNs), Math.min(w.endNs, toNs)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((a, b) => a[0] - b[0]);
+  let covered = 0;
+  let end = -Infinity;
+  for (const [a, b] of parts) {
+    if (b <= end) continue;
+    covered += b - Math.max(a, end);
+    end = b;
+  }
+  return Math.round((covered / (toNs - fromNs)) * 1e4) / 1e4;
 }
 
 export interface WindowFigures {
@@ -64,6 +98,9 @@ export const OUTSIDE_WINDOWS = 'outside every window';
 const SAMPLE_BUCKETS = 1000;
 const MAX_NOT_OK_SAMPLED = 5000;
 const MAX_LOST_SAMPLED = 2000;
+/** Flags in the summary's key table: invoked (its invoke time kept), first acknowledgement counted. */
+const INVOKED = 1;
+const ACK_COUNTED = 2;
 
 export interface SummaryWindow {
   label: string;
@@ -87,6 +124,7 @@ export class SummaryFold {
   private readonly windows: Array<WindowFigures & { startNs: number; endNs: number }>;
   private readonly outsideAll: WindowFigures;
   private ops = 0;
+  private readonly cov = { ackedInside: 0, ackedOutside: 0, lostInside: 0, lostOutside: 0 };
   private readonly o: { fromNs: number; toNs: number; originNs: number; isLost: (key: string) => boolean };
 
   constructor(o: { fromNs: number; toNs: number; originNs: number; isLost: (key: string) => boolean; windows: readonly SummaryWindow[] }) {
@@ -111,14 +149,15 @@ export class SummaryFold {
     const t = this.invokes;
     if (op.type === 'invoke') {
       t.find(op.key, true);
-      if (t.col.flags[t.i] === 0) {
-        t.col.flags[t.i] = 1;
+      if ((t.col.flags[t.i]! & INVOKED) === 0) {
+        t.col.flags[t.i]! |= INVOKED;
         t.col.invokeNs[t.i] = op.ns;
       }
       for (const f of this.figuresAt(op.ns)) f.invoked++;
       return;
     }
-    const invokeNs = t.find(op.key, false) ? t.col.invokeNs[t.i]! : op.ns;
+    const invokeNs = t.find(op.key, false) && (t.col.flags[t.i]! & INVOKED) !== 0 ? t.col.invokeNs[t.i]! : op.ns;
+    if (op.type === 'ok') this.firstAck(op);
     const invoke: Op = { process: op.process, type: 'invoke', f: op.f, key: op.key, ns: invokeNs };
     if (op.type === 'ok') {
       const b = Math.floor((op.ns - this.o.originNs) / 1e6 / this.bucketMs);
@@ -137,6 +176,23 @@ export class SummaryFold {
     } else {
       for (const f of this.figuresAt(invokeNs)) f.notOk++;
       if (this.notOk.length < MAX_NOT_OK_SAMPLED * 2) this.notOk.push(invoke, op);
+    }
+  }
+
+  /** A key's first acknowledgement, inside a window or not (by its time: what the no-lost-writes invariant excuses). */
+  private firstAck(op: Op): void {
+    const t = this.invokes;
+    t.find(op.key, true);
+    if ((t.col.flags[t.i]! & ACK_COUNTED) !== 0) return;
+    t.col.flags[t.i]! |= ACK_COUNTED;
+    const inside = this.windows.some((w) => op.ns >= w.startNs && op.ns <= w.endNs);
+    const lost = this.o.isLost(op.key);
+    if (inside) {
+      this.cov.ackedInside++;
+      if (lost) this.cov.lostInside++;
+    } else {
+      this.cov.ackedOutside++;
+      if (lost) this.cov.lostOutside++;
     }
   }
 
@@ -165,6 +221,11 @@ export class SummaryFold {
         sampled: sample.length,
         rate: { bucketMs: this.bucketMs, points: downsampleMax(series, MAX_RATE_POINTS) },
         windows,
+        coverage: {
+          faultWindowCoverage: windowCoverage(this.windows, this.o.fromNs, this.o.toNs),
+          ...this.cov,
+          lostShareInside: this.cov.ackedInside ? Math.round((this.cov.lostInside / this.cov.ackedInside) * 1e4) / 1e4 : null,
+        },
       },
     };
   }

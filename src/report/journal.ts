@@ -50,6 +50,11 @@ export interface TrialResult {
    */
   lostKeys?: string[];
   /**
+   * A streamed trial's `lostKeys` is a sample: how many writes were lost, how many keys it keeps and which (a run
+   * that loses millions keeps the first and last few hundred by first acknowledgement).
+   */
+  lostKeysSample?: { total: number; kept: number; rule: string };
+  /**
    * Monotonic ns (the events' clock) the trial's phases and *_ms figures are measured from: the fault
    * landing, or for a staged fault the instant the failover clock starts. When absent the HTML report infers
    * it from the fault events.

@@ -7,7 +7,6 @@ import { checkFailedWrites } from '../checkers/failed-writes.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
 import { checkLatency, latencyResult, latencyWindows, type LatencyWindows } from '../checkers/latency.ts';
 import { attributedLossOfFold, AvailabilityFold, LatencyFold, NewMasterAckFold, WriteFold } from '../checkers/history-fold.ts';
-import { CompactKeySet } from '../model/key-set.ts';
 import { foldHistoryFile } from '../report/history-file.ts';
 import { SummaryFold, type HistorySummary } from '../report/history-summary.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
@@ -53,6 +52,8 @@ export interface FoldedHistory {
   writes: WriteFold;
   main: AvailabilityFold;
   latency: Figures;
+  /** Set when a phase's latency quantiles come from the fold's histogram (LatencyFold.note). */
+  latencyNote: string | null;
   windows: LatencyWindows;
   summary: HistorySummary;
   /** A bounded sample of the operations, for the report's scatter and write strip. */
@@ -96,7 +97,8 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
   const windows = latencyWindows({ ...inputOf(env, done, []), faultNs, oldMaster }, ack.first);
   const latency = new LatencyFold(windows);
   const present = done.readBack?.present;
-  const lost = present ? new CompactKeySet(writes.lost(present).map((o) => o.key)) : new CompactKeySet();
+  // Lost: acknowledged (the fold's columns) and absent from the read-back; no set of the lost keys is built.
+  const isLost = (k: string) => present !== undefined && !present.has(k) && writes.ackedKey(k);
   const sch = env.schedule;
   const stepWindows = sch?.monitor
     ? sch.monitor.windows(env.ctx.clock.nowNs()).map((w) => {
@@ -110,13 +112,23 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
     : faultNs !== null
       ? [{ label: 'fault', startNs: faultNs, endNs: env.timeline.firstMark('fault', 'healed')?.ns ?? toNs }]
       : [];
-  const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost: (k) => lost.has(k), windows: stepWindows });
+  const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost, windows: stepWindows });
   await foldHistoryFile(streamed.file, (op) => {
     summary.add(op);
     if (op.process === MAIN_CLIENT) latency.add(op);
   });
   const { sample, summary: s } = summary.finish();
-  return { file: streamed.file, writes, main, latency: latency.figures(), windows, summary: s, sample, foldMs: Math.round(performance.now() - started) };
+  return {
+    file: streamed.file,
+    writes,
+    main,
+    latency: latency.figures(),
+    latencyNote: latency.note(),
+    windows,
+    summary: s,
+    sample,
+    foldMs: Math.round(performance.now() - started),
+  };
 }
 
 /** The checkers' input as far as the trial got (`history`: all of it, or for a streamed trial what the writers kept). */
@@ -136,6 +148,28 @@ function inputOf(env: TrialEnv, done: PhaseResults, history: Op[]): TrialInput {
 function lostKeys(history: readonly Op[], rb: ReadBack): string[] {
   const acked = new Set(history.filter((o) => o.type === 'ok').map((o) => o.key));
   return [...acked].filter((k) => !rb.present.has(k)).slice(0, 10_000);
+}
+
+/** How much of the run its fault windows cover and the writes acknowledged inside and outside them (see WindowCoverage). */
+export function coverageFigures(summary: HistorySummary): Figures {
+  const c = summary.coverage;
+  if (!c) return {};
+  return {
+    fault_window_coverage: c.faultWindowCoverage,
+    writes_acked_in_windows: c.ackedInside,
+    writes_acked_outside_windows: c.ackedOutside,
+    writes_lost_in_windows: c.lostInside,
+    lost_share_in_windows: c.lostShareInside,
+  };
+}
+
+/** A streamed trial's lost keys for the journal: a sample (the first and last LOST_SAMPLE by acknowledgement) and the count. */
+function lostSample(writes: WriteFold, rb: ReadBack): Pick<TrialResult, 'lostKeys' | 'lostKeysSample'> {
+  const lost = writes.lostWrites(rb.present);
+  return {
+    lostKeys: lost.sample.map((o) => o.key),
+    lostKeysSample: { total: lost.count, kept: lost.sample.length, rule: `the first and last ${lost.sampleSize} by first acknowledgement` },
+  };
 }
 
 /** The checks of the steps the trial reached, in the journal's order after the fault's own: no failover, rejoin, convergence. */
@@ -186,7 +220,9 @@ function runTrialChecks(
       ? [bindCheck('failover-phases', checkPhases, { failoverTimeoutMs: d.model.failoverTimeoutMs })]
       : []),
     folded ? bindCheck('availability', (i, c) => folded.main.check(i.faultNs, c), availability) : bindCheck('availability', checkAvailability, availability),
-    folded ? bindCheck('latency', (_i, c) => latencyResult(folded.latency, folded.windows, c), latency) : bindCheck('latency', checkLatency, latency),
+    folded
+      ? bindCheck('latency', (_i, c) => latencyResult(folded.latency, folded.windows, c, folded.latencyNote), latency)
+      : bindCheck('latency', checkLatency, latency),
   ];
   const commandTimeoutMs = { ...CLIENT_DEFAULTS, ...client }.commandTimeoutMs;
   // A schedule with invariants judges two masters and lost writes against its steps' windows instead.
@@ -299,7 +335,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     ...scheduleFigures(env.schedule),
     trial_ms: nsToMs(clock.nowNs() - startedNs),
     writes_skipped: workload.skipped(),
-    ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs } : {}),
+    ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs, ...coverageFigures(folded.summary) } : {}),
   };
   const { verdict, message } = trialVerdict(results, end);
   const alerts = env.alerts ? alertWindows(evs, faultNs ?? startedNs, timeline.firstMark('fault', 'healed')?.ns ?? null) : null;
@@ -327,16 +363,7 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
       ...(message ? { message } : {}),
       ...(faultNs !== null ? { clockStartNs: faultNs } : {}),
       ...(alerts ? { alerts } : {}),
-      ...(rb
-        ? {
-            lostKeys: folded
-              ? folded.writes
-                  .lost(rb.present)
-                  .map((o) => o.key)
-                  .slice(0, 10_000)
-              : lostKeys(h, rb),
-          }
-        : {}),
+      ...(rb ? (folded ? lostSample(folded.writes, rb) : { lostKeys: lostKeys(h, rb) }) : {}),
       ...(folded ? { historySummary: folded.summary } : {}),
       faultBackend: ctx.deployment.faultBackend ?? ctx.deployment.target,
       ...(env.schedule ? { schedule: scheduleOf(env.schedule) } : {}),

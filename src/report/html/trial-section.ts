@@ -96,6 +96,11 @@ export function trialSection(scenario: ScenarioResult, slug: string, trial: Tria
       }.</p>`,
     );
   }
+  const ls = trial.lostKeysSample;
+  if (ls && ls.total > 0)
+    out.push(
+      `<p class="fine">${esc(fmt(ls.total, 0))} acknowledged write(s) lost; ${ls.kept < ls.total ? `result.json lists a sample of ${esc(fmt(ls.kept, 0))} of their keys (${esc(ls.rule)})` : 'result.json lists every one of their keys'}, the checks and the window table count them all.</p>`,
+    );
   out.push('</section>');
   return out.join('\n');
 }
@@ -111,7 +116,20 @@ function windowsTable(summary: HistorySummary): string {
   return (
     '<table class="grid"><thead><tr><th>window</th><th class="num">from ms</th><th class="num">to ms</th><th class="num">invoked</th><th class="num">acked</th>' +
     `<th class="num">failed / indeterminate</th><th class="num">acked / invoked</th><th class="num">max latency</th><th class="num">lost</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    '<p class="fine">Writes by invoke time; a write invoked while two windows overlap counts in both.</p>'
+    '<p class="fine">Writes by invoke time; a write invoked while two windows overlap counts in both.</p>' +
+    coverageNote(summary)
+  );
+}
+
+/** What the windows leave the no-lost-writes invariant to judge (by first acknowledgement, as it judges). */
+function coverageNote(summary: HistorySummary): string {
+  const c = summary.coverage;
+  if (!c || c.faultWindowCoverage === null) return '';
+  return (
+    `<p>Fault windows cover <strong>${esc(fmtPct(c.faultWindowCoverage))}</strong> of the run (fault_window_coverage). ` +
+    `Writes first acknowledged inside a window: ${esc(fmt(c.ackedInside, 0))}, ${esc(fmt(c.lostInside, 0))} of them lost` +
+    `${c.lostShareInside === null ? '' : ` (${esc(fmtPct(c.lostShareInside))})`}, which the windows excuse; outside: ${esc(fmt(c.ackedOutside, 0))}, ` +
+    `${esc(fmt(c.lostOutside, 0))} lost: only these does no-lost-writes judge.</p>`
   );
 }
 

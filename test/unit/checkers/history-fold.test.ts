@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { checkAvailability, longestOutage } from '../../../src/checkers/availability.ts';
 import {
   AvailabilityFold,
+  LATENCY_RELATIVE_ERROR,
+  LatencyCounts,
   LatencyFold,
+  MAX_EXACT_LATENCIES,
   NewMasterAckFold,
   WriteFold,
   attributedLossOfFold,
@@ -10,8 +13,9 @@ import {
   writeLossOfFold,
 } from '../../../src/checkers/history-fold.ts';
 import { ackedOutside } from '../../../src/checkers/invariants.ts';
-import { latencyFigures, latencyWindows } from '../../../src/checkers/latency.ts';
-import { checkWriteLossAttributed } from '../../../src/checkers/loss-attribution.ts';
+import { latencyFigures, latencyResult, latencyWindows } from '../../../src/checkers/latency.ts';
+import { nearestRank } from '../../../src/checkers/stats.ts';
+import { attributeLoss, checkWriteLossAttributed } from '../../../src/checkers/loss-attribution.ts';
 import { firstNewMasterAckNs } from '../../../src/checkers/phases.ts';
 import { checkWriteLoss } from '../../../src/checkers/write-loss.ts';
 import type { Op } from '../../../src/model/history.ts';
@@ -138,23 +142,59 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     expect(small.takeNewAcks()).toEqual([]);
   });
 
-  it('lost writes built once per read-back: the same array until the next operation, a filter builds its own', () => {
+  it('lost writes counted once per read-back: the same result until the next operation, a filter counts its own', () => {
     const oks = H.filter((o) => o.type === 'ok');
     const present = new Set(oks.slice(2).map((o) => o.key));
     const f = new WriteFold();
     foldAll(H, f);
-    const lost = f.lost(present);
-    expect(lost.map((o) => o.key)).toEqual([...new Set(oks.map((o) => o.key))].filter((k) => !present.has(k)));
-    expect(lost.length).toBeGreaterThan(0);
-    expect(f.lost(present)).toBe(lost);
-    expect(f.lost(new Set(present))).not.toBe(lost);
-    const first = lost[0]!;
-    expect(f.lost(present, (_ns, key) => key !== first.key).map((o) => o.key)).toEqual(lost.slice(1).map((o) => o.key));
+    const lost = f.lostWrites(present);
+    const expected = [...new Set(oks.map((o) => o.key))].filter((k) => !present.has(k));
+    expect(lost.sample.map((o) => o.key)).toEqual(expected);
+    expect(lost.count).toBe(expected.length);
+    expect(lost.count).toBeGreaterThan(0);
+    expect(f.lostWrites(present)).toBe(lost);
+    expect(f.lostWrites(new Set(present))).not.toBe(lost);
+    expect(f.lostWrites(present, { sinceNs: 0, oldMaster: OLD.addr })).not.toBe(lost);
+    const first = lost.sample[0]!;
+    expect(f.lostWrites(present, { keep: (_ns, key) => key !== first.key }).sample.map((o) => o.key)).toEqual(lost.sample.slice(1).map((o) => o.key));
     f.add({ process: 'c', type: 'invoke', f: 'write', key: 'added:1', ns: ns(99_000) });
     f.add({ process: 'c', type: 'ok', f: 'write', key: 'added:1', ns: ns(99_001) });
-    const again = f.lost(present);
+    const again = f.lostWrites(present);
     expect(again).not.toBe(lost);
-    expect(again.map((o) => o.key)).toEqual([...lost.map((o) => o.key), 'added:1']);
+    expect(again.sample.map((o) => o.key)).toEqual([...lost.sample.map((o) => o.key), 'added:1']);
+    expect(again.byProcess).toEqual({ ...lost.byProcess, c: 1 });
+  });
+
+  it('many lost writes: counts per process and attribution, and only the first and last of them by acknowledgement', () => {
+    // 5000 writes over two processes, acknowledged in the reverse order of their numbers (the columns are scanned by
+    // number); every write but the multiples of 10 lost, those acknowledged by OLD after 2.5 s from the old master.
+    const ops: Op[] = [];
+    const n = 5000;
+    for (let i = 0; i < n; i++) {
+      const process = i % 2 ? 'p1' : 'p2';
+      const t = ns(10_000 + (n - i));
+      ops.push({ process, type: 'invoke', f: 'write', key: `w:${i}`, ns: t - 1 });
+      ops.push({ process, type: 'ok', f: 'write', key: `w:${i}`, ns: t, node: i % 3 ? OLD.addr : NEW.addr });
+    }
+    ops.sort((a, b) => a.ns - b.ns);
+    const present = new Set(ops.filter((o) => o.type === 'ok' && Number(o.key.slice(2)) % 10 === 0).map((o) => o.key));
+    const f = new WriteFold();
+    foldAll(ops, f);
+    const sinceNs = ns(10_000 + 2500);
+    const lost = f.lostWrites(present, { sinceNs, oldMaster: OLD.addr, sampleSize: 100 });
+    const byAck = ops.filter((o) => o.type === 'ok' && !present.has(o.key));
+    expect(lost.count).toBe(4500);
+    expect(lost.sample.map((o) => o.key)).toEqual([...byAck.slice(0, 100), ...byAck.slice(-100)].map((o) => o.key));
+    expect(lost.firstNs).toBe(byAck[0]!.ns);
+    expect(lost.lastNs).toBe(byAck.at(-1)!.ns);
+    expect(lost.byProcess).toEqual({ p1: 2500, p2: 2000 });
+    const inMemory = attributeLoss(trial({ history: ops, readBack: readBack([...present]), faultNs: sinceNs }));
+    expect(lost.fromOldMasterAfterFault).toBe(inMemory.fromOldMasterAfterFault.length);
+    expect(lost.other).toBe(inMemory.other.length);
+    expect(lost.otherFirst.map((o) => o.key)).toEqual(inMemory.other.slice(0, 3).map((o) => o.key));
+    const config = { maxLost: 0, acceptLossFromOldMaster: true, sinceNs };
+    const input = trial({ history: ops, readBack: readBack([...present]), faultNs: sinceNs, oldMaster: OLD.addr });
+    expect(attributedLossOfFold(f, input, config)).toEqual(checkWriteLossAttributed(input, config));
   });
 
   it('keys outside the prefix:seq shape and sparse numbers still count, one slot each', () => {
@@ -169,5 +209,49 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     const input = trial({ history: odd, readBack: readBack(['x', 'y:0']) });
     expect(writeLossOfFold(fold, input.readBack, input.faultNs, { maxLost: 0 })).toEqual(checkWriteLoss(input, { maxLost: 0 }));
     expect(fold.keys.bytes()).toBeLessThan(200_000);
+  });
+});
+
+describe('LatencyCounts', () => {
+  it('exact up to MAX_EXACT_LATENCIES distinct values, then log buckets within the stated relative error; max exact', () => {
+    const exact = new LatencyCounts();
+    const values: number[] = [];
+    for (let i = 0; i < MAX_EXACT_LATENCIES; i++) values.push(100 + ((i * 7919) % MAX_EXACT_LATENCIES) * 37);
+    for (const v of values) exact.add(v);
+    const sorted = [...values].sort((a, b) => a - b);
+    expect(exact.approximate).toBe(false);
+    for (const q of [0.5, 0.99]) expect(exact.at(nearestRank(sorted.length, q))).toBe(sorted[nearestRank(sorted.length, q) - 1]);
+
+    // One more distinct value: the counts turn into buckets; the quantiles stay within the error, the maximum exact.
+    const more = [...values, 4_321_987, 0, 0];
+    for (const v of more.slice(values.length)) exact.add(v);
+    const all = [...more].sort((a, b) => a - b);
+    expect(exact.approximate).toBe(true);
+    expect(exact.n).toBe(all.length);
+    expect(exact.max).toBe(4_321_987);
+    for (const q of [0.01, 0.5, 0.9, 0.99, 1]) {
+      const truth = all[nearestRank(all.length, q) - 1]!;
+      const got = exact.at(nearestRank(all.length, q));
+      expect(Math.abs(got - truth)).toBeLessThanOrEqual(truth * LATENCY_RELATIVE_ERROR + 0.5);
+    }
+    expect(exact.at(1)).toBe(0);
+    expect(LATENCY_RELATIVE_ERROR).toBeLessThan(0.0006);
+  });
+
+  it('a latency fold with more distinct values than the cap says so in the check, and its memory stops growing', () => {
+    const w = { faultNs: null, recoveryNs: null, recovery: null } as const;
+    const fold = new LatencyFold(w);
+    const n = MAX_EXACT_LATENCIES * 2;
+    for (let i = 0; i < n; i++) {
+      fold.add({ process: 'c', type: 'invoke', f: 'write', key: `k:${i}`, ns: i * 1e6 });
+      fold.add({ process: 'c', type: 'ok', f: 'write', key: `k:${i}`, ns: i * 1e6 + 1000 + i * 1000 }); // i µs + 1 µs: all distinct
+    }
+    const f = fold.figures();
+    expect(f.latency_acks_before).toBe(n);
+    expect(f.latency_max_before_ms).toBe(n / 1e3);
+    const p50 = (nearestRank(n, 0.5) + 0) / 1e3;
+    expect(Math.abs(f.latency_p50_before_ms! - p50)).toBeLessThanOrEqual(p50 * LATENCY_RELATIVE_ERROR + 0.001);
+    expect(fold.note()).toMatch(/before had more than 100000 distinct µs values.*within 0\.05 %/);
+    expect(latencyResult(f, w, {}, fold.note()).explanation).toContain('nearest-rank');
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseDuration, scheduleFromJournal } from '../../../src/cli/soak.ts';
+import { coverageLine, parseDuration, scheduleFromJournal } from '../../../src/cli/soak.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sc-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,5 +30,21 @@ describe('soak --replay', () => {
     const d = parseDuration('--duration');
     expect([d('40s'), d('5m'), d('1h'), d('1500'), d('250ms')]).toEqual([40_000, 300_000, 3_600_000, 1500, 250]);
     expect(() => d('soon')).toThrow(/--duration must be a duration such as 40s/);
+  });
+});
+
+describe('the soak summary line on fault-window coverage', () => {
+  it('states the share covered and the writes inside (lost, excused) and outside (judged)', () => {
+    const line = coverageLine({
+      fault_window_coverage: 0.8333,
+      writes_acked_in_windows: 1000,
+      writes_lost_in_windows: 540,
+      lost_share_in_windows: 0.54,
+      writes_acked_outside_windows: 200,
+    });
+    expect(line).toBe(
+      'soak: fault windows cover 83.3 % of the run; writes first acknowledged inside them 1000 (540 lost, 54 %, excused), outside 200 (judged by no-lost-writes)',
+    );
+    expect(coverageLine({ writes_lost: 3 })).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../../src/model/history.ts';
-import { downsampleMax, MAX_RATE_POINTS, SummaryFold } from '../../../src/report/history-summary.ts';
+import { downsampleMax, MAX_RATE_POINTS, SummaryFold, windowCoverage } from '../../../src/report/history-summary.ts';
 
 const MS = 1e6;
 
@@ -76,5 +76,47 @@ describe('SummaryFold', () => {
     const [step, outside] = summary.windows;
     expect(step).toMatchObject({ label: 'step 0 pause', invoked: 1001, acked: 1, notOk: 1000, lost: 0 });
     expect(outside).toMatchObject({ label: 'outside every window', invoked: 18_999, acked: 18_999, notOk: 0, lost: 1, maxLatencyMs: 2500 });
+  });
+
+  it('coverage: the share of the run inside a window (overlaps counted once) and the writes first acknowledged inside and outside', () => {
+    // A write every 10 ms for 100 s, acknowledged 1 ms later; windows 10–30 s and 20–40 s (overlapping) and 90–120 s
+    // (past the history's end): 20 + 10 of 100 s. Inside the windows every other write is lost, outside one.
+    const ops: Op[] = [];
+    const lost = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const t = i * 10 * MS;
+      const key = `c:${i}`;
+      ops.push({ process: 'c', type: 'invoke', f: 'write', key, ns: t });
+      ops.push({ process: 'c', type: 'ok', f: 'write', key, ns: t + MS, node: 'n1' });
+      const inside = (t >= 10_000 * MS && t < 40_000 * MS) || t >= 90_000 * MS;
+      if ((inside && i % 2 === 0) || i === 5000) lost.add(key);
+    }
+    ops.push({ process: 'c', type: 'ok', f: 'write', key: 'c:5000', ns: 99_999.5 * MS, node: 'n1' }); // a second ack counts once
+    ops.sort((a, b) => a.ns - b.ns);
+    const fold = new SummaryFold({
+      fromNs: 0,
+      toNs: 100_000 * MS,
+      originNs: 0,
+      isLost: (k) => lost.has(k),
+      windows: [
+        { label: 'step 1', startNs: 10_000 * MS, endNs: 30_000 * MS },
+        { label: 'step 2', startNs: 20_000 * MS, endNs: 40_000 * MS },
+        { label: 'step 3', startNs: 90_000 * MS, endNs: 120_000 * MS },
+      ],
+    });
+    for (const op of ops) fold.add(op);
+    const { coverage } = fold.finish().summary;
+    // Acknowledged inside: the writes whose ack (t + 1 ms) falls in [10 s, 40 s] or [90 s, …]: 3000 + 1000 (the write
+    // at 40 s, acknowledged at 40.001 s, is outside).
+    expect(coverage).toEqual({
+      faultWindowCoverage: 0.4,
+      ackedInside: 4000,
+      ackedOutside: 6000,
+      lostInside: 2000,
+      lostOutside: 1,
+      lostShareInside: 0.5,
+    });
+    expect(windowCoverage([], 0, 10)).toBe(0);
+    expect(windowCoverage([{ startNs: 0, endNs: 10 }], 5, 5)).toBeNull();
   });
 });

@@ -275,7 +275,9 @@ describe('renderHtml: a long (streamed) trial', () => {
         { label: 'step 1 kill-pod on redis-0 (master)', fromMs: 0, toMs: 9000, invoked: 1800, acked: 1500, notOk: 300, maxLatencyMs: 2500, lost: 7 },
         { label: 'outside every window', fromMs: -5000, toMs: 20000, invoked: 4000, acked: 4000, notOk: 0, maxLatencyMs: 3.2, lost: 0 },
       ],
+      coverage: { faultWindowCoverage: 0.36, ackedInside: 1500, ackedOutside: 4000, lostInside: 7, lostOutside: 0, lostShareInside: 0.0047 },
     };
+    t.lostKeysSample = { total: 5000, kept: 1000, rule: 'the first and last 500 by first acknowledgement' };
     const html = renderHtml(j, new Map([['history/master-kill-1.jsonl', ops]]));
     assertWellFormed(html);
     expect(html).toContain('<h3>Per fault window</h3>');
@@ -284,6 +286,8 @@ describe('renderHtml: a long (streamed) trial', () => {
     expect(html).toContain('class="rate-min"');
     expect(html).toContain('123456789 operations, streamed to disk');
     expect(html).toContain('the first and last 300 shown');
+    expect(html).toMatch(/Fault windows cover <strong>36(\.0)? ?%<\/strong> of the run/);
+    expect(html).toContain('a sample of 1000 of their keys (the first and last 500 by first acknowledgement)');
     const logged = [...html.matchAll(/<td>sample (\d+)<\/td>/g)].map((m) => Number(m[1]));
     expect(logged.length).toBeGreaterThan(590); // 600 rows, a few of them the journal's own events
     expect(logged.length).toBeLessThanOrEqual(600);

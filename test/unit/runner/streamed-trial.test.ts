@@ -72,5 +72,16 @@ timeouts: { failoverMs: 400, rejoinMs: 400, convergeMs: 400 }
     expect(result.historySummary?.windows.map((w) => w.label)).toEqual([expect.stringMatching(/^step 1 kill-pod/), 'outside every window']);
     expect(outcome.streamed!.sample.length).toBeLessThanOrEqual(ops.length);
     expect(result.checks.find((c) => c.name === 'invariant/no-lost-writes')?.valid).toBe(true);
+    // The lost keys are a sample with its count (here every one of them: far fewer than the sample's bound).
+    expect(result.lostKeysSample?.total).toBe(result.figures.writes_lost);
+    expect(result.lostKeys?.length).toBe(result.lostKeysSample?.kept);
+    expect(result.lostKeysSample?.rule).toBe('the first and last 500 by first acknowledgement');
+    // The window's coverage of the run, and every acknowledged write counted once inside or outside it.
+    const cov = result.historySummary?.coverage;
+    expect(cov?.faultWindowCoverage).toBeGreaterThan(0);
+    expect(cov?.faultWindowCoverage).toBeLessThanOrEqual(1);
+    expect(result.figures.fault_window_coverage).toBe(cov?.faultWindowCoverage);
+    expect(cov!.ackedInside + cov!.ackedOutside).toBe(new Set(ops.filter((o) => o.type === 'ok').map((o) => o.key)).size);
+    expect(result.figures.writes_lost_in_windows).toBe(cov?.lostInside);
   });
 });
