@@ -18,6 +18,7 @@ export async function drainMasterNode(ctx: FaultContext, spec: { readyTimeoutMs:
     d,
     (type, pod) => ctx.podEvent(type, pod),
     () => ctx.otherSteps?.() ?? new Set(),
+    victim.name,
   );
   sampler.start();
   let cordoned = false;

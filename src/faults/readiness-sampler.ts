@@ -1,5 +1,7 @@
 // Samples every pod's readiness (the manifest's own probes) during a planned disruption, to prove the PDB held.
 // Beside other faults (a soak), a pod another step took down is counted apart: a PDB limits evictions, not crashes.
+// So is any other pod not ready while another step acts: a replica's readiness needs its master link, so a master
+// killed by another step makes every replica not ready until the failover, and that is not the eviction's doing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StartedDeployment } from '../targets/target.ts';
 
@@ -19,10 +21,14 @@ export class ReadinessSampler {
   /** Pods not ready since another step had them: excused until seen ready again (a restarted pod is not ready at once). */
   private readonly excused = new Set<string>();
 
-  constructor(d: StartedDeployment, mark: (type: string, detail: string) => void, otherSteps: () => ReadonlySet<string> = () => new Set()) {
+  /** The pod the disruption itself takes down (never excused), if any. */
+  private readonly victim: string | undefined;
+
+  constructor(d: StartedDeployment, mark: (type: string, detail: string) => void, otherSteps: () => ReadonlySet<string> = () => new Set(), victim?: string) {
     this.d = d;
     this.mark = mark;
     this.otherSteps = otherSteps;
+    this.victim = victim;
   }
 
   /** One sample: `ready[i]` for `this.d.pods[i]`. */
@@ -31,7 +37,7 @@ export class ReadinessSampler {
     let elsewhere = 0;
     this.d.pods.forEach((p, i) => {
       if (ready[i]) this.excused.delete(p.name);
-      else if (others.has(p.name)) this.excused.add(p.name);
+      else if (others.has(p.name) || (others.size > 0 && p.name !== this.victim)) this.excused.add(p.name);
       if (!ready[i] && this.excused.has(p.name)) {
         elsewhere++;
         this.elsewhere.add(p.name);

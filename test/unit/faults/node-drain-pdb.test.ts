@@ -97,6 +97,23 @@ describe('node-drain pdb-min-available', () => {
     expect(c.explanation).toMatch(/^1 other pod\(s\) ready when the eviction of redis-0 was asked/);
   });
 
+  it('excuses a replica not ready while another step acts (its probe needs the master that step killed), never the drained pod', () => {
+    const { d } = deployment({ downSamples: 0 });
+    let other = new Set(['redis-1']);
+    const s = new ReadinessSampler(
+      d,
+      () => {},
+      () => other,
+      'redis-0',
+    );
+    s.record([false, false, false]); // redis-0 drained, redis-1 (the master) killed by another step, redis-2's link down with it
+    expect([s.minReady, s.minReadyOrElsewhere]).toEqual([0, 2]);
+    other = new Set();
+    s.record([false, true, true]);
+    s.record([false, true, false]); // no other step now, redis-2 seen ready since: counted
+    expect([s.minReady, s.minReadyOrElsewhere]).toEqual([0, 1]);
+  });
+
   it('keeps a pod excused after its step healed until it is seen ready again', () => {
     const { d } = deployment({ downSamples: 0 });
     let other = new Set(['redis-2']);
@@ -104,6 +121,7 @@ describe('node-drain pdb-min-available', () => {
       d,
       () => {},
       () => other,
+      'redis-0',
     );
     s.record([false, true, false]); // redis-0 evicted, redis-2 killed by another step
     other = new Set(); // that step healed: redis-2 restarting, not ready yet
