@@ -4,10 +4,13 @@ import { readFileSync } from 'node:fs';
 export interface NodeDriverConfig {
   sentinels: { host: string; port: number }[];
   masterName: string;
+  /** REDIS_PASSWORD; unset when the driver is given REDIS_PASSWORD_FILE. */
   password: string | undefined;
-  /** The secure profile: the ACL user, and TLS material (PEM contents read from TLS_CA / TLS_CERT / TLS_KEY). */
+  /** REDIS_PASSWORD_FILE: the application's file of the mounted ACL Secret, read at each new connection (currentPassword). */
+  passwordFile: string | undefined;
+  /** The secure profile: the ACL user, and TLS material read from the files TLS_CA / TLS_CERT / TLS_KEY at each handshake (rereadingTls). */
   username: string | undefined;
-  tls: { ca: string; cert: string; key: string } | undefined;
+  tls: LiveTls | undefined;
   service: { host: string; port: number } | undefined;
   db: number;
   rate: number;
@@ -29,10 +32,9 @@ export function configFromEnv(env = process.env): NodeDriverConfig {
     sentinels: (env.SENTINELS ?? '').split(/\s+/).filter(Boolean).map(hostPort),
     masterName: env.MASTER_NAME ?? 'mymaster',
     password: env.REDIS_PASSWORD || undefined,
+    passwordFile: env.REDIS_PASSWORD_FILE || undefined,
     username: env.REDIS_USER || undefined,
-    tls: env.TLS_CA
-      ? { ca: readFileSync(env.TLS_CA, 'utf8'), cert: readFileSync(env.TLS_CERT ?? '', 'utf8'), key: readFileSync(env.TLS_KEY ?? '', 'utf8') }
-      : undefined,
+    tls: env.TLS_CA ? rereadingTls({ ca: env.TLS_CA, cert: env.TLS_CERT ?? '', key: env.TLS_KEY ?? '' }) : undefined,
     service: env.SERVICE ? hostPort(env.SERVICE) : undefined,
     db: Number(env.DB ?? 0),
     rate: Number(env.RATE ?? 50),
@@ -44,8 +46,66 @@ export function configFromEnv(env = process.env): NodeDriverConfig {
   };
 }
 
+/** TLS options whose `ca`, `cert` and `key` are read from their files whenever Node builds a secure context (each handshake). */
+export interface LiveTls {
+  ca: string[];
+  cert: string[];
+  key: string[];
+}
+
+/**
+ * A one-element array whose element is the file's content read at each access. Both libraries hand their TLS options
+ * to tls.connect by reference (a shallow copy keeps the array), and tls.connect reads the element when it builds the
+ * connection's secure context: so every new connection presents and trusts what the mounted Secret holds then, as
+ * redis-py does with its paths. (node-redis 6.4 copies its socket options once, ioredis merges them at each connect.)
+ */
+export function rereadingFile(file: string): string[] {
+  const a: string[] = [''];
+  Object.defineProperty(a, 0, { get: () => readFileSync(file, 'utf8'), enumerable: true });
+  return a;
+}
+
+export function rereadingTls(files: { ca: string; cert: string; key: string }): LiveTls {
+  return { ca: rereadingFile(files.ca), cert: rereadingFile(files.cert), key: rereadingFile(files.key) };
+}
+
+/** Every password this driver has read: masked in everything it prints. */
+const seenSecrets = new Set<string>();
+
+/** A Secret file's value as a Kubernetes application reads it: the file's content (one trailing newline dropped). */
+export function readSecretFile(file: string): string {
+  const v = readFileSync(file, 'utf8').replace(/\n$/, '');
+  if (v.length >= 4) seenSecrets.add(v);
+  return v;
+}
+
+/** The password for a new connection: the file's content now (REDIS_PASSWORD_FILE), else REDIS_PASSWORD. */
+export function currentPassword(cfg: Pick<NodeDriverConfig, 'password' | 'passwordFile'>): string | undefined {
+  return cfg.passwordFile ? readSecretFile(cfg.passwordFile) : cfg.password;
+}
+
+/** node-redis's login: a credentialsProvider, asked at every connection's handshake, reading the password file then. */
+export function nodeRedisCredentials(cfg: Pick<NodeDriverConfig, 'password' | 'passwordFile' | 'username'>) {
+  if (!cfg.passwordFile) return { username: cfg.username, password: cfg.password };
+  return {
+    credentialsProvider: {
+      type: 'async-credentials-provider' as const,
+      credentials: async () => ({ username: cfg.username, password: currentPassword(cfg) }),
+    },
+  };
+}
+
+/**
+ * ioredis reads `options.password` at each (re)connection (Redis#_connect; its SentinelConnector shares the object):
+ * a getter there makes it read the password file then. Call before the client first connects (lazyConnect).
+ */
+export function ioredisPasswordFromFile(options: { password?: string | null }, cfg: Pick<NodeDriverConfig, 'password' | 'passwordFile'>): void {
+  if (!cfg.passwordFile) return;
+  Object.defineProperty(options, 'password', { get: () => currentPassword(cfg), set: () => {}, enumerable: true, configurable: true });
+}
+
 /** node-redis socket options under the secure profile: TLS with the run's CA and the client certificate (Node checks the peer's name or address). */
-export function nodeRedisTls(cfg: Pick<NodeDriverConfig, 'tls'>): { tls: true; ca: string; cert: string; key: string } | undefined {
+export function nodeRedisTls(cfg: Pick<NodeDriverConfig, 'tls'>): ({ tls: true } & LiveTls) | undefined {
   return cfg.tls ? { tls: true, ...cfg.tls } : undefined;
 }
 
@@ -54,20 +114,20 @@ export function nodeRedisTls(cfg: Pick<NodeDriverConfig, 'tls'>): { tls: true; c
  * select the db; under the secure profile both the nodes' and the sentinels' sockets are TLS. The sentinels
  * get no login (they have no ACL users: a certificate of the run's CA is what lets a client in).
  */
-export function nodeRedisSentinelLogin(cfg: Pick<NodeDriverConfig, 'tls' | 'username' | 'password' | 'db'>) {
+export function nodeRedisSentinelLogin(cfg: Pick<NodeDriverConfig, 'tls' | 'username' | 'password' | 'passwordFile' | 'db'>) {
   const socket = nodeRedisTls(cfg);
   return {
-    nodeClientOptions: { username: cfg.username, password: cfg.password, database: cfg.db, ...(socket ? { socket } : {}) },
+    nodeClientOptions: { ...nodeRedisCredentials(cfg), database: cfg.db, ...(socket ? { socket } : {}) },
     ...(socket ? { sentinelClientOptions: { socket } } : {}),
   };
 }
 
-const secret = process.env.REDIS_PASSWORD;
+if (process.env.REDIS_PASSWORD && process.env.REDIS_PASSWORD.length >= 4) seenSecrets.add(process.env.REDIS_PASSWORD);
 
 export function emit(o: object): void {
   let line = JSON.stringify(o);
-  // A driver never prints the password, even inside an error text.
-  if (secret && secret.length >= 4) line = line.split(secret).join('***');
+  // A driver never prints a password it has read, even inside an error text.
+  for (const secret of seenSecrets) line = line.split(secret).join('***');
   process.stdout.write(line + '\n');
 }
 

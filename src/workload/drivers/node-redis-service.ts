@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createClient } from 'redis';
-import { configFromEnv, nodeRedisTls, runLoop } from './node-loop.ts';
+import { configFromEnv, nodeRedisCredentials, nodeRedisTls, runLoop } from './node-loop.ts';
 
 const cfg = configFromEnv();
 if (!cfg.service) {
@@ -14,8 +14,8 @@ const version = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve(
 const socket = nodeRedisTls(cfg) ?? {};
 const client = createClient({
   socket: { host: cfg.service.host, port: cfg.service.port, ...socket },
-  username: cfg.username,
-  password: cfg.password,
+  // With REDIS_PASSWORD_FILE: a credentialsProvider reading it at each connection's handshake.
+  ...nodeRedisCredentials(cfg),
   database: cfg.db,
 });
 let errors = 0;

@@ -7,18 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { nodeRedisSentinelLogin, nodeRedisTls } from '../../../src/workload/drivers/node-loop.ts';
 import { SYSTEM_PYTHON } from '../../../src/workload/drivers/registry.ts';
 
-const PEM = { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM' };
+const PEM = { ca: ['CA-PEM'], cert: ['CERT-PEM'], key: ['KEY-PEM'] };
 
 describe('node-redis createSentinel login', () => {
   it('plain: the nodes get the password and db, the sentinels nothing', () => {
-    expect(nodeRedisSentinelLogin({ tls: undefined, username: undefined, password: 'pw', db: 4 })).toEqual({
+    expect(nodeRedisSentinelLogin({ tls: undefined, username: undefined, password: 'pw', passwordFile: undefined, db: 4 })).toEqual({
       nodeClientOptions: { username: undefined, password: 'pw', database: 4 },
     });
     expect(nodeRedisTls({ tls: undefined })).toBeUndefined();
   });
 
   it('secure: TLS sockets to the nodes and to the sentinels, the ACL user on the nodes only', () => {
-    const o = nodeRedisSentinelLogin({ tls: PEM, username: 'admin', password: 'pw', db: 4 });
+    const o = nodeRedisSentinelLogin({ tls: PEM, username: 'admin', password: 'pw', passwordFile: undefined, db: 4 });
     expect(o.nodeClientOptions).toEqual({ username: 'admin', password: 'pw', database: 4, socket: { tls: true, ...PEM } });
     expect(o.sentinelClientOptions).toEqual({ socket: { tls: true, ...PEM } });
   });
@@ -51,7 +51,7 @@ if sentinel is not None:
 print(json.dumps(out))
 `;
 
-function djangoPools(mode: 'service' | 'sentinel', secure: boolean): Record<string, unknown> {
+function djangoPools(mode: 'service' | 'sentinel', secure: boolean, passwordFile?: string): Record<string, unknown> {
   const env: Record<string, string> = {
     PATH: '/usr/bin:/bin',
     PYTHONDONTWRITEBYTECODE: '1',
@@ -59,7 +59,7 @@ function djangoPools(mode: 'service' | 'sentinel', secure: boolean): Record<stri
     MASTER_NAME: 'mymaster',
     SERVICE: '127.0.9.250:6379',
     DB: '2',
-    REDIS_PASSWORD: 'pw-unit-1234',
+    ...(passwordFile ? { REDIS_PASSWORD_FILE: passwordFile } : { REDIS_PASSWORD: 'pw-unit-1234' }),
     ...(secure
       ? { KEY_PREFIX: 'django:', REDIS_USER: 'django', TLS_CA: '/nonexistent/ca.crt', TLS_CERT: '/nonexistent/c.crt', TLS_KEY: '/nonexistent/c.key' }
       : {}),
@@ -102,6 +102,23 @@ describe('django-redis settings (django_cache), as django-redis builds its pools
       key: 'django:1:k',
       sentinel_conn: 'SSLConnection',
       sentinel_username: null,
+      sentinel_password: null,
+    });
+  });
+
+  it('secure with REDIS_PASSWORD_FILE: the class django-redis would pick, reading the password file at each connect; no password in the settings', () => {
+    expect(djangoPools('service', true, '/nonexistent/django')).toMatchObject({
+      location: 'rediss://127.0.9.250:6379/2',
+      pool: 'ConnectionPool',
+      conn: 'SSLConnectionReadingPasswordFile',
+      username: 'django',
+      password_set: true,
+    });
+    expect(djangoPools('sentinel', true, '/nonexistent/django')).toMatchObject({
+      pool: 'SentinelConnectionPool',
+      conn: 'SentinelManagedSSLConnectionReadingPasswordFile',
+      username: 'django',
+      sentinel_conn: 'SSLConnection',
       sentinel_password: null,
     });
   });

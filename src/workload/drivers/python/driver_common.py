@@ -14,6 +14,8 @@ class Config:
         self.sentinels = [(h, int(p)) for h, p in (a.rsplit(":", 1) for a in env.get("SENTINELS", "").split())]
         self.master_name = env.get("MASTER_NAME", "mymaster")
         self.password = env.get("REDIS_PASSWORD") or None
+        # REDIS_PASSWORD_FILE: the application's file of the mounted ACL Secret, read at each new connection (see reading_password).
+        self.password_file = env.get("REDIS_PASSWORD_FILE") or None
         service = env.get("SERVICE", "")
         self.service = (service.rsplit(":", 1)[0], int(service.rsplit(":", 1)[1])) if service else None
         self.db = int(env.get("DB", "0"))
@@ -25,19 +27,53 @@ class Config:
         # The secure profile: an ACL user, and TLS with the run's CA and a client certificate (paths).
         self.username = env.get("REDIS_USER") or None
         ca = env.get("TLS_CA")
+        # redis-py loads the ssl_* files from their paths at every new connection (SSLConnection._connect): a
+        # rotated certificate or CA in the mounted Secret is used from the next reconnection on.
         # tls_files: an SSLConnection's arguments (a pool of rediss:// takes these, not ssl=True); tls: a client's or a Sentinel pool's.
         self.tls_files = {"ssl_ca_certs": ca, "ssl_certfile": env.get("TLS_CERT"), "ssl_keyfile": env.get("TLS_KEY")} if ca else {}
         self.tls = {"ssl": True, **self.tls_files} if ca else {}
 
+    def reading_password(self, cls):
+        """cls, or with REDIS_PASSWORD_FILE a subclass whose connections read the password from the file at each connect.
+
+        redis-py 4.3.4 fixes a connection's password when the pool builds it and has no credential_provider; a
+        connection object is reused across reconnections, so the password is set again just before its AUTH."""
+        path = self.password_file
+        if not path:
+            return cls
+
+        def on_connect(conn):
+            conn.password = read_secret_file(path)
+            super(sub, conn).on_connect()
+
+        sub = type(f"{cls.__name__}ReadingPasswordFile", (cls,), {"on_connect": on_connect})
+        return sub
+
+    def use_password_file(self, pool):
+        """Make the pool's future connections read the password file at each connect (before its first connection)."""
+        pool.connection_class = self.reading_password(pool.connection_class)
+        return pool
+
 
 _out = threading.Lock()
-_secret = os.environ.get("REDIS_PASSWORD") or None
+# Every password this driver has read (REDIS_PASSWORD, each value of REDIS_PASSWORD_FILE): masked in what it prints.
+_secrets = {s for s in [os.environ.get("REDIS_PASSWORD") or ""] if len(s) >= 4}
+
+
+def read_secret_file(path):
+    """A Secret file's value as a Kubernetes application reads it: the content, one trailing newline dropped."""
+    with open(path, encoding="utf-8") as f:
+        value = f.read()
+    value = value[:-1] if value.endswith("\n") else value
+    if len(value) >= 4:
+        _secrets.add(value)
+    return value
 
 
 def emit(obj):
     line = json.dumps(obj, separators=(",", ":"))
-    if _secret and len(_secret) >= 4:
-        line = line.replace(_secret, "***")  # a driver never prints the password, even inside an error text
+    for secret in list(_secrets):
+        line = line.replace(secret, "***")  # a driver never prints a password, even inside an error text
     with _out:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
@@ -68,10 +104,20 @@ def django_cache(cfg, mode):
         if cfg.tls:
             options["SENTINEL_KWARGS"] = dict(cfg.tls)
         factory = "django_redis.pool.SentinelConnectionFactory"
+        if cfg.password_file:
+            # The class SentinelConnectionPool would pick (ssl=True: the SSL one), reading the password file at each connect.
+            from redis.sentinel import SentinelManagedConnection, SentinelManagedSSLConnection
+
+            pool_kwargs["connection_class"] = cfg.reading_password(SentinelManagedSSLConnection if cfg.tls else SentinelManagedConnection)
     else:
         location = f"{'rediss' if cfg.tls else 'redis'}://{cfg.service[0]}:{cfg.service[1]}/{cfg.db}"
         pool_kwargs.update(cfg.tls_files)
         factory = "django_redis.pool.ConnectionFactory"
+        if cfg.password_file:
+            # ConnectionPool.from_url keeps a connection_class given beside the URL (rediss:// would make it SSLConnection).
+            from redis.connection import Connection, SSLConnection
+
+            pool_kwargs["connection_class"] = cfg.reading_password(SSLConnection if cfg.tls else Connection)
     if pool_kwargs:
         options["CONNECTION_POOL_KWARGS"] = pool_kwargs
     # Django's keys are <KEY_PREFIX>:<version>:<key>: under the driver's prefix (an application user's ~<app>:* pattern).

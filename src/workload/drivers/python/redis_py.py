@@ -12,7 +12,8 @@ cfg = Config()
 # Under the secure profile: TLS to the sentinels and to the master, the master as the ACL user.
 sentinel = Sentinel(cfg.sentinels, password=cfg.password, username=cfg.username, sentinel_kwargs=dict(cfg.tls), **cfg.tls)
 master = sentinel.master_for(cfg.master_name, password=cfg.password, username=cfg.username, db=cfg.db, **cfg.tls)
-pool = master.connection_pool
+# REDIS_PASSWORD_FILE: the pools' connections read it at each connect (a rotated password from the next reconnection on).
+pool = cfg.use_password_file(master.connection_pool)
 
 
 def write(n, key):
@@ -39,6 +40,7 @@ def master_node():
 # READS=1: sessions read back on the master path and from a replica through slave_for, as an application that
 # spreads its reads does (the replica's address is not exposed per reply: node left out).
 replica = sentinel.slave_for(cfg.master_name, password=cfg.password, username=cfg.username, db=cfg.db, **cfg.tls)
+cfg.use_password_file(replica.connection_pool)
 reads = session_reads(
     cfg,
     classify,

@@ -15,6 +15,7 @@ channel = os.environ.get("CHANNEL", "sentinel-chaos")
 # Under the secure profile: TLS to the sentinels (no user: they have none) and to the master, the master as the ACL user.
 sentinel = Sentinel(cfg.sentinels, password=cfg.password, username=cfg.username, socket_timeout=1.0, sentinel_kwargs={"socket_timeout": 1.0, **cfg.tls}, **cfg.tls)
 master = sentinel.master_for(cfg.master_name, password=cfg.password, username=cfg.username, socket_timeout=1.0, **cfg.tls)
+cfg.use_password_file(master.connection_pool)  # REDIS_PASSWORD_FILE: read at each (re)connection
 p = master.pubsub()
 
 stop = threading.Event()

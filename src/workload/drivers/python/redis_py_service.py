@@ -11,6 +11,8 @@ if cfg.service is None:
     sys.exit("SERVICE is not set: this driver connects through the redis Service")
 # redis-py's defaults: no socket timeout (the application timeout lives in the loop), a pooled connection kept while it answers.
 client = redis.Redis(host=cfg.service[0], port=cfg.service[1], username=cfg.username, password=cfg.password, db=cfg.db, **cfg.tls)
+# REDIS_PASSWORD_FILE: the pool's connections read it at each connect (a rotated password from the next reconnection on).
+cfg.use_password_file(client.connection_pool)
 service = f"{cfg.service[0]}:{cfg.service[1]}"
 
 

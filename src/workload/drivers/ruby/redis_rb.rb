@@ -5,6 +5,28 @@ require 'redis'
 env = ENV
 sentinels = env.fetch('SENTINELS', '').split.map { |a| h, p = a.split(/:(?=\d+\z)/); { host: h, port: Integer(p) } }
 password = env['REDIS_PASSWORD'].to_s.empty? ? nil : env['REDIS_PASSWORD']
+# Every password this driver has read: masked in everything it prints.
+$secrets = [password].compact.select { |s| s.length >= 4 }
+
+# REDIS_PASSWORD_FILE: the application's file of the mounted ACL Secret. redis-rb 4.8 sends the `password:` option's
+# to_s in AUTH at each (re)connection (Client#connect, CommandHelper#build_command): an object whose to_s reads the
+# file makes every new connection log in with what the Secret holds then.
+class SecretFile
+  def initialize(path)
+    @path = path
+  end
+
+  def to_s
+    v = File.read(@path).chomp("\n")
+    $secrets << v if v.length >= 4 && !$secrets.include?(v)
+    v
+  end
+
+  def inspect
+    "#<SecretFile #{@path}>"
+  end
+end
+password = SecretFile.new(env['REDIS_PASSWORD_FILE']) unless env['REDIS_PASSWORD_FILE'].to_s.empty?
 rate = Float(env.fetch('RATE', '50'))
 duration = Integer(env.fetch('DURATION_MS', '60000')) / 1000.0
 prefix = env.fetch('KEY_PREFIX', 'driver')
@@ -13,7 +35,7 @@ max_in_flight = Integer(env.fetch('MAX_IN_FLIGHT', '16'))
 out = Mutex.new
 emit = lambda do |o|
   line = JSON.generate(o)
-  line = line.gsub(password, '***') if password && password.length >= 4 # never print the password
+  $secrets.each { |s| line = line.gsub(s, '***') } # never print a password
   out.synchronize { $stdout.write(line + "\n"); $stdout.flush }
 end
 now = -> { Process.clock_gettime(Process::CLOCK_MONOTONIC, :nanosecond) }
@@ -28,11 +50,21 @@ login = {}
 login[:username] = env['REDIS_USER'] unless env['REDIS_USER'].to_s.empty?
 if tls
   require 'openssl'
-  login[:ssl_params] = {
-    ca_file: env['TLS_CA'],
-    cert: OpenSSL::X509::Certificate.new(File.read(env.fetch('TLS_CERT'))),
-    key: OpenSSL::PKey.read(File.read(env.fetch('TLS_KEY')))
-  }
+  ssl_params = { ca_file: env['TLS_CA'] } # a path: OpenSSL loads it into each connection's new SSLContext
+  refresh = lambda do
+    ssl_params[:cert] = OpenSSL::X509::Certificate.new(File.read(env.fetch('TLS_CERT')))
+    ssl_params[:key] = OpenSSL::PKey.read(File.read(env.fetch('TLS_KEY')))
+  end
+  refresh.call
+  login[:ssl_params] = ssl_params
+  # redis-rb 4.8 takes the client certificate and key as objects, built once; its connections (to the master and to
+  # the sentinels) share this hash, so reading the files into it before each connect presents the mounted ones.
+  Redis::Connection::Ruby.singleton_class.prepend(Module.new do
+    define_method(:connect) do |config|
+      refresh.call if config[:ssl_params].equal?(ssl_params)
+      super(config)
+    end
+  end)
 end
 redis = Redis.new(url: "#{tls ? 'rediss' : 'redis'}://#{env.fetch('MASTER_NAME', 'mymaster')}", sentinels: sentinels, role: :master, password: password,
                   db: Integer(env.fetch('DB', '0')), **login)
