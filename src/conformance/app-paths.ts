@@ -16,7 +16,7 @@ import { startDriver, type StartedDriver } from '../workload/drivers/driver.ts';
 import { driverKind, driverUnavailable } from '../workload/drivers/registry.ts';
 import { appReadsCheck, type AppReads } from './app-paths-reads.ts';
 import { appAclChecks, mergeAclLogs, readAclLogs, resetAclLogs, type AclLogs } from './app-acl.ts';
-import { appKeyPrefix, appLogins } from '../workload/app-login.ts';
+import { appKeyPrefix, appLogins, driverLogin } from '../workload/app-login.ts';
 import { APP_USERS, type AppName } from '../config/secure.ts';
 
 export { firstAckInvokedAfter };
@@ -287,7 +287,7 @@ async function startClients(
           ...(service ? { service } : {}),
           password: login?.password ?? d.password,
           db,
-          ...(login ? { login: { username: login.username, tls: login.tls } } : {}),
+          ...(login ? { login: driverLogin(login) } : {}),
           rateHz: o.rateHz,
           // A bound should the harness not stop it: warm-up, the longest resume, the tail, and slack.
           durationMs: o.warmupMs + o.resumeTimeoutMs + o.afterMs + 30_000,

@@ -286,6 +286,12 @@ export const hasNetwork = (d: StartedDeployment): d is StartedDeployment & { net
 /** What the secure profile's clients log in with (src/targets/local/security.ts makes them per run). */
 export interface DeploymentCredentials {
   acl: Readonly<Record<string, string>>;
+  /**
+   * Where the host sees each ACL user's file of the mounted ACL Secret (local, docker): an application's real
+   * client reads its password from there at each new connection, as an application mounting the Secret would.
+   * Absent (kind / kube: the Secret is in the pods only): the clients are given the password itself.
+   */
+  aclFiles?: Readonly<Record<string, string>>;
   /** Paths: the CA certificate, and per client (harness, synapse, livekit, django) its certificate and key. */
   tls: { ca: string; clients: Readonly<Record<string, { cert: string; key: string }>> } | null;
   /**

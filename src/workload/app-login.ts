@@ -1,5 +1,5 @@
 // Under the secure profile, the applications' logins for real-client drivers and subscribers: their ACL user, its
-// password (the ACL Secret's, current at start) and their client certificate (paths). Never printed.
+// password (the ACL Secret's, current at start; the drivers get its file where the target has one) and their client certificate (paths). Never printed.
 import { APP_USERS, type AppName } from '../config/secure.ts';
 import { HarnessError } from '../errors.ts';
 import type { StartedDeployment } from '../targets/target.ts';
@@ -18,9 +18,18 @@ export function appLogins(d: StartedDeployment): ((app: AppName) => AppLogin) | 
     const password = creds.acl[app];
     if (!password) throw new HarnessError('ABILITY_MISSING', `the ${d.target} target gave no password for the ACL user ${app}`);
     const cert = creds.tls?.clients[app];
-    return { username: app, password, tls: creds.tls && cert ? { ca: creds.tls.ca, cert: cert.cert, key: cert.key } : null };
+    const passwordFile = creds.aclFiles?.[app];
+    return {
+      username: app,
+      password,
+      tls: creds.tls && cert ? { ca: creds.tls.ca, cert: cert.cert, key: cert.key } : null,
+      ...(passwordFile ? { passwordFile } : {}),
+    };
   };
 }
+
+/** What a driver is given of a login: the user, the files; the password itself only where there is no file. */
+export const driverLogin = (l: AppLogin): DriverLogin => ({ username: l.username, tls: l.tls, ...(l.passwordFile ? { passwordFile: l.passwordFile } : {}) });
 
 /** An application's key prefix under its ACL user's key pattern (`~synapse:*` gives "synapse:"). */
 export const appKeyPrefix = (app: AppName): string => APP_USERS[app].keys.replace(/\*$/, '');

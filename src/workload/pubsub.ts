@@ -9,7 +9,7 @@ import { startDriver, type StartedDriver } from './drivers/driver.ts';
 import { SYSTEM_PYTHON } from './drivers/registry.ts';
 import { sentinelClient, type ClientOptions } from './sentinel-client.ts';
 import { redisLogin } from '../redis/security.ts';
-import type { AppLogin } from './app-login.ts';
+import { driverLogin, type AppLogin } from './app-login.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -128,7 +128,7 @@ export async function startPubSub(o: PubSubOptions): Promise<RunningPubSub> {
             sentinels: o.sentinels,
             masterName: o.masterName,
             password: o.subscriberLogin?.password ?? o.password,
-            ...(o.subscriberLogin ? { login: { username: o.subscriberLogin.username, tls: o.subscriberLogin.tls } } : {}),
+            ...(o.subscriberLogin ? { login: driverLogin(o.subscriberLogin) } : {}),
             db: 0,
             rateHz: 1,
             durationMs: o.durationMs,

@@ -9,7 +9,7 @@ import type { PubSubHistory } from '../model/pubsub.ts';
 import type { ReadOp } from '../model/reads.ts';
 import { APP_USERS, type AppName } from '../config/secure.ts';
 import { startDriver, type StartedDriver } from './drivers/driver.ts';
-import { appKeyPrefix, type AppLogin } from './app-login.ts';
+import { appKeyPrefix, driverLogin, type AppLogin } from './app-login.ts';
 export type { AppLogin } from './app-login.ts';
 import { DRIVER_KINDS, driverKind } from './drivers/registry.ts';
 import { startPubSub, SUBSCRIBER_KINDS } from './pubsub.ts';
@@ -223,7 +223,7 @@ const driver = define({
         keyPrefix: app ? `${app.keyPrefix}${ctx.keyPrefix}` : ctx.keyPrefix,
         timeoutMs: ctx.timeoutMs,
         reads: spec.reads,
-        ...(app ? { login: { username: app.username, tls: app.tls } } : {}),
+        ...(app ? { login: driverLogin(app) } : {}),
       },
       ctx.clock,
     );

@@ -129,6 +129,7 @@ export async function prepareLocalSecurity(opts: {
     // admin's password is the deployment's `password` (it follows a rotation); these are the others'.
     credentials: {
       acl: aclPasswords,
+      ...(sec.acl ? { aclFiles: Object.fromEntries(Object.keys(aclPasswords).map((u) => [u, path.join(vols.secretDir(sec.acl!.secret), u)])) } : {}),
       tls: certs ? { ca: certs.ca, clients } : null,
       async setAclPassword(user, pw) {
         if (!sec.acl || !(user in aclPasswords)) throw new HarnessError('USAGE', `no ACL user "${user}" in the ${sec.acl?.secret ?? 'ACL'} Secret`);

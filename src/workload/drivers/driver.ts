@@ -7,13 +7,14 @@ import type { Op } from '../../model/history.ts';
 import { parseDriverLine, writeOps, type DriverBye, type DriverHello, type DriverOp, DriverProtocolError } from './protocol.ts';
 import { driverKind, type DriverKind } from './registry.ts';
 import { clientSecurity } from '../../redis/security.ts';
+import { redactOutput } from '../../process/redact.ts';
 
 export interface Address {
   host: string;
   port: number;
 }
 
-/** What a driver is told (in its environment: SENTINELS, MASTER_NAME, REDIS_PASSWORD, SERVICE, DB, RATE, DURATION_MS, KEY_PREFIX, TIMEOUT_MS, MAX_IN_FLIGHT, READS). */
+/** What a driver is told (in its environment: SENTINELS, MASTER_NAME, REDIS_PASSWORD or REDIS_PASSWORD_FILE, SERVICE, DB, RATE, DURATION_MS, KEY_PREFIX, TIMEOUT_MS, MAX_IN_FLIGHT, READS). */
 export interface DriverConfig {
   sentinels: readonly Address[];
   masterName: string;
@@ -55,7 +56,13 @@ export interface DriverConfig {
 
 export interface DriverLogin {
   username: string;
+  /** Paths; the drivers read them at each new connection where their library allows (README, "Rotations and the real clients"). */
   tls: { ca: string; cert: string; key: string } | null;
+  /**
+   * The application's file of the mounted ACL Secret: the driver is given this path (REDIS_PASSWORD_FILE) instead
+   * of the password, and reads it at each new connection, so a rotated password reaches it at its next reconnection.
+   */
+  passwordFile?: string;
 }
 
 export interface DriverExit {
@@ -103,7 +110,6 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
     ...extra,
     SENTINELS: config.sentinels.map((s) => `${s.host}:${s.port}`).join(' '),
     MASTER_NAME: config.masterName,
-    REDIS_PASSWORD: config.password,
     DB: String(config.db),
     RATE: String(config.rateHz),
     DURATION_MS: String(Math.round(config.durationMs)),
@@ -117,6 +123,9 @@ export function driverEnv(config: DriverConfig, extra: Readonly<Record<string, s
   const own = clientSecurity();
   const login = config.login ?? { username: own.username, tls: own.files ?? null };
   if (login.username) env.REDIS_USER = login.username;
+  // A password file: the password itself stays out of the driver's environment (where /proc/<pid>/environ shows it).
+  if ('passwordFile' in login && login.passwordFile) env.REDIS_PASSWORD_FILE = login.passwordFile;
+  else env.REDIS_PASSWORD = config.password;
   if (login.tls) Object.assign(env, { TLS_CA: login.tls.ca, TLS_CERT: login.tls.cert, TLS_KEY: login.tls.key });
   if (process.env.HOME) env.HOME = process.env.HOME;
   return env;
@@ -159,7 +168,8 @@ export async function startDriver(kind: string | DriverKind | ExecDriver, config
   const name = config.name ?? k.kind;
   if (!k.command[0]) throw new HarnessError('USAGE', `driver "${name}" has an empty command`);
   const [file, ...args] = driverArgv(name, k.command, config.resolvConf) as [string, ...string[]];
-  const mask = (s: string): string => (config.password.length >= 4 ? s.split(config.password).join('***') : s);
+  // The password it started with, and every password registered since (a rotation's new one, read from the file).
+  const mask = (s: string): string => redactOutput(config.password.length >= 4 ? s.split(config.password).join('***') : s);
 
   const child: ChildProcess = spawn(file, args, { env: driverEnv(config, k.env), stdio: ['pipe', 'pipe', 'pipe'] });
   const all: DriverOp[] = [];

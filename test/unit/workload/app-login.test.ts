@@ -5,6 +5,7 @@ import { APP_USERS } from '../../../src/config/secure.ts';
 import { setClientSecurity } from '../../../src/redis/security.ts';
 import { driverEnv, type DriverConfig } from '../../../src/workload/drivers/driver.ts';
 import { DRIVER_KINDS } from '../../../src/workload/drivers/registry.ts';
+import { driverLogin } from '../../../src/workload/app-login.ts';
 import { appDriverLogin, type AppLogin } from '../../../src/workload/registry.ts';
 
 const logins: Record<string, AppLogin> = Object.fromEntries(
@@ -73,5 +74,16 @@ describe('drivers under the secure profile', () => {
     });
     // The key's content never goes in the environment.
     expect(Object.values(app).join('\n')).not.toContain('KEY PEM');
+  });
+
+  it("gives a driver its application's file of the ACL Secret instead of the password: neither the value nor REDIS_PASSWORD in its environment", () => {
+    const login = { ...logins.livekit!, passwordFile: '/run/secrets/redis-acl/livekit' };
+    expect(driverLogin(login)).toEqual({ username: 'livekit', tls: logins.livekit!.tls, passwordFile: '/run/secrets/redis-acl/livekit' });
+    const env = driverEnv({ ...config, password: 'pw-of-livekit', db: 1, login: driverLogin(login) });
+    expect(env.REDIS_PASSWORD_FILE).toBe('/run/secrets/redis-acl/livekit');
+    expect(env).not.toHaveProperty('REDIS_PASSWORD');
+    expect(Object.values(env).join('\n')).not.toContain('pw-of-livekit');
+    // Without a file (kind / kube, whose Secret is in the pods only) the password itself, as before.
+    expect(driverEnv({ ...config, password: 'pw-of-livekit', login: driverLogin(logins.livekit!) })).toMatchObject({ REDIS_PASSWORD: 'pw-of-livekit' });
   });
 });
