@@ -19,6 +19,12 @@ import type { Pod, StartedDeployment } from '../../src/targets/target.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
 const ROTATED = ['synapse', 'livekit', 'django', 'replication', 'sentinel'] as const;
+/**
+ * Real clients writing through the rotation as their applications (synapse, livekit, django), each given its file of
+ * the ACL Secret: they keep their connections through the rotation and reconnect after the kill, when only the new
+ * passwords are valid.
+ */
+const DRIVERS = ['redis-py', 'ioredis', 'node-redis-service', 'django-sentinel', 'ruby-redis'] as const;
 
 /** 'OK', or the server's error (WRONGPASS …), for AUTH user password on a fresh TLS connection. */
 const auth = (p: Pod, user: string, password: string) => withProbe(p.redis, {}, (c) => c.call('AUTH', user, password)).then(String, (e: Error) => e.message);
@@ -55,7 +61,15 @@ describe('acl-rotation under the secure profile on the local target (down-after 
     before = { ...d.credentials!.acl };
     remember();
     const [scenario] = await resolveScenarios(['acl-rotation']);
-    outcome = await runTrial({ deployment: d, scenario: scenario!, index: 1, clock: createClock(), runId: 'aclrot', convergeTimeoutMs: 30_000 });
+    const workloads = DRIVERS.map((driver) => ({ kind: 'driver' as const, driver, reads: false }));
+    outcome = await runTrial({
+      deployment: d,
+      scenario: { ...scenario!, workloads },
+      index: 1,
+      clock: createClock(),
+      runId: 'aclrot',
+      convergeTimeoutMs: 30_000,
+    });
     remember();
   }, 120_000);
 
@@ -80,6 +94,20 @@ describe('acl-rotation under the secure profile on the local target (down-after 
     expect(f.replica_relink_ms).toBeGreaterThan(0);
     expect(f.sentinel_reauth_ms).toBeGreaterThan(0);
     expect(f.writes_lost).toBe(0);
+  });
+
+  it("the real clients, given their application's password file, write on after the kill with the new password: none refused", () => {
+    for (const name of DRIVERS) {
+      const ops = outcome.history.filter((o) => o.process === name && o.f === 'write');
+      const killed = outcome.result.events.find((e) => e.type === 'inject' && /kill-pod/.test(e.detail ?? ''))!.ns;
+      expect(ops.filter((o) => o.type === 'ok' && o.ns > killed).length, `${name}: writes acknowledged after the kill`).toBeGreaterThan(10);
+      const refused = ops.filter((o) => /WRONGPASS|NOAUTH|NOPERM/.test(o.error ?? ''));
+      expect(
+        refused.map((o) => o.error),
+        `${name}: refused logins`,
+      ).toEqual([]);
+      for (const c of ['failover-time', 'write-loss']) expect(check(`${name}.${c}`)?.valid, `${name}.${c}: ${check(`${name}.${c}`)?.explanation}`).toBe(true);
+    }
   });
 
   it('leaves every pod, the restarted master included, and the Secret on the new passwords only', async () => {
@@ -142,6 +170,8 @@ describe('acl-rotation under the secure profile on the local target (down-after 
   it('never records a password: not in the trial result, the history, the marks or the pods’ logs; nothing left behind', async () => {
     expect(secrets.size).toBeGreaterThanOrEqual(2 * ROTATED.length);
     const recorded = JSON.stringify(outcome.result) + JSON.stringify(outcome.history);
+    // The drivers' lines (errors included) are in the history searched here.
+    for (const name of DRIVERS) expect(outcome.history.some((o) => o.process === name)).toBe(true);
     await d.down();
     const logs = allText(path.join(tmp, 'logs'));
     expect(logs.length).toBeGreaterThan(1000);
