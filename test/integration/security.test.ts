@@ -42,7 +42,7 @@ import { startDriver, type StartedDriver } from '../../src/workload/drivers/driv
 import type { DriverOp } from '../../src/workload/drivers/protocol.ts';
 import { DRIVER_KINDS, driverUnavailable, SYSTEM_PYTHON } from '../../src/workload/drivers/registry.ts';
 import { appDriverLogin } from '../../src/workload/registry.ts';
-import { appLogins } from '../../src/workload/app-login.ts';
+import { appLogins, driverLogin } from '../../src/workload/app-login.ts';
 import { appAclChecks, readAclLogs, resetAclLogs } from '../../src/conformance/app-acl.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
 
@@ -56,7 +56,7 @@ const APP_USER_NAMES = new Set<string>(Object.keys(APP_USERS));
  * Every registered driver kind and the redis-py subscriber, each as its application's ACL user, 2.5 s against the
  * deployment (every node's ACL LOG emptied first): each one's operations, and the app-paths group's ACL checks on them.
  */
-async function driveEveryClient(d: StartedDeployment): Promise<{ ops: Record<string, DriverOp[]>; acl: ConformanceCheck[] }> {
+async function driveEveryClient(d: StartedDeployment): Promise<{ ops: Record<string, DriverOp[]>; environs: Record<string, string>; acl: ConformanceCheck[] }> {
   const clock = createClock();
   const base = {
     sentinels: d.pods.map((p) => p.sentinel),
@@ -78,20 +78,27 @@ async function driveEveryClient(d: StartedDeployment): Promise<{ ops: Record<str
   const plans = kinds.map((k) => ({ k, ...appDriverLogin(k.kind, k.kind, k.app, k.secure, appLogin) }));
   const synapse = appLogin('synapse');
   const started = await Promise.allSettled([
-    ...plans.map(({ k, username, tls, password, db, keyPrefix }) =>
-      startDriver(k, { ...base, password, db, keyPrefix: `${keyPrefix}${k.kind}`, login: { username, tls } }, clock),
+    ...plans.map((login) =>
+      startDriver(
+        login.k,
+        { ...base, password: login.password, db: login.db, keyPrefix: `${login.keyPrefix}${login.k.kind}`, login: driverLogin(login) },
+        clock,
+      ),
     ),
     startDriver(
       { kind: 'redis-py-pubsub', command: [SYSTEM_PYTHON, PUBSUB_DRIVER], env: { CHANNEL } },
-      { ...base, password: synapse.password, login: { username: 'synapse', tls: synapse.tls }, db: 0, keyPrefix: 'sub' },
+      { ...base, password: synapse.password, login: driverLogin(synapse), db: 0, keyPrefix: 'sub' },
       clock,
     ),
   ]);
+  const environs: Record<string, string> = {};
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   try {
     const failed = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
     if (failed.length) throw new Error(`drivers did not start: ${failed.join('; ')}`);
     await sleep(2500);
+    // What the running drivers were given (their password file, not the password): /proc/<pid>/environ.
+    for (const r of running) environs[r.name] = `\0${readFileSync(`/proc/${r.pid}/environ`, 'latin1')}`;
     // The subscriber listens on the master; a PUBLISH on every pod reaches it on one of them.
     for (const p of d.pods) await withProbe(p.redis, { password: d.password }, (c) => c.publish(CHANNEL, 'hello-over-tls'));
     await sleep(300);
@@ -101,7 +108,7 @@ async function driveEveryClient(d: StartedDeployment): Promise<{ ops: Record<str
   const ops = Object.fromEntries(running.map((r) => [r.name, r.allOps()]));
   const clients = [...plans.map(({ k, username, db }) => ({ name: k.kind, library: k.client, user: username as AppName, db, ops: ops[k.kind]! }))];
   clients.push({ name: 'redis-py-pubsub', library: 'redis-py', user: 'synapse', db: 0, ops: ops['redis-py-pubsub']! });
-  return { ops, acl: appAclChecks('app-paths', clients, await readAclLogs(d, d.pods, APP_USER_NAMES)) };
+  return { ops, environs, acl: appAclChecks('app-paths', clients, await readAclLogs(d, d.pods, APP_USER_NAMES)) };
 }
 
 /** A weakened copy of livekit's ACL (no INFO, which ioredis's ready check asks on connect): ioredis as livekit for 1.5 s, then the ACL check. */
@@ -198,6 +205,8 @@ describe('the secure profile on the local target', () => {
   let checksAfter: ConformanceCheck[] = [];
   let recorded = '';
   let clientOps: Record<string, DriverOp[]> = {};
+  let clientEnvirons: Record<string, string> = {};
+  let aclPasswords: string[] = [];
   let aclChecks: ConformanceCheck[] = [];
   let weakenedAcl: ConformanceCheck[] = [];
   let scaled: Awaited<ReturnType<typeof scaleOutOnce>> | undefined;
@@ -215,7 +224,8 @@ describe('the secure profile on the local target', () => {
       checks = await securityChecks({ model, deployment: d, overrides: OVERRIDES, convergeTimeoutMs: 30_000 });
       // After the security group's exporter probe: its deliberate refusals (named) must not count against the sidecars.
       exporter = await scrapeAsExporter(d);
-      ({ ops: clientOps, acl: aclChecks } = await driveEveryClient(d));
+      ({ ops: clientOps, environs: clientEnvirons, acl: aclChecks } = await driveEveryClient(d));
+      aclPasswords = Object.values(d.credentials!.acl);
       weakenedAcl = await driveWithoutInfo(d);
       const harness = d.credentials!.tls!.clients.harness!;
       scaled = await scaleOutOnce(d, await readPem({ ca: d.credentials!.tls!.ca, ...harness }));
@@ -304,6 +314,14 @@ describe('the secure profile on the local target', () => {
     }
     const sub = clientOps['redis-py-pubsub']!;
     expect(sub.some((o) => o.f === 'subscribed')).toBe(true);
+    // Each was given its application's file of the redis-acl Secret, never a password, in its environment.
+    expect(Object.keys(clientEnvirons).sort()).toEqual([...writers, 'redis-py-pubsub'].sort());
+    expect(aclPasswords.length).toBeGreaterThan(5);
+    for (const [name, env] of Object.entries(clientEnvirons)) {
+      expect(env, name).toMatch(/\0REDIS_PASSWORD_FILE=[^\0]*\/secrets\/redis-acl\/(synapse|livekit|django)\0/);
+      expect(env.includes('\0REDIS_PASSWORD='), `${name}: REDIS_PASSWORD in its environment`).toBe(false);
+      for (const pw of aclPasswords) expect(env.includes(pw), `${name}: a password in its environment`).toBe(false);
+    }
     expect(sub.filter((o) => o.f === 'receive').map((o) => o.key)).toContain('hello-over-tls');
   });
 
