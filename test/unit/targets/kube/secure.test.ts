@@ -63,27 +63,33 @@ function secretsOf(api: FakeKube): string[] {
 
 const tmpDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith('sentinel-chaos-kube-'));
 
+/** Start on the fake, which never converges (no pods run): the Secrets are made and applied first. What was logged. */
+async function startUnconverged(model: Parameters<typeof startKubeDeployment>[0]['model'], api: FakeKube): Promise<string> {
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const failed = await startKubeDeployment({
+    model,
+    api,
+    nodeShell: null,
+    target: 'kind',
+    subnet: 252,
+    applyExisting: true,
+    keep: false,
+    convergeTimeoutMs: 200,
+  }).then(
+    () => null,
+    (e: unknown) => e as Error,
+  );
+  const logged = err.mock.calls.map((c) => String(c[0])).join('');
+  err.mockRestore();
+  expect(failed?.message).toMatch(/converge/);
+  return logged;
+}
+
 describe('kind / kube, --profile secure: the Secrets the run makes', () => {
   it('fills every placeholder (a password per ACL user, the CA and each pod certificate with its names), applies them, deletes them after; no secret in any call or log line', async () => {
     const api = fake();
     const before = await tmpDirs();
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const failed = await startKubeDeployment({
-      model,
-      api,
-      nodeShell: null,
-      target: 'kind',
-      subnet: 252,
-      applyExisting: true,
-      keep: false,
-      convergeTimeoutMs: 200,
-    }).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
-    const logged = err.mock.calls.map((c) => String(c[0])).join('');
-    err.mockRestore();
-    expect(failed?.message).toMatch(/converge/);
+    const logged = await startUnconverged(model, api);
     // The ACL Secret: every user of the manifest, each password generated (no placeholder left), all different.
     const acl = api.secretData(ACL.secret);
     expect(Object.keys(acl).sort()).toEqual([...USERS].sort());
@@ -124,23 +130,7 @@ describe('kind / kube, --profile secure: the Secrets the run makes', () => {
       applied.push(o);
       return apply(o, m);
     });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const failed = await startKubeDeployment({
-      model: monitored,
-      api,
-      nodeShell: null,
-      target: 'kind',
-      subnet: 252,
-      applyExisting: true,
-      keep: false,
-      convergeTimeoutMs: 200,
-    }).then(
-      () => null,
-      (e: unknown) => e as Error,
-    );
-    const logged = err.mock.calls.map((c) => String(c[0])).join('');
-    err.mockRestore();
-    expect(failed?.message).toMatch(/converge/);
+    const logged = await startUnconverged(monitored, api);
     const acl = api.secretData(ACL.secret);
     expect(acl[EXPORTER_USER]).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(Object.values(acl).filter((v) => v === acl[EXPORTER_USER])).toHaveLength(1);
