@@ -18,6 +18,7 @@ import type { Journal } from '../../src/report/journal.ts';
 import { runSuite, RUN_DEFAULTS } from '../../src/runner/run.ts';
 import { resolveScenarios } from '../../src/runner/scenario.ts';
 import { entriesIn, processesUnder } from '../support/leftovers.ts';
+import { untilPing } from '../support/until-ping.ts';
 
 const SUBNET = 176;
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -151,18 +152,7 @@ describe('eviction observer on a real redis near maxmemory (allkeys-lru)', () =>
       ['--bind', host, '--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru', '--dir', dir],
       { cwd: dir, stdio: 'ignore' },
     );
-    for (let i = 0; i < 100; i++) {
-      const r = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      r.on('error', () => {});
-      const ok = await r.connect().then(
-        () => r.ping(),
-        () => null,
-      );
-      r.disconnect();
-      if (ok === 'PONG') return;
-      await sleep(50);
-    }
-    throw new Error('redis-server did not start');
+    await untilPing({ host, port });
   });
 
   afterAll(async () => {

@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sentinelClient } from '../../src/workload/sentinel-client.ts';
 import { processesUnder } from '../support/leftovers.ts';
+import { untilPing } from '../support/until-ping.ts';
 
 const SUBNET = 226;
 const master = { host: `127.0.${SUBNET}.10`, port: 6390 };
@@ -19,21 +20,6 @@ const sentinel = { host: `127.0.${SUBNET}.11`, port: 26390 };
 /** Nothing listens here: the demoted master stays a replica that answers READONLY. */
 const nowhere = { host: `127.0.${SUBNET}.12`, port: 6391 };
 const HELD_WRITES = 30;
-
-async function answers(e: { host: string; port: number }): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const r = new Redis({ ...e, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => {});
-    const ok = await r.connect().then(
-      () => r.ping(),
-      () => null,
-    );
-    r.disconnect();
-    if (ok === 'PONG') return;
-    await sleep(50);
-  }
-  throw new Error(`${e.host}:${e.port} did not answer PING`);
-}
 
 describe('the Sentinel client on a master demoted with writes in flight', () => {
   let dir: string;
@@ -57,7 +43,7 @@ describe('the Sentinel client on a master demoted with writes in flight', () => 
       ].join('\n'),
     );
     procs.push(spawn('redis-sentinel', [conf], { cwd: dir, stdio: 'ignore' }));
-    await Promise.all([answers(master), answers(sentinel)]);
+    await Promise.all([untilPing(master), untilPing(sentinel)]);
   });
 
   afterAll(async () => {
