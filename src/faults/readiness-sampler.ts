@@ -13,6 +13,8 @@ export class ReadinessSampler {
   /** The pods counted as down because of another step at some sample. */
   readonly elsewhere = new Set<string>();
   samples = 0;
+  /** Whether another step acted at some sample: then the samples say what happened, not what the eviction did. */
+  overlapped = false;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private readonly d: StartedDeployment;
@@ -34,6 +36,7 @@ export class ReadinessSampler {
   /** One sample: `ready[i]` for `this.d.pods[i]`. */
   record(ready: readonly boolean[]): void {
     const others = this.otherSteps();
+    if (others.size > 0) this.overlapped = true;
     let elsewhere = 0;
     this.d.pods.forEach((p, i) => {
       if (ready[i]) this.excused.delete(p.name);

@@ -88,6 +88,36 @@ describe('node-drain pdb-min-available', () => {
     expect(single.figures).toMatchObject({ min_ready_pods: 1, min_ready_or_other_step: 1, pods_down_by_other_steps: 0 });
   });
 
+  it('beside other steps the samples are reported, not judged: a dip no step is blamed for (a replica resyncing) does not fail it; alone it does', async () => {
+    const other = new Set<string>();
+    const { d, pods, ready } = deployment({
+      downSamples: 24,
+      onEvict: () => {
+        // Another step acts for a moment during the drain, then its pod is ready again ...
+        other.add('redis-1');
+        setTimeout(() => other.clear(), 250);
+        // ... and then redis-2 dips with no step to blame.
+        setTimeout(() => ready.set('redis-2', false), 300);
+        setTimeout(() => ready.set('redis-2', true), 2500);
+      },
+    });
+    const c = await minAvailable(context(d, pods, () => other));
+    expect(c.figures).toMatchObject({ min_ready_or_other_step: 1, other_pods_ready_at_eviction: 2 });
+    expect(c.valid).toBe(true);
+    expect(c.explanation).toContain('reported, not judged');
+
+    const alone = deployment({
+      downSamples: 24,
+      onEvict: () => {
+        setTimeout(() => alone.ready.set('redis-2', false), 300);
+        setTimeout(() => alone.ready.set('redis-2', true), 2500);
+      },
+    });
+    const single = await minAvailable(context(alone.d, alone.pods));
+    expect(single.valid).toBe(false);
+    expect(single.explanation).not.toContain('reported, not judged');
+  });
+
   it('fails when the eviction went through with a pod already down, even if another step had it down', async () => {
     const { d, pods, ready } = deployment({ downSamples: 3 });
     ready.set('redis-2', false);
