@@ -4,6 +4,7 @@
 // client: HostConfig.Dns, Memory in bytes (its quota takes GiB), pause/unpause, kill --signal, wait, and
 // listing/removing by label (containers and volumes).
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type Dockerode from 'dockerode';
@@ -134,10 +135,15 @@ class DockerContainer implements RunningContainer {
   async setCpuQuota(quotaUs: number | null): Promise<string> {
     // -1 is the cgroup's "no quota"; the period stays docker's default 100 ms.
     await this.handle.update({ CpuPeriod: CPU_PERIOD_US, CpuQuota: quotaUs ?? -1 });
-    const r = await this.exec(['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'], {
-      env: {},
-      timeoutMs: 10_000,
-    });
+    // The container's own cgroup file, read from the host (/proc/<pid>/cgroup names it): an exec inside would run in
+    // the starved cgroup itself and, behind a busy redis, could wait out its timeout (a CI run lost the fault so).
+    const host = await this.hostCpuQuota();
+    const r = host
+      ? { exitCode: 0, stdout: host, stderr: '' }
+      : await this.exec(['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'], {
+          env: {},
+          timeoutMs: 10_000,
+        });
     const shown = r.stdout.trim();
     const want = quotaUs === null ? ['-1', 'max'] : [String(quotaUs)];
     if (r.exitCode !== 0 || !want.includes(shown))
@@ -145,6 +151,21 @@ class DockerContainer implements RunningContainer {
         exitCode: 1,
       });
     return shown;
+  }
+
+  /** The quota in the container's cgroup as the host sees it (cgroup v1 cpu.cfs_quota_us, v2 cpu.max), or null. */
+  private async hostCpuQuota(): Promise<string | null> {
+    try {
+      const pid = (await this.handle.inspect()).State.Pid;
+      if (!pid) return null;
+      const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n');
+      const v1 = lines.map((l) => l.split(':')).find((f) => f.length >= 3 && f[1]!.split(',').includes('cpu'));
+      if (v1) return (await readFile(`/sys/fs/cgroup/cpu${v1[2]}/cpu.cfs_quota_us`, 'utf8')).trim();
+      const v2 = lines.find((l) => l.startsWith('0::'));
+      return v2 ? (await readFile(`/sys/fs/cgroup${v2.slice(3)}/cpu.max`, 'utf8')).split(' ')[0]!.trim() : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Bounded twice: coreutils `timeout` inside (every image has it) and a host-side race a little later. */
