@@ -146,7 +146,10 @@ async function endChild(minutes: number): Promise<void> {
   const writesN = minutes * 60 * 2000;
   const present = new CompactKeySet();
   for (let i = 0; i < writesN; i++) if (!soakLost(i)) present.add(`soak:sentinel-client:${i}`);
-  const writes = new WriteFold();
+  const stepWindows = endWindows(writesN);
+  // As the trial's end does: the lost writes told in the first pass, the schedule's final selection with them.
+  const outsideWindows = { keep: (ns: number) => !stepWindows.some((w) => ns >= w.startNs && ns <= w.endNs), sampleSize: 5 };
+  const writes = new WriteFold({ lost: { present, sinceNs: 0, oldMaster: OLD, also: [outsideWindows] } });
   const main = new AvailabilityFold();
   const windows: LatencyWindows = { faultNs: 0, recoveryNs: 5e9, recovery: 'first-ack' };
   let ops = 0;
@@ -158,11 +161,10 @@ async function endChild(minutes: number): Promise<void> {
   const foldPeak = peak();
   const t1 = performance.now();
   const latency = new LatencyFold(windows);
-  const stepWindows = endWindows(writesN);
   const readBack = { ns: 0, present, node: NEW };
   const base = { events: [], faultNs: 0, oldMaster: OLD, masterName: 'mymaster', readBack };
   const loss = attributedLossOfFold(writes, base, { maxLost: 0, acceptLossFromOldMaster: true, sinceNs: 0 });
-  const end = endOfTrial(writes, present, stepWindows);
+  const end = endOfTrial(writes, present, outsideWindows);
   const summary = new SummaryFold({ fromNs: 0, toNs: writesN * END_STEP_NS + 5e9, originNs: 0, isLost: end.isLost, windows: stepWindows });
   for (const op of soakHistory(writesN)) {
     summary.add(op);
@@ -194,9 +196,9 @@ async function endChild(minutes: number): Promise<void> {
 }
 
 /** What the end of a streamed trial does with the lost writes besides the loss check (src/runner/trial-check.ts, schedule-monitor.ts). */
-function endOfTrial(writes: WriteFold, present: CompactKeySet, stepWindows: Array<{ startNs: number; endNs: number }>) {
+function endOfTrial(writes: WriteFold, present: CompactKeySet, outsideWindows: { keep: (ns: number) => boolean; sampleSize: number }) {
   const lostKeys = writes.lostWrites(present).sample.map((o) => o.key).length;
-  const outside = writes.lostWrites(present, { keep: (ns) => !stepWindows.some((w) => ns >= w.startNs && ns <= w.endNs), sampleSize: 5 });
+  const outside = writes.lostWrites(present, outsideWindows);
   return { isLost: (k: string) => !present.has(k) && writes.ackedKey(k), lostKeys, lostOutside: outside.count };
 }
 

@@ -1,6 +1,7 @@
 // The checkers over a history read once, operation by operation, as a long run streams it to disk: each fold keeps only
 // what its check needs, per key in typed columns (a few bytes a key), so memory grows with the keys, not with the operations.
 import { nsToMs } from '../clock.ts';
+import { HarnessError } from '../errors.ts';
 import type { CheckResult, Figures, TrialInput } from '../model/check.ts';
 import type { Op, ReadBack } from '../model/history.ts';
 import { numericSuffix } from '../model/key-set.ts';
@@ -19,6 +20,8 @@ const ACKED = 8;
 
 /** Per-key state of the keys sharing one prefix, indexed by the key's numeric suffix (the workload's `prefix:seq`). */
 class Column {
+  /** Its place in its KeyTable (KeyTable.keyOf). */
+  id = 0;
   size = 0;
   flags = new Uint8Array(0);
   invokeNs = new Float64Array(0);
@@ -79,7 +82,28 @@ export class KeyTable {
   constructor(fields: ColumnFields = { invoke: true, ack: true }) {
     this.fields = fields;
     this.other = new Column(fields);
+    this.columns.push(this.other);
+    this.prefixOf.push(null);
     this.col = this.other;
+  }
+
+  /** Every column by id, and its prefix (null: the other keys'). */
+  private readonly columns: Column[] = [];
+  private readonly prefixOf: Array<string | null> = [];
+
+  private column(prefix: string): Column {
+    const col = new Column(this.fields);
+    col.id = this.columns.length;
+    this.columns.push(col);
+    this.prefixOf.push(prefix);
+    this.prefixes.set(prefix, col);
+    return col;
+  }
+
+  /** The key at slot `i` of column `id`. */
+  keyOf(id: number, i: number): string {
+    const prefix = this.prefixOf[id];
+    return prefix === null || prefix === undefined ? this.otherKeys[i]! : `${prefix}:${i}`;
   }
 
   private readonly otherIndex = new Map<string, number>();
@@ -95,7 +119,7 @@ export class KeyTable {
     if (n >= 0) {
       const prefix = key.slice(0, colon);
       let col = this.prefixes.get(prefix);
-      if (col === undefined && create && n < 1 << 20) this.prefixes.set(prefix, (col = new Column(this.fields)));
+      if (col === undefined && create && n < 1 << 20) col = this.column(prefix);
       if (col !== undefined && n < Math.max(col.capacity * 4, 1 << 20)) {
         if (n < col.size || create) {
           if (n >= col.size) {
@@ -142,6 +166,72 @@ export class KeyTable {
   }
 }
 
+/** How many of a client's writes back a pass over the history still knows a write's invoke by (a ring per key prefix). */
+export const INVOKE_RING = 1 << 20;
+
+/**
+ * Invoke times of recent writes: the workload's `prefix:n` keys in a ring per prefix (a client numbers its writes in
+ * order, so a result comes a bounded number of writes after its invoke: INVOKE_RING is 8.7 min at 2000/s), any other
+ * key in a map until its final result. Memory stays the rings' (12 MiB a prefix) whatever the run's length.
+ */
+export class RecentInvokes {
+  private readonly rings = new Map<string, { n: Int32Array; ns: Float64Array }>();
+  private readonly other = new Map<string, number>();
+  /** Results asked for whose invoke was not known: it had left the ring, never came, or a final result took it. */
+  missed = 0;
+
+  private slot(key: string): { prefix: string; n: number } | null {
+    const colon = key.lastIndexOf(':');
+    const n = colon > 0 ? numericSuffix(key, colon + 1) : -1;
+    return n < 0 ? null : { prefix: key.slice(0, colon), n };
+  }
+
+  /** The first invoke of `key` counts (a retry keeps the first). */
+  set(key: string, ns: number): void {
+    const s = this.slot(key);
+    if (s === null) {
+      if (!this.other.has(key)) this.other.set(key, ns);
+      return;
+    }
+    let ring = this.rings.get(s.prefix);
+    if (ring === undefined) this.rings.set(s.prefix, (ring = { n: new Int32Array(INVOKE_RING).fill(-1), ns: new Float64Array(INVOKE_RING) }));
+    const i = s.n & (INVOKE_RING - 1);
+    if (ring.n[i] === s.n) return;
+    ring.n[i] = s.n;
+    ring.ns[i] = ns;
+  }
+
+  /** A write with a final result that needs no invoke (a failure, for the latencies). */
+  forget(key: string): void {
+    const s = this.slot(key);
+    if (s === null) this.other.delete(key);
+    else {
+      const ring = this.rings.get(s.prefix);
+      const i = s.n & (INVOKE_RING - 1);
+      if (ring !== undefined && ring.n[i] === s.n) ring.n[i] = -1;
+    }
+  }
+
+  /** The invoke of `key`, forgotten when `forget` (its final result came); undefined when not known. */
+  get(key: string, forget = false): number | undefined {
+    const s = this.slot(key);
+    if (s === null) {
+      const ns = this.other.get(key);
+      if (forget) this.other.delete(key);
+      if (ns === undefined) this.missed++;
+      return ns;
+    }
+    const ring = this.rings.get(s.prefix);
+    const i = s.n & (INVOKE_RING - 1);
+    if (ring === undefined || ring.n[i] !== s.n) {
+      this.missed++;
+      return undefined;
+    }
+    if (forget) ring.n[i] = -1;
+    return ring.ns[i];
+  }
+}
+
 /** Interned strings (nodes, processes) as small numbers; 0 is "none". */
 class Names {
   private readonly list: string[] = [''];
@@ -177,6 +267,18 @@ export interface LostWritesOptions {
   sampleSize?: number;
 }
 
+/**
+ * Lost writes told while folding (a long run's file, read after its read-back): the read-back and attribution, and any
+ * further selection asked for up front (`also`, asked for again by the same `keep`). The fold then holds flags per key,
+ * not when, where and to whom each key was acknowledged.
+ */
+export interface LostSpec {
+  present: ReadonlySet<string>;
+  sinceNs?: number | null;
+  oldMaster?: string | null;
+  also?: ReadonlyArray<{ keep: (ns: number, key: string) => boolean; sampleSize?: number }>;
+}
+
 /** Lost writes as counts and a bounded sample. */
 export interface LostWrites {
   count: number;
@@ -195,33 +297,31 @@ export interface LostWrites {
   sampleSize: number;
 }
 
-interface Picked {
+interface Picked<T> {
   ns: number;
   order: number;
-  key: string;
-  col: Column;
-  i: number;
+  item: T;
 }
 
-const before = (a: Picked, b: Picked): number => a.ns - b.ns || a.order - b.order;
+const before = <T>(a: Picked<T>, b: Picked<T>): number => a.ns - b.ns || a.order - b.order;
 
 /** The `n` smallest and `n` largest of what it is offered by (ns, order), in at most 4n entries whatever the count. */
-class Extremes {
-  private low: Picked[] = [];
-  private high: Picked[] = [];
+class Extremes<T> {
+  private low: Array<Picked<T>> = [];
+  private high: Array<Picked<T>> = [];
   /** The n-th smallest (largest) once cut to n: an entry past it cannot be among the n smallest (largest). */
-  private lowCut: Picked | null = null;
-  private highCut: Picked | null = null;
+  private lowCut: Picked<T> | null = null;
+  private highCut: Picked<T> | null = null;
   private readonly n: number;
 
   constructor(n: number) {
     this.n = n;
   }
 
-  offer(ns: number, order: number, key: string, col: Column, i: number): void {
+  offer(ns: number, order: number, item: T): void {
     const n = this.n;
     if (n === 0) return;
-    const e = { ns, order, key, col, i };
+    const e = { ns, order, item };
     if (this.lowCut === null || before(e, this.lowCut) < 0) {
       this.low.push(e);
       if (this.low.length >= 2 * n) {
@@ -239,31 +339,161 @@ class Extremes {
   }
 
   /** The n smallest, in order. */
-  first(): Picked[] {
-    return this.low.sort(before).slice(0, this.n);
+  first(): T[] {
+    return this.low
+      .sort(before)
+      .slice(0, this.n)
+      .map((e) => e.item);
   }
 
   /** The n smallest and the n largest, each once, in order. */
-  all(): Picked[] {
-    const low = this.first();
+  all(): T[] {
+    const low = this.low.sort(before).slice(0, this.n);
     const high = this.high.sort((a, b) => before(b, a)).slice(0, this.n);
     const seen = new Set(low.map((e) => e.order));
-    return [...low, ...high.filter((e) => !seen.has(e.order))].sort(before);
+    return [...low, ...high.filter((e) => !seen.has(e.order))].sort(before).map((e) => e.item);
   }
+}
+
+/** Counts and samples of lost writes, offered one first acknowledgement at a time (in any order). */
+class LostTally<T> {
+  private count = 0;
+  private firstNs: number | null = null;
+  private lastNs: number | null = null;
+  private fromOld = 0;
+  private readonly byProcess = new Map<number, number>();
+  private readonly sample: Extremes<T>;
+  private readonly otherFirst = new Extremes<T>(3);
+  readonly sampleSize: number;
+  readonly sinceNs: number | null;
+  readonly oldMaster: number;
+
+  constructor(sampleSize: number, sinceNs: number | null, oldMaster: number) {
+    this.sampleSize = sampleSize;
+    this.sample = new Extremes<T>(sampleSize);
+    this.sinceNs = sinceNs;
+    this.oldMaster = oldMaster;
+  }
+
+  offer(ns: number, order: number, process: number, node: number, item: T): void {
+    this.count++;
+    if (this.firstNs === null || ns < this.firstNs) this.firstNs = ns;
+    if (this.lastNs === null || ns > this.lastNs) this.lastNs = ns;
+    this.byProcess.set(process, (this.byProcess.get(process) ?? 0) + 1);
+    this.sample.offer(ns, order, item);
+    if (this.sinceNs !== null && this.oldMaster !== 0 && ns > this.sinceNs && node === this.oldMaster) this.fromOld++;
+    else this.otherFirst.offer(ns, order, item);
+  }
+
+  result(processes: Names, op: (item: T) => Op): LostWrites {
+    return {
+      count: this.count,
+      firstNs: this.firstNs,
+      lastNs: this.lastNs,
+      byProcess: Object.fromEntries([...this.byProcess].map(([p, n]) => [processes.name(p) ?? '', n])),
+      fromOldMasterAfterFault: this.fromOld,
+      other: this.count - this.fromOld,
+      otherFirst: this.otherFirst.first().map(op),
+      sample: this.sample.all().map(op),
+      sampleSize: this.sampleSize,
+    };
+  }
+}
+
+interface Slot {
+  key: string;
+  col: Column;
+  i: number;
+}
+
+/**
+ * First acknowledgements waiting for a checkpoint, 18 bytes each (the key as its slot in the fold's table): a streamed
+ * run's checkpoints can be minutes apart at thousands of writes a second.
+ */
+class PendingAcks {
+  length = 0;
+  private col = new Uint16Array(0);
+  private idx = new Uint32Array(0);
+  private ns = new Float64Array(0);
+  private node = new Uint16Array(0);
+  private proc = new Uint16Array(0);
+
+  push(col: number, i: number, ns: number, node: number, proc: number): void {
+    const n = this.length;
+    if (n === this.ns.length) {
+      const cap = Math.max(4096, Math.ceil(n * 1.5));
+      const grow = <T extends Uint16Array | Uint32Array | Float64Array>(a: T, b: T): T => {
+        b.set(a as never);
+        return b;
+      };
+      this.col = grow(this.col, new Uint16Array(cap));
+      this.idx = grow(this.idx, new Uint32Array(cap));
+      this.ns = grow(this.ns, new Float64Array(cap));
+      this.node = grow(this.node, new Uint16Array(cap));
+      this.proc = grow(this.proc, new Uint16Array(cap));
+    }
+    this.col[n] = col;
+    this.idx[n] = i;
+    this.ns[n] = ns;
+    this.node[n] = node;
+    this.proc[n] = proc;
+    this.length++;
+  }
+
+  /** Every entry as an ok operation, in the order pushed; then empty (its arrays released). */
+  take(keys: KeyTable, nodes: Names, processes: Names): Op[] {
+    const out: Op[] = [];
+    for (let j = 0; j < this.length; j++) {
+      const node = nodes.name(this.node[j]!);
+      out.push({
+        process: processes.name(this.proc[j]!) ?? '',
+        type: 'ok',
+        f: 'write',
+        key: keys.keyOf(this.col[j]!, this.idx[j]!),
+        ns: this.ns[j]!,
+        ...(node !== undefined ? { node } : {}),
+      });
+    }
+    this.length = 0;
+    this.col = new Uint16Array(0);
+    this.idx = new Uint32Array(0);
+    this.ns = new Float64Array(0);
+    this.node = new Uint16Array(0);
+    this.proc = new Uint16Array(0);
+    return out;
+  }
+}
+
+/** The tallies of a fold given a LostSpec, fed as the first acknowledgements come. */
+interface Streaming {
+  spec: LostSpec;
+  main: LostTally<Op>;
+  also: Array<{ keep: (ns: number, key: string) => boolean; tally: LostTally<Op> }>;
 }
 
 /**
  * Which keys were invoked, acknowledged (first acknowledgement: when, by which node, to which process), failed or
  * indeterminate: what write-loss, its attribution and the schedule's no-lost-writes invariant need.
+ *
+ * Three ways to hold it. By default per key the flags and the first acknowledgement (17 bytes a key), for lost writes
+ * under any read-back asked later. With a LostSpec the lost writes are told as the operations come and a key costs its
+ * flags (a byte): memory then stays near constant however long the run. With `details: false` only the flags and
+ * the acknowledgements not yet taken (the schedule's checkpoints during a streamed run).
  */
 export class WriteFold {
-  readonly keys = new KeyTable({ ack: true });
+  readonly keys: KeyTable;
   /** Distinct keys acknowledged. */
   acked = 0;
+  /** First acknowledgements `takeNewAcks` did not hold (`details: false`, beyond `maxPending` between two calls). */
+  dropped = 0;
   private readonly nodes = new Names();
   private readonly processes = new Names();
+  private readonly details: boolean;
+  private readonly streaming: Streaming | null;
   /** First acknowledgements not yet taken by `takeNewAcks` (only when asked to keep them), at most `maxPending`. */
   private pending: Op[] | null;
+  /** The same without `details`, at most `maxPending`: beyond, `dropped` counts them (the final check still sees them). */
+  private readonly compact: PendingAcks | null;
   private overflowed = false;
   /** The first acknowledgement order `takeNewAcks` has not handed out yet. */
   private takenUpTo = 0;
@@ -271,9 +501,20 @@ export class WriteFold {
   /** The last `lostWrites` without a filter, until the next `add`. */
   private lostOf: { present: ReadonlySet<string>; sinceNs: number | null; oldMaster: number; lost: LostWrites } | null = null;
 
-  constructor(opts: { newAcks?: boolean; maxPending?: number } = {}) {
-    this.pending = opts.newAcks ? [] : null;
-    this.maxPending = opts.maxPending ?? 100_000;
+  constructor(opts: { newAcks?: boolean; maxPending?: number; details?: boolean; lost?: LostSpec } = {}) {
+    this.details = opts.lost === undefined && opts.details !== false;
+    this.pending = opts.newAcks && this.details ? [] : null;
+    this.compact = opts.newAcks && !this.details ? new PendingAcks() : null;
+    this.maxPending = opts.maxPending ?? (this.details ? 100_000 : 4_000_000);
+    this.keys = new KeyTable(this.details ? { ack: true } : {});
+    const l = opts.lost;
+    this.streaming = l
+      ? {
+          spec: l,
+          main: new LostTally<Op>(LOST_SAMPLE, l.sinceNs ?? null, this.nodes.id(l.oldMaster ?? undefined)),
+          also: (l.also ?? []).map((a) => ({ keep: a.keep, tally: new LostTally<Op>(a.sampleSize ?? LOST_SAMPLE, null, 0) })),
+        }
+      : null;
   }
 
   add(op: Op): void {
@@ -287,11 +528,25 @@ export class WriteFold {
     else if (op.type === 'info') col.flags[i]! |= INFO;
     else if ((col.flags[i]! & ACKED) === 0) {
       col.flags[i]! |= ACKED;
-      col.ackNs[i] = op.ns;
-      col.ackOrder[i] = this.acked++;
-      col.ackNode[i] = this.nodes.id(op.node);
-      col.ackProcess[i] = this.processes.id(op.process);
-      if (this.pending && !this.overflowed) {
+      const order = this.acked++;
+      const node = this.nodes.id(op.node);
+      const process = this.processes.id(op.process);
+      if (this.details) {
+        col.ackNs[i] = op.ns;
+        col.ackOrder[i] = order;
+        col.ackNode[i] = node;
+        col.ackProcess[i] = process;
+      }
+      const s = this.streaming;
+      if (s && !s.spec.present.has(op.key)) {
+        // A key is written by one client, which records its acknowledgement once: the first in the file is the earliest.
+        s.main.offer(op.ns, order, process, node, op);
+        for (const a of s.also) if (a.keep(op.ns, op.key)) a.tally.offer(op.ns, order, process, node, op);
+      }
+      if (this.compact) {
+        if (this.compact.length < this.maxPending) this.compact.push(col.id, i, op.ns, node, process);
+        else this.dropped++;
+      } else if (this.pending && !this.overflowed) {
         if (this.pending.length < this.maxPending) this.pending.push(op);
         else {
           // A long stretch without a checkpoint: stop holding operations, find them in the columns when taken.
@@ -299,11 +554,12 @@ export class WriteFold {
           this.pending = [];
         }
       }
-    } else if (op.ns < col.ackNs[i]!) col.ackNs[i] = op.ns;
+    } else if (this.details && op.ns < col.ackNs[i]!) col.ackNs[i] = op.ns;
   }
 
   /** First acknowledgements since the last call, in the order they came (for checkpoints between reads). */
   takeNewAcks(): Op[] {
+    if (this.compact) return this.compact.take(this.keys, this.nodes, this.processes);
     if (!this.pending) return [];
     const from = this.takenUpTo;
     this.takenUpTo = this.acked;
@@ -332,49 +588,47 @@ export class WriteFold {
    * Acknowledged keys `keep` selects that `present` lacks: counts (per process, per attribution) and the first and last
    * `sampleSize` by first acknowledgement, never an operation for each (an hour at 2000/s lost 2.7 M writes). Without
    * `keep`, the same result for the same read-back and attribution until the next `add`: the end of a trial asks for
-   * it several times (loss, its attribution, the lost keys).
+   * it several times (loss, its attribution, the lost keys). A fold given a LostSpec answers only what it was given.
    */
   lostWrites(present: ReadonlySet<string>, o: LostWritesOptions = {}): LostWrites {
-    const sampleSize = o.sampleSize ?? LOST_SAMPLE;
     const sinceNs = o.sinceNs ?? null;
+    if (this.streaming) return this.told(this.streaming, present, o);
+    if (!this.details) throw new HarnessError('INTERNAL', 'WriteFold: this fold keeps no acknowledgements (details: false) and was given no LostSpec');
+    const sampleSize = o.sampleSize ?? LOST_SAMPLE;
     const oldMaster = o.oldMaster === undefined || o.oldMaster === null ? 0 : this.nodes.find(o.oldMaster);
     const c = this.lostOf;
     if (!o.keep && c && c.present === present && c.sinceNs === sinceNs && c.oldMaster === oldMaster && c.lost.sampleSize === sampleSize) return c.lost;
-    const sample = new Extremes(sampleSize);
-    const otherFirst = new Extremes(3);
-    const byProcess = new Map<number, number>();
-    let count = 0;
-    let fromOld = 0;
-    let firstNs: number | null = null;
-    let lastNs: number | null = null;
+    const tally = new LostTally<Slot>(sampleSize, sinceNs, oldMaster);
     this.keys.scan((col, i, key) => {
       if ((col.flags[i]! & ACKED) === 0) return;
       const k = key();
       const ns = col.ackNs[i]!;
       if (present.has(k) || (o.keep && !o.keep(ns, k))) return;
-      count++;
-      if (firstNs === null || ns < firstNs) firstNs = ns;
-      if (lastNs === null || ns > lastNs) lastNs = ns;
-      const p = col.ackProcess[i]!;
-      byProcess.set(p, (byProcess.get(p) ?? 0) + 1);
-      const order = col.ackOrder[i]!;
-      sample.offer(ns, order, k, col, i);
-      if (sinceNs !== null && oldMaster !== 0 && ns > sinceNs && col.ackNode[i] === oldMaster) fromOld++;
-      else otherFirst.offer(ns, order, k, col, i);
+      tally.offer(ns, col.ackOrder[i]!, col.ackProcess[i]!, col.ackNode[i]!, { key: k, col, i });
     });
-    const lost: LostWrites = {
-      count,
-      firstNs,
-      lastNs,
-      byProcess: Object.fromEntries([...byProcess].map(([p, n]) => [this.processes.name(p) ?? '', n])),
-      fromOldMasterAfterFault: fromOld,
-      other: count - fromOld,
-      otherFirst: otherFirst.first().map((e) => this.okOp(e.key, e.col, e.i)),
-      sample: sample.all().map((e) => this.okOp(e.key, e.col, e.i)),
-      sampleSize,
-    };
+    const lost = tally.result(this.processes, (s) => this.okOp(s.key, s.col, s.i));
     if (!o.keep) this.lostOf = { present, sinceNs, oldMaster, lost };
     return lost;
+  }
+
+  /** What a fold given a LostSpec told: the same read-back, attribution and (for `keep`) the same selection only. */
+  private told(s: Streaming, present: ReadonlySet<string>, o: LostWritesOptions): LostWrites {
+    const asOk = (op: Op): Op => ({ process: op.process, type: 'ok', f: 'write', key: op.key, ns: op.ns, ...(op.node !== undefined ? { node: op.node } : {}) });
+    const wrong = (what: string) => new HarnessError('INTERNAL', `WriteFold: lost writes were told for another ${what} than this call asks`);
+    if (present !== s.spec.present) throw wrong('read-back');
+    if (o.keep) {
+      const a = s.also.find((x) => x.keep === o.keep);
+      if (!a || (o.sampleSize !== undefined && o.sampleSize !== a.tally.sampleSize)) throw wrong('selection');
+      return a.tally.result(this.processes, asOk);
+    }
+    const sinceNs = o.sinceNs ?? null;
+    const oldMaster = o.oldMaster === undefined || o.oldMaster === null ? 0 : this.nodes.find(o.oldMaster);
+    const m = s.main;
+    // Asked without an attribution: the counts are the same, the split is not asked for.
+    if ((sinceNs !== null || oldMaster !== 0) && (sinceNs !== m.sinceNs || oldMaster !== m.oldMaster)) throw wrong('attribution');
+    if (o.sampleSize !== undefined && o.sampleSize !== m.sampleSize) throw wrong('sample size');
+    const lost = m.result(this.processes, asOk);
+    return sinceNs === null && oldMaster === 0 ? { ...lost, fromOldMasterAfterFault: 0, other: lost.count, otherFirst: lost.sample.slice(0, 3) } : lost;
   }
 
   /** Whether `key` was acknowledged (a lost write is one acknowledged and absent from the read-back). */
@@ -384,6 +638,7 @@ export class WriteFold {
 
   /** Acknowledged keys whose first acknowledgement `keep` selects (e.g. those outside every fault window), as ok operations. */
   acknowledged(keep: (ns: number) => boolean): Op[] {
+    if (!this.details) throw new HarnessError('INTERNAL', 'WriteFold: this fold keeps no acknowledgements');
     const out: Array<[Op, number]> = [];
     for (const [key, col, i] of this.keys.slots())
       if ((col.flags[i]! & ACKED) !== 0 && keep(col.ackNs[i]!)) out.push([this.okOp(key, col, i), col.ackOrder[i]!]);
@@ -568,7 +823,7 @@ const bucketOf = (us: number): number => (us < 1 ? -1 : Math.floor(Math.log(us) 
  * own rounding), so the quantiles are exact up to MAX_EXACT_LATENCIES distinct values a phase (LatencyCounts).
  */
 export class LatencyFold {
-  private readonly keys = new KeyTable({ invoke: true });
+  private readonly invokes = new RecentInvokes();
   private readonly by: Record<LatencyPhase, LatencyCounts> = { before: new LatencyCounts(), during: new LatencyCounts(), after: new LatencyCounts() };
   private readonly w: LatencyWindows;
 
@@ -577,20 +832,12 @@ export class LatencyFold {
   }
 
   add(op: Op): void {
-    const t = this.keys;
-    if (op.type === 'invoke') {
-      t.find(op.key, true);
-      if ((t.col.flags[t.i]! & INVOKED) === 0) {
-        t.col.flags[t.i]! |= INVOKED;
-        t.col.invokeNs[t.i] = op.ns;
-      }
-      return;
-    }
-    if (op.type !== 'ok' || !t.find(op.key, false)) return;
-    const { col, i } = t;
-    if ((col.flags[i]! & INVOKED) === 0 || (col.flags[i]! & ACKED) !== 0) return;
-    col.flags[i]! |= ACKED;
-    this.by[phaseOf(col.invokeNs[i]!, this.w)].add(Math.round(((op.ns - col.invokeNs[i]!) / 1e6) * 1e3));
+    if (op.type === 'invoke') this.invokes.set(op.key, op.ns);
+    else if (op.type === 'ok') {
+      // The first acknowledgement only: the invoke is forgotten with it.
+      const invokeNs = this.invokes.get(op.key, true);
+      if (invokeNs !== undefined) this.by[phaseOf(invokeNs, this.w)].add(Math.round(((op.ns - invokeNs) / 1e6) * 1e3));
+    } else if (op.type === 'fail') this.invokes.forget(op.key);
   }
 
   figures(): Figures {
@@ -609,12 +856,22 @@ export class LatencyFold {
   /** For the latency check's explanation when a phase's quantiles come from the histogram; null when all are exact. */
   note(): string | null {
     const approx = LATENCY_PHASES.filter((p) => this.by[p].approximate);
-    if (approx.length === 0) return null;
-    return (
-      `p50 and p99 are nearest-rank quantiles of the acknowledged writes' latencies; ${approx.join(', ')} had more than ` +
-      `${MAX_EXACT_LATENCIES} distinct µs values, so their p50 and p99 come from a histogram of log buckets (within ` +
-      `${(LATENCY_RELATIVE_ERROR * 100).toFixed(2)} % of the exact value; max exact)`
-    );
+    const missed = this.invokes.missed;
+    const notes = [
+      ...(approx.length
+        ? [
+            `p50 and p99 are nearest-rank quantiles of the acknowledged writes' latencies; ${approx.join(', ')} had more than ` +
+              `${MAX_EXACT_LATENCIES} distinct µs values, so their p50 and p99 come from a histogram of log buckets (within ` +
+              `${(LATENCY_RELATIVE_ERROR * 100).toFixed(2)} % of the exact value; max exact)`,
+          ]
+        : []),
+      ...(missed
+        ? [
+            `${missed} acknowledgements are not counted: their invoke was not known any more (more than ${INVOKE_RING} writes of their client earlier) or they acknowledged a write again`,
+          ]
+        : []),
+    ];
+    return notes.length ? notes.join('; ') : null;
   }
 }
 
@@ -630,7 +887,10 @@ export function attributedLossOfFold(
   config: { maxLost: number; acceptLossFromOldMaster: boolean; maxLostFromOldMaster?: number; sinceNs?: number | null },
 ): { check: CheckResult; warning: string | null } {
   const sinceNs = config.sinceNs === undefined ? input.faultNs : config.sinceNs;
-  const lost = fold.lostWrites(input.readBack?.present ?? new Set<string>(), { sinceNs, oldMaster: input.oldMaster });
+  // Without a read-back nothing can be called lost (the check is unknown), and a fold given a LostSpec has no other.
+  const lost = input.readBack
+    ? fold.lostWrites(input.readBack.present, { sinceNs, oldMaster: input.oldMaster })
+    : { fromOldMasterAfterFault: 0, other: 0, otherFirst: [] };
   return attributedResult(
     input,
     { fromOldMasterAfterFault: lost.fromOldMasterAfterFault, other: lost.other, otherFirst: lost.otherFirst },

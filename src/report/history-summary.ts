@@ -2,7 +2,8 @@
 // the write strip, the acknowledgement rate downsampled with each bucket's maximum and minimum (spikes and outages both
 // survive), and figures per fault window.
 import type { Op } from '../model/history.ts';
-import { KeyTable } from '../checkers/history-fold.ts';
+import { CompactKeySet } from '../model/key-set.ts';
+import { RecentInvokes } from '../checkers/history-fold.ts';
 
 /** A plotted series point after downsampling: the bucket's start and the largest and smallest value in it. */
 export interface SpanPoint {
@@ -98,10 +99,6 @@ export const OUTSIDE_WINDOWS = 'outside every window';
 const SAMPLE_BUCKETS = 1000;
 const MAX_NOT_OK_SAMPLED = 5000;
 const MAX_LOST_SAMPLED = 2000;
-/** Flags in the summary's key table: invoked (its invoke time kept), first acknowledgement counted. */
-const INVOKED = 1;
-const ACK_COUNTED = 2;
-
 export interface SummaryWindow {
   label: string;
   startNs: number;
@@ -114,7 +111,9 @@ export interface SummaryWindow {
  * indeterminate writes up to MAX_NOT_OK_SAMPLED, of lost writes up to MAX_LOST_SAMPLED), the rate and the window figures.
  */
 export class SummaryFold {
-  private readonly invokes = new KeyTable({ invoke: true });
+  private readonly invokes = new RecentInvokes();
+  /** Keys whose first acknowledgement was counted (a bit a numbered key). */
+  private readonly ackCounted = new CompactKeySet();
   private readonly slow = new Map<number, [Op, Op]>();
   private readonly fast = new Map<number, [Op, Op]>();
   private readonly notOk: Op[] = [];
@@ -146,17 +145,13 @@ export class SummaryFold {
 
   add(op: Op): void {
     this.ops++;
-    const t = this.invokes;
     if (op.type === 'invoke') {
-      t.find(op.key, true);
-      if ((t.col.flags[t.i]! & INVOKED) === 0) {
-        t.col.flags[t.i]! |= INVOKED;
-        t.col.invokeNs[t.i] = op.ns;
-      }
+      this.invokes.set(op.key, op.ns);
       for (const f of this.figuresAt(op.ns)) f.invoked++;
       return;
     }
-    const invokeNs = t.find(op.key, false) && (t.col.flags[t.i]! & INVOKED) !== 0 ? t.col.invokeNs[t.i]! : op.ns;
+    // An indeterminate write may still be acknowledged: its invoke is kept until a final result.
+    const invokeNs = this.invokes.get(op.key, op.type !== 'info') ?? op.ns;
     if (op.type === 'ok') this.firstAck(op);
     const invoke: Op = { process: op.process, type: 'invoke', f: op.f, key: op.key, ns: invokeNs };
     if (op.type === 'ok') {
@@ -181,10 +176,8 @@ export class SummaryFold {
 
   /** A key's first acknowledgement, inside a window or not (by its time: what the no-lost-writes invariant excuses). */
   private firstAck(op: Op): void {
-    const t = this.invokes;
-    t.find(op.key, true);
-    if ((t.col.flags[t.i]! & ACK_COUNTED) !== 0) return;
-    t.col.flags[t.i]! |= ACK_COUNTED;
+    if (this.ackCounted.has(op.key)) return;
+    this.ackCounted.add(op.key);
     const inside = this.windows.some((w) => op.ns >= w.startNs && op.ns <= w.endNs);
     const lost = this.o.isLost(op.key);
     if (inside) {

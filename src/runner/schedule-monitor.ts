@@ -1,6 +1,6 @@
 // The invariants of a running schedule, checked at every quiescent point (no step active) and at the end.
 import type { Clock } from '../clock.ts';
-import type { WriteFold } from '../checkers/history-fold.ts';
+import type { LostWrites, WriteFold } from '../checkers/history-fold.ts';
 import {
   acceptedWindows,
   covered,
@@ -40,6 +40,12 @@ export interface MonitorOptions {
   signal: AbortSignal;
   /** Called on every violation as it is found (the first one may halt the run). */
   onViolation(v: Violation): void;
+}
+
+/** The final check's selection of lost writes: those acknowledged outside every window and not reported yet. */
+export interface LostSelection {
+  keep: (ns: number, key: string) => boolean;
+  sampleSize: number;
 }
 
 /** Checks the invariants at quiescent points; violations in the order found, at most 1000 kept. */
@@ -159,7 +165,12 @@ export class ScheduleMonitor {
    * The end of the run: the last stretch for two masters, every write acknowledged outside the windows against
    * the final read-back (a write can be lost after the checkpoint that saw it), and the final convergence.
    */
-  async final(endNs: number, rb: ReadBack | null, converged: { ok: boolean; reason: string } | null): Promise<void> {
+  async final(
+    endNs: number,
+    rb: ReadBack | null,
+    converged: { ok: boolean; reason: string } | null,
+    lostOf: (sel: LostSelection) => Promise<LostWrites> = async (sel) => this.o.writes.lostWrites(rb!.present, sel),
+  ): Promise<void> {
     await this.running;
     if (converged && !converged.ok) this.violation('convergence', endNs, `not converged after the last heal: ${converged.reason}`);
     const windows = this.windows(endNs);
@@ -168,7 +179,7 @@ export class ScheduleMonitor {
     if (!rb) return;
     const { startNs } = this.o;
     // Counts and the first few, whatever the number lost (the windows excuse the rest, which may be millions).
-    const lost = this.o.writes.lostWrites(rb.present, {
+    const lost = await lostOf({
       keep: (ns, key) => ns >= startNs && ns < endNs && !covered(ns, windows) && !this.reportedLost.has(key),
       sampleSize: 5,
     });

@@ -6,7 +6,7 @@ import { checkConvergedAfterHeal } from '../checkers/converged-after-heal.ts';
 import { checkFailedWrites } from '../checkers/failed-writes.ts';
 import { checkFailoverTime } from '../checkers/failover-time.ts';
 import { checkLatency, latencyResult, latencyWindows, type LatencyWindows } from '../checkers/latency.ts';
-import { attributedLossOfFold, AvailabilityFold, LatencyFold, NewMasterAckFold, WriteFold } from '../checkers/history-fold.ts';
+import { attributedLossOfFold, AvailabilityFold, LatencyFold, NewMasterAckFold, WriteFold, type LostSpec } from '../checkers/history-fold.ts';
 import { foldHistoryFile } from '../report/history-file.ts';
 import { SummaryFold, type HistorySummary } from '../report/history-summary.ts';
 import { checkWriteLossAttributed } from '../checkers/loss-attribution.ts';
@@ -73,15 +73,44 @@ export interface TrialOutcome {
   halted?: { by: string; ns: number; reason: string };
 }
 
-/** Read a streamed trial's history file in two passes (none of it held beyond the folds); null when the history is in memory. */
-export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<FoldedHistory | null> {
+/** When the fault was injected (the step that started it), else when it landed: where loss attribution starts. */
+function injectNsOf(env: TrialEnv, done: PhaseResults): number | null {
+  return env.timeline.firstMark('fault', 'inject')?.ns ?? done.inject?.fault.landedNs ?? null;
+}
+
+/** Pass 1 over a streamed trial's file: write loss (told as the operations come, against the read-back), availability. */
+export interface FirstPass {
+  file: string;
+  writes: WriteFold;
+  main: AvailabilityFold;
+  ack: NewMasterAckFold;
+  fromNs: number;
+  toNs: number;
+  ms: number;
+}
+
+/**
+ * The first pass over a streamed trial's history, once per trial: the schedule's final check asks for it first, with
+ * its own selection of lost writes (`also`), and the trial's checks take the same. Null when the history is in memory.
+ */
+export function firstPass(env: TrialEnv, done: PhaseResults, also: LostSpec['also'] = []): Promise<FirstPass | null> {
+  let p = firstPasses.get(env);
+  if (!p) firstPasses.set(env, (p = foldFirst(env, done, also)));
+  return p;
+}
+
+const firstPasses = new WeakMap<TrialEnv, Promise<FirstPass | null>>();
+
+async function foldFirst(env: TrialEnv, done: PhaseResults, also: LostSpec['also']): Promise<FirstPass | null> {
   const streamed = env.workload.streamed();
   if (!streamed) return null;
   env.workload.closeStream(env.own.ops());
   const started = performance.now();
   const faultNs = done.inject?.fault.landedNs ?? null;
   const oldMaster = done.topology ? addr(done.topology.master.redis) : null;
-  const writes = new WriteFold();
+  const rb = done.readBack;
+  // With the read-back known, the lost writes are told as they come and a key costs a byte of flags.
+  const writes = rb ? new WriteFold({ lost: { present: rb.present, sinceNs: injectNsOf(env, done), oldMaster, also } }) : new WriteFold({ details: false });
   const main = new AvailabilityFold();
   const ack = new NewMasterAckFold(faultNs, oldMaster);
   let fromNs = Infinity;
@@ -94,10 +123,21 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
     main.add(op);
     ack.add(op);
   });
+  return { file: streamed.file, writes, main, ack, fromNs, toNs, ms: performance.now() - started };
+}
+
+/** Read a streamed trial's history file in two passes (none of it held beyond the folds); null when the history is in memory. */
+export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<FoldedHistory | null> {
+  const first = await firstPass(env, done);
+  if (!first) return null;
+  const started = performance.now();
+  const { writes, main, ack, fromNs, toNs } = first;
+  const faultNs = done.inject?.fault.landedNs ?? null;
+  const oldMaster = done.topology ? addr(done.topology.master.redis) : null;
   const windows = latencyWindows({ ...inputOf(env, done, []), faultNs, oldMaster }, ack.first);
   const latency = new LatencyFold(windows);
   const present = done.readBack?.present;
-  // Lost: acknowledged (the fold's columns) and absent from the read-back; no set of the lost keys is built.
+  // Lost: acknowledged (the fold's flags) and absent from the read-back; no set of the lost keys is built.
   const isLost = (k: string) => present !== undefined && !present.has(k) && writes.ackedKey(k);
   const sch = env.schedule;
   const stepWindows = sch?.monitor
@@ -113,13 +153,13 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
       ? [{ label: 'fault', startNs: faultNs, endNs: env.timeline.firstMark('fault', 'healed')?.ns ?? toNs }]
       : [];
   const summary = new SummaryFold({ fromNs, toNs, originNs: faultNs ?? fromNs, isLost, windows: stepWindows });
-  await foldHistoryFile(streamed.file, (op) => {
+  await foldHistoryFile(first.file, (op) => {
     summary.add(op);
     if (op.process === MAIN_CLIENT) latency.add(op);
   });
   const { sample, summary: s } = summary.finish();
   return {
-    file: streamed.file,
+    file: first.file,
     writes,
     main,
     latency: latency.figures(),
@@ -127,7 +167,7 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
     windows,
     summary: s,
     sample,
-    foldMs: Math.round(performance.now() - started),
+    foldMs: Math.round(first.ms + performance.now() - started),
   };
 }
 
@@ -197,7 +237,7 @@ function runTrialChecks(
   // isolated master would mask its outage. Loss and split brain look at every client.
   const mainInput: TrialInput = { ...input, history: input.history.filter((o) => o.process === MAIN_CLIENT) };
   const maxSplitBrainMs = durationMs(s.expect.maxSplitBrainMs, d.downAfterMs);
-  const injectNs = env.timeline.firstMark('fault', 'inject')?.ns ?? input.faultNs;
+  const injectNs = injectNsOf(env, done);
   // A streamed history is judged from its folds; restore points and evictions set writes aside only in memory.
   const unchanged = { input, figures: {}, warning: null };
   const restored = folded ? unchanged : restoredAway(input, fault?.restorePointNs);

@@ -130,9 +130,12 @@ export class TrialWorkload {
     this.live?.add(op);
   };
 
-  /** The acknowledgements from now on, folded as they come (the schedule's invariants take the new ones at each checkpoint). */
+  /**
+   * The acknowledgements from now on, folded as they come (the schedule's invariants take the new ones at each
+   * checkpoint). A streamed run's keeps flags only: its final check reads the history file.
+   */
   liveWrites(): WriteFold {
-    return (this.live ??= new WriteFold({ newAcks: true }));
+    return (this.live ??= new WriteFold({ newAcks: true, details: !this.opts.stream }));
   }
 
   /** The history file of a streamed run, flushed (null when the history is only in memory). */

@@ -7,7 +7,8 @@ import type { TrialResult } from '../report/journal.ts';
 import type { Clock } from '../clock.ts';
 import { sampleProbe } from '../probes/index.ts';
 import { CleanupStack, PhaseFailed, runPhase, TrialStopped } from './phase.ts';
-import { checkTrial, foldStreamed, type PhaseResults, type TrialOutcome } from './trial-check.ts';
+import type { LostSelection } from './schedule-monitor.ts';
+import { checkTrial, firstPass, foldStreamed, type PhaseResults, type TrialOutcome } from './trial-check.ts';
 import { REDIS_IO, type TrialIo } from './trial-io.ts';
 import {
   alertsClear,
@@ -73,8 +74,11 @@ async function runPhases(env: TrialEnv, done: PhaseResults): Promise<void> {
   const monitor = env.schedule?.monitor;
   if (monitor) {
     const settled = done.settle;
+    const rb = done.readBack ?? null;
+    // A streamed run's lost writes come from the first pass over its file, told with the final check's selection.
+    const lostOf = env.workload.streamed() ? async (sel: LostSelection) => (await firstPass(env, done, [sel]))!.writes.lostWrites(rb!.present, sel) : undefined;
     await phase('invariants', limits.readBackMs, enter, () =>
-      monitor.final(ctx.clock.nowNs(), done.readBack ?? null, settled ? { ok: settled.convergenceMs !== null, reason: settled.lastReason } : null),
+      monitor.final(ctx.clock.nowNs(), rb, settled ? { ok: settled.convergenceMs !== null, reason: settled.lastReason } : null, lostOf),
     );
   }
   if (env.alerts) await phase('alerts clear', limits.alertsClearMs + margin, enter, () => alertsClear(env));

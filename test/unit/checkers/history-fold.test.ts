@@ -4,7 +4,9 @@ import {
   AvailabilityFold,
   LATENCY_RELATIVE_ERROR,
   LatencyCounts,
+  INVOKE_RING,
   LatencyFold,
+  RecentInvokes,
   MAX_EXACT_LATENCIES,
   NewMasterAckFold,
   WriteFold,
@@ -197,6 +199,64 @@ describe('the one-pass folds give the in-memory checkers’ results', () => {
     expect(attributedLossOfFold(f, input, config)).toEqual(checkWriteLossAttributed(input, config));
   });
 
+  it('told as they come: given the read-back up front, the same lost writes, attribution and selection at a byte a key', () => {
+    // The 5000 writes of the test above plus H: acknowledged out of number order, two processes, old and new master.
+    const ops: Op[] = [...H];
+    for (let i = 0; i < 5000; i++) {
+      const process = i % 2 ? 'p1' : 'p2';
+      const t = ns(10_000 + (5000 - i));
+      ops.push({ process, type: 'invoke', f: 'write', key: `w:${i}`, ns: t - 1 });
+      ops.push({ process, type: 'ok', f: 'write', key: `w:${i}`, ns: t, node: i % 3 ? OLD.addr : NEW.addr });
+    }
+    ops.sort((a, b) => a.ns - b.ns);
+    const present = new Set(ops.filter((o) => o.type === 'ok' && !/^(w:\d*[1-9]$|lost:)/.test(o.key)).map((o) => o.key));
+    const sinceNs = ns(10_000 + 2500);
+    const outside = { keep: (t: number, key: string) => t < ns(12_000) && key !== 'w:4990', sampleSize: 7 };
+    const kept = new WriteFold();
+    const told = new WriteFold({ lost: { present, sinceNs, oldMaster: OLD.addr, also: [outside] } });
+    foldAll(ops, kept, told);
+    const attribution = { sinceNs, oldMaster: OLD.addr };
+    expect(told.lostWrites(present, attribution)).toEqual(kept.lostWrites(present, attribution));
+    expect(told.lostWrites(present, attribution).count).toBe(4502);
+    expect(told.lostWrites(present, attribution).fromOldMasterAfterFault).toBeGreaterThan(0);
+    expect(told.lostWrites(present, outside)).toEqual(kept.lostWrites(present, outside));
+    expect(told.lostWrites(present, outside).count).toBeGreaterThan(0);
+    // Asked without the attribution (the lost keys for the journal): the counts, no split.
+    const plain = kept.lostWrites(present);
+    expect(told.lostWrites(present)).toEqual({ ...plain, otherFirst: plain.sample.slice(0, 3) });
+    const input = trial({ history: ops, readBack: { ns: 0, present, node: NEW.addr }, faultNs: sinceNs, oldMaster: OLD.addr });
+    const config = { maxLost: 0, acceptLossFromOldMaster: true, sinceNs };
+    expect(attributedLossOfFold(told, input, config)).toEqual(attributedLossOfFold(kept, input, config));
+    expect(writeLossOfFold(told, input.readBack, input.faultNs, { maxLost: 0 })).toEqual(writeLossOfFold(kept, input.readBack, input.faultNs, { maxLost: 0 }));
+    // Only what it was told: another read-back, selection or attribution is a mistake, not a silent wrong answer.
+    expect(() => told.lostWrites(new Set(present), attribution)).toThrow(/another read-back/);
+    expect(() => told.lostWrites(present, { keep: () => true })).toThrow(/another selection/);
+    expect(() => told.lostWrites(present, { sinceNs: 0, oldMaster: OLD.addr })).toThrow(/another attribution/);
+    const keys = new Set(ops.map((o) => o.key)).size;
+    expect(told.keys.bytes()).toBeLessThan(2 * keys + 2048);
+    expect(kept.keys.bytes()).toBeGreaterThan(15 * keys);
+  });
+
+  it('flags only: the checkpoints get the same new acknowledgements, and those beyond what it holds are counted, not kept', () => {
+    const oks = H.filter((o) => o.type === 'ok');
+    const brief = (ops: Op[]) => ops.map((o) => [o.key, o.ns, o.node, o.process]);
+    const kept = new WriteFold({ newAcks: true });
+    const flags = new WriteFold({ newAcks: true, details: false });
+    const small = new WriteFold({ newAcks: true, details: false, maxPending: 10 });
+    const half = H.indexOf(oks[15]!);
+    foldAll(H.slice(0, half), kept, flags, small);
+    expect(brief(flags.takeNewAcks())).toEqual(brief(kept.takeNewAcks()));
+    expect(small.takeNewAcks()).toHaveLength(10);
+    expect(small.dropped).toBe(5);
+    foldAll(H.slice(half), kept, flags, small);
+    const rest = flags.takeNewAcks();
+    expect(brief(rest)).toEqual(brief(kept.takeNewAcks()));
+    expect(rest.length).toBe(oks.length - 15);
+    expect(flags.takeNewAcks()).toEqual([]);
+    expect(flags.dropped).toBe(0);
+    expect(() => flags.lostWrites(new Set())).toThrow(/keeps no acknowledgements/);
+  });
+
   it('keys outside the prefix:seq shape and sparse numbers still count, one slot each', () => {
     const odd: Op[] = ['x', 'x:007', 'x:1', 'y:99999999', 'y:0', 'z:'].flatMap((key, i): Op[] => [
       { process: 'c1', type: 'invoke', f: 'write', key, ns: i * 10 },
@@ -253,5 +313,49 @@ describe('LatencyCounts', () => {
     expect(Math.abs(f.latency_p50_before_ms! - p50)).toBeLessThanOrEqual(p50 * LATENCY_RELATIVE_ERROR + 0.001);
     expect(fold.note()).toMatch(/before had more than 100000 distinct µs values.*within 0\.05 %/);
     expect(latencyResult(f, w, {}, fold.note()).explanation).toContain('nearest-rank');
+  });
+});
+
+describe('RecentInvokes: the passes know a write’s invoke by a ring per client, not a slot per key', () => {
+  it('a result within the ring finds its invoke; one whose slot a later write took is counted as missed and told', () => {
+    const w = { faultNs: null, recoveryNs: null, recovery: null } as const;
+    const fold = new LatencyFold(w);
+    const op = (type: Op['type'], key: string, at: number): Op => ({
+      process: 'c',
+      type,
+      f: 'write',
+      key,
+      ns: at * 1e6,
+      ...(type === 'ok' ? { node: NEW.addr } : {}),
+    });
+    fold.add(op('invoke', 'c:0', 0));
+    fold.add(op('invoke', 'c:1', 1));
+    fold.add(op('invoke', 'other', 2));
+    fold.add(op('ok', 'c:1', 5));
+    fold.add(op('ok', 'other', 9));
+    // c:INVOKE_RING takes c:0's slot: c:0's acknowledgement, INVOKE_RING writes later, no longer has an invoke.
+    fold.add(op('invoke', `c:${INVOKE_RING}`, 10));
+    fold.add(op('ok', 'c:0', 11));
+    fold.add(op('ok', `c:${INVOKE_RING}`, 13));
+    const f = fold.figures();
+    expect(f.latency_acks_before).toBe(3);
+    expect(f.latency_max_before_ms).toBe(7);
+    expect(fold.note()).toMatch(/^1 acknowledgements are not counted: their invoke was not known any more/);
+    // A second acknowledgement of a write is not counted again.
+    fold.add(op('ok', 'c:1', 20));
+    expect(fold.figures().latency_acks_before).toBe(3);
+  });
+
+  it('keeps an indeterminate write’s invoke for its late acknowledgement, forgets a failed one', () => {
+    const r = new RecentInvokes();
+    r.set('c:7', 70);
+    r.set('c:7', 71);
+    r.set('x', 5);
+    expect(r.get('c:7')).toBe(70);
+    expect(r.get('c:7', true)).toBe(70);
+    expect(r.get('c:7')).toBeUndefined();
+    r.forget('x');
+    expect(r.get('x')).toBeUndefined();
+    expect(r.missed).toBe(2);
   });
 });
