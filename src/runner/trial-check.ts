@@ -377,6 +377,11 @@ export function checkTrial(env: TrialEnv, done: PhaseResults, end: TrialEnd, sta
     writes_skipped: workload.skipped(),
     ...(folded ? { history_ops: folded.summary.ops, history_fold_ms: folded.foldMs, ...coverageFigures(folded.summary) } : {}),
   };
+  const dropped = env.schedule?.monitor ? workload.liveWrites().dropped : 0;
+  if (dropped > 0) {
+    figures.checkpoint_acks_unchecked = dropped;
+    warnings.push(`${dropped} acknowledgements came while the checkpoints held their most and were left to the final check (no checkpoint for a long stretch)`);
+  }
   const { verdict, message } = trialVerdict(results, end);
   const alerts = env.alerts ? alertWindows(evs, faultNs ?? startedNs, timeline.firstMark('fault', 'healed')?.ns ?? null) : null;
   for (const a of alerts ?? [])
