@@ -6,7 +6,8 @@ import { X509Certificate } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dryRunText } from '../../../../src/cli/kube-options.ts';
 import { createClock } from '../../../../src/clock.ts';
 import { deploymentOf, manifestObjectsOf, type DeploymentModel, type ManifestObject } from '../../../../src/config/manifests.ts';
@@ -62,6 +63,18 @@ function secretsOf(api: FakeKube): string[] {
 }
 
 const tmpDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith('sentinel-chaos-kube-'));
+
+// A private TMPDIR (os.tmpdir() reads it at each call): other runs on the machine make and remove the same dirs in /tmp.
+const realTmp = process.env.TMPDIR;
+const ownTmp = mkdtempSync(path.join(os.tmpdir(), 'sc-kube-secure-test-'));
+beforeAll(() => {
+  process.env.TMPDIR = ownTmp;
+});
+afterAll(() => {
+  if (realTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = realTmp;
+  rmSync(ownTmp, { recursive: true, force: true });
+});
 
 /** Start on the fake, which never converges (no pods run): the Secrets are made and applied first. What was logged. */
 async function startUnconverged(model: Parameters<typeof startKubeDeployment>[0]['model'], api: FakeKube): Promise<string> {
