@@ -1,5 +1,5 @@
 // Bench: a soak on the local target as a child process, watched from outside: the harness's RSS over time (VmRSS every
-// second, the kernel's peak VmHWM), then the run's history file on disk, the checkers' time at the end (the two passes
+// half second, the kernel's peak VmHWM, when it was reached, and the end of the trial's own peak from its read-back on), then the run's history file on disk, the checkers' time at the end (the two passes
 // over the file, history_fold_ms), the report's size, and the time to render the reports again from the run dir.
 // Usage: npm run bench:soak -- --duration 10m --rate 200 --subnet 141 [--seed 17] [--report-dir /tmp/reports-soak-bench]
 //        npm run bench:soak -- --run-dir DIR   (a finished run's figures only: history, fold time, report size, render time)
@@ -30,6 +30,12 @@ interface Watched {
   wallS: number | null;
   peakRss: number | null;
   hwm: number | null;
+  /** When the peak (VmHWM) last rose, s from the start. */
+  hwmAtS: number | null;
+  /** VmHWM when the trial's end (its read-back) began, and the highest VmRSS sampled after: the end's own peak. */
+  hwmWriting: number | null;
+  endStartedS: number | null;
+  endPeak: number | null;
   timeline: Array<[number, number]>;
 }
 
@@ -48,8 +54,17 @@ async function runSoak(): Promise<Watched> {
   const started = performance.now();
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  // The end of the trial starts at its read-back (the workload stopped at the convergence before it).
+  let endStartedS: number | null = null;
+  let hwmWriting: number | null = null;
   child.stderr.on('data', (b: Buffer) => {
-    stderr += b.toString();
+    const text = b.toString();
+    // With the previous chunk's tail: a line can be split between two chunks.
+    if (endStartedS === null && /event=phase .*phase="read back"/.test(stderr.slice(-300) + text)) {
+      endStartedS = Math.round((performance.now() - started) / 1000);
+      hwmWriting = kib('VmHWM');
+    }
+    stderr += text;
     // Keep the start (the run id) and the tail.
     if (stderr.length > 200_000) stderr = `${stderr.slice(0, 20_000)}\n…\n${stderr.slice(-100_000)}`;
   });
@@ -63,13 +78,19 @@ async function runSoak(): Promise<Watched> {
   };
   let peakRss = 0;
   let hwm = 0;
+  let hwmAtS = 0;
+  let endPeak = 0;
   const timeline: Array<[number, number]> = [];
   const poll = setInterval(() => {
     const rss = kib('VmRSS');
     const h = kib('VmHWM');
-    if (rss !== null) peakRss = Math.max(peakRss, rss);
-    if (h !== null) hwm = Math.max(hwm, h);
     const t = Math.round((performance.now() - started) / 1000);
+    if (rss !== null) peakRss = Math.max(peakRss, rss);
+    if (rss !== null && endStartedS !== null) endPeak = Math.max(endPeak, rss);
+    if (h !== null && h > hwm) {
+      hwm = h;
+      hwmAtS = t;
+    }
     if (rss !== null && (timeline.length === 0 || t - timeline.at(-1)![0] >= 60)) timeline.push([t, Math.round(rss / 1024)]);
   }, 500);
   const code: number = await new Promise((r) => child.on('exit', (c, sig) => r(c ?? (sig ? 128 : 1))));
@@ -80,11 +101,25 @@ async function runSoak(): Promise<Watched> {
     process.stderr.write(stderr.slice(-3000));
     throw new Error(`bench: no run dir of this soak in ${dir} (exit ${code})`);
   }
-  return { runDir: join(dir, runId), code, wallS: Math.round((performance.now() - started) / 1000), peakRss, hwm, timeline };
+  const wallS = Math.round((performance.now() - started) / 1000);
+  return { runDir: join(dir, runId), code, wallS, peakRss, hwm, hwmAtS, hwmWriting, endStartedS, endPeak: endStartedS === null ? null : endPeak, timeline };
 }
 
 // --run-dir: measure a finished run only (its RSS was watched by other means).
-const w: Watched = values['run-dir'] ? { runDir: values['run-dir'], code: null, wallS: null, peakRss: null, hwm: null, timeline: [] } : await runSoak();
+const w: Watched = values['run-dir']
+  ? {
+      runDir: values['run-dir'],
+      code: null,
+      wallS: null,
+      peakRss: null,
+      hwm: null,
+      hwmAtS: null,
+      hwmWriting: null,
+      endStartedS: null,
+      endPeak: null,
+      timeline: [],
+    }
+  : await runSoak();
 const { runDir } = w;
 const journal = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8')) as Journal;
 const trial = journal.scenarios[0]?.trials[0];
@@ -125,6 +160,10 @@ const result = {
   lost_share_in_windows: f.lost_share_in_windows,
   peak_rss_mib: mibOf(w.peakRss),
   vmhwm_mib: mibOf(w.hwm),
+  peak_reached_at_s: w.hwmAtS,
+  peak_until_end_mib: mibOf(w.hwmWriting),
+  end_started_at_s: w.endStartedS,
+  end_peak_rss_mib: mibOf(w.endPeak),
   rss_per_minute_mib: w.timeline.map(([, m]) => m),
   result_json_kib: Math.round(size(join(runDir, 'result.json')) / 1024),
   index_html_kib: Math.round(size(join(runDir, 'index.html')) / 1024),
