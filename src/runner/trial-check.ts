@@ -244,6 +244,11 @@ function runTrialChecks(
   if (restored.warning) warnings.push(restored.warning);
   const evicted = folded ? unchanged : evictedAway(restored.input, injectNs);
   if (evicted.warning) warnings.push(evicted.warning);
+  // No soak kind restores a backup or evicts today; should one, its writes would count as lost: say so, not silently.
+  if (folded && fault?.restorePointNs !== undefined)
+    warnings.push('a streamed history does not set aside the writes after the restore point: they count as lost here');
+  if (folded && (input.evictions?.keys.length ?? 0) > 0)
+    warnings.push('a streamed history does not set aside the writes the memory policy evicted: they count as lost here');
   const lossConfig = {
     maxLost: s.expect.maxLostWrites,
     acceptLossFromOldMaster: s.expect.acceptLossFromOldMaster,
