@@ -81,6 +81,23 @@ export function readSentinelAnswer(raw: RawSentinelReplies): SentinelAnswer {
   };
 }
 
+/** How much later than its ping period a sentinel may last have heard the master and still count as seeing it now. */
+export const MASTER_PING_MARGIN_MS = 1000;
+
+/**
+ * Whether a sentinel's last answer from the master is older than its ping period (down-after, at most 1 s) plus
+ * MASTER_PING_MARGIN_MS: its flags still say "master", but it has not heard the master since, say, a partition it is
+ * only now out of, and it may flag it down (and fail it over) in the next moments. Right after a partition's heal
+ * the sentinels' views are those of before it: a checkpoint 120 ms after one took "master" for converged, and the
+ * failover the sentinels started 130 ms later ran outside every fault window. Null when fresh (or not reported).
+ */
+export function staleMasterPing(master: Record<string, string>): string | null {
+  const sinceOk = Number(master['last-ok-ping-reply']);
+  const pingMs = Math.min(1000, Number(master['down-after-milliseconds'] ?? 1000) || 1000);
+  if (!(sinceOk > pingMs + MASTER_PING_MARGIN_MS)) return null;
+  return `last heard the master ${sinceOk} ms ago (it pings every ${pingMs} ms): it may still flag it down`;
+}
+
 /**
  * Whether the sentinels' answers (one per pod, in the pods' order) agree on one master of this deployment and,
  * strict, each sees every replica healthy, every peer usable, no stale entry. Pure.
@@ -102,6 +119,8 @@ export function judgeSentinels(
     const who = pods[i]!.name;
     if (a.tilt !== '0') return { ok: false, reason: `${who}/sentinel is in TILT mode` };
     if (a.master.flags !== 'master') return { ok: false, reason: `${who}/sentinel sees the master with flags ${a.master.flags}` };
+    const stale = staleMasterPing(a.master);
+    if (stale) return { ok: false, reason: `${who}/sentinel ${stale}` };
     if (!strict) continue;
     const healthy = a.replicas.filter((r) => r.flags === 'slave' && r['master-link-status'] === 'ok').length;
     if (healthy !== expectedReplicas) return { ok: false, reason: `${who}/sentinel sees ${healthy} healthy replicas, expected ${expectedReplicas}` };

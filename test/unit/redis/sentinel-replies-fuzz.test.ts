@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/errors.ts';
 import { masterAddrReply, parseInfo, sentinelEntries, sentinelEntry } from '../../../src/redis/clients.ts';
-import { judgeReplication, judgeSentinels, readSentinelAnswer, type RawSentinelReplies } from '../../../src/targets/convergence.ts';
+import { judgeReplication, judgeSentinels, readSentinelAnswer, staleMasterPing, type RawSentinelReplies } from '../../../src/targets/convergence.ts';
 import type { Pod } from '../../../src/targets/target.ts';
 import { prng as rng } from '../../../src/model/prng.ts';
 
@@ -91,6 +91,26 @@ describe('readers of Sentinel and INFO replies under malformed input (seeded fuz
   it('well-formed replies of three sentinels read as converged on the first pod', () => {
     const answers = pods.map(() => readSentinelAnswer(healthy()));
     expect(judgeSentinels(pods, answers, true)).toEqual({ ok: true, master: pods[0] });
+  });
+
+  it('a sentinel that has not heard the master for longer than its ping period and a margin is not converged yet (right after a partition heals)', () => {
+    const withPing = (ms: number): RawSentinelReplies => {
+      const raw = healthy();
+      return { ...raw, master: [...(raw.master as string[]), 'last-ok-ping-reply', String(ms)] };
+    };
+    const fresh = pods.map(() => readSentinelAnswer(withPing(900)));
+    expect(judgeSentinels(pods, fresh, false)).toEqual({ ok: true, master: pods[0] });
+    // 4.9 s without an answer, flags still "master": the partition just healed and its s_down is moments away.
+    const justHealed = [withPing(900), withPing(4900), withPing(700)].map(readSentinelAnswer);
+    for (const strict of [true, false])
+      expect(judgeSentinels(pods, justHealed, strict)).toEqual({
+        ok: false,
+        reason: 'redis-1/sentinel last heard the master 4900 ms ago (it pings every 1000 ms): it may still flag it down',
+      });
+    expect(staleMasterPing({ 'last-ok-ping-reply': '2000', 'down-after-milliseconds': '5000' })).toBeNull();
+    expect(staleMasterPing({ 'last-ok-ping-reply': '2001', 'down-after-milliseconds': '5000' })).toMatch(/2001 ms ago/);
+    expect(staleMasterPing({ 'last-ok-ping-reply': '1200', 'down-after-milliseconds': '100' })).toMatch(/pings every 100 ms/);
+    expect(staleMasterPing({})).toBeNull();
   });
 
   it('each of 3000 malformed replies: a clear error naming the command, or a not-converged reason; never a crash, in bounded time', () => {
