@@ -203,30 +203,26 @@ export class RecentInvokes {
 
   /** A write with a final result that needs no invoke (a failure, for the latencies). */
   forget(key: string): void {
-    const s = this.slot(key);
-    if (s === null) this.other.delete(key);
-    else {
-      const ring = this.rings.get(s.prefix);
-      const i = s.n & (INVOKE_RING - 1);
-      if (ring !== undefined && ring.n[i] === s.n) ring.n[i] = -1;
-    }
+    this.take(key, true);
   }
 
-  /** The invoke of `key`, forgotten when `forget` (its final result came); undefined when not known. */
+  /** The invoke of `key`, forgotten when `forget` (its final result came); undefined (and counted) when not known. */
   get(key: string, forget = false): number | undefined {
+    const ns = this.take(key, forget);
+    if (ns === undefined) this.missed++;
+    return ns;
+  }
+
+  private take(key: string, forget: boolean): number | undefined {
     const s = this.slot(key);
     if (s === null) {
       const ns = this.other.get(key);
       if (forget) this.other.delete(key);
-      if (ns === undefined) this.missed++;
       return ns;
     }
     const ring = this.rings.get(s.prefix);
     const i = s.n & (INVOKE_RING - 1);
-    if (ring === undefined || ring.n[i] !== s.n) {
-      this.missed++;
-      return undefined;
-    }
+    if (ring === undefined || ring.n[i] !== s.n) return undefined;
     if (forget) ring.n[i] = -1;
     return ring.ns[i];
   }

@@ -86,6 +86,9 @@ export interface FirstPass {
   ack: NewMasterAckFold;
   fromNs: number;
   toNs: number;
+  /** The fault's landing and the master before it, as the pass took them. */
+  faultNs: number | null;
+  oldMaster: string | null;
   ms: number;
 }
 
@@ -123,7 +126,7 @@ async function foldFirst(env: TrialEnv, done: PhaseResults, also: LostSpec['also
     main.add(op);
     ack.add(op);
   });
-  return { file: streamed.file, writes, main, ack, fromNs, toNs, ms: performance.now() - started };
+  return { file: streamed.file, writes, main, ack, fromNs, toNs, faultNs, oldMaster, ms: performance.now() - started };
 }
 
 /** Read a streamed trial's history file in two passes (none of it held beyond the folds); null when the history is in memory. */
@@ -131,9 +134,7 @@ export async function foldStreamed(env: TrialEnv, done: PhaseResults): Promise<F
   const first = await firstPass(env, done);
   if (!first) return null;
   const started = performance.now();
-  const { writes, main, ack, fromNs, toNs } = first;
-  const faultNs = done.inject?.fault.landedNs ?? null;
-  const oldMaster = done.topology ? addr(done.topology.master.redis) : null;
+  const { writes, main, ack, fromNs, toNs, faultNs, oldMaster } = first;
   const windows = latencyWindows({ ...inputOf(env, done, []), faultNs, oldMaster }, ack.first);
   const latency = new LatencyFold(windows);
   const present = done.readBack?.present;
